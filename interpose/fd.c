@@ -1,0 +1,142 @@
+/* Descriptor bookkeeping without spans: calls that create, replace or close
+ * descriptors in bulk. They keep the generation table right (so a read on a
+ * reused number is not described with the old file) and keep the shim's own
+ * trace descriptor out of the program's way. */
+#include "wrap.h"
+
+#include <fcntl.h>
+#include <stdarg.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+/* Since glibc 2.34; declared here so older headers still build. */
+extern int close_range(unsigned int first, unsigned int last, int flags);
+extern void closefrom(int lowfd);
+
+TS_EXPORT int dup(int fd)
+{
+	TS_REAL(dup, -1);
+	int r = real(fd);
+	if (r >= 0)
+		ts_fd_changed(r);
+	return r;
+}
+
+TS_EXPORT int dup2(int fd, int fd2)
+{
+	TS_REAL(dup2, -1);
+	if (fd != fd2)
+		ts_private_fd_evict(fd2);
+	int r = real(fd, fd2);
+	if (r >= 0)
+		ts_fd_changed(r);
+	return r;
+}
+
+TS_EXPORT int dup3(int fd, int fd2, int flags)
+{
+	TS_REAL(dup3, -1);
+	if (fd != fd2)
+		ts_private_fd_evict(fd2);
+	int r = real(fd, fd2, flags);
+	if (r >= 0)
+		ts_fd_changed(r);
+	return r;
+}
+
+TS_EXPORT int pipe(int fds[2])
+{
+	TS_REAL(pipe, -1);
+	int r = real(fds);
+	if (r == 0) {
+		ts_fd_changed(fds[0]);
+		ts_fd_changed(fds[1]);
+	}
+	return r;
+}
+
+TS_EXPORT int pipe2(int fds[2], int flags)
+{
+	TS_REAL(pipe2, -1);
+	int r = real(fds, flags);
+	if (r == 0) {
+		ts_fd_changed(fds[0]);
+		ts_fd_changed(fds[1]);
+	}
+	return r;
+}
+
+/* fcntl's third argument is an int or a pointer; both travel in one
+ * register, so it is forwarded as a pointer-sized value. */
+typedef int (*fcntl_fn)(int, int, ...);
+
+static int fcntl_common(fcntl_fn real, int fd, int cmd, void *arg)
+{
+	int r = real(fd, cmd, arg);
+	if (r >= 0 && (cmd == F_DUPFD || cmd == F_DUPFD_CLOEXEC))
+		ts_fd_changed(r);
+	return r;
+}
+
+TS_EXPORT int fcntl(int fd, int cmd, ...)
+{
+	TS_REAL(fcntl, -1);
+	va_list ap;
+	va_start(ap, cmd);
+	void *arg = va_arg(ap, void *);
+	va_end(ap);
+	return fcntl_common(real, fd, cmd, arg);
+}
+
+TS_EXPORT int fcntl64(int fd, int cmd, ...)
+{
+	TS_REAL_TYPED(fcntl_fn, fcntl64, -1);
+	va_list ap;
+	va_start(ap, cmd);
+	void *arg = va_arg(ap, void *);
+	va_end(ap);
+	return fcntl_common(real, fd, cmd, arg);
+}
+
+/* Closes [first, last] except the shim's descriptor. */
+TS_EXPORT int close_range(unsigned int first, unsigned int last, int flags)
+{
+	TS_REAL(close_range, -1);
+	int own = atomic_load(&ts_private_fd);
+	int r;
+	if (own >= 0 && (unsigned)own >= first && (unsigned)own <= last &&
+	    !(flags & CLOSE_RANGE_CLOEXEC)) {
+		r = 0;
+		if ((unsigned)own > first)
+			r = real(first, (unsigned)own - 1, flags);
+		if (r == 0 && (unsigned)own < last)
+			r = real((unsigned)own + 1, last, flags);
+	} else {
+		r = real(first, last, flags);
+	}
+	if (r == 0 && !(flags & CLOSE_RANGE_CLOEXEC))
+		ts_fd_range_changed(first, last);
+	return r;
+}
+
+TS_EXPORT void closefrom(int lowfd)
+{
+	static __typeof__(&closefrom) real;
+	static __typeof__(&close_range) range;
+	if (!real)
+		real = (__typeof__(&closefrom))ts_resolve("closefrom", (const void *)closefrom);
+	if (!range)
+		range = (__typeof__(&close_range))ts_resolve("close_range", (const void *)close_range);
+	unsigned from = lowfd < 0 ? 0 : (unsigned)lowfd;
+	int own = atomic_load(&ts_private_fd);
+	if (own >= 0 && (unsigned)own >= from) {
+		/* closefrom() cannot skip a descriptor: close below it, then above. */
+		if ((unsigned)own > from && !(range && range(from, (unsigned)own - 1, 0) == 0))
+			for (unsigned fd = from; fd < (unsigned)own; fd++)
+				syscall(SYS_close, fd);
+		from = (unsigned)own + 1;
+	}
+	if (real)
+		real((int)from);
+	ts_fd_range_changed(lowfd < 0 ? 0 : (unsigned)lowfd, ~0u);
+}

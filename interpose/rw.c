@@ -1,0 +1,114 @@
+/* read/write and their positional, vectored and _FORTIFY_SOURCE variants.
+ * The 64-bit-offset and checked variants are separate symbols in glibc and
+ * distribution binaries call them directly; each records under its base name. */
+#include "wrap.h"
+
+#include <sys/uio.h>
+#include <unistd.h>
+
+/* Not in the public headers. */
+extern ssize_t __read_chk(int fd, void *buf, size_t n, size_t buflen);
+extern ssize_t __pread_chk(int fd, void *buf, size_t n, off_t off, size_t buflen);
+extern ssize_t __pread64_chk(int fd, void *buf, size_t n, off64_t off, size_t buflen);
+
+TS_EXPORT ssize_t read(int fd, void *buf, size_t n)
+{
+	TS_REAL(read, -1);
+	TS_IO_BODY(TS_OP_READ, fd, n, real(fd, buf, n));
+}
+
+TS_EXPORT ssize_t __read_chk(int fd, void *buf, size_t n, size_t buflen)
+{
+	TS_REAL(__read_chk, -1);
+	TS_IO_BODY(TS_OP_READ, fd, n, real(fd, buf, n, buflen));
+}
+
+TS_EXPORT ssize_t write(int fd, const void *buf, size_t n)
+{
+	TS_REAL(write, -1);
+	TS_IO_BODY(TS_OP_WRITE, fd, n, real(fd, buf, n));
+}
+
+TS_EXPORT ssize_t pread(int fd, void *buf, size_t n, off_t off)
+{
+	TS_REAL(pread, -1);
+	TS_IO_BODY(TS_OP_PREAD, fd, n, real(fd, buf, n, off));
+}
+
+TS_EXPORT ssize_t pread64(int fd, void *buf, size_t n, off64_t off)
+{
+	TS_REAL(pread64, -1);
+	TS_IO_BODY(TS_OP_PREAD, fd, n, real(fd, buf, n, off));
+}
+
+TS_EXPORT ssize_t __pread_chk(int fd, void *buf, size_t n, off_t off, size_t buflen)
+{
+	TS_REAL(__pread_chk, -1);
+	TS_IO_BODY(TS_OP_PREAD, fd, n, real(fd, buf, n, off, buflen));
+}
+
+TS_EXPORT ssize_t __pread64_chk(int fd, void *buf, size_t n, off64_t off, size_t buflen)
+{
+	TS_REAL(__pread64_chk, -1);
+	TS_IO_BODY(TS_OP_PREAD, fd, n, real(fd, buf, n, off, buflen));
+}
+
+TS_EXPORT ssize_t pwrite(int fd, const void *buf, size_t n, off_t off)
+{
+	TS_REAL(pwrite, -1);
+	TS_IO_BODY(TS_OP_PWRITE, fd, n, real(fd, buf, n, off));
+}
+
+TS_EXPORT ssize_t pwrite64(int fd, const void *buf, size_t n, off64_t off)
+{
+	TS_REAL(pwrite64, -1);
+	TS_IO_BODY(TS_OP_PWRITE, fd, n, real(fd, buf, n, off));
+}
+
+TS_EXPORT ssize_t readv(int fd, const struct iovec *iov, int cnt)
+{
+	TS_REAL(readv, -1);
+	TS_IO_BODY(TS_OP_READV, fd, ts_iov_bytes(iov, cnt), real(fd, iov, cnt));
+}
+
+TS_EXPORT ssize_t writev(int fd, const struct iovec *iov, int cnt)
+{
+	TS_REAL(writev, -1);
+	TS_IO_BODY(TS_OP_WRITEV, fd, ts_iov_bytes(iov, cnt), real(fd, iov, cnt));
+}
+
+TS_EXPORT ssize_t preadv(int fd, const struct iovec *iov, int cnt, off_t off)
+{
+	TS_REAL(preadv, -1);
+	TS_IO_BODY(TS_OP_PREADV, fd, ts_iov_bytes(iov, cnt), real(fd, iov, cnt, off));
+}
+
+TS_EXPORT ssize_t preadv64(int fd, const struct iovec *iov, int cnt, off64_t off)
+{
+	TS_REAL(preadv64, -1);
+	TS_IO_BODY(TS_OP_PREADV, fd, ts_iov_bytes(iov, cnt), real(fd, iov, cnt, off));
+}
+
+TS_EXPORT ssize_t preadv2(int fd, const struct iovec *iov, int cnt, off_t off, int flags)
+{
+	TS_REAL(preadv2, -1);
+	TS_IO_BODY(TS_OP_PREADV, fd, ts_iov_bytes(iov, cnt), real(fd, iov, cnt, off, flags));
+}
+
+TS_EXPORT ssize_t pwritev(int fd, const struct iovec *iov, int cnt, off_t off)
+{
+	TS_REAL(pwritev, -1);
+	TS_IO_BODY(TS_OP_PWRITEV, fd, ts_iov_bytes(iov, cnt), real(fd, iov, cnt, off));
+}
+
+TS_EXPORT ssize_t pwritev64(int fd, const struct iovec *iov, int cnt, off64_t off)
+{
+	TS_REAL(pwritev64, -1);
+	TS_IO_BODY(TS_OP_PWRITEV, fd, ts_iov_bytes(iov, cnt), real(fd, iov, cnt, off));
+}
+
+TS_EXPORT ssize_t pwritev2(int fd, const struct iovec *iov, int cnt, off_t off, int flags)
+{
+	TS_REAL(pwritev2, -1);
+	TS_IO_BODY(TS_OP_PWRITEV, fd, ts_iov_bytes(iov, cnt), real(fd, iov, cnt, off, flags));
+}

@@ -1,0 +1,71 @@
+/* pthread_create (through a trampoline that carries the creator's context to
+ * the new thread) and the calls that rename threads. */
+#include "wrap.h"
+
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <sys/prctl.h>
+
+struct trampoline {
+	void *(*fn)(void *);
+	void *arg;
+	struct ts_thread_link link;
+};
+
+static void *trampoline_main(void *p)
+{
+	struct trampoline tr = *(struct trampoline *)p;
+	free(p);
+	ts_thread_start(&tr.link, (void *)tr.fn);
+	return tr.fn(tr.arg);
+}
+
+TS_EXPORT int pthread_create(pthread_t *th, const pthread_attr_t *attr, void *(*fn)(void *),
+			     void *arg)
+{
+	TS_REAL(pthread_create, EAGAIN);
+	struct ts_thread *t = ts_thread_self();
+	struct trampoline *tr = t ? malloc(sizeof *tr) : NULL;
+	if (!tr)
+		return real(th, attr, fn, arg);
+	uint32_t span = t->next_span++;
+	uint32_t child = ts_thread_next_index();
+	*tr = (struct trampoline){fn, arg, {t->index, span, child}};
+	uint64_t t0 = ts_ticks();
+	int r = real(th, attr, trampoline_main, tr);
+	uint64_t t1 = ts_ticks();
+	if (r != 0)
+		free(tr);
+	ts_record_thread_create(t, span, child, r, t0, t1);
+	return r;
+}
+
+TS_EXPORT int pthread_setname_np(pthread_t th, const char *name)
+{
+	TS_REAL(pthread_setname_np, ERANGE);
+	int r = real(th, name);
+	if (r == 0)
+		ts_thread_renamed(th);
+	return r;
+}
+
+/* prctl takes up to four more unsigned long arguments. */
+typedef int (*prctl_fn)(int, ...);
+
+TS_EXPORT int prctl(int option, ...)
+{
+	TS_REAL_TYPED(prctl_fn, prctl, -1);
+	va_list ap;
+	va_start(ap, option);
+	unsigned long a = va_arg(ap, unsigned long), b = va_arg(ap, unsigned long);
+	unsigned long c = va_arg(ap, unsigned long), d = va_arg(ap, unsigned long);
+	va_end(ap);
+	int r = real(option, a, b, c, d);
+	if (r == 0 && option == PR_SET_NAME) {
+		int saved = errno;
+		ts_thread_renamed(pthread_self());
+		errno = saved;
+	}
+	return r;
+}

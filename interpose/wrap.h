@@ -1,0 +1,51 @@
+/* Helpers shared by the wrappers: finding the real function, and the common
+ * shape of a traced call (time it, call through, record it). */
+#ifndef TS_WRAP_H
+#define TS_WRAP_H
+
+#include "record.h"
+#include "resolve.h"
+
+#include <errno.h>
+
+#define TS_EXPORT __attribute__((visibility("default")))
+
+/* Declares `real` as the next definition of `name`, resolved on first use.
+ * With nothing to call, the wrapper fails with ENOSYS. */
+#define TS_REAL(name, fail)                                                        \
+	static __typeof__(&name) real;                                             \
+	if (__builtin_expect(!real, 0)) {                                          \
+		__typeof__(&name) found_ = (__typeof__(&name))ts_resolve(#name, (const void *)name); \
+		__atomic_store_n(&real, found_, __ATOMIC_RELAXED);                 \
+		if (!found_) {                                                     \
+			errno = ENOSYS;                                            \
+			return fail;                                               \
+		}                                                                  \
+	}
+
+/* Same, for a symbol whose prototype the headers do not declare. */
+#define TS_REAL_TYPED(type, name, fail)                                            \
+	static type real;                                                          \
+	if (__builtin_expect(!real, 0)) {                                          \
+		type found_ = (type)ts_resolve(#name, (const void *)name);         \
+		__atomic_store_n(&real, found_, __ATOMIC_RELAXED);                 \
+		if (!found_) {                                                     \
+			errno = ENOSYS;                                            \
+			return fail;                                               \
+		}                                                                  \
+	}
+
+/* The body of an I/O wrapper: `call` is the real call, `requested` the bytes asked. */
+#define TS_IO_BODY(op, fd, requested, call)                                        \
+	do {                                                                       \
+		struct ts_thread *t_ = ts_thread_self();                           \
+		if (!t_)                                                           \
+			return call;                                               \
+		uint64_t t0_ = ts_ticks();                                         \
+		__typeof__(call) r_ = call;                                        \
+		uint64_t t1_ = ts_ticks();                                         \
+		ts_record_io(t_, op, fd, requested, (int64_t)r_, t0_, t1_);        \
+		return r_;                                                         \
+	} while (0)
+
+#endif

@@ -1,0 +1,154 @@
+/* Tick source and the ticks -> CLOCK_BOOTTIME conversion.
+ *
+ * The conversion is a chain of linear segments. Each new segment starts where
+ * the previous one ends (continuity) and its slope is the long-baseline TSC
+ * rate, corrected so the chain converges on the real BOOTTIME reading taken at
+ * that moment. Converting never depends on when it happens, only on the tick
+ * value, which is what keeps slices nested across drains. */
+#include "clock.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#ifdef TS_HAVE_TSC
+#include <cpuid.h>
+#endif
+
+int ts_clock_tsc;
+
+struct segment {
+	uint64_t tick;
+	uint64_t ns;
+	double rate;   /* ns per tick */
+};
+
+static uint64_t anchor_tick, anchor_ns;
+static struct segment *segs;
+static size_t nsegs, capsegs;
+
+uint64_t ts_clock_boottime_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_BOOTTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+uint64_t ts_clock_realtime_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static bool invariant_tsc(void)
+{
+#ifdef TS_HAVE_TSC
+	unsigned a, b, c, d;
+	if (!__get_cpuid(0x80000000u, &a, &b, &c, &d) || a < 0x80000007u)
+		return false;
+	__get_cpuid(0x80000007u, &a, &b, &c, &d);
+	return (d >> 8) & 1;   /* "invariant TSC": constant rate, runs in all C-states */
+#else
+	return false;
+#endif
+}
+
+/* A (ticks, ns) pair read as close together as the machine allows. */
+static void read_pair(uint64_t *tick, uint64_t *ns)
+{
+	uint64_t best = UINT64_MAX;
+	for (int i = 0; i < 3; i++) {
+		uint64_t a = ts_clock_boottime_ns();
+		uint64_t t = ts_ticks();
+		uint64_t b = ts_clock_boottime_ns();
+		if (b - a < best) {
+			best = b - a;
+			*tick = t;
+			*ns = a + (b - a) / 2;
+		}
+	}
+}
+
+void ts_clock_init(bool force_gettime)
+{
+	ts_clock_tsc = !force_gettime && invariant_tsc();
+	ts_clock_reset();
+}
+
+void ts_clock_reset(void)
+{
+	free(segs);
+	segs = NULL;
+	nsegs = capsegs = 0;
+	if (ts_clock_tsc)
+		read_pair(&anchor_tick, &anchor_ns);
+}
+
+static uint64_t at(const struct segment *s, uint64_t tick)
+{
+	double d = ((double)(int64_t)(tick - s->tick)) * s->rate;
+	int64_t off = (int64_t)(d < 0 ? d - 0.5 : d + 0.5);
+	return (uint64_t)((int64_t)s->ns + off);
+}
+
+void ts_clock_sync(void)
+{
+	if (!ts_clock_tsc)
+		return;
+	uint64_t tick, ns;
+	read_pair(&tick, &ns);
+	/* A baseline of a few microseconds would give a poor slope: wait a little. */
+	while (nsegs == 0 && ns - anchor_ns < 20000)
+		read_pair(&tick, &ns);
+	if (tick <= anchor_tick)
+		return;
+	double rate = (double)(ns - anchor_ns) / (double)(tick - anchor_tick);
+	struct segment next;
+	if (nsegs == 0) {
+		next = (struct segment){anchor_tick, anchor_ns, rate};
+	} else {
+		struct segment *last = &segs[nsegs - 1];
+		if (tick <= last->tick)
+			return;
+		uint64_t predicted = at(last, tick);
+		double err = (double)(int64_t)(ns - predicted);
+		double corrected = rate + err / (double)(tick - last->tick);
+		if (corrected < rate * 0.5)
+			corrected = rate * 0.5;
+		if (corrected > rate * 1.5)
+			corrected = rate * 1.5;
+		next = (struct segment){tick, predicted, corrected};
+	}
+	if (nsegs == capsegs) {
+		size_t cap = capsegs ? capsegs * 2 : 64;
+		struct segment *grown = realloc(segs, cap * sizeof *segs);
+		if (!grown) {
+			/* Out of memory: keep extending the last segment, still consistent. */
+			return;
+		}
+		segs = grown;
+		capsegs = cap;
+	}
+	segs[nsegs++] = next;
+}
+
+uint64_t ts_clock_to_ns(uint64_t tick)
+{
+	if (!ts_clock_tsc)
+		return tick;
+	if (nsegs == 0)
+		ts_clock_sync();
+	if (nsegs == 0)
+		return anchor_ns;
+	if (tick >= segs[nsegs - 1].tick)
+		return at(&segs[nsegs - 1], tick);
+	size_t lo = 0, hi = nsegs - 1;   /* last segment starting at or before tick */
+	while (lo < hi) {
+		size_t mid = (lo + hi + 1) / 2;
+		if (segs[mid].tick <= tick)
+			lo = mid;
+		else
+			hi = mid - 1;
+	}
+	return at(&segs[lo], tick);
+}

@@ -1,0 +1,39 @@
+/* Timestamps: the hot path reads the TSC (or CLOCK_BOOTTIME where there is no
+ * usable TSC); the drainer converts ticks to BOOTTIME nanoseconds. */
+#ifndef TS_CLOCK_H
+#define TS_CLOCK_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#if defined(__x86_64__) || defined(__i386__)
+#include <x86intrin.h>
+#define TS_HAVE_TSC 1
+#endif
+
+extern int ts_clock_tsc;
+
+uint64_t ts_clock_boottime_ns(void);
+uint64_t ts_clock_realtime_ns(void);
+
+static inline uint64_t ts_ticks(void)
+{
+#ifdef TS_HAVE_TSC
+	if (__builtin_expect(ts_clock_tsc, 1))
+		return __rdtsc();
+#endif
+	return ts_clock_boottime_ns();
+}
+
+/* Chooses the tick source and takes the first (ticks, ns) anchor. */
+void ts_clock_init(bool force_gettime);
+
+/* Drainer side (single-threaded): takes a fresh (ticks, ns) pair and extends the
+ * conversion. The mapping is continuous and monotonic, and a tick value always
+ * converts to the same nanosecond value however late it is converted, so a span
+ * begun in one drain and ended in another nests correctly. */
+void ts_clock_sync(void);
+uint64_t ts_clock_to_ns(uint64_t ticks);
+/* Forgets the calibration (used by the unit tests and after fork). */
+void ts_clock_reset(void);
+
+#endif

@@ -1,0 +1,160 @@
+/* The settings table: every variable traceshim reads, parsed once at start-up.
+ * A malformed value is reported once and the default is used. */
+#include "config.h"
+
+#include "log.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+struct ts_config ts_cfg;
+
+static const char *env(const char *name)
+{
+	const char *v = getenv(name);
+	return (v && *v) ? v : NULL;   /* empty counts as unset, as OTel says */
+}
+
+bool ts_parse_uint(const char *s, unsigned long min, unsigned long max, unsigned long *out)
+{
+	if (!s || *s < '0' || *s > '9')
+		return false;
+	unsigned long v = 0;
+	for (; *s >= '0' && *s <= '9'; s++) {
+		unsigned d = (unsigned)(*s - '0');
+		if (v > (max - d) / 10)
+			return false;
+		v = v * 10 + d;
+	}
+	if (*s || v < min)
+		return false;
+	*out = v;
+	return true;
+}
+
+bool ts_parse_bool(const char *s, bool *out)
+{
+	static const char *const yes[] = {"1", "true", "yes", "on"};
+	static const char *const no[] = {"0", "false", "no", "off"};
+	if (!s)
+		return false;
+	for (size_t i = 0; i < 4; i++) {
+		if (!strcasecmp(s, yes[i])) { *out = true; return true; }
+		if (!strcasecmp(s, no[i])) { *out = false; return true; }
+	}
+	return false;
+}
+
+static unsigned get_uint(const char *name, unsigned long min, unsigned long max, unsigned def)
+{
+	const char *v = env(name);
+	unsigned long out;
+	if (!v)
+		return def;
+	if (ts_parse_uint(v, min, max, &out))
+		return (unsigned)out;
+	ts_warn_config("%s='%s' is not a number in [%lu, %lu]; using %u", name, v, min, max, def);
+	return def;
+}
+
+static bool get_bool(const char *name, bool def)
+{
+	const char *v = env(name);
+	bool out;
+	if (!v)
+		return def;
+	if (ts_parse_bool(v, &out))
+		return out;
+	ts_warn_config("%s='%s' is not a boolean (true/false, 1/0); using %s", name, v,
+		       def ? "true" : "false");
+	return def;
+}
+
+static void load_log_level(void)
+{
+	static const char *const names[] = {"off", "warn", "info", "debug"};
+	const char *v = env("TRACESHIM_LOG");
+	if (!v)
+		return;
+	for (int i = 0; i < 4; i++)
+		if (!strcasecmp(v, names[i]) || (v[0] == '0' + i && !v[1])) {
+			ts_log_level = i;
+			return;
+		}
+	ts_log_level = TS_LOG_WARN;
+	ts_warn_config("TRACESHIM_LOG='%s' is not one of off, warn, info, debug (or 0-3); using warn", v);
+}
+
+static unsigned round_pow2(unsigned v)
+{
+	unsigned p = 1;
+	while (p < v)
+		p <<= 1;
+	return p;
+}
+
+/* Default file name: <program>.<pid>.pftrace in the working directory at start,
+ * made absolute now so a later chdir() of the program does not move it. */
+static void default_output(char *dst, size_t cap)
+{
+	extern char *program_invocation_short_name;
+	char prog[64];
+	size_t n = 0;
+	for (const char *p = program_invocation_short_name; p && *p && n < sizeof prog - 1; p++)
+		prog[n++] = (*p == '/' || *p == ' ') ? '_' : *p;
+	prog[n] = 0;
+	if (!n)
+		strcpy(prog, "process");
+	char cwd[PATH_MAX - 100];
+	if (!getcwd(cwd, sizeof cwd))
+		strcpy(cwd, ".");
+	snprintf(dst, cap, "%s/%s.%ld.pftrace", strcmp(cwd, "/") ? cwd : "", prog,
+		 (long)syscall(SYS_getpid));
+}
+
+void ts_config_load(void)
+{
+	load_log_level();
+	bool off = false;
+	const char *sdk = env("OTEL_SDK_DISABLED");
+	if (sdk && !strcasecmp(sdk, "true"))
+		off = true;
+	ts_cfg.disabled = off || get_bool("TRACESHIM_DISABLE", false);
+	ts_cfg.compress = get_bool("TRACESHIM_COMPRESS", true);
+	ts_cfg.cmdline = get_bool("TRACESHIM_CMDLINE", false);
+	ts_cfg.buffer_records = round_pow2(get_uint("TRACESHIM_BUFFER_KB", 16, 1u << 20, 512) * 1024u / 64u);
+	ts_cfg.flush_ms = get_uint("TRACESHIM_FLUSH_MS", 1, 60000, 200);
+	ts_cfg.exit_timeout_ms = get_uint("TRACESHIM_EXIT_TIMEOUT_MS", 0, 600000, 2000);
+
+	const char *clk = env("TRACESHIM_CLOCK");
+	if (clk && !strcasecmp(clk, "boottime"))
+		ts_cfg.force_clock_gettime = true;
+	else if (clk && strcasecmp(clk, "tsc") && strcasecmp(clk, "auto"))
+		ts_warn_config("TRACESHIM_CLOCK='%s' is not auto, tsc or boottime; using auto", clk);
+
+	const char *out = env("TRACESHIM_OUTPUT");
+	if (out && strlen(out) >= sizeof ts_cfg.output - 1) {
+		ts_warn_config("TRACESHIM_OUTPUT is longer than PATH_MAX; using the default name");
+		out = NULL;
+	}
+	if (out && out[0] != '/') {
+		char cwd[PATH_MAX];
+		size_t n = getcwd(cwd, sizeof cwd) ? strlen(cwd) : 0;
+		if (n && n + strlen(out) + 2 < sizeof ts_cfg.output) {
+			memcpy(ts_cfg.output, cwd, n);
+			ts_cfg.output[n] = '/';
+			strcpy(ts_cfg.output + n + 1, out);
+		} else {
+			snprintf(ts_cfg.output, sizeof ts_cfg.output, "%s", out);
+		}
+	} else if (out) {
+		snprintf(ts_cfg.output, sizeof ts_cfg.output, "%s", out);
+	} else {
+		default_output(ts_cfg.output, sizeof ts_cfg.output);
+	}
+}

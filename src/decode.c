@@ -1,0 +1,157 @@
+/* Record -> span: names, ids, times and the semantic-convention attributes of
+ * each operation. Descriptor details come from fdinfo, which this also keeps
+ * up to date from open/connect/accept records. */
+#include "decode.h"
+
+#include "clock.h"
+#include "fdinfo.h"
+#include "ids.h"
+#include "ops.h"
+
+#include <errno.h>
+#include <netinet/in.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <string.h>
+
+/* Scratch for strings the span points to; valid until the next decode. */
+static char path_buf[TS_PAYLOAD_MAX_SLOTS * TS_REC_SIZE + 1];
+static char msg_buf[128];
+
+void ts_decode_error(struct ts_span *s, int err)
+{
+	const char *name = ts_errno_name(err);
+	if (!name) {
+		snprintf(msg_buf, sizeof msg_buf, "errno %d", err);
+		name = "errno";
+	}
+	if (err == EAGAIN || err == EWOULDBLOCK || err == EINTR) {
+		/* Normal flow for non-blocking and interrupted calls, not an error. */
+		ts_span_str(s, "traceshim.errno", name);
+		return;
+	}
+	s->status = TS_STATUS_ERROR;
+	s->error_type = name;
+	strerror_r(err, msg_buf, sizeof msg_buf);
+	s->status_message = msg_buf;
+	ts_span_str(s, "error.type", name);
+}
+
+static const char *network_type(int family)
+{
+	return family == AF_INET ? "ipv4" : family == AF_INET6 ? "ipv6" : NULL;
+}
+
+/* Attributes describing what fd refers to. */
+static void describe_fd(struct ts_span *s, const struct ts_fdinfo *fi)
+{
+	if (!fi)
+		return;
+	ts_span_str(s, "traceshim.fd.type", ts_fd_type_name(fi->type));
+	if (fi->type == TS_FD_SOCKET) {
+		if (fi->path[0])
+			ts_span_str(s, "network.peer.address", fi->path);
+		if (fi->port)
+			ts_span_int(s, "network.peer.port", fi->port);
+		ts_span_str(s, "network.transport", ts_transport_name(fi->transport));
+		ts_span_str(s, "network.type", network_type(fi->family));
+	} else if (fi->type == TS_FD_PIPE) {
+		ts_span_str(s, "network.transport", "pipe");
+	} else if (fi->path[0]) {
+		ts_span_str(s, "file.path", fi->path);
+	}
+}
+
+static const char *payload_string(const uint8_t *payload, unsigned len)
+{
+	if (len > sizeof path_buf - 1)
+		len = sizeof path_buf - 1;
+	memcpy(path_buf, payload, len);
+	path_buf[len] = 0;
+	return path_buf;
+}
+
+static void decode_open(const struct ts_rec *r, const uint8_t *payload, unsigned len,
+			struct ts_span *s)
+{
+	const char *path = payload_string(payload, len);
+	ts_span_str(s, "file.path", path);
+	if (r->ret < 0)
+		return;
+	int fd = (int)r->ret;
+	ts_span_int(s, "traceshim.fd", fd);
+	/* The kernel knows the type (a FIFO, a device...) while fd is still this file. */
+	const struct ts_fdinfo *fi = ts_fdinfo_get(fd, r->fdgen);
+	if (fi && path[0] == '/' && fi->type != TS_FD_SOCKET) {
+		ts_fdinfo_set_path(fd, r->fdgen, path, fi->type);
+		fi = ts_fdinfo_get(fd, r->fdgen);
+	} else if (!fi) {
+		ts_fdinfo_set_path(fd, r->fdgen, path, TS_FD_FILE);
+		fi = ts_fdinfo_get(fd, r->fdgen);
+	}
+	if (fi)
+		ts_span_str(s, "traceshim.fd.type", ts_fd_type_name(fi->type));
+}
+
+static void decode_peer(const struct ts_rec *r, int fd, uint32_t gen, const uint8_t *payload,
+			unsigned len, struct ts_span *s)
+{
+	(void)r;
+	if (len && fd >= 0)
+		ts_fdinfo_set_peer(fd, gen, (const struct sockaddr *)payload, len);
+	describe_fd(s, fd >= 0 ? ts_fdinfo_get(fd, gen) : NULL);
+}
+
+void ts_decode_call(uint32_t index, const struct ts_rec *r, const uint8_t *payload, unsigned len,
+		    struct ts_span *s)
+{
+	unsigned op = r->op < TS_OP_COUNT ? r->op : TS_OP_NONE;
+	const struct ts_op_info *info = &ts_ops[op];
+	memset(s, 0, offsetof(struct ts_span, attrs));
+	s->name = info->name;
+	s->kind = info->kind;
+	s->start_ns = ts_clock_to_ns(r->t0);
+	s->end_ns = ts_clock_to_ns(r->t1);
+	if (s->end_ns < s->start_ns)
+		s->end_ns = s->start_ns;
+	s->span_id = ts_span_id(index, r->span);
+	s->parent_id = ts_span_id(index, r->parent);
+
+	switch (info->shape) {
+	case TS_SHAPE_IO:
+		ts_span_int(s, "traceshim.fd", r->fd);
+		describe_fd(s, ts_fdinfo_get(r->fd, r->fdgen));
+		ts_span_int(s, "traceshim.io.requested", (int64_t)r->arg);
+		if (r->ret >= 0)
+			ts_span_int(s, "traceshim.io.bytes", r->ret);
+		break;
+	case TS_SHAPE_FD:
+		ts_span_int(s, "traceshim.fd", r->fd);
+		describe_fd(s, ts_fdinfo_get(r->fd, r->fdgen));
+		break;
+	case TS_SHAPE_OPEN:
+		decode_open(r, payload, len, s);
+		break;
+	case TS_SHAPE_CONNECT:
+		ts_span_int(s, "traceshim.fd", r->fd);
+		decode_peer(r, r->fd, r->fdgen, payload, len, s);
+		break;
+	case TS_SHAPE_ACCEPT:
+		ts_span_int(s, "traceshim.fd", r->fd);
+		if (r->ret >= 0) {
+			ts_span_int(s, "traceshim.accepted_fd", r->ret);
+			decode_peer(r, (int)r->ret, r->aux2, payload, len, s);
+		}
+		break;
+	case TS_SHAPE_THREAD:
+		if (r->ret == 0)
+			s->flow_out = s->span_id;   /* ends on the new thread's span */
+		break;
+	}
+	if (info->shape == TS_SHAPE_THREAD) {
+		if (r->ret != 0)
+			ts_decode_error(s, (int)r->ret);
+	} else if (r->ret < 0) {
+		ts_decode_error(s, r->err);
+	}
+}

@@ -1,0 +1,18 @@
+/* Turning records into spans (drainer side). */
+#ifndef TS_DECODE_H
+#define TS_DECODE_H
+
+#include "ring.h"
+#include "span.h"
+
+#include <stdint.h>
+
+/* Fills s from a TS_REC_SPAN record of thread `index`; payload holds the
+ * record's continuation bytes (path or socket address), len of them. */
+void ts_decode_call(uint32_t index, const struct ts_rec *r, const uint8_t *payload, unsigned len,
+		    struct ts_span *s);
+
+/* Failure attributes and status for errno value err. */
+void ts_decode_error(struct ts_span *s, int err);
+
+#endif

@@ -1,0 +1,14 @@
+/* The background thread that drains the per-thread rings, turns records
+ * into spans and hands them to the exporter; and the final flush at exit. */
+#ifndef TS_DRAIN_H
+#define TS_DRAIN_H
+
+#include <stdbool.h>
+
+bool ts_drain_start(void);
+/* Final drain at process exit, bounded by TRACESHIM_EXIT_TIMEOUT_MS. */
+void ts_drain_shutdown(void);
+/* Child after fork: the drainer thread does not exist there. */
+void ts_drain_forget(void);
+
+#endif

@@ -1,0 +1,262 @@
+/* Perfetto TrackEvent encoding (field numbers: Perfetto's trace proto).
+ *
+ * Every track has its own trusted_packet_sequence_id. The first event packet
+ * of a sequence sets SEQ_INCREMENTAL_STATE_CLEARED and TracePacketDefaults
+ * (the track uuid); every later one says SEQ_NEEDS_INCREMENTAL_STATE. Event
+ * names, annotation names and string values are interned per sequence. */
+#include "perfetto.h"
+
+#include "../intern.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+enum {
+	/* Trace / TracePacket */
+	F_TRACE_PACKET = 1,
+	F_PKT_TIMESTAMP = 8, F_PKT_SEQ_ID = 10, F_PKT_SEQ_FLAGS = 13, F_PKT_INTERNED = 12,
+	F_PKT_TRACK_EVENT = 11, F_PKT_TRACK_DESC = 60, F_PKT_CLOCK_SNAPSHOT = 6,
+	F_PKT_DEFAULTS = 59,
+	/* TracePacketDefaults / TrackEventDefaults */
+	F_DEF_TRACK_EVENT = 11, F_TED_TRACK_UUID = 11,
+	/* TrackDescriptor, ProcessDescriptor, ThreadDescriptor */
+	F_TD_UUID = 1, F_TD_NAME = 2, F_TD_PROCESS = 3, F_TD_THREAD = 4, F_TD_PARENT = 5,
+	F_PD_PID = 1, F_PD_CMDLINE = 2, F_PD_NAME = 6,
+	F_THD_PID = 1, F_THD_TID = 2, F_THD_NAME = 5,
+	/* TrackEvent */
+	F_TE_ANNOTATION = 4, F_TE_TYPE = 9, F_TE_NAME_IID = 10, F_TE_NAME = 23,
+	F_TE_FLOW = 47, F_TE_TERM_FLOW = 48,
+	/* DebugAnnotation */
+	F_DA_NAME_IID = 1, F_DA_BOOL = 2, F_DA_INT = 4, F_DA_DOUBLE = 5, F_DA_STRING = 6,
+	F_DA_STRING_IID = 17, F_DA_NAME = 10,
+	/* InternedData */
+	F_ID_EVENT_NAMES = 2, F_ID_ANNOTATION_NAMES = 3, F_ID_STRING_VALUES = 29,
+	F_IE_IID = 1, F_IE_NAME = 2,
+	/* ClockSnapshot */
+	F_CS_CLOCKS = 1, F_CLK_ID = 1, F_CLK_TS = 2,
+};
+enum { TYPE_SLICE_BEGIN = 1, TYPE_SLICE_END = 2, TYPE_INSTANT = 3 };
+enum { SEQ_CLEARED = 1, SEQ_NEEDS = 2 };
+enum { CLOCK_REALTIME_ID = 1, CLOCK_BOOTTIME_ID = 6 };
+
+/* String values longer than this are written inline: they rarely repeat. */
+#define INTERN_VALUE_MAX 512
+
+struct seq_state {
+	int started;
+	struct ts_intern names, keys, values;
+};
+
+static struct pb batch;
+static struct pb event, interned;   /* scratch, reused for every packet */
+
+struct pb *ts_pf_batch(void)
+{
+	return &batch;
+}
+
+static struct seq_state *state_of(const struct ts_track *t)
+{
+	struct seq_state *st = *t->sink_state;
+	if (!st) {
+		st = calloc(1, sizeof *st);
+		*t->sink_state = st;
+	}
+	return st;
+}
+
+void ts_pf_forget(void **state)
+{
+	struct seq_state *st = *state;
+	if (!st)
+		return;
+	ts_intern_free(&st->names);
+	ts_intern_free(&st->keys);
+	ts_intern_free(&st->values);
+	free(st);
+	*state = NULL;
+}
+
+/* Returns the iid of s in table, adding an InternedData entry when new. */
+static uint64_t intern(struct ts_intern *table, unsigned id_field, const char *s, size_t len)
+{
+	int fresh = 0;
+	uint64_t iid = ts_intern_get(table, s, len, &fresh);
+	if (fresh) {
+		size_t m = pb_begin(&interned, id_field);
+		pb_uint(&interned, F_IE_IID, iid);
+		pb_bytes(&interned, F_IE_NAME, s, len);
+		pb_end(&interned, m);
+	}
+	return iid;
+}
+
+static void annotation(struct seq_state *st, const struct ts_attr *a)
+{
+	size_t m = pb_begin(&event, F_TE_ANNOTATION);
+	uint64_t key = intern(&st->keys, F_ID_ANNOTATION_NAMES, a->key, strlen(a->key));
+	if (key)
+		pb_uint(&event, F_DA_NAME_IID, key);
+	else
+		pb_string(&event, F_DA_NAME, a->key);
+	switch (a->type) {
+	case TS_VAL_INT:
+		pb_int(&event, F_DA_INT, a->v.i);
+		break;
+	case TS_VAL_DOUBLE:
+		pb_double(&event, F_DA_DOUBLE, a->v.d);
+		break;
+	case TS_VAL_BOOL:
+		pb_uint(&event, F_DA_BOOL, a->v.b);
+		break;
+	case TS_VAL_STR: {
+		size_t len = strlen(a->v.s);
+		uint64_t iid = len <= INTERN_VALUE_MAX ?
+			intern(&st->values, F_ID_STRING_VALUES, a->v.s, len) : 0;
+		if (iid)
+			pb_uint(&event, F_DA_STRING_IID, iid);
+		else
+			pb_bytes(&event, F_DA_STRING, a->v.s, len);
+		break;
+	}
+	}
+	pb_end(&event, m);
+}
+
+/* Wraps the scratch event (and any new interned entries) into a packet. */
+static void emit_packet(const struct ts_track *t, struct seq_state *st, uint64_t ts)
+{
+	size_t pkt = pb_begin(&batch, F_TRACE_PACKET);
+	pb_uint(&batch, F_PKT_TIMESTAMP, ts);
+	pb_uint(&batch, F_PKT_SEQ_ID, t->sequence);
+	if (!st->started) {
+		pb_uint(&batch, F_PKT_SEQ_FLAGS, SEQ_CLEARED | SEQ_NEEDS);
+		size_t d = pb_begin(&batch, F_PKT_DEFAULTS);
+		size_t ted = pb_begin(&batch, F_DEF_TRACK_EVENT);
+		pb_uint(&batch, F_TED_TRACK_UUID, t->uuid);
+		pb_end(&batch, ted);
+		pb_end(&batch, d);
+		st->started = 1;
+	} else {
+		pb_uint(&batch, F_PKT_SEQ_FLAGS, SEQ_NEEDS);
+	}
+	if (interned.len)
+		pb_bytes(&batch, F_PKT_INTERNED, interned.data, interned.len);
+	pb_bytes(&batch, F_PKT_TRACK_EVENT, event.data, event.len);
+	pb_end(&batch, pkt);
+	if (event.failed || interned.failed)
+		batch.failed = true;
+}
+
+static void track_event(const struct ts_track *t, int type, uint64_t ts, const char *name,
+			const struct ts_span *s, uint64_t flow_out, uint64_t flow_in)
+{
+	struct seq_state *st = state_of(t);
+	if (!st) {
+		batch.failed = true;
+		return;
+	}
+	/* A sequence restarts from scratch before its first packet: the tables
+	 * must not hold ids the reader has not seen. */
+	if (!st->started) {
+		ts_intern_free(&st->names);
+		ts_intern_free(&st->keys);
+		ts_intern_free(&st->values);
+	}
+	pb_clear(&event);
+	pb_clear(&interned);
+	pb_uint(&event, F_TE_TYPE, (uint64_t)type);
+	if (name) {
+		uint64_t iid = intern(&st->names, F_ID_EVENT_NAMES, name, strlen(name));
+		if (iid)
+			pb_uint(&event, F_TE_NAME_IID, iid);
+		else
+			pb_string(&event, F_TE_NAME, name);
+	}
+	if (flow_out)
+		pb_fixed64(&event, F_TE_FLOW, flow_out);
+	if (flow_in)
+		pb_fixed64(&event, F_TE_TERM_FLOW, flow_in);
+	for (unsigned i = 0; s && i < s->nattrs; i++)
+		annotation(st, &s->attrs[i]);
+	emit_packet(t, st, ts);
+}
+
+void ts_pf_span(const struct ts_track *t, enum ts_span_event ev, const struct ts_span *s)
+{
+	if (ev == TS_SPAN_END) {
+		track_event(t, TYPE_SLICE_END, s->end_ns, NULL, s->nattrs ? s : NULL, 0, 0);
+		return;
+	}
+	track_event(t, TYPE_SLICE_BEGIN, s->start_ns, s->name, s, s->flow_out, s->flow_in);
+	if (ev != TS_SPAN_COMPLETE)
+		return;
+	/* A failed call gets a marker inside its slice, so errors stand out on the lane. */
+	if (s->status == TS_STATUS_ERROR && s->error_type)
+		track_event(t, TYPE_INSTANT, s->end_ns, s->error_type, NULL, 0, 0);
+	track_event(t, TYPE_SLICE_END, s->end_ns, NULL, NULL, 0, 0);
+}
+
+void ts_pf_instant(const struct ts_track *t, uint64_t ts_ns, const char *name,
+		   const struct ts_span *attrs)
+{
+	track_event(t, TYPE_INSTANT, ts_ns, name, attrs, 0, 0);
+}
+
+static void descriptor_packet_begin(const struct ts_track *proc, uint64_t ts, size_t *pkt, size_t *td)
+{
+	*pkt = pb_begin(&batch, F_TRACE_PACKET);
+	pb_uint(&batch, F_PKT_TIMESTAMP, ts);
+	pb_uint(&batch, F_PKT_SEQ_ID, proc->sequence);
+	*td = pb_begin(&batch, F_PKT_TRACK_DESC);
+}
+
+void ts_pf_process(const struct ts_track *proc, uint64_t boot_ns, uint64_t real_ns,
+		   const char *cmdline, size_t cmdline_len)
+{
+	size_t pkt = pb_begin(&batch, F_TRACE_PACKET);
+	pb_uint(&batch, F_PKT_TIMESTAMP, boot_ns);
+	pb_uint(&batch, F_PKT_SEQ_ID, proc->sequence);
+	size_t cs = pb_begin(&batch, F_PKT_CLOCK_SNAPSHOT);
+	size_t c = pb_begin(&batch, F_CS_CLOCKS);
+	pb_uint(&batch, F_CLK_ID, CLOCK_BOOTTIME_ID);
+	pb_uint(&batch, F_CLK_TS, boot_ns);
+	pb_end(&batch, c);
+	c = pb_begin(&batch, F_CS_CLOCKS);
+	pb_uint(&batch, F_CLK_ID, CLOCK_REALTIME_ID);
+	pb_uint(&batch, F_CLK_TS, real_ns);
+	pb_end(&batch, c);
+	pb_end(&batch, cs);
+	pb_end(&batch, pkt);
+
+	size_t td;
+	descriptor_packet_begin(proc, boot_ns, &pkt, &td);
+	pb_uint(&batch, F_TD_UUID, proc->uuid);
+	size_t pd = pb_begin(&batch, F_TD_PROCESS);
+	pb_int(&batch, F_PD_PID, proc->pid);
+	/* cmdline is NUL-separated, as in /proc/PID/cmdline. */
+	for (size_t i = 0; i < cmdline_len;) {
+		size_t n = strnlen(cmdline + i, cmdline_len - i);
+		pb_bytes(&batch, F_PD_CMDLINE, cmdline + i, n);
+		i += n + 1;
+	}
+	pb_string(&batch, F_PD_NAME, proc->name);
+	pb_end(&batch, pd);
+	pb_end(&batch, td);
+	pb_end(&batch, pkt);
+}
+
+void ts_pf_thread(const struct ts_track *proc, const struct ts_track *thread, uint64_t ts_ns)
+{
+	size_t pkt, td;
+	descriptor_packet_begin(proc, ts_ns, &pkt, &td);
+	pb_uint(&batch, F_TD_UUID, thread->uuid);
+	pb_uint(&batch, F_TD_PARENT, proc->uuid);
+	size_t thd = pb_begin(&batch, F_TD_THREAD);
+	pb_int(&batch, F_THD_PID, thread->pid);
+	pb_int(&batch, F_THD_TID, thread->tid);
+	pb_string(&batch, F_THD_NAME, thread->name);
+	pb_end(&batch, thd);
+	pb_end(&batch, td);
+	pb_end(&batch, pkt);
+}

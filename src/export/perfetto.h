@@ -1,0 +1,28 @@
+/* Perfetto TrackEvent encoder: spans become SLICE_BEGIN/END packets on one
+ * writer sequence per track, with interned names and TracePacketDefaults so a
+ * leaf span costs a few dozen bytes before compression. */
+#ifndef TS_PERFETTO_H
+#define TS_PERFETTO_H
+
+#include "../span.h"
+#include "pb.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Packets produced since the last ts_pf_take(); the sink writes them. */
+struct pb *ts_pf_batch(void);
+
+/* Clock snapshot (BOOTTIME and REALTIME read together) and the process track. */
+void ts_pf_process(const struct ts_track *proc, uint64_t boot_ns, uint64_t real_ns,
+		   const char *cmdline, size_t cmdline_len);
+/* Describes (or renames) a thread track; emitted on the process's sequence. */
+void ts_pf_thread(const struct ts_track *proc, const struct ts_track *thread, uint64_t ts_ns);
+void ts_pf_span(const struct ts_track *track, enum ts_span_event ev, const struct ts_span *s);
+/* A zero-length marker on a track (e.g. dropped records). */
+void ts_pf_instant(const struct ts_track *track, uint64_t ts_ns, const char *name,
+		   const struct ts_span *attrs);
+/* Frees the per-track state (the track's sequence is over). */
+void ts_pf_forget(void **state);
+
+#endif

@@ -1,0 +1,224 @@
+/* Descriptor metadata for the drainer: a cache indexed by fd, valid for one
+ * generation, filled from open/connect/accept records or by fstat() and
+ * friends when the descriptor was made by a call the shim did not see. */
+#include "fdinfo.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stddef.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <termios.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+_Atomic uint32_t ts_fdgen[TS_FDGEN_MAX];
+_Atomic int ts_private_fd = -1;
+
+struct entry {
+	uint32_t gen;
+	uint8_t valid;
+	struct ts_fdinfo info;
+};
+
+static struct entry *cache;
+static size_t cache_len;
+
+const char *ts_fd_type_name(int type)
+{
+	static const char *const names[] = {
+		[TS_FD_UNKNOWN] = "unknown", [TS_FD_FILE] = "file", [TS_FD_DIR] = "dir",
+		[TS_FD_PIPE] = "pipe", [TS_FD_SOCKET] = "socket", [TS_FD_TTY] = "tty",
+		[TS_FD_CHR] = "chr", [TS_FD_BLOCK] = "block", [TS_FD_OTHER] = "other",
+	};
+	return (unsigned)type <= TS_FD_OTHER ? names[type] : "unknown";
+}
+
+const char *ts_transport_name(int transport)
+{
+	static const char *const names[] = {NULL, "tcp", "udp", "unix"};
+	return (unsigned)transport <= 3 ? names[transport] : NULL;
+}
+
+static struct entry *slot(int fd)
+{
+	if (fd < 0 || fd >= TS_FDGEN_MAX)
+		return NULL;
+	if ((size_t)fd >= cache_len) {
+		size_t n = cache_len ? cache_len : 64;
+		while (n <= (size_t)fd)
+			n *= 2;
+		struct entry *grown = realloc(cache, n * sizeof *cache);
+		if (!grown)
+			return NULL;
+		memset(grown + cache_len, 0, (n - cache_len) * sizeof *cache);
+		cache = grown;
+		cache_len = n;
+	}
+	return &cache[fd];
+}
+
+bool ts_sockaddr_describe(const struct sockaddr *sa, unsigned len, struct ts_fdinfo *info)
+{
+	if (!sa || len < sizeof(sa_family_t))
+		return false;
+	info->family = (uint8_t)sa->sa_family;
+	switch (sa->sa_family) {
+	case AF_INET: {
+		if (len < sizeof(struct sockaddr_in))
+			return false;
+		const struct sockaddr_in *in = (const void *)sa;
+		inet_ntop(AF_INET, &in->sin_addr, info->path, sizeof info->path);
+		info->port = ntohs(in->sin_port);
+		return true;
+	}
+	case AF_INET6: {
+		if (len < sizeof(struct sockaddr_in6))
+			return false;
+		const struct sockaddr_in6 *in6 = (const void *)sa;
+		inet_ntop(AF_INET6, &in6->sin6_addr, info->path, sizeof info->path);
+		info->port = ntohs(in6->sin6_port);
+		return true;
+	}
+	case AF_UNIX: {
+		const struct sockaddr_un *un = (const void *)sa;
+		size_t max = len > offsetof(struct sockaddr_un, sun_path) ?
+			len - offsetof(struct sockaddr_un, sun_path) : 0;
+		if (max > sizeof un->sun_path)
+			max = sizeof un->sun_path;
+		if (max && un->sun_path[0] == 0) {   /* abstract socket */
+			info->path[0] = '@';
+			size_t n = max - 1 < sizeof info->path - 2 ? max - 1 : sizeof info->path - 2;
+			memcpy(info->path + 1, un->sun_path + 1, n);
+			info->path[n + 1] = 0;
+		} else {
+			size_t n = strnlen(un->sun_path, max);
+			if (n >= sizeof info->path)
+				n = sizeof info->path - 1;
+			memcpy(info->path, un->sun_path, n);
+			info->path[n] = 0;
+		}
+		info->port = 0;
+		info->transport = 3;
+		return true;
+	}
+	default:
+		return false;
+	}
+}
+
+static void classify_socket(int fd, struct ts_fdinfo *info)
+{
+	int type = 0;
+	socklen_t len = sizeof type;
+	struct sockaddr_storage ss;
+	socklen_t sl = sizeof ss;
+	if (getpeername(fd, (struct sockaddr *)&ss, &sl) == 0)
+		ts_sockaddr_describe((struct sockaddr *)&ss, sl, info);
+	else {
+		sl = sizeof ss;
+		if (getsockname(fd, (struct sockaddr *)&ss, &sl) == 0)
+			info->family = (uint8_t)ss.ss_family;
+		info->path[0] = 0;
+	}
+	if (info->family == AF_UNIX)
+		info->transport = 3;
+	else if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) == 0)
+		info->transport = type == SOCK_STREAM ? 1 : type == SOCK_DGRAM ? 2 : 0;
+}
+
+/* Asks the kernel what fd is now. */
+static void classify(int fd, struct ts_fdinfo *info)
+{
+	struct stat st;
+	memset(info, 0, sizeof *info);
+	if (fstat(fd, &st) != 0)
+		return;
+	switch (st.st_mode & S_IFMT) {
+	case S_IFREG: info->type = TS_FD_FILE; break;
+	case S_IFDIR: info->type = TS_FD_DIR; break;
+	case S_IFIFO: info->type = TS_FD_PIPE; info->transport = 0; break;
+	case S_IFSOCK: info->type = TS_FD_SOCKET; break;
+	case S_IFBLK: info->type = TS_FD_BLOCK; break;
+	case S_IFCHR: {
+		struct termios tio;
+		info->type = ioctl(fd, TCGETS, &tio) == 0 ? TS_FD_TTY : TS_FD_CHR;
+		break;
+	}
+	default: info->type = TS_FD_OTHER; break;
+	}
+	if (info->type == TS_FD_SOCKET) {
+		classify_socket(fd, info);
+		return;
+	}
+	if (info->type == TS_FD_FILE || info->type == TS_FD_DIR || info->type == TS_FD_CHR ||
+	    info->type == TS_FD_TTY || info->type == TS_FD_BLOCK) {
+		char link[32];
+		snprintf(link, sizeof link, "/proc/self/fd/%d", fd);
+		ssize_t n = readlink(link, info->path, sizeof info->path - 1);
+		info->path[n > 0 ? n : 0] = 0;
+	}
+}
+
+const struct ts_fdinfo *ts_fdinfo_get(int fd, uint32_t gen)
+{
+	struct entry *e = slot(fd);
+	if (!e)
+		return NULL;
+	if (e->valid && e->gen == gen)
+		return &e->info;
+	/* Only ask the kernel if fd still is the descriptor the call used. */
+	if (ts_fd_gen(fd) != gen)
+		return NULL;
+	classify(fd, &e->info);
+	if (e->info.type == TS_FD_UNKNOWN)
+		return NULL;
+	e->gen = gen;
+	e->valid = 1;
+	return &e->info;
+}
+
+void ts_fdinfo_set_path(int fd, uint32_t gen, const char *path, int type)
+{
+	struct entry *e = slot(fd);
+	if (!e)
+		return;
+	memset(&e->info, 0, sizeof e->info);
+	e->info.type = (uint8_t)type;
+	snprintf(e->info.path, sizeof e->info.path, "%s", path);
+	e->gen = gen;
+	e->valid = 1;
+}
+
+void ts_fdinfo_set_peer(int fd, uint32_t gen, const struct sockaddr *sa, unsigned len)
+{
+	struct entry *e = slot(fd);
+	struct ts_fdinfo info = {.type = TS_FD_SOCKET};
+	if (!e || !ts_sockaddr_describe(sa, len, &info))
+		return;
+	if (info.transport == 0) {
+		/* The transport comes from the socket itself. */
+		if (ts_fd_gen(fd) == gen) {
+			int type = 0;
+			socklen_t tl = sizeof type;
+			if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &tl) == 0)
+				info.transport = type == SOCK_STREAM ? 1 : type == SOCK_DGRAM ? 2 : 0;
+		} else if (e->valid && e->gen == gen) {
+			info.transport = e->info.transport;
+		}
+	}
+	e->info = info;
+	e->gen = gen;
+	e->valid = 1;
+}
+
+void ts_fdinfo_reset(void)
+{
+	free(cache);
+	cache = NULL;
+	cache_len = 0;
+}

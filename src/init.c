@@ -1,0 +1,72 @@
+/* Library constructor and destructor, lazy initialisation for calls that
+ * arrive first, and the fork handler. */
+#include "init.h"
+
+#include "clock.h"
+#include "config.h"
+#include "drain.h"
+#include "ids.h"
+#include "log.h"
+#include "thread.h"
+
+#include <pthread.h>
+#include <stdatomic.h>
+
+enum { INIT_NONE, INIT_RUNNING, INIT_DONE };
+static _Atomic int init_state;
+uint64_t ts_process_start_ticks;
+
+static void after_fork_child(void)
+{
+	/* Following children comes with process trees; until then a forked child
+	 * stops tracing so it never flushes the parent's buffers a second time. */
+	atomic_store(&ts_active, 0);
+	ts_tls.thr = NULL;
+	ts_tls.gone = 1;
+	ts_drain_forget();
+}
+
+static void init_once(void)
+{
+	ts_config_load();
+	if (ts_cfg.disabled) {
+		TS_INFO("tracing disabled by the environment");
+		return;
+	}
+	ts_clock_init(ts_cfg.force_clock_gettime);
+	ts_process_start_ticks = ts_ticks();
+	ts_ids_init();
+	ts_thread_setup_key();
+	pthread_atfork(NULL, NULL, after_fork_child);
+	atomic_store(&ts_active, 1);
+	if (!ts_drain_start()) {
+		atomic_store(&ts_active, 0);
+		return;
+	}
+	TS_INFO("tracing to %s", ts_cfg.output);
+}
+
+bool ts_init_for_call(void)
+{
+	int st = atomic_load_explicit(&init_state, memory_order_acquire);
+	if (st == INIT_DONE)
+		return atomic_load_explicit(&ts_active, memory_order_relaxed);
+	int expect = INIT_NONE;
+	if (!atomic_compare_exchange_strong(&init_state, &expect, INIT_RUNNING))
+		return false;
+	init_once();
+	atomic_store_explicit(&init_state, INIT_DONE, memory_order_release);
+	return atomic_load(&ts_active);
+}
+
+__attribute__((constructor)) static void ts_constructor(void)
+{
+	if (ts_init_for_call() && !ts_tls.thr)
+		(void)ts_thread_slow();   /* registers the main thread */
+}
+
+__attribute__((destructor)) static void ts_destructor(void)
+{
+	if (atomic_load(&init_state) == INIT_DONE && atomic_load(&ts_active))
+		ts_drain_shutdown();
+}

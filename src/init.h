@@ -1,0 +1,20 @@
+/* Process start-up and shut-down of the tracer. */
+#ifndef TS_INIT_H
+#define TS_INIT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+/* Makes sure the tracer is initialised (wrappers can run before the library
+ * constructor); returns whether calls should be traced. Lock-free: a call that
+ * races an initialisation in progress is simply not traced. */
+bool ts_init_for_call(void);
+
+/* Ticks when the process span began. */
+extern uint64_t ts_process_start_ticks;
+
+void ts_thread_setup_key(void);
+void ts_thread_release(int slot);
+extern _Atomic uint64_t ts_threads_untraced;
+
+#endif

@@ -1,0 +1,45 @@
+/* The operations traceshim records: one entry per span name, with the shape of
+ * the data its records carry. Wrappers of several symbols (open, open64,
+ * __open_2, ...) share one operation. */
+#ifndef TS_OPS_H
+#define TS_OPS_H
+
+#include <stdint.h>
+
+enum ts_shape {
+	TS_SHAPE_IO,        /* fd, bytes requested, bytes done */
+	TS_SHAPE_FD,        /* fd only (close, fsync) */
+	TS_SHAPE_OPEN,      /* path payload, result is a new fd */
+	TS_SHAPE_CONNECT,   /* fd, sockaddr payload */
+	TS_SHAPE_ACCEPT,    /* listening fd, result is a new fd, peer sockaddr payload */
+	TS_SHAPE_THREAD,    /* pthread_create: links to the new thread */
+};
+
+enum ts_op {
+	TS_OP_NONE = 0,
+	TS_OP_READ, TS_OP_WRITE, TS_OP_PREAD, TS_OP_PWRITE,
+	TS_OP_READV, TS_OP_WRITEV, TS_OP_PREADV, TS_OP_PWRITEV,
+	TS_OP_RECV, TS_OP_SEND, TS_OP_RECVFROM, TS_OP_SENDTO, TS_OP_RECVMSG, TS_OP_SENDMSG,
+	TS_OP_CONNECT, TS_OP_ACCEPT,
+	TS_OP_OPEN, TS_OP_OPENAT, TS_OP_CREAT,
+	TS_OP_CLOSE, TS_OP_FSYNC, TS_OP_FDATASYNC,
+	TS_OP_PTHREAD_CREATE,
+	TS_OP_COUNT
+};
+
+/* Span kinds, numbered as in OTLP. */
+enum ts_kind { TS_KIND_INTERNAL = 1, TS_KIND_SERVER = 2, TS_KIND_CLIENT = 3 };
+
+struct ts_op_info {
+	const char *name;
+	uint8_t shape;
+	uint8_t kind;
+	uint8_t direction;   /* 0 none, 1 in (read side), 2 out (write side) */
+};
+
+extern const struct ts_op_info ts_ops[TS_OP_COUNT];
+
+/* Name of an errno value ("ENOENT"), or NULL when unknown. */
+const char *ts_errno_name(int err);
+
+#endif

@@ -1,0 +1,103 @@
+/* The out-of-line recording calls: those that carry a payload (a path or a
+ * socket address, copied into continuation slots) or that are rare. */
+#include "record.h"
+
+#include <string.h>
+
+static void fill(struct ts_rec *r, struct ts_thread *t, enum ts_op op, int fd, int64_t ret,
+		 int err, uint64_t t0, uint64_t t1)
+{
+	r->t0 = t0;
+	r->t1 = t1;
+	r->ret = ret;
+	r->arg = 0;
+	r->span = 0;
+	r->parent = t->cur_span;
+	r->fd = fd;
+	r->fdgen = ts_fd_gen(fd);
+	r->op = (uint16_t)op;
+	r->type = TS_REC_SPAN;
+	r->ext = 0;
+	r->err = err;
+	r->aux = r->aux2 = 0;
+}
+
+/* Appends a record with len payload bytes (dropped and counted when full). */
+static void append(struct ts_thread *t, const struct ts_rec *proto, const void *payload, unsigned len)
+{
+	unsigned max = TS_PAYLOAD_MAX_SLOTS * TS_REC_SIZE;
+	if (len > max)
+		len = max;
+	unsigned ext = (len + TS_REC_SIZE - 1) / TS_REC_SIZE;
+	struct ts_rec *r = ts_ring_reserve(&t->ring, ext, 0);
+	if (!r)
+		return;
+	*r = *proto;
+	r->span = t->next_span++;
+	r->ext = (uint8_t)ext;
+	r->aux = len;
+	if (len)
+		ts_ring_put_payload(&t->ring, r, payload, len);
+	ts_ring_commit(&t->ring, 1 + ext);
+}
+
+void ts_record_open(struct ts_thread *t, enum ts_op op, const char *path, int ret,
+		    uint64_t t0, uint64_t t1)
+{
+	int err = ret < 0 ? errno : 0;
+	struct ts_rec rec;
+	fill(&rec, t, op, -1, ret, err, t0, t1);
+	if (ret >= 0)
+		rec.fdgen = ts_fd_changed(ret);
+	unsigned len = path ? (unsigned)strnlen(path, TS_PAYLOAD_MAX_SLOTS * TS_REC_SIZE) : 0;
+	append(t, &rec, path, len);
+}
+
+void ts_record_sockaddr(struct ts_thread *t, enum ts_op op, int fd, const struct sockaddr *sa,
+			socklen_t len, int64_t ret, uint64_t t0, uint64_t t1)
+{
+	int err = ret < 0 ? errno : 0;
+	struct ts_rec rec;
+	fill(&rec, t, op, fd, ret, err, t0, t1);
+	if (op == TS_OP_ACCEPT && ret >= 0)
+		rec.aux2 = ts_fd_changed((int)ret);
+	append(t, &rec, sa, sa ? (unsigned)len : 0);
+}
+
+void ts_record_close(struct ts_thread *t, int fd, int ret, uint64_t t0, uint64_t t1)
+{
+	int err = ret < 0 ? errno : 0;
+	struct ts_rec *r = ts_ring_reserve(&t->ring, 0, 0);
+	if (r) {
+		fill(r, t, TS_OP_CLOSE, fd, ret, err, t0, t1);
+		r->span = t->next_span++;
+		ts_ring_commit(&t->ring, 1);
+	}
+	/* After the record: it must describe the descriptor that was closed. */
+	if (!(ret < 0 && err == EBADF))
+		ts_fd_changed(fd);
+}
+
+void ts_record_thread_create(struct ts_thread *t, uint32_t span, uint32_t child_index, int ret,
+			     uint64_t t0, uint64_t t1)
+{
+	struct ts_rec *r = ts_ring_reserve(&t->ring, 0, 0);
+	if (!r)
+		return;
+	fill(r, t, TS_OP_PTHREAD_CREATE, -1, ret, 0, t0, t1);
+	r->span = span;
+	r->aux = child_index;
+	ts_ring_commit(&t->ring, 1);
+}
+
+void ts_fd_range_changed(unsigned first, unsigned last)
+{
+	if (last >= TS_FDGEN_MAX)
+		last = TS_FDGEN_MAX - 1;
+	for (unsigned fd = first; fd <= last && fd < TS_FDGEN_MAX; fd++)
+		/* A plain increment: the value only has to change, and this can
+		 * cover 65536 descriptors. */
+		atomic_store_explicit(&ts_fdgen[fd],
+				      atomic_load_explicit(&ts_fdgen[fd], memory_order_relaxed) + 1,
+				      memory_order_relaxed);
+}

@@ -1,0 +1,62 @@
+/* The core API the wrappers call: each records one finished call into the
+ * calling thread's ring. The inline ones are the hot path: no lock, no
+ * allocation, no system call. */
+#ifndef TS_RECORD_H
+#define TS_RECORD_H
+
+#include "clock.h"
+#include "fdinfo.h"
+#include "ops.h"
+#include "thread.h"
+
+#include <errno.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+
+static inline void ts_record_io(struct ts_thread *t, enum ts_op op, int fd, uint64_t requested,
+				int64_t ret, uint64_t t0, uint64_t t1)
+{
+	int err = ret < 0 ? errno : 0;
+	struct ts_rec *r = ts_ring_reserve(&t->ring, 0, 0);
+	if (!r)
+		return;
+	r->t0 = t0;
+	r->t1 = t1;
+	r->ret = ret;
+	r->arg = requested;
+	r->span = t->next_span++;
+	r->parent = t->cur_span;
+	r->fd = fd;
+	r->fdgen = ts_fd_gen(fd);
+	r->op = (uint16_t)op;
+	r->type = TS_REC_SPAN;
+	r->ext = 0;
+	r->err = err;
+	r->aux = r->aux2 = 0;
+	ts_ring_commit(&t->ring, 1);
+}
+
+static inline uint64_t ts_iov_bytes(const struct iovec *iov, int n)
+{
+	uint64_t sum = 0;
+	for (int i = 0; i < n && iov; i++)
+		sum += iov[i].iov_len;
+	return sum;
+}
+
+/* open/openat/creat: result is a new descriptor, path kept as payload. */
+void ts_record_open(struct ts_thread *t, enum ts_op op, const char *path, int ret,
+		    uint64_t t0, uint64_t t1);
+/* connect, accept: a socket address kept as payload. For accept, fd is the
+ * listening socket and ret the new one. */
+void ts_record_sockaddr(struct ts_thread *t, enum ts_op op, int fd, const struct sockaddr *sa,
+			socklen_t len, int64_t ret, uint64_t t0, uint64_t t1);
+/* close: the descriptor's generation changes whatever the outcome but EBADF. */
+void ts_record_close(struct ts_thread *t, int fd, int ret, uint64_t t0, uint64_t t1);
+/* pthread_create: span number and index of the thread it made. */
+void ts_record_thread_create(struct ts_thread *t, uint32_t span, uint32_t child_index, int ret,
+			     uint64_t t0, uint64_t t1);
+/* Descriptors [first, last] were closed by the program. */
+void ts_fd_range_changed(unsigned first, unsigned last);
+
+#endif

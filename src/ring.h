@@ -1,0 +1,109 @@
+/* Fixed-size records and the per-thread single-producer ring they go into.
+ *
+ * The owning thread is the only producer; the drainer is the only consumer.
+ * Appending takes no lock, allocates nothing and makes no system call. A
+ * signal handler that interrupts an append sees `busy` set and drops its own
+ * record (counted), so the ring stays consistent without atomic
+ * read-modify-write instructions. */
+#ifndef TS_RING_H
+#define TS_RING_H
+
+#include <stdatomic.h>
+#include <stdint.h>
+#include <string.h>
+
+enum ts_rec_type {
+	TS_REC_SPAN = 1,       /* a complete call: t0..t1 */
+	TS_REC_THREAD_BEGIN,   /* arg: start routine; aux: creator index; aux2: creator span */
+	TS_REC_THREAD_END,
+	TS_REC_PAYLOAD,        /* continuation slot: raw bytes of the record before it */
+};
+
+#define TS_REC_SIZE 64
+#define TS_PAYLOAD_MAX_SLOTS 8   /* up to 512 bytes of path or address */
+
+struct ts_rec {
+	uint64_t t0, t1;     /* ticks */
+	int64_t ret;         /* the call's result */
+	uint64_t arg;        /* bytes requested, flags, or start routine */
+	uint32_t span;       /* this span's number in its thread */
+	uint32_t parent;     /* number of the parent span in the same thread */
+	int32_t fd;
+	uint32_t fdgen;      /* generation of fd when the call ran */
+	uint16_t op;         /* enum ts_op */
+	uint8_t type;        /* enum ts_rec_type */
+	uint8_t ext;         /* payload slots that follow */
+	int32_t err;         /* errno when the call failed */
+	uint32_t aux, aux2;  /* per-operation extras; payload length for payload ops */
+};
+_Static_assert(sizeof(struct ts_rec) == TS_REC_SIZE, "record must be one cache line");
+
+struct ts_ring {
+	/* Producer side: written only by the owning thread. */
+	_Atomic uint64_t head;          /* records published */
+	uint64_t tail_seen;             /* last tail the producer read */
+	volatile uint32_t busy;         /* an append is in progress */
+	uint32_t mask;                  /* capacity - 1 */
+	_Atomic uint64_t dropped;       /* records lost to a full ring or a nested append */
+	char pad[64 - 32];
+	/* Consumer side. */
+	_Atomic uint64_t tail;
+	struct ts_rec *slots;
+};
+
+/* Records kept free for the structural records (thread begin/end) so a flood
+ * of calls never breaks the nesting of the thread span. */
+#define TS_RING_RESERVE 16
+
+/* Starts an append of 1 + ext slots; returns the first slot or NULL (dropped).
+ * Must be followed by ts_ring_commit(). */
+static inline struct ts_rec *ts_ring_reserve(struct ts_ring *r, unsigned ext, int structural)
+{
+	if (r->busy) {
+		atomic_fetch_add_explicit(&r->dropped, 1, memory_order_relaxed);
+		return NULL;
+	}
+	r->busy = 1;
+	atomic_signal_fence(memory_order_seq_cst);
+	uint64_t h = atomic_load_explicit(&r->head, memory_order_relaxed);
+	uint64_t need = 1 + ext + (structural ? 0 : TS_RING_RESERVE);
+	if (h + need - r->tail_seen > (uint64_t)r->mask + 1) {
+		r->tail_seen = atomic_load_explicit(&r->tail, memory_order_acquire);
+		if (h + need - r->tail_seen > (uint64_t)r->mask + 1) {
+			atomic_fetch_add_explicit(&r->dropped, 1, memory_order_relaxed);
+			atomic_signal_fence(memory_order_seq_cst);
+			r->busy = 0;
+			return NULL;
+		}
+	}
+	return &r->slots[h & r->mask];
+}
+
+static inline void ts_ring_commit(struct ts_ring *r, unsigned nslots)
+{
+	uint64_t h = atomic_load_explicit(&r->head, memory_order_relaxed);
+	atomic_store_explicit(&r->head, h + nslots, memory_order_release);
+	atomic_signal_fence(memory_order_seq_cst);
+	r->busy = 0;
+}
+
+/* Slot i after the reserved one, wrapping at the end of the ring. */
+static inline struct ts_rec *ts_ring_slot(struct ts_ring *r, struct ts_rec *first, unsigned i)
+{
+	return &r->slots[((uint64_t)(first - r->slots) + i) & r->mask];
+}
+
+/* Copies n bytes into the payload slots following `first`. */
+static inline void ts_ring_put_payload(struct ts_ring *r, struct ts_rec *first,
+				       const void *data, unsigned n)
+{
+	const char *src = data;
+	for (unsigned i = 1; n; i++) {
+		unsigned chunk = n < TS_REC_SIZE ? n : TS_REC_SIZE;
+		memcpy(ts_ring_slot(r, first, i), src, chunk);
+		src += chunk;
+		n -= chunk;
+	}
+}
+
+#endif

@@ -1,0 +1,70 @@
+/* The span model every exporter encodes: the drainer turns records into these.
+ * Strings point into the drainer's scratch memory and live until the
+ * exporter call returns. */
+#ifndef TS_SPAN_H
+#define TS_SPAN_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+enum ts_val { TS_VAL_INT, TS_VAL_STR, TS_VAL_DOUBLE, TS_VAL_BOOL };
+
+struct ts_attr {
+	const char *key;
+	uint8_t type;            /* enum ts_val */
+	union {
+		int64_t i;
+		double d;
+		bool b;
+		const char *s;
+	} v;
+};
+
+enum ts_status { TS_STATUS_UNSET = 0, TS_STATUS_ERROR = 2 };
+
+enum ts_span_event {
+	TS_SPAN_BEGIN,       /* a span that stays open (process, thread) */
+	TS_SPAN_END,         /* closes the innermost open span of the track */
+	TS_SPAN_COMPLETE,    /* begin and end known at once */
+};
+
+#define TS_MAX_ATTRS 16
+
+struct ts_span {
+	const char *name;
+	uint64_t start_ns, end_ns;
+	uint64_t span_id, parent_id;    /* parent 0: a root span */
+	uint8_t kind;                   /* enum ts_kind */
+	uint8_t status;                 /* enum ts_status */
+	const char *status_message;
+	const char *error_type;         /* set with status ERROR */
+	uint64_t flow_out;              /* a link to a span that starts later (pthread_create) */
+	uint64_t flow_in;               /* the link this span ends */
+	unsigned nattrs;
+	struct ts_attr attrs[TS_MAX_ATTRS];
+};
+
+/* Who a span belongs to: the process or one of its threads. */
+struct ts_track {
+	uint64_t uuid;
+	uint64_t parent_uuid;           /* 0 for the process track */
+	uint32_t sequence;              /* writer sequence id, unique in the file */
+	pid_t pid, tid;                 /* tid 0 for the process track */
+	const char *name;
+	void **sink_state;              /* where the exporter keeps per-track state */
+};
+
+static inline void ts_span_int(struct ts_span *s, const char *key, int64_t v)
+{
+	if (s->nattrs < TS_MAX_ATTRS)
+		s->attrs[s->nattrs++] = (struct ts_attr){.key = key, .type = TS_VAL_INT, .v.i = v};
+}
+
+static inline void ts_span_str(struct ts_span *s, const char *key, const char *v)
+{
+	if (v && s->nattrs < TS_MAX_ATTRS)
+		s->attrs[s->nattrs++] = (struct ts_attr){.key = key, .type = TS_VAL_STR, .v.s = v};
+}
+
+#endif

@@ -1,0 +1,269 @@
+/* The thread registry: claiming a ring for a thread, the thread span's
+ * begin and end records, names, and threads found by tid. */
+#include "thread.h"
+
+#include "clock.h"
+#include "config.h"
+#include "init.h"
+#include "log.h"
+
+#include <errno.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+__thread struct ts_tls ts_tls __attribute__((tls_model("initial-exec")));
+_Atomic int ts_active;
+struct ts_thread *_Atomic ts_threads[TS_MAX_THREADS];
+
+static _Atomic int slot_claimed[TS_MAX_THREADS];
+static _Atomic uint32_t next_index = 1;   /* 0 is the process itself */
+static pthread_key_t exit_key;
+static _Atomic int exit_key_ready;
+_Atomic uint64_t ts_threads_untraced;     /* registry full */
+
+uint32_t ts_thread_next_index(void)
+{
+	return atomic_fetch_add_explicit(&next_index, 1, memory_order_relaxed);
+}
+
+static void on_thread_exit(void *arg)
+{
+	(void)arg;
+	ts_thread_end();
+}
+
+void ts_thread_setup_key(void)
+{
+	if (pthread_key_create(&exit_key, on_thread_exit) == 0)
+		atomic_store(&exit_key_ready, 1);
+}
+
+static struct ts_thread *alloc_slot(void)
+{
+	size_t bytes = sizeof(struct ts_thread) + (size_t)ts_cfg.buffer_records * TS_REC_SIZE;
+	for (int i = 0; i < TS_MAX_THREADS; i++) {
+		int expect = 0;
+		if (atomic_load_explicit(&slot_claimed[i], memory_order_relaxed) ||
+		    !atomic_compare_exchange_strong(&slot_claimed[i], &expect, 1))
+			continue;
+		struct ts_thread *t = atomic_load(&ts_threads[i]);
+		if (!t) {
+			/* mmap rather than malloc: safe in a signal handler, and pages
+			 * of the ring are only touched as records are written. */
+			void *mem = mmap(NULL, bytes, PROT_READ | PROT_WRITE,
+					 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+			if (mem == MAP_FAILED) {
+				atomic_store(&slot_claimed[i], 0);
+				return NULL;
+			}
+			t = mem;
+			t->ring.slots = (struct ts_rec *)((char *)mem + sizeof *t);
+			t->ring.mask = ts_cfg.buffer_records - 1;
+			atomic_store(&ts_threads[i], t);
+		}
+		return t;
+	}
+	atomic_fetch_add(&ts_threads_untraced, 1);
+	return NULL;
+}
+
+static void read_own_name(char name[16])
+{
+	char buf[16] = {0};
+	if (prctl(PR_GET_NAME, buf, 0, 0, 0) == 0)
+		memcpy(name, buf, 16);
+	name[15] = 0;
+}
+
+/* Claims a slot and writes the thread's begin record. */
+static struct ts_thread *register_thread(uint32_t index, pid_t tid, const struct ts_thread_link *link,
+					 void *start_routine, bool foreign)
+{
+	struct ts_thread *t = alloc_slot();
+	if (!t)
+		return NULL;
+	atomic_store_explicit(&t->ring.head, 0, memory_order_relaxed);
+	atomic_store_explicit(&t->ring.tail, 0, memory_order_relaxed);
+	atomic_store_explicit(&t->ring.dropped, 0, memory_order_relaxed);
+	t->ring.tail_seen = 0;
+	t->ring.busy = 0;
+	t->next_span = 2;
+	t->cur_span = 1;
+	t->stack_lo = 0;
+	t->stack_size = UINTPTR_MAX;
+	t->index = index;
+	t->tid = tid;
+	t->handle = foreign ? 0 : pthread_self();
+	t->foreign = foreign;
+	t->sink_state = NULL;
+	atomic_store(&t->name_gen, 0);
+	memset(t->name, 0, sizeof t->name);
+	if (!foreign)
+		read_own_name(t->name);
+
+	struct ts_rec *r = ts_ring_reserve(&t->ring, 0, 1);
+	*r = (struct ts_rec){
+		.t0 = ts_ticks(), .type = TS_REC_THREAD_BEGIN, .span = 1,
+		.arg = (uint64_t)(uintptr_t)start_routine,
+		.aux = link ? link->creator_index : 0,
+		.aux2 = link ? link->creator_span : 1,
+		.fd = -1,
+	};
+	ts_ring_commit(&t->ring, 1);
+	atomic_store_explicit(&t->state, TS_SLOT_LIVE, memory_order_release);
+	return t;
+}
+
+static void set_stack_from_attr(struct ts_thread *t)
+{
+	pthread_attr_t attr;
+	void *addr;
+	size_t size;
+	if (pthread_getattr_np(pthread_self(), &attr) != 0)
+		return;
+	if (pthread_attr_getstack(&attr, &addr, &size) == 0 && size) {
+		t->stack_lo = (uintptr_t)addr;
+		t->stack_size = size;
+	}
+	pthread_attr_destroy(&attr);
+}
+
+static void publish(struct ts_thread *t)
+{
+	ts_tls.thr = t;
+	if (atomic_load(&exit_key_ready))
+		pthread_setspecific(exit_key, t);
+}
+
+struct ts_thread *ts_thread_start(const struct ts_thread_link *link, void *start_routine)
+{
+	if (ts_tls.muted || !atomic_load(&ts_active))
+		return NULL;
+	int saved = errno;
+	struct ts_thread *t = register_thread(link->child_index, (pid_t)syscall(SYS_gettid), link,
+					      start_routine, false);
+	if (t) {
+		set_stack_from_attr(t);
+		publish(t);
+	}
+	errno = saved;
+	return t;
+}
+
+void ts_thread_init_main(void)
+{
+	if (ts_tls.thr || ts_tls.muted)
+		return;
+	struct ts_thread *t = register_thread(ts_thread_next_index(), (pid_t)syscall(SYS_getpid),
+					      NULL, NULL, false);
+	if (!t)
+		return;
+	/* The main stack grows down from __libc_stack_end by up to RLIMIT_STACK. */
+	extern void *__libc_stack_end;
+	struct rlimit rl;
+	uintptr_t top = (uintptr_t)__libc_stack_end + 65536;
+	uintptr_t size = 8u << 20;
+	if (getrlimit(RLIMIT_STACK, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur > size)
+		size = rl.rlim_cur;
+	else if (getrlimit(RLIMIT_STACK, &rl) == 0 && rl.rlim_cur == RLIM_INFINITY)
+		size = (uintptr_t)1 << 32;
+	size += 65536;
+	if (top > size) {
+		t->stack_lo = top - size;
+		t->stack_size = size;
+	}
+	publish(t);
+}
+
+struct ts_thread *ts_thread_slow(void)
+{
+	if (ts_tls.muted || ts_tls.gone || !ts_init_for_call())
+		return NULL;
+	int saved = errno;
+	struct ts_thread *t;
+	if (syscall(SYS_gettid) == syscall(SYS_getpid)) {
+		ts_thread_init_main();
+		t = ts_tls.thr;
+	} else {
+		/* A thread the shim did not see start (created before the shim was
+		 * ready or by a library's internal pthread_create). */
+		t = register_thread(ts_thread_next_index(), (pid_t)syscall(SYS_gettid), NULL, NULL, false);
+		if (t)
+			publish(t);
+	}
+	errno = saved;
+	return t;
+}
+
+struct ts_thread *ts_thread_foreign(void)
+{
+	if (!atomic_load(&ts_active))
+		return NULL;
+	int saved = errno;
+	pid_t tid = (pid_t)syscall(SYS_gettid);
+	struct ts_thread *found = NULL;
+	for (int i = 0; i < TS_MAX_THREADS && !found; i++) {
+		struct ts_thread *t = atomic_load_explicit(&ts_threads[i], memory_order_acquire);
+		if (t && t->tid == tid &&
+		    atomic_load_explicit(&t->state, memory_order_acquire) == TS_SLOT_LIVE)
+			found = t;
+	}
+	if (!found)
+		found = register_thread(ts_thread_next_index(), tid, NULL, NULL, true);
+	errno = saved;
+	return found;
+}
+
+void ts_thread_end(void)
+{
+	struct ts_thread *t = ts_tls.thr;
+	if (!t)
+		return;
+	int saved = errno;
+	read_own_name(t->name);
+	struct ts_rec *r = ts_ring_reserve(&t->ring, 0, 1);
+	if (r) {
+		*r = (struct ts_rec){.t0 = ts_ticks(), .type = TS_REC_THREAD_END, .span = 1, .fd = -1};
+		ts_ring_commit(&t->ring, 1);
+	}
+	ts_tls.thr = NULL;
+	ts_tls.gone = 1;
+	atomic_store_explicit(&t->state, TS_SLOT_DEAD, memory_order_release);
+	errno = saved;
+}
+
+void ts_thread_renamed(pthread_t handle)
+{
+	for (int i = 0; i < TS_MAX_THREADS; i++) {
+		struct ts_thread *t = atomic_load_explicit(&ts_threads[i], memory_order_acquire);
+		if (!t || t->foreign || !pthread_equal(t->handle, handle) ||
+		    atomic_load_explicit(&t->state, memory_order_acquire) != TS_SLOT_LIVE)
+			continue;
+		char name[16] = {0};
+		if (pthread_equal(handle, pthread_self()))
+			read_own_name(name);
+		else if (pthread_getname_np(handle, name, sizeof name) != 0)
+			return;
+		memcpy(t->name, name, sizeof name);
+		atomic_fetch_add(&t->name_gen, 1);
+		return;
+	}
+}
+
+void ts_thread_mute(void)
+{
+	ts_tls.muted = 1;
+	ts_tls.thr = NULL;
+}
+
+/* Called by the drainer once a dead thread's last record is consumed. */
+void ts_thread_release(int slot)
+{
+	struct ts_thread *t = atomic_load(&ts_threads[slot]);
+	atomic_store(&t->state, TS_SLOT_FREE);
+	atomic_store(&slot_claimed[slot], 0);
+}
