@@ -25,15 +25,15 @@ void ts_decode_error(struct ts_span *s, int err)
 		snprintf(msg_buf, sizeof msg_buf, "errno %d", err);
 		name = "errno";
 	}
-	if (err == EAGAIN || err == EWOULDBLOCK || err == EINTR) {
+	if (err == EAGAIN || err == EWOULDBLOCK || err == EINTR || err == EINPROGRESS) {
 		/* Normal flow for non-blocking and interrupted calls, not an error. */
 		ts_span_str(s, "traceshim.errno", name);
 		return;
 	}
 	s->status = TS_STATUS_ERROR;
 	s->error_type = name;
-	strerror_r(err, msg_buf, sizeof msg_buf);
-	s->status_message = msg_buf;
+	/* GNU strerror_r: returns a static string or fills msg_buf. */
+	s->status_message = strerror_r(err, msg_buf, sizeof msg_buf);
 	ts_span_str(s, "error.type", name);
 }
 

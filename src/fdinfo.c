@@ -18,6 +18,7 @@
 
 _Atomic uint32_t ts_fdgen[TS_FDGEN_MAX];
 _Atomic int ts_private_fd = -1;
+_Atomic uint64_t ts_fdsock[TS_FDGEN_MAX];
 
 struct entry {
 	uint32_t gen;
@@ -36,6 +37,23 @@ const char *ts_fd_type_name(int type)
 		[TS_FD_CHR] = "chr", [TS_FD_BLOCK] = "block", [TS_FD_OTHER] = "other",
 	};
 	return (unsigned)type <= TS_FD_OTHER ? names[type] : "unknown";
+}
+
+int ts_transport_of(int domain, int type)
+{
+	if (domain == AF_UNIX)
+		return 3;
+	type &= 0xf;   /* without SOCK_NONBLOCK / SOCK_CLOEXEC */
+	return type == SOCK_STREAM ? 1 : type == SOCK_DGRAM ? 2 : 0;
+}
+
+/* The transport socket() recorded for this generation of fd, or 0. */
+static int recorded_transport(int fd, uint32_t gen)
+{
+	if ((unsigned)fd >= TS_FDGEN_MAX)
+		return 0;
+	uint64_t v = atomic_load_explicit(&ts_fdsock[fd], memory_order_relaxed);
+	return (uint32_t)(v >> 8) == gen ? (int)(v & 0xff) : 0;
 }
 
 const char *ts_transport_name(int transport)
@@ -200,8 +218,10 @@ void ts_fdinfo_set_peer(int fd, uint32_t gen, const struct sockaddr *sa, unsigne
 	struct ts_fdinfo info = {.type = TS_FD_SOCKET};
 	if (!e || !ts_sockaddr_describe(sa, len, &info))
 		return;
+	if (info.transport == 0)
+		info.transport = (uint8_t)recorded_transport(fd, gen);
 	if (info.transport == 0) {
-		/* The transport comes from the socket itself. */
+		/* Not made by a traced socket(): ask the socket itself. */
 		if (ts_fd_gen(fd) == gen) {
 			int type = 0;
 			socklen_t tl = sizeof type;

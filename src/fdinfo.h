@@ -19,6 +19,18 @@ static inline uint32_t ts_fd_gen(int fd)
 		atomic_load_explicit(&ts_fdgen[fd], memory_order_relaxed) : 0;
 }
 
+/* Transport of sockets made by socket()/socketpair()/accept(), packed as
+ * (generation << 8 | transport), so the drainer can still name it after the
+ * socket is closed. */
+extern _Atomic uint64_t ts_fdsock[TS_FDGEN_MAX];
+
+static inline void ts_fd_set_transport(int fd, uint32_t gen, int transport)
+{
+	if ((unsigned)fd < TS_FDGEN_MAX)
+		atomic_store_explicit(&ts_fdsock[fd], ((uint64_t)gen << 8) | (unsigned)transport,
+				      memory_order_relaxed);
+}
+
 /* fd now refers to something new (or nothing); returns the new generation. */
 static inline uint32_t ts_fd_changed(int fd)
 {
@@ -52,6 +64,8 @@ struct ts_fdinfo {
 };
 
 const char *ts_fd_type_name(int type);
+/* 1 tcp, 2 udp, 3 unix, 0 unknown, from socket(2) arguments. */
+int ts_transport_of(int domain, int type);
 const char *ts_transport_name(int transport);
 
 /* Drainer side (single-threaded). */

@@ -59,8 +59,14 @@ void ts_record_sockaddr(struct ts_thread *t, enum ts_op op, int fd, const struct
 	int err = ret < 0 ? errno : 0;
 	struct ts_rec rec;
 	fill(&rec, t, op, fd, ret, err, t0, t1);
-	if (op == TS_OP_ACCEPT && ret >= 0)
+	if (op == TS_OP_ACCEPT && ret >= 0) {
+		/* The accepted socket has the listening socket's transport. */
+		uint64_t listening = (unsigned)fd < TS_FDGEN_MAX ?
+			atomic_load_explicit(&ts_fdsock[fd], memory_order_relaxed) : 0;
 		rec.aux2 = ts_fd_changed((int)ret);
+		if ((uint32_t)(listening >> 8) == ts_fd_gen(fd))
+			ts_fd_set_transport((int)ret, rec.aux2, (int)(listening & 0xff));
+	}
 	append(t, &rec, sa, sa ? (unsigned)len : 0);
 }
 

@@ -179,13 +179,23 @@ static void track_event(const struct ts_track *t, int type, uint64_t ts, const c
 		pb_fixed64(&event, F_TE_TERM_FLOW, flow_in);
 	for (unsigned i = 0; s && i < s->nattrs; i++)
 		annotation(st, &s->attrs[i]);
+	if (s && s->status == TS_STATUS_ERROR) {
+		/* Perfetto has no status field: the OTLP names, as annotations. */
+		const struct ts_attr code = {.key = "otel.status_code", .type = TS_VAL_STR, .v.s = "ERROR"};
+		annotation(st, &code);
+		if (s->status_message) {
+			const struct ts_attr msg = {.key = "otel.status_description", .type = TS_VAL_STR,
+						    .v.s = s->status_message};
+			annotation(st, &msg);
+		}
+	}
 	emit_packet(t, st, ts);
 }
 
 void ts_pf_span(const struct ts_track *t, enum ts_span_event ev, const struct ts_span *s)
 {
 	if (ev == TS_SPAN_END) {
-		track_event(t, TYPE_SLICE_END, s->end_ns, NULL, s->nattrs ? s : NULL, 0, 0);
+		track_event(t, TYPE_SLICE_END, s->end_ns, NULL, s->nattrs || s->status ? s : NULL, 0, 0);
 		return;
 	}
 	track_event(t, TYPE_SLICE_BEGIN, s->start_ns, s->name, s, s->flow_out, s->flow_in);

@@ -1,0 +1,85 @@
+/* Settings: parsing, defaults, and malformed values falling back. */
+#include "check_main.h"
+#include <stdio.h>
+#include "config.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+START_TEST(parse_uint)
+{
+	unsigned long v = 7;
+	ck_assert(ts_parse_uint("0", 0, 10, &v) && v == 0);
+	ck_assert(ts_parse_uint("4096", 16, 1u << 20, &v) && v == 4096);
+	ck_assert(!ts_parse_uint("", 0, 10, &v));
+	ck_assert(!ts_parse_uint("-1", 0, 10, &v));
+	ck_assert(!ts_parse_uint("12abc", 0, 100, &v));
+	ck_assert(!ts_parse_uint("11", 0, 10, &v));
+	ck_assert(!ts_parse_uint("3", 5, 10, &v));
+	ck_assert(!ts_parse_uint("99999999999999999999999", 0, ~0ul, &v));
+	ck_assert_uint_eq(v, 4096);
+}
+END_TEST
+
+START_TEST(parse_bool)
+{
+	bool b = false;
+	ck_assert(ts_parse_bool("TRUE", &b) && b);
+	ck_assert(ts_parse_bool("0", &b) && !b);
+	ck_assert(ts_parse_bool("on", &b) && b);
+	ck_assert(!ts_parse_bool("maybe", &b));
+	ck_assert(!ts_parse_bool(NULL, &b));
+}
+END_TEST
+
+START_TEST(defaults_and_bad_values)
+{
+	unsetenv("TRACESHIM_OUTPUT");
+	setenv("TRACESHIM_BUFFER_KB", "lots", 1);
+	setenv("TRACESHIM_FLUSH_MS", "0", 1);
+	setenv("TRACESHIM_COMPRESS", "false", 1);
+	setenv("OTEL_SDK_DISABLED", "true", 1);
+	ts_config_load();
+	ck_assert(ts_cfg.disabled);
+	ck_assert(!ts_cfg.compress);
+	ck_assert_uint_eq(ts_cfg.buffer_records, 1024u * 1024 / 64);   /* default 1 MiB */
+	ck_assert_uint_eq(ts_cfg.flush_ms, 200);
+	ck_assert(ts_cfg.output[0] == '/');
+	ck_assert(strstr(ts_cfg.output, ".pftrace") != NULL);
+	char pid[32];
+	snprintf(pid, sizeof pid, ".%d.", (int)getpid());
+	ck_assert(strstr(ts_cfg.output, pid) != NULL);
+	unsetenv("OTEL_SDK_DISABLED");
+	setenv("OTEL_SDK_DISABLED", "", 1);   /* empty counts as unset */
+	ts_config_load();
+	ck_assert(!ts_cfg.disabled);
+}
+END_TEST
+
+START_TEST(relative_output_made_absolute)
+{
+	setenv("TRACESHIM_OUTPUT", "out/run.pftrace", 1);
+	setenv("TRACESHIM_BUFFER_KB", "100", 1);   /* rounded up to a power of two */
+	ts_config_load();
+	char cwd[4096];
+	ck_assert_ptr_nonnull(getcwd(cwd, sizeof cwd));
+	ck_assert(!strncmp(ts_cfg.output, cwd, strlen(cwd)));
+	ck_assert(strstr(ts_cfg.output, "/out/run.pftrace") != NULL);
+	ck_assert_uint_eq(ts_cfg.buffer_records, 2048);
+}
+END_TEST
+
+static Suite *config_suite(void)
+{
+	Suite *s = suite_create("config");
+	TCase *tc = tcase_create("core");
+	tcase_add_test(tc, parse_uint);
+	tcase_add_test(tc, parse_bool);
+	tcase_add_test(tc, defaults_and_bad_values);
+	tcase_add_test(tc, relative_output_made_absolute);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+TS_CHECK_MAIN(config_suite)

@@ -1,0 +1,137 @@
+/* Records become spans with the right names, ids and attributes. */
+#include "check_main.h"
+#include "clock.h"
+#include "decode.h"
+#include "fdinfo.h"
+#include "ids.h"
+#include "ops.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <unistd.h>
+
+static const struct ts_attr *attr(const struct ts_span *s, const char *key)
+{
+	for (unsigned i = 0; i < s->nattrs; i++)
+		if (!strcmp(s->attrs[i].key, key))
+			return &s->attrs[i];
+	return NULL;
+}
+
+static struct ts_rec rec(enum ts_op op, int fd, int64_t ret, int err)
+{
+	uint64_t t = ts_ticks();
+	return (struct ts_rec){.t0 = t, .t1 = t + 100, .ret = ret, .arg = 64, .span = 5,
+			       .parent = 1, .fd = fd, .fdgen = ts_fd_gen(fd), .op = (uint16_t)op,
+			       .type = TS_REC_SPAN, .err = err};
+}
+
+static void setup(void)
+{
+	ts_clock_init(false);
+	ts_ids_init();
+	ts_fdinfo_reset();
+}
+
+START_TEST(read_of_file)
+{
+	setup();
+	int fd = open("/proc/self/exe", O_RDONLY);
+	ck_assert_int_ge(fd, 0);
+	ts_fd_changed(fd);
+	struct ts_rec r = rec(TS_OP_READ, fd, 10, 0);
+	struct ts_span s;
+	ts_decode_call(3, &r, NULL, 0, &s);
+	ck_assert_str_eq(s.name, "read");
+	ck_assert(s.span_id == ts_span_id(3, 5));
+	ck_assert(s.parent_id == ts_span_id(3, 1));
+	ck_assert_uint_ge(s.end_ns, s.start_ns);
+	ck_assert_int_eq(attr(&s, "traceshim.fd")->v.i, fd);
+	ck_assert_str_eq(attr(&s, "traceshim.fd.type")->v.s, "file");
+	ck_assert_ptr_nonnull(attr(&s, "file.path"));
+	ck_assert_int_eq(attr(&s, "traceshim.io.requested")->v.i, 64);
+	ck_assert_int_eq(attr(&s, "traceshim.io.bytes")->v.i, 10);
+	ck_assert_int_eq(s.status, TS_STATUS_UNSET);
+	close(fd);
+}
+END_TEST
+
+START_TEST(failure_sets_error)
+{
+	setup();
+	struct ts_rec r = rec(TS_OP_OPEN, -1, -1, ENOENT);
+	const char path[] = "/no/such/file";
+	r.ext = 1;
+	r.aux = sizeof path - 1;
+	struct ts_span s;
+	ts_decode_call(1, &r, (const uint8_t *)path, sizeof path - 1, &s);
+	ck_assert_str_eq(s.name, "open");
+	ck_assert_int_eq(s.status, TS_STATUS_ERROR);
+	ck_assert_str_eq(s.error_type, "ENOENT");
+	ck_assert_str_eq(attr(&s, "error.type")->v.s, "ENOENT");
+	ck_assert_str_eq(attr(&s, "file.path")->v.s, "/no/such/file");
+	ck_assert_str_eq(s.status_message, strerror(ENOENT));
+}
+END_TEST
+
+START_TEST(eagain_is_not_an_error)
+{
+	setup();
+	struct ts_rec r = rec(TS_OP_RECV, 99, -1, EAGAIN);
+	struct ts_span s;
+	ts_decode_call(1, &r, NULL, 0, &s);
+	ck_assert_int_eq(s.status, TS_STATUS_UNSET);
+	ck_assert_ptr_null(attr(&s, "error.type"));
+	ck_assert_str_eq(attr(&s, "traceshim.errno")->v.s, "EAGAIN");
+	ck_assert_ptr_null(attr(&s, "traceshim.io.bytes"));
+}
+END_TEST
+
+START_TEST(connect_describes_peer)
+{
+	setup();
+	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons(8080)};
+	sa.sin_addr.s_addr = htonl(0x7f000001);
+	struct ts_rec r = rec(TS_OP_CONNECT, 7, 0, 0);
+	ts_fd_set_transport(7, r.fdgen, ts_transport_of(AF_INET, SOCK_STREAM));
+	struct ts_span s;
+	ts_decode_call(1, &r, (const uint8_t *)&sa, sizeof sa, &s);
+	ck_assert_int_eq(s.kind, TS_KIND_CLIENT);
+	ck_assert_str_eq(attr(&s, "network.peer.address")->v.s, "127.0.0.1");
+	ck_assert_int_eq(attr(&s, "network.peer.port")->v.i, 8080);
+	ck_assert_str_eq(attr(&s, "network.transport")->v.s, "tcp");
+	ck_assert_str_eq(attr(&s, "network.type")->v.s, "ipv4");
+}
+END_TEST
+
+START_TEST(thread_create_links_to_child)
+{
+	setup();
+	struct ts_rec r = rec(TS_OP_PTHREAD_CREATE, -1, 0, 0);
+	struct ts_span s;
+	ts_decode_call(2, &r, NULL, 0, &s);
+	ck_assert(s.flow_out == s.span_id);
+	r.ret = EAGAIN;
+	ts_decode_call(2, &r, NULL, 0, &s);
+	ck_assert(s.flow_out == 0);
+	ck_assert_str_eq(attr(&s, "traceshim.errno")->v.s, "EAGAIN");
+}
+END_TEST
+
+static Suite *decode_suite(void)
+{
+	Suite *s = suite_create("decode");
+	TCase *tc = tcase_create("core");
+	tcase_add_test(tc, read_of_file);
+	tcase_add_test(tc, failure_sets_error);
+	tcase_add_test(tc, eagain_is_not_an_error);
+	tcase_add_test(tc, connect_describes_peer);
+	tcase_add_test(tc, thread_create_links_to_child);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+TS_CHECK_MAIN(decode_suite)
