@@ -3,6 +3,8 @@
  * distribution binaries call them directly; each records under its base name. */
 #include "wrap.h"
 
+#include <fcntl.h>
+#include <sys/sendfile.h>
 #include <sys/uio.h>
 #include <unistd.h>
 
@@ -111,4 +113,44 @@ TS_EXPORT ssize_t pwritev2(int fd, const struct iovec *iov, int cnt, off_t off, 
 {
 	TS_REAL(pwritev2, -1);
 	TS_IO_BODY(TS_OP_PWRITEV, fd, ts_iov_bytes(iov, cnt), real(fd, iov, cnt, off, flags));
+}
+
+/* In-kernel copies (cat and cp use copy_file_range when writing to a file). */
+
+#define COPY_BODY(op, in, out, n, call)                                   \
+	do {                                                              \
+		struct ts_thread *t_ = ts_thread_self();                  \
+		if (!t_)                                                  \
+			return call;                                      \
+		uint64_t t0_ = ts_ticks();                                \
+		ssize_t r_ = call;                                        \
+		uint64_t t1_ = ts_ticks();                                \
+		ts_record_copy(t_, op, in, out, n, r_, t0_, t1_);         \
+		return r_;                                                \
+	} while (0)
+
+TS_EXPORT ssize_t copy_file_range(int in, off64_t *in_off, int out, off64_t *out_off, size_t n,
+				  unsigned int flags)
+{
+	TS_REAL(copy_file_range, -1);
+	COPY_BODY(TS_OP_COPY_FILE_RANGE, in, out, n, real(in, in_off, out, out_off, n, flags));
+}
+
+TS_EXPORT ssize_t sendfile(int out, int in, off_t *off, size_t n)
+{
+	TS_REAL(sendfile, -1);
+	COPY_BODY(TS_OP_SENDFILE, in, out, n, real(out, in, off, n));
+}
+
+TS_EXPORT ssize_t sendfile64(int out, int in, off64_t *off, size_t n)
+{
+	TS_REAL(sendfile64, -1);
+	COPY_BODY(TS_OP_SENDFILE, in, out, n, real(out, in, off, n));
+}
+
+TS_EXPORT ssize_t splice(int in, off64_t *in_off, int out, off64_t *out_off, size_t n,
+			 unsigned int flags)
+{
+	TS_REAL(splice, -1);
+	COPY_BODY(TS_OP_SPLICE, in, out, n, real(in, in_off, out, out_off, n, flags));
 }

@@ -143,6 +143,19 @@ void ts_decode_call(uint32_t index, const struct ts_rec *r, const uint8_t *paylo
 			decode_peer(r, (int)r->ret, r->aux2, payload, len, s);
 		}
 		break;
+	case TS_SHAPE_COPY: {
+		ts_span_int(s, "traceshim.fd", r->fd);
+		describe_fd(s, ts_fdinfo_get(r->fd, r->fdgen));
+		int in = (int)r->aux;
+		const struct ts_fdinfo *src = ts_fdinfo_get(in, r->aux2);
+		ts_span_int(s, "traceshim.source.fd", in);
+		if (src && src->type != TS_FD_SOCKET && src->type != TS_FD_PIPE && src->path[0])
+			ts_span_str(s, "traceshim.source.path", src->path);
+		ts_span_int(s, "traceshim.io.requested", (int64_t)r->arg);
+		if (r->ret >= 0)
+			ts_span_int(s, "traceshim.io.bytes", r->ret);
+		break;
+	}
 	case TS_SHAPE_THREAD:
 		if (r->ret == 0)
 			s->flow_out = s->span_id;   /* ends on the new thread's span */

@@ -5,6 +5,7 @@
 #include "clock.h"
 #include "config.h"
 #include "drain.h"
+#include "fdinfo.h"
 #include "ids.h"
 #include "log.h"
 #include "thread.h"
@@ -38,6 +39,11 @@ static void init_once(void)
 	ts_ids_init();
 	ts_thread_setup_key();
 	pthread_atfork(NULL, NULL, after_fork_child);
+	/* Describe stdin/stdout/stderr now: programs often close them before the
+	 * first drain (coreutils does at exit), and they are the fds most calls use.
+	 * The drainer owns this cache but has not started yet. */
+	for (int fd = 0; fd < 3; fd++)
+		(void)ts_fdinfo_get(fd, ts_fd_gen(fd));
 	atomic_store(&ts_active, 1);
 	if (!ts_drain_start()) {
 		atomic_store(&ts_active, 0);

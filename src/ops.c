@@ -32,6 +32,9 @@ const struct ts_op_info ts_ops[TS_OP_COUNT] = {
 	[TS_OP_FSYNC] = {"fsync", TS_SHAPE_FD, TS_KIND_INTERNAL, 0},
 	[TS_OP_FDATASYNC] = {"fdatasync", TS_SHAPE_FD, TS_KIND_INTERNAL, 0},
 	[TS_OP_PTHREAD_CREATE] = {"pthread_create", TS_SHAPE_THREAD, TS_KIND_INTERNAL, 0},
+	[TS_OP_COPY_FILE_RANGE] = {"copy_file_range", TS_SHAPE_COPY, TS_KIND_INTERNAL, 2},
+	[TS_OP_SENDFILE] = {"sendfile", TS_SHAPE_COPY, TS_KIND_INTERNAL, 2},
+	[TS_OP_SPLICE] = {"splice", TS_SHAPE_COPY, TS_KIND_INTERNAL, 2},
 };
 
 const char *ts_errno_name(int err)

@@ -13,6 +13,7 @@ enum ts_shape {
 	TS_SHAPE_CONNECT,   /* fd, sockaddr payload */
 	TS_SHAPE_ACCEPT,    /* listening fd, result is a new fd, peer sockaddr payload */
 	TS_SHAPE_THREAD,    /* pthread_create: links to the new thread */
+	TS_SHAPE_COPY,      /* in-kernel copy: fd is the destination, aux the source */
 };
 
 enum ts_op {
@@ -24,6 +25,7 @@ enum ts_op {
 	TS_OP_OPEN, TS_OP_OPENAT, TS_OP_CREAT,
 	TS_OP_CLOSE, TS_OP_FSYNC, TS_OP_FDATASYNC,
 	TS_OP_PTHREAD_CREATE,
+	TS_OP_COPY_FILE_RANGE, TS_OP_SENDFILE, TS_OP_SPLICE,
 	TS_OP_COUNT
 };
 

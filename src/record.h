@@ -36,6 +36,22 @@ static inline void ts_record_io(struct ts_thread *t, enum ts_op op, int fd, uint
 	ts_ring_commit(&t->ring, 1);
 }
 
+/* In-kernel copies: from in_fd to fd. */
+static inline void ts_record_copy(struct ts_thread *t, enum ts_op op, int in_fd, int fd,
+				  uint64_t requested, int64_t ret, uint64_t t0, uint64_t t1)
+{
+	int err = ret < 0 ? errno : 0;
+	struct ts_rec *r = ts_ring_reserve(&t->ring, 0, 0);
+	if (!r)
+		return;
+	*r = (struct ts_rec){
+		.t0 = t0, .t1 = t1, .ret = ret, .arg = requested, .span = t->next_span++,
+		.parent = t->cur_span, .fd = fd, .fdgen = ts_fd_gen(fd), .op = (uint16_t)op,
+		.type = TS_REC_SPAN, .err = err, .aux = (uint32_t)in_fd, .aux2 = ts_fd_gen(in_fd),
+	};
+	ts_ring_commit(&t->ring, 1);
+}
+
 static inline uint64_t ts_iov_bytes(const struct iovec *iov, int n)
 {
 	uint64_t sum = 0;
