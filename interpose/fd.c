@@ -16,9 +16,10 @@ extern void closefrom(int lowfd);
 TS_EXPORT int dup(int fd)
 {
 	TS_REAL(dup, -1);
+	uint64_t state = ts_fd_state(fd);
 	int r = real(fd);
 	if (r >= 0)
-		ts_fd_changed(r);
+		ts_record_fd_alias(ts_thread_self(), fd, state, r);
 	return r;
 }
 
@@ -27,9 +28,10 @@ TS_EXPORT int dup2(int fd, int fd2)
 	TS_REAL(dup2, -1);
 	if (fd != fd2)
 		ts_private_fd_evict(fd2);
+	uint64_t state = ts_fd_state(fd);
 	int r = real(fd, fd2);
-	if (r >= 0)
-		ts_fd_changed(r);
+	if (r >= 0 && fd != fd2)
+		ts_record_fd_alias(ts_thread_self(), fd, state, r);
 	return r;
 }
 
@@ -38,9 +40,10 @@ TS_EXPORT int dup3(int fd, int fd2, int flags)
 	TS_REAL(dup3, -1);
 	if (fd != fd2)
 		ts_private_fd_evict(fd2);
+	uint64_t state = ts_fd_state(fd);
 	int r = real(fd, fd2, flags);
 	if (r >= 0)
-		ts_fd_changed(r);
+		ts_record_fd_alias(ts_thread_self(), fd, state, r);
 	return r;
 }
 
@@ -49,8 +52,8 @@ TS_EXPORT int pipe(int fds[2])
 	TS_REAL(pipe, -1);
 	int r = real(fds);
 	if (r == 0) {
-		ts_fd_changed(fds[0]);
-		ts_fd_changed(fds[1]);
+		ts_fd_made(fds[0], TS_FD_PIPE, 0);
+		ts_fd_made(fds[1], TS_FD_PIPE, 0);
 	}
 	return r;
 }
@@ -60,8 +63,8 @@ TS_EXPORT int pipe2(int fds[2], int flags)
 	TS_REAL(pipe2, -1);
 	int r = real(fds, flags);
 	if (r == 0) {
-		ts_fd_changed(fds[0]);
-		ts_fd_changed(fds[1]);
+		ts_fd_made(fds[0], TS_FD_PIPE, 0);
+		ts_fd_made(fds[1], TS_FD_PIPE, 0);
 	}
 	return r;
 }
@@ -72,9 +75,10 @@ typedef int (*fcntl_fn)(int, int, ...);
 
 static int fcntl_common(fcntl_fn real, int fd, int cmd, void *arg)
 {
+	uint64_t state = ts_fd_state(fd);
 	int r = real(fd, cmd, arg);
 	if (r >= 0 && (cmd == F_DUPFD || cmd == F_DUPFD_CLOEXEC))
-		ts_fd_changed(r);
+		ts_record_fd_alias(ts_thread_self(), fd, state, r);
 	return r;
 }
 

@@ -109,7 +109,7 @@ TS_EXPORT int socket(int domain, int type, int protocol)
 	TS_REAL(socket, -1);
 	int r = real(domain, type, protocol);
 	if (r >= 0)
-		ts_fd_set_transport(r, ts_fd_changed(r), ts_transport_of(domain, type));
+		ts_fd_made(r, TS_FD_SOCKET, ts_transport_of(domain, type));
 	return r;
 }
 
@@ -119,8 +119,8 @@ TS_EXPORT int socketpair(int domain, int type, int protocol, int sv[2])
 	int r = real(domain, type, protocol, sv);
 	if (r == 0) {
 		int transport = ts_transport_of(domain, type);
-		ts_fd_set_transport(sv[0], ts_fd_changed(sv[0]), transport);
-		ts_fd_set_transport(sv[1], ts_fd_changed(sv[1]), transport);
+		ts_fd_made(sv[0], TS_FD_SOCKET, transport);
+		ts_fd_made(sv[1], TS_FD_SOCKET, transport);
 	}
 	return r;
 }

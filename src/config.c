@@ -14,10 +14,45 @@
 
 struct ts_config ts_cfg;
 
+/* The initial stack, as the kernel laid it out: argc, argv[], NULL, envp[].
+ * Wrappers can run before libc has set `environ` (from a program's
+ * .preinit_array); the environment is read from here then. */
+extern void *__libc_stack_end;
+
+static char **initial_argv(void)
+{
+	long *sp = __libc_stack_end;
+	return sp ? (char **)(sp + 1) : NULL;
+}
+
 static const char *env(const char *name)
 {
-	const char *v = getenv(name);
+	const char *v = NULL;
+	if (environ) {
+		v = getenv(name);
+	} else if (initial_argv()) {
+		long argc = *(long *)__libc_stack_end;
+		size_t n = strlen(name);
+		for (char **e = initial_argv() + argc + 1; *e; e++)
+			if (!strncmp(*e, name, n) && (*e)[n] == '=') {
+				v = *e + n + 1;
+				break;
+			}
+	}
 	return (v && *v) ? v : NULL;   /* empty counts as unset, as OTel says */
+}
+
+const char *ts_program_name(void)
+{
+	extern char *program_invocation_short_name;
+	if (program_invocation_short_name && *program_invocation_short_name)
+		return program_invocation_short_name;
+	char **argv = initial_argv();
+	if (argv && argv[0] && *argv[0]) {
+		const char *slash = strrchr(argv[0], '/');
+		return slash ? slash + 1 : argv[0];
+	}
+	return "process";
 }
 
 bool ts_parse_uint(const char *s, unsigned long min, unsigned long max, unsigned long *out)
@@ -102,10 +137,9 @@ static unsigned round_pow2(unsigned v)
  * made absolute now so a later chdir() of the program does not move it. */
 static void default_output(char *dst, size_t cap)
 {
-	extern char *program_invocation_short_name;
 	char prog[64];
 	size_t n = 0;
-	for (const char *p = program_invocation_short_name; p && *p && n < sizeof prog - 1; p++)
+	for (const char *p = ts_program_name(); *p && n < sizeof prog - 1; p++)
 		prog[n++] = (*p == '/' || *p == ' ') ? '_' : *p;
 	prog[n] = 0;
 	if (!n)

@@ -22,6 +22,9 @@ extern struct ts_config ts_cfg;
 /* Reads the environment; called once, before any span is recorded. */
 void ts_config_load(void);
 
+/* The program's short name (argv[0] without directories). */
+const char *ts_program_name(void);
+
 /* Parsing helpers, exposed for the unit tests. Each returns false and leaves
  * *out alone when the text is not a valid value. */
 bool ts_parse_uint(const char *s, unsigned long min, unsigned long max, unsigned long *out);

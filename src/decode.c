@@ -81,25 +81,24 @@ static void decode_open(const struct ts_rec *r, const uint8_t *payload, unsigned
 	int fd = (int)r->ret;
 	ts_span_int(s, "traceshim.fd", fd);
 	/* The kernel knows the type (a FIFO, a device...) while fd is still this file. */
-	const struct ts_fdinfo *fi = ts_fdinfo_get(fd, r->fdgen);
+	const struct ts_fdinfo *fi = ts_fdinfo_get(fd, r->fdgen, 0);
 	if (fi && path[0] == '/' && fi->type != TS_FD_SOCKET) {
 		ts_fdinfo_set_path(fd, r->fdgen, path, fi->type);
-		fi = ts_fdinfo_get(fd, r->fdgen);
+		fi = ts_fdinfo_get(fd, r->fdgen, 0);
 	} else if (!fi) {
 		ts_fdinfo_set_path(fd, r->fdgen, path, TS_FD_FILE);
-		fi = ts_fdinfo_get(fd, r->fdgen);
+		fi = ts_fdinfo_get(fd, r->fdgen, 0);
 	}
 	if (fi)
 		ts_span_str(s, "traceshim.fd.type", ts_fd_type_name(fi->type));
 }
 
-static void decode_peer(const struct ts_rec *r, int fd, uint32_t gen, const uint8_t *payload,
+static void decode_peer(int fd, uint32_t gen, uint8_t kind, const uint8_t *payload,
 			unsigned len, struct ts_span *s)
 {
-	(void)r;
 	if (len && fd >= 0)
-		ts_fdinfo_set_peer(fd, gen, (const struct sockaddr *)payload, len);
-	describe_fd(s, fd >= 0 ? ts_fdinfo_get(fd, gen) : NULL);
+		ts_fdinfo_set_peer(fd, gen, kind, (const struct sockaddr *)payload, len);
+	describe_fd(s, fd >= 0 ? ts_fdinfo_get(fd, gen, kind) : NULL);
 }
 
 void ts_decode_call(uint32_t index, const struct ts_rec *r, const uint8_t *payload, unsigned len,
@@ -120,34 +119,34 @@ void ts_decode_call(uint32_t index, const struct ts_rec *r, const uint8_t *paylo
 	switch (info->shape) {
 	case TS_SHAPE_IO:
 		ts_span_int(s, "traceshim.fd", r->fd);
-		describe_fd(s, ts_fdinfo_get(r->fd, r->fdgen));
+		describe_fd(s, ts_fdinfo_get(r->fd, r->fdgen, r->kind));
 		ts_span_int(s, "traceshim.io.requested", (int64_t)r->arg);
 		if (r->ret >= 0)
 			ts_span_int(s, "traceshim.io.bytes", r->ret);
 		break;
 	case TS_SHAPE_FD:
 		ts_span_int(s, "traceshim.fd", r->fd);
-		describe_fd(s, ts_fdinfo_get(r->fd, r->fdgen));
+		describe_fd(s, ts_fdinfo_get(r->fd, r->fdgen, r->kind));
 		break;
 	case TS_SHAPE_OPEN:
 		decode_open(r, payload, len, s);
 		break;
 	case TS_SHAPE_CONNECT:
 		ts_span_int(s, "traceshim.fd", r->fd);
-		decode_peer(r, r->fd, r->fdgen, payload, len, s);
+		decode_peer(r->fd, r->fdgen, r->kind, payload, len, s);
 		break;
 	case TS_SHAPE_ACCEPT:
 		ts_span_int(s, "traceshim.fd", r->fd);
 		if (r->ret >= 0) {
 			ts_span_int(s, "traceshim.accepted_fd", r->ret);
-			decode_peer(r, (int)r->ret, r->aux2, payload, len, s);
+			decode_peer((int)r->ret, r->aux2, r->aux_kind, payload, len, s);
 		}
 		break;
 	case TS_SHAPE_COPY: {
 		ts_span_int(s, "traceshim.fd", r->fd);
-		describe_fd(s, ts_fdinfo_get(r->fd, r->fdgen));
+		describe_fd(s, ts_fdinfo_get(r->fd, r->fdgen, r->kind));
 		int in = (int)r->aux;
-		const struct ts_fdinfo *src = ts_fdinfo_get(in, r->aux2);
+		const struct ts_fdinfo *src = ts_fdinfo_get(in, r->aux2, r->aux_kind);
 		ts_span_int(s, "traceshim.source.fd", in);
 		if (src && src->type != TS_FD_SOCKET && src->type != TS_FD_PIPE && src->path[0])
 			ts_span_str(s, "traceshim.source.path", src->path);

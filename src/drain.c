@@ -9,6 +9,7 @@
 #include "decode.h"
 #include "export/perfetto.h"
 #include "export/sink.h"
+#include "fdinfo.h"
 #include "ids.h"
 #include "init.h"
 #include "log.h"
@@ -18,6 +19,7 @@
 #include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/futex.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -46,10 +48,10 @@ static void *proc_state;
 static bool process_begun;
 static char proc_name[64];
 
-static pthread_mutex_t drain_lock = PTHREAD_MUTEX_INITIALIZER;
-static pthread_cond_t wake = PTHREAD_COND_INITIALIZER;
-static pthread_mutex_t wake_lock = PTHREAD_MUTEX_INITIALIZER;
-static _Atomic int stopping;
+static _Atomic int wake_word;        /* futex: bumped to wake the drainer */
+static _Atomic int stopping;         /* exit has begun: final drain wanted */
+static _Atomic int final_done;       /* futex: the final drain is written */
+static _Atomic int drainer_running;
 static bool busy_cycle;
 static uint64_t released_dropped;   /* drops of threads already gone */
 
@@ -69,9 +71,7 @@ static uint64_t uuid_of(uint32_t index)
 
 static void begin_process(void)
 {
-	extern char *program_invocation_short_name;
-	snprintf(proc_name, sizeof proc_name, "%s",
-		 program_invocation_short_name ? program_invocation_short_name : "process");
+	snprintf(proc_name, sizeof proc_name, "%s", ts_program_name());
 	proc_track = (struct ts_track){
 		.uuid = uuid_of(0), .sequence = sequence_of(0),
 		.pid = (pid_t)syscall(SYS_getpid), .name = proc_name, .sink_state = &proc_state,
@@ -205,6 +205,9 @@ static unsigned drain_ring(struct track_ctx *c, struct ts_thread *t)
 			c->last_ns = ts_clock_to_ns(r->t0);
 			thread_end(c, c->last_ns, t);
 			break;
+		case TS_REC_FD_ALIAS:
+			ts_fdinfo_alias((int)r->aux, r->aux2, r->kind, r->fd, r->fdgen);
+			break;
 		case TS_REC_SPAN: {
 			struct ts_span s;
 			unsigned len = r->aux < ext * TS_REC_SIZE ? r->aux : ext * TS_REC_SIZE;
@@ -277,94 +280,14 @@ static void cycle(bool final)
 	ts_sink_write(ts_pf_batch());
 }
 
-static void *drainer_main(void *arg)
+static long futex(_Atomic int *word, int op, int val, const struct timespec *timeout)
 {
-	(void)arg;
-	ts_thread_mute();
-	char name[16] = "traceshim";
-	pthread_setname_np(pthread_self(), name);
-	while (!atomic_load(&stopping)) {
-		struct timespec until;
-		clock_gettime(CLOCK_MONOTONIC, &until);
-		unsigned ms = busy_cycle ? 1 : ts_cfg.flush_ms;
-		until.tv_sec += ms / 1000;
-		until.tv_nsec += (long)(ms % 1000) * 1000000L;
-		if (until.tv_nsec >= 1000000000L) {
-			until.tv_sec++;
-			until.tv_nsec -= 1000000000L;
-		}
-		pthread_mutex_lock(&wake_lock);
-		if (!atomic_load(&stopping))
-			pthread_cond_timedwait(&wake, &wake_lock, &until);
-		pthread_mutex_unlock(&wake_lock);
-		pthread_mutex_lock(&drain_lock);
-		busy_cycle = false;
-		if (!atomic_load(&stopping))
-			cycle(false);
-		pthread_mutex_unlock(&drain_lock);
-	}
-	return NULL;
+	return syscall(SYS_futex, word, op, val, timeout, NULL, 0);
 }
 
-bool ts_drain_start(void)
+/* Final drain: every ring, every open span closed, the process span ended. */
+static void final_cycle(void)
 {
-	pthread_condattr_t ca;
-	pthread_condattr_init(&ca);
-	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-	pthread_cond_init(&wake, &ca);
-	pthread_condattr_destroy(&ca);
-
-	/* Block every signal in the drainer so the program's handlers never run
-	 * on it and a signal never interrupts an export. */
-	sigset_t all, old;
-	sigfillset(&all);
-	pthread_sigmask(SIG_SETMASK, &all, &old);
-	pthread_t th;
-	pthread_attr_t attr;
-	pthread_attr_init(&attr);
-	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-	int rc = ts_real_pthread_create(&th, &attr, drainer_main, NULL);
-	pthread_attr_destroy(&attr);
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
-	if (rc != 0) {
-		ts_warn_config("cannot start the background thread: %s", strerror(rc));
-		return false;
-	}
-	return true;
-}
-
-static bool lock_with_deadline(void)
-{
-	struct timespec until;
-	clock_gettime(CLOCK_REALTIME, &until);
-	until.tv_sec += ts_cfg.exit_timeout_ms / 1000;
-	until.tv_nsec += (long)(ts_cfg.exit_timeout_ms % 1000) * 1000000L;
-	if (until.tv_nsec >= 1000000000L) {
-		until.tv_sec++;
-		until.tv_nsec -= 1000000000L;
-	}
-	return pthread_mutex_timedlock(&drain_lock, &until) == 0;
-}
-
-void ts_drain_shutdown(void)
-{
-	int saved = errno;
-	struct ts_thread *self = ts_tls.thr;
-	atomic_store(&stopping, 1);
-	pthread_mutex_lock(&wake_lock);
-	pthread_cond_signal(&wake);
-	pthread_mutex_unlock(&wake_lock);
-	if (!lock_with_deadline()) {
-		TS_WARN("the background thread did not finish within %u ms; trace may be incomplete",
-			ts_cfg.exit_timeout_ms);
-		atomic_store(&ts_active, 0);
-		errno = saved;
-		return;
-	}
-	/* The thread calling exit() ends its span now; others are cut at the end. */
-	if (self)
-		ts_thread_end();
-	ts_tls.muted = 1;
 	cycle(true);
 	uint64_t end = ts_clock_to_ns(ts_ticks());
 	uint64_t dropped = released_dropped;
@@ -383,13 +306,90 @@ void ts_drain_shutdown(void)
 		ts_span_int(&s, "traceshim.untraced_threads", (int64_t)untraced);
 	ts_pf_span(&proc_track, TS_SPAN_END, &s);
 	ts_sink_write(ts_pf_batch());
+}
+
+static void *drainer_main(void *arg)
+{
+	(void)arg;
+	ts_thread_mute();
+	char name[16] = "traceshim";
+	pthread_setname_np(pthread_self(), name);
+	for (;;) {
+		int seen = atomic_load(&wake_word);
+		if (!atomic_load(&stopping)) {
+			unsigned ms = busy_cycle ? 1 : ts_cfg.flush_ms;
+			struct timespec pause = {ms / 1000, (long)(ms % 1000) * 1000000L};
+			futex(&wake_word, FUTEX_WAIT_PRIVATE, seen, &pause);
+		}
+		busy_cycle = false;
+		if (atomic_load(&stopping)) {
+			final_cycle();
+			atomic_store(&final_done, 1);
+			futex(&final_done, FUTEX_WAKE_PRIVATE, 1, NULL);
+			return NULL;
+		}
+		cycle(false);
+	}
+}
+
+bool ts_drain_start(void)
+{
+	/* Block every signal in the drainer so the program's handlers never run
+	 * on it and a signal never interrupts an export. */
+	sigset_t all, old;
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	pthread_t th;
+	pthread_attr_t attr;
+	pthread_attr_init(&attr);
+	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+	int rc = ts_real_pthread_create(&th, &attr, drainer_main, NULL);
+	pthread_attr_destroy(&attr);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (rc != 0) {
+		ts_warn_config("cannot start the background thread: %s", strerror(rc));
+		return false;
+	}
+	atomic_store(&drainer_running, 1);
+	return true;
+}
+
+/* The final flush runs on the drainer, not here: this may be _exit() called
+ * from a signal handler that interrupted malloc, and only async-signal-safe
+ * steps are taken on this side (a ring append, futex calls). The wait is
+ * bounded, so a stuck export can delay exit by at most the timeout. */
+void ts_drain_shutdown(void)
+{
+	int saved = errno;
+	if (!atomic_load(&drainer_running) || atomic_exchange(&stopping, 1)) {
+		errno = saved;
+		return;
+	}
+	if (ts_tls.thr)
+		ts_thread_end();   /* the exiting thread's span ends now */
+	ts_tls.muted = 1;
+	atomic_fetch_add(&wake_word, 1);
+	futex(&wake_word, FUTEX_WAKE_PRIVATE, 1, NULL);
+
+	uint64_t deadline = ts_clock_boottime_ns() + (uint64_t)ts_cfg.exit_timeout_ms * 1000000u;
+	while (!atomic_load(&final_done)) {
+		uint64_t now = ts_clock_boottime_ns();
+		if (now >= deadline) {
+			TS_WARN("the trace was not written within %u ms; it may be incomplete",
+				ts_cfg.exit_timeout_ms);
+			break;
+		}
+		uint64_t left = deadline - now;
+		struct timespec wait = {(time_t)(left / 1000000000u), (long)(left % 1000000000u)};
+		futex(&final_done, FUTEX_WAIT_PRIVATE, 0, &wait);
+	}
 	atomic_store(&ts_active, 0);
-	pthread_mutex_unlock(&drain_lock);
 	errno = saved;
 }
 
 void ts_drain_forget(void)
 {
+	atomic_store(&drainer_running, 0);
 	ts_sink_forget();
 	/* The drainer thread does not exist in the child; its lock may have been
 	 * held at fork time. Nothing in the child uses it any more. */

@@ -16,9 +16,8 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 
-_Atomic uint32_t ts_fdgen[TS_FDGEN_MAX];
+_Atomic uint64_t ts_fdstate[TS_FDGEN_MAX];
 _Atomic int ts_private_fd = -1;
-_Atomic uint64_t ts_fdsock[TS_FDGEN_MAX];
 
 struct entry {
 	uint32_t gen;
@@ -35,8 +34,10 @@ const char *ts_fd_type_name(int type)
 		[TS_FD_UNKNOWN] = "unknown", [TS_FD_FILE] = "file", [TS_FD_DIR] = "dir",
 		[TS_FD_PIPE] = "pipe", [TS_FD_SOCKET] = "socket", [TS_FD_TTY] = "tty",
 		[TS_FD_CHR] = "chr", [TS_FD_BLOCK] = "block", [TS_FD_OTHER] = "other",
+		[TS_FD_EVENTFD] = "eventfd", [TS_FD_EPOLL] = "epoll", [TS_FD_TIMERFD] = "timerfd",
+		[TS_FD_SIGNALFD] = "signalfd", [TS_FD_INOTIFY] = "inotify",
 	};
-	return (unsigned)type <= TS_FD_OTHER ? names[type] : "unknown";
+	return (unsigned)type < TS_FD_TYPE_COUNT ? names[type] : "unknown";
 }
 
 int ts_transport_of(int domain, int type)
@@ -45,15 +46,6 @@ int ts_transport_of(int domain, int type)
 		return 3;
 	type &= 0xf;   /* without SOCK_NONBLOCK / SOCK_CLOEXEC */
 	return type == SOCK_STREAM ? 1 : type == SOCK_DGRAM ? 2 : 0;
-}
-
-/* The transport socket() recorded for this generation of fd, or 0. */
-static int recorded_transport(int fd, uint32_t gen)
-{
-	if ((unsigned)fd >= TS_FDGEN_MAX)
-		return 0;
-	uint64_t v = atomic_load_explicit(&ts_fdsock[fd], memory_order_relaxed);
-	return (uint32_t)(v >> 8) == gen ? (int)(v & 0xff) : 0;
 }
 
 const char *ts_transport_name(int transport)
@@ -169,6 +161,23 @@ static void classify(int fd, struct ts_fdinfo *info)
 	}
 	default: info->type = TS_FD_OTHER; break;
 	}
+	if (info->type == TS_FD_OTHER || info->type == TS_FD_FILE) {
+		/* eventfd, epoll and friends are anonymous inodes: the link says which. */
+		static const struct { const char *link; int type; } anon[] = {
+			{"anon_inode:[eventfd]", TS_FD_EVENTFD}, {"anon_inode:[eventpoll]", TS_FD_EPOLL},
+			{"anon_inode:[timerfd]", TS_FD_TIMERFD}, {"anon_inode:[signalfd]", TS_FD_SIGNALFD},
+			{"anon_inode:inotify", TS_FD_INOTIFY},
+		};
+		char link[32], target[64];
+		snprintf(link, sizeof link, "/proc/self/fd/%d", fd);
+		ssize_t n = readlink(link, target, sizeof target - 1);
+		target[n > 0 ? n : 0] = 0;
+		for (size_t i = 0; i < sizeof anon / sizeof *anon; i++)
+			if (!strcmp(target, anon[i].link)) {
+				info->type = (uint8_t)anon[i].type;
+				return;
+			}
+	}
 	if (info->type == TS_FD_SOCKET) {
 		classify_socket(fd, info);
 		return;
@@ -182,19 +191,24 @@ static void classify(int fd, struct ts_fdinfo *info)
 	}
 }
 
-const struct ts_fdinfo *ts_fdinfo_get(int fd, uint32_t gen)
+const struct ts_fdinfo *ts_fdinfo_get(int fd, uint32_t gen, uint8_t kind)
 {
 	struct entry *e = slot(fd);
 	if (!e)
 		return NULL;
 	if (e->valid && e->gen == gen)
 		return &e->info;
+	memset(&e->info, 0, sizeof e->info);
 	/* Only ask the kernel if fd still is the descriptor the call used. */
-	if (ts_fd_gen(fd) != gen)
-		return NULL;
-	classify(fd, &e->info);
-	if (e->info.type == TS_FD_UNKNOWN)
-		return NULL;
+	if (ts_fd_gen(fd) == gen)
+		classify(fd, &e->info);
+	if (e->info.type == TS_FD_UNKNOWN) {
+		/* Closed or replaced since: what its creator said is all there is. */
+		if (!kind)
+			return NULL;
+		e->info.type = (uint8_t)(kind & 15);
+		e->info.transport = (uint8_t)(kind >> 4);
+	}
 	e->gen = gen;
 	e->valid = 1;
 	return &e->info;
@@ -212,14 +226,15 @@ void ts_fdinfo_set_path(int fd, uint32_t gen, const char *path, int type)
 	e->valid = 1;
 }
 
-void ts_fdinfo_set_peer(int fd, uint32_t gen, const struct sockaddr *sa, unsigned len)
+void ts_fdinfo_set_peer(int fd, uint32_t gen, uint8_t kind, const struct sockaddr *sa,
+			unsigned len)
 {
 	struct entry *e = slot(fd);
 	struct ts_fdinfo info = {.type = TS_FD_SOCKET};
 	if (!e || !ts_sockaddr_describe(sa, len, &info))
 		return;
 	if (info.transport == 0)
-		info.transport = (uint8_t)recorded_transport(fd, gen);
+		info.transport = (uint8_t)(kind >> 4);
 	if (info.transport == 0) {
 		/* Not made by a traced socket(): ask the socket itself. */
 		if (ts_fd_gen(fd) == gen) {
@@ -233,6 +248,17 @@ void ts_fdinfo_set_peer(int fd, uint32_t gen, const struct sockaddr *sa, unsigne
 	}
 	e->info = info;
 	e->gen = gen;
+	e->valid = 1;
+}
+
+void ts_fdinfo_alias(int oldfd, uint32_t oldgen, uint8_t kind, int newfd, uint32_t newgen)
+{
+	const struct ts_fdinfo *src = ts_fdinfo_get(oldfd, oldgen, kind);
+	struct entry *e = slot(newfd);
+	if (!src || !e)
+		return;
+	e->info = *src;
+	e->gen = newgen;
 	e->valid = 1;
 }
 

@@ -11,31 +11,57 @@
 #include <sys/socket.h>
 
 #define TS_FDGEN_MAX 65536
-extern _Atomic uint32_t ts_fdgen[TS_FDGEN_MAX];
+
+/* Per descriptor number: a generation (low 32 bits), bumped whenever the
+ * number starts to refer to something new, and what the creating call said
+ * the descriptor is (bits 32-39: transport << 4 | type, 0 when unknown). One
+ * load gives both to the hot path, and records carry both, so the drainer
+ * can describe a descriptor the program has closed and reused since. */
+extern _Atomic uint64_t ts_fdstate[TS_FDGEN_MAX];
+
+static inline uint64_t ts_fd_state(int fd)
+{
+	return (unsigned)fd < TS_FDGEN_MAX ?
+		atomic_load_explicit(&ts_fdstate[fd], memory_order_relaxed) : 0;
+}
 
 static inline uint32_t ts_fd_gen(int fd)
 {
-	return (unsigned)fd < TS_FDGEN_MAX ?
-		atomic_load_explicit(&ts_fdgen[fd], memory_order_relaxed) : 0;
+	return (uint32_t)ts_fd_state(fd);
 }
 
-/* Transport of sockets made by socket()/socketpair()/accept(), packed as
- * (generation << 8 | transport), so the drainer can still name it after the
- * socket is closed. */
-extern _Atomic uint64_t ts_fdsock[TS_FDGEN_MAX];
-
-static inline void ts_fd_set_transport(int fd, uint32_t gen, int transport)
+static inline uint8_t ts_fd_state_kind(uint64_t state)
 {
-	if ((unsigned)fd < TS_FDGEN_MAX)
-		atomic_store_explicit(&ts_fdsock[fd], ((uint64_t)gen << 8) | (unsigned)transport,
-				      memory_order_relaxed);
+	return (uint8_t)(state >> 32);
 }
 
-/* fd now refers to something new (or nothing); returns the new generation. */
+static inline uint8_t ts_fd_kind(int type, int transport)
+{
+	return (uint8_t)(transport << 4 | type);
+}
+
+/* fd now refers to something new, of kind `kind` (0: unknown); returns the
+ * new generation. Called by the wrappers of calls that make descriptors. */
+static inline uint32_t ts_fd_made_kind(int fd, uint8_t kind)
+{
+	if ((unsigned)fd >= TS_FDGEN_MAX)
+		return 0;
+	uint64_t old = atomic_load_explicit(&ts_fdstate[fd], memory_order_relaxed), next;
+	do {
+		next = ((uint64_t)kind << 32) | (uint32_t)(old + 1);
+	} while (!atomic_compare_exchange_weak_explicit(&ts_fdstate[fd], &old, next,
+							memory_order_relaxed, memory_order_relaxed));
+	return (uint32_t)next;
+}
+
 static inline uint32_t ts_fd_changed(int fd)
 {
-	return (unsigned)fd < TS_FDGEN_MAX ?
-		atomic_fetch_add_explicit(&ts_fdgen[fd], 1, memory_order_relaxed) + 1 : 0;
+	return ts_fd_made_kind(fd, 0);
+}
+
+static inline uint32_t ts_fd_made(int fd, int type, int transport)
+{
+	return ts_fd_made_kind(fd, ts_fd_kind(type, transport));
 }
 
 /* The descriptor the shim writes its trace to (-1: none). Wrappers of close,
@@ -52,7 +78,9 @@ void ts_private_fd_evict(int wanted_fd);
 
 enum ts_fd_type {
 	TS_FD_UNKNOWN = 0, TS_FD_FILE, TS_FD_DIR, TS_FD_PIPE, TS_FD_SOCKET, TS_FD_TTY,
-	TS_FD_CHR, TS_FD_BLOCK, TS_FD_OTHER,
+	TS_FD_CHR, TS_FD_BLOCK, TS_FD_OTHER, TS_FD_EVENTFD, TS_FD_EPOLL, TS_FD_TIMERFD,
+	TS_FD_SIGNALFD, TS_FD_INOTIFY,
+	TS_FD_TYPE_COUNT
 };
 
 struct ts_fdinfo {
@@ -69,11 +97,16 @@ int ts_transport_of(int domain, int type);
 const char *ts_transport_name(int transport);
 
 /* Drainer side (single-threaded). */
-const struct ts_fdinfo *ts_fdinfo_get(int fd, uint32_t gen);
+/* What fd (generation gen) is; kind is what its creator recorded, used when
+ * the kernel can no longer say. NULL when nothing is known. */
+const struct ts_fdinfo *ts_fdinfo_get(int fd, uint32_t gen, uint8_t kind);
 void ts_fdinfo_set_path(int fd, uint32_t gen, const char *path, int type);
-void ts_fdinfo_set_peer(int fd, uint32_t gen, const struct sockaddr *sa, unsigned len);
+void ts_fdinfo_set_peer(int fd, uint32_t gen, uint8_t kind, const struct sockaddr *sa,
+			unsigned len);
 /* Fills info from a socket address; returns false if the family is unknown. */
 bool ts_sockaddr_describe(const struct sockaddr *sa, unsigned len, struct ts_fdinfo *info);
+/* newfd (generation newgen) is a duplicate of oldfd (generation oldgen). */
+void ts_fdinfo_alias(int oldfd, uint32_t oldgen, uint8_t kind, int newfd, uint32_t newgen);
 void ts_fdinfo_reset(void);
 
 #endif

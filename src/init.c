@@ -12,10 +12,13 @@
 
 #include <pthread.h>
 #include <stdatomic.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 enum { INIT_NONE, INIT_RUNNING, INIT_DONE };
 static _Atomic int init_state;
 uint64_t ts_process_start_ticks;
+static pid_t traced_pid;
 
 static void after_fork_child(void)
 {
@@ -36,6 +39,7 @@ static void init_once(void)
 	}
 	ts_clock_init(ts_cfg.force_clock_gettime);
 	ts_process_start_ticks = ts_ticks();
+	traced_pid = (pid_t)syscall(SYS_getpid);
 	ts_ids_init();
 	ts_thread_setup_key();
 	pthread_atfork(NULL, NULL, after_fork_child);
@@ -43,7 +47,7 @@ static void init_once(void)
 	 * first drain (coreutils does at exit), and they are the fds most calls use.
 	 * The drainer owns this cache but has not started yet. */
 	for (int fd = 0; fd < 3; fd++)
-		(void)ts_fdinfo_get(fd, ts_fd_gen(fd));
+		(void)ts_fdinfo_get(fd, ts_fd_gen(fd), 0);
 	atomic_store(&ts_active, 1);
 	if (!ts_drain_start()) {
 		atomic_store(&ts_active, 0);
@@ -74,5 +78,13 @@ __attribute__((constructor)) static void ts_constructor(void)
 __attribute__((destructor)) static void ts_destructor(void)
 {
 	if (atomic_load(&init_state) == INIT_DONE && atomic_load(&ts_active))
+		ts_drain_shutdown();
+}
+
+void ts_process_exit(void)
+{
+	/* A vfork child shares our memory but is another process: not ours to flush. */
+	if (atomic_load(&init_state) == INIT_DONE && atomic_load(&ts_active) &&
+	    syscall(SYS_getpid) == traced_pid)
 		ts_drain_shutdown();
 }

@@ -10,6 +10,9 @@
  * races an initialisation in progress is simply not traced. */
 bool ts_init_for_call(void);
 
+/* The process is ending without running exit handlers (_exit): flush. */
+void ts_process_exit(void);
+
 /* Ticks when the process span began. */
 extern uint64_t ts_process_start_ticks;
 

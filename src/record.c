@@ -13,12 +13,15 @@ static void fill(struct ts_rec *r, struct ts_thread *t, enum ts_op op, int fd, i
 	r->arg = 0;
 	r->span = 0;
 	r->parent = t->cur_span;
+	uint64_t st = ts_fd_state(fd);
 	r->fd = fd;
-	r->fdgen = ts_fd_gen(fd);
+	r->fdgen = (uint32_t)st;
 	r->op = (uint16_t)op;
 	r->type = TS_REC_SPAN;
 	r->ext = 0;
-	r->err = err;
+	r->err = (int16_t)err;
+	r->kind = ts_fd_state_kind(st);
+	r->aux_kind = 0;
 	r->aux = r->aux2 = 0;
 }
 
@@ -47,8 +50,10 @@ void ts_record_open(struct ts_thread *t, enum ts_op op, const char *path, int re
 	int err = ret < 0 ? errno : 0;
 	struct ts_rec rec;
 	fill(&rec, t, op, -1, ret, err, t0, t1);
-	if (ret >= 0)
+	if (ret >= 0) {
 		rec.fdgen = ts_fd_changed(ret);
+		rec.kind = 0;
+	}
 	unsigned len = path ? (unsigned)strnlen(path, TS_PAYLOAD_MAX_SLOTS * TS_REC_SIZE) : 0;
 	append(t, &rec, path, len);
 }
@@ -61,11 +66,8 @@ void ts_record_sockaddr(struct ts_thread *t, enum ts_op op, int fd, const struct
 	fill(&rec, t, op, fd, ret, err, t0, t1);
 	if (op == TS_OP_ACCEPT && ret >= 0) {
 		/* The accepted socket has the listening socket's transport. */
-		uint64_t listening = (unsigned)fd < TS_FDGEN_MAX ?
-			atomic_load_explicit(&ts_fdsock[fd], memory_order_relaxed) : 0;
-		rec.aux2 = ts_fd_changed((int)ret);
-		if ((uint32_t)(listening >> 8) == ts_fd_gen(fd))
-			ts_fd_set_transport((int)ret, rec.aux2, (int)(listening & 0xff));
+		rec.aux_kind = ts_fd_kind(TS_FD_SOCKET, rec.kind >> 4);
+		rec.aux2 = ts_fd_made_kind((int)ret, rec.aux_kind);
 	}
 	append(t, &rec, sa, sa ? (unsigned)len : 0);
 }
@@ -100,10 +102,25 @@ void ts_fd_range_changed(unsigned first, unsigned last)
 {
 	if (last >= TS_FDGEN_MAX)
 		last = TS_FDGEN_MAX - 1;
-	for (unsigned fd = first; fd <= last && fd < TS_FDGEN_MAX; fd++)
-		/* A plain increment: the value only has to change, and this can
-		 * cover 65536 descriptors. */
-		atomic_store_explicit(&ts_fdgen[fd],
-				      atomic_load_explicit(&ts_fdgen[fd], memory_order_relaxed) + 1,
-				      memory_order_relaxed);
+	for (unsigned fd = first; fd <= last && fd < TS_FDGEN_MAX; fd++) {
+		/* A plain store: the value only has to change, and this can cover
+		 * 65536 descriptors. */
+		uint64_t st = atomic_load_explicit(&ts_fdstate[fd], memory_order_relaxed);
+		atomic_store_explicit(&ts_fdstate[fd], (uint32_t)(st + 1), memory_order_relaxed);
+	}
+}
+
+void ts_record_fd_alias(struct ts_thread *t, int oldfd, uint64_t oldstate, int newfd)
+{
+	/* The duplicate is what the original is. */
+	uint8_t kind = ts_fd_state_kind(oldstate);
+	uint32_t newgen = ts_fd_made_kind(newfd, kind);
+	if (!t)
+		return;
+	struct ts_rec *r = ts_ring_reserve(&t->ring, 0, 0);
+	if (!r)
+		return;
+	*r = (struct ts_rec){.type = TS_REC_FD_ALIAS, .fd = newfd, .fdgen = newgen, .kind = kind,
+			     .aux = (uint32_t)oldfd, .aux2 = (uint32_t)oldstate};
+	ts_ring_commit(&t->ring, 1);
 }

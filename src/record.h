@@ -26,12 +26,15 @@ static inline void ts_record_io(struct ts_thread *t, enum ts_op op, int fd, uint
 	r->arg = requested;
 	r->span = t->next_span++;
 	r->parent = t->cur_span;
+	uint64_t st = ts_fd_state(fd);
 	r->fd = fd;
-	r->fdgen = ts_fd_gen(fd);
+	r->fdgen = (uint32_t)st;
 	r->op = (uint16_t)op;
 	r->type = TS_REC_SPAN;
 	r->ext = 0;
-	r->err = err;
+	r->err = (int16_t)err;
+	r->kind = ts_fd_state_kind(st);
+	r->aux_kind = 0;
 	r->aux = r->aux2 = 0;
 	ts_ring_commit(&t->ring, 1);
 }
@@ -44,10 +47,12 @@ static inline void ts_record_copy(struct ts_thread *t, enum ts_op op, int in_fd,
 	struct ts_rec *r = ts_ring_reserve(&t->ring, 0, 0);
 	if (!r)
 		return;
+	uint64_t out_st = ts_fd_state(fd), in_st = ts_fd_state(in_fd);
 	*r = (struct ts_rec){
 		.t0 = t0, .t1 = t1, .ret = ret, .arg = requested, .span = t->next_span++,
-		.parent = t->cur_span, .fd = fd, .fdgen = ts_fd_gen(fd), .op = (uint16_t)op,
-		.type = TS_REC_SPAN, .err = err, .aux = (uint32_t)in_fd, .aux2 = ts_fd_gen(in_fd),
+		.parent = t->cur_span, .fd = fd, .fdgen = (uint32_t)out_st, .op = (uint16_t)op,
+		.type = TS_REC_SPAN, .err = (int16_t)err, .kind = ts_fd_state_kind(out_st),
+		.aux = (uint32_t)in_fd, .aux2 = (uint32_t)in_st, .aux_kind = ts_fd_state_kind(in_st),
 	};
 	ts_ring_commit(&t->ring, 1);
 }
@@ -72,6 +77,9 @@ void ts_record_close(struct ts_thread *t, int fd, int ret, uint64_t t0, uint64_t
 /* pthread_create: span number and index of the thread it made. */
 void ts_record_thread_create(struct ts_thread *t, uint32_t span, uint32_t child_index, int ret,
 			     uint64_t t0, uint64_t t1);
+/* newfd became a duplicate of oldfd (dup, dup2, fcntl F_DUPFD); oldstate is
+ * oldfd's ts_fd_state() before the call. t may be NULL (untraced thread). */
+void ts_record_fd_alias(struct ts_thread *t, int oldfd, uint64_t oldstate, int newfd);
 /* Descriptors [first, last] were closed by the program. */
 void ts_fd_range_changed(unsigned first, unsigned last);
 

@@ -16,7 +16,7 @@ enum ts_rec_type {
 	TS_REC_SPAN = 1,       /* a complete call: t0..t1 */
 	TS_REC_THREAD_BEGIN,   /* arg: start routine; aux: creator index; aux2: creator span */
 	TS_REC_THREAD_END,
-	TS_REC_PAYLOAD,        /* continuation slot: raw bytes of the record before it */
+	TS_REC_FD_ALIAS,       /* fd (fdgen) duplicates aux (generation aux2); not a span */
 };
 
 #define TS_REC_SIZE 64
@@ -33,7 +33,9 @@ struct ts_rec {
 	uint16_t op;         /* enum ts_op */
 	uint8_t type;        /* enum ts_rec_type */
 	uint8_t ext;         /* payload slots that follow */
-	int32_t err;         /* errno when the call failed */
+	int16_t err;         /* errno when the call failed */
+	uint8_t kind;        /* the fd's kind from its creator (see fdinfo.h) */
+	uint8_t aux_kind;    /* the same for the second descriptor (aux) */
 	uint32_t aux, aux2;  /* per-operation extras; payload length for payload ops */
 };
 _Static_assert(sizeof(struct ts_rec) == TS_REC_SIZE, "record must be one cache line");

@@ -26,7 +26,8 @@ static struct ts_rec rec(enum ts_op op, int fd, int64_t ret, int err)
 	uint64_t t = ts_ticks();
 	return (struct ts_rec){.t0 = t, .t1 = t + 100, .ret = ret, .arg = 64, .span = 5,
 			       .parent = 1, .fd = fd, .fdgen = ts_fd_gen(fd), .op = (uint16_t)op,
-			       .type = TS_REC_SPAN, .err = err};
+			       .type = TS_REC_SPAN, .err = (int16_t)err,
+			       .kind = ts_fd_state_kind(ts_fd_state(fd))};
 }
 
 static void setup(void)
@@ -95,8 +96,8 @@ START_TEST(connect_describes_peer)
 	setup();
 	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons(8080)};
 	sa.sin_addr.s_addr = htonl(0x7f000001);
+	ts_fd_made(7, TS_FD_SOCKET, ts_transport_of(AF_INET, SOCK_STREAM));
 	struct ts_rec r = rec(TS_OP_CONNECT, 7, 0, 0);
-	ts_fd_set_transport(7, r.fdgen, ts_transport_of(AF_INET, SOCK_STREAM));
 	struct ts_span s;
 	ts_decode_call(1, &r, (const uint8_t *)&sa, sizeof sa, &s);
 	ck_assert_int_eq(s.kind, TS_KIND_CLIENT);
