@@ -109,17 +109,17 @@ TS_EXPORT int close(int fd)
 		errno = EBADF;
 		return -1;
 	}
+	/* The generation moves on before the descriptor is released: a thread
+	 * that gets this number from open() right after must see a new one. */
+	uint64_t state = ts_fd_state(fd);
+	ts_fd_changed(fd);
 	struct ts_thread *t = ts_thread_self();
-	if (!t) {
-		int r = real(fd);
-		if (!(r < 0 && errno == EBADF))
-			ts_fd_changed(fd);
-		return r;
-	}
+	if (!t)
+		return real(fd);
 	uint64_t t0 = ts_ticks();
 	int r = real(fd);
 	uint64_t t1 = ts_ticks();
-	ts_record_close(t, fd, r, t0, t1);
+	ts_record_close(t, fd, state, r, t0, t1);
 	return r;
 }
 

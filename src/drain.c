@@ -387,10 +387,19 @@ void ts_drain_shutdown(void)
 	errno = saved;
 }
 
-void ts_drain_forget(void)
+void ts_drain_after_fork(void)
 {
+	/* What the parent's drainer held may be half-updated: leak it rather than
+	 * free it. The sink's descriptor is shared with the parent and stays. */
+	memset(ctxs, 0, sizeof ctxs);
+	proc_state = NULL;
+	process_begun = false;
+	busy_cycle = false;
+	released_dropped = 0;
+	atomic_store(&wake_word, 0);
+	atomic_store(&stopping, 0);
+	atomic_store(&final_done, 0);
 	atomic_store(&drainer_running, 0);
-	ts_sink_forget();
-	/* The drainer thread does not exist in the child; its lock may have been
-	 * held at fork time. Nothing in the child uses it any more. */
+	ts_pf_after_fork();
+	ts_sink_after_fork();
 }

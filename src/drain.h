@@ -8,7 +8,8 @@
 bool ts_drain_start(void);
 /* Final drain at process exit, bounded by TRACESHIM_EXIT_TIMEOUT_MS. */
 void ts_drain_shutdown(void);
-/* Child after fork: the drainer thread does not exist there. */
-void ts_drain_forget(void);
+/* Child after fork: the drainer thread does not exist there; its state is
+ * dropped (it may have been mid-cycle) before ts_drain_start() runs again. */
+void ts_drain_after_fork(void);
 
 #endif

@@ -10,6 +10,7 @@
 #include "log.h"
 #include "thread.h"
 
+#include <errno.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <sys/syscall.h>
@@ -20,14 +21,21 @@ static _Atomic int init_state;
 uint64_t ts_process_start_ticks;
 static pid_t traced_pid;
 
+/* The child of fork() is a new process: new pid and ids, its own rings and
+ * its own background thread; it goes on writing to the same trace file. */
 static void after_fork_child(void)
 {
-	/* Following children comes with process trees; until then a forked child
-	 * stops tracing so it never flushes the parent's buffers a second time. */
-	atomic_store(&ts_active, 0);
-	ts_tls.thr = NULL;
-	ts_tls.gone = 1;
-	ts_drain_forget();
+	if (!atomic_load(&ts_active))
+		return;
+	int saved = errno;
+	traced_pid = (pid_t)syscall(SYS_getpid);
+	ts_ids_init();
+	ts_process_start_ticks = ts_ticks();
+	ts_drain_after_fork();
+	ts_thread_after_fork();
+	if (!ts_drain_start())
+		atomic_store(&ts_active, 0);
+	errno = saved;
 }
 
 static void init_once(void)

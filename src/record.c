@@ -72,18 +72,17 @@ void ts_record_sockaddr(struct ts_thread *t, enum ts_op op, int fd, const struct
 	append(t, &rec, sa, sa ? (unsigned)len : 0);
 }
 
-void ts_record_close(struct ts_thread *t, int fd, int ret, uint64_t t0, uint64_t t1)
+void ts_record_close(struct ts_thread *t, int fd, uint64_t state, int ret, uint64_t t0, uint64_t t1)
 {
 	int err = ret < 0 ? errno : 0;
 	struct ts_rec *r = ts_ring_reserve(&t->ring, 0, 0);
-	if (r) {
-		fill(r, t, TS_OP_CLOSE, fd, ret, err, t0, t1);
-		r->span = t->next_span++;
-		ts_ring_commit(&t->ring, 1);
-	}
-	/* After the record: it must describe the descriptor that was closed. */
-	if (!(ret < 0 && err == EBADF))
-		ts_fd_changed(fd);
+	if (!r)
+		return;
+	fill(r, t, TS_OP_CLOSE, fd, ret, err, t0, t1);
+	r->span = t->next_span++;
+	r->fdgen = (uint32_t)state;
+	r->kind = ts_fd_state_kind(state);
+	ts_ring_commit(&t->ring, 1);
 }
 
 void ts_record_thread_create(struct ts_thread *t, uint32_t span, uint32_t child_index, int ret,

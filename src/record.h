@@ -72,8 +72,10 @@ void ts_record_open(struct ts_thread *t, enum ts_op op, const char *path, int re
  * listening socket and ret the new one. */
 void ts_record_sockaddr(struct ts_thread *t, enum ts_op op, int fd, const struct sockaddr *sa,
 			socklen_t len, int64_t ret, uint64_t t0, uint64_t t1);
-/* close: the descriptor's generation changes whatever the outcome but EBADF. */
-void ts_record_close(struct ts_thread *t, int fd, int ret, uint64_t t0, uint64_t t1);
+/* close: state is the descriptor's ts_fd_state() before the call (the
+ * wrapper moves the generation on before closing). */
+void ts_record_close(struct ts_thread *t, int fd, uint64_t state, int ret, uint64_t t0,
+		     uint64_t t1);
 /* pthread_create: span number and index of the thread it made. */
 void ts_record_thread_create(struct ts_thread *t, uint32_t span, uint32_t child_index, int ret,
 			     uint64_t t0, uint64_t t1);

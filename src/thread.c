@@ -267,3 +267,29 @@ void ts_thread_release(int slot)
 	atomic_store(&t->state, TS_SLOT_FREE);
 	atomic_store(&slot_claimed[slot], 0);
 }
+
+/* Child after fork: only the forking thread exists. Its ring starts over
+ * (the parent drains the records it holds) and it becomes the child's main
+ * thread; every other slot is free again. */
+void ts_thread_after_fork(void)
+{
+	struct ts_thread *self = ts_tls.thr;
+	for (int i = 0; i < TS_MAX_THREADS; i++) {
+		struct ts_thread *t = atomic_load(&ts_threads[i]);
+		if (t)
+			atomic_store(&t->state, TS_SLOT_FREE);
+		atomic_store(&slot_claimed[i], 0);
+	}
+	atomic_store(&next_index, 1);
+	if (!self)
+		return;
+	uintptr_t lo = self->stack_lo, size = self->stack_size;
+	ts_tls.thr = NULL;
+	struct ts_thread *t = register_thread(ts_thread_next_index(), (pid_t)syscall(SYS_getpid),
+					      NULL, NULL, false);
+	if (t) {
+		t->stack_lo = lo;
+		t->stack_size = size;
+		publish(t);
+	}
+}

@@ -78,7 +78,8 @@ void ts_thread_init_main(void);
 void ts_thread_end(void);
 /* The name of thread `handle` changed (NULL name: re-read it). */
 void ts_thread_renamed(pthread_t handle);
-/* Forgets every thread but the caller's (child after fork). */
+/* Child after fork: forgets every thread but the caller, which becomes the
+ * child's main thread with a fresh ring. */
 void ts_thread_after_fork(void);
 /* Marks the calling thread as the shim's own: never traced. */
 void ts_thread_mute(void);

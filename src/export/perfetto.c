@@ -55,6 +55,13 @@ struct pb *ts_pf_batch(void)
 	return &batch;
 }
 
+void ts_pf_after_fork(void)
+{
+	batch = (struct pb){0};
+	event = (struct pb){0};
+	interned = (struct pb){0};
+}
+
 static struct seq_state *state_of(const struct ts_track *t)
 {
 	struct seq_state *st = *t->sink_state;

@@ -22,6 +22,8 @@ void ts_pf_span(const struct ts_track *track, enum ts_span_event ev, const struc
 /* A zero-length marker on a track (e.g. dropped records). */
 void ts_pf_instant(const struct ts_track *track, uint64_t ts_ns, const char *name,
 		   const struct ts_span *attrs);
+/* Child after fork: drops the parent's unwritten packets. */
+void ts_pf_after_fork(void);
 /* Frees the per-track state (the track's sequence is over). */
 void ts_pf_forget(void **state);
 

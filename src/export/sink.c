@@ -141,9 +141,10 @@ bool ts_sink_write(struct pb *batch)
 	return ok;
 }
 
-void ts_sink_forget(void)
+void ts_sink_after_fork(void)
 {
-	atomic_store(&ts_private_fd, -1);
+	pthread_mutex_init(&sink_lock, NULL);
+	wrapped = (struct pb){0};
 }
 
 void ts_private_fd_evict(int wanted_fd)

@@ -11,7 +11,8 @@
 
 /* Writes the batch (compressed when configured) and empties it. */
 bool ts_sink_write(struct pb *batch);
-/* Child after fork: the descriptor is shared with the parent; forget it. */
-void ts_sink_forget(void);
+/* Child after fork: the descriptor (shared with the parent, O_APPEND) stays;
+ * the lock may have been held by the parent's drainer. */
+void ts_sink_after_fork(void);
 
 #endif

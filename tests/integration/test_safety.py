@@ -1,0 +1,256 @@
+#!/usr/bin/env python3
+"""Safety tests: the shim must never change what a program does, even in the
+awkward corners of process life (signals inside wrappers, raw clone() threads,
+fd sweeps, I/O before the shim is initialised, exit() from a thread).
+
+Each test runs one of the small programs from tests/progs twice through
+tracelib.run_pair (without and with the shim: identical stdout, stderr and
+exit status), requires a trace free of structural errors, then checks that
+the trace still holds what the corner case puts at risk.
+
+Run:  PROGS_DIR=build/tests/progs TRACESHIM_LIB=build/libtraceshim.so \
+          python3 tests/integration/test_safety.py
+PROGS_DIR defaults to build/tests/progs under the repository root.
+"""
+
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import unittest
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import tracelib  # noqa: E402
+
+ROOT = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
+
+
+def progs_dir():
+    return os.path.abspath(os.environ.get("PROGS_DIR") or
+                           os.path.join(ROOT, "build", "tests", "progs"))
+
+
+def prog(name):
+    path = os.path.join(progs_dir(), name)
+    if not os.access(path, os.X_OK):
+        raise AssertionError("%s is not built (set PROGS_DIR to the directory holding "
+                             "the tests/progs executables)" % path)
+    return path
+
+
+def setUpModule():
+    # A missing library or decoder is a setup error, never a silent skip.
+    tracelib.shim_library()
+    if shutil.which("protoc") is None:
+        raise AssertionError("protoc is not on PATH: the tests decode traces with it")
+    prog("errno_check")
+
+
+class SafetyTest(unittest.TestCase):
+    maxDiff = None
+
+    def setUp(self):
+        self.tmp = tempfile.mkdtemp(prefix="traceshim-safety-")
+
+    def tearDown(self):
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
+    # ------------------------------------------------------------ helpers
+    def run_clean(self, argv, **kw):
+        """run_pair plus: the trace has no structural errors."""
+        proc, trace = tracelib.run_pair(argv, **kw)
+        errors = tracelib.structural_errors(trace)
+        self.assertEqual(errors[:20], [], "structural errors in the trace of %r (%d in all)"
+                         % (argv, len(errors)))
+        return proc, trace
+
+    def main_pid(self, trace, name):
+        pids = [pid for pid, pname in trace.processes.items() if pname == name]
+        self.assertEqual(len(pids), 1, "expected one process named %r, trace has %r"
+                         % (name, trace.processes))
+        return pids[0]
+
+    @staticmethod
+    def io_slices(trace, name, **args):
+        """Slices called `name` whose annotations include all of `args`."""
+        return [s for s in trace.slices_named(name)
+                if all(s.args.get(k) == v for k, v in args.items())]
+
+    def assert_failed_slice(self, trace, name, errno_name):
+        found = self.io_slices(trace, name, **{"error.type": errno_name})
+        self.assertTrue(found, "no %s slice with error.type=%s; %s slices: %s" % (
+            name, errno_name, name,
+            [s.args.get("error.type") for s in trace.slices_named(name)][:20]))
+
+    # ------------------------------------------------------------ errno
+    def test_errno_check(self):
+        proc, trace = self.run_clean([prog("errno_check")],
+                                     env={"TMPDIR": self.tmp})
+        self.assertEqual(proc.returncode, 0,
+                         "errno was changed under the shim:\n" + proc.stdout.decode(
+                             errors="replace"))
+        # The program checked errno; here the trace must agree with it.
+        for name, err in (("read", "EBADF"), ("write", "EBADF"), ("pread", "EBADF"),
+                          ("pwrite", "EBADF"), ("readv", "EBADF"), ("writev", "EBADF"),
+                          ("fsync", "EBADF"), ("close", "EBADF"), ("open", "ENOENT"),
+                          ("openat", "ENOENT"), ("creat", "ENOENT"), ("send", "ENOTSOCK"),
+                          ("recv", "ENOTSOCK"), ("sendmsg", "ENOTSOCK"),
+                          ("recvmsg", "ENOTSOCK"), ("accept", "ENOTSOCK"),
+                          ("connect", "ECONNREFUSED")):
+            with self.subTest(call=name, errno=err):
+                self.assert_failed_slice(trace, name, err)
+        # EAGAIN is not an error: flagged with traceshim.errno only.
+        eagain = [s for s in trace.slices
+                  if s.name in ("read", "recv") and "traceshim.errno" in s.args]
+        self.assertTrue(eagain, "no read/recv slice carries traceshim.errno for EAGAIN")
+        for s in eagain:
+            self.assertNotIn("error.type", s.args, "EAGAIN reported as an error: %r" % s.args)
+
+    # ------------------------------------------------------------ signals
+    def test_sigwrite_no_deadlock(self):
+        try:
+            proc, trace = self.run_clean([prog("sigwrite")], timeout=30)
+        except subprocess.TimeoutExpired as e:
+            self.fail("sigwrite did not finish within 30 s (deadlock in a wrapper "
+                      "re-entered from a signal handler?): %s" % e)
+        self.assertEqual(proc.returncode, 0)
+        self.assertEqual(proc.stdout, b"done\n")
+        self.assertTrue(trace.slices_named("write"), "no write slices in the trace")
+
+    # ------------------------------------------------------------ raw clone()
+    def test_clonewrite_child_on_own_track(self):
+        proc, trace = self.run_clean([prog("clonewrite")])
+        self.assertEqual(proc.returncode, 0)
+        self.assertTrue(proc.stdout.endswith(b"parent done\n"))
+        pid = self.main_pid(trace, "clonewrite")
+        stdout_writes = [s for s in trace.slices_named("write")
+                         if s.pid == pid and s.args.get("traceshim.fd") == 1]
+        child = [s for s in stdout_writes if s.tid is not None and s.tid != pid]
+        self.assertTrue(child, "no write on fd 1 from a thread other than the main one "
+                        "(tids of fd-1 writes: %s)" % sorted({s.tid for s in stdout_writes}))
+        self.assertEqual(len({s.tid for s in child}), 1,
+                         "the child's writes are spread over several tids")
+        self.assertEqual(len(child), 200, "expected the child's 200 writes on its own track")
+        # The parent's concurrent writes to stderr stay on the main thread.
+        parent = [s for s in trace.slices_named("write")
+                  if s.pid == pid and s.args.get("traceshim.fd") == 2]
+        self.assertEqual(len(parent), 200)
+        self.assertEqual({s.tid for s in parent}, {pid},
+                         "parent's stderr writes attributed to another thread")
+
+    # ------------------------------------------------------------ fd sweeps
+    def test_closeall_trace_survives(self):
+        proc, trace = self.run_clean([prog("closeall"), self.tmp])
+        self.assertEqual(proc.returncode, 0)
+        self.assertTrue(proc.stdout.endswith(b"closeall finished\n"))
+        pid = self.main_pid(trace, "closeall")
+        stdout_writes = [s for s in trace.slices_named("write")
+                         if s.pid == pid and s.args.get("traceshim.fd") == 1]
+        sizes = [s.args.get("traceshim.io.requested") for s in stdout_writes]
+        # 5 phases of label + content, then the final line: the trace writer
+        # must have outlived the close() loop, closefrom() and close_range().
+        self.assertEqual(len(stdout_writes), 11, "stdout writes in the trace: sizes %s" % sizes)
+        self.assertEqual(sizes[-1], len(b"closeall finished\n"))
+        path = os.path.join(self.tmp, "closeall.txt")
+        reads = self.io_slices(trace, "read", **{"file.path": path})
+        self.assertEqual(len(reads), 5, "reads of the scratch file: one per phase")
+
+    # ------------------------------------------------------------ before init
+    def test_preinit_constructor_write_traced(self):
+        proc, trace = self.run_clean([prog("preinit")], env={"PREINIT_EARLY_WRITE": None})
+        self.assertEqual(proc.stdout, b"ctor\nmain\n")
+        pid = self.main_pid(trace, "preinit")
+        five = [s for s in trace.slices_named("write")
+                if s.pid == pid and s.args.get("traceshim.fd") == 1
+                and s.args.get("traceshim.io.requested") == 5]
+        # "ctor\n" from libpreinit's constructor, then "main\n".
+        self.assertEqual(len(five), 2, "expected the constructor's and main's writes, got %r"
+                         % five)
+
+    def test_preinit_array_write_traced(self):
+        # .preinit_array runs before any library constructor: the earliest
+        # user code there is.
+        proc, trace = self.run_clean([prog("preinit")], env={"PREINIT_EARLY_WRITE": "1"})
+        self.assertEqual(proc.stdout, b"preinit\nctor\nmain\n")
+        pid = self.main_pid(trace, "preinit")
+        writes = [s for s in trace.slices_named("write")
+                  if s.pid == pid and s.args.get("traceshim.fd") == 1]
+        self.assertEqual([s.args.get("traceshim.io.requested") for s in writes], [8, 5, 5],
+                         "the .preinit_array, constructor and main writes, in order")
+
+    # ------------------------------------------------------------ dlopen
+    def test_dlopen_local(self):
+        proc, _ = self.run_clean([prog("dlopen_local"), prog("libtslocal.so")])
+        self.assertEqual(proc.returncode, 0)
+        self.assertEqual(proc.stdout, b"answer 42\n")
+
+    # ------------------------------------------------------------ threads
+    def test_threads_io_named_workers(self):
+        proc, trace = self.run_clean([prog("threads_io"), self.tmp])
+        self.assertEqual(proc.returncode, 0)
+        self.assertEqual(proc.stdout, b"ok\n")
+        pid = self.main_pid(trace, "threads_io")
+        names = trace.threads_of(pid)
+        for n in range(4):
+            with self.subTest(worker=n):
+                name = "worker-%d" % n
+                tids = [tid for tid, tname in names.items() if tname == name]
+                self.assertEqual(len(tids), 1, "thread %r not found once in %r" % (name, names))
+                path = os.path.join(self.tmp, "worker-%d.dat" % n)
+                mine = trace.slices_of(pid=pid, tid=tids[0])
+                writes = [s for s in mine
+                          if s.name == "write" and s.args.get("file.path") == path]
+                self.assertGreaterEqual(len(writes), 1000)
+                for call in ("fsync", "close"):
+                    self.assertTrue([s for s in mine if s.name == call
+                                     and s.args.get("file.path") == path],
+                                    "%s: no %s slice on %s" % (name, call, path))
+
+    # ------------------------------------------------------------ exit()
+    def test_exit_from_thread(self):
+        out = os.path.join(self.tmp, "lines.txt")
+        proc, trace = self.run_clean([prog("exit_thread"), out], timeout=30)
+        self.assertEqual(proc.returncode, 3)
+        pid = self.main_pid(trace, "exit_thread")
+        writes = [s for s in self.io_slices(trace, "write", **{"file.path": out})
+                  if s.pid == pid]
+        self.assertEqual(len(writes), 100, "the exiting thread's writes are not all traced")
+        self.assertTrue(all(s.tid != pid for s in writes),
+                        "the exiting thread's writes are attributed to the main thread")
+
+    # ------------------------------------------------------------ self-tracing
+    def _assert_not_self_traced(self, trace):
+        own = {trace.path, os.path.realpath(trace.path)}
+        selfish = [s for s in trace.slices if s.args.get("file.path") in own]
+        self.assertEqual(selfish, [], "the shim traced its own I/O on the trace file")
+
+    @unittest.skipUnless(shutil.which("dd"), "dd not installed")
+    def test_own_writes_not_traced(self):
+        proc, trace = self.run_clean(["dd", "if=/dev/zero", "of=/dev/null", "bs=1",
+                                      "count=500", "status=none"])
+        self.assertEqual(proc.returncode, 0)
+        self._assert_not_self_traced(trace)
+        # dd dup2()s its files onto fds 0 and 1, so the write slices may not
+        # name /dev/null; what counts is that they are exactly dd's 500.
+        writes = trace.slices_named("write")
+        self.assertEqual(len(writes), 500, "dd wrote 500 times; trace holds %d write slices "
+                         "(fds %s)" % (len(writes), sorted({str(s.args.get(
+                             "traceshim.fd")) for s in writes})))
+        self.assertTrue(all(s.args.get("traceshim.io.requested") == 1 for s in writes))
+
+    @unittest.skipUnless(shutil.which("dd"), "dd not installed")
+    def test_own_writes_not_traced_when_flushing_midway(self):
+        # Enough calls that the shim writes trace data while the program runs,
+        # not only at exit. Spans may be dropped under load; whatever is
+        # recorded must be dd's 1-byte writes only.
+        proc, trace = self.run_clean(["dd", "if=/dev/zero", "of=/dev/null", "bs=1",
+                                      "count=300000", "status=none"], timeout=120)
+        self.assertEqual(proc.returncode, 0)
+        self._assert_not_self_traced(trace)
+        sizes = {s.args.get("traceshim.io.requested") for s in trace.slices_named("write")}
+        self.assertEqual(sizes, {1}, "write slices other than dd's own 1-byte writes")
+
+
+if __name__ == "__main__":
+    unittest.main()
