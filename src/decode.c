@@ -27,14 +27,14 @@ void ts_decode_error(struct ts_span *s, int err)
 	}
 	if (err == EAGAIN || err == EWOULDBLOCK || err == EINTR || err == EINPROGRESS) {
 		/* Normal flow for non-blocking and interrupted calls, not an error. */
-		ts_span_str(s, "traceshim.errno", name);
+		ts_span_const(s, "traceshim.errno", name);
 		return;
 	}
 	s->status = TS_STATUS_ERROR;
 	s->error_type = name;
 	/* GNU strerror_r: returns a static string or fills msg_buf. */
 	s->status_message = strerror_r(err, msg_buf, sizeof msg_buf);
-	ts_span_str(s, "error.type", name);
+	ts_span_const(s, "error.type", name);
 }
 
 static const char *network_type(int family)
@@ -47,16 +47,16 @@ static void describe_fd(struct ts_span *s, const struct ts_fdinfo *fi)
 {
 	if (!fi)
 		return;
-	ts_span_str(s, "traceshim.fd.type", ts_fd_type_name(fi->type));
+	ts_span_const(s, "traceshim.fd.type", ts_fd_type_name(fi->type));
 	if (fi->type == TS_FD_SOCKET) {
 		if (fi->path[0])
 			ts_span_str(s, "network.peer.address", fi->path);
 		if (fi->port)
 			ts_span_int(s, "network.peer.port", fi->port);
-		ts_span_str(s, "network.transport", ts_transport_name(fi->transport));
-		ts_span_str(s, "network.type", network_type(fi->family));
+		ts_span_const(s, "network.transport", ts_transport_name(fi->transport));
+		ts_span_const(s, "network.type", network_type(fi->family));
 	} else if (fi->type == TS_FD_PIPE) {
-		ts_span_str(s, "network.transport", "pipe");
+		ts_span_const(s, "network.transport", "pipe");
 	} else if (fi->path[0]) {
 		ts_span_str(s, "file.path", fi->path);
 	}
@@ -90,7 +90,7 @@ static void decode_open(const struct ts_rec *r, const uint8_t *payload, unsigned
 		fi = ts_fdinfo_get(fd, r->fdgen, 0);
 	}
 	if (fi)
-		ts_span_str(s, "traceshim.fd.type", ts_fd_type_name(fi->type));
+		ts_span_const(s, "traceshim.fd.type", ts_fd_type_name(fi->type));
 }
 
 static void decode_peer(int fd, uint32_t gen, uint8_t kind, const uint8_t *payload,

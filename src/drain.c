@@ -38,6 +38,7 @@ struct track_ctx {
 	uint64_t dropped_seen;
 	uint64_t last_ns;
 	char name[16];
+	char span_name[64];          /* the thread span's name, kept for the encoder */
 	void *sink_state;
 	struct ts_track track;
 };
@@ -52,7 +53,10 @@ static _Atomic int wake_word;        /* futex: bumped to wake the drainer */
 static _Atomic int stopping;         /* exit has begun: final drain wanted */
 static _Atomic int final_done;       /* futex: the final drain is written */
 static _Atomic int drainer_running;
-static bool busy_cycle;
+/* How full the fullest ring got since the last cycle, in 1/64ths; the pause
+ * before the next cycle adapts to it. */
+static unsigned max_fill;
+static unsigned pause_ms = 10;
 static uint64_t released_dropped;   /* drops of threads already gone */
 
 /* Batches bigger than this are written in the middle of a cycle. */
@@ -132,20 +136,23 @@ static void attach(struct track_ctx *c, struct ts_thread *t)
 	};
 }
 
-static const char *thread_span_name(const struct ts_thread *t, const struct ts_rec *r)
+static const char *thread_span_name(struct track_ctx *c, const struct ts_thread *t,
+				    const struct ts_rec *r)
 {
 	if (t->tid == proc_track.pid)
 		return "main";
 	Dl_info info;
-	if (r->arg && dladdr((void *)(uintptr_t)r->arg, &info) && info.dli_sname)
-		return info.dli_sname;
+	if (r->arg && dladdr((void *)(uintptr_t)r->arg, &info) && info.dli_sname) {
+		snprintf(c->span_name, sizeof c->span_name, "%s", info.dli_sname);
+		return c->span_name;
+	}
 	return "thread";
 }
 
 static void thread_begin(struct track_ctx *c, struct ts_thread *t, const struct ts_rec *r)
 {
 	struct ts_span s = {
-		.name = thread_span_name(t, r), .start_ns = ts_clock_to_ns(r->t0),
+		.name = thread_span_name(c, t, r), .start_ns = ts_clock_to_ns(r->t0),
 		.span_id = ts_span_id(t->index, 1), .parent_id = ts_span_id(r->aux, r->aux2), .kind = 1,
 	};
 	if (r->aux)   /* made by a traced pthread_create: the arrow ends here */
@@ -265,8 +272,9 @@ static void cycle(bool final)
 			describe_thread(c, t, ts_clock_to_ns(ts_ticks()));
 		unsigned n = drain_ring(c, t);
 		total += n;
-		if (n > (t->ring.mask + 1) / 8)
-			busy_cycle = true;
+		unsigned fill = (unsigned)((uint64_t)n * 64 / (t->ring.mask + 1));
+		if (fill > max_fill)
+			max_fill = fill;
 		report_drops(c, t);
 		if (state == TS_SLOT_DEAD && !c->open_spans) {
 			release(c, i);
@@ -308,6 +316,19 @@ static void final_cycle(void)
 	ts_sink_write(ts_pf_batch());
 }
 
+/* Drain often enough that no ring fills: a quarter full since the last
+ * cycle means wait a quarter as long next time; nearly empty means twice as
+ * long, up to TRACESHIM_FLUSH_MS. */
+static unsigned next_pause(void)
+{
+	if (max_fill >= 16)
+		pause_ms = pause_ms / 4 ? pause_ms / 4 : 1;
+	else if (max_fill < 2 && pause_ms < ts_cfg.flush_ms)
+		pause_ms = pause_ms * 2 < ts_cfg.flush_ms ? pause_ms * 2 : ts_cfg.flush_ms;
+	max_fill = 0;
+	return pause_ms;
+}
+
 static void *drainer_main(void *arg)
 {
 	(void)arg;
@@ -317,11 +338,10 @@ static void *drainer_main(void *arg)
 	for (;;) {
 		int seen = atomic_load(&wake_word);
 		if (!atomic_load(&stopping)) {
-			unsigned ms = busy_cycle ? 1 : ts_cfg.flush_ms;
+			unsigned ms = next_pause();
 			struct timespec pause = {ms / 1000, (long)(ms % 1000) * 1000000L};
 			futex(&wake_word, FUTEX_WAIT_PRIVATE, seen, &pause);
 		}
-		busy_cycle = false;
 		if (atomic_load(&stopping)) {
 			final_cycle();
 			atomic_store(&final_done, 1);
@@ -394,7 +414,8 @@ void ts_drain_after_fork(void)
 	memset(ctxs, 0, sizeof ctxs);
 	proc_state = NULL;
 	process_begun = false;
-	busy_cycle = false;
+	max_fill = 0;
+	pause_ms = 10;
 	released_dropped = 0;
 	atomic_store(&wake_word, 0);
 	atomic_store(&stopping, 0);

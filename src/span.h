@@ -11,8 +11,9 @@
 enum ts_val { TS_VAL_INT, TS_VAL_STR, TS_VAL_DOUBLE, TS_VAL_BOOL };
 
 struct ts_attr {
-	const char *key;
+	const char *key;         /* always a string constant */
 	uint8_t type;            /* enum ts_val */
+	uint8_t stable;          /* a string value whose address always holds this text */
 	union {
 		int64_t i;
 		double d;
@@ -65,6 +66,14 @@ static inline void ts_span_str(struct ts_span *s, const char *key, const char *v
 {
 	if (v && s->nattrs < TS_MAX_ATTRS)
 		s->attrs[s->nattrs++] = (struct ts_attr){.key = key, .type = TS_VAL_STR, .v.s = v};
+}
+
+/* A string constant as value: encoders may cache it by address. */
+static inline void ts_span_const(struct ts_span *s, const char *key, const char *v)
+{
+	if (v && s->nattrs < TS_MAX_ATTRS)
+		s->attrs[s->nattrs++] = (struct ts_attr){.key = key, .type = TS_VAL_STR, .stable = 1,
+							 .v.s = v};
 }
 
 #endif

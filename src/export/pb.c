@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-bool pb_reserve(struct pb *b, size_t extra)
+bool pb_grow(struct pb *b, size_t extra)
 {
 	if (b->failed)
 		return false;

@@ -16,7 +16,12 @@ struct pb {
 
 enum { PB_VARINT = 0, PB_FIXED64 = 1, PB_LEN = 2, PB_FIXED32 = 5 };
 
-bool pb_reserve(struct pb *b, size_t extra);
+bool pb_grow(struct pb *b, size_t extra);
+
+static inline bool pb_reserve(struct pb *b, size_t extra)
+{
+	return (b->len + extra <= b->cap && !b->failed) || pb_grow(b, extra);
+}
 void pb_free(struct pb *b);
 static inline bool pb_ok(const struct pb *b) { return !b->failed; }
 static inline void pb_clear(struct pb *b) { b->len = 0; b->failed = false; }

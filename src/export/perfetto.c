@@ -42,9 +42,19 @@ enum { CLOCK_REALTIME_ID = 1, CLOCK_BOOTTIME_ID = 6 };
 /* String values longer than this are written inline: they rarely repeat. */
 #define INTERN_VALUE_MAX 512
 
+/* Ids of constant strings by address: most names, keys and values are
+ * constants, and this skips hashing them for every event. Span names must be
+ * constants (or buffers that never change while the track lives). */
+#define PCACHE 128
+struct pcache {
+	const char *str;
+	uint64_t iid;
+};
+
 struct seq_state {
 	int started;
 	struct ts_intern names, keys, values;
+	struct pcache names_pc[PCACHE], keys_pc[PCACHE], values_pc[PCACHE];
 };
 
 static struct pb batch;
@@ -98,10 +108,22 @@ static uint64_t intern(struct ts_intern *table, unsigned id_field, const char *s
 	return iid;
 }
 
+static uint64_t intern_const(struct ts_intern *table, struct pcache *pc, unsigned id_field,
+			     const char *s)
+{
+	struct pcache *e = &pc[((uintptr_t)s * 0x9e3779b97f4a7c15ull) >> 57];
+	if (e->str == s)
+		return e->iid;
+	uint64_t iid = intern(table, id_field, s, strlen(s));
+	if (iid)
+		*e = (struct pcache){s, iid};
+	return iid;
+}
+
 static void annotation(struct seq_state *st, const struct ts_attr *a)
 {
 	size_t m = pb_begin(&event, F_TE_ANNOTATION);
-	uint64_t key = intern(&st->keys, F_ID_ANNOTATION_NAMES, a->key, strlen(a->key));
+	uint64_t key = intern_const(&st->keys, st->keys_pc, F_ID_ANNOTATION_NAMES, a->key);
 	if (key)
 		pb_uint(&event, F_DA_NAME_IID, key);
 	else
@@ -118,8 +140,9 @@ static void annotation(struct seq_state *st, const struct ts_attr *a)
 		break;
 	case TS_VAL_STR: {
 		size_t len = strlen(a->v.s);
-		uint64_t iid = len <= INTERN_VALUE_MAX ?
-			intern(&st->values, F_ID_STRING_VALUES, a->v.s, len) : 0;
+		uint64_t iid = a->stable ?
+			intern_const(&st->values, st->values_pc, F_ID_STRING_VALUES, a->v.s) :
+			len <= INTERN_VALUE_MAX ? intern(&st->values, F_ID_STRING_VALUES, a->v.s, len) : 0;
 		if (iid)
 			pb_uint(&event, F_DA_STRING_IID, iid);
 		else
@@ -169,12 +192,15 @@ static void track_event(const struct ts_track *t, int type, uint64_t ts, const c
 		ts_intern_free(&st->names);
 		ts_intern_free(&st->keys);
 		ts_intern_free(&st->values);
+		memset(st->names_pc, 0, sizeof st->names_pc);
+		memset(st->keys_pc, 0, sizeof st->keys_pc);
+		memset(st->values_pc, 0, sizeof st->values_pc);
 	}
 	pb_clear(&event);
 	pb_clear(&interned);
 	pb_uint(&event, F_TE_TYPE, (uint64_t)type);
 	if (name) {
-		uint64_t iid = intern(&st->names, F_ID_EVENT_NAMES, name, strlen(name));
+		uint64_t iid = intern_const(&st->names, st->names_pc, F_ID_EVENT_NAMES, name);
 		if (iid)
 			pb_uint(&event, F_TE_NAME_IID, iid);
 		else
@@ -188,7 +214,8 @@ static void track_event(const struct ts_track *t, int type, uint64_t ts, const c
 		annotation(st, &s->attrs[i]);
 	if (s && s->status == TS_STATUS_ERROR) {
 		/* Perfetto has no status field: the OTLP names, as annotations. */
-		const struct ts_attr code = {.key = "otel.status_code", .type = TS_VAL_STR, .v.s = "ERROR"};
+		const struct ts_attr code = {.key = "otel.status_code", .type = TS_VAL_STR, .stable = 1,
+					     .v.s = "ERROR"};
 		annotation(st, &code);
 		if (s->status_message) {
 			const struct ts_attr msg = {.key = "otel.status_description", .type = TS_VAL_STR,
