@@ -87,16 +87,37 @@ static bool write_all(int fd, const uint8_t *p, size_t n)
 }
 
 /* Wraps the packets in one TracePacket.compressed_packets (zlib). */
+static z_stream zs;
+static bool zs_ready;
+
+/* Batches smaller than this are written as they are: compressing them saves
+ * little and the compressor's set-up would dominate a short process's cost. */
+#define COMPRESS_MIN_BYTES 8192
+
 static const struct pb *compress_batch(const struct pb *in)
 {
-	uLongf bound = compressBound(in->len);
+	if (in->len < COMPRESS_MIN_BYTES)
+		return in;
+	if (!zs_ready) {
+		/* One stream for the process, reset per batch: no set-up per write. */
+		if (deflateInit(&zs, Z_BEST_SPEED) != Z_OK)
+			return in;
+		zs_ready = true;
+	} else if (deflateReset(&zs) != Z_OK) {
+		return in;
+	}
+	uLong bound = deflateBound(&zs, in->len);
 	pb_clear(&wrapped);
 	if (!pb_reserve(&wrapped, bound + 16))
 		return in;
 	uint8_t *z = wrapped.data + 16;
-	uLongf zlen = bound;
-	if (compress2(z, &zlen, in->data, in->len, Z_BEST_SPEED) != Z_OK)
+	zs.next_in = in->data;
+	zs.avail_in = (uInt)in->len;
+	zs.next_out = z;
+	zs.avail_out = (uInt)bound;
+	if (deflate(&zs, Z_FINISH) != Z_STREAM_END)
 		return in;
+	size_t zlen = zs.total_out;
 	/* Header: packet tag, packet length, field 50 tag, payload length. */
 	uint8_t head[16], *h = head;
 	size_t inner = 2 + pb_varint_size(zlen) + zlen;
@@ -144,6 +165,7 @@ bool ts_sink_write(struct pb *batch)
 void ts_sink_after_fork(void)
 {
 	pthread_mutex_init(&sink_lock, NULL);
+	zs_ready = false;   /* the parent's stream may be mid-batch: start afresh */
 	wrapped = (struct pb){0};
 }
 

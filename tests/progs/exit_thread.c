@@ -41,7 +41,8 @@ static int main_blocked_in_read(void)
 	if (n <= 0)
 		return 0;
 	buf[n] = '\0';
-	return atol(buf) == SYS_read;
+	/* A running thread shows "running", which atol() would read as 0 (read). */
+	return buf[0] >= '0' && buf[0] <= '9' && atol(buf) == SYS_read;
 }
 
 static void *exiter(void *arg)
@@ -63,7 +64,7 @@ static void *exiter(void *arg)
 	/* Wait (bounded) until main really blocks, so exit() races with an
 	 * in-progress traced read rather than with main still starting it. */
 	struct timespec ms = {0, 1000000};
-	for (int i = 0; i < 2000 && !main_blocked_in_read(); i++)
+	for (int i = 0; i < 20000 && !main_blocked_in_read(); i++)
 		nanosleep(&ms, NULL);
 	exit(3);
 }

@@ -9,6 +9,7 @@
  *
  * Output is a fixed "done" line so runs with and without the tracer compare
  * equal; the handler count is not printed because it varies from run to run.
+ * Usage: sigwrite [LOOPS]   (default 200000 writes, each followed by a read)
  * Exit status: 0, or 1 when a write failed or errno was clobbered.
  */
 #ifndef _GNU_SOURCE
@@ -18,13 +19,14 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
 
-#define LOOPS 200000
-/* Keep going past LOOPS until the handler ran this often, so the interesting
+#define DEFAULT_LOOPS 200000
+/* Keep going past the loop count until the handler ran this often, so the interesting
  * interleaving is really exercised even on a very fast machine... */
 #define MIN_HANDLER_RUNS 50
 /* ...but never for longer than this, so a broken timer cannot hang the test. */
@@ -55,8 +57,9 @@ static double now(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
+	long loops = argc > 1 ? atol(argv[1]) : DEFAULT_LOOPS;
 	int pfd[2];
 	char c[16];
 	int bad = 0;
@@ -85,7 +88,7 @@ int main(void)
 
 	double start = now();
 	for (long i = 0;; i++) {
-		if (i >= LOOPS && (handler_runs >= MIN_HANDLER_RUNS ||
+		if (i >= loops && (handler_runs >= MIN_HANDLER_RUNS ||
 				   now() - start > MAX_SECONDS))
 			break;
 		errno = 777;
