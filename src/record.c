@@ -4,27 +4,6 @@
 
 #include <string.h>
 
-static void fill(struct ts_rec *r, struct ts_thread *t, enum ts_op op, int fd, int64_t ret,
-		 int err, uint64_t t0, uint64_t t1)
-{
-	r->t0 = t0;
-	r->t1 = t1;
-	r->ret = ret;
-	r->arg = 0;
-	r->span = 0;
-	r->parent = t->cur_span;
-	uint64_t st = ts_fd_state(fd);
-	r->fd = fd;
-	r->fdgen = (uint32_t)st;
-	r->op = (uint16_t)op;
-	r->type = TS_REC_SPAN;
-	r->ext = 0;
-	r->err = (int16_t)err;
-	r->kind = ts_fd_state_kind(st);
-	r->aux_kind = 0;
-	r->aux = r->aux2 = 0;
-}
-
 /* Appends a record with len payload bytes (dropped and counted when full). */
 static void append(struct ts_thread *t, const struct ts_rec *proto, const void *payload, unsigned len)
 {
@@ -49,7 +28,7 @@ void ts_record_open(struct ts_thread *t, enum ts_op op, const char *path, int re
 {
 	int err = ret < 0 ? errno : 0;
 	struct ts_rec rec;
-	fill(&rec, t, op, -1, ret, err, t0, t1);
+	ts_rec_fill(&rec, t, op, -1, ret, err, t0, t1);
 	if (ret >= 0) {
 		rec.fdgen = ts_fd_changed(ret);
 		rec.kind = 0;
@@ -63,7 +42,7 @@ void ts_record_sockaddr(struct ts_thread *t, enum ts_op op, int fd, const struct
 {
 	int err = ret < 0 ? errno : 0;
 	struct ts_rec rec;
-	fill(&rec, t, op, fd, ret, err, t0, t1);
+	ts_rec_fill(&rec, t, op, fd, ret, err, t0, t1);
 	if (op == TS_OP_ACCEPT && ret >= 0) {
 		/* The accepted socket has the listening socket's transport. */
 		rec.aux_kind = ts_fd_kind(TS_FD_SOCKET, rec.kind >> 4);
@@ -78,7 +57,7 @@ void ts_record_close(struct ts_thread *t, int fd, uint64_t state, int ret, uint6
 	struct ts_rec *r = ts_ring_reserve(&t->ring, 0, 0);
 	if (!r)
 		return;
-	fill(r, t, TS_OP_CLOSE, fd, ret, err, t0, t1);
+	ts_rec_fill(r, t, TS_OP_CLOSE, fd, ret, err, t0, t1);
 	r->span = t->next_span++;
 	r->fdgen = (uint32_t)state;
 	r->kind = ts_fd_state_kind(state);
@@ -91,7 +70,7 @@ void ts_record_thread_create(struct ts_thread *t, uint32_t span, uint32_t child_
 	struct ts_rec *r = ts_ring_reserve(&t->ring, 0, 0);
 	if (!r)
 		return;
-	fill(r, t, TS_OP_PTHREAD_CREATE, -1, ret, 0, t0, t1);
+	ts_rec_fill(r, t, TS_OP_PTHREAD_CREATE, -1, ret, 0, t0, t1);
 	r->span = span;
 	r->aux = child_index;
 	ts_ring_commit(&t->ring, 1);

@@ -13,20 +13,17 @@
 #include <sys/socket.h>
 #include <sys/uio.h>
 
-static inline void ts_record_io(struct ts_thread *t, enum ts_op op, int fd, uint64_t requested,
-				int64_t ret, uint64_t t0, uint64_t t1)
+/* Fills every field of a span record but its span number and payload. */
+static inline void ts_rec_fill(struct ts_rec *r, const struct ts_thread *t, enum ts_op op, int fd,
+			       int64_t ret, int err, uint64_t t0, uint64_t t1)
 {
-	int err = ret < 0 ? errno : 0;
-	struct ts_rec *r = ts_ring_reserve(&t->ring, 0, 0);
-	if (!r)
-		return;
+	uint64_t st = ts_fd_state(fd);
 	r->t0 = t0;
 	r->t1 = t1;
 	r->ret = ret;
-	r->arg = requested;
-	r->span = t->next_span++;
+	r->arg = 0;
+	r->span = 0;
 	r->parent = t->cur_span;
-	uint64_t st = ts_fd_state(fd);
 	r->fd = fd;
 	r->fdgen = (uint32_t)st;
 	r->op = (uint16_t)op;
@@ -36,6 +33,18 @@ static inline void ts_record_io(struct ts_thread *t, enum ts_op op, int fd, uint
 	r->kind = ts_fd_state_kind(st);
 	r->aux_kind = 0;
 	r->aux = r->aux2 = 0;
+}
+
+static inline void ts_record_io(struct ts_thread *t, enum ts_op op, int fd, uint64_t requested,
+				int64_t ret, uint64_t t0, uint64_t t1)
+{
+	int err = ret < 0 ? errno : 0;
+	struct ts_rec *r = ts_ring_reserve(&t->ring, 0, 0);
+	if (!r)
+		return;
+	ts_rec_fill(r, t, op, fd, ret, err, t0, t1);
+	r->arg = requested;
+	r->span = t->next_span++;
 	ts_ring_commit(&t->ring, 1);
 }
 
@@ -47,13 +56,13 @@ static inline void ts_record_copy(struct ts_thread *t, enum ts_op op, int in_fd,
 	struct ts_rec *r = ts_ring_reserve(&t->ring, 0, 0);
 	if (!r)
 		return;
-	uint64_t out_st = ts_fd_state(fd), in_st = ts_fd_state(in_fd);
-	*r = (struct ts_rec){
-		.t0 = t0, .t1 = t1, .ret = ret, .arg = requested, .span = t->next_span++,
-		.parent = t->cur_span, .fd = fd, .fdgen = (uint32_t)out_st, .op = (uint16_t)op,
-		.type = TS_REC_SPAN, .err = (int16_t)err, .kind = ts_fd_state_kind(out_st),
-		.aux = (uint32_t)in_fd, .aux2 = (uint32_t)in_st, .aux_kind = ts_fd_state_kind(in_st),
-	};
+	uint64_t in_st = ts_fd_state(in_fd);
+	ts_rec_fill(r, t, op, fd, ret, err, t0, t1);
+	r->arg = requested;
+	r->span = t->next_span++;
+	r->aux = (uint32_t)in_fd;
+	r->aux2 = (uint32_t)in_st;
+	r->aux_kind = ts_fd_state_kind(in_st);
 	ts_ring_commit(&t->ring, 1);
 }
 

@@ -14,20 +14,27 @@ struct pbr_field {
 	size_t len;
 };
 
+/* Reads a varint; returns 0 when it runs past end or past 64 bits. */
+static inline int pbr_varint(const uint8_t **p, const uint8_t *end, uint64_t *out)
+{
+	*out = 0;
+	for (int shift = 0; *p < end && shift <= 63; shift += 7) {
+		uint8_t b = *(*p)++;
+		*out |= (uint64_t)(b & 0x7f) << shift;
+		if (!(b & 0x80))
+			return 1;
+	}
+	return 0;
+}
+
 /* Returns 1 and the next field, 0 at the end, -1 on malformed input. */
 static inline int pbr_next(const uint8_t **p, const uint8_t *end, struct pbr_field *f)
 {
 	if (*p >= end)
 		return 0;
-	uint64_t key = 0;
-	for (int shift = 0;; shift += 7) {
-		if (*p >= end || shift > 63)
-			return -1;
-		uint8_t b = *(*p)++;
-		key |= (uint64_t)(b & 0x7f) << shift;
-		if (!(b & 0x80))
-			break;
-	}
+	uint64_t key;
+	if (!pbr_varint(p, end, &key))
+		return -1;
 	f->num = (unsigned)(key >> 3);
 	f->wire = (unsigned)(key & 7);
 	f->data = NULL;
@@ -35,15 +42,7 @@ static inline int pbr_next(const uint8_t **p, const uint8_t *end, struct pbr_fie
 	f->v = 0;
 	switch (f->wire) {
 	case 0:
-		for (int shift = 0;; shift += 7) {
-			if (*p >= end || shift > 63)
-				return -1;
-			uint8_t b = *(*p)++;
-			f->v |= (uint64_t)(b & 0x7f) << shift;
-			if (!(b & 0x80))
-				break;
-		}
-		return 1;
+		return pbr_varint(p, end, &f->v) ? 1 : -1;
 	case 1:
 		if (end - *p < 8)
 			return -1;
@@ -52,16 +51,8 @@ static inline int pbr_next(const uint8_t **p, const uint8_t *end, struct pbr_fie
 		*p += 8;
 		return 1;
 	case 2: {
-		uint64_t len = 0;
-		for (int shift = 0;; shift += 7) {
-			if (*p >= end || shift > 63)
-				return -1;
-			uint8_t b = *(*p)++;
-			len |= (uint64_t)(b & 0x7f) << shift;
-			if (!(b & 0x80))
-				break;
-		}
-		if ((uint64_t)(end - *p) < len)
+		uint64_t len;
+		if (!pbr_varint(p, end, &len) || (uint64_t)(end - *p) < len)
 			return -1;
 		f->data = *p;
 		f->len = (size_t)len;
