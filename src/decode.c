@@ -86,7 +86,10 @@ static void decode_open(const struct ts_rec *r, const uint8_t *payload, unsigned
 		ts_fdinfo_set_path(fd, r->fdgen, path, fi->type);
 		fi = ts_fdinfo_get(fd, r->fdgen, 0);
 	} else if (!fi) {
-		ts_fdinfo_set_path(fd, r->fdgen, path, TS_FD_FILE);
+		/* Closed before this drain: the path still says what it opened
+		 * (a device, a FIFO...); most often a regular file. */
+		int type = ts_type_of_path(path);
+		ts_fdinfo_set_path(fd, r->fdgen, path, type != TS_FD_UNKNOWN ? type : TS_FD_FILE);
 		fi = ts_fdinfo_get(fd, r->fdgen, 0);
 	}
 	if (fi)

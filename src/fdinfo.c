@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/un.h>
 #include <termios.h>
 #include <sys/ioctl.h>
@@ -142,25 +143,42 @@ static void classify_socket(int fd, struct ts_fdinfo *info)
 }
 
 /* Asks the kernel what fd is now. */
+/* Descriptor type from a stat() result; is_tty says a character device is
+ * a terminal (known for an open fd; guessed from the device numbers of
+ * terminals when only a path is left). */
+static int type_of(const struct stat *st, int is_tty)
+{
+	switch (st->st_mode & S_IFMT) {
+	case S_IFREG: return TS_FD_FILE;
+	case S_IFDIR: return TS_FD_DIR;
+	case S_IFIFO: return TS_FD_PIPE;
+	case S_IFSOCK: return TS_FD_SOCKET;
+	case S_IFBLK: return TS_FD_BLOCK;
+	case S_IFCHR:
+		if (is_tty < 0) {
+			unsigned maj = major(st->st_rdev);
+			is_tty = maj == 4 || maj == 5 || (maj >= 136 && maj <= 143);
+		}
+		return is_tty ? TS_FD_TTY : TS_FD_CHR;
+	default: return TS_FD_OTHER;
+	}
+}
+
+int ts_type_of_path(const char *path)
+{
+	struct stat st;
+	return stat(path, &st) == 0 ? type_of(&st, -1) : TS_FD_UNKNOWN;
+}
+
 static void classify(int fd, struct ts_fdinfo *info)
 {
 	struct stat st;
 	memset(info, 0, sizeof *info);
 	if (fstat(fd, &st) != 0)
 		return;
-	switch (st.st_mode & S_IFMT) {
-	case S_IFREG: info->type = TS_FD_FILE; break;
-	case S_IFDIR: info->type = TS_FD_DIR; break;
-	case S_IFIFO: info->type = TS_FD_PIPE; info->transport = 0; break;
-	case S_IFSOCK: info->type = TS_FD_SOCKET; break;
-	case S_IFBLK: info->type = TS_FD_BLOCK; break;
-	case S_IFCHR: {
-		struct termios tio;
-		info->type = ioctl(fd, TCGETS, &tio) == 0 ? TS_FD_TTY : TS_FD_CHR;
-		break;
-	}
-	default: info->type = TS_FD_OTHER; break;
-	}
+	struct termios tio;
+	int tty = S_ISCHR(st.st_mode) ? ioctl(fd, TCGETS, &tio) == 0 : 0;
+	info->type = (uint8_t)type_of(&st, tty);
 	if (info->type == TS_FD_OTHER || info->type == TS_FD_FILE) {
 		/* eventfd, epoll and friends are anonymous inodes: the link says which. */
 		static const struct { const char *link; int type; } anon[] = {

@@ -92,6 +92,8 @@ struct ts_fdinfo {
 };
 
 const char *ts_fd_type_name(int type);
+/* Type of what a path names now (TS_FD_UNKNOWN if it is gone). */
+int ts_type_of_path(const char *path);
 /* 1 tcp, 2 udp, 3 unix, 0 unknown, from socket(2) arguments. */
 int ts_transport_of(int domain, int type);
 const char *ts_transport_name(int transport);

@@ -258,6 +258,22 @@ class TestDd(ShimTestCase):
             self.assertEqual(fd_facts(writes), {("file", dst)})
 
 
+class TestDevices(ShimTestCase):
+    def test_device_fds_closed_before_the_drain(self):
+        """dd opens, uses and closes the devices long before the trace is
+        written: their type must still be a character device, not a file."""
+        proc, trace = tracelib.run_pair(
+            ["dd", "if=/dev/zero", "of=/dev/null", "bs=1", "count=50", "status=none"])
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        self.assertTraceSound(trace)
+        pid = self.only_pid(trace, "dd")
+        io = [s for s in trace.slices_of(pid=pid)
+              if s.name in READ_CALLS or s.name in WRITE_CALLS or s.name in ("open", "openat")]
+        self.assertGreaterEqual(len(io), 100)
+        self.assertEqual({s.args.get("traceshim.fd.type") for s in io}, {"chr"})
+        self.assertEqual({s.args.get("file.path") for s in io}, {"/dev/zero", "/dev/null"})
+
+
 class TestPipeline(ShimTestCase):
 
     def test_shell_pipeline(self):
