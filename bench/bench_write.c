@@ -9,16 +9,28 @@
  *   tracer's buffers are then touched (no first-use page faults in the loop)
  *   and its background writer has had time to empty them, so a short loop
  *   measures recording, not start-up or dropping.
+ * With BENCH_IDLE_THREAD set, an idle second thread exists during the loop:
+ * the kernel and libc take slower paths in a multithreaded process, and the
+ * shim's background thread makes every traced process one.
  * Prints: nanoseconds per call (one number) on stdout.
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
 #endif
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
 #include <unistd.h>
+
+static void *idle(void *arg)
+{
+	(void)arg;
+	for (;;)
+		pause();
+	return NULL;
+}
 
 static double now_ns(void)
 {
@@ -36,6 +48,9 @@ int main(int argc, char **argv)
 		fprintf(stderr, "usage: bench_write N [WARMUP [PAUSE_MS]]\n");
 		return 2;
 	}
+	pthread_t idler;
+	if (getenv("BENCH_IDLE_THREAD") && pthread_create(&idler, NULL, idle, NULL) != 0)
+		return 2;
 	int fd = open("/dev/null", O_WRONLY);
 	if (fd < 0) {
 		perror("/dev/null");
