@@ -75,6 +75,16 @@ void ts_clock_init(bool force_gettime)
 	ts_clock_reset();
 }
 
+void ts_clock_after_fork(void)
+{
+	/* The parent's drainer may have been inside realloc(): drop, never free;
+	 * the child calibrates afresh from an anchor taken now. */
+	segs = NULL;
+	nsegs = capsegs = 0;
+	if (ts_clock_tsc)
+		read_pair(&anchor_tick, &anchor_ns);
+}
+
 void ts_clock_reset(void)
 {
 	free(segs);

@@ -33,7 +33,9 @@ void ts_clock_init(bool force_gettime);
  * begun in one drain and ended in another nests correctly. */
 void ts_clock_sync(void);
 uint64_t ts_clock_to_ns(uint64_t ticks);
-/* Forgets the calibration (used by the unit tests and after fork). */
+/* Forgets the calibration (used by the unit tests). */
 void ts_clock_reset(void);
+/* Child after fork: starts a new calibration without freeing the old one. */
+void ts_clock_after_fork(void);
 
 #endif

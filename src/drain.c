@@ -423,4 +423,6 @@ void ts_drain_after_fork(void)
 	atomic_store(&drainer_running, 0);
 	ts_pf_after_fork();
 	ts_sink_after_fork();
+	ts_fdinfo_after_fork();
+	ts_clock_after_fork();
 }

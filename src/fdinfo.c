@@ -280,6 +280,13 @@ void ts_fdinfo_alias(int oldfd, uint32_t oldgen, uint8_t kind, int newfd, uint32
 	e->valid = 1;
 }
 
+void ts_fdinfo_after_fork(void)
+{
+	/* The parent's drainer may have been inside realloc(): drop, never free. */
+	cache = NULL;
+	cache_len = 0;
+}
+
 void ts_fdinfo_reset(void)
 {
 	free(cache);

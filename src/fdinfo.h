@@ -110,5 +110,7 @@ bool ts_sockaddr_describe(const struct sockaddr *sa, unsigned len, struct ts_fdi
 /* newfd (generation newgen) is a duplicate of oldfd (generation oldgen). */
 void ts_fdinfo_alias(int oldfd, uint32_t oldgen, uint8_t kind, int newfd, uint32_t newgen);
 void ts_fdinfo_reset(void);
+/* Child after fork: forgets the cache without touching the parent's memory. */
+void ts_fdinfo_after_fork(void);
 
 #endif

@@ -21,6 +21,15 @@ static _Atomic int init_state;
 uint64_t ts_process_start_ticks;
 static pid_t traced_pid;
 
+/* Describe stdin/stdout/stderr now: programs often close them before the
+ * first drain (coreutils does at exit), and they are the fds most calls use.
+ * The drainer owns this cache but is not running yet. */
+static void describe_stdio(void)
+{
+	for (int fd = 0; fd < 3; fd++)
+		(void)ts_fdinfo_get(fd, ts_fd_gen(fd), 0);
+}
+
 /* The child of fork() is a new process: new pid and ids, its own rings and
  * its own background thread; it goes on writing to the same trace file. */
 static void after_fork_child(void)
@@ -32,6 +41,7 @@ static void after_fork_child(void)
 	ts_ids_init();
 	ts_process_start_ticks = ts_ticks();
 	ts_drain_after_fork();
+	describe_stdio();
 	ts_thread_after_fork();
 	if (!ts_drain_start())
 		atomic_store(&ts_active, 0);
@@ -51,11 +61,7 @@ static void init_once(void)
 	ts_ids_init();
 	ts_thread_setup_key();
 	pthread_atfork(NULL, NULL, after_fork_child);
-	/* Describe stdin/stdout/stderr now: programs often close them before the
-	 * first drain (coreutils does at exit), and they are the fds most calls use.
-	 * The drainer owns this cache but has not started yet. */
-	for (int fd = 0; fd < 3; fd++)
-		(void)ts_fdinfo_get(fd, ts_fd_gen(fd), 0);
+	describe_stdio();
 	atomic_store(&ts_active, 1);
 	if (!ts_drain_start()) {
 		atomic_store(&ts_active, 0);
