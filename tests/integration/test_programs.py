@@ -337,6 +337,43 @@ class TestForkWithoutExec(unittest.TestCase):
         self.assertTrue(writes, "no write of 'child\\n' under the child's pid")
 
 
+FORK_STORM_SCRIPT = r"""
+import os, threading
+stop = False
+def busy():
+    fd = os.open("/dev/null", os.O_WRONLY)
+    while not stop:
+        os.write(fd, b"x")
+threads = [threading.Thread(target=busy) for _ in range(3)]
+for t in threads:
+    t.start()
+kids = []
+for i in range(60):
+    pid = os.fork()
+    if pid == 0:
+        os.write(1, b"")
+        os._exit(i % 7)
+    kids.append(pid)
+codes = [os.waitstatus_to_exitcode(os.waitpid(p, 0)[1]) for p in kids]
+stop = True
+for t in threads:
+    t.join()
+print(sum(codes))
+"""
+
+
+class TestForkStorm(unittest.TestCase):
+    def test_multithreaded_parent_forks_repeatedly(self):
+        """Children forked while other threads are inside the shim neither hang
+        nor lose their exit status, and each is a process of its own."""
+        proc, trace = tracelib.run_pair(["python3", "-c", FORK_STORM_SCRIPT], timeout=60)
+        self.assertEqual(proc.stdout.strip(), str(sum(i % 7 for i in range(60))).encode())
+        self.assertEqual(tracelib.structural_errors(trace), [])
+        self.assertEqual(len(trace.processes), 61, sorted(trace.processes.values()))
+        for pid in trace.processes:
+            self.assertTrue(trace.slices_of(pid=pid, name="main"), "pid %d has no main span" % pid)
+
+
 THREADS_SCRIPT = r"""
 import os, sys, threading
 out = sys.argv[1]
