@@ -1,0 +1,205 @@
+/* The process and thread tracks: their descriptors, the process span and
+ * the thread spans, and the counts of dropped records shown on them. The
+ * drainer calls these as it meets thread begin/end records. */
+#include "tracks.h"
+
+#include "clock.h"
+#include "config.h"
+#include "export/perfetto.h"
+#include "ids.h"
+#include "init.h"
+
+#include <dlfcn.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+static struct ts_track_ctx ctxs[TS_MAX_THREADS];
+static struct ts_track proc_track;
+static void *proc_state;
+static bool process_begun;
+static char proc_name[64];
+static uint64_t released_dropped;   /* drops of threads already gone */
+
+const struct ts_track *ts_tracks_process(void)
+{
+	return &proc_track;
+}
+
+static uint32_t sequence_of(uint32_t index)
+{
+	uint32_t s = (uint32_t)ts_mix64(ts_ids.seed ^ (0x5e9ull << 40) ^ index);
+	return s ? s : 1;
+}
+
+static uint64_t uuid_of(uint32_t index)
+{
+	return ts_mix64(ts_ids.seed ^ (0x7ac4ull << 48) ^ index) | 1;
+}
+
+void ts_tracks_begin_process(void)
+{
+	if (process_begun)
+		return;
+	snprintf(proc_name, sizeof proc_name, "%s", ts_program_name());
+	proc_track = (struct ts_track){
+		.uuid = uuid_of(0), .sequence = sequence_of(0),
+		.pid = (pid_t)syscall(SYS_getpid), .name = proc_name, .sink_state = &proc_state,
+	};
+	char cmdline[4096];
+	size_t cmdlen = 0;
+	if (ts_cfg.cmdline) {
+		int fd = (int)syscall(SYS_openat, AT_FDCWD, "/proc/self/cmdline", O_RDONLY | O_CLOEXEC);
+		if (fd >= 0) {
+			ssize_t n = syscall(SYS_read, fd, cmdline, sizeof cmdline);
+			cmdlen = n > 0 ? (size_t)n : 0;
+			syscall(SYS_close, fd);
+		}
+	}
+	/* The two clocks are read back to back so the UI can show wall time. */
+	uint64_t boot = ts_clock_boottime_ns(), real = ts_clock_realtime_ns();
+	ts_pf_process(&proc_track, boot, real, cmdline, cmdlen);
+
+	struct ts_span s = {
+		.name = proc_name, .start_ns = ts_clock_to_ns(ts_process_start_ticks),
+		.span_id = ts_span_id(0, 1), .kind = 1,
+	};
+	ts_span_int(&s, "process.pid", proc_track.pid);
+	ts_span_int(&s, "process.parent_pid", getppid());
+	ts_span_str(&s, "process.executable.name", proc_name);
+	ts_pf_span(&proc_track, TS_SPAN_BEGIN, &s);
+	process_begun = true;
+}
+
+static void describe_thread(struct ts_track_ctx *c, struct ts_thread *t, uint64_t ts)
+{
+	c->name_gen = atomic_load(&t->name_gen);
+	memcpy(c->name, t->name, sizeof c->name);
+	c->name[15] = 0;
+	if (t->foreign && !c->name[0]) {
+		char path[64];
+		snprintf(path, sizeof path, "/proc/self/task/%d/comm", (int)t->tid);
+		int fd = (int)syscall(SYS_openat, AT_FDCWD, path, O_RDONLY | O_CLOEXEC);
+		if (fd >= 0) {
+			ssize_t n = syscall(SYS_read, fd, c->name, sizeof c->name - 1);
+			c->name[n > 0 ? n - 1 : 0] = 0;   /* drop the newline */
+			syscall(SYS_close, fd);
+		}
+	}
+	if (!c->name[0])
+		snprintf(c->name, sizeof c->name, "thread %d", (int)t->tid);
+	ts_pf_thread(&proc_track, &c->track, ts);
+	c->described = true;
+}
+
+static void attach(struct ts_track_ctx *c, struct ts_thread *t)
+{
+	*c = (struct ts_track_ctx){.active = true, .index = t->index};
+	c->track = (struct ts_track){
+		.uuid = uuid_of(t->index), .parent_uuid = proc_track.uuid,
+		.sequence = sequence_of(t->index), .pid = proc_track.pid, .tid = t->tid,
+		.name = c->name, .sink_state = &c->sink_state,
+	};
+}
+
+static const char *thread_span_name(struct ts_track_ctx *c, const struct ts_thread *t,
+				    const struct ts_rec *r)
+{
+	if (t->tid == proc_track.pid)
+		return "main";
+	Dl_info info;
+	if (r->arg && dladdr((void *)(uintptr_t)r->arg, &info) && info.dli_sname) {
+		snprintf(c->span_name, sizeof c->span_name, "%s", info.dli_sname);
+		return c->span_name;
+	}
+	return "thread";
+}
+
+void ts_tracks_thread_begin(struct ts_track_ctx *c, struct ts_thread *t, const struct ts_rec *r)
+{
+	struct ts_span s = {
+		.name = thread_span_name(c, t, r), .start_ns = ts_clock_to_ns(r->t0),
+		.span_id = ts_span_id(t->index, 1), .parent_id = ts_span_id(r->aux, r->aux2), .kind = 1,
+	};
+	if (r->aux)   /* made by a traced pthread_create: the arrow ends here */
+		s.flow_in = s.parent_id;
+	ts_span_int(&s, "thread.id", t->tid);
+	ts_span_str(&s, "thread.name", c->name);
+	ts_pf_span(&c->track, TS_SPAN_BEGIN, &s);
+	c->open_spans++;
+	c->last_ns = s.start_ns;
+}
+
+void ts_tracks_thread_end(struct ts_track_ctx *c, uint64_t ns, struct ts_thread *t)
+{
+	while (c->open_spans) {
+		struct ts_span s = {.end_ns = ns};
+		uint64_t dropped = atomic_load(&t->ring.dropped);
+		if (c->open_spans == 1 && dropped)
+			ts_span_int(&s, "traceshim.dropped_spans", (int64_t)dropped);
+		ts_pf_span(&c->track, TS_SPAN_END, &s);
+		c->open_spans--;
+	}
+}
+
+void ts_tracks_report_drops(struct ts_track_ctx *c, struct ts_thread *t)
+{
+	uint64_t dropped = atomic_load_explicit(&t->ring.dropped, memory_order_relaxed);
+	if (dropped == c->dropped_seen)
+		return;
+	struct ts_span s = {0};
+	ts_span_int(&s, "traceshim.dropped_spans", (int64_t)(dropped - c->dropped_seen));
+	ts_pf_instant(&c->track, c->last_ns, "traceshim: spans dropped (buffer full)", &s);
+	c->dropped_seen = dropped;
+}
+
+struct ts_track_ctx *ts_tracks_of(int slot, struct ts_thread *t)
+{
+	struct ts_track_ctx *c = &ctxs[slot];
+	if (!c->active || c->index != t->index) {
+		if (c->active)
+			ts_pf_forget(&c->sink_state);
+		attach(c, t);
+	}
+	if (!c->described || atomic_load(&t->name_gen) != c->name_gen)
+		describe_thread(c, t, ts_clock_to_ns(ts_ticks()));
+	return c;
+}
+
+void ts_tracks_release(struct ts_track_ctx *c, int slot)
+{
+	released_dropped += atomic_load(&ts_threads[slot]->ring.dropped);
+	ts_pf_forget(&c->sink_state);
+	c->active = false;
+	ts_thread_release(slot);
+}
+
+void ts_tracks_end_all(uint64_t end)
+{
+	uint64_t dropped = released_dropped;
+	for (int i = 0; i < TS_MAX_THREADS; i++) {
+		struct ts_thread *t = atomic_load(&ts_threads[i]);
+		if (!t || !ctxs[i].active)
+			continue;
+		dropped += atomic_load(&t->ring.dropped);
+		ts_tracks_thread_end(&ctxs[i], end, t);
+	}
+	struct ts_span s = {.end_ns = end};
+	if (dropped)
+		ts_span_int(&s, "traceshim.dropped_spans", (int64_t)dropped);
+	uint64_t untraced = atomic_load(&ts_threads_untraced);
+	if (untraced)
+		ts_span_int(&s, "traceshim.untraced_threads", (int64_t)untraced);
+	ts_pf_span(&proc_track, TS_SPAN_END, &s);
+}
+
+void ts_tracks_after_fork(void)
+{
+	/* The parent's per-track state may be half-updated: leak, never free. */
+	memset(ctxs, 0, sizeof ctxs);
+	proc_state = NULL;
+	process_begun = false;
+	released_dropped = 0;
+}
