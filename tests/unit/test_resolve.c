@@ -21,12 +21,12 @@ START_TEST(finds_symbol_of_rtld_local_library)
 	ck_assert_msg(path != NULL, "TS_LOCAL_LIB must name the test library");
 	void *h = dlopen(path, RTLD_NOW | RTLD_LOCAL);
 	ck_assert_msg(h != NULL, "dlopen: %s", dlerror());
-	ck_assert_ptr_null(dlsym(RTLD_DEFAULT, "ts_test_local_answer"));
-	ck_assert_ptr_null(dlsym(RTLD_NEXT, "ts_test_local_answer"));
-	int (*fn)(void) = (int (*)(void))ts_resolve("ts_test_local_answer", NULL);
+	ck_assert_ptr_null(dlsym(RTLD_DEFAULT, "tslocal_answer"));
+	ck_assert_ptr_null(dlsym(RTLD_NEXT, "tslocal_answer"));
+	int (*fn)(void) = (int (*)(void))ts_resolve("tslocal_answer", NULL);
 	ck_assert_ptr_nonnull(fn);
 	ck_assert_int_eq(fn(), 42);
-	ck_assert_ptr_eq((void *)fn, dlsym(h, "ts_test_local_answer"));
+	ck_assert_ptr_eq((void *)fn, dlsym(h, "tslocal_answer"));
 	dlclose(h);
 }
 END_TEST
