@@ -1110,6 +1110,22 @@ def shim_library():
     return lib
 
 
+def shim_preload():
+    """The LD_PRELOAD value for a traced run: the library under test, after
+    the runtimes named in TRACESHIM_PRELOAD_FIRST (space-separated), which a
+    sanitizer build of the library needs loaded first."""
+    first = os.environ.get("TRACESHIM_PRELOAD_FIRST", "").split()
+    return " ".join(first + [shim_library()])
+
+
+def skip_under_sanitizer(test, program, why):
+    """Skips a test whose program cannot run with the sanitizer runtimes
+    preloaded at all, with or without traceshim (the plain build runs it)."""
+    if os.environ.get("TRACESHIM_PRELOAD_FIRST"):
+        test.skipTest("%s %s with the sanitizer runtime preloaded, even without traceshim"
+                      % (program, why))
+
+
 def _first_difference(a, b):
     n = next((i for i, (x, y) in enumerate(zip(a, b)) if x != y), min(len(a), len(b)))
     lo = max(0, n - 60)
@@ -1160,7 +1176,7 @@ def run_pair(argv, env=None, cwd=None, stdin_bytes=None, timeout=60,
     (e.g. to blank out a duration).  Returns (traced CompletedProcess, Trace);
     trace.kept_path is set when TRACESHIM_KEEP_TRACES keeps a copy.
     """
-    lib = shim_library()
+    shim_library()   # fails early and clearly when the library is missing
     base = {k: v for k, v in os.environ.items() if k not in _SHIM_VARS}
     for key, value in (env or {}).items():
         if value is None:
@@ -1175,7 +1191,7 @@ def run_pair(argv, env=None, cwd=None, stdin_bytes=None, timeout=60,
     plain = subprocess.run(argv, env=base, **run)
     with tempfile.TemporaryDirectory(prefix="traceshim-test-") as tmp:
         trace_path = os.path.join(tmp, "trace.pftrace")
-        traced = subprocess.run(argv, env=dict(base, LD_PRELOAD=lib,
+        traced = subprocess.run(argv, env=dict(base, LD_PRELOAD=shim_preload(),
                                                TRACESHIM_OUTPUT=trace_path), **run)
         kept = _keep_trace(trace_path, argv)
         _compare_runs(argv, plain, traced, compare, normalize)
