@@ -1,4 +1,5 @@
-/* Shared main() for the Check suites: runs the suite, exits non-zero on failure. */
+/* Shared suite set-up and main() for the Check suites: runs the suite, exits
+ * non-zero on failure. */
 #ifndef TS_CHECK_MAIN_H
 #define TS_CHECK_MAIN_H
 
@@ -14,5 +15,19 @@
 		srunner_free(sr);                                   \
 		return failed ? EXIT_FAILURE : EXIT_SUCCESS;        \
 	}
+
+/* A suite of one test case holding the given tests, and its main(). */
+#define TS_CHECK_SUITE(name, ...)                                              \
+	static Suite *make_suite(void)                                         \
+	{                                                                      \
+		const TTest *tests[] = {__VA_ARGS__};                          \
+		Suite *s = suite_create(name);                                 \
+		TCase *tc = tcase_create("core");                              \
+		for (size_t i = 0; i < sizeof tests / sizeof *tests; i++)      \
+			tcase_add_test(tc, tests[i]);                          \
+		suite_add_tcase(s, tc);                                        \
+		return s;                                                      \
+	}                                                                      \
+	TS_CHECK_MAIN(make_suite)
 
 #endif

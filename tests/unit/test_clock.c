@@ -59,15 +59,7 @@ START_TEST(fallback_clock_is_identity)
 }
 END_TEST
 
-static Suite *clock_suite(void)
-{
-	Suite *s = suite_create("clock");
-	TCase *tc = tcase_create("core");
-	tcase_add_test(tc, tracks_boottime);
-	tcase_add_test(tc, conversion_is_stable_and_monotonic);
-	tcase_add_test(tc, fallback_clock_is_identity);
-	suite_add_tcase(s, tc);
-	return s;
-}
-
-TS_CHECK_MAIN(clock_suite)
+TS_CHECK_SUITE("clock",
+	       tracks_boottime,
+	       conversion_is_stable_and_monotonic,
+	       fallback_clock_is_identity)

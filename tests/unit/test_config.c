@@ -70,16 +70,8 @@ START_TEST(relative_output_made_absolute)
 }
 END_TEST
 
-static Suite *config_suite(void)
-{
-	Suite *s = suite_create("config");
-	TCase *tc = tcase_create("core");
-	tcase_add_test(tc, parse_uint);
-	tcase_add_test(tc, parse_bool);
-	tcase_add_test(tc, defaults_and_bad_values);
-	tcase_add_test(tc, relative_output_made_absolute);
-	suite_add_tcase(s, tc);
-	return s;
-}
-
-TS_CHECK_MAIN(config_suite)
+TS_CHECK_SUITE("config",
+	       parse_uint,
+	       parse_bool,
+	       defaults_and_bad_values,
+	       relative_output_made_absolute)

@@ -122,17 +122,9 @@ START_TEST(thread_create_links_to_child)
 }
 END_TEST
 
-static Suite *decode_suite(void)
-{
-	Suite *s = suite_create("decode");
-	TCase *tc = tcase_create("core");
-	tcase_add_test(tc, read_of_file);
-	tcase_add_test(tc, failure_sets_error);
-	tcase_add_test(tc, eagain_is_not_an_error);
-	tcase_add_test(tc, connect_describes_peer);
-	tcase_add_test(tc, thread_create_links_to_child);
-	suite_add_tcase(s, tc);
-	return s;
-}
-
-TS_CHECK_MAIN(decode_suite)
+TS_CHECK_SUITE("decode",
+	       read_of_file,
+	       failure_sets_error,
+	       eagain_is_not_an_error,
+	       connect_describes_peer,
+	       thread_create_links_to_child)

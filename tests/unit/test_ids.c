@@ -52,15 +52,7 @@ START_TEST(traceparent_format)
 }
 END_TEST
 
-static Suite *ids_suite(void)
-{
-	Suite *s = suite_create("ids");
-	TCase *tc = tcase_create("core");
-	tcase_add_test(tc, trace_id_is_valid);
-	tcase_add_test(tc, span_ids_unique_and_nonzero);
-	tcase_add_test(tc, traceparent_format);
-	suite_add_tcase(s, tc);
-	return s;
-}
-
-TS_CHECK_MAIN(ids_suite)
+TS_CHECK_SUITE("ids",
+	       trace_id_is_valid,
+	       span_ids_unique_and_nonzero,
+	       traceparent_format)

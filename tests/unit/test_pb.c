@@ -68,15 +68,7 @@ START_TEST(interning)
 }
 END_TEST
 
-static Suite *pb_suite(void)
-{
-	Suite *s = suite_create("pb");
-	TCase *tc = tcase_create("core");
-	tcase_add_test(tc, varints);
-	tcase_add_test(tc, nested_lengths);
-	tcase_add_test(tc, interning);
-	suite_add_tcase(s, tc);
-	return s;
-}
-
-TS_CHECK_MAIN(pb_suite)
+TS_CHECK_SUITE("pb",
+	       varints,
+	       nested_lengths,
+	       interning)

@@ -186,17 +186,9 @@ START_TEST(thread_descriptor)
 }
 END_TEST
 
-static Suite *perfetto_suite(void)
-{
-	Suite *s = suite_create("perfetto");
-	TCase *tc = tcase_create("encode");
-	tcase_add_test(tc, first_packet_clears_and_sets_defaults);
-	tcase_add_test(tc, names_and_values_interned_once);
-	tcase_add_test(tc, flows_are_unpacked_fixed64);
-	tcase_add_test(tc, failed_call_gets_marker_and_status);
-	tcase_add_test(tc, thread_descriptor);
-	suite_add_tcase(s, tc);
-	return s;
-}
-
-TS_CHECK_MAIN(perfetto_suite)
+TS_CHECK_SUITE("perfetto",
+	       first_packet_clears_and_sets_defaults,
+	       names_and_values_interned_once,
+	       flows_are_unpacked_fixed64,
+	       failed_call_gets_marker_and_status,
+	       thread_descriptor)

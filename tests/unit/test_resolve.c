@@ -38,15 +38,7 @@ START_TEST(never_returns_self_and_missing_is_null)
 }
 END_TEST
 
-static Suite *resolve_suite(void)
-{
-	Suite *s = suite_create("resolve");
-	TCase *tc = tcase_create("core");
-	tcase_add_test(tc, finds_libc_symbol);
-	tcase_add_test(tc, finds_symbol_of_rtld_local_library);
-	tcase_add_test(tc, never_returns_self_and_missing_is_null);
-	suite_add_tcase(s, tc);
-	return s;
-}
-
-TS_CHECK_MAIN(resolve_suite)
+TS_CHECK_SUITE("resolve",
+	       finds_libc_symbol,
+	       finds_symbol_of_rtld_local_library,
+	       never_returns_self_and_missing_is_null)

@@ -100,16 +100,8 @@ START_TEST(payload_wraps_around)
 }
 END_TEST
 
-static Suite *ring_suite(void)
-{
-	Suite *s = suite_create("ring");
-	TCase *tc = tcase_create("core");
-	tcase_add_test(tc, publishes_in_order);
-	tcase_add_test(tc, full_ring_drops_and_counts);
-	tcase_add_test(tc, nested_append_is_dropped);
-	tcase_add_test(tc, payload_wraps_around);
-	suite_add_tcase(s, tc);
-	return s;
-}
-
-TS_CHECK_MAIN(ring_suite)
+TS_CHECK_SUITE("ring",
+	       publishes_in_order,
+	       full_ring_drops_and_counts,
+	       nested_append_is_dropped,
+	       payload_wraps_around)
