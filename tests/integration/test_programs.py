@@ -374,6 +374,11 @@ class TestForkStorm(unittest.TestCase):
     def test_multithreaded_parent_forks_repeatedly(self):
         """Children forked while other threads are inside the shim neither hang
         nor lose their exit status, and each is a process of its own."""
+        # Under the ASan runtime, a child forked from a multithreaded process
+        # that allocates can block in the runtime's allocator: some children's
+        # background threads never finish (bounded by the exit timeout).
+        tracelib.skip_under_sanitizer(self, "a forking multithreaded python3",
+                                      "loses children's flushes in the allocator")
         proc, trace = tracelib.run_pair(["python3", "-c", FORK_STORM_SCRIPT], timeout=60)
         self.assertEqual(proc.stdout.strip(), str(sum(i % 7 for i in range(60))).encode())
         self.assertEqual(tracelib.structural_errors(trace), [])
