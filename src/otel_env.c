@@ -1,0 +1,157 @@
+/* OTEL_* variables: list parsing with percent-decoding, the OTLP endpoint
+ * rules (base URL + "v1/traces", or the per-signal URL as is), timeouts,
+ * compression and the sampler. */
+#include "otel_env.h"
+
+#include "config.h"
+#include "log.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+static int hex(int c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	c = tolower(c);
+	return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+}
+
+bool ts_percent_decode(char *s)
+{
+	char *out = s;
+	for (; *s; s++) {
+		if (*s != '%') {
+			*out++ = *s;
+			continue;
+		}
+		int hi = hex((unsigned char)s[1]), lo = hi < 0 ? -1 : hex((unsigned char)s[2]);
+		if (hi < 0 || lo < 0)
+			return false;
+		*out++ = (char)(hi * 16 + lo);
+		s += 2;
+	}
+	*out = 0;
+	return true;
+}
+
+static char *trim(char *s)
+{
+	while (*s == ' ' || *s == '\t')
+		s++;
+	size_t n = strlen(s);
+	while (n && (s[n - 1] == ' ' || s[n - 1] == '\t'))
+		s[--n] = 0;
+	return s;
+}
+
+int ts_parse_kv_list(char *text, struct ts_kv *out, int max)
+{
+	int n = 0;
+	char *save = NULL;
+	for (char *item = strtok_r(text, ",", &save); item; item = strtok_r(NULL, ",", &save)) {
+		item = trim(item);
+		if (!*item)
+			continue;
+		char *eq = strchr(item, '=');
+		if (!eq)
+			return -1;
+		*eq = 0;
+		char *key = trim(item), *value = trim(eq + 1);
+		if (!*key || !ts_percent_decode(key) || !ts_percent_decode(value))
+			return -1;
+		if (n < max)
+			out[n++] = (struct ts_kv){key, value};
+	}
+	return n;
+}
+
+bool ts_otlp_traces_url(const char *base, char *out, size_t cap)
+{
+	size_t n = strlen(base);
+	const char *slash = n && base[n - 1] == '/' ? "" : "/";
+	int w = snprintf(out, cap, "%s%sv1/traces", base, slash);
+	return w > 0 && (size_t)w < cap;
+}
+
+/* The per-signal variable wins over the generic one; empty means unset. */
+static const char *pick(const char *(*get)(const char *), const char *signal, const char *generic)
+{
+	const char *v = get(signal);
+	if (v && *v)
+		return v;
+	v = get(generic);
+	return v && *v ? v : NULL;
+}
+
+static void load_sampler(struct ts_otel_env *env, const char *(*get)(const char *))
+{
+	static const struct { const char *name; enum ts_sampler s; } names[] = {
+		{"always_on", TS_SAMPLER_ALWAYS_ON}, {"always_off", TS_SAMPLER_ALWAYS_OFF},
+		{"traceidratio", TS_SAMPLER_RATIO}, {"parentbased_always_on", TS_SAMPLER_PARENT_ALWAYS_ON},
+		{"parentbased_always_off", TS_SAMPLER_PARENT_ALWAYS_OFF},
+		{"parentbased_traceidratio", TS_SAMPLER_PARENT_RATIO},
+	};
+	env->sampler = TS_SAMPLER_PARENT_ALWAYS_ON;
+	env->ratio = 1.0;
+	const char *v = get("OTEL_TRACES_SAMPLER");
+	if (v && *v) {
+		size_t i;
+		for (i = 0; i < sizeof names / sizeof *names; i++)
+			if (!strcasecmp(v, names[i].name))
+				break;
+		if (i < sizeof names / sizeof *names)
+			env->sampler = names[i].s;
+		else
+			ts_warn_config("OTEL_TRACES_SAMPLER='%s' is not supported; using parentbased_always_on", v);
+	}
+	const char *arg = get("OTEL_TRACES_SAMPLER_ARG");
+	if (arg && *arg && (env->sampler == TS_SAMPLER_RATIO || env->sampler == TS_SAMPLER_PARENT_RATIO)) {
+		char *end;
+		double r = strtod(arg, &end);
+		if (*end || end == arg || !(r >= 0.0 && r <= 1.0))
+			ts_warn_config("OTEL_TRACES_SAMPLER_ARG='%s' is not a ratio in [0, 1]; using 1.0", arg);
+		else
+			env->ratio = r;
+	}
+}
+
+void ts_otel_env_load(struct ts_otel_env *env, const char *(*get)(const char *))
+{
+	memset(env, 0, sizeof *env);
+	const char *url = get("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT");
+	const char *base = get("OTEL_EXPORTER_OTLP_ENDPOINT");
+	if (url && *url) {
+		if ((size_t)snprintf(env->endpoint, sizeof env->endpoint, "%s", url) >= sizeof env->endpoint) {
+			ts_warn_config("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT is too long; OTLP export is off");
+			env->endpoint[0] = 0;
+		}
+	} else if (base && *base && !ts_otlp_traces_url(base, env->endpoint, sizeof env->endpoint)) {
+		ts_warn_config("OTEL_EXPORTER_OTLP_ENDPOINT is too long; OTLP export is off");
+		env->endpoint[0] = 0;
+	}
+
+	env->timeout_ms = 10000;
+	const char *t = pick(get, "OTEL_EXPORTER_OTLP_TRACES_TIMEOUT", "OTEL_EXPORTER_OTLP_TIMEOUT");
+	unsigned long ms;
+	if (t && ts_parse_uint(t, 0, 3600000, &ms))
+		env->timeout_ms = (int)ms;
+	else if (t)
+		ts_warn_config("OTLP timeout '%s' is not a number of milliseconds; using 10000", t);
+
+	const char *c = pick(get, "OTEL_EXPORTER_OTLP_TRACES_COMPRESSION", "OTEL_EXPORTER_OTLP_COMPRESSION");
+	if (c && !strcasecmp(c, "gzip"))
+		env->gzip = true;
+	else if (c && strcasecmp(c, "none"))
+		ts_warn_config("OTLP compression '%s' is not gzip or none; using none", c);
+
+	const char *h = pick(get, "OTEL_EXPORTER_OTLP_TRACES_HEADERS", "OTEL_EXPORTER_OTLP_HEADERS");
+	if (h && (size_t)snprintf(env->headers, sizeof env->headers, "%s", h) >= sizeof env->headers) {
+		ts_warn_config("OTLP headers are longer than %zu bytes; ignored", sizeof env->headers);
+		env->headers[0] = 0;
+	}
+	load_sampler(env, get);
+}

@@ -1,0 +1,47 @@
+/* OpenTelemetry SDK environment variables (OTEL_*), parsed per the SDK
+ * specification: resource attributes, OTLP exporter settings and sampler. */
+#ifndef TS_OTEL_ENV_H
+#define TS_OTEL_ENV_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+/* One "key=value" pair of a list variable, pointing into a parsed copy. */
+struct ts_kv {
+	char *key, *value;
+};
+
+/* Parses "k=v,k2=v2" (W3C-baggage-like, as OTEL_RESOURCE_ATTRIBUTES and
+ * OTEL_EXPORTER_OTLP_HEADERS are written): entries trimmed, values
+ * percent-decoded. text is modified in place. Returns the number of pairs
+ * (at most max), or -1 when an entry is malformed or a value does not
+ * decode: the specification says to discard the whole variable then. */
+int ts_parse_kv_list(char *text, struct ts_kv *out, int max);
+
+/* Decodes %XX escapes in place; false on a malformed escape. */
+bool ts_percent_decode(char *s);
+
+enum ts_sampler {
+	TS_SAMPLER_ALWAYS_ON, TS_SAMPLER_ALWAYS_OFF, TS_SAMPLER_RATIO,
+	TS_SAMPLER_PARENT_ALWAYS_ON, TS_SAMPLER_PARENT_ALWAYS_OFF, TS_SAMPLER_PARENT_RATIO,
+};
+
+struct ts_otel_env {
+	char endpoint[1024];        /* full URL of /v1/traces, "" when OTLP is off */
+	int timeout_ms;             /* OTEL_EXPORTER_OTLP_[TRACES_]TIMEOUT, default 10000 */
+	bool gzip;                  /* OTEL_EXPORTER_OTLP_[TRACES_]COMPRESSION=gzip */
+	char headers[2048];         /* raw header list, per-signal variable winning */
+	enum ts_sampler sampler;    /* OTEL_TRACES_SAMPLER, default parentbased_always_on */
+	double ratio;               /* OTEL_TRACES_SAMPLER_ARG for the ratio samplers */
+};
+
+/* Reads the OTEL_* exporter and sampler variables through getenv_fn
+ * (getenv, or a test's table). Bad values are reported and replaced by
+ * their defaults. */
+void ts_otel_env_load(struct ts_otel_env *env, const char *(*getenv_fn)(const char *));
+
+/* The traces URL from the generic base endpoint: "v1/traces" appended after
+ * making sure the base ends in '/'. false if it does not fit. */
+bool ts_otlp_traces_url(const char *base, char *out, size_t cap);
+
+#endif

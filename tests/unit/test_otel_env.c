@@ -1,0 +1,107 @@
+/* OTEL_* variables: list parsing, endpoints, timeouts, compression, sampler. */
+#include "check_main.h"
+#include "otel_env.h"
+
+#include <string.h>
+
+/* A fake environment for ts_otel_env_load. */
+static const char *const *fake;
+
+static const char *fake_getenv(const char *name)
+{
+	size_t n = strlen(name);
+	for (const char *const *e = fake; *e; e++)
+		if (!strncmp(*e, name, n) && (*e)[n] == '=')
+			return *e + n + 1;
+	return NULL;
+}
+
+static void load(struct ts_otel_env *env, const char *const *vars)
+{
+	fake = vars;
+	ts_otel_env_load(env, fake_getenv);
+}
+
+START_TEST(kv_lists)
+{
+	char text[] = " service.name = my%20app , deployment.environment=ci,empty=";
+	struct ts_kv kv[8];
+	ck_assert_int_eq(ts_parse_kv_list(text, kv, 8), 3);
+	ck_assert_str_eq(kv[0].key, "service.name");
+	ck_assert_str_eq(kv[0].value, "my app");
+	ck_assert_str_eq(kv[1].value, "ci");
+	ck_assert_str_eq(kv[2].value, "");
+	char bad_escape[] = "a=ok,b=%zz";
+	ck_assert_int_eq(ts_parse_kv_list(bad_escape, kv, 8), -1);
+	char no_equals[] = "a=1,b";
+	ck_assert_int_eq(ts_parse_kv_list(no_equals, kv, 8), -1);
+	char header[] = "Authorization=Basic%20dXNlcjpwYXNz";
+	ck_assert_int_eq(ts_parse_kv_list(header, kv, 8), 1);
+	ck_assert_str_eq(kv[0].value, "Basic dXNlcjpwYXNz");
+}
+END_TEST
+
+START_TEST(endpoints)
+{
+	struct ts_otel_env env;
+	load(&env, (const char *const[]){NULL});
+	ck_assert_str_eq(env.endpoint, "");   /* OTLP off unless asked for */
+	load(&env, (const char *const[]){"OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:4318", NULL});
+	ck_assert_str_eq(env.endpoint, "http://127.0.0.1:4318/v1/traces");
+	load(&env, (const char *const[]){"OTEL_EXPORTER_OTLP_ENDPOINT=http://h:1/base/", NULL});
+	ck_assert_str_eq(env.endpoint, "http://h:1/base/v1/traces");
+	load(&env, (const char *const[]){"OTEL_EXPORTER_OTLP_ENDPOINT=http://h:1",
+					 "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT=http://t:2/custom", NULL});
+	ck_assert_str_eq(env.endpoint, "http://t:2/custom");   /* used as is */
+	load(&env, (const char *const[]){"OTEL_EXPORTER_OTLP_TRACES_ENDPOINT=",
+					 "OTEL_EXPORTER_OTLP_ENDPOINT=http://h:1", NULL});
+	ck_assert_str_eq(env.endpoint, "http://h:1/v1/traces");   /* empty is unset */
+}
+END_TEST
+
+START_TEST(timeout_compression_headers)
+{
+	struct ts_otel_env env;
+	load(&env, (const char *const[]){NULL});
+	ck_assert_int_eq(env.timeout_ms, 10000);
+	ck_assert(!env.gzip);
+	load(&env, (const char *const[]){"OTEL_EXPORTER_OTLP_TIMEOUT=500",
+					 "OTEL_EXPORTER_OTLP_TRACES_TIMEOUT=250",
+					 "OTEL_EXPORTER_OTLP_COMPRESSION=gzip",
+					 "OTEL_EXPORTER_OTLP_HEADERS=a=1",
+					 "OTEL_EXPORTER_OTLP_TRACES_HEADERS=b=2", NULL});
+	ck_assert_int_eq(env.timeout_ms, 250);
+	ck_assert(env.gzip);
+	ck_assert_str_eq(env.headers, "b=2");
+	load(&env, (const char *const[]){"OTEL_EXPORTER_OTLP_TIMEOUT=soon",
+					 "OTEL_EXPORTER_OTLP_COMPRESSION=zstd", NULL});
+	ck_assert_int_eq(env.timeout_ms, 10000);
+	ck_assert(!env.gzip);
+}
+END_TEST
+
+START_TEST(samplers)
+{
+	struct ts_otel_env env;
+	load(&env, (const char *const[]){NULL});
+	ck_assert_int_eq(env.sampler, TS_SAMPLER_PARENT_ALWAYS_ON);
+	load(&env, (const char *const[]){"OTEL_TRACES_SAMPLER=traceidratio",
+					 "OTEL_TRACES_SAMPLER_ARG=0.25", NULL});
+	ck_assert_int_eq(env.sampler, TS_SAMPLER_RATIO);
+	ck_assert(env.ratio == 0.25);
+	load(&env, (const char *const[]){"OTEL_TRACES_SAMPLER=parentbased_traceidratio",
+					 "OTEL_TRACES_SAMPLER_ARG=1.5", NULL});
+	ck_assert_int_eq(env.sampler, TS_SAMPLER_PARENT_RATIO);
+	ck_assert(env.ratio == 1.0);
+	load(&env, (const char *const[]){"OTEL_TRACES_SAMPLER=sometimes", NULL});
+	ck_assert_int_eq(env.sampler, TS_SAMPLER_PARENT_ALWAYS_ON);
+	load(&env, (const char *const[]){"OTEL_TRACES_SAMPLER=always_off", NULL});
+	ck_assert_int_eq(env.sampler, TS_SAMPLER_ALWAYS_OFF);
+}
+END_TEST
+
+TS_CHECK_SUITE("otel_env",
+	       kv_lists,
+	       endpoints,
+	       timeout_compression_headers,
+	       samplers)
