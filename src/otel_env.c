@@ -7,6 +7,7 @@
 #include "log.h"
 
 #include <ctype.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -154,4 +155,37 @@ void ts_otel_env_load(struct ts_otel_env *env, const char *(*get)(const char *))
 		env->headers[0] = 0;
 	}
 	load_sampler(env, get);
+}
+
+static bool ratio_keeps(double ratio, const unsigned char id[16])
+{
+	if (ratio >= 1.0)
+		return true;
+	if (ratio <= 0.0)
+		return false;
+	uint64_t low = 0;
+	for (int i = 8; i < 16; i++)
+		low = low << 8 | id[i];
+	/* Only 63 bits, so the threshold is exact in a double's range. */
+	uint64_t bound = (uint64_t)(ratio * 9223372036854775808.0);
+	return (low >> 1) < bound;
+}
+
+bool ts_sample(const struct ts_otel_env *env, const unsigned char trace_id[16], int parent_sampled)
+{
+	switch (env->sampler) {
+	case TS_SAMPLER_ALWAYS_ON:
+		return true;
+	case TS_SAMPLER_ALWAYS_OFF:
+		return false;
+	case TS_SAMPLER_RATIO:
+		return ratio_keeps(env->ratio, trace_id);
+	case TS_SAMPLER_PARENT_ALWAYS_ON:
+		return parent_sampled < 0 ? true : parent_sampled;
+	case TS_SAMPLER_PARENT_ALWAYS_OFF:
+		return parent_sampled < 0 ? false : parent_sampled;
+	case TS_SAMPLER_PARENT_RATIO:
+		return parent_sampled < 0 ? ratio_keeps(env->ratio, trace_id) : parent_sampled;
+	}
+	return true;
 }

@@ -40,6 +40,11 @@ struct ts_otel_env {
  * their defaults. */
 void ts_otel_env_load(struct ts_otel_env *env, const char *(*getenv_fn)(const char *));
 
+/* The sampling decision for a new trace (parent_sampled < 0: no parent) with
+ * this trace id, per the OTEL_TRACES_SAMPLER rules; traceidratio compares the
+ * id's last 8 bytes with ratio * 2^64, as the SDKs do. */
+bool ts_sample(const struct ts_otel_env *env, const unsigned char trace_id[16], int parent_sampled);
+
 /* The traces URL from the generic base endpoint: "v1/traces" appended after
  * making sure the base ends in '/'. false if it does not fit. */
 bool ts_otlp_traces_url(const char *base, char *out, size_t cap);

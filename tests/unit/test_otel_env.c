@@ -100,8 +100,34 @@ START_TEST(samplers)
 }
 END_TEST
 
+START_TEST(sampling_decisions)
+{
+	struct ts_otel_env env = {.sampler = TS_SAMPLER_PARENT_ALWAYS_ON, .ratio = 1.0};
+	unsigned char id[16] = {0};
+	ck_assert(ts_sample(&env, id, -1));
+	ck_assert(!ts_sample(&env, id, 0));   /* follows an unsampled parent */
+	env.sampler = TS_SAMPLER_ALWAYS_OFF;
+	ck_assert(!ts_sample(&env, id, 1));
+	env.sampler = TS_SAMPLER_RATIO;
+	env.ratio = 0.5;
+	int kept = 0;
+	for (int i = 0; i < 4096; i++) {
+		for (int b = 8; b < 16; b++)
+			id[b] = (unsigned char)((i * 2654435761u) >> ((b - 8) % 4 * 8));
+		kept += ts_sample(&env, id, -1);
+	}
+	ck_assert_int_gt(kept, 4096 * 4 / 10);
+	ck_assert_int_lt(kept, 4096 * 6 / 10);
+	env.ratio = 0.0;
+	ck_assert(!ts_sample(&env, id, -1));
+	env.sampler = TS_SAMPLER_PARENT_RATIO;
+	ck_assert(ts_sample(&env, id, 1));    /* a sampled parent wins over the ratio */
+}
+END_TEST
+
 TS_CHECK_SUITE("otel_env",
 	       kv_lists,
 	       endpoints,
 	       timeout_compression_headers,
-	       samplers)
+	       samplers,
+	       sampling_decisions)
