@@ -1,24 +1,14 @@
 /* OTEL_* variables: list parsing, endpoints, timeouts, compression, sampler. */
 #include "check_main.h"
+#include "fake_env.h"
 #include "otel_env.h"
 
 #include <string.h>
 
-/* A fake environment for ts_otel_env_load. */
-static const char *const *fake;
-
-static const char *fake_getenv(const char *name)
-{
-	size_t n = strlen(name);
-	for (const char *const *e = fake; *e; e++)
-		if (!strncmp(*e, name, n) && (*e)[n] == '=')
-			return *e + n + 1;
-	return NULL;
-}
 
 static void load(struct ts_otel_env *env, const char *const *vars)
 {
-	fake = vars;
+	fake_env = vars;
 	ts_otel_env_load(env, fake_getenv);
 }
 

@@ -1,19 +1,10 @@
 /* Resource attributes: process facts, OTEL_RESOURCE_ATTRIBUTES, service.name. */
 #include "check_main.h"
+#include "fake_env.h"
 #include "resource.h"
 
 #include <string.h>
 
-static const char *const *fake;
-
-static const char *fake_getenv(const char *name)
-{
-	size_t n = strlen(name);
-	for (const char *const *e = fake; *e; e++)
-		if (!strncmp(*e, name, n) && (*e)[n] == '=')
-			return *e + n + 1;
-	return NULL;
-}
 
 static const struct ts_process_info proc = {
 	.pid = 10, .ppid = 1, .exe_name = "cat", .exe_path = "/usr/bin/cat",
@@ -30,7 +21,7 @@ static const char *str(const struct ts_resource *r, const char *key)
 START_TEST(process_facts_and_default_service)
 {
 	static struct ts_resource r;
-	fake = (const char *const[]){NULL};
+	fake_env = (const char *const[]){NULL};
 	ts_resource_build(&r, &proc, fake_getenv);
 	ck_assert_str_eq(str(&r, "service.name"), "cat");
 	ck_assert_int_eq(ts_resource_find(&r, "process.pid")->v.i, 10);
@@ -46,11 +37,11 @@ END_TEST
 START_TEST(service_name_precedence)
 {
 	static struct ts_resource r;
-	fake = (const char *const[]){"OTEL_RESOURCE_ATTRIBUTES=service.name=from-attrs,team=a%2Cb", NULL};
+	fake_env = (const char *const[]){"OTEL_RESOURCE_ATTRIBUTES=service.name=from-attrs,team=a%2Cb", NULL};
 	ts_resource_build(&r, &proc, fake_getenv);
 	ck_assert_str_eq(str(&r, "service.name"), "from-attrs");
 	ck_assert_str_eq(str(&r, "team"), "a,b");
-	fake = (const char *const[]){"OTEL_RESOURCE_ATTRIBUTES=service.name=from-attrs",
+	fake_env = (const char *const[]){"OTEL_RESOURCE_ATTRIBUTES=service.name=from-attrs",
 				     "OTEL_SERVICE_NAME=from-env", NULL};
 	ts_resource_build(&r, &proc, fake_getenv);
 	ck_assert_str_eq(str(&r, "service.name"), "from-env");
@@ -60,7 +51,7 @@ END_TEST
 START_TEST(malformed_attributes_dropped_whole)
 {
 	static struct ts_resource r;
-	fake = (const char *const[]){"OTEL_RESOURCE_ATTRIBUTES=good=1,bad=%G1", NULL};
+	fake_env = (const char *const[]){"OTEL_RESOURCE_ATTRIBUTES=good=1,bad=%G1", NULL};
 	ts_resource_build(&r, &proc, fake_getenv);
 	ck_assert_ptr_null(ts_resource_find(&r, "good"));
 	ck_assert_str_eq(str(&r, "service.name"), "cat");
@@ -74,7 +65,7 @@ START_TEST(command_line_only_when_given)
 	static const char args[] = "cat\0-n\0file";
 	p.command_args = args;
 	p.command_args_len = sizeof args;
-	fake = (const char *const[]){NULL};
+	fake_env = (const char *const[]){NULL};
 	ts_resource_build(&r, &p, fake_getenv);
 	ck_assert_str_eq(str(&r, "process.command_line"), "cat -n file");
 }
