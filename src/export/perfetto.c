@@ -304,3 +304,14 @@ void ts_pf_thread(const struct ts_track *proc, const struct ts_track *thread, ui
 	pb_end(&batch, td);
 	pb_end(&batch, pkt);
 }
+
+void ts_pf_named_track(const struct ts_track *proc, const struct ts_track *track, uint64_t ts_ns)
+{
+	size_t pkt, td;
+	descriptor_packet_begin(proc, ts_ns, &pkt, &td);
+	pb_uint(&batch, F_TD_UUID, track->uuid);
+	pb_uint(&batch, F_TD_PARENT, proc->uuid);
+	pb_string(&batch, F_TD_NAME, track->name);
+	pb_end(&batch, td);
+	pb_end(&batch, pkt);
+}

@@ -18,6 +18,9 @@ void ts_pf_process(const struct ts_track *proc, uint64_t boot_ns, uint64_t real_
 		   const char *cmdline, size_t cmdline_len);
 /* Describes (or renames) a thread track; emitted on the process's sequence. */
 void ts_pf_thread(const struct ts_track *proc, const struct ts_track *thread, uint64_t ts_ns);
+/* Describes a named track under a process that is not a thread (lanes of
+ * spans received from elsewhere). */
+void ts_pf_named_track(const struct ts_track *proc, const struct ts_track *track, uint64_t ts_ns);
 void ts_pf_span(const struct ts_track *track, enum ts_span_event ev, const struct ts_span *s);
 /* A zero-length marker on a track (e.g. dropped records). */
 void ts_pf_instant(const struct ts_track *track, uint64_t ts_ns, const char *name,

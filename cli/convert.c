@@ -1,0 +1,287 @@
+/* OTLP -> Perfetto conversion (see convert.h). Lanes are packed per request:
+ * spans of a later request may start before ones already written, so they
+ * get lanes of their own rather than a place on earlier ones. */
+#include "convert.h"
+
+#include "export/perfetto.h"
+#include "ids.h"
+#include "lanes.h"
+#include "otlp_trace_service.pb-c.h"
+
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef Opentelemetry__Proto__Trace__V1__Span OtlpSpan;
+typedef Opentelemetry__Proto__Common__V1__KeyValue KeyValue;
+
+struct process {
+	uint64_t uuid;
+	struct ts_track track;
+	char name[128];
+	void *state;
+};
+
+struct ts_convert {
+	struct process *procs;
+	size_t nprocs;
+	uint64_t requests;
+};
+
+struct ts_convert *ts_convert_new(void)
+{
+	return calloc(1, sizeof(struct ts_convert));
+}
+
+void ts_convert_free(struct ts_convert *cv)
+{
+	if (!cv)
+		return;
+	for (size_t i = 0; i < cv->nprocs; i++)
+		ts_pf_forget(&cv->procs[i].state);
+	free(cv->procs);
+	free(cv);
+}
+
+static uint64_t hash_str(const char *s)
+{
+	uint64_t h = 0xcbf29ce484222325ull;
+	for (; *s; s++)
+		h = (h ^ (uint8_t)*s) * 0x100000001b3ull;
+	return h;
+}
+
+static const KeyValue *find(KeyValue **kv, size_t n, const char *key)
+{
+	for (size_t i = 0; i < n; i++)
+		if (kv[i] && kv[i]->key && !strcmp(kv[i]->key, key) && kv[i]->value)
+			return kv[i];
+	return NULL;
+}
+
+static uint32_t sequence_of(uint64_t uuid)
+{
+	uint32_t s = (uint32_t)ts_mix64(uuid ^ 0x5e9);
+	return s ? s : 1;
+}
+
+/* The process of a resource: found, or described now. */
+static struct process *process_of(struct ts_convert *cv, const Opentelemetry__Proto__Resource__V1__Resource *res,
+				  uint64_t first_ns)
+{
+	KeyValue **attrs = res ? res->attributes : NULL;
+	size_t n = res ? res->n_attributes : 0;
+	const KeyValue *svc = find(attrs, n, "service.name");
+	const KeyValue *pidkv = find(attrs, n, "process.pid");
+	const char *service = svc && svc->value->value_case ==
+		OPENTELEMETRY__PROTO__COMMON__V1__ANY_VALUE__VALUE_STRING_VALUE ?
+		svc->value->string_value : "unknown_service";
+	int64_t pid = pidkv && pidkv->value->value_case ==
+		OPENTELEMETRY__PROTO__COMMON__V1__ANY_VALUE__VALUE_INT_VALUE ? pidkv->value->int_value : 0;
+	uint64_t uuid = ts_mix64(hash_str(service) ^ (uint64_t)pid) | 1;
+	for (size_t i = 0; i < cv->nprocs; i++)
+		if (cv->procs[i].uuid == uuid)
+			return &cv->procs[i];
+	struct process *grown = realloc(cv->procs, (cv->nprocs + 1) * sizeof *grown);
+	if (!grown)
+		return NULL;
+	cv->procs = grown;
+	/* Pointers into the array change as it grows: fix up the tracks' own. */
+	for (size_t i = 0; i < cv->nprocs; i++) {
+		cv->procs[i].track.name = cv->procs[i].name;
+		cv->procs[i].track.sink_state = &cv->procs[i].state;
+	}
+	struct process *p = &cv->procs[cv->nprocs++];
+	memset(p, 0, sizeof *p);
+	p->uuid = uuid;
+	snprintf(p->name, sizeof p->name, "%s", service);
+	/* A service without process.pid still needs a pid for its process track. */
+	pid_t shown = pid > 0 && pid < (1 << 30) ? (pid_t)pid : (pid_t)(1000000 + uuid % 1000000);
+	p->track = (struct ts_track){.uuid = uuid, .sequence = sequence_of(uuid), .pid = shown,
+				     .name = p->name, .sink_state = &p->state};
+	/* OTLP times are wall-clock: the snapshot maps them onto the trace clock 1:1. */
+	ts_pf_process(&p->track, first_ns, first_ns, NULL, 0);
+	return p;
+}
+
+static uint64_t id_of(ProtobufCBinaryData b)
+{
+	uint64_t v = 0;
+	for (size_t i = 0; i < b.len && i < 8; i++)
+		v = v << 8 | b.data[i];
+	return v;
+}
+
+static void to_span(const OtlpSpan *o, struct ts_span *s)
+{
+	memset(s, 0, offsetof(struct ts_span, attrs));
+	s->name = o->name && *o->name ? o->name : "span";
+	s->start_ns = o->start_time_unix_nano;
+	s->end_ns = o->end_time_unix_nano > o->start_time_unix_nano ? o->end_time_unix_nano :
+		o->start_time_unix_nano;
+	s->span_id = id_of(o->span_id);
+	s->parent_id = id_of(o->parent_span_id);
+	s->kind = (uint8_t)o->kind;
+	for (size_t i = 0; i < o->n_attributes && s->nattrs < TS_MAX_ATTRS; i++) {
+		const KeyValue *kv = o->attributes[i];
+		if (!kv || !kv->key || !kv->value)
+			continue;
+		const Opentelemetry__Proto__Common__V1__AnyValue *v = kv->value;
+		struct ts_attr a = {.key = kv->key};
+		switch (v->value_case) {
+		case OPENTELEMETRY__PROTO__COMMON__V1__ANY_VALUE__VALUE_STRING_VALUE:
+			a.type = TS_VAL_STR;
+			a.v.s = v->string_value;
+			break;
+		case OPENTELEMETRY__PROTO__COMMON__V1__ANY_VALUE__VALUE_INT_VALUE:
+			a.type = TS_VAL_INT;
+			a.v.i = v->int_value;
+			break;
+		case OPENTELEMETRY__PROTO__COMMON__V1__ANY_VALUE__VALUE_DOUBLE_VALUE:
+			a.type = TS_VAL_DOUBLE;
+			a.v.d = v->double_value;
+			break;
+		case OPENTELEMETRY__PROTO__COMMON__V1__ANY_VALUE__VALUE_BOOL_VALUE:
+			a.type = TS_VAL_BOOL;
+			a.v.b = v->bool_value;
+			break;
+		default:
+			continue;   /* arrays, maps and bytes are not shown */
+		}
+		s->attrs[s->nattrs++] = a;
+		if (!strcmp(kv->key, "error.type") && a.type == TS_VAL_STR)
+			s->error_type = a.v.s;
+	}
+	if (o->status && o->status->code ==
+	    OPENTELEMETRY__PROTO__TRACE__V1__STATUS__STATUS_CODE__STATUS_CODE_ERROR) {
+		s->status = TS_STATUS_ERROR;
+		s->status_message = o->status->message && *o->status->message ? o->status->message : NULL;
+		if (!s->error_type)
+			s->error_type = "error";
+	}
+}
+
+static const struct ts_interval *sort_base;
+
+/* Start order, the enclosing span first on a tie: parents begin before
+ * their children in the file, which is how ties nest. */
+static int by_start(const void *a, const void *b)
+{
+	const struct ts_interval *x = &sort_base[*(const size_t *)a], *y = &sort_base[*(const size_t *)b];
+	if (x->start != y->start)
+		return x->start < y->start ? -1 : 1;
+	if (x->end != y->end)
+		return x->end > y->end ? -1 : 1;
+	return *(const size_t *)a < *(const size_t *)b ? -1 : 1;
+}
+
+static void end_span(const struct ts_track *t, const OtlpSpan *o)
+{
+	struct ts_span s;
+	to_span(o, &s);
+	if (s.status == TS_STATUS_ERROR)
+		ts_pf_instant(t, s.end_ns, s.error_type, NULL);   /* the failure marker */
+	struct ts_span end = {.end_ns = s.end_ns};
+	ts_pf_span(t, TS_SPAN_END, &end);
+}
+
+/* Writes one lane's spans as begin/end events in time order (they nest, so
+ * a stack of open spans gives the order): the file reads as it happened. */
+static void emit_lane(const struct ts_track *t, const OtlpSpan **spans, const struct ts_interval *iv,
+		      const size_t *order, size_t n, size_t lane, size_t *stack)
+{
+	size_t depth = 0;
+	for (size_t i = 0; i < n; i++) {
+		size_t k = order[i];
+		if (iv[k].lane != lane)
+			continue;
+		while (depth && iv[stack[depth - 1]].end <= iv[k].start)
+			end_span(t, spans[stack[--depth]]);
+		struct ts_span s;
+		to_span(spans[k], &s);
+		ts_pf_span(t, TS_SPAN_BEGIN, &s);
+		stack[depth++] = k;
+	}
+	while (depth)
+		end_span(t, spans[stack[--depth]]);
+}
+
+static long convert_resource(struct ts_convert *cv, const Opentelemetry__Proto__Trace__V1__ResourceSpans *rs)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < rs->n_scope_spans; i++)
+		n += rs->scope_spans[i] ? rs->scope_spans[i]->n_spans : 0;
+	if (!n)
+		return 0;
+	const OtlpSpan **spans = malloc(n * sizeof *spans);
+	struct ts_interval *iv = malloc(n * sizeof *iv);
+	long done = -1;
+	if (!spans || !iv)
+		goto out;
+	size_t k = 0;
+	uint64_t first = UINT64_MAX;
+	for (size_t i = 0; i < rs->n_scope_spans; i++)
+		for (size_t j = 0; rs->scope_spans[i] && j < rs->scope_spans[i]->n_spans; j++) {
+			const OtlpSpan *o = rs->scope_spans[i]->spans[j];
+			if (!o)
+				continue;
+			spans[k] = o;
+			iv[k] = (struct ts_interval){o->start_time_unix_nano, o->end_time_unix_nano, 0};
+			if (o->start_time_unix_nano < first)
+				first = o->start_time_unix_nano;
+			k++;
+		}
+	n = k;
+	struct process *p = process_of(cv, rs->resource, first);
+	size_t lanes = p ? ts_pack_lanes(iv, n) : 0;
+	if (!lanes)
+		goto out;
+	/* One pass per lane keeps each lane's events in start order. The
+	 * packing sorted by start; emit in that order too. */
+	size_t *order = malloc(n * sizeof *order);
+	size_t *stack = malloc(n * sizeof *stack);
+	if (!order || !stack) {
+		free(order);
+		free(stack);
+		goto out;
+	}
+	for (size_t i = 0; i < n; i++)
+		order[i] = i;
+	sort_base = iv;
+	qsort(order, n, sizeof *order, by_start);
+	cv->requests++;
+	for (size_t lane = 0; lane < lanes; lane++) {
+		char name[160];
+		void *state = NULL;
+		snprintf(name, sizeof name, "%s spans %llu.%zu", p->name, (unsigned long long)cv->requests, lane);
+		uint64_t uuid = ts_mix64(p->uuid ^ (cv->requests << 20) ^ lane) | 1;
+		struct ts_track t = {.uuid = uuid, .parent_uuid = p->uuid, .sequence = sequence_of(uuid),
+				     .pid = p->track.pid, .name = name, .sink_state = &state};
+		ts_pf_named_track(&p->track, &t, first);
+		emit_lane(&t, spans, iv, order, n, lane, stack);
+		ts_pf_forget(&state);
+	}
+	free(order);
+	free(stack);
+	done = (long)n;
+out:
+	free(spans);
+	free(iv);
+	return done;
+}
+
+long ts_convert_request(struct ts_convert *cv, const uint8_t *body, size_t len)
+{
+	Opentelemetry__Proto__Collector__Trace__V1__ExportTraceServiceRequest *req =
+		opentelemetry__proto__collector__trace__v1__export_trace_service_request__unpack(NULL, len, body);
+	if (!req)
+		return -1;
+	long total = 0;
+	for (size_t i = 0; i < req->n_resource_spans && total >= 0; i++) {
+		long n = req->resource_spans[i] ? convert_resource(cv, req->resource_spans[i]) : 0;
+		total = n < 0 ? -1 : total + n;
+	}
+	opentelemetry__proto__collector__trace__v1__export_trace_service_request__free_unpacked(req, NULL);
+	return total;
+}

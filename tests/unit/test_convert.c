@@ -1,0 +1,84 @@
+/* OTLP -> Perfetto: services become processes, overlapping spans get lanes. */
+#include "check_main.h"
+#include "convert.h"
+#include "export/perfetto.h"
+#include "otlp/encode.h"
+#include "pbread.h"
+
+#include <stdlib.h>
+
+/* Counts TracePackets of the batch holding field `field`, and SLICE_BEGINs. */
+static void count(int *descriptors, int *begins, int *errors_marked)
+{
+	struct pb *b = ts_pf_batch();
+	const uint8_t *p = b->data, *end = b->data + b->len;
+	struct pbr_field pkt, te, f;
+	*descriptors = *begins = *errors_marked = 0;
+	while (pbr_next(&p, end, &pkt) == 1) {
+		if (pbr_find(pkt.data, pkt.len, 60, &f))
+			(*descriptors)++;
+		if (pbr_find(pkt.data, pkt.len, 11, &te) && pbr_find(te.data, te.len, 9, &f)) {
+			*begins += f.v == 1;
+			*errors_marked += f.v == 3;
+		}
+	}
+}
+
+START_TEST(lanes_and_processes)
+{
+	static const uint8_t trace_id[16] = {9};
+	struct ts_attr resource[] = {{.key = "service.name", .type = TS_VAL_STR, .v.s = "checkout"},
+				     {.key = "process.pid", .type = TS_VAL_INT, .v.i = 77}};
+	struct ts_span spans[3] = {
+		{.name = "root", .start_ns = 1000, .end_ns = 2000, .span_id = 1, .kind = 2},
+		{.name = "a", .start_ns = 1100, .end_ns = 1600, .span_id = 2, .parent_id = 1, .kind = 3},
+		{.name = "b", .start_ns = 1500, .end_ns = 1900, .span_id = 3, .parent_id = 1, .kind = 3,
+		 .status = TS_STATUS_ERROR, .status_message = "timeout"},
+	};
+	struct ts_otlp_batch batch = {.trace_id = trace_id, .resource = resource, .nresource = 2,
+				      .scope_name = "test", .scope_version = "1", .spans = spans, .nspans = 3};
+	uint8_t *body;
+	size_t len = ts_otlp_encode(&batch, &body);
+	ck_assert_uint_gt(len, 0);
+
+	pb_clear(ts_pf_batch());
+	struct ts_convert *cv = ts_convert_new();
+	ck_assert_int_eq(ts_convert_request(cv, body, len), 3);
+	int descriptors, begins, instants;
+	count(&descriptors, &begins, &instants);
+	ck_assert_int_eq(descriptors, 3);   /* the process and two lanes: a and b overlap */
+	ck_assert_int_eq(begins, 3);
+	ck_assert_int_eq(instants, 1);      /* the failed span's marker */
+
+	/* The same service again: no second process descriptor. */
+	pb_clear(ts_pf_batch());
+	ck_assert_int_eq(ts_convert_request(cv, body, len), 3);
+	count(&descriptors, &begins, &instants);
+	ck_assert_int_eq(descriptors, 2);
+	ts_convert_free(cv);
+	free(body);
+}
+END_TEST
+
+START_TEST(corrupt_bodies_are_refused)
+{
+	struct ts_convert *cv = ts_convert_new();
+	static const uint8_t junk[] = {0x0a, 0xff, 0xff, 0xff, 0x0f, 0x01};
+	ck_assert_int_eq(ts_convert_request(cv, junk, sizeof junk), -1);
+	unsigned seed = 3;
+	uint8_t buf[300];
+	for (int round = 0; round < 3000; round++) {
+		size_t n = (size_t)(rand_r(&seed) % sizeof buf);
+		for (size_t i = 0; i < n; i++)
+			buf[i] = (uint8_t)rand_r(&seed);
+		pb_clear(ts_pf_batch());
+		(void)ts_convert_request(cv, buf, n);   /* must not crash */
+	}
+	ck_assert_int_eq(ts_convert_request(cv, NULL, 0), 0);   /* an empty request is valid */
+	ts_convert_free(cv);
+}
+END_TEST
+
+TS_CHECK_SUITE("convert",
+	       lanes_and_processes,
+	       corrupt_bodies_are_refused)
