@@ -8,6 +8,7 @@
 #include "lanes.h"
 #include "otlp_trace_service.pb-c.h"
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -186,25 +187,103 @@ static void end_span(const struct ts_track *t, const OtlpSpan *o)
 	ts_pf_span(t, TS_SPAN_END, &end);
 }
 
+/* What writing the lanes of one resource needs. */
+struct batch_ctx {
+	const OtlpSpan **spans;
+	const struct ts_interval *iv;
+	const size_t *order;
+	size_t n;
+	size_t *stack;
+	/* Parent links across lanes: the child ids each span begins arrows to
+	 * (flows[first[k]] .. + nflows[k]) and whether its own begin ends one. */
+	uint64_t *flows;
+	size_t *first, *nflows;
+	bool *ends_flow;
+};
+
 /* Writes one lane's spans as begin/end events in time order (they nest, so
  * a stack of open spans gives the order): the file reads as it happened. */
-static void emit_lane(const struct ts_track *t, const OtlpSpan **spans, const struct ts_interval *iv,
-		      const size_t *order, size_t n, size_t lane, size_t *stack)
+static void emit_lane(const struct ts_track *t, const struct batch_ctx *b, size_t lane)
 {
 	size_t depth = 0;
-	for (size_t i = 0; i < n; i++) {
-		size_t k = order[i];
-		if (iv[k].lane != lane)
+	for (size_t i = 0; i < b->n; i++) {
+		size_t k = b->order[i];
+		if (b->iv[k].lane != lane)
 			continue;
-		while (depth && iv[stack[depth - 1]].end <= iv[k].start)
-			end_span(t, spans[stack[--depth]]);
+		while (depth && b->iv[b->stack[depth - 1]].end <= b->iv[k].start)
+			end_span(t, b->spans[b->stack[--depth]]);
 		struct ts_span s;
-		to_span(spans[k], &s);
+		to_span(b->spans[k], &s);
+		s.more_flows_out = b->flows + b->first[k];
+		s.nmore_flows_out = (unsigned)b->nflows[k];
+		if (b->ends_flow[k])
+			s.flow_in = s.span_id;
 		ts_pf_span(t, TS_SPAN_BEGIN, &s);
-		stack[depth++] = k;
+		b->stack[depth++] = k;
 	}
 	while (depth)
-		end_span(t, spans[stack[--depth]]);
+		end_span(t, b->spans[b->stack[--depth]]);
+}
+
+static void free_ctx(struct batch_ctx *b)
+{
+	free(b->stack);
+	free(b->flows);
+	free(b->first);
+	free(b->nflows);
+	free(b->ends_flow);
+}
+
+struct id_index {
+	uint64_t id;
+	size_t k;
+};
+
+static int by_id(const void *a, const void *b)
+{
+	uint64_t x = ((const struct id_index *)a)->id, y = ((const struct id_index *)b)->id;
+	return x < y ? -1 : x > y;
+}
+
+/* Fills the flow tables of b: an arrow from a parent to each child that
+ * landed on another lane (same lane: the nesting already shows it). */
+static bool link_parents(struct batch_ctx *b)
+{
+	size_t n = b->n;
+	struct id_index *ids = malloc((n ? n : 1) * sizeof *ids);
+	size_t *parent = malloc((n ? n : 1) * sizeof *parent);
+	if (!ids || !parent) {
+		free(ids);
+		free(parent);
+		return false;
+	}
+	for (size_t k = 0; k < n; k++)
+		ids[k] = (struct id_index){id_of(b->spans[k]->span_id), k};
+	qsort(ids, n, sizeof *ids, by_id);
+	for (size_t k = 0; k < n; k++) {
+		parent[k] = SIZE_MAX;
+		struct id_index key = {id_of(b->spans[k]->parent_span_id), 0};
+		const struct id_index *hit = key.id ? bsearch(&key, ids, n, sizeof *ids, by_id) : NULL;
+		if (hit && hit->k != k && b->iv[hit->k].lane != b->iv[k].lane) {
+			parent[k] = hit->k;
+			b->nflows[hit->k]++;
+			b->ends_flow[k] = true;
+		}
+	}
+	size_t off = 0;
+	for (size_t k = 0; k < n; k++) {
+		b->first[k] = off;
+		off += b->nflows[k];
+		b->nflows[k] = 0;
+	}
+	for (size_t k = 0; k < n; k++)
+		if (parent[k] != SIZE_MAX) {
+			size_t j = parent[k];
+			b->flows[b->first[j] + b->nflows[j]++] = id_of(b->spans[k]->span_id);
+		}
+	free(ids);
+	free(parent);
+	return true;
 }
 
 static long convert_resource(struct ts_convert *cv, const Opentelemetry__Proto__Trace__V1__ResourceSpans *rs)
@@ -240,10 +319,16 @@ static long convert_resource(struct ts_convert *cv, const Opentelemetry__Proto__
 	/* One pass per lane keeps each lane's events in start order. The
 	 * packing sorted by start; emit in that order too. */
 	size_t *order = malloc(n * sizeof *order);
-	size_t *stack = malloc(n * sizeof *stack);
-	if (!order || !stack) {
+	struct batch_ctx b = {
+		.spans = spans, .iv = iv, .order = order, .n = n,
+		.stack = malloc(n * sizeof(size_t)), .flows = malloc(n * sizeof(uint64_t)),
+		.first = malloc(n * sizeof(size_t)), .nflows = calloc(n, sizeof(size_t)),
+		.ends_flow = calloc(n, sizeof(bool)),
+	};
+	if (!order || !b.stack || !b.flows || !b.first || !b.nflows || !b.ends_flow ||
+	    !link_parents(&b)) {
 		free(order);
-		free(stack);
+		free_ctx(&b);
 		goto out;
 	}
 	for (size_t i = 0; i < n; i++)
@@ -259,11 +344,11 @@ static long convert_resource(struct ts_convert *cv, const Opentelemetry__Proto__
 		struct ts_track t = {.uuid = uuid, .parent_uuid = p->uuid, .sequence = sequence_of(uuid),
 				     .pid = p->track.pid, .name = name, .sink_state = &state};
 		ts_pf_named_track(&p->track, &t, first);
-		emit_lane(&t, spans, iv, order, n, lane, stack);
+		emit_lane(&t, &b, lane);
 		ts_pf_forget(&state);
 	}
 	free(order);
-	free(stack);
+	free_ctx(&b);
 	done = (long)n;
 out:
 	free(spans);

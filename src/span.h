@@ -42,6 +42,8 @@ struct ts_span {
 	const char *error_type;         /* set with status ERROR */
 	uint64_t flow_out;              /* a link to a span that starts later (pthread_create) */
 	uint64_t flow_in;               /* the link this span ends */
+	const uint64_t *more_flows_out; /* further links out (a parent with several children) */
+	unsigned nmore_flows_out;
 	unsigned nattrs;
 	struct ts_attr attrs[TS_MAX_ATTRS];
 };

@@ -208,6 +208,8 @@ static void track_event(const struct ts_track *t, int type, uint64_t ts, const c
 	}
 	if (flow_out)
 		pb_fixed64(&event, F_TE_FLOW, flow_out);
+	for (unsigned i = 0; s && type == TYPE_SLICE_BEGIN && i < s->nmore_flows_out; i++)
+		pb_fixed64(&event, F_TE_FLOW, s->more_flows_out[i]);
 	if (flow_in)
 		pb_fixed64(&event, F_TE_TERM_FLOW, flow_in);
 	for (unsigned i = 0; s && i < s->nattrs; i++)

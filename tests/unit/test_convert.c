@@ -7,19 +7,23 @@
 
 #include <stdlib.h>
 
-/* Counts TracePackets of the batch holding field `field`, and SLICE_BEGINs. */
+static int flows_out, flows_in;
+
+/* Counts track descriptors, SLICE_BEGINs, INSTANTs and flow ends in the batch. */
 static void count(int *descriptors, int *begins, int *errors_marked)
 {
 	struct pb *b = ts_pf_batch();
 	const uint8_t *p = b->data, *end = b->data + b->len;
 	struct pbr_field pkt, te, f;
-	*descriptors = *begins = *errors_marked = 0;
+	*descriptors = *begins = *errors_marked = flows_out = flows_in = 0;
 	while (pbr_next(&p, end, &pkt) == 1) {
 		if (pbr_find(pkt.data, pkt.len, 60, &f))
 			(*descriptors)++;
 		if (pbr_find(pkt.data, pkt.len, 11, &te) && pbr_find(te.data, te.len, 9, &f)) {
 			*begins += f.v == 1;
 			*errors_marked += f.v == 3;
+			flows_out += pbr_count(te.data, te.len, 47);
+			flows_in += pbr_count(te.data, te.len, 48);
 		}
 	}
 }
@@ -49,6 +53,9 @@ START_TEST(lanes_and_processes)
 	ck_assert_int_eq(descriptors, 3);   /* the process and two lanes: a and b overlap */
 	ck_assert_int_eq(begins, 3);
 	ck_assert_int_eq(instants, 1);      /* the failed span's marker */
+	/* b sits on its own lane: an arrow from root to it; a nests under root. */
+	ck_assert_int_eq(flows_out, 1);
+	ck_assert_int_eq(flows_in, 1);
 
 	/* The same service again: no second process descriptor. */
 	pb_clear(ts_pf_batch());
