@@ -199,7 +199,13 @@ struct batch_ctx {
 	uint64_t *flows;
 	size_t *first, *nflows;
 	bool *ends_flow;
+	uint64_t salt;   /* flow ids differ per request: a re-sent batch draws its own arrows */
 };
+
+static uint64_t flow_id(const struct batch_ctx *b, uint64_t child_span_id)
+{
+	return ts_mix64(child_span_id ^ b->salt) | 1;
+}
 
 /* Writes one lane's spans as begin/end events in time order (they nest, so
  * a stack of open spans gives the order): the file reads as it happened. */
@@ -217,7 +223,7 @@ static void emit_lane(const struct ts_track *t, const struct batch_ctx *b, size_
 		s.more_flows_out = b->flows + b->first[k];
 		s.nmore_flows_out = (unsigned)b->nflows[k];
 		if (b->ends_flow[k])
-			s.flow_in = s.span_id;
+			s.flow_in = flow_id(b, s.span_id);
 		ts_pf_span(t, TS_SPAN_BEGIN, &s);
 		b->stack[depth++] = k;
 	}
@@ -279,7 +285,7 @@ static bool link_parents(struct batch_ctx *b)
 	for (size_t k = 0; k < n; k++)
 		if (parent[k] != SIZE_MAX) {
 			size_t j = parent[k];
-			b->flows[b->first[j] + b->nflows[j]++] = id_of(b->spans[k]->span_id);
+			b->flows[b->first[j] + b->nflows[j]++] = flow_id(b, id_of(b->spans[k]->span_id));
 		}
 	free(ids);
 	free(parent);
@@ -324,6 +330,7 @@ static long convert_resource(struct ts_convert *cv, const Opentelemetry__Proto__
 		.stack = malloc(n * sizeof(size_t)), .flows = malloc(n * sizeof(uint64_t)),
 		.first = malloc(n * sizeof(size_t)), .nflows = calloc(n, sizeof(size_t)),
 		.ends_flow = calloc(n, sizeof(bool)),
+		.salt = ts_mix64(p->uuid ^ (cv->requests + 1)),
 	};
 	if (!order || !b.stack || !b.flows || !b.first || !b.nflows || !b.ends_flow ||
 	    !link_parents(&b)) {
