@@ -1,0 +1,81 @@
+#!/usr/bin/env python3
+"""A real OTLP client: the official OpenTelemetry JS SDK and its OTLP/HTTP
+protobuf exporter (versions pinned in tests/otel-js/package.json, installed
+here with npm) send a known span tree to traceshim collect; the Perfetto trace
+must hold that tree."""
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import unittest
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import tracelib  # noqa: E402
+
+ROOT = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
+JS_SRC = os.path.join(ROOT, "tests", "otel-js")
+
+
+def js_dir():
+    """A directory with the pinned packages installed (kept between runs)."""
+    where = os.environ.get("TRACESHIM_JS_DIR") or os.path.join(tempfile.gettempdir(), "traceshim-otel-js")
+    os.makedirs(where, exist_ok=True)
+    for name in ("package.json", "send_spans.js"):
+        shutil.copy(os.path.join(JS_SRC, name), where)
+    marker = os.path.join(where, "node_modules", "@opentelemetry", "exporter-trace-otlp-proto")
+    if not os.path.isdir(marker):
+        subprocess.run(["npm", "install", "--no-audit", "--no-fund", "--ignore-scripts"],
+                       cwd=where, check=True, stdout=subprocess.DEVNULL, timeout=600)
+    return where
+
+
+class TestOtelJs(unittest.TestCase):
+    def test_js_exporter_span_tree(self):
+        cli = os.environ.get("TRACESHIM_CLI")
+        self.assertTrue(cli and os.access(cli, os.X_OK), "TRACESHIM_CLI must name the traceshim command")
+        where = js_dir()
+        with tempfile.TemporaryDirectory(prefix="traceshim-js-") as tmp:
+            out = os.path.join(tmp, "js.pftrace")
+            with socket.socket() as s:
+                s.bind(("127.0.0.1", 0))
+                port = s.getsockname()[1]
+            collector = subprocess.Popen([cli, "collect", "--listen", "127.0.0.1:%d" % port, "-o", out],
+                                         stderr=subprocess.PIPE)
+            try:
+                deadline = time.time() + 10
+                while time.time() < deadline:
+                    try:
+                        socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                        break
+                    except OSError:
+                        time.sleep(0.05)
+                subprocess.run(["node", "send_spans.js", "http://127.0.0.1:%d/v1/traces" % port],
+                               cwd=where, check=True, timeout=60)
+            finally:
+                collector.send_signal(signal.SIGTERM)
+                self.assertEqual(collector.wait(timeout=10), 0)
+            trace = tracelib.load_trace(out)
+        self.assertEqual(tracelib.structural_errors(trace), [])
+        self.assertEqual(list(trace.processes.values()), ["js-shop"])
+        spans = {s.name: s for s in trace.slices if not s.is_instant}
+        self.assertEqual(sorted(spans), ["charge card", "checkout", "load cart"])
+        root = spans["checkout"]
+        for child in ("load cart", "charge card"):
+            s = spans[child]
+            self.assertGreaterEqual(s.ts, root.ts)
+            # The JS SDK stamps starts at millisecond precision and adds exact
+            # durations, so a child may end a fraction of a millisecond after
+            # its parent; the lanes then keep them apart rather than mis-nest.
+            self.assertLessEqual(s.ts + s.dur, root.ts + root.dur + 1_000_000)
+        self.assertEqual(spans["load cart"].args.get("items"), 3)
+        self.assertEqual(spans["charge card"].args.get("otel.status_code"), "ERROR")
+        self.assertEqual(spans["charge card"].args.get("otel.status_description"), "card declined")
+
+
+if __name__ == "__main__":
+    unittest.main()
