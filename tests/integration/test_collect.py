@@ -6,11 +6,9 @@ get the protocol's answers and never stop the receiver."""
 import gzip
 import os
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
-import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -52,12 +50,6 @@ def encode_request():
         input=REQUEST_TEXT.encode(), stdout=subprocess.PIPE, check=True).stdout
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def cli():
     path = os.environ.get("TRACESHIM_CLI")
     if not path or not os.access(path, os.X_OK):
@@ -69,17 +61,11 @@ class TestCollect(unittest.TestCase):
     def setUp(self):
         self.tmp = tempfile.TemporaryDirectory(prefix="traceshim-collect-")
         self.out = os.path.join(self.tmp.name, "collected.pftrace")
-        self.port = free_port()
+        self.port = tracelib.free_loopback_port()
         self.proc = subprocess.Popen(
             [cli(), "collect", "--listen", "127.0.0.1:%d" % self.port, "-o", self.out,
              "--max-body", "100000"], stderr=subprocess.PIPE)
-        deadline = time.time() + 10
-        while time.time() < deadline:
-            try:
-                socket.create_connection(("127.0.0.1", self.port), timeout=1).close()
-                break
-            except OSError:
-                time.sleep(0.05)
+        tracelib.wait_for_port(self.port, self.proc)
 
     def tearDown(self):
         if self.proc.poll() is None:

@@ -7,11 +7,9 @@ must hold that tree."""
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
-import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -41,19 +39,11 @@ class TestOtelJs(unittest.TestCase):
         where = js_dir()
         with tempfile.TemporaryDirectory(prefix="traceshim-js-") as tmp:
             out = os.path.join(tmp, "js.pftrace")
-            with socket.socket() as s:
-                s.bind(("127.0.0.1", 0))
-                port = s.getsockname()[1]
+            port = tracelib.free_loopback_port()
             collector = subprocess.Popen([cli, "collect", "--listen", "127.0.0.1:%d" % port, "-o", out],
                                          stderr=subprocess.PIPE)
             try:
-                deadline = time.time() + 10
-                while time.time() < deadline:
-                    try:
-                        socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                        break
-                    except OSError:
-                        time.sleep(0.05)
+                tracelib.wait_for_port(port, collector)
                 subprocess.run(["node", "send_spans.js", "http://127.0.0.1:%d/v1/traces" % port],
                                cwd=where, check=True, timeout=60)
             finally:

@@ -113,25 +113,6 @@ def blank_dd_timing(output):
     return re.sub(rb"copied, [^\n]*", b"copied", output)
 
 
-def free_loopback_port():
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_for_port(port, proc, deadline_s=15):
-    end = time.monotonic() + deadline_s
-    while time.monotonic() < end:
-        if proc.poll() is not None:
-            raise AssertionError("http.server exited early with status %s" % proc.returncode)
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-                return
-        except OSError:
-            time.sleep(0.05)
-    raise AssertionError("http.server did not listen on 127.0.0.1:%d" % port)
-
-
 class ShimTestCase(unittest.TestCase):
     """Common set-up (a scratch directory) and trace assertions."""
 
@@ -442,14 +423,14 @@ class TestCurl(ShimTestCase):
         super().setUp()
         self.served = bytes(range(256)) * 512           # 128 KB
         self.write_file("file", self.served)
-        self.port = free_loopback_port()
+        self.port = tracelib.free_loopback_port()
         env = {k: v for k, v in os.environ.items() if k not in ("LD_PRELOAD", "TRACESHIM_OUTPUT")}
         self.server = subprocess.Popen(
             [sys.executable, "-m", "http.server", str(self.port), "--bind", "127.0.0.1"],
             cwd=self.tmp, env=env, stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         self.addCleanup(self._stop_server)
-        wait_for_port(self.port, self.server)
+        tracelib.wait_for_port(self.port, self.server)
 
     def _stop_server(self):
         self.server.terminate()            # the server's own pid, nothing broader

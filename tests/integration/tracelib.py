@@ -20,9 +20,11 @@ import collections
 import os
 import re
 import shutil
+import socket
 import subprocess
 import sys
 import tempfile
+import time
 import zlib
 
 PROTO_FILE = "perfetto_trace.proto"
@@ -1124,6 +1126,27 @@ def skip_under_sanitizer(test, program, why):
     if os.environ.get("TRACESHIM_PRELOAD_FIRST"):
         test.skipTest("%s %s with the sanitizer runtime preloaded, even without traceshim"
                       % (program, why))
+
+
+def free_loopback_port():
+    """A TCP port on 127.0.0.1 that nothing listens on right now."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_for_port(port, proc, deadline_s=15):
+    """Waits until proc (a server this test started) accepts on port."""
+    end = time.monotonic() + deadline_s
+    while time.monotonic() < end:
+        if proc.poll() is not None:
+            raise AssertionError("%s exited early with status %s" % (proc.args[0], proc.returncode))
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                return
+        except OSError:
+            time.sleep(0.05)
+    raise AssertionError("%s did not listen on 127.0.0.1:%d" % (proc.args[0], port))
 
 
 def _first_difference(a, b):
