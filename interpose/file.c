@@ -17,17 +17,8 @@ static inline int needs_mode(int flags)
 	return (flags & O_CREAT) || (flags & O_TMPFILE) == O_TMPFILE;
 }
 
-#define OPEN_BODY(op, path, call)                                        \
-	do {                                                             \
-		struct ts_thread *t_ = ts_thread_self();                 \
-		if (!t_)                                                 \
-			return call;                                     \
-		uint64_t t0_ = ts_ticks();                               \
-		int r_ = call;                                           \
-		uint64_t t1_ = ts_ticks();                               \
-		ts_record_open(t_, op, path, r_, t0_, t1_);              \
-		return r_;                                               \
-	} while (0)
+#define OPEN_BODY(op, path, call) \
+	TS_TRACED(call, ts_record_open(t_, op, path, r_, t0_, t1_))
 
 #define MODE_ARG(flags)                                                  \
 	mode_t mode = 0;                                                 \

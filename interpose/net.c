@@ -65,43 +65,29 @@ TS_EXPORT ssize_t recvmsg(int fd, struct msghdr *msg, int flags)
 TS_EXPORT int connect(int fd, const struct sockaddr *addr, socklen_t len)
 {
 	TS_REAL(connect, -1);
-	struct ts_thread *t = ts_thread_self();
-	if (!t)
-		return real(fd, addr, len);
-	uint64_t t0 = ts_ticks();
-	int r = real(fd, addr, len);
-	uint64_t t1 = ts_ticks();
-	ts_record_sockaddr(t, TS_OP_CONNECT, fd, addr, len, r, t0, t1);
-	return r;
+	TS_TRACED(real(fd, addr, len),
+		  ts_record_sockaddr(t_, TS_OP_CONNECT, fd, addr, len, r_, t0_, t1_));
 }
 
 /* The peer address is only known when the caller asked for it; otherwise the
  * drainer asks the new socket itself. */
-static int accept_common(int fd, struct sockaddr *addr, socklen_t *len, int flags, int four,
-			 int (*real_accept)(int, struct sockaddr *, socklen_t *),
-			 int (*real_accept4)(int, struct sockaddr *, socklen_t *, int))
+static void record_accept(struct ts_thread *t, int fd, struct sockaddr *addr, socklen_t *len, int r,
+			  uint64_t t0, uint64_t t1)
 {
-	struct ts_thread *t = ts_thread_self();
-	if (!t)
-		return four ? real_accept4(fd, addr, len, flags) : real_accept(fd, addr, len);
-	uint64_t t0 = ts_ticks();
-	int r = four ? real_accept4(fd, addr, len, flags) : real_accept(fd, addr, len);
-	uint64_t t1 = ts_ticks();
 	socklen_t got = (r >= 0 && addr && len) ? *len : 0;
 	ts_record_sockaddr(t, TS_OP_ACCEPT, fd, got ? addr : NULL, got, r, t0, t1);
-	return r;
 }
 
 TS_EXPORT int accept(int fd, struct sockaddr *addr, socklen_t *len)
 {
 	TS_REAL(accept, -1);
-	return accept_common(fd, addr, len, 0, 0, real, NULL);
+	TS_TRACED(real(fd, addr, len), record_accept(t_, fd, addr, len, r_, t0_, t1_));
 }
 
 TS_EXPORT int accept4(int fd, struct sockaddr *addr, socklen_t *len, int flags)
 {
 	TS_REAL(accept4, -1);
-	return accept_common(fd, addr, len, flags, 1, NULL, real);
+	TS_TRACED(real(fd, addr, len, flags), record_accept(t_, fd, addr, len, r_, t0_, t1_));
 }
 
 TS_EXPORT int socket(int domain, int type, int protocol)

@@ -117,17 +117,8 @@ TS_EXPORT ssize_t pwritev2(int fd, const struct iovec *iov, int cnt, off_t off, 
 
 /* In-kernel copies (cat and cp use copy_file_range when writing to a file). */
 
-#define COPY_BODY(op, in, out, n, call)                                   \
-	do {                                                              \
-		struct ts_thread *t_ = ts_thread_self();                  \
-		if (!t_)                                                  \
-			return call;                                      \
-		uint64_t t0_ = ts_ticks();                                \
-		ssize_t r_ = call;                                        \
-		uint64_t t1_ = ts_ticks();                                \
-		ts_record_copy(t_, op, in, out, n, r_, t0_, t1_);         \
-		return r_;                                                \
-	} while (0)
+#define COPY_BODY(op, in, out, n, call) \
+	TS_TRACED(call, ts_record_copy(t_, op, in, out, n, r_, t0_, t1_))
 
 TS_EXPORT ssize_t copy_file_range(int in, off64_t *in_off, int out, off64_t *out_off, size_t n,
 				  unsigned int flags)

@@ -35,8 +35,10 @@
 		}                                                                  \
 	}
 
-/* The body of an I/O wrapper: `call` is the real call, `requested` the bytes asked. */
-#define TS_IO_BODY(op, fd, requested, call)                                        \
+/* The one shape of a traced call: untraced threads call straight through;
+ * otherwise time the real call and hand the result to `record`, which sees
+ * t_ (the thread), r_ (the result), t0_ and t1_ (ticks before and after). */
+#define TS_TRACED(call, record)                                                    \
 	do {                                                                       \
 		struct ts_thread *t_ = ts_thread_self();                           \
 		if (!t_)                                                           \
@@ -44,8 +46,12 @@
 		uint64_t t0_ = ts_ticks();                                         \
 		__typeof__(call) r_ = call;                                        \
 		uint64_t t1_ = ts_ticks();                                         \
-		ts_record_io(t_, op, fd, requested, (int64_t)r_, t0_, t1_);        \
+		record;                                                            \
 		return r_;                                                         \
 	} while (0)
+
+/* An I/O call: `requested` is the number of bytes asked for. */
+#define TS_IO_BODY(op, fd, requested, call) \
+	TS_TRACED(call, ts_record_io(t_, op, fd, requested, (int64_t)r_, t0_, t1_))
 
 #endif
