@@ -102,22 +102,49 @@ TS_EXPORT int fcntl64(int fd, int cmd, ...)
 	return fcntl_common(real, fd, cmd, arg);
 }
 
-/* Closes [first, last] except the shim's descriptor. */
+#define NPRIVATE (1 + TS_PRIVATE_SOCKS)
+
+/* The shim's descriptors within [first, last], ascending; returns how many. */
+static int private_within(unsigned first, unsigned last, unsigned own[NPRIVATE])
+{
+	int n = 0;
+	for (int i = 0; i < NPRIVATE; i++) {
+		int fd = atomic_load(i ? &ts_private_socks[i - 1] : &ts_private_fd);
+		if (fd < 0 || (unsigned)fd < first || (unsigned)fd > last)
+			continue;
+		int j = n++;
+		for (; j > 0 && own[j - 1] > (unsigned)fd; j--)
+			own[j] = own[j - 1];
+		own[j] = (unsigned)fd;
+	}
+	return n;
+}
+
+/* close_range() over [first, last] in the pieces between the shim's
+ * descriptors. */
+static int range_around(int (*range)(unsigned, unsigned, int), unsigned first, unsigned last,
+			int flags)
+{
+	unsigned own[NPRIVATE];
+	int n = private_within(first, last, own);
+	unsigned lo = first;
+	int r = 0;
+	for (int i = 0; i < n && r == 0; i++) {
+		if (own[i] > lo)
+			r = range(lo, own[i] - 1, flags);
+		lo = own[i] + 1;
+	}
+	if (r == 0 && lo <= last)
+		r = range(lo, last, flags);
+	return r;
+}
+
+/* Closes [first, last] except the shim's descriptors. */
 TS_EXPORT int close_range(unsigned int first, unsigned int last, int flags)
 {
 	TS_REAL(close_range, -1);
-	int own = atomic_load(&ts_private_fd);
-	int r;
-	if (own >= 0 && (unsigned)own >= first && (unsigned)own <= last &&
-	    !(flags & CLOSE_RANGE_CLOEXEC)) {
-		r = 0;
-		if ((unsigned)own > first)
-			r = real(first, (unsigned)own - 1, flags);
-		if (r == 0 && (unsigned)own < last)
-			r = real((unsigned)own + 1, last, flags);
-	} else {
-		r = real(first, last, flags);
-	}
+	int r = flags & CLOSE_RANGE_CLOEXEC ? real(first, last, flags)
+					   : range_around(real, first, last, flags);
 	if (r == 0 && !(flags & CLOSE_RANGE_CLOEXEC))
 		ts_fd_range_changed(first, last);
 	return r;
@@ -132,15 +159,20 @@ TS_EXPORT void closefrom(int lowfd)
 	if (!range)
 		range = (__typeof__(&close_range))ts_resolve("close_range", (const void *)close_range);
 	unsigned from = lowfd < 0 ? 0 : (unsigned)lowfd;
-	int own = atomic_load(&ts_private_fd);
-	if (own >= 0 && (unsigned)own >= from) {
-		/* closefrom() cannot skip a descriptor: close below it, then above. */
-		if ((unsigned)own > from && !(range && range(from, (unsigned)own - 1, 0) == 0))
-			for (unsigned fd = from; fd < (unsigned)own; fd++)
+	unsigned own[NPRIVATE];
+	int n = private_within(from, ~0u, own);
+	/* closefrom() cannot skip a descriptor: close around ours. */
+	if (n == 0) {
+		if (real)
+			real((int)from);
+	} else if (!(range && range_around(range, from, ~0u, 0) == 0)) {
+		for (int i = 0; i < n; i++) {
+			for (unsigned fd = from; fd < own[i]; fd++)
 				syscall(SYS_close, fd);
-		from = (unsigned)own + 1;
+			from = own[i] + 1;
+		}
+		if (real)
+			real((int)from);
 	}
-	if (real)
-		real((int)from);
 	ts_fd_range_changed(lowfd < 0 ? 0 : (unsigned)lowfd, ~0u);
 }

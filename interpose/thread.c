@@ -21,10 +21,40 @@ static void *trampoline_main(void *p)
 	return tr.fn(tr.arg);
 }
 
+/* Threads started by the shim's own threads (libcurl's resolver, for one)
+ * belong to the shim too: never traced. */
+struct muted_start {
+	void *(*fn)(void *);
+	void *arg;
+};
+
+static void *muted_main(void *p)
+{
+	struct muted_start m = *(struct muted_start *)p;
+	free(p);
+	ts_thread_mute();
+	return m.fn(m.arg);
+}
+
+static int create_muted(__typeof__(&pthread_create) real, pthread_t *th, const pthread_attr_t *attr,
+			void *(*fn)(void *), void *arg)
+{
+	struct muted_start *m = malloc(sizeof *m);
+	if (!m)
+		return EAGAIN;
+	*m = (struct muted_start){fn, arg};
+	int r = real(th, attr, muted_main, m);
+	if (r != 0)
+		free(m);
+	return r;
+}
+
 TS_EXPORT int pthread_create(pthread_t *th, const pthread_attr_t *attr, void *(*fn)(void *),
 			     void *arg)
 {
 	TS_REAL(pthread_create, EAGAIN);
+	if (ts_tls.muted)
+		return create_muted(real, th, attr, fn, arg);
 	struct ts_thread *t = ts_thread_self();
 	struct trampoline *tr = t ? malloc(sizeof *tr) : NULL;
 	if (!tr)

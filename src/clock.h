@@ -14,6 +14,8 @@ extern int ts_clock_tsc;
 
 uint64_t ts_clock_boottime_ns(void);
 uint64_t ts_clock_realtime_ns(void);
+/* CLOCK_MONOTONIC in milliseconds (deadlines). */
+uint64_t ts_clock_monotonic_ms(void);
 
 static inline uint64_t ts_ticks(void)
 {

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 struct ts_config ts_cfg;
+struct ts_otel_env ts_otel;
 
 /* The initial stack, as the kernel laid it out: argc, argv[], NULL, envp[].
  * Wrappers can run before libc has set `environ` (from a program's
@@ -25,7 +26,7 @@ static char **initial_argv(void)
 	return sp ? (char **)(sp + 1) : NULL;
 }
 
-static const char *env(const char *name)
+const char *ts_env(const char *name)
 {
 	const char *v = NULL;
 	if (environ) {
@@ -55,39 +56,9 @@ const char *ts_program_name(void)
 	return "process";
 }
 
-bool ts_parse_uint(const char *s, unsigned long min, unsigned long max, unsigned long *out)
-{
-	if (!s || *s < '0' || *s > '9')
-		return false;
-	unsigned long v = 0;
-	for (; *s >= '0' && *s <= '9'; s++) {
-		unsigned d = (unsigned)(*s - '0');
-		if (v > (max - d) / 10)
-			return false;
-		v = v * 10 + d;
-	}
-	if (*s || v < min)
-		return false;
-	*out = v;
-	return true;
-}
-
-bool ts_parse_bool(const char *s, bool *out)
-{
-	static const char *const yes[] = {"1", "true", "yes", "on"};
-	static const char *const no[] = {"0", "false", "no", "off"};
-	if (!s)
-		return false;
-	for (size_t i = 0; i < 4; i++) {
-		if (!strcasecmp(s, yes[i])) { *out = true; return true; }
-		if (!strcasecmp(s, no[i])) { *out = false; return true; }
-	}
-	return false;
-}
-
 static unsigned get_uint(const char *name, unsigned long min, unsigned long max, unsigned def)
 {
-	const char *v = env(name);
+	const char *v = ts_env(name);
 	unsigned long out;
 	if (!v)
 		return def;
@@ -99,7 +70,7 @@ static unsigned get_uint(const char *name, unsigned long min, unsigned long max,
 
 static bool get_bool(const char *name, bool def)
 {
-	const char *v = env(name);
+	const char *v = ts_env(name);
 	bool out;
 	if (!v)
 		return def;
@@ -113,7 +84,7 @@ static bool get_bool(const char *name, bool def)
 static void load_log_level(void)
 {
 	static const char *const names[] = {"off", "warn", "info", "debug"};
-	const char *v = env("TRACESHIM_LOG");
+	const char *v = ts_env("TRACESHIM_LOG");
 	if (!v)
 		return;
 	for (int i = 0; i < 4; i++)
@@ -151,11 +122,34 @@ static void default_output(char *dst, size_t cap)
 		 (long)syscall(SYS_getpid));
 }
 
+static bool nonempty(const char *v)
+{
+	return v && *v;
+}
+
+/* OTLP is on when an endpoint is set (and OTEL_TRACES_EXPORTER does not say
+ * none); the Perfetto file is written when TRACESHIM_OUTPUT asks for it, or
+ * when OTLP is off. */
+static void load_exporters(bool output_set)
+{
+	const char *exporter = ts_env("OTEL_TRACES_EXPORTER");
+	bool none = exporter && !strcasecmp(exporter, "none");
+	if (nonempty(exporter) && !none && strcasecmp(exporter, "otlp"))
+		ts_warn_config("OTEL_TRACES_EXPORTER='%s' is not supported (otlp or none); using otlp",
+			       exporter);
+	memset(&ts_otel, 0, sizeof ts_otel);
+	if (!none && (nonempty(ts_env("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT")) ||
+		      nonempty(ts_env("OTEL_EXPORTER_OTLP_ENDPOINT"))))
+		ts_otel_env_load(&ts_otel, ts_env);
+	ts_cfg.otlp = ts_otel.endpoint[0] != 0;
+	ts_cfg.perfetto = output_set || !ts_cfg.otlp;
+}
+
 void ts_config_load(void)
 {
 	load_log_level();
 	bool off = false;
-	const char *sdk = env("OTEL_SDK_DISABLED");
+	const char *sdk = ts_env("OTEL_SDK_DISABLED");
 	if (sdk && !strcasecmp(sdk, "true"))
 		off = true;
 	ts_cfg.disabled = off || get_bool("TRACESHIM_DISABLE", false);
@@ -165,13 +159,13 @@ void ts_config_load(void)
 	ts_cfg.flush_ms = get_uint("TRACESHIM_FLUSH_MS", 1, 60000, 200);
 	ts_cfg.exit_timeout_ms = get_uint("TRACESHIM_EXIT_TIMEOUT_MS", 0, 600000, 2000);
 
-	const char *clk = env("TRACESHIM_CLOCK");
+	const char *clk = ts_env("TRACESHIM_CLOCK");
 	if (clk && !strcasecmp(clk, "boottime"))
 		ts_cfg.force_clock_gettime = true;
 	else if (clk && strcasecmp(clk, "tsc") && strcasecmp(clk, "auto"))
 		ts_warn_config("TRACESHIM_CLOCK='%s' is not auto, tsc or boottime; using auto", clk);
 
-	const char *out = env("TRACESHIM_OUTPUT");
+	const char *out = ts_env("TRACESHIM_OUTPUT");
 	if (out && strlen(out) >= sizeof ts_cfg.output - 1) {
 		ts_warn_config("TRACESHIM_OUTPUT is longer than PATH_MAX; using the default name");
 		out = NULL;
@@ -191,4 +185,5 @@ void ts_config_load(void)
 	} else {
 		default_output(ts_cfg.output, sizeof ts_cfg.output);
 	}
+	load_exporters(out != NULL);
 }

@@ -2,6 +2,9 @@
 #ifndef TS_CONFIG_H
 #define TS_CONFIG_H
 
+#include "otel_env.h"
+#include "parse.h"
+
 #include <limits.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -14,10 +17,14 @@ struct ts_config {
 	unsigned buffer_records;    /* per-thread ring size, a power of two */
 	unsigned flush_ms;          /* longest pause between two drains */
 	unsigned exit_timeout_ms;   /* bound on the flush at exit */
+	bool perfetto;              /* write the Perfetto file */
+	bool otlp;                  /* export over OTLP/HTTP (an endpoint is set, trace sampled) */
 	char output[PATH_MAX];      /* absolute path of the .pftrace file */
 };
 
 extern struct ts_config ts_cfg;
+/* The OTEL_* exporter and sampler settings, read when an endpoint is set. */
+extern struct ts_otel_env ts_otel;
 
 /* Reads the environment; called once, before any span is recorded. */
 void ts_config_load(void);
@@ -25,9 +32,7 @@ void ts_config_load(void);
 /* The program's short name (argv[0] without directories). */
 const char *ts_program_name(void);
 
-/* Parsing helpers, exposed for the unit tests. Each returns false and leaves
- * *out alone when the text is not a valid value. */
-bool ts_parse_uint(const char *s, unsigned long min, unsigned long max, unsigned long *out);
-bool ts_parse_bool(const char *s, bool *out);
+/* getenv() that also works before libc has set environ. */
+const char *ts_env(const char *name);
 
 #endif

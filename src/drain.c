@@ -7,8 +7,7 @@
 #include "clock.h"
 #include "config.h"
 #include "decode.h"
-#include "export/perfetto.h"
-#include "export/sink.h"
+#include "export/export.h"
 #include "fdinfo.h"
 #include "init.h"
 #include "log.h"
@@ -35,9 +34,6 @@ static _Atomic int drainer_running;
  * before the next cycle adapts to it. */
 static unsigned max_fill;
 static unsigned pause_ms = 10;
-
-/* Batches bigger than this are written in the middle of a cycle. */
-#define BATCH_FLUSH_BYTES (1u << 20)
 
 /* Consumes the new records of one ring. */
 static unsigned drain_ring(struct ts_track_ctx *c, struct ts_thread *t)
@@ -71,7 +67,7 @@ static unsigned drain_ring(struct ts_track_ctx *c, struct ts_thread *t)
 			struct ts_span s;
 			unsigned len = r->aux < ext * TS_REC_SIZE ? r->aux : ext * TS_REC_SIZE;
 			ts_decode_call(t->index, r, payload, len, &s);
-			ts_pf_span(&c->track, TS_SPAN_COMPLETE, &s);
+			ts_export_span(&c->track, TS_SPAN_COMPLETE, &s);
 			c->last_ns = s.end_ns;
 			break;
 		}
@@ -80,8 +76,7 @@ static unsigned drain_ring(struct ts_track_ctx *c, struct ts_thread *t)
 		}
 		tail += 1 + ext;
 		n++;
-		if (ts_pf_batch()->len > BATCH_FLUSH_BYTES)
-			ts_sink_write(ts_pf_batch());
+		ts_export_maybe_flush();
 	}
 	atomic_store_explicit(&ring->tail, tail, memory_order_release);
 	return n;
@@ -118,7 +113,7 @@ static void cycle(bool final)
 			ts_tracks_release(c, i);
 		}
 	}
-	ts_sink_write(ts_pf_batch());
+	ts_export_flush(final);
 }
 
 static long futex(_Atomic int *word, int op, int val, const struct timespec *timeout)
@@ -143,9 +138,11 @@ static unsigned next_pause(void)
  * ended. */
 static void final_cycle(void)
 {
+	uint64_t deadline = ts_clock_monotonic_ms() + ts_cfg.exit_timeout_ms * 9u / 10u;
 	cycle(true);
 	ts_tracks_end_all(ts_clock_to_ns(ts_ticks()));
-	ts_sink_write(ts_pf_batch());
+	ts_export_flush(true);
+	ts_export_finish(deadline);
 }
 
 static void *drainer_main(void *arg)
@@ -154,6 +151,8 @@ static void *drainer_main(void *arg)
 	ts_thread_mute();
 	char name[16] = "traceshim";
 	pthread_setname_np(pthread_self(), name);
+	if (!ts_export_open())
+		atomic_store(&ts_active, 0);   /* nowhere to send spans: stop recording */
 	for (;;) {
 		int seen = atomic_load(&wake_word);
 		if (!atomic_load(&stopping)) {
@@ -237,8 +236,7 @@ void ts_drain_after_fork(void)
 	atomic_store(&stopping, 0);
 	atomic_store(&final_done, 0);
 	atomic_store(&drainer_running, 0);
-	ts_pf_after_fork();
-	ts_sink_after_fork();
+	ts_export_after_fork();
 	ts_fdinfo_after_fork();
 	ts_clock_after_fork();
 }

@@ -19,6 +19,27 @@
 
 _Atomic uint64_t ts_fdstate[TS_FDGEN_MAX];
 _Atomic int ts_private_fd = -1;
+_Atomic int ts_private_socks[TS_PRIVATE_SOCKS] = {-1, -1};
+
+bool ts_private_sock_set(int fd)
+{
+	for (int i = 0; i < TS_PRIVATE_SOCKS; i++) {
+		int expect = -1;
+		if (atomic_compare_exchange_strong(&ts_private_socks[i], &expect, fd))
+			return true;
+	}
+	return false;
+}
+
+bool ts_private_sock_release(int fd)
+{
+	for (int i = 0; fd >= 0 && i < TS_PRIVATE_SOCKS; i++) {
+		int expect = fd;
+		if (atomic_compare_exchange_strong(&ts_private_socks[i], &expect, -1))
+			return true;
+	}
+	return false;
+}
 
 struct entry {
 	uint32_t gen;

@@ -59,6 +59,12 @@ static void init_once(void)
 	ts_process_start_ticks = ts_ticks();
 	traced_pid = (pid_t)syscall(SYS_getpid);
 	ts_ids_init();
+	if (ts_cfg.otlp && !ts_sample(&ts_otel, ts_ids.trace_id, -1)) {
+		TS_INFO("this trace is not sampled (OTEL_TRACES_SAMPLER): no OTLP export");
+		ts_cfg.otlp = false;
+	}
+	if (!ts_cfg.otlp && !ts_cfg.perfetto)
+		return;   /* nothing would be written anywhere */
 	ts_thread_setup_key();
 	pthread_atfork(NULL, NULL, after_fork_child);
 	describe_stdio();
@@ -67,7 +73,10 @@ static void init_once(void)
 		atomic_store(&ts_active, 0);
 		return;
 	}
-	TS_INFO("tracing to %s", ts_cfg.output);
+	if (ts_cfg.perfetto)
+		TS_INFO("tracing to %s", ts_cfg.output);
+	if (ts_cfg.otlp)
+		TS_INFO("exporting to %s", ts_otel.endpoint);
 }
 
 bool ts_init_for_call(void)

@@ -3,8 +3,8 @@
  * compression and the sampler. */
 #include "otel_env.h"
 
-#include "config.h"
 #include "log.h"
+#include "parse.h"
 
 #include <ctype.h>
 #include <stdint.h>
@@ -120,6 +120,30 @@ static void load_sampler(struct ts_otel_env *env, const char *(*get)(const char 
 	}
 }
 
+static unsigned bsp_uint(const char *(*get)(const char *), const char *name, unsigned long min,
+			 unsigned long max, unsigned def)
+{
+	const char *v = get(name);
+	unsigned long n;
+	if (!v || !*v)
+		return def;
+	if (ts_parse_uint(v, min, max, &n))
+		return (unsigned)n;
+	ts_warn_config("%s='%s' is not a number in [%lu, %lu]; using %u", name, v, min, max, def);
+	return def;
+}
+
+/* The batch span processor settings (OTEL_BSP_*), with the SDK defaults. */
+static void load_batching(struct ts_otel_env *env, const char *(*get)(const char *))
+{
+	env->max_queue = bsp_uint(get, "OTEL_BSP_MAX_QUEUE_SIZE", 1, 1u << 24, 2048);
+	env->max_batch = bsp_uint(get, "OTEL_BSP_MAX_EXPORT_BATCH_SIZE", 1, 1u << 24, 512);
+	if (env->max_batch > env->max_queue)
+		env->max_batch = env->max_queue;
+	env->schedule_delay_ms = bsp_uint(get, "OTEL_BSP_SCHEDULE_DELAY", 0, 3600000, 5000);
+	env->export_timeout_ms = bsp_uint(get, "OTEL_BSP_EXPORT_TIMEOUT", 1, 3600000, 30000);
+}
+
 void ts_otel_env_load(struct ts_otel_env *env, const char *(*get)(const char *))
 {
 	memset(env, 0, sizeof *env);
@@ -155,6 +179,7 @@ void ts_otel_env_load(struct ts_otel_env *env, const char *(*get)(const char *))
 		env->headers[0] = 0;
 	}
 	load_sampler(env, get);
+	load_batching(env, get);
 }
 
 static bool ratio_keeps(double ratio, const unsigned char id[16])

@@ -33,6 +33,10 @@ struct ts_otel_env {
 	char headers[2048];         /* raw header list, per-signal variable winning */
 	enum ts_sampler sampler;    /* OTEL_TRACES_SAMPLER, default parentbased_always_on */
 	double ratio;               /* OTEL_TRACES_SAMPLER_ARG for the ratio samplers */
+	unsigned max_queue;         /* OTEL_BSP_MAX_QUEUE_SIZE: spans waiting, beyond it dropped */
+	unsigned max_batch;         /* OTEL_BSP_MAX_EXPORT_BATCH_SIZE: spans per request */
+	unsigned schedule_delay_ms; /* OTEL_BSP_SCHEDULE_DELAY: longest wait before a request */
+	unsigned export_timeout_ms; /* OTEL_BSP_EXPORT_TIMEOUT: one request, retries included */
 };
 
 /* Reads the OTEL_* exporter and sampler variables through getenv_fn

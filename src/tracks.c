@@ -5,7 +5,7 @@
 
 #include "clock.h"
 #include "config.h"
-#include "export/perfetto.h"
+#include "export/export.h"
 #include "ids.h"
 #include "init.h"
 
@@ -18,7 +18,7 @@
 
 static struct ts_track_ctx ctxs[TS_MAX_THREADS];
 static struct ts_track proc_track;
-static void *proc_state;
+static void *proc_state[TS_STATE_COUNT];
 static bool process_begun;
 static char proc_name[64];
 static uint64_t released_dropped;   /* drops of threads already gone */
@@ -46,7 +46,7 @@ void ts_tracks_begin_process(void)
 	snprintf(proc_name, sizeof proc_name, "%s", ts_program_name());
 	proc_track = (struct ts_track){
 		.uuid = uuid_of(0), .sequence = sequence_of(0),
-		.pid = (pid_t)syscall(SYS_getpid), .name = proc_name, .sink_state = &proc_state,
+		.pid = (pid_t)syscall(SYS_getpid), .name = proc_name, .sink_state = proc_state,
 	};
 	char cmdline[4096];
 	size_t cmdlen = 0;
@@ -60,7 +60,7 @@ void ts_tracks_begin_process(void)
 	}
 	/* The two clocks are read back to back so the UI can show wall time. */
 	uint64_t boot = ts_clock_boottime_ns(), real = ts_clock_realtime_ns();
-	ts_pf_process(&proc_track, boot, real, cmdline, cmdlen);
+	ts_export_process(&proc_track, boot, real, cmdline, cmdlen);
 
 	struct ts_span s = {
 		.name = proc_name, .start_ns = ts_clock_to_ns(ts_process_start_ticks),
@@ -69,7 +69,7 @@ void ts_tracks_begin_process(void)
 	ts_span_int(&s, "process.pid", proc_track.pid);
 	ts_span_int(&s, "process.parent_pid", getppid());
 	ts_span_str(&s, "process.executable.name", proc_name);
-	ts_pf_span(&proc_track, TS_SPAN_BEGIN, &s);
+	ts_export_span(&proc_track, TS_SPAN_BEGIN, &s);
 	process_begun = true;
 }
 
@@ -90,7 +90,7 @@ static void describe_thread(struct ts_track_ctx *c, struct ts_thread *t, uint64_
 	}
 	if (!c->name[0])
 		snprintf(c->name, sizeof c->name, "thread %d", (int)t->tid);
-	ts_pf_thread(&proc_track, &c->track, ts);
+	ts_export_thread(&proc_track, &c->track, ts);
 	c->described = true;
 }
 
@@ -100,7 +100,7 @@ static void attach(struct ts_track_ctx *c, struct ts_thread *t)
 	c->track = (struct ts_track){
 		.uuid = uuid_of(t->index), .parent_uuid = proc_track.uuid,
 		.sequence = sequence_of(t->index), .pid = proc_track.pid, .tid = t->tid,
-		.name = c->name, .sink_state = &c->sink_state,
+		.name = c->name, .sink_state = c->sink_state,
 	};
 }
 
@@ -127,7 +127,7 @@ void ts_tracks_thread_begin(struct ts_track_ctx *c, struct ts_thread *t, const s
 		s.flow_in = s.parent_id;
 	ts_span_int(&s, "thread.id", t->tid);
 	ts_span_str(&s, "thread.name", c->name);
-	ts_pf_span(&c->track, TS_SPAN_BEGIN, &s);
+	ts_export_span(&c->track, TS_SPAN_BEGIN, &s);
 	c->open_spans++;
 	c->last_ns = s.start_ns;
 }
@@ -139,7 +139,7 @@ void ts_tracks_thread_end(struct ts_track_ctx *c, uint64_t ns, struct ts_thread 
 		uint64_t dropped = atomic_load(&t->ring.dropped);
 		if (c->open_spans == 1 && dropped)
 			ts_span_int(&s, "traceshim.dropped_spans", (int64_t)dropped);
-		ts_pf_span(&c->track, TS_SPAN_END, &s);
+		ts_export_span(&c->track, TS_SPAN_END, &s);
 		c->open_spans--;
 	}
 }
@@ -151,7 +151,7 @@ void ts_tracks_report_drops(struct ts_track_ctx *c, struct ts_thread *t)
 		return;
 	struct ts_span s = {0};
 	ts_span_int(&s, "traceshim.dropped_spans", (int64_t)(dropped - c->dropped_seen));
-	ts_pf_instant(&c->track, c->last_ns, "traceshim: spans dropped (buffer full)", &s);
+	ts_export_instant(&c->track, c->last_ns, "traceshim: spans dropped (buffer full)", &s);
 	c->dropped_seen = dropped;
 }
 
@@ -160,7 +160,7 @@ struct ts_track_ctx *ts_tracks_of(int slot, struct ts_thread *t)
 	struct ts_track_ctx *c = &ctxs[slot];
 	if (!c->active || c->index != t->index) {
 		if (c->active)
-			ts_pf_forget(&c->sink_state);
+			ts_export_forget(c->sink_state);
 		attach(c, t);
 	}
 	if (!c->described || atomic_load(&t->name_gen) != c->name_gen)
@@ -171,7 +171,7 @@ struct ts_track_ctx *ts_tracks_of(int slot, struct ts_thread *t)
 void ts_tracks_release(struct ts_track_ctx *c, int slot)
 {
 	released_dropped += atomic_load(&ts_threads[slot]->ring.dropped);
-	ts_pf_forget(&c->sink_state);
+	ts_export_forget(c->sink_state);
 	c->active = false;
 	ts_thread_release(slot);
 }
@@ -192,14 +192,14 @@ void ts_tracks_end_all(uint64_t end)
 	uint64_t untraced = atomic_load(&ts_threads_untraced);
 	if (untraced)
 		ts_span_int(&s, "traceshim.untraced_threads", (int64_t)untraced);
-	ts_pf_span(&proc_track, TS_SPAN_END, &s);
+	ts_export_span(&proc_track, TS_SPAN_END, &s);
 }
 
 void ts_tracks_after_fork(void)
 {
 	/* The parent's per-track state may be half-updated: leak, never free. */
 	memset(ctxs, 0, sizeof ctxs);
-	proc_state = NULL;
+	memset(proc_state, 0, sizeof proc_state);
 	process_begun = false;
 	released_dropped = 0;
 }

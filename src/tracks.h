@@ -2,6 +2,7 @@
 #ifndef TS_TRACKS_H
 #define TS_TRACKS_H
 
+#include "export/export.h"
 #include "ring.h"
 #include "span.h"
 #include "thread.h"
@@ -20,7 +21,7 @@ struct ts_track_ctx {
 	uint64_t last_ns;
 	char name[16];
 	char span_name[64];          /* the thread span's name, kept for the encoder */
-	void *sink_state;
+	void *sink_state[TS_STATE_COUNT];   /* per exporter */
 	struct ts_track track;
 };
 

@@ -171,6 +171,7 @@ void ts_sink_after_fork(void)
 
 void ts_private_fd_evict(int wanted_fd)
 {
+	(void)ts_private_sock_release(wanted_fd);
 	if (atomic_load(&ts_private_fd) != wanted_fd)
 		return;
 	pthread_mutex_lock(&sink_lock);

@@ -6,6 +6,9 @@
 #include "retry.h"
 
 #include <curl/curl.h>
+#include <fcntl.h>
+#include <sys/socket.h>
+#include <unistd.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -21,7 +24,13 @@ struct ts_otlp_sender {
 	uint8_t *response;
 	size_t response_len;
 	uint64_t jitter;
+	struct ts_send_hooks hooks;
+	int guarded[4];          /* sockets registered with hooks.sock_set */
 };
+
+/* Descriptors the exporter opens start at this number, out of the way of
+ * programs that expect the lowest free one. */
+#define SOCKET_FD_FLOOR 40
 
 uint64_t ts_monotonic_ms(void)
 {
@@ -57,7 +66,54 @@ static size_t on_body(char *data, size_t size, size_t n, void *arg)
 	return len;
 }
 
-struct ts_otlp_sender *ts_otlp_sender_new(const struct ts_otel_env *env)
+static uint64_t cutoff(const struct ts_otlp_sender *s)
+{
+	return s->hooks.cutoff_ms ? atomic_load(s->hooks.cutoff_ms) : 0;
+}
+
+static int on_progress(void *arg, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal,
+		       curl_off_t ulnow)
+{
+	(void)dltotal, (void)dlnow, (void)ultotal, (void)ulnow;
+	uint64_t c = cutoff(arg);
+	return c && ts_monotonic_ms() >= c;   /* non-zero aborts the transfer */
+}
+
+static curl_socket_t open_socket(void *arg, curlsocktype purpose, struct curl_sockaddr *a)
+{
+	struct ts_otlp_sender *s = arg;
+	(void)purpose;
+	int fd = socket(a->family, a->socktype | SOCK_CLOEXEC, a->protocol);
+	if (fd < 0)
+		return CURL_SOCKET_BAD;
+	int high = fcntl(fd, F_DUPFD_CLOEXEC, SOCKET_FD_FLOOR);
+	if (high >= 0) {
+		close(fd);
+		fd = high;
+	}
+	if (s->hooks.sock_set && s->hooks.sock_set(fd))
+		for (size_t i = 0; i < sizeof s->guarded / sizeof *s->guarded; i++)
+			if (s->guarded[i] < 0) {
+				s->guarded[i] = fd;
+				break;
+			}
+	return fd;
+}
+
+static int close_socket(void *arg, curl_socket_t fd)
+{
+	struct ts_otlp_sender *s = arg;
+	for (size_t i = 0; i < sizeof s->guarded / sizeof *s->guarded; i++)
+		if (s->guarded[i] == fd) {
+			s->guarded[i] = -1;
+			if (s->hooks.sock_release && !s->hooks.sock_release(fd))
+				return 0;   /* the program has dup2()ed onto it: its number now */
+		}
+	return close(fd);
+}
+
+struct ts_otlp_sender *ts_otlp_sender_new(const struct ts_otel_env *env,
+					  const struct ts_send_hooks *hooks)
 {
 	struct ts_otlp_sender *s = calloc(1, sizeof *s);
 	if (!s || !(s->curl = curl_easy_init())) {
@@ -65,6 +121,10 @@ struct ts_otlp_sender *ts_otlp_sender_new(const struct ts_otel_env *env)
 		return NULL;
 	}
 	s->env = env;
+	if (hooks)
+		s->hooks = *hooks;
+	for (size_t i = 0; i < sizeof s->guarded / sizeof *s->guarded; i++)
+		s->guarded[i] = -1;
 	s->jitter = (uint64_t)ts_monotonic_ms() * 0x9e3779b97f4a7c15ull;
 	s->headers = curl_slist_append(NULL, "Content-Type: application/x-protobuf");
 	if (env->gzip)
@@ -88,6 +148,13 @@ struct ts_otlp_sender *ts_otlp_sender_new(const struct ts_otel_env *env)
 	curl_easy_setopt(s->curl, CURLOPT_WRITEFUNCTION, on_body);
 	curl_easy_setopt(s->curl, CURLOPT_WRITEDATA, s);
 	curl_easy_setopt(s->curl, CURLOPT_POST, 1L);
+	curl_easy_setopt(s->curl, CURLOPT_NOPROGRESS, 0L);
+	curl_easy_setopt(s->curl, CURLOPT_XFERINFOFUNCTION, on_progress);
+	curl_easy_setopt(s->curl, CURLOPT_XFERINFODATA, s);
+	curl_easy_setopt(s->curl, CURLOPT_OPENSOCKETFUNCTION, open_socket);
+	curl_easy_setopt(s->curl, CURLOPT_OPENSOCKETDATA, s);
+	curl_easy_setopt(s->curl, CURLOPT_CLOSESOCKETFUNCTION, close_socket);
+	curl_easy_setopt(s->curl, CURLOPT_CLOSESOCKETDATA, s);
 	return s;
 }
 
@@ -137,11 +204,25 @@ static void read_partial_success(struct ts_otlp_sender *s, struct ts_send_stats 
 	opentelemetry__proto__collector__trace__v1__export_trace_service_response__free_unpacked(r, NULL);
 }
 
-static void sleep_ms(uint64_t ms)
+/* Sleeps ms, in short steps so a cutoff set meanwhile is seen soon. */
+static void pause_ms(const struct ts_otlp_sender *s, uint64_t ms)
 {
-	struct timespec ts = {(time_t)(ms / 1000), (long)(ms % 1000) * 1000000L};
-	while (nanosleep(&ts, &ts) != 0)
-		;
+	uint64_t until = ts_monotonic_ms() + ms;
+	for (uint64_t now = ts_monotonic_ms(); now < until; now = ts_monotonic_ms()) {
+		uint64_t c = cutoff(s);
+		if (c && now >= c)
+			return;
+		uint64_t step = until - now < 50 ? until - now : 50;
+		struct timespec ts = {0, (long)step * 1000000L};
+		nanosleep(&ts, NULL);
+	}
+}
+
+/* The earlier of the request's deadline and the exit cutoff. */
+static uint64_t effective_deadline(const struct ts_otlp_sender *s, uint64_t deadline_ms)
+{
+	uint64_t c = cutoff(s);
+	return c && c < deadline_ms ? c : deadline_ms;
 }
 
 enum ts_send_result ts_otlp_send(struct ts_otlp_sender *s, const uint8_t *body, size_t len,
@@ -161,10 +242,10 @@ enum ts_send_result ts_otlp_send(struct ts_otlp_sender *s, const uint8_t *body, 
 	curl_easy_setopt(s->curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);
 	enum ts_send_result result = TS_SEND_GAVE_UP;
 	for (unsigned attempt = 0;; attempt++) {
-		uint64_t now = ts_monotonic_ms();
-		if (now >= deadline_ms)
+		uint64_t now = ts_monotonic_ms(), until = effective_deadline(s, deadline_ms);
+		if (now >= until)
 			break;
-		uint64_t budget = deadline_ms - now;
+		uint64_t budget = until - now;
 		long timeout = s->env->timeout_ms && (uint64_t)s->env->timeout_ms < budget ?
 			s->env->timeout_ms : (long)budget;
 		curl_easy_setopt(s->curl, CURLOPT_TIMEOUT_MS, timeout > 0 ? timeout : 1L);
@@ -190,9 +271,9 @@ enum ts_send_result ts_otlp_send(struct ts_otlp_sender *s, const uint8_t *body, 
 		s->jitter = s->jitter * 6364136223846793005ull + 1442695040888963407ull;
 		if (wait < 0)
 			wait = (long)ts_backoff_ms(attempt, 100, 5000, s->jitter >> 11);
-		if (ts_monotonic_ms() + (uint64_t)wait >= deadline_ms)
+		if (ts_monotonic_ms() + (uint64_t)wait >= effective_deadline(s, deadline_ms))
 			break;
-		sleep_ms((uint64_t)wait);
+		pause_ms(s, (uint64_t)wait);
 	}
 	free(zipped);
 	return result;

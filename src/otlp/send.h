@@ -6,6 +6,8 @@
 
 #include "../otel_env.h"
 
+#include <stdatomic.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -23,7 +25,19 @@ struct ts_send_stats {
 	long rejected_spans;   /* from partial_success */
 };
 
-struct ts_otlp_sender *ts_otlp_sender_new(const struct ts_otel_env *env);
+/* What the shim adds around libcurl (all optional). */
+struct ts_send_hooks {
+	/* Give up once CLOCK_MONOTONIC passes this many ms (0: no cutoff); read
+	 * during transfers and retry pauses, so exit can cut a send short. */
+	const _Atomic uint64_t *cutoff_ms;
+	/* The connection's socket is registered when opened and released before
+	 * it is closed; a false release means the number is no longer ours. */
+	bool (*sock_set)(int fd);
+	bool (*sock_release)(int fd);
+};
+
+struct ts_otlp_sender *ts_otlp_sender_new(const struct ts_otel_env *env,
+					  const struct ts_send_hooks *hooks);
 void ts_otlp_sender_free(struct ts_otlp_sender *s);
 
 /* Sends one ExportTraceServiceRequest body; deadline_ms is on

@@ -28,7 +28,7 @@ int main(int argc, char **argv)
 				  .scope_name = "traceshim", .scope_version = "test", .spans = spans, .nspans = 2};
 	uint8_t *body;
 	size_t len = ts_otlp_encode(&b, &body);
-	struct ts_otlp_sender *s = ts_otlp_sender_new(&env);
+	struct ts_otlp_sender *s = ts_otlp_sender_new(&env, NULL);
 	if (!len || !s)
 		return 2;
 	uint64_t start = ts_monotonic_ms();

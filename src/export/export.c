@@ -1,0 +1,161 @@
+/* The exporter fan-out (see export.h). The OTLP module is opened on the
+ * drainer thread, by path next to this library, only when an OTLP endpoint
+ * is configured. */
+#include "export.h"
+
+#include "../clock.h"
+#include "../config.h"
+#include "../fdinfo.h"
+#include "../ids.h"
+#include "../init.h"
+#include "../log.h"
+#include "../otlp/module.h"
+#include "../resolve.h"
+#include "../thread.h"
+#include "perfetto.h"
+#include "sink.h"
+
+#include <dlfcn.h>
+#include <limits.h>
+#include <stdio.h>
+#include <string.h>
+
+/* Batches bigger than this are written in the middle of a cycle. */
+#define BATCH_FLUSH_BYTES (1u << 20)
+
+static const struct ts_otlp_ops *otlp;
+
+static int64_t unix_offset_ns(void)
+{
+	return (int64_t)(ts_clock_realtime_ns() - ts_clock_boottime_ns());
+}
+
+static uint64_t process_start_ns(void)
+{
+	return ts_clock_to_ns(ts_process_start_ticks);
+}
+
+static const struct ts_core_api core_api = {
+	.abi = TS_OTLP_ABI,
+	.otel = &ts_otel,
+	.trace_id = ts_ids.trace_id,
+	.getenv = ts_env,
+	.program_name = ts_program_name,
+	.unix_offset_ns = unix_offset_ns,
+	.process_start_ns = process_start_ns,
+	.thread_create = ts_real_pthread_create,
+	.mute = ts_thread_mute,
+	.sock_set = ts_private_sock_set,
+	.sock_release = ts_private_sock_release,
+};
+
+/* The module's path: this library's directory + TS_OTLP_MODULE_NAME. */
+static bool module_path(char *out, size_t cap)
+{
+	Dl_info info;
+	if (!dladdr((const void *)module_path, &info) || !info.dli_fname)
+		return false;
+	const char *slash = strrchr(info.dli_fname, '/');
+	int dir = slash ? (int)(slash - info.dli_fname) : 1;
+	const char *base = slash ? info.dli_fname : ".";
+	return (size_t)snprintf(out, cap, "%.*s/%s", dir, base, TS_OTLP_MODULE_NAME) < cap;
+}
+
+static const struct ts_otlp_ops *load_otlp(void)
+{
+	char path[PATH_MAX];
+	if (!module_path(path, sizeof path)) {
+		ts_warn_config("OTLP export is off: cannot locate %s", TS_OTLP_MODULE_NAME);
+		return NULL;
+	}
+	void *h = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+	if (!h) {
+		ts_warn_config("OTLP export is off: %s", dlerror());
+		return NULL;
+	}
+	ts_otlp_entry_fn entry = (ts_otlp_entry_fn)dlsym(h, TS_OTLP_ENTRY);
+	const struct ts_otlp_ops *ops = entry ? entry() : NULL;
+	if (!ops || ops->abi != TS_OTLP_ABI) {
+		ts_warn_config("OTLP export is off: %s does not match this library", path);
+		return NULL;
+	}
+	static struct ts_core_api api;
+	api = core_api;
+	api.log_level = ts_log_level;
+	api.cmdline = ts_cfg.cmdline;
+	if (!ops->open(&api)) {
+		ts_warn_config("OTLP export is off: the exporter could not start");
+		return NULL;
+	}
+	return ops;
+}
+
+bool ts_export_open(void)
+{
+	if (ts_cfg.otlp && !otlp)
+		otlp = load_otlp();
+	return ts_cfg.perfetto || otlp;
+}
+
+void ts_export_process(const struct ts_track *proc, uint64_t boot_ns, uint64_t real_ns,
+		       const char *cmdline, size_t cmdline_len)
+{
+	if (ts_cfg.perfetto)
+		ts_pf_process(proc, boot_ns, real_ns, cmdline, cmdline_len);
+}
+
+void ts_export_thread(const struct ts_track *proc, const struct ts_track *thread, uint64_t ts_ns)
+{
+	if (ts_cfg.perfetto)
+		ts_pf_thread(proc, thread, ts_ns);
+}
+
+void ts_export_span(const struct ts_track *track, enum ts_span_event ev, const struct ts_span *s)
+{
+	if (ts_cfg.perfetto)
+		ts_pf_span(track, ev, s);
+	if (otlp)
+		otlp->span(&track->sink_state[TS_STATE_OTLP], track, ev, s);
+}
+
+void ts_export_instant(const struct ts_track *track, uint64_t ts_ns, const char *name,
+		       const struct ts_span *attrs)
+{
+	if (ts_cfg.perfetto)
+		ts_pf_instant(track, ts_ns, name, attrs);
+}
+
+void ts_export_forget(void **states)
+{
+	ts_pf_forget(&states[TS_STATE_PERFETTO]);
+	if (otlp)
+		otlp->forget(&states[TS_STATE_OTLP]);
+}
+
+void ts_export_maybe_flush(void)
+{
+	if (ts_cfg.perfetto && ts_pf_batch()->len > BATCH_FLUSH_BYTES)
+		ts_sink_write(ts_pf_batch());
+}
+
+void ts_export_flush(bool final)
+{
+	if (ts_cfg.perfetto)
+		ts_sink_write(ts_pf_batch());
+	if (otlp)
+		otlp->cycle_end(final);
+}
+
+void ts_export_finish(uint64_t deadline_ms)
+{
+	if (otlp)
+		otlp->finish(deadline_ms);
+}
+
+void ts_export_after_fork(void)
+{
+	ts_pf_after_fork();
+	ts_sink_after_fork();
+	if (otlp)
+		otlp->after_fork();
+}

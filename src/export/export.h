@@ -1,0 +1,35 @@
+/* Where the drainer's spans go: the Perfetto file, the OTLP module, or both
+ * (drainer thread only, except ts_export_after_fork). */
+#ifndef TS_EXPORT_H
+#define TS_EXPORT_H
+
+#include "../span.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* Per-track exporter state, one slot per exporter. */
+enum { TS_STATE_PERFETTO, TS_STATE_OTLP, TS_STATE_COUNT };
+
+/* Opens the configured exporters (loading the OTLP module when asked);
+ * false when none is usable. */
+bool ts_export_open(void);
+
+void ts_export_process(const struct ts_track *proc, uint64_t boot_ns, uint64_t real_ns,
+		       const char *cmdline, size_t cmdline_len);
+void ts_export_thread(const struct ts_track *proc, const struct ts_track *thread, uint64_t ts_ns);
+void ts_export_span(const struct ts_track *track, enum ts_span_event ev, const struct ts_span *s);
+void ts_export_instant(const struct ts_track *track, uint64_t ts_ns, const char *name,
+		       const struct ts_span *attrs);
+/* The track is over: frees its exporter state (states[TS_STATE_COUNT]). */
+void ts_export_forget(void **states);
+/* Writes what is pending when it has grown large (mid-cycle). */
+void ts_export_maybe_flush(void);
+/* End of a drain cycle. */
+void ts_export_flush(bool final);
+/* Exit: the OTLP queue is sent, or deadline_ms (CLOCK_MONOTONIC) passes. */
+void ts_export_finish(uint64_t deadline_ms);
+void ts_export_after_fork(void);
+
+#endif
