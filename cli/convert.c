@@ -6,6 +6,7 @@
 #include "export/perfetto.h"
 #include "ids.h"
 #include "lanes.h"
+#include "orphans.h"
 #include "otlp_trace_service.pb-c.h"
 
 #include <stdbool.h>
@@ -28,11 +29,20 @@ struct ts_convert {
 	struct process *procs;
 	size_t nprocs;
 	uint64_t requests;
+	struct ts_orphans *orphans;   /* children whose parent is yet to come */
+	uint64_t salt;                /* of arrows across requests */
 };
 
 struct ts_convert *ts_convert_new(void)
 {
-	return calloc(1, sizeof(struct ts_convert));
+	struct ts_convert *cv = calloc(1, sizeof *cv);
+	if (cv && !(cv->orphans = ts_orphans_new())) {
+		free(cv);
+		return NULL;
+	}
+	if (cv)
+		cv->salt = ts_mix64((uint64_t)(uintptr_t)cv ^ 0x6f7270ull);
+	return cv;
 }
 
 void ts_convert_free(struct ts_convert *cv)
@@ -41,6 +51,7 @@ void ts_convert_free(struct ts_convert *cv)
 		return;
 	for (size_t i = 0; i < cv->nprocs; i++)
 		ts_pf_forget(&cv->procs[i].state);
+	ts_orphans_free(cv->orphans);
 	free(cv->procs);
 	free(cv);
 }
@@ -251,45 +262,75 @@ static int by_id(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
+/* The arrow from a parent to a child of an earlier request: plain flow ids
+ * on both (an id seen once draws nothing, so a parent that never comes
+ * leaves no dangling arrow). */
+static uint64_t cross_id(const struct ts_convert *cv, uint64_t child_span_id)
+{
+	return ts_mix64(child_span_id ^ cv->salt) | 1;
+}
+
 /* Fills the flow tables of b: an arrow from a parent to each child that
- * landed on another lane (same lane: the nesting already shows it). */
-static bool link_parents(struct batch_ctx *b)
+ * landed on another lane (same lane: the nesting already shows it), and to
+ * each child of an earlier request still waiting for this parent. */
+static bool link_parents(struct ts_convert *cv, struct batch_ctx *b)
 {
 	size_t n = b->n;
 	struct id_index *ids = malloc((n ? n : 1) * sizeof *ids);
 	size_t *parent = malloc((n ? n : 1) * sizeof *parent);
-	if (!ids || !parent) {
-		free(ids);
-		free(parent);
-		return false;
-	}
-	for (size_t k = 0; k < n; k++)
+	uint64_t **waiting = calloc(n ? n : 1, sizeof *waiting);
+	size_t *nwaiting = calloc(n ? n : 1, sizeof *nwaiting);
+	bool *orphan = calloc(n ? n : 1, sizeof *orphan);
+	bool ok = ids && parent && waiting && nwaiting && orphan;
+	for (size_t k = 0; ok && k < n; k++)
 		ids[k] = (struct id_index){id_of(b->spans[k]->span_id), k};
-	qsort(ids, n, sizeof *ids, by_id);
-	for (size_t k = 0; k < n; k++) {
+	if (ok)
+		qsort(ids, n, sizeof *ids, by_id);
+	size_t total = 0;
+	for (size_t k = 0; ok && k < n; k++) {
 		parent[k] = SIZE_MAX;
+		uint64_t own = id_of(b->spans[k]->span_id);
 		struct id_index key = {id_of(b->spans[k]->parent_span_id), 0};
 		const struct id_index *hit = key.id ? bsearch(&key, ids, n, sizeof *ids, by_id) : NULL;
 		if (hit && hit->k != k && b->iv[hit->k].lane != b->iv[k].lane) {
 			parent[k] = hit->k;
 			b->nflows[hit->k]++;
 			b->ends_flow[k] = true;
+		} else if (!hit && key.id && ts_orphans_add(cv->orphans, key.id, own)) {
+			orphan[k] = true;
+			b->nflows[k]++;   /* its end of the arrow its parent will draw */
 		}
+		nwaiting[k] = ts_orphans_take(cv->orphans, own, &waiting[k]);
+		b->nflows[k] += nwaiting[k];
 	}
+	for (size_t k = 0; ok && k < n; k++)
+		total += b->nflows[k];
+	ok = ok && (b->flows = malloc((total ? total : 1) * sizeof *b->flows));
 	size_t off = 0;
-	for (size_t k = 0; k < n; k++) {
+	for (size_t k = 0; ok && k < n; k++) {
 		b->first[k] = off;
 		off += b->nflows[k];
 		b->nflows[k] = 0;
 	}
-	for (size_t k = 0; k < n; k++)
+	for (size_t k = 0; ok && k < n; k++) {
+		uint64_t own = id_of(b->spans[k]->span_id);
 		if (parent[k] != SIZE_MAX) {
 			size_t j = parent[k];
-			b->flows[b->first[j] + b->nflows[j]++] = flow_id(b, id_of(b->spans[k]->span_id));
+			b->flows[b->first[j] + b->nflows[j]++] = flow_id(b, own);
+		} else if (orphan[k]) {
+			b->flows[b->first[k] + b->nflows[k]++] = cross_id(cv, own);
 		}
+		for (size_t c = 0; c < nwaiting[k]; c++)
+			b->flows[b->first[k] + b->nflows[k]++] = cross_id(cv, waiting[k][c]);
+	}
 	free(ids);
 	free(parent);
-	return true;
+	free(orphan);
+	for (size_t k = 0; waiting && k < n; k++)
+		free(waiting[k]);
+	free(waiting);
+	free(nwaiting);
+	return ok;
 }
 
 static long convert_resource(struct ts_convert *cv, const Opentelemetry__Proto__Trace__V1__ResourceSpans *rs)
@@ -327,13 +368,12 @@ static long convert_resource(struct ts_convert *cv, const Opentelemetry__Proto__
 	size_t *order = malloc(n * sizeof *order);
 	struct batch_ctx b = {
 		.spans = spans, .iv = iv, .order = order, .n = n,
-		.stack = malloc(n * sizeof(size_t)), .flows = malloc(n * sizeof(uint64_t)),
+		.stack = malloc(n * sizeof(size_t)),
 		.first = malloc(n * sizeof(size_t)), .nflows = calloc(n, sizeof(size_t)),
 		.ends_flow = calloc(n, sizeof(bool)),
 		.salt = ts_mix64(p->uuid ^ (cv->requests + 1)),
 	};
-	if (!order || !b.stack || !b.flows || !b.first || !b.nflows || !b.ends_flow ||
-	    !link_parents(&b)) {
+	if (!order || !b.stack || !b.first || !b.nflows || !b.ends_flow || !link_parents(cv, &b)) {
 		free(order);
 		free_ctx(&b);
 		goto out;

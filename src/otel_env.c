@@ -133,11 +133,13 @@ static unsigned bsp_uint(const char *(*get)(const char *), const char *name, uns
 	return def;
 }
 
-/* The batch span processor settings (OTEL_BSP_*), with the SDK defaults. */
+/* The batch span processor settings (OTEL_BSP_*). Every call being a span,
+ * the queue and batch defaults are larger than an SDK's (2048 and 512): a
+ * program makes thousands of spans in a burst. The delays are the SDK's. */
 static void load_batching(struct ts_otel_env *env, const char *(*get)(const char *))
 {
-	env->max_queue = bsp_uint(get, "OTEL_BSP_MAX_QUEUE_SIZE", 1, 1u << 24, 2048);
-	env->max_batch = bsp_uint(get, "OTEL_BSP_MAX_EXPORT_BATCH_SIZE", 1, 1u << 24, 512);
+	env->max_queue = bsp_uint(get, "OTEL_BSP_MAX_QUEUE_SIZE", 1, 1u << 24, 32768);
+	env->max_batch = bsp_uint(get, "OTEL_BSP_MAX_EXPORT_BATCH_SIZE", 1, 1u << 24, 2048);
 	if (env->max_batch > env->max_queue)
 		env->max_batch = env->max_queue;
 	env->schedule_delay_ms = bsp_uint(get, "OTEL_BSP_SCHEDULE_DELAY", 0, 3600000, 5000);

@@ -159,12 +159,12 @@ static bool start_thread(void)
 	return rc == 0;
 }
 
-void ts_exporter_push(struct ts_batch *b)
+void ts_exporter_push(struct ts_batch *b, bool at_exit)
 {
 	pthread_mutex_lock(&lock);
 	if (!started)
 		started = start_thread();
-	if (!started || queued + b->n > core->otel->max_queue) {
+	if (!started || (!at_exit && queued + b->n > core->otel->max_queue)) {
 		pthread_mutex_unlock(&lock);
 		dropped += b->n;
 		TS_DEBUG("OTLP queue full: %zu spans dropped", b->n);

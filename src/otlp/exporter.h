@@ -12,8 +12,9 @@
 
 void ts_exporter_init(const struct ts_core_api *core);
 /* Queues b (the queue owns it from now on). When the queue holds
- * OTEL_BSP_MAX_QUEUE_SIZE spans already, b is dropped and counted. */
-void ts_exporter_push(struct ts_batch *b);
+ * OTEL_BSP_MAX_QUEUE_SIZE spans already, b is dropped and counted, except
+ * at exit: the last batches carry the process span and the drop counts. */
+void ts_exporter_push(struct ts_batch *b, bool at_exit);
 /* Waits until everything queued is sent or given up, or deadline_ms
  * (CLOCK_MONOTONIC) passes; a request in flight is cut short then. */
 void ts_exporter_drain(uint64_t deadline_ms);

@@ -47,10 +47,10 @@ static bool module_open(const struct ts_core_api *c)
 	return true;
 }
 
-static void queue_filling(void)
+static void queue_filling(bool at_exit)
 {
 	if (filling && filling->n)
-		ts_exporter_push(filling);
+		ts_exporter_push(filling, at_exit);
 	else
 		ts_batch_free(filling);
 	filling = NULL;
@@ -67,7 +67,7 @@ static void add(const struct ts_span *s)
 		return;
 	}
 	if (filling->n == filling->cap)
-		queue_filling();
+		queue_filling(false);
 }
 
 /* The process span, at its end, says what the OTLP side lost. */
@@ -119,12 +119,12 @@ static void module_forget(void **state)
 static void module_cycle_end(bool final)
 {
 	if (filling && (final || ts_monotonic_ms() - filling_since_ms >= core->otel->schedule_delay_ms))
-		queue_filling();
+		queue_filling(final);
 }
 
 static void module_finish(uint64_t deadline_ms)
 {
-	queue_filling();
+	queue_filling(true);
 	ts_exporter_drain(deadline_ms);
 }
 

@@ -277,6 +277,14 @@ def decode_trace_bytes(data, proto_dir):
     return trace.all("packet")
 
 
+def decode_otlp_request(body, proto_dir=None):
+    """An OTLP ExportTraceServiceRequest body -> Msg, decoded by protoc against
+    the project's proto/otlp files."""
+    otlp_dir = os.path.join(os.path.abspath(proto_dir or default_proto_dir()), "otlp")
+    return _run_protoc(body, "opentelemetry.proto.collector.trace.v1.ExportTraceServiceRequest",
+                       [otlp_dir], os.path.join(otlp_dir, "otlp_trace_service.proto"))
+
+
 def _varint(data, pos):
     """Reads a varint at pos -> (value, next pos); raises IndexError when cut."""
     value = shift = 0
@@ -996,14 +1004,18 @@ def unknown_field_warnings(packets):
             % (where, n, PROTO_FILE) for where, n in sorted(seen.items())]
 
 
-def structural_errors(trace):
-    """Everything that would make Perfetto's importer drop or misplace data."""
+def structural_errors(trace, thread_lanes=True):
+    """Everything that would make Perfetto's importer drop or misplace data.
+    thread_lanes: spans sit on thread tracks, as the shim writes them (so a
+    pthread_create arrow must end on a thread track); False for traces made
+    by traceshim collect, which lays spans out on lanes of its own."""
     errors = list(trace.problems)
     errors += _slice_errors(trace)
     errors += _track_errors(trace)
     errors += _thread_identity_errors(trace)
     errors += trace.flow_problems
-    errors += _pthread_flow_errors(trace)
+    if thread_lanes:
+        errors += _pthread_flow_errors(trace)
     errors += _sequence_errors(trace)
     return errors
 

@@ -67,6 +67,62 @@ START_TEST(lanes_and_processes)
 }
 END_TEST
 
+/* The first flow id an event of the batch begins or continues (0: none). */
+static uint64_t first_flow_out(void)
+{
+	struct pb *b = ts_pf_batch();
+	const uint8_t *p = b->data, *end = b->data + b->len;
+	struct pbr_field pkt, te, f;
+	while (pbr_next(&p, end, &pkt) == 1)
+		if (pbr_find(pkt.data, pkt.len, 11, &te) && pbr_find(te.data, te.len, 47, &f))
+			return f.v;
+	return 0;
+}
+
+static long send_one(struct ts_convert *cv, const struct ts_span *s)
+{
+	static const uint8_t trace_id[16] = {7};
+	struct ts_attr resource[] = {{.key = "service.name", .type = TS_VAL_STR, .v.s = "svc"}};
+	struct ts_otlp_batch batch = {.trace_id = trace_id, .resource = resource, .nresource = 1,
+				      .scope_name = "test", .spans = s, .nspans = 1};
+	uint8_t *body;
+	size_t len = ts_otlp_encode(&batch, &body);
+	pb_clear(ts_pf_batch());
+	long n = ts_convert_request(cv, body, len);
+	free(body);
+	return n;
+}
+
+/* Children are exported before their parent, in earlier requests: the
+ * parent, when it comes, draws an arrow to each of them. */
+START_TEST(parent_in_a_later_request)
+{
+	struct ts_convert *cv = ts_convert_new();
+	struct ts_span child = {.name = "child", .start_ns = 1100, .end_ns = 1200, .span_id = 5,
+				.parent_id = 4, .kind = 1};
+	struct ts_span parent = {.name = "parent", .start_ns = 1000, .end_ns = 2000, .span_id = 4,
+				 .kind = 1};
+	int descriptors, begins, instants;
+	ck_assert_int_eq(send_one(cv, &child), 1);
+	count(&descriptors, &begins, &instants);
+	ck_assert_int_eq(flows_out, 1);
+	ck_assert_int_eq(flows_in, 0);   /* an id seen once draws nothing if no parent comes */
+	uint64_t id = first_flow_out();
+	ck_assert_uint_ne(id, 0);
+
+	ck_assert_int_eq(send_one(cv, &parent), 1);
+	count(&descriptors, &begins, &instants);
+	ck_assert_int_eq(flows_out, 1);
+	ck_assert_uint_eq(first_flow_out(), id);
+
+	/* Taken once: the parent sent again draws no second arrow. */
+	ck_assert_int_eq(send_one(cv, &parent), 1);
+	count(&descriptors, &begins, &instants);
+	ck_assert_int_eq(flows_out, 0);
+	ts_convert_free(cv);
+}
+END_TEST
+
 START_TEST(corrupt_bodies_are_refused)
 {
 	struct ts_convert *cv = ts_convert_new();
@@ -88,4 +144,5 @@ END_TEST
 
 TS_CHECK_SUITE("convert",
 	       lanes_and_processes,
+	       parent_in_a_later_request,
 	       corrupt_bodies_are_refused)

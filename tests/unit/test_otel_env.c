@@ -115,9 +115,32 @@ START_TEST(sampling_decisions)
 }
 END_TEST
 
+START_TEST(batch_processor)
+{
+	struct ts_otel_env env;
+	load(&env, (const char *const[]){NULL});
+	ck_assert_uint_eq(env.max_queue, 32768);
+	ck_assert_uint_eq(env.max_batch, 2048);
+	ck_assert_uint_eq(env.schedule_delay_ms, 5000);
+	ck_assert_uint_eq(env.export_timeout_ms, 30000);
+	load(&env, (const char *const[]){"OTEL_BSP_MAX_QUEUE_SIZE=100", "OTEL_BSP_MAX_EXPORT_BATCH_SIZE=500",
+					 "OTEL_BSP_SCHEDULE_DELAY=0", "OTEL_BSP_EXPORT_TIMEOUT=250", NULL});
+	ck_assert_uint_eq(env.max_queue, 100);
+	ck_assert_uint_eq(env.max_batch, 100);   /* never more than the queue holds */
+	ck_assert_uint_eq(env.schedule_delay_ms, 0);
+	ck_assert_uint_eq(env.export_timeout_ms, 250);
+	load(&env, (const char *const[]){"OTEL_BSP_MAX_QUEUE_SIZE=0", "OTEL_BSP_EXPORT_TIMEOUT=-3",
+					 "OTEL_BSP_SCHEDULE_DELAY=5s", NULL});
+	ck_assert_uint_eq(env.max_queue, 32768);
+	ck_assert_uint_eq(env.export_timeout_ms, 30000);
+	ck_assert_uint_eq(env.schedule_delay_ms, 5000);
+}
+END_TEST
+
 TS_CHECK_SUITE("otel_env",
 	       kv_lists,
 	       endpoints,
 	       timeout_compression_headers,
 	       samplers,
-	       sampling_decisions)
+	       sampling_decisions,
+	       batch_processor)

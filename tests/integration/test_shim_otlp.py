@@ -1,0 +1,339 @@
+#!/usr/bin/env python3
+"""Real programs under the shim with OTEL_EXPORTER_OTLP_ENDPOINT set: what a
+loopback receiver gets, decoded with protoc against proto/otlp (span count,
+ids, parent links, kinds, attributes, resource), the Perfetto file beside it,
+and a receiver that refuses, fails or never answers: the program's output and
+exit status stay the same and its exit stays bounded. Last, end to end: a
+program under the shim -> traceshim collect -> .pftrace."""
+
+import gzip
+import http.server
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import unittest
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import tracelib  # noqa: E402
+
+EXIT_TIMEOUT_MS = 1500
+
+
+class Receiver(http.server.BaseHTTPRequestHandler):
+    """Answers by Receiver.mode: ok, 503 (forever), 400, retry-once (503 with
+    Retry-After: 1, then 200), hang (reads the request, never answers)."""
+    protocol_version = "HTTP/1.1"
+    mode = "ok"
+    delay = 0.0
+    bodies = []        # decoded bodies of the requests answered 200
+    requests = []      # every request body as received (decompressed)
+    headers = []
+    lock = threading.Lock()
+
+    @classmethod
+    def reset(cls, mode="ok", delay=0.0):
+        with cls.lock:
+            cls.mode, cls.delay = mode, delay
+            cls.bodies, cls.requests, cls.headers = [], [], []
+
+    def do_POST(self):
+        body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+        if self.headers.get("Content-Encoding") == "gzip":
+            body = gzip.decompress(body)
+        with Receiver.lock:
+            Receiver.requests.append(body)
+            Receiver.headers.append(dict(self.headers))
+            mode, first = Receiver.mode, len(Receiver.requests) == 1
+        if mode == "hang":
+            time.sleep(30)
+            return
+        if mode == "503" or (mode == "retry-once" and first):
+            return self.answer(503, {"Retry-After": "1"} if mode == "retry-once" else {})
+        if mode == "400":
+            return self.answer(400)
+        time.sleep(Receiver.delay)
+        with Receiver.lock:
+            Receiver.bodies.append(body)
+        self.answer(200)
+
+    def answer(self, status, headers=None):
+        self.send_response(status)
+        for k, v in (headers or {}).items():
+            self.send_header(k, v)
+        self.send_header("Content-Type", "application/x-protobuf")
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    def log_message(self, *args):
+        pass
+
+
+def value_of(v):
+    for kind in ("string_value", "int_value", "bool_value", "double_value"):
+        if kind in v:
+            x = v.one(kind)
+            return x.decode() if isinstance(x, bytes) else x
+    return None
+
+
+def attrs_of(msg):
+    return {a.one("key").decode(): value_of(a.one("value")) for a in msg.all("attributes")}
+
+
+class Export:
+    """Everything the receiver got, decoded: resources and spans."""
+
+    def __init__(self, bodies):
+        self.spans, self.resources, self.scopes = [], [], []
+        for body in bodies:
+            req = tracelib.decode_otlp_request(body)
+            for rs in req.all("resource_spans"):
+                res = attrs_of(rs.one("resource"))
+                self.resources.append(res)
+                for ss in rs.all("scope_spans"):
+                    self.scopes.append(ss.one("scope"))
+                    for s in ss.all("spans"):
+                        self.spans.append({
+                            "name": s.one("name").decode(), "trace": s.one("trace_id"),
+                            "id": s.one("span_id"), "parent": s.one("parent_span_id", b""),
+                            "kind": s.one("kind", "SPAN_KIND_UNSPECIFIED"),
+                            "status": (s.one("status") or tracelib.Msg()).one("code", "STATUS_CODE_UNSET"),
+                            "start": s.one("start_time_unix_nano"),
+                            "end": s.one("end_time_unix_nano"),
+                            "attrs": attrs_of(s), "resource": res})
+
+    def named(self, name):
+        return [s for s in self.spans if s["name"] == name]
+
+    def roots(self):
+        return [s for s in self.spans if not s["parent"]]
+
+
+def prog(name):
+    return os.path.join(os.environ["PROGS_DIR"], name)
+
+
+class ShimOtlp(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Receiver)
+        cls.server.daemon_threads = True
+        cls.port = cls.server.server_address[1]
+        threading.Thread(target=cls.server.serve_forever, daemon=True).start()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.server.shutdown()
+        cls.server.server_close()
+
+    def setUp(self):
+        self.tmp = tempfile.TemporaryDirectory()
+        self.addCleanup(self.tmp.cleanup)
+
+    def run_traced(self, argv, mode="ok", port=None, delay=0.0, **extra):
+        """Runs argv plain, then under the shim exporting to the receiver (or
+        to port); checks stdout and the exit status are the same."""
+        Receiver.reset(mode, delay)
+        env = dict(os.environ)
+        for k in list(env):
+            if k.startswith(("OTEL_", "TRACESHIM_")) and k not in ("TRACESHIM_PRELOAD_FIRST",):
+                env.pop(k)
+        plain = subprocess.run(argv, env=env, cwd=self.tmp.name, stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, timeout=60)
+        env.update({"LD_PRELOAD": tracelib.shim_preload(),
+                    "OTEL_EXPORTER_OTLP_ENDPOINT": "http://127.0.0.1:%d" % (port or self.port),
+                    "TRACESHIM_EXIT_TIMEOUT_MS": str(EXIT_TIMEOUT_MS)})
+        env.update(extra)
+        start = time.monotonic()
+        traced = subprocess.run(argv, env=env, cwd=self.tmp.name, stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, timeout=60)
+        elapsed = time.monotonic() - start
+        self.assertEqual(traced.returncode, plain.returncode, traced.stderr.decode())
+        self.assertEqual(traced.stdout, plain.stdout)
+        if not extra.get("TRACESHIM_LOG"):
+            self.assertEqual(traced.stderr, plain.stderr)
+        return traced, elapsed
+
+    def pftraces(self):
+        return [f for f in os.listdir(self.tmp.name) if f.endswith(".pftrace")]
+
+    # ---------------------------------------------------------- what arrives
+    def test_threads_program_arrives_whole(self):
+        os.mkdir(os.path.join(self.tmp.name, "d"))
+        self.run_traced([prog("threads_io"), "d"])
+        ex = Export(Receiver.bodies)
+        self.assertEqual(self.pftraces(), [], "with an endpoint the Perfetto file is not the default")
+        ids = {s["id"] for s in ex.spans}
+        self.assertEqual(len(ids), len(ex.spans), "span ids are unique")
+        self.assertEqual(len({s["trace"] for s in ex.spans}), 1)
+        self.assertEqual(len(ex.spans[0]["trace"]), 16)
+        roots = ex.roots()
+        self.assertEqual([r["name"] for r in roots], ["threads_io"])
+        orphans = [s["name"] for s in ex.spans if s["parent"] and s["parent"] not in ids]
+        self.assertEqual(orphans, [], "spans whose parent was not exported")
+        self.assertTrue(all(s["start"] <= s["end"] for s in ex.spans))
+        by_id = {s["id"]: s for s in ex.spans}
+        workers = [s for s in ex.spans if s["attrs"].get("thread.name", "").startswith("worker-")]
+        self.assertEqual(len(workers), 4)
+        for w in workers:   # each worker thread hangs under its pthread_create
+            self.assertEqual(by_id[w["parent"]]["name"], "pthread_create")
+        writes = ex.named("write")
+        self.assertGreaterEqual(len(writes), 4000)
+        self.assertTrue(all(by_id[w["parent"]] in workers for w in writes
+                            if w["attrs"].get("file.path", "").endswith(".dat")))
+        self.assertEqual({s["kind"] for s in writes}, {"SPAN_KIND_INTERNAL"})
+        # Spans within their parents, in time.
+        for s in ex.spans:
+            if s["parent"]:
+                p = by_id[s["parent"]]
+                self.assertGreaterEqual(s["start"], p["start"])
+        res = ex.resources[0]
+        self.assertEqual(res["service.name"], "threads_io")
+        self.assertEqual(res["process.executable.name"], "threads_io")
+        self.assertEqual(res["telemetry.sdk.name"], "traceshim")
+        self.assertIsInstance(res["process.pid"], int)
+        self.assertEqual(res["process.parent_pid"], os.getpid())
+        self.assertTrue(res["process.executable.path"].endswith("/threads_io"))
+        self.assertRegex(res["process.creation.time"], r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{9}Z$")
+        self.assertIn("host.name", res)
+        self.assertNotIn("process.command_line", res, "the command line only when asked for")
+        self.assertEqual(ex.scopes[0].one("name"), b"traceshim")
+        now = time.time_ns()
+        self.assertLess(abs(roots[0]["start"] - now), 120 * 10**9, "times are Unix epoch")
+
+    def test_error_status_and_kinds(self):
+        code = ("import socket\n"
+                "srv = socket.socket(); srv.bind(('127.0.0.1', 0)); srv.listen(1)\n"
+                "c = socket.create_connection(srv.getsockname()); a, _ = srv.accept()\n"
+                "c.sendall(b'x'); a.recv(1)\n"
+                "try:\n    open('/nonexistent/x')\nexcept OSError:\n    print('failed as expected')\n")
+        self.run_traced([sys.executable, "-c", code], OTEL_SERVICE_NAME="kinds")
+        ex = Export(Receiver.bodies)
+        self.assertEqual(ex.resources[0]["service.name"], "kinds")
+        self.assertEqual({s["kind"] for s in ex.named("connect")}, {"SPAN_KIND_CLIENT"})
+        self.assertEqual({s["kind"] for s in ex.named("accept4") + ex.named("accept")},
+                         {"SPAN_KIND_SERVER"})
+        failed = [s for s in ex.spans if s["attrs"].get("file.path") == "/nonexistent/x"]
+        self.assertTrue(failed)
+        self.assertEqual(failed[0]["status"], "STATUS_CODE_ERROR")
+        self.assertEqual(failed[0]["attrs"]["error.type"], "ENOENT")
+
+    def test_perfetto_file_too_when_asked(self):
+        out = os.path.join(self.tmp.name, "both.pftrace")
+        self.run_traced(["cat", "/etc/hostname"], TRACESHIM_OUTPUT=out,
+                        OTEL_EXPORTER_OTLP_COMPRESSION="gzip",
+                        OTEL_EXPORTER_OTLP_HEADERS="x-tenant=team%20a")
+        ex = Export(Receiver.bodies)
+        trace = tracelib.load_trace(out)
+        self.assertEqual(tracelib.structural_errors(trace), [])
+        # One span model, two encoders: the same spans by name.
+        self.assertEqual(sorted(s.name for s in trace.slices), sorted(s["name"] for s in ex.spans))
+        self.assertEqual(Receiver.headers[0].get("Content-Encoding"), "gzip")
+        self.assertEqual(Receiver.headers[0].get("x-tenant"), "team a")
+
+    def test_fork_child_exports_its_own_spans(self):
+        code = ("import os\npid = os.fork()\n"
+                "if pid == 0:\n    open('/etc/hostname').read(); os._exit(7)\n"
+                "print(os.waitpid(pid, 0)[1] >> 8)\n")
+        self.run_traced([sys.executable, "-c", code])
+        ex = Export(Receiver.bodies)
+        pids = {s["resource"]["process.pid"] for s in ex.spans}
+        self.assertEqual(len(pids), 2)
+        self.assertEqual(len({(s["trace"], s["id"]) for s in ex.spans}), len(ex.spans),
+                         "the child never sends the parent's spans again")
+        child = [s for s in ex.spans if s["attrs"].get("file.path") == "/etc/hostname"]
+        self.assertTrue(child)
+
+    # --------------------------------------------------------------- policy
+    def test_sampler_and_sdk_disabled(self):
+        for env in ({"OTEL_TRACES_SAMPLER": "always_off"}, {"OTEL_SDK_DISABLED": "true"},
+                    {"OTEL_TRACES_SAMPLER": "traceidratio", "OTEL_TRACES_SAMPLER_ARG": "0"}):
+            self.run_traced(["cat", "/etc/hostname"], **env)
+            self.assertEqual(Receiver.requests, [], env)
+            self.assertEqual(self.pftraces(), [], env)
+        self.run_traced(["cat", "/etc/hostname"], OTEL_TRACES_SAMPLER="traceidratio",
+                        OTEL_TRACES_SAMPLER_ARG="1")
+        self.assertTrue(Receiver.bodies)
+
+    def test_full_queue_drops_and_counts(self):
+        loop = "i=0; while [ $i -lt 300 ]; do echo $i; i=$((i+1)); done"
+        self.run_traced(["sh", "-c", loop], delay=0.2, OTEL_BSP_MAX_QUEUE_SIZE="4",
+                        OTEL_BSP_MAX_EXPORT_BATCH_SIZE="2", OTEL_BSP_SCHEDULE_DELAY="0",
+                        TRACESHIM_EXIT_TIMEOUT_MS="10000")
+        ex = Export(Receiver.bodies)
+        proc = ex.roots()
+        self.assertEqual(len(proc), 1, "the process span is never dropped")
+        dropped = proc[0]["attrs"].get("traceshim.otlp.dropped_spans", 0)
+        self.assertGreater(dropped, 0)
+        self.assertGreaterEqual(len(ex.spans) + dropped, 300)
+
+    def test_retry_after_then_delivered(self):
+        self.run_traced(["cat", "/etc/hostname"], mode="retry-once")
+        self.assertEqual(len(Receiver.requests), 2)
+        self.assertEqual(Receiver.requests[0], Receiver.requests[1])
+        self.assertTrue(Export(Receiver.bodies).roots())
+
+    def test_400_is_not_retried(self):
+        self.run_traced(["cat", "/etc/hostname"], mode="400")
+        self.assertTrue(Receiver.requests)
+        self.assertEqual(len(set(Receiver.requests)), len(Receiver.requests))
+
+    # ------------------------------------------------- a receiver that fails
+    def assert_bounded(self, elapsed):
+        self.assertLess(elapsed, EXIT_TIMEOUT_MS / 1000 + 1.0)
+
+    def test_receiver_down(self):
+        _, elapsed = self.run_traced(["sh", "-c", "echo hi; exit 3"],
+                                     port=tracelib.free_loopback_port())
+        self.assert_bounded(elapsed)
+
+    def test_receiver_503_forever(self):
+        _, elapsed = self.run_traced(["sh", "-c", "echo hi; exit 3"], mode="503")
+        self.assert_bounded(elapsed)
+        self.assertGreaterEqual(len(Receiver.requests), 2, "503 is retried")
+
+    def test_receiver_never_answers(self):
+        _, elapsed = self.run_traced(["sh", "-c", "echo hi; exit 3"], mode="hang")
+        self.assert_bounded(elapsed)
+        self.assertTrue(Receiver.requests)
+
+    def test_program_killed_by_signal_while_receiver_hangs(self):
+        traced, elapsed = self.run_traced(["sh", "-c", "kill -TERM $$"], mode="hang")
+        self.assertEqual(traced.returncode, -signal.SIGTERM)
+
+    # ------------------------------------------------------------ end to end
+    def test_end_to_end_through_traceshim_collect(self):
+        cli = os.environ.get("TRACESHIM_CLI")
+        if not cli:
+            self.skipTest("traceshim collect is not built")
+        port = tracelib.free_loopback_port()
+        out = os.path.join(self.tmp.name, "collected.pftrace")
+        collect = subprocess.Popen([cli, "collect", "--listen", "127.0.0.1:%d" % port, "-o", out],
+                                   stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        try:
+            tracelib.wait_for_port(port, collect)
+            os.mkdir(os.path.join(self.tmp.name, "d"))
+            self.run_traced([prog("threads_io"), "d"], port=port)
+        finally:
+            collect.send_signal(signal.SIGTERM)
+            collect.wait(timeout=30)
+        trace = tracelib.load_trace(out)
+        self.assertEqual(tracelib.structural_errors(trace, thread_lanes=False), [])
+        self.assertIn("threads_io", trace.processes.values())
+        self.assertGreaterEqual(len(trace.slices_named("write")), 4000)
+        # Each worker's 1000 writes sit inside its thread span, or, having
+        # arrived in an earlier request than their parent, get an arrow from it.
+        workers = [s for s in trace.slices if s.args.get("thread.name", "").startswith("worker-")]
+        self.assertEqual(len(workers), 4)
+        for w in workers:
+            linked = [c for c in trace.descendants(w) if c.name == "write"]
+            linked += [c for f in trace.flows_from(w) for c in f.slices[1:] if c.name == "write"]
+            self.assertGreaterEqual(len(linked), 1000)
+
+
+if __name__ == "__main__":
+    unittest.main()
