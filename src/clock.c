@@ -50,10 +50,13 @@ uint64_t ts_clock_monotonic_ms(void)
 static bool invariant_tsc(void)
 {
 #ifdef TS_HAVE_TSC
+	/* Two cpuid instructions, not __get_cpuid()'s four: in a virtual
+	 * machine each one traps to the hypervisor (several microseconds). */
 	unsigned a, b, c, d;
-	if (!__get_cpuid(0x80000000u, &a, &b, &c, &d) || a < 0x80000007u)
+	__cpuid(0x80000000u, a, b, c, d);
+	if (a < 0x80000007u)
 		return false;
-	__get_cpuid(0x80000007u, &a, &b, &c, &d);
+	__cpuid(0x80000007u, a, b, c, d);
 	return (d >> 8) & 1;   /* "invariant TSC": constant rate, runs in all C-states */
 #else
 	return false;

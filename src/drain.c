@@ -30,6 +30,9 @@ static _Atomic int wake_word;        /* futex: bumped to wake the drainer */
 static _Atomic int stopping;         /* exit has begun: final drain wanted */
 static _Atomic int final_done;       /* futex: the final drain is written */
 static _Atomic int drainer_running;
+/* Held for each cycle: the drainer's, or the final one run by the exiting
+ * thread itself. */
+static pthread_mutex_t cycle_lock = PTHREAD_MUTEX_INITIALIZER;
 /* How full the fullest ring got since the last cycle, in 1/64ths; the pause
  * before the next cycle adapts to it. */
 static unsigned max_fill;
@@ -151,8 +154,10 @@ static void *drainer_main(void *arg)
 	ts_thread_mute();
 	char name[16] = "traceshim";
 	pthread_setname_np(pthread_self(), name);
+	pthread_mutex_lock(&cycle_lock);
 	if (!ts_export_open())
 		atomic_store(&ts_active, 0);   /* nowhere to send spans: stop recording */
+	pthread_mutex_unlock(&cycle_lock);
 	for (;;) {
 		int seen = atomic_load(&wake_word);
 		if (!atomic_load(&stopping)) {
@@ -160,14 +165,34 @@ static void *drainer_main(void *arg)
 			struct timespec pause = {ms / 1000, (long)(ms % 1000) * 1000000L};
 			futex(&wake_word, FUTEX_WAIT_PRIVATE, seen, &pause);
 		}
+		pthread_mutex_lock(&cycle_lock);
 		if (atomic_load(&stopping)) {
-			final_cycle();
+			if (!atomic_load(&final_done))
+				final_cycle();
+			pthread_mutex_unlock(&cycle_lock);
 			atomic_store(&final_done, 1);
 			futex(&final_done, FUTEX_WAKE_PRIVATE, 1, NULL);
 			return NULL;
 		}
 		cycle(false);
+		pthread_mutex_unlock(&cycle_lock);
 	}
+}
+
+/* At a normal exit with only the Perfetto file to write, the exiting thread
+ * runs the final cycle itself when the drainer is between cycles: a short
+ * process then does not wait for the drainer to be scheduled. */
+static bool final_cycle_here(void)
+{
+	if (ts_cfg.otlp || pthread_mutex_trylock(&cycle_lock) != 0)
+		return false;
+	if (!atomic_load(&final_done)) {
+		(void)ts_export_open();
+		final_cycle();
+		atomic_store(&final_done, 1);
+	}
+	pthread_mutex_unlock(&cycle_lock);
+	return true;
 }
 
 bool ts_drain_start(void)
@@ -192,11 +217,13 @@ bool ts_drain_start(void)
 	return true;
 }
 
-/* The final flush runs on the drainer, not here: this may be _exit() called
- * from a signal handler that interrupted malloc, and only async-signal-safe
- * steps are taken on this side (a ring append, futex calls). The wait is
- * bounded, so a stuck export can delay exit by at most the timeout. */
-void ts_drain_shutdown(void)
+/* After _exit() the final flush runs on the drainer, not here: _exit() may
+ * be called from a signal handler that interrupted malloc, and only
+ * async-signal-safe steps are taken on this side then (a ring append, futex
+ * calls). The wait is bounded, so a stuck export can delay exit by at most
+ * the timeout. At a normal exit (exit(), return from main) this thread may
+ * run the final cycle itself. */
+void ts_drain_shutdown(bool normal_exit)
 {
 	int saved = errno;
 	if (!atomic_load(&drainer_running) || atomic_exchange(&stopping, 1)) {
@@ -206,6 +233,13 @@ void ts_drain_shutdown(void)
 	if (ts_tls.thr)
 		ts_thread_end();   /* the exiting thread's span ends now */
 	ts_tls.muted = 1;
+	if (normal_exit && final_cycle_here()) {
+		atomic_fetch_add(&wake_word, 1);   /* the drainer sees it is all done */
+		futex(&wake_word, FUTEX_WAKE_PRIVATE, 1, NULL);
+		atomic_store(&ts_active, 0);
+		errno = saved;
+		return;
+	}
 	atomic_fetch_add(&wake_word, 1);
 	futex(&wake_word, FUTEX_WAKE_PRIVATE, 1, NULL);
 
@@ -236,6 +270,7 @@ void ts_drain_after_fork(void)
 	atomic_store(&stopping, 0);
 	atomic_store(&final_done, 0);
 	atomic_store(&drainer_running, 0);
+	pthread_mutex_init(&cycle_lock, NULL);
 	ts_export_after_fork();
 	ts_fdinfo_after_fork();
 	ts_clock_after_fork();

@@ -6,8 +6,11 @@
 #include <stdbool.h>
 
 bool ts_drain_start(void);
-/* Final drain at process exit, bounded by TRACESHIM_EXIT_TIMEOUT_MS. */
-void ts_drain_shutdown(void);
+/* Final drain at process exit, bounded by TRACESHIM_EXIT_TIMEOUT_MS.
+ * normal_exit: called from exit() (the library destructor), where the
+ * calling thread may run the final cycle itself; false from _exit(), which
+ * may run in a signal handler. */
+void ts_drain_shutdown(bool normal_exit);
 /* Child after fork: the drainer thread does not exist there; its state is
  * dropped (it may have been mid-cycle) before ts_drain_start() runs again. */
 void ts_drain_after_fork(void);

@@ -101,7 +101,7 @@ __attribute__((constructor)) static void ts_constructor(void)
 __attribute__((destructor)) static void ts_destructor(void)
 {
 	if (atomic_load(&init_state) == INIT_DONE && atomic_load(&ts_active))
-		ts_drain_shutdown();
+		ts_drain_shutdown(true);
 }
 
 void ts_process_exit(void)
@@ -109,5 +109,5 @@ void ts_process_exit(void)
 	/* A vfork child shares our memory but is another process: not ours to flush. */
 	if (atomic_load(&init_state) == INIT_DONE && atomic_load(&ts_active) &&
 	    syscall(SYS_getpid) == traced_pid)
-		ts_drain_shutdown();
+		ts_drain_shutdown(false);
 }
