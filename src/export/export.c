@@ -35,7 +35,8 @@ static uint64_t process_start_ns(void)
 	return ts_clock_to_ns(ts_process_start_ticks);
 }
 
-static const struct ts_core_api core_api = {
+/* What the module may use of the core; the settings are filled at load. */
+static struct ts_core_api core_api = {
 	.abi = TS_OTLP_ABI,
 	.otel = &ts_otel,
 	.trace_id = ts_ids.trace_id,
@@ -79,11 +80,9 @@ static const struct ts_otlp_ops *load_otlp(void)
 		ts_warn_config("OTLP export is off: %s does not match this library", path);
 		return NULL;
 	}
-	static struct ts_core_api api;
-	api = core_api;
-	api.log_level = ts_log_level;
-	api.cmdline = ts_cfg.cmdline;
-	if (!ops->open(&api)) {
+	core_api.log_level = ts_log_level;
+	core_api.cmdline = ts_cfg.cmdline;
+	if (!ops->open(&core_api)) {
 		ts_warn_config("OTLP export is off: the exporter could not start");
 		return NULL;
 	}

@@ -184,7 +184,7 @@ void ts_exporter_push(struct ts_batch *b, bool at_exit)
 
 void ts_exporter_drain(uint64_t deadline_ms)
 {
-	atomic_store(&cutoff_ms, deadline_ms ? deadline_ms : 1);
+	atomic_store(&cutoff_ms, deadline_ms ? deadline_ms : 1);   /* 0 would mean no cutoff */
 	struct timespec until = {(time_t)(deadline_ms / 1000), (long)(deadline_ms % 1000) * 1000000L};
 	pthread_mutex_lock(&lock);
 	while ((head || busy) && ts_monotonic_ms() < deadline_ms)

@@ -91,7 +91,8 @@ static void module_span(void **state, const struct ts_track *track, enum ts_span
 	}
 	struct ts_assembler *a = *state;
 	if (!a && !(a = *state = calloc(1, sizeof *a))) {
-		lost += ev == TS_SPAN_BEGIN;
+		if (ev == TS_SPAN_BEGIN)
+			lost++;   /* its end will find nothing open */
 		return;
 	}
 	struct ts_span whole;
