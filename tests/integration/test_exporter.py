@@ -4,7 +4,6 @@ purpose: Retry-After, 429, a final 400, refused connections, a receiver that
 never answers; plus gzip, headers, and what arrived decoded with protoc."""
 
 import gzip
-import http.server
 import os
 import subprocess
 import sys
@@ -17,7 +16,7 @@ import tracelib  # noqa: E402
 ROOT = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
 
 
-class Receiver(http.server.BaseHTTPRequestHandler):
+class Receiver(tracelib.OtlpHandler):
     """Answers by path: /ok, /retry-after (503 + Retry-After: 1 once),
     /busy (429 once), /bad (400), /hang (reads, never answers)."""
     seen = []      # (path, headers, body) of every request
@@ -40,17 +39,6 @@ class Receiver(http.server.BaseHTTPRequestHandler):
         else:
             self.answer(200)
 
-    def answer(self, status, headers=None):
-        self.send_response(status)
-        for k, v in (headers or {}).items():
-            self.send_header(k, v)
-        self.send_header("Content-Type", "application/x-protobuf")
-        self.send_header("Content-Length", "0")
-        self.end_headers()
-
-    def log_message(self, *args):
-        pass
-
 
 def probe():
     path = os.environ.get("TRACESHIM_SEND_PROBE")
@@ -59,17 +47,8 @@ def probe():
     return path
 
 
-class TestExporter(unittest.TestCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Receiver)
-        cls.server.daemon_threads = True
-        cls.port = cls.server.server_address[1]
-        threading.Thread(target=cls.server.serve_forever, daemon=True).start()
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.server.shutdown()
+class TestExporter(tracelib.LoopbackReceiver, unittest.TestCase):
+    handler = Receiver
 
     def send(self, path, deadline_ms=3000, port=None, **env):
         full = dict(os.environ, OTEL_EXPORTER_OTLP_TRACES_ENDPOINT="http://127.0.0.1:%d%s" % (

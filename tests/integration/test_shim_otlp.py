@@ -7,7 +7,6 @@ exit status stay the same and its exit stays bounded. Last, end to end: a
 program under the shim -> traceshim collect -> .pftrace."""
 
 import gzip
-import http.server
 import os
 import signal
 import subprocess
@@ -23,7 +22,7 @@ import tracelib  # noqa: E402
 EXIT_TIMEOUT_MS = 1500
 
 
-class Receiver(http.server.BaseHTTPRequestHandler):
+class Receiver(tracelib.OtlpHandler):
     """Answers by Receiver.mode: ok, 503 (forever), 400, retry-once (503 with
     Retry-After: 1, then 200), hang (reads the request, never answers)."""
     protocol_version = "HTTP/1.1"
@@ -59,17 +58,6 @@ class Receiver(http.server.BaseHTTPRequestHandler):
         with Receiver.lock:
             Receiver.bodies.append(body)
         self.answer(200)
-
-    def answer(self, status, headers=None):
-        self.send_response(status)
-        for k, v in (headers or {}).items():
-            self.send_header(k, v)
-        self.send_header("Content-Type", "application/x-protobuf")
-        self.send_header("Content-Length", "0")
-        self.end_headers()
-
-    def log_message(self, *args):
-        pass
 
 
 def value_of(v):
@@ -117,18 +105,8 @@ def prog(name):
     return os.path.join(os.environ["PROGS_DIR"], name)
 
 
-class ShimOtlp(unittest.TestCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Receiver)
-        cls.server.daemon_threads = True
-        cls.port = cls.server.server_address[1]
-        threading.Thread(target=cls.server.serve_forever, daemon=True).start()
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.server.shutdown()
-        cls.server.server_close()
+class ShimOtlp(tracelib.LoopbackReceiver, unittest.TestCase):
+    handler = Receiver
 
     def setUp(self):
         self.tmp = tempfile.TemporaryDirectory()

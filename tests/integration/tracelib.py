@@ -17,6 +17,7 @@ Python 3 standard library only.  Main entry points:
 """
 
 import collections
+import http.server
 import os
 import re
 import shutil
@@ -24,6 +25,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import zlib
 
@@ -1145,6 +1147,47 @@ def free_loopback_port():
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+class OtlpHandler(http.server.BaseHTTPRequestHandler):
+    """Base of the tests' loopback OTLP receivers: subclasses decide the
+    status, answer() sends it with an empty protobuf body."""
+
+    def answer(self, status, headers=None):
+        self.send_response(status)
+        for k, v in (headers or {}).items():
+            self.send_header(k, v)
+        self.send_header("Content-Type", "application/x-protobuf")
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    def log_message(self, *args):
+        pass
+
+
+def serve_loopback(handler):
+    """Serves handler on 127.0.0.1 (a free port) from daemon threads;
+    returns the server (its port: server.server_address[1])."""
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server
+
+
+class LoopbackReceiver:
+    """Mixin for unittest classes that need a receiver for the whole class:
+    set `handler`; the server's port is in cls.port."""
+    handler = None
+
+    @classmethod
+    def setUpClass(cls):
+        cls.server = serve_loopback(cls.handler)
+        cls.port = cls.server.server_address[1]
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.server.shutdown()
+        cls.server.server_close()
 
 
 def wait_for_port(port, proc, deadline_s=15):
