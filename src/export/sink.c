@@ -5,6 +5,7 @@
  * never receive trace bytes. */
 #include "sink.h"
 
+#include "compress.h"
 #include "../config.h"
 #include "../fdinfo.h"
 #include "../log.h"
@@ -18,12 +19,10 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
-#include <zlib.h>
 
 static dev_t file_dev;
 static ino_t file_ino;
 static bool open_failed;
-static struct pb wrapped;
 /* Held while the descriptor is checked and written, and while it is moved. */
 static pthread_mutex_t sink_lock = PTHREAD_MUTEX_INITIALIZER;
 
@@ -86,53 +85,6 @@ static bool write_all(int fd, const uint8_t *p, size_t n)
 	return true;
 }
 
-/* Wraps the packets in one TracePacket.compressed_packets (zlib). */
-static z_stream zs;
-static bool zs_ready;
-
-/* Batches smaller than this are written as they are: compressing them saves
- * little and the compressor's set-up would dominate a short process's cost. */
-#define COMPRESS_MIN_BYTES 8192
-
-static const struct pb *compress_batch(const struct pb *in)
-{
-	if (in->len < COMPRESS_MIN_BYTES)
-		return in;
-	if (!zs_ready) {
-		/* One stream for the process, reset per batch: no set-up per write. */
-		if (deflateInit(&zs, Z_BEST_SPEED) != Z_OK)
-			return in;
-		zs_ready = true;
-	} else if (deflateReset(&zs) != Z_OK) {
-		return in;
-	}
-	uLong bound = deflateBound(&zs, in->len);
-	pb_clear(&wrapped);
-	if (!pb_reserve(&wrapped, bound + 16))
-		return in;
-	uint8_t *z = wrapped.data + 16;
-	zs.next_in = in->data;
-	zs.avail_in = (uInt)in->len;
-	zs.next_out = z;
-	zs.avail_out = (uInt)bound;
-	if (deflate(&zs, Z_FINISH) != Z_STREAM_END)
-		return in;
-	size_t zlen = zs.total_out;
-	/* Header: packet tag, packet length, field 50 tag, payload length. */
-	uint8_t head[16], *h = head;
-	size_t inner = 2 + pb_varint_size(zlen) + zlen;
-	*h++ = 0x0a;
-	h = pb_put_varint(h, inner);
-	*h++ = 0x92;   /* (50 << 3) | 2, as a two-byte varint */
-	*h++ = 0x03;
-	h = pb_put_varint(h, zlen);
-	size_t hl = (size_t)(h - head);
-	memcpy(z - hl, head, hl);
-	memmove(wrapped.data, z - hl, hl + zlen);
-	wrapped.len = hl + zlen;
-	return &wrapped;
-}
-
 bool ts_sink_write(struct pb *batch)
 {
 	if (!batch->len)
@@ -152,7 +104,7 @@ bool ts_sink_write(struct pb *batch)
 	}
 	if (fd >= 0 || (!open_failed && open_file())) {
 		fd = atomic_load(&ts_private_fd);
-		const struct pb *out = ts_cfg.compress ? compress_batch(batch) : batch;
+		const struct pb *out = ts_cfg.compress ? ts_compress_batch(batch) : batch;
 		ok = write_all(fd, out->data, out->len);
 		if (!ok)
 			TS_WARN("writing %s failed: %s", ts_cfg.output, strerror(errno));
@@ -165,8 +117,7 @@ bool ts_sink_write(struct pb *batch)
 void ts_sink_after_fork(void)
 {
 	pthread_mutex_init(&sink_lock, NULL);
-	zs_ready = false;   /* the parent's stream may be mid-batch: start afresh */
-	wrapped = (struct pb){0};
+	ts_compress_after_fork();
 }
 
 void ts_private_fd_evict(int wanted_fd)
