@@ -13,6 +13,7 @@ struct ts_config {
 	bool disabled;              /* OTEL_SDK_DISABLED=true or TRACESHIM_DISABLE=1 */
 	bool compress;              /* zlib-compressed packet batches */
 	bool cmdline;               /* record the command line (may hold secrets) */
+	bool sql_raw;               /* SQL text as written, literals included (may hold secrets) */
 	bool force_clock_gettime;   /* TRACESHIM_CLOCK=boottime */
 	unsigned buffer_records;    /* per-thread ring size, a power of two */
 	unsigned flush_ms;          /* longest pause between two drains */

@@ -7,6 +7,7 @@
 #include "fdinfo.h"
 #include "ids.h"
 #include "ops.h"
+#include "sqlinfo.h"
 
 #include <errno.h>
 #include <netinet/in.h>
@@ -158,6 +159,10 @@ void ts_decode_call(uint32_t index, const struct ts_rec *r, const uint8_t *paylo
 			ts_span_int(s, "traceshim.io.bytes", r->ret);
 		break;
 	}
+	case TS_SHAPE_SQL:
+	case TS_SHAPE_SQL_EXEC:
+		ts_sqlinfo_decode(r, payload, len, s);
+		return;   /* SQLite result codes, not errno */
 	case TS_SHAPE_THREAD:
 		if (r->ret == 0)
 			s->flow_out = s->span_id;   /* ends on the new thread's span */

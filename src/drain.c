@@ -12,6 +12,7 @@
 #include "init.h"
 #include "log.h"
 #include "resolve.h"
+#include "sqlinfo.h"
 #include "thread.h"
 #include "tracks.h"
 
@@ -65,6 +66,13 @@ static unsigned drain_ring(struct ts_track_ctx *c, struct ts_thread *t)
 			break;
 		case TS_REC_FD_ALIAS:
 			ts_fdinfo_alias((int)r->aux, r->aux2, r->kind, r->fd, r->fdgen);
+			break;
+		case TS_REC_SQL_PREPARED:
+			ts_sqlinfo_prepared(r->arg, payload,
+					    r->aux < ext * TS_REC_SIZE ? r->aux : ext * TS_REC_SIZE);
+			break;
+		case TS_REC_SQL_FINALIZED:
+			ts_sqlinfo_finalized(r->arg);
 			break;
 		case TS_REC_SPAN: {
 			struct ts_span s;

@@ -35,6 +35,9 @@ const struct ts_op_info ts_ops[TS_OP_COUNT] = {
 	[TS_OP_COPY_FILE_RANGE] = {"copy_file_range", TS_SHAPE_COPY, TS_KIND_INTERNAL, 2},
 	[TS_OP_SENDFILE] = {"sendfile", TS_SHAPE_COPY, TS_KIND_INTERNAL, 2},
 	[TS_OP_SPLICE] = {"splice", TS_SHAPE_COPY, TS_KIND_INTERNAL, 2},
+	/* Named at decode time after the statement ("SELECT users"). */
+	[TS_OP_SQL_STMT] = {"sqlite", TS_SHAPE_SQL, TS_KIND_CLIENT, 0},
+	[TS_OP_SQL_EXEC] = {"sqlite3_exec", TS_SHAPE_SQL_EXEC, TS_KIND_CLIENT, 0},
 };
 
 const char *ts_errno_name(int err)

@@ -14,6 +14,8 @@ enum ts_shape {
 	TS_SHAPE_ACCEPT,    /* listening fd, result is a new fd, peer sockaddr payload */
 	TS_SHAPE_THREAD,    /* pthread_create: links to the new thread */
 	TS_SHAPE_COPY,      /* in-kernel copy: fd is the destination, aux the source */
+	TS_SHAPE_SQL,       /* a statement's execution: statement in arg, rows in aux */
+	TS_SHAPE_SQL_EXEC,  /* sqlite3_exec: database file, error and SQL as payload */
 };
 
 enum ts_op {
@@ -26,6 +28,7 @@ enum ts_op {
 	TS_OP_CLOSE, TS_OP_FSYNC, TS_OP_FDATASYNC,
 	TS_OP_PTHREAD_CREATE,
 	TS_OP_COPY_FILE_RANGE, TS_OP_SENDFILE, TS_OP_SPLICE,
+	TS_OP_SQL_STMT, TS_OP_SQL_EXEC,
 	TS_OP_COUNT
 };
 

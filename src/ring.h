@@ -17,10 +17,12 @@ enum ts_rec_type {
 	TS_REC_THREAD_BEGIN,   /* arg: start routine; aux: creator index; aux2: creator span */
 	TS_REC_THREAD_END,
 	TS_REC_FD_ALIAS,       /* fd (fdgen) duplicates aux (generation aux2); not a span */
+	TS_REC_SQL_PREPARED,   /* arg: statement; payload: database file, NUL, SQL text */
+	TS_REC_SQL_FINALIZED,  /* arg: statement */
 };
 
 #define TS_REC_SIZE 64
-#define TS_PAYLOAD_MAX_SLOTS 8   /* up to 512 bytes of path or address */
+#define TS_PAYLOAD_MAX_SLOTS 16   /* up to 1 KiB of path, address or SQL text */
 
 struct ts_rec {
 	uint64_t t0, t1;     /* ticks */

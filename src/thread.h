@@ -12,11 +12,22 @@
 
 enum ts_thread_state { TS_SLOT_FREE = 0, TS_SLOT_LIVE, TS_SLOT_DEAD };
 
+/* A span made of several calls on one object: a SQLite statement's execution
+ * runs from its first sqlite3_step() to the last. */
+struct ts_open_call {
+	const void *key;             /* NULL: free */
+	uint32_t span, parent;
+	uint64_t t0, t_last;         /* ticks: first call's start, last call's end */
+	uint64_t count;              /* rows returned so far */
+};
+#define TS_OPEN_CALLS 8
+
 struct ts_thread {
 	struct ts_ring ring;
 	/* Owned by the thread itself. */
 	uint32_t next_span;          /* next span number; 1 is the thread span */
 	uint32_t cur_span;           /* span new calls are children of */
+	struct ts_open_call open_calls[TS_OPEN_CALLS];
 	uintptr_t stack_lo;          /* calls from outside [lo, lo+size) run on */
 	uintptr_t stack_size;        /* a stack that is not this thread's */
 	/* Identity, set at registration. */
