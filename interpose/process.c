@@ -1,5 +1,7 @@
-/* Process exit without exit handlers: _exit and _Exit (shells end this way,
- * and so do children after fork). The trace is flushed first. */
+/* How the process ends: its exit code for the process span, and the flush
+ * for _exit and _Exit, which skip exit handlers (shells end this way, and so
+ * do children after fork). Return from main reaches exit() inside libc, not
+ * through the PLT, so main itself is wrapped via __libc_start_main. */
 #include "init.h"
 #include "wrap.h"
 
@@ -9,6 +11,7 @@
 
 #define EXIT_BODY(name, status)                                                         \
 	do {                                                                            \
+		ts_set_exit_status((status) & 0xff);                                    \
 		ts_process_exit();                                                      \
 		static __typeof__(&name) real;                                          \
 		if (!real)                                                              \
@@ -27,4 +30,37 @@ TS_EXPORT void _exit(int status)
 TS_EXPORT void _Exit(int status)
 {
 	EXIT_BODY(_Exit, status);
+}
+
+TS_EXPORT void exit(int status)
+{
+	ts_set_exit_status(status & 0xff);
+	static __typeof__(&exit) real;
+	if (!real)
+		real = (__typeof__(&exit))ts_resolve("exit", (const void *)exit);
+	if (real)
+		real(status);
+	for (;;)
+		syscall(SYS_exit_group, status);
+}
+
+typedef int (*main_fn)(int, char **, char **);
+int __libc_start_main(main_fn main, int argc, char **argv, void (*init)(void),
+		      void (*fini)(void), void (*rtld_fini)(void), void *stack_end);
+
+static main_fn real_main;
+
+static int traced_main(int argc, char **argv, char **envp)
+{
+	int code = real_main(argc, argv, envp);
+	ts_set_exit_status(code & 0xff);
+	return code;
+}
+
+TS_EXPORT int __libc_start_main(main_fn main, int argc, char **argv, void (*init)(void),
+				void (*fini)(void), void (*rtld_fini)(void), void *stack_end)
+{
+	TS_REAL(__libc_start_main, -1);
+	real_main = main;
+	return real(traced_main, argc, argv, init, fini, rtld_fini, stack_end);
 }

@@ -20,6 +20,17 @@ enum { INIT_NONE, INIT_RUNNING, INIT_DONE };
 static _Atomic int init_state;
 uint64_t ts_process_start_ticks;
 static pid_t traced_pid;
+static _Atomic int exit_status = -1;
+
+void ts_set_exit_status(int status)
+{
+	atomic_store(&exit_status, status);
+}
+
+int ts_exit_status(void)
+{
+	return atomic_load(&exit_status);
+}
 
 /* Describe stdin/stdout/stderr now: programs often close them before the
  * first drain (coreutils does at exit), and they are the fds most calls use.
@@ -40,6 +51,7 @@ static void after_fork_child(void)
 	traced_pid = (pid_t)syscall(SYS_getpid);
 	ts_ids_init();
 	ts_process_start_ticks = ts_ticks();
+	atomic_store(&exit_status, -1);
 	ts_drain_after_fork();
 	describe_stdio();
 	ts_thread_after_fork();

@@ -13,6 +13,13 @@ bool ts_init_for_call(void);
 /* The process is ending without running exit handlers (_exit): flush. */
 void ts_process_exit(void);
 
+/* How the process is ending, for the process span: -1 not known yet, an exit
+ * code (0-255), or TS_EXIT_SIGNAL | the number of the signal that ends it. The
+ * last one set wins (an atexit handler may call _exit with another code). */
+#define TS_EXIT_SIGNAL 0x100
+void ts_set_exit_status(int status);
+int ts_exit_status(void);
+
 /* Ticks when the process span began. */
 extern uint64_t ts_process_start_ticks;
 

@@ -176,6 +176,34 @@ void ts_tracks_release(struct ts_track_ctx *c, int slot)
 	ts_thread_release(slot);
 }
 
+/* process.exit.code, and ERROR when the process failed or was killed. */
+static void end_status(struct ts_span *s)
+{
+	static char msg[48];
+	int st = ts_exit_status();
+	if (st < 0)
+		return;
+	if (st & TS_EXIT_SIGNAL) {
+		int sig = st & 0xff;
+		const char *name = sigabbrev_np(sig);
+		ts_span_int(s, "process.exit.code", 128 + sig);
+		snprintf(msg, sizeof msg, "killed by SIG%s", name ? name : "?");
+		s->status = TS_STATUS_ERROR;
+		s->status_message = msg;
+		s->error_type = "signal";
+		ts_span_const(s, "error.type", "signal");
+		return;
+	}
+	ts_span_int(s, "process.exit.code", st);
+	if (st != 0) {
+		snprintf(msg, sizeof msg, "exit code %d", st);
+		s->status = TS_STATUS_ERROR;
+		s->status_message = msg;
+		s->error_type = "exit_code";
+		ts_span_const(s, "error.type", "exit_code");
+	}
+}
+
 void ts_tracks_end_all(uint64_t end)
 {
 	uint64_t dropped = released_dropped;
@@ -187,6 +215,7 @@ void ts_tracks_end_all(uint64_t end)
 		ts_tracks_thread_end(&ctxs[i], end, t);
 	}
 	struct ts_span s = {.end_ns = end};
+	end_status(&s);
 	if (dropped)
 		ts_span_int(&s, "traceshim.dropped_spans", (int64_t)dropped);
 	uint64_t untraced = atomic_load(&ts_threads_untraced);
