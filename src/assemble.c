@@ -60,6 +60,8 @@ bool ts_assemble_begin(struct ts_assembler *a, const struct ts_span *s)
 	o->used = 0;
 	o->span = *s;
 	o->span.nattrs = 0;
+	o->span.events = NULL;
+	o->span.nevents = 0;
 	o->span.name = keep(o, s->name);
 	o->span.status_message = keep(o, s->status_message);
 	keep_attrs(o, s, 0);
@@ -73,6 +75,10 @@ bool ts_assemble_end(struct ts_assembler *a, const struct ts_span *end, struct t
 	struct ts_open_span *o = a->stack[--a->depth];
 	o->span.end_ns = end->end_ns > o->span.start_ns ? end->end_ns : o->span.start_ns;
 	keep_attrs(o, end, 0);
+	/* Events come with the end only (they belong to spans still open). */
+	o->span.events = end->events;
+	o->span.nevents = end->nevents;
+	o->span.dropped_events = end->dropped_events;
 	if (end->status) {
 		o->span.status = end->status;
 		o->span.error_type = end->error_type;

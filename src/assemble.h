@@ -20,7 +20,7 @@ struct ts_assembler {
 bool ts_assemble_begin(struct ts_assembler *a, const struct ts_span *s);
 
 /* Closes the innermost open span with `end` (its end time, and any
- * attributes or status it carries) and returns the whole span in *out; out
+ * attributes, status or events it carries; events are not copied) and returns the whole span in *out; out
  * stays valid until the next call on this assembler. false when no span is
  * open. */
 bool ts_assemble_end(struct ts_assembler *a, const struct ts_span *end, struct ts_span *out);

@@ -7,6 +7,7 @@
 #include "clock.h"
 #include "config.h"
 #include "decode.h"
+#include "exception.h"
 #include "export/export.h"
 #include "fdinfo.h"
 #include "init.h"
@@ -15,6 +16,7 @@
 #include "sqlinfo.h"
 #include "thread.h"
 #include "tracks.h"
+#include "unwind.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -78,10 +80,16 @@ static unsigned drain_ring(struct ts_track_ctx *c, struct ts_thread *t)
 			struct ts_span s;
 			unsigned len = r->aux < ext * TS_REC_SIZE ? r->aux : ext * TS_REC_SIZE;
 			ts_decode_call(t->index, r, payload, len, &s);
+			ts_exception_attach(c, r->span, &s);
 			ts_export_span(&c->track, TS_SPAN_COMPLETE, &s);
+			ts_exception_done(c);
 			c->last_ns = s.end_ns;
 			break;
 		}
+		case TS_REC_EXCEPTION:
+			ts_exception_record(c, r, payload,
+					    r->aux < ext * TS_REC_SIZE ? r->aux : ext * TS_REC_SIZE);
+			break;
 		default:
 			break;   /* damaged record: skip it, keep the ring in step */
 		}
@@ -173,6 +181,7 @@ static void *drainer_main(void *arg)
 			struct timespec pause = {ms / 1000, (long)(ms % 1000) * 1000000L};
 			futex(&wake_word, FUTEX_WAIT_PRIVATE, seen, &pause);
 		}
+		ts_unwind_serve();   /* a crashing thread may be waiting for libunwind */
 		pthread_mutex_lock(&cycle_lock);
 		if (atomic_load(&stopping)) {
 			if (!atomic_load(&final_done))
@@ -200,6 +209,15 @@ static bool final_cycle_here(void)
 		atomic_store(&final_done, 1);
 	}
 	pthread_mutex_unlock(&cycle_lock);
+	return true;
+}
+
+bool ts_drain_wake(void)
+{
+	if (!atomic_load(&drainer_running))
+		return false;
+	atomic_fetch_add(&wake_word, 1);
+	futex(&wake_word, FUTEX_WAKE_PRIVATE, 1, NULL);
 	return true;
 }
 

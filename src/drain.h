@@ -6,6 +6,9 @@
 #include <stdbool.h>
 
 bool ts_drain_start(void);
+/* Wakes the background thread (async-signal-safe); false when it is not
+ * running. */
+bool ts_drain_wake(void);
 /* Final drain at process exit, bounded by TRACESHIM_EXIT_TIMEOUT_MS.
  * normal_exit: called from exit() (the library destructor), where the
  * calling thread may run the final cycle itself; false from _exit(), which

@@ -76,6 +76,36 @@ void ts_record_thread_create(struct ts_thread *t, uint32_t span, uint32_t child_
 	ts_ring_commit(&t->ring, 1);
 }
 
+void ts_record_exception(struct ts_thread *t, int sig, int code, uint64_t addr, bool fatal,
+			 const uint64_t *ips, unsigned nips, const char *type)
+{
+	/* Payload: the return addresses, then the type name and its NUL. */
+	uint8_t buf[TS_PAYLOAD_MAX_SLOTS * TS_REC_SIZE];
+	unsigned max_ips = 32;
+	if (nips > max_ips)
+		nips = max_ips;
+	unsigned len = nips * 8;
+	memcpy(buf, ips, len);
+	size_t tlen = type ? strnlen(type, sizeof buf - len - 1) : 0;
+	memcpy(buf + len, type ? type : "", tlen);
+	len += (unsigned)tlen;
+	buf[len++] = 0;
+	struct ts_rec rec = {
+		.t0 = ts_ticks(), .type = TS_REC_EXCEPTION, .parent = t->cur_span, .fd = (int32_t)nips,
+		.op = (uint16_t)sig, .err = (int16_t)code, .arg = addr, .kind = fatal,
+	};
+	rec.t1 = rec.t0;
+	unsigned ext = (len + TS_REC_SIZE - 1) / TS_REC_SIZE;
+	struct ts_rec *r = ts_ring_reserve(&t->ring, ext, 1);
+	if (!r)
+		return;
+	*r = rec;
+	r->ext = (uint8_t)ext;
+	r->aux = len;
+	ts_ring_put_payload(&t->ring, r, buf, len);
+	ts_ring_commit(&t->ring, 1 + ext);
+}
+
 void ts_fd_range_changed(unsigned first, unsigned last)
 {
 	if (last >= TS_FDGEN_MAX)

@@ -91,6 +91,12 @@ void ts_record_thread_create(struct ts_thread *t, uint32_t span, uint32_t child_
 /* newfd became a duplicate of oldfd (dup, dup2, fcntl F_DUPFD); oldstate is
  * oldfd's ts_fd_state() before the call. t may be NULL (untraced thread). */
 void ts_record_fd_alias(struct ts_thread *t, int oldfd, uint64_t oldstate, int newfd);
+/* An exception event on the current span: a crash by signal `sig` (si_code
+ * `code`, fault address `addr`; fatal when the signal ends the process) or,
+ * with sig 0, a C++ throw of (mangled) type `type`. ips: the stack, innermost
+ * first. Async-signal-safe. */
+void ts_record_exception(struct ts_thread *t, int sig, int code, uint64_t addr, bool fatal,
+			 const uint64_t *ips, unsigned nips, const char *type);
 /* Descriptors [first, last] were closed by the program. */
 void ts_fd_range_changed(unsigned first, unsigned last);
 

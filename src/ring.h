@@ -19,6 +19,7 @@ enum ts_rec_type {
 	TS_REC_FD_ALIAS,       /* fd (fdgen) duplicates aux (generation aux2); not a span */
 	TS_REC_SQL_PREPARED,   /* arg: statement; payload: database file, NUL, SQL text */
 	TS_REC_SQL_FINALIZED,  /* arg: statement */
+	TS_REC_EXCEPTION,      /* a crash (op: signal) or C++ throw (op 0); see exception.h */
 };
 
 #define TS_REC_SIZE 64

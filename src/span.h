@@ -31,6 +31,16 @@ enum ts_span_event {
 };
 
 #define TS_MAX_ATTRS 16
+#define TS_EVENT_ATTRS 4
+
+/* Something that happened during a span (an exception): OTLP span events.
+ * The Perfetto writer shows it as an instant on the lane instead. */
+struct ts_event {
+	const char *name;
+	uint64_t time_ns;
+	unsigned nattrs;
+	struct ts_attr attrs[TS_EVENT_ATTRS];
+};
 
 struct ts_span {
 	const char *name;
@@ -44,6 +54,9 @@ struct ts_span {
 	uint64_t flow_in;               /* the link this span ends */
 	const uint64_t *more_flows_out; /* further links out (a parent with several children) */
 	unsigned nmore_flows_out;
+	const struct ts_event *events;  /* valid until the exporter call returns */
+	unsigned nevents;
+	unsigned dropped_events;
 	unsigned nattrs;
 	struct ts_attr attrs[TS_MAX_ATTRS];
 };

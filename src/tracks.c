@@ -5,6 +5,7 @@
 
 #include "clock.h"
 #include "config.h"
+#include "exception.h"
 #include "export/export.h"
 #include "ids.h"
 #include "init.h"
@@ -139,7 +140,10 @@ void ts_tracks_thread_end(struct ts_track_ctx *c, uint64_t ns, struct ts_thread 
 		uint64_t dropped = atomic_load(&t->ring.dropped);
 		if (c->open_spans == 1 && dropped)
 			ts_span_int(&s, "traceshim.dropped_spans", (int64_t)dropped);
+		if (c->open_spans == 1)
+			ts_exception_attach(c, 0, &s);   /* the thread span: every event left */
 		ts_export_span(&c->track, TS_SPAN_END, &s);
+		ts_exception_done(c);
 		c->open_spans--;
 	}
 }
@@ -159,8 +163,10 @@ struct ts_track_ctx *ts_tracks_of(int slot, struct ts_thread *t)
 {
 	struct ts_track_ctx *c = &ctxs[slot];
 	if (!c->active || c->index != t->index) {
-		if (c->active)
+		if (c->active) {
 			ts_export_forget(c->sink_state);
+			ts_exception_forget(c);
+		}
 		attach(c, t);
 	}
 	if (!c->described || atomic_load(&t->name_gen) != c->name_gen)
@@ -172,6 +178,7 @@ void ts_tracks_release(struct ts_track_ctx *c, int slot)
 {
 	released_dropped += atomic_load(&ts_threads[slot]->ring.dropped);
 	ts_export_forget(c->sink_state);
+	ts_exception_forget(c);
 	c->active = false;
 	ts_thread_release(slot);
 }

@@ -22,6 +22,7 @@ struct ts_track_ctx {
 	char name[16];
 	char span_name[64];          /* the thread span's name, kept for the encoder */
 	void *sink_state[TS_STATE_COUNT];   /* per exporter */
+	struct ts_exc_state *exceptions;    /* exception events (exception.c) */
 	struct ts_track track;
 };
 

@@ -48,6 +48,41 @@ static const char *keep(struct ts_batch *b, const char *s, bool *ok)
 	return dst;
 }
 
+/* A copy of n bytes, 8-byte aligned, in the batch's text. */
+static void *keep_bytes(struct ts_batch *b, const void *p, size_t n, bool *ok)
+{
+	struct ts_text_chunk *c = b->text;
+	size_t at = c ? (c->used + 7) & ~(size_t)7 : 0;
+	if (!c || at + n > c->cap) {
+		size_t cap = n > CHUNK_BYTES ? n : CHUNK_BYTES;
+		if (!(c = malloc(sizeof *c + cap))) {
+			*ok = false;
+			return NULL;
+		}
+		*c = (struct ts_text_chunk){.next = b->text, .cap = cap};
+		b->text = c;
+		at = 0;
+	}
+	void *dst = c->data + at;
+	memcpy(dst, p, n);
+	c->used = at + n;
+	return dst;
+}
+
+static const struct ts_event *keep_events(struct ts_batch *b, const struct ts_event *ev,
+					  unsigned n, int64_t unix_offset_ns, bool *ok)
+{
+	struct ts_event *d = keep_bytes(b, ev, n * sizeof *ev, ok);
+	for (unsigned i = 0; d && i < n; i++) {
+		d[i].time_ns = (uint64_t)((int64_t)ev[i].time_ns + unix_offset_ns);
+		d[i].name = keep(b, ev[i].name, ok);
+		for (unsigned j = 0; j < d[i].nattrs; j++)
+			if (d[i].attrs[j].type == TS_VAL_STR && !d[i].attrs[j].stable)
+				d[i].attrs[j].v.s = keep(b, ev[i].attrs[j].v.s, ok);
+	}
+	return d;
+}
+
 bool ts_batch_add(struct ts_batch *b, const struct ts_span *s, int64_t unix_offset_ns)
 {
 	if (b->n == b->cap)
@@ -62,6 +97,8 @@ bool ts_batch_add(struct ts_batch *b, const struct ts_span *s, int64_t unix_offs
 	d->error_type = keep(b, s->error_type, &ok);
 	d->more_flows_out = NULL;   /* links within one process: parent ids say it all */
 	d->nmore_flows_out = 0;
+	if (s->nevents)
+		d->events = keep_events(b, s->events, s->nevents, unix_offset_ns, &ok);
 	for (unsigned i = 0; i < d->nattrs; i++)
 		if (d->attrs[i].type == TS_VAL_STR && !d->attrs[i].stable)
 			d->attrs[i].v.s = keep(b, s->attrs[i].v.s, &ok);

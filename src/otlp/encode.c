@@ -70,6 +70,29 @@ static int fill_attrs(struct arena *a, const struct ts_attr *src, unsigned n, Ke
 	return 1;
 }
 
+typedef Opentelemetry__Proto__Trace__V1__Span__Event Event;
+
+static int fill_events(struct arena *a, const struct ts_span *s, Span *out)
+{
+	Event *ev = take(a, s->nevents * sizeof *ev);
+	Event **list = take(a, s->nevents * sizeof *list);
+	if (!ev || !list)
+		return 0;
+	for (unsigned i = 0; i < s->nevents; i++) {
+		const struct ts_event *e = &s->events[i];
+		opentelemetry__proto__trace__v1__span__event__init(&ev[i]);
+		ev[i].time_unix_nano = e->time_ns;
+		ev[i].name = (char *)e->name;
+		if (!fill_attrs(a, e->attrs, e->nattrs, &ev[i].attributes))
+			return 0;
+		ev[i].n_attributes = e->nattrs;
+		list[i] = &ev[i];
+	}
+	out->events = list;
+	out->n_events = s->nevents;
+	return 1;
+}
+
 static int fill_span(struct arena *a, const struct ts_otlp_batch *b, const struct ts_span *s, Span *out)
 {
 	opentelemetry__proto__trace__v1__span__init(out);
@@ -91,6 +114,9 @@ static int fill_span(struct arena *a, const struct ts_otlp_batch *b, const struc
 	if (!fill_attrs(a, s->attrs, s->nattrs, &out->attributes))
 		return 0;
 	out->n_attributes = s->nattrs;
+	if (s->nevents && !fill_events(a, s, out))
+		return 0;
+	out->dropped_events_count = s->dropped_events;
 	opentelemetry__proto__trace__v1__status__init(status);
 	if (s->status == TS_STATUS_ERROR) {
 		status->code = OPENTELEMETRY__PROTO__TRACE__V1__STATUS__STATUS_CODE__STATUS_CODE_ERROR;
@@ -106,7 +132,11 @@ static size_t arena_size(const struct ts_otlp_batch *b)
 	size_t per_attr = 3 * 16 + sizeof(KeyValue) + sizeof(AnyValue) + sizeof(KeyValue *);
 	size_t per_span = sizeof(Span) + sizeof(Span *) + 16 + 16 +
 		sizeof(Opentelemetry__Proto__Trace__V1__Status) + 64 + TS_MAX_ATTRS * per_attr;
-	return 4096 + b->nresource * per_attr + b->nspans * per_span;
+	size_t per_event = sizeof(Event) + sizeof(Event *) + 32 + TS_EVENT_ATTRS * per_attr;
+	size_t events = 0;
+	for (size_t i = 0; i < b->nspans; i++)
+		events += b->spans[i].nevents;
+	return 4096 + b->nresource * per_attr + b->nspans * per_span + events * per_event;
 }
 
 size_t ts_otlp_encode(const struct ts_otlp_batch *b, uint8_t **out)

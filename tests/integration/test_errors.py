@@ -1,13 +1,20 @@
 #!/usr/bin/env python3
-"""How a traced process ends: process.exit.code on the process span (from
-exit(), _exit() and return from main), ERROR when it is not 0, and the exit
-status itself unchanged.
+"""How a traced process ends and what went wrong on the way:
+process.exit.code on the process span (from exit(), _exit() and return from
+main), ERROR when it is not 0; crashes (NULL dereference, abort, a SIGSEGV
+the program recovers from, an uncaught C++ exception) and C++ throws as
+`exception` events with a stack that names the function. The exit status,
+signal and output never change.
 
 Run:  TRACESHIM_LIB=build/libtraceshim.so python3 tests/integration/test_errors.py
 """
 
 import os
+import signal
+import subprocess
 import sys
+import tempfile
+import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -59,6 +66,92 @@ class ExitCodeTest(unittest.TestCase):
 
     def test_python_sys_exit(self):
         self.exit_span([sys.executable, "-c", "import sys; sys.exit(3)"], 3)
+
+
+def prog(name):
+    return os.path.join(os.environ.get("PROGS_DIR", ""), name)
+
+
+def exceptions(trace):
+    return [s for s in trace.slices if s.name == "exception"]
+
+
+class CrashTest(unittest.TestCase):
+    def setUp(self):
+        # The sanitizer runtimes own SIGSEGV and SIGABRT in that build.
+        tracelib.skip_under_sanitizer(self, "a crashing program", "is reported by the sanitizer")
+
+    def crash(self, argv, sig):
+        proc, trace = tracelib.run_pair(argv)
+        self.assertEqual(proc.returncode, -sig, "the same death by signal")
+        self.assertEqual(tracelib.structural_errors(trace), [])
+        spans = process_spans(trace)
+        self.assertEqual(len(spans), 1)
+        process = list(spans.values())[0]
+        self.assertEqual(process.args.get("process.exit.code"), 128 + sig)
+        self.assertEqual(process.args.get("otel.status_code"), "ERROR")
+        main = trace.slices_named("main")
+        self.assertEqual(len(main), 1)
+        self.assertEqual(main[0].args.get("otel.status_code"), "ERROR")
+        events = exceptions(trace)
+        self.assertTrue(events)
+        # The crash is the last thing on the crashing thread's lane.
+        last = max(trace.slices_of(pid=main[0].pid, tid=main[0].tid), key=lambda s: s.ts)
+        self.assertEqual(last.name, "exception")
+        self.assertIn(last, trace.descendants(main[0]))
+        return events
+
+    def test_null_dereference(self):
+        events = self.crash([prog("crash"), "null"], signal.SIGSEGV)
+        self.assertEqual(len(events), 1)
+        e = events[0].args
+        self.assertEqual(e["exception.type"], "SIGSEGV")
+        self.assertIn("SEGV_MAPERR", e["exception.message"])
+        self.assertIn("at address 0x0", e["exception.message"])
+        frames = e["exception.stacktrace"].splitlines()
+        self.assertRegex(frames[0], r"^#0 crash_null_deref\+0x[0-9a-f]+ \(crash\)$")
+        self.assertTrue(any(f.startswith("#1 main+") for f in frames), frames)
+
+    def test_abort(self):
+        events = self.crash([prog("crash"), "abort"], signal.SIGABRT)
+        e = events[-1].args
+        self.assertEqual(e["exception.type"], "SIGABRT")
+        self.assertIn("crash_abort_here", e["exception.stacktrace"])
+
+    def test_own_handler_recovers(self):
+        proc, trace = tracelib.run_pair([prog("crash"), "recover"])
+        self.assertEqual(proc.returncode, 0)
+        self.assertIn(b"recovered", proc.stdout)
+        events = exceptions(trace)
+        self.assertEqual(len(events), 1)
+        self.assertEqual(events[0].args["exception.type"], "SIGSEGV")
+        self.assertIn("crash_recovered", events[0].args["exception.stacktrace"].splitlines()[0])
+        # The program lived on: nothing is an error.
+        self.assertEqual([s.name for s in trace.slices if s.args.get("otel.status_code")], [])
+        self.assertEqual(list(process_spans(trace).values())[0].args["process.exit.code"], 0)
+
+    def test_uncaught_cxx_exception(self):
+        if not os.path.exists(prog("cxx_throw")):
+            self.skipTest("built without a C++ compiler")
+        events = self.crash([prog("cxx_throw"), "uncaught"], signal.SIGABRT)
+        types = [e.args["exception.type"] for e in events]
+        self.assertEqual(types, ["std::runtime_error", "std::runtime_error", "SIGABRT"])
+        self.assertIn("cxx_thrower(int)", events[0].args["exception.stacktrace"].splitlines()[0])
+
+    def test_sigterm_without_handler(self):
+        # sleep has no SIGTERM handler: the trace is flushed, then it dies by it.
+        p = tracelib.shim_preload()
+        with tempfile.TemporaryDirectory() as tmp:
+            out = os.path.join(tmp, "t.pftrace")
+            proc = subprocess.Popen(["sleep", "30"], env=dict(os.environ, LD_PRELOAD=p,
+                                                              TRACESHIM_OUTPUT=out))
+            time.sleep(0.3)
+            proc.send_signal(signal.SIGTERM)
+            self.assertEqual(proc.wait(timeout=10), -signal.SIGTERM)
+            trace = tracelib.load_trace(out)
+        process = list(process_spans(trace).values())[0]
+        self.assertEqual(process.args.get("process.exit.code"), 128 + signal.SIGTERM)
+        self.assertEqual([e.args["exception.type"] for e in exceptions(trace)], ["SIGTERM"])
 
 
 if __name__ == "__main__":

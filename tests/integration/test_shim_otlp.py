@@ -92,7 +92,9 @@ class Export:
                             "status": (s.one("status") or tracelib.Msg()).one("code", "STATUS_CODE_UNSET"),
                             "start": s.one("start_time_unix_nano"),
                             "end": s.one("end_time_unix_nano"),
-                            "attrs": attrs_of(s), "resource": res})
+                            "attrs": attrs_of(s), "resource": res,
+                            "events": [(e.one("name").decode(), attrs_of(e))
+                                       for e in s.all("events")]})
 
     def named(self, name):
         return [s for s in self.spans if s["name"] == name]
@@ -182,6 +184,34 @@ class ShimOtlp(tracelib.LoopbackReceiver, unittest.TestCase):
         self.assertEqual(ex.scopes[0].one("name"), b"traceshim")
         now = time.time_ns()
         self.assertLess(abs(roots[0]["start"] - now), 120 * 10**9, "times are Unix epoch")
+
+    def test_crash_event_and_exit_code(self):
+        # A crash: the exception event (signal, stack) on the thread span,
+        # which is ERROR, and the process span ERROR with the exit code.
+        tracelib.skip_under_sanitizer(self, "a crashing program", "is reported by the sanitizer")
+        self.run_traced([prog("crash"), "null"])
+        ex = Export(Receiver.bodies)
+        main = ex.named("main")
+        self.assertEqual(len(main), 1)
+        self.assertEqual(main[0]["status"], "STATUS_CODE_ERROR")
+        events = [a for n, a in main[0]["events"] if n == "exception"]
+        self.assertEqual(len(events), 1, main[0]["events"])
+        self.assertEqual(events[0]["exception.type"], "SIGSEGV")
+        self.assertIn("crash_null_deref", events[0]["exception.stacktrace"].splitlines()[0])
+        proc = ex.roots()[0]
+        self.assertEqual(proc["attrs"]["process.exit.code"], 128 + 11)
+        self.assertEqual(proc["status"], "STATUS_CODE_ERROR")
+
+    def test_cxx_exception_event(self):
+        if not os.path.exists(prog("cxx_throw")):
+            self.skipTest("built without a C++ compiler")
+        self.run_traced([prog("cxx_throw")])
+        ex = Export(Receiver.bodies)
+        main = ex.named("main")[0]
+        self.assertEqual(main["status"], "STATUS_CODE_UNSET", "a caught exception is no error")
+        events = [a for n, a in main["events"] if n == "exception"]
+        self.assertEqual([e["exception.type"] for e in events], ["std::runtime_error"])
+        self.assertIn("cxx_thrower", events[0]["exception.stacktrace"].splitlines()[0])
 
     def test_error_status_and_kinds(self):
         code = ("import socket\n"

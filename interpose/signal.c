@@ -1,0 +1,195 @@
+/* Crashes and fatal signals. The shim's handler sits in front of the
+ * program's for SIGSEGV, SIGBUS, SIGFPE, SIGILL and SIGABRT (and SIGTERM and
+ * SIGINT): it records an `exception` event with the stack of the
+ * interrupted code, then either runs the program's own handler, exactly as
+ * the kernel would have, or, when the signal is fatal, flushes the trace
+ * and lets the signal take its default course (same exit status, same core
+ * dump). The program's sigaction() and signal() calls are kept in a table
+ * and answered from it, so the program sees its own handlers and never ours.
+ *
+ * A disposition that is SIG_IGN when the shim starts, or that the program
+ * sets to SIG_IGN, is left to the kernel: an ignored signal stays ignored in
+ * the programs it execs. */
+#include "init.h"
+#include "stmt.h"
+#include "unwind.h"
+#include "wrap.h"
+
+#include <signal.h>
+#include <stdatomic.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+static const int watched[] = {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT, SIGTERM, SIGINT};
+
+static struct sigaction prog[NSIG];     /* what the program asked for */
+static _Atomic bool ours[NSIG];         /* the shim's handler is installed */
+static __thread int in_handler __attribute__((tls_model("initial-exec")));
+
+static int real_sigaction(int sig, const struct sigaction *act, struct sigaction *old)
+{
+	static __typeof__(&sigaction) real;
+	if (!real)
+		real = (__typeof__(&sigaction))ts_resolve("sigaction", (const void *)sigaction);
+	if (!real) {
+		errno = ENOSYS;
+		return -1;
+	}
+	return real(sig, act, old);
+}
+
+static bool is_crash(int sig)
+{
+	return sig == SIGSEGV || sig == SIGBUS || sig == SIGFPE || sig == SIGILL || sig == SIGABRT;
+}
+
+/* A fault raised by the instruction itself: returning re-executes it. */
+static bool is_fault(int sig, const siginfo_t *si)
+{
+	return si && si->si_code > 0 && sig != SIGABRT && is_crash(sig);
+}
+
+static void record(int sig, siginfo_t *si, void *uc, bool fatal)
+{
+	struct ts_thread *t = ts_tls.thr;   /* no registration from a handler */
+	if (!t || ts_tls.muted || !atomic_load(&ts_active))
+		return;
+	if (fatal && !ts_unwind_ready())
+		(void)ts_unwind_request(300);
+	uint64_t ips[TS_STACK_MAX];
+	unsigned n = ts_unwind_context(uc, ips, TS_STACK_MAX);
+	ts_record_exception(t, sig, si ? si->si_code : 0, si ? (uint64_t)(uintptr_t)si->si_addr : 0,
+			    fatal, ips, n, NULL);
+	if (fatal) {
+		/* Statements the crash cut short end here, as failures. */
+		for (unsigned i = 0; i < TS_OPEN_CALLS; i++)
+			if (t->open_calls[i].key)
+				ts_stmt_end(t, &t->open_calls[i], 4 /* SQLITE_ABORT */, 0, ts_ticks(),
+					    "interrupted by a fatal signal");
+	}
+}
+
+static void on_signal(int sig, siginfo_t *si, void *uc)
+{
+	int saved = errno;
+	struct sigaction p = prog[sig];
+	bool handled = p.sa_handler != SIG_DFL && p.sa_handler != SIG_IGN;
+	if (in_handler) {
+		handled = false;   /* crashed while recording: die at once */
+	} else if (is_crash(sig) || !handled) {
+		in_handler = 1;
+		record(sig, si, uc, !handled);
+		in_handler = 0;
+	}
+	if (handled) {
+		if (p.sa_flags & SA_RESETHAND)
+			prog[sig].sa_handler = SIG_DFL;
+		errno = saved;
+		if (p.sa_flags & SA_SIGINFO)
+			p.sa_sigaction(sig, si, uc);
+		else
+			p.sa_handler(sig);
+		return;
+	}
+	if (p.sa_handler == SIG_IGN) {
+		/* Only a fault can get here ignored (it was set while ours was in):
+		 * the kernel would kill the process, so let it. */
+		if (!is_fault(sig, si))
+			return;
+	} else {
+		ts_set_exit_status(TS_EXIT_SIGNAL | sig);
+		ts_process_exit();   /* flush, bounded by TRACESHIM_EXIT_TIMEOUT_MS */
+	}
+	struct sigaction dfl = {.sa_handler = SIG_DFL};
+	sigemptyset(&dfl.sa_mask);
+	real_sigaction(sig, &dfl, NULL);
+	atomic_store(&ours[sig], false);
+	if (!is_fault(sig, si))
+		syscall(SYS_tgkill, getpid(), syscall(SYS_gettid), sig);   /* delivered on return */
+	errno = saved;
+	/* A fault re-executes the instruction and dies with its own siginfo. */
+}
+
+/* The kernel action for sig: the shim's handler with the program's mask and
+ * flags (all signals blocked while nothing of the program's runs). */
+static int install(int sig, const struct sigaction *p)
+{
+	struct sigaction k;
+	memset(&k, 0, sizeof k);
+	k.sa_sigaction = on_signal;
+	k.sa_flags = SA_SIGINFO | SA_ONSTACK;
+	if (p->sa_handler == SIG_DFL) {
+		sigfillset(&k.sa_mask);
+	} else {
+		k.sa_mask = p->sa_mask;
+		k.sa_flags |= p->sa_flags & (SA_RESTART | SA_NODEFER);
+	}
+	return real_sigaction(sig, &k, NULL);
+}
+
+__attribute__((constructor)) static void install_handlers(void)
+{
+	if (!ts_init_for_call())
+		return;
+	for (size_t i = 0; i < sizeof watched / sizeof *watched; i++) {
+		int sig = watched[i];
+		struct sigaction cur;
+		if (real_sigaction(sig, NULL, &cur) != 0 || cur.sa_handler != SIG_DFL)
+			continue;   /* ignored, or a handler is already there: left alone */
+		prog[sig] = cur;
+		if (install(sig, &cur) == 0)
+			atomic_store(&ours[sig], true);
+	}
+}
+
+TS_EXPORT int sigaction(int sig, const struct sigaction *act, struct sigaction *old)
+{
+	if (sig <= 0 || sig >= NSIG || !atomic_load(&ours[sig]))
+		return real_sigaction(sig, act, old);
+	if (act && act->sa_handler == SIG_IGN) {
+		/* Ignoring is the kernel's business (it survives exec): step aside. */
+		struct sigaction before = prog[sig];
+		int rc = real_sigaction(sig, act, NULL);
+		if (rc == 0) {
+			atomic_store(&ours[sig], false);
+			if (old)
+				*old = before;
+		}
+		return rc;
+	}
+	/* The program installing a crash handler may rely on it: have stacks
+	 * ready for when it runs. */
+	if (act && act->sa_handler != SIG_DFL && is_crash(sig) && !in_handler)
+		(void)ts_unwind_load();
+	sigset_t block, saved;
+	sigemptyset(&block);
+	sigaddset(&block, sig);
+	pthread_sigmask(SIG_BLOCK, &block, &saved);
+	struct sigaction before = prog[sig];
+	int rc = 0;
+	if (act) {
+		rc = install(sig, act);
+		if (rc == 0)
+			prog[sig] = *act;
+	}
+	pthread_sigmask(SIG_SETMASK, &saved, NULL);
+	if (rc == 0 && old)
+		*old = before;
+	return rc;
+}
+
+TS_EXPORT __sighandler_t signal(int sig, __sighandler_t handler)
+{
+	/* glibc's signal(): BSD semantics, the signal blocked in its handler. */
+	struct sigaction act, old;
+	memset(&act, 0, sizeof act);
+	act.sa_handler = handler;
+	sigemptyset(&act.sa_mask);
+	act.sa_flags = SA_RESTART;
+	if (sig > 0 && sig < NSIG)
+		sigaddset(&act.sa_mask, sig);
+	if (sigaction(sig, &act, &old) != 0)
+		return SIG_ERR;
+	return old.sa_handler;
+}

@@ -1,0 +1,30 @@
+/* Call stacks with libunwind, which is opened on first need rather than at
+ * start: most processes never crash or throw, and loading it (with liblzma)
+ * would cost every one of them. */
+#ifndef TS_UNWIND_H
+#define TS_UNWIND_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#define TS_STACK_MAX 32   /* frames kept per stack */
+
+/* Opens libunwind in the calling thread (not async-signal-safe); false when
+ * it is not installed. */
+bool ts_unwind_load(void);
+/* libunwind is open: the functions below can run in a signal handler. */
+bool ts_unwind_ready(void);
+/* From a signal handler: asks the background thread to open libunwind and
+ * waits at most timeout_ms (it may be stuck behind a lock the crashed
+ * thread holds). Async-signal-safe. */
+bool ts_unwind_request(unsigned timeout_ms);
+/* Called by the background thread when woken: serves a pending request. */
+void ts_unwind_serve(void);
+
+/* Return addresses of the interrupted code, innermost first, from a signal
+ * handler's ucontext; the first is the faulting instruction itself. */
+unsigned ts_unwind_context(void *ucontext, uint64_t *ips, unsigned max);
+/* The caller's stack, leaving out its `skip` innermost frames. */
+unsigned ts_unwind_here(uint64_t *ips, unsigned max, unsigned skip);
+
+#endif
