@@ -4,23 +4,29 @@
 
 #include <string.h>
 
-/* Appends a record with len payload bytes (dropped and counted when full). */
-static void append(struct ts_thread *t, const struct ts_rec *proto, const void *payload, unsigned len)
+void ts_record_put(struct ts_thread *t, const struct ts_rec *proto, const void *payload,
+		   unsigned len, int structural)
 {
 	unsigned max = TS_PAYLOAD_MAX_SLOTS * TS_REC_SIZE;
 	if (len > max)
 		len = max;
 	unsigned ext = (len + TS_REC_SIZE - 1) / TS_REC_SIZE;
-	struct ts_rec *r = ts_ring_reserve(&t->ring, ext, 0);
+	struct ts_rec *r = ts_ring_reserve(&t->ring, ext, structural);
 	if (!r)
 		return;
 	*r = *proto;
-	r->span = t->next_span++;
 	r->ext = (uint8_t)ext;
 	r->aux = len;
 	if (len)
 		ts_ring_put_payload(&t->ring, r, payload, len);
 	ts_ring_commit(&t->ring, 1 + ext);
+}
+
+/* A new span with a payload. */
+static void append(struct ts_thread *t, struct ts_rec *rec, const void *payload, unsigned len)
+{
+	rec->span = t->next_span++;
+	ts_record_put(t, rec, payload, len, 0);
 }
 
 void ts_record_open(struct ts_thread *t, enum ts_op op, const char *path, int ret,
@@ -95,15 +101,7 @@ void ts_record_exception(struct ts_thread *t, int sig, int code, uint64_t addr, 
 		.op = (uint16_t)sig, .err = (int16_t)code, .arg = addr, .kind = fatal,
 	};
 	rec.t1 = rec.t0;
-	unsigned ext = (len + TS_REC_SIZE - 1) / TS_REC_SIZE;
-	struct ts_rec *r = ts_ring_reserve(&t->ring, ext, 1);
-	if (!r)
-		return;
-	*r = rec;
-	r->ext = (uint8_t)ext;
-	r->aux = len;
-	ts_ring_put_payload(&t->ring, r, buf, len);
-	ts_ring_commit(&t->ring, 1 + ext);
+	ts_record_put(t, &rec, buf, len, 1);   /* kept even when the ring is nearly full */
 }
 
 void ts_fd_range_changed(unsigned first, unsigned last)

@@ -53,21 +53,6 @@ static unsigned pack(char *buf, unsigned cap, const char *const *fields, unsigne
 
 #define PAYLOAD_MAX (TS_PAYLOAD_MAX_SLOTS * TS_REC_SIZE)
 
-/* Appends a record with len payload bytes (dropped and counted when full). */
-static void append(struct ts_thread *t, const struct ts_rec *proto, const char *payload, unsigned len)
-{
-	unsigned ext = (len + TS_REC_SIZE - 1) / TS_REC_SIZE;
-	struct ts_rec *r = ts_ring_reserve(&t->ring, ext, 0);
-	if (!r)
-		return;
-	*r = *proto;
-	r->ext = (uint8_t)ext;
-	r->aux = len;
-	if (len)
-		ts_ring_put_payload(&t->ring, r, payload, len);
-	ts_ring_commit(&t->ring, 1 + ext);
-}
-
 void ts_stmt_end(struct ts_thread *t, struct ts_open_call *e, int rc, int xcode, uint64_t t1,
 		 const char *errmsg)
 {
@@ -81,7 +66,7 @@ void ts_stmt_end(struct ts_thread *t, struct ts_open_call *e, int rc, int xcode,
 	char buf[256];
 	unsigned len = errmsg ? (unsigned)strnlen(errmsg, sizeof buf) : 0;
 	memcpy(buf, errmsg ? errmsg : "", len);
-	append(t, &rec, buf, len);   /* payload length in aux, rows in aux2 */
+	ts_record_put(t, &rec, buf, len, 0);   /* payload length in aux, rows in aux2 */
 }
 
 void ts_stmt_end_under(struct ts_thread *t, uint32_t parent, uint64_t t1)
@@ -101,14 +86,14 @@ void ts_record_stmt_prepared(struct ts_thread *t, const void *stmt, const char *
 	unsigned len = pack(buf, sizeof buf, fields, 2);
 	struct ts_rec rec = {.type = TS_REC_SQL_PREPARED, .fd = -1,
 			     .arg = (uint64_t)(uintptr_t)stmt};
-	append(t, &rec, buf, len);
+	ts_record_put(t, &rec, buf, len, 0);
 }
 
 void ts_record_stmt_finalized(struct ts_thread *t, const void *stmt)
 {
 	struct ts_rec rec = {.type = TS_REC_SQL_FINALIZED, .fd = -1,
 			     .arg = (uint64_t)(uintptr_t)stmt};
-	append(t, &rec, NULL, 0);
+	ts_record_put(t, &rec, NULL, 0, 0);
 }
 
 void ts_record_sql_exec(struct ts_thread *t, uint32_t span, uint32_t parent, uint64_t t0,
@@ -121,5 +106,5 @@ void ts_record_sql_exec(struct ts_thread *t, uint32_t span, uint32_t parent, uin
 	rec.parent = parent;
 	char buf[PAYLOAD_MAX];
 	const char *fields[] = {file, errmsg, sql};
-	append(t, &rec, buf, pack(buf, sizeof buf, fields, 3));
+	ts_record_put(t, &rec, buf, pack(buf, sizeof buf, fields, 3), 0);
 }
