@@ -5,8 +5,12 @@
  * mode "point" looks up one row by key (two steps per execution: the row,
  * then SQLITE_DONE, so one span per two steps).
  *
- * Usage: bench_sqlite scan|point N
- *   N executions (scan) or lookups (point), after an untimed warm-up.
+ * Usage: bench_sqlite scan|point N [PAUSE_MS]
+ *   N executions (scan) or lookups (point), after an untimed warm-up and a
+ *   pause of PAUSE_MS (default 0): with a pause longer than the tracer's
+ *   flush interval and an N whose spans fit its buffer, the figure is the
+ *   cost of recording alone, without the background thread working at the
+ *   same time.
  * Prints: nanoseconds per sqlite3_step() call (one number) on stdout.
  */
 #ifndef _GNU_SOURCE
@@ -46,8 +50,8 @@ static long run(sqlite3_stmt *st, int point, long n)
 
 int main(int argc, char **argv)
 {
-	if (argc != 3 || (strcmp(argv[1], "scan") && strcmp(argv[1], "point"))) {
-		fprintf(stderr, "usage: bench_sqlite scan|point N\n");
+	if (argc < 3 || argc > 4 || (strcmp(argv[1], "scan") && strcmp(argv[1], "point"))) {
+		fprintf(stderr, "usage: bench_sqlite scan|point N [PAUSE_MS]\n");
 		return 2;
 	}
 	int point = !strcmp(argv[1], "point");
@@ -63,6 +67,11 @@ int main(int argc, char **argv)
 	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
 		return 1;
 	run(st, point, point ? 20000 : 2);   /* warm-up */
+	long pause_ms = argc > 3 ? atol(argv[3]) : 0;
+	if (pause_ms > 0) {
+		struct timespec ts = {pause_ms / 1000, (pause_ms % 1000) * 1000000L};
+		nanosleep(&ts, NULL);
+	}
 	double t0 = now_ns();
 	long steps = run(st, point, n);
 	double t1 = now_ns();
