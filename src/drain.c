@@ -57,6 +57,8 @@ static unsigned drain_ring(struct ts_track_ctx *c, struct ts_thread *t)
 		for (unsigned i = 0; i < ext; i++)
 			memcpy(payload + i * TS_REC_SIZE, &ring->slots[(tail + 1 + i) & ring->mask],
 			       TS_REC_SIZE);
+		/* Payload records keep their length in aux. */
+		unsigned len = r->aux < ext * TS_REC_SIZE ? r->aux : ext * TS_REC_SIZE;
 		switch (r->type) {
 		case TS_REC_THREAD_BEGIN:
 			ts_tracks_thread_begin(c, t, r);
@@ -70,15 +72,13 @@ static unsigned drain_ring(struct ts_track_ctx *c, struct ts_thread *t)
 			ts_fdinfo_alias((int)r->aux, r->aux2, r->kind, r->fd, r->fdgen);
 			break;
 		case TS_REC_SQL_PREPARED:
-			ts_sqlinfo_prepared(r->arg, payload,
-					    r->aux < ext * TS_REC_SIZE ? r->aux : ext * TS_REC_SIZE);
+			ts_sqlinfo_prepared(r->arg, payload, len);
 			break;
 		case TS_REC_SQL_FINALIZED:
 			ts_sqlinfo_finalized(r->arg);
 			break;
 		case TS_REC_SPAN: {
 			struct ts_span s;
-			unsigned len = r->aux < ext * TS_REC_SIZE ? r->aux : ext * TS_REC_SIZE;
 			ts_decode_call(t->index, r, payload, len, &s);
 			ts_exception_attach(c, r->span, &s);
 			ts_export_span(&c->track, TS_SPAN_COMPLETE, &s);
@@ -87,8 +87,7 @@ static unsigned drain_ring(struct ts_track_ctx *c, struct ts_thread *t)
 			break;
 		}
 		case TS_REC_EXCEPTION:
-			ts_exception_record(c, r, payload,
-					    r->aux < ext * TS_REC_SIZE ? r->aux : ext * TS_REC_SIZE);
+			ts_exception_record(c, r, payload, len);
 			break;
 		default:
 			break;   /* damaged record: skip it, keep the ring in step */
@@ -212,12 +211,17 @@ static bool final_cycle_here(void)
 	return true;
 }
 
+static void wake(void)
+{
+	atomic_fetch_add(&wake_word, 1);
+	futex(&wake_word, FUTEX_WAKE_PRIVATE, 1, NULL);
+}
+
 bool ts_drain_wake(void)
 {
 	if (!atomic_load(&drainer_running))
 		return false;
-	atomic_fetch_add(&wake_word, 1);
-	futex(&wake_word, FUTEX_WAKE_PRIVATE, 1, NULL);
+	wake();
 	return true;
 }
 
@@ -260,14 +264,12 @@ void ts_drain_shutdown(bool normal_exit)
 		ts_thread_end();   /* the exiting thread's span ends now */
 	ts_tls.muted = 1;
 	if (normal_exit && final_cycle_here()) {
-		atomic_fetch_add(&wake_word, 1);   /* the drainer sees it is all done */
-		futex(&wake_word, FUTEX_WAKE_PRIVATE, 1, NULL);
+		wake();   /* the drainer sees it is all done */
 		atomic_store(&ts_active, 0);
 		errno = saved;
 		return;
 	}
-	atomic_fetch_add(&wake_word, 1);
-	futex(&wake_word, FUTEX_WAKE_PRIVATE, 1, NULL);
+	wake();
 
 	uint64_t deadline = ts_clock_boottime_ns() + (uint64_t)ts_cfg.exit_timeout_ms * 1000000u;
 	while (!atomic_load(&final_done)) {

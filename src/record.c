@@ -87,7 +87,7 @@ void ts_record_exception(struct ts_thread *t, int sig, int code, uint64_t addr, 
 {
 	/* Payload: the return addresses, then the type name and its NUL. */
 	uint8_t buf[TS_PAYLOAD_MAX_SLOTS * TS_REC_SIZE];
-	unsigned max_ips = 32;
+	unsigned max_ips = 32;   /* TS_STACK_MAX */
 	if (nips > max_ips)
 		nips = max_ips;
 	unsigned len = nips * 8;

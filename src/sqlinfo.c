@@ -87,6 +87,19 @@ void ts_sqlinfo_finalized(uint64_t stmt)
 		remove_at((size_t)(e - table));
 }
 
+/* db.query.text: sanitized, or as written when TRACESHIM_SQL_RAW asks. */
+static void query_text(char *out, size_t cap, const char *sql, size_t len)
+{
+	if (!ts_cfg.sql_raw) {
+		ts_sql_sanitize(sql, len, out, cap);
+		return;
+	}
+	if (len > cap - 1)
+		len = cap - 1;
+	memcpy(out, sql, len);
+	out[len] = 0;
+}
+
 static const char *span_name(const struct ts_sql_info *w)
 {
 	char buf[sizeof w->operation + sizeof w->collection + 1];
@@ -112,12 +125,7 @@ void ts_sqlinfo_prepared(uint64_t stmt, const uint8_t *payload, unsigned len)
 	memcpy(info->ns, p, ns_len);
 	info->ns[ns_len] = 0;
 	info->text = info->ns + ns_len + 1;
-	if (ts_cfg.sql_raw) {
-		memcpy(info->text, sql, sql_len);
-		info->text[sql_len] = 0;
-	} else {
-		ts_sql_sanitize(sql, sql_len, info->text, text_cap);
-	}
+	query_text(info->text, text_cap, sql, sql_len);
 	ts_sql_describe(sql, sql_len, &info->what);
 	info->name = span_name(&info->what);
 
@@ -214,10 +222,7 @@ static void decode_exec(const struct ts_rec *r, const uint8_t *payload, unsigned
 	ts_span_const(s, "db.system.name", "sqlite");
 	if (n1)
 		ts_span_str(s, "db.namespace", copy_str(ns_buf, p, n1));
-	if (ts_cfg.sql_raw)
-		copy_str(text_buf, sql, sql_len);
-	else
-		ts_sql_sanitize(sql, sql_len, text_buf, sizeof text_buf);
+	query_text(text_buf, sizeof text_buf, sql, sql_len);
 	if (text_buf[0])
 		ts_span_str(s, "db.query.text", text_buf);
 	if (r->ret != 0)
