@@ -4,6 +4,7 @@
 #include "convert.h"
 #include "export/perfetto.h"
 #include "inflate.h"
+#include "run.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -17,8 +18,12 @@
 static int usage(FILE *to, int status)
 {
 	fprintf(to,
-		"usage: traceshim collect [--listen HOST:PORT] [-o FILE] [--max-body BYTES]\n"
+		"usage: traceshim run [-o FILE] [--otlp URL] [--summary] [--no-follow] -- CMD [ARGS...]\n"
+		"       traceshim collect [--listen HOST:PORT] [-o FILE] [--max-body BYTES]\n"
 		"       traceshim convert IN.pb OUT.pftrace\n"
+		"\n");
+	ts_run_usage(to);
+	fprintf(to,
 		"\n"
 		"collect   receive OTLP/HTTP protobuf on /v1/traces (default 127.0.0.1:4318) and\n"
 		"          append it to a Perfetto trace (default collected.pftrace); bodies over\n"
@@ -131,6 +136,8 @@ int main(int argc, char **argv)
 		printf("traceshim %s\n", TS_VERSION);
 		return 0;
 	}
+	if (!strcmp(argv[1], "run"))
+		return ts_run_main(argc - 2, argv + 2);
 	if (!strcmp(argv[1], "collect"))
 		return collect(argc - 2, argv + 2);
 	if (!strcmp(argv[1], "convert") && argc == 4)

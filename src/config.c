@@ -156,6 +156,8 @@ void ts_config_load(void)
 	ts_cfg.compress = get_bool("TRACESHIM_COMPRESS", true);
 	ts_cfg.cmdline = get_bool("TRACESHIM_CMDLINE", false);
 	ts_cfg.sql_raw = get_bool("TRACESHIM_SQL_RAW", false);
+	ts_cfg.follow = get_bool("TRACESHIM_FOLLOW", true);
+	ts_cfg.summary = get_bool("TRACESHIM_SUMMARY", false);
 	ts_cfg.buffer_records = round_pow2(get_uint("TRACESHIM_BUFFER_KB", 16, 1u << 20, 1024) * 1024u / 64u);
 	ts_cfg.flush_ms = get_uint("TRACESHIM_FLUSH_MS", 1, 60000, 200);
 	ts_cfg.exit_timeout_ms = get_uint("TRACESHIM_EXIT_TIMEOUT_MS", 0, 600000, 2000);

@@ -15,6 +15,8 @@ struct ts_config {
 	bool cmdline;               /* record the command line (may hold secrets) */
 	bool sql_raw;               /* SQL text as written, literals included (may hold secrets) */
 	bool force_clock_gettime;   /* TRACESHIM_CLOCK=boottime */
+	bool follow;                /* trace child processes (TRACESHIM_FOLLOW) */
+	bool summary;               /* TRACESHIM_SUMMARY: the run's summary on stderr */
 	unsigned buffer_records;    /* per-thread ring size, a power of two */
 	unsigned flush_ms;          /* longest pause between two drains */
 	unsigned exit_timeout_ms;   /* bound on the flush at exit */

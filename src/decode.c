@@ -14,6 +14,7 @@
 #include <stddef.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/wait.h>
 
 /* Scratch for strings the span points to; valid until the next decode. */
 static char path_buf[TS_PAYLOAD_MAX_SLOTS * TS_REC_SIZE + 1];
@@ -105,6 +106,37 @@ static void decode_peer(int fd, uint32_t gen, uint8_t kind, const uint8_t *paylo
 	describe_fd(s, fd >= 0 ? ts_fdinfo_get(fd, gen, kind) : NULL);
 }
 
+/* Failure is a negative result with errno, except for posix_spawn, which
+ * returns the error number. The arrow goes to the new process's span. */
+static void decode_proc(unsigned op, const struct ts_rec *r, const uint8_t *payload, unsigned len,
+			struct ts_span *s)
+{
+	if (len)
+		ts_span_str(s, "traceshim.child.path", payload_string(payload, len));
+	if (r->arg)
+		ts_span_int(s, "traceshim.child.pid", (int64_t)r->arg);
+	bool spawn = op == TS_OP_POSIX_SPAWN || op == TS_OP_POSIX_SPAWNP;
+	int err = spawn ? (int)r->ret : r->ret < 0 ? r->err : 0;
+	if (r->aux_kind) {
+		int st = (int)r->aux2;
+		if (WIFEXITED(st))
+			ts_span_int(s, "process.exit.code", WEXITSTATUS(st));
+		else if (WIFSIGNALED(st))
+			ts_span_int(s, "process.exit.code", 128 + WTERMSIG(st));
+	}
+	/* Shells walk PATH themselves, one execve per directory: a miss there
+	 * is normal flow. A program that is really not found still shows, in
+	 * its process's exit code (127). */
+	bool walk_miss = (op == TS_OP_EXECVE || op == TS_OP_EXECV || op == TS_OP_EXECL ||
+			  op == TS_OP_EXECLE) && (err == ENOENT || err == ENOTDIR);
+	if (walk_miss)
+		ts_span_const(s, "traceshim.errno", ts_errno_name(err));
+	else if (err)
+		ts_decode_error(s, err);
+	else
+		s->flow_out = s->span_id;
+}
+
 void ts_decode_call(uint32_t index, const struct ts_rec *r, const uint8_t *payload, unsigned len,
 		    struct ts_span *s)
 {
@@ -167,6 +199,9 @@ void ts_decode_call(uint32_t index, const struct ts_rec *r, const uint8_t *paylo
 		if (r->ret == 0)
 			s->flow_out = s->span_id;   /* ends on the new thread's span */
 		break;
+	case TS_SHAPE_PROC:
+		decode_proc(op, r, payload, len, s);
+		return;
 	}
 	if (info->shape == TS_SHAPE_THREAD) {
 		if (r->ret != 0)

@@ -14,6 +14,7 @@
 #include "log.h"
 #include "resolve.h"
 #include "sqlinfo.h"
+#include "summary.h"
 #include "thread.h"
 #include "tracks.h"
 #include "unwind.h"
@@ -33,6 +34,7 @@ static _Atomic int wake_word;        /* futex: bumped to wake the drainer */
 static _Atomic int stopping;         /* exit has begun: final drain wanted */
 static _Atomic int final_done;       /* futex: the final drain is written */
 static _Atomic int drainer_running;
+static _Atomic int drainer_alive;    /* the thread has not returned yet */
 /* Held for each cycle: the drainer's, or the final one run by the exiting
  * thread itself. */
 static pthread_mutex_t cycle_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -161,6 +163,7 @@ static void final_cycle(void)
 	ts_tracks_end_all(ts_clock_to_ns(ts_ticks()));
 	ts_export_flush(true);
 	ts_export_finish(deadline);
+	ts_summary_finish();
 }
 
 static void *drainer_main(void *arg)
@@ -188,6 +191,7 @@ static void *drainer_main(void *arg)
 			pthread_mutex_unlock(&cycle_lock);
 			atomic_store(&final_done, 1);
 			futex(&final_done, FUTEX_WAKE_PRIVATE, 1, NULL);
+			atomic_store(&drainer_alive, 0);
 			return NULL;
 		}
 		cycle(false);
@@ -236,15 +240,27 @@ bool ts_drain_start(void)
 	pthread_attr_t attr;
 	pthread_attr_init(&attr);
 	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+	atomic_store(&drainer_alive, 1);
 	int rc = ts_real_pthread_create(&th, &attr, drainer_main, NULL);
 	pthread_attr_destroy(&attr);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	if (rc != 0) {
+		atomic_store(&drainer_alive, 0);
 		ts_warn_config("cannot start the background thread: %s", strerror(rc));
 		return false;
 	}
 	atomic_store(&drainer_running, 1);
 	return true;
+}
+
+bool ts_drain_wait_gone(unsigned ms)
+{
+	for (unsigned i = 0; i < ms && atomic_load(&drainer_alive); i++) {
+		wake();
+		struct timespec one = {0, 1000000};
+		nanosleep(&one, NULL);
+	}
+	return !atomic_load(&drainer_alive);
 }
 
 /* After _exit() the final flush runs on the drainer, not here: _exit() may
@@ -298,6 +314,7 @@ void ts_drain_after_fork(void)
 	atomic_store(&stopping, 0);
 	atomic_store(&final_done, 0);
 	atomic_store(&drainer_running, 0);
+	atomic_store(&drainer_alive, 0);
 	pthread_mutex_init(&cycle_lock, NULL);
 	ts_export_after_fork();
 	ts_fdinfo_after_fork();

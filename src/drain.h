@@ -14,6 +14,9 @@ bool ts_drain_wake(void);
  * calling thread may run the final cycle itself; false from _exit(), which
  * may run in a signal handler. */
 void ts_drain_shutdown(bool normal_exit);
+/* After ts_drain_shutdown(): waits up to `ms` for the background thread to
+ * return; true once it has. */
+bool ts_drain_wait_gone(unsigned ms);
 /* Child after fork: the drainer thread does not exist there; its state is
  * dropped (it may have been mid-cycle) before ts_drain_start() runs again. */
 void ts_drain_after_fork(void);

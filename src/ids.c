@@ -10,11 +10,10 @@
 
 struct ts_ids ts_ids;
 
-void ts_ids_init(void)
+static void random_bytes(uint8_t buf[24])
 {
-	uint8_t buf[24];
-	ssize_t n = getrandom(buf, sizeof buf, GRND_NONBLOCK);
-	if (n != (ssize_t)sizeof buf) {
+	ssize_t n = getrandom(buf, 24, GRND_NONBLOCK);
+	if (n != 24) {
 		/* Early boot or a seccomp filter: still unique enough per process. */
 		uint64_t a = ts_mix64(ts_clock_realtime_ns() ^ ((uint64_t)syscall(SYS_getpid) << 32));
 		uint64_t b = ts_mix64(a ^ ts_clock_boottime_ns());
@@ -23,9 +22,23 @@ void ts_ids_init(void)
 		memcpy(buf + 8, &b, 8);
 		memcpy(buf + 16, &c, 8);
 	}
+}
+
+void ts_ids_init(void)
+{
+	uint8_t buf[24];
+	random_bytes(buf);
 	memcpy(ts_ids.trace_id, buf, 16);
 	if (!memcmp(ts_ids.trace_id, (uint8_t[16]){0}, 16))
 		ts_ids.trace_id[15] = 1;   /* all-zero is invalid */
+	memcpy(&ts_ids.seed, buf + 16, 8);
+	ts_ids.start_ns = ts_clock_boottime_ns();
+}
+
+void ts_ids_reseed(void)
+{
+	uint8_t buf[24];
+	random_bytes(buf);
 	memcpy(&ts_ids.seed, buf + 16, 8);
 	ts_ids.start_ns = ts_clock_boottime_ns();
 }

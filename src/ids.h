@@ -17,6 +17,8 @@ extern struct ts_ids ts_ids;
 
 /* Fills trace id and seed from getrandom(), with a time/pid fallback. */
 void ts_ids_init(void);
+/* A new seed (span ids, track uuids) in the same trace: a forked child. */
+void ts_ids_reseed(void);
 
 /* A bijective 64-bit mixer (splitmix64 finaliser). */
 static inline uint64_t ts_mix64(uint64_t x)

@@ -3,11 +3,14 @@
 #include "init.h"
 
 #include "clock.h"
+#include "childenv.h"
 #include "config.h"
+#include "context.h"
 #include "drain.h"
 #include "fdinfo.h"
 #include "ids.h"
 #include "log.h"
+#include "summary.h"
 #include "thread.h"
 
 #include <errno.h>
@@ -41,23 +44,64 @@ static void describe_stdio(void)
 		(void)ts_fdinfo_get(fd, ts_fd_gen(fd), 0);
 }
 
-/* The child of fork() is a new process: new pid and ids, its own rings and
- * its own background thread; it goes on writing to the same trace file. */
+/* A new process span in the same trace, parented by `parent`: new ids, its
+ * own rings and its own background thread, the same trace file. */
+static void begin_again(uint64_t parent)
+{
+	traced_pid = (pid_t)syscall(SYS_getpid);
+	ts_ids_reseed();   /* same trace, new span ids and track uuids */
+	ts_context_after_fork(parent);
+	ts_process_start_ticks = ts_ticks();
+	atomic_store(&exit_status, -1);
+	ts_summary_reset();
+	ts_drain_after_fork();
+	describe_stdio();
+	ts_thread_after_fork();
+	atomic_store(&ts_active, 1);
+	if (!ts_drain_start())
+		atomic_store(&ts_active, 0);
+}
+
+/* The child of fork() is a new process, the fork span's child. */
 static void after_fork_child(void)
 {
 	if (!atomic_load(&ts_active))
 		return;
 	int saved = errno;
-	traced_pid = (pid_t)syscall(SYS_getpid);
-	ts_ids_init();
-	ts_process_start_ticks = ts_ticks();
-	atomic_store(&exit_status, -1);
-	ts_drain_after_fork();
-	describe_stdio();
-	ts_thread_after_fork();
-	if (!ts_drain_start())
-		atomic_store(&ts_active, 0);
+	begin_again(ts_tls.fork_span);
 	errno = saved;
+}
+
+bool ts_own_process(void)
+{
+	return syscall(SYS_getpid) == traced_pid;
+}
+
+static bool exec_flushed;
+
+void ts_process_exec(void)
+{
+	exec_flushed = false;
+	if (atomic_load(&init_state) != INIT_DONE || !atomic_load(&ts_active) || !ts_own_process())
+		return;
+	ts_summary_exec(true);
+	ts_drain_shutdown(true);
+	ts_summary_exec(false);
+	exec_flushed = true;
+}
+
+void ts_process_exec_failed(uint64_t exec_span)
+{
+	if (!exec_flushed)
+		return;
+	exec_flushed = false;
+	/* Tracing goes on as a new process span when that is safe: one thread,
+	 * no OTLP exporter thread left behind, the background thread gone. */
+	if (ts_cfg.otlp || ts_threads_others_live() || !ts_drain_wait_gone(200))
+		return;
+	ts_tls.muted = 0;
+	ts_tls.gone = 0;
+	begin_again(exec_span);
 }
 
 static void init_once(void)
@@ -71,12 +115,15 @@ static void init_once(void)
 	ts_process_start_ticks = ts_ticks();
 	traced_pid = (pid_t)syscall(SYS_getpid);
 	ts_ids_init();
-	if (ts_cfg.otlp && !ts_sample(&ts_otel, ts_ids.trace_id, -1)) {
+	ts_context_init();
+	if (ts_cfg.otlp && !ts_sample(&ts_otel, ts_ids.trace_id, ts_ctx.parent_sampled)) {
 		TS_INFO("this trace is not sampled (OTEL_TRACES_SAMPLER): no OTLP export");
 		ts_cfg.otlp = false;
 	}
 	if (!ts_cfg.otlp && !ts_cfg.perfetto)
 		return;   /* nothing would be written anywhere */
+	(void)ts_summary_init(ts_cfg.summary);
+	ts_childenv_init();
 	ts_thread_setup_key();
 	pthread_atfork(NULL, NULL, after_fork_child);
 	describe_stdio();

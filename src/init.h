@@ -13,6 +13,16 @@ bool ts_init_for_call(void);
 /* The process is ending without running exit handlers (_exit): flush. */
 void ts_process_exit(void);
 
+/* True in the process the tracer started in (false in a vfork child, which
+ * shares its memory). */
+bool ts_own_process(void);
+/* exec is about to replace this process: every span so far is ended and
+ * written, as at exit. */
+void ts_process_exec(void);
+/* ...and it failed: tracing goes on where it can, as a new process span in
+ * the same trace, child of the exec span. */
+void ts_process_exec_failed(uint64_t exec_span);
+
 /* How the process is ending, for the process span: -1 not known yet, an exit
  * code (0-255), or TS_EXIT_SIGNAL | the number of the signal that ends it. The
  * last one set wins (an atexit handler may call _exit with another code). */

@@ -38,6 +38,23 @@ const struct ts_op_info ts_ops[TS_OP_COUNT] = {
 	/* Named at decode time after the statement ("SELECT users"). */
 	[TS_OP_SQL_STMT] = {"sqlite", TS_SHAPE_SQL, TS_KIND_CLIENT, 0},
 	[TS_OP_SQL_EXEC] = {"sqlite3_exec", TS_SHAPE_SQL_EXEC, TS_KIND_CLIENT, 0},
+#define PROC(n) {n, TS_SHAPE_PROC, TS_KIND_INTERNAL, 0}
+	[TS_OP_FORK] = PROC("fork"),
+	[TS_OP_VFORK] = PROC("vfork"),
+	[TS_OP_EXECVE] = PROC("execve"),
+	[TS_OP_EXECV] = PROC("execv"),
+	[TS_OP_EXECVP] = PROC("execvp"),
+	[TS_OP_EXECVPE] = PROC("execvpe"),
+	[TS_OP_EXECL] = PROC("execl"),
+	[TS_OP_EXECLP] = PROC("execlp"),
+	[TS_OP_EXECLE] = PROC("execle"),
+	[TS_OP_FEXECVE] = PROC("fexecve"),
+	[TS_OP_EXECVEAT] = PROC("execveat"),
+	[TS_OP_POSIX_SPAWN] = PROC("posix_spawn"),
+	[TS_OP_POSIX_SPAWNP] = PROC("posix_spawnp"),
+	[TS_OP_SYSTEM] = PROC("system"),
+	[TS_OP_POPEN] = PROC("popen"),
+#undef PROC
 };
 
 const char *ts_errno_name(int err)

@@ -16,6 +16,7 @@ enum ts_shape {
 	TS_SHAPE_COPY,      /* in-kernel copy: fd is the destination, aux the source */
 	TS_SHAPE_SQL,       /* a statement's execution: statement in arg, rows in aux */
 	TS_SHAPE_SQL_EXEC,  /* sqlite3_exec: database file, error and SQL as payload */
+	TS_SHAPE_PROC,      /* starts a process: child pid in arg, program path payload */
 };
 
 enum ts_op {
@@ -29,6 +30,10 @@ enum ts_op {
 	TS_OP_PTHREAD_CREATE,
 	TS_OP_COPY_FILE_RANGE, TS_OP_SENDFILE, TS_OP_SPLICE,
 	TS_OP_SQL_STMT, TS_OP_SQL_EXEC,
+	TS_OP_FORK, TS_OP_VFORK,
+	TS_OP_EXECVE, TS_OP_EXECV, TS_OP_EXECVP, TS_OP_EXECVPE, TS_OP_EXECL, TS_OP_EXECLP,
+	TS_OP_EXECLE, TS_OP_FEXECVE, TS_OP_EXECVEAT,
+	TS_OP_POSIX_SPAWN, TS_OP_POSIX_SPAWNP, TS_OP_SYSTEM, TS_OP_POPEN,
 	TS_OP_COUNT
 };
 

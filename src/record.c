@@ -70,6 +70,19 @@ void ts_record_close(struct ts_thread *t, int fd, uint64_t state, int ret, uint6
 	ts_ring_commit(&t->ring, 1);
 }
 
+void ts_record_proc(struct ts_thread *t, enum ts_op op, uint32_t span, int64_t ret, int err,
+		    pid_t child, int status, const char *path, uint64_t t0, uint64_t t1)
+{
+	struct ts_rec rec;
+	ts_rec_fill(&rec, t, op, -1, ret, err, t0, t1);
+	rec.span = span;
+	rec.arg = child > 0 ? (uint64_t)child : 0;
+	rec.aux_kind = status >= 0;
+	rec.aux2 = status >= 0 ? (uint32_t)status : 0;
+	unsigned len = path ? (unsigned)strnlen(path, TS_PAYLOAD_MAX_SLOTS * TS_REC_SIZE) : 0;
+	ts_record_put(t, &rec, path, len, 0);
+}
+
 void ts_record_thread_create(struct ts_thread *t, uint32_t span, uint32_t child_index, int ret,
 			     uint64_t t0, uint64_t t1)
 {

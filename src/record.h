@@ -93,6 +93,13 @@ void ts_record_close(struct ts_thread *t, int fd, uint64_t state, int ret, uint6
 /* pthread_create: span number and index of the thread it made. */
 void ts_record_thread_create(struct ts_thread *t, uint32_t span, uint32_t child_index, int ret,
 			     uint64_t t0, uint64_t t1);
+/* A call that starts or becomes another process (fork, exec, spawn, system,
+ * popen), as span number `span` (reserved before the call, as the child's
+ * parent). ret: the call's result; err: its error number (0 on success);
+ * child: the new pid; status: system()'s wait status, or -1; path: the
+ * program (may be NULL). */
+void ts_record_proc(struct ts_thread *t, enum ts_op op, uint32_t span, int64_t ret, int err,
+		    pid_t child, int status, const char *path, uint64_t t0, uint64_t t1);
 /* newfd became a duplicate of oldfd (dup, dup2, fcntl F_DUPFD); oldstate is
  * oldfd's ts_fd_state() before the call. t may be NULL (untraced thread). */
 void ts_record_fd_alias(struct ts_thread *t, int oldfd, uint64_t oldstate, int newfd);

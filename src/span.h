@@ -67,6 +67,7 @@ struct ts_track {
 	uint64_t parent_uuid;           /* 0 for the process track */
 	uint32_t sequence;              /* writer sequence id, unique in the file */
 	pid_t pid, tid;                 /* tid 0 for the process track */
+	pid_t ppid;                     /* the process track: its parent process */
 	const char *name;
 	void **sink_state;              /* where the exporter keeps per-track state */
 };

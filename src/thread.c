@@ -269,6 +269,16 @@ void ts_thread_release(int slot)
 	atomic_store(&slot_claimed[slot], 0);
 }
 
+bool ts_threads_others_live(void)
+{
+	for (int i = 0; i < TS_MAX_THREADS; i++) {
+		struct ts_thread *t = atomic_load(&ts_threads[i]);
+		if (t && t != ts_tls.thr && atomic_load(&t->state) == TS_SLOT_LIVE)
+			return true;
+	}
+	return false;
+}
+
 /* Child after fork: only the forking thread exists. Its ring starts over
  * (the parent drains the records it holds) and it becomes the child's main
  * thread; every other slot is free again. */

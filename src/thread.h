@@ -47,6 +47,7 @@ struct ts_tls {
 	struct ts_thread *thr;
 	uint8_t muted;               /* the shim's own threads: never traced */
 	uint8_t gone;                /* thread span ended: no more records */
+	uint64_t fork_span;          /* the fork() span in progress: the child's parent */
 };
 extern __thread struct ts_tls ts_tls __attribute__((tls_model("initial-exec")));
 
@@ -92,6 +93,8 @@ void ts_thread_renamed(pthread_t handle);
 /* Child after fork: forgets every thread but the caller, which becomes the
  * child's main thread with a fresh ring. */
 void ts_thread_after_fork(void);
+/* True when a thread other than the caller is registered and running. */
+bool ts_threads_others_live(void);
 /* Marks the calling thread as the shim's own: never traced. */
 void ts_thread_mute(void);
 

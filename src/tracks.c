@@ -5,9 +5,11 @@
 
 #include "clock.h"
 #include "config.h"
+#include "context.h"
 #include "exception.h"
 #include "export/export.h"
 #include "ids.h"
+#include "summary.h"
 #include "init.h"
 
 #include <dlfcn.h>
@@ -29,10 +31,17 @@ const struct ts_track *ts_tracks_process(void)
 	return &proc_track;
 }
 
+/* Writer sequence ids are unique across the processes of a run: pid and
+ * thread index side by side. A program exec'd in the same pid takes the ids
+ * over, which is sound: its predecessor wrote everything before the exec and
+ * each sequence starts with its incremental state cleared. Beyond 2^21 pids
+ * or 1024 threads, a hash with the top bit set. */
 static uint32_t sequence_of(uint32_t index)
 {
-	uint32_t s = (uint32_t)ts_mix64(ts_ids.seed ^ (0x5e9ull << 40) ^ index);
-	return s ? s : 1;
+	uint32_t pid = (uint32_t)syscall(SYS_getpid);
+	if (pid < (1u << 21) && index < 1024)
+		return pid << 10 | index;
+	return (uint32_t)ts_mix64(ts_ids.seed ^ (0x5e9ull << 40) ^ index) | 0x80000000u;
 }
 
 static uint64_t uuid_of(uint32_t index)
@@ -47,7 +56,8 @@ void ts_tracks_begin_process(void)
 	snprintf(proc_name, sizeof proc_name, "%s", ts_program_name());
 	proc_track = (struct ts_track){
 		.uuid = uuid_of(0), .sequence = sequence_of(0),
-		.pid = (pid_t)syscall(SYS_getpid), .name = proc_name, .sink_state = proc_state,
+		.pid = (pid_t)syscall(SYS_getpid), .ppid = getppid(), .name = proc_name,
+		.sink_state = proc_state,
 	};
 	char cmdline[4096];
 	size_t cmdlen = 0;
@@ -66,11 +76,15 @@ void ts_tracks_begin_process(void)
 	struct ts_span s = {
 		.name = proc_name, .start_ns = ts_clock_to_ns(ts_process_start_ticks),
 		.span_id = ts_span_id(0, 1), .kind = 1,
+		/* Started by a traced process (fork, exec, spawn): the arrow from
+		 * that call ends here. */
+		.parent_id = ts_ctx.parent_span, .flow_in = ts_ctx.parent_span,
 	};
 	ts_span_int(&s, "process.pid", proc_track.pid);
-	ts_span_int(&s, "process.parent_pid", getppid());
+	ts_span_int(&s, "process.parent_pid", proc_track.ppid);
 	ts_span_str(&s, "process.executable.name", proc_name);
 	ts_export_span(&proc_track, TS_SPAN_BEGIN, &s);
+	ts_summary_process(proc_name, proc_track.pid, proc_track.ppid, s.start_ns);
 	process_begun = true;
 }
 
@@ -229,6 +243,9 @@ void ts_tracks_end_all(uint64_t end)
 	if (untraced)
 		ts_span_int(&s, "traceshim.untraced_threads", (int64_t)untraced);
 	ts_export_span(&proc_track, TS_SPAN_END, &s);
+	int st = ts_exit_status();
+	ts_summary_process_end(end, st < 0 ? -1 : st & TS_EXIT_SIGNAL ? 128 + (st & 0xff) : st,
+			       s.status == TS_STATUS_ERROR);
 }
 
 void ts_tracks_after_fork(void)

@@ -11,6 +11,7 @@
 #include "../log.h"
 #include "../otlp/module.h"
 #include "../resolve.h"
+#include "../summary.h"
 #include "../thread.h"
 #include "perfetto.h"
 #include "sink.h"
@@ -115,6 +116,8 @@ void ts_export_span(const struct ts_track *track, enum ts_span_event ev, const s
 		ts_pf_span(track, ev, s);
 	if (otlp)
 		otlp->span(&track->sink_state[TS_STATE_OTLP], track, ev, s);
+	if (ev == TS_SPAN_COMPLETE)
+		ts_summary_span(s);
 }
 
 void ts_export_instant(const struct ts_track *track, uint64_t ts_ns, const char *name,

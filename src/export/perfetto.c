@@ -16,7 +16,9 @@ enum {
 	F_TRACE_PACKET = 1,
 	F_PKT_TIMESTAMP = 8, F_PKT_SEQ_ID = 10, F_PKT_SEQ_FLAGS = 13, F_PKT_INTERNED = 12,
 	F_PKT_TRACK_EVENT = 11, F_PKT_TRACK_DESC = 60, F_PKT_CLOCK_SNAPSHOT = 6,
-	F_PKT_DEFAULTS = 59,
+	F_PKT_DEFAULTS = 59, F_PKT_PROCESS_TREE = 2,
+	/* ProcessTree, ProcessTree.Process */
+	F_PT_PROCESSES = 1, F_PTP_PID = 1, F_PTP_PPID = 2, F_PTP_CMDLINE = 3,
 	/* TracePacketDefaults / TrackEventDefaults */
 	F_DEF_TRACK_EVENT = 11, F_TED_TRACK_UUID = 11,
 	/* TrackDescriptor, ProcessDescriptor, ThreadDescriptor */
@@ -289,6 +291,19 @@ void ts_pf_process(const struct ts_track *proc, uint64_t boot_ns, uint64_t real_
 	pb_string(&batch, F_PD_NAME, proc->name);
 	pb_end(&batch, pd);
 	pb_end(&batch, td);
+	pb_end(&batch, pkt);
+
+	/* The process tree: the descriptor has no parent pid, this packet does. */
+	pkt = pb_begin(&batch, F_TRACE_PACKET);
+	pb_uint(&batch, F_PKT_TIMESTAMP, boot_ns);
+	pb_uint(&batch, F_PKT_SEQ_ID, proc->sequence);
+	size_t tree = pb_begin(&batch, F_PKT_PROCESS_TREE);
+	size_t p = pb_begin(&batch, F_PT_PROCESSES);
+	pb_int(&batch, F_PTP_PID, proc->pid);
+	pb_int(&batch, F_PTP_PPID, proc->ppid);
+	pb_string(&batch, F_PTP_CMDLINE, proc->name);
+	pb_end(&batch, p);
+	pb_end(&batch, tree);
 	pb_end(&batch, pkt);
 }
 

@@ -593,7 +593,8 @@ class Trace:
     processes {pid: name}, threads {(pid, tid): name}, tracks {uuid: Track},
     slices [Slice], counters [(track_uuid, ts, value)], flows [Flow],
     clock_snapshots [(seq, {clock_id: ts})], sequences {id: _Sequence},
-    problems (replay-time errors) and warnings.
+    parent_pids {pid: ppid} (from ProcessTree packets), problems
+    (replay-time errors) and warnings.
     """
 
     def __init__(self, path, packets, problems=None, warnings=None):
@@ -610,6 +611,7 @@ class Trace:
         self.clock_snapshots = []
         self.sequences = {}
         self.events = []
+        self.parent_pids = {}
         self._replay()
 
     # ------------------------------------------------------------ replay
@@ -663,6 +665,10 @@ class Trace:
             self._track_descriptor(index, p.one("track_descriptor"), seq_id)
         if "track_event" in p:
             self._track_event(index, p, seq)
+        if "process_tree" in p:
+            for proc in p.one("process_tree").all("processes"):
+                if proc.one("pid") is not None:
+                    self.parent_pids[proc.one("pid")] = proc.one("ppid")
 
     def _intern(self, index, seq, interned):
         if not seq.valid:
@@ -951,6 +957,11 @@ class Trace:
                 return t
         return None
 
+    def process_tracks(self, pid=None):
+        """Every process track (a pid that ran exec has one per program)."""
+        return [t for t in self.tracks.values()
+                if t.kind == "process" and (pid is None or t.pid == pid)]
+
     def sequence_pids(self):
         """{sequence id: set of pids} from the tracks its events and descriptors name."""
         out = collections.defaultdict(set)
@@ -1052,15 +1063,32 @@ def _track_errors(trace):
     return errors
 
 
+def _track_lifetimes(trace):
+    """{uuid: (first ts, last end)} over the slices of each track."""
+    spans = {}
+    for s in trace.slices:
+        end = s.end if s.end is not None else s.ts
+        lo, hi = spans.get(s.track_uuid, (s.ts, end))
+        spans[s.track_uuid] = (min(lo, s.ts), max(hi, end))
+    return spans
+
+
 def _thread_identity_errors(trace):
+    """A second uuid for a tid is a new thread to the importer: right after an
+    exec (the same pid runs another program), wrong while the first lives."""
     errors = []
     uuids = collections.defaultdict(set)
     for t in trace.thread_tracks():
         uuids[(t.pid, t.tid)].add(t.uuid)
+    life = _track_lifetimes(trace)
     for (pid, tid), us in sorted(uuids.items()):
-        if len(us) > 1:
-            errors.append("pid %s tid %s is described by %d uuids %s: the importer sees "
-                          "several threads" % (pid, tid, len(us), sorted(us)))
+        if len(us) < 2:
+            continue
+        ranges = sorted(life[u] for u in us if u in life)
+        if any(b[0] < a[1] for a, b in zip(ranges, ranges[1:])):
+            errors.append("pid %s tid %s is described by %d uuids %s whose slices overlap: "
+                          "the importer sees several threads at once"
+                          % (pid, tid, len(us), sorted(us)))
     return errors
 
 

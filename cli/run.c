@@ -1,0 +1,287 @@
+/* traceshim run [-o FILE] [--otlp URL] [--summary] [--no-follow] -- CMD ARGS...
+ *
+ * Finds libtraceshim.so, starts CMD with it preloaded and the settings in its
+ * environment, waits for it and leaves with its exit status, or dies by the
+ * signal that killed it. Every process CMD starts is traced into the same
+ * trace (the library passes itself on). One line on stderr says where the
+ * trace is; --summary adds the table of the run's spans. */
+#include "run.h"
+
+#include "summary.h"
+#include "ts_version.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <limits.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+extern char **environ;
+
+void ts_run_usage(FILE *to)
+{
+	fprintf(to,
+		"traceshim run [-o FILE] [--otlp URL] [--summary] [--no-follow] -- CMD [ARGS...]\n"
+		"          run CMD with every process it starts traced into one trace; exits as\n"
+		"          CMD does (its status, or its signal)\n"
+		"  -o, --output FILE  Perfetto trace to write (default CMD.PID.pftrace, here);\n"
+		"                     truncated first\n"
+		"  --otlp URL         export over OTLP/HTTP to URL (e.g. http://127.0.0.1:4318);\n"
+		"                     no Perfetto file then unless -o is given too\n"
+		"  --summary          print a table of the run's spans on stderr at the end\n"
+		"                     (also TRACESHIM_SUMMARY=1)\n"
+		"  --no-follow        trace CMD only, not the processes it starts\n"
+		"  TRACESHIM_* and OTEL_* variables in the environment apply as usual.\n");
+}
+
+static bool is_file(const char *p)
+{
+	struct stat st;
+	return stat(p, &st) == 0 && S_ISREG(st.st_mode);
+}
+
+/* Next to this program (installed side by side, or the build tree's cli/),
+ * then the install directory. */
+static bool find_library(char *out, size_t cap)
+{
+	char self[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+	if (n > 0) {
+		self[n] = 0;
+		char *dir = dirname(self);
+		static const char *const rel[] = {
+			"libtraceshim.so", "../libtraceshim.so", "../lib/libtraceshim.so",
+			"../" TS_LIBDIR_REL "/libtraceshim.so",
+		};
+		for (size_t i = 0; i < sizeof rel / sizeof *rel; i++) {
+			snprintf(out, cap, "%s/%s", dir, rel[i]);
+			char real[PATH_MAX];
+			if (is_file(out) && realpath(out, real)) {
+				snprintf(out, cap, "%s", real);
+				return true;
+			}
+		}
+	}
+	snprintf(out, cap, "%s/libtraceshim.so", TS_LIBDIR);
+	return is_file(out);
+}
+
+struct opts {
+	const char *output, *otlp;
+	bool summary, follow;
+	char **cmd;
+};
+
+static int parse(int argc, char **argv, struct opts *o)
+{
+	const char *s = getenv("TRACESHIM_SUMMARY");
+	o->summary = s && (!strcmp(s, "1") || !strcasecmp(s, "true"));
+	o->follow = true;
+	int i = 0;
+	for (; i < argc; i++) {
+		const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+		if (!strcmp(a, "--")) {
+			i++;
+			break;
+		}
+		if ((!strcmp(a, "-o") || !strcmp(a, "--output")) && v) {
+			o->output = v;
+			i++;
+		} else if (!strcmp(a, "--otlp") && v) {
+			o->otlp = v;
+			i++;
+		} else if (!strcmp(a, "--summary")) {
+			o->summary = true;
+		} else if (!strcmp(a, "--no-follow")) {
+			o->follow = false;
+		} else if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
+			ts_run_usage(stdout);
+			return 0;
+		} else if (a[0] == '-') {
+			fprintf(stderr, "traceshim run: unknown option %s\n\n", a);
+			ts_run_usage(stderr);
+			return 2;
+		} else {
+			break;   /* the command, without "--" */
+		}
+	}
+	if (i >= argc) {
+		fprintf(stderr, "traceshim run: no command given\n\n");
+		ts_run_usage(stderr);
+		return 2;
+	}
+	o->cmd = argv + i;
+	return -1;
+}
+
+static void set(const char *name, const char *value)
+{
+	if (setenv(name, value, 1) != 0) {
+		fprintf(stderr, "traceshim run: cannot set %s: %s\n", name, strerror(errno));
+		exit(2);
+	}
+}
+
+/* LD_PRELOAD with the library first (and anything the user preloads kept). */
+static void set_preload(const char *lib)
+{
+	const char *cur = getenv("LD_PRELOAD");
+	if (!cur || !*cur) {
+		set("LD_PRELOAD", lib);
+		return;
+	}
+	size_t n = strlen(lib) + strlen(cur) + 2;
+	char *v = malloc(n);
+	if (!v)
+		exit(2);
+	snprintf(v, n, "%s:%s", lib, cur);
+	set("LD_PRELOAD", v);
+	free(v);
+}
+
+/* Sets up the environment; returns the trace path (NULL: OTLP only). */
+static const char *prepare(const struct opts *o, const char *lib, char *trace, size_t cap,
+			   char *summary, size_t scap)
+{
+	set_preload(lib);
+	set("TRACESHIM_FOLLOW", o->follow ? "true" : "false");
+	const char *out = o->output;
+	if (o->otlp) {
+		set("OTEL_EXPORTER_OTLP_ENDPOINT", o->otlp);
+		unsetenv("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT");
+		unsetenv("OTEL_TRACES_EXPORTER");
+	}
+	if (!out && !o->otlp)
+		out = getenv("TRACESHIM_OUTPUT");
+	char def[PATH_MAX];
+	if (!out && !o->otlp) {
+		char *base = strrchr(o->cmd[0], '/');
+		snprintf(def, sizeof def, "%s.%ld.pftrace", base ? base + 1 : o->cmd[0], (long)getpid());
+		out = def;
+	}
+	const char *result = NULL;
+	if (out) {
+		char cwd[PATH_MAX];
+		if (out[0] != '/' && getcwd(cwd, sizeof cwd) && strlen(cwd) + strlen(out) + 2 <= cap) {
+			strcpy(trace, cwd);
+			strcat(trace, "/");
+			strcat(trace, out);
+		} else {
+			snprintf(trace, cap, "%s", out);
+		}
+		/* A new run: a new trace. */
+		int fd = open(trace, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+		if (fd < 0) {
+			fprintf(stderr, "traceshim run: cannot create %s: %s\n", trace, strerror(errno));
+			exit(2);
+		}
+		close(fd);
+		set("TRACESHIM_OUTPUT", trace);
+		result = trace;
+	} else {
+		unsetenv("TRACESHIM_OUTPUT");
+	}
+	if (o->summary) {
+		const char *dir = getenv("TMPDIR");
+		snprintf(summary, scap, "%s/traceshim-summary.XXXXXX", dir && *dir ? dir : "/tmp");
+		int fd = mkstemp(summary);
+		if (fd < 0) {
+			fprintf(stderr, "traceshim run: cannot create a summary file: %s\n", strerror(errno));
+			exit(2);
+		}
+		close(fd);
+		char pid[24];
+		snprintf(pid, sizeof pid, "%ld", (long)getpid());
+		set("TRACESHIM_SUMMARY", "1");
+		set("TRACESHIM_SUMMARY_FILE", summary);
+		set("TRACESHIM_SUMMARY_ROOT", pid);   /* no process of the run reports itself */
+	} else {
+		unsetenv("TRACESHIM_SUMMARY");
+	}
+	return result;
+}
+
+/* Waits for the child; SIGINT and SIGQUIT from the terminal reach it (they go
+ * to the whole foreground group) and are ignored here, SIGTERM and SIGHUP
+ * are passed on. */
+static pid_t child_pid;
+
+static void pass_on(int sig)
+{
+	if (child_pid > 0)
+		kill(child_pid, sig);
+}
+
+static int wait_child(pid_t pid)
+{
+	child_pid = pid;
+	signal(SIGINT, SIG_IGN);
+	signal(SIGQUIT, SIG_IGN);
+	struct sigaction sa = {.sa_handler = pass_on};
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	int status;
+	while (waitpid(pid, &status, 0) < 0)
+		if (errno != EINTR)
+			return -1;
+	return status;
+}
+
+int ts_run_main(int argc, char **argv)
+{
+	struct opts o = {0};
+	int rc = parse(argc, argv, &o);
+	if (rc >= 0)
+		return rc;
+	char lib[PATH_MAX];
+	if (!find_library(lib, sizeof lib)) {
+		fprintf(stderr, "traceshim run: libtraceshim.so is neither next to this program nor in %s\n",
+			TS_LIBDIR);
+		return 2;
+	}
+	char trace[PATH_MAX], summary[PATH_MAX];
+	const char *where = prepare(&o, lib, trace, sizeof trace, summary, sizeof summary);
+
+	pid_t pid;
+	int err = posix_spawnp(&pid, o.cmd[0], NULL, NULL, o.cmd, environ);
+	if (err) {
+		fprintf(stderr, "traceshim run: cannot run %s: %s\n", o.cmd[0], strerror(err));
+		if (o.summary)
+			unlink(summary);
+		return err == ENOENT ? 127 : 126;
+	}
+	int status = wait_child(pid);
+
+	if (o.summary) {
+		ts_summary_report(summary, stderr);
+		unlink(summary);
+	}
+	if (where)
+		fprintf(stderr, "traceshim: trace written to %s\n", where);
+	else
+		fprintf(stderr, "traceshim: spans exported to %s\n", o.otlp);
+
+	if (status >= 0 && WIFSIGNALED(status)) {
+		/* Die the same way, without a core file of our own. */
+		int sig = WTERMSIG(status);
+		struct rlimit none = {0, 0};
+		setrlimit(RLIMIT_CORE, &none);
+		signal(sig, SIG_DFL);
+		sigset_t set;
+		sigemptyset(&set);
+		sigaddset(&set, sig);
+		sigprocmask(SIG_UNBLOCK, &set, NULL);
+		raise(sig);
+		return 128 + sig;
+	}
+	return status >= 0 && WIFEXITED(status) ? WEXITSTATUS(status) : 1;
+}

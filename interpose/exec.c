@@ -1,0 +1,216 @@
+/* The exec family. The child's environment carries the exec span's context
+ * (and LD_PRELOAD and the settings, so the new program is traced too). An
+ * exec that will most likely succeed (the program exists and may be run)
+ * writes its span and flushes the whole trace first, as at exit, since the
+ * new image replaces this memory; one that fails is recorded like any other
+ * call. The execl forms and those without an envp argument call execve or
+ * execvpe with the environment spelled out, as glibc itself does. */
+#include "childenv.h"
+#include "ids.h"
+#include "init.h"
+#include "wrap.h"
+
+#include <fcntl.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+/* How to run the real call once the environment is known. */
+struct exec_call {
+	enum ts_op op;
+	const char *path;          /* as the span shows it */
+	int dirfd, flags;          /* execveat; fexecve: fd in dirfd */
+	char *const *argv;
+	bool search;               /* PATH search (execvp forms) */
+};
+
+static int run(const struct exec_call *c, char *const envp[])
+{
+	if (c->op == TS_OP_FEXECVE) {
+		TS_REAL(fexecve, -1);
+		return real(c->dirfd, c->argv, envp);
+	}
+	if (c->op == TS_OP_EXECVEAT) {
+		TS_REAL(execveat, -1);
+		return real(c->dirfd, c->path, c->argv, envp, c->flags);
+	}
+	if (c->search) {
+		TS_REAL(execvpe, -1);
+		return real(c->path, c->argv, envp);
+	}
+	TS_REAL(execve, -1);
+	return real(c->path, c->argv, envp);
+}
+
+static bool runnable_at(int dirfd, const char *path, int flags)
+{
+	struct stat st;
+	return faccessat(dirfd, path, X_OK, AT_EACCESS | flags) == 0 &&
+	       fstatat(dirfd, path, &st, flags) == 0 && S_ISREG(st.st_mode);
+}
+
+/* Whether the kernel will most likely take the program: a failing exec
+ * (every miss of a shell's PATH walk) must not end the trace. */
+static bool will_run(const struct exec_call *c)
+{
+	if (c->op == TS_OP_FEXECVE)
+		return true;
+	if (c->op == TS_OP_EXECVEAT)
+		return (c->flags & AT_EMPTY_PATH && !*c->path) ||
+		       runnable_at(c->dirfd, c->path, c->flags & AT_SYMLINK_NOFOLLOW);
+	if (!*c->path)
+		return false;
+	if (!c->search || strchr(c->path, '/'))
+		return runnable_at(AT_FDCWD, c->path, 0);
+	const char *dirs = getenv("PATH");
+	if (!dirs)
+		dirs = "/bin:/usr/bin";
+	size_t flen = strlen(c->path);
+	for (const char *p = dirs;;) {
+		size_t n = strcspn(p, ":");
+		char full[PATH_MAX];
+		if (n + flen + 2 <= sizeof full) {
+			memcpy(full, n ? p : ".", n ? n : 1);
+			size_t at = n ? n : 1;
+			full[at] = '/';
+			memcpy(full + at + 1, c->path, flen + 1);
+			if (runnable_at(AT_FDCWD, full, 0))
+				return true;
+		}
+		if (!p[n])
+			return false;
+		p += n + 1;
+	}
+}
+
+static int traced_exec(const struct exec_call *c, char *const envp[])
+{
+	struct ts_thread *t = ts_thread_self();
+	if (!t || !ts_own_process()) {
+		/* Untraced thread, or a vfork child sharing the parent's memory:
+		 * only the context is passed on. */
+		char **env = atomic_load(&ts_active) ? ts_childenv(envp, 0) : NULL;
+		int r = run(c, env ? env : envp);
+		int saved = errno;
+		free(env);
+		errno = saved;
+		return r;
+	}
+	uint32_t span = t->next_span++;
+	uint64_t span_id = ts_span_id(t->index, span);
+	char **env = ts_childenv(envp, span_id);
+	uint64_t t0 = ts_ticks();
+	bool flushed = will_run(c);
+	if (flushed) {
+		ts_record_proc(t, c->op, span, 0, 0, 0, -1, c->path, t0, ts_ticks());
+		ts_process_exec();
+	}
+	int r = run(c, env ? env : envp);
+	int saved = errno;
+	free(env);
+	if (flushed) {
+		ts_process_exec_failed(span_id);
+		t = ts_thread_self();
+		if (t)
+			span = t->next_span++;
+	}
+	if (t)
+		ts_record_proc(t, c->op, span, r, saved, 0, -1, c->path, t0, ts_ticks());
+	errno = saved;
+	return r;
+}
+
+TS_EXPORT int execve(const char *path, char *const argv[], char *const envp[])
+{
+	struct exec_call c = {.op = TS_OP_EXECVE, .path = path, .argv = argv};
+	return traced_exec(&c, envp);
+}
+
+TS_EXPORT int execv(const char *path, char *const argv[])
+{
+	struct exec_call c = {.op = TS_OP_EXECV, .path = path, .argv = argv};
+	return traced_exec(&c, environ);
+}
+
+TS_EXPORT int execvp(const char *file, char *const argv[])
+{
+	struct exec_call c = {.op = TS_OP_EXECVP, .path = file, .argv = argv, .search = true};
+	return traced_exec(&c, environ);
+}
+
+TS_EXPORT int execvpe(const char *file, char *const argv[], char *const envp[])
+{
+	struct exec_call c = {.op = TS_OP_EXECVPE, .path = file, .argv = argv, .search = true};
+	return traced_exec(&c, envp);
+}
+
+TS_EXPORT int fexecve(int fd, char *const argv[], char *const envp[])
+{
+	struct exec_call c = {.op = TS_OP_FEXECVE, .path = "", .dirfd = fd, .argv = argv};
+	return traced_exec(&c, envp);
+}
+
+TS_EXPORT int execveat(int dirfd, const char *path, char *const argv[], char *const envp[],
+		       int flags)
+{
+	struct exec_call c = {.op = TS_OP_EXECVEAT, .path = path, .dirfd = dirfd, .flags = flags,
+			      .argv = argv};
+	return traced_exec(&c, envp);
+}
+
+/* The execl forms: the arguments into an array on the stack, as glibc does. */
+#define COUNT_ARGS(first, ap, n)                                   \
+	do {                                                       \
+		va_start(ap, first);                               \
+		for (n = 1; va_arg(ap, const char *); n++)         \
+			;                                          \
+		va_end(ap);                                        \
+	} while (0)
+
+#define FILL_ARGS(first, ap, argv, n)                              \
+	do {                                                       \
+		va_start(ap, first);                               \
+		argv[0] = (char *)first;                           \
+		for (size_t i_ = 1; i_ <= n; i_++)                 \
+			argv[i_] = va_arg(ap, char *);             \
+	} while (0)
+
+TS_EXPORT int execl(const char *path, const char *arg, ...)
+{
+	va_list ap;
+	size_t n;
+	COUNT_ARGS(arg, ap, n);
+	char *argv[n + 1];
+	FILL_ARGS(arg, ap, argv, n);
+	va_end(ap);
+	struct exec_call c = {.op = TS_OP_EXECL, .path = path, .argv = argv};
+	return traced_exec(&c, environ);
+}
+
+TS_EXPORT int execlp(const char *file, const char *arg, ...)
+{
+	va_list ap;
+	size_t n;
+	COUNT_ARGS(arg, ap, n);
+	char *argv[n + 1];
+	FILL_ARGS(arg, ap, argv, n);
+	va_end(ap);
+	struct exec_call c = {.op = TS_OP_EXECLP, .path = file, .argv = argv, .search = true};
+	return traced_exec(&c, environ);
+}
+
+TS_EXPORT int execle(const char *path, const char *arg, ...)
+{
+	va_list ap;
+	size_t n;
+	COUNT_ARGS(arg, ap, n);
+	char *argv[n + 1];
+	FILL_ARGS(arg, ap, argv, n);
+	char *const *envp = va_arg(ap, char *const *);
+	va_end(ap);
+	struct exec_call c = {.op = TS_OP_EXECLE, .path = path, .argv = argv};
+	return traced_exec(&c, envp);
+}

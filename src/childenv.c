@@ -1,0 +1,199 @@
+/* Building a child's environment. Runs in the calling thread of exec, spawn,
+ * system and popen; allocates only the one block it returns. */
+#include "childenv.h"
+
+#include "config.h"
+#include "context.h"
+#include "ids.h"
+#include "summary.h"
+
+#include <dlfcn.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define MAX_SETTINGS 64
+
+static bool follow = true;
+static char lib_path[PATH_MAX];
+static char *settings[MAX_SETTINGS + 1];   /* "NAME=value", owned */
+
+static bool has_prefix(const char *s, const char *p)
+{
+	return !strncmp(s, p, strlen(p));
+}
+
+static bool is_setting(const char *e)
+{
+	return has_prefix(e, "TRACESHIM_") || has_prefix(e, "OTEL_");
+}
+
+static void set_settings(char *const list[])
+{
+	for (int i = 0; settings[i]; i++) {
+		free(settings[i]);
+		settings[i] = NULL;
+	}
+	int n = 0;
+	for (int i = 0; list && list[i] && n < MAX_SETTINGS; i++)
+		if (is_setting(list[i]) && (settings[n] = strdup(list[i])))
+			n++;
+}
+
+void ts_childenv_setup(bool follow_on, const char *lib, char *const list[])
+{
+	follow = follow_on;
+	snprintf(lib_path, sizeof lib_path, "%s", lib ? lib : "");
+	set_settings(list);
+}
+
+void ts_childenv_init(void)
+{
+	Dl_info info;
+	char lib[PATH_MAX] = "";
+	if (dladdr((void *)ts_childenv_init, &info) && info.dli_fname &&
+	    !realpath(info.dli_fname, lib))
+		snprintf(lib, sizeof lib, "%s", info.dli_fname);
+	/* The settings as they are now, with the trace file made absolute so
+	 * every process of the tree appends to this one. */
+	char *list[MAX_SETTINGS + 2];
+	char output[PATH_MAX + 20];
+	int n = 0;
+	if (ts_cfg.perfetto) {
+		snprintf(output, sizeof output, "TRACESHIM_OUTPUT=%s", ts_cfg.output);
+		list[n++] = output;
+	}
+	for (int i = 0; i < 2 && ts_summary_child_env(i); i++)
+		list[n++] = (char *)ts_summary_child_env(i);
+	for (char **e = environ; e && *e && n < MAX_SETTINGS; e++)
+		if (is_setting(*e) && !has_prefix(*e, "TRACESHIM_OUTPUT=") &&
+		    !has_prefix(*e, "TRACESHIM_SUMMARY_"))
+			list[n++] = *e;
+	list[n] = NULL;
+	ts_childenv_setup(ts_cfg.follow, lib, list);
+}
+
+/* The length of NAME in "NAME=value" (the whole string without '='). */
+static size_t name_len(const char *e)
+{
+	const char *eq = strchr(e, '=');
+	return eq ? (size_t)(eq - e) : strlen(e);
+}
+
+static bool same_name(const char *a, const char *b)
+{
+	size_t n = name_len(a);
+	return n == name_len(b) && !strncmp(a, b, n);
+}
+
+static bool in_env(char *const envp[], const char *entry)
+{
+	for (int i = 0; envp && envp[i]; i++)
+		if (same_name(envp[i], entry))
+			return true;
+	return false;
+}
+
+/* Whether an LD_PRELOAD list (space or colon separated) names this library. */
+static bool lists_lib(const char *list)
+{
+	const char *base = strrchr(lib_path, '/');
+	base = base ? base + 1 : lib_path;
+	for (const char *p = list; *p;) {
+		size_t n = strcspn(p, ": ");
+		const char *slash = memrchr(p, '/', n);
+		const char *b = slash ? slash + 1 : p;
+		size_t bn = n - (size_t)(b - p);
+		if ((n == strlen(lib_path) && !strncmp(p, lib_path, n)) ||
+		    (bn == strlen(base) && !strncmp(b, base, bn)))
+			return true;
+		p += n;
+		p += *p != 0;
+	}
+	return false;
+}
+
+/* LD_PRELOAD without this library (following off). */
+static size_t strip_lib(const char *list, char *out)
+{
+	const char *base = strrchr(lib_path, '/');
+	base = base ? base + 1 : lib_path;
+	size_t len = 0;
+	for (const char *p = list; *p;) {
+		size_t n = strcspn(p, ": ");
+		const char *slash = memrchr(p, '/', n);
+		const char *b = slash ? slash + 1 : p;
+		size_t bn = n - (size_t)(b - p);
+		bool ours = n && bn == strlen(base) && !strncmp(b, base, bn);
+		if (n && !ours) {
+			if (len)
+				out[len++] = ':';
+			memcpy(out + len, p, n);
+			len += n;
+		}
+		p += n;
+		p += *p != 0;
+	}
+	out[len] = 0;
+	return len;
+}
+
+char **ts_childenv(char *const envp[], uint64_t span_id)
+{
+	char parent[56];
+	uint8_t flags = ts_ctx.parent_sampled == 0 && !ts_cfg.otlp ? 0 : 1;
+	ts_traceparent(ts_ids.trace_id, span_id, flags, parent);
+
+	/* Sizes first: one block holds the array and every new string. */
+	size_t count = 0, bytes = 0;
+	for (; envp && envp[count]; count++)
+		bytes += strlen(envp[count]) + 1;
+	size_t extra = 4 + MAX_SETTINGS;
+	bytes += sizeof "TRACEPARENT=" + sizeof parent + sizeof "TRACESTATE=" + TS_TRACESTATE_MAX +
+		 sizeof "LD_PRELOAD=" + sizeof lib_path + 1;
+	size_t arr = (count + extra + 1) * sizeof(char *);
+	char **out = malloc(arr + bytes);
+	if (!out)
+		return NULL;
+	char *str = (char *)out + arr;
+	size_t n = 0;
+	bool have_preload = false;
+	for (size_t i = 0; i < count; i++) {
+		const char *e = envp[i];
+		if (has_prefix(e, "TRACEPARENT=") || has_prefix(e, "TRACESTATE="))
+			continue;
+		if (lib_path[0] && has_prefix(e, "LD_PRELOAD=")) {
+			have_preload = true;
+			const char *list = e + strlen("LD_PRELOAD=");
+			if (follow && !lists_lib(list)) {
+				out[n++] = str;
+				str += sprintf(str, "LD_PRELOAD=%s%s%s", lib_path, *list ? ":" : "", list) + 1;
+				continue;
+			}
+			if (!follow && lists_lib(list)) {
+				out[n++] = str;
+				str += strlen(strcpy(str, "LD_PRELOAD="));
+				str += strip_lib(list, str) + 1;
+				continue;
+			}
+		}
+		out[n++] = (char *)e;
+	}
+	out[n++] = str;
+	str += sprintf(str, "TRACEPARENT=%s", parent) + 1;
+	if (ts_ctx.tracestate[0]) {
+		out[n++] = str;
+		str += sprintf(str, "TRACESTATE=%s", ts_ctx.tracestate) + 1;
+	}
+	if (follow && lib_path[0] && !have_preload) {
+		out[n++] = str;
+		str += sprintf(str, "LD_PRELOAD=%s", lib_path) + 1;
+	}
+	for (int i = 0; follow && settings[i]; i++)
+		if (!in_env(envp, settings[i]))
+			out[n++] = settings[i];
+	out[n] = NULL;
+	return out;
+}

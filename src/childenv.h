@@ -1,0 +1,24 @@
+/* The environment a child process is started with: the trace context of the
+ * span that starts it (TRACEPARENT, TRACESTATE) and, while following is on,
+ * what it takes to trace it too (LD_PRELOAD and the TRACESHIM_* / OTEL_*
+ * settings this process started with), also when the program passes an
+ * environment of its own that lacks them. */
+#ifndef TS_CHILDENV_H
+#define TS_CHILDENV_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+/* Records what children inherit: the library's path and the settings in the
+ * environment now. Called once at start-up. */
+void ts_childenv_init(void);
+
+/* A copy of envp (NULL: empty) for a child started by span `span_id`, in one
+ * malloc'd block for free(); NULL when out of memory (pass envp as is). */
+char **ts_childenv(char *const envp[], uint64_t span_id);
+
+/* For tests: what ts_childenv_init() would find. follow: TRACESHIM_FOLLOW;
+ * lib: the library's path; settings: NULL-terminated "NAME=value" strings. */
+void ts_childenv_setup(bool follow, const char *lib, char *const settings[]);
+
+#endif

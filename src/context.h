@@ -1,0 +1,37 @@
+/* Where this process sits in a trace: the W3C trace context it was started
+ * with (TRACEPARENT/TRACESTATE in the environment, set by a traced parent or
+ * by anything else that speaks the OpenTelemetry environment carrier). */
+#ifndef TS_CONTEXT_H
+#define TS_CONTEXT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#define TS_TRACESTATE_MAX 512
+
+struct ts_context {
+	uint64_t parent_span;        /* the span that started this process; 0: a root */
+	int parent_sampled;          /* -1 no parent, else its sampled flag */
+	char tracestate[TS_TRACESTATE_MAX + 1];
+};
+
+extern struct ts_context ts_ctx;
+
+/* Parses a W3C traceparent header value. False when it is malformed:
+ * wrong length or separators, upper-case or non-hex digits, version ff, or
+ * an all-zero trace or span id. */
+bool ts_traceparent_parse(const char *s, uint8_t trace_id[16], uint64_t *span_id, uint8_t *flags);
+
+/* True when s is a tracestate value worth passing on: at most 512
+ * printable characters. */
+bool ts_tracestate_valid(const char *s);
+
+/* Reads TRACEPARENT and TRACESTATE: a valid one makes its trace id this
+ * process's (ts_ids must be initialised) and its span the process span's
+ * parent; a malformed one is reported once and ignored. */
+void ts_context_init(void);
+
+/* Child after fork: the forking span is the new process's parent. */
+void ts_context_after_fork(uint64_t fork_span);
+
+#endif
