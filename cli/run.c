@@ -130,7 +130,8 @@ static void set(const char *name, const char *value)
 	}
 }
 
-/* LD_PRELOAD with the library first (and anything the user preloads kept). */
+/* LD_PRELOAD with the library after anything the user preloads (a sanitizer
+ * runtime must stay first). */
 static void set_preload(const char *lib)
 {
 	const char *cur = getenv("LD_PRELOAD");
@@ -142,7 +143,7 @@ static void set_preload(const char *lib)
 	char *v = malloc(n);
 	if (!v)
 		exit(2);
-	snprintf(v, n, "%s:%s", lib, cur);
+	snprintf(v, n, "%s:%s", cur, lib);
 	set("LD_PRELOAD", v);
 	free(v);
 }

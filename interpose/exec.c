@@ -92,7 +92,7 @@ static int traced_exec(const struct exec_call *c, char *const envp[])
 	if (!t || !ts_own_process()) {
 		/* Untraced thread, or a vfork child sharing the parent's memory:
 		 * only the context is passed on. */
-		char **env = atomic_load(&ts_active) ? ts_childenv(envp, 0) : NULL;
+		char **env = ts_childenv_ready() ? ts_childenv(envp, 0) : NULL;
 		int r = run(c, env ? env : envp);
 		int saved = errno;
 		free(env);

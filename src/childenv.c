@@ -69,7 +69,7 @@ void ts_childenv_init(void)
 		list[n++] = (char *)ts_summary_child_env(i);
 	for (char **e = environ; e && *e && n < MAX_SETTINGS; e++)
 		if (is_setting(*e) && !has_prefix(*e, "TRACESHIM_OUTPUT=") &&
-		    !has_prefix(*e, "TRACESHIM_SUMMARY_"))
+		    !has_prefix(*e, "TRACESHIM_SUMMARY_") && !has_prefix(*e, "TRACESHIM_PARENT_SPAN="))
 			list[n++] = *e;
 	list[n] = NULL;
 	ts_childenv_setup(ts_cfg.follow, lib, list);
@@ -140,6 +140,11 @@ static size_t strip_lib(const char *list, char *out)
 	return len;
 }
 
+bool ts_childenv_ready(void)
+{
+	return lib_path[0] != 0;
+}
+
 char **ts_childenv(char *const envp[], uint64_t span_id)
 {
 	char parent[56];
@@ -152,6 +157,7 @@ char **ts_childenv(char *const envp[], uint64_t span_id)
 		bytes += strlen(envp[count]) + 1;
 	size_t extra = 4 + MAX_SETTINGS;
 	bytes += sizeof "TRACEPARENT=" + sizeof parent + sizeof "TRACESTATE=" + TS_TRACESTATE_MAX +
+		 sizeof "TRACESHIM_PARENT_SPAN=" + 16 +
 		 sizeof "LD_PRELOAD=" + sizeof lib_path + 1;
 	size_t arr = (count + extra + 1) * sizeof(char *);
 	char **out = malloc(arr + bytes);
@@ -162,14 +168,17 @@ char **ts_childenv(char *const envp[], uint64_t span_id)
 	bool have_preload = false;
 	for (size_t i = 0; i < count; i++) {
 		const char *e = envp[i];
-		if (has_prefix(e, "TRACEPARENT=") || has_prefix(e, "TRACESTATE="))
+		if (span_id && (has_prefix(e, "TRACEPARENT=") || has_prefix(e, "TRACESTATE=") ||
+				has_prefix(e, "TRACESHIM_PARENT_SPAN=")))
 			continue;
 		if (lib_path[0] && has_prefix(e, "LD_PRELOAD=")) {
 			have_preload = true;
 			const char *list = e + strlen("LD_PRELOAD=");
 			if (follow && !lists_lib(list)) {
 				out[n++] = str;
-				str += sprintf(str, "LD_PRELOAD=%s%s%s", lib_path, *list ? ":" : "", list) + 1;
+				/* After what the program preloads (a sanitizer runtime
+				 * must stay first). */
+				str += sprintf(str, "LD_PRELOAD=%s%s%s", list, *list ? ":" : "", lib_path) + 1;
 				continue;
 			}
 			if (!follow && lists_lib(list)) {
@@ -181,9 +190,18 @@ char **ts_childenv(char *const envp[], uint64_t span_id)
 		}
 		out[n++] = (char *)e;
 	}
-	out[n++] = str;
-	str += sprintf(str, "TRACEPARENT=%s", parent) + 1;
-	if (ts_ctx.tracestate[0]) {
+	if (span_id) {
+		out[n++] = str;
+		str += sprintf(str, "TRACEPARENT=%s", parent) + 1;
+	}
+	/* The same span id again, for traceshim only: the child may draw the
+	 * arrow from it, as it is in this trace (TRACEPARENT alone may come
+	 * from any other tracer). */
+	if (span_id) {
+		out[n++] = str;
+		str += sprintf(str, "TRACESHIM_PARENT_SPAN=%.16s", parent + 36) + 1;
+	}
+	if (span_id && ts_ctx.tracestate[0]) {
 		out[n++] = str;
 		str += sprintf(str, "TRACESTATE=%s", ts_ctx.tracestate) + 1;
 	}

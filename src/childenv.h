@@ -13,9 +13,14 @@
  * environment now. Called once at start-up. */
 void ts_childenv_init(void);
 
-/* A copy of envp (NULL: empty) for a child started by span `span_id`, in one
- * malloc'd block for free(); NULL when out of memory (pass envp as is). */
+/* A copy of envp (NULL: empty) for a child started by span `span_id` (0: no
+ * span, the context in envp is left as it is), in one malloc'd block for
+ * free(); NULL when out of memory (pass envp as is). */
 char **ts_childenv(char *const envp[], uint64_t span_id);
+
+/* True once ts_childenv_init() ran (tracing was set up in this process, even
+ * if it is off now, as in a child when following is off). */
+bool ts_childenv_ready(void);
 
 /* For tests: what ts_childenv_init() would find. follow: TRACESHIM_FOLLOW;
  * lib: the library's path; settings: NULL-terminated "NAME=value" strings. */

@@ -73,6 +73,7 @@ bool ts_tracestate_valid(const char *s)
 void ts_context_init(void)
 {
 	ts_ctx.parent_span = 0;
+	ts_ctx.parent_traced = false;
 	ts_ctx.parent_sampled = -1;
 	ts_ctx.tracestate[0] = 0;
 	const char *tp = ts_env("TRACEPARENT");
@@ -89,6 +90,8 @@ void ts_context_init(void)
 	memcpy(ts_ids.trace_id, trace_id, 16);
 	ts_ctx.parent_span = span;
 	ts_ctx.parent_sampled = flags & 1;
+	const char *ours = ts_env("TRACESHIM_PARENT_SPAN");
+	ts_ctx.parent_traced = ours && strlen(ours) == 16 && !strncmp(ours, tp + 36, 16);
 	const char *st = ts_env("TRACESTATE");
 	if (st && ts_tracestate_valid(st))
 		strcpy(ts_ctx.tracestate, st);
@@ -99,5 +102,6 @@ void ts_context_init(void)
 void ts_context_after_fork(uint64_t fork_span)
 {
 	ts_ctx.parent_span = fork_span;
+	ts_ctx.parent_traced = fork_span != 0;
 	ts_ctx.parent_sampled = 1;
 }

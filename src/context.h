@@ -11,6 +11,7 @@
 
 struct ts_context {
 	uint64_t parent_span;        /* the span that started this process; 0: a root */
+	bool parent_traced;          /* ...and it is in this trace (draw the arrow) */
 	int parent_sampled;          /* -1 no parent, else its sampled flag */
 	char tracestate[TS_TRACESTATE_MAX + 1];
 };

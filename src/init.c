@@ -67,6 +67,10 @@ static void after_fork_child(void)
 {
 	if (!atomic_load(&ts_active))
 		return;
+	if (!ts_cfg.follow) {
+		atomic_store(&ts_active, 0);   /* only the first process is traced */
+		return;
+	}
 	int saved = errno;
 	begin_again(ts_tls.fork_span);
 	errno = saved;

@@ -29,6 +29,8 @@ struct report {
 	struct item *slow, *slow_procs, *failed;
 	size_t nslow, nslow_procs, nfailed, capslow, capslow_procs, capfailed;
 	uint64_t processes, spans, failed_processes;
+	int *pids;          /* a pid that ran exec has a block per program */
+	size_t npids, cappids;
 };
 
 static void *grow(void *p, size_t *cap, size_t n, size_t size)
@@ -104,7 +106,11 @@ static void parse(struct report *r, FILE *in)
 			snprintf(proc, sizeof proc, "%s", f[6]);
 			uint64_t dur = strtoull(f[3], NULL, 10);
 			bool failed = atoi(f[5]) != 0;
-			r->processes++;
+			int *pids = grow(r->pids, &r->cappids, r->npids, sizeof *pids);
+			if (pids) {
+				r->pids = pids;
+				pids[r->npids++] = pid;
+			}
 			r->failed_processes += failed;
 			add_row(r, "process", proc, 1, failed, dur, dur, 0);
 			add_item(&r->slow_procs, &r->nslow_procs, &r->capslow_procs,
@@ -162,9 +168,18 @@ static int by_duration(const void *a, const void *b)
 	return x->dur < y->dur ? 1 : x->dur > y->dur ? -1 : 0;
 }
 
+static int by_pid(const void *a, const void *b)
+{
+	int x = *(const int *)a, y = *(const int *)b;
+	return (x > y) - (x < y);
+}
+
 static void print(struct report *r, FILE *out)
 {
 	char a[24], b[24], c[24];
+	qsort(r->pids, r->npids, sizeof *r->pids, by_pid);
+	for (size_t i = 0; i < r->npids; i++)
+		r->processes += i == 0 || r->pids[i] != r->pids[i - 1];
 	fprintf(out, "\ntraceshim summary: %llu process%s, %llu spans, %zu failure%s\n\n",
 		(unsigned long long)r->processes, r->processes == 1 ? "" : "es",
 		(unsigned long long)r->spans, r->nfailed, r->nfailed == 1 ? "" : "s");
@@ -232,6 +247,7 @@ bool ts_summary_report(const char *path, FILE *out)
 	for (size_t i = 0; i < r.nrows; i++)
 		free(r.rows[i].name);
 	free(r.rows);
+	free(r.pids);
 	free_items(r.slow, r.nslow);
 	free_items(r.slow_procs, r.nslow_procs);
 	free_items(r.failed, r.nfailed);

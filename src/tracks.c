@@ -78,7 +78,8 @@ void ts_tracks_begin_process(void)
 		.span_id = ts_span_id(0, 1), .kind = 1,
 		/* Started by a traced process (fork, exec, spawn): the arrow from
 		 * that call ends here. */
-		.parent_id = ts_ctx.parent_span, .flow_in = ts_ctx.parent_span,
+		.parent_id = ts_ctx.parent_span,
+		.flow_in = ts_ctx.parent_traced ? ts_ctx.parent_span : 0,
 	};
 	ts_span_int(&s, "process.pid", proc_track.pid);
 	ts_span_int(&s, "process.parent_pid", proc_track.ppid);

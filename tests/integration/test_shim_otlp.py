@@ -141,6 +141,29 @@ class ShimOtlp(tracelib.LoopbackReceiver, unittest.TestCase):
     def pftraces(self):
         return [f for f in os.listdir(self.tmp.name) if f.endswith(".pftrace")]
 
+    # ---------------------------------------------------------- process trees
+    def test_process_tree_shares_one_trace(self):
+        # sh forks and execs ls: every span of both processes is in one
+        # trace, and ls's process span is the child of the exec span.
+        self.run_traced(["sh", "-c", "ls / >/dev/null; true"])
+        ex = Export(Receiver.bodies)
+        self.assertEqual(len({s["trace"] for s in ex.spans}), 1)
+        ls = [s for s in ex.spans if s["name"] == "ls" and s["attrs"].get("process.pid")]
+        self.assertEqual(len(ls), 1, [s["name"] for s in ex.spans])
+        parent = [s for s in ex.spans if s["id"] == ls[0]["parent"]]
+        self.assertEqual(len(parent), 1)
+        self.assertIn(parent[0]["name"], ("execve", "execv", "execvp"))
+        self.assertEqual(len(ex.roots()), 1, "only the first process is a root")
+
+    def test_incoming_traceparent_is_continued(self):
+        trace_id, span_id = "4bf92f3577b34da6a3ce929d0e0e4736", "00f067aa0ba902b7"
+        self.run_traced(["/bin/true"], TRACEPARENT="00-%s-%s-01" % (trace_id, span_id))
+        ex = Export(Receiver.bodies)
+        self.assertTrue(ex.spans)
+        self.assertEqual({s["trace"].hex() for s in ex.spans}, {trace_id})
+        proc = [s for s in ex.spans if s["attrs"].get("process.pid")]
+        self.assertEqual(proc[0]["parent"].hex(), span_id)
+
     # ---------------------------------------------------------- what arrives
     def test_threads_program_arrives_whole(self):
         os.mkdir(os.path.join(self.tmp.name, "d"))

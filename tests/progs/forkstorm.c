@@ -1,6 +1,6 @@
 /* forkstorm N: forks N short children, one after another, while two other
- * threads keep writing to /dev/null (so a fork often lands while another
- * thread is inside a traced call). Each child writes once and leaves with
+ * threads keep writing to /dev/null, a write every 200 us (so a fork often
+ * lands while another thread is inside a traced call). Each child writes once and leaves with
  * _exit(0) (odd ones) or exit(0) (even ones). Prints how many children
  * succeeded. */
 #include <fcntl.h>
@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 static atomic_int stop;
@@ -17,9 +18,12 @@ static void *busy(void *arg)
 {
 	int fd = *(int *)arg;
 	char byte = 'x';
-	while (!atomic_load(&stop))
+	struct timespec pause = {0, 200000};
+	while (!atomic_load(&stop)) {
 		if (write(fd, &byte, 1) != 1)
 			break;
+		nanosleep(&pause, NULL);
+	}
 	return NULL;
 }
 

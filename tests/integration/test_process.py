@@ -1,0 +1,309 @@
+#!/usr/bin/env python3
+"""Process trees: `traceshim run` on shells, make, Python and programs that
+fork, exec, spawn, system() and popen(). One trace holds every process,
+each with its own named process track, its parent pid (ProcessTree) and an
+arrow from the call that started it; exit statuses and signals are those of
+the command; --summary prints the run's table on stderr.
+
+Run:  TRACESHIM_LIB=build/libtraceshim.so TRACESHIM_CLI=build/cli/traceshim \\
+      PROGS_DIR=build/tests/progs python3 tests/integration/test_process.py
+"""
+
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import unittest
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import tracelib  # noqa: E402
+
+STARTERS = {"fork", "vfork", "execve", "execv", "execvp", "execvpe", "execl", "execlp",
+            "execle", "fexecve", "execveat", "posix_spawn", "posix_spawnp", "system", "popen"}
+
+
+def prog(name):
+    return os.path.join(os.environ["PROGS_DIR"], name)
+
+
+def cli():
+    path = os.environ.get("TRACESHIM_CLI")
+    if not path:
+        raise unittest.SkipTest("TRACESHIM_CLI is not set (the traceshim command is not built)")
+    return os.path.abspath(path)
+
+
+def clean_env(extra=None):
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith(("TRACESHIM_", "OTEL_", "TRACEPARENT", "TRACESTATE"))
+           and k != "LD_PRELOAD"}
+    # A sanitizer build needs its runtimes first: traceshim run keeps an
+    # existing LD_PRELOAD ahead of the library.
+    first = os.environ.get("TRACESHIM_PRELOAD_FIRST")
+    if first:
+        env["LD_PRELOAD"] = first
+    env.update(extra or {})
+    return env
+
+
+def process_spans(trace):
+    """[(process track, its process span)] for every process track."""
+    out = []
+    for track in trace.process_tracks():
+        spans = [s for s in trace.slices if s.track_uuid == track.uuid and s.depth == 0]
+        out.append((track, spans[0] if spans else None))
+    return out
+
+
+class ProcessTreeTest(unittest.TestCase):
+    def setUp(self):
+        self.tmp = tempfile.mkdtemp(prefix="traceshim-proc-")
+        self.addCleanup(shutil.rmtree, self.tmp, True)
+        self.trace_path = os.path.join(self.tmp, "run.pftrace")
+
+    def run_cli(self, argv, options=(), env=None, cwd=None, plain=True, timeout=120):
+        """Runs argv plain (to compare) and under `traceshim run`; returns
+        (traced CompletedProcess, Trace or None)."""
+        run = dict(cwd=cwd or self.tmp, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                   stdin=subprocess.DEVNULL, timeout=timeout)
+        before = subprocess.run(argv, env=clean_env(env), **run) if plain else None
+        traced = subprocess.run([cli(), "run", "-o", self.trace_path, *options, "--", *argv],
+                                env=clean_env(env), **run)
+        if before is not None:
+            self.assertEqual(traced.returncode, before.returncode, traced.stderr.decode())
+            self.assertEqual(traced.stdout, before.stdout)
+        trace = None
+        if os.path.exists(self.trace_path):
+            trace = tracelib.load_trace(self.trace_path)
+            self.assertEqual(tracelib.structural_errors(trace), [])
+        return traced, trace
+
+    def assert_tree(self, trace, root_name):
+        """Every process has a named track and a span; every one but the root
+        has its parent pid in the trace and an arrow from a fork/exec/spawn
+        slice. Returns {pid: [names]} and {pid: ppid}."""
+        names, roots = {}, []
+        for track, span in process_spans(trace):
+            self.assertTrue(track.process_name, track)
+            self.assertIsNotNone(span, "process %s has no span" % track.label())
+            self.assertIsNotNone(span.dur, "process span of %s never ended" % track.label())
+            names.setdefault(track.pid, []).append(track.process_name)
+            if not span.terminating_flow_ids:
+                roots.append(track)
+                continue
+            flow = [f for f in trace.flows if f.slices[-1] is span]
+            self.assertEqual(len(flow), 1, "no arrow into %s" % track.label())
+            self.assertIn(flow[0].slices[0].name, STARTERS, track.label())
+        self.assertEqual([t.process_name for t in roots], [root_name])
+        pids = set(names)
+        for pid in pids:
+            self.assertIn(pid, trace.parent_pids, "no ProcessTree entry for %d" % pid)
+            if pid != roots[0].pid:
+                self.assertIn(trace.parent_pids[pid], pids, "parent of %s" % names[pid])
+        return names, trace.parent_pids
+
+    def ancestors(self, pid, ppids):
+        out = []
+        while pid in ppids and ppids[pid] not in out and ppids[pid] != pid:
+            pid = ppids[pid]
+            out.append(pid)
+        return out
+
+    # ------------------------------------------------------------ shells
+    def test_shell_pipeline_and_subshells(self):
+        script = 'printf "b\\na\\n" | sort | head -n 1; (cat /dev/null; echo sub); (exit 3)'
+        traced, trace = self.run_cli(["sh", "-c", script])
+        self.assertEqual(traced.returncode, 3)
+        self.assertIn(b"trace written to " + self.trace_path.encode(), traced.stderr)
+        names, _ = self.assert_tree(trace, "sh")
+        every = {n for ns in names.values() for n in ns}
+        self.assertTrue({"sh", "sort", "head", "cat"} <= every, every)
+
+    def test_exit_signal_is_the_commands(self):
+        traced, trace = self.run_cli(["sh", "-c", "kill -TERM $$"])
+        self.assertEqual(traced.returncode, -signal.SIGTERM)
+        spans = [s for _, s in process_spans(trace)]
+        self.assertEqual(spans[0].args.get("process.exit.code"), 128 + signal.SIGTERM)
+
+    # ------------------------------------------------------------ make
+    def write_project(self, fail=False):
+        src = os.path.join(self.tmp, "proj")
+        os.mkdir(src)
+        with open(os.path.join(src, "a.c"), "w") as f:
+            f.write("int b(void);\nint main(void) { return b(); }\n")
+        with open(os.path.join(src, "b.c"), "w") as f:
+            f.write("#include <stdio.h>\nint b(void) { puts(\"built\"); return %d; }\n"
+                    % (1 if fail else 0))
+        with open(os.path.join(src, "Makefile"), "w") as f:
+            f.write("prog: a.o b.o\n\tgcc -o prog a.o b.o\n"
+                    "%.o: %.c\n\tgcc -c $< -o $@\n"
+                    "test: prog\n\t./prog\n")
+        return src
+
+    def make_available(self):
+        if not shutil.which("make") or not shutil.which("gcc"):
+            self.skipTest("make and gcc are needed")
+
+    def test_make_j2_compiles_and_tests(self):
+        self.make_available()
+        src = self.write_project()
+        traced, trace = self.run_cli(["make", "-s", "-j2", "test"], options=["--summary"],
+                                     cwd=src, plain=False)
+        self.assertEqual(traced.returncode, 0, traced.stderr.decode())
+        self.assertEqual(traced.stdout, b"built\n")
+        names, ppids = self.assert_tree(trace, "make")
+        make_pid = [p for p, n in names.items() if "make" in n][0]
+        every = {n for ns in names.values() for n in ns}
+        self.assertTrue({"make", "gcc", "cc1", "as", "prog"} <= every, every)
+        for pid, ns in names.items():
+            if pid != make_pid:
+                self.assertIn(make_pid, self.ancestors(pid, ppids), "%s not under make" % ns)
+        err = traced.stderr.decode()
+        self.assertIn("traceshim summary:", err)
+        self.assertRegex(err, r"\n\s+2\s+0\s+.*process\s+cc1\n")
+        self.assertIn("slowest processes:", err)
+
+    def test_make_failure_is_pointed_at(self):
+        self.make_available()
+        src = self.write_project(fail=True)
+        traced, _ = self.run_cli(["make", "-s", "test"], options=["--summary"], cwd=src,
+                                 plain=False)
+        self.assertEqual(traced.returncode, 2)
+        err = traced.stderr.decode()
+        self.assertRegex(err, r"failed:\n(.*\n)*  process prog \(pid \d+\): exit code 1")
+        self.assertRegex(err, r"  process make \(pid \d+\): exit code 2")
+
+    # ------------------------------------------------------------ Python
+    def test_python_subprocess(self):
+        code = ("import subprocess, sys\n"
+                "r = subprocess.run(['ls', '/traceshim-nonexistent'], capture_output=True)\n"
+                "print(r.returncode)\n"
+                "sys.exit(r.returncode)\n")
+        traced, trace = self.run_cli([sys.executable, "-c", code])
+        self.assertEqual(traced.returncode, 2)
+        names, ppids = self.assert_tree(trace, os.path.basename(sys.executable))
+        ls = [p for p, n in names.items() if "ls" in n]
+        self.assertEqual(len(ls), 1, names)
+        ls_span = [s for t, s in process_spans(trace) if t.process_name == "ls"][0]
+        self.assertEqual(ls_span.args.get("process.exit.code"), 2)
+        self.assertEqual(ls_span.args.get("otel.status_code"), "ERROR")
+
+    # ------------------------------------------------------------ programs
+    def spawner(self, mode, plain=False):
+        return self.run_cli([prog("spawner"), mode], plain=plain)
+
+    def child_env(self, out):
+        return dict(line.split("=", 1) for line in out.decode().splitlines() if "=" in line)
+
+    def test_exec_with_an_empty_environment(self):
+        traced, trace = self.spawner("empty")
+        self.assertEqual(traced.returncode, 0)
+        env = self.child_env(traced.stdout)
+        self.assertRegex(env.get("TRACEPARENT", ""), r"^00-[0-9a-f]{32}-[0-9a-f]{16}-01$")
+        self.assertIn("libtraceshim.so", env.get("LD_PRELOAD", ""))
+        self.assertEqual(env.get("TRACESHIM_OUTPUT"), self.trace_path)
+        names, _ = self.assert_tree(trace, "spawner")
+        self.assertEqual(list(names.values()), [["spawner", "env"]])
+        execve = trace.slices_named("execve")
+        self.assertEqual(len(execve), 1)
+        self.assertEqual(execve[0].args.get("traceshim.child.path"), "/usr/bin/env")
+
+    def test_posix_spawn_with_its_own_environment(self):
+        traced, trace = self.spawner("spawn")
+        self.assertEqual(traced.returncode, 0)
+        env = self.child_env(traced.stdout)
+        self.assertEqual(env.get("FOO"), "bar")
+        self.assertIn("TRACEPARENT", env)
+        names, _ = self.assert_tree(trace, "spawner")
+        self.assertEqual(sorted(n for ns in names.values() for n in ns), ["env", "spawner"])
+
+    def test_system_and_popen(self):
+        traced, trace = self.spawner("system")
+        self.assertEqual(traced.returncode, 3)
+        span = trace.slices_named("system")[0]
+        self.assertEqual(span.args.get("process.exit.code"), 3)
+        self.assert_tree(trace, "spawner")
+        os.unlink(self.trace_path)
+        traced, trace = self.spawner("popen")
+        self.assertEqual(traced.returncode, 0)
+        self.assertIn("TRACEPARENT", self.child_env(traced.stdout))
+        names, _ = self.assert_tree(trace, "spawner")
+        self.assertIn("env", {n for ns in names.values() for n in ns})
+
+    def test_exec_of_a_missing_program(self):
+        traced, trace = self.spawner("missing", plain=True)
+        self.assertEqual(traced.returncode, 127)
+        span = trace.slices_named("execvp")[0]
+        self.assertEqual(span.args.get("error.type"), "ENOENT")
+
+    def test_fork_storm(self):
+        n = 500
+        traced, trace = self.run_cli([prog("forkstorm"), str(n)], timeout=300)
+        self.assertEqual(traced.stdout, b"%d children ok\n" % n)
+        names, _ = self.assert_tree(trace, "forkstorm")
+        self.assertEqual(len(names), n + 1)
+        forks = trace.slices_named("fork")
+        self.assertEqual(len(forks), n)
+        for _, span in process_spans(trace):
+            self.assertEqual(span.args.get("process.exit.code"), 0)
+        self.assertEqual(len(trace.slices_named("write")) >= n, True)
+
+    # ------------------------------------------------------------ context
+    def test_traceparent_from_elsewhere_is_continued(self):
+        # The trace id goes on to the children; no arrow is drawn from a
+        # span that is not in this trace.
+        trace_id = "4bf92f3577b34da6a3ce929d0e0e4736"
+        env = {"TRACEPARENT": "00-%s-00f067aa0ba902b7-01" % trace_id}
+        traced, trace = self.run_cli(["sh", "-c", "env"], env=env, plain=False)
+        self.assertEqual(traced.returncode, 0)
+        self.assertRegex(self.child_env(traced.stdout)["TRACEPARENT"],
+                         "^00-%s-[0-9a-f]{16}-01$" % trace_id)
+        span = min((s for _, s in process_spans(trace)), key=lambda s: s.ts)
+        self.assertEqual(span.terminating_flow_ids, [])
+
+    def test_malformed_traceparent_is_ignored_with_a_warning(self):
+        env = {"TRACEPARENT": "00-XYZ-not-a-context"}
+        traced, trace = self.run_cli(["/bin/true"], env=env, plain=False)
+        self.assertEqual(traced.returncode, 0)
+        self.assertEqual(len(re.findall(rb"malformed TRACEPARENT", traced.stderr)), 1)
+        span = process_spans(trace)[0][1]
+        self.assertEqual(span.terminating_flow_ids, [])
+
+    def test_no_follow_traces_the_command_only(self):
+        traced, trace = self.run_cli(["sh", "-c", "cat /dev/null; env"],
+                                     options=["--no-follow"], plain=False)
+        self.assertEqual(traced.returncode, 0)
+        self.assertNotIn("libtraceshim", self.child_env(traced.stdout).get("LD_PRELOAD", ""))
+        self.assertEqual([t.process_name for t, _ in process_spans(trace)], ["sh"])
+
+    # ------------------------------------------------------------ the command
+    def test_help_and_usage_errors(self):
+        out = subprocess.run([cli(), "run", "--help"], stdout=subprocess.PIPE, timeout=30)
+        self.assertEqual(out.returncode, 0)
+        for option in (b"-o", b"--otlp", b"--summary", b"--no-follow"):
+            self.assertIn(option, out.stdout)
+        bad = subprocess.run([cli(), "run"], stderr=subprocess.PIPE, timeout=30)
+        self.assertEqual(bad.returncode, 2)
+        self.assertIn(b"no command", bad.stderr)
+        missing = subprocess.run([cli(), "run", "-o", self.trace_path, "--",
+                                  "traceshim-no-such-command"], stderr=subprocess.PIPE,
+                                 timeout=30)
+        self.assertEqual(missing.returncode, 127)
+
+    def test_summary_from_the_environment_without_the_command(self):
+        # TRACESHIM_SUMMARY=1 with a plain LD_PRELOAD: the first process prints it.
+        env = clean_env({"TRACESHIM_SUMMARY": "1", "TRACESHIM_OUTPUT": self.trace_path,
+                         "LD_PRELOAD": tracelib.shim_preload()})
+        out = subprocess.run(["sh", "-c", "ls /traceshim-nonexistent; true"], env=env,
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=60)
+        self.assertEqual(out.returncode, 0)
+        err = out.stderr.decode()
+        self.assertEqual(err.count("traceshim summary: 2 processes"), 1, err)
+        self.assertRegex(err, r"process ls \(pid \d+\): exit code 2")
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)

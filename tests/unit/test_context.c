@@ -1,0 +1,150 @@
+/* W3C traceparent parsing, and the environment handed to a child. */
+#include "check_main.h"
+#include "childenv.h"
+#include "config.h"
+#include "context.h"
+#include "ids.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static const char *const valid = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+
+START_TEST(parses_a_valid_traceparent)
+{
+	uint8_t tid[16];
+	uint64_t span;
+	uint8_t flags;
+	ck_assert(ts_traceparent_parse(valid, tid, &span, &flags));
+	ck_assert_uint_eq(tid[0], 0x4b);
+	ck_assert_uint_eq(tid[15], 0x36);
+	ck_assert_uint_eq(span, 0x00f067aa0ba902b7ull);
+	ck_assert_uint_eq(flags, 1);
+	/* A later version may carry more fields after a dash. */
+	ck_assert(ts_traceparent_parse("01-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-00-ext",
+				       tid, &span, &flags));
+	ck_assert_uint_eq(flags, 0);
+}
+END_TEST
+
+START_TEST(rejects_malformed_traceparents)
+{
+	static const char *const bad[] = {
+		"",
+		"garbage",
+		"00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01-",       /* v00 is exactly 55 */
+		"00-4BF92F3577B34DA6A3CE929D0E0E4736-00f067aa0ba902b7-01",        /* upper case */
+		"00-00000000000000000000000000000000-00f067aa0ba902b7-01",        /* zero trace id */
+		"00-4bf92f3577b34da6a3ce929d0e0e4736-0000000000000000-01",        /* zero span id */
+		"ff-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",        /* version ff */
+		"00-4bf92f3577b34da6a3ce929d0e0e4736_00f067aa0ba902b7-01",        /* separator */
+		"00-4bf92f3577b34da6a3ce929d0e0e473g-00f067aa0ba902b7-01",        /* not hex */
+		"00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-0x",        /* flags */
+		"01-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01x",       /* no dash after */
+	};
+	uint8_t tid[16] = {0};
+	uint64_t span = 7;
+	uint8_t flags = 9;
+	for (size_t i = 0; i < sizeof bad / sizeof *bad; i++)
+		ck_assert_msg(!ts_traceparent_parse(bad[i], tid, &span, &flags), "%s", bad[i]);
+	ck_assert(!ts_traceparent_parse(NULL, tid, &span, &flags));
+	ck_assert_uint_eq(span, 7);   /* untouched on failure */
+}
+END_TEST
+
+START_TEST(tracestate_limits)
+{
+	ck_assert(ts_tracestate_valid("congo=t61rcWkgMzE,rojo=00f067aa0ba902b7"));
+	ck_assert(!ts_tracestate_valid(""));
+	ck_assert(!ts_tracestate_valid("a=b\nc=d"));
+	char longer[600];
+	memset(longer, 'a', sizeof longer - 1);
+	longer[sizeof longer - 1] = 0;
+	ck_assert(!ts_tracestate_valid(longer));
+}
+END_TEST
+
+static const char *get(char **env, const char *name)
+{
+	size_t n = strlen(name);
+	for (; *env; env++)
+		if (!strncmp(*env, name, n) && (*env)[n] == '=')
+			return *env + n + 1;
+	return NULL;
+}
+
+static size_t count(char **env, const char *name)
+{
+	size_t n = strlen(name), c = 0;
+	for (; *env; env++)
+		c += !strncmp(*env, name, n) && (*env)[n] == '=';
+	return c;
+}
+
+START_TEST(child_env_of_an_empty_environment)
+{
+	ts_ids_init();
+	char *settings[] = {"TRACESHIM_OUTPUT=/t/run.pftrace", "OTEL_SERVICE_NAME=svc", NULL};
+	ts_childenv_setup(true, "/opt/ts/libtraceshim.so", settings);
+	char *none[] = {NULL};
+	char **env = ts_childenv(none, 0x0102030405060708ull);
+	ck_assert_ptr_nonnull(env);
+	const char *tp = get(env, "TRACEPARENT");
+	ck_assert_ptr_nonnull(tp);
+	ck_assert_str_eq(tp + 36, "0102030405060708-01");
+	ck_assert_str_eq(get(env, "LD_PRELOAD"), "/opt/ts/libtraceshim.so");
+	ck_assert_str_eq(get(env, "TRACESHIM_OUTPUT"), "/t/run.pftrace");
+	ck_assert_str_eq(get(env, "OTEL_SERVICE_NAME"), "svc");
+	free(env);
+	/* NULL envp is an empty one. */
+	env = ts_childenv(NULL, 5);
+	ck_assert_ptr_nonnull(get(env, "TRACEPARENT"));
+	free(env);
+}
+END_TEST
+
+START_TEST(child_env_keeps_the_programs_own_values)
+{
+	ts_ids_init();
+	char *settings[] = {"TRACESHIM_OUTPUT=/t/run.pftrace", NULL};
+	ts_childenv_setup(true, "/opt/ts/libtraceshim.so", settings);
+	char *own[] = {"PATH=/bin", "TRACESHIM_OUTPUT=/mine.pftrace", "LD_PRELOAD=/lib/other.so",
+		       "TRACEPARENT=00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01", NULL};
+	char **env = ts_childenv(own, 42);
+	ck_assert_str_eq(get(env, "PATH"), "/bin");
+	ck_assert_str_eq(get(env, "TRACESHIM_OUTPUT"), "/mine.pftrace");
+	ck_assert_uint_eq(count(env, "TRACESHIM_OUTPUT"), 1);
+	/* The program's preload stays first; ours is added once. */
+	ck_assert_str_eq(get(env, "LD_PRELOAD"), "/lib/other.so:/opt/ts/libtraceshim.so");
+	ck_assert_uint_eq(count(env, "TRACEPARENT"), 1);
+	ck_assert_str_eq(get(env, "TRACEPARENT") + 36, "000000000000002a-01");
+	free(env);
+	/* Already preloaded (by another path to the same library): left alone. */
+	char *again[] = {"LD_PRELOAD=/elsewhere/libtraceshim.so", NULL};
+	env = ts_childenv(again, 42);
+	ck_assert_str_eq(get(env, "LD_PRELOAD"), "/elsewhere/libtraceshim.so");
+	free(env);
+}
+END_TEST
+
+START_TEST(child_env_without_following)
+{
+	ts_ids_init();
+	char *settings[] = {"TRACESHIM_OUTPUT=/t/run.pftrace", NULL};
+	ts_childenv_setup(false, "/opt/ts/libtraceshim.so", settings);
+	char *own[] = {"LD_PRELOAD=/lib/a.so:/opt/ts/libtraceshim.so /lib/b.so", NULL};
+	char **env = ts_childenv(own, 42);
+	ck_assert_str_eq(get(env, "LD_PRELOAD"), "/lib/a.so:/lib/b.so");
+	ck_assert_ptr_null(get(env, "TRACESHIM_OUTPUT"));
+	ck_assert_ptr_nonnull(get(env, "TRACEPARENT"));   /* the context still goes on */
+	free(env);
+}
+END_TEST
+
+TS_CHECK_SUITE("context",
+	       parses_a_valid_traceparent,
+	       rejects_malformed_traceparents,
+	       tracestate_limits,
+	       child_env_of_an_empty_environment,
+	       child_env_keeps_the_programs_own_values,
+	       child_env_without_following)
