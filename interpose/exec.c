@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 /* How to run the real call once the environment is known. */
@@ -86,12 +87,16 @@ static bool will_run(const struct exec_call *c)
 	}
 }
 
+/* In a vfork child the calling thread is borrowed from the parent, which
+ * waits until the exec: the span goes into that thread's buffer (nothing
+ * else writes there meanwhile) and the parent's tracer writes it; there is
+ * nothing of the child's own to flush. */
 static int traced_exec(const struct exec_call *c, char *const envp[])
 {
 	struct ts_thread *t = ts_thread_self();
-	if (!t || !ts_own_process()) {
-		/* Untraced thread, or a vfork child sharing the parent's memory:
-		 * only the context is passed on. */
+	if (!t) {
+		/* Untraced: the environment still follows the settings (with
+		 * following off, the library leaves the child's preload). */
 		char **env = ts_childenv_ready() ? ts_childenv(envp, 0) : NULL;
 		int r = run(c, env ? env : envp);
 		int saved = errno;
@@ -99,26 +104,31 @@ static int traced_exec(const struct exec_call *c, char *const envp[])
 		errno = saved;
 		return r;
 	}
+	bool borrowed = !ts_own_process();
+	pid_t self = borrowed ? (pid_t)syscall(SYS_getpid) : 0;
 	uint32_t span = t->next_span++;
 	uint64_t span_id = ts_span_id(t->index, span);
 	char **env = ts_childenv(envp, span_id);
 	uint64_t t0 = ts_ticks();
-	bool flushed = will_run(c);
-	if (flushed) {
-		ts_record_proc(t, c->op, span, 0, 0, 0, -1, c->path, t0, ts_ticks());
-		ts_process_exec();
+	bool recorded = will_run(c);
+	if (recorded) {
+		ts_record_proc(t, c->op, span, 0, 0, self, -1, c->path, t0, ts_ticks());
+		if (!borrowed)
+			ts_process_exec();
 	}
 	int r = run(c, env ? env : envp);
 	int saved = errno;
 	free(env);
-	if (flushed) {
-		ts_process_exec_failed(span_id);
-		t = ts_thread_self();
+	if (recorded) {
+		if (!borrowed) {
+			ts_process_exec_failed(span_id);
+			t = ts_thread_self();
+		}
 		if (t)
 			span = t->next_span++;
 	}
 	if (t)
-		ts_record_proc(t, c->op, span, r, saved, 0, -1, c->path, t0, ts_ticks());
+		ts_record_proc(t, c->op, span, r, saved, self, -1, c->path, t0, ts_ticks());
 	errno = saved;
 	return r;
 }

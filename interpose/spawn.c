@@ -3,10 +3,12 @@
  * learns the span from memory (the fork handler), the others from TRACEPARENT
  * in the environment handed to the child.
  *
- * vfork runs as fork: a wrapper cannot return into a frame that a vfork
- * child may have overwritten, and the child needs a tracer of its own. Only
- * programs that rely on the child writing into the parent's memory (which
- * POSIX leaves undefined) can tell.
+ * vfork jumps straight to libc's (a wrapper frame cannot survive a vfork
+ * child returning through it): the child borrows the parent's thread until
+ * it execs or exits, so the exec span it records lands on the parent's lane
+ * (see exec.c). Where no jump is written (other architectures) or libc's
+ * vfork is not found yet, vfork runs as fork, which only programs relying on
+ * the child writing into the parent's memory could tell.
  *
  * glibc's system and popen start the shell with an internal posix_spawn that
  * no wrapper sees; they are done here the same way, with the child's
@@ -51,10 +53,51 @@ TS_EXPORT pid_t fork(void)
 	return traced_fork(TS_OP_FORK);
 }
 
+/* Called by the vfork jump when libc's vfork is not known. */
+__attribute__((used, visibility("hidden"))) pid_t ts_vfork_as_fork(void)
+{
+	return traced_fork(TS_OP_VFORK);
+}
+
+__attribute__((visibility("hidden"))) void *ts_real_vfork;
+
+/* Another thread may have held these at fork time: the child starts free. */
+static void spawn_locks_after_fork(void);
+
+__attribute__((constructor)) static void spawn_setup(void)
+{
+	ts_real_vfork = ts_resolve("vfork", (const void *)vfork);
+	pthread_atfork(NULL, NULL, spawn_locks_after_fork);
+}
+
+#if defined(__x86_64__)
+__asm__(".text\n"
+	".globl vfork\n"
+	".type vfork, @function\n"
+	"vfork:\n"
+	"	movq ts_real_vfork(%rip), %rax\n"
+	"	testq %rax, %rax\n"
+	"	jz 1f\n"
+	"	jmp *%rax\n"
+	"1:	jmp ts_vfork_as_fork\n"
+	".size vfork, .-vfork\n");
+#elif defined(__aarch64__)
+__asm__(".text\n"
+	".globl vfork\n"
+	".type vfork, %function\n"
+	"vfork:\n"
+	"	adrp x16, ts_real_vfork\n"
+	"	ldr x16, [x16, :lo12:ts_real_vfork]\n"
+	"	cbz x16, 1f\n"
+	"	br x16\n"
+	"1:	b ts_vfork_as_fork\n"
+	".size vfork, .-vfork\n");
+#else
 TS_EXPORT pid_t vfork(void)
 {
 	return traced_fork(TS_OP_VFORK);
 }
+#endif
 
 typedef int (*spawn_fn)(pid_t *, const char *, const posix_spawn_file_actions_t *,
 			const posix_spawnattr_t *, char *const[], char *const[]);
@@ -195,6 +238,13 @@ struct piped {
 };
 static pthread_mutex_t piped_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct piped *piped_list;
+
+static void spawn_locks_after_fork(void)
+{
+	pthread_mutex_init(&system_lock, NULL);
+	system_refs = 0;
+	pthread_mutex_init(&piped_lock, NULL);
+}
 
 static void close_quietly(int fd)
 {

@@ -53,8 +53,10 @@ void ts_childenv_init(void)
 {
 	Dl_info info;
 	char lib[PATH_MAX] = "";
+	/* The name the loader used: absolute when LD_PRELOAD gave a path, as
+	 * traceshim run does; realpath() only for a relative one. */
 	if (dladdr((void *)ts_childenv_init, &info) && info.dli_fname &&
-	    !realpath(info.dli_fname, lib))
+	    (info.dli_fname[0] == '/' || !realpath(info.dli_fname, lib)))
 		snprintf(lib, sizeof lib, "%s", info.dli_fname);
 	/* The settings as they are now, with the trace file made absolute so
 	 * every process of the tree appends to this one. */

@@ -27,6 +27,9 @@ static _Atomic int exit_status = -1;
 
 void ts_set_exit_status(int status)
 {
+	/* A vfork child shares this memory: its exit is not ours. */
+	if (traced_pid && syscall(SYS_getpid) != traced_pid)
+		return;
 	atomic_store(&exit_status, status);
 }
 
