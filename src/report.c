@@ -16,8 +16,9 @@ struct row {
 };
 
 struct item {
-	uint64_t dur;
+	uint64_t dur;       /* failures: how many */
 	int pid;
+	int npids;          /* failures: in how many processes */
 	char *what;     /* span or process name */
 	char *proc;     /* the process it ran in */
 	char *detail;   /* failures: error type and message */
@@ -26,9 +27,10 @@ struct item {
 struct report {
 	struct row *rows;
 	size_t nrows, caprows;
-	struct item *slow, *slow_procs, *failed;
-	size_t nslow, nslow_procs, nfailed, capslow, capslow_procs, capfailed;
-	uint64_t processes, spans, failed_processes;
+	struct item *slow, *slow_procs, *failed, *failed_procs;
+	size_t nslow, nslow_procs, nfailed, nfailed_procs;
+	size_t capslow, capslow_procs, capfailed, capfailed_procs;
+	uint64_t processes, spans;
 	int *pids;          /* a pid that ran exec has a block per program */
 	size_t npids, cappids;
 };
@@ -80,6 +82,22 @@ static void add_item(struct item **list, size_t *n, size_t *cap, struct item it)
 	l[(*n)++] = it;
 }
 
+/* Failed spans of one name and error in processes of one name add up. */
+static void add_failure(struct report *r, const char *what, const char *proc, const char *detail,
+			int pid, uint64_t count)
+{
+	for (size_t i = 0; i < r->nfailed; i++) {
+		struct item *it = &r->failed[i];
+		if (!strcmp(it->what, what) && !strcmp(it->proc, proc) && !strcmp(it->detail, detail)) {
+			it->dur += count;
+			it->npids += it->pid != pid;
+			return;
+		}
+	}
+	add_item(&r->failed, &r->nfailed, &r->capfailed,
+		 (struct item){count, pid, 1, strdup(what), strdup(proc), strdup(detail)});
+}
+
 /* Splits a line in place at tabs; returns the number of fields. */
 static int fields(char *line, char **f, int max)
 {
@@ -111,10 +129,9 @@ static void parse(struct report *r, FILE *in)
 				r->pids = pids;
 				pids[r->npids++] = pid;
 			}
-			r->failed_processes += failed;
 			add_row(r, "process", proc, 1, failed, dur, dur, 0);
 			add_item(&r->slow_procs, &r->nslow_procs, &r->capslow_procs,
-				 (struct item){dur, pid, strdup(proc), NULL, NULL});
+				 (struct item){dur, pid, 1, strdup(proc), NULL, NULL});
 			if (failed) {
 				char detail[64];
 				int code = atoi(f[4]);
@@ -122,8 +139,8 @@ static void parse(struct report *r, FILE *in)
 					snprintf(detail, sizeof detail, "exit code %d", code);
 				else
 					snprintf(detail, sizeof detail, "failed");
-				add_item(&r->failed, &r->nfailed, &r->capfailed,
-					 (struct item){0, pid, strdup("process"), strdup(proc), strdup(detail)});
+				add_item(&r->failed_procs, &r->nfailed_procs, &r->capfailed_procs,
+					 (struct item){0, pid, 1, strdup(proc), NULL, strdup(detail)});
 			}
 		} else if (f[0][0] == 'A' && n == 8) {
 			uint64_t count = strtoull(f[2], NULL, 10);
@@ -133,23 +150,22 @@ static void parse(struct report *r, FILE *in)
 				strtoull(f[6], NULL, 10));
 		} else if (f[0][0] == 'S' && n == 3) {
 			add_item(&r->slow, &r->nslow, &r->capslow,
-				 (struct item){strtoull(f[1], NULL, 10), pid, strdup(f[2]), strdup(proc), NULL});
-		} else if (f[0][0] == 'F' && n == 4) {
+				 (struct item){strtoull(f[1], NULL, 10), pid, 1, strdup(f[2]), strdup(proc), NULL});
+		} else if (f[0][0] == 'F' && n == 5) {
 			char detail[160];
 			snprintf(detail, sizeof detail, "%s%s%s", f[2], *f[3] ? ": " : "", f[3]);
-			add_item(&r->failed, &r->nfailed, &r->capfailed,
-				 (struct item){0, pid, strdup(f[1]), strdup(proc), strdup(detail)});
+			add_failure(r, f[1], proc, detail, pid, strtoull(f[4], NULL, 10));
 		}
 	}
 }
 
 static const char *duration(uint64_t ns, char *buf, size_t cap)
 {
-	if (ns < 10000)
+	if (ns < 1000)
 		snprintf(buf, cap, "%llu ns", (unsigned long long)ns);
-	else if (ns < 10000000)
+	else if (ns < 1000000)
 		snprintf(buf, cap, "%.1f us", ns / 1e3);
-	else if (ns < 10000000000ull)
+	else if (ns < 1000000000)
 		snprintf(buf, cap, "%.1f ms", ns / 1e6);
 	else
 		snprintf(buf, cap, "%.2f s", ns / 1e9);
@@ -180,9 +196,12 @@ static void print(struct report *r, FILE *out)
 	qsort(r->pids, r->npids, sizeof *r->pids, by_pid);
 	for (size_t i = 0; i < r->npids; i++)
 		r->processes += i == 0 || r->pids[i] != r->pids[i - 1];
-	fprintf(out, "\ntraceshim summary: %llu process%s, %llu spans, %zu failure%s\n\n",
-		(unsigned long long)r->processes, r->processes == 1 ? "" : "es",
-		(unsigned long long)r->spans, r->nfailed, r->nfailed == 1 ? "" : "s");
+	uint64_t failed_spans = 0;
+	for (size_t i = 0; i < r->nfailed; i++)
+		failed_spans += r->failed[i].dur;
+	fprintf(out, "\ntraceshim summary: %llu process%s (%zu failed), %llu spans (%llu failed)\n\n",
+		(unsigned long long)r->processes, r->processes == 1 ? "" : "es", r->nfailed_procs,
+		(unsigned long long)r->spans, (unsigned long long)failed_spans);
 	qsort(r->rows, r->nrows, sizeof *r->rows, by_total);
 	fprintf(out, "%9s %7s %11s %11s %11s %12s  %-8s  %s\n", "count", "errors", "total", "avg",
 		"max", "bytes", "kind", "name");
@@ -209,14 +228,25 @@ static void print(struct report *r, FILE *out)
 	for (size_t i = 0; i < r->nslow && i < 10; i++)
 		fprintf(out, "  %11s  %s in %s (pid %d)\n", duration(r->slow[i].dur, a, sizeof a),
 			r->slow[i].what, r->slow[i].proc, r->slow[i].pid);
+	if (r->nfailed_procs) {
+		fprintf(out, "\nfailed processes:\n");
+		for (size_t i = 0; i < r->nfailed_procs && i < MAX_FAILED; i++)
+			fprintf(out, "  %s (pid %d): %s\n", r->failed_procs[i].what,
+				r->failed_procs[i].pid, r->failed_procs[i].detail);
+		if (r->nfailed_procs > MAX_FAILED)
+			fprintf(out, "  (%zu more)\n", r->nfailed_procs - MAX_FAILED);
+	}
 	if (r->nfailed) {
-		fprintf(out, "\nfailed:\n");
+		qsort(r->failed, r->nfailed, sizeof *r->failed, by_duration);   /* most first */
+		fprintf(out, "\nfailed spans:\n");
 		for (size_t i = 0; i < r->nfailed && i < MAX_FAILED; i++) {
 			const struct item *it = &r->failed[i];
-			if (!strcmp(it->what, "process"))
-				fprintf(out, "  process %s (pid %d): %s\n", it->proc, it->pid, it->detail);
+			if (it->npids > 1)
+				fprintf(out, "  %7llu  %s in %s (%d processes): %s\n",
+					(unsigned long long)it->dur, it->what, it->proc, it->npids, it->detail);
 			else
-				fprintf(out, "  %s in %s (pid %d): %s\n", it->what, it->proc, it->pid, it->detail);
+				fprintf(out, "  %7llu  %s in %s (pid %d): %s\n", (unsigned long long)it->dur,
+					it->what, it->proc, it->pid, it->detail);
 		}
 		if (r->nfailed > MAX_FAILED)
 			fprintf(out, "  (%zu more)\n", r->nfailed - MAX_FAILED);
@@ -251,5 +281,6 @@ bool ts_summary_report(const char *path, FILE *out)
 	free_items(r.slow, r.nslow);
 	free_items(r.slow_procs, r.nslow_procs);
 	free_items(r.failed, r.nfailed);
+	free_items(r.failed_procs, r.nfailed_procs);
 	return true;
 }

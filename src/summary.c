@@ -3,7 +3,7 @@
  *   P pid ppid duration exit failed name      the process
  *   A kind count errors total max bytes name  one span name
  *   S duration name                           one of its slowest spans
- *   F name error-type message                 one of its failed spans
+ *   F name error-type message count           its failed spans of one kind
  * Fields are separated by tabs; names have tabs and newlines replaced. */
 #include "summary.h"
 
@@ -36,6 +36,7 @@ struct slow {
 
 struct failed {
 	char name[64], type[32], msg[96];
+	uint64_t count;
 };
 
 static bool enabled, execing;
@@ -135,6 +136,29 @@ static struct agg *agg_of(const char *name, uint8_t kind)
 	return a;
 }
 
+/* Failures are counted per span name and error type (a compiler's header
+ * search fails the same way dozens of times). */
+static void count_failure(const struct ts_span *s)
+{
+	char name[64], type[32];
+	copy_clean(name, sizeof name, s->name);
+	copy_clean(type, sizeof type, s->error_type ? s->error_type : "error");
+	for (unsigned i = 0; i < nfailed; i++)
+		if (!strcmp(failed[i].name, name) && !strcmp(failed[i].type, type)) {
+			failed[i].count++;
+			return;
+		}
+	if (nfailed == FAILED) {
+		other_failed++;
+		return;
+	}
+	struct failed *f = &failed[nfailed++];
+	memcpy(f->name, name, sizeof name);
+	memcpy(f->type, type, sizeof type);
+	copy_clean(f->msg, sizeof f->msg, s->status_message);
+	f->count = 1;
+}
+
 void ts_summary_span(const struct ts_span *s)
 {
 	if (!enabled || !s->name)
@@ -150,16 +174,8 @@ void ts_summary_span(const struct ts_span *s)
 		a->bytes += bytes > 0 ? (uint64_t)bytes : 0;
 		a->errors += s->status == TS_STATUS_ERROR;
 	}
-	if (s->status == TS_STATUS_ERROR) {
-		if (nfailed < FAILED) {
-			struct failed *f = &failed[nfailed++];
-			copy_clean(f->name, sizeof f->name, s->name);
-			copy_clean(f->type, sizeof f->type, s->error_type ? s->error_type : "error");
-			copy_clean(f->msg, sizeof f->msg, s->status_message);
-		} else {
-			other_failed++;
-		}
-	}
+	if (s->status == TS_STATUS_ERROR)
+		count_failure(s);
 	/* Keep the slowest few, sorted longest first. */
 	if (dur <= slowest[SLOWEST - 1].dur)
 		return;
@@ -206,9 +222,10 @@ void ts_summary_finish(void)
 	for (int i = 0; i < SLOWEST && slowest[i].dur; i++)
 		PUT("S\t%llu\t%s\n", (unsigned long long)slowest[i].dur, slowest[i].name);
 	for (unsigned i = 0; i < nfailed; i++)
-		PUT("F\t%s\t%s\t%s\n", failed[i].name, failed[i].type, failed[i].msg);
+		PUT("F\t%s\t%s\t%s\t%llu\n", failed[i].name, failed[i].type, failed[i].msg,
+		    (unsigned long long)failed[i].count);
 	if (other_failed)
-		PUT("F\t(%llu more)\t\t\n", (unsigned long long)other_failed);
+		PUT("F\tother spans\terror\t\t%llu\n", (unsigned long long)other_failed);
 #undef PUT
 	if (n >= cap)
 		n = cap - 1;

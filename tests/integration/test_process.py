@@ -173,8 +173,8 @@ class ProcessTreeTest(unittest.TestCase):
                                  plain=False)
         self.assertEqual(traced.returncode, 2)
         err = traced.stderr.decode()
-        self.assertRegex(err, r"failed:\n(.*\n)*  process prog \(pid \d+\): exit code 1")
-        self.assertRegex(err, r"  process make \(pid \d+\): exit code 2")
+        self.assertRegex(err, r"failed processes:\n  prog \(pid \d+\): exit code 1\n"
+                              r"  make \(pid \d+\): exit code 2\n")
 
     # ------------------------------------------------------------ Python
     def test_python_subprocess(self):
@@ -301,8 +301,8 @@ class ProcessTreeTest(unittest.TestCase):
                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=60)
         self.assertEqual(out.returncode, 0)
         err = out.stderr.decode()
-        self.assertEqual(err.count("traceshim summary: 2 processes"), 1, err)
-        self.assertRegex(err, r"process ls \(pid \d+\): exit code 2")
+        self.assertEqual(err.count("traceshim summary: 2 processes (1 failed)"), 1, err)
+        self.assertRegex(err, r"failed processes:\n  ls \(pid \d+\): exit code 2\n")
 
 
 if __name__ == "__main__":
