@@ -18,6 +18,10 @@
 
 static bool follow = true;
 static char lib_path[PATH_MAX];
+/* LD_PRELOAD for a child whose environment has none: this process's own
+ * when it names the library (it may need runtimes loaded before it, as a
+ * sanitizer build does), else the library alone. */
+static char preload[2 * PATH_MAX];
 static char *settings[MAX_SETTINGS + 1];   /* "NAME=value", owned */
 
 static bool has_prefix(const char *s, const char *p)
@@ -46,8 +50,11 @@ void ts_childenv_setup(bool follow_on, const char *lib, char *const list[])
 {
 	follow = follow_on;
 	snprintf(lib_path, sizeof lib_path, "%s", lib ? lib : "");
+	snprintf(preload, sizeof preload, "%s", lib_path);
 	set_settings(list);
 }
+
+static bool lists_lib(const char *list);
 
 void ts_childenv_init(void)
 {
@@ -75,6 +82,9 @@ void ts_childenv_init(void)
 			list[n++] = *e;
 	list[n] = NULL;
 	ts_childenv_setup(ts_cfg.follow, lib, list);
+	const char *own = ts_env("LD_PRELOAD");
+	if (own && strlen(own) < sizeof preload && lists_lib(own))
+		strcpy(preload, own);
 }
 
 /* The length of NAME in "NAME=value" (the whole string without '='). */
@@ -160,7 +170,7 @@ char **ts_childenv(char *const envp[], uint64_t span_id)
 	size_t extra = 4 + MAX_SETTINGS;
 	bytes += sizeof "TRACEPARENT=" + sizeof parent + sizeof "TRACESTATE=" + TS_TRACESTATE_MAX +
 		 sizeof "TRACESHIM_PARENT_SPAN=" + 16 +
-		 sizeof "LD_PRELOAD=" + sizeof lib_path + 1;
+		 sizeof "LD_PRELOAD=" + sizeof preload + 1;
 	size_t arr = (count + extra + 1) * sizeof(char *);
 	char **out = malloc(arr + bytes);
 	if (!out)
@@ -209,7 +219,7 @@ char **ts_childenv(char *const envp[], uint64_t span_id)
 	}
 	if (follow && lib_path[0] && !have_preload) {
 		out[n++] = str;
-		str += sprintf(str, "LD_PRELOAD=%s", lib_path) + 1;
+		str += sprintf(str, "LD_PRELOAD=%s", preload) + 1;
 	}
 	for (int i = 0; follow && settings[i]; i++)
 		if (!in_env(envp, settings[i]))
