@@ -303,8 +303,31 @@ void ts_drain_shutdown(bool normal_exit)
 	errno = saved;
 }
 
+/* Around fork: the background thread finishes its cycle first, so the child
+ * never inherits it halfway through an allocation or a write (an allocator
+ * that is not fork-safe, such as a sanitizer's, would stay locked in the
+ * child). */
+static __thread bool fork_locked;
+
+void ts_drain_before_fork(void)
+{
+	if (atomic_load(&drainer_running) && !atomic_load(&stopping) && !ts_tls.muted) {
+		pthread_mutex_lock(&cycle_lock);
+		fork_locked = true;
+	}
+}
+
+void ts_drain_parent_after_fork(void)
+{
+	if (fork_locked) {
+		fork_locked = false;
+		pthread_mutex_unlock(&cycle_lock);
+	}
+}
+
 void ts_drain_after_fork(void)
 {
+	fork_locked = false;
 	/* What the parent's drainer held may be half-updated: leak it rather than
 	 * free it. The sink's descriptor is shared with the parent and stays. */
 	ts_tracks_after_fork();

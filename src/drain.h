@@ -17,6 +17,9 @@ void ts_drain_shutdown(bool normal_exit);
 /* After ts_drain_shutdown(): waits up to `ms` for the background thread to
  * return; true once it has. */
 bool ts_drain_wait_gone(unsigned ms);
+/* fork's prepare and parent handlers: no drain cycle runs across a fork. */
+void ts_drain_before_fork(void);
+void ts_drain_parent_after_fork(void);
 /* Child after fork: the drainer thread does not exist there; its state is
  * dropped (it may have been mid-cycle) before ts_drain_start() runs again. */
 void ts_drain_after_fork(void);

@@ -132,7 +132,7 @@ static void init_once(void)
 	(void)ts_summary_init(ts_cfg.summary);
 	ts_childenv_init();
 	ts_thread_setup_key();
-	pthread_atfork(NULL, NULL, after_fork_child);
+	pthread_atfork(ts_drain_before_fork, ts_drain_parent_after_fork, after_fork_child);
 	describe_stdio();
 	atomic_store(&ts_active, 1);
 	if (!ts_drain_start()) {
