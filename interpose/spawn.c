@@ -138,12 +138,15 @@ TS_EXPORT int posix_spawnp(pid_t *pid, const char *file, const posix_spawn_file_
 	return traced_spawn(real, TS_OP_POSIX_SPAWNP, pid, file, fa, attr, argv, envp);
 }
 
-static spawn_fn real_spawn(void)
+/* /bin/sh -c CMD through libc's posix_spawn (no span of its own). */
+static int spawn_shell(pid_t *child, const posix_spawn_file_actions_t *fa,
+		       const posix_spawnattr_t *attr, const char *cmd, char **env)
 {
-	static spawn_fn fn;
-	if (!fn)
-		fn = (spawn_fn)ts_resolve("posix_spawn", (const void *)posix_spawn);
-	return fn;
+	static spawn_fn real;
+	if (!real)
+		real = (spawn_fn)ts_resolve("posix_spawn", (const void *)posix_spawn);
+	char *argv[] = {"sh", "-c", "--", (char *)cmd, NULL};
+	return real ? real(child, "/bin/sh", fa, attr, argv, env) : ENOSYS;
 }
 
 /* ---- system ------------------------------------------------------------ */
@@ -180,9 +183,7 @@ static int run_shell(const char *cmd, char **env, pid_t *child)
 	posix_spawnattr_setsigdefault(&attr, &dfl);
 	posix_spawnattr_setsigmask(&attr, &old_mask);
 	posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK);
-	char *argv[] = {"sh", "-c", "--", (char *)cmd, NULL};
-	spawn_fn spawn = real_spawn();
-	int err = spawn ? spawn(child, "/bin/sh", NULL, &attr, argv, env) : ENOSYS;
+	int err = spawn_shell(child, NULL, &attr, cmd, env);
 	posix_spawnattr_destroy(&attr);
 	int status;
 	if (err == 0) {
@@ -273,9 +274,7 @@ static FILE *open_pipe(const char *cmd, bool reading, bool cloexec, char **env, 
 	pthread_mutex_lock(&piped_lock);
 	for (struct piped *p = piped_list; p; p = p->next)
 		posix_spawn_file_actions_addclose(&fa, fileno(p->f));
-	char *argv[] = {"sh", "-c", "--", (char *)cmd, NULL};
-	spawn_fn spawn = real_spawn();
-	*err = spawn ? spawn(child, "/bin/sh", &fa, NULL, argv, env) : ENOSYS;
+	*err = spawn_shell(child, &fa, NULL, cmd, env);
 	posix_spawn_file_actions_destroy(&fa);
 	close_quietly(theirs);
 	FILE *f = NULL;

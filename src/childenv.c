@@ -108,45 +108,54 @@ static bool in_env(char *const envp[], const char *entry)
 	return false;
 }
 
-/* Whether an LD_PRELOAD list (space or colon separated) names this library. */
-static bool lists_lib(const char *list)
+/* Walks an LD_PRELOAD list (entries separated by colons or spaces): the
+ * next non-empty entry at *p, its length in *n; false at the end. */
+static bool next_entry(const char **p, const char **entry, size_t *n)
+{
+	while (**p == ':' || **p == ' ')
+		(*p)++;
+	if (!**p)
+		return false;
+	*entry = *p;
+	*n = strcspn(*p, ": ");
+	*p += *n;
+	return true;
+}
+
+/* This library, by its path or, loaded from elsewhere, by its file name. */
+static bool is_lib(const char *entry, size_t n)
 {
 	const char *base = strrchr(lib_path, '/');
 	base = base ? base + 1 : lib_path;
-	for (const char *p = list; *p;) {
-		size_t n = strcspn(p, ": ");
-		const char *slash = memrchr(p, '/', n);
-		const char *b = slash ? slash + 1 : p;
-		size_t bn = n - (size_t)(b - p);
-		if ((n == strlen(lib_path) && !strncmp(p, lib_path, n)) ||
-		    (bn == strlen(base) && !strncmp(b, base, bn)))
+	const char *slash = memrchr(entry, '/', n);
+	const char *b = slash ? slash + 1 : entry;
+	size_t bn = n - (size_t)(b - entry);
+	return (n == strlen(lib_path) && !strncmp(entry, lib_path, n)) ||
+	       (bn == strlen(base) && !strncmp(b, base, bn));
+}
+
+static bool lists_lib(const char *list)
+{
+	const char *entry;
+	size_t n;
+	while (next_entry(&list, &entry, &n))
+		if (is_lib(entry, n))
 			return true;
-		p += n;
-		p += *p != 0;
-	}
 	return false;
 }
 
 /* LD_PRELOAD without this library (following off). */
 static size_t strip_lib(const char *list, char *out)
 {
-	const char *base = strrchr(lib_path, '/');
-	base = base ? base + 1 : lib_path;
-	size_t len = 0;
-	for (const char *p = list; *p;) {
-		size_t n = strcspn(p, ": ");
-		const char *slash = memrchr(p, '/', n);
-		const char *b = slash ? slash + 1 : p;
-		size_t bn = n - (size_t)(b - p);
-		bool ours = n && bn == strlen(base) && !strncmp(b, base, bn);
-		if (n && !ours) {
-			if (len)
-				out[len++] = ':';
-			memcpy(out + len, p, n);
-			len += n;
-		}
-		p += n;
-		p += *p != 0;
+	const char *entry;
+	size_t n, len = 0;
+	while (next_entry(&list, &entry, &n)) {
+		if (is_lib(entry, n))
+			continue;
+		if (len)
+			out[len++] = ':';
+		memcpy(out + len, entry, n);
+		len += n;
 	}
 	out[len] = 0;
 	return len;
