@@ -172,55 +172,44 @@ TS_EXPORT int execveat(int dirfd, const char *path, char *const argv[], char *co
 }
 
 /* The execl forms: the arguments into an array on the stack, as glibc does. */
-#define COUNT_ARGS(first, ap, n)                                   \
-	do {                                                       \
-		va_start(ap, first);                               \
-		for (n = 1; va_arg(ap, const char *); n++)         \
-			;                                          \
-		va_end(ap);                                        \
-	} while (0)
-
-#define FILL_ARGS(first, ap, argv, n)                              \
-	do {                                                       \
-		va_start(ap, first);                               \
-		argv[0] = (char *)first;                           \
-		for (size_t i_ = 1; i_ <= n; i_++)                 \
-			argv[i_] = va_arg(ap, char *);             \
-	} while (0)
+/* Declares argv[] on the stack from the execl arguments (first, ..., NULL)
+ * and leaves ap open just after the NULL, where execle's envp is. */
+#define ARGV_FROM_VA(first, ap, argv)                              \
+	size_t n_;                                                 \
+	va_start(ap, first);                                       \
+	for (n_ = 1; va_arg(ap, const char *); n_++)               \
+		;                                                  \
+	va_end(ap);                                                \
+	char *argv[n_ + 1];                                        \
+	va_start(ap, first);                                       \
+	argv[0] = (char *)first;                                   \
+	for (size_t i_ = 1; i_ <= n_; i_++)                        \
+		argv[i_] = va_arg(ap, char *)
 
 TS_EXPORT int execl(const char *path, const char *arg, ...)
 {
 	va_list ap;
-	size_t n;
-	COUNT_ARGS(arg, ap, n);
-	char *argv[n + 1];
-	FILL_ARGS(arg, ap, argv, n);
+	ARGV_FROM_VA(arg, ap, argv);
 	va_end(ap);
-	struct exec_call c = {.op = TS_OP_EXECL, .path = path, .argv = argv};
-	return traced_exec(&c, environ);
+	return traced_exec(&(struct exec_call){.op = TS_OP_EXECL, .path = path, .argv = argv},
+			   environ);
 }
 
 TS_EXPORT int execlp(const char *file, const char *arg, ...)
 {
 	va_list ap;
-	size_t n;
-	COUNT_ARGS(arg, ap, n);
-	char *argv[n + 1];
-	FILL_ARGS(arg, ap, argv, n);
+	ARGV_FROM_VA(arg, ap, argv);
 	va_end(ap);
-	struct exec_call c = {.op = TS_OP_EXECLP, .path = file, .argv = argv, .search = true};
-	return traced_exec(&c, environ);
+	return traced_exec(&(struct exec_call){.op = TS_OP_EXECLP, .path = file, .argv = argv,
+					       .search = true},
+			   environ);
 }
 
 TS_EXPORT int execle(const char *path, const char *arg, ...)
 {
 	va_list ap;
-	size_t n;
-	COUNT_ARGS(arg, ap, n);
-	char *argv[n + 1];
-	FILL_ARGS(arg, ap, argv, n);
+	ARGV_FROM_VA(arg, ap, argv);
 	char *const *envp = va_arg(ap, char *const *);
 	va_end(ap);
-	struct exec_call c = {.op = TS_OP_EXECLE, .path = path, .argv = argv};
-	return traced_exec(&c, envp);
+	return traced_exec(&(struct exec_call){.op = TS_OP_EXECLE, .path = path, .argv = argv}, envp);
 }
