@@ -193,7 +193,7 @@ static void end_span(const struct ts_track *t, const OtlpSpan *o)
 	struct ts_span s;
 	to_span(o, &s);
 	if (s.status == TS_STATUS_ERROR)
-		ts_pf_instant(t, s.end_ns, s.error_type, NULL);   /* the failure marker */
+		ts_pf_instant(t, s.end_ns, s.error_type, true, NULL, 0);   /* the failure marker */
 	struct ts_span end = {.end_ns = s.end_ns};
 	ts_pf_span(t, TS_SPAN_END, &end);
 }

@@ -1,7 +1,7 @@
 /* Begin/end pairs into complete spans (see assemble.h). Strings of a begun
  * span are copied into its own buffer, since the drainer reuses its scratch
  * memory for every record. Attribute keys are string constants by the span
- * model's rule and are not copied. */
+ * model's rule and are not copied, except the program's own (dynkey). */
 #include "assemble.h"
 
 #include <stdlib.h>
@@ -31,13 +31,24 @@ static const char *keep(struct ts_open_span *o, const char *s)
 	return dst;
 }
 
-static void keep_attrs(struct ts_open_span *o, const struct ts_span *from, unsigned first)
+/* Adds from's attributes; one whose key is already there replaces it (the
+ * end may update what the begin said). */
+static void keep_attrs(struct ts_open_span *o, const struct ts_span *from)
 {
-	for (unsigned i = first; i < from->nattrs && o->span.nattrs < TS_MAX_ATTRS; i++) {
+	for (unsigned i = 0; i < from->nattrs; i++) {
 		struct ts_attr a = from->attrs[i];
+		unsigned j = 0;
+		while (j < o->span.nattrs && strcmp(o->span.attrs[j].key, a.key) != 0)
+			j++;
+		if (j == TS_MAX_ATTRS)
+			break;
 		if (a.type == TS_VAL_STR && !a.stable)
 			a.v.s = keep(o, a.v.s);
-		o->span.attrs[o->span.nattrs++] = a;
+		if (a.dynkey)
+			a.key = keep(o, a.key);
+		o->span.attrs[j] = a;
+		if (j == o->span.nattrs)
+			o->span.nattrs++;
 	}
 }
 
@@ -64,7 +75,7 @@ bool ts_assemble_begin(struct ts_assembler *a, const struct ts_span *s)
 	o->span.nevents = 0;
 	o->span.name = keep(o, s->name);
 	o->span.status_message = keep(o, s->status_message);
-	keep_attrs(o, s, 0);
+	keep_attrs(o, s);
 	return true;
 }
 
@@ -74,7 +85,7 @@ bool ts_assemble_end(struct ts_assembler *a, const struct ts_span *end, struct t
 		return false;
 	struct ts_open_span *o = a->stack[--a->depth];
 	o->span.end_ns = end->end_ns > o->span.start_ns ? end->end_ns : o->span.start_ns;
-	keep_attrs(o, end, 0);
+	keep_attrs(o, end);
 	/* Events come with the end only (they belong to spans still open). */
 	o->span.events = end->events;
 	o->span.nevents = end->nevents;

@@ -170,7 +170,7 @@ char **ts_childenv(char *const envp[], uint64_t span_id)
 {
 	char parent[56];
 	uint8_t flags = ts_ctx.parent_sampled == 0 && !ts_cfg.otlp ? 0 : 1;
-	ts_traceparent(ts_ids.trace_id, span_id, flags, parent);
+	ts_traceparent_format(ts_ids.trace_id, span_id, flags, parent);
 
 	/* Sizes first: one block holds the array and every new string. */
 	size_t count = 0, bytes = 0;

@@ -7,7 +7,7 @@
 
 #include <string.h>
 
-struct ts_context ts_ctx = {.parent_sampled = -1};
+struct ts_incoming_ctx ts_ctx = {.parent_sampled = -1};
 
 static int hexval(char c)
 {

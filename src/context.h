@@ -9,14 +9,14 @@
 
 #define TS_TRACESTATE_MAX 512
 
-struct ts_context {
+struct ts_incoming_ctx {
 	uint64_t parent_span;        /* the span that started this process; 0: a root */
 	bool parent_traced;          /* ...and it is in this trace (draw the arrow) */
 	int parent_sampled;          /* -1 no parent, else its sampled flag */
 	char tracestate[TS_TRACESTATE_MAX + 1];
 };
 
-extern struct ts_context ts_ctx;
+extern struct ts_incoming_ctx ts_ctx;
 
 /* Parses a W3C traceparent header value. False when it is malformed:
  * wrong length or separators, upper-case or non-hex digits, version ff, or

@@ -18,6 +18,8 @@
 #include "thread.h"
 #include "tracks.h"
 #include "unwind.h"
+#include "userspan.h"
+#include "asyncspan.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -82,6 +84,8 @@ static unsigned drain_ring(struct ts_track_ctx *c, struct ts_thread *t)
 		case TS_REC_SPAN: {
 			struct ts_span s;
 			ts_decode_call(t->index, r, payload, len, &s);
+			if (c->user)   /* under a context attached from another thread */
+				s.parent_id = ts_user_parent(c, r->parent);
 			ts_exception_attach(c, r->span, &s);
 			ts_export_span(&c->track, TS_SPAN_COMPLETE, &s);
 			ts_exception_done(c);
@@ -90,6 +94,13 @@ static unsigned drain_ring(struct ts_track_ctx *c, struct ts_thread *t)
 		}
 		case TS_REC_EXCEPTION:
 			ts_exception_record(c, r, payload, len);
+			break;
+		case TS_REC_USER_BEGIN:
+		case TS_REC_USER_END:
+		case TS_REC_USER_NOTE:
+		case TS_REC_USER_LINK:
+		case TS_REC_HANDOFF:
+			ts_user_record(c, r, payload, len);
 			break;
 		default:
 			break;   /* damaged record: skip it, keep the ring in step */
@@ -133,6 +144,7 @@ static void cycle(bool final)
 			ts_tracks_release(c, i);
 		}
 	}
+	ts_async_cycle_end();
 	ts_export_flush(false);   /* the final one follows once every track has ended */
 }
 

@@ -11,7 +11,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define PENDING_MAX 64   /* events kept per thread until their span ends */
 #define TEXT_MAX 4096
 
 /* One event with its strings, waiting for its span to end. */
@@ -22,11 +21,11 @@ struct pending {
 };
 
 struct ts_exc_state {
-	struct pending *list[PENDING_MAX];
+	struct pending *list[TS_EXC_PENDING_MAX];
 	unsigned n;
 	unsigned dropped;            /* events that found no place */
-	struct ts_event out[PENDING_MAX];
-	struct pending *handed[PENDING_MAX];
+	struct ts_event out[TS_EXC_PENDING_MAX];
+	struct pending *handed[TS_EXC_PENDING_MAX];
 	unsigned nhanded;
 	char crash[256];             /* "SIGSEGV" when the thread crashed */
 };
@@ -109,10 +108,10 @@ void ts_exception_record(struct ts_track_ctx *c, const struct ts_rec *r, const u
 		ts_span_str(&attrs, "exception.stacktrace", p->stack);
 	memcpy(p->ev.attrs, attrs.attrs, attrs.nattrs * sizeof *attrs.attrs);
 	p->ev.nattrs = attrs.nattrs;
-	ts_export_instant(&c->track, p->ev.time_ns, "exception", &attrs);
+	ts_export_instant(&c->track, p->ev.time_ns, "exception", false, &attrs, 0);
 	if (r->kind)
 		snprintf(st->crash, sizeof st->crash, "%s", p->type);
-	if (st->n == PENDING_MAX) {
+	if (st->n == TS_EXC_PENDING_MAX) {
 		st->dropped++;
 		free(p);
 		return;

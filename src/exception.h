@@ -13,6 +13,8 @@
 
 struct ts_track_ctx;
 
+#define TS_EXC_PENDING_MAX 64   /* events kept per thread until their span ends */
+
 /* A TS_REC_EXCEPTION record of the track's thread. */
 void ts_exception_record(struct ts_track_ctx *c, const struct ts_rec *r, const uint8_t *payload,
 			 unsigned len);

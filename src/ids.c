@@ -59,7 +59,8 @@ void ts_hex(const uint8_t *bytes, size_t n, char *out)
 	out[2 * n] = 0;
 }
 
-void ts_traceparent(const uint8_t trace_id[16], uint64_t span_id, uint8_t flags, char out[56])
+void ts_traceparent_format(const uint8_t trace_id[16], uint64_t span_id, uint8_t flags,
+			   char out[56])
 {
 	uint8_t sid[8];
 	for (int i = 0; i < 8; i++)

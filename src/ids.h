@@ -36,6 +36,7 @@ uint64_t ts_span_id(uint32_t index, uint32_t seq);
 void ts_hex(const uint8_t *bytes, size_t n, char *out);
 
 /* W3C traceparent "00-<trace>-<span>-<flags>" (56 bytes incl. NUL). */
-void ts_traceparent(const uint8_t trace_id[16], uint64_t span_id, uint8_t flags, char out[56]);
+void ts_traceparent_format(const uint8_t trace_id[16], uint64_t span_id, uint8_t flags,
+			   char out[56]);
 
 #endif

@@ -4,7 +4,7 @@
 
 #include <string.h>
 
-void ts_record_put(struct ts_thread *t, const struct ts_rec *proto, const void *payload,
+bool ts_record_put(struct ts_thread *t, const struct ts_rec *proto, const void *payload,
 		   unsigned len, int structural)
 {
 	unsigned max = TS_PAYLOAD_MAX_SLOTS * TS_REC_SIZE;
@@ -13,13 +13,14 @@ void ts_record_put(struct ts_thread *t, const struct ts_rec *proto, const void *
 	unsigned ext = (len + TS_REC_SIZE - 1) / TS_REC_SIZE;
 	struct ts_rec *r = ts_ring_reserve(&t->ring, ext, structural);
 	if (!r)
-		return;
+		return false;
 	*r = *proto;
 	r->ext = (uint8_t)ext;
 	r->aux = len;
 	if (len)
 		ts_ring_put_payload(&t->ring, r, payload, len);
 	ts_ring_commit(&t->ring, 1 + ext);
+	return true;
 }
 
 /* A new span with a payload. */

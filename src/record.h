@@ -76,8 +76,8 @@ static inline uint64_t ts_iov_bytes(const struct iovec *iov, int n)
 
 /* Appends *proto followed by len payload bytes (cut to the payload limit;
  * the length goes in aux). structural: may use the ring's reserve. Dropped
- * and counted when the ring is full. */
-void ts_record_put(struct ts_thread *t, const struct ts_rec *proto, const void *payload,
+ * and counted when the ring is full: returns false then. */
+bool ts_record_put(struct ts_thread *t, const struct ts_rec *proto, const void *payload,
 		   unsigned len, int structural);
 /* open/openat/creat: result is a new descriptor, path kept as payload. */
 void ts_record_open(struct ts_thread *t, enum ts_op op, const char *path, int ret,

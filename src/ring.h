@@ -9,6 +9,7 @@
 #define TS_RING_H
 
 #include <stdatomic.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -20,7 +21,23 @@ enum ts_rec_type {
 	TS_REC_SQL_PREPARED,   /* arg: statement; payload: database file, NUL, SQL text */
 	TS_REC_SQL_FINALIZED,  /* arg: statement */
 	TS_REC_EXCEPTION,      /* a crash (op: signal) or C++ throw (op 0); see exception.h */
+	/* The program's own spans (traceshim.h); a "handle" is (thread index
+	 * << 32 | span number). See api.c and userspan.c. */
+	TS_REC_USER_BEGIN,     /* span, parent; arg: hand-off handle or 0; aux_kind: TS_USER_ASYNC;
+				* payload: name and attributes (attrpack.h) */
+	TS_REC_USER_END,       /* span, or with TS_USER_ASYNC the handle in arg; op: status */
+	TS_REC_USER_NOTE,      /* arg: span handle; op: enum ts_note; payload as for begin */
+	TS_REC_USER_LINK,      /* span: a local number standing for the span whose handle is arg */
+	TS_REC_HANDOFF,        /* span: hand-off number; arg: handle of the span it is for;
+				* payload: name */
 };
+
+/* aux_kind of user records: a span that may end on any thread. kind of a
+ * begin: its name (under TS_INLINE_NAME bytes) is in the record itself, in
+ * t1 and ret, and the payload holds nothing. */
+enum { TS_USER_ASYNC = 1, TS_USER_NAME_INLINE = 1 };
+#define TS_INLINE_NAME 16
+enum ts_note { TS_NOTE_ATTRS, TS_NOTE_EVENT, TS_NOTE_ERROR };
 
 #define TS_REC_SIZE 64
 #define TS_PAYLOAD_MAX_SLOTS 16   /* up to 1 KiB of path, address or SQL text */
@@ -42,6 +59,13 @@ struct ts_rec {
 	uint32_t aux, aux2;  /* per-operation extras; payload length for payload ops */
 };
 _Static_assert(sizeof(struct ts_rec) == TS_REC_SIZE, "record must be one cache line");
+
+static inline char *ts_rec_inline_name(struct ts_rec *r)
+{
+	return (char *)&r->t1;   /* t1 and ret: 16 bytes */
+}
+_Static_assert(offsetof(struct ts_rec, ret) == offsetof(struct ts_rec, t1) + 8,
+	       "an inline name spans t1 and ret");
 
 struct ts_ring {
 	/* Producer side: written only by the owning thread. */

@@ -4,6 +4,8 @@
 #ifndef TS_SPAN_H
 #define TS_SPAN_H
 
+#include "traceshim.h"   /* ts_status_code: one numbering, OpenTelemetry's */
+
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -11,9 +13,10 @@
 enum ts_val { TS_VAL_INT, TS_VAL_STR, TS_VAL_DOUBLE, TS_VAL_BOOL };
 
 struct ts_attr {
-	const char *key;         /* always a string constant */
+	const char *key;         /* a string constant, unless dynkey */
 	uint8_t type;            /* enum ts_val */
 	uint8_t stable;          /* a string value whose address always holds this text */
+	uint8_t dynkey;          /* the key is scratch text (the program's own attributes) */
 	union {
 		int64_t i;
 		double d;
@@ -22,8 +25,6 @@ struct ts_attr {
 	} v;
 };
 
-enum ts_status { TS_STATUS_UNSET = 0, TS_STATUS_ERROR = 2 };
-
 enum ts_span_event {
 	TS_SPAN_BEGIN,       /* a span that stays open (process, thread) */
 	TS_SPAN_END,         /* closes the innermost open span of the track */
@@ -31,7 +32,7 @@ enum ts_span_event {
 };
 
 #define TS_MAX_ATTRS 16
-#define TS_EVENT_ATTRS 4
+#define TS_EVENT_ATTRS 8
 
 /* Something that happened during a span (an exception): OTLP span events.
  * The Perfetto writer shows it as an instant on the lane instead. */
@@ -47,7 +48,8 @@ struct ts_span {
 	uint64_t start_ns, end_ns;
 	uint64_t span_id, parent_id;    /* parent 0: a root span */
 	uint8_t kind;                   /* enum ts_kind */
-	uint8_t status;                 /* enum ts_status */
+	uint8_t status;                 /* enum ts_status_code */
+	bool dyn_name;                  /* name is scratch text: encoders must not key it by address */
 	const char *status_message;
 	const char *error_type;         /* set with status ERROR */
 	uint64_t flow_out;              /* a link to a span that starts later (pthread_create) */

@@ -22,12 +22,26 @@ struct ts_open_call {
 };
 #define TS_OPEN_CALLS 8
 
+/* What the program's API calls made current on a thread (api.c): a span it
+ * began, or a context it attached. They nest. */
+struct ts_scope {
+	uint32_t span;               /* the number now current (for a context of another
+				      * thread, a local number standing for it) */
+	uint32_t restore;            /* cur_span before */
+	uint64_t handle;             /* what ts_span_current() returns meanwhile */
+	uint8_t kind;                /* enum ts_scope_kind */
+};
+enum ts_scope_kind { TS_SCOPE_SPAN = 1, TS_SCOPE_ATTACH };
+#define TS_SCOPES 32
+
 struct ts_thread {
 	struct ts_ring ring;
 	/* Owned by the thread itself. */
 	uint32_t next_span;          /* next span number; 1 is the thread span */
 	uint32_t cur_span;           /* span new calls are children of */
 	struct ts_open_call open_calls[TS_OPEN_CALLS];
+	struct ts_scope scopes[TS_SCOPES];
+	uint32_t nscopes;
 	uintptr_t stack_lo;          /* calls from outside [lo, lo+size) run on */
 	uintptr_t stack_size;        /* a stack that is not this thread's */
 	/* Identity, set at registration. */

@@ -3,6 +3,7 @@
  * drainer calls these as it meets thread begin/end records. */
 #include "tracks.h"
 
+#include "asyncspan.h"
 #include "clock.h"
 #include "config.h"
 #include "context.h"
@@ -11,6 +12,7 @@
 #include "ids.h"
 #include "summary.h"
 #include "init.h"
+#include "userspan.h"
 
 #include <dlfcn.h>
 #include <fcntl.h>
@@ -150,6 +152,7 @@ void ts_tracks_thread_begin(struct ts_track_ctx *c, struct ts_thread *t, const s
 
 void ts_tracks_thread_end(struct ts_track_ctx *c, uint64_t ns, struct ts_thread *t)
 {
+	ts_user_track_end(c, ns);
 	while (c->open_spans) {
 		struct ts_span s = {.end_ns = ns};
 		uint64_t dropped = atomic_load(&t->ring.dropped);
@@ -170,8 +173,17 @@ void ts_tracks_report_drops(struct ts_track_ctx *c, struct ts_thread *t)
 		return;
 	struct ts_span s = {0};
 	ts_span_int(&s, "traceshim.dropped_spans", (int64_t)(dropped - c->dropped_seen));
-	ts_export_instant(&c->track, c->last_ns, "traceshim: spans dropped (buffer full)", &s);
+	ts_export_instant(&c->track, c->last_ns, "traceshim: spans dropped (buffer full)", false, &s,
+			  0);
 	c->dropped_seen = dropped;
+}
+
+struct ts_track_ctx *ts_tracks_by_index(uint32_t index)
+{
+	for (int i = 0; i < TS_MAX_THREADS; i++)
+		if (ctxs[i].active && ctxs[i].index == index)
+			return &ctxs[i];
+	return NULL;
 }
 
 struct ts_track_ctx *ts_tracks_of(int slot, struct ts_thread *t)
@@ -181,6 +193,7 @@ struct ts_track_ctx *ts_tracks_of(int slot, struct ts_thread *t)
 		if (c->active) {
 			ts_export_forget(c->sink_state);
 			ts_exception_forget(c);
+			ts_user_forget(c);
 		}
 		attach(c, t);
 	}
@@ -194,6 +207,7 @@ void ts_tracks_release(struct ts_track_ctx *c, int slot)
 	released_dropped += atomic_load(&ts_threads[slot]->ring.dropped);
 	ts_export_forget(c->sink_state);
 	ts_exception_forget(c);
+	ts_user_forget(c);
 	c->active = false;
 	ts_thread_release(slot);
 }
@@ -236,6 +250,7 @@ void ts_tracks_end_all(uint64_t end)
 		dropped += atomic_load(&t->ring.dropped);
 		ts_tracks_thread_end(&ctxs[i], end, t);
 	}
+	dropped += ts_async_end_all(end);
 	struct ts_span s = {.end_ns = end};
 	end_status(&s);
 	if (dropped)
@@ -253,6 +268,7 @@ void ts_tracks_after_fork(void)
 {
 	/* The parent's per-track state may be half-updated: leak, never free. */
 	memset(ctxs, 0, sizeof ctxs);
+	ts_async_after_fork();
 	memset(proc_state, 0, sizeof proc_state);
 	process_begun = false;
 	released_dropped = 0;

@@ -23,6 +23,7 @@ struct ts_track_ctx {
 	char span_name[64];          /* the thread span's name, kept for the encoder */
 	void *sink_state[TS_STATE_COUNT];   /* per exporter */
 	struct ts_exc_state *exceptions;    /* exception events (exception.c) */
+	struct ts_user_track *user;         /* the program's own spans (userspan.c) */
 	struct ts_track track;
 };
 
@@ -37,6 +38,8 @@ void ts_tracks_thread_begin(struct ts_track_ctx *c, struct ts_thread *t, const s
 void ts_tracks_thread_end(struct ts_track_ctx *c, uint64_t ns, struct ts_thread *t);
 /* An instant on the track when records were dropped since the last call. */
 void ts_tracks_report_drops(struct ts_track_ctx *c, struct ts_thread *t);
+/* The active track of thread `index`, or NULL. */
+struct ts_track_ctx *ts_tracks_by_index(uint32_t index);
 /* The thread is gone and drained: frees its slot. */
 void ts_tracks_release(struct ts_track_ctx *c, int slot);
 /* End of the process: every track's open spans and the process span end. */

@@ -121,10 +121,16 @@ void ts_export_span(const struct ts_track *track, enum ts_span_event ev, const s
 }
 
 void ts_export_instant(const struct ts_track *track, uint64_t ts_ns, const char *name,
-		       const struct ts_span *attrs)
+		       bool dyn_name, const struct ts_span *attrs, uint64_t flow_out)
 {
 	if (ts_cfg.perfetto)
-		ts_pf_instant(track, ts_ns, name, attrs);
+		ts_pf_instant(track, ts_ns, name, dyn_name, attrs, flow_out);
+}
+
+void ts_export_lane(const struct ts_track *proc, const struct ts_track *lane, uint64_t ts_ns)
+{
+	if (ts_cfg.perfetto)
+		ts_pf_named_track(proc, lane, ts_ns);
 }
 
 void ts_export_forget(void **states)

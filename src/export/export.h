@@ -20,8 +20,11 @@ void ts_export_process(const struct ts_track *proc, uint64_t boot_ns, uint64_t r
 		       const char *cmdline, size_t cmdline_len);
 void ts_export_thread(const struct ts_track *proc, const struct ts_track *thread, uint64_t ts_ns);
 void ts_export_span(const struct ts_track *track, enum ts_span_event ev, const struct ts_span *s);
+/* A marker on the track (Perfetto only); see ts_pf_instant(). */
 void ts_export_instant(const struct ts_track *track, uint64_t ts_ns, const char *name,
-		       const struct ts_span *attrs);
+		       bool dyn_name, const struct ts_span *attrs, uint64_t flow_out);
+/* Describes a track of spans that are not a thread's (Perfetto only). */
+void ts_export_lane(const struct ts_track *proc, const struct ts_track *lane, uint64_t ts_ns);
 /* The track is over: frees its exporter state (states[TS_STATE_COUNT]). */
 void ts_export_forget(void **states);
 /* Writes what is pending when it has grown large (mid-cycle). */

@@ -125,7 +125,8 @@ static uint64_t intern_const(struct ts_intern *table, struct pcache *pc, unsigne
 static void annotation(struct seq_state *st, const struct ts_attr *a)
 {
 	size_t m = pb_begin(&event, F_TE_ANNOTATION);
-	uint64_t key = intern_const(&st->keys, st->keys_pc, F_ID_ANNOTATION_NAMES, a->key);
+	uint64_t key = a->dynkey ? intern(&st->keys, F_ID_ANNOTATION_NAMES, a->key, strlen(a->key)) :
+		intern_const(&st->keys, st->keys_pc, F_ID_ANNOTATION_NAMES, a->key);
 	if (key)
 		pb_uint(&event, F_DA_NAME_IID, key);
 	else
@@ -180,8 +181,9 @@ static void emit_packet(const struct ts_track *t, struct seq_state *st, uint64_t
 		batch.failed = true;
 }
 
+/* name: a constant, or scratch text when dyn_name (interned by content). */
 static void track_event(const struct ts_track *t, int type, uint64_t ts, const char *name,
-			const struct ts_span *s, uint64_t flow_out, uint64_t flow_in)
+			bool dyn_name, const struct ts_span *s, uint64_t flow_out, uint64_t flow_in)
 {
 	struct seq_state *st = state_of(t);
 	if (!st) {
@@ -202,7 +204,8 @@ static void track_event(const struct ts_track *t, int type, uint64_t ts, const c
 	pb_clear(&interned);
 	pb_uint(&event, F_TE_TYPE, (uint64_t)type);
 	if (name) {
-		uint64_t iid = intern_const(&st->names, st->names_pc, F_ID_EVENT_NAMES, name);
+		uint64_t iid = dyn_name ? intern(&st->names, F_ID_EVENT_NAMES, name, strlen(name)) :
+			intern_const(&st->names, st->names_pc, F_ID_EVENT_NAMES, name);
 		if (iid)
 			pb_uint(&event, F_TE_NAME_IID, iid);
 		else
@@ -216,7 +219,11 @@ static void track_event(const struct ts_track *t, int type, uint64_t ts, const c
 		pb_fixed64(&event, F_TE_TERM_FLOW, flow_in);
 	for (unsigned i = 0; s && i < s->nattrs; i++)
 		annotation(st, &s->attrs[i]);
-	if (s && s->status == TS_STATUS_ERROR) {
+	if (s && s->status == TS_STATUS_OK) {
+		const struct ts_attr code = {.key = "otel.status_code", .type = TS_VAL_STR, .stable = 1,
+					     .v.s = "OK"};
+		annotation(st, &code);
+	} else if (s && s->status == TS_STATUS_ERROR) {
 		/* Perfetto has no status field: the OTLP names, as annotations. */
 		const struct ts_attr code = {.key = "otel.status_code", .type = TS_VAL_STR, .stable = 1,
 					     .v.s = "ERROR"};
@@ -233,22 +240,24 @@ static void track_event(const struct ts_track *t, int type, uint64_t ts, const c
 void ts_pf_span(const struct ts_track *t, enum ts_span_event ev, const struct ts_span *s)
 {
 	if (ev == TS_SPAN_END) {
-		track_event(t, TYPE_SLICE_END, s->end_ns, NULL, s->nattrs || s->status ? s : NULL, 0, 0);
+		track_event(t, TYPE_SLICE_END, s->end_ns, NULL, false,
+			    s->nattrs || s->status ? s : NULL, 0, 0);
 		return;
 	}
-	track_event(t, TYPE_SLICE_BEGIN, s->start_ns, s->name, s, s->flow_out, s->flow_in);
+	track_event(t, TYPE_SLICE_BEGIN, s->start_ns, s->name, s->dyn_name, s, s->flow_out,
+		    s->flow_in);
 	if (ev != TS_SPAN_COMPLETE)
 		return;
 	/* A failed call gets a marker inside its slice, so errors stand out on the lane. */
 	if (s->status == TS_STATUS_ERROR && s->error_type)
-		track_event(t, TYPE_INSTANT, s->end_ns, s->error_type, NULL, 0, 0);
-	track_event(t, TYPE_SLICE_END, s->end_ns, NULL, NULL, 0, 0);
+		track_event(t, TYPE_INSTANT, s->end_ns, s->error_type, true, NULL, 0, 0);
+	track_event(t, TYPE_SLICE_END, s->end_ns, NULL, false, NULL, 0, 0);
 }
 
-void ts_pf_instant(const struct ts_track *t, uint64_t ts_ns, const char *name,
-		   const struct ts_span *attrs)
+void ts_pf_instant(const struct ts_track *t, uint64_t ts_ns, const char *name, bool dyn_name,
+		   const struct ts_span *attrs, uint64_t flow_out)
 {
-	track_event(t, TYPE_INSTANT, ts_ns, name, attrs, 0, 0);
+	track_event(t, TYPE_INSTANT, ts_ns, name, dyn_name, attrs, flow_out, 0);
 }
 
 static void descriptor_packet_begin(const struct ts_track *proc, uint64_t ts, size_t *pkt, size_t *td)

@@ -19,12 +19,14 @@ void ts_pf_process(const struct ts_track *proc, uint64_t boot_ns, uint64_t real_
 /* Describes (or renames) a thread track; emitted on the process's sequence. */
 void ts_pf_thread(const struct ts_track *proc, const struct ts_track *thread, uint64_t ts_ns);
 /* Describes a named track under a process that is not a thread (lanes of
- * spans received from elsewhere). */
+ * spans received from elsewhere, or of spans that end on another thread). */
 void ts_pf_named_track(const struct ts_track *proc, const struct ts_track *track, uint64_t ts_ns);
 void ts_pf_span(const struct ts_track *track, enum ts_span_event ev, const struct ts_span *s);
-/* A zero-length marker on a track (e.g. dropped records). */
-void ts_pf_instant(const struct ts_track *track, uint64_t ts_ns, const char *name,
-		   const struct ts_span *attrs);
+/* A zero-length marker on a track (dropped records, an event, a hand-off).
+ * dyn_name: name is scratch text, not a constant. flow_out: an arrow starts
+ * here (0: none). */
+void ts_pf_instant(const struct ts_track *track, uint64_t ts_ns, const char *name, bool dyn_name,
+		   const struct ts_span *attrs, uint64_t flow_out);
 /* Child after fork: drops the parent's unwritten packets. */
 void ts_pf_after_fork(void);
 /* Frees the per-track state (the track's sequence is over). */

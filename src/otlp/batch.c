@@ -1,6 +1,7 @@
 /* Span batches (see batch.h). Strings go into 64 KiB chunks, so a batch of
- * hundreds of spans costs a few allocations. Attribute keys and values
- * marked stable are string constants of the shim and are not copied. */
+ * hundreds of spans costs a few allocations. Attribute keys (but the
+ * program's own) and values marked stable are string constants of the shim
+ * and are not copied. */
 #include "batch.h"
 
 #include <stdlib.h>
@@ -69,6 +70,15 @@ static void *keep_bytes(struct ts_batch *b, const void *p, size_t n, bool *ok)
 	return dst;
 }
 
+/* Copies what an attribute points to that may not outlive the call. */
+static void keep_attr(struct ts_batch *b, struct ts_attr *a, bool *ok)
+{
+	if (a->type == TS_VAL_STR && !a->stable)
+		a->v.s = keep(b, a->v.s, ok);
+	if (a->dynkey)
+		a->key = keep(b, a->key, ok);
+}
+
 static const struct ts_event *keep_events(struct ts_batch *b, const struct ts_event *ev,
 					  unsigned n, int64_t unix_offset_ns, bool *ok)
 {
@@ -77,8 +87,7 @@ static const struct ts_event *keep_events(struct ts_batch *b, const struct ts_ev
 		d[i].time_ns = (uint64_t)((int64_t)ev[i].time_ns + unix_offset_ns);
 		d[i].name = keep(b, ev[i].name, ok);
 		for (unsigned j = 0; j < d[i].nattrs; j++)
-			if (d[i].attrs[j].type == TS_VAL_STR && !d[i].attrs[j].stable)
-				d[i].attrs[j].v.s = keep(b, ev[i].attrs[j].v.s, ok);
+			keep_attr(b, &d[i].attrs[j], ok);
 	}
 	return d;
 }
@@ -100,8 +109,7 @@ bool ts_batch_add(struct ts_batch *b, const struct ts_span *s, int64_t unix_offs
 	if (s->nevents)
 		d->events = keep_events(b, s->events, s->nevents, unix_offset_ns, &ok);
 	for (unsigned i = 0; i < d->nattrs; i++)
-		if (d->attrs[i].type == TS_VAL_STR && !d->attrs[i].stable)
-			d->attrs[i].v.s = keep(b, s->attrs[i].v.s, &ok);
+		keep_attr(b, &d->attrs[i], &ok);
 	if (ok)
 		b->n++;
 	return ok;

@@ -121,6 +121,8 @@ static int fill_span(struct arena *a, const struct ts_otlp_batch *b, const struc
 	if (s->status == TS_STATUS_ERROR) {
 		status->code = OPENTELEMETRY__PROTO__TRACE__V1__STATUS__STATUS_CODE__STATUS_CODE_ERROR;
 		status->message = (char *)(s->status_message ? s->status_message : "");
+	} else if (s->status == TS_STATUS_OK) {
+		status->code = OPENTELEMETRY__PROTO__TRACE__V1__STATUS__STATUS_CODE__STATUS_CODE_OK;
 	}
 	out->status = status;
 	return 1;

@@ -46,7 +46,7 @@ START_TEST(traceparent_format)
 	for (int i = 0; i < 16; i++)
 		tid[i] = (uint8_t)(0xa0 + i);
 	char out[56];
-	ts_traceparent(tid, 0x0102030405060708ull, 1, out);
+	ts_traceparent_format(tid, 0x0102030405060708ull, 1, out);
 	ck_assert_str_eq(out, "00-a0a1a2a3a4a5a6a7a8a9aaabacadaeaf-0102030405060708-01");
 	ck_assert_uint_eq(strlen(out), 55);
 }

@@ -1,0 +1,29 @@
+/* Spans that may end on another thread than the one that started them
+ * (ts_span_start()). Their records come from several rings in any order, so
+ * each is kept whole, keyed by handle, until both its start and its end have
+ * been read. Then it goes out complete, in Perfetto on one of the process's
+ * "async" lanes: the first lane free at its start, so spans never overlap on
+ * a lane. Drainer thread only. */
+#ifndef TS_ASYNCSPAN_H
+#define TS_ASYNCSPAN_H
+
+#include "notes.h"
+#include "span.h"
+
+#include <stdint.h>
+
+/* The start: s's strings are copied. */
+void ts_async_begin(uint64_t handle, const struct ts_span *s);
+/* The end, at ns, with the status the program gave. */
+void ts_async_end(uint64_t handle, uint64_t ns, int status);
+/* Where notes for the span go; NULL when no room is left. */
+struct ts_notes *ts_async_notes(uint64_t handle);
+/* End of a drain cycle: ends and notes whose start never came are let go
+ * (a span of another kind, ended twice, or dropped from a full buffer). */
+void ts_async_cycle_end(void);
+/* Process end: spans still open end at end_ns. Returns how many spans
+ * found no room. */
+uint64_t ts_async_end_all(uint64_t end_ns);
+void ts_async_after_fork(void);
+
+#endif
