@@ -37,7 +37,6 @@ unsigned ts_attrs_pack(char *buf, unsigned cap, const char *name, const ts_attri
 			continue;
 		unsigned at = len;
 		uint8_t type = (uint8_t)a->type;
-		uint8_t b = a->value.b ? 1 : 0;
 		bool ok = put_bytes(buf, cap, &len, &type, 1) && put_text(buf, cap, &len, a->key, TS_KEY_MAX);
 		switch (a->type) {
 		case TS_ATTRIBUTE_STRING:
@@ -49,9 +48,11 @@ unsigned ts_attrs_pack(char *buf, unsigned cap, const char *name, const ts_attri
 		case TS_ATTRIBUTE_DOUBLE:
 			ok = ok && put_bytes(buf, cap, &len, &a->value.d, 8);
 			break;
-		default:
+		default: {
+			uint8_t b = a->value.b ? 1 : 0;
 			ok = ok && put_bytes(buf, cap, &len, &b, 1);
 			break;
+		}
 		}
 		if (!ok) {
 			len = at;   /* this one does not fit: the payload ends before it */
