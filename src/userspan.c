@@ -12,6 +12,7 @@
 #include "summary.h"
 #include "tracks.h"
 
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -88,7 +89,7 @@ static void begin(struct ts_track_ctx *c, const struct ts_rec *r, const uint8_t 
 		  unsigned len)
 {
 	struct ts_span s;
-	memset(&s, 0, sizeof s);
+	memset(&s, 0, offsetof(struct ts_span, attrs));   /* attrs are filled as counted */
 	const char *name;
 	char inline_name[TS_INLINE_NAME];
 	if (r->kind & TS_USER_NAME_INLINE) {
@@ -163,7 +164,7 @@ static void note(struct ts_track_ctx *c, const struct ts_rec *r, const uint8_t *
 		 unsigned len)
 {
 	struct ts_span a;   /* the attributes, and what Perfetto shows of them */
-	memset(&a, 0, sizeof a);
+	memset(&a, 0, offsetof(struct ts_span, attrs));
 	const char *name;
 	a.nattrs = ts_attrs_unpack(payload, len, &name, a.attrs, TS_MAX_ATTRS);
 	uint64_t ns = ts_clock_to_ns(r->t0);
