@@ -37,18 +37,11 @@ static void keep_attrs(struct ts_open_span *o, const struct ts_span *from)
 {
 	for (unsigned i = 0; i < from->nattrs; i++) {
 		struct ts_attr a = from->attrs[i];
-		unsigned j = 0;
-		while (j < o->span.nattrs && strcmp(o->span.attrs[j].key, a.key) != 0)
-			j++;
-		if (j == TS_MAX_ATTRS)
-			break;
 		if (a.type == TS_VAL_STR && !a.stable)
 			a.v.s = keep(o, a.v.s);
 		if (a.dynkey)
 			a.key = keep(o, a.key);
-		o->span.attrs[j] = a;
-		if (j == o->span.nattrs)
-			o->span.nattrs++;
+		ts_attr_set(o->span.attrs, &o->span.nattrs, &a);
 	}
 }
 

@@ -3,6 +3,7 @@
 
 #include "export/export.h"
 #include "ids.h"
+#include "textpool.h"
 #include "tracks.h"
 
 #include <stdio.h>
@@ -12,7 +13,6 @@
 #define BUCKETS 1024
 #define MAX_OPEN 16384       /* beyond this, new spans are dropped (counted) */
 #define LANES 64
-#define TEXT_MAX 1536        /* a start record's name and attributes fit */
 
 struct entry {
 	struct entry *next;
@@ -22,8 +22,7 @@ struct entry {
 	uint64_t end_ns;
 	unsigned cycle;          /* when first seen */
 	struct ts_span span;     /* from the start; its strings live in text */
-	size_t used;
-	char text[TEXT_MAX];
+	struct ts_text_chunk *text;
 	struct ts_notes notes;
 };
 
@@ -68,7 +67,7 @@ static struct entry *get(uint64_t handle)
 	e->status = 0;
 	e->end_ns = 0;
 	e->cycle = cycle_no;
-	e->used = 0;
+	e->text = NULL;
 	ts_notes_init(&e->notes);
 	*p = e;
 	nopen++;
@@ -84,18 +83,8 @@ static void drop(struct entry *e)
 	if (!e->begun)
 		nunbegun--;
 	ts_notes_free(&e->notes);
+	ts_text_free(&e->text);
 	free(e);
-}
-
-static const char *keep(struct entry *e, const char *s)
-{
-	size_t n = strlen(s) + 1;
-	if (e->used + n > sizeof e->text)
-		return NULL;
-	char *dst = e->text + e->used;
-	memcpy(dst, s, n);
-	e->used += n;
-	return dst;
 }
 
 static struct lane *new_lane(unsigned i, uint64_t ts)
@@ -158,15 +147,12 @@ void ts_async_begin(uint64_t handle, const struct ts_span *s)
 	if (!e || e->begun)
 		return;
 	e->span = *s;
-	e->span.name = keep(e, s->name);
+	e->span.name = ts_text_keep(&e->text, s->name);
 	e->span.nattrs = 0;
 	for (unsigned i = 0; i < s->nattrs; i++) {
-		struct ts_attr a = s->attrs[i];
-		if (a.dynkey && !(a.key = keep(e, a.key)))
-			break;
-		if (a.type == TS_VAL_STR && !a.stable && !(a.v.s = keep(e, a.v.s)))
-			break;
-		e->span.attrs[e->span.nattrs++] = a;
+		e->span.attrs[e->span.nattrs] = s->attrs[i];
+		if (ts_text_keep_attr(&e->text, &e->span.attrs[e->span.nattrs]))
+			e->span.nattrs++;
 	}
 	if (!e->span.name)
 		e->span.name = "span";

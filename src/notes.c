@@ -2,17 +2,10 @@
 #include "notes.h"
 
 #include "exception.h"
+#include "textpool.h"
 
 #include <stdlib.h>
 #include <string.h>
-
-#define CHUNK 2048
-
-struct ts_notes_text {
-	struct ts_notes_text *next;
-	size_t used, cap;
-	char data[];
-};
 
 void ts_notes_init(struct ts_notes *n)
 {
@@ -21,67 +14,17 @@ void ts_notes_init(struct ts_notes *n)
 
 void ts_notes_free(struct ts_notes *n)
 {
-	while (n->text) {
-		struct ts_notes_text *c = n->text;
-		n->text = c->next;
-		free(c);
-	}
+	ts_text_free(&n->text);
 	free(n->events);
 	ts_notes_init(n);
-}
-
-static const char *keep(struct ts_notes *n, const char *s)
-{
-	size_t len = strlen(s) + 1;
-	struct ts_notes_text *c = n->text;
-	if (!c || c->cap - c->used < len) {
-		size_t cap = len > CHUNK ? len : CHUNK;
-		if (!(c = malloc(sizeof *c + cap)))
-			return NULL;
-		*c = (struct ts_notes_text){.next = n->text, .cap = cap};
-		n->text = c;
-	}
-	char *dst = c->data + c->used;
-	memcpy(dst, s, len);
-	c->used += len;
-	return dst;
-}
-
-/* A copy of a whose text lives in n; false when n is out of room. */
-static bool keep_attr(struct ts_notes *n, const struct ts_attr *a, struct ts_attr *out)
-{
-	*out = *a;
-	if (a->dynkey && !(out->key = keep(n, a->key)))
-		return false;
-	if (a->type == TS_VAL_STR && !a->stable && !(out->v.s = keep(n, a->v.s)))
-		return false;
-	return true;
-}
-
-/* Sets a in list (n of TS_MAX_ATTRS used): replaces the same key, else appends. */
-static void set_attr(struct ts_attr *list, unsigned *n, const struct ts_attr *a)
-{
-	unsigned j = 0;
-	while (j < *n && strcmp(list[j].key, a->key) != 0)
-		j++;
-	if (j < *n)
-		list[j] = *a;
-	else if (*n < TS_MAX_ATTRS)
-		list[(*n)++] = *a;
-}
-
-void ts_attrs_merge(struct ts_span *s, const struct ts_attr *attrs, unsigned nattrs)
-{
-	for (unsigned i = 0; i < nattrs; i++)
-		set_attr(s->attrs, &s->nattrs, &attrs[i]);
 }
 
 void ts_notes_attrs(struct ts_notes *n, const struct ts_attr *attrs, unsigned nattrs)
 {
 	for (unsigned i = 0; i < nattrs; i++) {
-		struct ts_attr a;
-		if (keep_attr(n, &attrs[i], &a))
-			set_attr(n->attrs, &n->nattrs, &a);
+		struct ts_attr a = attrs[i];
+		if (ts_text_keep_attr(&n->text, &a))
+			ts_attr_set(n->attrs, &n->nattrs, &a);
 	}
 }
 
@@ -100,10 +43,12 @@ void ts_notes_event(struct ts_notes *n, const char *name, uint64_t time_ns,
 		n->cap_events = cap;
 	}
 	struct ts_event *e = &n->events[n->nevents];
-	*e = (struct ts_event){.name = keep(n, name), .time_ns = time_ns};
-	for (unsigned i = 0; i < nattrs && e->nattrs < TS_EVENT_ATTRS; i++)
-		if (keep_attr(n, &attrs[i], &e->attrs[e->nattrs]))
+	*e = (struct ts_event){.name = ts_text_keep(&n->text, name), .time_ns = time_ns};
+	for (unsigned i = 0; i < nattrs && e->nattrs < TS_EVENT_ATTRS; i++) {
+		e->attrs[e->nattrs] = attrs[i];
+		if (ts_text_keep_attr(&n->text, &e->attrs[e->nattrs]))
 			e->nattrs++;
+	}
 	if (!e->name) {
 		n->dropped_events++;
 		return;
@@ -118,7 +63,7 @@ void ts_notes_error(struct ts_notes *n, const char *type, const char *message, u
 		{.key = "exception.message", .type = TS_VAL_STR, .v.s = message},
 	};
 	ts_notes_event(n, "exception", time_ns, ev, message[0] ? 2 : 1);
-	const char *t = keep(n, type), *m = keep(n, message);
+	const char *t = ts_text_keep(&n->text, type), *m = ts_text_keep(&n->text, message);
 	if (!t || !m)
 		return;
 	n->failed = true;
@@ -130,7 +75,8 @@ void ts_notes_error(struct ts_notes *n, const char *type, const char *message, u
 
 void ts_notes_apply(const struct ts_notes *n, struct ts_span *s, int status)
 {
-	ts_attrs_merge(s, n->attrs, n->nattrs);
+	for (unsigned i = 0; i < n->nattrs; i++)
+		ts_attr_set(s->attrs, &s->nattrs, &n->attrs[i]);
 	if (n->nevents) {
 		/* After the exception events of crashes and throws, if any. */
 		static struct ts_event merged[TS_EXC_PENDING_MAX + TS_NOTES_EVENTS];

@@ -10,7 +10,7 @@
 
 #define TS_NOTES_EVENTS 128   /* as OpenTelemetry's default span limit */
 
-struct ts_notes_text;
+struct ts_text_chunk;
 
 struct ts_notes {
 	unsigned nattrs, nevents, cap_events, dropped_events;
@@ -18,7 +18,7 @@ struct ts_notes {
 	const char *error_type, *error_message;
 	struct ts_attr attrs[TS_MAX_ATTRS];
 	struct ts_event *events;
-	struct ts_notes_text *text;      /* chunks the strings live in */
+	struct ts_text_chunk *text;      /* where the strings live (textpool.h) */
 };
 
 /* A fresh, empty set (ts_notes_free() to reuse one). */
@@ -30,8 +30,6 @@ void ts_notes_event(struct ts_notes *n, const char *name, uint64_t time_ns,
 		    const struct ts_attr *attrs, unsigned nattrs);
 /* An "exception" event, error.type, and status ERROR. */
 void ts_notes_error(struct ts_notes *n, const char *type, const char *message, uint64_t time_ns);
-/* Sets attrs in s, a key already there replaced (copies nothing). */
-void ts_attrs_merge(struct ts_span *s, const struct ts_attr *attrs, unsigned nattrs);
 /* Adds the notes to the span that ends: attributes, events (after any s
  * already has; both must stay valid until the export call returns) and the
  * status. status: the one the program ended the span with. */

@@ -8,6 +8,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <string.h>
 #include <sys/types.h>
 
 enum ts_val { TS_VAL_INT, TS_VAL_STR, TS_VAL_DOUBLE, TS_VAL_BOOL };
@@ -92,6 +93,19 @@ static inline void ts_span_const(struct ts_span *s, const char *key, const char 
 	if (v && s->nattrs < TS_MAX_ATTRS)
 		s->attrs[s->nattrs++] = (struct ts_attr){.key = key, .type = TS_VAL_STR, .stable = 1,
 							 .v.s = v};
+}
+
+/* Sets a in list (n of TS_MAX_ATTRS used): replaces the attribute with the
+ * same key, else appends (dropped when the list is full). */
+static inline void ts_attr_set(struct ts_attr *list, unsigned *n, const struct ts_attr *a)
+{
+	unsigned j = 0;
+	while (j < *n && strcmp(list[j].key, a->key) != 0)
+		j++;
+	if (j < *n)
+		list[j] = *a;
+	else if (*n < TS_MAX_ATTRS)
+		list[(*n)++] = *a;
 }
 
 #endif

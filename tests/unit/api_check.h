@@ -16,19 +16,7 @@ static void api_setup(void)
 }
 
 /* A suite of one test case holding the given tests, each on a fresh record. */
-#define TS_API_SUITE(name, ...)                                                \
-	static Suite *make_suite(void)                                         \
-	{                                                                      \
-		const TTest *tests[] = {__VA_ARGS__};                          \
-		Suite *s = suite_create(name);                                 \
-		TCase *tc = tcase_create("core");                              \
-		tcase_add_checked_fixture(tc, api_setup, NULL);                \
-		for (size_t i = 0; i < sizeof tests / sizeof *tests; i++)      \
-			tcase_add_test(tc, tests[i]);                          \
-		suite_add_tcase(s, tc);                                        \
-		return s;                                                      \
-	}                                                                      \
-	TS_CHECK_MAIN(make_suite)
+#define TS_API_SUITE(name, ...) TS_CHECK_SUITE_SETUP(name, api_setup, __VA_ARGS__)
 
 /* The recorded span: fails the test (printing the record) when unknown. */
 static inline const ts_testing_span_t *span_of(ts_span_t h)
