@@ -46,7 +46,7 @@ static unsigned max_fill;
 static unsigned pause_ms = 10;
 
 /* Consumes the new records of one ring. */
-static unsigned drain_ring(struct ts_track_ctx *c, struct ts_thread *t)
+unsigned ts_drain_ring(struct ts_track_ctx *c, struct ts_thread *t)
 {
 	struct ts_ring *ring = &t->ring;
 	uint64_t head = atomic_load_explicit(&ring->head, memory_order_acquire);
@@ -131,7 +131,7 @@ static void cycle(bool final)
 		if (state == TS_SLOT_FREE)
 			continue;
 		struct ts_track_ctx *c = ts_tracks_of(i, t);
-		unsigned n = drain_ring(c, t);
+		unsigned n = ts_drain_ring(c, t);
 		unsigned fill = (unsigned)((uint64_t)n * 64 / (t->ring.mask + 1));
 		if (fill > max_fill)
 			max_fill = fill;

@@ -5,7 +5,14 @@
 
 #include <stdbool.h>
 
+struct ts_thread;
+struct ts_track_ctx;
+
 bool ts_drain_start(void);
+/* Consumes the new records of t's ring onto track c (one step of a drain
+ * cycle); returns how many. Records are trusted no further than their
+ * bounds: a damaged one is skipped, never read past. */
+unsigned ts_drain_ring(struct ts_track_ctx *c, struct ts_thread *t);
 /* Wakes the background thread (async-signal-safe); false when it is not
  * running. */
 bool ts_drain_wake(void);

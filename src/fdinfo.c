@@ -293,10 +293,13 @@ void ts_fdinfo_set_peer(int fd, uint32_t gen, uint8_t kind, const struct sockadd
 void ts_fdinfo_alias(int oldfd, uint32_t oldgen, uint8_t kind, int newfd, uint32_t newgen)
 {
 	const struct ts_fdinfo *src = ts_fdinfo_get(oldfd, oldgen, kind);
-	struct entry *e = slot(newfd);
-	if (!src || !e)
+	if (!src)
 		return;
-	e->info = *src;
+	struct ts_fdinfo info = *src;   /* slot() may move the cache src points into */
+	struct entry *e = slot(newfd);
+	if (!e)
+		return;
+	e->info = info;
 	e->gen = newgen;
 	e->valid = 1;
 }
