@@ -27,8 +27,10 @@ enum ts_inflate_result ts_inflate_bounded(const uint8_t *in, size_t n, size_t ma
 		zs.avail_out = (uInt)(cap - zs.total_out);
 		int rc = inflate(&zs, Z_NO_FLUSH);
 		if (rc == Z_STREAM_END) {
-			/* Trailing bytes after the stream are malformed input. */
-			result = zs.avail_in ? TS_INFLATE_BAD : TS_INFLATE_OK;
+			/* Trailing bytes after the stream are malformed input. The
+			 * buffer is never under one byte, which a limit of 0 is. */
+			result = zs.avail_in ? TS_INFLATE_BAD :
+				zs.total_out > max ? TS_INFLATE_TOO_LARGE : TS_INFLATE_OK;
 			break;
 		}
 		if (rc != Z_OK && rc != Z_BUF_ERROR)
