@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static void fail(const char *what)
 {
@@ -96,16 +97,21 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (ts_tracestate_valid(ts) != reference_tracestate(ts))
 		fail("tracestate judged wrong");
 
-	/* As at start-up: the environment carrier. */
-	if (*tp)
-		setenv("TRACEPARENT", tp, 1);
-	else
-		unsetenv("TRACEPARENT");
-	if (*ts)
-		setenv("TRACESTATE", ts, 1);
-	else
-		unsetenv("TRACESTATE");
+	/* As at start-up: the environment carrier (an environment of its own:
+	 * setenv would keep every value ever set). */
+	char *tp_var = malloc(strlen(tp) + sizeof "TRACEPARENT=");
+	char *ts_var = malloc(strlen(ts) + sizeof "TRACESTATE=");
+	if (!tp_var || !ts_var)
+		abort();
+	sprintf(tp_var, "TRACEPARENT=%s", tp);
+	sprintf(ts_var, "TRACESTATE=%s", ts);
+	char *env[] = {tp_var, ts_var, NULL};
+	char **saved = environ;
+	environ = env;
 	ts_context_init();
+	environ = saved;
+	free(tp_var);
+	free(ts_var);
 	if (strnlen(ts_ctx.tracestate, sizeof ts_ctx.tracestate) >= sizeof ts_ctx.tracestate)
 		fail("the kept tracestate is not terminated");
 	if (ok != (ts_ctx.parent_span != 0) || (ok && ts_ctx.parent_span != span))
