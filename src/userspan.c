@@ -243,8 +243,14 @@ void ts_user_record(struct ts_track_ctx *c, const struct ts_rec *r, const uint8_
 void ts_user_track_end(struct ts_track_ctx *c, uint64_t ns)
 {
 	struct ts_user_track *u = c->user;
-	if (u && u->depth)
-		end(c, u->open[0]->span, ns, TS_STATUS_UNSET);
+	/* Innermost first, by place rather than by number: numbers read from a
+	 * damaged ring may repeat, and a span left open here would be ended
+	 * again later, with the track's count of open spans already at 0. */
+	while (u && u->depth) {
+		u->depth--;
+		end_one(c, u->open[u->depth], ns, TS_STATUS_UNSET);
+		c->last_ns = ns;
+	}
 }
 
 void ts_user_forget(struct ts_track_ctx *c)

@@ -7,7 +7,9 @@
 set -u
 exe=$1 name=$2 seeds=$3 max_len=$4
 secs=${TS_FUZZ_SECONDS:-20}
-work="$(dirname "$exe")/run-$name"
+dir=$(cd "$(dirname "$exe")" && pwd)
+exe="$dir/$(basename "$exe")"
+work="$dir/run-$name"
 rm -rf "$work"
 mkdir -p "$work/corpus" "$work/findings"
 cp "$seeds"/* "$work/corpus"/ 2>/dev/null
