@@ -52,6 +52,17 @@ static inline struct tc_seq *tc_seq_of(struct tc_ctx *c, uint32_t id)
 	return &c->seqs[c->nseqs++];
 }
 
+/* The sequence is over (its track is gone): forget it. */
+static inline void tc_forget(struct tc_ctx *c, uint32_t id)
+{
+	for (size_t i = 0; i < c->nseqs; i++)
+		if (c->seqs[i].id == id) {
+			free(c->seqs[i].iids);
+			c->seqs[i] = c->seqs[--c->nseqs];
+			return;
+		}
+}
+
 static inline bool tc_known(const struct tc_seq *s, unsigned table, uint64_t iid)
 {
 	uint64_t key = (uint64_t)table << 56 | iid;
