@@ -179,13 +179,16 @@ void ts_decode_call(uint32_t index, const struct ts_rec *r, const uint8_t *paylo
 		}
 		break;
 	case TS_SHAPE_COPY: {
-		ts_span_int(s, "traceshim.fd", r->fd);
-		describe_fd(s, ts_fdinfo_get(r->fd, r->fdgen, r->kind));
+		/* The source first, its path copied out: looking up the other
+		 * descriptor may grow the cache both live in, and move it. */
 		int in = (int)r->aux;
 		const struct ts_fdinfo *src = ts_fdinfo_get(in, r->aux2, r->aux_kind);
+		const char *src_path = src && src->type != TS_FD_SOCKET && src->type != TS_FD_PIPE &&
+			src->path[0] ? payload_string((const uint8_t *)src->path, strlen(src->path)) : NULL;
+		ts_span_int(s, "traceshim.fd", r->fd);
+		describe_fd(s, ts_fdinfo_get(r->fd, r->fdgen, r->kind));
 		ts_span_int(s, "traceshim.source.fd", in);
-		if (src && src->type != TS_FD_SOCKET && src->type != TS_FD_PIPE && src->path[0])
-			ts_span_str(s, "traceshim.source.path", src->path);
+		ts_span_str(s, "traceshim.source.path", src_path);
 		ts_span_int(s, "traceshim.io.requested", (int64_t)r->arg);
 		if (r->ret >= 0)
 			ts_span_int(s, "traceshim.io.bytes", r->ret);
