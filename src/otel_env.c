@@ -62,8 +62,8 @@ int ts_parse_kv_list(char *text, struct ts_kv *out, int max)
 			return -1;
 		*eq = 0;
 		char *key = trim(item), *value = trim(eq + 1);
-		if (!*key || !ts_percent_decode(key) || !ts_percent_decode(value))
-			return -1;
+		if (!ts_percent_decode(key) || !*key || !ts_percent_decode(value))
+			return -1;   /* a key of "%00..." decodes to nothing */
 		if (n < max)
 			out[n++] = (struct ts_kv){key, value};
 	}

@@ -105,7 +105,7 @@ static void check_kv_list(const char *s)
 				vb++;
 			memcpy(scratch, b, (size_t)(ke - b));
 			scratch[ke - b] = 0;
-			bool key_ok = ke > b && reference_decode(scratch, key);
+			bool key_ok = reference_decode(scratch, key) && *key;
 			memcpy(scratch, vb, (size_t)(e - vb));
 			scratch[e - vb] = 0;
 			if (!key_ok || !reference_decode(scratch, value)) {
