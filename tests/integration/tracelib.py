@@ -983,18 +983,42 @@ class Trace:
 # Loading and checking
 # ===========================================================================
 
-def load_trace(path, proto_dir=None):
-    """Decodes a .pftrace file with protoc and replays it into a Trace."""
+def load_trace(path, proto_dir=None, check=True, keep=True, **check_options):
+    """Decodes a .pftrace file with protoc and replays it into a Trace.
+
+    Every trace a test reads is checked here: unless check is False (for a
+    test that expects a broken trace, or a tool that only reports), any
+    structural error (structural_errors(trace, **check_options)) raises
+    AssertionError, so a new importer error anywhere fails the suite.
+    keep: copy the file to $TRACESHIM_KEEP_TRACES when that is set."""
     proto_dir = proto_dir or default_proto_dir()
     if not os.path.exists(os.path.join(proto_dir, PROTO_FILE)):
         raise DecodeError("no %s in %s (set TRACESHIM_PROTO_DIR)" % (PROTO_FILE, proto_dir))
+    kept = _keep_trace(path, [path]) if keep else None
     with open(path, "rb") as f:
         data = f.read()
     warnings, problems = [], []
     packets = _decode_file_bytes(data, proto_dir, warnings)
     packets = expand_compressed(packets, proto_dir, problems)
     warnings += unknown_field_warnings(packets)
-    return Trace(path, packets, problems, warnings)
+    trace = Trace(path, packets, problems, warnings)
+    trace.kept_path = kept
+    if check:
+        assert_importable(trace, **check_options)
+    return trace
+
+
+def assert_importable(trace, **check_options):
+    """Raises AssertionError listing the structural errors of trace, if any."""
+    errors = structural_errors(trace, **check_options)
+    if errors:
+        raise AssertionError(
+            "%d structural error(s) in %s%s (Perfetto's importer would report or drop "
+            "data):\n  %s%s" % (
+                len(errors), trace.path,
+                " (kept as %s)" % trace.kept_path if trace.kept_path else "",
+                "\n  ".join(errors[:20]),
+                "\n  ... %d more" % (len(errors) - 20) if len(errors) > 20 else ""))
 
 
 def unknown_field_warnings(packets):
@@ -1030,6 +1054,7 @@ def structural_errors(trace, thread_lanes=True):
     if thread_lanes:
         errors += _pthread_flow_errors(trace)
     errors += _sequence_errors(trace)
+    errors += _clock_snapshot_errors(trace)
     return errors
 
 
@@ -1119,6 +1144,26 @@ def _check_flow_target(trace, start, end, where):
     if end.track_uuid == start.track_uuid or end.tid == start.tid:
         return [where + " ends on the creating thread itself"]
     return []
+
+
+def _clock_snapshot_errors(trace):
+    """trace_processor reads the ClockSnapshots in file order, and one whose
+    trace-clock (BOOTTIME) value is below that of an earlier snapshot is
+    rejected: "the trace clock is not monotonic", stat invalid_clock_snapshots,
+    shown as an import error. Processes appending to one file must therefore
+    write snapshots whose BOOTTIME never goes back in file order."""
+    errors, highest = [], None
+    for n, (seq, clocks) in enumerate(trace.clock_snapshots):
+        boot = clocks.get(CLOCK_BOOTTIME)
+        if boot is None:
+            continue
+        if highest is not None and boot < highest:
+            errors.append("ClockSnapshot #%d (sequence %d) has BOOTTIME %d, %d ns before an "
+                          "earlier snapshot's: the importer reports invalid_clock_snapshots"
+                          % (n, seq, boot, highest - boot))
+        else:
+            highest = boot
+    return errors
 
 
 def _sequence_errors(trace):
@@ -1272,8 +1317,9 @@ def _keep_trace(path, argv):
 
 
 def run_pair(argv, env=None, cwd=None, stdin_bytes=None, timeout=60,
-             compare=("stdout", "stderr", "returncode"), normalize=None):
-    """Runs argv without then with the shim; outputs must be byte-identical.
+             compare=("stdout", "stderr", "returncode"), normalize=None, check=True):
+    """Runs argv without then with the shim; outputs must be byte-identical,
+    and the trace must have no structural error (unless check is False).
 
     env: variables to add to os.environ (a None value removes one);
     compare: which of stdout, stderr, returncode to compare (leave out the
@@ -1303,8 +1349,10 @@ def run_pair(argv, env=None, cwd=None, stdin_bytes=None, timeout=60,
         _compare_runs(argv, plain, traced, compare, normalize)
         if not os.path.exists(trace_path) or os.path.getsize(trace_path) == 0:
             raise AssertionError("%r under the shim wrote no trace to TRACESHIM_OUTPUT" % (argv,))
-        trace = load_trace(trace_path)
+        trace = load_trace(trace_path, check=False, keep=False)
     trace.kept_path = kept
+    if check:
+        assert_importable(trace)
     return traced, trace
 
 
@@ -1339,7 +1387,7 @@ def main(argv=None):
               "directory of perfetto_trace.proto)", file=sys.stderr)
         return 2
     try:
-        trace = load_trace(argv[0])
+        trace = load_trace(argv[0], check=False, keep=False)
     except (OSError, DecodeError) as e:
         print("cannot decode %s: %s" % (argv[0], e), file=sys.stderr)
         return 2
