@@ -15,6 +15,7 @@
 #include "../thread.h"
 #include "perfetto.h"
 #include "sink.h"
+#include "snapshot.h"
 
 #include <dlfcn.h>
 #include <limits.h>
@@ -97,11 +98,13 @@ bool ts_export_open(void)
 	return ts_cfg.perfetto || otlp;
 }
 
-void ts_export_process(const struct ts_track *proc, uint64_t boot_ns, uint64_t real_ns,
-		       const char *cmdline, size_t cmdline_len)
+void ts_export_process(const struct ts_track *proc, uint64_t ts_ns, const char *cmdline,
+		       size_t cmdline_len)
 {
-	if (ts_cfg.perfetto)
-		ts_pf_process(proc, boot_ns, real_ns, cmdline, cmdline_len);
+	if (ts_cfg.perfetto) {
+		ts_pf_process_track(proc, ts_ns, cmdline, cmdline_len);
+		ts_snapshot_owe(proc->sequence);   /* written with a batch, see snapshot.c */
+	}
 }
 
 void ts_export_thread(const struct ts_track *proc, const struct ts_track *thread, uint64_t ts_ns)

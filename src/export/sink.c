@@ -6,6 +6,7 @@
 #include "sink.h"
 
 #include "compress.h"
+#include "snapshot.h"
 #include "../config.h"
 #include "../fdinfo.h"
 #include "../log.h"
@@ -105,6 +106,7 @@ bool ts_sink_write(struct pb *batch)
 	if (fd >= 0 || (!open_failed && open_file())) {
 		fd = atomic_load(&ts_private_fd);
 		const struct pb *out = ts_cfg.compress ? ts_compress_batch(batch) : batch;
+		ts_snapshot_write(fd);   /* clock snapshot, when owed: see snapshot.c */
 		ok = write_all(fd, out->data, out->len);
 		if (!ok)
 			TS_WARN("writing %s failed: %s", ts_cfg.output, strerror(errno));
