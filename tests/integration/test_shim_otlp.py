@@ -352,8 +352,7 @@ class ShimOtlp(tracelib.LoopbackReceiver, unittest.TestCase):
         finally:
             collect.send_signal(signal.SIGTERM)
             collect.wait(timeout=30)
-        trace = tracelib.load_trace(out)
-        self.assertEqual(tracelib.structural_errors(trace, thread_lanes=False), [])
+        trace = tracelib.load_trace(out, thread_lanes=False)
         self.assertIn("threads_io", trace.processes.values())
         self.assertGreaterEqual(len(trace.slices_named("write")), 4000)
         # Each worker's 1000 writes sit inside its thread span, or, having
