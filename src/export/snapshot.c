@@ -19,10 +19,12 @@
  *
  * The lock is a POSIX record lock because it belongs to a process: processes
  * forked without exec share the file's open file description, which flock()
- * and OFD locks treat as a single owner. It is only tried, for a few
- * milliseconds at most: a writer never blocks on it. When it cannot be had,
- * the snapshot waits for a later batch; a file system without locks gets no
- * snapshot at all. Either way nothing but the wall-clock labels is lost: the
+ * and OFD locks treat as a single owner. (Its one weakness, that a process
+ * closing any descriptor of the file drops it, needs the program itself to
+ * have the trace file open.) It is only tried, for a few milliseconds at
+ * most: a writer never blocks on it. When it cannot be had, the snapshot
+ * waits for a later batch; a file system without locks gets no snapshot at
+ * all. Either way nothing but the wall-clock labels is lost: the
  * trace's timestamps are BOOTTIME already. */
 #include "snapshot.h"
 
@@ -73,7 +75,7 @@ static int try_lock(int fd)
 		if (errno != EAGAIN && errno != EACCES && errno != EINTR)
 			return -1;
 		struct timespec pause = {0, LOCK_RETRY_NS};
-		syscall(SYS_nanosleep, &pause, NULL);
+		nanosleep(&pause, NULL);
 	}
 	return 0;
 }
