@@ -9,6 +9,7 @@
 
 #include "summary.h"
 #include "ts_version.h"
+#include "url.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -266,10 +267,17 @@ int ts_run_main(int argc, char **argv)
 		ts_summary_report(summary, stderr);
 		unlink(summary);
 	}
+	char shown[512];
+	const char *bad = o.otlp ? ts_url_parse(o.otlp, strlen(o.otlp), NULL) : NULL;
+	if (o.otlp)
+		ts_url_redact(o.otlp, shown, sizeof shown);
+	if (bad)
+		fprintf(stderr, "traceshim: nothing exported: --otlp '%s' is not a valid URL: %s\n",
+			shown, bad);
+	else if (o.otlp && !where)
+		fprintf(stderr, "traceshim: spans exported to %s\n", shown);
 	if (where)
 		fprintf(stderr, "traceshim: trace written to %s\n", where);
-	else
-		fprintf(stderr, "traceshim: spans exported to %s\n", o.otlp);
 
 	if (status >= 0 && WIFSIGNALED(status)) {
 		/* Die the same way, without a core file of our own. */

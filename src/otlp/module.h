@@ -13,7 +13,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#define TS_OTLP_ABI 1
+#define TS_OTLP_ABI 2
 #define TS_OTLP_MODULE_NAME "libtraceshim-otlp.so"
 #define TS_OTLP_ENTRY "ts_otlp_module"
 

@@ -129,12 +129,11 @@ struct ts_otlp_sender *ts_otlp_sender_new(const struct ts_otel_env *env,
 	s->headers = curl_slist_append(NULL, "Content-Type: application/x-protobuf");
 	if (env->gzip)
 		s->headers = curl_slist_append(s->headers, "Content-Encoding: gzip");
+	/* Checked at start (otel_env.c): a malformed list is empty here. */
 	char list[sizeof env->headers];
 	memcpy(list, env->headers, sizeof list);
-	struct ts_kv kv[32];
-	int n = ts_parse_kv_list(list, kv, 32);
-	if (n < 0)
-		ts_warn_config("OTEL_EXPORTER_OTLP_HEADERS is malformed (key=value,...); ignored");
+	struct ts_kv kv[TS_OTEL_HEADERS_COUNT];
+	int n = ts_parse_kv_list(list, kv, TS_OTEL_HEADERS_COUNT);
 	for (int i = 0; i < n; i++) {
 		char line[1024];
 		snprintf(line, sizeof line, "%s: %s", kv[i].key, kv[i].value);
@@ -257,6 +256,12 @@ enum ts_send_result ts_otlp_send(struct ts_otlp_sender *s, const uint8_t *body, 
 			curl_easy_getinfo(s->curl, CURLINFO_RESPONSE_CODE, &status);
 		st->attempts++;
 		st->last_status = status;
+		if (rc == CURLE_URL_MALFORMAT || rc == CURLE_UNSUPPORTED_PROTOCOL) {
+			/* The URL itself: no retry can help. */
+			TS_WARN("OTLP export failed for good: %s", curl_easy_strerror(rc));
+			result = TS_SEND_REJECTED;
+			break;
+		}
 		if (status >= 200 && status < 300) {
 			read_partial_success(s, st);
 			result = TS_SEND_OK;
