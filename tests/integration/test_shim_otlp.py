@@ -3,8 +3,10 @@
 loopback receiver gets, decoded with protoc against proto/otlp (span count,
 ids, parent links, kinds, attributes, resource), the Perfetto file beside it,
 and a receiver that refuses, fails or never answers: the program's output and
-exit status stay the same and its exit stays bounded. Last, end to end: a
-program under the shim -> traceshim collect -> .pftrace."""
+exit status stay the same and its exit stays bounded. Misconfigurations: a
+malformed endpoint turns export off at once, credentials and header values
+are never printed, malformed values are reported once per process tree.
+Last, end to end: a program under the shim -> traceshim collect -> .pftrace."""
 
 import gzip
 import os
