@@ -4,41 +4,110 @@
 #include "fdinfo.h"
 
 #include <arpa/inet.h>
+#include <dirent.h>
+#include <fcntl.h>
 #include <errno.h>
 #include <stddef.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sched.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/sysmacros.h>
 #include <sys/un.h>
 #include <termios.h>
 #include <sys/ioctl.h>
 #include <unistd.h>
 
-_Atomic uint64_t ts_fdstate[TS_FDGEN_MAX];
-_Atomic int ts_private_fd = -1;
-_Atomic int ts_private_socks[TS_PRIVATE_SOCKS] = {-1, -1};
+#ifndef CLOSE_RANGE_UNSHARE
+#define CLOSE_RANGE_UNSHARE (1U << 1)
+#endif
+#ifndef SYS_close_range
+#define SYS_close_range 436
+#endif
+#ifndef SYS_pidfd_open
+#define SYS_pidfd_open 434
+#endif
+#ifndef SYS_pidfd_getfd
+#define SYS_pidfd_getfd 438
+#endif
 
-bool ts_private_sock_set(int fd)
+_Atomic uint64_t ts_fdstate[TS_FDGEN_MAX];
+
+/* Set on the background thread once it has a descriptor table of its own:
+ * the program's descriptors are then reached through program_pidfd. */
+static __thread bool private_table __attribute__((tls_model("initial-exec")));
+static int program_pidfd = -1;
+
+/* After unshare(): every copy of the program's descriptors goes, so none
+ * keeps a pipe or socket of the program open. */
+static void close_copies(void)
 {
-	for (int i = 0; i < TS_PRIVATE_SOCKS; i++) {
-		int expect = -1;
-		if (atomic_compare_exchange_strong(&ts_private_socks[i], &expect, fd))
-			return true;
+	if (syscall(SYS_close_range, 0u, ~0u, 0) == 0)
+		return;
+	DIR *d = opendir("/proc/thread-self/fd");
+	if (!d) {
+		struct rlimit rl;
+		unsigned max = getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < 65536 ?
+			(unsigned)rl.rlim_cur : 65536;
+		for (unsigned fd = 0; fd < max; fd++)
+			syscall(SYS_close, fd);
+		return;
 	}
-	return false;
+	for (struct dirent *e; (e = readdir(d));)
+		if (e->d_name[0] != '.' && atoi(e->d_name) != dirfd(d))
+			syscall(SYS_close, atoi(e->d_name));
+	closedir(d);
 }
 
-bool ts_private_sock_release(int fd)
+bool ts_fd_table_private(void)
 {
-	for (int i = 0; fd >= 0 && i < TS_PRIVATE_SOCKS; i++) {
-		int expect = fd;
-		if (atomic_compare_exchange_strong(&ts_private_socks[i], &expect, -1))
-			return true;
+	/* A new table without any of the program's descriptors: the kernel
+	 * copies none of them (Linux 5.9); else unshare and close the copies. */
+	if (syscall(SYS_close_range, 0u, ~0u, CLOSE_RANGE_UNSHARE) != 0) {
+		if (syscall(SYS_unshare, CLONE_FILES) != 0)
+			return false;
+		close_copies();
 	}
-	return false;
+	/* 0, 1 and 2 on /dev/null: what a library prints from this thread
+	 * (glibc's fatal messages, say) must never land in the trace file or a
+	 * socket that took the number. */
+	for (int i = 0; i < 3; i++)
+		if (syscall(SYS_openat, AT_FDCWD, "/dev/null", O_RDWR | O_CLOEXEC) < 0)
+			break;
+	private_table = true;
+	program_pidfd = (int)syscall(SYS_pidfd_open, (pid_t)syscall(SYS_getpid), 0);
+	return true;
+}
+
+/* What the program's fd refers to, as a descriptor this thread can use: fd
+ * itself in the program's table; in the private one a duplicate made with
+ * pidfd_getfd (Linux 5.6; a sandbox may refuse it), or -1. */
+static int borrow(int fd)
+{
+	if (!private_table)
+		return fd;
+	return program_pidfd >= 0 ? (int)syscall(SYS_pidfd_getfd, program_pidfd, fd, 0) : -1;
+}
+
+void ts_fd_give_back(int local)
+{
+	if (private_table && local >= 0)
+		syscall(SYS_close, local);
+}
+
+int ts_fd_stderr(void)
+{
+	int local = borrow(2);
+	/* Without pidfd_getfd: the file again, through the program's link (a
+	 * terminal, a pipe or a file; not a socket). */
+	if (local < 0 && private_table)
+		local = (int)syscall(SYS_openat, AT_FDCWD, "/proc/self/fd/2",
+				     O_WRONLY | O_APPEND | O_NOCTTY | O_CLOEXEC);
+	return local;
 }
 
 struct entry {
@@ -163,7 +232,6 @@ static void classify_socket(int fd, struct ts_fdinfo *info)
 		info->transport = type == SOCK_STREAM ? 1 : type == SOCK_DGRAM ? 2 : 0;
 }
 
-/* Asks the kernel what fd is now. */
 /* Descriptor type from a stat() result; is_tty says a character device is
  * a terminal (known for an open fd; guessed from the device numbers of
  * terminals when only a path is left). */
@@ -191,14 +259,15 @@ int ts_type_of_path(const char *path)
 	return stat(path, &st) == 0 ? type_of(&st, -1) : TS_FD_UNKNOWN;
 }
 
-static void classify(int fd, struct ts_fdinfo *info)
+/* Describes the program's fd: local is a descriptor for it on this thread
+ * (-1: none, then only what its /proc link says), link its /proc link. */
+static void describe(int local, const char *link, struct ts_fdinfo *info)
 {
 	struct stat st;
-	memset(info, 0, sizeof *info);
-	if (fstat(fd, &st) != 0)
+	if (local >= 0 ? fstat(local, &st) != 0 : stat(link, &st) != 0)
 		return;
 	struct termios tio;
-	int tty = S_ISCHR(st.st_mode) ? ioctl(fd, TCGETS, &tio) == 0 : 0;
+	int tty = !S_ISCHR(st.st_mode) ? 0 : local >= 0 ? ioctl(local, TCGETS, &tio) == 0 : -1;
 	info->type = (uint8_t)type_of(&st, tty);
 	if (info->type == TS_FD_OTHER || info->type == TS_FD_FILE) {
 		/* eventfd, epoll and friends are anonymous inodes: the link says which. */
@@ -207,8 +276,7 @@ static void classify(int fd, struct ts_fdinfo *info)
 			{"anon_inode:[timerfd]", TS_FD_TIMERFD}, {"anon_inode:[signalfd]", TS_FD_SIGNALFD},
 			{"anon_inode:inotify", TS_FD_INOTIFY},
 		};
-		char link[32], target[64];
-		snprintf(link, sizeof link, "/proc/self/fd/%d", fd);
+		char target[64];
 		ssize_t n = readlink(link, target, sizeof target - 1);
 		target[n > 0 ? n : 0] = 0;
 		for (size_t i = 0; i < sizeof anon / sizeof *anon; i++)
@@ -218,16 +286,26 @@ static void classify(int fd, struct ts_fdinfo *info)
 			}
 	}
 	if (info->type == TS_FD_SOCKET) {
-		classify_socket(fd, info);
+		if (local >= 0)
+			classify_socket(local, info);
 		return;
 	}
 	if (info->type == TS_FD_FILE || info->type == TS_FD_DIR || info->type == TS_FD_CHR ||
 	    info->type == TS_FD_TTY || info->type == TS_FD_BLOCK) {
-		char link[32];
-		snprintf(link, sizeof link, "/proc/self/fd/%d", fd);
 		ssize_t n = readlink(link, info->path, sizeof info->path - 1);
 		info->path[n > 0 ? n : 0] = 0;
 	}
+}
+
+/* Asks the kernel what the program's fd is now. */
+static void classify(int fd, struct ts_fdinfo *info)
+{
+	memset(info, 0, sizeof *info);
+	char link[32];
+	snprintf(link, sizeof link, "/proc/self/fd/%d", fd);   /* the program's table */
+	int local = borrow(fd);
+	describe(local, link, info);
+	ts_fd_give_back(local);
 }
 
 const struct ts_fdinfo *ts_fdinfo_get(int fd, uint32_t gen, uint8_t kind)
@@ -277,10 +355,11 @@ void ts_fdinfo_set_peer(int fd, uint32_t gen, uint8_t kind, const struct sockadd
 	if (info.transport == 0) {
 		/* Not made by a traced socket(): ask the socket itself. */
 		if (ts_fd_gen(fd) == gen) {
-			int type = 0;
+			int type = 0, local = borrow(fd);
 			socklen_t tl = sizeof type;
-			if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &tl) == 0)
+			if (local >= 0 && getsockopt(local, SOL_SOCKET, SO_TYPE, &type, &tl) == 0)
 				info.transport = type == SOCK_STREAM ? 1 : type == SOCK_DGRAM ? 2 : 0;
+			ts_fd_give_back(local);
 		} else if (e->valid && e->gen == gen) {
 			info.transport = e->info.transport;
 		}
@@ -306,6 +385,7 @@ void ts_fdinfo_after_fork(void)
 	/* The parent's drainer may have been inside realloc(): drop, never free. */
 	cache = NULL;
 	cache_len = 0;
+	program_pidfd = -1;   /* a number in the parent's private table */
 }
 
 void ts_fdinfo_reset(void)

@@ -64,31 +64,18 @@ static inline uint32_t ts_fd_made(int fd, int type, int transport)
 	return ts_fd_made_kind(fd, ts_fd_kind(type, transport));
 }
 
-/* The descriptors the shim owns in the program's table (-1: none): the trace
- * file, and the OTLP exporter's connection. Wrappers of close, close_range,
- * closefrom and dup2 keep the program from closing them;
- * ts_private_fd_evict() gives a number up when the program wants it. */
-extern _Atomic int ts_private_fd;        /* the trace file */
-#define TS_PRIVATE_SOCKS 2
-extern _Atomic int ts_private_socks[TS_PRIVATE_SOCKS];   /* the exporter's connections */
-
-static inline int ts_fd_is_private(int fd)
-{
-	return fd >= 0 && (fd == atomic_load_explicit(&ts_private_fd, memory_order_relaxed) ||
-			   fd == atomic_load_explicit(&ts_private_socks[0], memory_order_relaxed) ||
-			   fd == atomic_load_explicit(&ts_private_socks[1], memory_order_relaxed));
-}
-
-/* The program dup2()s onto wanted_fd: the trace file moves to another
- * number; an exporter socket is given up (its sends then fail, since the
- * number no longer names a socket of ours, and the exporter reconnects). */
-void ts_private_fd_evict(int wanted_fd);
-
-/* The exporter registers a socket (false: no free slot, unguarded) and
- * releases it before closing: false then means the program took the
- * number, and the exporter must not close it. */
-bool ts_private_sock_set(int fd);
-bool ts_private_sock_release(int fd);
+/* Called first thing on the background thread: it gets a descriptor table
+ * of its own, holding none of the program's descriptors. What it opens
+ * there (the trace file, the OTLP exporter's sockets, /proc files) the
+ * program never sees, never closes or reuses, and never passes on at exec.
+ * The program's descriptors are described from there through a pidfd.
+ * False when the kernel or a sandbox refuses (the table stays shared). */
+bool ts_fd_table_private(void);
+/* The program's stderr as a descriptor this thread can write to (2 itself
+ * outside the background thread), or -1; hand it back with
+ * ts_fd_give_back(). */
+int ts_fd_stderr(void);
+void ts_fd_give_back(int local);
 
 enum ts_fd_type {
 	TS_FD_UNKNOWN = 0, TS_FD_FILE, TS_FD_DIR, TS_FD_PIPE, TS_FD_SOCKET, TS_FD_TTY,

@@ -2,6 +2,8 @@
  * through the interposed functions and never touch stdio buffers of the host. */
 #include "log.h"
 
+#include "fdinfo.h"
+
 #include <errno.h>
 #include <stdarg.h>
 #include <stdatomic.h>
@@ -26,7 +28,12 @@ static void emit(const char *fmt, va_list ap)
 	if (len > sizeof buf - 2)
 		len = sizeof buf - 2;
 	buf[len++] = '\n';
-	syscall(SYS_write, 2, buf, len);
+	/* The background thread's descriptor table is its own: stderr is the
+	 * program's, reached through fdinfo. */
+	int fd = ts_fd_stderr();
+	if (fd >= 0)
+		syscall(SYS_write, fd, buf, len);
+	ts_fd_give_back(fd);
 	errno = saved;
 }
 
