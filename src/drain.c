@@ -13,6 +13,7 @@
 #include "export/export.h"
 #include "export/sink.h"
 #include "fdinfo.h"
+#include "fdtable.h"
 #include "init.h"
 #include "log.h"
 #include "resolve.h"

@@ -1,114 +1,26 @@
 /* Descriptor metadata for the drainer: a cache indexed by fd, valid for one
  * generation, filled from open/connect/accept records or by fstat() and
- * friends when the descriptor was made by a call the shim did not see. */
+ * friends when the descriptor was made by a call the shim did not see
+ * (reached from the drainer's own descriptor table through fdtable.h). */
 #include "fdinfo.h"
 
+#include "fdtable.h"
+
 #include <arpa/inet.h>
-#include <dirent.h>
-#include <fcntl.h>
 #include <errno.h>
 #include <stddef.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sched.h>
-#include <sys/resource.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <sys/sysmacros.h>
 #include <sys/un.h>
 #include <termios.h>
 #include <sys/ioctl.h>
 #include <unistd.h>
 
-#ifndef CLOSE_RANGE_UNSHARE
-#define CLOSE_RANGE_UNSHARE (1U << 1)
-#endif
-#ifndef SYS_close_range
-#define SYS_close_range 436
-#endif
-#ifndef SYS_pidfd_open
-#define SYS_pidfd_open 434
-#endif
-#ifndef SYS_pidfd_getfd
-#define SYS_pidfd_getfd 438
-#endif
-
 _Atomic uint64_t ts_fdstate[TS_FDGEN_MAX];
-
-/* Set on the background thread once it has a descriptor table of its own:
- * the program's descriptors are then reached through program_pidfd. */
-static __thread bool private_table __attribute__((tls_model("initial-exec")));
-static int program_pidfd = -1;
-
-/* After unshare(): every copy of the program's descriptors goes, so none
- * keeps a pipe or socket of the program open. */
-static void close_copies(void)
-{
-	if (syscall(SYS_close_range, 0u, ~0u, 0) == 0)
-		return;
-	DIR *d = opendir("/proc/thread-self/fd");
-	if (!d) {
-		struct rlimit rl;
-		unsigned max = getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < 65536 ?
-			(unsigned)rl.rlim_cur : 65536;
-		for (unsigned fd = 0; fd < max; fd++)
-			syscall(SYS_close, fd);
-		return;
-	}
-	for (struct dirent *e; (e = readdir(d));)
-		if (e->d_name[0] != '.' && atoi(e->d_name) != dirfd(d))
-			syscall(SYS_close, atoi(e->d_name));
-	closedir(d);
-}
-
-bool ts_fd_table_private(void)
-{
-	/* A new table without any of the program's descriptors: the kernel
-	 * copies none of them (Linux 5.9); else unshare and close the copies. */
-	if (syscall(SYS_close_range, 0u, ~0u, CLOSE_RANGE_UNSHARE) != 0) {
-		if (syscall(SYS_unshare, CLONE_FILES) != 0)
-			return false;
-		close_copies();
-	}
-	/* 0, 1 and 2 on /dev/null: what a library prints from this thread
-	 * (glibc's fatal messages, say) must never land in the trace file or a
-	 * socket that took the number. */
-	for (int i = 0; i < 3; i++)
-		if (syscall(SYS_openat, AT_FDCWD, "/dev/null", O_RDWR | O_CLOEXEC) < 0)
-			break;
-	private_table = true;
-	program_pidfd = (int)syscall(SYS_pidfd_open, (pid_t)syscall(SYS_getpid), 0);
-	return true;
-}
-
-/* What the program's fd refers to, as a descriptor this thread can use: fd
- * itself in the program's table; in the private one a duplicate made with
- * pidfd_getfd (Linux 5.6; a sandbox may refuse it), or -1. */
-static int borrow(int fd)
-{
-	if (!private_table)
-		return fd;
-	return program_pidfd >= 0 ? (int)syscall(SYS_pidfd_getfd, program_pidfd, fd, 0) : -1;
-}
-
-void ts_fd_give_back(int local)
-{
-	if (private_table && local >= 0)
-		syscall(SYS_close, local);
-}
-
-int ts_fd_stderr(void)
-{
-	int local = borrow(2);
-	/* Without pidfd_getfd: the file again, through the program's link (a
-	 * terminal, a pipe or a file; not a socket). */
-	if (local < 0 && private_table)
-		local = (int)syscall(SYS_openat, AT_FDCWD, "/proc/self/fd/2",
-				     O_WRONLY | O_APPEND | O_NOCTTY | O_CLOEXEC);
-	return local;
-}
 
 struct entry {
 	uint32_t gen;
@@ -303,7 +215,7 @@ static void classify(int fd, struct ts_fdinfo *info)
 	memset(info, 0, sizeof *info);
 	char link[32];
 	snprintf(link, sizeof link, "/proc/self/fd/%d", fd);   /* the program's table */
-	int local = borrow(fd);
+	int local = ts_fd_borrow(fd);
 	describe(local, link, info);
 	ts_fd_give_back(local);
 }
@@ -355,7 +267,7 @@ void ts_fdinfo_set_peer(int fd, uint32_t gen, uint8_t kind, const struct sockadd
 	if (info.transport == 0) {
 		/* Not made by a traced socket(): ask the socket itself. */
 		if (ts_fd_gen(fd) == gen) {
-			int type = 0, local = borrow(fd);
+			int type = 0, local = ts_fd_borrow(fd);
 			socklen_t tl = sizeof type;
 			if (local >= 0 && getsockopt(local, SOL_SOCKET, SO_TYPE, &type, &tl) == 0)
 				info.transport = type == SOCK_STREAM ? 1 : type == SOCK_DGRAM ? 2 : 0;
@@ -385,7 +297,6 @@ void ts_fdinfo_after_fork(void)
 	/* The parent's drainer may have been inside realloc(): drop, never free. */
 	cache = NULL;
 	cache_len = 0;
-	program_pidfd = -1;   /* a number in the parent's private table */
 }
 
 void ts_fdinfo_reset(void)

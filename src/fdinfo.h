@@ -64,19 +64,6 @@ static inline uint32_t ts_fd_made(int fd, int type, int transport)
 	return ts_fd_made_kind(fd, ts_fd_kind(type, transport));
 }
 
-/* Called first thing on the background thread: it gets a descriptor table
- * of its own, holding none of the program's descriptors. What it opens
- * there (the trace file, the OTLP exporter's sockets, /proc files) the
- * program never sees, never closes or reuses, and never passes on at exec.
- * The program's descriptors are described from there through a pidfd.
- * False when the kernel or a sandbox refuses (the table stays shared). */
-bool ts_fd_table_private(void);
-/* The program's stderr as a descriptor this thread can write to (2 itself
- * outside the background thread), or -1; hand it back with
- * ts_fd_give_back(). */
-int ts_fd_stderr(void);
-void ts_fd_give_back(int local);
-
 enum ts_fd_type {
 	TS_FD_UNKNOWN = 0, TS_FD_FILE, TS_FD_DIR, TS_FD_PIPE, TS_FD_SOCKET, TS_FD_TTY,
 	TS_FD_CHR, TS_FD_BLOCK, TS_FD_OTHER, TS_FD_EVENTFD, TS_FD_EPOLL, TS_FD_TIMERFD,

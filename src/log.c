@@ -2,7 +2,7 @@
  * through the interposed functions and never touch stdio buffers of the host. */
 #include "log.h"
 
-#include "fdinfo.h"
+#include "fdtable.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -29,7 +29,7 @@ static void emit(const char *fmt, va_list ap)
 		len = sizeof buf - 2;
 	buf[len++] = '\n';
 	/* The background thread's descriptor table is its own: stderr is the
-	 * program's, reached through fdinfo. */
+	 * program's, reached through fdtable.h. */
 	int fd = ts_fd_stderr();
 	if (fd >= 0)
 		syscall(SYS_write, fd, buf, len);

@@ -8,7 +8,7 @@
 #include "summary.h"
 
 #include "config.h"
-#include "fdinfo.h"
+#include "fdtable.h"
 #include "ids.h"
 #include "log.h"
 #include "safeopen.h"

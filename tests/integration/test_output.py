@@ -123,6 +123,22 @@ class OutputTest(unittest.TestCase):
         self.assertIn(b"child first open: 3\n", proc.stdout)
         self.assertGreater(Receiver.requests, 0, "the receiver got nothing")
 
+    def test_without_a_table_of_its_own(self):
+        # A sandbox on an old kernel: no close_range, no unshare. The trace is
+        # still written (the file opened for each write), silently.
+        argv = [prog("confine"), "nofdtable", prog("fdlist"), "--io", "50"]
+        proc, trace = tracelib.run_pair(argv)
+        self.assertEqual(tracelib.structural_errors(trace)[:10], [])
+        reads = [s for s in trace.slices_named("read") if s.args.get("file.path") == "/dev/null"]
+        self.assertEqual(len(reads), 50)
+
+    def test_without_a_table_of_its_own_no_otlp(self):
+        # libcurl's sockets would be in the program's table: OTLP is refused.
+        traced, _ = self.run_both(
+            [prog("confine"), "nofdtable", prog("fdlist"), "--io", "5"],
+            {"OTEL_EXPORTER_OTLP_ENDPOINT": "http://127.0.0.1:9"})
+        self.assert_one_warning(traced, "OTLP export is off")
+
     # ------------------------------------------------------------ destinations
     def test_dev_full_one_warning(self):
         traced, _ = self.run_both([prog("fdlist"), "--io", "100"], {"TRACESHIM_OUTPUT": "/dev/full"})
