@@ -58,7 +58,8 @@ bool ts_fd_table_private(void)
 	}
 	/* 0, 1 and 2 on /dev/null: what a library prints from this thread
 	 * (glibc's fatal messages, say) must never land in the trace file or a
-	 * socket that took the number. */
+	 * socket that took the number. (A sanitizer's report from here goes
+	 * to its log_path.) */
 	for (int i = 0; i < 3; i++)
 		if (syscall(SYS_openat, AT_FDCWD, "/dev/null", O_RDWR | O_CLOEXEC) < 0)
 			break;

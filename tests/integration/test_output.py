@@ -196,7 +196,7 @@ class OutputTest(unittest.TestCase):
     def test_symlink_at_default_path_not_followed(self):
         victim = self.victim()
         # exec keeps the shell's pid: the link is at the program's default path.
-        script = ('ln -s %s "fdlist.$$.pftrace" && LD_PRELOAD=%s TRACESHIM_EXIT_TIMEOUT_MS=%d '
+        script = ('ln -s %s "fdlist.$$.pftrace" && LD_PRELOAD="%s" TRACESHIM_EXIT_TIMEOUT_MS=%d '
                   'exec %s --io 10' % (victim, tracelib.shim_preload(), EXIT_TIMEOUT_MS, prog("fdlist")))
         plain = subprocess.run([prog("fdlist"), "--io", "10"], env=clean_env(), cwd=self.tmp,
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=60)
@@ -231,8 +231,13 @@ class OutputTest(unittest.TestCase):
         return path
 
     def run_cli(self, output):
+        env = clean_env()
+        # A sanitizer build needs its runtimes first: traceshim run keeps an
+        # existing LD_PRELOAD ahead of the library.
+        if os.environ.get("TRACESHIM_PRELOAD_FIRST"):
+            env["LD_PRELOAD"] = os.environ["TRACESHIM_PRELOAD_FIRST"]
         return subprocess.run([self.cli(), "run", "-o", output, "--", "true"],
-                              env=clean_env(), cwd=self.tmp, stdout=subprocess.PIPE,
+                              env=env, cwd=self.tmp, stdout=subprocess.PIPE,
                               stderr=subprocess.PIPE, timeout=60)
 
     def test_run_output_symlink_not_truncated(self):
