@@ -207,9 +207,11 @@ static void *drainer_main(void *arg)
 {
 	(void)arg;
 	ts_thread_mute();
+	/* Before anything that may resolve a symbol: the thread waiting for
+	 * this may be running constructors with the loader's lock held. */
+	bool file_ok = set_up_output();
 	char name[16] = "traceshim";
 	pthread_setname_np(pthread_self(), name);
-	bool file_ok = set_up_output();
 	pthread_mutex_lock(&cycle_lock);
 	if (!ts_export_open() || (!file_ok && !ts_cfg.otlp))
 		atomic_store(&ts_active, 0);   /* nowhere to send spans: stop recording */
