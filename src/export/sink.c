@@ -80,12 +80,13 @@ void ts_sink_give_up_at(uint64_t monotonic_ms)
 static bool wait_writable(int f)
 {
 	for (;;) {
-		uint64_t limit = atomic_load(&give_up_ms);
-		if (limit && ts_clock_monotonic_ms() >= limit)
+		uint64_t limit = atomic_load(&give_up_ms), now = ts_clock_monotonic_ms();
+		if (limit && now >= limit)
 			return false;
-		struct pollfd p = {.fd = f, .events = POLLOUT};
 		/* Short steps: the deadline may be set while this waits. */
-		if (poll(&p, 1, 100) > 0)
+		int step = limit && limit - now < 100 ? (int)(limit - now) : 100;
+		struct pollfd p = {.fd = f, .events = POLLOUT};
+		if (poll(&p, 1, step) > 0)
 			return true;
 	}
 }
