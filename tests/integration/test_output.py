@@ -140,6 +140,19 @@ class OutputTest(unittest.TestCase):
             {"OTEL_EXPORTER_OTLP_ENDPOINT": "http://127.0.0.1:9"})
         self.assert_one_warning(traced, "OTLP export is off")
 
+    def test_no_descriptor_left_by_a_throw(self):
+        # The thrower's stack is recorded: the unwinder must not leave a
+        # descriptor behind in the program.
+        path = os.path.join(os.environ.get("PROGS_DIR") or
+                            os.path.join(ROOT, "build", "tests", "progs"), "cxx_fds")
+        if not os.path.exists(path):
+            self.skipTest("no C++ compiler: cxx_fds is not built")
+        proc, trace = tracelib.run_pair([path])
+        self.assertIn(b"next open: 3\n", proc.stdout)
+        events = [s for s in trace.slices if s.name == "exception"]
+        self.assertEqual(len(events), 1)
+        self.assertIn("thrower", events[0].args["exception.stacktrace"].splitlines()[0])
+
     # ------------------------------------------------------------ destinations
     def test_dev_full_one_warning(self):
         traced, _ = self.run_both([prog("fdlist"), "--io", "100"], {"TRACESHIM_OUTPUT": "/dev/full"})
