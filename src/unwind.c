@@ -118,12 +118,20 @@ unsigned ts_unwind_here(uint64_t *ips, unsigned max, unsigned skip)
 	 * keeps a pipe in the calling thread's descriptor table once it has
 	 * unwound there, and this runs on the program's threads. */
 	void *frames[TS_STACK_MAX + 8];
-	unsigned want = max + skip;   /* frames[0] is in this function */
+	unsigned want = max + skip + 1;
 	if (want > sizeof frames / sizeof *frames)
 		want = sizeof frames / sizeof *frames;
 	int got = backtrace(frames, (int)want);
+	/* Frame 1 is the caller's: found by its return address, since a
+	 * sanitizer's backtrace() interceptor adds a frame of its own. */
+	int first = (int)skip;
+	for (int i = 0; i < got && i < 3; i++)
+		if (frames[i] == __builtin_return_address(0)) {
+			first = i + (int)skip - 1;
+			break;
+		}
 	unsigned n = 0;
-	for (int i = (int)skip; i < got && n < max; i++)
+	for (int i = first > 0 ? first : 0; i < got && n < max; i++)
 		ips[n++] = (uint64_t)(uintptr_t)frames[i];
 	return n;
 }
