@@ -5,14 +5,16 @@
 
 #include <stdbool.h>
 
+/* Starts the background thread and waits (at most TRACESHIM_EXIT_TIMEOUT_MS)
+ * until it has its own descriptor table and has opened the trace file. */
 bool ts_drain_start(void);
 /* Wakes the background thread (async-signal-safe); false when it is not
  * running. */
 bool ts_drain_wake(void);
-/* Final drain at process exit, bounded by TRACESHIM_EXIT_TIMEOUT_MS.
- * normal_exit: called from exit() (the library destructor), where the
- * calling thread may run the final cycle itself; false from _exit(), which
- * may run in a signal handler. */
+/* Final drain at process exit, bounded by TRACESHIM_EXIT_TIMEOUT_MS, run by
+ * the background thread while this one waits. normal_exit: called from
+ * exit() (the library destructor) rather than from _exit(), which may run
+ * in a signal handler; both take only async-signal-safe steps. */
 void ts_drain_shutdown(bool normal_exit);
 /* After ts_drain_shutdown(): waits up to `ms` for the background thread to
  * return; true once it has. */

@@ -8,6 +8,8 @@
  * messages in it. */
 #include "log.h"
 
+#include "fdtable.h"
+
 #include <errno.h>
 #include <stdarg.h>
 #include <stdatomic.h>
@@ -38,7 +40,12 @@ static void emit_text(const char *msg)
 	for (; *msg && len < sizeof buf - 1; msg++)
 		buf[len++] = (unsigned char)*msg < ' ' || *msg == 0x7f ? '?' : *msg;
 	buf[len++] = '\n';
-	syscall(SYS_write, 2, buf, len);
+	/* The background thread's descriptor table is its own: stderr is the
+	 * program's, reached through fdtable.h. */
+	int fd = ts_fd_stderr();
+	if (fd >= 0)
+		syscall(SYS_write, fd, buf, len);
+	ts_fd_give_back(fd);
 	errno = saved;
 }
 

@@ -7,6 +7,7 @@
 #include "log.h"
 
 #include <dlfcn.h>
+#include <execinfo.h>
 #include <linux/futex.h>
 #include <stdatomic.h>
 #include <sys/syscall.h>
@@ -113,11 +114,24 @@ unsigned ts_unwind_context(void *ucontext, uint64_t *ips, unsigned max)
 
 unsigned ts_unwind_here(uint64_t *ips, unsigned max, unsigned skip)
 {
-	if (!ts_unwind_ready())
-		return 0;
-	unw_context_t ctx;
-	unw_cursor_t c;
-	if (uw.getcontext(&ctx) < 0 || uw.init_local2(&c, &ctx, 0) < 0)
-		return 0;
-	return walk(&c, ips, max, skip);
+	/* glibc's backtrace() (libgcc's unwinder), not libunwind: libunwind
+	 * keeps a pipe in the calling thread's descriptor table once it has
+	 * unwound there, and this runs on the program's threads. */
+	void *frames[TS_STACK_MAX + 8];
+	unsigned want = max + skip + 1;
+	if (want > sizeof frames / sizeof *frames)
+		want = sizeof frames / sizeof *frames;
+	int got = backtrace(frames, (int)want);
+	/* Frame 1 is the caller's: found by its return address, since a
+	 * sanitizer's backtrace() interceptor adds a frame of its own. */
+	int first = (int)skip;
+	for (int i = 0; i < got && i < 3; i++)
+		if (frames[i] == __builtin_return_address(0)) {
+			first = i + (int)skip - 1;
+			break;
+		}
+	unsigned n = 0;
+	for (int i = first > 0 ? first : 0; i < got && n < max; i++)
+		ips[n++] = (uint64_t)(uintptr_t)frames[i];
+	return n;
 }

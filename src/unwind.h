@@ -24,7 +24,8 @@ void ts_unwind_serve(void);
 /* Return addresses of the interrupted code, innermost first, from a signal
  * handler's ucontext; the first is the faulting instruction itself. */
 unsigned ts_unwind_context(void *ucontext, uint64_t *ips, unsigned max);
-/* The caller's stack, leaving out its `skip` innermost frames. */
+/* The caller's stack, leaving out its `skip` innermost frames (not from a
+ * signal handler; libunwind is not needed). */
 unsigned ts_unwind_here(uint64_t *ips, unsigned max, unsigned skip);
 
 #endif

@@ -5,7 +5,6 @@
 
 #include "../clock.h"
 #include "../config.h"
-#include "../fdinfo.h"
 #include "../ids.h"
 #include "../init.h"
 #include "../log.h"
@@ -48,8 +47,6 @@ static struct ts_core_api core_api = {
 	.process_start_ns = process_start_ns,
 	.thread_create = ts_real_pthread_create,
 	.mute = ts_thread_mute,
-	.sock_set = ts_private_sock_set,
-	.sock_release = ts_private_sock_release,
 };
 
 /* The module's path: this library's directory + TS_OTLP_MODULE_NAME. */
@@ -115,8 +112,11 @@ void ts_export_thread(const struct ts_track *proc, const struct ts_track *thread
 
 void ts_export_span(const struct ts_track *track, enum ts_span_event ev, const struct ts_span *s)
 {
-	if (ts_cfg.perfetto)
+	if (ts_cfg.perfetto) {
 		ts_pf_span(track, ev, s);
+		if (ev != TS_SPAN_END)
+			ts_sink_span_added();
+	}
 	if (otlp)
 		otlp->span(&track->sink_state[TS_STATE_OTLP], track, ev, s);
 	if (ev == TS_SPAN_COMPLETE)

@@ -99,7 +99,7 @@ static void send_batch(struct ts_batch *b)
 		return;
 	}
 	if (!sender) {
-		struct ts_send_hooks hooks = {&cutoff_ms, core->sock_set, core->sock_release};
+		struct ts_send_hooks hooks = {&cutoff_ms};
 		sender = ts_otlp_sender_new(core->otel, &hooks);
 	}
 	struct ts_send_stats st = {0};

@@ -6,9 +6,6 @@
 #include "retry.h"
 
 #include <curl/curl.h>
-#include <fcntl.h>
-#include <sys/socket.h>
-#include <unistd.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -25,12 +22,7 @@ struct ts_otlp_sender {
 	size_t response_len;
 	uint64_t jitter;
 	struct ts_send_hooks hooks;
-	int guarded[4];          /* sockets registered with hooks.sock_set */
 };
-
-/* Descriptors the exporter opens start at this number, out of the way of
- * programs that expect the lowest free one. */
-#define SOCKET_FD_FLOOR 40
 
 uint64_t ts_monotonic_ms(void)
 {
@@ -79,39 +71,6 @@ static int on_progress(void *arg, curl_off_t dltotal, curl_off_t dlnow, curl_off
 	return c && ts_monotonic_ms() >= c;   /* non-zero aborts the transfer */
 }
 
-static curl_socket_t open_socket(void *arg, curlsocktype purpose, struct curl_sockaddr *a)
-{
-	struct ts_otlp_sender *s = arg;
-	(void)purpose;
-	int fd = socket(a->family, a->socktype | SOCK_CLOEXEC, a->protocol);
-	if (fd < 0)
-		return CURL_SOCKET_BAD;
-	int high = fcntl(fd, F_DUPFD_CLOEXEC, SOCKET_FD_FLOOR);
-	if (high >= 0) {
-		close(fd);
-		fd = high;
-	}
-	if (s->hooks.sock_set && s->hooks.sock_set(fd))
-		for (size_t i = 0; i < sizeof s->guarded / sizeof *s->guarded; i++)
-			if (s->guarded[i] < 0) {
-				s->guarded[i] = fd;
-				break;
-			}
-	return fd;
-}
-
-static int close_socket(void *arg, curl_socket_t fd)
-{
-	struct ts_otlp_sender *s = arg;
-	for (size_t i = 0; i < sizeof s->guarded / sizeof *s->guarded; i++)
-		if (s->guarded[i] == fd) {
-			s->guarded[i] = -1;
-			if (s->hooks.sock_release && !s->hooks.sock_release(fd))
-				return 0;   /* the program has dup2()ed onto it: its number now */
-		}
-	return close(fd);
-}
-
 struct ts_otlp_sender *ts_otlp_sender_new(const struct ts_otel_env *env,
 					  const struct ts_send_hooks *hooks)
 {
@@ -123,8 +82,6 @@ struct ts_otlp_sender *ts_otlp_sender_new(const struct ts_otel_env *env,
 	s->env = env;
 	if (hooks)
 		s->hooks = *hooks;
-	for (size_t i = 0; i < sizeof s->guarded / sizeof *s->guarded; i++)
-		s->guarded[i] = -1;
 	s->jitter = (uint64_t)ts_monotonic_ms() * 0x9e3779b97f4a7c15ull;
 	s->headers = curl_slist_append(NULL, "Content-Type: application/x-protobuf");
 	if (env->gzip)
@@ -150,10 +107,6 @@ struct ts_otlp_sender *ts_otlp_sender_new(const struct ts_otel_env *env,
 	curl_easy_setopt(s->curl, CURLOPT_NOPROGRESS, 0L);
 	curl_easy_setopt(s->curl, CURLOPT_XFERINFOFUNCTION, on_progress);
 	curl_easy_setopt(s->curl, CURLOPT_XFERINFODATA, s);
-	curl_easy_setopt(s->curl, CURLOPT_OPENSOCKETFUNCTION, open_socket);
-	curl_easy_setopt(s->curl, CURLOPT_OPENSOCKETDATA, s);
-	curl_easy_setopt(s->curl, CURLOPT_CLOSESOCKETFUNCTION, close_socket);
-	curl_easy_setopt(s->curl, CURLOPT_CLOSESOCKETDATA, s);
 	return s;
 }
 
