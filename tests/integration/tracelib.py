@@ -1025,6 +1025,7 @@ def structural_errors(trace, thread_lanes=True):
     errors = list(trace.problems)
     errors += _slice_errors(trace)
     errors += _track_errors(trace)
+    errors += importer_value_errors(trace)
     errors += _thread_identity_errors(trace)
     errors += trace.flow_problems
     if thread_lanes:
@@ -1032,6 +1033,54 @@ def structural_errors(trace, thread_lanes=True):
     errors += _sequence_errors(trace)
     return errors
 
+
+# Importer rules on values: what trace_processor drops or refuses outright.
+INT64_LIMIT = 1 << 63
+MAX_SLICE_DEPTH = 512
+
+
+def importer_value_errors(trace):
+    """Timestamps the importer reads as negative, slices nested too deep, and
+    ClockSnapshots whose BOOTTIME goes back in file order."""
+    return (_negative_timestamp_errors(trace) + _slice_depth_errors(trace)
+            + _boottime_snapshot_order_errors(trace))
+
+
+def _negative_timestamp_errors(trace):
+    """Timestamps are int64 in the importer: 2^63 and above are negative and
+    the event is dropped."""
+    errors = []
+    for ev in trace.events:
+        if ev.ts >= INT64_LIMIT:
+            errors.append("packet #%d: timestamp %d is negative as int64: the importer drops "
+                          "the event" % (ev.index, ev.ts))
+    for index, p in enumerate(trace.packets):
+        if p.one("timestamp", 0) >= INT64_LIMIT and "track_event" not in p:
+            errors.append("packet #%d: timestamp %d is negative as int64"
+                          % (index, p.one("timestamp")))
+    return errors
+
+
+def _slice_depth_errors(trace):
+    return ["slice %r at ts %d would be at depth %d: the importer drops slices at depth %d "
+            "and deeper" % (s.name, s.ts, s.depth, MAX_SLICE_DEPTH)
+            for s in trace.slices if s.depth >= MAX_SLICE_DEPTH]
+
+
+def _boottime_snapshot_order_errors(trace):
+    """Every ClockSnapshot, in file order, must carry a BOOTTIME (the trace
+    clock) no earlier than any before it: otherwise the importer reports
+    invalid_clock_snapshots, an import error."""
+    errors, latest = [], None
+    for n, (_seq, clocks) in enumerate(trace.clock_snapshots):
+        boot = clocks.get(CLOCK_BOOTTIME)
+        if boot is None:
+            continue
+        if latest is not None and boot < latest:
+            errors.append("ClockSnapshot #%d has BOOTTIME %d, earlier than %d of an earlier "
+                          "snapshot: invalid_clock_snapshots" % (n, boot, latest))
+        latest = boot if latest is None else max(latest, boot)
+    return errors
 
 def _slice_errors(trace):
     errors = []
