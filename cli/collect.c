@@ -1,12 +1,14 @@
 /* OTLP/HTTP receiver (see collect.h) on libmicrohttpd: a pool of threads
  * polling connections with epoll, a connection limit, a per-connection
- * inactivity timeout and a bounded header size, so a client that is idle or
- * slow never delays another. Bodies are kept up to --max-body; what to
- * answer and what to write is handle.c's. One lock makes the converter and
- * the output file see one request at a time. */
+ * inactivity timeout, a deadline for each request to arrive (deadline.c) and
+ * a bounded header size, so a client that is idle or slow never delays
+ * another. Bodies are kept up to --max-body; what to answer and what to
+ * write is handle.c's. One lock makes the converter and the output file see
+ * one request at a time. */
 #include "collect.h"
 
 #include "convert.h"
+#include "deadline.h"
 #include "handle.h"
 #include "listen.h"
 #include "tracefile.h"
@@ -26,12 +28,15 @@
 #define CONNECTIONS_MAX 1000
 /* Request line and headers must fit in this (MHD answers 431 past it). */
 #define HEADER_MEMORY (64u << 10)
+/* A request must arrive whole within this many inactivity timeouts. */
+#define DEADLINE_TIMEOUTS 6
 
 struct server {
 	const struct ts_collect_opts *o;
 	pthread_mutex_t lock;      /* over cv, the encoder's batch and fd */
 	struct ts_convert *cv;
 	int fd;
+	struct ts_deadlines *deadlines;
 	bool write_failed;         /* said once on stderr */
 	uint64_t requests, spans;
 };
@@ -64,8 +69,9 @@ static bool keep(struct upload *u, const char *data, size_t n, size_t max)
 		free(u->data);
 		u->data = NULL;
 		u->len = u->cap = 0;
-		/* Reading on costs the client's bandwidth only; stop past twice the limit. */
-		return u->dropped <= max;
+		/* Read on, keeping nothing, to answer 413 at the end: the request's
+		 * deadline bounds how long. */
+		return true;
 	}
 	if (u->len + n > u->cap) {
 		size_t cap = u->cap ? u->cap : 65536;
@@ -114,6 +120,13 @@ static int serve(struct server *s, const struct ts_request *req, char *msg, size
 	return status;
 }
 
+static struct ts_watched *watched(struct MHD_Connection *c)
+{
+	const union MHD_ConnectionInfo *info =
+		MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+	return info ? info->socket_context : NULL;
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
 				  const char *method, const char *version, const char *upload_data,
 				  size_t *upload_size, void **con_cls)
@@ -128,8 +141,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 		const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
 							     MHD_HTTP_HEADER_CONTENT_LENGTH);
 		char *end;
-		if (cl && strtoull(cl, &end, 10) > s->o->max_body && !*end)
+		if (cl && strtoull(cl, &end, 10) > s->o->max_body && !*end) {
+			ts_deadlines_arrived(s->deadlines, watched(c));
 			return reply(c, 413, "the body is over the receiver's --max-body");
+		}
 		return MHD_YES;
 	}
 	if (*upload_size) {
@@ -143,6 +158,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 		.content_encoding = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
 								MHD_HTTP_HEADER_CONTENT_ENCODING),
 	};
+	ts_deadlines_arrived(s->deadlines, watched(c));
 	char msg[256] = "";
 	int status = serve(s, &req, msg, sizeof msg);
 	return reply(c, status, status == 200 ? NULL : msg);
@@ -151,12 +167,28 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
 			 enum MHD_RequestTerminationCode why)
 {
-	(void)cls, (void)c, (void)why;
+	(void)why;
+	struct server *s = cls;
+	ts_deadlines_answered(s->deadlines, watched(c));
 	struct upload *u = *con_cls;
 	if (u)
 		free(u->data);
 	free(u);
 	*con_cls = NULL;
+}
+
+static void on_connection(void *cls, struct MHD_Connection *c, void **socket_context,
+			  enum MHD_ConnectionNotificationCode what)
+{
+	struct server *s = cls;
+	if (what == MHD_CONNECTION_NOTIFY_STARTED) {
+		const union MHD_ConnectionInfo *info =
+			MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
+		*socket_context = info ? ts_deadlines_add(s->deadlines, info->connect_fd) : NULL;
+	} else if (what == MHD_CONNECTION_NOTIFY_CLOSED) {
+		ts_deadlines_remove(s->deadlines, *socket_context);
+		*socket_context = NULL;
+	}
 }
 
 /* Quiet: a misbehaving client is answered, not logged. */
@@ -177,6 +209,14 @@ static unsigned connection_limit(void)
 
 int ts_collect_run(const struct ts_collect_opts *o)
 {
+	/* The server's threads start with the stop signals blocked: this thread
+	 * takes them with sigwait. */
+	signal(SIGPIPE, SIG_IGN);
+	sigset_t stop;
+	sigemptyset(&stop);
+	sigaddset(&stop, SIGINT);
+	sigaddset(&stop, SIGTERM);
+	pthread_sigmask(SIG_BLOCK, &stop, NULL);
 	bool bad_spec;
 	int lfd = ts_listen_open(o->listen, 128, &bad_spec);
 	if (lfd < 0)
@@ -189,22 +229,16 @@ int ts_collect_run(const struct ts_collect_opts *o)
 		close(lfd);
 		return 1;
 	}
-	if (!(s.cv = ts_convert_new())) {
+	if (!(s.cv = ts_convert_new()) ||
+	    !(s.deadlines = ts_deadlines_start(o->timeout_s * DEADLINE_TIMEOUTS))) {
 		fprintf(stderr, "traceshim collect: out of memory\n");
+		ts_convert_free(s.cv);
 		close(s.fd);
 		close(lfd);
 		return 1;
 	}
 	ts_convert_clock_floor(s.cv, latest);
 
-	/* The server's threads start with the stop signals blocked: this thread
-	 * takes them with sigwait. */
-	signal(SIGPIPE, SIG_IGN);
-	sigset_t stop;
-	sigemptyset(&stop);
-	sigaddset(&stop, SIGINT);
-	sigaddset(&stop, SIGTERM);
-	pthread_sigmask(SIG_BLOCK, &stop, NULL);
 	struct MHD_Daemon *d = MHD_start_daemon(
 		MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ERROR_LOG, 0, NULL, NULL, on_request, &s,
 		MHD_OPTION_LISTEN_SOCKET, lfd,
@@ -212,19 +246,22 @@ int ts_collect_run(const struct ts_collect_opts *o)
 		MHD_OPTION_CONNECTION_LIMIT, connection_limit(),
 		MHD_OPTION_CONNECTION_TIMEOUT, o->timeout_s,
 		MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)HEADER_MEMORY,
-		MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,
+		MHD_OPTION_NOTIFY_COMPLETED, on_completed, &s,
+		MHD_OPTION_NOTIFY_CONNECTION, on_connection, &s,
 		MHD_OPTION_EXTERNAL_LOGGER, no_log, NULL,
 		MHD_OPTION_END);
 	int rc = 1;
 	if (!d) {
 		fprintf(stderr, "traceshim collect: cannot start serving on %s\n", o->listen);
 		close(lfd);
+		ts_deadlines_stop(s.deadlines);
 	} else {
 		fprintf(stderr, "traceshim collect: listening on %s, writing %s\n", o->listen, o->output);
 		int sig;
 		while (sigwait(&stop, &sig) != 0)
 			;
 		MHD_stop_daemon(d);   /* waits for requests being handled; closes lfd */
+		ts_deadlines_stop(s.deadlines);
 		struct ts_convert_stats st;
 		ts_convert_stats(s.cv, &st);
 		fprintf(stderr, "traceshim collect: %llu requests, %llu spans written to %s",

@@ -109,6 +109,8 @@ class TestCollect(unittest.TestCase):
         self.assertEqual(self.post(b"\x0a\xff\xff\xff\xff\x0f junk"), "400")
         self.assertEqual(self.post(gzip.compress(b"\0" * 10_000_000), "Content-Encoding: gzip"), "413")
         self.assertEqual(self.post(b"\0" * 200_000), "413")
+        self.assertEqual(self.post(b"\0" * 300_000, "Transfer-Encoding: chunked"), "413")
+        self.assertEqual(self.post(body, "Content-Encoding: br"), "415")
         self.assertEqual(self.post(body, path="/elsewhere"), "404")
         self.assertEqual(self.post(body), "200")   # still serving after all that
         self.proc.send_signal(signal.SIGTERM)
@@ -231,6 +233,30 @@ class TestServing(CollectorMixin, unittest.TestCase):
             while s.recv(4096):   # a 408 may come first; then the receiver closes
                 pass
         self.assertLess(time.monotonic() - start, 20)
+        self.assertEqual(self.post(encode_request(), timeout=10)[0], "200")
+
+    def test_trickling_client_is_cut_off(self):
+        """A byte now and then keeps a connection from being idle: the whole
+        request still has to arrive within 6 timeouts."""
+        self.start("--timeout", "1")
+        start = time.monotonic()
+        with socket.create_connection(("127.0.0.1", self.port), timeout=0.3) as s:
+            request = b"POST /v1/traces HTTP/1.1\r\nHost: x\r\n" + b"X-Slow: " + b"a" * 200
+            closed = False
+            for byte in request:
+                try:
+                    s.sendall(bytes([byte]))
+                    if s.recv(4096) == b"":
+                        closed = True
+                        break
+                except socket.timeout:
+                    pass
+                except OSError:
+                    closed = True
+                    break
+                if time.monotonic() - start > 30:
+                    break
+            self.assertTrue(closed, "still open after %.1f s" % (time.monotonic() - start))
         self.assertEqual(self.post(encode_request(), timeout=10)[0], "200")
 
     def test_header_line_without_colon_is_refused(self):
