@@ -4,12 +4,14 @@ independent encoder) and sent by curl become a Perfetto trace; bad requests
 get the protocol's answers and never stop the receiver."""
 
 import gzip
+import http.client
 import os
 import signal
 import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import unittest
 
@@ -224,6 +226,37 @@ class TestServing(CollectorMixin, unittest.TestCase):
         trace = tracelib.load_trace(self.out)
         self.assertEqual(tracelib.structural_errors(trace, thread_lanes=False), [])
         self.assertEqual(len([s for s in trace.slices if not s.is_instant]), 6)
+
+    def test_concurrent_clients_write_whole_requests(self):
+        """Six clients at once, four requests each on one connection: every
+        request lands whole in the file."""
+        self.start()
+        bodies = [request_of("svc%d" % (i % 3), span(1, "r%d" % i, T0 + i * 1000, T0 + i * 1000 + 500),
+                             span(2, "c%d" % i, T0 + i * 1000 + 10, T0 + i * 1000 + 20, parent=1))
+                  for i in range(24)]
+        codes = []
+
+        def client(k):
+            conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
+            try:
+                for body in bodies[k::6]:
+                    conn.request("POST", "/v1/traces", body, {"Content-Type": "application/x-protobuf"})
+                    answer = conn.getresponse()
+                    answer.read()
+                    codes.append(answer.status)
+            finally:
+                conn.close()
+        threads = [threading.Thread(target=client, args=(k,)) for k in range(6)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(60)
+        self.assertEqual(codes, [200] * 24)
+        self.stop()
+        trace = tracelib.load_trace(self.out)
+        self.assertEqual(tracelib.structural_errors(trace, thread_lanes=False), [])
+        self.assertEqual(sorted(s.name for s in trace.slices),
+                         sorted(["r%d" % i for i in range(24)] + ["c%d" % i for i in range(24)]))
 
     def test_slow_client_times_out(self):
         self.start("--timeout", "1")
