@@ -43,7 +43,7 @@ size_t ts_pack_lanes(struct ts_interval *iv, size_t n)
 {
 	size_t *order = malloc((n ? n : 1) * sizeof *order);
 	struct lane *lanes = NULL;
-	size_t nlanes = 0, result = 0;
+	size_t nlanes = 0, lanes_cap = 0, result = 0;
 	if (!order)
 		return 0;
 	for (size_t i = 0; i < n; i++) {
@@ -67,10 +67,14 @@ size_t ts_pack_lanes(struct ts_interval *iv, size_t n)
 			}
 		}
 		if (chosen == nlanes) {
-			struct lane *grown = realloc(lanes, (nlanes + 1) * sizeof *grown);
-			if (!grown)
-				goto done;
-			lanes = grown;
+			if (nlanes == lanes_cap) {
+				size_t cap = lanes_cap ? lanes_cap * 2 : 8;
+				struct lane *grown = realloc(lanes, cap * sizeof *grown);
+				if (!grown)
+					goto done;
+				lanes = grown;
+				lanes_cap = cap;
+			}
 			lanes[nlanes++] = (struct lane){0};
 		}
 		if (!push(&lanes[chosen], s->end))

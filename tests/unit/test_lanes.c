@@ -15,8 +15,8 @@ static void assert_valid(const struct ts_interval *iv, size_t n)
 			int disjoint = a->end <= b->start || b->end <= a->start;
 			int nested = (a->start <= b->start && b->end <= a->end) ||
 				     (b->start <= a->start && a->end <= b->end);
-			ck_assert_msg(disjoint || nested, "spans %zu and %zu overlap on lane %zu",
-				      i, j, a->lane);
+			if (!disjoint && !nested)   /* one ck_assert per pair would be slow */
+				ck_abort_msg("spans %zu and %zu overlap on lane %zu", i, j, a->lane);
 		}
 }
 
@@ -59,7 +59,7 @@ END_TEST
 /* Perfetto drops slices nested 512 deep: a deeper chain continues on another lane. */
 START_TEST(deep_nesting_is_split)
 {
-	enum { N = 1200 };
+	enum { N = 1100 };
 	static struct ts_interval iv[N];
 	for (size_t i = 0; i < N; i++)
 		iv[i] = (struct ts_interval){i, 10 * N - i, 0};
@@ -78,7 +78,7 @@ END_TEST
  * span; packing stays linear in the number of lanes it looks at. */
 START_TEST(staircase_packs)
 {
-	enum { N = 30000 };
+	enum { N = 20000 };
 	struct ts_interval *iv = malloc(N * sizeof *iv);
 	for (size_t i = 0; i < N; i++)
 		iv[i] = (struct ts_interval){i, i + N, 0};
