@@ -1025,7 +1025,7 @@ def structural_errors(trace, thread_lanes=True):
     errors = list(trace.problems)
     errors += _slice_errors(trace)
     errors += _track_errors(trace)
-    errors += importer_value_errors(trace)
+    errors += importer_value_errors(trace, snapshot_order=not thread_lanes)
     errors += _thread_identity_errors(trace)
     errors += trace.flow_problems
     if thread_lanes:
@@ -1039,11 +1039,16 @@ INT64_LIMIT = 1 << 63
 MAX_SLICE_DEPTH = 512
 
 
-def importer_value_errors(trace):
+def importer_value_errors(trace, snapshot_order=True):
     """Timestamps the importer reads as negative, slices nested too deep, and
-    ClockSnapshots whose BOOTTIME goes back in file order."""
-    return (_negative_timestamp_errors(trace) + _slice_depth_errors(trace)
-            + _boottime_snapshot_order_errors(trace))
+    (snapshot_order) ClockSnapshots whose BOOTTIME goes back in file order.
+    structural_errors asks for the snapshot order of traces made by
+    traceshim collect; the shim's own multi-process traces have their own
+    check of it."""
+    errors = _negative_timestamp_errors(trace) + _slice_depth_errors(trace)
+    if snapshot_order:
+        errors += _boottime_snapshot_order_errors(trace)
+    return errors
 
 
 def _negative_timestamp_errors(trace):
