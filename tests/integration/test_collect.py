@@ -335,6 +335,22 @@ class TestHostileInput(CollectorMixin, unittest.TestCase):
         self.assertEqual(tracelib.structural_errors(trace, thread_lanes=False), [])
         self.assertEqual(len(trace.slices), 3)
 
+    def test_repeated_span_ids_and_shared_pids(self):
+        """Two children with one span id, on lanes of their own; two services
+        claiming one pid, the second starting earlier."""
+        pid = 'attributes { key: "process.pid" value { int_value: 77 } }'
+        text = " ".join(
+            'resource_spans { resource { attributes { key: "service.name" value { string_value: "%s" } } %s } '
+            'scope_spans { %s } }' % (name, pid, " ".join(spans)) for name, spans in [
+                ("first", [span(1, "parent", T0 + 1000, T0 + 2000),
+                           span(5, "twin a", T0 + 1100, T0 + 2100, parent=1),
+                           span(5, "twin b", T0 + 1200, T0 + 2200, parent=1)]),
+                ("second", [span(9, "elsewhere", T0, T0 + 10)])])
+        trace, _ = self.convert(encode_text(text))
+        self.assertEqual(tracelib.structural_errors(trace, thread_lanes=False), [])
+        self.assertEqual(len(trace.slices), 4)
+        self.assertEqual(sorted(trace.processes.values()), ["first", "second"])
+
     def test_absurd_timestamps(self):
         big = 1 << 63
         trace, err = self.convert(request_of(

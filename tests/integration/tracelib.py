@@ -1045,7 +1045,8 @@ def importer_value_errors(trace, snapshot_order=True):
     structural_errors asks for the snapshot order of traces made by
     traceshim collect; the shim's own multi-process traces have their own
     check of it."""
-    errors = _negative_timestamp_errors(trace) + _slice_depth_errors(trace)
+    errors = (_negative_timestamp_errors(trace) + _slice_depth_errors(trace)
+              + _process_identity_errors(trace))
     if snapshot_order:
         errors += _boottime_snapshot_order_errors(trace)
     return errors
@@ -1063,6 +1064,32 @@ def _negative_timestamp_errors(trace):
         if p.one("timestamp", 0) >= INT64_LIMIT and "track_event" not in p:
             errors.append("packet #%d: timestamp %d is negative as int64"
                           % (index, p.one("timestamp")))
+    return errors
+
+
+def _process_identity_errors(trace):
+    """A second process uuid for a pid is that pid reused: wrong while the
+    first process's slices (on any of its tracks) still run."""
+    life = {}
+    for s in trace.slices:
+        owner = trace.owner_of(trace.tracks.get(s.track_uuid))
+        if owner is not None and owner.kind == "thread":
+            owner = trace.tracks.get(owner.parent_uuid)
+        if owner is None or owner.kind != "process":
+            continue
+        end = s.end if s.end is not None else s.ts
+        lo, hi = life.get(owner.uuid, (s.ts, end))
+        life[owner.uuid] = (min(lo, s.ts), max(hi, end))
+    errors = []
+    by_pid = collections.defaultdict(list)
+    for t in trace.process_tracks():
+        if t.uuid in life:
+            by_pid[t.pid].append(life[t.uuid])
+    for pid, ranges in sorted(by_pid.items()):
+        ranges.sort()
+        if any(b[0] < a[1] for a, b in zip(ranges, ranges[1:])):
+            errors.append("pid %s is described by %d process uuids whose slices overlap: the "
+                          "importer sees one process" % (pid, len(ranges)))
     return errors
 
 
