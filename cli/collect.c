@@ -26,7 +26,7 @@
 
 #define THREADS 4
 #define CONNECTIONS_MAX 1000
-/* Request line and headers must fit in this (MHD answers 431 past it). */
+/* Request line and headers must fit in this (libmicrohttpd answers 431 past it). */
 #define HEADER_MEMORY (64u << 10)
 /* A request must arrive whole within this many inactivity timeouts. */
 #define DEADLINE_TIMEOUTS 6
@@ -140,6 +140,12 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 		*con_cls = u;
 		const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
 							     MHD_HTTP_HEADER_CONTENT_LENGTH);
+		if (cl && MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+						      MHD_HTTP_HEADER_TRANSFER_ENCODING)) {
+			/* Ambiguous framing: a request smuggling vector. */
+			ts_deadlines_arrived(s->deadlines, watched(c));
+			return reply(c, 400, "Content-Length and Transfer-Encoding together");
+		}
 		char *end;
 		if (cl && strtoull(cl, &end, 10) > s->o->max_body && !*end) {
 			ts_deadlines_arrived(s->deadlines, watched(c));

@@ -298,6 +298,14 @@ class TestServing(CollectorMixin, unittest.TestCase):
                           b"Content-Length: 0\r\n\r\n")
         self.assertTrue(answer.startswith(b"HTTP/1.1 400"), answer[:80])
 
+    def test_ambiguous_framing_is_refused(self):
+        self.start()
+        for head in [b"Content-Length: 5\r\nTransfer-Encoding: chunked",
+                     b"Content-Length: 3\r\nContent-Length: 4", b"Content-Length: -1",
+                     b"X-Big: " + b"a" * 70000]:
+            answer = self.raw(b"POST /v1/traces HTTP/1.1\r\nHost: x\r\n" + head + b"\r\n\r\n0\r\n\r\n")
+            self.assertRegex(answer[:12], rb"HTTP/1.1 4(00|31)", head[:40])
+
     def test_write_error_is_answered_and_reported_once(self):
         self.start(out="/dev/full")
         for _ in range(2):
