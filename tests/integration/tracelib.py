@@ -1049,6 +1049,7 @@ def structural_errors(trace, thread_lanes=True):
     errors = list(trace.problems)
     errors += _slice_errors(trace)
     errors += _track_errors(trace)
+    errors += importer_value_errors(trace, snapshot_order=not thread_lanes)
     errors += _thread_identity_errors(trace)
     errors += trace.flow_problems
     if thread_lanes:
@@ -1057,6 +1058,86 @@ def structural_errors(trace, thread_lanes=True):
     errors += _clock_snapshot_errors(trace)
     return errors
 
+
+# Importer rules on values: what trace_processor drops or refuses outright.
+INT64_LIMIT = 1 << 63
+MAX_SLICE_DEPTH = 512
+
+
+def importer_value_errors(trace, snapshot_order=True):
+    """Timestamps the importer reads as negative, slices nested too deep, and
+    (snapshot_order) ClockSnapshots whose BOOTTIME goes back in file order.
+    structural_errors asks for the snapshot order of traces made by
+    traceshim collect; the shim's own multi-process traces have their own
+    check of it."""
+    errors = (_negative_timestamp_errors(trace) + _slice_depth_errors(trace)
+              + _process_identity_errors(trace))
+    if snapshot_order:
+        errors += _boottime_snapshot_order_errors(trace)
+    return errors
+
+
+def _negative_timestamp_errors(trace):
+    """Timestamps are int64 in the importer: 2^63 and above are negative and
+    the event is dropped."""
+    errors = []
+    for ev in trace.events:
+        if ev.ts >= INT64_LIMIT:
+            errors.append("packet #%d: timestamp %d is negative as int64: the importer drops "
+                          "the event" % (ev.index, ev.ts))
+    for index, p in enumerate(trace.packets):
+        if p.one("timestamp", 0) >= INT64_LIMIT and "track_event" not in p:
+            errors.append("packet #%d: timestamp %d is negative as int64"
+                          % (index, p.one("timestamp")))
+    return errors
+
+
+def _process_identity_errors(trace):
+    """A second process uuid for a pid is that pid reused: wrong while the
+    first process's slices (on any of its tracks) still run."""
+    life = {}
+    for s in trace.slices:
+        owner = trace.owner_of(trace.tracks.get(s.track_uuid))
+        if owner is not None and owner.kind == "thread":
+            owner = trace.tracks.get(owner.parent_uuid)
+        if owner is None or owner.kind != "process":
+            continue
+        end = s.end if s.end is not None else s.ts
+        lo, hi = life.get(owner.uuid, (s.ts, end))
+        life[owner.uuid] = (min(lo, s.ts), max(hi, end))
+    errors = []
+    by_pid = collections.defaultdict(list)
+    for t in trace.process_tracks():
+        if t.uuid in life:
+            by_pid[t.pid].append(life[t.uuid])
+    for pid, ranges in sorted(by_pid.items()):
+        ranges.sort()
+        if any(b[0] < a[1] for a, b in zip(ranges, ranges[1:])):
+            errors.append("pid %s is described by %d process uuids whose slices overlap: the "
+                          "importer sees one process" % (pid, len(ranges)))
+    return errors
+
+
+def _slice_depth_errors(trace):
+    return ["slice %r at ts %d would be at depth %d: the importer drops slices at depth %d "
+            "and deeper" % (s.name, s.ts, s.depth, MAX_SLICE_DEPTH)
+            for s in trace.slices if s.depth >= MAX_SLICE_DEPTH]
+
+
+def _boottime_snapshot_order_errors(trace):
+    """Every ClockSnapshot, in file order, must carry a BOOTTIME (the trace
+    clock) no earlier than any before it: otherwise the importer reports
+    invalid_clock_snapshots, an import error."""
+    errors, latest = [], None
+    for n, (_seq, clocks) in enumerate(trace.clock_snapshots):
+        boot = clocks.get(CLOCK_BOOTTIME)
+        if boot is None:
+            continue
+        if latest is not None and boot < latest:
+            errors.append("ClockSnapshot #%d has BOOTTIME %d, earlier than %d of an earlier "
+                          "snapshot: invalid_clock_snapshots" % (n, boot, latest))
+        latest = boot if latest is None else max(latest, boot)
+    return errors
 
 def _slice_errors(trace):
     errors = []
