@@ -21,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
@@ -57,6 +58,10 @@ static enum MHD_Result reply(struct MHD_Connection *c, int status, const char *m
 		return MHD_NO;
 	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE,
 				message ? "text/plain; charset=utf-8" : "application/x-protobuf");
+	/* After a refusal the rest of what the client sent cannot be trusted
+	 * to be framed as it says: no second request on this connection. */
+	if (status >= 400)
+		MHD_add_response_header(r, MHD_HTTP_HEADER_CONNECTION, "close");
 	enum MHD_Result ok = MHD_queue_response(c, (unsigned)status, r);
 	MHD_destroy_response(r);
 	return ok;
@@ -127,6 +132,16 @@ static struct ts_watched *watched(struct MHD_Connection *c)
 	return info ? info->socket_context : NULL;
 }
 
+static enum MHD_Result count_length(void *cls, enum MHD_ValueKind kind, const char *key,
+				   const char *value)
+{
+	(void)kind;
+	(void)value;
+	if (!strcasecmp(key, MHD_HTTP_HEADER_CONTENT_LENGTH))
+		(*(unsigned *)cls)++;
+	return MHD_YES;
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
 				  const char *method, const char *version, const char *upload_data,
 				  size_t *upload_size, void **con_cls)
@@ -140,11 +155,14 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 		*con_cls = u;
 		const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
 							     MHD_HTTP_HEADER_CONTENT_LENGTH);
-		if (cl && MHD_lookup_connection_value(c, MHD_HEADER_KIND,
-						      MHD_HTTP_HEADER_TRANSFER_ENCODING)) {
+		unsigned lengths = 0;
+		MHD_get_connection_values(c, MHD_HEADER_KIND, count_length, &lengths);
+		if (lengths > 1 || (cl && MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+							       MHD_HTTP_HEADER_TRANSFER_ENCODING))) {
 			/* Ambiguous framing: a request smuggling vector. */
 			ts_deadlines_arrived(s->deadlines, watched(c));
-			return reply(c, 400, "Content-Length and Transfer-Encoding together");
+			return reply(c, 400, lengths > 1 ? "more than one Content-Length"
+					     : "Content-Length and Transfer-Encoding together");
 		}
 		char *end;
 		if (cl && strtoull(cl, &end, 10) > s->o->max_body && !*end) {

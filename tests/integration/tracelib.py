@@ -1049,7 +1049,7 @@ def structural_errors(trace, thread_lanes=True):
     errors = list(trace.problems)
     errors += _slice_errors(trace)
     errors += _track_errors(trace)
-    errors += importer_value_errors(trace, snapshot_order=not thread_lanes)
+    errors += importer_value_errors(trace)
     errors += _thread_identity_errors(trace)
     errors += trace.flow_problems
     if thread_lanes:
@@ -1064,17 +1064,11 @@ INT64_LIMIT = 1 << 63
 MAX_SLICE_DEPTH = 512
 
 
-def importer_value_errors(trace, snapshot_order=True):
+def importer_value_errors(trace):
     """Timestamps the importer reads as negative, slices nested too deep, and
-    (snapshot_order) ClockSnapshots whose BOOTTIME goes back in file order.
-    structural_errors asks for the snapshot order of traces made by
-    traceshim collect; the shim's own multi-process traces have their own
-    check of it."""
-    errors = (_negative_timestamp_errors(trace) + _slice_depth_errors(trace)
-              + _process_identity_errors(trace))
-    if snapshot_order:
-        errors += _boottime_snapshot_order_errors(trace)
-    return errors
+    one pid claimed by processes that overlap."""
+    return (_negative_timestamp_errors(trace) + _slice_depth_errors(trace)
+            + _process_identity_errors(trace))
 
 
 def _negative_timestamp_errors(trace):
@@ -1123,21 +1117,6 @@ def _slice_depth_errors(trace):
             "and deeper" % (s.name, s.ts, s.depth, MAX_SLICE_DEPTH)
             for s in trace.slices if s.depth >= MAX_SLICE_DEPTH]
 
-
-def _boottime_snapshot_order_errors(trace):
-    """Every ClockSnapshot, in file order, must carry a BOOTTIME (the trace
-    clock) no earlier than any before it: otherwise the importer reports
-    invalid_clock_snapshots, an import error."""
-    errors, latest = [], None
-    for n, (_seq, clocks) in enumerate(trace.clock_snapshots):
-        boot = clocks.get(CLOCK_BOOTTIME)
-        if boot is None:
-            continue
-        if latest is not None and boot < latest:
-            errors.append("ClockSnapshot #%d has BOOTTIME %d, earlier than %d of an earlier "
-                          "snapshot: invalid_clock_snapshots" % (n, boot, latest))
-        latest = boot if latest is None else max(latest, boot)
-    return errors
 
 def _slice_errors(trace):
     errors = []
