@@ -70,7 +70,8 @@ class TestCollect(unittest.TestCase):
     def tearDown(self):
         if self.proc.poll() is None:
             self.proc.kill()
-            self.proc.wait()
+        self.proc.wait()
+        self.proc.stderr.close()
         self.tmp.cleanup()
 
     def post(self, body, *headers, path="/v1/traces"):

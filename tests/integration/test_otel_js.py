@@ -80,7 +80,9 @@ class TestOtelJs(unittest.TestCase):
                                cwd=where, check=True, timeout=60)
             finally:
                 collector.send_signal(signal.SIGTERM)
-                self.assertEqual(collector.wait(timeout=10), 0)
+                status = collector.wait(timeout=10)
+                collector.stderr.close()
+            self.assertEqual(status, 0)
             trace = tracelib.load_trace(out)
         self.assertEqual(tracelib.structural_errors(trace), [])
         self.assertEqual(list(trace.processes.values()), ["js-shop"])

@@ -352,6 +352,7 @@ class ShimOtlp(tracelib.LoopbackReceiver, unittest.TestCase):
         finally:
             collect.send_signal(signal.SIGTERM)
             collect.wait(timeout=30)
+            collect.stderr.close()
         trace = tracelib.load_trace(out)
         self.assertEqual(tracelib.structural_errors(trace, thread_lanes=False), [])
         self.assertIn("threads_io", trace.processes.values())
