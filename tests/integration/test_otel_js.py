@@ -36,9 +36,11 @@ def registry_problem():
         return "npm's registry did not answer within 30 s"
     if probe.returncode == 0:
         return None
-    errors = [line for line in probe.stdout.splitlines() if "error" in line and "log of this run" not in line]
-    return "npm's registry %s cannot be reached: %s" % (
-        registry or "?", " / ".join(line.strip() for line in errors[:5]) or "npm ping failed")
+    errors = [line.replace("npm error", "").strip() for line in probe.stdout.splitlines()
+              if line.startswith("npm error") and " at " not in line and "log of this run" not in line]
+    reason = [line for line in errors if "reason:" in line] or errors[:2]
+    return "npm's registry %s cannot be reached (%s)" % (
+        registry or "?", "; ".join(reason) or "npm ping failed")
 
 
 def js_dir(test):
