@@ -27,7 +27,7 @@ import tracelib  # noqa: E402
 # meson's exit status for a test that was skipped.
 EXIT_SKIP = 77
 
-# About two minutes per run on two cores; test_signal and test_subprocess are
+# About 80 s per run on two cores; test_signal and test_subprocess are
 # the long ones, mostly waiting, hence more workers than cores.
 MODULES = [
     "test_signal", "test_threadsignals", "test_subprocess", "test_threading", "test_thread",
@@ -37,8 +37,9 @@ MODULES = [
 JOBS = 3
 MODULE_TIMEOUT_S = 180
 
-# Known differences, each fixed on its own (see the numbers): remove an entry
-# once its fix is in. Globs on test ids, as regrtest's --match takes them.
+# Known differences, each being fixed in the shim: remove an entry once its
+# fix is in (the suite then checks that test again). Test ids, as regrtest's
+# --match and --ignore take them.
 #
 # Not run at all, in either run: under the shim these hang or kill the test
 # process, which would cost the timeout or every later test of the module.
