@@ -461,6 +461,7 @@ class ShimOtlp(tracelib.LoopbackReceiver, unittest.TestCase):
         finally:
             collect.send_signal(signal.SIGTERM)
             collect.wait(timeout=30)
+            collect.stderr.close()
         trace = tracelib.load_trace(out, thread_lanes=False)
         self.assertIn("threads_io", trace.processes.values())
         self.assertGreaterEqual(len(trace.slices_named("write")), 4000)

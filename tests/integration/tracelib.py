@@ -16,7 +16,9 @@ Python 3 standard library only.  Main entry points:
   python3 tracelib.py FILE  -> print a summary; exit 1 on structural errors
 """
 
+import atexit
 import collections
+import gc
 import http.server
 import os
 import re
@@ -27,7 +29,46 @@ import sys
 import tempfile
 import threading
 import time
+import warnings
 import zlib
+
+
+# ===========================================================================
+# A file, socket or child process left open is an error
+# ===========================================================================
+# Python only warns (ResourceWarning, off by default) and mostly from
+# finalizers, where an exception cannot propagate. Importing tracelib turns
+# them into errors, and a test program that hit one exits with status 1.
+
+_resource_leaks = []
+
+
+def _record_unraisable(info):
+    if isinstance(info.exc_value, ResourceWarning):
+        _resource_leaks.append(str(info.exc_value))
+    sys.__unraisablehook__(info)
+
+
+def _exit_on_resource_leaks():
+    gc.collect()
+    if _resource_leaks:
+        sys.stdout.flush()
+        sys.stderr.write("%d ResourceWarning(s): a test left a file, socket or process open:\n  %s\n"
+                         % (len(_resource_leaks), "\n  ".join(_resource_leaks)))
+        sys.stderr.flush()
+        os._exit(1)
+
+
+def fail_on_resource_warnings():
+    warnings.simplefilter("error", ResourceWarning)
+    # With a -W option given, unittest.main keeps these filters for the run.
+    if "error::ResourceWarning" not in sys.warnoptions:
+        sys.warnoptions.append("error::ResourceWarning")
+    sys.unraisablehook = _record_unraisable
+    atexit.register(_exit_on_resource_leaks)
+
+
+fail_on_resource_warnings()
 
 PROTO_FILE = "perfetto_trace.proto"
 ROOT_MESSAGE = "perfetto.protos.Trace"
