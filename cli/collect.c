@@ -1,207 +1,307 @@
-/* OTLP/HTTP receiver (see collect.h). One thread, poll() over the listening
- * socket and its connections; each connection has a bounded input buffer.
- * POST /v1/traces with a protobuf body (gzip or not, Content-Length or
- * chunked) is converted and appended to the trace; the answer follows the
- * OTLP/HTTP protocol: 200 with an empty ExportTraceServiceResponse, 400 for a
- * body that is not one, 413 past the size limit, 404/405 otherwise. */
+/* OTLP/HTTP receiver (see collect.h) on libmicrohttpd: a pool of threads
+ * polling connections with epoll, a connection limit, a per-connection
+ * inactivity timeout, a deadline for each request to arrive (deadline.c) and
+ * a bounded header size, so a client that is idle or slow never delays
+ * another. Bodies are kept up to --max-body; what to answer and what to
+ * write is handle.c's. One lock makes the converter and the output file see
+ * one request at a time. */
 #include "collect.h"
 
 #include "convert.h"
-#include "export/perfetto.h"
-#include "http.h"
-#include "inflate.h"
+#include "deadline.h"
+#include "handle.h"
+#include "listen.h"
+#include "tracefile.h"
 
-#include <arpa/inet.h>
 #include <errno.h>
-#include <netdb.h>
-#include <poll.h>
+#include <microhttpd.h>
+#include <pthread.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
+#include <strings.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
-#define MAX_CONNS 64
+#define THREADS 4
+#define CONNECTIONS_MAX 1000
+/* Request line and headers must fit in this (libmicrohttpd answers 431 past it). */
+#define HEADER_MEMORY (64u << 10)
+/* A request must arrive whole within this many inactivity timeouts. */
+#define DEADLINE_TIMEOUTS 6
 
-struct conn {
+struct server {
+	const struct ts_collect_opts *o;
+	pthread_mutex_t lock;      /* over cv, the encoder's batch and fd */
+	struct ts_convert *cv;
 	int fd;
-	char *buf;
-	size_t len, cap;
+	struct ts_deadlines *deadlines;
+	bool write_failed;         /* said once on stderr */
+	uint64_t requests, spans;
 };
 
-static volatile sig_atomic_t stop;
+/* One request's body as it arrives. */
+struct upload {
+	uint8_t *data;
+	size_t len, cap;
+	size_t dropped;            /* bytes past max_body, read and not kept */
+};
 
-static void on_signal(int sig)
+static enum MHD_Result reply(struct MHD_Connection *c, int status, const char *message)
 {
-	(void)sig;
-	stop = 1;
-}
-
-static int listen_on(const char *spec)
-{
-	char host[256];
-	const char *colon = strrchr(spec, ':');
-	if (!colon || (size_t)(colon - spec) >= sizeof host) {
-		fprintf(stderr, "traceshim collect: --listen wants HOST:PORT, not '%s'\n", spec);
-		return -1;
-	}
-	memcpy(host, spec, (size_t)(colon - spec));
-	host[colon - spec] = 0;
-	struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM,
-				 .ai_flags = AI_PASSIVE | AI_NUMERICSERV}, *ai;
-	int rc = getaddrinfo(host, colon + 1, &hints, &ai);
-	if (rc) {
-		fprintf(stderr, "traceshim collect: cannot listen on '%s': %s\n", spec, gai_strerror(rc));
-		return -1;
-	}
-	int fd = socket(ai->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0), one = 1;
-	if (fd >= 0)
-		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-	if (fd < 0 || bind(fd, ai->ai_addr, ai->ai_addrlen) || listen(fd, 64)) {
-		fprintf(stderr, "traceshim collect: cannot listen on '%s': %s\n", spec, strerror(errno));
-		if (fd >= 0)
-			close(fd);
-		fd = -1;
-	}
-	freeaddrinfo(ai);
-	return fd;
-}
-
-static void reply(int fd, int status, const char *reason, bool close_after)
-{
-	char head[256];
-	int n = snprintf(head, sizeof head,
-			 "HTTP/1.1 %d %s\r\nContent-Type: application/x-protobuf\r\n"
-			 "Content-Length: 0\r\n%s\r\n",
-			 status, reason, close_after ? "Connection: close\r\n" : "");
-	ssize_t w = write(fd, head, (size_t)n);
-	(void)w;   /* a peer that went away gets nothing more */
-}
-
-/* Appends the encoder's batch to the output file. */
-static bool flush_batch(FILE *out)
-{
-	struct pb *b = ts_pf_batch();
-	bool ok = fwrite(b->data, 1, b->len, out) == b->len && fflush(out) == 0;
-	pb_clear(b);
+	const char *text = message ? message : "";
+	struct MHD_Response *r = MHD_create_response_from_buffer(strlen(text), (void *)text,
+								 MHD_RESPMEM_MUST_COPY);
+	if (!r)
+		return MHD_NO;
+	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE,
+				message ? "text/plain; charset=utf-8" : "application/x-protobuf");
+	/* After a refusal the rest of what the client sent cannot be trusted
+	 * to be framed as it says: no second request on this connection. */
+	if (status >= 400)
+		MHD_add_response_header(r, MHD_HTTP_HEADER_CONNECTION, "close");
+	enum MHD_Result ok = MHD_queue_response(c, (unsigned)status, r);
+	MHD_destroy_response(r);
 	return ok;
 }
 
-/* Handles every complete request in c's buffer; false: close the connection. */
-static bool serve(struct conn *c, const struct ts_collect_opts *o, struct ts_convert *cv, FILE *out,
-		  uint8_t *body)
+static bool keep(struct upload *u, const char *data, size_t n, size_t max)
 {
-	for (;;) {
-		struct ts_http_request req;
-		size_t used = 0;
-		enum ts_http_result r = ts_http_parse(c->buf, c->len, o->max_body, &req, body, &used);
-		if (r == TS_HTTP_INCOMPLETE)
-			return c->len < c->cap;
-		if (r == TS_HTTP_BAD) {
-			reply(c->fd, 400, "Bad Request", true);
-			return false;
-		}
-		if (r == TS_HTTP_TOO_LARGE) {
-			reply(c->fd, 413, "Payload Too Large", true);
-			return false;
-		}
-		memmove(c->buf, c->buf + used, c->len - used);
-		c->len -= used;
-		if (strcmp(req.path, "/v1/traces")) {
-			reply(c->fd, 404, "Not Found", !req.keep_alive);
-		} else if (strcmp(req.method, "POST")) {
-			reply(c->fd, 405, "Method Not Allowed", !req.keep_alive);
-		} else {
-			uint8_t *plain = body;
-			size_t plain_len = req.body_len;
-			enum ts_inflate_result z = TS_INFLATE_OK;
-			if (req.gzip)
-				z = ts_inflate_bounded(body, req.body_len, o->max_body, &plain, &plain_len);
-			long spans = z == TS_INFLATE_OK ? ts_convert_request(cv, plain, plain_len) : -1;
-			if (plain != body)
-				free(plain);
-			if (z == TS_INFLATE_TOO_LARGE)
-				reply(c->fd, 413, "Payload Too Large", true);
-			else if (spans < 0)
-				reply(c->fd, 400, "Bad Request", true);
-			else if (!flush_batch(out))
-				reply(c->fd, 503, "Service Unavailable", true);
-			else
-				reply(c->fd, 200, "OK", !req.keep_alive);
-			if (z != TS_INFLATE_OK || spans < 0)
-				return false;
-		}
-		if (!req.keep_alive)
-			return false;
+	if (u->dropped || n > max - u->len) {
+		u->dropped += n;
+		free(u->data);
+		u->data = NULL;
+		u->len = u->cap = 0;
+		/* Read on, keeping nothing, to answer 413 at the end: the request's
+		 * deadline bounds how long. */
+		return true;
 	}
+	if (u->len + n > u->cap) {
+		size_t cap = u->cap ? u->cap : 65536;
+		while (cap < u->len + n)
+			cap *= 2;
+		if (cap > max)
+			cap = max;
+		uint8_t *grown = realloc(u->data, cap);
+		if (!grown)
+			return false;
+		u->data = grown;
+		u->cap = cap;
+	}
+	memcpy(u->data + u->len, data, n);
+	u->len += n;
+	return true;
+}
+
+/* Converts and appends under the lock; the status and a sentence for errors. */
+static int serve(struct server *s, const struct ts_request *req, char *msg, size_t msg_cap)
+{
+	struct ts_response resp;
+	pthread_mutex_lock(&s->lock);
+	int status = ts_collect_handle(s->cv, s->o->max_body, req, &resp);
+	if (resp.message)
+		snprintf(msg, msg_cap, "%s\n", resp.message);
+	if (status == 200) {
+		int err = ts_tracefile_write(s->fd, resp.packets, resp.len);
+		if (err) {
+			ts_convert_lost_output(s->cv);
+			if (!s->write_failed)
+				fprintf(stderr, "traceshim collect: cannot write %s: %s (answering 503 "
+					"while it fails)\n", s->o->output, strerror(err));
+			s->write_failed = true;
+			snprintf(msg, msg_cap, "the receiver cannot write its trace: %s\n", strerror(err));
+			status = 503;
+		} else {
+			if (s->write_failed)
+				fprintf(stderr, "traceshim collect: writing %s again\n", s->o->output);
+			s->write_failed = false;
+			s->requests++;
+			s->spans += (uint64_t)resp.spans;
+		}
+	}
+	pthread_mutex_unlock(&s->lock);
+	return status;
+}
+
+static struct ts_watched *watched(struct MHD_Connection *c)
+{
+	const union MHD_ConnectionInfo *info =
+		MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+	return info ? info->socket_context : NULL;
+}
+
+static enum MHD_Result count_length(void *cls, enum MHD_ValueKind kind, const char *key,
+				   const char *value)
+{
+	(void)kind;
+	(void)value;
+	if (!strcasecmp(key, MHD_HTTP_HEADER_CONTENT_LENGTH))
+		(*(unsigned *)cls)++;
+	return MHD_YES;
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
+				  const char *method, const char *version, const char *upload_data,
+				  size_t *upload_size, void **con_cls)
+{
+	(void)version;
+	struct server *s = cls;
+	struct upload *u = *con_cls;
+	if (!u) {
+		if (!(u = calloc(1, sizeof *u)))
+			return MHD_NO;
+		*con_cls = u;
+		const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+							     MHD_HTTP_HEADER_CONTENT_LENGTH);
+		unsigned lengths = 0;
+		MHD_get_connection_values(c, MHD_HEADER_KIND, count_length, &lengths);
+		if (lengths > 1 || (cl && MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+							       MHD_HTTP_HEADER_TRANSFER_ENCODING))) {
+			/* Ambiguous framing: a request smuggling vector. */
+			ts_deadlines_arrived(s->deadlines, watched(c));
+			return reply(c, 400, lengths > 1 ? "more than one Content-Length"
+					     : "Content-Length and Transfer-Encoding together");
+		}
+		char *end;
+		if (cl && strtoull(cl, &end, 10) > s->o->max_body && !*end) {
+			ts_deadlines_arrived(s->deadlines, watched(c));
+			return reply(c, 413, "the body is over the receiver's --max-body");
+		}
+		return MHD_YES;
+	}
+	if (*upload_size) {
+		bool ok = keep(u, upload_data, *upload_size, s->o->max_body);
+		*upload_size = 0;
+		return ok ? MHD_YES : MHD_NO;
+	}
+	struct ts_request req = {
+		.method = method, .path = url, .body = u->data, .body_len = u->len,
+		.body_too_large = u->dropped > 0,
+		.content_encoding = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+								MHD_HTTP_HEADER_CONTENT_ENCODING),
+	};
+	ts_deadlines_arrived(s->deadlines, watched(c));
+	char msg[256] = "";
+	int status = serve(s, &req, msg, sizeof msg);
+	return reply(c, status, status == 200 ? NULL : msg);
+}
+
+static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
+			 enum MHD_RequestTerminationCode why)
+{
+	(void)why;
+	struct server *s = cls;
+	ts_deadlines_answered(s->deadlines, watched(c));
+	struct upload *u = *con_cls;
+	if (u)
+		free(u->data);
+	free(u);
+	*con_cls = NULL;
+}
+
+static void on_connection(void *cls, struct MHD_Connection *c, void **socket_context,
+			  enum MHD_ConnectionNotificationCode what)
+{
+	struct server *s = cls;
+	if (what == MHD_CONNECTION_NOTIFY_STARTED) {
+		const union MHD_ConnectionInfo *info =
+			MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
+		*socket_context = info ? ts_deadlines_add(s->deadlines, info->connect_fd) : NULL;
+	} else if (what == MHD_CONNECTION_NOTIFY_CLOSED) {
+		ts_deadlines_remove(s->deadlines, *socket_context);
+		*socket_context = NULL;
+	}
+}
+
+/* Quiet: a misbehaving client is answered, not logged. */
+static void no_log(void *cls, const char *fmt, va_list ap)
+{
+	(void)cls, (void)fmt, (void)ap;
+}
+
+/* Connections are descriptors: leave room for the output file and MHD's own. */
+static unsigned connection_limit(void)
+{
+	struct rlimit rl;
+	if (getrlimit(RLIMIT_NOFILE, &rl) || rl.rlim_cur == RLIM_INFINITY ||
+	    rl.rlim_cur > CONNECTIONS_MAX + 64)
+		return CONNECTIONS_MAX;
+	return rl.rlim_cur > 128 ? (unsigned)rl.rlim_cur - 64 : 64;
 }
 
 int ts_collect_run(const struct ts_collect_opts *o)
 {
-	FILE *out = fopen(o->output, "ab");
-	if (!out) {
-		fprintf(stderr, "traceshim collect: cannot open %s: %s\n", o->output, strerror(errno));
-		return 1;
-	}
-	int lfd = listen_on(o->listen);
-	uint8_t *body = malloc(o->max_body ? o->max_body : 1);
-	struct ts_convert *cv = ts_convert_new();
-	if (lfd < 0 || !body || !cv) {
-		fclose(out);
-		free(body);
-		ts_convert_free(cv);
-		return 1;
-	}
+	/* The server's threads start with the stop signals blocked: this thread
+	 * takes them with sigwait. */
 	signal(SIGPIPE, SIG_IGN);
-	struct sigaction sa = {.sa_handler = on_signal};
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	fprintf(stderr, "traceshim collect: listening on %s, writing %s\n", o->listen, o->output);
+	sigset_t stop;
+	sigemptyset(&stop);
+	sigaddset(&stop, SIGINT);
+	sigaddset(&stop, SIGTERM);
+	pthread_sigmask(SIG_BLOCK, &stop, NULL);
+	bool bad_spec;
+	int lfd = ts_listen_open(o->listen, 128, &bad_spec);
+	if (lfd < 0)
+		return bad_spec ? 2 : 1;
+	uint64_t latest;
+	struct server s = {.o = o, .lock = PTHREAD_MUTEX_INITIALIZER,
+			   .fd = ts_tracefile_open_append(o->output, &latest)};
+	if (s.fd < 0) {
+		fprintf(stderr, "traceshim collect: cannot open %s: %s\n", o->output, strerror(errno));
+		close(lfd);
+		return 1;
+	}
+	if (!(s.cv = ts_convert_new()) ||
+	    !(s.deadlines = ts_deadlines_start(o->timeout_s * DEADLINE_TIMEOUTS))) {
+		fprintf(stderr, "traceshim collect: out of memory\n");
+		ts_convert_free(s.cv);
+		close(s.fd);
+		close(lfd);
+		return 1;
+	}
+	ts_convert_clock_floor(s.cv, latest);
 
-	struct conn conns[MAX_CONNS];
-	size_t nconns = 0;
-	/* A request's head and body, plus some slack for chunk framing. */
-	size_t cap = o->max_body + 65536;
-	while (!stop) {
-		struct pollfd pfd[MAX_CONNS + 1];
-		pfd[0] = (struct pollfd){.fd = lfd, .events = POLLIN};
-		for (size_t i = 0; i < nconns; i++)
-			pfd[i + 1] = (struct pollfd){.fd = conns[i].fd, .events = POLLIN};
-		if (poll(pfd, nconns + 1, 500) < 0)
-			continue;   /* EINTR from the stop signal */
-		if ((pfd[0].revents & POLLIN) && nconns < MAX_CONNS) {
-			int fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
-			char *buf = fd >= 0 ? malloc(cap) : NULL;
-			if (buf)
-				conns[nconns++] = (struct conn){fd, buf, 0, cap};
-			else if (fd >= 0)
-				close(fd);
-		}
-		for (size_t i = nconns; i-- > 0;) {
-			if (!(pfd[i + 1].revents & (POLLIN | POLLHUP | POLLERR)))
-				continue;
-			struct conn *c = &conns[i];
-			ssize_t n = read(c->fd, c->buf + c->len, c->cap - c->len);
-			bool keep = n > 0;
-			if (keep) {
-				c->len += (size_t)n;
-				keep = serve(c, o, cv, out, body);
-			}
-			if (!keep) {
-				close(c->fd);
-				free(c->buf);
-				conns[i] = conns[--nconns];
-			}
-		}
+	struct MHD_Daemon *d = MHD_start_daemon(
+		MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ERROR_LOG, 0, NULL, NULL, on_request, &s,
+		MHD_OPTION_LISTEN_SOCKET, lfd,
+		MHD_OPTION_THREAD_POOL_SIZE, (unsigned)THREADS,
+		MHD_OPTION_CONNECTION_LIMIT, connection_limit(),
+		MHD_OPTION_CONNECTION_TIMEOUT, o->timeout_s,
+		MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)HEADER_MEMORY,
+		MHD_OPTION_NOTIFY_COMPLETED, on_completed, &s,
+		MHD_OPTION_NOTIFY_CONNECTION, on_connection, &s,
+		MHD_OPTION_EXTERNAL_LOGGER, no_log, NULL,
+		MHD_OPTION_END);
+	int rc = 1;
+	if (!d) {
+		fprintf(stderr, "traceshim collect: cannot start serving on %s\n", o->listen);
+		close(lfd);
+		ts_deadlines_stop(s.deadlines);
+	} else {
+		fprintf(stderr, "traceshim collect: listening on %s, writing %s\n", o->listen, o->output);
+		int sig;
+		while (sigwait(&stop, &sig) != 0)
+			;
+		MHD_stop_daemon(d);   /* waits for requests being handled; closes lfd */
+		ts_deadlines_stop(s.deadlines);
+		struct ts_convert_stats st;
+		ts_convert_stats(s.cv, &st);
+		fprintf(stderr, "traceshim collect: %llu requests, %llu spans written to %s",
+			(unsigned long long)s.requests, (unsigned long long)s.spans, o->output);
+		if (st.spans_skipped || st.ends_clamped || st.orphans_forgotten)
+			fprintf(stderr, "; %llu spans skipped (start time 0 or past 2^63 ns), %llu end "
+				"times clamped, %llu children forgotten waiting for a parent",
+				(unsigned long long)st.spans_skipped, (unsigned long long)st.ends_clamped,
+				(unsigned long long)st.orphans_forgotten);
+		fputc('\n', stderr);
+		rc = 0;
 	}
-	for (size_t i = 0; i < nconns; i++) {
-		close(conns[i].fd);
-		free(conns[i].buf);
+	ts_convert_free(s.cv);
+	if (close(s.fd) != 0 && rc == 0) {
+		fprintf(stderr, "traceshim collect: cannot write %s: %s\n", o->output, strerror(errno));
+		rc = 1;
 	}
-	close(lfd);
-	free(body);
-	ts_convert_free(cv);
-	int rc = fclose(out) == 0 ? 0 : 1;
 	return rc;
 }

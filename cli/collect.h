@@ -9,9 +9,11 @@ struct ts_collect_opts {
 	const char *listen;     /* "host:port", default 127.0.0.1:4318 */
 	const char *output;     /* .pftrace path */
 	size_t max_body;        /* bigger bodies get 413 */
+	unsigned timeout_s;     /* a connection silent this long is closed */
 };
 
-/* Serves until SIGINT/SIGTERM; returns the process exit status. */
+/* Serves until SIGINT/SIGTERM; returns the process exit status (2: bad
+ * --listen). */
 int ts_collect_run(const struct ts_collect_opts *opts);
 
 #endif

@@ -1,6 +1,9 @@
 /* OTLP -> Perfetto conversion (see convert.h). Lanes are packed per request:
  * spans of a later request may start before ones already written, so they
- * get lanes of their own rather than a place on earlier ones. */
+ * get lanes of their own rather than a place on earlier ones. Input is
+ * hostile: times outside what Perfetto imports are skipped or clamped, and
+ * arrows are drawn only in ways its importer accepts. Not thread-safe (the
+ * encoder's batch is one per process): callers serialise. */
 #include "convert.h"
 
 #include "export/perfetto.h"
@@ -14,6 +17,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
+#include <time.h>
+#include <unistd.h>
 
 typedef Opentelemetry__Proto__Trace__V1__Span OtlpSpan;
 typedef Opentelemetry__Proto__Common__V1__KeyValue KeyValue;
@@ -25,12 +31,19 @@ struct process {
 	void *state;
 };
 
+/* Perfetto's timestamps are int64: later ones read as negative. */
+#define TIME_MAX ((uint64_t)INT64_MAX)
+
 struct ts_convert {
 	struct process *procs;
 	size_t nprocs;
 	uint64_t requests;
 	struct ts_orphans *orphans;   /* children whose parent is yet to come */
-	uint64_t salt;                /* of arrows across requests */
+	/* Random per converter: lanes and arrows of another run appending to
+	 * the same file never share its uuids or flow ids. */
+	uint64_t salt;
+	uint64_t clock_floor;         /* the latest BOOTTIME of a snapshot written */
+	uint64_t skipped, clamped;
 };
 
 struct ts_convert *ts_convert_new(void)
@@ -40,9 +53,32 @@ struct ts_convert *ts_convert_new(void)
 		free(cv);
 		return NULL;
 	}
-	if (cv)
-		cv->salt = ts_mix64((uint64_t)(uintptr_t)cv ^ 0x6f7270ull);
+	if (cv && getrandom(&cv->salt, sizeof cv->salt, GRND_NONBLOCK) != sizeof cv->salt) {
+		struct timespec now;
+		clock_gettime(CLOCK_REALTIME, &now);
+		cv->salt = ts_mix64((uint64_t)now.tv_nsec ^ ((uint64_t)now.tv_sec << 30) ^
+				    ((uint64_t)getpid() << 12) ^ (uint64_t)(uintptr_t)cv);
+	}
 	return cv;
+}
+
+void ts_convert_clock_floor(struct ts_convert *cv, uint64_t floor_ns)
+{
+	if (floor_ns > cv->clock_floor)
+		cv->clock_floor = floor_ns < TIME_MAX ? floor_ns : TIME_MAX;
+}
+
+void ts_convert_lost_output(struct ts_convert *cv)
+{
+	for (size_t i = 0; i < cv->nprocs; i++)
+		ts_pf_forget(&cv->procs[i].state);
+	cv->nprocs = 0;
+}
+
+void ts_convert_stats(const struct ts_convert *cv, struct ts_convert_stats *st)
+{
+	*st = (struct ts_convert_stats){.spans_skipped = cv->skipped, .ends_clamped = cv->clamped,
+					.orphans_forgotten = ts_orphans_evicted(cv->orphans)};
 }
 
 void ts_convert_free(struct ts_convert *cv)
@@ -78,6 +114,14 @@ static uint32_t sequence_of(uint64_t uuid)
 	return s ? s : 1;
 }
 
+static bool pid_taken(const struct ts_convert *cv, pid_t pid)
+{
+	for (size_t i = 0; i < cv->nprocs; i++)
+		if (cv->procs[i].track.pid == pid)
+			return true;
+	return false;
+}
+
 /* The process of a resource: found, or described now. */
 static struct process *process_of(struct ts_convert *cv, const Opentelemetry__Proto__Resource__V1__Resource *res,
 				  uint64_t first_ns)
@@ -104,16 +148,24 @@ static struct process *process_of(struct ts_convert *cv, const Opentelemetry__Pr
 		cv->procs[i].track.name = cv->procs[i].name;
 		cv->procs[i].track.sink_state = &cv->procs[i].state;
 	}
+	/* A service without process.pid still needs a pid for its process
+	 * track, and two services never share one (the importer would take the
+	 * second for the first's pid reused). */
+	pid_t shown = pid > 0 && pid < (1 << 30) ? (pid_t)pid : (pid_t)(1000000 + uuid % 1000000);
+	for (uint64_t tries = 1; pid_taken(cv, shown); tries++)
+		shown = (pid_t)(1000000 + (uuid + tries) % 1000000);
 	struct process *p = &cv->procs[cv->nprocs++];
 	memset(p, 0, sizeof *p);
 	p->uuid = uuid;
 	snprintf(p->name, sizeof p->name, "%s", service);
-	/* A service without process.pid still needs a pid for its process track. */
-	pid_t shown = pid > 0 && pid < (1 << 30) ? (pid_t)pid : (pid_t)(1000000 + uuid % 1000000);
 	p->track = (struct ts_track){.uuid = uuid, .sequence = sequence_of(uuid), .pid = shown,
 				     .name = p->name, .sink_state = &p->state};
-	/* OTLP times are wall-clock: the snapshot maps them onto the trace clock 1:1. */
-	ts_pf_process(&p->track, first_ns, first_ns, NULL, 0);
+	/* OTLP times are wall-clock: the snapshot maps them onto the trace clock
+	 * 1:1, at any point, so it may as well be one no earlier than any snapshot
+	 * already in the file (the importer wants their BOOTTIMEs in order). */
+	if (first_ns > cv->clock_floor)
+		cv->clock_floor = first_ns;
+	ts_pf_process(&p->track, cv->clock_floor, cv->clock_floor, NULL, 0);
 	return p;
 }
 
@@ -125,13 +177,13 @@ static uint64_t id_of(ProtobufCBinaryData b)
 	return v;
 }
 
-static void to_span(const OtlpSpan *o, struct ts_span *s)
+/* iv: the span's times, checked. */
+static void to_span(const OtlpSpan *o, const struct ts_interval *iv, struct ts_span *s)
 {
 	memset(s, 0, offsetof(struct ts_span, attrs));
 	s->name = o->name && *o->name ? o->name : "span";
-	s->start_ns = o->start_time_unix_nano;
-	s->end_ns = o->end_time_unix_nano > o->start_time_unix_nano ? o->end_time_unix_nano :
-		o->start_time_unix_nano;
+	s->start_ns = iv->start;
+	s->end_ns = iv->end;
 	s->span_id = id_of(o->span_id);
 	s->parent_id = id_of(o->parent_span_id);
 	s->kind = (uint8_t)o->kind;
@@ -188,10 +240,10 @@ static int by_start(const void *a, const void *b)
 	return *(const size_t *)a < *(const size_t *)b ? -1 : 1;
 }
 
-static void end_span(const struct ts_track *t, const OtlpSpan *o)
+static void end_span(const struct ts_track *t, const OtlpSpan *o, const struct ts_interval *iv)
 {
 	struct ts_span s;
-	to_span(o, &s);
+	to_span(o, iv, &s);
 	if (s.status == TS_STATUS_ERROR)
 		ts_pf_instant(t, s.end_ns, s.error_type, true, NULL, 0);   /* the failure marker */
 	struct ts_span end = {.end_ns = s.end_ns};
@@ -205,17 +257,18 @@ struct batch_ctx {
 	const size_t *order;
 	size_t n;
 	size_t *stack;
-	/* Parent links across lanes: the child ids each span begins arrows to
-	 * (flows[first[k]] .. + nflows[k]) and whether its own begin ends one. */
+	/* Parent links across lanes: the flow ids each span's begin carries
+	 * (flows[first[k]] .. + nflows[k]) and the one it terminates (0: none). */
 	uint64_t *flows;
 	size_t *first, *nflows;
-	bool *ends_flow;
+	uint64_t *ends_flow;
 	uint64_t salt;   /* flow ids differ per request: a re-sent batch draws its own arrows */
 };
 
-static uint64_t flow_id(const struct batch_ctx *b, uint64_t child_span_id)
+/* One id per child of the batch: span ids may repeat in hostile input. */
+static uint64_t flow_id(const struct batch_ctx *b, size_t child)
 {
-	return ts_mix64(child_span_id ^ b->salt) | 1;
+	return ts_mix64(b->salt + (child + 1) * 0x9e3779b97f4a7c15ull) | 1;
 }
 
 /* Writes one lane's spans as begin/end events in time order (they nest, so
@@ -227,19 +280,22 @@ static void emit_lane(const struct ts_track *t, const struct batch_ctx *b, size_
 		size_t k = b->order[i];
 		if (b->iv[k].lane != lane)
 			continue;
-		while (depth && b->iv[b->stack[depth - 1]].end <= b->iv[k].start)
-			end_span(t, b->spans[b->stack[--depth]]);
+		while (depth && b->iv[b->stack[depth - 1]].end <= b->iv[k].start) {
+			size_t j = b->stack[--depth];
+			end_span(t, b->spans[j], &b->iv[j]);
+		}
 		struct ts_span s;
-		to_span(b->spans[k], &s);
+		to_span(b->spans[k], &b->iv[k], &s);
 		s.more_flows_out = b->flows + b->first[k];
 		s.nmore_flows_out = (unsigned)b->nflows[k];
-		if (b->ends_flow[k])
-			s.flow_in = flow_id(b, s.span_id);
+		s.flow_in = b->ends_flow[k];
 		ts_pf_span(t, TS_SPAN_BEGIN, &s);
 		b->stack[depth++] = k;
 	}
-	while (depth)
-		end_span(t, b->spans[b->stack[--depth]]);
+	while (depth) {
+		size_t j = b->stack[--depth];
+		end_span(t, b->spans[j], &b->iv[j]);
+	}
 }
 
 static void free_ctx(struct batch_ctx *b)
@@ -272,7 +328,11 @@ static uint64_t cross_id(const struct ts_convert *cv, uint64_t child_span_id)
 
 /* Fills the flow tables of b: an arrow from a parent to each child that
  * landed on another lane (same lane: the nesting already shows it), and to
- * each child of an earlier request still waiting for this parent. */
+ * each child of an earlier request still waiting for this parent. The
+ * importer draws arrows in time order and a terminating id must find its
+ * flow begun: a child that starts after its parent ends the parent's flow;
+ * one that starts with or before it (clock skew between hosts) carries a
+ * plain id, like the parent, and the arrow goes the way time does. */
 static bool link_parents(struct ts_convert *cv, struct batch_ctx *b)
 {
 	size_t n = b->n;
@@ -295,7 +355,10 @@ static bool link_parents(struct ts_convert *cv, struct batch_ctx *b)
 		if (hit && hit->k != k && b->iv[hit->k].lane != b->iv[k].lane) {
 			parent[k] = hit->k;
 			b->nflows[hit->k]++;
-			b->ends_flow[k] = true;
+			if (b->iv[hit->k].start < b->iv[k].start)
+				b->ends_flow[k] = flow_id(b, k);
+			else
+				b->nflows[k]++;
 		} else if (!hit && key.id && ts_orphans_add(cv->orphans, key.id, own)) {
 			orphan[k] = true;
 			b->nflows[k]++;   /* its end of the arrow its parent will draw */
@@ -316,7 +379,9 @@ static bool link_parents(struct ts_convert *cv, struct batch_ctx *b)
 		uint64_t own = id_of(b->spans[k]->span_id);
 		if (parent[k] != SIZE_MAX) {
 			size_t j = parent[k];
-			b->flows[b->first[j] + b->nflows[j]++] = flow_id(b, own);
+			b->flows[b->first[j] + b->nflows[j]++] = flow_id(b, k);
+			if (!b->ends_flow[k])
+				b->flows[b->first[k] + b->nflows[k]++] = flow_id(b, k);
 		} else if (orphan[k]) {
 			b->flows[b->first[k] + b->nflows[k]++] = cross_id(cv, own);
 		}
@@ -352,13 +417,26 @@ static long convert_resource(struct ts_convert *cv, const Opentelemetry__Proto__
 			const OtlpSpan *o = rs->scope_spans[i]->spans[j];
 			if (!o)
 				continue;
+			uint64_t start = o->start_time_unix_nano, end = o->end_time_unix_nano;
+			if (!start || start > TIME_MAX) {
+				cv->skipped++;   /* no place on any timeline */
+				continue;
+			}
+			if (end < start || end > TIME_MAX) {
+				cv->clamped++;
+				end = start;
+			}
 			spans[k] = o;
-			iv[k] = (struct ts_interval){o->start_time_unix_nano, o->end_time_unix_nano, 0};
-			if (o->start_time_unix_nano < first)
-				first = o->start_time_unix_nano;
+			iv[k] = (struct ts_interval){start, end, 0};
+			if (start < first)
+				first = start;
 			k++;
 		}
 	n = k;
+	if (!n) {
+		done = 0;
+		goto out;
+	}
 	struct process *p = process_of(cv, rs->resource, first);
 	size_t lanes = p ? ts_pack_lanes(iv, n) : 0;
 	if (!lanes)
@@ -370,8 +448,8 @@ static long convert_resource(struct ts_convert *cv, const Opentelemetry__Proto__
 		.spans = spans, .iv = iv, .order = order, .n = n,
 		.stack = malloc(n * sizeof(size_t)),
 		.first = malloc(n * sizeof(size_t)), .nflows = calloc(n, sizeof(size_t)),
-		.ends_flow = calloc(n, sizeof(bool)),
-		.salt = ts_mix64(p->uuid ^ (cv->requests + 1)),
+		.ends_flow = calloc(n, sizeof(uint64_t)),
+		.salt = ts_mix64(p->uuid ^ cv->salt ^ (cv->requests + 1)),
 	};
 	if (!order || !b.stack || !b.first || !b.nflows || !b.ends_flow || !link_parents(cv, &b)) {
 		free(order);
@@ -387,7 +465,7 @@ static long convert_resource(struct ts_convert *cv, const Opentelemetry__Proto__
 		char name[160];
 		void *state = NULL;
 		snprintf(name, sizeof name, "%s spans %llu.%zu", p->name, (unsigned long long)cv->requests, lane);
-		uint64_t uuid = ts_mix64(p->uuid ^ (cv->requests << 20) ^ lane) | 1;
+		uint64_t uuid = ts_mix64(p->uuid ^ cv->salt ^ (cv->requests << 20) ^ lane) | 1;
 		struct ts_track t = {.uuid = uuid, .parent_uuid = p->uuid, .sequence = sequence_of(uuid),
 				     .pid = p->track.pid, .name = name, .sink_state = &state};
 		ts_pf_named_track(&p->track, &t, first);

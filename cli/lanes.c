@@ -1,7 +1,8 @@
 /* Greedy lane packing (see lanes.h). Each lane keeps the stack of intervals
  * still open at the current start time; an interval fits a lane when, after
  * popping what ended, it lies inside the top of the stack (or the stack is
- * empty). n log n for the sort plus the scan over lanes. */
+ * empty) and is not too deep. n log n for the sort plus a bounded scan over
+ * lanes. */
 #include "lanes.h"
 
 #include <stdlib.h>
@@ -42,7 +43,7 @@ size_t ts_pack_lanes(struct ts_interval *iv, size_t n)
 {
 	size_t *order = malloc((n ? n : 1) * sizeof *order);
 	struct lane *lanes = NULL;
-	size_t nlanes = 0, result = 0;
+	size_t nlanes = 0, lanes_cap = 0, result = 0;
 	if (!order)
 		return 0;
 	for (size_t i = 0; i < n; i++) {
@@ -55,20 +56,25 @@ size_t ts_pack_lanes(struct ts_interval *iv, size_t n)
 	for (size_t k = 0; k < n; k++) {
 		struct ts_interval *s = &iv[order[k]];
 		size_t chosen = nlanes;
-		for (size_t l = 0; l < nlanes; l++) {
+		for (size_t l = 0; l < nlanes && l < TS_LANES_SCANNED; l++) {
 			struct lane *ln = &lanes[l];
 			while (ln->depth && ln->ends[ln->depth - 1] <= s->start)
 				ln->depth--;
-			if (!ln->depth || s->end <= ln->ends[ln->depth - 1]) {
+			if (ln->depth < TS_LANE_MAX_DEPTH &&
+			    (!ln->depth || s->end <= ln->ends[ln->depth - 1])) {
 				chosen = l;
 				break;
 			}
 		}
 		if (chosen == nlanes) {
-			struct lane *grown = realloc(lanes, (nlanes + 1) * sizeof *grown);
-			if (!grown)
-				goto done;
-			lanes = grown;
+			if (nlanes == lanes_cap) {
+				size_t cap = lanes_cap ? lanes_cap * 2 : 8;
+				struct lane *grown = realloc(lanes, cap * sizeof *grown);
+				if (!grown)
+					goto done;
+				lanes = grown;
+				lanes_cap = cap;
+			}
 			lanes[nlanes++] = (struct lane){0};
 		}
 		if (!push(&lanes[chosen], s->end))

@@ -1,54 +1,87 @@
-/* Children waiting for their parent (see orphans.h): a chained hash table
- * keyed by the parent's span id. */
+/* Children waiting for their parent (see orphans.h): a ring of slots written
+ * in arrival order, with hash chains by parent id through it. A slot is
+ * reused TS_ORPHANS_MAX arrivals later; if its child still waits, that is
+ * the one waiting longest, and it is forgotten. */
 #include "orphans.h"
 
 #include "ids.h"
 
 #include <stdlib.h>
 
-#define BUCKETS (1u << 16)
+#define NONE UINT32_MAX
+#define MASK (TS_ORPHANS_MAX - 1)
 
-struct node {
-	uint64_t parent, child;
-	struct node *next;
+struct slot {
+	uint64_t parent, child;   /* parent 0: free */
+	uint32_t next;            /* next slot in the same hash chain */
 };
 
 struct ts_orphans {
-	struct node *bucket[BUCKETS];
+	struct slot *slots;
+	uint32_t *chain;          /* first slot of each hash chain */
+	uint32_t tail;            /* the slot the next child takes */
 	size_t count;
+	uint64_t evicted;
 };
+
+_Static_assert((TS_ORPHANS_MAX & MASK) == 0, "TS_ORPHANS_MAX is a power of two");
 
 struct ts_orphans *ts_orphans_new(void)
 {
-	return calloc(1, sizeof(struct ts_orphans));
+	struct ts_orphans *o = calloc(1, sizeof *o);
+	if (!o)
+		return NULL;
+	/* calloc'ed pages stay untouched (and cost nothing) until used. */
+	o->slots = calloc(TS_ORPHANS_MAX, sizeof *o->slots);
+	o->chain = malloc(TS_ORPHANS_MAX * sizeof *o->chain);
+	if (!o->slots || !o->chain) {
+		ts_orphans_free(o);
+		return NULL;
+	}
+	for (size_t i = 0; i < TS_ORPHANS_MAX; i++)
+		o->chain[i] = NONE;
+	return o;
 }
 
 void ts_orphans_free(struct ts_orphans *o)
 {
 	if (!o)
 		return;
-	for (size_t i = 0; i < BUCKETS; i++)
-		while (o->bucket[i]) {
-			struct node *n = o->bucket[i];
-			o->bucket[i] = n->next;
-			free(n);
-		}
+	free(o->slots);
+	free(o->chain);
 	free(o);
 }
 
-static struct node **slot(struct ts_orphans *o, uint64_t parent)
+static uint32_t *head_of(struct ts_orphans *o, uint64_t parent)
 {
-	return &o->bucket[ts_mix64(parent) & (BUCKETS - 1)];
+	return &o->chain[ts_mix64(parent) & MASK];
+}
+
+/* Takes slot i out of its chain and frees it. */
+static void unlink_slot(struct ts_orphans *o, uint32_t i)
+{
+	for (uint32_t *p = head_of(o, o->slots[i].parent); *p != NONE; p = &o->slots[*p].next)
+		if (*p == i) {
+			*p = o->slots[i].next;
+			break;
+		}
+	o->slots[i].parent = 0;
+	o->count--;
 }
 
 bool ts_orphans_add(struct ts_orphans *o, uint64_t parent_id, uint64_t child_id)
 {
-	struct node *n = o->count < TS_ORPHANS_MAX ? malloc(sizeof *n) : NULL;
-	if (!n)
+	if (!parent_id)
 		return false;
-	struct node **head = slot(o, parent_id);
-	*n = (struct node){parent_id, child_id, *head};
-	*head = n;
+	uint32_t i = o->tail;
+	o->tail = (o->tail + 1) & MASK;
+	if (o->slots[i].parent) {
+		unlink_slot(o, i);
+		o->evicted++;
+	}
+	uint32_t *head = head_of(o, parent_id);
+	o->slots[i] = (struct slot){parent_id, child_id, *head};
+	*head = i;
 	o->count++;
 	return true;
 }
@@ -57,10 +90,10 @@ size_t ts_orphans_take(struct ts_orphans *o, uint64_t parent_id, uint64_t **out)
 {
 	*out = NULL;
 	size_t found = 0, cap = 0;
-	for (struct node **p = slot(o, parent_id); *p;) {
-		struct node *n = *p;
-		if (n->parent != parent_id) {
-			p = &n->next;
+	for (uint32_t *p = head_of(o, parent_id); *p != NONE;) {
+		struct slot *s = &o->slots[*p];
+		if (s->parent != parent_id) {
+			p = &s->next;
 			continue;
 		}
 		if (found == cap) {
@@ -71,10 +104,20 @@ size_t ts_orphans_take(struct ts_orphans *o, uint64_t parent_id, uint64_t **out)
 			*out = grown;
 			cap = grown_cap;
 		}
-		(*out)[found++] = n->child;
-		*p = n->next;
-		free(n);
+		(*out)[found++] = s->child;
+		*p = s->next;
+		s->parent = 0;
 		o->count--;
 	}
 	return found;
+}
+
+size_t ts_orphans_count(const struct ts_orphans *o)
+{
+	return o->count;
+}
+
+uint64_t ts_orphans_evicted(const struct ts_orphans *o)
+{
+	return o->evicted;
 }

@@ -7,8 +7,10 @@
  * trace is; --summary adds the table of the run's spans. */
 #include "run.h"
 
+#include "safeopen.h"
 #include "summary.h"
 #include "ts_version.h"
+#include "url.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -178,13 +180,24 @@ static const char *prepare(const struct opts *o, const char *lib, char *trace, s
 		} else {
 			snprintf(trace, cap, "%s", out);
 		}
-		/* A new run: a new trace. */
-		int fd = open(trace, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-		if (fd < 0) {
-			fprintf(stderr, "traceshim run: cannot create %s: %s\n", trace, strerror(errno));
+		/* A new run: a new trace. Emptied only once it is known to be the
+		 * user's own regular file (never through a symbolic link); a FIFO
+		 * or a device is left as it is. */
+		char why[160];
+		int fd = ts_open_output(trace, O_WRONLY | O_CREAT | O_NONBLOCK, 0644,
+					TS_OPEN_FIFO | TS_OPEN_CHR, why, sizeof why);
+		struct stat st;
+		if (fd >= 0 && fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && ftruncate(fd, 0) != 0) {
+			snprintf(why, sizeof why, "%s", strerror(errno));
+			close(fd);
+			fd = -1;
+		}
+		if (fd < 0 && errno != ENXIO) {   /* ENXIO: a FIFO not read yet */
+			fprintf(stderr, "traceshim run: cannot write the trace to %s: %s\n", trace, why);
 			exit(2);
 		}
-		close(fd);
+		if (fd >= 0)
+			close(fd);
 		set("TRACESHIM_OUTPUT", trace);
 		result = trace;
 	} else {
@@ -266,10 +279,17 @@ int ts_run_main(int argc, char **argv)
 		ts_summary_report(summary, stderr);
 		unlink(summary);
 	}
+	char shown[512];
+	const char *bad = o.otlp ? ts_url_parse(o.otlp, strlen(o.otlp), NULL) : NULL;
+	if (o.otlp)
+		ts_url_redact(o.otlp, shown, sizeof shown);
+	if (bad)
+		fprintf(stderr, "traceshim: nothing exported: --otlp '%s' is not a valid URL: %s\n",
+			shown, bad);
+	else if (o.otlp && !where)
+		fprintf(stderr, "traceshim: spans exported to %s\n", shown);
 	if (where)
 		fprintf(stderr, "traceshim: trace written to %s\n", where);
-	else
-		fprintf(stderr, "traceshim: spans exported to %s\n", o.otlp);
 
 	if (status >= 0 && WIFSIGNALED(status)) {
 		/* Die the same way, without a core file of our own. */

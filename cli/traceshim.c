@@ -5,21 +5,30 @@
 #include "export/perfetto.h"
 #include "inflate.h"
 #include "run.h"
+#include "tracefile.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "ts_version.h"
 
 #define MAX_BODY_DEFAULT (16u << 20)
+#define TIMEOUT_DEFAULT 10
+/* OTLP senders never send a body over 64 MiB: a saved one is no bigger. */
+#define CONVERT_INPUT_MAX (64u << 20)
+#define CONVERT_INFLATED_MAX (1u << 30)
 
 static int usage(FILE *to, int status)
 {
 	fprintf(to,
 		"usage: traceshim run [-o FILE] [--otlp URL] [--summary] [--no-follow] -- CMD [ARGS...]\n"
-		"       traceshim collect [--listen HOST:PORT] [-o FILE] [--max-body BYTES]\n"
+		"       traceshim collect [--listen HOST:PORT] [-o FILE] [--max-body BYTES] [--timeout S]\n"
 		"       traceshim convert IN.pb OUT.pftrace\n"
 		"\n");
 	ts_run_usage(to);
@@ -27,80 +36,125 @@ static int usage(FILE *to, int status)
 		"\n"
 		"collect   receive OTLP/HTTP protobuf on /v1/traces (default 127.0.0.1:4318) and\n"
 		"          append it to a Perfetto trace (default collected.pftrace); bodies over\n"
-		"          --max-body (default %u bytes) get 413. Stops on SIGINT or SIGTERM.\n"
-		"convert   turn a saved ExportTraceServiceRequest body (gzip or not) into a\n"
-		"          Perfetto trace.\n",
-		MAX_BODY_DEFAULT);
+		"          --max-body (default %u bytes) get 413; a connection silent for\n"
+		"          --timeout seconds (default %u) is closed. Stops on SIGINT or SIGTERM.\n"
+		"convert   turn a saved ExportTraceServiceRequest body (gzip or not, at most\n"
+		"          %u MiB) into a Perfetto trace.\n",
+		MAX_BODY_DEFAULT, TIMEOUT_DEFAULT, CONVERT_INPUT_MAX >> 20);
 	return status;
 }
 
-static uint8_t *read_file(const char *path, size_t *len)
+/* Reads a whole regular file of at most CONVERT_INPUT_MAX bytes; NULL after
+ * saying why. */
+static uint8_t *read_input(const char *path, size_t *len)
 {
-	FILE *f = fopen(path, "rb");
-	if (!f)
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	struct stat st;
+	if (fd < 0 || fstat(fd, &st) != 0) {
+		fprintf(stderr, "traceshim convert: cannot read %s: %s\n", path, strerror(errno));
+		if (fd >= 0)
+			close(fd);
 		return NULL;
-	size_t cap = 1 << 16, n = 0;
+	}
+	if (S_ISDIR(st.st_mode)) {
+		fprintf(stderr, "traceshim convert: %s is a directory, not a saved request body\n", path);
+		close(fd);
+		return NULL;
+	}
+	/* Devices and pipes have no size to trust: read until the limit. */
+	size_t cap = S_ISREG(st.st_mode) && (uint64_t)st.st_size <= CONVERT_INPUT_MAX ?
+		(size_t)st.st_size + 1 : 1u << 16, n = 0;
 	uint8_t *buf = malloc(cap);
-	size_t got;
-	while (buf && (got = fread(buf + n, 1, cap - n, f)) > 0) {
-		n += got;
+	while (buf) {
 		if (n == cap) {
-			uint8_t *grown = cap < (1u << 30) ? realloc(buf, cap * 2) : NULL;
+			size_t grown_cap = cap * 2 > CONVERT_INPUT_MAX + 1 ? CONVERT_INPUT_MAX + 1 : cap * 2;
+			uint8_t *grown = realloc(buf, grown_cap);
 			if (!grown) {
-				free(buf);
-				buf = NULL;
+				fprintf(stderr, "traceshim convert: out of memory reading %s\n", path);
 				break;
 			}
 			buf = grown;
-			cap *= 2;
+			cap = grown_cap;
+		}
+		ssize_t got = read(fd, buf + n, cap - n);
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got < 0) {
+			fprintf(stderr, "traceshim convert: cannot read %s: %s\n", path, strerror(errno));
+			break;
+		}
+		if (got == 0) {
+			close(fd);
+			*len = n;
+			return buf;
+		}
+		n += (size_t)got;
+		if (n > CONVERT_INPUT_MAX) {
+			fprintf(stderr, "traceshim convert: %s is larger than %u MiB, not a saved OTLP "
+				"request body\n", path, CONVERT_INPUT_MAX >> 20);
+			break;
 		}
 	}
-	fclose(f);
-	*len = n;
-	return buf;
+	free(buf);
+	close(fd);
+	return NULL;
 }
 
 static int convert(const char *in, const char *out_path)
 {
 	size_t len;
-	uint8_t *body = read_file(in, &len);
-	if (!body) {
-		fprintf(stderr, "traceshim convert: cannot read %s: %s\n", in, strerror(errno));
+	uint8_t *body = read_input(in, &len);
+	if (!body)
 		return 1;
-	}
 	if (len >= 2 && body[0] == 0x1f && body[1] == 0x8b) {
 		uint8_t *plain;
 		size_t plain_len;
-		if (ts_inflate_bounded(body, len, 1u << 30, &plain, &plain_len) != TS_INFLATE_OK) {
-			fprintf(stderr, "traceshim convert: %s is not valid gzip\n", in);
-			free(body);
+		enum ts_inflate_result z = ts_inflate_bounded(body, len, CONVERT_INFLATED_MAX, &plain,
+							      &plain_len);
+		free(body);
+		if (z != TS_INFLATE_OK) {
+			fprintf(stderr, "traceshim convert: %s is %s\n", in, z == TS_INFLATE_TOO_LARGE ?
+				"gzip inflating past 1 GiB" : "not valid gzip");
 			return 1;
 		}
-		free(body);
 		body = plain;
 		len = plain_len;
 	}
 	struct ts_convert *cv = ts_convert_new();
+	bool no_memory = !cv;
 	long spans = cv ? ts_convert_request(cv, body, len) : -1;
 	free(body);
+	struct ts_convert_stats st = {0};
+	if (cv)
+		ts_convert_stats(cv, &st);
 	ts_convert_free(cv);
-	if (spans < 0) {
-		fprintf(stderr, "traceshim convert: %s is not an OTLP ExportTraceServiceRequest\n", in);
-		return 1;
-	}
-	FILE *out = fopen(out_path, "wb");
 	struct pb *b = ts_pf_batch();
-	if (!out || fwrite(b->data, 1, b->len, out) != b->len || fclose(out) != 0) {
-		fprintf(stderr, "traceshim convert: cannot write %s: %s\n", out_path, strerror(errno));
+	if (spans < 0 || b->failed) {
+		fprintf(stderr, "traceshim convert: %s\n", spans < 0 && !no_memory ?
+			"the input is not an OTLP ExportTraceServiceRequest" : "out of memory");
 		return 1;
 	}
-	fprintf(stderr, "traceshim convert: %ld spans written to %s\n", spans, out_path);
+	int fd = open(out_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	int err = fd < 0 ? errno : ts_tracefile_write(fd, b->data, b->len);
+	if (fd >= 0 && close(fd) != 0 && !err)
+		err = errno;
+	if (err) {
+		fprintf(stderr, "traceshim convert: cannot write %s: %s\n", out_path, strerror(err));
+		return 1;
+	}
+	fprintf(stderr, "traceshim convert: %ld spans written to %s", spans, out_path);
+	if (st.spans_skipped || st.ends_clamped)
+		fprintf(stderr, " (%llu spans skipped: start time 0 or past 2^63 ns; %llu end times "
+			"clamped to the start)", (unsigned long long)st.spans_skipped,
+			(unsigned long long)st.ends_clamped);
+	fputc('\n', stderr);
 	return 0;
 }
 
 static int collect(int argc, char **argv)
 {
-	struct ts_collect_opts o = {"127.0.0.1:4318", "collected.pftrace", MAX_BODY_DEFAULT};
+	struct ts_collect_opts o = {"127.0.0.1:4318", "collected.pftrace", MAX_BODY_DEFAULT,
+				    TIMEOUT_DEFAULT};
 	for (int i = 0; i < argc; i++) {
 		const char *a = argv[i];
 		const char *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -118,6 +172,15 @@ static int collect(int argc, char **argv)
 				return 2;
 			}
 			o.max_body = n;
+			i++;
+		} else if (!strcmp(a, "--timeout") && v) {
+			char *end;
+			unsigned long n = strtoul(v, &end, 10);
+			if (*end || !n || n > 3600 || *v == '-') {
+				fprintf(stderr, "traceshim collect: --timeout wants seconds in [1, 3600]\n");
+				return 2;
+			}
+			o.timeout_s = (unsigned)n;
 			i++;
 		} else {
 			return usage(stderr, 2);

@@ -20,7 +20,7 @@ TS_EXPORT void __cxa_throw(void *obj, void *tinfo, ts_cxx_dtor dest)
 	if (t) {
 		int saved = errno;
 		uint64_t ips[TS_STACK_MAX];
-		unsigned n = ts_unwind_load() ? ts_unwind_here(ips, TS_STACK_MAX, 2) : 0;   /* from the thrower */
+		unsigned n = ts_unwind_here(ips, TS_STACK_MAX, 2);   /* from the thrower */
 		/* std::type_info is a vtable pointer then the mangled name; a
 		 * leading '*' marks a type local to its object file. */
 		const char *name = tinfo ? ((const char *const *)tinfo)[1] : NULL;

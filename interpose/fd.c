@@ -1,7 +1,8 @@
 /* Descriptor bookkeeping without spans: calls that create, replace or close
- * descriptors in bulk. They keep the generation table right (so a read on a
- * reused number is not described with the old file) and keep the shim's own
- * trace descriptor out of the program's way. */
+ * descriptors in bulk. They keep the generation table right, so a read on a
+ * reused number is not described with the old file. (The shim's own
+ * descriptors are in its background thread's table, out of the program's
+ * reach: nothing here has to step around them.) */
 #include "wrap.h"
 
 #include <fcntl.h>
@@ -26,8 +27,6 @@ TS_EXPORT int dup(int fd)
 TS_EXPORT int dup2(int fd, int fd2)
 {
 	TS_REAL(dup2, -1);
-	if (fd != fd2)
-		ts_private_fd_evict(fd2);
 	uint64_t state = ts_fd_state(fd);
 	int r = real(fd, fd2);
 	if (r >= 0 && fd != fd2)
@@ -38,8 +37,6 @@ TS_EXPORT int dup2(int fd, int fd2)
 TS_EXPORT int dup3(int fd, int fd2, int flags)
 {
 	TS_REAL(dup3, -1);
-	if (fd != fd2)
-		ts_private_fd_evict(fd2);
 	uint64_t state = ts_fd_state(fd);
 	int r = real(fd, fd2, flags);
 	if (r >= 0)
@@ -102,49 +99,10 @@ TS_EXPORT int fcntl64(int fd, int cmd, ...)
 	return fcntl_common(real, fd, cmd, arg);
 }
 
-#define NPRIVATE (1 + TS_PRIVATE_SOCKS)
-
-/* The shim's descriptors within [first, last], ascending; returns how many. */
-static int private_within(unsigned first, unsigned last, unsigned own[NPRIVATE])
-{
-	int n = 0;
-	for (int i = 0; i < NPRIVATE; i++) {
-		int fd = atomic_load(i ? &ts_private_socks[i - 1] : &ts_private_fd);
-		if (fd < 0 || (unsigned)fd < first || (unsigned)fd > last)
-			continue;
-		int j = n++;
-		for (; j > 0 && own[j - 1] > (unsigned)fd; j--)
-			own[j] = own[j - 1];
-		own[j] = (unsigned)fd;
-	}
-	return n;
-}
-
-/* close_range() over [first, last] in the pieces between the shim's
- * descriptors. */
-static int range_around(int (*range)(unsigned, unsigned, int), unsigned first, unsigned last,
-			int flags)
-{
-	unsigned own[NPRIVATE];
-	int n = private_within(first, last, own);
-	unsigned lo = first;
-	int r = 0;
-	for (int i = 0; i < n && r == 0; i++) {
-		if (own[i] > lo)
-			r = range(lo, own[i] - 1, flags);
-		lo = own[i] + 1;
-	}
-	if (r == 0 && lo <= last)
-		r = range(lo, last, flags);
-	return r;
-}
-
-/* Closes [first, last] except the shim's descriptors. */
 TS_EXPORT int close_range(unsigned int first, unsigned int last, int flags)
 {
 	TS_REAL(close_range, -1);
-	int r = flags & CLOSE_RANGE_CLOEXEC ? real(first, last, flags)
-					   : range_around(real, first, last, flags);
+	int r = real(first, last, flags);
 	if (r == 0 && !(flags & CLOSE_RANGE_CLOEXEC))
 		ts_fd_range_changed(first, last);
 	return r;
@@ -152,27 +110,7 @@ TS_EXPORT int close_range(unsigned int first, unsigned int last, int flags)
 
 TS_EXPORT void closefrom(int lowfd)
 {
-	static __typeof__(&closefrom) real;
-	static __typeof__(&close_range) range;
-	if (!real)
-		real = (__typeof__(&closefrom))ts_resolve("closefrom", (const void *)closefrom);
-	if (!range)
-		range = (__typeof__(&close_range))ts_resolve("close_range", (const void *)close_range);
-	unsigned from = lowfd < 0 ? 0 : (unsigned)lowfd;
-	unsigned own[NPRIVATE];
-	int n = private_within(from, ~0u, own);
-	/* closefrom() cannot skip a descriptor: close around ours. */
-	if (n == 0) {
-		if (real)
-			real((int)from);
-	} else if (!(range && range_around(range, from, ~0u, 0) == 0)) {
-		for (int i = 0; i < n; i++) {
-			for (unsigned fd = from; fd < own[i]; fd++)
-				syscall(SYS_close, fd);
-			from = own[i] + 1;
-		}
-		if (real)
-			real((int)from);
-	}
+	TS_REAL(closefrom, );
+	real(lowfd);
 	ts_fd_range_changed(lowfd < 0 ? 0 : (unsigned)lowfd, ~0u);
 }

@@ -96,10 +96,6 @@ TS_EXPORT int creat64(const char *path, mode_t mode)
 TS_EXPORT int close(int fd)
 {
 	TS_REAL(close, -1);
-	if (ts_fd_is_private(fd)) {
-		errno = EBADF;
-		return -1;
-	}
 	/* The generation moves on before the descriptor is released: a thread
 	 * that gets this number from open() right after must see a new one. */
 	uint64_t state = ts_fd_state(fd);

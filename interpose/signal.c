@@ -55,10 +55,8 @@ static void record(int sig, siginfo_t *si, void *uc, bool fatal)
 	struct ts_thread *t = ts_tls.thr;   /* no registration from a handler */
 	if (!t || ts_tls.muted || !atomic_load(&ts_active))
 		return;
-	if (fatal && !ts_unwind_ready())
-		(void)ts_unwind_request(300);
 	uint64_t ips[TS_STACK_MAX];
-	unsigned n = ts_unwind_context(uc, ips, TS_STACK_MAX);
+	unsigned n = ts_unwind_context(uc, ips, TS_STACK_MAX, 300, fatal);
 	ts_record_exception(t, sig, si ? si->si_code : 0, si ? (uint64_t)(uintptr_t)si->si_addr : 0,
 			    fatal, ips, n, NULL);
 	if (fatal) {

@@ -5,6 +5,7 @@
 #include "config.h"
 #include "context.h"
 #include "ids.h"
+#include "log.h"
 #include "summary.h"
 
 #include <dlfcn.h>
@@ -78,7 +79,8 @@ void ts_childenv_init(void)
 		list[n++] = (char *)ts_summary_child_env(i);
 	for (char **e = environ; e && *e && n < MAX_SETTINGS; e++)
 		if (is_setting(*e) && !has_prefix(*e, "TRACESHIM_OUTPUT=") &&
-		    !has_prefix(*e, "TRACESHIM_SUMMARY_") && !has_prefix(*e, "TRACESHIM_PARENT_SPAN="))
+		    !has_prefix(*e, "TRACESHIM_SUMMARY_") && !has_prefix(*e, "TRACESHIM_PARENT_SPAN=") &&
+		    !has_prefix(*e, TS_REPORTED_VAR "="))
 			list[n++] = *e;
 	list[n] = NULL;
 	ts_childenv_setup(ts_cfg.follow, lib, list);
@@ -171,14 +173,17 @@ char **ts_childenv(char *const envp[], uint64_t span_id)
 	char parent[56];
 	uint8_t flags = ts_ctx.parent_sampled == 0 && !ts_cfg.otlp ? 0 : 1;
 	ts_traceparent_format(ts_ids.trace_id, span_id, flags, parent);
+	/* What this run reported already, so the child does not say it again. */
+	char reported[TS_REPORTED_MAX + 1];
+	bool mark = follow && ts_log_reported(reported, sizeof reported) > 0;
 
 	/* Sizes first: one block holds the array and every new string. */
 	size_t count = 0, bytes = 0;
 	for (; envp && envp[count]; count++)
 		bytes += strlen(envp[count]) + 1;
-	size_t extra = 4 + MAX_SETTINGS;
+	size_t extra = 5 + MAX_SETTINGS;
 	bytes += sizeof "TRACEPARENT=" + sizeof parent + sizeof "TRACESTATE=" + TS_TRACESTATE_MAX +
-		 sizeof "TRACESHIM_PARENT_SPAN=" + 16 +
+		 sizeof "TRACESHIM_PARENT_SPAN=" + 16 + sizeof TS_REPORTED_VAR "=" + sizeof reported +
 		 sizeof "LD_PRELOAD=" + sizeof preload + 1;
 	size_t arr = (count + extra + 1) * sizeof(char *);
 	char **out = malloc(arr + bytes);
@@ -191,6 +196,8 @@ char **ts_childenv(char *const envp[], uint64_t span_id)
 		const char *e = envp[i];
 		if (span_id && (has_prefix(e, "TRACEPARENT=") || has_prefix(e, "TRACESTATE=") ||
 				has_prefix(e, "TRACESHIM_PARENT_SPAN=")))
+			continue;
+		if (mark && has_prefix(e, TS_REPORTED_VAR "="))
 			continue;
 		if (lib_path[0] && has_prefix(e, "LD_PRELOAD=")) {
 			have_preload = true;
@@ -225,6 +232,10 @@ char **ts_childenv(char *const envp[], uint64_t span_id)
 	if (span_id && ts_ctx.tracestate[0]) {
 		out[n++] = str;
 		str += sprintf(str, "TRACESTATE=%s", ts_ctx.tracestate) + 1;
+	}
+	if (mark) {
+		out[n++] = str;
+		str += sprintf(str, TS_REPORTED_VAR "=%s", reported) + 1;
 	}
 	if (follow && lib_path[0] && !have_preload) {
 		out[n++] = str;

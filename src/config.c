@@ -128,8 +128,9 @@ static bool nonempty(const char *v)
 }
 
 /* OTLP is on when an endpoint is set (and OTEL_TRACES_EXPORTER does not say
- * none); the Perfetto file is written when TRACESHIM_OUTPUT asks for it, or
- * when OTLP is off. */
+ * none) and valid; the Perfetto file is written when TRACESHIM_OUTPUT asks
+ * for it, or when no endpoint is set: a malformed one turns OTLP off
+ * without writing a file nobody asked for. */
 static void load_exporters(bool output_set)
 {
 	const char *exporter = ts_env("OTEL_TRACES_EXPORTER");
@@ -138,20 +139,31 @@ static void load_exporters(bool output_set)
 		ts_warn_config("OTEL_TRACES_EXPORTER='%s' is not supported (otlp or none); using otlp",
 			       exporter);
 	memset(&ts_otel, 0, sizeof ts_otel);
-	if (!none && (nonempty(ts_env("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT")) ||
-		      nonempty(ts_env("OTEL_EXPORTER_OTLP_ENDPOINT"))))
+	bool asked = !none && (nonempty(ts_env("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT")) ||
+			       nonempty(ts_env("OTEL_EXPORTER_OTLP_ENDPOINT")));
+	if (asked)
 		ts_otel_env_load(&ts_otel, ts_env);
 	ts_cfg.otlp = ts_otel.endpoint[0] != 0;
-	ts_cfg.perfetto = output_set || !ts_cfg.otlp;
+	ts_cfg.perfetto = output_set || !asked;
+}
+
+/* OTEL_SDK_DISABLED is true only when it says "true" (any case), as the
+ * OpenTelemetry specification has it; anything but "false" is reported. */
+static bool sdk_disabled(void)
+{
+	const char *v = ts_env("OTEL_SDK_DISABLED");
+	if (v && !strcasecmp(v, "true"))
+		return true;
+	if (v && strcasecmp(v, "false"))
+		ts_warn_config("OTEL_SDK_DISABLED='%s' is not true or false; using false", v);
+	return false;
 }
 
 void ts_config_load(void)
 {
+	ts_log_inherit(ts_env(TS_REPORTED_VAR));
 	load_log_level();
-	bool off = false;
-	const char *sdk = ts_env("OTEL_SDK_DISABLED");
-	if (sdk && !strcasecmp(sdk, "true"))
-		off = true;
+	bool off = sdk_disabled();
 	ts_cfg.disabled = off || get_bool("TRACESHIM_DISABLE", false);
 	ts_cfg.compress = get_bool("TRACESHIM_COMPRESS", true);
 	ts_cfg.cmdline = get_bool("TRACESHIM_CMDLINE", false);

@@ -61,13 +61,79 @@ bool ts_traceparent_parse(const char *s, uint8_t trace_id[16], uint64_t *span_id
 	return true;
 }
 
+/* tracestate keys (W3C trace context): a simple key is a lower-case letter
+ * and up to 255 of [a-z0-9_*-/]; a multi-tenant key is tenant@system, the
+ * tenant a letter or digit and up to 240 more, the system a letter and up
+ * to 13 more. */
+static bool key_char(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '-' ||
+	       c == '*' || c == '/';
+}
+
+static bool key_part(const char *k, size_t n, size_t max, bool digit_first)
+{
+	if (n < 1 || n > max)
+		return false;
+	if (!((k[0] >= 'a' && k[0] <= 'z') || (digit_first && k[0] >= '0' && k[0] <= '9')))
+		return false;
+	for (size_t i = 1; i < n; i++)
+		if (!key_char(k[i]))
+			return false;
+	return true;
+}
+
+static bool valid_key(const char *k, size_t n)
+{
+	const char *at = memchr(k, '@', n);
+	if (!at)
+		return key_part(k, n, 256, false);
+	size_t tenant = (size_t)(at - k);
+	return key_part(k, tenant, 241, true) && key_part(at + 1, n - tenant - 1, 14, false);
+}
+
+/* Up to 256 printable ASCII characters but ',' and '=', not ending in a space. */
+static bool valid_value(const char *v, size_t n)
+{
+	if (n < 1 || n > 256 || v[n - 1] == ' ')
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (v[i] < 0x20 || v[i] > 0x7e || v[i] == ',' || v[i] == '=')
+			return false;
+	return true;
+}
+
 bool ts_tracestate_valid(const char *s)
 {
-	size_t n = 0;
-	for (; s[n]; n++)
-		if (n >= TS_TRACESTATE_MAX || (unsigned char)s[n] < 0x20 || (unsigned char)s[n] > 0x7e)
-			return false;
-	return n > 0;
+	if (strnlen(s, TS_TRACESTATE_MAX + 1) > TS_TRACESTATE_MAX)
+		return false;
+	struct { const char *k; size_t n; } keys[TS_TRACESTATE_MEMBERS];
+	size_t members = 0;
+	for (const char *p = s;; p++) {
+		const char *end = strchr(p, ',');
+		if (!end)
+			end = p + strlen(p);
+		while (p < end && (*p == ' ' || *p == '\t'))
+			p++;
+		const char *e = end;
+		while (e > p && (e[-1] == ' ' || e[-1] == '\t'))
+			e--;
+		if (p < e) {   /* an empty member is allowed and skipped */
+			const char *eq = memchr(p, '=', (size_t)(e - p));
+			if (!eq || members == TS_TRACESTATE_MEMBERS || !valid_key(p, (size_t)(eq - p)) ||
+			    !valid_value(eq + 1, (size_t)(e - eq - 1)))
+				return false;
+			for (size_t i = 0; i < members; i++)
+				if (keys[i].n == (size_t)(eq - p) && !memcmp(keys[i].k, p, keys[i].n))
+					return false;
+			keys[members].k = p;
+			keys[members++].n = (size_t)(eq - p);
+		}
+		if (!*end)
+			break;
+		p = end;
+	}
+	return members > 0;
 }
 
 void ts_context_init(void)
@@ -83,8 +149,8 @@ void ts_context_init(void)
 	uint64_t span;
 	uint8_t flags;
 	if (!ts_traceparent_parse(tp, trace_id, &span, &flags)) {
-		ts_warn_config("ignoring malformed TRACEPARENT '%.64s': this process starts a new trace",
-			       tp);
+		ts_warn_config("ignoring malformed TRACEPARENT '%.64s%s': this process starts a new trace",
+			       tp, strlen(tp) > 64 ? "..." : "");
 		return;
 	}
 	memcpy(ts_ids.trace_id, trace_id, 16);
@@ -96,7 +162,9 @@ void ts_context_init(void)
 	if (st && ts_tracestate_valid(st))
 		strcpy(ts_ctx.tracestate, st);
 	else if (st)
-		TS_WARN("ignoring TRACESTATE: over %d characters or not printable", TS_TRACESTATE_MAX);
+		ts_warn_config("ignoring malformed TRACESTATE '%.100s%s': not a W3C tracestate (at most %d "
+			       "key=value members, %d characters)", st, strlen(st) > 100 ? "..." : "",
+			       TS_TRACESTATE_MEMBERS, TS_TRACESTATE_MAX);
 }
 
 void ts_context_after_fork(uint64_t fork_span)

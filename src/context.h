@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 #define TS_TRACESTATE_MAX 512
+#define TS_TRACESTATE_MEMBERS 32
 
 struct ts_incoming_ctx {
 	uint64_t parent_span;        /* the span that started this process; 0: a root */
@@ -23,8 +24,11 @@ extern struct ts_incoming_ctx ts_ctx;
  * an all-zero trace or span id. */
 bool ts_traceparent_parse(const char *s, uint8_t trace_id[16], uint64_t *span_id, uint8_t *flags);
 
-/* True when s is a tracestate value worth passing on: at most 512
- * printable characters. */
+/* True when s is a tracestate value worth passing on: valid by the W3C
+ * trace-context rules (comma-separated key=value list-members with their
+ * key and value grammar, at most 32 of them, keys unique, empty members and
+ * spaces or tabs around members allowed), at most 512 characters, and at
+ * least one member. */
 bool ts_tracestate_valid(const char *s);
 
 /* Reads TRACEPARENT and TRACESTATE: a valid one makes its trace id this

@@ -1,7 +1,9 @@
 /* The drainer: one background thread, muted for life, with all signals
- * blocked. Each cycle it converts every ring's new records into spans on the
- * thread's track and writes the batch. It polls: quickly while records flow,
- * slowly when idle, so the application never has to wake it. */
+ * blocked and a descriptor table of its own. Each cycle it converts every
+ * ring's new records into spans on the thread's track and writes the batch.
+ * It polls: quickly while records flow, slowly when idle, so the application
+ * never has to wake it. It also runs the final cycle at exit: only it can
+ * write to the trace file, which is open in its table alone. */
 #include "drain.h"
 
 #include "clock.h"
@@ -9,7 +11,9 @@
 #include "decode.h"
 #include "exception.h"
 #include "export/export.h"
+#include "export/sink.h"
 #include "fdinfo.h"
+#include "fdtable.h"
 #include "init.h"
 #include "log.h"
 #include "resolve.h"
@@ -37,8 +41,8 @@ static _Atomic int stopping;         /* exit has begun: final drain wanted */
 static _Atomic int final_done;       /* futex: the final drain is written */
 static _Atomic int drainer_running;
 static _Atomic int drainer_alive;    /* the thread has not returned yet */
-/* Held for each cycle: the drainer's, or the final one run by the exiting
- * thread itself. */
+static _Atomic int set_up;           /* futex: its table is made, the output opened */
+/* Held for each cycle, so that no fork happens in the middle of one. */
 static pthread_mutex_t cycle_lock = PTHREAD_MUTEX_INITIALIZER;
 /* How full the fullest ring got since the last cycle, in 1/64ths; the pause
  * before the next cycle adapts to it. */
@@ -178,14 +182,38 @@ static void final_cycle(void)
 	ts_summary_finish();
 }
 
+/* First thing on the thread: its own descriptor table, then the trace file
+ * opened there. The thread that started it waits for this. */
+static bool set_up_output(void)
+{
+	bool own = ts_fd_table_private();
+	if (!own) {
+		TS_INFO("no descriptor table of its own for the background thread: the trace "
+			"file is opened for each write");
+		if (ts_cfg.otlp) {
+			/* libcurl's sockets would sit in the program's table. */
+			ts_warn_config("OTLP export is off: this kernel or sandbox refuses the "
+				       "background thread a descriptor table of its own");
+			ts_cfg.otlp = false;
+		}
+	}
+	bool ok = !ts_cfg.perfetto || ts_sink_open(own);
+	atomic_store(&set_up, 1);
+	futex(&set_up, FUTEX_WAKE_PRIVATE, INT32_MAX, NULL);
+	return ok;
+}
+
 static void *drainer_main(void *arg)
 {
 	(void)arg;
 	ts_thread_mute();
+	/* Before anything that may resolve a symbol: the thread waiting for
+	 * this may be running constructors with the loader's lock held. */
+	bool file_ok = set_up_output();
 	char name[16] = "traceshim";
 	pthread_setname_np(pthread_self(), name);
 	pthread_mutex_lock(&cycle_lock);
-	if (!ts_export_open())
+	if (!ts_export_open() || (!file_ok && !ts_cfg.otlp))
 		atomic_store(&ts_active, 0);   /* nowhere to send spans: stop recording */
 	pthread_mutex_unlock(&cycle_lock);
 	for (;;) {
@@ -209,22 +237,6 @@ static void *drainer_main(void *arg)
 		cycle(false);
 		pthread_mutex_unlock(&cycle_lock);
 	}
-}
-
-/* At a normal exit with only the Perfetto file to write, the exiting thread
- * runs the final cycle itself when the drainer is between cycles: a short
- * process then does not wait for the drainer to be scheduled. */
-static bool final_cycle_here(void)
-{
-	if (ts_cfg.otlp || pthread_mutex_trylock(&cycle_lock) != 0)
-		return false;
-	if (!atomic_load(&final_done)) {
-		(void)ts_export_open();
-		final_cycle();
-		atomic_store(&final_done, 1);
-	}
-	pthread_mutex_unlock(&cycle_lock);
-	return true;
 }
 
 static void wake(void)
@@ -262,6 +274,15 @@ bool ts_drain_start(void)
 		return false;
 	}
 	atomic_store(&drainer_running, 1);
+	/* The output is open before main runs; bounded, as at exit. */
+	uint64_t deadline = ts_clock_monotonic_ms() + ts_cfg.exit_timeout_ms;
+	while (!atomic_load(&set_up)) {
+		uint64_t now = ts_clock_monotonic_ms();
+		if (now >= deadline)
+			break;
+		struct timespec wait = {0, (long)((deadline - now < 100 ? deadline - now : 100) * 1000000)};
+		futex(&set_up, FUTEX_WAIT_PRIVATE, 0, &wait);
+	}
 	return true;
 }
 
@@ -275,14 +296,14 @@ bool ts_drain_wait_gone(unsigned ms)
 	return !atomic_load(&drainer_alive);
 }
 
-/* After _exit() the final flush runs on the drainer, not here: _exit() may
- * be called from a signal handler that interrupted malloc, and only
- * async-signal-safe steps are taken on this side then (a ring append, futex
- * calls). The wait is bounded, so a stuck export can delay exit by at most
- * the timeout. At a normal exit (exit(), return from main) this thread may
- * run the final cycle itself. */
+/* The final flush runs on the drainer, never here: only it has the trace
+ * file, and _exit() may be called from a signal handler that interrupted
+ * malloc, so only async-signal-safe steps are taken on this side (a ring
+ * append, futex calls). The wait is bounded, so a stuck export or a reader
+ * that stopped reading can delay exit by at most the timeout. */
 void ts_drain_shutdown(bool normal_exit)
 {
+	(void)normal_exit;
 	int saved = errno;
 	if (!atomic_load(&drainer_running) || atomic_exchange(&stopping, 1)) {
 		errno = saved;
@@ -291,12 +312,7 @@ void ts_drain_shutdown(bool normal_exit)
 	if (ts_tls.thr)
 		ts_thread_end();   /* the exiting thread's span ends now */
 	ts_tls.muted = 1;
-	if (normal_exit && final_cycle_here()) {
-		wake();   /* the drainer sees it is all done */
-		atomic_store(&ts_active, 0);
-		errno = saved;
-		return;
-	}
+	ts_sink_give_up_at(ts_clock_monotonic_ms() + ts_cfg.exit_timeout_ms * 9u / 10u);
 	wake();
 
 	uint64_t deadline = ts_clock_boottime_ns() + (uint64_t)ts_cfg.exit_timeout_ms * 1000000u;
@@ -341,7 +357,7 @@ void ts_drain_after_fork(void)
 {
 	fork_locked = false;
 	/* What the parent's drainer held may be half-updated: leak it rather than
-	 * free it. The sink's descriptor is shared with the parent and stays. */
+	 * free it. */
 	ts_tracks_after_fork();
 	max_fill = 0;
 	pause_ms = 10;
@@ -350,6 +366,7 @@ void ts_drain_after_fork(void)
 	atomic_store(&final_done, 0);
 	atomic_store(&drainer_running, 0);
 	atomic_store(&drainer_alive, 0);
+	atomic_store(&set_up, 0);
 	pthread_mutex_init(&cycle_lock, NULL);
 	ts_export_after_fork();
 	ts_fdinfo_after_fork();

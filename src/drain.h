@@ -8,6 +8,8 @@
 struct ts_thread;
 struct ts_track_ctx;
 
+/* Starts the background thread and waits (at most TRACESHIM_EXIT_TIMEOUT_MS)
+ * until it has its own descriptor table and has opened the trace file. */
 bool ts_drain_start(void);
 /* Consumes the new records of t's ring onto track c (one step of a drain
  * cycle); returns how many. Records are trusted no further than their
@@ -16,10 +18,10 @@ unsigned ts_drain_ring(struct ts_track_ctx *c, struct ts_thread *t);
 /* Wakes the background thread (async-signal-safe); false when it is not
  * running. */
 bool ts_drain_wake(void);
-/* Final drain at process exit, bounded by TRACESHIM_EXIT_TIMEOUT_MS.
- * normal_exit: called from exit() (the library destructor), where the
- * calling thread may run the final cycle itself; false from _exit(), which
- * may run in a signal handler. */
+/* Final drain at process exit, bounded by TRACESHIM_EXIT_TIMEOUT_MS, run by
+ * the background thread while this one waits. normal_exit: called from
+ * exit() (the library destructor) rather than from _exit(), which may run
+ * in a signal handler; both take only async-signal-safe steps. */
 void ts_drain_shutdown(bool normal_exit);
 /* After ts_drain_shutdown(): waits up to `ms` for the background thread to
  * return; true once it has. */

@@ -1,7 +1,10 @@
 /* Descriptor metadata for the drainer: a cache indexed by fd, valid for one
  * generation, filled from open/connect/accept records or by fstat() and
- * friends when the descriptor was made by a call the shim did not see. */
+ * friends when the descriptor was made by a call the shim did not see
+ * (reached from the drainer's own descriptor table through fdtable.h). */
 #include "fdinfo.h"
+
+#include "fdtable.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -18,28 +21,6 @@
 #include <unistd.h>
 
 _Atomic uint64_t ts_fdstate[TS_FDGEN_MAX];
-_Atomic int ts_private_fd = -1;
-_Atomic int ts_private_socks[TS_PRIVATE_SOCKS] = {-1, -1};
-
-bool ts_private_sock_set(int fd)
-{
-	for (int i = 0; i < TS_PRIVATE_SOCKS; i++) {
-		int expect = -1;
-		if (atomic_compare_exchange_strong(&ts_private_socks[i], &expect, fd))
-			return true;
-	}
-	return false;
-}
-
-bool ts_private_sock_release(int fd)
-{
-	for (int i = 0; fd >= 0 && i < TS_PRIVATE_SOCKS; i++) {
-		int expect = fd;
-		if (atomic_compare_exchange_strong(&ts_private_socks[i], &expect, -1))
-			return true;
-	}
-	return false;
-}
 
 struct entry {
 	uint32_t gen;
@@ -163,7 +144,6 @@ static void classify_socket(int fd, struct ts_fdinfo *info)
 		info->transport = type == SOCK_STREAM ? 1 : type == SOCK_DGRAM ? 2 : 0;
 }
 
-/* Asks the kernel what fd is now. */
 /* Descriptor type from a stat() result; is_tty says a character device is
  * a terminal (known for an open fd; guessed from the device numbers of
  * terminals when only a path is left). */
@@ -191,14 +171,15 @@ int ts_type_of_path(const char *path)
 	return stat(path, &st) == 0 ? type_of(&st, -1) : TS_FD_UNKNOWN;
 }
 
-static void classify(int fd, struct ts_fdinfo *info)
+/* Describes the program's fd: local is a descriptor for it on this thread
+ * (-1: none, then only what its /proc link says), link its /proc link. */
+static void describe(int local, const char *link, struct ts_fdinfo *info)
 {
 	struct stat st;
-	memset(info, 0, sizeof *info);
-	if (fstat(fd, &st) != 0)
+	if (local >= 0 ? fstat(local, &st) != 0 : stat(link, &st) != 0)
 		return;
 	struct termios tio;
-	int tty = S_ISCHR(st.st_mode) ? ioctl(fd, TCGETS, &tio) == 0 : 0;
+	int tty = !S_ISCHR(st.st_mode) ? 0 : local >= 0 ? ioctl(local, TCGETS, &tio) == 0 : -1;
 	info->type = (uint8_t)type_of(&st, tty);
 	if (info->type == TS_FD_OTHER || info->type == TS_FD_FILE) {
 		/* eventfd, epoll and friends are anonymous inodes: the link says which. */
@@ -207,8 +188,7 @@ static void classify(int fd, struct ts_fdinfo *info)
 			{"anon_inode:[timerfd]", TS_FD_TIMERFD}, {"anon_inode:[signalfd]", TS_FD_SIGNALFD},
 			{"anon_inode:inotify", TS_FD_INOTIFY},
 		};
-		char link[32], target[64];
-		snprintf(link, sizeof link, "/proc/self/fd/%d", fd);
+		char target[64];
 		ssize_t n = readlink(link, target, sizeof target - 1);
 		target[n > 0 ? n : 0] = 0;
 		for (size_t i = 0; i < sizeof anon / sizeof *anon; i++)
@@ -218,16 +198,26 @@ static void classify(int fd, struct ts_fdinfo *info)
 			}
 	}
 	if (info->type == TS_FD_SOCKET) {
-		classify_socket(fd, info);
+		if (local >= 0)
+			classify_socket(local, info);
 		return;
 	}
 	if (info->type == TS_FD_FILE || info->type == TS_FD_DIR || info->type == TS_FD_CHR ||
 	    info->type == TS_FD_TTY || info->type == TS_FD_BLOCK) {
-		char link[32];
-		snprintf(link, sizeof link, "/proc/self/fd/%d", fd);
 		ssize_t n = readlink(link, info->path, sizeof info->path - 1);
 		info->path[n > 0 ? n : 0] = 0;
 	}
+}
+
+/* Asks the kernel what the program's fd is now. */
+static void classify(int fd, struct ts_fdinfo *info)
+{
+	memset(info, 0, sizeof *info);
+	char link[32];
+	snprintf(link, sizeof link, "/proc/self/fd/%d", fd);   /* the program's table */
+	int local = ts_fd_borrow(fd);
+	describe(local, link, info);
+	ts_fd_give_back(local);
 }
 
 const struct ts_fdinfo *ts_fdinfo_get(int fd, uint32_t gen, uint8_t kind)
@@ -277,10 +267,11 @@ void ts_fdinfo_set_peer(int fd, uint32_t gen, uint8_t kind, const struct sockadd
 	if (info.transport == 0) {
 		/* Not made by a traced socket(): ask the socket itself. */
 		if (ts_fd_gen(fd) == gen) {
-			int type = 0;
+			int type = 0, local = ts_fd_borrow(fd);
 			socklen_t tl = sizeof type;
-			if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &tl) == 0)
+			if (local >= 0 && getsockopt(local, SOL_SOCKET, SO_TYPE, &type, &tl) == 0)
 				info.transport = type == SOCK_STREAM ? 1 : type == SOCK_DGRAM ? 2 : 0;
+			ts_fd_give_back(local);
 		} else if (e->valid && e->gen == gen) {
 			info.transport = e->info.transport;
 		}

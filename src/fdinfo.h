@@ -64,32 +64,6 @@ static inline uint32_t ts_fd_made(int fd, int type, int transport)
 	return ts_fd_made_kind(fd, ts_fd_kind(type, transport));
 }
 
-/* The descriptors the shim owns in the program's table (-1: none): the trace
- * file, and the OTLP exporter's connection. Wrappers of close, close_range,
- * closefrom and dup2 keep the program from closing them;
- * ts_private_fd_evict() gives a number up when the program wants it. */
-extern _Atomic int ts_private_fd;        /* the trace file */
-#define TS_PRIVATE_SOCKS 2
-extern _Atomic int ts_private_socks[TS_PRIVATE_SOCKS];   /* the exporter's connections */
-
-static inline int ts_fd_is_private(int fd)
-{
-	return fd >= 0 && (fd == atomic_load_explicit(&ts_private_fd, memory_order_relaxed) ||
-			   fd == atomic_load_explicit(&ts_private_socks[0], memory_order_relaxed) ||
-			   fd == atomic_load_explicit(&ts_private_socks[1], memory_order_relaxed));
-}
-
-/* The program dup2()s onto wanted_fd: the trace file moves to another
- * number; an exporter socket is given up (its sends then fail, since the
- * number no longer names a socket of ours, and the exporter reconnects). */
-void ts_private_fd_evict(int wanted_fd);
-
-/* The exporter registers a socket (false: no free slot, unguarded) and
- * releases it before closing: false then means the program took the
- * number, and the exporter must not close it. */
-bool ts_private_sock_set(int fd);
-bool ts_private_sock_release(int fd);
-
 enum ts_fd_type {
 	TS_FD_UNKNOWN = 0, TS_FD_FILE, TS_FD_DIR, TS_FD_PIPE, TS_FD_SOCKET, TS_FD_TTY,
 	TS_FD_CHR, TS_FD_BLOCK, TS_FD_OTHER, TS_FD_EVENTFD, TS_FD_EPOLL, TS_FD_TIMERFD,

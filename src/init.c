@@ -127,8 +127,12 @@ static void init_once(void)
 		TS_INFO("this trace is not sampled (OTEL_TRACES_SAMPLER): no OTLP export");
 		ts_cfg.otlp = false;
 	}
-	if (!ts_cfg.otlp && !ts_cfg.perfetto)
-		return;   /* nothing would be written anywhere */
+	if (!ts_cfg.otlp && !ts_cfg.perfetto) {
+		/* Nothing would be written anywhere; children still learn
+		 * through exec what was reported (childenv.c). */
+		ts_childenv_init();
+		return;
+	}
 	(void)ts_summary_init(ts_cfg.summary);
 	ts_childenv_init();
 	ts_thread_setup_key();
@@ -142,7 +146,7 @@ static void init_once(void)
 	if (ts_cfg.perfetto)
 		TS_INFO("tracing to %s", ts_cfg.output);
 	if (ts_cfg.otlp)
-		TS_INFO("exporting to %s", ts_otel.endpoint);
+		TS_INFO("exporting to %s", ts_otel.shown);
 }
 
 bool ts_init_for_call(void)

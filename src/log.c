@@ -1,51 +1,138 @@
 /* Diagnostics on stderr, written with one raw write() so they never go
- * through the interposed functions and never touch stdio buffers of the host. */
+ * through the interposed functions and never touch stdio buffers of the host.
+ *
+ * A misconfiguration is reported once per run: a process tree started by one
+ * traced program shares its environment, so every process would find the
+ * same bad value. Each reported message is remembered by a hash; children
+ * get the list in TRACESHIM_REPORTED (childenv.c) and stay quiet about the
+ * messages in it. */
 #include "log.h"
+
+#include "fdtable.h"
 
 #include <errno.h>
 #include <stdarg.h>
 #include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
 int ts_log_level = TS_LOG_OFF;
-static atomic_int config_warned;
 
-static void emit(const char *fmt, va_list ap)
+#define REPORTED_MAX 32
+/* Hashes of the messages reported in this run; 0 marks a free slot. */
+static _Atomic uint32_t reported[REPORTED_MAX];
+
+/* One line: control characters (a newline in a value, a terminal escape)
+ * become '?'. */
+static void emit_text(const char *msg)
 {
 	int saved = errno;
 	char buf[512];
 	int n = snprintf(buf, sizeof buf, "traceshim[%ld]: ", (long)syscall(SYS_getpid));
 	if (n < 0)
 		n = 0;
-	int m = vsnprintf(buf + n, sizeof buf - (size_t)n - 1, fmt, ap);
-	if (m < 0)
-		m = 0;
-	size_t len = (size_t)n + (size_t)m;
-	if (len > sizeof buf - 2)
-		len = sizeof buf - 2;
+	size_t len = (size_t)n;
+	for (; *msg && len < sizeof buf - 1; msg++)
+		buf[len++] = (unsigned char)*msg < ' ' || *msg == 0x7f ? '?' : *msg;
 	buf[len++] = '\n';
-	syscall(SYS_write, 2, buf, len);
+	/* The background thread's descriptor table is its own: stderr is the
+	 * program's, reached through fdtable.h. */
+	int fd = ts_fd_stderr();
+	if (fd >= 0)
+		syscall(SYS_write, fd, buf, len);
+	ts_fd_give_back(fd);
 	errno = saved;
+}
+
+static void format(char *buf, size_t cap, const char *fmt, va_list ap)
+{
+	if (vsnprintf(buf, cap, fmt, ap) < 0)
+		buf[0] = 0;
 }
 
 void ts_log(int level, const char *fmt, ...)
 {
 	if (level > ts_log_level)
 		return;
+	char msg[480];
 	va_list ap;
 	va_start(ap, fmt);
-	emit(fmt, ap);
+	format(msg, sizeof msg, fmt, ap);
 	va_end(ap);
+	emit_text(msg);
+}
+
+/* FNV-1a; never 0, the free-slot mark. */
+static uint32_t hash(const char *s)
+{
+	uint32_t h = 2166136261u;
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * 16777619u;
+	return h ? h : 1;
+}
+
+/* Adds h to the list unless it is there; true when it was already. */
+static bool remember(uint32_t h)
+{
+	for (int i = 0; i < REPORTED_MAX; i++) {
+		uint32_t cur = atomic_load(&reported[i]);
+		if (cur == h)
+			return true;
+		if (!cur) {
+			uint32_t expect = 0;
+			if (atomic_compare_exchange_strong(&reported[i], &expect, h) || expect == h)
+				return expect == h;
+			i--;   /* taken meanwhile by another message: look at it again */
+		}
+	}
+	return false;   /* full: reported again by children, never lost */
 }
 
 void ts_warn_config(const char *fmt, ...)
 {
-	if (ts_log_level < TS_LOG_WARN && atomic_exchange(&config_warned, 1))
-		return;
+	char msg[480];
 	va_list ap;
 	va_start(ap, fmt);
-	emit(fmt, ap);
+	format(msg, sizeof msg, fmt, ap);
 	va_end(ap);
+	if (remember(hash(msg)) && ts_log_level < TS_LOG_WARN)
+		return;
+	emit_text(msg);
+}
+
+void ts_log_inherit(const char *list)
+{
+	for (const char *p = list; p && *p;) {
+		char *end;
+		unsigned long h = strtoul(p, &end, 16);
+		if (end == p || (*end && *end != ','))
+			return;   /* not ours: ignored */
+		if (h && h <= UINT32_MAX)
+			remember((uint32_t)h);
+		p = *end ? end + 1 : end;
+	}
+}
+
+size_t ts_log_reported(char *out, size_t cap)
+{
+	size_t len = 0;
+	if (cap)
+		out[0] = 0;
+	for (int i = 0; i < REPORTED_MAX; i++) {
+		uint32_t h = atomic_load(&reported[i]);
+		if (!h)
+			break;
+		int n = snprintf(out + len, cap - len, "%s%08x", len ? "," : "", h);
+		if (n < 0 || (size_t)n >= cap - len) {
+			out[len] = 0;
+			break;
+		}
+		len += (size_t)n;
+	}
+	return len;
 }

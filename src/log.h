@@ -1,15 +1,32 @@
 /* Diagnostics on stderr: silent unless TRACESHIM_LOG asks, except for real
- * misconfigurations, which are reported once. */
+ * misconfigurations, which are reported once per run. */
 #ifndef TS_LOG_H
 #define TS_LOG_H
+
+#include <stddef.h>
 
 enum ts_log_level { TS_LOG_OFF = 0, TS_LOG_WARN = 1, TS_LOG_INFO = 2, TS_LOG_DEBUG = 3 };
 
 extern int ts_log_level;
 
 void ts_log(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-/* Printed even when logging is off, but only once per process. */
+/* A misconfiguration (or a failure the user must hear of): printed even when
+ * logging is off, but each message once per run, that is once in the whole
+ * process tree, unless TRACESHIM_LOG is warn or more. Name the variable and
+ * show its value, unless the value may be a secret (header values never). */
 void ts_warn_config(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* The environment variable that carries the reported messages to children. */
+#define TS_REPORTED_VAR "TRACESHIM_REPORTED"
+/* Longest value of TS_REPORTED_VAR: 32 hashes of 8 hex digits, commas. */
+#define TS_REPORTED_MAX 288
+/* Takes the messages a parent reported (its TS_REPORTED_VAR value) as
+ * reported here too. Malformed text is ignored. */
+void ts_log_inherit(const char *list);
+/* Writes the list of messages reported in this run so far (parent's
+ * included), as TS_REPORTED_VAR holds it, into out; returns its length (0:
+ * none). */
+size_t ts_log_reported(char *out, size_t cap);
 
 #define TS_DEBUG(...) do { if (ts_log_level >= TS_LOG_DEBUG) ts_log(TS_LOG_DEBUG, __VA_ARGS__); } while (0)
 #define TS_INFO(...)  do { if (ts_log_level >= TS_LOG_INFO) ts_log(TS_LOG_INFO, __VA_ARGS__); } while (0)

@@ -1,10 +1,12 @@
 /* OTEL_* variables: list parsing with percent-decoding, the OTLP endpoint
  * rules (base URL + "v1/traces", or the per-signal URL as is), timeouts,
- * compression and the sampler. */
+ * compression, headers and the sampler. Every value is checked here, at
+ * start, so a mistake is reported before anything is sent. */
 #include "otel_env.h"
 
 #include "log.h"
 #include "parse.h"
+#include "url.h"
 
 #include <ctype.h>
 #include <stdint.h>
@@ -78,14 +80,113 @@ bool ts_otlp_traces_url(const char *base, char *out, size_t cap)
 	return w > 0 && (size_t)w < cap;
 }
 
-/* The per-signal variable wins over the generic one; empty means unset. */
-static const char *pick(const char *(*get)(const char *), const char *signal, const char *generic)
+/* The per-signal variable wins over the generic one; empty means unset.
+ * *name is set to the variable used. */
+static const char *pick(const char *(*get)(const char *), const char *signal, const char *generic,
+			const char **name)
 {
 	const char *v = get(signal);
+	*name = signal;
 	if (v && *v)
 		return v;
 	v = get(generic);
+	*name = generic;
 	return v && *v ? v : NULL;
+}
+
+/* The URL spans are sent to, checked: a malformed one turns OTLP export off
+ * at once rather than failing every request. */
+static void load_endpoint(struct ts_otel_env *env, const char *(*get)(const char *))
+{
+	const char *name = "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", *v = get(name);
+	bool fits;
+	if (v && *v) {
+		fits = (size_t)snprintf(env->endpoint, sizeof env->endpoint, "%s", v) <
+		       sizeof env->endpoint;
+	} else {
+		name = "OTEL_EXPORTER_OTLP_ENDPOINT";
+		v = get(name);
+		if (!v || !*v)
+			return;
+		fits = ts_otlp_traces_url(v, env->endpoint, sizeof env->endpoint);
+	}
+	const char *why = fits ? ts_url_parse(env->endpoint, strlen(env->endpoint), NULL) :
+				 "it is too long";
+	if (why) {
+		char shown[200];
+		ts_warn_config("%s='%s' is not a valid URL: %s; OTLP export is off", name,
+			       ts_url_redact(v, shown, sizeof shown), why);
+		env->endpoint[0] = 0;
+		return;
+	}
+	ts_url_redact(env->endpoint, env->shown, sizeof env->shown);
+}
+
+/* A header name is an HTTP token; a value may not hold control characters
+ * (a decoded CR or LF would add headers of its own). */
+static bool header_name_char(unsigned char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+	       (c && strchr("!#$%&'*+-.^_`|~", c));
+}
+
+static const char *check_headers(const char *text)
+{
+	char list[TS_OTEL_HEADERS_MAX];
+	snprintf(list, sizeof list, "%s", text);
+	struct ts_kv kv[TS_OTEL_HEADERS_COUNT];
+	int n = ts_parse_kv_list(list, kv, TS_OTEL_HEADERS_COUNT);
+	if (n < 0)
+		return "expected name=value,... with percent-encoded values";
+	if (strstr(text, "%00"))   /* decoded, it would cut a value short */
+		return "a header value holds a control character";
+	for (int i = 0; i < n; i++) {
+		for (const char *k = kv[i].key; *k; k++)
+			if (!header_name_char((unsigned char)*k))
+				return "a header name holds a character that is not allowed";
+		for (const char *v = kv[i].value; *v; v++)
+			if (((unsigned char)*v < ' ' && *v != '\t') || *v == 0x7f)
+				return "a header value holds a control character";
+	}
+	return NULL;
+}
+
+/* Header values are credentials: no message shows them. */
+static void load_headers(struct ts_otel_env *env, const char *(*get)(const char *))
+{
+	const char *name;
+	const char *h = pick(get, "OTEL_EXPORTER_OTLP_TRACES_HEADERS", "OTEL_EXPORTER_OTLP_HEADERS",
+			     &name);
+	if (!h)
+		return;
+	if (strlen(h) >= sizeof env->headers) {
+		ts_warn_config("%s is longer than %zu bytes; no headers are sent", name,
+			       sizeof env->headers - 1);
+		return;
+	}
+	const char *why = check_headers(h);
+	if (why) {
+		ts_warn_config("%s is malformed (%s); no headers are sent", name, why);
+		return;
+	}
+	strcpy(env->headers, h);
+}
+
+/* Read by resource.c when the first request is built; checked here so a
+ * mistake is reported at start. */
+static void check_resource_attributes(const char *(*get)(const char *))
+{
+	const char *v = get("OTEL_RESOURCE_ATTRIBUTES");
+	if (!v || !*v)
+		return;
+	char copy[TS_OTEL_RESOURCE_ATTRIBUTES_MAX];
+	struct ts_kv kv[1];
+	if (strlen(v) >= sizeof copy)
+		ts_warn_config("OTEL_RESOURCE_ATTRIBUTES is longer than %zu bytes; ignored",
+			       sizeof copy - 1);
+	else if (ts_parse_kv_list(strcpy(copy, v), kv, 1) < 0)
+		ts_warn_config("OTEL_RESOURCE_ATTRIBUTES='%.100s%s' is malformed (expected key=value,... "
+			       "with percent-encoded values); ignored", v, strlen(v) > 100 ? "..." : "");
 }
 
 static void load_sampler(struct ts_otel_env *env, const char *(*get)(const char *))
@@ -149,37 +250,28 @@ static void load_batching(struct ts_otel_env *env, const char *(*get)(const char
 void ts_otel_env_load(struct ts_otel_env *env, const char *(*get)(const char *))
 {
 	memset(env, 0, sizeof *env);
-	const char *url = get("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT");
-	const char *base = get("OTEL_EXPORTER_OTLP_ENDPOINT");
-	if (url && *url) {
-		if ((size_t)snprintf(env->endpoint, sizeof env->endpoint, "%s", url) >= sizeof env->endpoint) {
-			ts_warn_config("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT is too long; OTLP export is off");
-			env->endpoint[0] = 0;
-		}
-	} else if (base && *base && !ts_otlp_traces_url(base, env->endpoint, sizeof env->endpoint)) {
-		ts_warn_config("OTEL_EXPORTER_OTLP_ENDPOINT is too long; OTLP export is off");
-		env->endpoint[0] = 0;
-	}
+	load_endpoint(env, get);
 
+	const char *name;
 	env->timeout_ms = 10000;
-	const char *t = pick(get, "OTEL_EXPORTER_OTLP_TRACES_TIMEOUT", "OTEL_EXPORTER_OTLP_TIMEOUT");
+	const char *t = pick(get, "OTEL_EXPORTER_OTLP_TRACES_TIMEOUT", "OTEL_EXPORTER_OTLP_TIMEOUT",
+			     &name);
 	unsigned long ms;
 	if (t && ts_parse_uint(t, 0, 3600000, &ms))
 		env->timeout_ms = (int)ms;
 	else if (t)
-		ts_warn_config("OTLP timeout '%s' is not a number of milliseconds; using 10000", t);
+		ts_warn_config("%s='%s' is not a number of milliseconds in [0, 3600000]; using 10000",
+			       name, t);
 
-	const char *c = pick(get, "OTEL_EXPORTER_OTLP_TRACES_COMPRESSION", "OTEL_EXPORTER_OTLP_COMPRESSION");
+	const char *c = pick(get, "OTEL_EXPORTER_OTLP_TRACES_COMPRESSION",
+			     "OTEL_EXPORTER_OTLP_COMPRESSION", &name);
 	if (c && !strcasecmp(c, "gzip"))
 		env->gzip = true;
 	else if (c && strcasecmp(c, "none"))
-		ts_warn_config("OTLP compression '%s' is not gzip or none; using none", c);
+		ts_warn_config("%s='%s' is not gzip or none; using none", name, c);
 
-	const char *h = pick(get, "OTEL_EXPORTER_OTLP_TRACES_HEADERS", "OTEL_EXPORTER_OTLP_HEADERS");
-	if (h && (size_t)snprintf(env->headers, sizeof env->headers, "%s", h) >= sizeof env->headers) {
-		ts_warn_config("OTLP headers are longer than %zu bytes; ignored", sizeof env->headers);
-		env->headers[0] = 0;
-	}
+	load_headers(env, get);
+	check_resource_attributes(get);
 	load_sampler(env, get);
 	load_batching(env, get);
 }

@@ -26,11 +26,19 @@ enum ts_sampler {
 	TS_SAMPLER_PARENT_ALWAYS_ON, TS_SAMPLER_PARENT_ALWAYS_OFF, TS_SAMPLER_PARENT_RATIO,
 };
 
+/* Limits of OTEL_EXPORTER_OTLP_[TRACES_]HEADERS (bytes, pairs) and of
+ * OTEL_RESOURCE_ATTRIBUTES (bytes). */
+#define TS_OTEL_HEADERS_MAX 2048
+#define TS_OTEL_HEADERS_COUNT 32
+#define TS_OTEL_RESOURCE_ATTRIBUTES_MAX 4096
+
 struct ts_otel_env {
-	char endpoint[1024];        /* full URL of /v1/traces, "" when OTLP is off */
+	char endpoint[1024];        /* full URL of /v1/traces, "" when OTLP is off (or it is malformed) */
+	char shown[1024];           /* the endpoint as messages show it (ts_url_redact) */
 	int timeout_ms;             /* OTEL_EXPORTER_OTLP_[TRACES_]TIMEOUT, default 10000 */
 	bool gzip;                  /* OTEL_EXPORTER_OTLP_[TRACES_]COMPRESSION=gzip */
-	char headers[2048];         /* raw header list, per-signal variable winning */
+	char headers[TS_OTEL_HEADERS_MAX]; /* raw header list, per-signal variable winning;
+				       * "" when malformed. Never printed: it may hold keys. */
 	enum ts_sampler sampler;    /* OTEL_TRACES_SAMPLER, default parentbased_always_on */
 	double ratio;               /* OTEL_TRACES_SAMPLER_ARG for the ratio samplers */
 	unsigned max_queue;         /* OTEL_BSP_MAX_QUEUE_SIZE: spans waiting, beyond it dropped */
@@ -40,8 +48,9 @@ struct ts_otel_env {
 };
 
 /* Reads the OTEL_* exporter and sampler variables through getenv_fn
- * (getenv, or a test's table). Bad values are reported and replaced by
- * their defaults. */
+ * (getenv, or a test's table). Bad values are reported (ts_warn_config) and
+ * replaced by their defaults; a malformed endpoint URL leaves endpoint
+ * empty, a malformed header list leaves headers empty. */
 void ts_otel_env_load(struct ts_otel_env *env, const char *(*getenv_fn)(const char *));
 
 /* The sampling decision for a new trace (parent_sampled < 0: no parent) with

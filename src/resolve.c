@@ -7,6 +7,8 @@
 #include <dlfcn.h>
 #include <errno.h>
 #include <link.h>
+#include <pthread.h>
+#include <stdlib.h>
 #include <string.h>
 
 struct search {
@@ -52,6 +54,42 @@ void *ts_resolve(const char *name, const void *self)
 	return p;
 }
 
+/* AddressSanitizer's, when it is loaded (weak: NULL otherwise). */
+extern void __asan_unpoison_memory_region(void const volatile *addr, size_t size)
+	__attribute__((weak));
+
+struct start {
+	void *(*fn)(void *);
+	void *arg;
+};
+
+/* Threads made here bypass the sanitizer's pthread_create, so it never
+ * clears their stack's shadow; a stack glibc hands out again (a forked
+ * child reuses its parent's other threads' stacks) would still carry the
+ * redzones of old frames and fail the first check that lands on one. The
+ * free part of the stack, below this frame, is cleared. */
+__attribute__((noinline)) static void clear_stale_shadow(void)
+{
+	pthread_attr_t a;
+	void *lo;
+	size_t size;
+	char here;
+	if (pthread_getattr_np(pthread_self(), &a) != 0)
+		return;
+	if (pthread_attr_getstack(&a, &lo, &size) == 0 && (char *)lo < &here)
+		__asan_unpoison_memory_region(lo, (size_t)(&here - (char *)lo));
+	pthread_attr_destroy(&a);
+}
+
+static void *start(void *p)
+{
+	struct start s = *(struct start *)p;
+	free(p);
+	if (__asan_unpoison_memory_region)
+		clear_stale_shadow();
+	return s.fn(s.arg);
+}
+
 int ts_real_pthread_create(pthread_t *th, const pthread_attr_t *attr,
 			   void *(*fn)(void *), void *arg)
 {
@@ -59,5 +97,16 @@ int ts_real_pthread_create(pthread_t *th, const pthread_attr_t *attr,
 	if (!real)
 		real = (int (*)(pthread_t *, const pthread_attr_t *, void *(*)(void *), void *))
 			ts_resolve("pthread_create", NULL);
-	return real ? real(th, attr, fn, arg) : EAGAIN;
+	if (!real)
+		return EAGAIN;
+	if (!__asan_unpoison_memory_region)
+		return real(th, attr, fn, arg);
+	struct start *s = malloc(sizeof *s);
+	if (!s)
+		return EAGAIN;
+	*s = (struct start){fn, arg};
+	int rc = real(th, attr, start, s);
+	if (rc != 0)
+		free(s);
+	return rc;
 }

@@ -92,18 +92,14 @@ static void user_attributes(struct ts_resource *r, const char *(*get)(const char
 	const char *text = get("OTEL_RESOURCE_ATTRIBUTES");
 	if (!text || !*text)
 		return;
-	char copy[4096];
-	if ((size_t)snprintf(copy, sizeof copy, "%s", text) >= sizeof copy) {
-		ts_warn_config("OTEL_RESOURCE_ATTRIBUTES is longer than %zu bytes; ignored", sizeof copy);
+	/* Too long or malformed: ignored, as reported at start (otel_env.c). */
+	char copy[TS_OTEL_RESOURCE_ATTRIBUTES_MAX];
+	if ((size_t)snprintf(copy, sizeof copy, "%s", text) >= sizeof copy)
 		return;
-	}
 	struct ts_kv kv[TS_RESOURCE_MAX];
 	int n = ts_parse_kv_list(copy, kv, TS_RESOURCE_MAX);
-	if (n < 0) {
-		ts_warn_config("OTEL_RESOURCE_ATTRIBUTES is malformed (expected key=value,... with "
-			       "percent-encoded values); ignored");
+	if (n < 0)
 		return;
-	}
 	for (int i = 0; i < n; i++) {
 		const char *key = keep(r, kv[i].key, strlen(kv[i].key));
 		if (key)

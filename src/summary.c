@@ -8,8 +8,10 @@
 #include "summary.h"
 
 #include "config.h"
+#include "fdtable.h"
 #include "ids.h"
 #include "log.h"
+#include "safeopen.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -88,6 +90,24 @@ const char *ts_summary_init(bool on)
 	syscall(SYS_close, fd);
 	root_pid = (long)syscall(SYS_getpid);
 	return path;
+}
+
+/* On the program's stderr; this runs on the background thread, whose
+ * descriptor table is its own (its stderr is /dev/null). */
+static void report(void)
+{
+	int fd = ts_fd_stderr();
+	if (fd == 2) {
+		ts_summary_report(path, stderr);
+		return;
+	}
+	FILE *out = fd >= 0 ? fdopen(fd, "w") : NULL;
+	if (!out) {
+		ts_fd_give_back(fd);
+		return;
+	}
+	ts_summary_report(path, out);
+	fclose(out);
 }
 
 const char *ts_summary_child_env(int i)
@@ -230,18 +250,19 @@ void ts_summary_finish(void)
 	if (n >= cap)
 		n = cap - 1;
 	/* One write in append mode: blocks of processes ending together never mix. */
-	int fd = (int)syscall(SYS_openat, AT_FDCWD, path, O_WRONLY | O_APPEND | O_CLOEXEC);
+	char why[160];
+	int fd = ts_open_output(path, O_WRONLY | O_APPEND, 0, 0, why, sizeof why);
 	if (fd >= 0) {
 		(void)!syscall(SYS_write, fd, buf, n);
 		syscall(SYS_close, fd);
 	} else {
-		TS_WARN("cannot append to the summary file %s: %s", path, strerror(errno));
+		TS_WARN("cannot append to the summary file %s: %s", path, why);
 	}
 	free(buf);
 	/* The process that began the run reports when it ends, not when it
 	 * becomes another program (exec keeps the pid). */
 	if (!execing && syscall(SYS_getpid) == root_pid) {
-		ts_summary_report(path, stderr);
+		report();
 		unlink(path);
 	}
 }

@@ -71,9 +71,7 @@ void ts_tracks_begin_process(void)
 			syscall(SYS_close, fd);
 		}
 	}
-	/* The two clocks are read back to back so the UI can show wall time. */
-	uint64_t boot = ts_clock_boottime_ns(), real = ts_clock_realtime_ns();
-	ts_export_process(&proc_track, boot, real, cmdline, cmdlen);
+	ts_export_process(&proc_track, ts_clock_boottime_ns(), cmdline, cmdlen);
 
 	struct ts_span s = {
 		.name = proc_name, .start_ns = ts_clock_to_ns(ts_process_start_ticks),

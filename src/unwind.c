@@ -7,7 +7,10 @@
 #include "log.h"
 
 #include <dlfcn.h>
+#include <execinfo.h>
 #include <linux/futex.h>
+#include <stdint.h>
+#include <string.h>
 #include <stdatomic.h>
 #include <sys/syscall.h>
 #include <time.h>
@@ -25,7 +28,6 @@ static struct {
 
 enum { UW_UNTRIED, UW_READY, UW_MISSING };
 static _Atomic int state;
-static _Atomic int request;   /* futex: 1 while a signal handler waits for the load */
 
 bool ts_unwind_ready(void)
 {
@@ -53,38 +55,6 @@ bool ts_unwind_load(void)
 	return ok;
 }
 
-bool ts_unwind_request(unsigned timeout_ms)
-{
-	if (atomic_load(&state) != UW_UNTRIED)
-		return ts_unwind_ready();
-	atomic_store(&request, 1);
-	if (!ts_drain_wake())
-		return false;   /* no background thread to do it */
-	struct timespec end, now;
-	clock_gettime(CLOCK_MONOTONIC, &end);
-	end.tv_sec += timeout_ms / 1000;
-	end.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
-	for (;;) {
-		if (atomic_load(&request) == 0)
-			return ts_unwind_ready();
-		clock_gettime(CLOCK_MONOTONIC, &now);
-		long left = (end.tv_sec - now.tv_sec) * 1000000000L + (end.tv_nsec - now.tv_nsec);
-		if (left <= 0)
-			return false;
-		struct timespec wait = {left / 1000000000L, left % 1000000000L};
-		syscall(SYS_futex, &request, FUTEX_WAIT_PRIVATE, 1, &wait, NULL, 0);
-	}
-}
-
-void ts_unwind_serve(void)
-{
-	if (!atomic_load(&request))
-		return;
-	(void)ts_unwind_load();
-	atomic_store(&request, 0);
-	syscall(SYS_futex, &request, FUTEX_WAKE_PRIVATE, 1, NULL, NULL, 0);
-}
-
 static unsigned walk(unw_cursor_t *c, uint64_t *ips, unsigned max, unsigned skip)
 {
 	unsigned n = 0;
@@ -100,10 +70,8 @@ static unsigned walk(unw_cursor_t *c, uint64_t *ips, unsigned max, unsigned skip
 	return n;
 }
 
-unsigned ts_unwind_context(void *ucontext, uint64_t *ips, unsigned max)
+static unsigned walk_context(void *ucontext, uint64_t *ips, unsigned max)
 {
-	if (!ts_unwind_ready() || !ucontext)
-		return 0;
 	unw_cursor_t c;
 	/* On x86-64 a libunwind context is a ucontext_t. */
 	if (uw.init_local2(&c, (unw_context_t *)ucontext, UNW_INIT_SIGNAL_FRAME) < 0)
@@ -111,13 +79,126 @@ unsigned ts_unwind_context(void *ucontext, uint64_t *ips, unsigned max)
 	return walk(&c, ips, max, 0);
 }
 
+/* One stack at a time is unwound for a signal handler, by the background
+ * thread: libunwind opens a pipe the first time it unwinds in a thread (to
+ * test addresses before reading them) and keeps writing to it, and the
+ * background thread's descriptor table is its own, so the program never
+ * sees that pipe nor has a byte written to a descriptor of its own. */
+enum { JOB_FREE, JOB_FILLING, JOB_POSTED, JOB_WORKING, JOB_DONE, JOB_ABANDONED };
+static _Atomic int job_state;   /* futex */
+static struct {
+	void *ucontext;
+	unsigned max, n;
+	uint64_t ips[TS_STACK_MAX];
+} job;
+
+void ts_unwind_serve(void)
+{
+	if (atomic_load(&job_state) != JOB_POSTED)
+		return;
+	(void)ts_unwind_load();
+	int expect = JOB_POSTED;
+	if (!atomic_compare_exchange_strong(&job_state, &expect, JOB_WORKING))
+		return;   /* the handler gave up waiting */
+	job.n = ts_unwind_ready() ? walk_context(job.ucontext, job.ips, job.max) : 0;
+	expect = JOB_WORKING;
+	if (!atomic_compare_exchange_strong(&job_state, &expect, JOB_DONE))
+		atomic_store(&job_state, JOB_FREE);   /* abandoned: nobody reads it */
+	syscall(SYS_futex, &job_state, FUTEX_WAKE_PRIVATE, INT32_MAX, NULL, NULL, 0);
+}
+
+static long ms_left(const struct timespec *end)
+{
+	struct timespec now;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (end->tv_sec - now.tv_sec) * 1000L + (end->tv_nsec - now.tv_nsec) / 1000000L;
+}
+
+/* Waits while the job is posted or being worked on; the state seen last. */
+static int wait_job(const struct timespec *end)
+{
+	for (;;) {
+		int st = atomic_load(&job_state);
+		if (st != JOB_POSTED && st != JOB_WORKING)
+			return st;
+		long left = ms_left(end);
+		if (left <= 0)
+			return st;
+		struct timespec wait = {left / 1000, (left % 1000) * 1000000L};
+		syscall(SYS_futex, &job_state, FUTEX_WAIT_PRIVATE, st, &wait, NULL, 0);
+	}
+}
+
+unsigned ts_unwind_context(void *ucontext, uint64_t *ips, unsigned max, unsigned timeout_ms,
+			   bool here_if_alone)
+{
+	if (!ucontext)
+		return 0;
+	if (max > TS_STACK_MAX)
+		max = TS_STACK_MAX;
+	int expect = JOB_FREE;
+	if (!atomic_compare_exchange_strong(&job_state, &expect, JOB_FILLING))
+		return 0;   /* another thread's crash is being unwound */
+	job.ucontext = ucontext;
+	job.max = max;
+	atomic_store(&job_state, JOB_POSTED);
+	if (!ts_drain_wake()) {
+		/* No background thread: unwind here only when the process is
+		 * about to die anyway, so the pipe never outlives it. */
+		atomic_store(&job_state, JOB_FREE);
+		return here_if_alone && ts_unwind_ready() ? walk_context(ucontext, ips, max) : 0;
+	}
+	struct timespec end;
+	clock_gettime(CLOCK_MONOTONIC, &end);
+	end.tv_sec += timeout_ms / 1000;
+	end.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
+	int st = wait_job(&end);
+	if (st == JOB_POSTED) {
+		expect = JOB_POSTED;   /* never picked up: withdraw it */
+		if (atomic_compare_exchange_strong(&job_state, &expect, JOB_FREE))
+			return 0;
+		st = expect;
+	}
+	if (st == JOB_WORKING) {
+		/* Picked up but not finished (stuck behind a lock this thread
+		 * holds, such as the loader's): the background thread is reading
+		 * this stack, so give it a little longer before leaving. */
+		end.tv_sec += 1;
+		st = wait_job(&end);
+		expect = JOB_WORKING;
+		if (st == JOB_WORKING && atomic_compare_exchange_strong(&job_state, &expect, JOB_ABANDONED))
+			return 0;
+		st = atomic_load(&job_state);
+	}
+	unsigned n = 0;
+	if (st == JOB_DONE) {
+		n = job.n;
+		memcpy(ips, job.ips, n * sizeof *ips);
+	}
+	atomic_store(&job_state, JOB_FREE);
+	return n;
+}
+
 unsigned ts_unwind_here(uint64_t *ips, unsigned max, unsigned skip)
 {
-	if (!ts_unwind_ready())
-		return 0;
-	unw_context_t ctx;
-	unw_cursor_t c;
-	if (uw.getcontext(&ctx) < 0 || uw.init_local2(&c, &ctx, 0) < 0)
-		return 0;
-	return walk(&c, ips, max, skip);
+	/* glibc's backtrace() (libgcc's unwinder), not libunwind: libunwind
+	 * keeps a pipe in the calling thread's descriptor table once it has
+	 * unwound there, and this runs on the program's threads. */
+	void *frames[TS_STACK_MAX + 8];
+	unsigned want = max + skip + 1;
+	if (want > sizeof frames / sizeof *frames)
+		want = sizeof frames / sizeof *frames;
+	int got = backtrace(frames, (int)want);
+	/* Frame 1 is the caller's: found by its return address, since a
+	 * sanitizer's backtrace() interceptor adds a frame of its own. */
+	int first = (int)skip;
+	for (int i = 0; i < got && i < 3; i++)
+		if (frames[i] == __builtin_return_address(0)) {
+			first = i + (int)skip - 1;
+			break;
+		}
+	unsigned n = 0;
+	for (int i = first > 0 ? first : 0; i < got && n < max; i++)
+		ips[n++] = (uint64_t)(uintptr_t)frames[i];
+	return n;
 }

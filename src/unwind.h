@@ -12,19 +12,22 @@
 /* Opens libunwind in the calling thread (not async-signal-safe); false when
  * it is not installed. */
 bool ts_unwind_load(void);
-/* libunwind is open: the functions below can run in a signal handler. */
+/* libunwind is open. */
 bool ts_unwind_ready(void);
-/* From a signal handler: asks the background thread to open libunwind and
- * waits at most timeout_ms (it may be stuck behind a lock the crashed
- * thread holds). Async-signal-safe. */
-bool ts_unwind_request(unsigned timeout_ms);
-/* Called by the background thread when woken: serves a pending request. */
+/* Called by the background thread when woken: unwinds the stack a signal
+ * handler is waiting for, opening libunwind first if needed. */
 void ts_unwind_serve(void);
 
 /* Return addresses of the interrupted code, innermost first, from a signal
- * handler's ucontext; the first is the faulting instruction itself. */
-unsigned ts_unwind_context(void *ucontext, uint64_t *ips, unsigned max);
-/* The caller's stack, leaving out its `skip` innermost frames. */
+ * handler's ucontext; the first is the faulting instruction itself. The
+ * background thread does the unwinding while the handler waits, at most
+ * timeout_ms (it may be stuck behind a lock the interrupted code holds).
+ * Without a background thread, the stack is unwound in the handler only
+ * when here_if_alone (the process is about to die). Async-signal-safe. */
+unsigned ts_unwind_context(void *ucontext, uint64_t *ips, unsigned max, unsigned timeout_ms,
+			   bool here_if_alone);
+/* The caller's stack, leaving out its `skip` innermost frames (not from a
+ * signal handler; libunwind is not needed). */
 unsigned ts_unwind_here(uint64_t *ips, unsigned max, unsigned skip);
 
 #endif

@@ -5,7 +5,6 @@
 
 #include "../clock.h"
 #include "../config.h"
-#include "../fdinfo.h"
 #include "../ids.h"
 #include "../init.h"
 #include "../log.h"
@@ -15,6 +14,7 @@
 #include "../thread.h"
 #include "perfetto.h"
 #include "sink.h"
+#include "snapshot.h"
 
 #include <dlfcn.h>
 #include <limits.h>
@@ -47,8 +47,6 @@ static struct ts_core_api core_api = {
 	.process_start_ns = process_start_ns,
 	.thread_create = ts_real_pthread_create,
 	.mute = ts_thread_mute,
-	.sock_set = ts_private_sock_set,
-	.sock_release = ts_private_sock_release,
 };
 
 /* The module's path: this library's directory + TS_OTLP_MODULE_NAME. */
@@ -97,11 +95,13 @@ bool ts_export_open(void)
 	return ts_cfg.perfetto || otlp;
 }
 
-void ts_export_process(const struct ts_track *proc, uint64_t boot_ns, uint64_t real_ns,
-		       const char *cmdline, size_t cmdline_len)
+void ts_export_process(const struct ts_track *proc, uint64_t ts_ns, const char *cmdline,
+		       size_t cmdline_len)
 {
-	if (ts_cfg.perfetto)
-		ts_pf_process(proc, boot_ns, real_ns, cmdline, cmdline_len);
+	if (ts_cfg.perfetto) {
+		ts_pf_process_track(proc, ts_ns, cmdline, cmdline_len);
+		ts_snapshot_owe(proc->sequence);   /* written with a batch, see snapshot.c */
+	}
 }
 
 void ts_export_thread(const struct ts_track *proc, const struct ts_track *thread, uint64_t ts_ns)
@@ -112,8 +112,11 @@ void ts_export_thread(const struct ts_track *proc, const struct ts_track *thread
 
 void ts_export_span(const struct ts_track *track, enum ts_span_event ev, const struct ts_span *s)
 {
-	if (ts_cfg.perfetto)
+	if (ts_cfg.perfetto) {
 		ts_pf_span(track, ev, s);
+		if (ev != TS_SPAN_END)
+			ts_sink_span_added();
+	}
 	if (otlp)
 		otlp->span(&track->sink_state[TS_STATE_OTLP], track, ev, s);
 	if (ev == TS_SPAN_COMPLETE)

@@ -16,8 +16,9 @@ enum { TS_STATE_PERFETTO, TS_STATE_OTLP, TS_STATE_COUNT };
  * false when none is usable. */
 bool ts_export_open(void);
 
-void ts_export_process(const struct ts_track *proc, uint64_t boot_ns, uint64_t real_ns,
-		       const char *cmdline, size_t cmdline_len);
+/* The process track, stamped ts_ns; its clock snapshot follows at a write. */
+void ts_export_process(const struct ts_track *proc, uint64_t ts_ns, const char *cmdline,
+		       size_t cmdline_len);
 void ts_export_thread(const struct ts_track *proc, const struct ts_track *thread, uint64_t ts_ns);
 void ts_export_span(const struct ts_track *track, enum ts_span_event ev, const struct ts_span *s);
 /* A marker on the track (Perfetto only); see ts_pf_instant(). */

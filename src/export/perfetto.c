@@ -268,26 +268,36 @@ static void descriptor_packet_begin(const struct ts_track *proc, uint64_t ts, si
 	*td = pb_begin(&batch, F_PKT_TRACK_DESC);
 }
 
+void ts_pf_clock_snapshot(struct pb *out, uint32_t sequence, uint64_t boot_ns, uint64_t real_ns)
+{
+	size_t pkt = pb_begin(out, F_TRACE_PACKET);
+	pb_uint(out, F_PKT_TIMESTAMP, boot_ns);
+	pb_uint(out, F_PKT_SEQ_ID, sequence);
+	size_t cs = pb_begin(out, F_PKT_CLOCK_SNAPSHOT);
+	size_t c = pb_begin(out, F_CS_CLOCKS);
+	pb_uint(out, F_CLK_ID, CLOCK_BOOTTIME_ID);
+	pb_uint(out, F_CLK_TS, boot_ns);
+	pb_end(out, c);
+	c = pb_begin(out, F_CS_CLOCKS);
+	pb_uint(out, F_CLK_ID, CLOCK_REALTIME_ID);
+	pb_uint(out, F_CLK_TS, real_ns);
+	pb_end(out, c);
+	pb_end(out, cs);
+	pb_end(out, pkt);
+}
+
 void ts_pf_process(const struct ts_track *proc, uint64_t boot_ns, uint64_t real_ns,
 		   const char *cmdline, size_t cmdline_len)
 {
-	size_t pkt = pb_begin(&batch, F_TRACE_PACKET);
-	pb_uint(&batch, F_PKT_TIMESTAMP, boot_ns);
-	pb_uint(&batch, F_PKT_SEQ_ID, proc->sequence);
-	size_t cs = pb_begin(&batch, F_PKT_CLOCK_SNAPSHOT);
-	size_t c = pb_begin(&batch, F_CS_CLOCKS);
-	pb_uint(&batch, F_CLK_ID, CLOCK_BOOTTIME_ID);
-	pb_uint(&batch, F_CLK_TS, boot_ns);
-	pb_end(&batch, c);
-	c = pb_begin(&batch, F_CS_CLOCKS);
-	pb_uint(&batch, F_CLK_ID, CLOCK_REALTIME_ID);
-	pb_uint(&batch, F_CLK_TS, real_ns);
-	pb_end(&batch, c);
-	pb_end(&batch, cs);
-	pb_end(&batch, pkt);
+	ts_pf_clock_snapshot(&batch, proc->sequence, boot_ns, real_ns);
+	ts_pf_process_track(proc, boot_ns, cmdline, cmdline_len);
+}
 
-	size_t td;
-	descriptor_packet_begin(proc, boot_ns, &pkt, &td);
+void ts_pf_process_track(const struct ts_track *proc, uint64_t ts_ns, const char *cmdline,
+			 size_t cmdline_len)
+{
+	size_t pkt, td;
+	descriptor_packet_begin(proc, ts_ns, &pkt, &td);
 	pb_uint(&batch, F_TD_UUID, proc->uuid);
 	size_t pd = pb_begin(&batch, F_TD_PROCESS);
 	pb_int(&batch, F_PD_PID, proc->pid);
@@ -304,7 +314,7 @@ void ts_pf_process(const struct ts_track *proc, uint64_t boot_ns, uint64_t real_
 
 	/* The process tree: the descriptor has no parent pid, this packet does. */
 	pkt = pb_begin(&batch, F_TRACE_PACKET);
-	pb_uint(&batch, F_PKT_TIMESTAMP, boot_ns);
+	pb_uint(&batch, F_PKT_TIMESTAMP, ts_ns);
 	pb_uint(&batch, F_PKT_SEQ_ID, proc->sequence);
 	size_t tree = pb_begin(&batch, F_PKT_PROCESS_TREE);
 	size_t p = pb_begin(&batch, F_PT_PROCESSES);

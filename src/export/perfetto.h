@@ -13,7 +13,13 @@
 /* Packets produced since the last ts_pf_take(); the sink writes them. */
 struct pb *ts_pf_batch(void);
 
-/* Clock snapshot (BOOTTIME and REALTIME read together) and the process track. */
+/* A ClockSnapshot packet (BOOTTIME and REALTIME read together) into out. In a
+ * file several processes append to, see snapshot.h for when to write it. */
+void ts_pf_clock_snapshot(struct pb *out, uint32_t sequence, uint64_t boot_ns, uint64_t real_ns);
+/* The process track: its descriptor and its ProcessTree entry, stamped ts_ns. */
+void ts_pf_process_track(const struct ts_track *proc, uint64_t ts_ns, const char *cmdline,
+			 size_t cmdline_len);
+/* Both of the above, for a file with a single writer. */
 void ts_pf_process(const struct ts_track *proc, uint64_t boot_ns, uint64_t real_ns,
 		   const char *cmdline, size_t cmdline_len);
 /* Describes (or renames) a thread track; emitted on the process's sequence. */

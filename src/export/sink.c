@@ -1,86 +1,116 @@
-/* Trace file output. Each batch is written with one write() in O_APPEND mode,
- * so processes sharing the file never interleave inside a packet. Before each
- * write the descriptor is checked to still be the file it was opened as: a
- * program that closed it (close loops, closefrom) and reused the number must
- * never receive trace bytes. */
+/* Trace file output. The background thread opens the file as it starts,
+ * before main runs, in its own descriptor table (see ts_fd_table_private):
+ * a chroot or seccomp filter later cannot lose the trace, and the program
+ * never sees, closes or inherits the descriptor. It is opened non-blocking
+ * (a FIFO nobody reads never holds the process), never through a symbolic
+ * link, never into a file another user owns. Each batch is written with one
+ * write() in O_APPEND mode, so processes sharing the file never interleave
+ * inside a packet. A write that fails, or stops part way, ends the file's
+ * use: a torn packet would make everything after it unreadable. That is
+ * said once on stderr, with the reason and the spans lost. */
 #include "sink.h"
 
 #include "compress.h"
+#include "snapshot.h"
+#include "../clock.h"
 #include "../config.h"
-#include "../fdinfo.h"
 #include "../log.h"
+#include "../safeopen.h"
 
 #include <errno.h>
 #include <fcntl.h>
-#include <pthread.h>
-#include <stdlib.h>
+#include <poll.h>
+#include <stdatomic.h>
+#include <stdio.h>
 #include <string.h>
-#include <sys/resource.h>
-#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
-static dev_t file_dev;
-static ino_t file_ino;
-static bool open_failed;
-/* Held while the descriptor is checked and written, and while it is moved. */
-static pthread_mutex_t sink_lock = PTHREAD_MUTEX_INITIALIZER;
+#define OUTPUT_FLAGS (O_WRONLY | O_CREAT | O_APPEND | O_NONBLOCK)
 
-/* Where to park the descriptor: above the numbers programs usually take, but
- * inside the kernel's initial table of 64. Growing that table in a threaded
- * process waits for an RCU grace period (about 15 ms here), which would cost
- * every traced process that much at its first flush. */
-static int high_fd_floor(void)
+static int fd = -1;
+/* The descriptor table is shared with the program (the kernel refused a
+ * private one): the file is opened for each write and closed after it, so
+ * no descriptor of ours stays where the program can reach it. */
+static bool shared_table;
+static bool given_up;               /* nothing more is written */
+static unsigned long batch_spans;   /* spans in the batch being filled */
+/* CLOCK_MONOTONIC ms after which a reader that takes nothing is not waited
+ * for (0: no limit); set when the process exits. */
+static _Atomic uint64_t give_up_ms;
+
+static int open_output(char *why, size_t cap)
 {
-	struct rlimit rl;
-	if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur < 64)
-		return 3;
-	return 40;
+	int f = ts_open_output(ts_cfg.output, OUTPUT_FLAGS, 0644, TS_OPEN_FIFO | TS_OPEN_CHR, why, cap);
+	if (f < 0 && errno == ENXIO)
+		snprintf(why, cap, "a FIFO that no process has open for reading");
+	return f;
 }
 
-static bool open_file(void)
+bool ts_sink_open(bool private_table)
 {
-	int fd = (int)syscall(SYS_openat, AT_FDCWD, ts_cfg.output,
-			      O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-	if (fd < 0) {
-		if (!open_failed)
-			ts_warn_config("cannot open trace file %s: %s", ts_cfg.output, strerror(errno));
-		open_failed = true;
+	char why[160];
+	shared_table = !private_table;
+	if (given_up)
+		return false;   /* a forked child: the parent said why */
+	int f = open_output(why, sizeof why);
+	if (f < 0) {
+		given_up = true;
+		ts_warn_config("cannot write the trace to %s: %s; no span of this process is written",
+			       ts_cfg.output, why);
 		return false;
 	}
-	int high = (int)syscall(SYS_fcntl, fd, F_DUPFD_CLOEXEC, high_fd_floor());
-	if (high >= 0) {
-		syscall(SYS_close, fd);
-		fd = high;
-	}
-	struct stat st;
-	if (fstat(fd, &st) != 0) {
-		syscall(SYS_close, fd);
-		return false;
-	}
-	file_dev = st.st_dev;
-	file_ino = st.st_ino;
-	atomic_store(&ts_private_fd, fd);
+	if (shared_table)
+		syscall(SYS_close, f);
+	else
+		fd = f;
 	return true;
 }
 
-/* True when our descriptor still refers to the trace file. */
-static bool still_ours(int fd)
+void ts_sink_span_added(void)
 {
-	struct stat st;
-	return fd >= 0 && fstat(fd, &st) == 0 && st.st_dev == file_dev && st.st_ino == file_ino;
+	batch_spans++;
 }
 
-static bool write_all(int fd, const uint8_t *p, size_t n)
+void ts_sink_give_up_at(uint64_t monotonic_ms)
+{
+	atomic_store(&give_up_ms, monotonic_ms);
+}
+
+/* Waits until f takes more bytes; false once the exit deadline has passed. */
+static bool wait_writable(int f)
+{
+	for (;;) {
+		uint64_t limit = atomic_load(&give_up_ms), now = ts_clock_monotonic_ms();
+		if (limit && now >= limit)
+			return false;
+		/* Short steps: the deadline may be set while this waits. */
+		int step = limit && limit - now < 100 ? (int)(limit - now) : 100;
+		struct pollfd p = {.fd = f, .events = POLLOUT};
+		if (poll(&p, 1, step) > 0)
+			return true;
+	}
+}
+
+/* Writes all n bytes; on failure, why holds the reason. */
+static bool write_all(int f, const uint8_t *p, size_t n, char *why, size_t cap)
 {
 	while (n) {
-		ssize_t w = syscall(SYS_write, fd, p, n);
-		if (w < 0 && errno == EINTR)
+		ssize_t w = syscall(SYS_write, f, p, n);
+		if (w > 0) {
+			p += w;
+			n -= (size_t)w;
+		} else if (w < 0 && errno == EINTR) {
 			continue;
-		if (w <= 0)
+		} else if (w < 0 && errno == EAGAIN) {
+			if (!wait_writable(f)) {
+				snprintf(why, cap, "nothing read from it until the process exited");
+				return false;
+			}
+		} else {
+			snprintf(why, cap, "%s", w < 0 ? strerror(errno) : "no byte written");
 			return false;
-		p += w;
-		n -= (size_t)w;
+		}
 	}
 	return true;
 }
@@ -89,52 +119,43 @@ bool ts_sink_write(struct pb *batch)
 {
 	if (!batch->len)
 		return true;
+	unsigned long spans = batch_spans;
+	batch_spans = 0;
 	if (batch->failed) {
 		TS_WARN("out of memory while encoding: a batch of spans is lost");
 		pb_clear(batch);
 		return false;
 	}
-	pthread_mutex_lock(&sink_lock);
+	if (given_up) {
+		pb_clear(batch);
+		return false;
+	}
+	char why[160];
 	bool ok = false;
-	int fd = atomic_load(&ts_private_fd);
-	if (fd >= 0 && !still_ours(fd)) {
-		TS_INFO("trace descriptor %d was closed or replaced by the program; reopening", fd);
-		atomic_store(&ts_private_fd, -1);
-		fd = -1;
-	}
-	if (fd >= 0 || (!open_failed && open_file())) {
-		fd = atomic_load(&ts_private_fd);
+	int f = shared_table ? open_output(why, sizeof why) : fd;
+	if (f >= 0) {
 		const struct pb *out = ts_cfg.compress ? ts_compress_batch(batch) : batch;
-		ok = write_all(fd, out->data, out->len);
-		if (!ok)
-			TS_WARN("writing %s failed: %s", ts_cfg.output, strerror(errno));
+		ts_snapshot_write(f);   /* clock snapshot, when owed: see snapshot.c */
+		ok = write_all(f, out->data, out->len, why, sizeof why);
+		if (shared_table)
+			syscall(SYS_close, f);
 	}
-	pthread_mutex_unlock(&sink_lock);
+	if (!ok) {
+		given_up = true;
+		ts_warn_config("writing the trace to %s failed (%s): %lu spans lost, and nothing more "
+			       "is written to it", ts_cfg.output, why, spans);
+	}
 	pb_clear(batch);
 	return ok;
 }
 
 void ts_sink_after_fork(void)
 {
-	pthread_mutex_init(&sink_lock, NULL);
+	/* The parent's descriptor is in its background thread's table, which
+	 * the child does not have: the child's background thread opens the
+	 * file again, unless the parent gave it up (and said so). */
+	fd = -1;
+	batch_spans = 0;
+	atomic_store(&give_up_ms, 0);
 	ts_compress_after_fork();
-}
-
-void ts_private_fd_evict(int wanted_fd)
-{
-	(void)ts_private_sock_release(wanted_fd);
-	if (atomic_load(&ts_private_fd) != wanted_fd)
-		return;
-	pthread_mutex_lock(&sink_lock);
-	int fd = atomic_load(&ts_private_fd);
-	if (fd < 0 || fd != wanted_fd) {
-		pthread_mutex_unlock(&sink_lock);
-		return;
-	}
-	int moved = (int)syscall(SYS_fcntl, fd, F_DUPFD_CLOEXEC, fd + 1);
-	if (moved < 0)
-		moved = (int)syscall(SYS_fcntl, fd, F_DUPFD_CLOEXEC, 3);
-	atomic_store(&ts_private_fd, moved);
-	pthread_mutex_unlock(&sink_lock);
-	/* The program's dup2() now replaces the old number. */
 }

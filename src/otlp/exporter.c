@@ -99,7 +99,7 @@ static void send_batch(struct ts_batch *b)
 		return;
 	}
 	if (!sender) {
-		struct ts_send_hooks hooks = {&cutoff_ms, core->sock_set, core->sock_release};
+		struct ts_send_hooks hooks = {&cutoff_ms};
 		sender = ts_otlp_sender_new(core->otel, &hooks);
 	}
 	struct ts_send_stats st = {0};
@@ -110,7 +110,7 @@ static void send_batch(struct ts_batch *b)
 	if (r != TS_SEND_OK) {
 		failed += b->n;
 		TS_WARN("%zu spans not exported to %s (%u attempts, last HTTP status %ld)", b->n,
-			core->otel->endpoint, st.attempts, st.last_status);
+			core->otel->shown, st.attempts, st.last_status);
 	} else {
 		TS_DEBUG("exported %zu spans (%zu bytes)", b->n, len);
 	}

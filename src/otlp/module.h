@@ -13,7 +13,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#define TS_OTLP_ABI 1
+#define TS_OTLP_ABI 2
 #define TS_OTLP_MODULE_NAME "libtraceshim-otlp.so"
 #define TS_OTLP_ENTRY "ts_otlp_module"
 
@@ -32,9 +32,6 @@ struct ts_core_api {
 	 * call mute() first so nothing they do is traced. */
 	int (*thread_create)(pthread_t *th, const pthread_attr_t *attr, void *(*fn)(void *), void *arg);
 	void (*mute)(void);
-	/* The exporter's socket, kept from the program's close loops. */
-	bool (*sock_set)(int fd);
-	bool (*sock_release)(int fd);
 };
 
 struct ts_otlp_ops {

@@ -6,9 +6,6 @@
 #include "retry.h"
 
 #include <curl/curl.h>
-#include <fcntl.h>
-#include <sys/socket.h>
-#include <unistd.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -25,12 +22,7 @@ struct ts_otlp_sender {
 	size_t response_len;
 	uint64_t jitter;
 	struct ts_send_hooks hooks;
-	int guarded[4];          /* sockets registered with hooks.sock_set */
 };
-
-/* Descriptors the exporter opens start at this number, out of the way of
- * programs that expect the lowest free one. */
-#define SOCKET_FD_FLOOR 40
 
 uint64_t ts_monotonic_ms(void)
 {
@@ -79,39 +71,6 @@ static int on_progress(void *arg, curl_off_t dltotal, curl_off_t dlnow, curl_off
 	return c && ts_monotonic_ms() >= c;   /* non-zero aborts the transfer */
 }
 
-static curl_socket_t open_socket(void *arg, curlsocktype purpose, struct curl_sockaddr *a)
-{
-	struct ts_otlp_sender *s = arg;
-	(void)purpose;
-	int fd = socket(a->family, a->socktype | SOCK_CLOEXEC, a->protocol);
-	if (fd < 0)
-		return CURL_SOCKET_BAD;
-	int high = fcntl(fd, F_DUPFD_CLOEXEC, SOCKET_FD_FLOOR);
-	if (high >= 0) {
-		close(fd);
-		fd = high;
-	}
-	if (s->hooks.sock_set && s->hooks.sock_set(fd))
-		for (size_t i = 0; i < sizeof s->guarded / sizeof *s->guarded; i++)
-			if (s->guarded[i] < 0) {
-				s->guarded[i] = fd;
-				break;
-			}
-	return fd;
-}
-
-static int close_socket(void *arg, curl_socket_t fd)
-{
-	struct ts_otlp_sender *s = arg;
-	for (size_t i = 0; i < sizeof s->guarded / sizeof *s->guarded; i++)
-		if (s->guarded[i] == fd) {
-			s->guarded[i] = -1;
-			if (s->hooks.sock_release && !s->hooks.sock_release(fd))
-				return 0;   /* the program has dup2()ed onto it: its number now */
-		}
-	return close(fd);
-}
-
 struct ts_otlp_sender *ts_otlp_sender_new(const struct ts_otel_env *env,
 					  const struct ts_send_hooks *hooks)
 {
@@ -123,18 +82,15 @@ struct ts_otlp_sender *ts_otlp_sender_new(const struct ts_otel_env *env,
 	s->env = env;
 	if (hooks)
 		s->hooks = *hooks;
-	for (size_t i = 0; i < sizeof s->guarded / sizeof *s->guarded; i++)
-		s->guarded[i] = -1;
 	s->jitter = (uint64_t)ts_monotonic_ms() * 0x9e3779b97f4a7c15ull;
 	s->headers = curl_slist_append(NULL, "Content-Type: application/x-protobuf");
 	if (env->gzip)
 		s->headers = curl_slist_append(s->headers, "Content-Encoding: gzip");
+	/* Checked at start (otel_env.c): a malformed list is empty here. */
 	char list[sizeof env->headers];
 	memcpy(list, env->headers, sizeof list);
-	struct ts_kv kv[32];
-	int n = ts_parse_kv_list(list, kv, 32);
-	if (n < 0)
-		ts_warn_config("OTEL_EXPORTER_OTLP_HEADERS is malformed (key=value,...); ignored");
+	struct ts_kv kv[TS_OTEL_HEADERS_COUNT];
+	int n = ts_parse_kv_list(list, kv, TS_OTEL_HEADERS_COUNT);
 	for (int i = 0; i < n; i++) {
 		char line[1024];
 		snprintf(line, sizeof line, "%s: %s", kv[i].key, kv[i].value);
@@ -151,10 +107,6 @@ struct ts_otlp_sender *ts_otlp_sender_new(const struct ts_otel_env *env,
 	curl_easy_setopt(s->curl, CURLOPT_NOPROGRESS, 0L);
 	curl_easy_setopt(s->curl, CURLOPT_XFERINFOFUNCTION, on_progress);
 	curl_easy_setopt(s->curl, CURLOPT_XFERINFODATA, s);
-	curl_easy_setopt(s->curl, CURLOPT_OPENSOCKETFUNCTION, open_socket);
-	curl_easy_setopt(s->curl, CURLOPT_OPENSOCKETDATA, s);
-	curl_easy_setopt(s->curl, CURLOPT_CLOSESOCKETFUNCTION, close_socket);
-	curl_easy_setopt(s->curl, CURLOPT_CLOSESOCKETDATA, s);
 	return s;
 }
 
@@ -257,6 +209,12 @@ enum ts_send_result ts_otlp_send(struct ts_otlp_sender *s, const uint8_t *body, 
 			curl_easy_getinfo(s->curl, CURLINFO_RESPONSE_CODE, &status);
 		st->attempts++;
 		st->last_status = status;
+		if (rc == CURLE_URL_MALFORMAT || rc == CURLE_UNSUPPORTED_PROTOCOL) {
+			/* The URL itself: no retry can help. */
+			TS_WARN("OTLP export failed for good: %s", curl_easy_strerror(rc));
+			result = TS_SEND_REJECTED;
+			break;
+		}
 		if (status >= 200 && status < 300) {
 			read_partial_success(s, st);
 			result = TS_SEND_OK;

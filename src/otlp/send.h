@@ -1,6 +1,8 @@
 /* OTLP/HTTP sending with libcurl: one keep-alive connection, the configured
  * headers and compression, and the retry policy of retry.h, all bounded by a
- * deadline. Used from one thread only (the exporter's). */
+ * deadline. Used from one thread only (the exporter's, started by the
+ * background thread, whose descriptor table it shares: the connection's
+ * sockets are never in the program's table). */
 #ifndef TS_OTLP_SEND_H
 #define TS_OTLP_SEND_H
 
@@ -30,10 +32,6 @@ struct ts_send_hooks {
 	/* Give up once CLOCK_MONOTONIC passes this many ms (0: no cutoff); read
 	 * during transfers and retry pauses, so exit can cut a send short. */
 	const _Atomic uint64_t *cutoff_ms;
-	/* The connection's socket is registered when opened and released before
-	 * it is closed; a false release means the number is no longer ours. */
-	bool (*sock_set)(int fd);
-	bool (*sock_release)(int fd);
 };
 
 struct ts_otlp_sender *ts_otlp_sender_new(const struct ts_otel_env *env,

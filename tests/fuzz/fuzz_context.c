@@ -63,15 +63,71 @@ static bool reference_parse(const char *s, uint8_t trace[16], uint64_t *span, ui
 	return true;
 }
 
-static bool reference_tracestate(const char *s)
+static bool lower(char c)
 {
-	size_t n = strlen(s);
-	if (n == 0 || n > TS_TRACESTATE_MAX)
+	return c >= 'a' && c <= 'z';
+}
+
+static bool digit(char c)
+{
+	return c >= '0' && c <= '9';
+}
+
+/* One part of a key: a first character (a lower-case letter, or with
+ * digit_first a digit too), then up to max - 1 of [a-z0-9_*-/]. */
+static bool key_ok(const char *k, size_t n, size_t max, bool digit_first)
+{
+	if (n == 0 || n > max || !(lower(k[0]) || (digit_first && digit(k[0]))))
 		return false;
-	for (size_t i = 0; i < n; i++)
-		if ((unsigned char)s[i] < 0x20 || (unsigned char)s[i] > 0x7e)
+	for (size_t i = 1; i < n; i++)
+		if (!lower(k[i]) && !digit(k[i]) && !strchr("_-*/", k[i]))
 			return false;
 	return true;
+}
+
+/* W3C trace context, tracestate: at most 512 characters; list-members
+ * separated by ',' with optional spaces or tabs around them, empty ones
+ * skipped, 1 to 32 of them, keys unique. A member is key=value: a key is
+ * simple (up to 256) or tenant@system (up to 241 and 14, the tenant may
+ * start with a digit); a value is 1 to 256 printable ASCII characters but
+ * ',' and '=', not ending in a space. */
+static bool reference_tracestate(const char *s)
+{
+	if (strlen(s) > TS_TRACESTATE_MAX)
+		return false;
+	char keys[32][257];
+	size_t nkeys = 0;
+	for (const char *m = s;;) {
+		size_t len = strcspn(m, ",");
+		const char *b = m, *e = m + len;
+		while (b < e && (*b == ' ' || *b == '\t'))
+			b++;
+		while (e > b && (e[-1] == ' ' || e[-1] == '\t'))
+			e--;
+		if (b < e) {
+			const char *eq = memchr(b, '=', (size_t)(e - b));
+			if (!eq || nkeys == 32)
+				return false;
+			size_t klen = (size_t)(eq - b), vlen = (size_t)(e - eq - 1);
+			const char *at = memchr(b, '@', klen);
+			bool key = at ? key_ok(b, (size_t)(at - b), 241, true) &&
+					key_ok(at + 1, (size_t)(eq - at - 1), 14, false) :
+				  key_ok(b, klen, 256, false);
+			if (!key || vlen < 1 || vlen > 256 || eq[vlen] == ' ')
+				return false;
+			for (size_t i = 1; i <= vlen; i++)
+				if (eq[i] < 0x20 || eq[i] > 0x7e || eq[i] == ',' || eq[i] == '=')
+					return false;
+			for (size_t i = 0; i < nkeys; i++)
+				if (strlen(keys[i]) == klen && !memcmp(keys[i], b, klen))
+					return false;
+			memcpy(keys[nkeys], b, klen);
+			keys[nkeys++][klen] = 0;
+		}
+		if (!m[len])
+			return nkeys > 0;
+		m += len + 1;
+	}
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

@@ -6,6 +6,7 @@
 #include "otel_env.h"
 #include "parse.h"
 #include "resource.h"
+#include "url.h"
 
 #include <limits.h>
 #include <stdio.h>
@@ -190,7 +191,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct ts_otel_env env;
 	memset(&env, 0xa5, sizeof env);
 	ts_otel_env_load(&env, get);
-	if (!fits(env.endpoint, sizeof env.endpoint) || !fits(env.headers, sizeof env.headers))
+	if (!fits(env.endpoint, sizeof env.endpoint) || !fits(env.shown, sizeof env.shown) ||
+	    !fits(env.headers, sizeof env.headers))
 		fail("a setting is not terminated");
 	const char *url = values[TRACES_ENDPOINT], *base = values[ENDPOINT];
 	char expect[2048] = "";
@@ -198,6 +200,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		snprintf(expect, sizeof expect, "%s", strlen(url) < sizeof env.endpoint ? url : "");
 	else if (base && *base && !ts_otlp_traces_url(base, expect, sizeof env.endpoint))
 		expect[0] = 0;
+	if (ts_url_parse(expect, strlen(expect), NULL))
+		expect[0] = 0;   /* a malformed URL turns OTLP off */
 	if (strcmp(env.endpoint, expect))
 		fail("the traces endpoint is not the one configured");
 	if (env.sampler > TS_SAMPLER_PARENT_RATIO)

@@ -122,6 +122,8 @@ class CrashTest(unittest.TestCase):
         proc, trace = tracelib.run_pair([prog("crash"), "recover"])
         self.assertEqual(proc.returncode, 0)
         self.assertIn(b"recovered", proc.stdout)
+        # Unwinding the stack left no descriptor in the program's table.
+        self.assertIn(b"next fd 3\n", proc.stdout)
         events = exceptions(trace)
         self.assertEqual(len(events), 1)
         self.assertEqual(events[0].args["exception.type"], "SIGSEGV")

@@ -3,13 +3,15 @@
 interposed functions and the API entry point (ts_api_get), nothing of the
 core (hidden visibility). It loads no
 library the Perfetto default does not need: zlib, libcurl and protobuf-c are
-opened on demand."""
+opened on demand. The trace file it writes imports cleanly however many
+processes append to it."""
 
 import os
 import re
 import subprocess
 import sys
 import tempfile
+import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -74,6 +76,46 @@ class TestLoads(unittest.TestCase):
             # A full ring drops (and counts) spans rather than block: most arrive.
             writes = [s for s in trace.slices if s.name == "write"]
             self.assertGreater(len(writes), 10000)
+
+
+# Children in parallel and in sequence, and Python starting its own: every
+# process appends its clock snapshot to the one file. $1 is the Python.
+PROCESS_TREE = r"""
+for i in 1 2 3 4 5 6; do /bin/true & done; wait
+/bin/true; ls / >/dev/null
+"$1" -c 'import subprocess
+for _ in range(2): subprocess.run(["/bin/true"])
+ps = [subprocess.Popen(["/bin/true"]) for _ in range(4)]
+for p in ps: p.wait()'
+for i in 1 2 3 4; do "$1" -c pass & done; wait
+"""
+
+
+class TestSharedFile(unittest.TestCase):
+    def test_clock_snapshots_never_go_back(self):
+        # Perfetto's importer rejects a ClockSnapshot whose BOOTTIME is below
+        # an earlier one's in the file (invalid_clock_snapshots). Two unrelated
+        # trees append to the same file at once, then a later run appends more.
+        with tempfile.TemporaryDirectory(prefix="ts-snapshots-") as tmp:
+            out = os.path.join(tmp, "shared.pftrace")
+            env = dict(os.environ, LD_PRELOAD=tracelib.shim_preload(), TRACESHIM_OUTPUT=out)
+            argv = ["sh", "-c", PROCESS_TREE, "sh", sys.executable]
+            wall_before = time.time_ns()
+            trees = [subprocess.Popen(argv, env=env, stdin=subprocess.DEVNULL)
+                     for _ in range(2)]
+            for p in trees:
+                self.assertEqual(p.wait(timeout=120), 0)
+            subprocess.run(argv, env=env, stdin=subprocess.DEVNULL, check=True, timeout=120)
+            wall_after = time.time_ns()
+            trace = tracelib.load_trace(out, check=False)
+            self.assertEqual(tracelib.structural_errors(trace), [])
+        self.assertGreater(len(trace.processes), 20)
+        self.assertTrue(trace.clock_snapshots, "no ClockSnapshot in the trace")
+        for seq, clocks in trace.clock_snapshots:
+            self.assertEqual(sorted(clocks), [tracelib.CLOCK_REALTIME, tracelib.CLOCK_BOOTTIME])
+            # Wall time is read with BOOTTIME: it falls inside the test's run.
+            self.assertTrue(wall_before <= clocks[tracelib.CLOCK_REALTIME] <= wall_after,
+                            clocks)
 
 
 if __name__ == "__main__":

@@ -292,6 +292,8 @@ class ProcessTreeTest(unittest.TestCase):
                                   "traceshim-no-such-command"], stderr=subprocess.PIPE,
                                  timeout=30)
         self.assertEqual(missing.returncode, 127)
+        if os.path.exists(self.trace_path):
+            tracelib.load_trace(self.trace_path)
 
     def test_summary_from_the_environment_without_the_command(self):
         # TRACESHIM_SUMMARY=1 with a plain LD_PRELOAD: the first process prints it.
@@ -303,6 +305,7 @@ class ProcessTreeTest(unittest.TestCase):
         err = out.stderr.decode()
         self.assertEqual(err.count("traceshim summary: 2 processes (1 failed)"), 1, err)
         self.assertRegex(err, r"failed processes:\n  ls \(pid \d+\): exit code 2\n")
+        tracelib.load_trace(self.trace_path)
 
 
 if __name__ == "__main__":

@@ -3,8 +3,10 @@
 loopback receiver gets, decoded with protoc against proto/otlp (span count,
 ids, parent links, kinds, attributes, resource), the Perfetto file beside it,
 and a receiver that refuses, fails or never answers: the program's output and
-exit status stay the same and its exit stays bounded. Last, end to end: a
-program under the shim -> traceshim collect -> .pftrace."""
+exit status stay the same and its exit stays bounded. Misconfigurations: a
+malformed endpoint turns export off at once, credentials and header values
+are never printed, malformed values are reported once per process tree.
+Last, end to end: a program under the shim -> traceshim collect -> .pftrace."""
 
 import gzip
 import os
@@ -336,6 +338,113 @@ class ShimOtlp(tracelib.LoopbackReceiver, unittest.TestCase):
         traced, elapsed = self.run_traced(["sh", "-c", "kill -TERM $$"], mode="hang")
         self.assertEqual(traced.returncode, -signal.SIGTERM)
 
+    # ------------------------------------------------------- misconfiguration
+    def run_env(self, argv, **extra):
+        """Runs argv under the shim with only the given OTEL_/TRACESHIM_
+        settings; returns (completed process, seconds)."""
+        env = {k: v for k, v in os.environ.items()
+               if not k.startswith(("OTEL_", "TRACESHIM_", "TRACEPARENT", "TRACESTATE"))
+               or k == "TRACESHIM_PRELOAD_FIRST"}
+        env["LD_PRELOAD"] = tracelib.shim_preload()
+        env.update(extra)
+        start = time.monotonic()
+        done = subprocess.run(argv, env=env, cwd=self.tmp.name, stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, timeout=120)
+        return done, time.monotonic() - start
+
+    def test_credentials_in_the_endpoint_are_never_printed(self):
+        closed = tracelib.free_loopback_port()
+        url = "http://user:secret@127.0.0.1:%d" % closed
+        headers = {"OTEL_EXPORTER_OTLP_HEADERS": "api-key=secret-key,x-token=secret%20two"}
+        for var, value in (("OTEL_EXPORTER_OTLP_ENDPOINT", url),
+                           ("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", url + "/v1/traces")):
+            done, _ = self.run_env(["/bin/true"], TRACESHIM_LOG="debug",
+                                   TRACESHIM_EXIT_TIMEOUT_MS="300", **{var: value}, **headers)
+            err = done.stderr.decode()
+            self.assertEqual(done.returncode, 0)
+            self.assertIn("exporting to http://***@127.0.0.1:%d/v1/traces" % closed, err)
+            self.assertNotIn("secret", err)
+            self.assertNotIn("user", err)
+        # A malformed header list is reported without its value.
+        done, _ = self.run_env(["/bin/true"], OTEL_EXPORTER_OTLP_ENDPOINT="http://127.0.0.1:%d"
+                               % self.port, OTEL_EXPORTER_OTLP_HEADERS="api-key:secret-key")
+        err = done.stderr.decode()
+        self.assertIn("OTEL_EXPORTER_OTLP_HEADERS", err)
+        self.assertNotIn("secret", err)
+        # A malformed URL with credentials: reported, the credentials hidden.
+        done, _ = self.run_env(["/bin/true"],
+                               OTEL_EXPORTER_OTLP_ENDPOINT="http://user:secret@[::1")
+        self.assertIn("***@[::1", done.stderr.decode())
+        self.assertNotIn("secret", done.stderr.decode())
+
+    def test_traceshim_run_hides_credentials(self):
+        cli = os.environ.get("TRACESHIM_CLI")
+        if not cli:
+            self.skipTest("traceshim is not built")
+        Receiver.reset()
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("OTEL_", "TRACESHIM_"))
+               or k == "TRACESHIM_PRELOAD_FIRST"}
+        if os.environ.get("TRACESHIM_PRELOAD_FIRST"):   # run keeps it ahead of the library
+            env["LD_PRELOAD"] = os.environ["TRACESHIM_PRELOAD_FIRST"]
+        done = subprocess.run([cli, "run", "--otlp", "http://user:secret@127.0.0.1:%d" % self.port,
+                               "--", "/bin/true"], env=env, cwd=self.tmp.name,
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=60)
+        err = done.stderr.decode()
+        self.assertEqual(done.returncode, 0, err)
+        self.assertIn("spans exported to http://***@127.0.0.1:%d" % self.port, err)
+        self.assertNotIn("secret", err)
+        self.assertTrue(Receiver.bodies)
+
+    def test_malformed_endpoint_is_reported_once_and_export_is_off(self):
+        for url in ("http://[::1", "ftp://127.0.0.1:4318", "http://127.0.0.1:99999",
+                    "http://127.0.0.1:0", "http://:4318", "http://127.0.0.1:43a8",
+                    "http://127.0.0.1 :4318"):
+            # A long exit bound: a retried failure would use all of it. The
+            # children the shell starts stay quiet about the same URL.
+            done, elapsed = self.run_env(["sh", "-c", "/bin/true; /bin/true; echo hi; exit 3"],
+                                         OTEL_EXPORTER_OTLP_ENDPOINT=url,
+                                         TRACESHIM_EXIT_TIMEOUT_MS="30000")
+            self.assertEqual(done.returncode, 3)
+            self.assertEqual(done.stdout, b"hi\n")
+            lines = done.stderr.decode().splitlines()
+            self.assertEqual(len(lines), 1, (url, lines))
+            self.assertIn("OTEL_EXPORTER_OTLP_ENDPOINT", lines[0])
+            self.assertIn("OTLP export is off", lines[0])
+            self.assertLess(elapsed, 15, url)
+            self.assertEqual(self.pftraces(), [], "OTLP was asked for: no surprise file")
+        done, _ = self.run_env(["/bin/true"], TRACESHIM_LOG="debug",
+                               OTEL_EXPORTER_OTLP_TRACES_ENDPOINT="http://127.0.0.1:65536/v1/traces")
+        err = done.stderr.decode()
+        self.assertIn("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", err)
+        self.assertNotIn("exporting to", err)
+
+    def test_malformed_values_are_reported_once_per_run(self):
+        script = "/bin/true; /bin/true; sh -c /bin/true; echo done"
+        done, _ = self.run_env(["sh", "-c", script],
+                               OTEL_EXPORTER_OTLP_ENDPOINT="http://127.0.0.1:%d" % self.port,
+                               OTEL_TRACES_SAMPLER="traceidratio", OTEL_TRACES_SAMPLER_ARG="half",
+                               OTEL_BSP_SCHEDULE_DELAY="soon")
+        self.assertEqual(done.stdout, b"done\n")
+        err = done.stderr.decode().splitlines()
+        arg = [l for l in err if "OTEL_TRACES_SAMPLER_ARG" in l]
+        self.assertEqual(len(arg), 1, err)
+        self.assertIn("'half'", arg[0])
+        self.assertEqual(len([l for l in err if "OTEL_BSP_SCHEDULE_DELAY" in l]), 1, err)
+        self.assertEqual(len(err), 2, err)
+
+    def test_malformed_trace_context_is_reported_once_per_run(self):
+        parent = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
+        for extra, word in (({"TRACEPARENT": "00-nothex-01"}, "TRACEPARENT"),
+                            ({"TRACEPARENT": parent, "TRACESTATE": "Upper=1"}, "TRACESTATE")):
+            done, _ = self.run_env(["sh", "-c", "/bin/true; /bin/true; echo done"],
+                                   TRACESHIM_OUTPUT=os.path.join(self.tmp.name, "t.pftrace"),
+                                   **extra)
+            self.assertEqual(done.stdout, b"done\n")
+            err = done.stderr.decode().splitlines()
+            self.assertEqual(len(err), 1, err)
+            self.assertIn(word, err[0])
+            self.assertIn(list(extra.values())[-1], err[0])
+
     # ------------------------------------------------------------ end to end
     def test_end_to_end_through_traceshim_collect(self):
         cli = os.environ.get("TRACESHIM_CLI")
@@ -352,8 +461,8 @@ class ShimOtlp(tracelib.LoopbackReceiver, unittest.TestCase):
         finally:
             collect.send_signal(signal.SIGTERM)
             collect.wait(timeout=30)
-        trace = tracelib.load_trace(out)
-        self.assertEqual(tracelib.structural_errors(trace, thread_lanes=False), [])
+            collect.stderr.close()
+        trace = tracelib.load_trace(out, thread_lanes=False)
         self.assertIn("threads_io", trace.processes.values())
         self.assertGreaterEqual(len(trace.slices_named("write")), 4000)
         # Each worker's 1000 writes sit inside its thread span, or, having

@@ -16,7 +16,9 @@ Python 3 standard library only.  Main entry points:
   python3 tracelib.py FILE  -> print a summary; exit 1 on structural errors
 """
 
+import atexit
 import collections
+import gc
 import http.server
 import os
 import re
@@ -27,7 +29,46 @@ import sys
 import tempfile
 import threading
 import time
+import warnings
 import zlib
+
+
+# ===========================================================================
+# A file, socket or child process left open is an error
+# ===========================================================================
+# Python only warns (ResourceWarning, off by default) and mostly from
+# finalizers, where an exception cannot propagate. Importing tracelib turns
+# them into errors, and a test program that hit one exits with status 1.
+
+_resource_leaks = []
+
+
+def _record_unraisable(info):
+    if isinstance(info.exc_value, ResourceWarning):
+        _resource_leaks.append(str(info.exc_value))
+    sys.__unraisablehook__(info)
+
+
+def _exit_on_resource_leaks():
+    gc.collect()
+    if _resource_leaks:
+        sys.stdout.flush()
+        sys.stderr.write("%d ResourceWarning(s): a test left a file, socket or process open:\n  %s\n"
+                         % (len(_resource_leaks), "\n  ".join(_resource_leaks)))
+        sys.stderr.flush()
+        os._exit(1)
+
+
+def fail_on_resource_warnings():
+    warnings.simplefilter("error", ResourceWarning)
+    # With a -W option given, unittest.main keeps these filters for the run.
+    if "error::ResourceWarning" not in sys.warnoptions:
+        sys.warnoptions.append("error::ResourceWarning")
+    sys.unraisablehook = _record_unraisable
+    atexit.register(_exit_on_resource_leaks)
+
+
+fail_on_resource_warnings()
 
 PROTO_FILE = "perfetto_trace.proto"
 ROOT_MESSAGE = "perfetto.protos.Trace"
@@ -983,18 +1024,42 @@ class Trace:
 # Loading and checking
 # ===========================================================================
 
-def load_trace(path, proto_dir=None):
-    """Decodes a .pftrace file with protoc and replays it into a Trace."""
+def load_trace(path, proto_dir=None, check=True, keep=True, **check_options):
+    """Decodes a .pftrace file with protoc and replays it into a Trace.
+
+    Every trace a test reads is checked here: unless check is False (for a
+    test that expects a broken trace, or a tool that only reports), any
+    structural error (structural_errors(trace, **check_options)) raises
+    AssertionError, so a new importer error anywhere fails the suite.
+    keep: copy the file to $TRACESHIM_KEEP_TRACES when that is set."""
     proto_dir = proto_dir or default_proto_dir()
     if not os.path.exists(os.path.join(proto_dir, PROTO_FILE)):
         raise DecodeError("no %s in %s (set TRACESHIM_PROTO_DIR)" % (PROTO_FILE, proto_dir))
+    kept = _keep_trace(path, [path]) if keep else None
     with open(path, "rb") as f:
         data = f.read()
     warnings, problems = [], []
     packets = _decode_file_bytes(data, proto_dir, warnings)
     packets = expand_compressed(packets, proto_dir, problems)
     warnings += unknown_field_warnings(packets)
-    return Trace(path, packets, problems, warnings)
+    trace = Trace(path, packets, problems, warnings)
+    trace.kept_path = kept
+    if check:
+        assert_importable(trace, **check_options)
+    return trace
+
+
+def assert_importable(trace, **check_options):
+    """Raises AssertionError listing the structural errors of trace, if any."""
+    errors = structural_errors(trace, **check_options)
+    if errors:
+        raise AssertionError(
+            "%d structural error(s) in %s%s (Perfetto's importer would report or drop "
+            "data):\n  %s%s" % (
+                len(errors), trace.path,
+                " (kept as %s)" % trace.kept_path if trace.kept_path else "",
+                "\n  ".join(errors[:20]),
+                "\n  ... %d more" % (len(errors) - 20) if len(errors) > 20 else ""))
 
 
 def unknown_field_warnings(packets):
@@ -1025,12 +1090,73 @@ def structural_errors(trace, thread_lanes=True):
     errors = list(trace.problems)
     errors += _slice_errors(trace)
     errors += _track_errors(trace)
+    errors += importer_value_errors(trace)
     errors += _thread_identity_errors(trace)
     errors += trace.flow_problems
     if thread_lanes:
         errors += _pthread_flow_errors(trace)
     errors += _sequence_errors(trace)
+    errors += _clock_snapshot_errors(trace)
     return errors
+
+
+# Importer rules on values: what trace_processor drops or refuses outright.
+INT64_LIMIT = 1 << 63
+MAX_SLICE_DEPTH = 512
+
+
+def importer_value_errors(trace):
+    """Timestamps the importer reads as negative, slices nested too deep, and
+    one pid claimed by processes that overlap."""
+    return (_negative_timestamp_errors(trace) + _slice_depth_errors(trace)
+            + _process_identity_errors(trace))
+
+
+def _negative_timestamp_errors(trace):
+    """Timestamps are int64 in the importer: 2^63 and above are negative and
+    the event is dropped."""
+    errors = []
+    for ev in trace.events:
+        if ev.ts >= INT64_LIMIT:
+            errors.append("packet #%d: timestamp %d is negative as int64: the importer drops "
+                          "the event" % (ev.index, ev.ts))
+    for index, p in enumerate(trace.packets):
+        if p.one("timestamp", 0) >= INT64_LIMIT and "track_event" not in p:
+            errors.append("packet #%d: timestamp %d is negative as int64"
+                          % (index, p.one("timestamp")))
+    return errors
+
+
+def _process_identity_errors(trace):
+    """A second process uuid for a pid is that pid reused: wrong while the
+    first process's slices (on any of its tracks) still run."""
+    life = {}
+    for s in trace.slices:
+        owner = trace.owner_of(trace.tracks.get(s.track_uuid))
+        if owner is not None and owner.kind == "thread":
+            owner = trace.tracks.get(owner.parent_uuid)
+        if owner is None or owner.kind != "process":
+            continue
+        end = s.end if s.end is not None else s.ts
+        lo, hi = life.get(owner.uuid, (s.ts, end))
+        life[owner.uuid] = (min(lo, s.ts), max(hi, end))
+    errors = []
+    by_pid = collections.defaultdict(list)
+    for t in trace.process_tracks():
+        if t.uuid in life:
+            by_pid[t.pid].append(life[t.uuid])
+    for pid, ranges in sorted(by_pid.items()):
+        ranges.sort()
+        if any(b[0] < a[1] for a, b in zip(ranges, ranges[1:])):
+            errors.append("pid %s is described by %d process uuids whose slices overlap: the "
+                          "importer sees one process" % (pid, len(ranges)))
+    return errors
+
+
+def _slice_depth_errors(trace):
+    return ["slice %r at ts %d would be at depth %d: the importer drops slices at depth %d "
+            "and deeper" % (s.name, s.ts, s.depth, MAX_SLICE_DEPTH)
+            for s in trace.slices if s.depth >= MAX_SLICE_DEPTH]
 
 
 def _slice_errors(trace):
@@ -1119,6 +1245,26 @@ def _check_flow_target(trace, start, end, where):
     if end.track_uuid == start.track_uuid or end.tid == start.tid:
         return [where + " ends on the creating thread itself"]
     return []
+
+
+def _clock_snapshot_errors(trace):
+    """trace_processor reads the ClockSnapshots in file order, and one whose
+    trace-clock (BOOTTIME) value is below that of an earlier snapshot is
+    rejected: "the trace clock is not monotonic", stat invalid_clock_snapshots,
+    shown as an import error. Processes appending to one file must therefore
+    write snapshots whose BOOTTIME never goes back in file order."""
+    errors, highest = [], None
+    for n, (seq, clocks) in enumerate(trace.clock_snapshots):
+        boot = clocks.get(CLOCK_BOOTTIME)
+        if boot is None:
+            continue
+        if highest is not None and boot < highest:
+            errors.append("ClockSnapshot #%d (sequence %d) has BOOTTIME %d, %d ns before an "
+                          "earlier snapshot's: the importer reports invalid_clock_snapshots"
+                          % (n, seq, boot, highest - boot))
+        else:
+            highest = boot
+    return errors
 
 
 def _sequence_errors(trace):
@@ -1272,8 +1418,9 @@ def _keep_trace(path, argv):
 
 
 def run_pair(argv, env=None, cwd=None, stdin_bytes=None, timeout=60,
-             compare=("stdout", "stderr", "returncode"), normalize=None):
-    """Runs argv without then with the shim; outputs must be byte-identical.
+             compare=("stdout", "stderr", "returncode"), normalize=None, check=True):
+    """Runs argv without then with the shim; outputs must be byte-identical,
+    and the trace must have no structural error (unless check is False).
 
     env: variables to add to os.environ (a None value removes one);
     compare: which of stdout, stderr, returncode to compare (leave out the
@@ -1303,8 +1450,10 @@ def run_pair(argv, env=None, cwd=None, stdin_bytes=None, timeout=60,
         _compare_runs(argv, plain, traced, compare, normalize)
         if not os.path.exists(trace_path) or os.path.getsize(trace_path) == 0:
             raise AssertionError("%r under the shim wrote no trace to TRACESHIM_OUTPUT" % (argv,))
-        trace = load_trace(trace_path)
+        trace = load_trace(trace_path, check=False, keep=False)
     trace.kept_path = kept
+    if check:
+        assert_importable(trace)
     return traced, trace
 
 
@@ -1339,7 +1488,7 @@ def main(argv=None):
               "directory of perfetto_trace.proto)", file=sys.stderr)
         return 2
     try:
-        trace = load_trace(argv[0])
+        trace = load_trace(argv[0], check=False, keep=False)
     except (OSError, DecodeError) as e:
         print("cannot decode %s: %s" % (argv[0], e), file=sys.stderr)
         return 2

@@ -2,8 +2,10 @@
  *   null   dereferences NULL in crash_null_deref()
  *   abort  calls abort() in crash_abort_here()
  *   recover  installs a SIGSEGV handler, faults in crash_recovered(),
- *            jumps back out of the handler and exits 0
+ *            jumps back out of the handler, says which descriptor a new
+ *            open() gets (the lowest free one: 3) and exits 0
  * Writes a line first so the trace has a span before the crash. */
+#include <fcntl.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdio.h>
@@ -54,7 +56,9 @@ int main(int argc, char **argv)
 			crash_recovered();
 		if (write(1, "recovered\n", 10) != 10)
 			return 3;
-		return 0;
+		char line[32];
+		int n = snprintf(line, sizeof line, "next fd %d\n", open("/dev/null", O_RDONLY));
+		return write(1, line, (size_t)n) == n ? 0 : 3;
 	}
 	return 2;
 }

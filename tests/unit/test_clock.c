@@ -1,9 +1,17 @@
 /* Tick -> BOOTTIME conversion: close to the real clock, monotonic, and the
- * same for a tick whenever it is converted. */
+ * same for a tick whenever it is converted. The trace file's clock snapshot:
+ * written under the file lock, never going back in file order. */
 #include "check_main.h"
 #include "clock.h"
+#include "export/snapshot.h"
+#include "pbread.h"
 
+#include <fcntl.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
 #include <time.h>
+#include <unistd.h>
 
 static void spin_us(unsigned us)
 {
@@ -59,7 +67,136 @@ START_TEST(fallback_clock_is_identity)
 }
 END_TEST
 
+enum { CLOCK_REALTIME_ID = 1, CLOCK_BOOTTIME_ID = 6 };
+
+struct snap {
+	uint64_t seq, boot, real;
+};
+
+/* The ClockSnapshot packets of a trace file, in file order. */
+static int read_snapshots(int fd, struct snap *out, int cap)
+{
+	static uint8_t buf[1 << 16];
+	ssize_t len = pread(fd, buf, sizeof buf, 0);
+	ck_assert_int_ge(len, 0);
+	const uint8_t *p = buf, *end = buf + len;
+	struct pbr_field pkt, f;
+	int n = 0, r;
+	while ((r = pbr_next(&p, end, &pkt)) == 1) {
+		ck_assert_uint_eq(pkt.num, 1);   /* Trace.packet */
+		if (!pbr_find(pkt.data, pkt.len, 6, &f))
+			continue;
+		ck_assert_int_lt(n, cap);
+		struct snap s = {0};
+		struct pbr_field seq, clk, id, ts;
+		if (pbr_find(pkt.data, pkt.len, 10, &seq))
+			s.seq = seq.v;
+		const uint8_t *q = f.data, *qend = f.data + f.len;
+		while (pbr_next(&q, qend, &clk) == 1) {
+			ck_assert(pbr_find(clk.data, clk.len, 1, &id));
+			ck_assert(pbr_find(clk.data, clk.len, 2, &ts));
+			if (id.v == CLOCK_BOOTTIME_ID)
+				s.boot = ts.v;
+			else if (id.v == CLOCK_REALTIME_ID)
+				s.real = ts.v;
+		}
+		ck_assert(s.boot && s.real);
+		out[n++] = s;
+	}
+	ck_assert_int_eq(r, 0);
+	return n;
+}
+
+static int temp_trace(void)
+{
+	char path[] = "/tmp/ts-snapshot-XXXXXX";
+	int fd = mkstemp(path);
+	ck_assert_int_ge(fd, 0);
+	unlink(path);
+	return fd;
+}
+
+START_TEST(snapshot_waits_for_the_file_lock)
+{
+	int fd = temp_trace();
+	int held[2], release[2];
+	ck_assert_int_eq(pipe(held), 0);
+	ck_assert_int_eq(pipe(release), 0);
+	/* Another process holds the lock, through the very same open file (as
+	 * after fork): a lock owned by the open file would not keep us out. */
+	pid_t child = fork();
+	if (child == 0) {
+		struct flock fl = {.l_type = F_WRLCK, .l_whence = SEEK_SET};
+		char c;
+		close(release[1]);
+		if (fcntl(fd, F_SETLK, &fl) != 0 || write(held[1], "x", 1) != 1)
+			_exit(1);
+		_exit(read(release[0], &c, 1) == 0 ? 0 : 1);
+	}
+	close(release[0]);
+	char c;
+	ck_assert_int_eq(read(held[0], &c, 1), 1);
+	ts_snapshot_owe(42);
+	ts_snapshot_write(fd);
+	struct snap snaps[4];
+	ck_assert_int_eq(read_snapshots(fd, snaps, 4), 0);   /* left for a later batch */
+
+	close(release[1]);
+	int status;
+	ck_assert_int_eq(waitpid(child, &status, 0), child);
+	ck_assert_int_eq(status, 0);
+	uint64_t before = ts_clock_boottime_ns();
+	ts_snapshot_write(fd);
+	uint64_t after = ts_clock_boottime_ns();
+	ck_assert_int_eq(read_snapshots(fd, snaps, 4), 1);
+	ck_assert_uint_eq(snaps[0].seq, 42);
+	/* Read at the write, not when it was owed. */
+	ck_assert_uint_ge(snaps[0].boot, before);
+	ck_assert_uint_le(snaps[0].boot, after);
+	ts_snapshot_write(fd);   /* one per process */
+	ck_assert_int_eq(read_snapshots(fd, snaps, 4), 1);
+	close(fd);
+}
+END_TEST
+
+START_TEST(forked_writers_keep_snapshots_in_order)
+{
+	enum { WRITERS = 12 };
+	int fd = temp_trace();
+	int start[2];
+	ck_assert_int_eq(pipe(start), 0);
+	pid_t kids[WRITERS];
+	for (int i = 0; i < WRITERS; i++) {
+		kids[i] = fork();
+		ck_assert_int_ge(kids[i], 0);
+		if (kids[i] == 0) {
+			char c;
+			close(start[1]);
+			if (read(start[0], &c, 1) != 0)
+				_exit(1);
+			ts_snapshot_owe((uint32_t)i + 1);
+			for (int k = 0; k < 100; k++)   /* the lock may be busy: later batches */
+				ts_snapshot_write(fd);
+			_exit(0);
+		}
+	}
+	close(start[1]);   /* all at once */
+	for (int i = 0; i < WRITERS; i++) {
+		int status;
+		ck_assert_int_eq(waitpid(kids[i], &status, 0), kids[i]);
+		ck_assert_int_eq(status, 0);
+	}
+	struct snap snaps[WRITERS + 1];
+	ck_assert_int_eq(read_snapshots(fd, snaps, WRITERS + 1), WRITERS);
+	for (int i = 1; i < WRITERS; i++)
+		ck_assert_uint_ge(snaps[i].boot, snaps[i - 1].boot);
+	close(fd);
+}
+END_TEST
+
 TS_CHECK_SUITE("clock",
 	       tracks_boottime,
 	       conversion_is_stable_and_monotonic,
-	       fallback_clock_is_identity)
+	       fallback_clock_is_identity,
+	       snapshot_waits_for_the_file_lock,
+	       forked_writers_keep_snapshots_in_order)

@@ -1,10 +1,13 @@
 /* Settings: parsing, defaults, and malformed values falling back. */
+#include "capture.h"
 #include "check_main.h"
 #include <stdio.h>
 #include "config.h"
+#include "log.h"
 
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 START_TEST(parse_uint)
@@ -70,8 +73,83 @@ START_TEST(relative_output_made_absolute)
 }
 END_TEST
 
+/* OTEL_SDK_DISABLED is "true" or "false" (the specification's booleans);
+ * anything else is reported with its value and means false. */
+START_TEST(sdk_disabled_is_a_boolean)
+{
+	unsetenv("TRACESHIM_OUTPUT");
+	setenv("OTEL_SDK_DISABLED", "TRUE", 1);
+	ts_config_load();
+	ck_assert(ts_cfg.disabled);
+	setenv("OTEL_SDK_DISABLED", "false", 1);
+	capture_start();
+	ts_config_load();
+	ck_assert_str_eq(capture_end(), "");
+	ck_assert(!ts_cfg.disabled);
+	setenv("OTEL_SDK_DISABLED", "yes please", 1);
+	capture_start();
+	ts_config_load();
+	ck_assert_int_eq(count_lines(capture_end(), "OTEL_SDK_DISABLED='yes please'"), 1);
+	ck_assert(!ts_cfg.disabled);
+	unsetenv("OTEL_SDK_DISABLED");
+}
+END_TEST
+
+/* A malformed endpoint: no OTLP, and no Perfetto file nobody asked for. */
+START_TEST(exporters_chosen)
+{
+	unsetenv("TRACESHIM_OUTPUT");
+	unsetenv("OTEL_EXPORTER_OTLP_ENDPOINT");
+	ts_config_load();
+	ck_assert(ts_cfg.perfetto && !ts_cfg.otlp);
+	setenv("OTEL_EXPORTER_OTLP_ENDPOINT", "http://127.0.0.1:4318", 1);
+	ts_config_load();
+	ck_assert(!ts_cfg.perfetto && ts_cfg.otlp);
+	setenv("OTEL_EXPORTER_OTLP_ENDPOINT", "http://127.0.0.1:99999", 1);
+	capture_start();
+	ts_config_load();
+	ck_assert_int_eq(count_lines(capture_end(), "OTEL_EXPORTER_OTLP_ENDPOINT="), 1);
+	ck_assert(!ts_cfg.perfetto && !ts_cfg.otlp);
+	setenv("TRACESHIM_OUTPUT", "/tmp/x.pftrace", 1);
+	ts_config_load();
+	ck_assert(ts_cfg.perfetto && !ts_cfg.otlp);
+	unsetenv("TRACESHIM_OUTPUT");
+	setenv("OTEL_TRACES_EXPORTER", "none", 1);
+	ts_config_load();
+	ck_assert(ts_cfg.perfetto && !ts_cfg.otlp);
+	unsetenv("OTEL_TRACES_EXPORTER");
+	unsetenv("OTEL_EXPORTER_OTLP_ENDPOINT");
+}
+END_TEST
+
+/* Messages a parent reported (TRACESHIM_REPORTED) are not repeated. */
+START_TEST(inherited_reports_stay_quiet)
+{
+	setenv("TRACESHIM_FLUSH_MS", "often", 1);
+	capture_start();
+	ts_config_load();
+	ck_assert_int_eq(count_lines(capture_end(), "TRACESHIM_FLUSH_MS='often'"), 1);
+	char list[TS_REPORTED_MAX + 1];
+	ck_assert_uint_gt(ts_log_reported(list, sizeof list), 0);
+	pid_t pid = fork();
+	if (pid == 0) {   /* a child with the same environment and the mark */
+		setenv(TS_REPORTED_VAR, list, 1);
+		capture_start();
+		ts_config_load();
+		_exit(strstr(capture_end(), "TRACESHIM_FLUSH_MS") ? 1 : 0);
+	}
+	int status;
+	waitpid(pid, &status, 0);
+	ck_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	unsetenv("TRACESHIM_FLUSH_MS");
+}
+END_TEST
+
 TS_CHECK_SUITE("config",
 	       parse_uint,
 	       parse_bool,
 	       defaults_and_bad_values,
-	       relative_output_made_absolute)
+	       relative_output_made_absolute,
+	       sdk_disabled_is_a_boolean,
+	       exporters_chosen,
+	       inherited_reports_stay_quiet)

@@ -4,9 +4,12 @@
 #include "config.h"
 #include "context.h"
 #include "ids.h"
+#include "log.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static const char *const valid = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
 
@@ -61,6 +64,56 @@ START_TEST(tracestate_limits)
 	memset(longer, 'a', sizeof longer - 1);
 	longer[sizeof longer - 1] = 0;
 	ck_assert(!ts_tracestate_valid(longer));
+}
+END_TEST
+
+/* The W3C trace-context rules for tracestate: list-members key=value. */
+START_TEST(tracestate_grammar)
+{
+	ck_assert(ts_tracestate_valid("a=1"));
+	ck_assert(ts_tracestate_valid("a_b-c*d/e9=x y"));          /* spaces inside a value */
+	ck_assert(ts_tracestate_valid("a=1 ,\tb=2 "));              /* OWS around members */
+	ck_assert(ts_tracestate_valid("a=1,,b=2, ,"));               /* empty members */
+	ck_assert(ts_tracestate_valid("1tenant@vendor=x"));          /* multi-tenant key */
+	ck_assert(ts_tracestate_valid("t@abcdefghijklmn=x"));        /* system-id of 14 */
+	ck_assert(ts_tracestate_valid("a=!\"#$%&'()*+-./09:;<>?@AZ[\\]^_`az{|}~"));
+	ck_assert(!ts_tracestate_valid("Upper=1"));
+	ck_assert(!ts_tracestate_valid("1a=1"));                     /* simple keys start a-z */
+	ck_assert(!ts_tracestate_valid("=1"));
+	ck_assert(!ts_tracestate_valid("a"));
+	ck_assert(!ts_tracestate_valid("a="));                       /* empty value */
+	ck_assert(!ts_tracestate_valid("a=b=c"));
+	ck_assert(!ts_tracestate_valid("a=1,a=2"));                  /* duplicate key */
+	ck_assert(!ts_tracestate_valid("a.b=1"));
+	ck_assert(!ts_tracestate_valid("a=\x01"));
+	ck_assert(!ts_tracestate_valid("a=caf\xc3\xa9"));
+	ck_assert(!ts_tracestate_valid("a@=1"));
+	ck_assert(!ts_tracestate_valid("@v=1"));
+	ck_assert(!ts_tracestate_valid("a@b@c=1"));
+	ck_assert(!ts_tracestate_valid("t@abcdefghijklmno=x"));      /* system-id of 15 */
+	ck_assert(!ts_tracestate_valid("t@1v=x"));                   /* system-id starts a-z */
+	ck_assert(!ts_tracestate_valid(" , "));                      /* no member */
+
+	char key[300];   /* simple keys: 256 characters at most */
+	memset(key, 'k', 256);
+	strcpy(key + 256, "=1");
+	ck_assert(ts_tracestate_valid(key));
+	memset(key, 'k', 257);
+	strcpy(key + 257, "=1");
+	ck_assert(!ts_tracestate_valid(key));
+	char value[300] = "a=";   /* values: 256 characters at most */
+	memset(value + 2, 'v', 256);
+	value[258] = 0;
+	ck_assert(ts_tracestate_valid(value));
+	strcpy(value + 258, "v");
+	ck_assert(!ts_tracestate_valid(value));
+
+	char list[512] = "";   /* 32 members at most */
+	for (int i = 0; i < 32; i++)
+		sprintf(list + strlen(list), "%sk%d=%d", i ? "," : "", i, i);
+	ck_assert(ts_tracestate_valid(list));
+	strcat(list, ",k32=32");
+	ck_assert(!ts_tracestate_valid(list));
 }
 END_TEST
 
@@ -141,10 +194,37 @@ START_TEST(child_env_without_following)
 }
 END_TEST
 
+/* The messages reported so far go to children, replacing what the
+ * program's own environment says, so they are not repeated there. */
+START_TEST(child_env_carries_the_reported_messages)
+{
+	ts_ids_init();
+	char *settings[] = {NULL};
+	ts_childenv_setup(true, "/opt/ts/libtraceshim.so", settings);
+	char *own[] = {"PATH=/bin", "TRACESHIM_REPORTED=0000000a", NULL};
+	char **env = ts_childenv(own, 42);
+	ck_assert_str_eq(get(env, "TRACESHIM_REPORTED"), "0000000a");   /* nothing of ours yet */
+	free(env);
+	close(2);   /* the report itself is not this test's business */
+	ts_warn_config("X='%s' is bad", "1");
+	char list[TS_REPORTED_MAX + 1];
+	ck_assert_uint_eq(ts_log_reported(list, sizeof list), 8);
+	env = ts_childenv(own, 42);
+	ck_assert_uint_eq(count(env, "TRACESHIM_REPORTED"), 1);
+	ck_assert_str_eq(get(env, "TRACESHIM_REPORTED"), list);
+	free(env);
+	env = ts_childenv(NULL, 0);
+	ck_assert_str_eq(get(env, "TRACESHIM_REPORTED"), list);
+	free(env);
+}
+END_TEST
+
 TS_CHECK_SUITE("context",
 	       parses_a_valid_traceparent,
 	       rejects_malformed_traceparents,
 	       tracestate_limits,
+	       tracestate_grammar,
 	       child_env_of_an_empty_environment,
 	       child_env_keeps_the_programs_own_values,
-	       child_env_without_following)
+	       child_env_without_following,
+	       child_env_carries_the_reported_messages)

@@ -1,6 +1,8 @@
 /* OTEL_* variables: list parsing, endpoints, timeouts, compression, sampler. */
+#include "capture.h"
 #include "check_main.h"
 #include "fake_env.h"
+#include "log.h"
 #include "otel_env.h"
 
 #include <string.h>
@@ -137,10 +139,89 @@ START_TEST(batch_processor)
 }
 END_TEST
 
+/* A malformed URL turns OTLP off at once, reported with the variable's
+ * name; credentials are kept for the request but never shown. */
+START_TEST(malformed_endpoints)
+{
+	static const char *const bad[] = {
+		"OTEL_EXPORTER_OTLP_ENDPOINT=http://[::1", "OTEL_EXPORTER_OTLP_ENDPOINT=ftp://x",
+		"OTEL_EXPORTER_OTLP_ENDPOINT=http://h:99999", "OTEL_EXPORTER_OTLP_ENDPOINT=http://h:0",
+		"OTEL_EXPORTER_OTLP_ENDPOINT=http://:4318", "OTEL_EXPORTER_OTLP_ENDPOINT=http://h:4a",
+		"OTEL_EXPORTER_OTLP_ENDPOINT=http://h /x", "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT=http://h:65536/",
+	};
+	struct ts_otel_env env;
+	for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+		capture_start();
+		load(&env, (const char *const[]){bad[i], NULL});
+		const char *out = capture_end();
+		ck_assert_str_eq(env.endpoint, "");
+		char name[64];
+		snprintf(name, sizeof name, "%.*s", (int)(strchr(bad[i], '=') - bad[i]), bad[i]);
+		ck_assert_msg(count_lines(out, name) == 1 && count_lines(out, "OTLP export is off") == 1,
+			      "%s: %s", bad[i], out);
+	}
+	capture_start();
+	load(&env, (const char *const[]){"OTEL_EXPORTER_OTLP_ENDPOINT=http://user:secret@[::1", NULL});
+	ck_assert_ptr_null(strstr(capture_end(), "secret"));
+
+	load(&env, (const char *const[]){"OTEL_EXPORTER_OTLP_ENDPOINT=http://user:secret@h:1", NULL});
+	ck_assert_str_eq(env.endpoint, "http://user:secret@h:1/v1/traces");
+	ck_assert_str_eq(env.shown, "http://***@h:1/v1/traces");
+	load(&env, (const char *const[]){"OTEL_EXPORTER_OTLP_TRACES_ENDPOINT=https://[::1]:4318/t?key=secret",
+					 NULL});
+	ck_assert_str_eq(env.endpoint, "https://[::1]:4318/t?key=secret");
+	ck_assert_str_eq(env.shown, "https://[::1]:4318/t?***");
+}
+END_TEST
+
+/* Header values are never printed; a list that would inject a header of
+ * its own (a decoded CR LF) or has a bad name is refused whole. */
+START_TEST(malformed_headers)
+{
+	static const char *const bad[] = {
+		"OTEL_EXPORTER_OTLP_HEADERS=api-key:secret", "OTEL_EXPORTER_OTLP_HEADERS=api-key=%zzsecret",
+		"OTEL_EXPORTER_OTLP_HEADERS=a=secret%0D%0AX-Evil: 1", "OTEL_EXPORTER_OTLP_HEADERS=a b=secret",
+		"OTEL_EXPORTER_OTLP_TRACES_HEADERS=a=secret%00",
+	};
+	struct ts_otel_env env;
+	ts_log_level = TS_LOG_WARN;   /* the same message again, each time */
+	for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+		capture_start();
+		load(&env, (const char *const[]){"OTEL_EXPORTER_OTLP_ENDPOINT=http://h:1", bad[i], NULL});
+		const char *out = capture_end();
+		ck_assert_str_eq(env.headers, "");
+		ck_assert_msg(count_lines(out, "HEADERS is malformed") == 1, "%s: %s", bad[i], out);
+		ck_assert_ptr_null(strstr(out, "secret"));
+	}
+	load(&env, (const char *const[]){"OTEL_EXPORTER_OTLP_HEADERS=x-api-key=a%20b%09c,Auth=k", NULL});
+	ck_assert_str_eq(env.headers, "x-api-key=a%20b%09c,Auth=k");
+}
+END_TEST
+
+START_TEST(malformed_values_are_named)
+{
+	struct ts_otel_env env;
+	capture_start();
+	load(&env, (const char *const[]){"OTEL_EXPORTER_OTLP_TRACES_TIMEOUT=soon",
+					 "OTEL_EXPORTER_OTLP_COMPRESSION=zstd",
+					 "OTEL_RESOURCE_ATTRIBUTES=team",
+					 "OTEL_TRACES_SAMPLER=traceidratio", "OTEL_TRACES_SAMPLER_ARG=-0.5", NULL});
+	const char *out = capture_end();
+	ck_assert_int_eq(count_lines(out, "OTEL_EXPORTER_OTLP_TRACES_TIMEOUT='soon'"), 1);
+	ck_assert_int_eq(count_lines(out, "OTEL_EXPORTER_OTLP_COMPRESSION='zstd'"), 1);
+	ck_assert_int_eq(count_lines(out, "OTEL_RESOURCE_ATTRIBUTES='team'"), 1);
+	ck_assert_int_eq(count_lines(out, "OTEL_TRACES_SAMPLER_ARG='-0.5'"), 1);
+	ck_assert(env.ratio == 1.0);
+}
+END_TEST
+
 TS_CHECK_SUITE("otel_env",
 	       kv_lists,
 	       endpoints,
 	       timeout_compression_headers,
 	       samplers,
 	       sampling_decisions,
-	       batch_processor)
+	       batch_processor,
+	       malformed_endpoints,
+	       malformed_headers,
+	       malformed_values_are_named)

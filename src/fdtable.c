@@ -1,0 +1,91 @@
+/* The background thread's own descriptor table (see fdtable.h). */
+#include "fdtable.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <stdlib.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#ifndef CLOSE_RANGE_UNSHARE
+#define CLOSE_RANGE_UNSHARE (1U << 1)
+#endif
+#ifndef SYS_close_range
+#define SYS_close_range 436
+#endif
+#ifndef SYS_pidfd_open
+#define SYS_pidfd_open 434
+#endif
+#ifndef SYS_pidfd_getfd
+#define SYS_pidfd_getfd 438
+#endif
+
+/* Set on the background thread once it has a table of its own. */
+static __thread bool private_table __attribute__((tls_model("initial-exec")));
+static int program_pidfd = -1;   /* in that table */
+
+/* After unshare(): every copy of the program's descriptors goes, so none
+ * keeps a pipe or socket of the program open. */
+static void close_copies(void)
+{
+	if (syscall(SYS_close_range, 0u, ~0u, 0) == 0)
+		return;
+	DIR *d = opendir("/proc/thread-self/fd");
+	if (!d) {
+		struct rlimit rl;
+		unsigned max = getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < 65536 ?
+			(unsigned)rl.rlim_cur : 65536;
+		for (unsigned fd = 0; fd < max; fd++)
+			syscall(SYS_close, fd);
+		return;
+	}
+	for (struct dirent *e; (e = readdir(d));)
+		if (e->d_name[0] != '.' && atoi(e->d_name) != dirfd(d))
+			syscall(SYS_close, atoi(e->d_name));
+	closedir(d);
+}
+
+bool ts_fd_table_private(void)
+{
+	/* Linux 5.9 makes the new table without copying any descriptor;
+	 * before, unshare copies them and they are closed. */
+	if (syscall(SYS_close_range, 0u, ~0u, CLOSE_RANGE_UNSHARE) != 0) {
+		if (syscall(SYS_unshare, CLONE_FILES) != 0)
+			return false;
+		close_copies();
+	}
+	/* 0, 1 and 2 on /dev/null: what a library prints from this thread
+	 * (glibc's fatal messages, say) must never land in the trace file or a
+	 * socket that took the number. (A sanitizer's report from here goes
+	 * to its log_path.) */
+	for (int i = 0; i < 3; i++)
+		if (syscall(SYS_openat, AT_FDCWD, "/dev/null", O_RDWR | O_CLOEXEC) < 0)
+			break;
+	private_table = true;
+	program_pidfd = (int)syscall(SYS_pidfd_open, (pid_t)syscall(SYS_getpid), 0);
+	return true;
+}
+
+int ts_fd_borrow(int fd)
+{
+	if (!private_table)
+		return fd;
+	return program_pidfd >= 0 ? (int)syscall(SYS_pidfd_getfd, program_pidfd, fd, 0) : -1;
+}
+
+int ts_fd_stderr(void)
+{
+	int local = ts_fd_borrow(2);
+	if (local < 0 && private_table)
+		local = (int)syscall(SYS_openat, AT_FDCWD, "/proc/self/fd/2",
+				     O_WRONLY | O_APPEND | O_NOCTTY | O_CLOEXEC);
+	return local;
+}
+
+void ts_fd_give_back(int local)
+{
+	if (private_table && local >= 0)
+		syscall(SYS_close, local);
+}

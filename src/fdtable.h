@@ -1,0 +1,26 @@
+/* The background thread's own descriptor table. The thread takes it first
+ * thing, holding none of the program's descriptors; what it opens there
+ * (the trace file, the OTLP exporter's sockets, /proc and summary files)
+ * the program never sees in /proc/self/fd, never closes, dup2()s over or
+ * gets the number of, and never passes on at exec. The program's
+ * descriptors are reached from there through a pidfd. */
+#ifndef TS_FDTABLE_H
+#define TS_FDTABLE_H
+
+#include <stdbool.h>
+
+/* Gives the calling thread a table of its own. False when the kernel or a
+ * sandbox refuses (the table stays the program's). */
+bool ts_fd_table_private(void);
+
+/* The program's descriptor fd as one this thread can use: fd itself on the
+ * program's threads; on the background thread a duplicate, or -1 when none
+ * can be had (pidfd_getfd needs Linux 5.6, and a sandbox may refuse it).
+ * Hand it back with ts_fd_give_back(). */
+int ts_fd_borrow(int fd);
+/* The program's stderr, to write to: as ts_fd_borrow(2), else reopened
+ * through /proc (a terminal, pipe or file; not a socket). */
+int ts_fd_stderr(void);
+void ts_fd_give_back(int local);
+
+#endif

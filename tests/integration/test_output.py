@@ -1,0 +1,287 @@
+#!/usr/bin/env python3
+"""Output tests: where the trace goes and what the program sees of it.
+
+- The program never sees a descriptor of the shim: /proc/self/fd lists the
+  same descriptors with and without the shim (after the first flush, with
+  OTLP on too), and an exec'd child's first open() returns 3.
+- The output path never hangs and never fails silently: /dev/full, a FIFO
+  with no reader, a FIFO whose reader never reads; the file is opened before
+  main, so a program that chroots or installs a seccomp filter keeps its
+  trace.
+- Symlinks at the final path component are never followed, and a file owned
+  by another user is never appended to or truncated (TRACESHIM_OUTPUT and
+  `traceshim run -o`).
+
+Run:  PROGS_DIR=build/tests/progs TRACESHIM_LIB=build/libtraceshim.so \\
+          [TRACESHIM_CLI=build/cli/traceshim] python3 tests/integration/test_output.py
+"""
+
+import os
+import shutil
+import stat
+import subprocess
+import sys
+import tempfile
+import time
+import unittest
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import tracelib  # noqa: E402
+
+ROOT = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
+EXIT_TIMEOUT_MS = 1000
+NOBODY = 65534
+
+
+def prog(name):
+    base = os.environ.get("PROGS_DIR") or os.path.join(ROOT, "build", "tests", "progs")
+    path = os.path.join(os.path.abspath(base), name)
+    if not os.access(path, os.X_OK):
+        raise AssertionError("%s is not built (set PROGS_DIR)" % path)
+    return path
+
+
+def clean_env(**extra):
+    """The environment without any tracing variable, plus extra."""
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith(("OTEL_", "TRACESHIM_", "LD_PRELOAD"))
+           or k == "TRACESHIM_PRELOAD_FIRST"}
+    env.update(extra)
+    return env
+
+
+def shim_lines(stderr):
+    return [l for l in stderr.decode(errors="replace").splitlines() if l.startswith("traceshim")]
+
+
+def needs_root(test):
+    if os.geteuid() != 0:
+        test.skipTest("needs root (chroot, or a file owned by another user)")
+
+
+class Receiver(tracelib.OtlpHandler):
+    protocol_version = "HTTP/1.1"
+    requests = 0
+
+    def do_POST(self):
+        self.rfile.read(int(self.headers.get("Content-Length", 0)))
+        Receiver.requests += 1
+        self.answer(200)
+
+
+class OutputTest(unittest.TestCase):
+    maxDiff = None
+
+    def setUp(self):
+        self.tmp = tempfile.mkdtemp(prefix="traceshim-output-")
+        self.addCleanup(shutil.rmtree, self.tmp, True)
+
+    def run_both(self, argv, trace_env, timeout=60, **kw):
+        """argv without, then with the shim (trace_env: where the trace
+        goes); the same stdout and exit status. Returns (traced, elapsed)."""
+        plain = subprocess.run(argv, env=clean_env(), stdin=subprocess.DEVNULL,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=60, **kw)
+        env = clean_env(LD_PRELOAD=tracelib.shim_preload(),
+                        TRACESHIM_EXIT_TIMEOUT_MS=str(EXIT_TIMEOUT_MS))
+        env.update(trace_env)
+        start = time.monotonic()
+        try:
+            traced = subprocess.run(argv, env=env, stdin=subprocess.DEVNULL,
+                                    stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                    timeout=timeout, **kw)
+        except subprocess.TimeoutExpired:
+            self.fail("%r under the shim did not end within %d s (%r)" % (argv, timeout, trace_env))
+        elapsed = time.monotonic() - start
+        self.assertEqual((traced.stdout, traced.returncode), (plain.stdout, plain.returncode),
+                         traced.stderr.decode(errors="replace"))
+        return traced, elapsed
+
+    def assert_one_warning(self, traced, *words):
+        lines = shim_lines(traced.stderr)
+        self.assertEqual(len(lines), 1, "expected one warning line, stderr: %r" % traced.stderr)
+        for w in words:
+            self.assertIn(w, lines[0])
+        return lines[0]
+
+    # ------------------------------------------------------------ descriptors
+    def test_proc_fd_lists_only_the_programs(self):
+        # A pause well past the first flush: the trace file is open by then.
+        proc, trace = tracelib.run_pair([prog("fdlist"), "300"], env={"TRACESHIM_FLUSH_MS": "20"})
+        self.assertIn(b"child first open: 3\n", proc.stdout)
+        self.assertTrue(trace.slices_named("read"))
+
+    def test_proc_fd_lists_only_the_programs_with_otlp(self):
+        if not os.environ.get("TRACESHIM_SEND_PROBE"):
+            self.skipTest("the OTLP module is not built")
+        server = tracelib.serve_loopback(Receiver)
+        self.addCleanup(server.server_close)
+        self.addCleanup(server.shutdown)
+        Receiver.requests = 0
+        proc, trace = tracelib.run_pair(
+            [prog("fdlist"), "500"],
+            env={"TRACESHIM_FLUSH_MS": "20", "OTEL_BSP_SCHEDULE_DELAY": "20",
+                 "OTEL_EXPORTER_OTLP_ENDPOINT": "http://127.0.0.1:%d" % server.server_address[1]})
+        self.assertIn(b"child first open: 3\n", proc.stdout)
+        self.assertGreater(Receiver.requests, 0, "the receiver got nothing")
+
+    def test_without_a_table_of_its_own(self):
+        # A sandbox on an old kernel: no close_range, no unshare. The trace is
+        # still written (the file opened for each write), silently.
+        argv = [prog("confine"), "nofdtable", prog("fdlist"), "--io", "50"]
+        proc, trace = tracelib.run_pair(argv)
+        self.assertEqual(tracelib.structural_errors(trace)[:10], [])
+        reads = [s for s in trace.slices_named("read") if s.args.get("file.path") == "/dev/null"]
+        self.assertEqual(len(reads), 50)
+
+    def test_without_a_table_of_its_own_no_otlp(self):
+        # libcurl's sockets would be in the program's table: OTLP is refused.
+        traced, _ = self.run_both(
+            [prog("confine"), "nofdtable", prog("fdlist"), "--io", "5"],
+            {"OTEL_EXPORTER_OTLP_ENDPOINT": "http://127.0.0.1:9"})
+        self.assert_one_warning(traced, "OTLP export is off")
+
+    def test_no_descriptor_left_by_a_throw(self):
+        # The thrower's stack is recorded: the unwinder must not leave a
+        # descriptor behind in the program.
+        path = os.path.join(os.environ.get("PROGS_DIR") or
+                            os.path.join(ROOT, "build", "tests", "progs"), "cxx_fds")
+        if not os.path.exists(path):
+            self.skipTest("no C++ compiler: cxx_fds is not built")
+        proc, trace = tracelib.run_pair([path])
+        self.assertIn(b"next open: 3\n", proc.stdout)
+        events = [s for s in trace.slices if s.name == "exception"]
+        self.assertEqual(len(events), 1)
+        self.assertIn("thrower", events[0].args["exception.stacktrace"].splitlines()[0])
+
+    # ------------------------------------------------------------ destinations
+    def test_dev_full_one_warning(self):
+        traced, _ = self.run_both([prog("fdlist"), "--io", "100"], {"TRACESHIM_OUTPUT": "/dev/full"})
+        line = self.assert_one_warning(traced, "/dev/full", "No space left on device", "spans")
+        self.assertRegex(line, r"\d+ spans")
+
+    def test_fifo_without_reader(self):
+        fifo = os.path.join(self.tmp, "fifo")
+        os.mkfifo(fifo)
+        traced, _ = self.run_both([prog("fdlist"), "--io", "100"], {"TRACESHIM_OUTPUT": fifo},
+                                  timeout=20)
+        self.assert_one_warning(traced, fifo)
+
+    def test_fifo_reader_never_reads(self):
+        fifo = os.path.join(self.tmp, "fifo")
+        os.mkfifo(fifo)
+        reader = os.open(fifo, os.O_RDONLY | os.O_NONBLOCK)
+        self.addCleanup(os.close, reader)
+        # Far more trace than a pipe holds. The shim gives up on the reader
+        # at 9/10 of the exit timeout, leaving the rest to say so.
+        traced, _ = self.run_both([prog("fdlist"), "--io", "30000"],
+                                  {"TRACESHIM_OUTPUT": fifo, "TRACESHIM_EXIT_TIMEOUT_MS": "3000"},
+                                  timeout=30)
+        self.assert_one_warning(traced, fifo)
+
+    def confined(self, argv):
+        proc, trace = tracelib.run_pair(argv)
+        self.assertEqual(tracelib.structural_errors(trace)[:10], [])
+        steps = [s for s in trace.slices_named("write")
+                 if s.args.get("traceshim.fd") == 1 and s.args.get("traceshim.io.requested") == 14]
+        self.assertEqual(len(steps), 5, "the writes made once confined are not all in the trace")
+        self.assertEqual(len([p for p in trace.processes.values() if p == "confine"]), 1)
+        return proc
+
+    def test_chroot_after_start(self):
+        needs_root(self)
+        empty = os.path.join(self.tmp, "empty")
+        os.mkdir(empty)
+        proc = self.confined([prog("confine"), "chroot", empty])
+        self.assertIn(b"open refused\n", proc.stdout)
+
+    def test_seccomp_after_start(self):
+        proc = self.confined([prog("confine"), "seccomp"])
+        self.assertIn(b"open refused\n", proc.stdout)
+
+    # ------------------------------------------------------------ ownership
+    def victim(self, name="victim"):
+        path = os.path.join(self.tmp, name)
+        with open(path, "wb") as f:
+            f.write(b"precious\n")
+        return path
+
+    def assert_unchanged(self, path):
+        with open(path, "rb") as f:
+            self.assertEqual(f.read(), b"precious\n", "%s was written to" % path)
+
+    def test_symlink_at_default_path_not_followed(self):
+        victim = self.victim()
+        # exec keeps the shell's pid: the link is at the program's default path.
+        script = ('ln -s %s "fdlist.$$.pftrace" && LD_PRELOAD="%s" TRACESHIM_EXIT_TIMEOUT_MS=%d '
+                  'exec %s --io 10' % (victim, tracelib.shim_preload(), EXIT_TIMEOUT_MS, prog("fdlist")))
+        plain = subprocess.run([prog("fdlist"), "--io", "10"], env=clean_env(), cwd=self.tmp,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=60)
+        traced = subprocess.run(["sh", "-c", script], env=clean_env(), cwd=self.tmp,
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=60)
+        self.assertEqual((traced.stdout, traced.returncode), (plain.stdout, plain.returncode))
+        self.assert_unchanged(victim)
+        self.assert_one_warning(traced, "symbolic link")
+
+    def test_symlink_output_not_followed(self):
+        victim = self.victim()
+        link = os.path.join(self.tmp, "trace.pftrace")
+        os.symlink(victim, link)
+        traced, _ = self.run_both([prog("fdlist"), "--io", "10"], {"TRACESHIM_OUTPUT": link})
+        self.assert_unchanged(victim)
+        self.assertTrue(os.path.islink(link))
+        self.assert_one_warning(traced, link, "symbolic link")
+
+    def test_file_of_another_user_not_appended(self):
+        needs_root(self)
+        victim = self.victim()
+        os.chown(victim, NOBODY, NOBODY)
+        traced, _ = self.run_both([prog("fdlist"), "--io", "10"], {"TRACESHIM_OUTPUT": victim})
+        self.assert_unchanged(victim)
+        self.assert_one_warning(traced, victim, "owned by")
+
+    # ------------------------------------------------------------ traceshim run -o
+    def cli(self):
+        path = os.environ.get("TRACESHIM_CLI")
+        if not path:
+            self.skipTest("TRACESHIM_CLI is not set (the traceshim command is not built)")
+        return path
+
+    def run_cli(self, output):
+        env = clean_env()
+        # A sanitizer build needs its runtimes first: traceshim run keeps an
+        # existing LD_PRELOAD ahead of the library.
+        if os.environ.get("TRACESHIM_PRELOAD_FIRST"):
+            env["LD_PRELOAD"] = os.environ["TRACESHIM_PRELOAD_FIRST"]
+        return subprocess.run([self.cli(), "run", "-o", output, "--", "true"],
+                              env=env, cwd=self.tmp, stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, timeout=60)
+
+    def test_run_output_symlink_not_truncated(self):
+        victim = self.victim()
+        link = os.path.join(self.tmp, "run.pftrace")
+        os.symlink(victim, link)
+        r = self.run_cli(link)
+        self.assert_unchanged(victim)
+        self.assertNotEqual(r.returncode, 0)
+        self.assertIn(b"symbolic link", r.stderr)
+
+    def test_run_output_of_another_user_not_truncated(self):
+        needs_root(self)
+        victim = self.victim()
+        os.chown(victim, NOBODY, NOBODY)
+        r = self.run_cli(victim)
+        self.assert_unchanged(victim)
+        self.assertNotEqual(r.returncode, 0)
+        self.assertIn(b"owned by", r.stderr)
+
+    def test_run_output_truncated_when_ours(self):
+        mine = self.victim("mine.pftrace")
+        r = self.run_cli(mine)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        with open(mine, "rb") as f:
+            self.assertFalse(f.read().startswith(b"precious"), "the old content is still there")
+        self.assertTrue(stat.S_ISREG(os.lstat(mine).st_mode))
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)

@@ -1,0 +1,217 @@
+#!/usr/bin/env python3
+"""The set-up scripts a new user runs first (README: scripts/demo, then
+scripts/test). scripts/build and scripts/test run here against a stand-in
+`meson` that records what it is asked to do, in a copy of scripts/; the test
+option and the OpenTelemetry JS test's registry probe run for real."""
+
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import unittest
+
+ROOT = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
+
+# Stands in for meson: appends its arguments (one JSON list a line) to
+# $FAKE_MESON_LOG; `setup` creates DIR/build.ninja, `test` writes one passing
+# test to the log meson would write (--logbase NAME, else testlog).
+FAKE_MESON = r'''#!%(python)s
+import json, os, sys
+args = sys.argv[1:]
+with open(os.environ["FAKE_MESON_LOG"], "a") as f:
+    f.write(json.dumps(args) + "\n")
+def opt(name, default=None):
+    return args[args.index(name) + 1] if name in args else default
+if args[0] == "setup":
+    d = [a for a in args[1:] if not a.startswith("-")][0]
+    os.makedirs(os.path.join(d, "meson-private"), exist_ok=True)
+    open(os.path.join(d, "build.ninja"), "w").close()
+elif args[0] == "test":
+    logs = os.path.join(opt("-C"), "meson-logs")
+    os.makedirs(logs, exist_ok=True)
+    with open(os.path.join(logs, opt("--logbase", "testlog") + ".json"), "w") as f:
+        f.write(json.dumps({"name": " ".join(args), "result": "OK"}) + "\n")
+'''
+
+
+class ScratchScripts:
+    """A copy of scripts/ (scripts/deps a no-op) and the stand-in meson."""
+
+    def __init__(self, tmp):
+        self.root = os.path.join(tmp, "project")
+        shutil.copytree(os.path.join(ROOT, "scripts"), os.path.join(self.root, "scripts"))
+        with open(os.path.join(self.root, "scripts", "deps"), "w") as f:
+            f.write("#!/bin/sh\nexit 0\n")
+        bindir = os.path.join(tmp, "bin")
+        os.makedirs(bindir)
+        meson = os.path.join(bindir, "meson")
+        with open(meson, "w") as f:
+            f.write(FAKE_MESON % {"python": sys.executable})
+        os.chmod(meson, 0o755)
+        self.log = os.path.join(tmp, "meson-calls")
+        self.env = dict(os.environ, PATH=bindir + os.pathsep + os.environ["PATH"],
+                        FAKE_MESON_LOG=self.log)
+
+    def run(self, *argv):
+        """Runs scripts/ARGV[0] ...; -> (completed process, meson calls it made)."""
+        if os.path.exists(self.log):
+            os.unlink(self.log)
+        done = subprocess.run([os.path.join(self.root, "scripts", argv[0])] + list(argv[1:]),
+                              cwd=self.root, env=self.env, stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, text=True, timeout=60)
+        calls = []
+        if os.path.exists(self.log):
+            with open(self.log) as f:
+                calls = [json.loads(line) for line in f]
+        return done, calls
+
+
+class TestBuild(unittest.TestCase):
+    def setUp(self):
+        tmp = tempfile.TemporaryDirectory(prefix="traceshim-scripts-")
+        self.addCleanup(tmp.cleanup)
+        self.s = ScratchScripts(tmp.name)
+
+    def build(self, *args):
+        done, calls = self.s.run("build", "bdir", *args)
+        self.assertEqual(done.returncode, 0, done.stderr)
+        return [c for c in calls if c[0] == "setup"]
+
+    def test_configures_once_then_only_builds(self):
+        self.assertEqual(self.build(), [["setup", "bdir"]])
+        self.assertEqual(self.build(), [])
+
+    def test_configures_again_when_installed_dependencies_change(self):
+        self.build()
+        # As it was before scripts/deps --test installed Check and g++.
+        stamp = os.path.join(self.s.root, "bdir", "traceshim-configured")
+        with open(stamp) as f:
+            lines = f.read().splitlines()
+        before = {"check -": "check 0.15.2", "g++ -": "g++ /usr/bin/g++"}
+        with open(stamp, "w") as f:
+            f.write("\n".join(before.get(line, line.split()[0] + " -") if line.startswith(("check ", "g++ "))
+                              else line for line in lines) + "\n")
+        self.assertEqual(self.build(), [["setup", "--reconfigure", "bdir"]])
+        self.assertEqual(self.build(), [])
+
+    def test_configures_again_a_directory_configured_without_a_record(self):
+        os.makedirs(os.path.join(self.s.root, "bdir"))
+        open(os.path.join(self.s.root, "bdir", "build.ninja"), "w").close()
+        self.assertEqual(self.build(), [["setup", "--reconfigure", "bdir"]])
+
+    def test_configures_again_when_options_change(self):
+        self.build()
+        self.assertEqual(self.build("-Dtests=enabled"), [["setup", "--reconfigure", "bdir", "-Dtests=enabled"]])
+        # Without options: the ones it has are kept, nothing to redo.
+        self.assertEqual(self.build(), [])
+        self.assertEqual(self.build("-Dtests=enabled"), [])
+
+
+class TestTestScript(unittest.TestCase):
+    def test_summary_counts_every_run_and_tests_are_required(self):
+        with tempfile.TemporaryDirectory(prefix="traceshim-scripts-") as tmp:
+            s = ScratchScripts(tmp)
+            done, calls = s.run("test")
+        self.assertEqual(done.returncode, 0, done.stderr)
+        runs = [c for c in calls if c[0] == "test"]
+        self.assertGreaterEqual(len(runs), 3)
+        self.assertEqual(done.stdout.splitlines()[-1], "%d passed, 0 failed" % len(runs))
+        for setup in (c for c in calls if c[0] == "setup"):
+            self.assertIn("-Dtests=enabled", setup)
+
+
+class TestSummary(unittest.TestCase):
+    def summary(self, logs):
+        with tempfile.TemporaryDirectory(prefix="traceshim-summary-") as tmp:
+            paths = []
+            for i, results in enumerate(logs):
+                path = os.path.join(tmp, "b%d" % i, "meson-logs", "run.json")
+                paths.append(path)
+                if results is None:
+                    continue        # a run that left no log
+                os.makedirs(os.path.dirname(path))
+                with open(path, "w") as f:
+                    for n, r in enumerate(results):
+                        f.write(json.dumps({"name": "t%d" % n, "result": r}) + "\n")
+            done = subprocess.run([sys.executable, os.path.join(ROOT, "scripts", "test-summary")] + paths,
+                                  stdout=subprocess.PIPE, text=True, timeout=30)
+        self.assertEqual(done.returncode, 0)
+        return done.stdout.splitlines()
+
+    def test_counts_all_logs(self):
+        out = self.summary([["OK", "OK", "SKIP"], ["OK", "FAIL"], ["TIMEOUT", "EXPECTEDFAIL", "OK"]])
+        self.assertEqual(out[-1], "4 passed, 2 failed, 2 skipped")
+        self.assertIn("FAILED b1: t1 FAIL", out)
+        self.assertIn("FAILED b2: t0 TIMEOUT", out)
+
+    def test_missing_log_is_a_failure(self):
+        out = self.summary([["OK"], None])
+        self.assertEqual(out[-1], "1 passed, 1 failed")
+
+
+class TestTestsOption(unittest.TestCase):
+    """-Dtests=enabled (what scripts/test configures with) turns a missing
+    test dependency into a configure error."""
+
+    def test_missing_check_fails_configure(self):
+        if not shutil.which("meson") or not shutil.which("pkg-config"):
+            self.skipTest("meson and pkg-config are needed")
+        if subprocess.run(["pkg-config", "--exists", "check"]).returncode != 0:
+            self.skipTest("Check is not installed: nothing to hide")
+        with tempfile.TemporaryDirectory(prefix="traceshim-option-") as tmp:
+            # Every .pc file pkg-config sees, except Check's.
+            pcdir = os.path.join(tmp, "pc")
+            os.makedirs(pcdir)
+            path = subprocess.run(["pkg-config", "--variable", "pc_path", "pkg-config"],
+                                  stdout=subprocess.PIPE, text=True, check=True).stdout.strip()
+            for d in path.split(":"):
+                for name in os.listdir(d) if os.path.isdir(d) else []:
+                    if name.endswith(".pc") and name != "check.pc" and not os.path.exists(os.path.join(pcdir, name)):
+                        shutil.copy(os.path.join(d, name), pcdir)
+            env = dict(os.environ, PKG_CONFIG_LIBDIR=pcdir, PKG_CONFIG_PATH="")
+            done = subprocess.run(["meson", "setup", os.path.join(tmp, "b"), "-Dtests=enabled"], cwd=ROOT,
+                                  env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                                  timeout=120)
+        self.assertNotEqual(done.returncode, 0, done.stdout[-2000:])
+        self.assertRegex(done.stdout, r'(?i)dependency "?check"? not found')
+
+
+def closed_loopback_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]   # closed again when the socket is
+
+
+class TestOtelJsRegistryProbe(unittest.TestCase):
+    """The JS test needs npm's registry once, to install its packages."""
+
+    def run_js_test(self, ci):
+        if not shutil.which("npm") or not os.environ.get("TRACESHIM_CLI"):
+            self.skipTest("npm and TRACESHIM_CLI are needed")
+        with tempfile.TemporaryDirectory(prefix="traceshim-js-probe-") as tmp:
+            env = dict(os.environ, TRACESHIM_JS_DIR=tmp,
+                       npm_config_registry="http://127.0.0.1:%d/" % closed_loopback_port())
+            env.pop("CI", None)
+            if ci:
+                env["CI"] = "true"
+            return subprocess.run([sys.executable, os.path.join(ROOT, "tests", "integration", "test_otel_js.py")],
+                                  env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                                  timeout=90)
+
+    def test_unreachable_registry_skips(self):
+        done = self.run_js_test(ci=False)
+        self.assertEqual(done.returncode, 77, done.stdout)
+        self.assertIn("cannot be reached", done.stdout)
+
+    def test_unreachable_registry_fails_in_ci(self):
+        done = self.run_js_test(ci=True)
+        self.assertEqual(done.returncode, 1, done.stdout)
+        self.assertIn("cannot be reached", done.stdout)
+        self.assertIn("CI=true", done.stdout)
+
+
+if __name__ == "__main__":
+    unittest.main()
