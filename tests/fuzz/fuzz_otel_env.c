@@ -226,6 +226,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		check_bool(values[i]);
 	}
 	check_kv_list(env.headers);
+	/* Headers kept are sent as "name: value" lines: no control character
+	 * (a CR or LF would end the line) may come out of the decoding. */
+	struct ts_kv kv[64];
+	int nh = ts_parse_kv_list(env.headers, kv, 64);
+	if (nh < 0)
+		fail("kept headers that do not parse");
+	for (int i = 0; i < nh; i++)
+		for (const char *v = kv[i].value; *v; v++)
+			if (((unsigned char)*v < ' ' && *v != '\t') || *v == 0x7f)
+				fail("a kept header value holds a control character");
 
 	struct ts_resource *r = malloc(sizeof *r);
 	if (!r)
