@@ -3,7 +3,7 @@
  * converted twice by one converter (a client re-sending a batch, and
  * parents and children meeting across requests): a refused body must leave
  * nothing behind, an accepted one a well-formed trace with every slice
- * closed. */
+ * closed and every time one the importer keeps. */
 #include "convert.h"
 #include "export/perfetto.h"
 #include "trace_check.h"
@@ -23,7 +23,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct ts_convert *cv = ts_convert_new();
 	if (!cv)
 		fail("ts_convert_new failed");
-	struct tc_ctx tc = {0};
+	struct tc_ctx tc = {.check_times = true};
 	for (int pass = 0; pass < 2; pass++) {
 		pb_clear(batch);
 		long spans = ts_convert_request(cv, data, size);

@@ -3,7 +3,7 @@
  * writer sequence, track events only once their sequence was cleared, every
  * interned id defined on its sequence before it is used, known event types,
  * and never a slice end without a begin on its track (one track per sequence
- * in traceshim's writer). The state spans calls, so batches written one
+ * in traceshim's writer); with check_times, timestamps below 2^63. The state spans calls, so batches written one
  * after another are checked as the one file they make. */
 #ifndef TS_TRACE_CHECK_H
 #define TS_TRACE_CHECK_H
@@ -27,6 +27,9 @@ struct tc_seq {
 struct tc_ctx {
 	struct tc_seq *seqs;
 	size_t nseqs, cap;
+	/* Timestamps from 2^63 on are negative to the importer, which drops
+	 * them: required of output made from times a client sent. */
+	bool check_times;
 };
 
 static inline void tc_free(struct tc_ctx *c)
@@ -34,7 +37,7 @@ static inline void tc_free(struct tc_ctx *c)
 	for (size_t i = 0; i < c->nseqs; i++)
 		free(c->seqs[i].iids);
 	free(c->seqs);
-	*c = (struct tc_ctx){0};
+	*c = (struct tc_ctx){.check_times = c->check_times};
 }
 
 static inline struct tc_seq *tc_seq_of(struct tc_ctx *c, uint32_t id)
@@ -166,6 +169,8 @@ static inline const char *tc_packet(struct tc_ctx *c, const uint8_t *msg, size_t
 	while ((r = pbr_next(&p, end, &f)) == 1) {
 		if (tc_is_message(f.num) && (f.wire != TC_LEN || !tc_walk(f.data, f.len)))
 			return "a packet's sub-message does not parse";
+		if (f.num == 8 && f.wire == 0 && f.v > INT64_MAX && c->check_times)
+			return "a timestamp from 2^63 on (negative to the importer, which drops it)";
 		if (f.num == 8 && f.wire == 0)
 			has_ts = true;
 		if (f.num == 10 && f.wire == 0 && f.v && f.v <= UINT32_MAX) {
