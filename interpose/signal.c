@@ -162,8 +162,23 @@ __attribute__((constructor)) static void install_handlers(void)
 		take_over(sig);
 }
 
+/* A vfork child has a signal table of its own in the kernel but shares the
+ * parent's memory, the table of the program's handlers included: its calls
+ * go to the kernel, and only read that table (where the kernel holds the
+ * shim's handler, the program's view is what the parent set). */
+static int vfork_child_sigaction(int sig, const struct sigaction *act, struct sigaction *old)
+{
+	int rc = real_sigaction(sig, act, old);
+	if (rc == 0 && old && sig > 0 && sig < NSIG && (old->sa_flags & SA_SIGINFO) &&
+	    old->sa_sigaction == on_signal)
+		*old = prog[sig];
+	return rc;
+}
+
 TS_EXPORT int sigaction(int sig, const struct sigaction *act, struct sigaction *old)
 {
+	if (ts_vfork_child())
+		return vfork_child_sigaction(sig, act, old);
 	if (sig <= 0 || sig >= NSIG || !atomic_load(&ours[sig]))
 		return real_sigaction(sig, act, old);
 	if (act && act->sa_handler == SIG_IGN) {
