@@ -11,6 +11,7 @@
 #include "export/export.h"
 #include "fdinfo.h"
 #include "init.h"
+#include "lastthread.h"
 #include "log.h"
 #include "resolve.h"
 #include "sqlinfo.h"
@@ -44,6 +45,7 @@ static pthread_mutex_t cycle_lock = PTHREAD_MUTEX_INITIALIZER;
  * before the next cycle adapts to it. */
 static unsigned max_fill;
 static unsigned pause_ms = 10;
+static __thread bool on_drainer;
 
 /* Consumes the new records of one ring. */
 static unsigned drain_ring(struct ts_track_ctx *c, struct ts_thread *t)
@@ -182,6 +184,7 @@ static void *drainer_main(void *arg)
 {
 	(void)arg;
 	ts_thread_mute();
+	on_drainer = true;
 	char name[16] = "traceshim";
 	pthread_setname_np(pthread_self(), name);
 	pthread_mutex_lock(&cycle_lock);
@@ -208,15 +211,18 @@ static void *drainer_main(void *arg)
 		}
 		cycle(false);
 		pthread_mutex_unlock(&cycle_lock);
+		ts_lastthread_check();
 	}
 }
 
 /* At a normal exit with only the Perfetto file to write, the exiting thread
  * runs the final cycle itself when the drainer is between cycles: a short
- * process then does not wait for the drainer to be scheduled. */
+ * process then does not wait for the drainer to be scheduled. The drainer
+ * itself ends the process when the program's threads are gone
+ * (lastthread.c): it runs the final cycle too. */
 static bool final_cycle_here(void)
 {
-	if (ts_cfg.otlp || pthread_mutex_trylock(&cycle_lock) != 0)
+	if ((ts_cfg.otlp && !on_drainer) || pthread_mutex_trylock(&cycle_lock) != 0)
 		return false;
 	if (!atomic_load(&final_done)) {
 		(void)ts_export_open();

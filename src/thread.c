@@ -5,6 +5,7 @@
 #include "clock.h"
 #include "config.h"
 #include "init.h"
+#include "lastthread.h"
 #include "log.h"
 
 #include <errno.h>
@@ -160,6 +161,7 @@ void ts_thread_init_main(void)
 {
 	if (ts_tls.thr || ts_tls.muted)
 		return;
+	ts_lastthread_started();
 	struct ts_thread *t = register_thread(ts_thread_next_index(), (pid_t)syscall(SYS_getpid),
 					      NULL, NULL, false);
 	if (!t)
@@ -278,6 +280,7 @@ void ts_thread_mute(void)
 {
 	ts_tls.muted = 1;
 	ts_tls.thr = NULL;
+	ts_lastthread_shim_thread();
 }
 
 /* Called by the drainer once a dead thread's last record is consumed. */
@@ -311,6 +314,7 @@ void ts_thread_after_fork(void)
 		atomic_store(&slot_claimed[i], 0);
 	}
 	atomic_store(&next_index, 1);
+	ts_lastthread_after_fork();
 	if (!self)
 		return;
 	uintptr_t lo = self->stack_lo, size = self->stack_size;
