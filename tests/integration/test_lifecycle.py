@@ -167,6 +167,12 @@ class SignalDeathTest(Base):
         self.assertEqual(main.args.get("otel.status_code"), "ERROR")
         events = [s for s in trace.descendants(main) if s.name == "exception"]
         self.assertEqual(len(events), 1)
+        name = events[0].args.get("exception.type")
+        if sig >= signal.SIGRTMIN:
+            self.assertEqual(name, "SIGRTMIN+%d" % (sig - signal.SIGRTMIN))
+        else:
+            self.assertRegex(name, r"^SIG[A-Z0-9]+$")
+        self.assertEqual(span.args.get("otel.status_description"), "killed by " + name)
 
     def test_every_default_fatal_signal(self):
         for sig in FATAL:
