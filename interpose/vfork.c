@@ -84,8 +84,26 @@ __attribute__((used, visibility("hidden"))) void *ts_vfork_child_return(void)
 	return ts_tls.vfork[ts_tls.vfork_depth - 1].ret;
 }
 
-/* After libc's vfork, in the parent (pid: the child, or -1 with errno). */
-__attribute__((used, visibility("hidden"))) void *ts_vfork_parent_return(int pid)
+/* AddressSanitizer's (when loaded): clears the stack's shadow below sp,
+ * which the child left poisoned by the frames it never returned from. */
+extern void __asan_handle_vfork(void *sp) __attribute__((weak));
+
+static void *parent_return(int pid);
+
+/* After libc's vfork, in the parent (pid: the child, or -1 with errno; sp:
+ * the stack pointer, below which the child has run). */
+__attribute__((used, visibility("hidden"), no_sanitize("address"))) void *
+ts_vfork_parent_return(int pid, void *sp)
+{
+	if (__asan_handle_vfork) {
+		int saved = errno;
+		__asan_handle_vfork(sp);
+		errno = saved;
+	}
+	return parent_return(pid);
+}
+
+static void *parent_return(int pid)
 {
 	int saved = errno;
 	unsigned depth = ts_tls.vfork_depth - 1u;
@@ -133,6 +151,7 @@ __asm__(".text\n"
 	"	pushq %rax\n"
 	"	subq $8, %rsp\n"
 	"	movl %eax, %edi\n"
+	"	leaq 16(%rsp), %rsi\n"
 	"	call ts_vfork_parent_return\n"
 	"	addq $8, %rsp\n"
 	"	movq %rax, %rdx\n"
@@ -165,6 +184,7 @@ __asm__(".text\n"
 	"	blr x16\n"
 	"	cbz w0, 2f\n"
 	"	str x0, [sp, #-16]!\n"
+	"	add x1, sp, #16\n"
 	"	bl ts_vfork_parent_return\n"
 	"	mov x30, x0\n"
 	"	ldr x0, [sp], #16\n"
