@@ -142,6 +142,14 @@ static int install(int sig, const struct sigaction *p)
 	return real_sigaction(sig, &k, NULL);
 }
 
+static bool watched(int sig)
+{
+	for (size_t i = 0; i < sizeof fatal_signals / sizeof *fatal_signals; i++)
+		if (fatal_signals[i] == sig)
+			return true;
+	return sig >= SIGRTMIN && sig <= SIGRTMAX;
+}
+
 static void take_over(int sig)
 {
 	struct sigaction cur;
@@ -179,8 +187,15 @@ TS_EXPORT int sigaction(int sig, const struct sigaction *act, struct sigaction *
 {
 	if (ts_vfork_child())
 		return vfork_child_sigaction(sig, act, old);
-	if (sig <= 0 || sig >= NSIG || !atomic_load(&ours[sig]))
-		return real_sigaction(sig, act, old);
+	if (sig <= 0 || sig >= NSIG || !atomic_load(&ours[sig])) {
+		int rc = real_sigaction(sig, act, old);
+		/* Back to the default after being ignored (system() does that to
+		 * SIGINT and SIGQUIT): the shim's handler goes in front again. */
+		if (rc == 0 && act && act->sa_handler == SIG_DFL && watched(sig) &&
+		    atomic_load(&ts_active))
+			take_over(sig);
+		return rc;
+	}
 	if (act && act->sa_handler == SIG_IGN) {
 		/* Ignoring is the kernel's business (it survives exec): step aside. */
 		struct sigaction before = prog[sig];

@@ -190,6 +190,11 @@ class SignalDeathTest(Base):
             with self.subTest(how=how):
                 self.assert_death(sig, how)
 
+    def test_default_again_after_system(self):
+        for sig in (signal.SIGINT, signal.SIGQUIT):
+            with self.subTest(signal=sig):
+                self.assert_death(sig, "system")
+
     @unittest.skipUnless(shutil.which("sort") and shutil.which("seq"), "coreutils missing")
     def test_sort_head_pipeline(self):
         # head leaves after one line: sort, still writing, dies by SIGPIPE,

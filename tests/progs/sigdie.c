@@ -7,6 +7,7 @@
  *   trap      SIGTRAP the real way: a breakpoint instruction
  *   alarm     SIGALRM the real way: a timer with no handler
  *   fsize     SIGXFSZ the real way: a write beyond RLIMIT_FSIZE (1 MiB)
+ *   system    raise(SIG) after system("true")
  *   sigwait   SIG blocked, raised, taken with sigwait(): exits 0
  *   signalfd  SIG blocked, raised, read from a signalfd: exits 0
  *   ignored   SIG raised while ignored (inherited SIG_IGN): exits 0
@@ -107,6 +108,12 @@ int main(int argc, char **argv)
 		if (lseek(f, 1 << 20, SEEK_SET) < 0)
 			return 2;
 		(void)!write(f, "xx", 2);
+	} else if (!strcmp(how, "system")) {
+		/* system() ignores SIGINT and SIGQUIT while it waits, then puts
+		 * back the default: that is still a default-fatal signal. */
+		if (system("true") != 0)
+			return 2;
+		raise(sig);
 	} else if (!strcmp(how, "sigwait")) {
 		if (block(sig) != 0)
 			return 2;
