@@ -11,14 +11,15 @@
  *    (exit handlers run, stdio is flushed, the trace is written);
  *  - the kernel's rule: a thread that ends with a raw exit system call (or
  *    is killed alone, as seccomp's strict mode does) is not glibc's business.
- *    When the main thread is a zombie (one read of /proc/self/stat per cycle)
- *    and no task but the shim's is left (/proc/self/task), the trace is
- *    written and the shim's threads leave the same way, so the kernel ends
- *    the process as it would have.
+ *    When the main thread is a zombie (a read of /proc/self/stat, at most
+ *    every 10 ms) and no task but the shim's is left (/proc/self/task), the
+ *    trace is written and the shim's threads leave the same way, so the
+ *    kernel ends the process as it would have.
  * While any task of the program runs (even one glibc made for itself, which
  * the count cannot see), nothing is done. */
 #include "lastthread.h"
 
+#include "clock.h"
 #include "drain.h"
 #include "init.h"
 #include "log.h"
@@ -159,8 +160,16 @@ static bool tasks_left(bool program_only)
 void ts_lastthread_check(void)
 {
 	bool glibc_done = atomic_load(&program_threads) <= 0;
-	if (!glibc_done && !gone(state_of("/proc/self/stat")))
-		return;
+	if (!glibc_done) {
+		/* The drainer may cycle every millisecond: a look at most every 10. */
+		static uint64_t next_look;
+		uint64_t now = ts_clock_monotonic_ms();
+		if (now < next_look)
+			return;
+		next_look = now + 10;
+		if (!gone(state_of("/proc/self/stat")))
+			return;
+	}
 	/* The thread that ended last may still be on its way out: a moment
 	 * for it. A task of the program that runs on (one glibc made for
 	 * itself, a clone() of the program's) keeps the process, as it would
