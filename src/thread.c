@@ -260,6 +260,8 @@ void ts_thread_end(void)
 
 void ts_thread_renamed(pthread_t handle)
 {
+	if (ts_vfork_child())   /* the thread is the parent's */
+		return;
 	for (int i = 0; i < TS_MAX_THREADS; i++) {
 		struct ts_thread *t = atomic_load_explicit(&ts_threads[i], memory_order_acquire);
 		if (!t || t->foreign || !pthread_equal(t->handle, handle) ||
