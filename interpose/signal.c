@@ -97,7 +97,7 @@ static void on_signal(int sig, siginfo_t *si, void *uc)
 		in_handler = 0;
 	}
 	if (handled) {
-		if (p.sa_flags & SA_RESETHAND)
+		if ((p.sa_flags & SA_RESETHAND) && !ts_vfork_child())   /* the table is the parent's */
 			prog[sig].sa_handler = SIG_DFL;
 		errno = saved;
 		if (p.sa_flags & SA_SIGINFO)

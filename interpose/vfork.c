@@ -50,7 +50,7 @@ __attribute__((used, visibility("hidden"))) pid_t ts_vfork_as_fork(void)
  * sharing another thread's TLS). */
 __attribute__((used, visibility("hidden"))) int ts_vfork_enter(void *ret)
 {
-	unsigned depth = ts_tls.vfork_depth;
+	unsigned depth = ts_vfork.depth;
 	if (depth >= TS_VFORK_DEPTH)
 		return 0;
 	int saved = errno;
@@ -59,19 +59,19 @@ __attribute__((used, visibility("hidden"))) int ts_vfork_enter(void *ret)
 		errno = saved;
 		return 0;
 	}
-	struct ts_vfork_frame *f = &ts_tls.vfork[depth];
+	struct ts_vfork_frame *f = &ts_vfork.frame[depth];
 	f->ret = ret;
 	f->thr = t;
-	f->was_child = ts_tls.vfork_child;
+	f->was_child = ts_vfork.child;
 	f->tid = (pid_t)syscall(SYS_gettid);
 	f->span = 0;
-	if (t && !ts_tls.vfork_child && atomic_load_explicit(&ts_active, memory_order_relaxed)) {
+	if (t && !ts_vfork.child && atomic_load_explicit(&ts_active, memory_order_relaxed)) {
 		f->span = t->next_span++;
 		f->t0 = ts_ticks();
 	}
 	ts_tls.thr = NULL;
 	atomic_signal_fence(memory_order_seq_cst);
-	ts_tls.vfork_depth = (uint8_t)(depth + 1);
+	ts_vfork.depth = (uint8_t)(depth + 1);
 	errno = saved;
 	return 1;
 }
@@ -80,8 +80,8 @@ __attribute__((used, visibility("hidden"))) int ts_vfork_enter(void *ret)
  * clears. */
 __attribute__((used, visibility("hidden"))) void *ts_vfork_child_return(void)
 {
-	ts_tls.vfork_child = 1;
-	return ts_tls.vfork[ts_tls.vfork_depth - 1].ret;
+	ts_vfork.child = 1;
+	return ts_vfork.frame[ts_vfork.depth - 1].ret;
 }
 
 /* AddressSanitizer's (when loaded): clears the stack's shadow below sp,
@@ -106,12 +106,12 @@ ts_vfork_parent_return(int pid, void *sp)
 static void *parent_return(int pid)
 {
 	int saved = errno;
-	unsigned depth = ts_tls.vfork_depth - 1u;
-	struct ts_vfork_frame f = ts_tls.vfork[depth];
-	ts_tls.vfork_child = f.was_child;
+	unsigned depth = ts_vfork.depth - 1u;
+	struct ts_vfork_frame f = ts_vfork.frame[depth];
+	ts_vfork.child = f.was_child;
 	ts_tls.thr = f.thr;
 	atomic_signal_fence(memory_order_seq_cst);
-	ts_tls.vfork_depth = (uint8_t)depth;
+	ts_vfork.depth = (uint8_t)depth;
 	if (f.span)
 		ts_record_proc(f.thr, TS_OP_VFORK, f.span, pid, pid < 0 ? saved : 0, pid, -1, NULL,
 			       f.t0, ts_ticks());
@@ -121,16 +121,18 @@ static void *parent_return(int pid)
 
 uint64_t ts_vfork_span_id(void)
 {
-	unsigned depth = ts_tls.vfork_depth;
+	unsigned depth = ts_vfork.depth;
 	if (!depth)
 		return 0;
-	const struct ts_vfork_frame *f = &ts_tls.vfork[depth - 1];
+	const struct ts_vfork_frame *f = &ts_vfork.frame[depth - 1];
 	return f->span && f->thr ? ts_span_id(f->thr->index, f->span) : 0;
 }
 
 /* Stack: at entry the return address is on top (rsp = 8 mod 16). It is
  * handed to ts_vfork_enter and popped, so libc's vfork returns here; each
- * C call below is made with rsp = 0 mod 16. */
+ * C call below is made with rsp = 0 mod 16. The way back to the caller is
+ * a push and a ret, which pairs with the caller's call (a shadow stack
+ * sees the calls and returns balanced). */
 #if defined(__x86_64__)
 __asm__(".text\n"
 	".globl vfork\n"
@@ -156,11 +158,12 @@ __asm__(".text\n"
 	"	addq $8, %rsp\n"
 	"	movq %rax, %rdx\n"
 	"	popq %rax\n"
-	"	jmp *%rdx\n"
+	"	pushq %rdx\n"
+	"	ret\n"
 	"2:	call ts_vfork_child_return\n"
-	"	movq %rax, %rdx\n"
+	"	pushq %rax\n"
 	"	xorl %eax, %eax\n"
-	"	jmp *%rdx\n"
+	"	ret\n"
 	"3:	jmp ts_vfork_as_fork\n"
 	"4:	jmp *ts_real_vfork(%rip)\n"
 	".size vfork, .-vfork\n");

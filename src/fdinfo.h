@@ -5,7 +5,7 @@
 #ifndef TS_FDINFO_H
 #define TS_FDINFO_H
 
-#include "thread.h"
+#include "vforkstate.h"
 
 #include <stdatomic.h>
 #include <stdbool.h>

@@ -183,25 +183,19 @@ void ts_thread_init_main(void)
 	publish(t);
 }
 
-bool ts_vfork_child_slow(void)
-{
-	unsigned depth = ts_tls.vfork_depth;
-	return depth && syscall(SYS_gettid) != ts_tls.vfork[depth - 1].tid;
-}
-
 /* While a vfork is in progress the thread's pointer is put aside: a signal
  * handler of the parent gets it back, the child (its own tid) nothing. */
 static struct ts_thread *during_vfork(void)
 {
 	int saved = errno;
-	struct ts_thread *t = ts_vfork_child() ? NULL : ts_tls.vfork[ts_tls.vfork_depth - 1].thr;
+	struct ts_thread *t = ts_vfork_child() ? NULL : ts_vfork.frame[ts_vfork.depth - 1].thr;
 	errno = saved;
 	return t;
 }
 
 struct ts_thread *ts_thread_slow(void)
 {
-	if (__builtin_expect(ts_tls.vfork_depth, 0))
+	if (__builtin_expect(ts_vfork.depth, 0))
 		return during_vfork();
 	if (ts_tls.muted || ts_tls.gone || !ts_init_for_call())
 		return NULL;

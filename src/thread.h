@@ -4,6 +4,7 @@
 #define TS_THREAD_H
 
 #include "ring.h"
+#include "vforkstate.h"
 
 #include <pthread.h>
 #include <stdbool.h>
@@ -55,32 +56,13 @@ struct ts_thread {
 	void *sink_state;            /* the drainer's per-sequence state */
 };
 
-/* A vfork() in progress on a thread (interpose/vfork.c). The child borrows
- * the thread (its stack and this TLS) until it execs or exits, so the
- * thread's pointer is put aside meanwhile: the child is never traced, and
- * the parent takes it back when vfork returns there. They nest (a signal
- * handler may vfork too). */
-struct ts_vfork_frame {
-	void *ret;                   /* where vfork returns to in the caller */
-	struct ts_thread *thr;       /* the thread's pointer, given back to the parent */
-	uint64_t t0;
-	uint32_t span;               /* the vfork span (0: none is recorded) */
-	pid_t tid;                   /* the parent's thread */
-	uint8_t was_child;           /* vfork_child before this vfork */
-};
-#define TS_VFORK_DEPTH 4
-
 /* What the hot path reads: one pointer, in the initial-exec TLS model so the
  * access is a single %fs-relative load even from a preloaded library. */
 struct ts_tls {
 	struct ts_thread *thr;
 	uint8_t muted;               /* the shim's own threads: never traced */
 	uint8_t gone;                /* thread span ended: no more records */
-	uint8_t vfork_child;         /* set by a vfork child (shared memory: the parent
-				      * clears it); see ts_vfork_child() */
-	uint8_t vfork_depth;         /* vforks in progress on this thread */
 	uint64_t fork_span;          /* the fork() span in progress: the child's parent */
-	struct ts_vfork_frame vfork[TS_VFORK_DEPTH];
 };
 extern __thread struct ts_tls ts_tls __attribute__((tls_model("initial-exec")));
 
@@ -91,16 +73,6 @@ extern struct ts_thread *_Atomic ts_threads[TS_MAX_THREADS];
 
 struct ts_thread *ts_thread_slow(void);
 struct ts_thread *ts_thread_foreign(void);
-
-/* True in a vfork child: it shares the parent's memory, so nothing it does
- * through the shim may change the parent's state (its calls go straight to
- * the real functions). The flag alone would also be seen by a signal
- * handler of the parent that runs as vfork returns there; the tid tells. */
-bool ts_vfork_child_slow(void);
-static inline bool ts_vfork_child(void)
-{
-	return __builtin_expect(ts_tls.vfork_child, 0) && ts_vfork_child_slow();
-}
 
 /* The calling thread's state, or NULL when this call must not be traced. */
 static inline struct ts_thread *ts_thread_self(void)
