@@ -307,6 +307,28 @@ class LastThreadTest(Base):
         self.assertEqual(len([s for s in trace.slices_named("write")
                               if s.args.get("traceshim.fd") == 1]), 20)
 
+    def test_with_the_otlp_exporter_thread(self):
+        # The exporter's thread is the shim's too: it must not keep the
+        # process either (it starts with the first export, at the end).
+        class Ok(tracelib.OtlpHandler):
+            protocol_version = "HTTP/1.1"
+            count = 0
+
+            def do_POST(self):
+                self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                Ok.count += 1
+                self.answer(200)
+
+        server = tracelib.serve_loopback(Ok)
+        self.addCleanup(server.server_close)
+        self.addCleanup(server.shutdown)
+        env = {"OTEL_EXPORTER_OTLP_ENDPOINT": "http://127.0.0.1:%d" % server.server_address[1]}
+        for mode in ("pthread_exit", "sys_exit"):
+            with self.subTest(mode=mode):
+                sent = Ok.count
+                self.pair([prog("lastthread"), mode], env=env)
+                self.assertGreater(Ok.count, sent, "nothing was exported")
+
     def test_sigterm_after_main_ended(self):
         path = os.path.join(self.tmp, "wait.pftrace")
         env = base_env({"LD_PRELOAD": tracelib.shim_preload(), "TRACESHIM_OUTPUT": path})
