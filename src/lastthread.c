@@ -114,8 +114,9 @@ static bool is_shim(pid_t tid)
 	return false;
 }
 
-/* The state letter of /proc/self/stat or of a task's stat; 0 when unknown. */
-static char state_of(const char *path)
+/* The state letter of /proc/self/stat or of a task's stat (0 when
+ * unknown), and the number of threads (the zombie main thread included). */
+static char stat_of(const char *path, long *threads)
 {
 	char buf[512];
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -127,7 +128,29 @@ static char state_of(const char *path)
 		return 0;
 	buf[n] = 0;
 	const char *p = strrchr(buf, ')');   /* the name may hold anything */
-	return p && p[1] == ' ' ? p[2] : 0;
+	if (!p || p[1] != ' ')
+		return 0;
+	if (threads) {
+		/* Field 20; the state is field 3. */
+		const char *q = p + 2;
+		for (int field = 3; field < 20 && q; field++)
+			q = strchr(q + 1, ' ');
+		*threads = q ? strtol(q + 1, NULL, 10) : 0;
+	}
+	return p[2];
+}
+
+static char state_of(const char *path)
+{
+	return stat_of(path, NULL);
+}
+
+static long shim_threads(void)
+{
+	long n = 0;
+	for (int i = 0; i < SHIM_TIDS; i++)
+		n += atomic_load(&shim_tids[i]) != 0;
+	return n;
 }
 
 static bool gone(char state)
@@ -167,7 +190,12 @@ void ts_lastthread_check(void)
 		if (now < next_look)
 			return;
 		next_look = now + 10;
-		if (!gone(state_of("/proc/self/stat")))
+		long threads = 0;
+		if (!gone(stat_of("/proc/self/stat", &threads)))
+			return;
+		/* More threads than the zombie and the shim's: one of the
+		 * program's runs, no need to look at each. */
+		if (threads > 1 + shim_threads())
 			return;
 	}
 	/* The thread that ended last may still be on its way out: a moment
