@@ -2,19 +2,21 @@
  * threads it starts) are threads for glibc too, so without help a program
  * whose last thread ends would never exit: glibc ends the process (exit(0))
  * when the thread that ends is the last one it knows of, and the kernel when
- * no task is left. Here the background thread does what they would have:
- *  - glibc's rule: it counts the program's threads as glibc does (the main
- *    thread, and each made with pthread_create, until it ends through glibc:
- *    pthread_exit or return from its start routine, when thread-specific
- *    destructors run). When none is left, glibc would have called exit(0) in
- *    the last one: once that thread is gone, the background thread calls it
- *    (exit handlers run, stdio is flushed, the trace is written);
+ * no task is left. Here the shim does what they would have:
+ *  - glibc's rule: the program's threads are counted as glibc counts them
+ *    (the main thread, and each made with pthread_create, until it ends
+ *    through glibc: pthread_exit or return from its start routine, when
+ *    thread-specific destructors run). The last one calls exit(0) itself,
+ *    once the program's own thread-specific destructors have run, where
+ *    glibc would have: on that thread, whose descriptor table is the
+ *    program's (exit handlers run and stdio is flushed into the program's
+ *    files; the background thread's table is its own);
  *  - the kernel's rule: a thread that ends with a raw exit system call (or
  *    is killed alone, as seccomp's strict mode does) is not glibc's business.
  *    When the main thread is a zombie (a read of /proc/self/stat, at most
  *    every 10 ms) and no task but the shim's is left (/proc/self/task), the
- *    trace is written and the shim's threads leave the same way, so the
- *    kernel ends the process as it would have.
+ *    background thread writes the trace and the shim's threads leave the same
+ *    way, so the kernel ends the process as it would have.
  * While any task of the program runs (even one glibc made for itself, which
  * the count cannot see), nothing is done. */
 #include "lastthread.h"
@@ -33,7 +35,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/syscall.h>
-#include <time.h>
 #include <unistd.h>
 
 static _Atomic int program_threads = 1;   /* glibc's count, the shim's threads left out */
@@ -43,12 +44,19 @@ static _Atomic int key_ready;
 #define SHIM_TIDS 16
 static _Atomic pid_t shim_tids[SHIM_TIDS];
 
-/* Runs when a counted thread ends through glibc. */
+/* Runs when a counted thread ends through glibc, among its thread-specific
+ * destructors (value 1), and once more in the next round (value 2) when it
+ * is the program's last: by then the program's own destructors have run. */
 static void counted_end(void *arg)
 {
-	(void)arg;
-	if (atomic_fetch_sub(&program_threads, 1) == 1)
-		(void)ts_drain_wake();   /* glibc would call exit(0) now */
+	if (arg == (void *)1) {
+		if (atomic_fetch_sub(&program_threads, 1) == 1)
+			pthread_setspecific(counted_key, (void *)2);
+		return;
+	}
+	TS_DEBUG("the program's last thread ends: exit(0), as glibc does");
+	ts_set_exit_status(0);
+	exit(0);
 }
 
 static void mark_counted(void)
@@ -182,40 +190,21 @@ static bool tasks_left(bool program_only)
 
 void ts_lastthread_check(void)
 {
-	bool glibc_done = atomic_load(&program_threads) <= 0;
-	if (!glibc_done) {
-		/* The drainer may cycle every millisecond: a look at most every 10. */
-		static uint64_t next_look;
-		uint64_t now = ts_clock_monotonic_ms();
-		if (now < next_look)
-			return;
-		next_look = now + 10;
-		long threads = 0;
-		if (!gone(stat_of("/proc/self/stat", &threads)))
-			return;
-		/* More threads than the zombie and the shim's: one of the
-		 * program's runs, no need to look at each. */
-		if (threads > 1 + shim_threads())
-			return;
-	}
-	/* The thread that ended last may still be on its way out: a moment
-	 * for it. A task of the program that runs on (one glibc made for
-	 * itself, a clone() of the program's) keeps the process, as it would
-	 * without the shim, or ends it later. */
-	struct timespec ms = {0, 1000000};
-	for (int i = 0; tasks_left(true); i++) {
-		if (!glibc_done || i == 10)
-			return;
-		nanosleep(&ms, NULL);
-	}
-	if (glibc_done) {
-		/* Where glibc's last thread would have called exit(0). The final
-		 * flush runs here, on the background thread, from the library's
-		 * destructor. */
-		TS_DEBUG("the program's last thread ended: exit(0), as glibc does");
-		ts_set_exit_status(0);
-		exit(0);
-	}
+	/* The drainer may cycle every millisecond: a look at most every 10. */
+	static uint64_t next_look;
+	uint64_t now = ts_clock_monotonic_ms();
+	if (now < next_look)
+		return;
+	next_look = now + 10;
+	long threads = 0;
+	if (!gone(stat_of("/proc/self/stat", &threads)))
+		return;
+	/* More threads than the zombie and the shim's: one of the program's
+	 * runs, no need to look at each. A task of the program that runs on
+	 * (one glibc made for itself, a clone() of the program's) keeps the
+	 * process, as it would without the shim, or ends it later. */
+	if (threads > 1 + shim_threads() || tasks_left(true))
+		return;
 	TS_DEBUG("no thread of the program is left: the process ends");
 	ts_drain_shutdown(true);
 	/* The last task leaves as the program's did, and the kernel ends the
