@@ -8,6 +8,7 @@
 #include "childenv.h"
 #include "ids.h"
 #include "init.h"
+#include "vfork.h"
 #include "wrap.h"
 
 #include <fcntl.h>
@@ -87,12 +88,23 @@ static bool will_run(const struct exec_call *c)
 	}
 }
 
-/* In a vfork child the calling thread is borrowed from the parent, which
- * waits until the exec: the span goes into that thread's buffer (nothing
- * else writes there meanwhile) and the parent's tracer writes it; there is
- * nothing of the child's own to flush. */
+/* A vfork child records nothing (its parent's vfork span is the start of
+ * the new program, see vfork.c) and allocates nothing (the heap is its
+ * parent's): the environment is built on the stack, which is the child's
+ * to use below the frame it returned to. */
+static int exec_in_vfork_child(const struct exec_call *c, char *const envp[])
+{
+	size_t need = ts_childenv_ready() ? ts_childenv_size(envp) : 0;
+	if (!need || need > 512 * 1024)
+		return run(c, envp);
+	void *block[(need + sizeof(void *) - 1) / sizeof(void *)];
+	return run(c, ts_childenv_in(envp, ts_vfork_span_id(), block));
+}
+
 static int traced_exec(const struct exec_call *c, char *const envp[])
 {
+	if (ts_vfork_child())
+		return exec_in_vfork_child(c, envp);
 	struct ts_thread *t = ts_thread_self();
 	if (!t) {
 		/* Untraced: the environment still follows the settings (with

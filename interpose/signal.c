@@ -1,6 +1,8 @@
 /* Crashes and fatal signals. The shim's handler sits in front of the
- * program's for SIGSEGV, SIGBUS, SIGFPE, SIGILL and SIGABRT (and SIGTERM and
- * SIGINT): it records an `exception` event with the stack of the
+ * program's for every signal whose default action ends the process (the
+ * crashes SIGSEGV, SIGBUS, SIGFPE, SIGILL and SIGABRT; SIGTERM, SIGINT,
+ * SIGHUP, SIGQUIT, SIGPIPE, SIGALRM, SIGUSR1, ..., the real-time signals):
+ * it records an `exception` event with the stack of the
  * interrupted code, then either runs the program's own handler, exactly as
  * the kernel would have, or, when the signal is fatal, flushes the trace
  * and lets the signal take its default course (same exit status, same core
@@ -21,7 +23,19 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-static const int watched[] = {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT, SIGTERM, SIGINT};
+/* Default action: terminate, with or without a core dump. The real-time
+ * signals (SIGRTMIN..SIGRTMAX, known at run time) are added to these. */
+static const int fatal_signals[] = {
+	SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT, SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1,
+	SIGUSR2, SIGPIPE, SIGALRM, SIGXCPU, SIGXFSZ, SIGVTALRM, SIGPROF, SIGSYS, SIGTRAP,
+#ifdef SIGSTKFLT
+	SIGSTKFLT,
+#endif
+#ifdef SIGPWR
+	SIGPWR,
+#endif
+	SIGIO,
+};
 
 static struct sigaction prog[NSIG];     /* what the program asked for */
 static _Atomic bool ours[NSIG];         /* the shim's handler is installed */
@@ -81,7 +95,7 @@ static void on_signal(int sig, siginfo_t *si, void *uc)
 		in_handler = 0;
 	}
 	if (handled) {
-		if (p.sa_flags & SA_RESETHAND)
+		if ((p.sa_flags & SA_RESETHAND) && !ts_vfork_child())   /* the table is the parent's */
 			prog[sig].sa_handler = SIG_DFL;
 		errno = saved;
 		if (p.sa_flags & SA_SIGINFO)
@@ -126,25 +140,60 @@ static int install(int sig, const struct sigaction *p)
 	return real_sigaction(sig, &k, NULL);
 }
 
+static bool watched(int sig)
+{
+	for (size_t i = 0; i < sizeof fatal_signals / sizeof *fatal_signals; i++)
+		if (fatal_signals[i] == sig)
+			return true;
+	return sig >= SIGRTMIN && sig <= SIGRTMAX;
+}
+
+static void take_over(int sig)
+{
+	struct sigaction cur;
+	if (real_sigaction(sig, NULL, &cur) != 0 || cur.sa_handler != SIG_DFL)
+		return;   /* ignored, or a handler is already there: left alone */
+	prog[sig] = cur;
+	if (install(sig, &cur) == 0)
+		atomic_store(&ours[sig], true);
+}
+
 __attribute__((constructor)) static void install_handlers(void)
 {
 	if (!ts_init_for_call())
 		return;
-	for (size_t i = 0; i < sizeof watched / sizeof *watched; i++) {
-		int sig = watched[i];
-		struct sigaction cur;
-		if (real_sigaction(sig, NULL, &cur) != 0 || cur.sa_handler != SIG_DFL)
-			continue;   /* ignored, or a handler is already there: left alone */
-		prog[sig] = cur;
-		if (install(sig, &cur) == 0)
-			atomic_store(&ours[sig], true);
-	}
+	for (size_t i = 0; i < sizeof fatal_signals / sizeof *fatal_signals; i++)
+		take_over(fatal_signals[i]);
+	for (int sig = SIGRTMIN; sig <= SIGRTMAX && sig < NSIG; sig++)
+		take_over(sig);
+}
+
+/* A vfork child has a signal table of its own in the kernel but shares the
+ * parent's memory, the table of the program's handlers included: its calls
+ * go to the kernel, and only read that table (where the kernel holds the
+ * shim's handler, the program's view is what the parent set). */
+static int vfork_child_sigaction(int sig, const struct sigaction *act, struct sigaction *old)
+{
+	int rc = real_sigaction(sig, act, old);
+	if (rc == 0 && old && sig > 0 && sig < NSIG && (old->sa_flags & SA_SIGINFO) &&
+	    old->sa_sigaction == on_signal)
+		*old = prog[sig];
+	return rc;
 }
 
 TS_EXPORT int sigaction(int sig, const struct sigaction *act, struct sigaction *old)
 {
-	if (sig <= 0 || sig >= NSIG || !atomic_load(&ours[sig]))
-		return real_sigaction(sig, act, old);
+	if (ts_vfork_child())
+		return vfork_child_sigaction(sig, act, old);
+	if (sig <= 0 || sig >= NSIG || !atomic_load(&ours[sig])) {
+		int rc = real_sigaction(sig, act, old);
+		/* Back to the default after being ignored (system() does that to
+		 * SIGINT and SIGQUIT): the shim's handler goes in front again. */
+		if (rc == 0 && act && act->sa_handler == SIG_DFL && watched(sig) &&
+		    atomic_load(&ts_active))
+			take_over(sig);
+		return rc;
+	}
 	if (act && act->sa_handler == SIG_IGN) {
 		/* Ignoring is the kernel's business (it survives exec): step aside. */
 		struct sigaction before = prog[sig];

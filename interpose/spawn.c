@@ -1,14 +1,7 @@
-/* fork, vfork, posix_spawn, system and popen. Each is a span in the caller;
- * the child's process span is its child and an arrow joins them. fork's child
- * learns the span from memory (the fork handler), the others from TRACEPARENT
- * in the environment handed to the child.
- *
- * vfork jumps straight to libc's (a wrapper frame cannot survive a vfork
- * child returning through it): the child borrows the parent's thread until
- * it execs or exits, so the exec span it records lands on the parent's lane
- * (see exec.c). Where no jump is written (other architectures) or libc's
- * vfork is not found yet, vfork runs as fork, which only programs relying on
- * the child writing into the parent's memory could tell.
+/* fork, posix_spawn, system and popen (vfork is in vfork.c). Each is a span
+ * in the caller; the child's process span is its child and an arrow joins
+ * them. fork's child learns the span from memory (the fork handler), the
+ * others from TRACEPARENT in the environment handed to the child.
  *
  * glibc's system and popen start the shell with an internal posix_spawn that
  * no wrapper sees; they are done here the same way, with the child's
@@ -16,6 +9,7 @@
 #include "childenv.h"
 #include "ids.h"
 #include "init.h"
+#include "vfork.h"
 #include "wrap.h"
 
 #include <fcntl.h>
@@ -28,7 +22,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-static pid_t traced_fork(enum ts_op op)
+pid_t ts_traced_fork(enum ts_op op)
 {
 	TS_REAL(fork, -1);
 	struct ts_thread *t = ts_thread_self();
@@ -50,54 +44,16 @@ static pid_t traced_fork(enum ts_op op)
 
 TS_EXPORT pid_t fork(void)
 {
-	return traced_fork(TS_OP_FORK);
+	return ts_traced_fork(TS_OP_FORK);
 }
-
-/* Called by the vfork jump when libc's vfork is not known. */
-__attribute__((used, visibility("hidden"))) pid_t ts_vfork_as_fork(void)
-{
-	return traced_fork(TS_OP_VFORK);
-}
-
-__attribute__((visibility("hidden"))) void *ts_real_vfork;
 
 /* Another thread may have held these at fork time: the child starts free. */
 static void spawn_locks_after_fork(void);
 
 __attribute__((constructor)) static void spawn_setup(void)
 {
-	ts_real_vfork = ts_resolve("vfork", (const void *)vfork);
 	pthread_atfork(NULL, NULL, spawn_locks_after_fork);
 }
-
-#if defined(__x86_64__)
-__asm__(".text\n"
-	".globl vfork\n"
-	".type vfork, @function\n"
-	"vfork:\n"
-	"	movq ts_real_vfork(%rip), %rax\n"
-	"	testq %rax, %rax\n"
-	"	jz 1f\n"
-	"	jmp *%rax\n"
-	"1:	jmp ts_vfork_as_fork\n"
-	".size vfork, .-vfork\n");
-#elif defined(__aarch64__)
-__asm__(".text\n"
-	".globl vfork\n"
-	".type vfork, %function\n"
-	"vfork:\n"
-	"	adrp x16, ts_real_vfork\n"
-	"	ldr x16, [x16, :lo12:ts_real_vfork]\n"
-	"	cbz x16, 1f\n"
-	"	br x16\n"
-	"1:	b ts_vfork_as_fork\n"
-	".size vfork, .-vfork\n");
-#else
-TS_EXPORT pid_t vfork(void)
-{
-	return traced_fork(TS_OP_VFORK);
-}
-#endif
 
 typedef int (*spawn_fn)(pid_t *, const char *, const posix_spawn_file_actions_t *,
 			const posix_spawnattr_t *, char *const[], char *const[]);

@@ -1,5 +1,6 @@
 /* pthread_create (through a trampoline that carries the creator's context to
  * the new thread) and the calls that rename threads. */
+#include "lastthread.h"
 #include "wrap.h"
 
 #include <pthread.h>
@@ -17,6 +18,7 @@ static void *trampoline_main(void *p)
 {
 	struct trampoline tr = *(struct trampoline *)p;
 	free(p);
+	ts_lastthread_started();
 	ts_thread_start(&tr.link, (void *)tr.fn);
 	return tr.fn(tr.arg);
 }
@@ -33,7 +35,9 @@ static void *muted_main(void *p)
 	struct muted_start m = *(struct muted_start *)p;
 	free(p);
 	ts_thread_mute();
-	return m.fn(m.arg);
+	void *r = m.fn(m.arg);
+	ts_lastthread_shim_thread_end();
+	return r;
 }
 
 static int create_muted(__typeof__(&pthread_create) real, pthread_t *th, const pthread_attr_t *attr,
@@ -62,11 +66,14 @@ TS_EXPORT int pthread_create(pthread_t *th, const pthread_attr_t *attr, void *(*
 	uint32_t span = t->next_span++;
 	uint32_t child = ts_thread_next_index();
 	*tr = (struct trampoline){fn, arg, {t->index, span, child}};
+	ts_lastthread_creating();   /* before the thread may end */
 	uint64_t t0 = ts_ticks();
 	int r = real(th, attr, trampoline_main, tr);
 	uint64_t t1 = ts_ticks();
-	if (r != 0)
+	if (r != 0) {
 		free(tr);
+		ts_lastthread_create_failed();
+	}
 	ts_record_thread_create(t, span, child, r, t0, t1);
 	return r;
 }

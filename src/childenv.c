@@ -168,7 +168,29 @@ bool ts_childenv_ready(void)
 	return lib_path[0] != 0;
 }
 
+/* Entries a child's environment may gain: TRACEPARENT, its span,
+ * TRACESTATE, what was reported, LD_PRELOAD and the settings. */
+#define EXTRA_ENTRIES (5 + MAX_SETTINGS)
+
+/* One block holds the array and every new string. */
+size_t ts_childenv_size(char *const envp[])
+{
+	size_t n = 0, bytes = 0;
+	for (; envp && envp[n]; n++)
+		bytes += strlen(envp[n]) + 1;
+	bytes += sizeof "TRACEPARENT=" + 56 + sizeof "TRACESTATE=" + TS_TRACESTATE_MAX +
+		 sizeof "TRACESHIM_PARENT_SPAN=" + 16 + sizeof TS_REPORTED_VAR "=" + TS_REPORTED_MAX +
+		 sizeof "LD_PRELOAD=" + sizeof preload + 1;
+	return (n + EXTRA_ENTRIES + 1) * sizeof(char *) + bytes;
+}
+
 char **ts_childenv(char *const envp[], uint64_t span_id)
+{
+	void *block = malloc(ts_childenv_size(envp));
+	return block ? ts_childenv_in(envp, span_id, block) : NULL;
+}
+
+char **ts_childenv_in(char *const envp[], uint64_t span_id, void *block)
 {
 	char parent[56];
 	uint8_t flags = ts_ctx.parent_sampled == 0 && !ts_cfg.otlp ? 0 : 1;
@@ -177,19 +199,11 @@ char **ts_childenv(char *const envp[], uint64_t span_id)
 	char reported[TS_REPORTED_MAX + 1];
 	bool mark = follow && ts_log_reported(reported, sizeof reported) > 0;
 
-	/* Sizes first: one block holds the array and every new string. */
-	size_t count = 0, bytes = 0;
-	for (; envp && envp[count]; count++)
-		bytes += strlen(envp[count]) + 1;
-	size_t extra = 5 + MAX_SETTINGS;
-	bytes += sizeof "TRACEPARENT=" + sizeof parent + sizeof "TRACESTATE=" + TS_TRACESTATE_MAX +
-		 sizeof "TRACESHIM_PARENT_SPAN=" + 16 + sizeof TS_REPORTED_VAR "=" + sizeof reported +
-		 sizeof "LD_PRELOAD=" + sizeof preload + 1;
-	size_t arr = (count + extra + 1) * sizeof(char *);
-	char **out = malloc(arr + bytes);
-	if (!out)
-		return NULL;
-	char *str = (char *)out + arr;
+	size_t count = 0;
+	while (envp && envp[count])
+		count++;
+	char **out = block;
+	char *str = (char *)(out + count + EXTRA_ENTRIES + 1);   /* as ts_childenv_size() counts */
 	size_t n = 0;
 	bool have_preload = false;
 	for (size_t i = 0; i < count; i++) {

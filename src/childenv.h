@@ -7,6 +7,7 @@
 #define TS_CHILDENV_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 /* Records what children inherit: the library's path and the settings in the
@@ -17,6 +18,10 @@ void ts_childenv_init(void);
  * span, the context in envp is left as it is), in one malloc'd block for
  * free(); NULL when out of memory (pass envp as is). */
 char **ts_childenv(char *const envp[], uint64_t span_id);
+/* The same in a block of ts_childenv_size(envp) bytes the caller provides
+ * (a vfork child must not allocate: the heap is its parent's). */
+size_t ts_childenv_size(char *const envp[]);
+char **ts_childenv_in(char *const envp[], uint64_t span_id, void *block);
 
 /* True once ts_childenv_init() ran (tracing was set up in this process, even
  * if it is off now, as in a child when following is off). */

@@ -15,6 +15,7 @@
 #include "fdinfo.h"
 #include "fdtable.h"
 #include "init.h"
+#include "lastthread.h"
 #include "log.h"
 #include "resolve.h"
 #include "sqlinfo.h"
@@ -48,6 +49,7 @@ static pthread_mutex_t cycle_lock = PTHREAD_MUTEX_INITIALIZER;
  * before the next cycle adapts to it. */
 static unsigned max_fill;
 static unsigned pause_ms = 10;
+static __thread bool on_drainer;
 
 /* Consumes the new records of one ring. */
 unsigned ts_drain_ring(struct ts_track_ctx *c, struct ts_thread *t)
@@ -207,6 +209,7 @@ static void *drainer_main(void *arg)
 {
 	(void)arg;
 	ts_thread_mute();
+	on_drainer = true;
 	/* Before anything that may resolve a symbol: the thread waiting for
 	 * this may be running constructors with the loader's lock held. */
 	bool file_ok = set_up_output();
@@ -236,6 +239,7 @@ static void *drainer_main(void *arg)
 		}
 		cycle(false);
 		pthread_mutex_unlock(&cycle_lock);
+		ts_lastthread_check();
 	}
 }
 
@@ -309,10 +313,22 @@ void ts_drain_shutdown(bool normal_exit)
 		errno = saved;
 		return;
 	}
+	ts_sink_give_up_at(ts_clock_monotonic_ms() + ts_cfg.exit_timeout_ms * 9u / 10u);
+	if (on_drainer) {
+		/* The background thread itself ends the process, the program's
+		 * threads being gone (lastthread.c): the final cycle runs here. */
+		pthread_mutex_lock(&cycle_lock);
+		if (!atomic_load(&final_done))
+			final_cycle();
+		atomic_store(&final_done, 1);
+		pthread_mutex_unlock(&cycle_lock);
+		atomic_store(&ts_active, 0);
+		errno = saved;
+		return;
+	}
 	if (ts_tls.thr)
 		ts_thread_end();   /* the exiting thread's span ends now */
 	ts_tls.muted = 1;
-	ts_sink_give_up_at(ts_clock_monotonic_ms() + ts_cfg.exit_timeout_ms * 9u / 10u);
 	wake();
 
 	uint64_t deadline = ts_clock_boottime_ns() + (uint64_t)ts_cfg.exit_timeout_ms * 1000000u;

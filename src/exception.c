@@ -54,12 +54,24 @@ static const char *code_name(int sig, int code)
 	return NULL;
 }
 
+const char *ts_signal_name(int sig, char buf[16])
+{
+	const char *abbrev = sigabbrev_np(sig);
+	if (abbrev)
+		snprintf(buf, 16, "SIG%s", abbrev);
+	else if (sig >= SIGRTMIN && sig <= SIGRTMAX)
+		snprintf(buf, 16, "SIGRTMIN+%d", sig - SIGRTMIN);
+	else
+		snprintf(buf, 16, "SIG%d", sig);
+	return buf;
+}
+
 static void describe(struct pending *p, const struct ts_rec *r, const char *type)
 {
 	int sig = r->op;
 	if (sig) {
-		const char *abbrev = sigabbrev_np(sig);
-		snprintf(p->type, sizeof p->type, "SIG%s", abbrev ? abbrev : "?");
+		char name[16];
+		snprintf(p->type, sizeof p->type, "%s", ts_signal_name(sig, name));
 		const char *code = code_name(sig, r->err);
 		const char *what = sigdescr_np(sig);
 		bool fault = r->err > 0 && (sig == SIGSEGV || sig == SIGBUS || sig == SIGFPE || sig == SIGILL);

@@ -25,5 +25,7 @@ void ts_exception_attach(struct ts_track_ctx *c, uint32_t span, struct ts_span *
 void ts_exception_done(struct ts_track_ctx *c);
 /* The track is reused or forgotten. */
 void ts_exception_forget(struct ts_track_ctx *c);
+/* "SIGHUP", "SIGRTMIN+3" (glibc names no real-time signal): into buf. */
+const char *ts_signal_name(int sig, char buf[16]);
 
 #endif

@@ -5,6 +5,8 @@
 #ifndef TS_FDINFO_H
 #define TS_FDINFO_H
 
+#include "vforkstate.h"
+
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -46,6 +48,8 @@ static inline uint32_t ts_fd_made_kind(int fd, uint8_t kind)
 {
 	if ((unsigned)fd >= TS_FDGEN_MAX)
 		return 0;
+	if (ts_vfork_child())   /* its descriptors are not the parent's */
+		return (uint32_t)ts_fd_state(fd);
 	uint64_t old = atomic_load_explicit(&ts_fdstate[fd], memory_order_relaxed), next;
 	do {
 		next = ((uint64_t)kind << 32) | (uint32_t)(old + 1);

@@ -9,6 +9,7 @@
 #include "drain.h"
 #include "fdinfo.h"
 #include "ids.h"
+#include "lastthread.h"
 #include "log.h"
 #include "summary.h"
 #include "thread.h"
@@ -136,6 +137,7 @@ static void init_once(void)
 	(void)ts_summary_init(ts_cfg.summary);
 	ts_childenv_init();
 	ts_thread_setup_key();
+	ts_lastthread_setup();
 	pthread_atfork(ts_drain_before_fork, ts_drain_parent_after_fork, after_fork_child);
 	describe_stdio();
 	atomic_store(&ts_active, 1);

@@ -120,6 +120,8 @@ void ts_record_exception(struct ts_thread *t, int sig, int code, uint64_t addr, 
 
 void ts_fd_range_changed(unsigned first, unsigned last)
 {
+	if (ts_vfork_child())   /* its descriptors are not the parent's */
+		return;
 	if (last >= TS_FDGEN_MAX)
 		last = TS_FDGEN_MAX - 1;
 	for (unsigned fd = first; fd <= last && fd < TS_FDGEN_MAX; fd++) {

@@ -5,6 +5,7 @@
 #include "clock.h"
 #include "config.h"
 #include "init.h"
+#include "lastthread.h"
 #include "log.h"
 
 #include <errno.h>
@@ -160,6 +161,7 @@ void ts_thread_init_main(void)
 {
 	if (ts_tls.thr || ts_tls.muted)
 		return;
+	ts_lastthread_started();
 	struct ts_thread *t = register_thread(ts_thread_next_index(), (pid_t)syscall(SYS_getpid),
 					      NULL, NULL, false);
 	if (!t)
@@ -181,8 +183,20 @@ void ts_thread_init_main(void)
 	publish(t);
 }
 
+/* While a vfork is in progress the thread's pointer is put aside: a signal
+ * handler of the parent gets it back, the child (its own tid) nothing. */
+static struct ts_thread *during_vfork(void)
+{
+	int saved = errno;
+	struct ts_thread *t = ts_vfork_child() ? NULL : ts_vfork.frame[ts_vfork.depth - 1].thr;
+	errno = saved;
+	return t;
+}
+
 struct ts_thread *ts_thread_slow(void)
 {
+	if (__builtin_expect(ts_vfork.depth, 0))
+		return during_vfork();
 	if (ts_tls.muted || ts_tls.gone || !ts_init_for_call())
 		return NULL;
 	int saved = errno;
@@ -240,6 +254,8 @@ void ts_thread_end(void)
 
 void ts_thread_renamed(pthread_t handle)
 {
+	if (ts_vfork_child())   /* the thread is the parent's */
+		return;
 	for (int i = 0; i < TS_MAX_THREADS; i++) {
 		struct ts_thread *t = atomic_load_explicit(&ts_threads[i], memory_order_acquire);
 		if (!t || t->foreign || !pthread_equal(t->handle, handle) ||
@@ -260,6 +276,7 @@ void ts_thread_mute(void)
 {
 	ts_tls.muted = 1;
 	ts_tls.thr = NULL;
+	ts_lastthread_shim_thread();
 }
 
 /* Called by the drainer once a dead thread's last record is consumed. */
@@ -293,6 +310,7 @@ void ts_thread_after_fork(void)
 		atomic_store(&slot_claimed[i], 0);
 	}
 	atomic_store(&next_index, 1);
+	ts_lastthread_after_fork();
 	if (!self)
 		return;
 	uintptr_t lo = self->stack_lo, size = self->stack_size;

@@ -4,6 +4,7 @@
 #define TS_THREAD_H
 
 #include "ring.h"
+#include "vforkstate.h"
 
 #include <pthread.h>
 #include <stdbool.h>

@@ -219,9 +219,9 @@ static void end_status(struct ts_span *s)
 		return;
 	if (st & TS_EXIT_SIGNAL) {
 		int sig = st & 0xff;
-		const char *name = sigabbrev_np(sig);
+		char name[16];
 		ts_span_int(s, "process.exit.code", 128 + sig);
-		snprintf(msg, sizeof msg, "killed by SIG%s", name ? name : "?");
+		snprintf(msg, sizeof msg, "killed by %s", ts_signal_name(sig, name));
 		s->status = TS_STATUS_ERROR;
 		s->status_message = msg;
 		s->error_type = "signal";

@@ -14,6 +14,7 @@
 #include "snapshot.h"
 #include "../clock.h"
 #include "../config.h"
+#include "../context.h"
 #include "../log.h"
 #include "../safeopen.h"
 
@@ -56,6 +57,16 @@ bool ts_sink_open(bool private_table)
 	int f = open_output(why, sizeof why);
 	if (f < 0) {
 		given_up = true;
+		if (ts_ctx.parent_traced && (errno == EACCES || errno == EPERM)) {
+			/* A traced program started this process with other
+			 * credentials (it dropped privileges, or it is set-uid):
+			 * the file its tree writes is not this user's. Not a
+			 * misconfiguration to put on the program's stderr. */
+			TS_INFO("cannot write the trace to %s: %s; this process runs as another user "
+				"than the tree's file owner, and none of its spans is written",
+				ts_cfg.output, why);
+			return false;
+		}
 		ts_warn_config("cannot write the trace to %s: %s; no span of this process is written",
 			       ts_cfg.output, why);
 		return false;

@@ -239,6 +239,30 @@ class OutputTest(unittest.TestCase):
         self.assert_unchanged(victim)
         self.assert_one_warning(traced, victim, "owned by")
 
+    def test_child_running_as_another_user_stays_quiet(self):
+        # A traced program starts a child as another user (a service dropping
+        # privileges, subprocess's user=): the child cannot write the file its
+        # parent made. That is no misconfiguration of the user's, and the
+        # program's stderr must stay as without the shim.
+        needs_root(self)
+        out = os.path.join(self.tmp, "tree.pftrace")
+        code = ("import subprocess, sys\n"
+                "r = subprocess.run(['/bin/true'], user=%d)\n"
+                "sys.stdout.write('child %%d\\n' %% r.returncode)\n" % NOBODY)
+        argv = [sys.executable, "-c", code]
+        plain = subprocess.run(argv, env=clean_env(), stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, timeout=60)
+        traced = subprocess.run(argv, env=clean_env(LD_PRELOAD=tracelib.shim_preload(),
+                                                    TRACESHIM_OUTPUT=out),
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=60)
+        self.assertEqual(plain.returncode, 0, plain.stderr)
+        self.assertEqual((traced.returncode, traced.stdout, traced.stderr),
+                         (plain.returncode, plain.stdout, plain.stderr))
+        # The parent's spans are there all the same.
+        trace = tracelib.load_trace(out)
+        self.assertTrue(trace.slices_named("fork") or trace.slices_named("vfork")
+                        or trace.slices_named("posix_spawn"), [s.name for s in trace.slices][:20])
+
     # ------------------------------------------------------------ traceshim run -o
     def cli(self):
         path = os.environ.get("TRACESHIM_CLI")

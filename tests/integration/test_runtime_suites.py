@@ -44,15 +44,6 @@ MODULE_TIMEOUT_S = 180
 # Not run at all, in either run: under the shim these hang or kill the test
 # process, which would cost the timeout or every later test of the module.
 KNOWN_NOT_RUN = {
-    # A vfork child (CPython's subprocess) resetting handlers to SIG_DFL before
-    # exec resets the parent's: the next SIGINT kills the test process.
-    "test.test_signal.PidfdSignalTest.test_pidfd_send_signal": "vfork child changes the parent's handlers",
-    # fork from a thread: in the child that thread is the only one and ends
-    # with pthread_exit; the shim's thread keeps the process alive.
-    "test.test_threading.ThreadJoinOnShutdown.test_3_join_in_forked_from_thread":
-        "the shim's thread keeps a process alive after its last thread ends",
-    "test.test_threading.ThreadTests.test_main_thread_after_fork_from_nonmain_thread":
-        "the shim's thread keeps a process alive after its last thread ends",
 }
 # Run, but their verdict under the shim is not compared.
 KNOWN_FAILING = {
