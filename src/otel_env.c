@@ -130,14 +130,19 @@ static bool header_name_char(unsigned char c)
 	       (c && strchr("!#$%&'*+-.^_`|~", c));
 }
 
+#define TS_STR_(x) #x
+#define TS_STR(x) TS_STR_(x)
+
 static const char *check_headers(const char *text)
 {
 	char list[TS_OTEL_HEADERS_MAX];
 	snprintf(list, sizeof list, "%s", text);
-	struct ts_kv kv[TS_OTEL_HEADERS_COUNT];
-	int n = ts_parse_kv_list(list, kv, TS_OTEL_HEADERS_COUNT);
+	struct ts_kv kv[TS_OTEL_HEADERS_COUNT + 1];
+	int n = ts_parse_kv_list(list, kv, TS_OTEL_HEADERS_COUNT + 1);
 	if (n < 0)
 		return "expected name=value,... with percent-encoded values";
+	if (n > TS_OTEL_HEADERS_COUNT)   /* the sender keeps no more */
+		return "more than " TS_STR(TS_OTEL_HEADERS_COUNT) " headers";
 	if (strstr(text, "%00"))   /* decoded, it would cut a value short */
 		return "a header value holds a control character";
 	for (int i = 0; i < n; i++) {

@@ -182,6 +182,10 @@ START_TEST(malformed_headers)
 		"OTEL_EXPORTER_OTLP_HEADERS=api-key:secret", "OTEL_EXPORTER_OTLP_HEADERS=api-key=%zzsecret",
 		"OTEL_EXPORTER_OTLP_HEADERS=a=secret%0D%0AX-Evil: 1", "OTEL_EXPORTER_OTLP_HEADERS=a b=secret",
 		"OTEL_EXPORTER_OTLP_TRACES_HEADERS=a=secret%00",
+		/* More headers than are sent: the one past the limit would be
+		 * dropped unchecked. */
+		"OTEL_EXPORTER_OTLP_HEADERS=a=1,a=1,a=1,a=1,a=1,a=1,a=1,a=1,a=1,a=1,a=1,a=1,a=1,a=1,a=1,"
+		"a=1,a=1,a=1,a=1,a=1,a=1,a=1,a=1,a=1,a=1,a=1,a=1,a=1,a=1,a=1,a=1,a=1,b=secret%06",
 	};
 	struct ts_otel_env env;
 	ts_log_level = TS_LOG_WARN;   /* the same message again, each time */
