@@ -222,3 +222,41 @@ write("convert", [
     resource_spans("big", 2**40, [span(11, 0, "ts high", 2**63 + 5, 2**64 - 1)]),
     b"\x0a\x00",
 ])
+
+
+# handle: a byte choosing method (bits 0-1), path (2-3), Content-Encoding
+# (4-6) and a body the transport stopped keeping (7), two bytes of
+# --max-body, then the body.
+def handle(pick, max_body, body):
+    return bytes([pick, max_body >> 8 & 0xff, max_body & 0xff]) + body
+
+
+_good = resource_spans("shop", 42, [span(1, 0, "GET /cart", T, T + 5000),
+                                    span(2, 1, "SELECT", T + 100, T + 900)])
+write("handle", [
+    handle(0x00, 0xffff, _good),                          # POST /v1/traces, no encoding
+    handle(0x10, 0xffff, gzip.compress(_good, mtime=0)),           # gzip
+    handle(0x30, 0xffff, _good),                          # identity
+    handle(0x50, 0xffff, _good),                          # br: 415
+    handle(0x01, 0xffff, _good),                          # GET: 405
+    handle(0x04, 0xffff, _good),                          # another path: 404
+    handle(0x80, 0xffff, _good),                          # too large in transport: 413
+    handle(0x10, 0x0010, gzip.compress(_good, mtime=0)),           # inflates past the limit: 413
+    handle(0x00, 0xffff, b"\x0a\x05garbage"),              # not a request: 400
+])
+
+# url: a byte for the redaction buffer's size, then the URL.
+write("url", [bytes([cap]) + u.encode() for cap, u in [
+    (255, "http://127.0.0.1:4318/v1/traces"),
+    (255, "https://user:secret@collector.example:443/v1/traces?token=abc"),
+    (255, "http://[::1]:4318"),
+    (255, "http://[fe80::1%25eth0]:4318/"),
+    (20, "http://user:pass@host"),
+    (255, "http://[::1"),
+    (255, "ftp://x"),
+    (255, "http://host:99999"),
+    (255, "http://host:0"),
+    (255, "HTTP://Host/p#frag"),
+    (5, "http://a@b@c/"),
+]])
+
