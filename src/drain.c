@@ -305,9 +305,8 @@ bool ts_drain_wait_gone(unsigned ms)
  * malloc, so only async-signal-safe steps are taken on this side (a ring
  * append, futex calls). The wait is bounded, so a stuck export or a reader
  * that stopped reading can delay exit by at most the timeout. */
-void ts_drain_shutdown(bool normal_exit)
+void ts_drain_shutdown(void)
 {
-	(void)normal_exit;
 	int saved = errno;
 	if (!atomic_load(&drainer_running) || atomic_exchange(&stopping, 1)) {
 		errno = saved;

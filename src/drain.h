@@ -19,10 +19,10 @@ unsigned ts_drain_ring(struct ts_track_ctx *c, struct ts_thread *t);
  * running. */
 bool ts_drain_wake(void);
 /* Final drain at process exit, bounded by TRACESHIM_EXIT_TIMEOUT_MS, run by
- * the background thread while this one waits. normal_exit: called from
- * exit() (the library destructor) rather than from _exit(), which may run
- * in a signal handler; both take only async-signal-safe steps. */
-void ts_drain_shutdown(bool normal_exit);
+ * the background thread while this one waits (or here, when this is the
+ * background thread). Called from exit(), _exit() and a fatal signal's
+ * handler alike: only async-signal-safe steps on the calling side. */
+void ts_drain_shutdown(void);
 /* After ts_drain_shutdown(): waits up to `ms` for the background thread to
  * return; true once it has. */
 bool ts_drain_wait_gone(unsigned ms);

@@ -93,7 +93,7 @@ void ts_process_exec(void)
 	if (atomic_load(&init_state) != INIT_DONE || !atomic_load(&ts_active) || !ts_own_process())
 		return;
 	ts_summary_exec(true);
-	ts_drain_shutdown(true);
+	ts_drain_shutdown();
 	ts_summary_exec(false);
 	exec_flushed = true;
 }
@@ -173,7 +173,7 @@ __attribute__((constructor)) static void ts_constructor(void)
 __attribute__((destructor)) static void ts_destructor(void)
 {
 	if (atomic_load(&init_state) == INIT_DONE && atomic_load(&ts_active))
-		ts_drain_shutdown(true);
+		ts_drain_shutdown();
 }
 
 void ts_process_exit(void)
@@ -181,5 +181,5 @@ void ts_process_exit(void)
 	/* A vfork child shares our memory but is another process: not ours to flush. */
 	if (atomic_load(&init_state) == INIT_DONE && atomic_load(&ts_active) &&
 	    syscall(SYS_getpid) == traced_pid)
-		ts_drain_shutdown(false);
+		ts_drain_shutdown();
 }

@@ -206,7 +206,7 @@ void ts_lastthread_check(void)
 	if (threads > 1 + shim_threads() || tasks_left(true))
 		return;
 	TS_DEBUG("no thread of the program is left: the process ends");
-	ts_drain_shutdown(true);
+	ts_drain_shutdown();
 	/* The last task leaves as the program's did, and the kernel ends the
 	 * process; when the OTLP exporter's thread is there too (it waits
 	 * for work forever), the whole group goes at once. */
