@@ -35,6 +35,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
 
 static _Atomic int program_threads = 1;   /* glibc's count, the shim's threads left out */
@@ -43,6 +44,8 @@ static _Atomic int key_ready;
 
 #define SHIM_TIDS 16
 static _Atomic pid_t shim_tids[SHIM_TIDS];
+
+static bool tasks_left(bool program_only);
 
 /* Runs when a counted thread ends through glibc, among its thread-specific
  * destructors (value 1), and once more in the next round (value 2) when it
@@ -53,6 +56,15 @@ static void counted_end(void *arg)
 		if (atomic_fetch_sub(&program_threads, 1) == 1)
 			pthread_setspecific(counted_key, (void *)2);
 		return;
+	}
+	/* A task glibc counts and the shim cannot (a thread glibc made for
+	 * itself, such as a SIGEV_THREAD timer's) keeps the process, as it
+	 * would have; threads just past their own end get a moment to go. */
+	struct timespec ms = {0, 1000000};
+	for (int i = 0; tasks_left(true); i++) {
+		if (i == 10)
+			return;
+		nanosleep(&ms, NULL);
 	}
 	TS_DEBUG("the program's last thread ends: exit(0), as glibc does");
 	ts_set_exit_status(0);
