@@ -40,14 +40,15 @@ static void *muted_main(void *p)
 	return r;
 }
 
-static int create_muted(__typeof__(&pthread_create) real, pthread_t *th, const pthread_attr_t *attr,
-			void *(*fn)(void *), void *arg)
+/* Through ts_real_pthread_create, as every thread of the shim's: under
+ * AddressSanitizer it clears the stack shadow a reused stack may carry. */
+static int create_muted(pthread_t *th, const pthread_attr_t *attr, void *(*fn)(void *), void *arg)
 {
 	struct muted_start *m = malloc(sizeof *m);
 	if (!m)
 		return EAGAIN;
 	*m = (struct muted_start){fn, arg};
-	int r = real(th, attr, muted_main, m);
+	int r = ts_real_pthread_create(th, attr, muted_main, m);
 	if (r != 0)
 		free(m);
 	return r;
@@ -58,7 +59,7 @@ TS_EXPORT int pthread_create(pthread_t *th, const pthread_attr_t *attr, void *(*
 {
 	TS_REAL(pthread_create, EAGAIN);
 	if (ts_tls.muted)
-		return create_muted(real, th, attr, fn, arg);
+		return create_muted(th, attr, fn, arg);
 	struct ts_thread *t = ts_thread_self();
 	struct trampoline *tr = t ? malloc(sizeof *tr) : NULL;
 	if (!tr)
