@@ -29,7 +29,7 @@ static struct {
 enum { UW_UNTRIED, UW_READY, UW_MISSING };
 static _Atomic int state;
 
-bool ts_unwind_ready(void)
+static bool ts_unwind_ready(void)
 {
 	return atomic_load_explicit(&state, memory_order_acquire) == UW_READY;
 }

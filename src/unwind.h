@@ -12,8 +12,6 @@
 /* Opens libunwind in the calling thread (not async-signal-safe); false when
  * it is not installed. */
 bool ts_unwind_load(void);
-/* libunwind is open. */
-bool ts_unwind_ready(void);
 /* Called by the background thread when woken: unwinds the stack a signal
  * handler is waiting for, opening libunwind first if needed. */
 void ts_unwind_serve(void);
