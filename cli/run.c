@@ -7,6 +7,8 @@
  * trace is; --summary adds the table of the run's spans. */
 #include "run.h"
 
+#include "agent.h"
+#include "rundir.h"
 #include "safeopen.h"
 #include "summary.h"
 #include "ts_version.h"
@@ -19,6 +21,8 @@
 #include <signal.h>
 #include <spawn.h>
 #include <stdbool.h>
+#include <stdio.h>
+#include <strings.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
@@ -52,7 +56,7 @@ static bool is_file(const char *p)
 
 /* Next to this program (installed side by side, or the build tree's cli/),
  * then the install directory. */
-static bool find_library(char *out, size_t cap)
+bool ts_find_library(char *out, size_t cap)
 {
 	char self[PATH_MAX];
 	ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
@@ -250,6 +254,47 @@ static int wait_child(pid_t pid)
 	return status;
 }
 
+/* The run's own directory, served by this process while the command runs:
+ * every process of the tree leaves its records there (TRACESHIM_RUN_DIR).
+ * False (each process writes its own spans) when TRACESHIM_AGENT=off or no
+ * directory can be made. */
+static bool own_agent(struct ts_agent *a, const char *lib)
+{
+	*a = (struct ts_agent){.lock_fd = -1, .keep_fds = {-1, -1, -1}};
+	const char *mode = getenv("TRACESHIM_AGENT");
+	if (mode && !strcasecmp(mode, "off"))
+		return false;
+	char base[PATH_MAX], why[PATH_MAX + 64];
+	if (!ts_rundir_default(base, sizeof base) || !ts_rundir_usable(base, true, why, sizeof why)) {
+		fprintf(stderr, "traceshim run: %s; each process writes its own spans\n", why);
+		return false;
+	}
+	if ((size_t)snprintf(a->dir, sizeof a->dir, "%s/run.XXXXXX", base) >= sizeof a->dir ||
+	    !mkdtemp(a->dir) || !ts_agent_lock(a))
+		return false;
+	char libdir[PATH_MAX];
+	snprintf(libdir, sizeof libdir, "%s", lib);
+	ts_agent_set_module_dir(a, dirname(libdir));
+	const char *t = getenv("TRACESHIM_EXIT_TIMEOUT_MS");
+	a->end_bound_ms = t ? (unsigned)strtoul(t, NULL, 10) : 2000;
+	if (a->end_bound_ms > 600000)
+		a->end_bound_ms = 2000;
+	set("TRACESHIM_RUN_DIR", a->dir);
+	return true;
+}
+
+/* Lets go of the run's directory; it is removed unless a process of the
+ * tree is still running (its segment is there, served by its worker). */
+static void end_agent(struct ts_agent *a)
+{
+	char lock[PATH_MAX + 16];
+	snprintf(lock, sizeof lock, "%s/" TS_AGENT_LOCK, a->dir);
+	if (!ts_agent_workers())
+		unlink(lock);
+	ts_agent_unlock(a);
+	rmdir(a->dir);
+}
+
 int ts_run_main(int argc, char **argv)
 {
 	struct opts o = {0};
@@ -257,7 +302,7 @@ int ts_run_main(int argc, char **argv)
 	if (rc >= 0)
 		return rc;
 	char lib[PATH_MAX];
-	if (!find_library(lib, sizeof lib)) {
+	if (!ts_find_library(lib, sizeof lib)) {
 		fprintf(stderr, "traceshim run: libtraceshim.so is neither next to this program nor in %s\n",
 			TS_LIBDIR);
 		return 2;
@@ -265,15 +310,30 @@ int ts_run_main(int argc, char **argv)
 	char trace[PATH_MAX], summary[PATH_MAX];
 	const char *where = prepare(&o, lib, trace, sizeof trace, summary, sizeof summary);
 
+	struct ts_agent agent;
+	bool served = own_agent(&agent, lib);
 	pid_t pid;
 	int err = posix_spawnp(&pid, o.cmd[0], NULL, NULL, o.cmd, environ);
 	if (err) {
 		fprintf(stderr, "traceshim run: cannot run %s: %s\n", o.cmd[0], strerror(err));
 		if (o.summary)
 			unlink(summary);
+		if (served)
+			end_agent(&agent);
 		return err == ENOENT ? 127 : 126;
 	}
-	int status = wait_child(pid);
+	int status;
+	if (served) {
+		agent.child = pid;
+		agent.child_started = true;
+		signal(SIGINT, SIG_IGN);
+		signal(SIGQUIT, SIG_IGN);
+		ts_agent_serve(&agent);
+		status = agent.child ? -1 : agent.child_status;
+		end_agent(&agent);
+	} else {
+		status = wait_child(pid);
+	}
 
 	if (o.summary) {
 		ts_summary_report(summary, stderr);

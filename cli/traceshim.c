@@ -4,6 +4,7 @@
 #include "convert.h"
 #include "export/perfetto.h"
 #include "inflate.h"
+#include "agent.h"
 #include "run.h"
 #include "tracefile.h"
 
@@ -30,8 +31,10 @@ static int usage(FILE *to, int status)
 		"usage: traceshim run [-o FILE] [--otlp URL] [--summary] [--no-follow] -- CMD [ARGS...]\n"
 		"       traceshim collect [--listen HOST:PORT] [-o FILE] [--max-body BYTES] [--timeout S]\n"
 		"       traceshim convert IN.pb OUT.pftrace\n"
+		"       traceshim agent [--dir DIR] [--detach | --status]\n"
 		"\n");
 	ts_run_usage(to);
+	ts_agent_usage(to);
 	fprintf(to,
 		"\n"
 		"collect   receive OTLP/HTTP protobuf on /v1/traces (default 127.0.0.1:4318) and\n"
@@ -201,6 +204,8 @@ int main(int argc, char **argv)
 	}
 	if (!strcmp(argv[1], "run"))
 		return ts_run_main(argc - 2, argv + 2);
+	if (!strcmp(argv[1], "agent"))
+		return ts_agent_main(argc - 2, argv + 2);
 	if (!strcmp(argv[1], "collect"))
 		return collect(argc - 2, argv + 2);
 	if (!strcmp(argv[1], "convert") && argc == 4)

@@ -1,6 +1,7 @@
 /* pthread_create (through a trampoline that carries the creator's context to
  * the new thread) and the calls that rename threads. */
 #include "lastthread.h"
+#include "registry.h"
 #include "wrap.h"
 
 #include <pthread.h>
@@ -36,7 +37,7 @@ static void *muted_main(void *p)
 	free(p);
 	ts_thread_mute();
 	void *r = m.fn(m.arg);
-	ts_lastthread_shim_thread_end();
+	ts_shim_thread_end();
 	return r;
 }
 

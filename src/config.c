@@ -43,9 +43,18 @@ const char *ts_env(const char *name)
 	return (v && *v) ? v : NULL;   /* empty counts as unset, as OTel says */
 }
 
+static const char *name_set;
+
+void ts_program_name_set(const char *name)
+{
+	name_set = name;
+}
+
 const char *ts_program_name(void)
 {
 	extern char *program_invocation_short_name;
+	if (name_set)
+		return name_set;
 	if (program_invocation_short_name && *program_invocation_short_name)
 		return program_invocation_short_name;
 	char **argv = initial_argv();
@@ -173,6 +182,19 @@ void ts_config_load(void)
 	ts_cfg.buffer_records = round_pow2(get_uint("TRACESHIM_BUFFER_KB", 16, 1u << 20, 1024) * 1024u / 64u);
 	ts_cfg.flush_ms = get_uint("TRACESHIM_FLUSH_MS", 1, 60000, 200);
 	ts_cfg.exit_timeout_ms = get_uint("TRACESHIM_EXIT_TIMEOUT_MS", 0, 600000, 2000);
+
+	ts_cfg.agent = true;
+	const char *agent = ts_env("TRACESHIM_AGENT");
+	if (agent && !strcasecmp(agent, "off"))
+		ts_cfg.agent = false;
+	else if (agent && strcasecmp(agent, "auto"))
+		ts_warn_config("TRACESHIM_AGENT='%s' is not auto or off; using auto", agent);
+	ts_cfg.on_full_block = true;
+	const char *full = ts_env("TRACESHIM_ON_FULL");
+	if (full && !strcasecmp(full, "drop"))
+		ts_cfg.on_full_block = false;
+	else if (full && strcasecmp(full, "block"))
+		ts_warn_config("TRACESHIM_ON_FULL='%s' is not block or drop; using block", full);
 
 	const char *clk = ts_env("TRACESHIM_CLOCK");
 	if (clk && !strcasecmp(clk, "boottime"))

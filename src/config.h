@@ -20,6 +20,8 @@ struct ts_config {
 	unsigned buffer_records;    /* per-thread ring size, a power of two */
 	unsigned flush_ms;          /* longest pause between two drains */
 	unsigned exit_timeout_ms;   /* bound on the flush at exit */
+	bool agent;                 /* TRACESHIM_AGENT: an agent consumes the rings (auto) */
+	bool on_full_block;         /* TRACESHIM_ON_FULL=block: wait for room in a full ring */
 	bool perfetto;              /* write the Perfetto file */
 	bool otlp;                  /* export over OTLP/HTTP (an endpoint is set, trace sampled) */
 	char output[PATH_MAX];      /* absolute path of the .pftrace file */
@@ -34,6 +36,8 @@ void ts_config_load(void);
 
 /* The program's short name (argv[0] without directories). */
 const char *ts_program_name(void);
+/* ...as a worker knows it for the process whose records it reads. */
+void ts_program_name_set(const char *name);
 
 /* getenv() that also works before libc has set environ. */
 const char *ts_env(const char *name);

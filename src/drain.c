@@ -7,6 +7,7 @@
 #include "drain.h"
 
 #include "clock.h"
+#include "consume.h"
 #include "config.h"
 #include "decode.h"
 #include "exception.h"
@@ -18,6 +19,7 @@
 #include "lastthread.h"
 #include "log.h"
 #include "resolve.h"
+#include "segment_prod.h"
 #include "sqlinfo.h"
 #include "summary.h"
 #include "thread.h"
@@ -45,131 +47,13 @@ static _Atomic int drainer_alive;    /* the thread has not returned yet */
 static _Atomic int set_up;           /* futex: its table is made, the output opened */
 /* Held for each cycle, so that no fork happens in the middle of one. */
 static pthread_mutex_t cycle_lock = PTHREAD_MUTEX_INITIALIZER;
-/* How full the fullest ring got since the last cycle, in 1/64ths; the pause
- * before the next cycle adapts to it. */
-static unsigned max_fill;
-static unsigned pause_ms = 10;
+/* The pause before the next cycle adapts to how full the rings got. */
+static struct ts_pace pace = TS_PACE_INIT;
 static __thread bool on_drainer;
-
-/* Consumes the new records of one ring. */
-unsigned ts_drain_ring(struct ts_track_ctx *c, struct ts_thread *t)
-{
-	struct ts_ring *ring = &t->ring;
-	uint64_t head = atomic_load_explicit(&ring->head, memory_order_acquire);
-	uint64_t tail = atomic_load_explicit(&ring->tail, memory_order_relaxed);
-	unsigned n = 0;
-	uint8_t payload[TS_PAYLOAD_MAX_SLOTS * TS_REC_SIZE];
-	while (tail < head) {
-		const struct ts_rec *r = &ring->slots[tail & ring->mask];
-		unsigned ext = r->ext <= TS_PAYLOAD_MAX_SLOTS ? r->ext : 0;
-		if (tail + 1 + ext > head)
-			break;   /* cannot happen with a well-behaved producer */
-		for (unsigned i = 0; i < ext; i++)
-			memcpy(payload + i * TS_REC_SIZE, &ring->slots[(tail + 1 + i) & ring->mask],
-			       TS_REC_SIZE);
-		/* Payload records keep their length in aux. */
-		unsigned len = r->aux < ext * TS_REC_SIZE ? r->aux : ext * TS_REC_SIZE;
-		switch (r->type) {
-		case TS_REC_THREAD_BEGIN:
-			ts_tracks_thread_begin(c, t, r);
-			break;
-		case TS_REC_THREAD_END:
-			ts_tracks_report_drops(c, t);
-			c->last_ns = ts_clock_to_ns(r->t0);
-			ts_tracks_thread_end(c, c->last_ns, t);
-			break;
-		case TS_REC_FD_ALIAS:
-			ts_fdinfo_alias((int)r->aux, r->aux2, r->kind, r->fd, r->fdgen);
-			break;
-		case TS_REC_SQL_PREPARED:
-			ts_sqlinfo_prepared(r->arg, payload, len);
-			break;
-		case TS_REC_SQL_FINALIZED:
-			ts_sqlinfo_finalized(r->arg);
-			break;
-		case TS_REC_SPAN: {
-			struct ts_span s;
-			ts_decode_call(t->index, r, payload, len, &s);
-			if (c->user)   /* under a context attached from another thread */
-				s.parent_id = ts_user_parent(c, r->parent);
-			ts_exception_attach(c, r->span, &s);
-			ts_export_span(&c->track, TS_SPAN_COMPLETE, &s);
-			ts_exception_done(c);
-			c->last_ns = s.end_ns;
-			break;
-		}
-		case TS_REC_EXCEPTION:
-			ts_exception_record(c, r, payload, len);
-			break;
-		case TS_REC_USER_BEGIN:
-		case TS_REC_USER_END:
-		case TS_REC_USER_NOTE:
-		case TS_REC_USER_LINK:
-		case TS_REC_HANDOFF:
-			ts_user_record(c, r, payload, len);
-			break;
-		default:
-			break;   /* damaged record: skip it, keep the ring in step */
-		}
-		tail += 1 + ext;
-		n++;
-		ts_export_maybe_flush();
-	}
-	atomic_store_explicit(&ring->tail, tail, memory_order_release);
-	return n;
-}
-
-/* A thread made with clone() never runs the exit hook: notice it is gone. */
-static bool foreign_gone(const struct ts_thread *t)
-{
-	return syscall(SYS_tgkill, ts_tracks_process()->pid, t->tid, 0) != 0 && errno == ESRCH;
-}
-
-static void cycle(bool final)
-{
-	ts_clock_sync();
-	ts_tracks_begin_process();
-	for (int i = 0; i < TS_MAX_THREADS; i++) {
-		struct ts_thread *t = atomic_load_explicit(&ts_threads[i], memory_order_acquire);
-		if (!t)
-			continue;
-		int state = atomic_load_explicit(&t->state, memory_order_acquire);
-		if (state == TS_SLOT_FREE)
-			continue;
-		struct ts_track_ctx *c = ts_tracks_of(i, t);
-		unsigned n = ts_drain_ring(c, t);
-		unsigned fill = (unsigned)((uint64_t)n * 64 / (t->ring.mask + 1));
-		if (fill > max_fill)
-			max_fill = fill;
-		ts_tracks_report_drops(c, t);
-		if (state == TS_SLOT_DEAD && !c->open_spans) {
-			ts_tracks_release(c, i);
-		} else if (t->foreign && !final && foreign_gone(t) &&
-			   atomic_load(&t->ring.head) == atomic_load(&t->ring.tail)) {
-			ts_tracks_thread_end(c, c->last_ns, t);
-			ts_tracks_release(c, i);
-		}
-	}
-	ts_async_cycle_end();
-	ts_export_flush(false);   /* the final one follows once every track has ended */
-}
 
 static long futex(_Atomic int *word, int op, int val, const struct timespec *timeout)
 {
 	return syscall(SYS_futex, word, op, val, timeout, NULL, 0);
-}
-
-/* Drain often enough that no ring fills: a quarter full since the last
- * cycle means wait a quarter as long next time; nearly empty means twice as
- * long, up to TRACESHIM_FLUSH_MS. */
-static unsigned next_pause(void)
-{
-	if (max_fill >= 16)
-		pause_ms = pause_ms / 4 ? pause_ms / 4 : 1;
-	else if (max_fill < 2 && pause_ms < ts_cfg.flush_ms)
-		pause_ms = pause_ms * 2 < ts_cfg.flush_ms ? pause_ms * 2 : ts_cfg.flush_ms;
-	max_fill = 0;
-	return pause_ms;
 }
 
 /* Final drain: every ring, then every open span closed and the process span
@@ -177,11 +61,7 @@ static unsigned next_pause(void)
 static void final_cycle(void)
 {
 	uint64_t deadline = ts_clock_monotonic_ms() + ts_cfg.exit_timeout_ms * 9u / 10u;
-	cycle(true);
-	ts_tracks_end_all(ts_clock_to_ns(ts_ticks()));
-	ts_export_flush(true);
-	ts_export_finish(deadline);
-	ts_summary_finish();
+	ts_consume_final(ts_clock_to_ns(ts_ticks()), deadline);
 }
 
 /* First thing on the thread: its own descriptor table, then the trace file
@@ -222,7 +102,7 @@ static void *drainer_main(void *arg)
 	for (;;) {
 		int seen = atomic_load(&wake_word);
 		if (!atomic_load(&stopping)) {
-			unsigned ms = next_pause();
+			unsigned ms = ts_pace_next(&pace);
 			struct timespec pause = {ms / 1000, (long)(ms % 1000) * 1000000L};
 			futex(&wake_word, FUTEX_WAIT_PRIVATE, seen, &pause);
 		}
@@ -237,7 +117,7 @@ static void *drainer_main(void *arg)
 			atomic_store(&drainer_alive, 0);
 			return NULL;
 		}
-		cycle(false);
+		ts_pace_saw(&pace, ts_consume_cycle(false));
 		pthread_mutex_unlock(&cycle_lock);
 		ts_lastthread_check();
 	}
@@ -308,6 +188,16 @@ bool ts_drain_wait_gone(unsigned ms)
 void ts_drain_shutdown(void)
 {
 	int saved = errno;
+	if (ts_agent_mode()) {
+		/* The agent reads the rest from the segment, even what is recorded
+		 * after this (it waits for the process to be gone): nothing to
+		 * wait for here. The last status set wins, as below. */
+		if (ts_tls.thr)
+			ts_thread_end();
+		ts_segment_finish(ts_exit_status(), false);
+		errno = saved;
+		return;
+	}
 	if (!atomic_load(&drainer_running) || atomic_exchange(&stopping, 1)) {
 		errno = saved;
 		return;
@@ -374,8 +264,8 @@ void ts_drain_after_fork(void)
 	/* What the parent's drainer held may be half-updated: leak it rather than
 	 * free it. */
 	ts_tracks_after_fork();
-	max_fill = 0;
-	pause_ms = 10;
+	pace = (struct ts_pace)TS_PACE_INIT;
+	ts_consume_after_fork();
 	atomic_store(&wake_word, 0);
 	atomic_store(&stopping, 0);
 	atomic_store(&final_done, 0);

@@ -2,6 +2,7 @@
  * arrive first, and the fork handler. */
 #include "init.h"
 
+#include "agentlink.h"
 #include "clock.h"
 #include "childenv.h"
 #include "config.h"
@@ -11,6 +12,8 @@
 #include "ids.h"
 #include "lastthread.h"
 #include "log.h"
+#include "procinfo.h"
+#include "segment_prod.h"
 #include "summary.h"
 #include "thread.h"
 
@@ -22,21 +25,28 @@
 
 enum { INIT_NONE, INIT_RUNNING, INIT_DONE };
 static _Atomic int init_state;
-uint64_t ts_process_start_ticks;
 static pid_t traced_pid;
-static _Atomic int exit_status = -1;
 
-void ts_set_exit_status(int status)
+/* An agent consumes the rings: no background thread here. */
+static bool agent_mode;
+
+bool ts_agent_mode(void)
 {
-	/* A vfork child shares this memory: its exit is not ours. */
-	if (traced_pid && syscall(SYS_getpid) != traced_pid)
-		return;
-	atomic_store(&exit_status, status);
+	return agent_mode;
 }
 
-int ts_exit_status(void)
+/* Chooses who turns this process's records into spans: the agent of the run
+ * when there is one to be had and a segment can be made for it, else a
+ * background thread of this process. */
+static bool start_consumer(void)
 {
-	return atomic_load(&exit_status);
+	char dir[PATH_MAX];
+	agent_mode = ts_cfg.agent && ts_agent_link(dir, sizeof dir) && ts_segment_create(dir);
+	if (agent_mode) {
+		TS_INFO("records go to the agent of %s", dir);
+		return true;
+	}
+	return ts_drain_start();
 }
 
 /* Describe stdin/stdout/stderr now: programs often close them before the
@@ -52,18 +62,27 @@ static void describe_stdio(void)
  * own rings and its own background thread, the same trace file. */
 static void begin_again(uint64_t parent)
 {
+	atomic_store(&ts_active, 0);
 	traced_pid = (pid_t)syscall(SYS_getpid);
+	ts_proc_set_owner(traced_pid);
 	ts_ids_reseed();   /* same trace, new span ids and track uuids */
 	ts_context_after_fork(parent);
 	ts_process_start_ticks = ts_ticks();
-	atomic_store(&exit_status, -1);
+	ts_set_exit_status(-1);
 	ts_summary_reset();
 	ts_drain_after_fork();
+	struct ts_thread_saved self;
+	ts_thread_forget_parent(&self);
+	ts_segment_after_fork();
+	agent_mode = false;
 	describe_stdio();
-	ts_thread_after_fork();
-	atomic_store(&ts_active, 1);
-	if (!ts_drain_start())
+	bool ok = start_consumer();
+	if (ok) {
+		atomic_store(&ts_active, 1);
+		ts_thread_adopt_main(&self);
+	} else {
 		atomic_store(&ts_active, 0);
+	}
 }
 
 /* The child of fork() is a new process, the fork span's child. */
@@ -93,7 +112,13 @@ void ts_process_exec(void)
 	if (atomic_load(&init_state) != INIT_DONE || !atomic_load(&ts_active) || !ts_own_process())
 		return;
 	ts_summary_exec(true);
-	ts_drain_shutdown();
+	if (agent_mode) {
+		if (ts_tls.thr)
+			ts_thread_end();
+		ts_segment_finish(ts_exit_status(), true);
+	} else {
+		ts_drain_shutdown();
+	}
 	ts_summary_exec(false);
 	exec_flushed = true;
 }
@@ -105,7 +130,8 @@ void ts_process_exec_failed(uint64_t exec_span)
 	exec_flushed = false;
 	/* Tracing goes on as a new process span when that is safe: one thread,
 	 * no OTLP exporter thread left behind, the background thread gone. */
-	if (ts_cfg.otlp || ts_threads_others_live() || !ts_drain_wait_gone(200))
+	if ((!agent_mode && ts_cfg.otlp) || ts_threads_others_live() ||
+	    (!agent_mode && !ts_drain_wait_gone(200)))
 		return;
 	ts_tls.muted = 0;
 	ts_tls.gone = 0;
@@ -122,6 +148,7 @@ static void init_once(void)
 	ts_clock_init(ts_cfg.force_clock_gettime);
 	ts_process_start_ticks = ts_ticks();
 	traced_pid = (pid_t)syscall(SYS_getpid);
+	ts_proc_set_owner(traced_pid);
 	ts_ids_init();
 	ts_context_init();
 	if (ts_cfg.otlp && !ts_sample(&ts_otel, ts_ids.trace_id, ts_ctx.parent_sampled)) {
@@ -141,7 +168,7 @@ static void init_once(void)
 	pthread_atfork(ts_drain_before_fork, ts_drain_parent_after_fork, after_fork_child);
 	describe_stdio();
 	atomic_store(&ts_active, 1);
-	if (!ts_drain_start()) {
+	if (!start_consumer()) {
 		atomic_store(&ts_active, 0);
 		return;
 	}

@@ -10,6 +10,10 @@
  * races an initialisation in progress is simply not traced. */
 bool ts_init_for_call(void);
 
+/* True when the run's agent consumes this process's rings (no background
+ * thread in the process). */
+bool ts_agent_mode(void);
+
 /* The process is ending without running exit handlers (_exit): flush. */
 void ts_process_exit(void);
 
@@ -23,18 +27,8 @@ void ts_process_exec(void);
  * the same trace, child of the exec span. */
 void ts_process_exec_failed(uint64_t exec_span);
 
-/* How the process is ending, for the process span: -1 not known yet, an exit
- * code (0-255), or TS_EXIT_SIGNAL | the number of the signal that ends it. The
- * last one set wins (an atexit handler may call _exit with another code). */
-#define TS_EXIT_SIGNAL 0x100
-void ts_set_exit_status(int status);
-int ts_exit_status(void);
-
-/* Ticks when the process span began. */
-extern uint64_t ts_process_start_ticks;
+#include "procinfo.h"
 
 void ts_thread_setup_key(void);
-void ts_thread_release(int slot);
-extern _Atomic uint64_t ts_threads_untraced;
 
 #endif

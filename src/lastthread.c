@@ -21,6 +21,8 @@
  * the count cannot see), nothing is done. */
 #include "lastthread.h"
 
+#include "registry.h"
+
 #include "clock.h"
 #include "drain.h"
 #include "init.h"
@@ -42,8 +44,6 @@ static _Atomic int program_threads = 1;   /* glibc's count, the shim's threads l
 static pthread_key_t counted_key;         /* set on each counted thread */
 static _Atomic int key_ready;
 
-#define SHIM_TIDS 16
-static _Atomic pid_t shim_tids[SHIM_TIDS];
 
 static bool tasks_left(bool program_only);
 
@@ -98,40 +98,16 @@ void ts_lastthread_started(void)
 	mark_counted();
 }
 
-void ts_lastthread_shim_thread(void)
-{
-	pid_t tid = (pid_t)syscall(SYS_gettid);
-	for (int i = 0; i < SHIM_TIDS; i++) {
-		pid_t free_slot = 0;
-		if (atomic_compare_exchange_strong(&shim_tids[i], &free_slot, tid))
-			return;
-	}
-}
-
-void ts_lastthread_shim_thread_end(void)
-{
-	pid_t tid = (pid_t)syscall(SYS_gettid);
-	for (int i = 0; i < SHIM_TIDS; i++) {
-		pid_t mine = tid;
-		if (atomic_compare_exchange_strong(&shim_tids[i], &mine, 0))
-			return;
-	}
-}
-
 void ts_lastthread_after_fork(void)
 {
 	atomic_store(&program_threads, 1);
-	for (int i = 0; i < SHIM_TIDS; i++)
-		atomic_store(&shim_tids[i], 0);
+	ts_shim_tids_after_fork();
 	mark_counted();
 }
 
 static bool is_shim(pid_t tid)
 {
-	for (int i = 0; i < SHIM_TIDS; i++)
-		if (atomic_load(&shim_tids[i]) == tid)
-			return true;
-	return false;
+	return ts_shim_tid(tid);
 }
 
 /* The state letter of /proc/self/stat or of a task's stat (0 when
@@ -167,10 +143,7 @@ static char state_of(const char *path)
 
 static long shim_threads(void)
 {
-	long n = 0;
-	for (int i = 0; i < SHIM_TIDS; i++)
-		n += atomic_load(&shim_tids[i]) != 0;
-	return n;
+	return (long)ts_shim_tids_count();
 }
 
 static bool gone(char state)

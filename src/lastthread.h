@@ -11,8 +11,6 @@ void ts_lastthread_create_failed(void);
 /* On the new thread, first thing. */
 void ts_lastthread_started(void);
 /* A shim thread starts (its tid is not the program's) and ends. */
-void ts_lastthread_shim_thread(void);
-void ts_lastthread_shim_thread_end(void);
 /* Child after fork: only the forking thread is left, as for glibc. */
 void ts_lastthread_after_fork(void);
 /* Called by the background thread after each cycle, holding no lock: ends

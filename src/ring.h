@@ -9,6 +9,7 @@
 #define TS_RING_H
 
 #include <stdatomic.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
@@ -74,11 +75,16 @@ struct ts_ring {
 	volatile uint32_t busy;         /* an append is in progress */
 	uint32_t mask;                  /* capacity - 1 */
 	_Atomic uint64_t dropped;       /* records lost to a full ring or a nested append */
-	char pad[64 - 32];
+	uint32_t block;                 /* wait for room when full (TRACESHIM_ON_FULL=block) */
+	char pad[64 - 36];
 	/* Consumer side. */
 	_Atomic uint64_t tail;
 	struct ts_rec *slots;
 };
+
+/* The full ring's slow path (ringwait.c): wakes the consumer and waits, with
+ * a bound, until `need` more slots fit; false when they did not. */
+bool ts_ring_wait_room(struct ts_ring *r, uint64_t need);
 
 /* Records kept free for the structural records (thread begin/end) so a flood
  * of calls never breaks the nesting of the thread span. */
@@ -98,7 +104,8 @@ static inline struct ts_rec *ts_ring_reserve(struct ts_ring *r, unsigned ext, in
 	uint64_t need = 1 + ext + (structural ? 0 : TS_RING_RESERVE);
 	if (h + need - r->tail_seen > (uint64_t)r->mask + 1) {
 		r->tail_seen = atomic_load_explicit(&r->tail, memory_order_acquire);
-		if (h + need - r->tail_seen > (uint64_t)r->mask + 1) {
+		if (h + need - r->tail_seen > (uint64_t)r->mask + 1 &&
+		    !(r->block && ts_ring_wait_room(r, need))) {
 			atomic_fetch_add_explicit(&r->dropped, 1, memory_order_relaxed);
 			atomic_signal_fence(memory_order_seq_cst);
 			r->busy = 0;

@@ -7,6 +7,8 @@
 #include "init.h"
 #include "lastthread.h"
 #include "log.h"
+#include "registry.h"
+#include "segment_prod.h"
 
 #include <errno.h>
 #include <string.h>
@@ -16,15 +18,11 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-__thread struct ts_tls ts_tls __attribute__((tls_model("initial-exec")));
-_Atomic int ts_active;
-struct ts_thread *_Atomic ts_threads[TS_MAX_THREADS];
-
-static _Atomic int slot_claimed[TS_MAX_THREADS];
+/* The registry's rings are in the segment (not private memory). */
+static bool in_segment;
 static _Atomic uint32_t next_index = 1;   /* 0 is the process itself */
 static pthread_key_t exit_key;
 static _Atomic int exit_key_ready;
-_Atomic uint64_t ts_threads_untraced;     /* registry full */
 
 uint32_t ts_thread_next_index(void)
 {
@@ -46,19 +44,28 @@ void ts_thread_setup_key(void)
 static struct ts_thread *alloc_slot(void)
 {
 	size_t bytes = sizeof(struct ts_thread) + (size_t)ts_cfg.buffer_records * TS_REC_SIZE;
+	_Atomic uint32_t *claimed = ts_registry_claims();
 	for (int i = 0; i < TS_MAX_THREADS; i++) {
-		int expect = 0;
-		if (atomic_load_explicit(&slot_claimed[i], memory_order_relaxed) ||
-		    !atomic_compare_exchange_strong(&slot_claimed[i], &expect, 1))
+		uint32_t expect = 0;
+		if (atomic_load_explicit(&claimed[i], memory_order_relaxed) ||
+		    !atomic_compare_exchange_strong(&claimed[i], &expect, 1))
 			continue;
 		struct ts_thread *t = atomic_load(&ts_threads[i]);
-		if (!t) {
+		if (!t && ts_seg) {
+			/* The segment is sparse: the region costs memory as its
+			 * ring is written. */
+			t = ts_segment_region(i);
+			t->ring.slots = ts_segment_slots(i);
+			t->ring.mask = ts_cfg.buffer_records - 1;
+			in_segment = true;
+			atomic_store(&ts_threads[i], t);
+		} else if (!t) {
 			/* mmap rather than malloc: safe in a signal handler, and pages
 			 * of the ring are only touched as records are written. */
 			void *mem = mmap(NULL, bytes, PROT_READ | PROT_WRITE,
 					 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 			if (mem == MAP_FAILED) {
-				atomic_store(&slot_claimed[i], 0);
+				atomic_store(&claimed[i], 0);
 				return NULL;
 			}
 			t = mem;
@@ -69,6 +76,8 @@ static struct ts_thread *alloc_slot(void)
 		return t;
 	}
 	atomic_fetch_add(&ts_threads_untraced, 1);
+	if (ts_seg)
+		atomic_fetch_add(&ts_seg->untraced_threads, 1);
 	return NULL;
 }
 
@@ -92,6 +101,7 @@ static struct ts_thread *register_thread(uint32_t index, pid_t tid, const struct
 	atomic_store_explicit(&t->ring.dropped, 0, memory_order_relaxed);
 	t->ring.tail_seen = 0;
 	t->ring.busy = 0;
+	t->ring.block = ts_cfg.on_full_block;
 	t->next_span = 2;
 	t->cur_span = 1;
 	memset(t->open_calls, 0, sizeof t->open_calls);
@@ -272,21 +282,6 @@ void ts_thread_renamed(pthread_t handle)
 	}
 }
 
-void ts_thread_mute(void)
-{
-	ts_tls.muted = 1;
-	ts_tls.thr = NULL;
-	ts_lastthread_shim_thread();
-}
-
-/* Called by the drainer once a dead thread's last record is consumed. */
-void ts_thread_release(int slot)
-{
-	struct ts_thread *t = atomic_load(&ts_threads[slot]);
-	atomic_store(&t->state, TS_SLOT_FREE);
-	atomic_store(&slot_claimed[slot], 0);
-}
-
 bool ts_threads_others_live(void)
 {
 	for (int i = 0; i < TS_MAX_THREADS; i++) {
@@ -299,27 +294,37 @@ bool ts_threads_others_live(void)
 
 /* Child after fork: only the forking thread exists. Its ring starts over
  * (the parent drains the records it holds) and it becomes the child's main
- * thread; every other slot is free again. */
-void ts_thread_after_fork(void)
+ * thread; every other slot is free again. Rings in the parent's segment are
+ * the parent's: they are neither touched nor reused. */
+void ts_thread_forget_parent(struct ts_thread_saved *saved)
 {
 	struct ts_thread *self = ts_tls.thr;
+	saved->had = self != NULL;
+	saved->stack_lo = self ? self->stack_lo : 0;
+	saved->stack_size = self ? self->stack_size : 0;
 	for (int i = 0; i < TS_MAX_THREADS; i++) {
 		struct ts_thread *t = atomic_load(&ts_threads[i]);
-		if (t)
+		if (in_segment)
+			atomic_store(&ts_threads[i], NULL);
+		else if (t)
 			atomic_store(&t->state, TS_SLOT_FREE);
-		atomic_store(&slot_claimed[i], 0);
 	}
+	in_segment = false;
+	ts_registry_after_fork();
 	atomic_store(&next_index, 1);
-	ts_lastthread_after_fork();
-	if (!self)
-		return;
-	uintptr_t lo = self->stack_lo, size = self->stack_size;
 	ts_tls.thr = NULL;
+	ts_lastthread_after_fork();
+}
+
+void ts_thread_adopt_main(const struct ts_thread_saved *saved)
+{
+	if (!saved->had)
+		return;
 	struct ts_thread *t = register_thread(ts_thread_next_index(), (pid_t)syscall(SYS_getpid),
 					      NULL, NULL, false);
 	if (t) {
-		t->stack_lo = lo;
-		t->stack_size = size;
+		t->stack_lo = saved->stack_lo;
+		t->stack_size = saved->stack_size;
 		publish(t);
 	}
 }

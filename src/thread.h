@@ -105,9 +105,15 @@ void ts_thread_init_main(void);
 void ts_thread_end(void);
 /* The name of thread `handle` changed (NULL name: re-read it). */
 void ts_thread_renamed(pthread_t handle);
-/* Child after fork: forgets every thread but the caller, which becomes the
- * child's main thread with a fresh ring. */
-void ts_thread_after_fork(void);
+/* Child after fork: forgets every thread (what is needed of the caller's is
+ * kept in `saved`); then, once the child's ring memory is chosen, the caller
+ * becomes the child's main thread with a fresh ring. */
+struct ts_thread_saved {
+	bool had;
+	uintptr_t stack_lo, stack_size;
+};
+void ts_thread_forget_parent(struct ts_thread_saved *saved);
+void ts_thread_adopt_main(const struct ts_thread_saved *saved);
 /* True when a thread other than the caller is registered and running. */
 bool ts_threads_others_live(void);
 /* Marks the calling thread as the shim's own: never traced. */

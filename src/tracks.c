@@ -12,6 +12,8 @@
 #include "ids.h"
 #include "summary.h"
 #include "init.h"
+#include "procinfo.h"
+#include "registry.h"
 #include "userspan.h"
 
 #include <dlfcn.h>
@@ -40,7 +42,7 @@ const struct ts_track *ts_tracks_process(void)
  * or 1024 threads, a hash with the top bit set. */
 static uint32_t sequence_of(uint32_t index)
 {
-	uint32_t pid = (uint32_t)syscall(SYS_getpid);
+	uint32_t pid = (uint32_t)ts_proc_pid();
 	if (pid < (1u << 21) && index < 1024)
 		return pid << 10 | index;
 	return (uint32_t)ts_mix64(ts_ids.seed ^ (0x5e9ull << 40) ^ index) | 0x80000000u;
@@ -58,19 +60,11 @@ void ts_tracks_begin_process(void)
 	snprintf(proc_name, sizeof proc_name, "%s", ts_program_name());
 	proc_track = (struct ts_track){
 		.uuid = uuid_of(0), .sequence = sequence_of(0),
-		.pid = (pid_t)syscall(SYS_getpid), .ppid = getppid(), .name = proc_name,
+		.pid = ts_proc_pid(), .ppid = ts_proc_ppid(), .name = proc_name,
 		.sink_state = proc_state,
 	};
-	char cmdline[4096];
 	size_t cmdlen = 0;
-	if (ts_cfg.cmdline) {
-		int fd = (int)syscall(SYS_openat, AT_FDCWD, "/proc/self/cmdline", O_RDONLY | O_CLOEXEC);
-		if (fd >= 0) {
-			ssize_t n = syscall(SYS_read, fd, cmdline, sizeof cmdline);
-			cmdlen = n > 0 ? (size_t)n : 0;
-			syscall(SYS_close, fd);
-		}
-	}
+	const char *cmdline = ts_cfg.cmdline ? ts_proc_args(&cmdlen) : "";
 	ts_export_process(&proc_track, ts_clock_boottime_ns(), cmdline, cmdlen);
 
 	struct ts_span s = {
@@ -96,7 +90,7 @@ static void describe_thread(struct ts_track_ctx *c, struct ts_thread *t, uint64_
 	c->name[15] = 0;
 	if (t->foreign && !c->name[0]) {
 		char path[64];
-		snprintf(path, sizeof path, "/proc/self/task/%d/comm", (int)t->tid);
+		snprintf(path, sizeof path, "/proc/%d/task/%d/comm", (int)proc_track.pid, (int)t->tid);
 		int fd = (int)syscall(SYS_openat, AT_FDCWD, path, O_RDONLY | O_CLOEXEC);
 		if (fd >= 0) {
 			ssize_t n = syscall(SYS_read, fd, c->name, sizeof c->name - 1);

@@ -3,6 +3,8 @@
  * is configured. */
 #include "export.h"
 
+#include "procinfo.h"
+
 #include "../clock.h"
 #include "../config.h"
 #include "../ids.h"
@@ -45,13 +47,27 @@ static struct ts_core_api core_api = {
 	.program_name = ts_program_name,
 	.unix_offset_ns = unix_offset_ns,
 	.process_start_ns = process_start_ns,
+	.pid = ts_proc_pid,
+	.ppid = ts_proc_ppid,
+	.exe = ts_proc_exe,
+	.args = ts_proc_args,
 	.thread_create = ts_real_pthread_create,
 	.mute = ts_thread_mute,
 };
 
-/* The module's path: this library's directory + TS_OTLP_MODULE_NAME. */
+static char module_dir[PATH_MAX];
+
+void ts_export_set_module_dir(const char *dir)
+{
+	snprintf(module_dir, sizeof module_dir, "%s", dir);
+}
+
+/* The module's path: this library's directory (or the one set) +
+ * TS_OTLP_MODULE_NAME. */
 static bool module_path(char *out, size_t cap)
 {
+	if (module_dir[0])
+		return (size_t)snprintf(out, cap, "%s/%s", module_dir, TS_OTLP_MODULE_NAME) < cap;
 	Dl_info info;
 	if (!dladdr((const void *)module_path, &info) || !info.dli_fname)
 		return false;

@@ -14,6 +14,9 @@ enum { TS_STATE_PERFETTO, TS_STATE_OTLP, TS_STATE_COUNT };
 
 /* Opens the configured exporters (loading the OTLP module when asked);
  * false when none is usable. */
+/* Where libtraceshim-otlp.so is, for a consumer that is not the library
+ * itself (the agent); by default, next to this library. */
+void ts_export_set_module_dir(const char *dir);
 bool ts_export_open(void);
 
 /* The process track, stamped ts_ns; its clock snapshot follows at a write. */

@@ -49,34 +49,23 @@ void ts_exporter_init(const struct ts_core_api *c)
 	init_sync();
 }
 
-/* Reads a small /proc file into buf; returns its length. */
-static size_t read_proc(const char *path, char *buf, size_t cap)
-{
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return 0;
-	ssize_t n = read(fd, buf, cap);
-	close(fd);
-	return n > 0 ? (size_t)n : 0;
-}
-
 /* The resource of this process, built again in a forked child. */
 static void build_resource(void)
 {
-	static char exe[4096], host[256], args[4096];
-	ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
-	exe[n > 0 ? n : 0] = 0;
+	static char host[256];
+	const char *exe = core->exe();
 	struct utsname u;
 	snprintf(host, sizeof host, "%s", uname(&u) == 0 ? u.nodename : "");
 	struct ts_process_info p = {
-		.pid = getpid(), .ppid = getppid(), .exe_name = core->program_name(),
+		.pid = core->pid(), .ppid = core->ppid(), .exe_name = core->program_name(),
 		.exe_path = exe[0] ? exe : NULL,
 		.start_unix_ns = (uint64_t)((int64_t)core->process_start_ns() + core->unix_offset_ns()),
 		.host_name = host[0] ? host : NULL,
 	};
 	if (core->cmdline) {
-		p.command_args = args;
-		p.command_args_len = read_proc("/proc/self/cmdline", args, sizeof args);
+		size_t len = 0;
+		p.command_args = core->args(&len);
+		p.command_args_len = len;
 	}
 	ts_resource_build(&resource, &p, core->getenv);
 	resource_pid = p.pid;
@@ -84,7 +73,7 @@ static void build_resource(void)
 
 static void send_batch(struct ts_batch *b)
 {
-	if (resource_pid != getpid())
+	if (resource_pid != core->pid())
 		build_resource();
 	struct ts_otlp_batch req = {
 		.trace_id = core->trace_id, .resource = resource.attrs, .nresource = resource.n,

@@ -13,7 +13,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#define TS_OTLP_ABI 2
+#define TS_OTLP_ABI 3
 #define TS_OTLP_MODULE_NAME "libtraceshim-otlp.so"
 #define TS_OTLP_ENTRY "ts_otlp_module"
 
@@ -28,6 +28,11 @@ struct ts_core_api {
 	/* CLOCK_REALTIME minus CLOCK_BOOTTIME now, in ns: span times are BOOTTIME. */
 	int64_t (*unix_offset_ns)(void);
 	uint64_t (*process_start_ns)(void);   /* BOOTTIME */
+	/* The traced process (procinfo.h). */
+	pid_t (*pid)(void);
+	pid_t (*ppid)(void);
+	const char *(*exe)(void);
+	const char *(*args)(size_t *len);
 	/* Threads of the module: made without the pthread_create wrapper, they
 	 * call mute() first so nothing they do is traced. */
 	int (*thread_create)(pthread_t *th, const pthread_attr_t *attr, void *(*fn)(void *), void *arg);

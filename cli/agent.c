@@ -1,0 +1,286 @@
+/* The agent: serves one run directory. It holds the directory's lock (so
+ * traced processes know it is there), watches for segments, and forks one
+ * worker per segment (src/worker.c), which consumes that process's records
+ * and writes or sends its spans. The agent itself reads no record: a
+ * segment that does not decode can only end its own worker.
+ *
+ * `traceshim agent --detach` is what a traced process starts when the run
+ * has no agent: it leaves at once, having forked the agent proper into a
+ * session of its own; that one ends once it has been idle (no segment, no
+ * worker) for a moment. `traceshim run` serves its own run directory with
+ * the same loop while its command runs. */
+#include "agent.h"
+
+#include "export/export.h"
+#include "log.h"
+#include "rundir.h"
+#include "segment.h"
+#include "worker.h"
+
+#include <dirent.h>
+#include <dlfcn.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/inotify.h>
+#include <sys/mman.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#define MAX_WORKERS 512
+#define IDLE_MS 200
+
+struct served {
+	pid_t pid;
+	char name[NAME_MAX + 1];
+};
+
+static struct served workers[MAX_WORKERS];
+static unsigned nworkers;
+
+static bool is_segment_name(const char *n)
+{
+	size_t len = strlen(n), sl = strlen(TS_SEG_SUFFIX);
+	return n[0] == 'p' && len > sl && !strcmp(n + len - sl, TS_SEG_SUFFIX);
+}
+
+static bool served(const char *name)
+{
+	for (unsigned i = 0; i < nworkers; i++)
+		if (!strcmp(workers[i].name, name))
+			return true;
+	return false;
+}
+
+void ts_agent_set_module_dir(struct ts_agent *a, const char *dir)
+{
+	snprintf(a->module_dir, sizeof a->module_dir, "%s", dir);
+	ts_export_set_module_dir(dir);
+}
+
+/* The OTLP module (and with it libcurl and TLS), loaded in the agent the
+ * first time a process asks for OTLP: every later worker has it already. */
+static void preload_otlp(struct ts_agent *a, int fd)
+{
+	if (a->module_loaded || !a->module_dir[0])
+		return;
+	const struct ts_seg_header *h = mmap(NULL, sizeof *h, PROT_READ, MAP_SHARED, fd, 0);
+	if (h == MAP_FAILED)
+		return;
+	size_t len = h->env_len < sizeof h->env ? h->env_len : sizeof h->env;
+	bool otlp = memmem(h->env, len, "OTEL_EXPORTER_OTLP_", 19) != NULL;
+	munmap((void *)h, sizeof *h);
+	if (!otlp)
+		return;
+	char path[PATH_MAX + 32];
+	snprintf(path, sizeof path, "%s/libtraceshim-otlp.so", a->module_dir);
+	a->module_loaded = dlopen(path, RTLD_NOW | RTLD_LOCAL) != NULL;
+}
+
+/* Forks the worker for dir/name; false when none could start now (it is
+ * tried again at the next scan). */
+static bool serve_segment(struct ts_agent *a, const char *name)
+{
+	if (served(name) || nworkers >= MAX_WORKERS || strlen(name) > NAME_MAX)
+		return false;
+	char path[PATH_MAX];
+	if ((size_t)snprintf(path, sizeof path, "%s/%s", a->dir, name) >= sizeof path)
+		return false;
+	int fd = open(path, O_RDWR | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	struct stat st;
+	/* The lock says a worker (of this agent or of one before it) serves
+	 * the segment: a segment is never consumed twice. */
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_uid != geteuid() ||
+	    flock(fd, LOCK_EX | LOCK_NB) != 0) {
+		close(fd);
+		return false;
+	}
+	preload_otlp(a, fd);
+	pid_t pid = fork();
+	if (pid == 0) {
+		for (int i = 0; i < 3; i++)
+			if (a->keep_fds[i] >= 0)
+				close(a->keep_fds[i]);
+		sigset_t none;
+		sigemptyset(&none);
+		sigprocmask(SIG_SETMASK, &none, NULL);
+		signal(SIGTERM, SIG_DFL);
+		_exit(ts_worker_run(fd, path));
+	}
+	close(fd);
+	if (pid < 0)
+		return false;
+	workers[nworkers].pid = pid;
+	snprintf(workers[nworkers].name, sizeof workers[nworkers].name, "%s", name);
+	nworkers++;
+	a->served_total++;
+	return true;
+}
+
+static void scan(struct ts_agent *a)
+{
+	DIR *d = opendir(a->dir);
+	if (!d)
+		return;
+	struct dirent *e;
+	while ((e = readdir(d)))
+		if (is_segment_name(e->d_name))
+			serve_segment(a, e->d_name);
+	closedir(d);
+}
+
+static void reap(struct ts_agent *a)
+{
+	int st;
+	pid_t pid;
+	while ((pid = waitpid(-1, &st, WNOHANG)) > 0) {
+		if (pid == a->child) {
+			a->child_status = st;
+			a->child = 0;
+			continue;
+		}
+		for (unsigned i = 0; i < nworkers; i++)
+			if (workers[i].pid == pid) {
+				if (!WIFEXITED(st) || WEXITSTATUS(st) > 1) {
+					a->failed++;
+					TS_WARN("the worker for %s ended badly (status %d)",
+						workers[i].name, st);
+				}
+				workers[i] = workers[--nworkers];
+				break;
+			}
+	}
+}
+
+bool ts_agent_lock(struct ts_agent *a)
+{
+	char path[PATH_MAX + 16];
+	snprintf(path, sizeof path, "%s/" TS_AGENT_LOCK, a->dir);
+	int fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return false;
+	if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+		close(fd);
+		return false;
+	}
+	/* The holder's pid, for `traceshim agent --status`. */
+	char pid[24];
+	int n = snprintf(pid, sizeof pid, "%ld\n", (long)getpid());
+	if (ftruncate(fd, 0) != 0 || pwrite(fd, pid, (size_t)n, 0) != n)
+		TS_INFO("cannot write the agent's pid into %s", path);
+	a->lock_fd = fd;
+	return true;
+}
+
+void ts_agent_unlock(struct ts_agent *a)
+{
+	if (a->lock_fd >= 0)
+		close(a->lock_fd);
+	a->lock_fd = -1;
+}
+
+static uint64_t now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+/* True when a segment nobody serves is in the directory. */
+static bool unserved(struct ts_agent *a)
+{
+	DIR *d = opendir(a->dir);
+	bool found = false;
+	struct dirent *e;
+	while (d && !found && (e = readdir(d)))
+		found = is_segment_name(e->d_name) && !served(e->d_name);
+	if (d)
+		closedir(d);
+	return found;
+}
+
+int ts_agent_serve(struct ts_agent *a)
+{
+	sigset_t mask;
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGCHLD);
+	sigaddset(&mask, SIGTERM);
+	sigprocmask(SIG_BLOCK, &mask, NULL);
+	int sfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
+	int ino = inotify_init1(IN_CLOEXEC | IN_NONBLOCK);
+	if (sfd < 0 || ino < 0 || inotify_add_watch(ino, a->dir, IN_MOVED_TO | IN_CREATE) < 0) {
+		TS_WARN("cannot watch %s: %s", a->dir, strerror(errno));
+		return 1;
+	}
+	a->keep_fds[0] = sfd;
+	a->keep_fds[1] = ino;
+	a->keep_fds[2] = a->lock_fd;
+	scan(a);
+	uint64_t idle_since = now_ms(), until = 0;
+	bool term = false;
+	for (;;) {
+		reap(a);
+		bool busy = nworkers || a->child;
+		if (busy)
+			idle_since = now_ms();
+		if (term && !a->child)
+			break;
+		if (a->child_started && !a->child) {
+			/* The command is done: what its processes recorded is
+			 * written, within one bound for the whole run. */
+			if (!until)
+				until = now_ms() + a->end_bound_ms;
+			if ((!nworkers && !unserved(a)) || now_ms() >= until)
+				break;
+		}
+		if (!busy && a->stop_when_idle && now_ms() - idle_since >= IDLE_MS) {
+			/* Let go of the lock first: a process that saw it held has
+			 * made its segment already, and one that did not starts an
+			 * agent of its own. */
+			ts_agent_unlock(a);
+			if (!unserved(a) || !ts_agent_lock(a))
+				break;
+			a->keep_fds[2] = a->lock_fd;
+			scan(a);
+			continue;
+		}
+		struct pollfd p[2] = {{sfd, POLLIN, 0}, {ino, POLLIN, 0}};
+		int ms = until ? 5 : busy ? 1000 : IDLE_MS;
+		if (poll(p, 2, ms) < 0 && errno != EINTR)
+			break;
+		if (p[0].revents & POLLIN) {
+			struct signalfd_siginfo si;
+			while (read(sfd, &si, sizeof si) == sizeof si)
+				if (si.ssi_signo == SIGTERM) {
+					term = true;
+					if (a->child)
+						kill(a->child, SIGTERM);
+				}
+		}
+		if (p[1].revents & POLLIN) {
+			char buf[4096] __attribute__((aligned(8)));
+			while (read(ino, buf, sizeof buf) > 0)
+				;
+			scan(a);
+		} else if (nworkers < MAX_WORKERS && !(p[0].revents & POLLIN)) {
+			scan(a);   /* a queue overflow, or segments left waiting */
+		}
+	}
+	close(sfd);
+	close(ino);
+	return 0;
+}
+
+unsigned ts_agent_workers(void)
+{
+	return nworkers;
+}

@@ -1,0 +1,39 @@
+/* The agent's loop (agent.c), for `traceshim agent` and `traceshim run`. */
+#ifndef TS_CLI_AGENT_H
+#define TS_CLI_AGENT_H
+
+#include <stdbool.h>
+#include <stdio.h>
+#include <sys/types.h>
+
+struct ts_agent {
+	char dir[4096];
+	int lock_fd;
+	int keep_fds[3];          /* the agent's own: closed in workers */
+	bool stop_when_idle;      /* a detached agent */
+	pid_t child;              /* traceshim run: its command, while it runs */
+	bool child_started;
+	int child_status;
+	unsigned end_bound_ms;    /* after the command: how long to wait for workers */
+	unsigned long served_total, failed;
+	char module_dir[4096];    /* where libtraceshim-otlp.so is */
+	bool module_loaded;
+};
+
+/* Where the OTLP module is: loaded once, here, before the first worker that
+ * needs it is forked, so libcurl loads once per run. */
+void ts_agent_set_module_dir(struct ts_agent *a, const char *dir);
+
+/* Takes the run directory's lock; false when another agent holds it. */
+bool ts_agent_lock(struct ts_agent *a);
+void ts_agent_unlock(struct ts_agent *a);
+/* Serves a->dir: until idle (stop_when_idle), until the command is done and
+ * its processes' spans are written (child_started), or until SIGTERM. */
+int ts_agent_serve(struct ts_agent *a);
+unsigned ts_agent_workers(void);
+
+/* traceshim agent [--dir DIR] [--detach] [--status] */
+int ts_agent_main(int argc, char **argv);
+void ts_agent_usage(FILE *to);
+
+#endif

@@ -1,0 +1,145 @@
+/* Finding the agent of this run, or starting one (see agentlink.h). */
+#include "agentlink.h"
+
+#include "config.h"
+#include "log.h"
+#include "rundir.h"
+#include "ts_version.h"
+
+#include <dlfcn.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#ifndef CLOSE_RANGE_CLOEXEC
+#define CLOSE_RANGE_CLOEXEC (1U << 2)
+#endif
+
+/* True when a process holds the agent lock of dir. */
+static bool agent_alive(const char *dir)
+{
+	char lock[PATH_MAX];
+	if ((size_t)snprintf(lock, sizeof lock, "%s/" TS_AGENT_LOCK, dir) >= sizeof lock)
+		return false;
+	int fd = (int)syscall(SYS_openat, AT_FDCWD, lock,
+			      O_RDONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return false;
+	bool held = flock(fd, LOCK_SH | LOCK_NB) != 0 && errno == EWOULDBLOCK;
+	syscall(SYS_close, fd);   /* drops the shared lock, if it was taken */
+	return held;
+}
+
+static bool is_program(const char *p)
+{
+	struct stat st;
+	return stat(p, &st) == 0 && S_ISREG(st.st_mode) && access(p, X_OK) == 0;
+}
+
+/* Next to this library (installed side by side, or the build tree's cli/),
+ * then the install's bindir. */
+static bool find_program(char *out, size_t cap)
+{
+	Dl_info info;
+	if (dladdr((void *)find_program, &info) && info.dli_fname && info.dli_fname[0] == '/') {
+		char dir[PATH_MAX];
+		snprintf(dir, sizeof dir, "%s", info.dli_fname);
+		char *slash = strrchr(dir, '/');
+		if (slash)
+			*slash = 0;
+		static const char *const rel[] = {"traceshim", "cli/traceshim", "../bin/traceshim"};
+		for (size_t i = 0; i < sizeof rel / sizeof *rel; i++)
+			if ((size_t)snprintf(out, cap, "%s/%s", dir, rel[i]) < cap && is_program(out))
+				return true;
+	}
+	return (size_t)snprintf(out, cap, "%s/traceshim", TS_BINDIR) < cap && is_program(out);
+}
+
+struct spawn_args {
+	const char *path;
+	char *const *argv;
+	char *const *envp;
+};
+
+/* Runs in the clone child, on a stack of its own but in this process's
+ * memory (vfork semantics): raw system calls only. */
+static int spawn_child(void *arg)
+{
+	const struct spawn_args *a = arg;
+	syscall(SYS_close_range, 3, ~0U, 0);   /* its descriptor table is its own copy */
+	int null = (int)syscall(SYS_openat, AT_FDCWD, "/dev/null", O_RDWR);
+	if (null >= 0) {
+		for (int fd = 0; fd < 3; fd++)
+			syscall(SYS_dup3, null, fd, 0) ;
+		if (null > 2)
+			syscall(SYS_close, null);
+	}
+	sigset_t none;
+	sigemptyset(&none);
+	syscall(SYS_rt_sigprocmask, SIG_SETMASK, &none, NULL, sizeof(long));
+	syscall(SYS_execve, a->path, a->argv, a->envp);
+	syscall(SYS_exit, 127);
+	return 127;
+}
+
+/* Starts `traceshim agent --detach` for dir; it forks the agent proper and
+ * returns, so only a short-lived child is ever ours. That child sends no
+ * SIGCHLD and a plain wait() of the program never reports it. */
+static bool spawn_agent(const char *dir)
+{
+	char prog[PATH_MAX];
+	if (!find_program(prog, sizeof prog)) {
+		TS_INFO("no traceshim program next to the library or in %s", TS_BINDIR);
+		return false;
+	}
+	char dir_arg[PATH_MAX], log_env[64] = "";
+	snprintf(dir_arg, sizeof dir_arg, "%s", dir);
+	const char *lvl = ts_env("TRACESHIM_LOG");
+	if (lvl)
+		snprintf(log_env, sizeof log_env, "TRACESHIM_LOG=%s", lvl);
+	char *argv[] = {"traceshim", "agent", "--detach", "--dir", dir_arg, NULL};
+	char *envp[] = {"PATH=/usr/bin:/bin", log_env[0] ? log_env : NULL, NULL};
+	struct spawn_args a = {prog, argv, envp};
+	static char stack[32768] __attribute__((aligned(16)));
+	int saved = errno;
+	pid_t pid = clone(spawn_child, stack + sizeof stack, CLONE_VM | CLONE_VFORK, &a);
+	if (pid < 0) {
+		errno = saved;
+		return false;
+	}
+	int st = 0;
+	pid_t got;
+	do
+		got = (pid_t)syscall(SYS_wait4, pid, &st, __WCLONE, NULL);
+	while (got < 0 && errno == EINTR);
+	errno = saved;
+	if (got != pid || !WIFEXITED(st) || WEXITSTATUS(st) != 0) {
+		TS_INFO("the agent (%s) did not start", prog);
+		return false;
+	}
+	return true;
+}
+
+bool ts_agent_link(char *dir, size_t cap)
+{
+	char why[PATH_MAX + 64];
+	if (!ts_rundir_path(dir, cap)) {
+		ts_warn_config("TRACESHIM_RUN_DIR must be an absolute path; spans are written by "
+			       "each process itself");
+		return false;
+	}
+	if (!ts_rundir_usable(dir, true, why, sizeof why)) {
+		ts_warn_config("run directory not usable (%s); spans are written by each process "
+			       "itself", why);
+		return false;
+	}
+	return agent_alive(dir) || spawn_agent(dir);
+}

@@ -1,0 +1,177 @@
+/* The consumer's drain cycle, the same in the process's own background thread
+ * and in an agent's worker: every ring's new records become spans on their
+ * thread's track and go to the exporters. */
+#include "consume.h"
+
+#include "asyncspan.h"
+#include "clock.h"
+#include "config.h"
+#include "decode.h"
+#include "exception.h"
+#include "export/export.h"
+#include "fdinfo.h"
+#include "sqlinfo.h"
+#include "summary.h"
+#include "tracks.h"
+#include "userspan.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+struct ts_ring_view ts_ring_views[TS_MAX_THREADS];
+uint64_t ts_consume_damaged;
+
+unsigned ts_consume_ring(struct ts_track_ctx *c, struct ts_thread *t, const struct ts_rec *slots,
+			 uint32_t mask)
+{
+	struct ts_ring *ring = &t->ring;
+	uint64_t head = atomic_load_explicit(&ring->head, memory_order_acquire);
+	uint64_t tail = atomic_load_explicit(&ring->tail, memory_order_relaxed);
+	unsigned n = 0;
+	if (head - tail > (uint64_t)mask + 1) {
+		/* Not what a producer writes: take the last ring's worth. */
+		ts_consume_damaged++;
+		tail = head - ((uint64_t)mask + 1);
+	}
+	uint8_t payload[TS_PAYLOAD_MAX_SLOTS * TS_REC_SIZE];
+	while (tail < head) {
+		const struct ts_rec *r = &slots[tail & mask];
+		unsigned ext = r->ext <= TS_PAYLOAD_MAX_SLOTS ? r->ext : 0;
+		if (tail + 1 + ext > head)
+			break;   /* cannot happen with a well-behaved producer */
+		for (unsigned i = 0; i < ext; i++)
+			memcpy(payload + i * TS_REC_SIZE, &slots[(tail + 1 + i) & mask],
+			       TS_REC_SIZE);
+		/* Payload records keep their length in aux. */
+		unsigned len = r->aux < ext * TS_REC_SIZE ? r->aux : ext * TS_REC_SIZE;
+		switch (r->type) {
+		case TS_REC_THREAD_BEGIN:
+			ts_tracks_thread_begin(c, t, r);
+			break;
+		case TS_REC_THREAD_END:
+			ts_tracks_report_drops(c, t);
+			c->last_ns = ts_clock_to_ns(r->t0);
+			ts_tracks_thread_end(c, c->last_ns, t);
+			break;
+		case TS_REC_FD_ALIAS:
+			ts_fdinfo_alias((int)r->aux, r->aux2, r->kind, r->fd, r->fdgen);
+			break;
+		case TS_REC_SQL_PREPARED:
+			ts_sqlinfo_prepared(r->arg, payload, len);
+			break;
+		case TS_REC_SQL_FINALIZED:
+			ts_sqlinfo_finalized(r->arg);
+			break;
+		case TS_REC_SPAN: {
+			struct ts_span s;
+			ts_decode_call(t->index, r, payload, len, &s);
+			if (c->user)   /* under a context attached from another thread */
+				s.parent_id = ts_user_parent(c, r->parent);
+			ts_exception_attach(c, r->span, &s);
+			ts_export_span(&c->track, TS_SPAN_COMPLETE, &s);
+			ts_exception_done(c);
+			c->last_ns = s.end_ns;
+			break;
+		}
+		case TS_REC_EXCEPTION:
+			ts_exception_record(c, r, payload, len);
+			break;
+		case TS_REC_USER_BEGIN:
+		case TS_REC_USER_END:
+		case TS_REC_USER_NOTE:
+		case TS_REC_USER_LINK:
+		case TS_REC_HANDOFF:
+			ts_user_record(c, r, payload, len);
+			break;
+		default:
+			ts_consume_damaged++;
+			break;   /* damaged record: skip it, keep the ring in step */
+		}
+		tail += 1 + ext;
+		n++;
+		ts_export_maybe_flush();
+	}
+	atomic_store_explicit(&ring->tail, tail, memory_order_release);
+	return n;
+}
+
+/* A thread made with clone() never runs the exit hook: notice it is gone. */
+static bool foreign_gone(const struct ts_thread *t)
+{
+	return syscall(SYS_tgkill, ts_tracks_process()->pid, t->tid, 0) != 0 && errno == ESRCH;
+}
+
+unsigned ts_drain_ring(struct ts_track_ctx *c, struct ts_thread *t)
+{
+	return ts_consume_ring(c, t, t->ring.slots, t->ring.mask);
+}
+
+unsigned ts_consume_cycle(bool final)
+{
+	unsigned max_fill = 0;
+	ts_clock_sync();
+	ts_tracks_begin_process();
+	for (int i = 0; i < TS_MAX_THREADS; i++) {
+		struct ts_thread *t = atomic_load_explicit(&ts_threads[i], memory_order_acquire);
+		if (!t)
+			continue;
+		int state = atomic_load_explicit(&t->state, memory_order_acquire);
+		if (state == TS_SLOT_FREE)
+			continue;
+		struct ts_ring_view *v = &ts_ring_views[i];
+		if (!v->slots) {   /* in the process itself: the ring's own pointer */
+			v->slots = t->ring.slots;
+			v->mask = t->ring.mask;
+		}
+		struct ts_track_ctx *c = ts_tracks_of(i, t);
+		unsigned n = ts_consume_ring(c, t, v->slots, v->mask);
+		unsigned fill = (unsigned)((uint64_t)n * 64 / ((uint64_t)v->mask + 1));
+		if (fill > max_fill)
+			max_fill = fill;
+		ts_tracks_report_drops(c, t);
+		if (state == TS_SLOT_DEAD && !c->open_spans) {
+			ts_tracks_release(c, i);
+		} else if (t->foreign && !final && foreign_gone(t) &&
+			   atomic_load(&t->ring.head) == atomic_load(&t->ring.tail)) {
+			ts_tracks_thread_end(c, c->last_ns, t);
+			ts_tracks_release(c, i);
+		}
+	}
+	ts_async_cycle_end();
+	ts_export_flush(false);   /* the final one follows once every track has ended */
+	return max_fill;
+}
+
+void ts_consume_final(uint64_t end_ns, uint64_t deadline_ms)
+{
+	ts_consume_cycle(true);
+	ts_tracks_end_all(end_ns);
+	ts_export_flush(true);
+	ts_export_finish(deadline_ms);
+	ts_summary_finish();
+}
+
+void ts_consume_after_fork(void)
+{
+	memset(ts_ring_views, 0, sizeof ts_ring_views);
+}
+
+void ts_pace_saw(struct ts_pace *p, unsigned fill)
+{
+	if (fill > p->max_fill)
+		p->max_fill = fill;
+}
+
+unsigned ts_pace_next(struct ts_pace *p)
+{
+	if (p->max_fill >= 16)
+		p->pause_ms = p->pause_ms / 4 ? p->pause_ms / 4 : 1;
+	else if (p->max_fill < 2 && p->pause_ms < ts_cfg.flush_ms)
+		p->pause_ms = p->pause_ms * 2 < ts_cfg.flush_ms ? p->pause_ms * 2 : ts_cfg.flush_ms;
+	p->max_fill = 0;
+	return p->pause_ms;
+}
+

@@ -1,0 +1,46 @@
+/* The consumer's drain cycle (consume.c). */
+#ifndef TS_CONSUME_H
+#define TS_CONSUME_H
+
+#include "thread.h"
+
+#include <stdbool.h>
+#include <stdint.h>
+
+struct ts_track_ctx;
+
+/* Where the consumer reads registry slot i's ring. Empty: the ring's own
+ * pointer (the process itself); an agent's worker fills it from its mapping,
+ * never trusting the producer's pointers. */
+struct ts_ring_view {
+	const struct ts_rec *slots;
+	uint32_t mask;
+};
+extern struct ts_ring_view ts_ring_views[TS_MAX_THREADS];
+/* Records that did not decode, skipped. */
+extern uint64_t ts_consume_damaged;
+
+/* Consumes the new records of t's ring (slots, mask) onto track c; returns
+ * how many. Records are trusted no further than their bounds: a damaged one
+ * is skipped (and counted), never read past. */
+unsigned ts_consume_ring(struct ts_track_ctx *c, struct ts_thread *t, const struct ts_rec *slots,
+			 uint32_t mask);
+/* One cycle over every registered ring; returns how full the fullest got,
+ * in 1/64ths of its size. final: the process is gone, threads need not be. */
+unsigned ts_consume_cycle(bool final);
+/* The last cycle: every ring, then every open span ended at end_ns, the
+ * process span ended, and the exporters flushed (by deadline_ms, monotonic). */
+void ts_consume_final(uint64_t end_ns, uint64_t deadline_ms);
+/* Forgets the ring views (their memory may be gone). */
+void ts_consume_after_fork(void);
+
+/* The pause between cycles: short while rings fill, longer when idle, up to
+ * TRACESHIM_FLUSH_MS. */
+struct ts_pace {
+	unsigned max_fill, pause_ms;
+};
+#define TS_PACE_INIT {0, 10}
+void ts_pace_saw(struct ts_pace *p, unsigned fill);
+unsigned ts_pace_next(struct ts_pace *p);
+
+#endif

@@ -1,0 +1,90 @@
+/* The traced process's identity and end (see procinfo.h). */
+#include "procinfo.h"
+
+#include <fcntl.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+uint64_t ts_process_start_ticks;
+static _Atomic int exit_status = -1;
+static pid_t owner;
+
+static bool fixed;   /* set by a worker */
+static pid_t fixed_pid, fixed_ppid;
+static char exe[4096];
+static char args[4096];
+static size_t args_len;
+static pid_t read_for;   /* the pid exe and args were read in (in-process) */
+
+pid_t ts_proc_pid(void)
+{
+	return fixed ? fixed_pid : (pid_t)syscall(SYS_getpid);
+}
+
+pid_t ts_proc_ppid(void)
+{
+	return fixed ? fixed_ppid : getppid();
+}
+
+/* In-process: read once per process (a forked child reads again). */
+static void read_self(void)
+{
+	pid_t pid = (pid_t)syscall(SYS_getpid);
+	if (fixed || read_for == pid)
+		return;
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+	exe[n > 0 ? n : 0] = 0;
+	args_len = 0;
+	int fd = (int)syscall(SYS_openat, AT_FDCWD, "/proc/self/cmdline", O_RDONLY | O_CLOEXEC);
+	if (fd >= 0) {
+		ssize_t got = syscall(SYS_read, fd, args, sizeof args);
+		args_len = got > 0 ? (size_t)got : 0;
+		syscall(SYS_close, fd);
+	}
+	read_for = pid;
+}
+
+const char *ts_proc_exe(void)
+{
+	read_self();
+	return exe;
+}
+
+const char *ts_proc_args(size_t *len)
+{
+	read_self();
+	*len = args_len;
+	return args;
+}
+
+void ts_proc_set(pid_t pid, pid_t ppid, const char *e, const char *a, size_t a_len)
+{
+	fixed = true;
+	fixed_pid = pid;
+	fixed_ppid = ppid;
+	snprintf(exe, sizeof exe, "%s", e);
+	args_len = a_len < sizeof args ? a_len : sizeof args;
+	memcpy(args, a, args_len);
+}
+
+void ts_proc_set_owner(pid_t pid)
+{
+	owner = pid;
+}
+
+void ts_set_exit_status(int status)
+{
+	/* A vfork child shares this memory: its exit is not ours. */
+	if (owner && syscall(SYS_getpid) != owner)
+		return;
+	atomic_store(&exit_status, status);
+}
+
+int ts_exit_status(void)
+{
+	return atomic_load(&exit_status);
+}

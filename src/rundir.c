@@ -1,0 +1,65 @@
+/* The run directory: where traced processes leave their segments and the
+ * agent serving them holds its lock. One per user by default, private to
+ * that user; `traceshim run` makes one for its tree alone. */
+#include "rundir.h"
+
+#include "config.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+/* tmpfs first: segments are written at memory speed and never reach a disk. */
+static bool base_dir(char *out, size_t cap)
+{
+	struct stat st;
+	unsigned uid = (unsigned)geteuid();
+	if (stat("/dev/shm", &st) == 0 && S_ISDIR(st.st_mode) && access("/dev/shm", W_OK | X_OK) == 0)
+		return (size_t)snprintf(out, cap, "/dev/shm/traceshim-%u", uid) < cap;
+	const char *xdg = ts_env("XDG_RUNTIME_DIR");
+	if (xdg && xdg[0] == '/')
+		return (size_t)snprintf(out, cap, "%s/traceshim", xdg) < cap;
+	return (size_t)snprintf(out, cap, "/tmp/traceshim-%u", uid) < cap;
+}
+
+bool ts_rundir_default(char *out, size_t cap)
+{
+	return base_dir(out, cap);
+}
+
+bool ts_rundir_path(char *out, size_t cap)
+{
+	const char *set = ts_env("TRACESHIM_RUN_DIR");
+	if (set)
+		return set[0] == '/' && (size_t)snprintf(out, cap, "%s", set) < cap;
+	return base_dir(out, cap);
+}
+
+bool ts_rundir_usable(const char *dir, bool create, char *why, size_t cap)
+{
+	if (create && mkdir(dir, 0700) != 0 && errno != EEXIST) {
+		snprintf(why, cap, "cannot make %s: %s", dir, strerror(errno));
+		return false;
+	}
+	struct stat st;
+	if (lstat(dir, &st) != 0) {
+		snprintf(why, cap, "%s: %s", dir, strerror(errno));
+		return false;
+	}
+	if (!S_ISDIR(st.st_mode)) {
+		snprintf(why, cap, "%s is not a directory", dir);
+		return false;
+	}
+	if (st.st_uid != geteuid()) {
+		snprintf(why, cap, "%s belongs to another user", dir);
+		return false;
+	}
+	if (st.st_mode & 077) {
+		snprintf(why, cap, "%s is open to other users (mode %03o)", dir,
+			 (unsigned)(st.st_mode & 0777));
+		return false;
+	}
+	return true;
+}

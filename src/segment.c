@@ -1,0 +1,176 @@
+/* The producer's side of the shared segment (segment.h): made once per
+ * process image at start (and in a forked child), mapped shared, and its
+ * descriptor closed at once, so the program never sees it. */
+#include "segment_prod.h"
+
+#include "clock.h"
+#include "config.h"
+#include "init.h"
+#include "log.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/futex.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+struct ts_seg_header *ts_seg;
+static size_t seg_bytes;
+
+static size_t copy_args(char *dst, size_t cap)
+{
+	extern void *__libc_stack_end;
+	long *sp = __libc_stack_end;
+	if (!sp)
+		return 0;
+	long argc = *sp;
+	char **argv = (char **)(sp + 1);
+	size_t n = 0;
+	for (long i = 0; i < argc && argv[i]; i++) {
+		size_t len = strlen(argv[i]) + 1;
+		if (n + len > cap)
+			break;
+		memcpy(dst + n, argv[i], len);
+		n += len;
+	}
+	return n;
+}
+
+static bool is_setting(const char *e)
+{
+	return !strncmp(e, "TRACESHIM_", 10) || !strncmp(e, "OTEL_", 5) ||
+	       !strncmp(e, "TRACEPARENT=", 12) || !strncmp(e, "TRACESTATE=", 11);
+}
+
+/* The settings the consumer applies on the process's behalf. */
+static size_t copy_env(char *dst, size_t cap)
+{
+	extern void *__libc_stack_end;
+	char **env = environ;
+	if (!env && __libc_stack_end) {
+		long *sp = __libc_stack_end;
+		env = (char **)(sp + 1) + *sp + 1;
+	}
+	size_t n = 0;
+	for (char **e = env; e && *e; e++) {
+		size_t len = strlen(*e) + 1;
+		if (!is_setting(*e) || n + len > cap)
+			continue;
+		memcpy(dst + n, *e, len);
+		n += len;
+	}
+	return n;
+}
+
+static void fill_header(struct ts_seg_header *h)
+{
+	h->header_size = ts_seg_header_size();
+	h->slots_offset = ts_seg_slots_offset();
+	h->ring_records = ts_cfg.buffer_records;
+	h->region_size = h->slots_offset + ts_cfg.buffer_records * TS_REC_SIZE;
+	h->max_threads = TS_MAX_THREADS;
+	h->pid = (int32_t)syscall(SYS_getpid);
+	h->ppid = (int32_t)getppid();
+	h->uid = (uint32_t)geteuid();
+	h->clock_tsc = ts_clock_tsc;
+	h->start_ticks = ts_process_start_ticks;
+	h->start_boottime_ns = ts_clock_boottime_ns();
+	h->ids = ts_ids;
+	h->ctx = ts_ctx;
+	atomic_store(&h->exit_status, -1);
+	atomic_store(&h->state, TS_SEG_LIVE);
+	if (!getcwd(h->cwd, sizeof h->cwd))
+		h->cwd[0] = 0;
+	ssize_t n = readlink("/proc/self/exe", h->exe, sizeof h->exe - 1);
+	h->exe[n > 0 ? n : 0] = 0;
+	h->args_len = (uint32_t)copy_args(h->args, sizeof h->args);
+	h->env_len = (uint32_t)copy_env(h->env, sizeof h->env);
+}
+
+bool ts_segment_create(const char *dir)
+{
+	char tmp[PATH_MAX], path[PATH_MAX];
+	long pid = (long)syscall(SYS_getpid);
+	unsigned long long stamp = (unsigned long long)ts_clock_boottime_ns();
+	if ((size_t)snprintf(tmp, sizeof tmp, "%s/.p%ld.%llu.tmp", dir, pid, stamp) >= sizeof tmp ||
+	    (size_t)snprintf(path, sizeof path, "%s/p%ld.%llu" TS_SEG_SUFFIX, dir, pid, stamp) >=
+		    sizeof path)
+		return false;
+	size_t region = ts_seg_slots_offset() + (size_t)ts_cfg.buffer_records * TS_REC_SIZE;
+	size_t bytes = ts_seg_header_size() + region * TS_MAX_THREADS;
+	int fd = (int)syscall(SYS_openat, AT_FDCWD, tmp,
+			      O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		TS_INFO("cannot make a segment in %s: %s", dir, strerror(errno));
+		return false;
+	}
+	void *mem = MAP_FAILED;
+	if (ftruncate(fd, (off_t)bytes) == 0)
+		mem = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	syscall(SYS_close, fd);
+	if (mem == MAP_FAILED) {
+		TS_INFO("cannot map a segment in %s: %s", dir, strerror(errno));
+		unlink(tmp);
+		return false;
+	}
+	struct ts_seg_header *h = mem;
+	fill_header(h);
+	atomic_store_explicit(&h->magic, TS_SEG_MAGIC, memory_order_release);
+	/* Appears whole: the agent only looks at *.seg names. */
+	if (rename(tmp, path) != 0) {
+		munmap(mem, bytes);
+		unlink(tmp);
+		return false;
+	}
+	ts_seg = h;
+	seg_bytes = bytes;
+	return true;
+}
+
+struct ts_thread *ts_segment_region(int slot)
+{
+	return (struct ts_thread *)((char *)ts_seg + ts_seg->header_size +
+				    (size_t)slot * ts_seg->region_size);
+}
+
+struct ts_rec *ts_segment_slots(int slot)
+{
+	return (struct ts_rec *)((char *)ts_segment_region(slot) + ts_seg->slots_offset);
+}
+
+static void wake_consumer(struct ts_seg_header *h)
+{
+	atomic_fetch_add(&h->wake, 1);
+	syscall(SYS_futex, &h->wake, FUTEX_WAKE, 1, NULL, NULL, 0);
+}
+
+void ts_segment_nudge(void)
+{
+	struct ts_seg_header *h = ts_seg;
+	if (h && atomic_exchange(&h->consumer_waiting, 0))
+		wake_consumer(h);
+}
+
+void ts_segment_finish(int exit_status, bool exec)
+{
+	struct ts_seg_header *h = ts_seg;
+	if (!h)
+		return;
+	atomic_store(&h->exit_status, exit_status);
+	atomic_store_explicit(&h->state, exec ? TS_SEG_EXECED : TS_SEG_FINISHED,
+			      memory_order_release);
+	wake_consumer(h);
+}
+
+void ts_segment_after_fork(void)
+{
+	/* The parent's segment is the parent's: its consumer reads what is in
+	 * it, this process gets a segment of its own. */
+	if (ts_seg)
+		munmap(ts_seg, seg_bytes);
+	ts_seg = NULL;
+	seg_bytes = 0;
+}

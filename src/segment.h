@@ -1,0 +1,77 @@
+/* A traced process's shared segment: one file in the run directory, mapped
+ * shared by the process (the producer) and by the agent's worker for it (the
+ * consumer). It holds what the consumer needs to know of the process and
+ * every thread's ring, and outlives the process, so spans recorded before a
+ * SIGKILL are still there to be read.
+ *
+ * Layout: the header, then TS_MAX_THREADS regions of `region_size` bytes,
+ * each a struct ts_thread followed by its ring's slots at `slots_offset`
+ * within the region. The file is sparse: a region costs memory only once its
+ * thread writes to it. The producer never trusts the consumer and the
+ * consumer never trusts the producer: every size and offset is checked
+ * against the consumer's own copy of the header's geometry. */
+#ifndef TS_SEGMENT_H
+#define TS_SEGMENT_H
+
+#include "context.h"
+#include "ids.h"
+#include "thread.h"
+
+#include <limits.h>
+#include <stdatomic.h>
+#include <stdint.h>
+
+#define TS_SEG_MAGIC 0x31677374u     /* "tsg1", written last */
+#define TS_SEG_SUFFIX ".seg"
+#define TS_SEG_ENV_MAX 16384
+#define TS_SEG_ARGS_MAX 4096
+
+/* FINISHED: exit has begun (the process may still record until it is gone);
+ * EXECED: the image is replaced, nothing more comes into this segment. */
+enum ts_seg_state { TS_SEG_LIVE = 1, TS_SEG_FINISHED, TS_SEG_EXECED };
+
+struct ts_seg_header {
+	_Atomic uint32_t magic;
+	uint32_t header_size;        /* offset of region 0 */
+	uint32_t region_size;        /* bytes per thread region */
+	uint32_t slots_offset;       /* ring slots within a region */
+	uint32_t ring_records;       /* a power of two */
+	uint32_t max_threads;
+	int32_t pid, ppid;
+	uint32_t uid;
+	int32_t clock_tsc;           /* ticks are TSC cycles (else BOOTTIME ns) */
+	uint64_t start_ticks;        /* the process span's start */
+	uint64_t start_boottime_ns;  /* when the segment was made: tells pid reuse */
+	struct ts_ids ids;
+	struct ts_incoming_ctx ctx;
+	/* Written by the producer as the process goes on. */
+	_Atomic uint32_t state;      /* enum ts_seg_state */
+	_Atomic int32_t exit_status; /* as ts_exit_status() */
+	_Atomic uint64_t untraced_threads;
+	/* The consumer's side. */
+	_Atomic uint32_t consumer_waiting;   /* the worker sleeps on `wake` */
+	_Atomic uint32_t wake;               /* futex word (shared) */
+	_Atomic uint64_t consumer_beat;      /* bumped every drain cycle */
+	/* Which thread regions are claimed (thread.c). */
+	_Atomic uint32_t claimed[TS_MAX_THREADS];
+	/* The process as it started: where, what, and with which settings. */
+	char cwd[PATH_MAX];
+	char exe[PATH_MAX];
+	uint32_t args_len, env_len;
+	char args[TS_SEG_ARGS_MAX];  /* NUL-separated, as /proc/PID/cmdline */
+	char env[TS_SEG_ENV_MAX];    /* NUL-separated NAME=VALUE: TRACESHIM_*, OTEL_*,
+				      * TRACEPARENT, TRACESTATE */
+};
+
+/* Geometry for a segment of `ring_records` records per thread. */
+static inline uint32_t ts_seg_slots_offset(void)
+{
+	return (uint32_t)((sizeof(struct ts_thread) + 4095) & ~(size_t)4095);
+}
+
+static inline uint32_t ts_seg_header_size(void)
+{
+	return (uint32_t)((sizeof(struct ts_seg_header) + 4095) & ~(size_t)4095);
+}
+
+#endif

@@ -1,0 +1,27 @@
+/* The producer's side of the shared segment (segment.c). */
+#ifndef TS_SEGMENT_PROD_H
+#define TS_SEGMENT_PROD_H
+
+#include "segment.h"
+
+#include <stdbool.h>
+
+/* This process's segment, or NULL (the in-process writer's rings are
+ * private memory then). */
+extern struct ts_seg_header *ts_seg;
+
+/* Makes and maps this process's segment in dir (which must be usable). */
+bool ts_segment_create(const char *dir);
+/* Thread region `slot` and its ring's slots. */
+struct ts_thread *ts_segment_region(int slot);
+struct ts_rec *ts_segment_slots(int slot);
+/* Wakes the consumer if it sleeps (a ring is filling up). */
+void ts_segment_nudge(void);
+/* The process is ending (exit, a fatal signal) or is replaced by exec: its
+ * records are in the rings (and, but for exec, more may follow until it is
+ * gone). Async-signal-safe. */
+void ts_segment_finish(int exit_status, bool exec);
+/* Child after fork: lets go of the parent's segment. */
+void ts_segment_after_fork(void);
+
+#endif

@@ -1,0 +1,246 @@
+/* An agent's worker: consumes one traced process's segment. It is a process
+ * of its own (forked by the agent), so it takes on that process's identity
+ * and settings and runs the very drain cycle the process would run itself,
+ * and a segment that does not decode can end this worker, never the agent.
+ *
+ * It drains as records come, and once the process is gone (its pidfd says
+ * so, or it marked its segment finished and then went away or exec'd) it
+ * drains the rest, ends what is still open at that time, flushes within
+ * TRACESHIM_EXIT_TIMEOUT_MS, and removes the segment. */
+#include "worker.h"
+
+#include "clock.h"
+#include "config.h"
+#include "consume.h"
+#include "export/export.h"
+#include "export/sink.h"
+#include "log.h"
+#include "procinfo.h"
+#include "segment_prod.h"
+#include "summary.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/futex.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#ifndef SYS_pidfd_open
+#define SYS_pidfd_open 434
+#endif
+
+struct seg {
+	struct ts_seg_header *h;
+	size_t bytes;
+	/* The geometry as checked once; never read again from the segment. */
+	uint32_t header_size, region_size, slots_offset, ring_records;
+	int pidfd;
+};
+
+static bool geometry_ok(struct seg *s)
+{
+	const struct ts_seg_header *h = s->h;
+	s->header_size = h->header_size;
+	s->region_size = h->region_size;
+	s->slots_offset = h->slots_offset;
+	s->ring_records = h->ring_records;
+	uint32_t n = s->ring_records;
+	return atomic_load(&s->h->magic) == TS_SEG_MAGIC && s->header_size == ts_seg_header_size() &&
+	       s->slots_offset == ts_seg_slots_offset() && n >= 16 && (n & (n - 1)) == 0 &&
+	       n <= (1u << 24) && s->region_size == s->slots_offset + (uint64_t)n * TS_REC_SIZE &&
+	       h->max_threads == TS_MAX_THREADS &&
+	       s->header_size + (uint64_t)s->region_size * TS_MAX_THREADS <= s->bytes;
+}
+
+/* When the process started, in BOOTTIME ns (0 when it cannot be read). */
+static uint64_t started_ns(pid_t pid)
+{
+	char path[64], buf[1024];
+	snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	ssize_t n = read(fd, buf, sizeof buf - 1);
+	close(fd);
+	if (n <= 0)
+		return 0;
+	buf[n] = 0;
+	const char *p = strrchr(buf, ')');
+	/* Field 22 is starttime; field 3 follows ") ". */
+	for (int field = 2; p && field < 22; field++)
+		p = strchr(p + 1, ' ');
+	if (!p)
+		return 0;
+	unsigned long long ticks = strtoull(p + 1, NULL, 10);
+	long hz = sysconf(_SC_CLK_TCK);
+	return ticks * (1000000000ull / (uint64_t)(hz > 0 ? hz : 100));
+}
+
+/* A pidfd for the process, unless it is gone (or its pid is another's now). */
+static int open_pidfd(const struct ts_seg_header *h)
+{
+	int fd = (int)syscall(SYS_pidfd_open, h->pid, 0);
+	if (fd < 0)
+		return -1;
+	uint64_t start = started_ns(h->pid);
+	/* Started after its own segment was made: a later process with the
+	 * same pid (the clock tick of /proc is 10 ms). */
+	if (start && start > h->start_boottime_ns + 20000000ull) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+static bool gone(const struct seg *s)
+{
+	if (s->pidfd < 0)
+		return true;
+	struct pollfd p = {s->pidfd, POLLIN, 0};
+	return poll(&p, 1, 0) > 0;
+}
+
+/* The settings of the process: its TRACESHIM_* and OTEL_* variables. */
+static void take_settings(const struct ts_seg_header *h)
+{
+	clearenv();
+	size_t len = h->env_len < sizeof h->env ? h->env_len : sizeof h->env;
+	const char *p = h->env, *end = h->env + len;
+	while (p < end) {
+		const char *nul = memchr(p, 0, (size_t)(end - p));
+		if (!nul)
+			break;
+		if (strchr(p, '='))
+			putenv(strdup(p));
+		p = nul + 1;
+	}
+	if (chdir(h->cwd[0] == '/' ? h->cwd : "/") != 0 && chdir("/") != 0)
+		TS_INFO("cannot enter / either");
+}
+
+static void take_identity(const struct ts_seg_header *h)
+{
+	static char name[256];
+	char exe[sizeof h->exe];
+	memcpy(exe, h->exe, sizeof exe);
+	exe[sizeof exe - 1] = 0;
+	size_t args_len = h->args_len < sizeof h->args ? h->args_len : sizeof h->args;
+	const char *arg0 = args_len ? h->args : exe;
+	size_t arg0_len = strnlen(arg0, args_len ? args_len : sizeof exe);
+	const char *slash = memrchr(arg0, '/', arg0_len);
+	const char *base = slash ? slash + 1 : arg0;
+	snprintf(name, sizeof name, "%.*s", (int)(arg0_len - (size_t)(base - arg0)), base);
+	ts_program_name_set(name[0] ? name : "process");
+	ts_proc_set(h->pid, h->ppid, exe, h->args, args_len);
+	ts_proc_set_owner(0);
+	ts_ids = h->ids;
+	ts_ctx = h->ctx;
+	ts_ctx.tracestate[sizeof ts_ctx.tracestate - 1] = 0;
+	ts_process_start_ticks = h->start_ticks;
+}
+
+/* Registry slots the producer has claimed: their regions, seen through the
+ * worker's own geometry. */
+static void map_threads(const struct seg *s)
+{
+	for (int i = 0; i < TS_MAX_THREADS; i++) {
+		if (ts_threads[i] || !atomic_load_explicit(&s->h->claimed[i], memory_order_acquire))
+			continue;
+		char *region = (char *)s->h + s->header_size + (size_t)i * s->region_size;
+		ts_ring_views[i].slots = (const struct ts_rec *)(region + s->slots_offset);
+		ts_ring_views[i].mask = s->ring_records - 1;
+		atomic_store(&ts_threads[i], (struct ts_thread *)region);
+	}
+}
+
+static void sleep_for(struct seg *s, unsigned ms)
+{
+	uint32_t seen = atomic_load(&s->h->wake);
+	atomic_store(&s->h->consumer_waiting, 1);
+	struct timespec pause = {ms / 1000, (long)(ms % 1000) * 1000000L};
+	syscall(SYS_futex, &s->h->wake, FUTEX_WAIT, seen, &pause, NULL, 0);
+	atomic_store(&s->h->consumer_waiting, 0);
+}
+
+static void serve(struct seg *s)
+{
+	struct ts_pace pace = TS_PACE_INIT;
+	uint64_t finished_at = 0;
+	for (;;) {
+		map_threads(s);
+		ts_pace_saw(&pace, ts_consume_cycle(false));
+		atomic_fetch_add(&s->h->consumer_beat, 1);
+		uint32_t state = atomic_load_explicit(&s->h->state, memory_order_acquire);
+		if (gone(s))
+			return;
+		if (state == TS_SEG_EXECED)
+			return;
+		if (state == TS_SEG_FINISHED) {
+			/* exit() has begun: exit handlers may still record. Wait
+			 * for the process to be gone, within the exit bound. */
+			uint64_t now = ts_clock_monotonic_ms();
+			if (!finished_at)
+				finished_at = now;
+			else if (now - finished_at > ts_cfg.exit_timeout_ms)
+				return;
+			sleep_for(s, 2);
+			continue;
+		}
+		sleep_for(s, ts_pace_next(&pace));
+	}
+}
+
+/* How the process ended: what it said, or, when it went without a word
+ * (SIGKILL, or a raw exit system call), killed. */
+static void take_end(const struct seg *s)
+{
+	uint32_t state = atomic_load(&s->h->state);
+	int st = atomic_load(&s->h->exit_status);
+	if (state == TS_SEG_LIVE)
+		st = TS_EXIT_SIGNAL | 9;
+	ts_set_exit_status(st);
+}
+
+int ts_worker_run(int fd, const char *path)
+{
+	struct stat st;
+	struct seg s = {.pidfd = -1};
+	if (fstat(fd, &st) != 0 || (size_t)st.st_size < ts_seg_header_size())
+		return 2;
+	s.bytes = (size_t)st.st_size;
+	/* fd stays open: its lock tells other agents this segment is served. */
+	s.h = mmap(NULL, s.bytes, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (s.h == MAP_FAILED)
+		return 2;
+	if (!geometry_ok(&s)) {
+		TS_WARN("%s is not a segment this agent can read; removed", path);
+		unlink(path);
+		return 2;
+	}
+	s.pidfd = open_pidfd(s.h);
+	take_settings(s.h);
+	ts_config_load();
+	take_identity(s.h);
+	ts_clock_init(!s.h->clock_tsc);
+	ts_seg = s.h;   /* thread slots are freed in the segment */
+	(void)ts_summary_init(ts_cfg.summary);
+	bool file_ok = !ts_cfg.perfetto || ts_sink_open(true);
+	if (!ts_export_open() || (!file_ok && !ts_cfg.otlp)) {
+		unlink(path);
+		return 1;
+	}
+	serve(&s);
+	map_threads(&s);
+	take_end(&s);
+	uint64_t deadline = ts_clock_monotonic_ms() + ts_cfg.exit_timeout_ms * 9u / 10u;
+	ts_sink_give_up_at(deadline);
+	ts_consume_final(ts_clock_to_ns(ts_ticks()), deadline);
+	unlink(path);
+	return 0;
+}
