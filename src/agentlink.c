@@ -118,17 +118,18 @@ static bool spawn_agent(const char *dir)
 	int st = 0;
 	pid_t got;
 	do
-		got = (pid_t)syscall(SYS_wait4, pid, &st, __WCLONE, NULL);
+		got = (pid_t)syscall(SYS_wait4, pid, &st, __WALL, NULL);
 	while (got < 0 && errno == EINTR);
 	errno = saved;
 	if (got != pid || !WIFEXITED(st) || WEXITSTATUS(st) != 0) {
-		TS_INFO("the agent (%s) did not start", prog);
+		TS_INFO("the agent (%s) did not start (wait status %d%s)", prog, got == pid ? st : -1,
+			got == pid ? "" : ", not reaped");
 		return false;
 	}
 	return true;
 }
 
-bool ts_agent_link(char *dir, size_t cap)
+bool ts_agent_dir(char *dir, size_t cap)
 {
 	char why[PATH_MAX + 64];
 	if (!ts_rundir_path(dir, cap)) {
@@ -141,5 +142,10 @@ bool ts_agent_link(char *dir, size_t cap)
 			       "itself", why);
 		return false;
 	}
+	return true;
+}
+
+bool ts_agent_ensure(const char *dir)
+{
 	return agent_alive(dir) || spawn_agent(dir);
 }

@@ -7,8 +7,13 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-/* Fills dir with the run directory; true when an agent serves it (found or
- * started). False means the in-process writer must do the work. */
-bool ts_agent_link(char *dir, size_t cap);
+/* Fills dir with the run directory (TRACESHIM_RUN_DIR or the user's), made
+ * if needed; false (said once) when it is not usable. */
+bool ts_agent_dir(char *dir, size_t cap);
+/* True when an agent serves dir (found, or started now). False means the
+ * in-process writer must do the work. Call it once this process's segment
+ * is in dir: an agent that is about to leave looks for segments after it
+ * lets go of its lock. */
+bool ts_agent_ensure(const char *dir);
 
 #endif

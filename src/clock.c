@@ -85,6 +85,20 @@ void ts_clock_init(bool force_gettime)
 	ts_clock_reset();
 }
 
+void ts_clock_anchor(uint64_t *tick, uint64_t *ns)
+{
+	*tick = anchor_tick;
+	*ns = anchor_ns;
+}
+
+void ts_clock_init_at(bool tsc, uint64_t tick, uint64_t ns)
+{
+	ts_clock_reset();
+	ts_clock_tsc = tsc;
+	anchor_tick = tick;
+	anchor_ns = ns;
+}
+
 void ts_clock_after_fork(void)
 {
 	/* The parent's drainer may have been inside realloc(): drop, never free;

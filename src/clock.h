@@ -29,6 +29,11 @@ static inline uint64_t ts_ticks(void)
 /* Chooses the tick source and takes the first (ticks, ns) anchor. */
 void ts_clock_init(bool force_gettime);
 
+/* The first (ticks, ns) anchor; a consumer in another process starts its
+ * conversion from the producer's anchor, so both convert alike. */
+void ts_clock_anchor(uint64_t *tick, uint64_t *ns);
+void ts_clock_init_at(bool tsc, uint64_t tick, uint64_t ns);
+
 /* Drainer side (single-threaded): takes a fresh (ticks, ns) pair and extends the
  * conversion. The mapping is continuous and monotonic, and a tick value always
  * converts to the same nanosecond value however late it is converted, so a span

@@ -189,12 +189,21 @@ void ts_drain_shutdown(void)
 {
 	int saved = errno;
 	if (ts_agent_mode()) {
-		/* The agent reads the rest from the segment, even what is recorded
-		 * after this (it waits for the process to be gone): nothing to
-		 * wait for here. The last status set wins, as below. */
+		/* The agent reads the rest from the segment. Under traceshim run
+		 * nothing is waited for here (run waits once, at the end); a
+		 * process on its own waits for its spans to be in the file, as
+		 * with the in-process writer, so the file is whole once it has
+		 * exited. Never for the network. */
 		if (ts_tls.thr)
 			ts_thread_end();
-		ts_segment_finish(ts_exit_status(), false);
+		if (!atomic_exchange(&stopping, 1)) {
+			ts_segment_finish(ts_exit_status(), false);
+			if (ts_cfg.perfetto && !ts_env("TRACESHIM_RUN_DIR") &&
+			    !ts_segment_wait_written(ts_cfg.exit_timeout_ms))
+				TS_WARN("the trace was not written within %u ms; it may be incomplete",
+					ts_cfg.exit_timeout_ms);
+			atomic_store(&ts_active, 0);
+		}
 		errno = saved;
 		return;
 	}

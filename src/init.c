@@ -8,6 +8,7 @@
 #include "config.h"
 #include "context.h"
 #include "drain.h"
+#include "export/sink.h"
 #include "fdinfo.h"
 #include "ids.h"
 #include "lastthread.h"
@@ -41,8 +42,22 @@ bool ts_agent_mode(void)
 static bool start_consumer(void)
 {
 	char dir[PATH_MAX];
-	agent_mode = ts_cfg.agent && ts_agent_link(dir, sizeof dir) && ts_segment_create(dir);
-	if (agent_mode) {
+	if (ts_cfg.agent && ts_agent_dir(dir, sizeof dir) && ts_segment_create(dir)) {
+		if (!ts_agent_ensure(dir)) {
+			ts_segment_discard();
+			return ts_drain_start();
+		}
+		/* The file is the agent's to write, but whether it can be is
+		 * told here, on the program's stderr, as the in-process writer
+		 * would (opened and closed again: no descriptor stays). */
+		if (ts_cfg.perfetto && !ts_sink_open(false)) {
+			ts_cfg.perfetto = false;
+			if (!ts_cfg.otlp) {
+				ts_segment_discard();
+				return false;
+			}
+		}
+		agent_mode = true;
 		TS_INFO("records go to the agent of %s", dir);
 		return true;
 	}
@@ -116,6 +131,8 @@ void ts_process_exec(void)
 		if (ts_tls.thr)
 			ts_thread_end();
 		ts_segment_finish(ts_exit_status(), true);
+		if (ts_cfg.perfetto && !ts_env("TRACESHIM_RUN_DIR"))
+			(void)ts_segment_wait_written(ts_cfg.exit_timeout_ms);
 	} else {
 		ts_drain_shutdown();
 	}

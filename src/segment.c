@@ -13,12 +13,14 @@
 #include <linux/futex.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
 struct ts_seg_header *ts_seg;
 static size_t seg_bytes;
+static char seg_path[PATH_MAX];
 
 static size_t copy_args(char *dst, size_t cap)
 {
@@ -55,9 +57,16 @@ static size_t copy_env(char *dst, size_t cap)
 		env = (char **)(sp + 1) + *sp + 1;
 	}
 	size_t n = 0;
+	/* The file as this process resolved it (its default name holds this
+	 * process's name and pid, a relative one its working directory). */
+	if (ts_cfg.perfetto) {
+		int w = snprintf(dst, cap, "TRACESHIM_OUTPUT=%s", ts_cfg.output);
+		if (w > 0 && (size_t)w < cap)
+			n = (size_t)w + 1;
+	}
 	for (char **e = env; e && *e; e++) {
 		size_t len = strlen(*e) + 1;
-		if (!is_setting(*e) || n + len > cap)
+		if (!is_setting(*e) || !strncmp(*e, "TRACESHIM_OUTPUT=", 17) || n + len > cap)
 			continue;
 		memcpy(dst + n, *e, len);
 		n += len;
@@ -76,6 +85,7 @@ static void fill_header(struct ts_seg_header *h)
 	h->ppid = (int32_t)getppid();
 	h->uid = (uint32_t)geteuid();
 	h->clock_tsc = ts_clock_tsc;
+	ts_clock_anchor(&h->clock_tick, &h->clock_ns);
 	h->start_ticks = ts_process_start_ticks;
 	h->start_boottime_ns = ts_clock_boottime_ns();
 	h->ids = ts_ids;
@@ -127,6 +137,7 @@ bool ts_segment_create(const char *dir)
 	}
 	ts_seg = h;
 	seg_bytes = bytes;
+	memcpy(seg_path, path, sizeof seg_path);
 	return true;
 }
 
@@ -163,6 +174,33 @@ void ts_segment_finish(int exit_status, bool exec)
 	atomic_store_explicit(&h->state, exec ? TS_SEG_EXECED : TS_SEG_FINISHED,
 			      memory_order_release);
 	wake_consumer(h);
+}
+
+bool ts_segment_wait_written(unsigned ms)
+{
+	struct ts_seg_header *h = ts_seg;
+	if (!h)
+		return true;
+	uint64_t end = ts_clock_monotonic_ms() + ms;
+	while (!atomic_load(&h->written)) {
+		uint64_t now = ts_clock_monotonic_ms();
+		if (now >= end)
+			return false;
+		uint64_t left = end - now;
+		struct timespec wait = {(time_t)(left / 1000), (long)(left % 1000) * 1000000L};
+		syscall(SYS_futex, &h->written, FUTEX_WAIT, 0, &wait, NULL, 0);
+	}
+	return true;
+}
+
+void ts_segment_discard(void)
+{
+	if (!ts_seg)
+		return;
+	unlink(seg_path);
+	munmap(ts_seg, seg_bytes);
+	ts_seg = NULL;
+	seg_bytes = 0;
 }
 
 void ts_segment_after_fork(void)

@@ -26,8 +26,8 @@
 #define TS_SEG_ENV_MAX 16384
 #define TS_SEG_ARGS_MAX 4096
 
-/* FINISHED: exit has begun (the process may still record until it is gone);
- * EXECED: the image is replaced, nothing more comes into this segment. */
+/* FINISHED: exit has begun; EXECED: the image is replaced. Either way the
+ * consumer drains what is there, ends what is open and writes it. */
 enum ts_seg_state { TS_SEG_LIVE = 1, TS_SEG_FINISHED, TS_SEG_EXECED };
 
 struct ts_seg_header {
@@ -40,6 +40,7 @@ struct ts_seg_header {
 	int32_t pid, ppid;
 	uint32_t uid;
 	int32_t clock_tsc;           /* ticks are TSC cycles (else BOOTTIME ns) */
+	uint64_t clock_tick, clock_ns;   /* the process's first (ticks, ns) anchor */
 	uint64_t start_ticks;        /* the process span's start */
 	uint64_t start_boottime_ns;  /* when the segment was made: tells pid reuse */
 	struct ts_ids ids;
@@ -52,6 +53,7 @@ struct ts_seg_header {
 	_Atomic uint32_t consumer_waiting;   /* the worker sleeps on `wake` */
 	_Atomic uint32_t wake;               /* futex word (shared) */
 	_Atomic uint64_t consumer_beat;      /* bumped every drain cycle */
+	_Atomic uint32_t written;            /* futex: the final drain is written */
 	/* Which thread regions are claimed (thread.c). */
 	_Atomic uint32_t claimed[TS_MAX_THREADS];
 	/* The process as it started: where, what, and with which settings. */

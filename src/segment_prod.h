@@ -21,6 +21,11 @@ void ts_segment_nudge(void);
  * records are in the rings (and, but for exec, more may follow until it is
  * gone). Async-signal-safe. */
 void ts_segment_finish(int exit_status, bool exec);
+/* After ts_segment_finish(): waits up to ms for the consumer to have written
+ * the process's last spans; false when it did not in time. Async-signal-safe. */
+bool ts_segment_wait_written(unsigned ms);
+/* No agent after all: the segment is removed before any thread uses it. */
+void ts_segment_discard(void);
 /* Child after fork: lets go of the parent's segment. */
 void ts_segment_after_fork(void);
 

@@ -51,6 +51,8 @@ static struct ts_thread *alloc_slot(void)
 		    !atomic_compare_exchange_strong(&claimed[i], &expect, 1))
 			continue;
 		struct ts_thread *t = atomic_load(&ts_threads[i]);
+		if (ts_seg && t != ts_segment_region(i))
+			t = NULL;   /* private memory of a parent that had no segment: left */
 		if (!t && ts_seg) {
 			/* The segment is sparse: the region costs memory as its
 			 * ring is written. */

@@ -14,6 +14,7 @@
 #include <stdatomic.h>
 #include <sys/syscall.h>
 #include <time.h>
+#include <ucontext.h>
 #include <unistd.h>
 
 #define UNW_LOCAL_ONLY
@@ -77,6 +78,43 @@ static unsigned walk_context(void *ucontext, uint64_t *ips, unsigned max)
 	if (uw.init_local2(&c, (unw_context_t *)ucontext, UNW_INIT_SIGNAL_FRAME) < 0)
 		return 0;
 	return walk(&c, ips, max, 0);
+}
+
+/* The frame-pointer chain from a signal context: no library, no lock, no
+ * descriptor, so it can run in the handler itself. Frames of code built
+ * without frame pointers are missed (the chain ends at the first one that
+ * does not point further up the stack). */
+static unsigned walk_frame_pointers(void *ucontext, uint64_t *ips, unsigned max)
+{
+#if defined(__x86_64__)
+	const ucontext_t *uc = ucontext;
+	uintptr_t ip = (uintptr_t)uc->uc_mcontext.gregs[REG_RIP];
+	uintptr_t sp = (uintptr_t)uc->uc_mcontext.gregs[REG_RSP];
+	uintptr_t fp = (uintptr_t)uc->uc_mcontext.gregs[REG_RBP];
+	unsigned n = 0;
+	if (ip)
+		ips[n++] = ip;
+	/* A frame lies above the interrupted stack pointer, within 8 MiB of
+	 * it, each one above the last: anything else is not a frame. */
+	uintptr_t lo = sp, hi = sp + (8u << 20);
+	while (n < max && fp >= lo && fp < hi - 16 && (fp & 7) == 0) {
+		const uintptr_t *frame = (const uintptr_t *)fp;
+		uintptr_t next = frame[0], ret = frame[1];
+		if (!ret)
+			break;
+		ips[n++] = ret;
+		if (next <= fp)
+			break;
+		lo = fp + 16;
+		fp = next;
+	}
+	return n;
+#else
+	(void)ucontext;
+	(void)ips;
+	(void)max;
+	return 0;
+#endif
 }
 
 /* One stack at a time is unwound for a signal handler, by the background
@@ -143,10 +181,13 @@ unsigned ts_unwind_context(void *ucontext, uint64_t *ips, unsigned max, unsigned
 	job.max = max;
 	atomic_store(&job_state, JOB_POSTED);
 	if (!ts_drain_wake()) {
-		/* No background thread: unwind here only when the process is
-		 * about to die anyway, so the pipe never outlives it. */
+		/* No background thread (an agent consumes the records): libunwind
+		 * here only when the process is about to die, so its pipe never
+		 * outlives it; else the frame pointers. */
 		atomic_store(&job_state, JOB_FREE);
-		return here_if_alone && ts_unwind_ready() ? walk_context(ucontext, ips, max) : 0;
+		if (here_if_alone && ts_unwind_ready())
+			return walk_context(ucontext, ips, max);
+		return walk_frame_pointers(ucontext, ips, max);
 	}
 	struct timespec end;
 	clock_gettime(CLOCK_MONOTONIC, &end);

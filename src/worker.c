@@ -3,10 +3,11 @@
  * and settings and runs the very drain cycle the process would run itself,
  * and a segment that does not decode can end this worker, never the agent.
  *
- * It drains as records come, and once the process is gone (its pidfd says
- * so, or it marked its segment finished and then went away or exec'd) it
- * drains the rest, ends what is still open at that time, flushes within
- * TRACESHIM_EXIT_TIMEOUT_MS, and removes the segment. */
+ * It drains as records come, and once the process is ending (it marked its
+ * segment at exit, at a fatal signal or at exec) or gone without a word
+ * (SIGKILL: its pidfd says so) it drains the rest, ends what is still open
+ * at that time, flushes within TRACESHIM_EXIT_TIMEOUT_MS, tells a process
+ * waiting for that, and removes the segment. */
 #include "worker.h"
 
 #include "clock.h"
@@ -20,6 +21,7 @@
 #include "summary.h"
 
 #include <errno.h>
+#include <stdint.h>
 #include <fcntl.h>
 #include <linux/futex.h>
 #include <poll.h>
@@ -171,27 +173,13 @@ static void sleep_for(struct seg *s, unsigned ms)
 static void serve(struct seg *s)
 {
 	struct ts_pace pace = TS_PACE_INIT;
-	uint64_t finished_at = 0;
 	for (;;) {
 		map_threads(s);
 		ts_pace_saw(&pace, ts_consume_cycle(false));
 		atomic_fetch_add(&s->h->consumer_beat, 1);
-		uint32_t state = atomic_load_explicit(&s->h->state, memory_order_acquire);
-		if (gone(s))
+		/* Ending (exit, a fatal signal, exec) or gone without a word. */
+		if (atomic_load_explicit(&s->h->state, memory_order_acquire) != TS_SEG_LIVE || gone(s))
 			return;
-		if (state == TS_SEG_EXECED)
-			return;
-		if (state == TS_SEG_FINISHED) {
-			/* exit() has begun: exit handlers may still record. Wait
-			 * for the process to be gone, within the exit bound. */
-			uint64_t now = ts_clock_monotonic_ms();
-			if (!finished_at)
-				finished_at = now;
-			else if (now - finished_at > ts_cfg.exit_timeout_ms)
-				return;
-			sleep_for(s, 2);
-			continue;
-		}
 		sleep_for(s, ts_pace_next(&pace));
 	}
 }
@@ -227,7 +215,7 @@ int ts_worker_run(int fd, const char *path)
 	take_settings(s.h);
 	ts_config_load();
 	take_identity(s.h);
-	ts_clock_init(!s.h->clock_tsc);
+	ts_clock_init_at(s.h->clock_tsc != 0, s.h->clock_tick, s.h->clock_ns);
 	ts_seg = s.h;   /* thread slots are freed in the segment */
 	(void)ts_summary_init(ts_cfg.summary);
 	bool file_ok = !ts_cfg.perfetto || ts_sink_open(true);
@@ -241,6 +229,9 @@ int ts_worker_run(int fd, const char *path)
 	uint64_t deadline = ts_clock_monotonic_ms() + ts_cfg.exit_timeout_ms * 9u / 10u;
 	ts_sink_give_up_at(deadline);
 	ts_consume_final(ts_clock_to_ns(ts_ticks()), deadline);
+	/* A process waiting at exit for its spans to be in the file goes on. */
+	atomic_store(&s.h->written, 1);
+	syscall(SYS_futex, &s.h->written, FUTEX_WAKE, INT32_MAX, NULL, NULL, 0);
 	unlink(path);
 	return 0;
 }
