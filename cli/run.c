@@ -280,6 +280,9 @@ static bool own_agent(struct ts_agent *a, const char *lib)
 	if (a->end_bound_ms > 600000)
 		a->end_bound_ms = 2000;
 	set("TRACESHIM_RUN_DIR", a->dir);
+	/* Its processes need not wait at exit for their spans to be written:
+	 * this process waits, once, at the end. */
+	set("TRACESHIM_RUN_WAITS", "1");
 	return true;
 }
 

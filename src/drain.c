@@ -198,7 +198,7 @@ void ts_drain_shutdown(void)
 			ts_thread_end();
 		if (!atomic_exchange(&stopping, 1)) {
 			ts_segment_finish(ts_exit_status(), false);
-			if (ts_cfg.perfetto && !ts_env("TRACESHIM_RUN_DIR") &&
+			if (ts_cfg.perfetto && !ts_env("TRACESHIM_RUN_WAITS") &&
 			    !ts_segment_wait_written(ts_cfg.exit_timeout_ms))
 				TS_WARN("the trace was not written within %u ms; it may be incomplete",
 					ts_cfg.exit_timeout_ms);

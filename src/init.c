@@ -131,7 +131,7 @@ void ts_process_exec(void)
 		if (ts_tls.thr)
 			ts_thread_end();
 		ts_segment_finish(ts_exit_status(), true);
-		if (ts_cfg.perfetto && !ts_env("TRACESHIM_RUN_DIR"))
+		if (ts_cfg.perfetto && !ts_env("TRACESHIM_RUN_WAITS"))
 			(void)ts_segment_wait_written(ts_cfg.exit_timeout_ms);
 	} else {
 		ts_drain_shutdown();

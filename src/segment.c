@@ -171,6 +171,7 @@ void ts_segment_finish(int exit_status, bool exec)
 	if (!h)
 		return;
 	atomic_store(&h->exit_status, exit_status);
+	atomic_store(&h->end_ticks, ts_ticks());
 	atomic_store_explicit(&h->state, exec ? TS_SEG_EXECED : TS_SEG_FINISHED,
 			      memory_order_release);
 	wake_consumer(h);

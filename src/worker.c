@@ -228,7 +228,9 @@ int ts_worker_run(int fd, const char *path)
 	take_end(&s);
 	uint64_t deadline = ts_clock_monotonic_ms() + ts_cfg.exit_timeout_ms * 9u / 10u;
 	ts_sink_give_up_at(deadline);
-	ts_consume_final(ts_clock_to_ns(ts_ticks()), deadline);
+	/* The time it ended, as it said; else (SIGKILL) now, when it is seen gone. */
+	uint64_t end = atomic_load(&s.h->state) != TS_SEG_LIVE ? atomic_load(&s.h->end_ticks) : 0;
+	ts_consume_final(ts_clock_to_ns(end ? end : ts_ticks()), deadline);
 	/* A process waiting at exit for its spans to be in the file goes on. */
 	atomic_store(&s.h->written, 1);
 	syscall(SYS_futex, &s.h->written, FUTEX_WAKE, INT32_MAX, NULL, NULL, 0);

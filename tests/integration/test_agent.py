@@ -1,0 +1,329 @@
+#!/usr/bin/env python3
+"""The agent: traced processes only append records to their segment in the
+run directory; the agent of the run turns them into spans.
+- a SIGKILLed process keeps every span it recorded, its slices closed and
+  its process span ERROR with process.exit.code 137, under `traceshim run`
+  and with a plain LD_PRELOAD;
+- a burst many times the size of a ring loses no span at default settings;
+- a hung OTLP receiver does not hold up the traced programs;
+- the agent a plain LD_PRELOAD starts is detached (no descriptor of the
+  program, its own session), ends by itself, and `$(...)` never waits for it;
+- a killed agent changes nothing for the program; a damaged segment ends
+  only its own worker; a run directory others may enter is refused;
+- TRACESHIM_AGENT=off keeps everything in the process.
+
+Run:  TRACESHIM_LIB=build/libtraceshim.so TRACESHIM_CLI=build/cli/traceshim \\
+      PROGS_DIR=build/tests/progs python3 tests/integration/test_agent.py
+"""
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import unittest
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import tracelib  # noqa: E402
+
+
+def prog(name):
+    return os.path.join(os.environ["PROGS_DIR"], name)
+
+
+def cli():
+    path = os.environ.get("TRACESHIM_CLI")
+    if not path:
+        raise unittest.SkipTest("TRACESHIM_CLI is not set (the traceshim command is not built)")
+    return os.path.abspath(path)
+
+
+def base_env(**extra):
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith(("TRACESHIM_", "OTEL_", "TRACEPARENT", "TRACESTATE"))
+           and k != "LD_PRELOAD"}
+    first = os.environ.get("TRACESHIM_PRELOAD_FIRST")
+    if first:
+        env["LD_PRELOAD"] = first
+    env.update(extra)
+    return env
+
+
+def preload_env(run_dir, **extra):
+    env = base_env(TRACESHIM_RUN_DIR=run_dir, **extra)
+    lib = tracelib.shim_library()
+    env["LD_PRELOAD"] = (env["LD_PRELOAD"] + ":" + lib) if env.get("LD_PRELOAD") else lib
+    return env
+
+
+def agent_pid(run_dir):
+    """The pid of the agent holding run_dir's lock, or None."""
+    out = subprocess.run([cli(), "agent", "--status", "--dir", run_dir],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=30)
+    for line in out.stdout.decode().splitlines():
+        if line.startswith("agent pid "):
+            return int(line.split()[2].rstrip(","))
+    return None
+
+
+def wait_for(pred, timeout=10.0, step=0.02):
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        value = pred()
+        if value:
+            return value
+        time.sleep(step)
+    return pred()
+
+
+class AgentTest(unittest.TestCase):
+    def setUp(self):
+        self.tmp = tempfile.mkdtemp(prefix="traceshim-agent-")
+        self.addCleanup(shutil.rmtree, self.tmp, True)
+        # A run directory of this test's own, served by an agent the first
+        # traced process starts (as with a plain LD_PRELOAD).
+        self.run_dir = os.path.join(self.tmp, "run")
+        os.mkdir(self.run_dir, 0o700)
+        self.addCleanup(self.stop_agent)
+        self.trace_path = os.path.join(self.tmp, "t.pftrace")
+
+    def stop_agent(self):
+        pid = agent_pid(self.run_dir)
+        if pid:
+            os.kill(pid, signal.SIGTERM)
+            wait_for(lambda: agent_pid(self.run_dir) is None, 5)
+
+    def load_when(self, pred, timeout=20.0):
+        """The trace once pred(trace) holds (the agent writes it in its own time)."""
+        trace = None
+
+        def ready():
+            nonlocal trace
+            if not os.path.exists(self.trace_path):
+                return False
+            try:
+                trace = tracelib.load_trace(self.trace_path)
+            except Exception:   # noqa: BLE001 - half-written: try again
+                return False
+            return pred(trace)
+        self.assertTrue(wait_for(ready, timeout, 0.2), "the trace never became complete")
+        return trace
+
+    def writes_of(self, trace, pid):
+        return [s for s in trace.slices if s.pid == pid and s.name == "write"]
+
+    def assert_killed(self, trace, pid):
+        spans = [s for s in trace.slices if s.pid == pid and s.depth == 0 and s.tid is None]
+        self.assertEqual(len(spans), 1)
+        self.assertEqual(spans[0].args.get("process.exit.code"), 137)
+        self.assertEqual(spans[0].args.get("otel.status_code"), "ERROR")
+        self.assertEqual(tracelib.structural_errors(trace), [])
+
+    def test_sigkill_keeps_every_span_under_run(self):
+        proc = subprocess.run([cli(), "run", "-o", self.trace_path, "--", prog("burst"), "50000",
+                               "kill"], env=base_env(), stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, timeout=120)
+        self.assertEqual(proc.returncode, -signal.SIGKILL, proc.stderr.decode())
+        trace = tracelib.load_trace(self.trace_path)
+        pids = {s.pid for s in trace.slices if s.name == "write"}
+        self.assertEqual(len(pids), 1)
+        pid = pids.pop()
+        self.assertEqual(len(self.writes_of(trace, pid)), 50000)
+        self.assert_killed(trace, pid)
+
+    def test_sigkill_keeps_every_span_with_preload(self):
+        proc = subprocess.Popen([prog("burst"), "50000", "wait"],
+                                env=preload_env(self.run_dir, TRACESHIM_OUTPUT=self.trace_path),
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        self.assertEqual(proc.stdout.readline(), b"ready\n")
+        proc.kill()
+        proc.communicate(timeout=30)
+        self.assertEqual(proc.returncode, -signal.SIGKILL)
+        trace = self.load_when(lambda t: any(s.pid == proc.pid and s.tid is None
+                                             for s in t.slices))
+        self.assertEqual(len(self.writes_of(trace, proc.pid)), 50000)
+        self.assert_killed(trace, proc.pid)
+
+    def test_pipe_closed_early_keeps_the_writers_spans(self):
+        big = os.path.join(self.tmp, "big")
+        with open(big, "w") as f:
+            for i in range(200000):
+                f.write("line %d\n" % i)
+        cmd = ["sh", "-c", "sort -r %s | head -n 3" % big]
+        plain = subprocess.run(cmd, env=base_env(), stdout=subprocess.PIPE, timeout=120)
+        traced = subprocess.run([cli(), "run", "-o", self.trace_path, "--", *cmd],
+                                env=base_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                timeout=120)
+        self.assertEqual(traced.stdout, plain.stdout)
+        self.assertEqual(traced.returncode, plain.returncode)
+        trace = tracelib.load_trace(self.trace_path)
+        self.assertEqual(tracelib.structural_errors(trace), [])
+        sort = [s for s in trace.slices if s.depth == 0 and s.tid is None and s.name == "sort"]
+        self.assertEqual(len(sort), 1)
+        self.assertTrue([s for s in trace.slices if s.pid == sort[0].pid and s.name == "read"])
+
+    def test_burst_far_larger_than_a_ring_loses_nothing(self):
+        n = 200000   # twelve times a ring of the default size
+        for how in ("run", "preload"):
+            with self.subTest(how=how):
+                if os.path.exists(self.trace_path):
+                    os.unlink(self.trace_path)
+                if how == "run":
+                    subprocess.run([cli(), "run", "-o", self.trace_path, "--", prog("burst"),
+                                    str(n)], env=base_env(), check=True, timeout=120,
+                                   stderr=subprocess.PIPE)
+                else:
+                    subprocess.run([prog("burst"), str(n)], check=True, timeout=120,
+                                   env=preload_env(self.run_dir,
+                                                   TRACESHIM_OUTPUT=self.trace_path))
+                # With a plain LD_PRELOAD the process waits for its file.
+                trace = tracelib.load_trace(self.trace_path)
+                writes = [s for s in trace.slices if s.name == "write"]
+                self.assertEqual(len(writes), n)
+                self.assertFalse([s for s in trace.slices
+                                  if "traceshim.dropped_spans" in s.args])
+
+    def hung_receiver(self):
+        """A listening socket that accepts and never answers."""
+        srv = socket.socket()
+        srv.bind(("127.0.0.1", 0))
+        srv.listen(64)
+        held = []
+        stop = threading.Event()
+
+        def accept():
+            srv.settimeout(0.1)
+            while not stop.is_set():
+                try:
+                    held.append(srv.accept()[0])
+                except OSError:
+                    pass
+
+        t = threading.Thread(target=accept, daemon=True)
+        t.start()
+
+        def close():
+            stop.set()
+            t.join()
+            for c in held:
+                c.close()
+            srv.close()
+        self.addCleanup(close)
+        return "http://127.0.0.1:%d" % srv.getsockname()[1]
+
+    def test_hung_receiver_does_not_hold_up_the_programs(self):
+        url = self.hung_receiver()
+        loop = ["sh", "-c", "i=0; while [ $i -lt 20 ]; do /bin/true; i=$((i+1)); done"]
+        start = time.monotonic()
+        subprocess.run(loop, env=base_env(), check=True, timeout=60)
+        plain = time.monotonic() - start
+        for how in ("run", "preload"):
+            with self.subTest(how=how):
+                start = time.monotonic()
+                if how == "run":
+                    proc = subprocess.run([cli(), "run", "--otlp", url, "--", *loop],
+                                          env=base_env(), stderr=subprocess.PIPE, timeout=120)
+                else:
+                    proc = subprocess.run(loop, stderr=subprocess.PIPE, timeout=120,
+                                          env=preload_env(self.run_dir,
+                                                          OTEL_EXPORTER_OTLP_ENDPOINT=url))
+                took = time.monotonic() - start
+                self.assertEqual(proc.returncode, 0, proc.stderr.decode())
+                self.assertLess(took - plain, 2.5, "a hung receiver held the loop up")
+
+    def test_agent_is_detached_and_leaves_when_idle(self):
+        r, w = os.pipe()
+        self.addCleanup(os.close, r)
+        start = time.monotonic()
+        # $(...) returns once the command's own output is closed.
+        out = subprocess.run(["sh", "-c", "echo hi"], stdout=subprocess.PIPE, pass_fds=(w,),
+                             env=preload_env(self.run_dir, TRACESHIM_OUTPUT=self.trace_path),
+                             timeout=30)
+        os.close(w)
+        self.assertEqual(out.stdout, b"hi\n")
+        self.assertLess(time.monotonic() - start, 5)
+        pid = agent_pid(self.run_dir)
+        if pid:   # still there: none of the program's descriptors, a session of its own
+            fds = os.listdir("/proc/%d/fd" % pid)
+            links = {os.readlink("/proc/%d/fd/%s" % (pid, fd)) for fd in fds}
+            self.assertFalse([x for x in links if x.startswith("pipe:")], links)
+            self.assertEqual(os.getsid(pid), pid)
+        self.assertTrue(wait_for(lambda: agent_pid(self.run_dir) is None, 5),
+                        "the agent did not leave once idle")
+        trace = tracelib.load_trace(self.trace_path)
+        self.assertEqual(len([s for s in trace.slices if s.name == "sh" and s.tid is None]), 1)
+
+    def test_killed_agent_changes_nothing_for_the_program(self):
+        argv = ["sh", "-c", "cat /etc/hostname; sleep 0.3; cat /etc/hostname; exit 3"]
+        plain = subprocess.run(argv, env=base_env(), stdout=subprocess.PIPE, timeout=30)
+        env = preload_env(self.run_dir, TRACESHIM_OUTPUT=self.trace_path,
+                          TRACESHIM_EXIT_TIMEOUT_MS="500")
+        proc = subprocess.Popen(argv, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        pid = wait_for(lambda: agent_pid(self.run_dir), 10)
+        self.assertTrue(pid)
+        os.kill(pid, signal.SIGKILL)
+        out, err = proc.communicate(timeout=30)
+        self.assertEqual(out, plain.stdout)
+        self.assertEqual(proc.returncode, 3, err.decode())
+
+    def test_damaged_segment_ends_only_its_worker(self):
+        with open(os.path.join(self.run_dir, "p1.1.seg"), "wb") as f:
+            f.write(os.urandom(1 << 16))
+        os.chmod(os.path.join(self.run_dir, "p1.1.seg"), 0o600)
+        agent = subprocess.Popen([cli(), "agent", "--dir", self.run_dir],
+                                 stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        self.addCleanup(agent.wait, 10)
+        self.addCleanup(agent.terminate)
+        self.assertTrue(wait_for(lambda: not os.path.exists(
+            os.path.join(self.run_dir, "p1.1.seg")), 10), "the damaged segment is left")
+        # The agent goes on serving.
+        subprocess.run(["sh", "-c", "echo hi"], stdout=subprocess.DEVNULL, check=True, timeout=30,
+                       env=preload_env(self.run_dir, TRACESHIM_OUTPUT=self.trace_path))
+        self.assertIsNone(agent.poll())
+        trace = tracelib.load_trace(self.trace_path)
+        self.assertTrue([s for s in trace.slices if s.name == "sh"])
+        agent.terminate()
+        self.assertEqual(agent.wait(10), 0)
+
+    def test_run_directory_open_to_others_is_refused(self):
+        os.chmod(self.run_dir, 0o755)
+        proc = subprocess.run(["sh", "-c", "echo hi"], stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, timeout=30,
+                              env=preload_env(self.run_dir, TRACESHIM_OUTPUT=self.trace_path))
+        self.assertEqual(proc.stdout, b"hi\n")
+        self.assertIn(b"open to other users", proc.stderr)
+        self.assertEqual(proc.stderr.count(b"\n"), 1, proc.stderr)
+        self.assertEqual(os.listdir(self.run_dir), [])
+        trace = tracelib.load_trace(self.trace_path)   # written by the process itself
+        self.assertTrue([s for s in trace.slices if s.name == "sh"])
+
+    def test_status_tells_what_is_served(self):
+        proc = subprocess.Popen([prog("burst"), "10", "wait"],
+                                env=preload_env(self.run_dir, TRACESHIM_OUTPUT=self.trace_path),
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        self.addCleanup(proc.wait, 10)
+        self.addCleanup(proc.kill)
+        self.assertEqual(proc.stdout.readline(), b"ready\n")
+        out = subprocess.run([cli(), "agent", "--status", "--dir", self.run_dir],
+                             stdout=subprocess.PIPE, timeout=30).stdout.decode()
+        self.assertRegex(out, r"agent pid \d+, RSS \d+ KiB")
+        self.assertRegex(out, r"pid %d +running +served +threads 1 +%s" % (proc.pid,
+                                                                          prog("burst")))
+
+    def test_agent_off_keeps_everything_in_the_process(self):
+        proc = subprocess.run(["sh", "-c", "echo hi"], stdout=subprocess.PIPE, timeout=30,
+                              env=preload_env(self.run_dir, TRACESHIM_OUTPUT=self.trace_path,
+                                              TRACESHIM_AGENT="off"))
+        self.assertEqual(proc.stdout, b"hi\n")
+        self.assertEqual(os.listdir(self.run_dir), [])
+        self.assertIsNone(agent_pid(self.run_dir))
+        trace = tracelib.load_trace(self.trace_path)
+        self.assertTrue([s for s in trace.slices if s.name == "sh"])
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)
