@@ -12,9 +12,9 @@
 #include "ids.h"
 #include "summary.h"
 #include "init.h"
+#include "target.h"
 #include "userspan.h"
 
-#include <dlfcn.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
@@ -96,7 +96,7 @@ static void describe_thread(struct ts_track_ctx *c, struct ts_thread *t, uint64_
 	c->name[15] = 0;
 	if (t->foreign && !c->name[0]) {
 		char path[64];
-		snprintf(path, sizeof path, "/proc/self/task/%d/comm", (int)t->tid);
+		snprintf(path, sizeof path, "/proc/%d/task/%d/comm", (int)ts_target_pid(), (int)t->tid);
 		int fd = (int)syscall(SYS_openat, AT_FDCWD, path, O_RDONLY | O_CLOEXEC);
 		if (fd >= 0) {
 			ssize_t n = syscall(SYS_read, fd, c->name, sizeof c->name - 1);
@@ -120,23 +120,27 @@ static void attach(struct ts_track_ctx *c, struct ts_thread *t)
 	};
 }
 
+/* The start routine's name, from the begin record's payload (ring.h). */
 static const char *thread_span_name(struct ts_track_ctx *c, const struct ts_thread *t,
-				    const struct ts_rec *r)
+				    const uint8_t *payload, unsigned len)
 {
 	if (t->tid == proc_track.pid)
 		return "main";
-	Dl_info info;
-	if (r->arg && dladdr((void *)(uintptr_t)r->arg, &info) && info.dli_sname) {
-		snprintf(c->span_name, sizeof c->span_name, "%s", info.dli_sname);
-		return c->span_name;
-	}
-	return "thread";
+	size_t n = strnlen((const char *)payload, len);
+	if (!n)
+		return "thread";
+	if (n >= sizeof c->span_name)
+		n = sizeof c->span_name - 1;
+	memcpy(c->span_name, payload, n);
+	c->span_name[n] = 0;
+	return c->span_name;
 }
 
-void ts_tracks_thread_begin(struct ts_track_ctx *c, struct ts_thread *t, const struct ts_rec *r)
+void ts_tracks_thread_begin(struct ts_track_ctx *c, struct ts_thread *t, const struct ts_rec *r,
+			    const uint8_t *payload, unsigned len)
 {
 	struct ts_span s = {
-		.name = thread_span_name(c, t, r), .start_ns = ts_clock_to_ns(r->t0),
+		.name = thread_span_name(c, t, payload, len), .start_ns = ts_clock_to_ns(r->t0),
 		.span_id = ts_span_id(t->index, 1), .parent_id = ts_span_id(r->aux, r->aux2), .kind = 1,
 	};
 	if (r->aux)   /* made by a traced pthread_create: the arrow ends here */
