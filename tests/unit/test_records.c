@@ -185,6 +185,7 @@ START_TEST(exception_records_carry_their_modules)
 	ck_assert_msg(strstr(stack, "#0 static_function+0x1 (test_records)\n") == stack, "%s", stack);
 	ck_assert_ptr_nonnull(strstr(stack, "#1 static_function+0x3 (test_records)\n"));
 	ts_exception_done(&c);
+	ts_exception_forget(&c);
 }
 END_TEST
 
