@@ -12,6 +12,7 @@
 #include "fdinfo.h"
 #include "sqlinfo.h"
 #include "summary.h"
+#include "symbols.h"
 #include "tracks.h"
 #include "userspan.h"
 
@@ -48,8 +49,8 @@ unsigned ts_consume_ring(struct ts_track_ctx *c, struct ts_thread *t, const stru
 		/* Payload records keep their length in aux. */
 		unsigned len = r->aux < ext * TS_REC_SIZE ? r->aux : ext * TS_REC_SIZE;
 		switch (r->type) {
-		case TS_REC_THREAD_BEGIN:
-			ts_tracks_thread_begin(c, t, r);
+		case TS_REC_THREAD_BEGIN:   /* its payload has no length in aux */
+			ts_tracks_thread_begin(c, t, r, payload, ext * TS_REC_SIZE);
 			break;
 		case TS_REC_THREAD_END:
 			ts_tracks_report_drops(c, t);
@@ -78,6 +79,12 @@ unsigned ts_consume_ring(struct ts_track_ctx *c, struct ts_thread *t, const stru
 		}
 		case TS_REC_EXCEPTION:
 			ts_exception_record(c, r, payload, len);
+			break;
+		case TS_REC_MODULE:
+			ts_symbols_module(r->aux2, r->arg, (const char *)payload, len);
+			break;
+		case TS_REC_FD_INFO:
+			ts_fdinfo_described(r->fd, r->fdgen, r->kind, payload, len, r->aux2);
 			break;
 		case TS_REC_USER_BEGIN:
 		case TS_REC_USER_END:

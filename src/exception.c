@@ -97,20 +97,24 @@ void ts_exception_record(struct ts_track_ctx *c, const struct ts_rec *r, const u
 		free(p);
 		return;
 	}
-	unsigned nips = r->fd > 0 && (unsigned)r->fd * 8 <= len ? (unsigned)r->fd : 0;
-	uint64_t ips[32];
+	/* Payload (ring.h): n addresses, n module numbers, the type name. */
+	unsigned nips = r->fd > 0 && (unsigned)r->fd * 10 <= len ? (unsigned)r->fd : 0;
 	if (nips > 32)
 		nips = 32;
+	uint64_t ips[32];
+	uint16_t modules[32];
 	memcpy(ips, payload, nips * 8);
+	memcpy(modules, payload + nips * 8, nips * 2);
+	unsigned at = nips * 10;
 	char type[256];
-	size_t tlen = len > nips * 8 ? strnlen((const char *)payload + nips * 8, len - nips * 8) : 0;
+	size_t tlen = len > at ? strnlen((const char *)payload + at, len - at) : 0;
 	if (tlen >= sizeof type)
 		tlen = sizeof type - 1;
-	memcpy(type, payload + nips * 8, tlen);
+	memcpy(type, payload + at, tlen);
 	type[tlen] = 0;
 
 	describe(p, r, type);
-	ts_symbols_format(ips, nips, p->stack, sizeof p->stack);
+	ts_symbols_format(ips, modules, nips, p->stack, sizeof p->stack);
 	p->span = r->parent;
 	p->ev = (struct ts_event){.name = "exception", .time_ns = ts_clock_to_ns(r->t0)};
 	struct ts_span attrs = {0};

@@ -5,6 +5,7 @@
 #include "fdinfo.h"
 
 #include "fdtable.h"
+#include "procinfo.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -147,7 +148,7 @@ static void classify_socket(int fd, struct ts_fdinfo *info)
 /* Descriptor type from a stat() result; is_tty says a character device is
  * a terminal (known for an open fd; guessed from the device numbers of
  * terminals when only a path is left). */
-static int type_of(const struct stat *st, int is_tty)
+int ts_fd_type_of_stat(const struct stat *st, int is_tty)
 {
 	switch (st->st_mode & S_IFMT) {
 	case S_IFREG: return TS_FD_FILE;
@@ -168,7 +169,29 @@ static int type_of(const struct stat *st, int is_tty)
 int ts_type_of_path(const char *path)
 {
 	struct stat st;
-	return stat(path, &st) == 0 ? type_of(&st, -1) : TS_FD_UNKNOWN;
+	return stat(path, &st) == 0 ? ts_fd_type_of_stat(&st, -1) : TS_FD_UNKNOWN;
+}
+
+/* What a descriptor's /proc link text adds to its type: which anonymous
+ * inode (eventfd, epoll and friends) it is, or the path of a file,
+ * directory or device. */
+static void apply_link(struct ts_fdinfo *info, const char *target)
+{
+	if (info->type == TS_FD_OTHER || info->type == TS_FD_FILE) {
+		static const struct { const char *link; int type; } anon[] = {
+			{"anon_inode:[eventfd]", TS_FD_EVENTFD}, {"anon_inode:[eventpoll]", TS_FD_EPOLL},
+			{"anon_inode:[timerfd]", TS_FD_TIMERFD}, {"anon_inode:[signalfd]", TS_FD_SIGNALFD},
+			{"anon_inode:inotify", TS_FD_INOTIFY},
+		};
+		for (size_t i = 0; i < sizeof anon / sizeof *anon; i++)
+			if (!strcmp(target, anon[i].link)) {
+				info->type = (uint8_t)anon[i].type;
+				return;
+			}
+	}
+	if (info->type == TS_FD_FILE || info->type == TS_FD_DIR || info->type == TS_FD_CHR ||
+	    info->type == TS_FD_TTY || info->type == TS_FD_BLOCK)
+		snprintf(info->path, sizeof info->path, "%s", target);
 }
 
 /* Describes the program's fd: local is a descriptor for it on this thread
@@ -180,41 +203,25 @@ static void describe(int local, const char *link, struct ts_fdinfo *info)
 		return;
 	struct termios tio;
 	int tty = !S_ISCHR(st.st_mode) ? 0 : local >= 0 ? ioctl(local, TCGETS, &tio) == 0 : -1;
-	info->type = (uint8_t)type_of(&st, tty);
-	if (info->type == TS_FD_OTHER || info->type == TS_FD_FILE) {
-		/* eventfd, epoll and friends are anonymous inodes: the link says which. */
-		static const struct { const char *link; int type; } anon[] = {
-			{"anon_inode:[eventfd]", TS_FD_EVENTFD}, {"anon_inode:[eventpoll]", TS_FD_EPOLL},
-			{"anon_inode:[timerfd]", TS_FD_TIMERFD}, {"anon_inode:[signalfd]", TS_FD_SIGNALFD},
-			{"anon_inode:inotify", TS_FD_INOTIFY},
-		};
-		char target[64];
-		ssize_t n = readlink(link, target, sizeof target - 1);
-		target[n > 0 ? n : 0] = 0;
-		for (size_t i = 0; i < sizeof anon / sizeof *anon; i++)
-			if (!strcmp(target, anon[i].link)) {
-				info->type = (uint8_t)anon[i].type;
-				return;
-			}
-	}
+	info->type = (uint8_t)ts_fd_type_of_stat(&st, tty);
 	if (info->type == TS_FD_SOCKET) {
 		if (local >= 0)
 			classify_socket(local, info);
 		return;
 	}
-	if (info->type == TS_FD_FILE || info->type == TS_FD_DIR || info->type == TS_FD_CHR ||
-	    info->type == TS_FD_TTY || info->type == TS_FD_BLOCK) {
-		ssize_t n = readlink(link, info->path, sizeof info->path - 1);
-		info->path[n > 0 ? n : 0] = 0;
-	}
+	char target[sizeof info->path];
+	ssize_t n = readlink(link, target, sizeof target - 1);
+	target[n > 0 ? n : 0] = 0;
+	apply_link(info, target);
 }
 
 /* Asks the kernel what the program's fd is now. */
 static void classify(int fd, struct ts_fdinfo *info)
 {
 	memset(info, 0, sizeof *info);
-	char link[32];
-	snprintf(link, sizeof link, "/proc/self/fd/%d", fd);   /* the program's table */
+	char link[48];
+	/* The traced process's table, also from a consumer in another process. */
+	snprintf(link, sizeof link, "/proc/%d/fd/%d", (int)ts_proc_pid(), fd);
 	int local = ts_fd_borrow(fd);
 	describe(local, link, info);
 	ts_fd_give_back(local);
@@ -275,6 +282,35 @@ void ts_fdinfo_set_peer(int fd, uint32_t gen, uint8_t kind, const struct sockadd
 		} else if (e->valid && e->gen == gen) {
 			info.transport = e->info.transport;
 		}
+	}
+	e->info = info;
+	e->gen = gen;
+	e->valid = 1;
+}
+
+void ts_fdinfo_described(int fd, uint32_t gen, uint8_t kind, const uint8_t *payload,
+			 unsigned len, unsigned link_len)
+{
+	struct entry *e = slot(fd);
+	if (!e)
+		return;
+	if (link_len > len)
+		link_len = len;
+	struct ts_fdinfo info = {.type = (uint8_t)(kind & 15), .transport = (uint8_t)(kind >> 4)};
+	char target[sizeof info.path];
+	size_t n = link_len < sizeof target - 1 ? link_len : sizeof target - 1;
+	memcpy(target, payload, n);
+	target[n] = 0;
+	if (info.type == TS_FD_SOCKET) {
+		struct sockaddr_storage peer;
+		unsigned plen = len - link_len < sizeof peer ? len - link_len : sizeof peer;
+		memcpy(&peer, payload + link_len, plen);   /* the payload is not aligned */
+		if (plen)
+			(void)ts_sockaddr_describe((const struct sockaddr *)&peer, plen, &info);
+		if (!info.transport)
+			info.transport = (uint8_t)(kind >> 4);
+	} else {
+		apply_link(&info, target);
 	}
 	e->info = info;
 	e->gen = gen;

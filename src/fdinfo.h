@@ -84,6 +84,10 @@ struct ts_fdinfo {
 };
 
 const char *ts_fd_type_name(int type);
+struct stat;
+/* Type from a stat() result; is_tty: a character device is a terminal (1),
+ * is not (0), or unknown (-1: guessed from the device numbers). */
+int ts_fd_type_of_stat(const struct stat *st, int is_tty);
 /* Type of what a path names now (TS_FD_UNKNOWN if it is gone). */
 int ts_type_of_path(const char *path);
 /* 1 tcp, 2 udp, 3 unix, 0 unknown, from socket(2) arguments. */
@@ -99,6 +103,10 @@ void ts_fdinfo_set_peer(int fd, uint32_t gen, uint8_t kind, const struct sockadd
 			unsigned len);
 /* Fills info from a socket address; returns false if the family is unknown. */
 bool ts_sockaddr_describe(const struct sockaddr *sa, unsigned len, struct ts_fdinfo *info);
+/* A TS_REC_FD_INFO record: fd (generation gen) is of kind `kind`; payload:
+ * its /proc link text (link_len bytes), then a socket's peer address. */
+void ts_fdinfo_described(int fd, uint32_t gen, uint8_t kind, const uint8_t *payload,
+			 unsigned len, unsigned link_len);
 /* newfd (generation newgen) is a duplicate of oldfd (generation oldgen). */
 void ts_fdinfo_alias(int oldfd, uint32_t oldgen, uint8_t kind, int newfd, uint32_t newgen);
 void ts_fdinfo_reset(void);

@@ -11,6 +11,7 @@
 #include "export/sink.h"
 #include "fdinfo.h"
 #include "ids.h"
+#include "inherited.h"
 #include "lastthread.h"
 #include "log.h"
 #include "procinfo.h"
@@ -64,13 +65,11 @@ static bool start_consumer(void)
 	return ts_drain_start();
 }
 
-/* Describe stdin/stdout/stderr now: programs often close them before the
- * first drain (coreutils does at exit), and they are the fds most calls use.
- * The drainer owns this cache but is not running yet. */
+/* Describe stdin/stdout/stderr now, for the records (inherited.h):
+ * programs often close them before the first drain. */
 static void describe_stdio(void)
 {
-	for (int fd = 0; fd < 3; fd++)
-		(void)ts_fdinfo_get(fd, ts_fd_gen(fd), 0);
+	ts_inherited_describe();
 }
 
 /* A new process span in the same trace, parented by `parent`: new ids, its

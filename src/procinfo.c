@@ -63,7 +63,8 @@ const char *ts_proc_args(size_t *len)
 
 void ts_proc_set(pid_t pid, pid_t ppid, const char *e, const char *a, size_t a_len)
 {
-	fixed = true;
+	fixed = pid != 0;
+	read_for = 0;
 	fixed_pid = pid;
 	fixed_ppid = ppid;
 	snprintf(exe, sizeof exe, "%s", e);

@@ -16,7 +16,8 @@ const char *ts_proc_exe(void);
 /* The command line, NUL-separated as /proc/PID/cmdline; its length in *len. */
 const char *ts_proc_args(size_t *len);
 
-/* A worker consuming another process's records: these values from now on. */
+/* A worker consuming another process's records: these values from now on
+ * (pid 0: this process's own again). */
 void ts_proc_set(pid_t pid, pid_t ppid, const char *exe, const char *args, size_t args_len);
 
 /* How the process is ending, for the process span: -1 not known yet, an exit

@@ -2,6 +2,8 @@
  * socket address, copied into continuation slots) or that are rare. */
 #include "record.h"
 
+#include "modules.h"
+
 #include <string.h>
 
 bool ts_record_put(struct ts_thread *t, const struct ts_rec *proto, const void *payload,
@@ -96,16 +98,42 @@ void ts_record_thread_create(struct ts_thread *t, uint32_t span, uint32_t child_
 	ts_ring_commit(&t->ring, 1);
 }
 
+/* The module record for m, unless this ring carried it already: the drain
+ * side learns each module's file and bias from the records alone. Kept even
+ * when the ring is nearly full, as the exception that needs it is. */
+static void module_once(struct ts_thread *t, const struct ts_module *m)
+{
+	uint64_t bit = 1ull << ((m->id - 1) % 64);
+	uint64_t *word = &t->modules_sent[(m->id - 1) / 64];
+	if (*word & bit)
+		return;
+	struct ts_rec rec = {.type = TS_REC_MODULE, .fd = -1, .arg = m->bias, .aux2 = m->id};
+	if (ts_record_put(t, &rec, m->path, m->path_len, 1))
+		*word |= bit;
+}
+
 void ts_record_exception(struct ts_thread *t, int sig, int code, uint64_t addr, bool fatal,
 			 const uint64_t *ips, unsigned nips, const char *type)
 {
-	/* Payload: the return addresses, then the type name and its NUL. */
+	if (!sig)
+		ts_modules_refresh();   /* a throw, not a signal handler: the loader may be asked */
+	/* Payload: the return addresses, their module numbers, then the type
+	 * name and its NUL (see ring.h). */
 	uint8_t buf[TS_PAYLOAD_MAX_SLOTS * TS_REC_SIZE];
 	unsigned max_ips = 32;   /* TS_STACK_MAX */
 	if (nips > max_ips)
 		nips = max_ips;
 	unsigned len = nips * 8;
 	memcpy(buf, ips, len);
+	for (unsigned i = 0; i < nips; i++) {
+		struct ts_module m;
+		/* A return address may be just past its function's module. */
+		uint16_t id = ts_modules_find(ips[i] - (i ? 1 : 0), &m) ? (uint16_t)m.id : 0;
+		if (id)
+			module_once(t, &m);
+		memcpy(buf + len + i * 2, &id, 2);
+	}
+	len += nips * 2;
 	size_t tlen = type ? strnlen(type, sizeof buf - len - 1) : 0;
 	memcpy(buf + len, type ? type : "", tlen);
 	len += (unsigned)tlen;

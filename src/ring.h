@@ -16,12 +16,18 @@
 
 enum ts_rec_type {
 	TS_REC_SPAN = 1,       /* a complete call: t0..t1 */
-	TS_REC_THREAD_BEGIN,   /* arg: start routine; aux: creator index; aux2: creator span */
+	TS_REC_THREAD_BEGIN,   /* arg: start routine; aux: creator index; aux2: creator span;
+				* payload (optional): the start routine's symbol name,
+				* NUL-terminated within its slots (aux is taken, so the
+				* length is not kept: read up to the NUL or ext slots) */
 	TS_REC_THREAD_END,
 	TS_REC_FD_ALIAS,       /* fd (fdgen) duplicates aux (generation aux2); not a span */
 	TS_REC_SQL_PREPARED,   /* arg: statement; payload: database file, NUL, SQL text */
 	TS_REC_SQL_FINALIZED,  /* arg: statement */
-	TS_REC_EXCEPTION,      /* a crash (op: signal) or C++ throw (op 0); see exception.h */
+	TS_REC_EXCEPTION,      /* a crash (op: signal) or C++ throw (op 0); fd: number of
+				* frames n; payload: n return addresses (u64), n module
+				* numbers (u16, 0 unknown; see TS_REC_MODULE), the
+				* thrown type's mangled name, NUL */
 	/* The program's own spans (traceshim.h); a "handle" is (thread index
 	 * << 32 | span number). See api.c and userspan.c. */
 	TS_REC_USER_BEGIN,     /* span, parent; arg: hand-off handle or 0; aux_kind: TS_USER_ASYNC;
@@ -31,6 +37,14 @@ enum ts_rec_type {
 	TS_REC_USER_LINK,      /* span: a local number standing for the span whose handle is arg */
 	TS_REC_HANDOFF,        /* span: hand-off number; arg: handle of the span it is for;
 				* payload: name */
+	/* Facts the drain side would otherwise ask the process for. */
+	TS_REC_MODULE,         /* a loaded module, once per thread before the first
+				* exception that names it: aux2: its number (process-wide,
+				* never reused); arg: load bias; payload: file path */
+	TS_REC_FD_INFO,        /* fd (generation fdgen) as the process found it (not made
+				* by a traced call: stdin, stdout, stderr); kind: type |
+				* transport << 4; payload: its /proc/<pid>/fd link text
+				* (aux2 bytes), then a socket's peer address, if any */
 };
 
 /* aux_kind of user records: a span that may end on any thread. kind of a

@@ -4,9 +4,11 @@
 
 #include "clock.h"
 #include "config.h"
+#include "inherited.h"
 #include "init.h"
 #include "lastthread.h"
 #include "log.h"
+#include "modules.h"
 #include "registry.h"
 #include "segment_prod.h"
 
@@ -91,9 +93,35 @@ static void read_own_name(char name[16])
 	name[15] = 0;
 }
 
-/* Claims a slot and writes the thread's begin record. */
+/* The begin record, with the start routine's name (when known) as payload:
+ * the drain side never has to look the address up in this process. */
+static void begin_record(struct ts_thread *t, const struct ts_thread_link *link,
+			 void *start_routine, const char *name)
+{
+	enum { NAME_MAX_BYTES = 4 * TS_REC_SIZE };   /* with its NUL */
+	unsigned len = name ? (unsigned)strnlen(name, NAME_MAX_BYTES - 1) : 0;
+	unsigned ext = len ? (len + 1 + TS_REC_SIZE - 1) / TS_REC_SIZE : 0;
+	/* The ring is empty: the reserve always has room. */
+	struct ts_rec *r = ts_ring_reserve(&t->ring, ext, 1);
+	*r = (struct ts_rec){
+		.t0 = ts_ticks(), .type = TS_REC_THREAD_BEGIN, .span = 1, .ext = (uint8_t)ext,
+		.arg = (uint64_t)(uintptr_t)start_routine,
+		.aux = link ? link->creator_index : 0,
+		.aux2 = link ? link->creator_span : 1,
+		.fd = -1,
+	};
+	if (ext) {
+		char buf[NAME_MAX_BYTES] = {0};
+		memcpy(buf, name, len);
+		ts_ring_put_payload(&t->ring, r, buf, ext * TS_REC_SIZE);
+	}
+	ts_ring_commit(&t->ring, 1 + ext);
+}
+
+/* Claims a slot and writes the thread's begin record. name: the start
+ * routine's, or NULL. */
 static struct ts_thread *register_thread(uint32_t index, pid_t tid, const struct ts_thread_link *link,
-					 void *start_routine, bool foreign)
+					 void *start_routine, const char *name, bool foreign)
 {
 	struct ts_thread *t = alloc_slot();
 	if (!t)
@@ -119,16 +147,10 @@ static struct ts_thread *register_thread(uint32_t index, pid_t tid, const struct
 	memset(t->name, 0, sizeof t->name);
 	if (!foreign)
 		read_own_name(t->name);
+	memset(t->modules_sent, 0, sizeof t->modules_sent);
 
-	struct ts_rec *r = ts_ring_reserve(&t->ring, 0, 1);
-	*r = (struct ts_rec){
-		.t0 = ts_ticks(), .type = TS_REC_THREAD_BEGIN, .span = 1,
-		.arg = (uint64_t)(uintptr_t)start_routine,
-		.aux = link ? link->creator_index : 0,
-		.aux2 = link ? link->creator_span : 1,
-		.fd = -1,
-	};
-	ts_ring_commit(&t->ring, 1);
+	begin_record(t, link, start_routine, name);
+	ts_inherited_record(t);   /* the first thread to register carries them */
 	atomic_store_explicit(&t->state, TS_SLOT_LIVE, memory_order_release);
 	return t;
 }
@@ -159,8 +181,12 @@ struct ts_thread *ts_thread_start(const struct ts_thread_link *link, void *start
 	if (ts_tls.muted || !atomic_load(&ts_active))
 		return NULL;
 	int saved = errno;
+	/* Not dladdr(): it takes the loader's lock, which a constructor that
+	 * started this thread and waits for it may be holding in dlopen(). */
+	ts_modules_refresh();
+	const char *name = start_routine ? ts_modules_symbol((uintptr_t)start_routine) : NULL;
 	struct ts_thread *t = register_thread(link->child_index, (pid_t)syscall(SYS_gettid), link,
-					      start_routine, false);
+					      start_routine, name, false);
 	if (t) {
 		set_stack_from_attr(t);
 		publish(t);
@@ -174,8 +200,9 @@ void ts_thread_init_main(void)
 	if (ts_tls.thr || ts_tls.muted)
 		return;
 	ts_lastthread_started();
+	ts_modules_refresh();   /* the modules loaded at start */
 	struct ts_thread *t = register_thread(ts_thread_next_index(), (pid_t)syscall(SYS_getpid),
-					      NULL, NULL, false);
+					      NULL, NULL, NULL, false);
 	if (!t)
 		return;
 	/* The main stack grows down from __libc_stack_end by up to RLIMIT_STACK. */
@@ -219,7 +246,8 @@ struct ts_thread *ts_thread_slow(void)
 	} else {
 		/* A thread the shim did not see start (created before the shim was
 		 * ready or by a library's internal pthread_create). */
-		t = register_thread(ts_thread_next_index(), (pid_t)syscall(SYS_gettid), NULL, NULL, false);
+		t = register_thread(ts_thread_next_index(), (pid_t)syscall(SYS_gettid), NULL, NULL, NULL,
+				    false);
 		if (t)
 			publish(t);
 	}
@@ -241,7 +269,7 @@ struct ts_thread *ts_thread_foreign(void)
 			found = t;
 	}
 	if (!found)
-		found = register_thread(ts_thread_next_index(), tid, NULL, NULL, true);
+		found = register_thread(ts_thread_next_index(), tid, NULL, NULL, NULL, true);
 	errno = saved;
 	return found;
 }
@@ -316,6 +344,7 @@ void ts_thread_forget_parent(struct ts_thread_saved *saved)
 	atomic_store(&next_index, 1);
 	ts_tls.thr = NULL;
 	ts_lastthread_after_fork();
+	ts_modules_after_fork();
 }
 
 void ts_thread_adopt_main(const struct ts_thread_saved *saved)
@@ -323,7 +352,7 @@ void ts_thread_adopt_main(const struct ts_thread_saved *saved)
 	if (!saved->had)
 		return;
 	struct ts_thread *t = register_thread(ts_thread_next_index(), (pid_t)syscall(SYS_getpid),
-					      NULL, NULL, false);
+					      NULL, NULL, NULL, false);
 	if (t) {
 		t->stack_lo = saved->stack_lo;
 		t->stack_size = saved->stack_size;

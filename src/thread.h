@@ -3,6 +3,7 @@
 #ifndef TS_THREAD_H
 #define TS_THREAD_H
 
+#include "modules.h"
 #include "ring.h"
 #include "vforkstate.h"
 
@@ -54,6 +55,8 @@ struct ts_thread {
 	_Atomic uint32_t name_gen;   /* bumped when the name changes */
 	char name[16];
 	void *sink_state;            /* the drainer's per-sequence state */
+	/* Modules this ring has carried a TS_REC_MODULE record for (bit id-1). */
+	uint64_t modules_sent[TS_MODULES_MAX / 64];
 };
 
 /* What the hot path reads: one pointer, in the initial-exec TLS model so the

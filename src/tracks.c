@@ -16,7 +16,6 @@
 #include "registry.h"
 #include "userspan.h"
 
-#include <dlfcn.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
@@ -114,23 +113,27 @@ static void attach(struct ts_track_ctx *c, struct ts_thread *t)
 	};
 }
 
+/* The start routine's name, from the begin record's payload (ring.h). */
 static const char *thread_span_name(struct ts_track_ctx *c, const struct ts_thread *t,
-				    const struct ts_rec *r)
+				    const uint8_t *payload, unsigned len)
 {
 	if (t->tid == proc_track.pid)
 		return "main";
-	Dl_info info;
-	if (r->arg && dladdr((void *)(uintptr_t)r->arg, &info) && info.dli_sname) {
-		snprintf(c->span_name, sizeof c->span_name, "%s", info.dli_sname);
-		return c->span_name;
-	}
-	return "thread";
+	size_t n = strnlen((const char *)payload, len);
+	if (!n)
+		return "thread";
+	if (n >= sizeof c->span_name)
+		n = sizeof c->span_name - 1;
+	memcpy(c->span_name, payload, n);
+	c->span_name[n] = 0;
+	return c->span_name;
 }
 
-void ts_tracks_thread_begin(struct ts_track_ctx *c, struct ts_thread *t, const struct ts_rec *r)
+void ts_tracks_thread_begin(struct ts_track_ctx *c, struct ts_thread *t, const struct ts_rec *r,
+			    const uint8_t *payload, unsigned len)
 {
 	struct ts_span s = {
-		.name = thread_span_name(c, t, r), .start_ns = ts_clock_to_ns(r->t0),
+		.name = thread_span_name(c, t, payload, len), .start_ns = ts_clock_to_ns(r->t0),
 		.span_id = ts_span_id(t->index, 1), .parent_id = ts_span_id(r->aux, r->aux2), .kind = 1,
 	};
 	if (r->aux)   /* made by a traced pthread_create: the arrow ends here */

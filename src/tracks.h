@@ -33,7 +33,9 @@ void ts_tracks_begin_process(void);
 /* The track of registry slot `slot`, (re)attached to thread t and described
  * (again, when it was renamed). */
 struct ts_track_ctx *ts_tracks_of(int slot, struct ts_thread *t);
-void ts_tracks_thread_begin(struct ts_track_ctx *c, struct ts_thread *t, const struct ts_rec *r);
+/* A TS_REC_THREAD_BEGIN record and its payload slots (len bytes). */
+void ts_tracks_thread_begin(struct ts_track_ctx *c, struct ts_thread *t, const struct ts_rec *r,
+			    const uint8_t *payload, unsigned len);
 /* Ends every span still open on the track at time ns. */
 void ts_tracks_thread_end(struct ts_track_ctx *c, uint64_t ns, struct ts_thread *t);
 /* An instant on the track when records were dropped since the last call. */

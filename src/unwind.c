@@ -5,6 +5,7 @@
 
 #include "drain.h"
 #include "log.h"
+#include "modules.h"
 
 #include <dlfcn.h>
 #include <execinfo.h>
@@ -138,6 +139,9 @@ void ts_unwind_serve(void)
 	int expect = JOB_POSTED;
 	if (!atomic_compare_exchange_strong(&job_state, &expect, JOB_WORKING))
 		return;   /* the handler gave up waiting */
+	/* The handler names each frame's module from the snapshot, which it
+	 * cannot refresh itself; libunwind takes the same lock just after. */
+	ts_modules_refresh();
 	job.n = ts_unwind_ready() ? walk_context(job.ucontext, job.ips, job.max) : 0;
 	expect = JOB_WORKING;
 	if (!atomic_compare_exchange_strong(&job_state, &expect, JOB_DONE))

@@ -1,0 +1,16 @@
+/* Descriptors the process had before the shim saw a call (stdin, stdout,
+ * stderr), described on the program's side and handed to the drain side in
+ * TS_REC_FD_INFO records, so it need not ask the process about them. */
+#ifndef TS_INHERITED_H
+#define TS_INHERITED_H
+
+struct ts_thread;
+
+/* Describes descriptors 0, 1 and 2 as they are now (at start, and in a
+ * forked child); the next thread to register carries the description. */
+void ts_inherited_describe(void);
+/* Appends the description to t's ring if no thread has carried it yet.
+ * Async-signal-safe. */
+void ts_inherited_record(struct ts_thread *t);
+
+#endif
