@@ -140,14 +140,30 @@ const char *ts_symbols_in_file(const char *path, uint64_t offset, uint64_t *star
 	return name ? name : lookup(&m->dynsym, offset, start);
 }
 
+static bool may_load;
+
+void ts_symbols_may_load(void)
+{
+	may_load = true;
+}
+
 const char *ts_symbols_demangle(const char *name, char *out, size_t cap)
 {
-	/* libstdc++'s demangler, when the program has libstdc++ loaded. It takes
-	 * function names (_Z...) and type_info names (St13runtime_error) alike. */
+	/* libstdc++'s demangler, when the program has libstdc++ loaded (or, in
+	 * an agent's worker, loaded for it). It takes function names (_Z...)
+	 * and type_info names (St13runtime_error) alike. */
 	static char *(*demangle)(const char *, char *, size_t *, int *);
 	if (!demangle)
 		demangle = (char *(*)(const char *, char *, size_t *, int *))
 			dlsym(RTLD_DEFAULT, "__cxa_demangle");
+	static bool tried;
+	if (!demangle && may_load && !tried && name && name[0]) {
+		tried = true;
+		void *h = dlopen("libstdc++.so.6", RTLD_NOW | RTLD_LOCAL);
+		if (h)
+			demangle = (char *(*)(const char *, char *, size_t *, int *))
+				dlsym(h, "__cxa_demangle");
+	}
 	if (!demangle || !name || !name[0])
 		return name;
 	int st = 0;

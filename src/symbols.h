@@ -25,4 +25,8 @@ const char *ts_symbols_in_file(const char *path, uint64_t offset, uint64_t *star
 /* A demangled C++ name into out, or the name itself when it is not one. */
 const char *ts_symbols_demangle(const char *name, char *out, size_t cap);
 
+/* Not the traced process (an agent's worker): libstdc++ may be loaded to
+ * demangle names. */
+void ts_symbols_may_load(void);
+
 #endif

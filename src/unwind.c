@@ -8,6 +8,9 @@
 #include "modules.h"
 
 #include <dlfcn.h>
+#include <errno.h>
+#include <sched.h>
+#include <signal.h>
 #include <execinfo.h>
 #include <linux/futex.h>
 #include <stdint.h>
@@ -149,6 +152,39 @@ void ts_unwind_serve(void)
 	syscall(SYS_futex, &job_state, FUTEX_WAKE_PRIVATE, INT32_MAX, NULL, NULL, 0);
 }
 
+/* Without a background thread (an agent consumes the records), the job is
+ * done by a task started for it: a thread of this process as far as memory
+ * and signals go, with a descriptor table of its own (no CLONE_FILES) that
+ * it empties first, so libunwind's pipe never reaches the program's table.
+ * It runs on a stack of its own; `unwinder_tid` is set by the kernel while it
+ * exists, so a second one never shares the stack with a first one stuck. */
+static char unwinder_stack[256 * 1024] __attribute__((aligned(64)));
+static _Atomic pid_t unwinder_tid;
+
+static int unwinder_main(void *arg)
+{
+	(void)arg;
+	uint64_t all = ~0ull;
+	syscall(SYS_rt_sigprocmask, SIG_SETMASK, &all, NULL, sizeof all);
+	syscall(SYS_close_range, 0, ~0U, 0);
+	ts_unwind_serve();
+	syscall(SYS_exit, 0);
+	return 0;
+}
+
+static bool start_unwinder(void)
+{
+	if (atomic_load(&unwinder_tid))
+		return false;
+	int saved = errno;
+	int flags = CLONE_VM | CLONE_SIGHAND | CLONE_THREAD | CLONE_SYSVSEM | CLONE_CHILD_SETTID |
+		    CLONE_CHILD_CLEARTID;
+	pid_t tid = clone(unwinder_main, unwinder_stack + sizeof unwinder_stack, flags, NULL, NULL,
+			  NULL, (pid_t *)&unwinder_tid);
+	errno = saved;
+	return tid > 0;
+}
+
 static long ms_left(const struct timespec *end)
 {
 	struct timespec now;
@@ -184,10 +220,10 @@ unsigned ts_unwind_context(void *ucontext, uint64_t *ips, unsigned max, unsigned
 	job.ucontext = ucontext;
 	job.max = max;
 	atomic_store(&job_state, JOB_POSTED);
-	if (!ts_drain_wake()) {
-		/* No background thread (an agent consumes the records): libunwind
-		 * here only when the process is about to die, so its pipe never
-		 * outlives it; else the frame pointers. */
+	if (!ts_drain_wake() && !start_unwinder()) {
+		/* No thread to unwind in: libunwind here only when the process
+		 * is about to die, so its pipe never outlives it; else the frame
+		 * pointers. */
 		atomic_store(&job_state, JOB_FREE);
 		if (here_if_alone && ts_unwind_ready())
 			return walk_context(ucontext, ips, max);

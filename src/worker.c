@@ -19,6 +19,7 @@
 #include "procinfo.h"
 #include "segment_prod.h"
 #include "summary.h"
+#include "symbols.h"
 
 #include <errno.h>
 #include <stdint.h>
@@ -217,6 +218,7 @@ int ts_worker_run(int fd, const char *path)
 	take_identity(s.h);
 	ts_clock_init_at(s.h->clock_tsc != 0, s.h->clock_tick, s.h->clock_ns);
 	ts_seg = s.h;   /* thread slots are freed in the segment */
+	ts_symbols_may_load();
 	(void)ts_summary_init(ts_cfg.summary);
 	bool file_ok = !ts_cfg.perfetto || ts_sink_open(true);
 	if (!ts_export_open() || (!file_ok && !ts_cfg.otlp)) {
