@@ -198,10 +198,13 @@ void ts_drain_shutdown(void)
 			ts_thread_end();
 		if (!atomic_exchange(&stopping, 1)) {
 			ts_segment_finish(ts_exit_status(), false);
-			if (ts_cfg.perfetto && !ts_env("TRACESHIM_RUN_WAITS") &&
-			    !ts_segment_wait_written(ts_cfg.exit_timeout_ms))
-				TS_WARN("the trace was not written within %u ms; it may be incomplete",
-					ts_cfg.exit_timeout_ms);
+			if (ts_cfg.perfetto && !ts_env("TRACESHIM_RUN_WAITS")) {
+				if (ts_segment_wait_written(ts_cfg.exit_timeout_ms))
+					ts_segment_tell();
+				else
+					TS_WARN("the trace was not written within %u ms; it may be "
+						"incomplete", ts_cfg.exit_timeout_ms);
+			}
 			atomic_store(&ts_active, 0);
 		}
 		errno = saved;

@@ -130,8 +130,9 @@ void ts_process_exec(void)
 		if (ts_tls.thr)
 			ts_thread_end();
 		ts_segment_finish(ts_exit_status(), true);
-		if (ts_cfg.perfetto && !ts_env("TRACESHIM_RUN_WAITS"))
-			(void)ts_segment_wait_written(ts_cfg.exit_timeout_ms);
+		if (ts_cfg.perfetto && !ts_env("TRACESHIM_RUN_WAITS") &&
+		    ts_segment_wait_written(ts_cfg.exit_timeout_ms))
+			ts_segment_tell();
 	} else {
 		ts_drain_shutdown();
 	}

@@ -8,6 +8,8 @@
  * messages in it. */
 #include "log.h"
 
+#include "procinfo.h"
+
 #include "fdtable.h"
 
 #include <errno.h>
@@ -17,6 +19,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <stdatomic.h>
 #include <string.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -27,19 +30,37 @@ int ts_log_level = TS_LOG_OFF;
 /* Hashes of the messages reported in this run; 0 marks a free slot. */
 static _Atomic uint32_t reported[REPORTED_MAX];
 
+static char *capture;
+static size_t capture_cap;
+static _Atomic uint32_t *capture_len;
+
+void ts_log_capture(char *buf, size_t cap, _Atomic uint32_t *len)
+{
+	capture = buf;
+	capture_cap = cap;
+	capture_len = len;
+}
+
 /* One line: control characters (a newline in a value, a terminal escape)
  * become '?'. */
 static void emit_text(const char *msg)
 {
 	int saved = errno;
 	char buf[512];
-	int n = snprintf(buf, sizeof buf, "traceshim[%ld]: ", (long)syscall(SYS_getpid));
+	int n = snprintf(buf, sizeof buf, "traceshim[%ld]: ", (long)ts_proc_pid());
 	if (n < 0)
 		n = 0;
 	size_t len = (size_t)n;
 	for (; *msg && len < sizeof buf - 1; msg++)
 		buf[len++] = (unsigned char)*msg < ' ' || *msg == 0x7f ? '?' : *msg;
 	buf[len++] = '\n';
+	if (capture) {
+		uint32_t at = atomic_load(capture_len);
+		if (at + len <= capture_cap) {
+			memcpy(capture + at, buf, len);
+			atomic_store(capture_len, at + (uint32_t)len);
+		}
+	}
 	/* The background thread's descriptor table is its own: stderr is the
 	 * program's, reached through fdtable.h. */
 	int fd = ts_fd_stderr();

@@ -3,7 +3,9 @@
 #ifndef TS_LOG_H
 #define TS_LOG_H
 
+#include <stdatomic.h>
 #include <stddef.h>
+#include <stdint.h>
 
 enum ts_log_level { TS_LOG_OFF = 0, TS_LOG_WARN = 1, TS_LOG_INFO = 2, TS_LOG_DEBUG = 3 };
 
@@ -31,5 +33,9 @@ size_t ts_log_reported(char *out, size_t cap);
 #define TS_DEBUG(...) do { if (ts_log_level >= TS_LOG_DEBUG) ts_log(TS_LOG_DEBUG, __VA_ARGS__); } while (0)
 #define TS_INFO(...)  do { if (ts_log_level >= TS_LOG_INFO) ts_log(TS_LOG_INFO, __VA_ARGS__); } while (0)
 #define TS_WARN(...)  do { if (ts_log_level >= TS_LOG_WARN) ts_log(TS_LOG_WARN, __VA_ARGS__); } while (0)
+
+/* Also keeps every line emitted in buf (up to cap bytes, *len used): an
+ * agent's worker hands its diagnostics to the process it serves. */
+void ts_log_capture(char *buf, size_t cap, _Atomic uint32_t *len);
 
 #endif

@@ -34,16 +34,21 @@ void ts_thread_release(int slot)
 #define SHIM_TIDS 16
 static _Atomic pid_t shim_tids[SHIM_TIDS];
 
-void ts_thread_mute(void)
+void ts_shim_thread_begin(void)
 {
-	ts_tls.muted = 1;
-	ts_tls.thr = NULL;
 	pid_t tid = (pid_t)syscall(SYS_gettid);
 	for (int i = 0; i < SHIM_TIDS; i++) {
 		pid_t free_slot = 0;
 		if (atomic_compare_exchange_strong(&shim_tids[i], &free_slot, tid))
 			return;
 	}
+}
+
+void ts_thread_mute(void)
+{
+	ts_tls.muted = 1;
+	ts_tls.thr = NULL;
+	ts_shim_thread_begin();
 }
 
 void ts_shim_thread_end(void)

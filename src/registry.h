@@ -24,6 +24,8 @@ extern _Atomic uint64_t ts_threads_untraced;
 /* The shim's own threads (background writer, exporter): by kernel tid. */
 bool ts_shim_tid(pid_t tid);
 unsigned ts_shim_tids_count(void);
+/* The calling task is the shim's (without touching the TLS it may share). */
+void ts_shim_thread_begin(void);
 void ts_shim_thread_end(void);
 void ts_shim_tids_after_fork(void);
 

@@ -5,6 +5,7 @@
 
 #include "clock.h"
 #include "config.h"
+#include "fdtable.h"
 #include "init.h"
 #include "log.h"
 
@@ -192,6 +193,22 @@ bool ts_segment_wait_written(unsigned ms)
 		syscall(SYS_futex, &h->written, FUTEX_WAIT, 0, &wait, NULL, 0);
 	}
 	return true;
+}
+
+void ts_segment_tell(void)
+{
+	struct ts_seg_header *h = ts_seg;
+	if (!h)
+		return;
+	uint32_t len = atomic_load(&h->report_len);
+	if (len > sizeof h->report)
+		len = sizeof h->report;
+	if (!len)
+		return;
+	int fd = ts_fd_stderr();
+	if (fd >= 0)
+		syscall(SYS_write, fd, h->report, len);
+	ts_fd_give_back(fd);
 }
 
 void ts_segment_discard(void)

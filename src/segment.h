@@ -55,6 +55,8 @@ struct ts_seg_header {
 	_Atomic uint32_t wake;               /* futex word (shared) */
 	_Atomic uint64_t consumer_beat;      /* bumped every drain cycle */
 	_Atomic uint32_t written;            /* futex: the final drain is written */
+	_Atomic uint32_t report_len;
+	char report[1024];                   /* the worker's diagnostics, for the process */
 	/* Which thread regions are claimed (thread.c). */
 	_Atomic uint32_t claimed[TS_MAX_THREADS];
 	/* The process as it started: where, what, and with which settings. */

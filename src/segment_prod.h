@@ -24,6 +24,9 @@ void ts_segment_finish(int exit_status, bool exec);
 /* After ts_segment_finish(): waits up to ms for the consumer to have written
  * the process's last spans; false when it did not in time. Async-signal-safe. */
 bool ts_segment_wait_written(unsigned ms);
+/* After ts_segment_wait_written(): what the consumer had to say about this
+ * process (a trace file it could not write), on stderr. */
+void ts_segment_tell(void);
 /* No agent after all: the segment is removed before any thread uses it. */
 void ts_segment_discard(void);
 /* Child after fork: lets go of the parent's segment. */

@@ -261,6 +261,10 @@ struct ts_thread *ts_thread_foreign(void)
 		return NULL;
 	int saved = errno;
 	pid_t tid = (pid_t)syscall(SYS_gettid);
+	if (ts_shim_tid(tid)) {   /* a task of the shim sharing a thread's TLS */
+		errno = saved;
+		return NULL;
+	}
 	struct ts_thread *found = NULL;
 	for (int i = 0; i < TS_MAX_THREADS && !found; i++) {
 		struct ts_thread *t = atomic_load_explicit(&ts_threads[i], memory_order_acquire);

@@ -5,6 +5,7 @@
 
 #include "drain.h"
 #include "log.h"
+#include "registry.h"
 #include "modules.h"
 
 #include <dlfcn.h>
@@ -167,7 +168,9 @@ static int unwinder_main(void *arg)
 	uint64_t all = ~0ull;
 	syscall(SYS_rt_sigprocmask, SIG_SETMASK, &all, NULL, sizeof all);
 	syscall(SYS_close_range, 0, ~0U, 0);
+	ts_shim_thread_begin();   /* what it calls is never recorded */
 	ts_unwind_serve();
+	ts_shim_thread_end();
 	syscall(SYS_exit, 0);
 	return 0;
 }

@@ -171,6 +171,18 @@ static void sleep_for(struct seg *s, unsigned ms)
 	atomic_store(&s->h->consumer_waiting, 0);
 }
 
+static struct seg *served_seg;
+
+/* The process has ended while a write waits for the trace's reader: the
+ * wait is bounded as the process's own exit would bound it. */
+static uint64_t ended_deadline(void)
+{
+	struct seg *s = served_seg;
+	if (atomic_load(&s->h->state) == TS_SEG_LIVE && !gone(s))
+		return 0;
+	return ts_clock_monotonic_ms() + ts_cfg.exit_timeout_ms * 9u / 10u;
+}
+
 static void serve(struct seg *s)
 {
 	struct ts_pace pace = TS_PACE_INIT;
@@ -213,6 +225,7 @@ int ts_worker_run(int fd, const char *path)
 		return 2;
 	}
 	s.pidfd = open_pidfd(s.h);
+	ts_log_capture(s.h->report, sizeof s.h->report, &s.h->report_len);
 	take_settings(s.h);
 	ts_config_load();
 	take_identity(s.h);
@@ -225,6 +238,8 @@ int ts_worker_run(int fd, const char *path)
 		unlink(path);
 		return 1;
 	}
+	served_seg = &s;
+	ts_sink_deadline_hook(ended_deadline);
 	serve(&s);
 	map_threads(&s);
 	take_end(&s);

@@ -88,10 +88,19 @@ void ts_sink_give_up_at(uint64_t monotonic_ms)
 	atomic_store(&give_up_ms, monotonic_ms);
 }
 
+static uint64_t (*deadline_hook)(void);
+
+void ts_sink_deadline_hook(uint64_t (*hook)(void))
+{
+	deadline_hook = hook;
+}
+
 /* Waits until f takes more bytes; false once the exit deadline has passed. */
 static bool wait_writable(int f)
 {
 	for (;;) {
+		if (!atomic_load(&give_up_ms) && deadline_hook)
+			atomic_store(&give_up_ms, deadline_hook());
 		uint64_t limit = atomic_load(&give_up_ms), now = ts_clock_monotonic_ms();
 		if (limit && now >= limit)
 			return false;

@@ -134,10 +134,11 @@ class OutputTest(unittest.TestCase):
         self.assertEqual(len(reads), 50)
 
     def test_without_a_table_of_its_own_no_otlp(self):
-        # libcurl's sockets would be in the program's table: OTLP is refused.
+        # The in-process writer: libcurl's sockets would be in the program's
+        # table, so OTLP is refused (an agent sends from its own process).
         traced, _ = self.run_both(
             [prog("confine"), "nofdtable", prog("fdlist"), "--io", "5"],
-            {"OTEL_EXPORTER_OTLP_ENDPOINT": "http://127.0.0.1:9"})
+            {"OTEL_EXPORTER_OTLP_ENDPOINT": "http://127.0.0.1:9", "TRACESHIM_AGENT": "off"})
         self.assert_one_warning(traced, "OTLP export is off")
 
     def test_no_descriptor_left_by_a_throw(self):
