@@ -126,22 +126,65 @@ static bool serve_segment(struct ts_agent *a, const char *name)
 	return true;
 }
 
+/* "p<pid>.<stamp>.seg": its pid and when it was made. */
+static bool parse_name(const char *n, long *pid, unsigned long long *stamp)
+{
+	char *end;
+	*pid = strtol(n + 1, &end, 10);
+	if (*end != '.')
+		return false;
+	*stamp = strtoull(end + 1, &end, 10);
+	return *end == '.';
+}
+
+struct found {
+	char name[NAME_MAX + 1];
+	long pid;
+	unsigned long long stamp;
+};
+
+static int by_stamp(const void *a, const void *b)
+{
+	const struct found *x = a, *y = b;
+	return x->stamp < y->stamp ? -1 : x->stamp > y->stamp;
+}
+
+/* Serves the segments of the directory, oldest first. The segments of one
+ * pid (a forked child, then the program it exec'd) are served one after the
+ * other: their writer sequences have the same ids, and the importer needs
+ * the first one's to be complete before the next one's start. */
 static void scan(struct ts_agent *a)
 {
 	DIR *d = opendir(a->dir);
 	if (!d)
 		return;
+	static struct found list[4096];
+	size_t n = 0;
 	struct dirent *e;
-	while ((e = readdir(d)))
-		if (is_segment_name(e->d_name))
-			serve_segment(a, e->d_name);
+	while ((e = readdir(d)) && n < sizeof list / sizeof *list)
+		if (is_segment_name(e->d_name) && strlen(e->d_name) <= NAME_MAX &&
+		    parse_name(e->d_name, &list[n].pid, &list[n].stamp)) {
+			snprintf(list[n].name, sizeof list[n].name, "%s", e->d_name);
+			n++;
+		}
 	closedir(d);
+	qsort(list, n, sizeof *list, by_stamp);
+	for (size_t i = 0; i < n; i++) {
+		bool earlier = false;
+		for (size_t j = 0; j < i && !earlier; j++)
+			earlier = list[j].pid == list[i].pid;
+		if (!earlier)
+			serve_segment(a, list[i].name);
+	}
 }
 
-static void reap(struct ts_agent *a)
+/* Reaps what has ended; true when a worker did (a segment it held back may
+ * be served now). */
+static bool reap(struct ts_agent *a)
 {
 	int st;
 	pid_t pid;
+	bool any = false;
 	while ((pid = waitpid(-1, &st, WNOHANG)) > 0) {
 		if (pid == a->child) {
 			a->child_status = st;
@@ -151,14 +194,20 @@ static void reap(struct ts_agent *a)
 		for (unsigned i = 0; i < nworkers; i++)
 			if (workers[i].pid == pid) {
 				if (!WIFEXITED(st) || WEXITSTATUS(st) > 1) {
+					/* Not served again: it would end the same way. */
+					char path[PATH_MAX + NAME_MAX + 2];
+					snprintf(path, sizeof path, "%s/%s", a->dir, workers[i].name);
+					unlink(path);
 					a->failed++;
 					TS_WARN("the worker for %s ended badly (status %d)",
 						workers[i].name, st);
 				}
 				workers[i] = workers[--nworkers];
+				any = true;
 				break;
 			}
 	}
+	return any;
 }
 
 bool ts_agent_lock(struct ts_agent *a)
@@ -228,7 +277,8 @@ int ts_agent_serve(struct ts_agent *a)
 	uint64_t idle_since = now_ms(), until = 0;
 	bool term = false;
 	for (;;) {
-		reap(a);
+		if (reap(a))
+			scan(a);
 		bool busy = nworkers || a->child;
 		if (busy)
 			idle_since = now_ms();

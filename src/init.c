@@ -43,7 +43,11 @@ bool ts_agent_mode(void)
 static bool start_consumer(void)
 {
 	char dir[PATH_MAX];
-	if (ts_cfg.agent && ts_agent_dir(dir, sizeof dir) && ts_segment_create(dir)) {
+	/* The summary without traceshim run is printed by the first process of
+	 * the tree as it exits, from what every process wrote by then: the
+	 * in-process writer does that. */
+	bool summary_here = ts_cfg.summary && !ts_env("TRACESHIM_RUN_WAITS");
+	if (ts_cfg.agent && !summary_here && ts_agent_dir(dir, sizeof dir) && ts_segment_create(dir)) {
 		if (!ts_agent_ensure(dir)) {
 			ts_segment_discard();
 			return ts_drain_start();
