@@ -240,6 +240,13 @@ class TestBench(unittest.TestCase):
                 else:
                     self.assertTrue(all(0 < v <= count[1] for v in values), lines[0])
 
+    def test_unknown_section_is_refused(self):
+        done = subprocess.run([os.path.join(ROOT, "scripts", "bench")], env=dict(os.environ, BENCH_ONLY="agent,agnet"),
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, timeout=60)
+        self.assertEqual(done.returncode, 2)
+        self.assertIn("no section named 'agnet'", done.stderr)
+        self.assertEqual(done.stdout, "")
+
 
 class TestAgentRss(unittest.TestCase):
     """bench/agent_rss.py, which scripts/bench runs around the long write run:
