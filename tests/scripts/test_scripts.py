@@ -6,11 +6,13 @@ option and the OpenTelemetry JS test's registry probe run for real."""
 
 import json
 import os
+import re
 import shutil
 import socket
 import subprocess
 import sys
 import tempfile
+import time
 import unittest
 
 ROOT = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
@@ -177,6 +179,137 @@ class TestTestsOption(unittest.TestCase):
                                   timeout=120)
         self.assertNotEqual(done.returncode, 0, done.stdout[-2000:])
         self.assertRegex(done.stdout, r'(?i)dependency "?check"? not found')
+
+
+# scripts/bench's default vs in-process table: each row's label, what its
+# two cells look like ("-": measured once, shown under default), and the
+# count the cells must hold: ("all", N) exactly N, ("kept", N) 1 to N.
+NUM = r"\d+(?:\.\d+)?"
+RATIO = r"\d+\.\d\dx \(\d+ ms\)"
+KEPT = r"\d+ \(\d+\.\d%\)"
+
+
+def bench_rows(n_tree, n_write, n_burst, threads):
+    rows = [("tree of %d processes, plain: ms" % (n_tree + 1), NUM, "-", None),
+            ("tree, traceshim run -o FILE: x plain", RATIO, RATIO, None),
+            ("tree, traceshim run --otlp (collect): x plain", RATIO, RATIO, None),
+            ("tree, OTLP process spans received, of %d" % (n_tree + 1), r"\d+", r"\d+",
+             ("all", n_tree + 1))]
+    for name, n in (("write", n_write), ("burst", n_burst)):
+        for how in ("traceshim run", "LD_PRELOAD"):
+            # bench_write makes one untimed write first.
+            rows.append(("%s: spans kept of %d writes, %s" % (name, n + 1, how), KEPT, KEPT, ("kept", n + 1)))
+    for t, n in threads:
+        rows += [("threads %dx%d, plain: peak RSS MiB" % (t, n), NUM, "-", None),
+                 ("threads %dx%d: peak RSS added, MiB" % (t, n), r"[+-]" + NUM, r"[+-]" + NUM, None),
+                 ("threads %dx%d: spans kept of %d writes" % (t, n, t * n), KEPT, KEPT, ("kept", t * n))]
+    rows += [("write, traceshim run: agent peak RSS, MiB", r"n/a|" + NUM, r"n/a|" + NUM, None),
+             ("write, traceshim run: trace bytes per span", NUM, NUM, None)]
+    return rows
+
+
+class TestBench(unittest.TestCase):
+    """BENCH_ONLY=agent with counts small enough to take seconds. The
+    figures are the machine's: only that every row is there with numbers
+    (and counts that cannot be otherwise) is checked, never a speed."""
+
+    def test_default_and_in_process_table(self):
+        lib, cli = os.environ.get("TRACESHIM_LIB"), os.environ.get("TRACESHIM_CLI")
+        if not lib or not cli or not shutil.which("cc"):
+            self.skipTest("TRACESHIM_LIB, TRACESHIM_CLI and cc are needed")
+        n_tree, n_write, n_burst, threads = 4, 3000, 500, [(3, 400), (6, 100)]
+        env = dict(os.environ, BENCH_ONLY="agent", BENCH_RUNS="1", BENCH_N_TREE=str(n_tree),
+                   BENCH_N_WRITE=str(n_write), BENCH_N_BURST=str(n_burst),
+                   BENCH_THREADS=" ".join("%dx%d" % t for t in threads))
+        done = subprocess.run([os.path.join(ROOT, "scripts", "bench")], env=env, stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, text=True, timeout=240)
+        self.assertEqual(done.returncode, 0, done.stderr)
+        out = done.stdout.splitlines()
+        # That table only: no other section ran.
+        self.assertEqual([line for line in out if line.startswith("== ")],
+                         ["== default vs in-process (TRACESHIM_AGENT=off), median of 1 runs =="])
+        for label, default, in_process, count in bench_rows(n_tree, n_write, n_burst, threads):
+            lines = [line for line in out if line.startswith(label + " ")]
+            self.assertEqual(len(lines), 1, "%r not in:\n%s" % (label, done.stdout))
+            m = re.fullmatch(r"\s+(%s)\s+(%s)" % (default, in_process), lines[0][len(label):])
+            self.assertTrue(m, lines[0])
+            if count:
+                values = [int(cell.split()[0]) for cell in m.groups()]
+                if count[0] == "all":
+                    self.assertEqual(values, [count[1]] * 2, lines[0])
+                else:
+                    self.assertTrue(all(0 < v <= count[1] for v in values), lines[0])
+
+    def test_unknown_section_is_refused(self):
+        done = subprocess.run([os.path.join(ROOT, "scripts", "bench")], env=dict(os.environ, BENCH_ONLY="agent,agnet"),
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, timeout=60)
+        self.assertEqual(done.returncode, 2)
+        self.assertIn("no section named 'agnet'", done.stderr)
+        self.assertEqual(done.stdout, "")
+
+
+class TestAgentRss(unittest.TestCase):
+    """bench/agent_rss.py, which scripts/bench runs around the long write run:
+    a process named traceshim with argv[1] "agent" is the agent (here a copy
+    of sh reading a script named agent)."""
+
+    def setUp(self):
+        tmp = tempfile.TemporaryDirectory(prefix="traceshim-agent-rss-")
+        self.addCleanup(tmp.cleanup)
+        self.dir = tmp.name
+        self.exe = os.path.join(self.dir, "traceshim")
+        shutil.copy("/bin/sh", self.exe)
+        for name in ("agent", "collect"):
+            with open(os.path.join(self.dir, name), "w") as f:
+                f.write("sleep 0.6\n")
+
+    def process(self, arg):
+        return subprocess.Popen([self.exe, arg], cwd=self.dir)
+
+    def watch(self, during, *args):
+        """Runs during() once the watcher watches; -> (peak, the agents it
+        names as "PID COMMAND LINE")."""
+        w = subprocess.Popen([sys.executable, os.path.join(ROOT, "bench", "agent_rss.py")] + list(args),
+                             stdout=subprocess.PIPE, text=True)
+        try:
+            self.assertEqual(w.stdout.readline(), "watching\n")
+            during()
+        finally:
+            w.terminate()
+            out = w.communicate(timeout=30)[0].splitlines()
+        self.assertEqual(w.returncode, 0)
+        return out[0], out[1:]
+
+    # Another run's agents of this user may be counted too (they started
+    # during the watch): the checks are about the processes made here.
+    def test_agent_started_during_the_watch(self):
+        agent = []
+        peak, who = self.watch(lambda: agent.append(self.process("agent")) or agent[0].wait(timeout=30))
+        self.assertGreater(int(peak), 0)
+        self.assertIn("%d %s agent" % (agent[0].pid, self.exe), who)
+
+    def test_agent_of_the_run_started_before(self):
+        early = self.process("agent")
+        self.addCleanup(early.wait)
+        time.sleep(0.1)
+        peak, who = self.watch(lambda: early.wait(timeout=30), "--ancestor", str(os.getpid()))
+        self.assertGreater(int(peak), 0)
+        self.assertIn("%d %s agent" % (early.pid, self.exe), who)
+
+    def test_nothing_else_is_an_agent(self):
+        early = self.process("agent")         # not the run's: before, and no --ancestor
+        self.addCleanup(early.wait)
+        time.sleep(0.1)
+        other = []
+        _, who = self.watch(lambda: other.append(self.process("collect")) or other[0].wait(timeout=30))
+        self.assertEqual([w for w in who if int(w.split()[0]) in (early.pid, other[0].pid)], [])
+
+    def test_waits_for_an_earlier_agent_to_end(self):
+        early = self.process("agent")
+        self.addCleanup(early.wait)
+        time.sleep(0.1)
+        _, who = self.watch(lambda: self.assertIsNotNone(early.poll()), "--settle", "20")
+        self.assertNotIn("%d %s agent" % (early.pid, self.exe), who)
 
 
 def closed_loopback_port():
