@@ -105,14 +105,6 @@ static void load_log_level(void)
 	ts_warn_config("TRACESHIM_LOG='%s' is not one of off, warn, info, debug (or 0-3); using warn", v);
 }
 
-static unsigned round_pow2(unsigned v)
-{
-	unsigned p = 1;
-	while (p < v)
-		p <<= 1;
-	return p;
-}
-
 /* Default file name: <program>.<pid>.pftrace in the working directory at start,
  * made absolute now so a later chdir() of the program does not move it. */
 static void default_output(char *dst, size_t cap)
@@ -179,7 +171,7 @@ void ts_config_load(void)
 	ts_cfg.sql_raw = get_bool("TRACESHIM_SQL_RAW", false);
 	ts_cfg.follow = get_bool("TRACESHIM_FOLLOW", true);
 	ts_cfg.summary = get_bool("TRACESHIM_SUMMARY", false);
-	ts_cfg.buffer_records = round_pow2(get_uint("TRACESHIM_BUFFER_KB", 16, 1u << 20, 1024) * 1024u / 64u);
+	ts_cfg.pool_chunks = (get_uint("TRACESHIM_BUFFER_KB", 16, 1u << 22, 4096) + 3) / 4;
 	ts_cfg.flush_ms = get_uint("TRACESHIM_FLUSH_MS", 1, 60000, 200);
 	ts_cfg.exit_timeout_ms = get_uint("TRACESHIM_EXIT_TIMEOUT_MS", 0, 600000, 2000);
 

@@ -17,7 +17,7 @@ struct ts_config {
 	bool force_clock_gettime;   /* TRACESHIM_CLOCK=boottime */
 	bool follow;                /* trace child processes (TRACESHIM_FOLLOW) */
 	bool summary;               /* TRACESHIM_SUMMARY: the run's summary on stderr */
-	unsigned buffer_records;    /* per-thread ring size, a power of two */
+	unsigned pool_chunks;       /* the process's record memory, in 4 KiB chunks */
 	unsigned flush_ms;          /* longest pause between two drains */
 	unsigned exit_timeout_ms;   /* bound on the flush at exit */
 	bool agent;                 /* TRACESHIM_AGENT: an agent consumes the rings (auto) */

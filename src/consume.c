@@ -3,6 +3,7 @@
  * thread's track and go to the exporters. */
 #include "consume.h"
 
+#include "arena.h"
 #include "asyncspan.h"
 #include "clock.h"
 #include "config.h"
@@ -17,35 +18,48 @@
 #include "userspan.h"
 
 #include <errno.h>
+#include <linux/futex.h>
+#include <stdint.h>
 #include <signal.h>
 #include <string.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
-struct ts_ring_view ts_ring_views[TS_MAX_THREADS];
+const struct ts_pool_view *ts_consume_pool;
 uint64_t ts_consume_damaged;
 
-unsigned ts_consume_ring(struct ts_track_ctx *c, struct ts_thread *t, const struct ts_rec *slots,
-			 uint32_t mask)
+unsigned ts_consume_ring(struct ts_track_ctx *c, struct ts_thread *t, const struct ts_pool_view *v)
 {
 	struct ts_ring *ring = &t->ring;
 	uint64_t head = atomic_load_explicit(&ring->head, memory_order_acquire);
 	uint64_t tail = atomic_load_explicit(&ring->tail, memory_order_relaxed);
 	unsigned n = 0;
-	if (head - tail > (uint64_t)mask + 1) {
-		/* Not what a producer writes: take the last ring's worth. */
+	if (head - tail > (uint64_t)(TS_RING_CHUNKS - 1) * TS_CHUNK_RECS) {
+		/* Not what a producer writes: nothing in between can be trusted. */
 		ts_consume_damaged++;
-		tail = head - ((uint64_t)mask + 1);
+		tail = head;
 	}
 	uint8_t payload[TS_PAYLOAD_MAX_SLOTS * TS_REC_SIZE];
 	while (tail < head) {
-		const struct ts_rec *r = &slots[tail & mask];
-		unsigned ext = r->ext <= TS_PAYLOAD_MAX_SLOTS ? r->ext : 0;
+		uint32_t chunk = atomic_load_explicit(
+			&ring->table[(tail >> TS_CHUNK_SHIFT) % TS_RING_CHUNKS], memory_order_relaxed);
+		unsigned off = (unsigned)(tail & (TS_CHUNK_RECS - 1));
+		uint64_t chunk_end = (tail | (TS_CHUNK_RECS - 1)) + 1;
+		if (chunk >= v->nchunks) {
+			ts_consume_damaged++;
+			tail = chunk_end < head ? chunk_end : head;
+			continue;
+		}
+		const struct ts_rec *r = ts_pool_chunk(v, chunk) + off;
+		unsigned ext = r->ext;
+		if (off + 1 + ext > TS_CHUNK_RECS || (r->type != TS_REC_PAD && ext > TS_PAYLOAD_MAX_SLOTS)) {
+			ts_consume_damaged++;   /* a record never straddles chunks */
+			ext = 0;
+		}
 		if (tail + 1 + ext > head)
 			break;   /* cannot happen with a well-behaved producer */
-		for (unsigned i = 0; i < ext; i++)
-			memcpy(payload + i * TS_REC_SIZE, &slots[(tail + 1 + i) & mask],
-			       TS_REC_SIZE);
+		if (r->type != TS_REC_PAD)
+			memcpy(payload, r + 1, (size_t)ext * TS_REC_SIZE);
 		/* Payload records keep their length in aux. */
 		unsigned len = r->aux < ext * TS_REC_SIZE ? r->aux : ext * TS_REC_SIZE;
 		switch (r->type) {
@@ -93,11 +107,15 @@ unsigned ts_consume_ring(struct ts_track_ctx *c, struct ts_thread *t, const stru
 		case TS_REC_HANDOFF:
 			ts_user_record(c, r, payload, len);
 			break;
+		case TS_REC_PAD:
+			break;
 		default:
 			ts_consume_damaged++;
 			break;   /* damaged record: skip it, keep the ring in step */
 		}
 		tail += 1 + ext;
+		if (tail == chunk_end)
+			ts_pool_give(v, chunk);   /* read to its end: back to the pool */
 		n++;
 		ts_export_maybe_flush();
 	}
@@ -113,12 +131,22 @@ static bool foreign_gone(const struct ts_thread *t)
 
 unsigned ts_drain_ring(struct ts_track_ctx *c, struct ts_thread *t)
 {
-	return ts_consume_ring(c, t, t->ring.slots, t->ring.mask);
+	return ts_consume_ring(c, t, t->ring.pool);
+}
+
+/* A thread gone and drained: the chunk its last records were in goes back. */
+static void give_last_chunk(struct ts_thread *t, const struct ts_pool_view *v)
+{
+	uint64_t tail = atomic_load(&t->ring.tail);
+	if (tail & (TS_CHUNK_RECS - 1))
+		ts_pool_give(v, atomic_load(&t->ring.table[(tail >> TS_CHUNK_SHIFT) % TS_RING_CHUNKS]));
 }
 
 unsigned ts_consume_cycle(bool final)
 {
-	unsigned max_fill = 0;
+	unsigned max_fill = 0, took = 0;
+	/* In the process itself: the pool its threads take from. */
+	const struct ts_pool_view *v = ts_consume_pool ? ts_consume_pool : &ts_arena_pool;
 	ts_clock_sync();
 	ts_tracks_begin_process();
 	for (int i = 0; i < TS_MAX_THREADS; i++) {
@@ -128,24 +156,34 @@ unsigned ts_consume_cycle(bool final)
 		int state = atomic_load_explicit(&t->state, memory_order_acquire);
 		if (state == TS_SLOT_FREE)
 			continue;
-		struct ts_ring_view *v = &ts_ring_views[i];
-		if (!v->slots) {   /* in the process itself: the ring's own pointer */
-			v->slots = t->ring.slots;
-			v->mask = t->ring.mask;
-		}
 		struct ts_track_ctx *c = ts_tracks_of(i, t);
-		unsigned n = ts_consume_ring(c, t, v->slots, v->mask);
-		unsigned fill = (unsigned)((uint64_t)n * 64 / ((uint64_t)v->mask + 1));
+		unsigned n = ts_consume_ring(c, t, v);
+		took += n;
+		unsigned fill = (unsigned)((uint64_t)n * 64 / ((TS_RING_CHUNKS - 1) * TS_CHUNK_RECS));
 		if (fill > max_fill)
 			max_fill = fill;
 		ts_tracks_report_drops(c, t);
 		if (state == TS_SLOT_DEAD && !c->open_spans) {
+			give_last_chunk(t, v);
 			ts_tracks_release(c, i);
 		} else if (t->foreign && !final && foreign_gone(t) &&
 			   atomic_load(&t->ring.head) == atomic_load(&t->ring.tail)) {
 			ts_tracks_thread_end(c, c->last_ns, t);
+			give_last_chunk(t, v);
 			ts_tracks_release(c, i);
 		}
+	}
+	/* Producers waiting for room or a chunk sleep until this. */
+	if (v->pool && took) {
+		atomic_fetch_add(&v->pool->progress, 1);
+		if (atomic_load(&v->pool->waiters))
+			syscall(SYS_futex, &v->pool->progress, FUTEX_WAKE, INT32_MAX, NULL, NULL, 0);
+	}
+	/* How much of the pool is taken counts as much as one ring's fill. */
+	if (v->nchunks) {
+		unsigned used = (unsigned)((uint64_t)atomic_load(&v->pool->out) * 64 / v->nchunks);
+		if (used > max_fill)
+			max_fill = used;
 	}
 	ts_async_cycle_end();
 	ts_export_flush(false);   /* the final one follows once every track has ended */
@@ -163,7 +201,7 @@ void ts_consume_final(uint64_t end_ns, uint64_t deadline_ms)
 
 void ts_consume_after_fork(void)
 {
-	memset(ts_ring_views, 0, sizeof ts_ring_views);
+	ts_consume_pool = NULL;
 }
 
 void ts_pace_saw(struct ts_pace *p, unsigned fill)

@@ -9,22 +9,18 @@
 
 struct ts_track_ctx;
 
-/* Where the consumer reads registry slot i's ring. Empty: the ring's own
- * pointer (the process itself); an agent's worker fills it from its mapping,
- * never trusting the producer's pointers. */
-struct ts_ring_view {
-	const struct ts_rec *slots;
-	uint32_t mask;
-};
-extern struct ts_ring_view ts_ring_views[TS_MAX_THREADS];
+/* The pool the rings' chunks are in, as the consumer sees it: NULL in the
+ * process itself (its own arena's); an agent's worker sets its own view of
+ * the segment, never trusting the producer's pointers. */
+extern const struct ts_pool_view *ts_consume_pool;
 /* Records that did not decode, skipped. */
 extern uint64_t ts_consume_damaged;
 
-/* Consumes the new records of t's ring (slots, mask) onto track c; returns
- * how many. Records are trusted no further than their bounds: a damaged one
- * is skipped (and counted), never read past. */
-unsigned ts_consume_ring(struct ts_track_ctx *c, struct ts_thread *t, const struct ts_rec *slots,
-			 uint32_t mask);
+/* Consumes the new records of t's ring (its chunks in pool v) onto track c;
+ * returns how many. A chunk read to its end goes back to the pool. Records
+ * are trusted no further than their bounds: a damaged one is skipped (and
+ * counted), never read past. */
+unsigned ts_consume_ring(struct ts_track_ctx *c, struct ts_thread *t, const struct ts_pool_view *v);
 /* One cycle over every registered ring; returns how full the fullest got,
  * in 1/64ths of its size. final: the process is gone, threads need not be. */
 unsigned ts_consume_cycle(bool final);

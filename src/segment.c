@@ -3,6 +3,7 @@
  * descriptor closed at once, so the program never sees it. */
 #include "segment_prod.h"
 
+#include "arena.h"
 #include "clock.h"
 #include "config.h"
 #include "fdtable.h"
@@ -78,9 +79,9 @@ static size_t copy_env(char *dst, size_t cap)
 static void fill_header(struct ts_seg_header *h)
 {
 	h->header_size = ts_seg_header_size();
-	h->slots_offset = ts_seg_slots_offset();
-	h->ring_records = ts_cfg.buffer_records;
-	h->region_size = h->slots_offset + ts_cfg.buffer_records * TS_REC_SIZE;
+	h->slot_bytes = (uint32_t)ts_arena_layout(ts_cfg.pool_chunks).slot_bytes;
+	h->nchunks = ts_cfg.pool_chunks;
+	h->pool.nchunks = ts_cfg.pool_chunks;
 	h->max_threads = TS_MAX_THREADS;
 	h->pid = (int32_t)syscall(SYS_getpid);
 	h->ppid = (int32_t)getppid();
@@ -110,8 +111,7 @@ bool ts_segment_create(const char *dir)
 	    (size_t)snprintf(path, sizeof path, "%s/p%ld.%llu" TS_SEG_SUFFIX, dir, pid, stamp) >=
 		    sizeof path)
 		return false;
-	size_t region = ts_seg_slots_offset() + (size_t)ts_cfg.buffer_records * TS_REC_SIZE;
-	size_t bytes = ts_seg_header_size() + region * TS_MAX_THREADS;
+	size_t bytes = ts_seg_header_size() + ts_arena_layout(ts_cfg.pool_chunks).bytes;
 	int fd = (int)syscall(SYS_openat, AT_FDCWD, tmp,
 			      O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
 	if (fd < 0) {
@@ -138,19 +138,9 @@ bool ts_segment_create(const char *dir)
 	}
 	ts_seg = h;
 	seg_bytes = bytes;
+	ts_arena_use((char *)h + h->header_size, h->nchunks, &h->pool);
 	memcpy(seg_path, path, sizeof seg_path);
 	return true;
-}
-
-struct ts_thread *ts_segment_region(int slot)
-{
-	return (struct ts_thread *)((char *)ts_seg + ts_seg->header_size +
-				    (size_t)slot * ts_seg->region_size);
-}
-
-struct ts_rec *ts_segment_slots(int slot)
-{
-	return (struct ts_rec *)((char *)ts_segment_region(slot) + ts_seg->slots_offset);
 }
 
 static void wake_consumer(struct ts_seg_header *h)
@@ -219,6 +209,7 @@ void ts_segment_discard(void)
 	munmap(ts_seg, seg_bytes);
 	ts_seg = NULL;
 	seg_bytes = 0;
+	ts_arena_after_fork();   /* its arena was in the segment */
 }
 
 void ts_segment_after_fork(void)

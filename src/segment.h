@@ -4,10 +4,9 @@
  * every thread's ring, and outlives the process, so spans recorded before a
  * SIGKILL are still there to be read.
  *
- * Layout: the header, then TS_MAX_THREADS regions of `region_size` bytes,
- * each a struct ts_thread followed by its ring's slots at `slots_offset`
- * within the region. The file is sparse: a region costs memory only once its
- * thread writes to it. The producer never trusts the consumer and the
+ * Layout: the header (with the chunk pool's free stack), then the arena
+ * (arena.h): thread slots and the pool's chunks. The file is sparse: a page
+ * costs memory only once it is written. The producer never trusts the consumer and the
  * consumer never trusts the producer: every size and offset is checked
  * against the consumer's own copy of the header's geometry. */
 #ifndef TS_SEGMENT_H
@@ -32,10 +31,9 @@ enum ts_seg_state { TS_SEG_LIVE = 1, TS_SEG_FINISHED, TS_SEG_EXECED };
 
 struct ts_seg_header {
 	_Atomic uint32_t magic;
-	uint32_t header_size;        /* offset of region 0 */
-	uint32_t region_size;        /* bytes per thread region */
-	uint32_t slots_offset;       /* ring slots within a region */
-	uint32_t ring_records;       /* a power of two */
+	uint32_t header_size;        /* offset of the arena */
+	uint32_t slot_bytes;         /* one thread slot (a check of struct ts_thread's size) */
+	uint32_t nchunks;            /* the pool's chunks */
 	uint32_t max_threads;
 	int32_t pid, ppid;
 	uint32_t uid;
@@ -57,7 +55,8 @@ struct ts_seg_header {
 	_Atomic uint32_t written;            /* futex: the final drain is written */
 	_Atomic uint32_t report_len;
 	char report[1024];                   /* the worker's diagnostics, for the process */
-	/* Which thread regions are claimed (thread.c). */
+	struct ts_pool pool;         /* the chunks' free stack */
+	/* Which thread slots are claimed (registry.c). */
 	_Atomic uint32_t claimed[TS_MAX_THREADS];
 	/* The process as it started: where, what, and with which settings. */
 	char cwd[PATH_MAX];
@@ -67,12 +66,6 @@ struct ts_seg_header {
 	char env[TS_SEG_ENV_MAX];    /* NUL-separated NAME=VALUE: TRACESHIM_*, OTEL_*,
 				      * TRACEPARENT, TRACESTATE */
 };
-
-/* Geometry for a segment of `ring_records` records per thread. */
-static inline uint32_t ts_seg_slots_offset(void)
-{
-	return (uint32_t)((sizeof(struct ts_thread) + 4095) & ~(size_t)4095);
-}
 
 static inline uint32_t ts_seg_header_size(void)
 {

@@ -12,9 +12,6 @@ extern struct ts_seg_header *ts_seg;
 
 /* Makes and maps this process's segment in dir (which must be usable). */
 bool ts_segment_create(const char *dir);
-/* Thread region `slot` and its ring's slots. */
-struct ts_thread *ts_segment_region(int slot);
-struct ts_rec *ts_segment_slots(int slot);
 /* Wakes the consumer if it sleeps (a ring is filling up). */
 void ts_segment_nudge(void);
 /* The process is ending (exit, a fatal signal) or is replaced by exec: its

@@ -3,6 +3,7 @@
 #include "thread.h"
 
 #include "clock.h"
+#include "arena.h"
 #include "config.h"
 #include "inherited.h"
 #include "init.h"
@@ -14,14 +15,11 @@
 
 #include <errno.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
-/* The registry's rings are in the segment (not private memory). */
-static bool in_segment;
 static _Atomic uint32_t next_index = 1;   /* 0 is the process itself */
 static pthread_key_t exit_key;
 static _Atomic int exit_key_ready;
@@ -45,38 +43,20 @@ void ts_thread_setup_key(void)
 
 static struct ts_thread *alloc_slot(void)
 {
-	size_t bytes = sizeof(struct ts_thread) + (size_t)ts_cfg.buffer_records * TS_REC_SIZE;
+	/* The arena is made at start-up (or with the segment); a thread that
+	 * registers before that (from a library constructor) makes it. */
+	if (!ts_arena_base && !ts_arena_use(NULL, ts_cfg.pool_chunks, NULL))
+		return NULL;
 	_Atomic uint32_t *claimed = ts_registry_claims();
 	for (int i = 0; i < TS_MAX_THREADS; i++) {
 		uint32_t expect = 0;
 		if (atomic_load_explicit(&claimed[i], memory_order_relaxed) ||
 		    !atomic_compare_exchange_strong(&claimed[i], &expect, 1))
 			continue;
-		struct ts_thread *t = atomic_load(&ts_threads[i]);
-		if (ts_seg && t != ts_segment_region(i))
-			t = NULL;   /* private memory of a parent that had no segment: left */
-		if (!t && ts_seg) {
-			/* The segment is sparse: the region costs memory as its
-			 * ring is written. */
-			t = ts_segment_region(i);
-			t->ring.slots = ts_segment_slots(i);
-			t->ring.mask = ts_cfg.buffer_records - 1;
-			in_segment = true;
-			atomic_store(&ts_threads[i], t);
-		} else if (!t) {
-			/* mmap rather than malloc: safe in a signal handler, and pages
-			 * of the ring are only touched as records are written. */
-			void *mem = mmap(NULL, bytes, PROT_READ | PROT_WRITE,
-					 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-			if (mem == MAP_FAILED) {
-				atomic_store(&claimed[i], 0);
-				return NULL;
-			}
-			t = mem;
-			t->ring.slots = (struct ts_rec *)((char *)mem + sizeof *t);
-			t->ring.mask = ts_cfg.buffer_records - 1;
-			atomic_store(&ts_threads[i], t);
-		}
+		struct ts_thread *t = ts_arena_thread(i);
+		t->ring.pool = &ts_arena_pool;
+		t->ring.cap = (TS_RING_CHUNKS - 1) * TS_CHUNK_RECS;
+		atomic_store(&ts_threads[i], t);
 		return t;
 	}
 	atomic_fetch_add(&ts_threads_untraced, 1);
@@ -336,14 +316,11 @@ void ts_thread_forget_parent(struct ts_thread_saved *saved)
 	saved->had = self != NULL;
 	saved->stack_lo = self ? self->stack_lo : 0;
 	saved->stack_size = self ? self->stack_size : 0;
-	for (int i = 0; i < TS_MAX_THREADS; i++) {
-		struct ts_thread *t = atomic_load(&ts_threads[i]);
-		if (in_segment)
-			atomic_store(&ts_threads[i], NULL);
-		else if (t)
-			atomic_store(&t->state, TS_SLOT_FREE);
-	}
-	in_segment = false;
+	/* The arena is the parent's (or a copy the child does not use): every
+	 * slot is forgotten, untouched. */
+	for (int i = 0; i < TS_MAX_THREADS; i++)
+		atomic_store(&ts_threads[i], NULL);
+	ts_arena_after_fork();
 	ts_registry_after_fork();
 	atomic_store(&next_index, 1);
 	ts_tls.thr = NULL;

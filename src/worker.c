@@ -10,6 +10,7 @@
  * waiting for that, and removes the segment. */
 #include "worker.h"
 
+#include "arena.h"
 #include "clock.h"
 #include "config.h"
 #include "consume.h"
@@ -42,7 +43,9 @@ struct seg {
 	struct ts_seg_header *h;
 	size_t bytes;
 	/* The geometry as checked once; never read again from the segment. */
-	uint32_t header_size, region_size, slots_offset, ring_records;
+	uint32_t header_size, nchunks;
+	size_t slot_bytes;
+	struct ts_pool_view pool;
 	int pidfd;
 };
 
@@ -50,15 +53,15 @@ static bool geometry_ok(struct seg *s)
 {
 	const struct ts_seg_header *h = s->h;
 	s->header_size = h->header_size;
-	s->region_size = h->region_size;
-	s->slots_offset = h->slots_offset;
-	s->ring_records = h->ring_records;
-	uint32_t n = s->ring_records;
-	return atomic_load(&s->h->magic) == TS_SEG_MAGIC && s->header_size == ts_seg_header_size() &&
-	       s->slots_offset == ts_seg_slots_offset() && n >= 16 && (n & (n - 1)) == 0 &&
-	       n <= (1u << 24) && s->region_size == s->slots_offset + (uint64_t)n * TS_REC_SIZE &&
-	       h->max_threads == TS_MAX_THREADS &&
-	       s->header_size + (uint64_t)s->region_size * TS_MAX_THREADS <= s->bytes;
+	s->nchunks = h->nchunks;
+	struct ts_arena_layout l = ts_arena_layout(s->nchunks);
+	s->slot_bytes = l.slot_bytes;
+	if (atomic_load(&s->h->magic) != TS_SEG_MAGIC || s->header_size != ts_seg_header_size() ||
+	    h->slot_bytes != l.slot_bytes || h->max_threads != TS_MAX_THREADS || !s->nchunks ||
+	    s->nchunks > (1u << 24) || s->header_size + l.bytes > s->bytes)
+		return false;
+	ts_arena_view((char *)s->h + s->header_size, s->nchunks, &s->h->pool, &s->pool);
+	return true;
 }
 
 /* When the process started, in BOOTTIME ns (0 when it cannot be read). */
@@ -155,10 +158,8 @@ static void map_threads(const struct seg *s)
 	for (int i = 0; i < TS_MAX_THREADS; i++) {
 		if (ts_threads[i] || !atomic_load_explicit(&s->h->claimed[i], memory_order_acquire))
 			continue;
-		char *region = (char *)s->h + s->header_size + (size_t)i * s->region_size;
-		ts_ring_views[i].slots = (const struct ts_rec *)(region + s->slots_offset);
-		ts_ring_views[i].mask = s->ring_records - 1;
-		atomic_store(&ts_threads[i], (struct ts_thread *)region);
+		char *slot = (char *)s->h + s->header_size + (size_t)i * s->slot_bytes;
+		atomic_store(&ts_threads[i], (struct ts_thread *)slot);
 	}
 }
 
@@ -231,6 +232,7 @@ int ts_worker_run(int fd, const char *path)
 	take_identity(s.h);
 	ts_clock_init_at(s.h->clock_tsc != 0, s.h->clock_tick, s.h->clock_ns);
 	ts_seg = s.h;   /* thread slots are freed in the segment */
+	ts_consume_pool = &s.pool;
 	ts_symbols_may_load();
 	(void)ts_summary_init(ts_cfg.summary);
 	bool file_ok = !ts_cfg.perfetto || ts_sink_open(true);

@@ -1,11 +1,12 @@
-/* libFuzzer target: garbage in a ring. The input is a run of 64-byte
- * records (struct ts_rec, payload slots included), put into a thread's ring
- * where its producer would have put them, wrapping at the end, and read by
- * the drainer's own ring walk (ts_drain_ring): every record type, payload
- * extension and length goes through the decoding the drainer does. The walk
- * must stop only at a record that claims more slots than were published,
- * and the trace written must be well formed, the thread's slices all closed
- * once the thread ends. */
+/* libFuzzer target: garbage in a ring. The input's first 16 bytes say which
+ * pool chunk each of the ring's four chunks is (damaged numbers included);
+ * the rest is a run of 64-byte records (struct ts_rec, payload slots
+ * included), put where a producer would have put them, and read by the
+ * drainer's own ring walk (ts_drain_ring): every record type, payload
+ * extension, length and chunk number goes through the checks the drainer
+ * makes. The walk must stop only at a record that claims more slots than
+ * were published, and the trace written must be well formed, the thread's
+ * slices all closed once the thread ends. */
 #include "asyncspan.h"
 #include "clock.h"
 #include "config.h"
@@ -19,15 +20,20 @@
 #include "tracks.h"
 #include "userspan.h"
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-#define SLOTS 64
-#define START 40   /* ring position of the first record: long inputs wrap */
+#define CHUNKS 4
+#define SLOTS (CHUNKS * TS_CHUNK_RECS)
+#define START 40   /* ring position of the first record: inputs cross chunks */
 
-static struct ts_rec slots[SLOTS];
+static struct ts_rec chunks[SLOTS];
+static _Atomic uint32_t links[CHUNKS];
+static struct ts_pool pool;
+static struct ts_pool_view view = {&pool, links, chunks, CHUNKS};
 static struct ts_thread thread;
 static struct tc_ctx tc;   /* every batch of the run: one file */
 static uint32_t next_index = 1;
@@ -58,13 +64,27 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
+	/* Which pool chunk each chunk of the ring is: usually the next one,
+	 * sometimes a number the pool does not have. */
+	uint32_t which[CHUNKS];
+	for (unsigned k = 0; k < CHUNKS; k++) {
+		uint8_t b = size > k ? data[k] : 0;
+		which[k] = b < 0xf0 ? k : (uint32_t)b << 20;
+	}
+	size_t skip = size < CHUNKS ? size : CHUNKS;
+	data += skip;
+	size -= skip;
 	size_t nrec = (size + TS_REC_SIZE - 1) / TS_REC_SIZE;
-	if (nrec > SLOTS)
-		nrec = SLOTS;
-	memset(slots, 0, sizeof slots);
+	if (nrec > SLOTS - START)
+		nrec = SLOTS - START;
+	memset(chunks, 0, sizeof chunks);
+	memset(&pool, 0, sizeof pool);
+	pool.nchunks = CHUNKS;
+	atomic_store(&pool.fresh, CHUNKS);   /* all held by the ring */
+	atomic_store(&pool.out, CHUNKS);
 	for (size_t i = 0; i < nrec; i++) {
 		size_t off = i * TS_REC_SIZE, n = size - off < TS_REC_SIZE ? size - off : TS_REC_SIZE;
-		memcpy(&slots[(START + i) % SLOTS], data + off, n);
+		memcpy(&chunks[START + i], data + off, n);
 	}
 	ts_fdinfo_reset();
 	/* A new thread each time: the track of the last one is forgotten. */
@@ -72,8 +92,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	thread.index = next_index++;
 	thread.tid = getpid() + 1;
 	snprintf(thread.name, sizeof thread.name, "fuzz");
-	thread.ring.mask = SLOTS - 1;
-	thread.ring.slots = slots;
+	thread.ring.pool = &view;
+	thread.ring.cap = (TS_RING_CHUNKS - 1) * TS_CHUNK_RECS;
+	for (unsigned k = 0; k < CHUNKS; k++)
+		atomic_store(&thread.ring.table[k], which[k]);
 	atomic_store(&thread.ring.tail, START);
 	atomic_store(&thread.ring.head, START + nrec);
 	atomic_store(&thread.state, TS_SLOT_LIVE);
@@ -86,8 +108,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (tail < START || tail > head || n > nrec)
 		fail("the walk went outside what was published");
 	if (tail < head) {
-		const struct ts_rec *r = &slots[tail % SLOTS];
-		if (r->ext > TS_PAYLOAD_MAX_SLOTS || tail + 1 + r->ext <= head)
+		uint32_t k = which[tail / TS_CHUNK_RECS];
+		const struct ts_rec *r = &chunks[tail];
+		unsigned room = TS_CHUNK_RECS - (unsigned)(tail % TS_CHUNK_RECS);
+		bool readable = k < CHUNKS && r->ext < room &&
+				(r->type == TS_REC_PAD || r->ext <= TS_PAYLOAD_MAX_SLOTS);
+		if (readable && tail + 1 + r->ext <= head)
 			fail("the walk stopped before a record it could read");
 	}
 	ts_tracks_thread_end(c, c->last_ns, &thread);

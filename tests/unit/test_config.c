@@ -46,7 +46,7 @@ START_TEST(defaults_and_bad_values)
 	ts_config_load();
 	ck_assert(ts_cfg.disabled);
 	ck_assert(!ts_cfg.compress);
-	ck_assert_uint_eq(ts_cfg.buffer_records, 1024u * 1024 / 64);   /* default 1 MiB */
+	ck_assert_uint_eq(ts_cfg.pool_chunks, 1024);   /* default 4 MiB */
 	ck_assert_uint_eq(ts_cfg.flush_ms, 200);
 	ck_assert(ts_cfg.output[0] == '/');
 	ck_assert(strstr(ts_cfg.output, ".pftrace") != NULL);
@@ -63,13 +63,13 @@ END_TEST
 START_TEST(relative_output_made_absolute)
 {
 	setenv("TRACESHIM_OUTPUT", "out/run.pftrace", 1);
-	setenv("TRACESHIM_BUFFER_KB", "100", 1);   /* rounded up to a power of two */
+	setenv("TRACESHIM_BUFFER_KB", "100", 1);   /* rounded up to whole 4 KiB chunks */
 	ts_config_load();
 	char cwd[4096];
 	ck_assert_ptr_nonnull(getcwd(cwd, sizeof cwd));
 	ck_assert(!strncmp(ts_cfg.output, cwd, strlen(cwd)));
 	ck_assert(strstr(ts_cfg.output, "/out/run.pftrace") != NULL);
-	ck_assert_uint_eq(ts_cfg.buffer_records, 2048);
+	ck_assert_uint_eq(ts_cfg.pool_chunks, 25);
 }
 END_TEST
 

@@ -37,7 +37,7 @@ static const char *local_lib(void)
  * start routine fn, exporters off: the drain side only decodes. */
 static struct ts_thread *start_thread(void *fn)
 {
-	ts_cfg.buffer_records = 256;
+	ts_cfg.pool_chunks = 64;
 	ts_cfg.perfetto = false;
 	atomic_store(&ts_active, 1);
 	struct ts_thread_link link = {.creator_index = 1, .creator_span = 2, .child_index = 3};
@@ -58,12 +58,12 @@ START_TEST(thread_begin_carries_the_start_routine_name)
 	void *fn = dlsym(h, "tslocal_answer");
 	ck_assert_ptr_nonnull(fn);
 	struct ts_thread *t = start_thread(fn);
-	const struct ts_rec *r = &t->ring.slots[0];
+	const struct ts_rec *r = ts_ring_at(&t->ring, t->ring.pool, 0);
 	ck_assert_uint_eq(r->type, TS_REC_THREAD_BEGIN);
 	ck_assert_uint_eq(r->aux, 1);   /* the creator stays in aux/aux2 */
 	ck_assert_uint_eq(r->aux2, 2);
 	ck_assert_uint_ge(r->ext, 1);
-	ck_assert_str_eq((const char *)&t->ring.slots[1], "tslocal_answer");
+	ck_assert_str_eq((const char *)ts_ring_at(&t->ring, t->ring.pool, 1), "tslocal_answer");
 
 	/* The drain side names the thread span from the payload. */
 	struct ts_track_ctx c = {0};
@@ -76,7 +76,7 @@ START_TEST(thread_begin_without_a_name_is_a_thread)
 {
 	/* Not in a dynamic symbol table: no name, as dladdr() would give. */
 	struct ts_thread *t = start_thread((void *)static_function);
-	ck_assert_uint_eq(t->ring.slots[0].ext, 0);
+	ck_assert_uint_eq(ts_ring_at(&t->ring, t->ring.pool, 0)->ext, 0);
 	struct ts_track_ctx c = {0};
 	ts_drain_ring(&c, t);
 	ck_assert_str_eq(c.span_name, "");
@@ -163,13 +163,13 @@ START_TEST(exception_records_carry_their_modules)
 	/* One module record (both frames are in this program), then the event. */
 	uint64_t head = atomic_load(&t->ring.head);
 	unsigned modules = 0;
-	for (uint64_t i = 0; i < head; i += 1 + t->ring.slots[i].ext)
-		modules += t->ring.slots[i].type == TS_REC_MODULE;
+	for (uint64_t i = 0; i < head; i += 1 + ts_ring_at(&t->ring, t->ring.pool, i)->ext)
+		modules += ts_ring_at(&t->ring, t->ring.pool, i)->type == TS_REC_MODULE;
 	ck_assert_uint_eq(modules, 1);
 	ts_record_exception(t, SIGSEGV, 1, 0, false, ips, 2, NULL);
 	unsigned again = 0;
-	for (uint64_t i = head; i < atomic_load(&t->ring.head); i += 1 + t->ring.slots[i].ext)
-		again += t->ring.slots[i].type == TS_REC_MODULE;
+	for (uint64_t i = head; i < atomic_load(&t->ring.head); i += 1 + ts_ring_at(&t->ring, t->ring.pool, i)->ext)
+		again += ts_ring_at(&t->ring, t->ring.pool, i)->type == TS_REC_MODULE;
 	ck_assert_uint_eq(again, 0);   /* once per ring */
 
 	struct ts_track_ctx c = {0};
