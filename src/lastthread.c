@@ -50,11 +50,26 @@ static bool tasks_left(bool program_only);
 /* Runs when a counted thread ends through glibc, among its thread-specific
  * destructors (value 1), and once more in the next round (value 2) when it
  * is the program's last: by then the program's own destructors have run. */
+static bool main_gone_and_alone(void);
+
+/* With an agent, no background thread notices the kernel's rule: the last
+ * task says the process ends as it leaves (with status 0, what its thread
+ * exit gives the process). */
+static void last_task_ends(void)
+{
+	TS_DEBUG("the main thread is gone and this is the last task: the process ends");
+	ts_set_exit_status(0);
+	ts_drain_shutdown();
+}
+
 static void counted_end(void *arg)
 {
 	if (arg == (void *)1) {
-		if (atomic_fetch_sub(&program_threads, 1) == 1)
+		int before = atomic_fetch_sub(&program_threads, 1);
+		if (before == 1)
 			pthread_setspecific(counted_key, (void *)2);
+		else if (before == 2 && ts_agent_mode() && main_gone_and_alone())
+			last_task_ends();
 		return;
 	}
 	/* A task glibc counts and the shim cannot (a thread glibc made for
@@ -171,6 +186,15 @@ static bool tasks_left(bool program_only)
 	}
 	closedir(d);
 	return left;
+}
+
+/* The main thread is a zombie (killed alone, or ended with a raw exit) and
+ * no other task is left but the caller: when it ends, so does the process. */
+static bool main_gone_and_alone(void)
+{
+	long threads = 0;
+	return gone(stat_of("/proc/self/stat", &threads)) && threads <= 2 + shim_threads() &&
+	       !tasks_left(false);
 }
 
 void ts_lastthread_check(void)

@@ -119,9 +119,10 @@ static void parse(struct report *r, FILE *in)
 		line[strcspn(line, "\n")] = 0;
 		char *f[8];
 		int n = fields(line, f, 8);
-		if (f[0][0] == 'P' && n == 7) {
+		if (f[0][0] == 'P' && n == 8) {
 			pid = atoi(f[1]);
-			snprintf(proc, sizeof proc, "%s", f[6]);
+			snprintf(proc, sizeof proc, "%s", f[7]);
+			uint64_t end = strtoull(f[6], NULL, 10);
 			uint64_t dur = strtoull(f[3], NULL, 10);
 			bool failed = atoi(f[5]) != 0;
 			int *pids = grow(r->pids, &r->cappids, r->npids, sizeof *pids);
@@ -140,7 +141,7 @@ static void parse(struct report *r, FILE *in)
 				else
 					snprintf(detail, sizeof detail, "failed");
 				add_item(&r->failed_procs, &r->nfailed_procs, &r->capfailed_procs,
-					 (struct item){0, pid, 1, strdup(proc), NULL, strdup(detail)});
+					 (struct item){end, pid, 1, strdup(proc), NULL, strdup(detail)});
 			}
 		} else if (f[0][0] == 'A' && n == 8) {
 			uint64_t count = strtoull(f[2], NULL, 10);
@@ -176,6 +177,12 @@ static int by_total(const void *a, const void *b)
 {
 	const struct row *x = a, *y = b;
 	return x->total < y->total ? 1 : x->total > y->total ? -1 : strcmp(x->name, y->name);
+}
+
+static int by_end(const void *a, const void *b)
+{
+	const struct item *x = a, *y = b;   /* dur holds the end time here */
+	return x->dur < y->dur ? -1 : x->dur > y->dur;
 }
 
 static int by_duration(const void *a, const void *b)
@@ -229,6 +236,9 @@ static void print(struct report *r, FILE *out)
 		fprintf(out, "  %11s  %s in %s (pid %d)\n", duration(r->slow[i].dur, a, sizeof a),
 			r->slow[i].what, r->slow[i].proc, r->slow[i].pid);
 	if (r->nfailed_procs) {
+		/* In the order they ended (their blocks come in the order they
+		 * were written, which an agent's workers do not keep). */
+		qsort(r->failed_procs, r->nfailed_procs, sizeof *r->failed_procs, by_end);
 		fprintf(out, "\nfailed processes:\n");
 		for (size_t i = 0; i < r->nfailed_procs && i < MAX_FAILED; i++)
 			fprintf(out, "  %s (pid %d): %s\n", r->failed_procs[i].what,

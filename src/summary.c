@@ -1,6 +1,6 @@
 /* Per-process span counts for the summary, and the block each process
  * appends to the run's summary file:
- *   P pid ppid duration exit failed name      the process
+ *   P pid ppid duration exit failed end name  the process (end: BOOTTIME ns)
  *   A kind count errors total max bytes name  one span name
  *   S duration name                           one of its slowest spans
  *   F name error-type message count           its failed spans of one kind
@@ -232,8 +232,9 @@ void ts_summary_finish(void)
 		return;
 	size_t n = 0;
 #define PUT(...) (n += (size_t)snprintf(buf + n, n < cap ? cap - n : 0, __VA_ARGS__))
-	PUT("P\t%d\t%d\t%llu\t%d\t%d\t%s\n", proc.pid, proc.ppid,
-	    (unsigned long long)(proc.end - proc.start), proc.exit, proc.failed, proc.name);
+	PUT("P\t%d\t%d\t%llu\t%d\t%d\t%llu\t%s\n", proc.pid, proc.ppid,
+	    (unsigned long long)(proc.end - proc.start), proc.exit, proc.failed,
+	    (unsigned long long)proc.end, proc.name);
 	for (unsigned i = 0; i < naggs; i++)
 		PUT("A\t%u\t%llu\t%llu\t%llu\t%llu\t%llu\t%s\n", aggs[i].kind,
 		    (unsigned long long)aggs[i].count, (unsigned long long)aggs[i].errors,
