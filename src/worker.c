@@ -230,6 +230,9 @@ int ts_worker_run(int fd, const char *path)
 	take_settings(s.h);
 	ts_config_load();
 	take_identity(s.h);
+	/* The process's own sampling decision (it is made from the trace id). */
+	if (ts_cfg.otlp && !ts_sample(&ts_otel, ts_ids.trace_id, ts_ctx.parent_sampled))
+		ts_cfg.otlp = false;
 	ts_clock_init_at(s.h->clock_tsc != 0, s.h->clock_tick, s.h->clock_ns);
 	ts_seg = s.h;   /* thread slots are freed in the segment */
 	ts_consume_pool = &s.pool;

@@ -46,7 +46,8 @@ def flow_into(trace, s):
 
 def plain_env():
     return {k: v for k, v in os.environ.items()
-            if not k.startswith(("TRACESHIM_", "OTEL_")) and k != "LD_PRELOAD"}
+            if (not k.startswith(("TRACESHIM_", "OTEL_")) or k == "TRACESHIM_AGENT")
+            and k != "LD_PRELOAD"}
 
 
 class Perfetto(unittest.TestCase):
@@ -155,10 +156,15 @@ class Otlp(tracelib.LoopbackReceiver, unittest.TestCase):
 
     def run_otlp(self, argv):
         Receiver.reset()
-        env = dict(plain_env(), LD_PRELOAD=tracelib.shim_preload(),
-                   OTEL_EXPORTER_OTLP_ENDPOINT="http://127.0.0.1:%d" % self.port)
-        out = subprocess.run(argv, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                             timeout=60)
+        with tempfile.TemporaryDirectory() as tmp:
+            run_dir = tracelib.private_run_dir(tmp)
+            env = dict(plain_env(), LD_PRELOAD=tracelib.shim_preload(),
+                       OTEL_EXPORTER_OTLP_ENDPOINT="http://127.0.0.1:%d" % self.port,
+                       TRACESHIM_RUN_DIR=run_dir)
+            out = subprocess.run(argv, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                 timeout=60)
+            # With an agent the spans are sent after the program has exited.
+            self.assertTrue(tracelib.wait_for_agent(run_dir), "the agent never finished")
         self.assertEqual(out.returncode, 0, out.stderr.decode())
         ex = Export(Receiver.bodies)
         self.by_id = {s["id"]: s for s in ex.spans}

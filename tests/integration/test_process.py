@@ -38,8 +38,8 @@ def cli():
 
 def clean_env(extra=None):
     env = {k: v for k, v in os.environ.items()
-           if not k.startswith(("TRACESHIM_", "OTEL_", "TRACEPARENT", "TRACESTATE"))
-           and k != "LD_PRELOAD"}
+           if (not k.startswith(("TRACESHIM_", "OTEL_", "TRACEPARENT", "TRACESTATE"))
+               or k == "TRACESHIM_AGENT") and k != "LD_PRELOAD"}
     # A sanitizer build needs its runtimes first: traceshim run keeps an
     # existing LD_PRELOAD ahead of the library.
     first = os.environ.get("TRACESHIM_PRELOAD_FIRST")

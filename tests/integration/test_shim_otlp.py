@@ -126,14 +126,20 @@ class ShimOtlp(tracelib.LoopbackReceiver, unittest.TestCase):
                 env.pop(k)
         plain = subprocess.run(argv, env=env, cwd=self.tmp.name, stdout=subprocess.PIPE,
                                stderr=subprocess.PIPE, timeout=60)
+        run_dir = tracelib.private_run_dir(self.tmp.name)
         env.update({"LD_PRELOAD": tracelib.shim_preload(),
                     "OTEL_EXPORTER_OTLP_ENDPOINT": "http://127.0.0.1:%d" % (port or self.port),
-                    "TRACESHIM_EXIT_TIMEOUT_MS": str(EXIT_TIMEOUT_MS)})
+                    "TRACESHIM_EXIT_TIMEOUT_MS": str(EXIT_TIMEOUT_MS),
+                    "TRACESHIM_RUN_DIR": run_dir})
+        if os.environ.get("TRACESHIM_AGENT"):
+            env["TRACESHIM_AGENT"] = os.environ["TRACESHIM_AGENT"]
         env.update(extra)
         start = time.monotonic()
         traced = subprocess.run(argv, env=env, cwd=self.tmp.name, stdout=subprocess.PIPE,
                                 stderr=subprocess.PIPE, timeout=60)
         elapsed = time.monotonic() - start
+        # With an agent the spans are sent after the program has exited.
+        self.assertTrue(tracelib.wait_for_agent(run_dir), "the agent never finished")
         self.assertEqual(traced.returncode, plain.returncode, traced.stderr.decode())
         self.assertEqual(traced.stdout, plain.stdout)
         if not extra.get("TRACESHIM_LOG"):
@@ -347,11 +353,18 @@ class ShimOtlp(tracelib.LoopbackReceiver, unittest.TestCase):
                if not k.startswith(("OTEL_", "TRACESHIM_", "TRACEPARENT", "TRACESTATE"))
                or k == "TRACESHIM_PRELOAD_FIRST"}
         env["LD_PRELOAD"] = tracelib.shim_preload()
+        run_dir = tracelib.private_run_dir(self.tmp.name)
+        env["TRACESHIM_RUN_DIR"] = run_dir
+        if os.environ.get("TRACESHIM_AGENT"):
+            env["TRACESHIM_AGENT"] = os.environ["TRACESHIM_AGENT"]
         env.update(extra)
         start = time.monotonic()
         done = subprocess.run(argv, env=env, cwd=self.tmp.name, stdout=subprocess.PIPE,
                               stderr=subprocess.PIPE, timeout=120)
-        return done, time.monotonic() - start
+        elapsed = time.monotonic() - start
+        # With an agent the spans are sent after the program has exited.
+        self.assertTrue(tracelib.wait_for_agent(run_dir), "the agent never finished")
+        return done, elapsed
 
     def test_credentials_in_the_endpoint_are_never_printed(self):
         closed = tracelib.free_loopback_port()

@@ -1308,6 +1308,42 @@ def shim_preload():
     return " ".join(first + [shim_library()])
 
 
+def private_run_dir(parent):
+    """A run directory of the caller's own (mode 0700) under parent, for
+    TRACESHIM_RUN_DIR: the agent a traced run starts serves it alone."""
+    path = tempfile.mkdtemp(prefix="run-", dir=parent)
+    os.chmod(path, 0o700)
+    return path
+
+
+def wait_for_agent(run_dir, timeout=20.0):
+    """Waits until no agent serves run_dir (it leaves once everything is
+    written or sent): what a traced program's spans need after it has
+    exited when they go over OTLP. True when it left in time."""
+    import fcntl
+    lock = os.path.join(run_dir, "agent.lock")
+    end = time.monotonic() + timeout
+    while True:
+        held = False
+        try:
+            fd = os.open(lock, os.O_RDONLY)
+        except FileNotFoundError:
+            fd = None
+        if fd is not None:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+            except BlockingIOError:
+                held = True
+            finally:
+                os.close(fd)
+        segments = [f for f in os.listdir(run_dir) if f.endswith(".seg")]
+        if not held and not segments:
+            return True
+        if time.monotonic() >= end:
+            return False
+        time.sleep(0.02)
+
+
 def skip_under_sanitizer(test, program, why):
     """Skips a test whose program cannot run with the sanitizer runtimes
     preloaded at all, with or without traceshim (the plain build runs it)."""
