@@ -18,17 +18,21 @@
 #include <sys/file.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 void ts_agent_usage(FILE *to)
 {
 	fprintf(to,
-		"traceshim agent [--dir DIR] [--detach | --status]\n"
+		"traceshim agent [--dir DIR] [--detach | --status | --wait [SECONDS]]\n"
 		"          consume the records of traced processes of a run directory (default:\n"
 		"          the user's, as TRACESHIM_RUN_DIR or /dev/shm/traceshim-UID) and write\n"
 		"          or send their spans; traced processes start one when there is none\n"
 		"  --detach   start in the background and return (it ends once idle)\n"
-		"  --status   tell which agent serves DIR and the processes it is serving\n");
+		"  --status   tell which agent serves DIR and the processes it is serving\n"
+		"  --wait     wait (at most SECONDS, default 60) until everything the traced\n"
+		"             processes of DIR recorded is written or sent: for spans sent\n"
+		"             over OTLP after a plain LD_PRELOAD run; exits 1 on timeout\n");
 }
 
 static long vm_kib(long pid, const char *field)
@@ -114,6 +118,37 @@ static int status(const char *dir)
 	return pid > 0 ? 0 : 3;
 }
 
+static bool has_segments(const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	bool found = false;
+	while (d && !found && (e = readdir(d))) {
+		size_t len = strlen(e->d_name), sl = strlen(TS_SEG_SUFFIX);
+		found = e->d_name[0] == 'p' && len > sl && !strcmp(e->d_name + len - sl, TS_SEG_SUFFIX);
+	}
+	if (d)
+		closedir(d);
+	return found;
+}
+
+/* Until no process of dir has records left and no agent serves it. */
+static int wait_idle(const char *dir, unsigned seconds)
+{
+	struct timespec start, now, step = {0, 20000000};
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	for (;;) {
+		if (!has_segments(dir) && agent_pid(dir) <= 0)
+			return 0;
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		if (now.tv_sec - start.tv_sec >= (time_t)seconds) {
+			fprintf(stderr, "traceshim agent: %s is still busy after %u s\n", dir, seconds);
+			return 1;
+		}
+		nanosleep(&step, NULL);
+	}
+}
+
 /* Forks the agent proper into a session of its own and returns once it holds
  * the lock (or found another agent holding it). */
 static int detach(struct ts_agent *a)
@@ -154,7 +189,8 @@ static int detach(struct ts_agent *a)
 int ts_agent_main(int argc, char **argv)
 {
 	struct ts_agent a = {.lock_fd = -1, .keep_fds = {-1, -1, -1}};
-	bool want_detach = false, want_status = false;
+	bool want_detach = false, want_status = false, want_wait = false;
+	unsigned wait_s = 60;
 	const char *dir = NULL;
 	for (int i = 0; i < argc; i++) {
 		if (!strcmp(argv[i], "--dir") && i + 1 < argc) {
@@ -163,6 +199,19 @@ int ts_agent_main(int argc, char **argv)
 			want_detach = true;
 		} else if (!strcmp(argv[i], "--status")) {
 			want_status = true;
+		} else if (!strcmp(argv[i], "--wait")) {
+			want_wait = true;
+			char *end;
+			if (i + 1 < argc && argv[i + 1][0] >= '0' && argv[i + 1][0] <= '9') {
+				unsigned long v = strtoul(argv[i + 1], &end, 10);
+				if (*end || v > 86400) {
+					fprintf(stderr, "traceshim agent: --wait %s is not a number of "
+						"seconds\n", argv[i + 1]);
+					return 2;
+				}
+				wait_s = (unsigned)v;
+				i++;
+			}
 		} else if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
 			ts_agent_usage(stdout);
 			return 0;
@@ -180,6 +229,8 @@ int ts_agent_main(int argc, char **argv)
 	}
 	if (want_status)
 		return status(a.dir);
+	if (want_wait)
+		return wait_idle(a.dir, wait_s);
 	char why[PATH_MAX + 64];
 	if (!ts_rundir_usable(a.dir, true, why, sizeof why)) {
 		fprintf(stderr, "traceshim agent: %s\n", why);

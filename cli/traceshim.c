@@ -31,7 +31,7 @@ static int usage(FILE *to, int status)
 		"usage: traceshim run [-o FILE] [--otlp URL] [--summary] [--no-follow] -- CMD [ARGS...]\n"
 		"       traceshim collect [--listen HOST:PORT] [-o FILE] [--max-body BYTES] [--timeout S]\n"
 		"       traceshim convert IN.pb OUT.pftrace\n"
-		"       traceshim agent [--dir DIR] [--detach | --status]\n"
+		"       traceshim agent [--dir DIR] [--detach | --status | --wait [SECONDS]]\n"
 		"\n");
 	ts_run_usage(to);
 	ts_agent_usage(to);

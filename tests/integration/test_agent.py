@@ -238,6 +238,22 @@ class AgentTest(unittest.TestCase):
                 self.assertEqual(proc.returncode, 0, proc.stderr.decode())
                 self.assertLess(took - plain, 2.5, "a hung receiver held the loop up")
 
+    def test_wait_returns_once_everything_is_sent(self):
+        url = self.hung_receiver()
+        start = time.monotonic()
+        subprocess.run(["/bin/true"], check=True, timeout=60,
+                       env=preload_env(self.run_dir, OTEL_EXPORTER_OTLP_ENDPOINT=url,
+                                       TRACESHIM_EXIT_TIMEOUT_MS="800"))
+        self.assertLess(time.monotonic() - start, 0.8, "the program waited for the network")
+        self.assertTrue(os.listdir(self.run_dir))
+        done = subprocess.run([cli(), "agent", "--wait", "20", "--dir", self.run_dir],
+                              stderr=subprocess.PIPE, timeout=60)
+        self.assertEqual(done.returncode, 0, done.stderr.decode())
+        self.assertIsNone(agent_pid(self.run_dir))
+        self.assertEqual([f for f in os.listdir(self.run_dir) if f.endswith(".seg")], [])
+        # Bounded by the export's own bound, once.
+        self.assertLess(time.monotonic() - start, 8)
+
     def test_agent_is_detached_and_leaves_when_idle(self):
         r, w = os.pipe()
         self.addCleanup(os.close, r)
