@@ -50,6 +50,7 @@ static bool start_consumer(void)
 	if (ts_cfg.agent && !summary_here && ts_agent_dir(dir, sizeof dir) && ts_segment_create(dir)) {
 		if (!ts_agent_ensure(dir)) {
 			ts_segment_discard();
+			ts_ring_set_nudge(ts_drain_wake);
 			return ts_drain_start();
 		}
 		/* The file is the agent's to write, but whether it can be is
@@ -63,9 +64,11 @@ static bool start_consumer(void)
 			}
 		}
 		agent_mode = true;
+		ts_ring_set_nudge(ts_segment_nudge);
 		TS_INFO("records go to the agent of %s", dir);
 		return true;
 	}
+	ts_ring_set_nudge(ts_drain_wake);
 	return ts_drain_start();
 }
 

@@ -188,6 +188,9 @@ struct ts_ring {
  * waits, none came back in time). */
 bool ts_ring_wait_room(struct ts_ring *r, uint64_t need);
 bool ts_ring_new_chunk(struct ts_ring *r, uint64_t h);
+/* How a waiting producer wakes the consumer (the process's background
+ * thread, or the agent's worker): true when there is one. Set at start. */
+void ts_ring_set_nudge(bool (*fn)(void));
 
 /* Records kept free for the structural records (thread begin/end) so a flood
  * of calls never breaks the nesting of the thread span. */

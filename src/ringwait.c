@@ -9,9 +9,6 @@
  * the CPU from it. Never called with the ring's busy flag clear. */
 #include "ring.h"
 
-#include "drain.h"
-#include "segment_prod.h"
-
 #include <errno.h>
 #include <linux/futex.h>
 #include <sys/syscall.h>
@@ -28,13 +25,17 @@ static uint64_t now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
+static bool (*nudge)(void);
+
+void ts_ring_set_nudge(bool (*fn)(void))
+{
+	nudge = fn;
+}
+
+/* Wakes whoever consumes the rings; false when there is none. */
 static bool nudge_consumer(void)
 {
-	if (ts_seg) {
-		ts_segment_nudge();
-		return true;
-	}
-	return ts_drain_wake();
+	return nudge && nudge();
 }
 
 static bool room(struct ts_ring *r, uint64_t need)

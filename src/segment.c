@@ -149,11 +149,12 @@ static void wake_consumer(struct ts_seg_header *h)
 	syscall(SYS_futex, &h->wake, FUTEX_WAKE, 1, NULL, NULL, 0);
 }
 
-void ts_segment_nudge(void)
+bool ts_segment_nudge(void)
 {
 	struct ts_seg_header *h = ts_seg;
 	if (h && atomic_exchange(&h->consumer_waiting, 0))
 		wake_consumer(h);
+	return h != NULL;
 }
 
 void ts_segment_finish(int exit_status, bool exec)

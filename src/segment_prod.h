@@ -12,8 +12,9 @@ extern struct ts_seg_header *ts_seg;
 
 /* Makes and maps this process's segment in dir (which must be usable). */
 bool ts_segment_create(const char *dir);
-/* Wakes the consumer if it sleeps (a ring is filling up). */
-void ts_segment_nudge(void);
+/* Wakes the consumer if it sleeps (a ring is filling up); false without a
+ * segment. */
+bool ts_segment_nudge(void);
 /* The process is ending (exit, a fatal signal) or is replaced by exec: its
  * records are in the rings (and, but for exec, more may follow until it is
  * gone). Async-signal-safe. */
