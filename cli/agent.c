@@ -45,12 +45,6 @@ struct served {
 static struct served workers[MAX_WORKERS];
 static unsigned nworkers;
 
-static bool is_segment_name(const char *n)
-{
-	size_t len = strlen(n), sl = strlen(TS_SEG_SUFFIX);
-	return n[0] == 'p' && len > sl && !strcmp(n + len - sl, TS_SEG_SUFFIX);
-}
-
 static bool served(const char *name)
 {
 	for (unsigned i = 0; i < nworkers; i++)
@@ -126,7 +120,7 @@ static bool serve_segment(struct ts_agent *a, const char *name)
 	return true;
 }
 
-/* "p<pid>.<stamp>.seg": its pid and when it was made. */
+/* "p<pid>.<stamp>" TS_SEG_SUFFIX: its pid and when it was made. */
 static bool parse_name(const char *n, long *pid, unsigned long long *stamp)
 {
 	char *end;
@@ -162,7 +156,7 @@ static void scan(struct ts_agent *a)
 	size_t n = 0;
 	struct dirent *e;
 	while ((e = readdir(d)) && n < sizeof list / sizeof *list)
-		if (is_segment_name(e->d_name) && strlen(e->d_name) <= NAME_MAX &&
+		if (ts_rundir_is_segment(e->d_name) && strlen(e->d_name) <= NAME_MAX &&
 		    parse_name(e->d_name, &list[n].pid, &list[n].stamp)) {
 			snprintf(list[n].name, sizeof list[n].name, "%s", e->d_name);
 			n++;
@@ -251,7 +245,7 @@ static bool unserved(struct ts_agent *a)
 	bool found = false;
 	struct dirent *e;
 	while (d && !found && (e = readdir(d)))
-		found = is_segment_name(e->d_name) && !served(e->d_name);
+		found = ts_rundir_is_segment(e->d_name) && !served(e->d_name);
 	if (d)
 		closedir(d);
 	return found;

@@ -104,8 +104,7 @@ static int status(const char *dir)
 	struct dirent *e;
 	unsigned n = 0;
 	while (d && (e = readdir(d))) {
-		size_t len = strlen(e->d_name), sl = strlen(TS_SEG_SUFFIX);
-		if (e->d_name[0] == 'p' && len > sl && !strcmp(e->d_name + len - sl, TS_SEG_SUFFIX)) {
+		if (ts_rundir_is_segment(e->d_name)) {
 			if (!n++)
 				printf("processes:\n");
 			show_segment(dir, e->d_name);
@@ -123,10 +122,8 @@ static bool has_segments(const char *dir)
 	DIR *d = opendir(dir);
 	struct dirent *e;
 	bool found = false;
-	while (d && !found && (e = readdir(d))) {
-		size_t len = strlen(e->d_name), sl = strlen(TS_SEG_SUFFIX);
-		found = e->d_name[0] == 'p' && len > sl && !strcmp(e->d_name + len - sl, TS_SEG_SUFFIX);
-	}
+	while (d && !found && (e = readdir(d)))
+		found = ts_rundir_is_segment(e->d_name);
 	if (d)
 		closedir(d);
 	return found;

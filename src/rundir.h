@@ -5,7 +5,26 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#define TS_AGENT_LOCK "agent.lock"
+/* The layout of a segment (segment.h, arena.h, ring.h): any change to it
+ * changes this, so an agent only ever reads segments of its own layout (an
+ * older agent still running serves older processes, under other names). */
+#define TS_SEG_FORMAT "3"
+#define TS_SEG_SUFFIX ".v" TS_SEG_FORMAT ".seg"
+#define TS_AGENT_LOCK "agent.v" TS_SEG_FORMAT ".lock"
+
+/* "p<pid>.<stamp>" TS_SEG_SUFFIX: a segment of this layout. */
+static inline bool ts_rundir_is_segment(const char *name)
+{
+	size_t len = 0, sl = sizeof TS_SEG_SUFFIX - 1;
+	while (name[len])
+		len++;
+	if (name[0] != 'p' || len <= sl)
+		return false;
+	for (size_t i = 0; i < sl; i++)
+		if (name[len - sl + i] != TS_SEG_SUFFIX[i])
+			return false;
+	return true;
+}
 
 /* TRACESHIM_RUN_DIR when set (it must be absolute), else the user's default. */
 bool ts_rundir_path(char *out, size_t cap);

@@ -130,7 +130,7 @@ bool ts_segment_create(const char *dir)
 	struct ts_seg_header *h = mem;
 	fill_header(h);
 	atomic_store_explicit(&h->magic, TS_SEG_MAGIC, memory_order_release);
-	/* Appears whole: the agent only looks at *.seg names. */
+	/* Appears whole: the agent only looks at names with TS_SEG_SUFFIX. */
 	if (rename(tmp, path) != 0) {
 		munmap(mem, bytes);
 		unlink(tmp);

@@ -14,6 +14,7 @@
 
 #include "context.h"
 #include "ids.h"
+#include "rundir.h"
 #include "thread.h"
 
 #include <limits.h>
@@ -21,7 +22,6 @@
 #include <stdint.h>
 
 #define TS_SEG_MAGIC 0x31677374u     /* "tsg1", written last */
-#define TS_SEG_SUFFIX ".seg"
 #define TS_SEG_ENV_MAX 16384
 #define TS_SEG_ARGS_MAX 4096
 

@@ -17,6 +17,7 @@ Run:  TRACESHIM_LIB=build/libtraceshim.so TRACESHIM_CLI=build/cli/traceshim \\
 """
 
 import os
+import re
 import shutil
 import signal
 import socket
@@ -68,6 +69,14 @@ def agent_pid(run_dir):
         if line.startswith("agent pid "):
             return int(line.split()[2].rstrip(","))
     return None
+
+
+def segment_suffix():
+    """The name ending of a segment of the layout under test (src/rundir.h)."""
+    root = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..")
+    with open(os.path.join(root, "src", "rundir.h")) as f:
+        fmt = re.search(r'#define TS_SEG_FORMAT "(\d+)"', f.read()).group(1)
+    return ".v%s.seg" % fmt
 
 
 def wait_for(pred, timeout=10.0, step=0.02):
@@ -138,7 +147,7 @@ class AgentTest(unittest.TestCase):
     def test_sigkill_keeps_every_span_with_preload(self):
         proc = subprocess.Popen([prog("burst"), "50000", "wait"],
                                 env=preload_env(self.run_dir, TRACESHIM_OUTPUT=self.trace_path),
-                                stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+                                stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
         self.assertEqual(proc.stdout.readline(), b"ready\n")
         proc.kill()
         proc.communicate(timeout=30)
@@ -170,19 +179,21 @@ class AgentTest(unittest.TestCase):
                          and s.args.get("file.path") == big])
 
     def test_burst_far_larger_than_a_ring_loses_nothing(self):
-        n = 200000   # twelve times a ring of the default size
-        for how in ("run", "preload"):
+        # At default settings, three times what a thread's ring holds; then
+        # with a record memory of 64 KiB (1,024 records) for the process,
+        # thirty times that.
+        for how, n, extra in (("run", 50000, {}), ("preload", 30000, {"TRACESHIM_BUFFER_KB": "64"})):
             with self.subTest(how=how):
                 if os.path.exists(self.trace_path):
                     os.unlink(self.trace_path)
                 if how == "run":
                     subprocess.run([cli(), "run", "-o", self.trace_path, "--", prog("burst"),
-                                    str(n)], env=base_env(), check=True, timeout=120,
+                                    str(n)], env=base_env(**extra), check=True, timeout=120,
                                    stderr=subprocess.PIPE)
                 else:
                     subprocess.run([prog("burst"), str(n)], check=True, timeout=120,
                                    env=preload_env(self.run_dir,
-                                                   TRACESHIM_OUTPUT=self.trace_path))
+                                                   TRACESHIM_OUTPUT=self.trace_path, **extra))
                 # With a plain LD_PRELOAD the process waits for its file.
                 trace = tracelib.load_trace(self.trace_path)
                 writes = [s for s in trace.slices if s.name == "write"]
@@ -290,15 +301,16 @@ class AgentTest(unittest.TestCase):
         self.assertEqual(proc.returncode, 3, err.decode())
 
     def test_damaged_segment_ends_only_its_worker(self):
-        with open(os.path.join(self.run_dir, "p1.1.seg"), "wb") as f:
+        damaged = os.path.join(self.run_dir, "p1.1" + segment_suffix())
+        with open(damaged, "wb") as f:
             f.write(os.urandom(1 << 16))
-        os.chmod(os.path.join(self.run_dir, "p1.1.seg"), 0o600)
+        os.chmod(damaged, 0o600)
         agent = subprocess.Popen([cli(), "agent", "--dir", self.run_dir],
-                                 stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         self.addCleanup(agent.wait, 10)
         self.addCleanup(agent.terminate)
-        self.assertTrue(wait_for(lambda: not os.path.exists(
-            os.path.join(self.run_dir, "p1.1.seg")), 10), "the damaged segment is left")
+        self.assertTrue(wait_for(lambda: not os.path.exists(damaged), 10),
+                        "the damaged segment is left")
         # The agent goes on serving.
         subprocess.run(["sh", "-c", "echo hi"], stdout=subprocess.DEVNULL, check=True, timeout=30,
                        env=preload_env(self.run_dir, TRACESHIM_OUTPUT=self.trace_path))
@@ -323,7 +335,8 @@ class AgentTest(unittest.TestCase):
     def test_status_tells_what_is_served(self):
         proc = subprocess.Popen([prog("burst"), "10", "wait"],
                                 env=preload_env(self.run_dir, TRACESHIM_OUTPUT=self.trace_path),
-                                stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+                                stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+        self.addCleanup(proc.stdout.close)
         self.addCleanup(proc.wait, 10)
         self.addCleanup(proc.kill)
         self.assertEqual(proc.stdout.readline(), b"ready\n")

@@ -1321,15 +1321,16 @@ def wait_for_agent(run_dir, timeout=20.0):
     written or sent): what a traced program's spans need after it has
     exited when they go over OTLP. True when it left in time."""
     import fcntl
-    lock = os.path.join(run_dir, "agent.lock")
     end = time.monotonic() + timeout
     while True:
         held = False
-        try:
-            fd = os.open(lock, os.O_RDONLY)
-        except FileNotFoundError:
-            fd = None
-        if fd is not None:
+        for name in os.listdir(run_dir):
+            if not (name.startswith("agent") and name.endswith(".lock")):
+                continue
+            try:
+                fd = os.open(os.path.join(run_dir, name), os.O_RDONLY)
+            except FileNotFoundError:
+                continue
             try:
                 fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
             except BlockingIOError:
