@@ -11,7 +11,7 @@
  * the same loop while its command runs. */
 #include "agent.h"
 
-#include "export/export.h"
+#include "export.h"
 #include "log.h"
 #include "rundir.h"
 #include "segment.h"

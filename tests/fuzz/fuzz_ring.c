@@ -11,7 +11,7 @@
 #include "config.h"
 #include "drain.h"
 #include "exception.h"
-#include "export/perfetto.h"
+#include "perfetto.h"
 #include "fdinfo.h"
 #include "ids.h"
 #include "thread.h"

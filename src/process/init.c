@@ -8,7 +8,7 @@
 #include "config.h"
 #include "context.h"
 #include "drain.h"
-#include "export/sink.h"
+#include "sink.h"
 #include "fdinfo.h"
 #include "ids.h"
 #include "inherited.h"

@@ -2,7 +2,7 @@
 #ifndef TS_TRACKS_H
 #define TS_TRACKS_H
 
-#include "export/export.h"
+#include "export.h"
 #include "ring.h"
 #include "span.h"
 #include "thread.h"

@@ -2,7 +2,7 @@
 #include "exception.h"
 
 #include "clock.h"
-#include "export/export.h"
+#include "export.h"
 #include "symbols.h"
 #include "tracks.h"
 

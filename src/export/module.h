@@ -6,8 +6,8 @@
 #ifndef TS_OTLP_MODULE_H
 #define TS_OTLP_MODULE_H
 
-#include "../otel_env.h"
-#include "../span.h"
+#include "otel_env.h"
+#include "span.h"
 
 #include <pthread.h>
 #include <stdbool.h>

@@ -8,7 +8,7 @@
 #include "config.h"
 #include "decode.h"
 #include "exception.h"
-#include "export/export.h"
+#include "export.h"
 #include "fdinfo.h"
 #include "sqlinfo.h"
 #include "summary.h"

@@ -1,7 +1,7 @@
 /* Spans that end anywhere, kept whole until they end (see asyncspan.h). */
 #include "asyncspan.h"
 
-#include "export/export.h"
+#include "export.h"
 #include "ids.h"
 #include "textpool.h"
 #include "tracks.h"

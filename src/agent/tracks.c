@@ -8,7 +8,7 @@
 #include "config.h"
 #include "context.h"
 #include "exception.h"
-#include "export/export.h"
+#include "export.h"
 #include "ids.h"
 #include "summary.h"
 #include "init.h"

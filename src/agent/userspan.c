@@ -5,7 +5,7 @@
 #include "attrpack.h"
 #include "clock.h"
 #include "exception.h"
-#include "export/export.h"
+#include "export.h"
 #include "ids.h"
 #include "notes.h"
 #include "ops.h"
