@@ -12,6 +12,7 @@
 #include "attrpack.h"
 #include "clock.h"
 #include "ids.h"
+#include "init.h"
 #include "record.h"
 #include "thread.h"
 #include "traceshim.h"
@@ -37,7 +38,7 @@ static inline uint32_t number_of(ts_span_t h)
 
 static bool api_enabled(void)
 {
-	return atomic_load_explicit(&ts_active, memory_order_relaxed) && ts_thread_self();
+	return atomic_load_explicit(&ts_active, memory_order_relaxed) && ts_caller();
 }
 
 /* Appends a record with name and attributes as payload; false when dropped. */
@@ -135,7 +136,7 @@ static ts_span_t begin(struct ts_thread *t, uint32_t parent, uint64_t handoff, u
 
 static ts_span_t api_span_begin(const char *name, const ts_attribute_t *attrs, size_t nattrs)
 {
-	struct ts_thread *t = ts_thread_self();
+	struct ts_thread *t = ts_caller();
 	if (!t || full(t))
 		return 0;
 	ts_span_t h = begin(t, t->cur_span, 0, 0, name, attrs, nattrs);
@@ -146,14 +147,14 @@ static ts_span_t api_span_begin(const char *name, const ts_attribute_t *attrs, s
 
 static ts_span_t api_span_start(const char *name, const ts_attribute_t *attrs, size_t nattrs)
 {
-	struct ts_thread *t = ts_thread_self();
+	struct ts_thread *t = ts_caller();
 	return t ? begin(t, t->cur_span, 0, TS_USER_ASYNC, name, attrs, nattrs) : 0;
 }
 
 static void note(ts_span_t span, enum ts_note kind, const char *name, const ts_attribute_t *attrs,
 		 size_t nattrs)
 {
-	struct ts_thread *t = ts_thread_self();
+	struct ts_thread *t = ts_caller();
 	if (!t)
 		return;
 	struct ts_rec rec = {.type = TS_REC_USER_NOTE, .arg = span, .op = (uint16_t)kind};
@@ -180,7 +181,7 @@ static void api_span_error(ts_span_t span, const char *type, const char *message
 
 static void api_span_end(ts_span_t span, int status)
 {
-	struct ts_thread *t = ts_thread_self();
+	struct ts_thread *t = ts_caller();
 	if (!t)
 		return;
 	if (status < TS_STATUS_UNSET || status > TS_STATUS_ERROR)
@@ -203,7 +204,7 @@ static void api_span_end(ts_span_t span, int status)
 
 static ts_span_t api_span_current(void)
 {
-	struct ts_thread *t = ts_thread_self();
+	struct ts_thread *t = ts_caller();
 	if (!t)
 		return 0;
 	if (t->nscopes && t->scopes[t->nscopes - 1].span == t->cur_span)
@@ -213,7 +214,7 @@ static ts_span_t api_span_current(void)
 
 static ts_scope_t api_context_attach(ts_context_t ctx)
 {
-	struct ts_thread *t = ts_thread_self();
+	struct ts_thread *t = ts_caller();
 	if (!t || !ctx.span || full(t))
 		return 0;
 	push(t, local_parent(t, ctx.span), ctx.span, TS_SCOPE_ATTACH);
@@ -223,7 +224,7 @@ static ts_scope_t api_context_attach(ts_context_t ctx)
 
 static void api_context_detach(ts_scope_t scope)
 {
-	struct ts_thread *t = ts_thread_self();
+	struct ts_thread *t = ts_caller();
 	uint32_t pos = (uint32_t)(scope >> 32);
 	if (!t || pos == 0 || pos > t->nscopes)
 		return;
@@ -234,7 +235,7 @@ static void api_context_detach(ts_scope_t scope)
 
 static ts_context_t api_handoff(ts_context_t ctx, const char *name)
 {
-	struct ts_thread *t = ts_thread_self();
+	struct ts_thread *t = ts_caller();
 	if (!t)
 		return ctx;
 	uint32_t n = t->next_span++;
@@ -248,7 +249,7 @@ static ts_context_t api_handoff(ts_context_t ctx, const char *name)
 static ts_span_t api_handoff_run(ts_context_t ctx, const char *name, const ts_attribute_t *attrs,
 				 size_t nattrs)
 {
-	struct ts_thread *t = ts_thread_self();
+	struct ts_thread *t = ts_caller();
 	if (!t || full(t))
 		return 0;
 	ts_span_t h = begin(t, local_parent(t, ctx.span), ctx.handoff, 0, name, attrs, nattrs);

@@ -4,7 +4,7 @@
 #include "export.h"
 #include "ids.h"
 #include "textpool.h"
-#include "tracks.h"
+#include "trackctx.h"
 
 #include <stdio.h>
 #include <stdlib.h>

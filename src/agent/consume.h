@@ -2,7 +2,7 @@
 #ifndef TS_CONSUME_H
 #define TS_CONSUME_H
 
-#include "thread.h"
+#include "registry.h"
 
 #include <stdbool.h>
 #include <stdint.h>

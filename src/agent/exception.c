@@ -4,7 +4,7 @@
 #include "clock.h"
 #include "export.h"
 #include "symbols.h"
-#include "tracks.h"
+#include "trackctx.h"
 
 #include <signal.h>
 #include <stdio.h>

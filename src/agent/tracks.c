@@ -1,6 +1,7 @@
-/* The process and thread tracks: their descriptors, the process span and
- * the thread spans, and the counts of dropped records shown on them. The
- * drainer calls these as it meets thread begin/end records. */
+/* The process span and the thread spans on their tracks (trackctx.c), and
+ * the counts of dropped records shown on them. The drainer calls these as it
+ * meets thread begin/end records; a thread's end also ends what the program
+ * left open on it (userspan.c) and hands over its exceptions (exception.c). */
 #include "tracks.h"
 
 #include "asyncspan.h"
@@ -11,113 +12,47 @@
 #include "export.h"
 #include "ids.h"
 #include "summary.h"
-#include "init.h"
+#include "trackctx.h"
 #include "procinfo.h"
 #include "registry.h"
 #include "userspan.h"
 
-#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/syscall.h>
-#include <unistd.h>
 
-static struct ts_track_ctx ctxs[TS_MAX_THREADS];
-static struct ts_track proc_track;
-static void *proc_state[TS_STATE_COUNT];
 static bool process_begun;
-static char proc_name[64];
 static uint64_t released_dropped;   /* drops of threads already gone */
-
-const struct ts_track *ts_tracks_process(void)
-{
-	return &proc_track;
-}
-
-/* Writer sequence ids are unique across the processes of a run: pid and
- * thread index side by side. A program exec'd in the same pid takes the ids
- * over, which is sound: its predecessor wrote everything before the exec and
- * each sequence starts with its incremental state cleared. Beyond 2^21 pids
- * or 1024 threads, a hash with the top bit set. */
-static uint32_t sequence_of(uint32_t index)
-{
-	uint32_t pid = (uint32_t)ts_proc_pid();
-	if (pid < (1u << 21) && index < 1024)
-		return pid << 10 | index;
-	return (uint32_t)ts_mix64(ts_ids.seed ^ (0x5e9ull << 40) ^ index) | 0x80000000u;
-}
-
-static uint64_t uuid_of(uint32_t index)
-{
-	return ts_mix64(ts_ids.seed ^ (0x7ac4ull << 48) ^ index) | 1;
-}
 
 void ts_tracks_begin_process(void)
 {
 	if (process_begun)
 		return;
-	snprintf(proc_name, sizeof proc_name, "%s", ts_program_name());
-	proc_track = (struct ts_track){
-		.uuid = uuid_of(0), .sequence = sequence_of(0),
-		.pid = ts_proc_pid(), .ppid = ts_proc_ppid(), .name = proc_name,
-		.sink_state = proc_state,
-	};
+	const struct ts_track *proc = ts_track_process_describe();
 	size_t cmdlen = 0;
 	const char *cmdline = ts_cfg.cmdline ? ts_proc_args(&cmdlen) : "";
-	ts_export_process(&proc_track, ts_clock_boottime_ns(), cmdline, cmdlen);
+	ts_export_process(proc, ts_clock_boottime_ns(), cmdline, cmdlen);
 
 	struct ts_span s = {
-		.name = proc_name, .start_ns = ts_clock_to_ns(ts_process_start_ticks),
+		.name = proc->name, .start_ns = ts_clock_to_ns(ts_process_start_ticks),
 		.span_id = ts_span_id(0, 1), .kind = 1,
 		/* Started by a traced process (fork, exec, spawn): the arrow from
 		 * that call ends here. */
 		.parent_id = ts_ctx.parent_span,
 		.flow_in = ts_ctx.parent_traced ? ts_ctx.parent_span : 0,
 	};
-	ts_span_int(&s, "process.pid", proc_track.pid);
-	ts_span_int(&s, "process.parent_pid", proc_track.ppid);
-	ts_span_str(&s, "process.executable.name", proc_name);
-	ts_export_span(&proc_track, TS_SPAN_BEGIN, &s);
-	ts_summary_process(proc_name, proc_track.pid, proc_track.ppid, s.start_ns);
+	ts_span_int(&s, "process.pid", proc->pid);
+	ts_span_int(&s, "process.parent_pid", proc->ppid);
+	ts_span_str(&s, "process.executable.name", proc->name);
+	ts_export_span(proc, TS_SPAN_BEGIN, &s);
+	ts_summary_process(proc->name, proc->pid, proc->ppid, s.start_ns);
 	process_begun = true;
-}
-
-static void describe_thread(struct ts_track_ctx *c, struct ts_thread *t, uint64_t ts)
-{
-	c->name_gen = atomic_load(&t->name_gen);
-	memcpy(c->name, t->name, sizeof c->name);
-	c->name[15] = 0;
-	if (t->foreign && !c->name[0]) {
-		char path[64];
-		snprintf(path, sizeof path, "/proc/%d/task/%d/comm", (int)proc_track.pid, (int)t->tid);
-		int fd = (int)syscall(SYS_openat, AT_FDCWD, path, O_RDONLY | O_CLOEXEC);
-		if (fd >= 0) {
-			ssize_t n = syscall(SYS_read, fd, c->name, sizeof c->name - 1);
-			c->name[n > 0 ? n - 1 : 0] = 0;   /* drop the newline */
-			syscall(SYS_close, fd);
-		}
-	}
-	if (!c->name[0])
-		snprintf(c->name, sizeof c->name, "thread %d", (int)t->tid);
-	ts_export_thread(&proc_track, &c->track, ts);
-	c->described = true;
-}
-
-static void attach(struct ts_track_ctx *c, struct ts_thread *t)
-{
-	*c = (struct ts_track_ctx){.active = true, .index = t->index};
-	c->track = (struct ts_track){
-		.uuid = uuid_of(t->index), .parent_uuid = proc_track.uuid,
-		.sequence = sequence_of(t->index), .pid = proc_track.pid, .tid = t->tid,
-		.name = c->name, .sink_state = c->sink_state,
-	};
 }
 
 /* The start routine's name, from the begin record's payload (ring.h). */
 static const char *thread_span_name(struct ts_track_ctx *c, const struct ts_thread *t,
 				    const uint8_t *payload, unsigned len)
 {
-	if (t->tid == proc_track.pid)
+	if (t->tid == ts_tracks_process()->pid)
 		return "main";
 	size_t n = strnlen((const char *)payload, len);
 	if (!n)
@@ -173,27 +108,19 @@ void ts_tracks_report_drops(struct ts_track_ctx *c, struct ts_thread *t)
 	c->dropped_seen = dropped;
 }
 
-struct ts_track_ctx *ts_tracks_by_index(uint32_t index)
-{
-	for (int i = 0; i < TS_MAX_THREADS; i++)
-		if (ctxs[i].active && ctxs[i].index == index)
-			return &ctxs[i];
-	return NULL;
-}
-
 struct ts_track_ctx *ts_tracks_of(int slot, struct ts_thread *t)
 {
-	struct ts_track_ctx *c = &ctxs[slot];
+	struct ts_track_ctx *c = ts_track_slot(slot);
 	if (!c->active || c->index != t->index) {
 		if (c->active) {
 			ts_export_forget(c->sink_state);
 			ts_exception_forget(c);
 			ts_user_forget(c);
 		}
-		attach(c, t);
+		ts_track_attach(c, t);
 	}
 	if (!c->described || atomic_load(&t->name_gen) != c->name_gen)
-		describe_thread(c, t, ts_clock_to_ns(ts_ticks()));
+		ts_track_describe(c, t, ts_clock_to_ns(ts_ticks()));
 	return c;
 }
 
@@ -240,10 +167,10 @@ void ts_tracks_end_all(uint64_t end)
 	uint64_t dropped = released_dropped;
 	for (int i = 0; i < TS_MAX_THREADS; i++) {
 		struct ts_thread *t = atomic_load(&ts_threads[i]);
-		if (!t || !ctxs[i].active)
+		if (!t || !ts_track_slot(i)->active)
 			continue;
 		dropped += atomic_load(&t->ring.dropped);
-		ts_tracks_thread_end(&ctxs[i], end, t);
+		ts_tracks_thread_end(ts_track_slot(i), end, t);
 	}
 	dropped += ts_async_end_all(end);
 	struct ts_span s = {.end_ns = end};
@@ -253,7 +180,7 @@ void ts_tracks_end_all(uint64_t end)
 	uint64_t untraced = atomic_load(&ts_threads_untraced);
 	if (untraced)
 		ts_span_int(&s, "traceshim.untraced_threads", (int64_t)untraced);
-	ts_export_span(&proc_track, TS_SPAN_END, &s);
+	ts_export_span(ts_tracks_process(), TS_SPAN_END, &s);
 	int st = ts_exit_status();
 	ts_summary_process_end(end, st < 0 ? -1 : st & TS_EXIT_SIGNAL ? 128 + (st & 0xff) : st,
 			       s.status == TS_STATUS_ERROR);
@@ -262,9 +189,8 @@ void ts_tracks_end_all(uint64_t end)
 void ts_tracks_after_fork(void)
 {
 	/* The parent's per-track state may be half-updated: leak, never free. */
-	memset(ctxs, 0, sizeof ctxs);
+	ts_track_table_after_fork();
 	ts_async_after_fork();
-	memset(proc_state, 0, sizeof proc_state);
 	process_begun = false;
 	released_dropped = 0;
 }

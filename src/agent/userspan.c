@@ -10,7 +10,7 @@
 #include "notes.h"
 #include "ops.h"
 #include "summary.h"
-#include "tracks.h"
+#include "trackctx.h"
 
 #include <stddef.h>
 #include <stdio.h>

@@ -17,7 +17,8 @@
 #include "sink.h"
 #include "log.h"
 #include "procinfo.h"
-#include "segment_prod.h"
+#include "registry.h"
+#include "segment.h"
 #include "summary.h"
 #include "symbols.h"
 

@@ -10,6 +10,8 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 struct search {
 	const char *name;
@@ -109,4 +111,13 @@ int ts_real_pthread_create(pthread_t *th, const pthread_attr_t *attr,
 	if (rc != 0)
 		free(s);
 	return rc;
+}
+
+void ts_real_exit(int status)
+{
+	void (*real)(int) = (void (*)(int))ts_resolve("exit", NULL);
+	if (real)
+		real(status);
+	for (;;)
+		syscall(SYS_exit_group, status);
 }

@@ -10,6 +10,9 @@
  * `self` (the wrapper) is never returned. NULL when nothing defines it. */
 void *ts_resolve(const char *name, const void *self);
 
+/* exit() itself, not the shim's wrapper (the caller has set the exit status). */
+__attribute__((noreturn)) void ts_real_exit(int status);
+
 int ts_real_pthread_create(pthread_t *th, const pthread_attr_t *attr,
 			   void *(*fn)(void *), void *arg);
 

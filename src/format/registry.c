@@ -1,7 +1,7 @@
 /* The thread registry's shared parts (see registry.h). */
 #include "registry.h"
 
-#include "segment_prod.h"
+#include "segment.h"
 
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -10,6 +10,7 @@ __thread struct ts_tls ts_tls __attribute__((tls_model("initial-exec")));
 _Atomic int ts_active;
 struct ts_thread *_Atomic ts_threads[TS_MAX_THREADS];
 _Atomic uint64_t ts_threads_untraced;
+struct ts_seg_header *ts_seg;
 
 static _Atomic uint32_t private_claimed[TS_MAX_THREADS];
 

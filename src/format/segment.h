@@ -15,7 +15,7 @@
 
 #include "context.h"
 #include "ids.h"
-#include "thread.h"
+#include "registry.h"
 
 #include <limits.h>
 #include <stdatomic.h>

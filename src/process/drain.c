@@ -10,16 +10,15 @@
 #include "consume.h"
 #include "config.h"
 #include "decode.h"
+#include "doorbell.h"
 #include "exception.h"
 #include "export.h"
 #include "sink.h"
 #include "fdinfo.h"
 #include "fdtable.h"
-#include "init.h"
 #include "lastthread.h"
 #include "log.h"
 #include "resolve.h"
-#include "segment_prod.h"
 #include "sqlinfo.h"
 #include "summary.h"
 #include "thread.h"
@@ -35,14 +34,13 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
-static _Atomic int wake_word;        /* futex: bumped to wake the drainer */
 static _Atomic int stopping;         /* exit has begun: final drain wanted */
 static _Atomic int final_done;       /* futex: the final drain is written */
-static _Atomic int drainer_running;
 static _Atomic int drainer_alive;    /* the thread has not returned yet */
 static _Atomic int set_up;           /* futex: its table is made, the output opened */
 /* Held for each cycle, so that no fork happens in the middle of one. */
@@ -93,18 +91,18 @@ static void *drainer_main(void *arg)
 	/* Before anything that may resolve a symbol: the thread waiting for
 	 * this may be running constructors with the loader's lock held. */
 	bool file_ok = set_up_output();
-	char name[16] = "traceshim";
-	pthread_setname_np(pthread_self(), name);
+	/* prctl, not pthread_setname_np(): that is the shim's wrapper. */
+	syscall(SYS_prctl, PR_SET_NAME, "traceshim", 0, 0, 0);
 	pthread_mutex_lock(&cycle_lock);
 	if (!ts_export_open() || (!file_ok && !ts_cfg.otlp))
 		atomic_store(&ts_active, 0);   /* nowhere to send spans: stop recording */
 	pthread_mutex_unlock(&cycle_lock);
 	for (;;) {
-		int seen = atomic_load(&wake_word);
+		int seen = ts_doorbell_seen();
 		if (!atomic_load(&stopping)) {
 			unsigned ms = ts_pace_next(&pace);
 			struct timespec pause = {ms / 1000, (long)(ms % 1000) * 1000000L};
-			futex(&wake_word, FUTEX_WAIT_PRIVATE, seen, &pause);
+			ts_doorbell_wait(seen, &pause);
 		}
 		ts_unwind_serve();   /* a crashing thread may be waiting for libunwind */
 		pthread_mutex_lock(&cycle_lock);
@@ -119,22 +117,11 @@ static void *drainer_main(void *arg)
 		}
 		ts_pace_saw(&pace, ts_consume_cycle(false));
 		pthread_mutex_unlock(&cycle_lock);
-		ts_lastthread_check();
+		if (ts_lastthread_gone()) {
+			ts_drain_shutdown();
+			ts_lastthread_leave();
+		}
 	}
-}
-
-static void wake(void)
-{
-	atomic_fetch_add(&wake_word, 1);
-	futex(&wake_word, FUTEX_WAKE_PRIVATE, 1, NULL);
-}
-
-bool ts_drain_wake(void)
-{
-	if (!atomic_load(&drainer_running))
-		return false;
-	wake();
-	return true;
 }
 
 bool ts_drain_start(void)
@@ -157,7 +144,7 @@ bool ts_drain_start(void)
 		ts_warn_config("cannot start the background thread: %s", strerror(rc));
 		return false;
 	}
-	atomic_store(&drainer_running, 1);
+	ts_doorbell_listen(true);
 	/* The output is open before main runs; bounded, as at exit. */
 	uint64_t deadline = ts_clock_monotonic_ms() + ts_cfg.exit_timeout_ms;
 	while (!atomic_load(&set_up)) {
@@ -173,7 +160,7 @@ bool ts_drain_start(void)
 bool ts_drain_wait_gone(unsigned ms)
 {
 	for (unsigned i = 0; i < ms && atomic_load(&drainer_alive); i++) {
-		wake();
+		ts_doorbell_ring();
 		struct timespec one = {0, 1000000};
 		nanosleep(&one, NULL);
 	}
@@ -188,29 +175,7 @@ bool ts_drain_wait_gone(unsigned ms)
 void ts_drain_shutdown(void)
 {
 	int saved = errno;
-	if (ts_agent_mode()) {
-		/* The agent reads the rest from the segment. Under traceshim run
-		 * nothing is waited for here (run waits once, at the end); a
-		 * process on its own waits for its spans to be in the file, as
-		 * with the in-process writer, so the file is whole once it has
-		 * exited. Never for the network. */
-		if (ts_tls.thr)
-			ts_thread_end();
-		if (!atomic_exchange(&stopping, 1)) {
-			ts_segment_finish(ts_exit_status(), false);
-			if (ts_cfg.perfetto && !ts_env("TRACESHIM_RUN_WAITS")) {
-				if (ts_segment_wait_written(ts_cfg.exit_timeout_ms))
-					ts_segment_tell();
-				else
-					TS_WARN("the trace was not written within %u ms; it may be "
-						"incomplete", ts_cfg.exit_timeout_ms);
-			}
-			atomic_store(&ts_active, 0);
-		}
-		errno = saved;
-		return;
-	}
-	if (!atomic_load(&drainer_running) || atomic_exchange(&stopping, 1)) {
+	if (!ts_doorbell_listened() || atomic_exchange(&stopping, 1)) {
 		errno = saved;
 		return;
 	}
@@ -230,7 +195,7 @@ void ts_drain_shutdown(void)
 	if (ts_tls.thr)
 		ts_thread_end();   /* the exiting thread's span ends now */
 	ts_tls.muted = 1;
-	wake();
+	ts_doorbell_ring();
 
 	uint64_t deadline = ts_clock_boottime_ns() + (uint64_t)ts_cfg.exit_timeout_ms * 1000000u;
 	while (!atomic_load(&final_done)) {
@@ -256,7 +221,7 @@ static __thread bool fork_locked;
 
 void ts_drain_before_fork(void)
 {
-	if (atomic_load(&drainer_running) && !atomic_load(&stopping) && !ts_tls.muted) {
+	if (ts_doorbell_listened() && !atomic_load(&stopping) && !ts_tls.muted) {
 		pthread_mutex_lock(&cycle_lock);
 		fork_locked = true;
 	}
@@ -278,10 +243,9 @@ void ts_drain_after_fork(void)
 	ts_tracks_after_fork();
 	pace = (struct ts_pace)TS_PACE_INIT;
 	ts_consume_after_fork();
-	atomic_store(&wake_word, 0);
+	ts_doorbell_after_fork();
 	atomic_store(&stopping, 0);
 	atomic_store(&final_done, 0);
-	atomic_store(&drainer_running, 0);
 	atomic_store(&drainer_alive, 0);
 	atomic_store(&set_up, 0);
 	pthread_mutex_init(&cycle_lock, NULL);

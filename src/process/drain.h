@@ -15,9 +15,6 @@ bool ts_drain_start(void);
  * cycle); returns how many. Records are trusted no further than their
  * bounds: a damaged one is skipped, never read past. */
 unsigned ts_drain_ring(struct ts_track_ctx *c, struct ts_thread *t);
-/* Wakes the background thread (async-signal-safe); false when it is not
- * running. */
-bool ts_drain_wake(void);
 /* Final drain at process exit, bounded by TRACESHIM_EXIT_TIMEOUT_MS, run by
  * the background thread while this one waits (or here, when this is the
  * background thread). Called from exit(), _exit() and a fatal signal's

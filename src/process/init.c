@@ -17,6 +17,7 @@
 #include "procinfo.h"
 #include "segment_prod.h"
 #include "summary.h"
+#include "started.h"
 #include "thread.h"
 
 #include <errno.h>
@@ -25,17 +26,13 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-enum { INIT_NONE, INIT_RUNNING, INIT_DONE };
-static _Atomic int init_state;
 static pid_t traced_pid;
 
 /* An agent consumes the rings: no background thread here. */
 static bool agent_mode;
+static _Atomic int agent_finished;   /* its last records are handed over */
 
-bool ts_agent_mode(void)
-{
-	return agent_mode;
-}
+static void last_task_ends(void);
 
 /* Chooses who turns this process's records into spans: the agent of the run
  * when there is one to be had and a segment can be made for it, else a
@@ -93,8 +90,10 @@ static void begin_again(uint64_t parent)
 	ts_thread_forget_parent(&self);
 	ts_segment_after_fork();
 	agent_mode = false;
+	atomic_store(&agent_finished, 0);
 	describe_stdio();
 	bool ok = start_consumer();
+	ts_lastthread_when_alone(agent_mode ? last_task_ends : NULL);
 	if (ok) {
 		atomic_store(&ts_active, 1);
 		ts_thread_adopt_main(&self);
@@ -117,6 +116,46 @@ static void after_fork_child(void)
 	errno = saved;
 }
 
+/* The agent reads the rest from the segment. Under traceshim run nothing is
+ * waited for here (run waits once, at the end); a process on its own waits
+ * for its spans to be in the file, as with the in-process writer, so the
+ * file is whole once it has exited. Never for the network. */
+static void finish_for_agent(void)
+{
+	if (ts_tls.thr)
+		ts_thread_end();
+	if (atomic_exchange(&agent_finished, 1))
+		return;
+	ts_segment_finish(ts_exit_status(), false);
+	if (ts_cfg.perfetto && !ts_env("TRACESHIM_RUN_WAITS")) {
+		if (ts_segment_wait_written(ts_cfg.exit_timeout_ms))
+			ts_segment_tell();
+		else
+			TS_WARN("the trace was not written within %u ms; it may be incomplete",
+				ts_cfg.exit_timeout_ms);
+	}
+	atomic_store(&ts_active, 0);
+}
+
+/* The process ends: its last records reach whoever consumes them. Only
+ * async-signal-safe steps (see ts_drain_shutdown). */
+static void shutdown_consumer(void)
+{
+	if (!agent_mode) {
+		ts_drain_shutdown();
+		return;
+	}
+	int saved = errno;
+	finish_for_agent();
+	errno = saved;
+}
+
+/* The program's last task leaves, its main thread gone (lastthread.c). */
+static void last_task_ends(void)
+{
+	shutdown_consumer();
+}
+
 bool ts_own_process(void)
 {
 	return syscall(SYS_getpid) == traced_pid;
@@ -127,7 +166,7 @@ static bool exec_flushed;
 void ts_process_exec(void)
 {
 	exec_flushed = false;
-	if (atomic_load(&init_state) != INIT_DONE || !atomic_load(&ts_active) || !ts_own_process())
+	if (atomic_load(&ts_start_state) != TS_START_DONE || !atomic_load(&ts_active) || !ts_own_process())
 		return;
 	ts_summary_exec(true);
 	if (agent_mode) {
@@ -193,41 +232,47 @@ static void init_once(void)
 		atomic_store(&ts_active, 0);
 		return;
 	}
+	ts_lastthread_when_alone(agent_mode ? last_task_ends : NULL);
 	if (ts_cfg.perfetto)
 		TS_INFO("tracing to %s", ts_cfg.output);
 	if (ts_cfg.otlp)
 		TS_INFO("exporting to %s", ts_otel.shown);
 }
 
-bool ts_init_for_call(void)
+bool ts_start(void)
 {
-	int st = atomic_load_explicit(&init_state, memory_order_acquire);
-	if (st == INIT_DONE)
+	int st = atomic_load_explicit(&ts_start_state, memory_order_acquire);
+	if (st == TS_START_DONE)
 		return atomic_load_explicit(&ts_active, memory_order_relaxed);
-	int expect = INIT_NONE;
-	if (!atomic_compare_exchange_strong(&init_state, &expect, INIT_RUNNING))
+	int expect = TS_START_NONE;
+	if (!atomic_compare_exchange_strong(&ts_start_state, &expect, TS_START_RUNNING))
 		return false;
 	init_once();
-	atomic_store_explicit(&init_state, INIT_DONE, memory_order_release);
+	atomic_store_explicit(&ts_start_state, TS_START_DONE, memory_order_release);
 	return atomic_load(&ts_active);
+}
+
+struct ts_thread *ts_caller_first(void)
+{
+	return ts_start() ? ts_thread_self() : NULL;
 }
 
 __attribute__((constructor)) static void ts_constructor(void)
 {
-	if (ts_init_for_call() && !ts_tls.thr)
+	if (ts_start() && !ts_tls.thr)
 		(void)ts_thread_slow();   /* registers the main thread */
 }
 
 __attribute__((destructor)) static void ts_destructor(void)
 {
-	if (atomic_load(&init_state) == INIT_DONE && atomic_load(&ts_active))
-		ts_drain_shutdown();
+	if (atomic_load(&ts_start_state) == TS_START_DONE && atomic_load(&ts_active))
+		shutdown_consumer();
 }
 
 void ts_process_exit(void)
 {
 	/* A vfork child shares our memory but is another process: not ours to flush. */
-	if (atomic_load(&init_state) == INIT_DONE && atomic_load(&ts_active) &&
+	if (atomic_load(&ts_start_state) == TS_START_DONE && atomic_load(&ts_active) &&
 	    syscall(SYS_getpid) == traced_pid)
-		ts_drain_shutdown();
+		shutdown_consumer();
 }

@@ -9,7 +9,7 @@
 #include "inherited.h"
 
 #include "clock.h"
-#include "fdinfo.h"
+#include "fdstate.h"
 #include "record.h"
 
 #include <errno.h>

@@ -24,9 +24,9 @@
 #include "registry.h"
 
 #include "clock.h"
-#include "drain.h"
-#include "init.h"
 #include "log.h"
+#include "procinfo.h"
+#include "resolve.h"
 #include "thread.h"
 
 #include <dirent.h>
@@ -54,22 +54,30 @@ static bool main_gone_and_alone(void);
 
 /* With an agent, no background thread notices the kernel's rule: the last
  * task says the process ends as it leaves (with status 0, what its thread
- * exit gives the process). */
-static void last_task_ends(void)
+ * exit gives the process), through what the process's start-up set. */
+static void (*_Atomic alone_ends)(void);
+
+void ts_lastthread_when_alone(void (*ends)(void))
+{
+	atomic_store(&alone_ends, ends);
+}
+
+static void last_task_ends(void (*ends)(void))
 {
 	TS_DEBUG("the main thread is gone and this is the last task: the process ends");
 	ts_set_exit_status(0);
-	ts_drain_shutdown();
+	ends();
 }
 
 static void counted_end(void *arg)
 {
 	if (arg == (void *)1) {
 		int before = atomic_fetch_sub(&program_threads, 1);
+		void (*ends)(void) = atomic_load(&alone_ends);
 		if (before == 1)
 			pthread_setspecific(counted_key, (void *)2);
-		else if (before == 2 && ts_agent_mode() && main_gone_and_alone())
-			last_task_ends();
+		else if (before == 2 && ends && main_gone_and_alone())
+			last_task_ends(ends);
 		return;
 	}
 	/* A task glibc counts and the shim cannot (a thread glibc made for
@@ -83,7 +91,7 @@ static void counted_end(void *arg)
 	}
 	TS_DEBUG("the program's last thread ends: exit(0), as glibc does");
 	ts_set_exit_status(0);
-	exit(0);
+	ts_real_exit(0);
 }
 
 static void mark_counted(void)
@@ -130,11 +138,12 @@ static bool is_shim(pid_t tid)
 static char stat_of(const char *path, long *threads)
 {
 	char buf[512];
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	/* System calls: open(), read() and close() are the shim's wrappers. */
+	int fd = (int)syscall(SYS_openat, AT_FDCWD, path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return 0;
-	ssize_t n = read(fd, buf, sizeof buf - 1);
-	close(fd);
+	ssize_t n = syscall(SYS_read, fd, buf, sizeof buf - 1);
+	syscall(SYS_close, fd);
 	if (n <= 0)
 		return 0;
 	buf[n] = 0;
@@ -197,25 +206,29 @@ static bool main_gone_and_alone(void)
 	       !tasks_left(false);
 }
 
-void ts_lastthread_check(void)
+bool ts_lastthread_gone(void)
 {
 	/* The drainer may cycle every millisecond: a look at most every 10. */
 	static uint64_t next_look;
 	uint64_t now = ts_clock_monotonic_ms();
 	if (now < next_look)
-		return;
+		return false;
 	next_look = now + 10;
 	long threads = 0;
 	if (!gone(stat_of("/proc/self/stat", &threads)))
-		return;
+		return false;
 	/* More threads than the zombie and the shim's: one of the program's
 	 * runs, no need to look at each. A task of the program that runs on
 	 * (one glibc made for itself, a clone() of the program's) keeps the
 	 * process, as it would without the shim, or ends it later. */
 	if (threads > 1 + shim_threads() || tasks_left(true))
-		return;
+		return false;
 	TS_DEBUG("no thread of the program is left: the process ends");
-	ts_drain_shutdown();
+	return true;
+}
+
+void ts_lastthread_leave(void)
+{
 	/* The last task leaves as the program's did, and the kernel ends the
 	 * process; when the OTLP exporter's thread is there too (it waits
 	 * for work forever), the whole group goes at once. */

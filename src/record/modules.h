@@ -6,11 +6,12 @@
 #ifndef TS_MODULES_H
 #define TS_MODULES_H
 
+#include "registry.h"   /* TS_MODULES_MAX */
+
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
-#define TS_MODULES_MAX 512   /* modules numbered over a process's life */
 
 struct ts_module {
 	uint32_t id;             /* 1..TS_MODULES_MAX */

@@ -5,7 +5,7 @@
 #define TS_RECORD_H
 
 #include "clock.h"
-#include "fdinfo.h"
+#include "fdstate.h"
 #include "ops.h"
 #include "thread.h"
 

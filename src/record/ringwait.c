@@ -7,7 +7,7 @@
  * on. Never called with the ring's busy flag clear. */
 #include "ring.h"
 
-#include "drain.h"
+#include "doorbell.h"
 #include "segment_prod.h"
 
 #include <errno.h>

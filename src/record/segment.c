@@ -6,7 +6,7 @@
 #include "clock.h"
 #include "config.h"
 #include "fdtable.h"
-#include "init.h"
+#include "procinfo.h"
 #include "log.h"
 
 #include <errno.h>
@@ -19,7 +19,6 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-struct ts_seg_header *ts_seg;
 static size_t seg_bytes;
 static char seg_path[PATH_MAX];
 

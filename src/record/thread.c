@@ -5,7 +5,7 @@
 #include "clock.h"
 #include "config.h"
 #include "inherited.h"
-#include "init.h"
+#include "started.h"
 #include "lastthread.h"
 #include "log.h"
 #include "modules.h"
@@ -88,7 +88,7 @@ static struct ts_thread *alloc_slot(void)
 static void read_own_name(char name[16])
 {
 	char buf[16] = {0};
-	if (prctl(PR_GET_NAME, buf, 0, 0, 0) == 0)
+	if (syscall(SYS_prctl, PR_GET_NAME, buf, 0, 0, 0) == 0)
 		memcpy(name, buf, 16);
 	name[15] = 0;
 }

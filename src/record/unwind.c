@@ -3,7 +3,7 @@
  * is loaded. */
 #include "unwind.h"
 
-#include "drain.h"
+#include "doorbell.h"
 #include "log.h"
 #include "registry.h"
 #include "modules.h"

@@ -13,6 +13,7 @@
 #include "exception.h"
 #include "perfetto.h"
 #include "fdinfo.h"
+#include "fdstate.h"
 #include "ids.h"
 #include "thread.h"
 #include "trace_check.h"
