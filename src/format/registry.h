@@ -1,7 +1,8 @@
-/* The thread registry as both its sides use it: the slots (thread.c fills
- * them in the program, a consumer reads and frees them), the hot path's
- * thread-local pointer, and the tasks that are the shim's own. Nothing here
- * calls into the rest of the core. */
+/* The thread registry as both its sides use it: the slots and what each
+ * holds (a thread's ring and identity; record/thread.c fills them in the
+ * program, a consumer reads and frees them), the segment they are in, the
+ * hot path's thread-local pointer, and the tasks that are the shim's own.
+ * Nothing here calls into the rest of the core. */
 #ifndef TS_REGISTRY_H
 #define TS_REGISTRY_H
 
