@@ -279,6 +279,7 @@ class AgentTest(unittest.TestCase):
         os.chmod(os.path.join(self.run_dir, "p1.1.seg"), 0o600)
         agent = subprocess.Popen([cli(), "agent", "--dir", self.run_dir],
                                  stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        self.addCleanup(agent.stderr.close)
         self.addCleanup(agent.wait, 10)
         self.addCleanup(agent.terminate)
         self.assertTrue(wait_for(lambda: not os.path.exists(
@@ -308,6 +309,8 @@ class AgentTest(unittest.TestCase):
         proc = subprocess.Popen([prog("burst"), "10", "wait"],
                                 env=preload_env(self.run_dir, TRACESHIM_OUTPUT=self.trace_path),
                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        self.addCleanup(proc.stderr.close)
+        self.addCleanup(proc.stdout.close)
         self.addCleanup(proc.wait, 10)
         self.addCleanup(proc.kill)
         self.assertEqual(proc.stdout.readline(), b"ready\n")
