@@ -1,7 +1,7 @@
 /* bench_otlp_encode: OTLP encoding throughput of the span model, in spans
  * per second on one core, for batches of typical I/O spans.
  * Usage: bench_otlp_encode [SPANS [BATCH]] */
-#include "otlp/encode.h"
+#include "encode.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -1,6 +1,6 @@
 /* The agent: serves one run directory. It holds the directory's lock (so
  * traced processes know it is there), watches for segments, and forks one
- * worker per segment (src/worker.c), which consumes that process's records
+ * worker per segment (src/agent/worker.c), which consumes that process's records
  * and writes or sends its spans. The agent itself reads no record: a
  * segment that does not decode can only end its own worker.
  *
@@ -11,7 +11,7 @@
  * the same loop while its command runs. */
 #include "agent.h"
 
-#include "export/export.h"
+#include "export.h"
 #include "log.h"
 #include "rundir.h"
 #include "segment.h"

@@ -6,7 +6,7 @@
  * encoder's batch is one per process): callers serialise. */
 #include "convert.h"
 
-#include "export/perfetto.h"
+#include "perfetto.h"
 #include "ids.h"
 #include "lanes.h"
 #include "orphans.h"

@@ -5,7 +5,7 @@
 #include "handle.h"
 
 #include "convert.h"
-#include "export/perfetto.h"
+#include "perfetto.h"
 #include "inflate.h"
 
 #include <stdlib.h>

@@ -2,7 +2,7 @@
  * and `convert` (a saved OTLP request body to Perfetto). */
 #include "collect.h"
 #include "convert.h"
-#include "export/perfetto.h"
+#include "perfetto.h"
 #include "inflate.h"
 #include "agent.h"
 #include "run.h"

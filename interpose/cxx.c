@@ -16,7 +16,7 @@ TS_EXPORT void __cxa_throw(void *obj, void *tinfo, ts_cxx_dtor dest)
 	if (!real)
 		real = (void (*)(void *, void *, ts_cxx_dtor))ts_resolve("__cxa_throw",
 									(const void *)__cxa_throw);
-	struct ts_thread *t = ts_thread_self();
+	struct ts_thread *t = ts_caller();
 	if (t) {
 		int saved = errno;
 		uint64_t ips[TS_STACK_MAX];

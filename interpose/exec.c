@@ -105,7 +105,7 @@ static int traced_exec(const struct exec_call *c, char *const envp[])
 {
 	if (ts_vfork_child())
 		return exec_in_vfork_child(c, envp);
-	struct ts_thread *t = ts_thread_self();
+	struct ts_thread *t = ts_caller();
 	if (!t) {
 		/* Untraced: the environment still follows the settings (with
 		 * following off, the library leaves the child's preload). */
@@ -134,7 +134,7 @@ static int traced_exec(const struct exec_call *c, char *const envp[])
 	if (recorded) {
 		if (!borrowed) {
 			ts_process_exec_failed(span_id);
-			t = ts_thread_self();
+			t = ts_caller();
 		}
 		if (t)
 			span = t->next_span++;

@@ -20,7 +20,7 @@ TS_EXPORT int dup(int fd)
 	uint64_t state = ts_fd_state(fd);
 	int r = real(fd);
 	if (r >= 0)
-		ts_record_fd_alias(ts_thread_self(), fd, state, r);
+		ts_record_fd_alias(ts_caller(), fd, state, r);
 	return r;
 }
 
@@ -30,7 +30,7 @@ TS_EXPORT int dup2(int fd, int fd2)
 	uint64_t state = ts_fd_state(fd);
 	int r = real(fd, fd2);
 	if (r >= 0 && fd != fd2)
-		ts_record_fd_alias(ts_thread_self(), fd, state, r);
+		ts_record_fd_alias(ts_caller(), fd, state, r);
 	return r;
 }
 
@@ -40,7 +40,7 @@ TS_EXPORT int dup3(int fd, int fd2, int flags)
 	uint64_t state = ts_fd_state(fd);
 	int r = real(fd, fd2, flags);
 	if (r >= 0)
-		ts_record_fd_alias(ts_thread_self(), fd, state, r);
+		ts_record_fd_alias(ts_caller(), fd, state, r);
 	return r;
 }
 
@@ -75,7 +75,7 @@ static int fcntl_common(fcntl_fn real, int fd, int cmd, void *arg)
 	uint64_t state = ts_fd_state(fd);
 	int r = real(fd, cmd, arg);
 	if (r >= 0 && (cmd == F_DUPFD || cmd == F_DUPFD_CLOEXEC))
-		ts_record_fd_alias(ts_thread_self(), fd, state, r);
+		ts_record_fd_alias(ts_caller(), fd, state, r);
 	return r;
 }
 

@@ -100,7 +100,7 @@ TS_EXPORT int close(int fd)
 	 * that gets this number from open() right after must see a new one. */
 	uint64_t state = ts_fd_state(fd);
 	ts_fd_changed(fd);
-	struct ts_thread *t = ts_thread_self();
+	struct ts_thread *t = ts_caller();
 	if (!t)
 		return real(fd);
 	uint64_t t0 = ts_ticks();

@@ -160,7 +160,7 @@ static void take_over(int sig)
 
 __attribute__((constructor)) static void install_handlers(void)
 {
-	if (!ts_init_for_call())
+	if (!ts_start())
 		return;
 	for (size_t i = 0; i < sizeof fatal_signals / sizeof *fatal_signals; i++)
 		take_over(fatal_signals[i]);

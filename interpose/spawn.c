@@ -25,7 +25,7 @@
 pid_t ts_traced_fork(enum ts_op op)
 {
 	TS_REAL(fork, -1);
-	struct ts_thread *t = ts_thread_self();
+	struct ts_thread *t = ts_caller();
 	if (!t)
 		return real();
 	uint32_t span = t->next_span++;
@@ -62,7 +62,7 @@ static int traced_spawn(spawn_fn real, enum ts_op op, pid_t *pid, const char *pa
 			const posix_spawn_file_actions_t *fa, const posix_spawnattr_t *attr,
 			char *const argv[], char *const envp[])
 {
-	struct ts_thread *t = ts_thread_self();
+	struct ts_thread *t = ts_caller();
 	if (!t)
 		return real(pid, path, fa, attr, argv, envp);
 	uint32_t span = t->next_span++;
@@ -167,7 +167,7 @@ static int run_shell(const char *cmd, char **env, pid_t *child)
 TS_EXPORT int system(const char *cmd)
 {
 	TS_REAL(system, -1);
-	struct ts_thread *t = ts_thread_self();
+	struct ts_thread *t = ts_caller();
 	if (!cmd || !t)
 		return real(cmd);
 	uint32_t span = t->next_span++;
@@ -256,7 +256,7 @@ static FILE *open_pipe(const char *cmd, bool reading, bool cloexec, char **env, 
 TS_EXPORT FILE *popen(const char *cmd, const char *mode)
 {
 	TS_REAL(popen, NULL);
-	struct ts_thread *t = ts_thread_self();
+	struct ts_thread *t = ts_caller();
 	if (!t || !cmd || !mode || (mode[0] != 'r' && mode[0] != 'w') ||
 	    mode[1 + (mode[1] == 'e')] != 0)
 		return real(cmd, mode);   /* glibc answers what it does not take */

@@ -65,7 +65,7 @@ static void prepared(sqlite3 *db, sqlite3_stmt **out, int rc, void *real)
 {
 	if (rc != SQLITE_OK || !out || !*out)
 		return;   /* an error, or only a comment or white space */
-	struct ts_thread *t = ts_thread_self();
+	struct ts_thread *t = ts_caller();
 	if (!t || !load_api(real))
 		return;
 	int saved = errno;
@@ -103,7 +103,7 @@ TS_EXPORT int sqlite3_prepare_v3(sqlite3 *db, const char *sql, int n, unsigned f
 TS_EXPORT int sqlite3_step(sqlite3_stmt *stmt)
 {
 	TS_REAL(sqlite3_step, SQLITE_MISUSE);
-	struct ts_thread *t = ts_thread_self();
+	struct ts_thread *t = ts_caller();
 	if (!t || !stmt)
 		return real(stmt);
 	uint64_t t0 = ts_ticks();
@@ -135,7 +135,7 @@ TS_EXPORT int sqlite3_step(sqlite3_stmt *stmt)
 /* An execution in progress ends here (reset, finalize). */
 static void end_execution(sqlite3_stmt *stmt, bool finalized)
 {
-	struct ts_thread *t = ts_thread_self();
+	struct ts_thread *t = ts_caller();
 	if (!t || !stmt)
 		return;
 	struct ts_open_call *e = ts_stmt_find(t, stmt);
@@ -167,7 +167,7 @@ TS_EXPORT int sqlite3_exec(sqlite3 *db, const char *sql, int (*cb)(void *, int, 
 			   void *arg, char **errmsg)
 {
 	TS_REAL(sqlite3_exec, SQLITE_MISUSE);
-	struct ts_thread *t = ts_thread_self();
+	struct ts_thread *t = ts_caller();
 	if (!t)
 		return real(db, sql, cb, arg, errmsg);
 	uint32_t span = t->next_span++, parent = t->cur_span;

@@ -61,7 +61,7 @@ TS_EXPORT int pthread_create(pthread_t *th, const pthread_attr_t *attr, void *(*
 	TS_REAL(pthread_create, EAGAIN);
 	if (ts_tls.muted)
 		return create_muted(th, attr, fn, arg);
-	struct ts_thread *t = ts_thread_self();
+	struct ts_thread *t = ts_caller();
 	struct trampoline *tr = t ? malloc(sizeof *tr) : NULL;
 	if (!tr)
 		return real(th, attr, fn, arg);

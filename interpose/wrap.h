@@ -3,6 +3,7 @@
 #ifndef TS_WRAP_H
 #define TS_WRAP_H
 
+#include "init.h"
 #include "record.h"
 #include "resolve.h"
 
@@ -40,7 +41,7 @@
  * t_ (the thread), r_ (the result), t0_ and t1_ (ticks before and after). */
 #define TS_TRACED(call, record)                                                    \
 	do {                                                                       \
-		struct ts_thread *t_ = ts_thread_self();                           \
+		struct ts_thread *t_ = ts_caller();                                \
 		if (!t_)                                                           \
 			return call;                                               \
 		uint64_t t0_ = ts_ticks();                                         \

@@ -4,7 +4,7 @@
  * exiting thread at a normal exit) calls this, never a signal handler. */
 #include "compress.h"
 
-#include "../log.h"
+#include "log.h"
 
 #include <dlfcn.h>
 #include <stdbool.h>

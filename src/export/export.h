@@ -3,7 +3,7 @@
 #ifndef TS_EXPORT_H
 #define TS_EXPORT_H
 
-#include "../span.h"
+#include "span.h"
 
 #include <stdbool.h>
 #include <stddef.h>

@@ -6,7 +6,7 @@
  * names, annotation names and string values are interned per sequence. */
 #include "perfetto.h"
 
-#include "../intern.h"
+#include "intern.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -4,7 +4,7 @@
 #ifndef TS_PERFETTO_H
 #define TS_PERFETTO_H
 
-#include "../span.h"
+#include "span.h"
 #include "pb.h"
 
 #include <stddef.h>

@@ -12,11 +12,11 @@
 
 #include "compress.h"
 #include "snapshot.h"
-#include "../clock.h"
-#include "../config.h"
-#include "../context.h"
-#include "../log.h"
-#include "../safeopen.h"
+#include "clock.h"
+#include "config.h"
+#include "context.h"
+#include "log.h"
+#include "safeopen.h"
 
 #include <errno.h>
 #include <fcntl.h>

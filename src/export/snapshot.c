@@ -28,8 +28,8 @@
  * trace's timestamps are BOOTTIME already. */
 #include "snapshot.h"
 
-#include "../clock.h"
-#include "../log.h"
+#include "clock.h"
+#include "log.h"
 #include "perfetto.h"
 
 #include <errno.h>

@@ -4,7 +4,7 @@
  * and are not copied. */
 #include "batch.h"
 
-#include "../textpool.h"
+#include "textpool.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -4,7 +4,7 @@
 #ifndef TS_OTLP_BATCH_H
 #define TS_OTLP_BATCH_H
 
-#include "../span.h"
+#include "span.h"
 
 #include <stdbool.h>
 #include <stddef.h>

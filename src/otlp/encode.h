@@ -3,7 +3,7 @@
 #ifndef TS_OTLP_ENCODE_H
 #define TS_OTLP_ENCODE_H
 
-#include "../span.h"
+#include "span.h"
 
 #include <stddef.h>
 #include <stdint.h>

@@ -3,8 +3,8 @@
  * with the retry policy of send.c, bounded by OTEL_BSP_EXPORT_TIMEOUT. */
 #include "exporter.h"
 
-#include "../log.h"
-#include "../resource.h"
+#include "log.h"
+#include "resource.h"
 #include "encode.h"
 #include "send.h"
 #include "ts_version.h"

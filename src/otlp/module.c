@@ -5,8 +5,8 @@
  * Everything here runs on the drainer thread except after_fork. */
 #include "module.h"
 
-#include "../assemble.h"
-#include "../log.h"
+#include "assemble.h"
+#include "log.h"
 #include "batch.h"
 #include "exporter.h"
 #include "send.h"

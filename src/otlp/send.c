@@ -1,7 +1,7 @@
 /* OTLP/HTTP sender (see send.h). */
 #include "send.h"
 
-#include "../log.h"
+#include "log.h"
 #include "otlp_trace_service.pb-c.h"
 #include "retry.h"
 

@@ -6,7 +6,7 @@
 #ifndef TS_OTLP_SEND_H
 #define TS_OTLP_SEND_H
 
-#include "../otel_env.h"
+#include "otel_env.h"
 
 #include <stdatomic.h>
 #include <stdbool.h>

@@ -5,7 +5,7 @@
  * nothing behind, an accepted one a well-formed trace with every slice
  * closed and every time one the importer keeps. */
 #include "convert.h"
-#include "export/perfetto.h"
+#include "perfetto.h"
 #include "trace_check.h"
 
 #include <stdio.h>

@@ -1,5 +1,5 @@
 /* libFuzzer target: the OTLP endpoint URL parser and the redaction every
- * message showing a URL goes through (src/url.c). A URL the parser accepts
+ * message showing a URL goes through (src/base/url.c). A URL the parser accepts
  * must have its parts inside the text, a scheme of http or https, a host,
  * and a port in range, and no byte the parser promises to refuse; the
  * redacted text must fit its buffer, be terminated, hold no control

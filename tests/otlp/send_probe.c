@@ -2,8 +2,8 @@
  * request, sends it with the OTEL_EXPORTER_OTLP_* settings of the
  * environment within a deadline, and prints what happened. */
 #include "otel_env.h"
-#include "otlp/encode.h"
-#include "otlp/send.h"
+#include "encode.h"
+#include "send.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -1,7 +1,7 @@
 /* OTLP span batches: spans copied with their strings, times moved to the
  * Unix epoch, and a full batch refusing more. */
 #include "check_main.h"
-#include "otlp/batch.h"
+#include "batch.h"
 
 #include <string.h>
 

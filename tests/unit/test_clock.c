@@ -3,7 +3,7 @@
  * written under the file lock, never going back in file order. */
 #include "check_main.h"
 #include "clock.h"
-#include "export/snapshot.h"
+#include "snapshot.h"
 #include "pbread.h"
 
 #include <fcntl.h>

@@ -1,8 +1,8 @@
 /* OTLP -> Perfetto: services become processes, overlapping spans get lanes. */
 #include "check_main.h"
 #include "convert.h"
-#include "export/perfetto.h"
-#include "otlp/encode.h"
+#include "perfetto.h"
+#include "encode.h"
 #include "pbread.h"
 
 #include <stdlib.h>

@@ -3,6 +3,7 @@
 #include "clock.h"
 #include "decode.h"
 #include "fdinfo.h"
+#include "fdstate.h"
 #include "ids.h"
 #include "ops.h"
 

@@ -3,7 +3,7 @@
 #include "check_main.h"
 #include "convert.h"
 #include "handle.h"
-#include "otlp/encode.h"
+#include "encode.h"
 
 #include <stdlib.h>
 #include <string.h>

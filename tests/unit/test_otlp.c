@@ -1,6 +1,6 @@
 /* The OTLP encoder, read back with protobuf-c. */
 #include "check_main.h"
-#include "otlp/encode.h"
+#include "encode.h"
 #include "otlp_trace_service.pb-c.h"
 
 #include <stdlib.h>

@@ -1,6 +1,6 @@
 /* OTLP/HTTP retry policy. */
 #include "check_main.h"
-#include "otlp/retry.h"
+#include "retry.h"
 
 START_TEST(retryable_outcomes)
 {

@@ -1,7 +1,7 @@
 /* The protobuf writer, checked with an independent reader. */
 #include "check_main.h"
 #include <stdio.h>
-#include "export/pb.h"
+#include "pb.h"
 #include "pbread.h"
 #include "intern.h"
 

@@ -1,6 +1,6 @@
 /* The Perfetto encoder, read back field by field. */
 #include "check_main.h"
-#include "export/perfetto.h"
+#include "perfetto.h"
 #include "pbread.h"
 
 #include <stdlib.h>

@@ -8,6 +8,7 @@
 #include "drain.h"
 #include "exception.h"
 #include "fdinfo.h"
+#include "fdstate.h"
 #include "inherited.h"
 #include "modules.h"
 #include "record.h"

@@ -1,0 +1,227 @@
+/* Spans that end anywhere, kept whole until they end (see asyncspan.h). */
+#include "asyncspan.h"
+
+#include "export.h"
+#include "ids.h"
+#include "textpool.h"
+#include "trackctx.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define BUCKETS 1024
+#define MAX_OPEN 16384       /* beyond this, new spans are dropped (counted) */
+#define LANES 64
+
+struct entry {
+	struct entry *next;
+	uint64_t handle;
+	bool begun, ended;
+	int status;
+	uint64_t end_ns;
+	unsigned cycle;          /* when first seen */
+	struct ts_span span;     /* from the start; its strings live in text */
+	struct ts_text_chunk *text;
+	struct ts_notes notes;
+};
+
+struct lane {
+	struct ts_track track;
+	void *state[TS_STATE_COUNT];
+	uint64_t busy_until;
+	char name[16];
+};
+
+static struct entry *buckets[BUCKETS];
+static unsigned nopen, nunbegun, cycle_no;
+static uint64_t dropped;
+static struct lane *lanes[LANES];
+static unsigned nlanes;
+
+static struct entry **slot_of(uint64_t handle)
+{
+	struct entry **p = &buckets[ts_mix64(handle) % BUCKETS];
+	while (*p && (*p)->handle != handle)
+		p = &(*p)->next;
+	return p;
+}
+
+static struct entry *get(uint64_t handle)
+{
+	struct entry **p = slot_of(handle);
+	if (*p)
+		return *p;
+	if (nopen == MAX_OPEN) {
+		dropped++;
+		return NULL;
+	}
+	struct entry *e = malloc(sizeof *e);
+	if (!e) {
+		dropped++;
+		return NULL;
+	}
+	e->next = NULL;
+	e->handle = handle;
+	e->begun = e->ended = false;
+	e->status = 0;
+	e->end_ns = 0;
+	e->cycle = cycle_no;
+	e->text = NULL;
+	ts_notes_init(&e->notes);
+	*p = e;
+	nopen++;
+	nunbegun++;
+	return e;
+}
+
+static void drop(struct entry *e)
+{
+	struct entry **p = slot_of(e->handle);
+	*p = e->next;
+	nopen--;
+	if (!e->begun)
+		nunbegun--;
+	ts_notes_free(&e->notes);
+	ts_text_free(&e->text);
+	free(e);
+}
+
+static struct lane *new_lane(unsigned i, uint64_t ts)
+{
+	struct lane *l = calloc(1, sizeof *l);
+	if (!l)
+		return NULL;
+	const struct ts_track *proc = ts_tracks_process();
+	snprintf(l->name, sizeof l->name, "async %u", i + 1);
+	l->track = (struct ts_track){
+		.uuid = ts_mix64(ts_ids.seed ^ (0xa5a5ull << 48) ^ i) | 1,
+		.parent_uuid = proc->uuid,
+		.sequence = (uint32_t)ts_mix64(ts_ids.seed ^ (0xa5a6ull << 40) ^ i) | 0x80000000u,
+		.pid = proc->pid, .name = l->name, .sink_state = l->state,
+	};
+	ts_export_lane(proc, &l->track, ts);
+	return l;
+}
+
+/* The first lane free at start, a new one, or (all taken) the one that
+ * frees soonest. */
+static struct lane *lane_for(uint64_t start, uint64_t end)
+{
+	struct lane *best = NULL;
+	for (unsigned i = 0; i < nlanes; i++) {
+		if (lanes[i]->busy_until <= start) {
+			best = lanes[i];
+			break;
+		}
+		if (!best || lanes[i]->busy_until < best->busy_until)
+			best = lanes[i];
+	}
+	if ((!best || best->busy_until > start) && nlanes < LANES) {
+		struct lane *l = new_lane(nlanes, start);
+		if (l)
+			best = lanes[nlanes++] = l;
+	}
+	if (best && end > best->busy_until)
+		best->busy_until = end;
+	return best;
+}
+
+static void emit(struct entry *e, bool unended)
+{
+	struct ts_span s = e->span;
+	s.end_ns = e->end_ns > s.start_ns ? e->end_ns : s.start_ns;
+	ts_notes_apply(&e->notes, &s, e->status);
+	if (unended && s.nattrs < TS_MAX_ATTRS)
+		s.attrs[s.nattrs++] = (struct ts_attr){.key = "traceshim.unended", .type = TS_VAL_BOOL,
+						       .v.b = true};
+	struct lane *l = lane_for(s.start_ns, s.end_ns);
+	if (l)
+		ts_export_span(&l->track, TS_SPAN_COMPLETE, &s);
+	drop(e);
+}
+
+void ts_async_begin(uint64_t handle, const struct ts_span *s)
+{
+	struct entry *e = get(handle);
+	if (!e || e->begun)
+		return;
+	e->span = *s;
+	e->span.name = ts_text_keep(&e->text, s->name);
+	e->span.nattrs = 0;
+	for (unsigned i = 0; i < s->nattrs; i++) {
+		e->span.attrs[e->span.nattrs] = s->attrs[i];
+		if (ts_text_keep_attr(&e->text, &e->span.attrs[e->span.nattrs]))
+			e->span.nattrs++;
+	}
+	if (!e->span.name)
+		e->span.name = "span";
+	e->begun = true;
+	nunbegun--;
+	if (e->ended)
+		emit(e, false);
+}
+
+void ts_async_end(uint64_t handle, uint64_t ns, int status)
+{
+	struct entry *e = get(handle);
+	if (!e || e->ended)
+		return;
+	e->ended = true;
+	e->end_ns = ns;
+	e->status = status;
+	if (e->begun)
+		emit(e, false);
+}
+
+struct ts_notes *ts_async_notes(uint64_t handle)
+{
+	struct entry *e = get(handle);
+	return e ? &e->notes : NULL;
+}
+
+void ts_async_cycle_end(void)
+{
+	cycle_no++;
+	if (!nunbegun)
+		return;
+	/* A start is always written before its end and its notes, and every
+	 * ring is read each cycle: by now it would have come. */
+	for (unsigned b = 0; b < BUCKETS; b++) {
+		struct entry *e = buckets[b];
+		while (e) {
+			struct entry *next = e->next;
+			if (!e->begun && cycle_no - e->cycle >= 2)
+				drop(e);
+			e = next;
+		}
+	}
+}
+
+uint64_t ts_async_end_all(uint64_t end_ns)
+{
+	for (unsigned b = 0; b < BUCKETS; b++) {
+		while (buckets[b]) {
+			struct entry *e = buckets[b];
+			if (!e->begun) {
+				drop(e);
+				continue;
+			}
+			bool unended = !e->ended;
+			if (unended)
+				e->end_ns = end_ns;
+			emit(e, unended);
+		}
+	}
+	return dropped;
+}
+
+void ts_async_after_fork(void)
+{
+	/* The parent's spans are its own: forget them (leaked, never freed, as
+	 * the rest of the parent's drainer state). */
+	memset(buckets, 0, sizeof buckets);
+	memset(lanes, 0, sizeof lanes);
+	nopen = nunbegun = cycle_no = nlanes = 0;
+	dropped = 0;
+}

@@ -1,0 +1,223 @@
+/* The consumer's drain cycle, the same in the process's own background thread
+ * and in an agent's worker: every ring's new records become spans on their
+ * thread's track and go to the exporters. */
+#include "consume.h"
+
+#include "arena.h"
+#include "asyncspan.h"
+#include "clock.h"
+#include "config.h"
+#include "decode.h"
+#include "exception.h"
+#include "export.h"
+#include "fdinfo.h"
+#include "sqlinfo.h"
+#include "summary.h"
+#include "symbols.h"
+#include "tracks.h"
+#include "userspan.h"
+
+#include <errno.h>
+#include <linux/futex.h>
+#include <stdint.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+const struct ts_pool_view *ts_consume_pool;
+uint64_t ts_consume_damaged;
+
+unsigned ts_consume_ring(struct ts_track_ctx *c, struct ts_thread *t, const struct ts_pool_view *v)
+{
+	struct ts_ring *ring = &t->ring;
+	uint64_t head = atomic_load_explicit(&ring->head, memory_order_acquire);
+	uint64_t tail = atomic_load_explicit(&ring->tail, memory_order_relaxed);
+	unsigned n = 0;
+	if (head - tail > (uint64_t)(TS_RING_CHUNKS - 1) * TS_CHUNK_RECS) {
+		/* Not what a producer writes: nothing in between can be trusted. */
+		ts_consume_damaged++;
+		tail = head;
+	}
+	uint8_t payload[TS_PAYLOAD_MAX_SLOTS * TS_REC_SIZE];
+	while (tail < head) {
+		uint32_t chunk = atomic_load_explicit(
+			&ring->table[(tail >> TS_CHUNK_SHIFT) % TS_RING_CHUNKS], memory_order_relaxed);
+		unsigned off = (unsigned)(tail & (TS_CHUNK_RECS - 1));
+		uint64_t chunk_end = (tail | (TS_CHUNK_RECS - 1)) + 1;
+		if (chunk >= v->nchunks) {
+			ts_consume_damaged++;
+			tail = chunk_end < head ? chunk_end : head;
+			continue;
+		}
+		const struct ts_rec *r = ts_pool_chunk(v, chunk) + off;
+		unsigned ext = r->ext;
+		if (off + 1 + ext > TS_CHUNK_RECS || (r->type != TS_REC_PAD && ext > TS_PAYLOAD_MAX_SLOTS)) {
+			ts_consume_damaged++;   /* a record never straddles chunks */
+			ext = 0;
+		}
+		if (tail + 1 + ext > head)
+			break;   /* cannot happen with a well-behaved producer */
+		if (r->type != TS_REC_PAD)
+			memcpy(payload, r + 1, (size_t)ext * TS_REC_SIZE);
+		/* Payload records keep their length in aux. */
+		unsigned len = r->aux < ext * TS_REC_SIZE ? r->aux : ext * TS_REC_SIZE;
+		switch (r->type) {
+		case TS_REC_THREAD_BEGIN:   /* its payload has no length in aux */
+			ts_tracks_thread_begin(c, t, r, payload, ext * TS_REC_SIZE);
+			break;
+		case TS_REC_THREAD_END:
+			ts_tracks_report_drops(c, t);
+			c->last_ns = ts_clock_to_ns(r->t0);
+			ts_tracks_thread_end(c, c->last_ns, t);
+			break;
+		case TS_REC_FD_ALIAS:
+			ts_fdinfo_alias((int)r->aux, r->aux2, r->kind, r->fd, r->fdgen);
+			break;
+		case TS_REC_SQL_PREPARED:
+			ts_sqlinfo_prepared(r->arg, payload, len);
+			break;
+		case TS_REC_SQL_FINALIZED:
+			ts_sqlinfo_finalized(r->arg);
+			break;
+		case TS_REC_SPAN: {
+			struct ts_span s;
+			ts_decode_call(t->index, r, payload, len, &s);
+			if (c->user)   /* under a context attached from another thread */
+				s.parent_id = ts_user_parent(c, r->parent);
+			ts_exception_attach(c, r->span, &s);
+			ts_export_span(&c->track, TS_SPAN_COMPLETE, &s);
+			ts_exception_done(c);
+			c->last_ns = s.end_ns;
+			break;
+		}
+		case TS_REC_EXCEPTION:
+			ts_exception_record(c, r, payload, len);
+			break;
+		case TS_REC_MODULE:
+			ts_symbols_module(r->aux2, r->arg, (const char *)payload, len);
+			break;
+		case TS_REC_FD_INFO:
+			ts_fdinfo_described(r->fd, r->fdgen, r->kind, payload, len, r->aux2);
+			break;
+		case TS_REC_USER_BEGIN:
+		case TS_REC_USER_END:
+		case TS_REC_USER_NOTE:
+		case TS_REC_USER_LINK:
+		case TS_REC_HANDOFF:
+			ts_user_record(c, r, payload, len);
+			break;
+		case TS_REC_PAD:
+			break;
+		default:
+			ts_consume_damaged++;
+			break;   /* damaged record: skip it, keep the ring in step */
+		}
+		tail += 1 + ext;
+		if (tail == chunk_end)
+			ts_pool_give(v, chunk);   /* read to its end: back to the pool */
+		n++;
+		ts_export_maybe_flush();
+	}
+	atomic_store_explicit(&ring->tail, tail, memory_order_release);
+	return n;
+}
+
+/* A thread made with clone() never runs the exit hook: notice it is gone. */
+static bool foreign_gone(const struct ts_thread *t)
+{
+	return syscall(SYS_tgkill, ts_tracks_process()->pid, t->tid, 0) != 0 && errno == ESRCH;
+}
+
+unsigned ts_drain_ring(struct ts_track_ctx *c, struct ts_thread *t)
+{
+	return ts_consume_ring(c, t, t->ring.pool);
+}
+
+/* A thread gone and drained: the chunk its last records were in goes back. */
+static void give_last_chunk(struct ts_thread *t, const struct ts_pool_view *v)
+{
+	uint64_t tail = atomic_load(&t->ring.tail);
+	if (tail & (TS_CHUNK_RECS - 1))
+		ts_pool_give(v, atomic_load(&t->ring.table[(tail >> TS_CHUNK_SHIFT) % TS_RING_CHUNKS]));
+}
+
+unsigned ts_consume_cycle(bool final)
+{
+	unsigned max_fill = 0, took = 0;
+	const struct ts_pool_view *v = ts_consume_pool;
+	if (!v)
+		return 0;
+	ts_clock_sync();
+	ts_tracks_begin_process();
+	for (int i = 0; i < TS_MAX_THREADS; i++) {
+		struct ts_thread *t = atomic_load_explicit(&ts_threads[i], memory_order_acquire);
+		if (!t)
+			continue;
+		int state = atomic_load_explicit(&t->state, memory_order_acquire);
+		if (state == TS_SLOT_FREE)
+			continue;
+		struct ts_track_ctx *c = ts_tracks_of(i, t);
+		unsigned n = ts_consume_ring(c, t, v);
+		took += n;
+		unsigned fill = (unsigned)((uint64_t)n * 64 / ((TS_RING_CHUNKS - 1) * TS_CHUNK_RECS));
+		if (fill > max_fill)
+			max_fill = fill;
+		ts_tracks_report_drops(c, t);
+		if (state == TS_SLOT_DEAD && !c->open_spans) {
+			give_last_chunk(t, v);
+			ts_tracks_release(c, i);
+		} else if (t->foreign && !final && foreign_gone(t) &&
+			   atomic_load(&t->ring.head) == atomic_load(&t->ring.tail)) {
+			ts_tracks_thread_end(c, c->last_ns, t);
+			give_last_chunk(t, v);
+			ts_tracks_release(c, i);
+		}
+	}
+	/* Producers waiting for room or a chunk sleep until this. */
+	if (v->pool && took) {
+		atomic_fetch_add(&v->pool->progress, 1);
+		if (atomic_load(&v->pool->waiters))
+			syscall(SYS_futex, &v->pool->progress, FUTEX_WAKE, INT32_MAX, NULL, NULL, 0);
+	}
+	/* How much of the pool is taken counts as much as one ring's fill. */
+	if (v->nchunks) {
+		unsigned used = (unsigned)((uint64_t)atomic_load(&v->pool->out) * 64 / v->nchunks);
+		if (used > max_fill)
+			max_fill = used;
+	}
+	ts_async_cycle_end();
+	ts_export_flush(false);   /* the final one follows once every track has ended */
+	return max_fill;
+}
+
+void ts_consume_final(uint64_t end_ns, uint64_t deadline_ms)
+{
+	ts_consume_cycle(true);
+	ts_tracks_end_all(end_ns);
+	ts_export_flush(true);
+	ts_export_finish(deadline_ms);
+	ts_summary_finish();
+}
+
+void ts_consume_after_fork(void)
+{
+	ts_consume_pool = NULL;
+}
+
+void ts_pace_saw(struct ts_pace *p, unsigned fill)
+{
+	if (fill > p->max_fill)
+		p->max_fill = fill;
+}
+
+unsigned ts_pace_next(struct ts_pace *p)
+{
+	if (p->max_fill >= 16)
+		p->pause_ms = p->pause_ms / 4 ? p->pause_ms / 4 : 1;
+	else if (p->max_fill < 2 && p->pause_ms < ts_cfg.flush_ms)
+		p->pause_ms = p->pause_ms * 2 < ts_cfg.flush_ms ? p->pause_ms * 2 : ts_cfg.flush_ms;
+	p->max_fill = 0;
+	return p->pause_ms;
+}
+

@@ -1,0 +1,43 @@
+/* What a file descriptor refers to, on the drain side: records carry a
+ * descriptor's number and generation (fdstate.h); the drainer turns them
+ * into a type, a path or a peer address, from the creating call's record or,
+ * failing that, by asking the kernel. */
+#ifndef TS_FDINFO_H
+#define TS_FDINFO_H
+
+#include "fdkind.h"
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+struct ts_fdinfo {
+	uint8_t type;               /* enum ts_fd_type */
+	uint8_t transport;          /* 0, or 1 tcp, 2 udp, 3 unix */
+	uint8_t family;             /* AF_INET, AF_INET6, AF_UNIX or 0 */
+	uint16_t port;              /* peer port */
+	char path[256];             /* file path, or peer address text */
+};
+
+/* Type of what a path names now (TS_FD_UNKNOWN if it is gone). */
+int ts_type_of_path(const char *path);
+/* Drainer side (single-threaded). */
+/* What fd (generation gen) is; kind is what its creator recorded, used when
+ * the kernel can no longer say. NULL when nothing is known. */
+const struct ts_fdinfo *ts_fdinfo_get(int fd, uint32_t gen, uint8_t kind);
+void ts_fdinfo_set_path(int fd, uint32_t gen, const char *path, int type);
+void ts_fdinfo_set_peer(int fd, uint32_t gen, uint8_t kind, const struct sockaddr *sa,
+			unsigned len);
+/* Fills info from a socket address; returns false if the family is unknown. */
+bool ts_sockaddr_describe(const struct sockaddr *sa, unsigned len, struct ts_fdinfo *info);
+/* A TS_REC_FD_INFO record: fd (generation gen) is of kind `kind`; payload:
+ * its /proc link text (link_len bytes), then a socket's peer address. */
+void ts_fdinfo_described(int fd, uint32_t gen, uint8_t kind, const uint8_t *payload,
+			 unsigned len, unsigned link_len);
+/* newfd (generation newgen) is a duplicate of oldfd (generation oldgen). */
+void ts_fdinfo_alias(int oldfd, uint32_t oldgen, uint8_t kind, int newfd, uint32_t newgen);
+void ts_fdinfo_reset(void);
+/* Child after fork: forgets the cache without touching the parent's memory. */
+void ts_fdinfo_after_fork(void);
+
+#endif

@@ -1,0 +1,262 @@
+/* An agent's worker: consumes one traced process's segment. It is a process
+ * of its own (forked by the agent), so it takes on that process's identity
+ * and settings and runs the very drain cycle the process would run itself,
+ * and a segment that does not decode can end this worker, never the agent.
+ *
+ * It drains as records come, and once the process is ending (it marked its
+ * segment at exit, at a fatal signal or at exec) or gone without a word
+ * (SIGKILL: its pidfd says so) it drains the rest, ends what is still open
+ * at that time, flushes within TRACESHIM_EXIT_TIMEOUT_MS, tells a process
+ * waiting for that, and removes the segment. */
+#include "worker.h"
+
+#include "arena.h"
+#include "clock.h"
+#include "config.h"
+#include "consume.h"
+#include "export.h"
+#include "sink.h"
+#include "log.h"
+#include "procinfo.h"
+#include "registry.h"
+#include "segment.h"
+#include "summary.h"
+#include "symbols.h"
+
+#include <errno.h>
+#include <stdint.h>
+#include <fcntl.h>
+#include <linux/futex.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#ifndef SYS_pidfd_open
+#define SYS_pidfd_open 434
+#endif
+
+struct seg {
+	struct ts_seg_header *h;
+	size_t bytes;
+	/* The geometry as checked once; never read again from the segment. */
+	uint32_t header_size, nchunks;
+	size_t slot_bytes;
+	struct ts_pool_view pool;
+	int pidfd;
+};
+
+static bool geometry_ok(struct seg *s)
+{
+	const struct ts_seg_header *h = s->h;
+	s->header_size = h->header_size;
+	s->nchunks = h->nchunks;
+	struct ts_arena_layout l = ts_arena_layout(s->nchunks);
+	s->slot_bytes = l.slot_bytes;
+	if (atomic_load(&s->h->magic) != TS_SEG_MAGIC || s->header_size != ts_seg_header_size() ||
+	    h->slot_bytes != l.slot_bytes || h->max_threads != TS_MAX_THREADS || !s->nchunks ||
+	    s->nchunks > (1u << 24) || s->header_size + l.bytes > s->bytes)
+		return false;
+	ts_arena_view((char *)s->h + s->header_size, s->nchunks, &s->h->pool, &s->pool);
+	return true;
+}
+
+/* When the process started, in BOOTTIME ns (0 when it cannot be read). */
+static uint64_t started_ns(pid_t pid)
+{
+	char path[64], buf[1024];
+	snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	ssize_t n = read(fd, buf, sizeof buf - 1);
+	close(fd);
+	if (n <= 0)
+		return 0;
+	buf[n] = 0;
+	const char *p = strrchr(buf, ')');
+	/* Field 22 is starttime; field 3 follows ") ". */
+	for (int field = 2; p && field < 22; field++)
+		p = strchr(p + 1, ' ');
+	if (!p)
+		return 0;
+	unsigned long long ticks = strtoull(p + 1, NULL, 10);
+	long hz = sysconf(_SC_CLK_TCK);
+	return ticks * (1000000000ull / (uint64_t)(hz > 0 ? hz : 100));
+}
+
+/* A pidfd for the process, unless it is gone (or its pid is another's now). */
+static int open_pidfd(const struct ts_seg_header *h)
+{
+	int fd = (int)syscall(SYS_pidfd_open, h->pid, 0);
+	if (fd < 0)
+		return -1;
+	uint64_t start = started_ns(h->pid);
+	/* Started after its own segment was made: a later process with the
+	 * same pid (the clock tick of /proc is 10 ms). */
+	if (start && start > h->start_boottime_ns + 20000000ull) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+static bool gone(const struct seg *s)
+{
+	if (s->pidfd < 0)
+		return true;
+	struct pollfd p = {s->pidfd, POLLIN, 0};
+	return poll(&p, 1, 0) > 0;
+}
+
+/* The settings of the process: its TRACESHIM_* and OTEL_* variables. */
+static void take_settings(const struct ts_seg_header *h)
+{
+	clearenv();
+	size_t len = h->env_len < sizeof h->env ? h->env_len : sizeof h->env;
+	const char *p = h->env, *end = h->env + len;
+	while (p < end) {
+		const char *nul = memchr(p, 0, (size_t)(end - p));
+		if (!nul)
+			break;
+		if (strchr(p, '='))
+			putenv(strdup(p));
+		p = nul + 1;
+	}
+	if (chdir(h->cwd[0] == '/' ? h->cwd : "/") != 0 && chdir("/") != 0)
+		TS_INFO("cannot enter / either");
+}
+
+static void take_identity(const struct ts_seg_header *h)
+{
+	static char name[256];
+	char exe[sizeof h->exe];
+	memcpy(exe, h->exe, sizeof exe);
+	exe[sizeof exe - 1] = 0;
+	size_t args_len = h->args_len < sizeof h->args ? h->args_len : sizeof h->args;
+	const char *arg0 = args_len ? h->args : exe;
+	size_t arg0_len = strnlen(arg0, args_len ? args_len : sizeof exe);
+	const char *slash = memrchr(arg0, '/', arg0_len);
+	const char *base = slash ? slash + 1 : arg0;
+	snprintf(name, sizeof name, "%.*s", (int)(arg0_len - (size_t)(base - arg0)), base);
+	ts_program_name_set(name[0] ? name : "process");
+	ts_proc_set(h->pid, h->ppid, exe, h->args, args_len);
+	ts_proc_set_owner(0);
+	ts_ids = h->ids;
+	ts_ctx = h->ctx;
+	ts_ctx.tracestate[sizeof ts_ctx.tracestate - 1] = 0;
+	ts_process_start_ticks = h->start_ticks;
+}
+
+/* Registry slots the producer has claimed: their regions, seen through the
+ * worker's own geometry. */
+static void map_threads(const struct seg *s)
+{
+	for (int i = 0; i < TS_MAX_THREADS; i++) {
+		if (ts_threads[i] || !atomic_load_explicit(&s->h->claimed[i], memory_order_acquire))
+			continue;
+		char *slot = (char *)s->h + s->header_size + (size_t)i * s->slot_bytes;
+		atomic_store(&ts_threads[i], (struct ts_thread *)slot);
+	}
+}
+
+static void sleep_for(struct seg *s, unsigned ms)
+{
+	uint32_t seen = atomic_load(&s->h->wake);
+	atomic_store(&s->h->consumer_waiting, 1);
+	struct timespec pause = {ms / 1000, (long)(ms % 1000) * 1000000L};
+	syscall(SYS_futex, &s->h->wake, FUTEX_WAIT, seen, &pause, NULL, 0);
+	atomic_store(&s->h->consumer_waiting, 0);
+}
+
+static struct seg *served_seg;
+
+/* The process has ended while a write waits for the trace's reader: the
+ * wait is bounded as the process's own exit would bound it. */
+static uint64_t ended_deadline(void)
+{
+	struct seg *s = served_seg;
+	if (atomic_load(&s->h->state) == TS_SEG_LIVE && !gone(s))
+		return 0;
+	return ts_clock_monotonic_ms() + ts_cfg.exit_timeout_ms * 9u / 10u;
+}
+
+static void serve(struct seg *s)
+{
+	struct ts_pace pace = TS_PACE_INIT;
+	for (;;) {
+		map_threads(s);
+		ts_pace_saw(&pace, ts_consume_cycle(false));
+		atomic_fetch_add(&s->h->consumer_beat, 1);
+		/* Ending (exit, a fatal signal, exec) or gone without a word. */
+		if (atomic_load_explicit(&s->h->state, memory_order_acquire) != TS_SEG_LIVE || gone(s))
+			return;
+		sleep_for(s, ts_pace_next(&pace));
+	}
+}
+
+/* How the process ended: what it said, or, when it went without a word
+ * (SIGKILL, or a raw exit system call), killed. */
+static void take_end(const struct seg *s)
+{
+	uint32_t state = atomic_load(&s->h->state);
+	int st = atomic_load(&s->h->exit_status);
+	if (state == TS_SEG_LIVE)
+		st = TS_EXIT_SIGNAL | 9;
+	ts_set_exit_status(st);
+}
+
+int ts_worker_run(int fd, const char *path)
+{
+	struct stat st;
+	struct seg s = {.pidfd = -1};
+	if (fstat(fd, &st) != 0 || (size_t)st.st_size < ts_seg_header_size())
+		return 2;
+	s.bytes = (size_t)st.st_size;
+	/* fd stays open: its lock tells other agents this segment is served. */
+	s.h = mmap(NULL, s.bytes, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (s.h == MAP_FAILED)
+		return 2;
+	if (!geometry_ok(&s)) {
+		TS_WARN("%s is not a segment this agent can read; removed", path);
+		unlink(path);
+		return 2;
+	}
+	s.pidfd = open_pidfd(s.h);
+	ts_log_capture(s.h->report, sizeof s.h->report, &s.h->report_len);
+	take_settings(s.h);
+	ts_config_load();
+	take_identity(s.h);
+	/* The process's own sampling decision (it is made from the trace id). */
+	if (ts_cfg.otlp && !ts_sample(&ts_otel, ts_ids.trace_id, ts_ctx.parent_sampled))
+		ts_cfg.otlp = false;
+	ts_clock_init_at(s.h->clock_tsc != 0, s.h->clock_tick, s.h->clock_ns);
+	ts_seg = s.h;   /* thread slots are freed in the segment */
+	ts_consume_pool = &s.pool;
+	ts_symbols_may_load();
+	(void)ts_summary_init(ts_cfg.summary);
+	bool file_ok = !ts_cfg.perfetto || ts_sink_open(true);
+	if (!ts_export_open() || (!file_ok && !ts_cfg.otlp)) {
+		unlink(path);
+		return 1;
+	}
+	served_seg = &s;
+	ts_sink_deadline_hook(ended_deadline);
+	serve(&s);
+	map_threads(&s);
+	take_end(&s);
+	uint64_t deadline = ts_clock_monotonic_ms() + ts_cfg.exit_timeout_ms * 9u / 10u;
+	ts_sink_give_up_at(deadline);
+	/* The time it ended, as it said; else (SIGKILL) now, when it is seen gone. */
+	uint64_t end = atomic_load(&s.h->state) != TS_SEG_LIVE ? atomic_load(&s.h->end_ticks) : 0;
+	ts_consume_final(ts_clock_to_ns(end ? end : ts_ticks()), deadline);
+	/* A process waiting at exit for its spans to be in the file goes on. */
+	atomic_store(&s.h->written, 1);
+	syscall(SYS_futex, &s.h->written, FUTEX_WAKE, INT32_MAX, NULL, NULL, 0);
+	unlink(path);
+	return 0;
+}

@@ -1,0 +1,60 @@
+/* The interface between the shim and its OTLP module (libtraceshim-otlp.so),
+ * which the drainer opens only when OTLP export is configured: the Perfetto
+ * default never loads libcurl, TLS or protobuf-c. The shim hands the module
+ * what it needs of the core as a table of values and functions, and the
+ * module answers with its own table. */
+#ifndef TS_OTLP_MODULE_H
+#define TS_OTLP_MODULE_H
+
+#include "otel_env.h"
+#include "span.h"
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#define TS_OTLP_ABI 3
+#define TS_OTLP_MODULE_NAME "libtraceshim-otlp.so"
+#define TS_OTLP_ENTRY "ts_otlp_module"
+
+struct ts_core_api {
+	unsigned abi;
+	int log_level;
+	const struct ts_otel_env *otel;   /* endpoint, headers, timeouts, batching */
+	const uint8_t *trace_id;          /* 16 bytes; rewritten in place in a forked child */
+	bool cmdline;                     /* the command line may be exported (opt-in) */
+	const char *(*getenv)(const char *name);
+	const char *(*program_name)(void);
+	/* CLOCK_REALTIME minus CLOCK_BOOTTIME now, in ns: span times are BOOTTIME. */
+	int64_t (*unix_offset_ns)(void);
+	uint64_t (*process_start_ns)(void);   /* BOOTTIME */
+	/* The traced process (procinfo.h). */
+	pid_t (*pid)(void);
+	pid_t (*ppid)(void);
+	const char *(*exe)(void);
+	const char *(*args)(size_t *len);
+	/* Threads of the module: made without the pthread_create wrapper, they
+	 * call mute() first so nothing they do is traced. */
+	int (*thread_create)(pthread_t *th, const pthread_attr_t *attr, void *(*fn)(void *), void *arg);
+	void (*mute)(void);
+};
+
+struct ts_otlp_ops {
+	unsigned abi;
+	bool (*open)(const struct ts_core_api *core);
+	/* Spans of a track as the Perfetto encoder sees them; *state is the
+	 * module's per-track slot (NULL at first). */
+	void (*span)(void **state, const struct ts_track *track, enum ts_span_event ev,
+		     const struct ts_span *s);
+	void (*forget)(void **state);
+	/* End of a drain cycle: spans waiting long enough are queued for export. */
+	void (*cycle_end)(bool final);
+	/* Exit: waits until the queue is sent or deadline_ms (CLOCK_MONOTONIC) passes. */
+	void (*finish)(uint64_t deadline_ms);
+	/* In the child after fork: forgets the parent's queue and connection. */
+	void (*after_fork)(void);
+};
+
+typedef const struct ts_otlp_ops *(*ts_otlp_entry_fn)(void);
+
+#endif

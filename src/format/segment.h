@@ -1,0 +1,75 @@
+/* A traced process's shared segment: one file in the run directory, mapped
+ * shared by the process (the producer) and by the agent's worker for it (the
+ * consumer). It holds what the consumer needs to know of the process and
+ * every thread's ring, and outlives the process, so spans recorded before a
+ * SIGKILL are still there to be read.
+ *
+ * Layout: the header (with the chunk pool's free stack), then the arena
+ * (arena.h): thread slots and the pool's chunks. The file is sparse: a page
+ * costs memory only once it is written. The producer never trusts the consumer and the
+ * consumer never trusts the producer: every size and offset is checked
+ * against the consumer's own copy of the header's geometry. */
+#ifndef TS_SEGMENT_H
+#define TS_SEGMENT_H
+
+#include "context.h"
+#include "ids.h"
+#include "registry.h"
+#include "rundir.h"
+
+#include <limits.h>
+#include <stdatomic.h>
+#include <stdint.h>
+
+#define TS_SEG_MAGIC 0x31677374u     /* "tsg1", written last */
+#define TS_SEG_ENV_MAX 16384
+#define TS_SEG_ARGS_MAX 4096
+
+/* FINISHED: exit has begun; EXECED: the image is replaced. Either way the
+ * consumer drains what is there, ends what is open and writes it. */
+enum ts_seg_state { TS_SEG_LIVE = 1, TS_SEG_FINISHED, TS_SEG_EXECED };
+
+struct ts_seg_header {
+	_Atomic uint32_t magic;
+	uint32_t header_size;        /* offset of the arena */
+	uint32_t slot_bytes;         /* one thread slot (a check of struct ts_thread's size) */
+	uint32_t nchunks;            /* the pool's chunks */
+	uint32_t max_threads;
+	int32_t pid, ppid;
+	uint32_t uid;
+	int32_t clock_tsc;           /* ticks are TSC cycles (else BOOTTIME ns) */
+	uint64_t clock_tick, clock_ns;   /* the process's first (ticks, ns) anchor */
+	uint64_t start_ticks;        /* the process span's start */
+	uint64_t start_boottime_ns;  /* when the segment was made: tells pid reuse */
+	struct ts_ids ids;
+	struct ts_incoming_ctx ctx;
+	/* Written by the producer as the process goes on. */
+	_Atomic uint32_t state;      /* enum ts_seg_state */
+	_Atomic int32_t exit_status; /* as ts_exit_status() */
+	_Atomic uint64_t end_ticks;  /* when it was marked finished or exec'd */
+	_Atomic uint64_t untraced_threads;
+	/* The consumer's side. */
+	_Atomic uint32_t consumer_waiting;   /* the worker sleeps on `wake` */
+	_Atomic uint32_t wake;               /* futex word (shared) */
+	_Atomic uint64_t consumer_beat;      /* bumped every drain cycle */
+	_Atomic uint32_t written;            /* futex: the final drain is written */
+	_Atomic uint32_t report_len;
+	char report[1024];                   /* the worker's diagnostics, for the process */
+	struct ts_pool pool;         /* the chunks' free stack */
+	/* Which thread slots are claimed (registry.c). */
+	_Atomic uint32_t claimed[TS_MAX_THREADS];
+	/* The process as it started: where, what, and with which settings. */
+	char cwd[PATH_MAX];
+	char exe[PATH_MAX];
+	uint32_t args_len, env_len;
+	char args[TS_SEG_ARGS_MAX];  /* NUL-separated, as /proc/PID/cmdline */
+	char env[TS_SEG_ENV_MAX];    /* NUL-separated NAME=VALUE: TRACESHIM_*, OTEL_*,
+				      * TRACEPARENT, TRACESTATE */
+};
+
+static inline uint32_t ts_seg_header_size(void)
+{
+	return (uint32_t)((sizeof(struct ts_seg_header) + 4095) & ~(size_t)4095);
+}
+
+#endif

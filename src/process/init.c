@@ -1,0 +1,282 @@
+/* Library constructor and destructor, lazy initialisation for calls that
+ * arrive first, and the fork handler. */
+#include "init.h"
+
+#include "agentlink.h"
+#include "clock.h"
+#include "childenv.h"
+#include "config.h"
+#include "context.h"
+#include "doorbell.h"
+#include "drain.h"
+#include "sink.h"
+#include "fdinfo.h"
+#include "ids.h"
+#include "inherited.h"
+#include "lastthread.h"
+#include "log.h"
+#include "procinfo.h"
+#include "segment_prod.h"
+#include "summary.h"
+#include "started.h"
+#include "thread.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+static pid_t traced_pid;
+
+/* An agent consumes the rings: no background thread here. */
+static bool agent_mode;
+static _Atomic int agent_finished;   /* its last records are handed over */
+
+static void last_task_ends(void);
+
+/* Chooses who turns this process's records into spans: the agent of the run
+ * when there is one to be had and a segment can be made for it, else a
+ * background thread of this process. */
+static bool start_consumer(void)
+{
+	char dir[PATH_MAX];
+	/* The summary without traceshim run is printed by the first process of
+	 * the tree as it exits, from what every process wrote by then: the
+	 * in-process writer does that. */
+	bool summary_here = ts_cfg.summary && !ts_env("TRACESHIM_RUN_WAITS");
+	if (ts_cfg.agent && !summary_here && ts_agent_dir(dir, sizeof dir) && ts_segment_create(dir)) {
+		if (!ts_agent_ensure(dir)) {
+			ts_segment_discard();
+			ts_ring_set_nudge(ts_drain_wake);
+			return ts_drain_start();
+		}
+		/* The file is the agent's to write, but whether it can be is
+		 * told here, on the program's stderr, as the in-process writer
+		 * would (opened and closed again: no descriptor stays). */
+		if (ts_cfg.perfetto && !ts_sink_open(false)) {
+			ts_cfg.perfetto = false;
+			if (!ts_cfg.otlp) {
+				ts_segment_discard();
+				return false;
+			}
+		}
+		agent_mode = true;
+		ts_ring_set_nudge(ts_segment_nudge);
+		TS_INFO("records go to the agent of %s", dir);
+		return true;
+	}
+	ts_ring_set_nudge(ts_drain_wake);
+	return ts_drain_start();
+}
+
+/* Describe stdin/stdout/stderr now, for the records (inherited.h):
+ * programs often close them before the first drain. */
+static void describe_stdio(void)
+{
+	ts_inherited_describe();
+}
+
+/* A new process span in the same trace, parented by `parent`: new ids, its
+ * own rings and its own background thread, the same trace file. */
+static void begin_again(uint64_t parent)
+{
+	atomic_store(&ts_active, 0);
+	traced_pid = (pid_t)syscall(SYS_getpid);
+	ts_proc_set_owner(traced_pid);
+	ts_ids_reseed();   /* same trace, new span ids and track uuids */
+	ts_context_after_fork(parent);
+	ts_process_start_ticks = ts_ticks();
+	ts_set_exit_status(-1);
+	ts_summary_reset();
+	ts_drain_after_fork();
+	struct ts_thread_saved self;
+	ts_thread_forget_parent(&self);
+	ts_segment_after_fork();
+	agent_mode = false;
+	atomic_store(&agent_finished, 0);
+	describe_stdio();
+	bool ok = start_consumer();
+	ts_lastthread_when_alone(agent_mode ? last_task_ends : NULL);
+	if (ok) {
+		atomic_store(&ts_active, 1);
+		ts_thread_adopt_main(&self);
+	} else {
+		atomic_store(&ts_active, 0);
+	}
+}
+
+/* The child of fork() is a new process, the fork span's child. */
+static void after_fork_child(void)
+{
+	if (!atomic_load(&ts_active))
+		return;
+	if (!ts_cfg.follow) {
+		atomic_store(&ts_active, 0);   /* only the first process is traced */
+		return;
+	}
+	int saved = errno;
+	begin_again(ts_tls.fork_span);
+	errno = saved;
+}
+
+/* The agent reads the rest from the segment. Under traceshim run nothing is
+ * waited for here (run waits once, at the end); a process on its own waits
+ * for its spans to be in the file, as with the in-process writer, so the
+ * file is whole once it has exited. Never for the network. */
+static void finish_for_agent(void)
+{
+	if (ts_tls.thr)
+		ts_thread_end();
+	if (atomic_exchange(&agent_finished, 1))
+		return;
+	ts_segment_finish(ts_exit_status(), false);
+	if (ts_cfg.perfetto && !ts_env("TRACESHIM_RUN_WAITS")) {
+		if (ts_segment_wait_written(ts_cfg.exit_timeout_ms))
+			ts_segment_tell();
+		else
+			TS_WARN("the trace was not written within %u ms; it may be incomplete",
+				ts_cfg.exit_timeout_ms);
+	}
+	atomic_store(&ts_active, 0);
+}
+
+/* The process ends: its last records reach whoever consumes them. Only
+ * async-signal-safe steps (see ts_drain_shutdown). */
+static void shutdown_consumer(void)
+{
+	if (!agent_mode) {
+		ts_drain_shutdown();
+		return;
+	}
+	int saved = errno;
+	finish_for_agent();
+	errno = saved;
+}
+
+/* The program's last task leaves, its main thread gone (lastthread.c). */
+static void last_task_ends(void)
+{
+	shutdown_consumer();
+}
+
+bool ts_own_process(void)
+{
+	return syscall(SYS_getpid) == traced_pid;
+}
+
+static bool exec_flushed;
+
+void ts_process_exec(void)
+{
+	exec_flushed = false;
+	if (atomic_load(&ts_start_state) != TS_START_DONE || !atomic_load(&ts_active) || !ts_own_process())
+		return;
+	ts_summary_exec(true);
+	if (agent_mode) {
+		if (ts_tls.thr)
+			ts_thread_end();
+		ts_segment_finish(ts_exit_status(), true);
+		if (ts_cfg.perfetto && !ts_env("TRACESHIM_RUN_WAITS") &&
+		    ts_segment_wait_written(ts_cfg.exit_timeout_ms))
+			ts_segment_tell();
+	} else {
+		ts_drain_shutdown();
+	}
+	ts_summary_exec(false);
+	exec_flushed = true;
+}
+
+void ts_process_exec_failed(uint64_t exec_span)
+{
+	if (!exec_flushed)
+		return;
+	exec_flushed = false;
+	/* Tracing goes on as a new process span when that is safe: one thread,
+	 * no OTLP exporter thread left behind, the background thread gone. */
+	if ((!agent_mode && ts_cfg.otlp) || ts_threads_others_live() ||
+	    (!agent_mode && !ts_drain_wait_gone(200)))
+		return;
+	ts_tls.muted = 0;
+	ts_tls.gone = 0;
+	begin_again(exec_span);
+}
+
+static void init_once(void)
+{
+	ts_config_load();
+	if (ts_cfg.disabled) {
+		TS_INFO("tracing disabled by the environment");
+		return;
+	}
+	ts_clock_init(ts_cfg.force_clock_gettime);
+	ts_process_start_ticks = ts_ticks();
+	traced_pid = (pid_t)syscall(SYS_getpid);
+	ts_proc_set_owner(traced_pid);
+	ts_ids_init();
+	ts_context_init();
+	if (ts_cfg.otlp && !ts_sample(&ts_otel, ts_ids.trace_id, ts_ctx.parent_sampled)) {
+		TS_INFO("this trace is not sampled (OTEL_TRACES_SAMPLER): no OTLP export");
+		ts_cfg.otlp = false;
+	}
+	if (!ts_cfg.otlp && !ts_cfg.perfetto) {
+		/* Nothing would be written anywhere; children still learn
+		 * through exec what was reported (childenv.c). */
+		ts_childenv_init();
+		return;
+	}
+	(void)ts_summary_init(ts_cfg.summary);
+	ts_childenv_init();
+	ts_thread_setup_key();
+	ts_lastthread_setup();
+	pthread_atfork(ts_drain_before_fork, ts_drain_parent_after_fork, after_fork_child);
+	describe_stdio();
+	atomic_store(&ts_active, 1);
+	if (!start_consumer()) {
+		atomic_store(&ts_active, 0);
+		return;
+	}
+	ts_lastthread_when_alone(agent_mode ? last_task_ends : NULL);
+	if (ts_cfg.perfetto)
+		TS_INFO("tracing to %s", ts_cfg.output);
+	if (ts_cfg.otlp)
+		TS_INFO("exporting to %s", ts_otel.shown);
+}
+
+bool ts_start(void)
+{
+	int st = atomic_load_explicit(&ts_start_state, memory_order_acquire);
+	if (st == TS_START_DONE)
+		return atomic_load_explicit(&ts_active, memory_order_relaxed);
+	int expect = TS_START_NONE;
+	if (!atomic_compare_exchange_strong(&ts_start_state, &expect, TS_START_RUNNING))
+		return false;
+	init_once();
+	atomic_store_explicit(&ts_start_state, TS_START_DONE, memory_order_release);
+	return atomic_load(&ts_active);
+}
+
+struct ts_thread *ts_caller_first(void)
+{
+	return ts_start() ? ts_thread_self() : NULL;
+}
+
+__attribute__((constructor)) static void ts_constructor(void)
+{
+	if (ts_start() && !ts_tls.thr)
+		(void)ts_thread_slow();   /* registers the main thread */
+}
+
+__attribute__((destructor)) static void ts_destructor(void)
+{
+	if (atomic_load(&ts_start_state) == TS_START_DONE && atomic_load(&ts_active))
+		shutdown_consumer();
+}
+
+void ts_process_exit(void)
+{
+	/* A vfork child shares our memory but is another process: not ours to flush. */
+	if (atomic_load(&ts_start_state) == TS_START_DONE && atomic_load(&ts_active) &&
+	    syscall(SYS_getpid) == traced_pid)
+		shutdown_consumer();
+}

@@ -1,0 +1,35 @@
+/* The wrappers' side of the descriptor generations (fdkind.h): a descriptor
+ * number starts to refer to something new. */
+#ifndef TS_FDSTATE_H
+#define TS_FDSTATE_H
+
+#include "fdkind.h"
+#include "vforkstate.h"
+
+#include <stdint.h>
+
+static inline uint32_t ts_fd_made_kind(int fd, uint8_t kind)
+{
+	if ((unsigned)fd >= TS_FDGEN_MAX)
+		return 0;
+	if (ts_vfork_child())   /* its descriptors are not the parent's */
+		return (uint32_t)ts_fd_state(fd);
+	uint64_t old = atomic_load_explicit(&ts_fdstate[fd], memory_order_relaxed), next;
+	do {
+		next = ((uint64_t)kind << 32) | (uint32_t)(old + 1);
+	} while (!atomic_compare_exchange_weak_explicit(&ts_fdstate[fd], &old, next,
+							memory_order_relaxed, memory_order_relaxed));
+	return (uint32_t)next;
+}
+
+static inline uint32_t ts_fd_changed(int fd)
+{
+	return ts_fd_made_kind(fd, 0);
+}
+
+static inline uint32_t ts_fd_made(int fd, int type, int transport)
+{
+	return ts_fd_made_kind(fd, ts_fd_kind(type, transport));
+}
+
+#endif

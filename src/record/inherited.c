@@ -1,0 +1,101 @@
+/* Descriptors the process had before the shim saw a call (see inherited.h).
+ * They are described at start, on the program's side: programs often close
+ * them before the first drain (coreutils does at exit), and they are the
+ * descriptors most calls use. The description waits here until a thread
+ * registers, since records need a ring, and goes into that thread's ring
+ * right after its begin record. Descriptors above 2 that the process
+ * inherited are left to the drain side's last resort: the traced process's
+ * /proc/<pid>/fd, asked when a call first uses one. */
+#include "inherited.h"
+
+#include "clock.h"
+#include "fdstate.h"
+#include "record.h"
+
+#include <errno.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <termios.h>
+#include <unistd.h>
+
+#define LINK_MAX_BYTES 255
+
+struct described {
+	int fd;
+	uint32_t gen;
+	uint8_t kind;
+	unsigned link_len, len;
+	uint8_t payload[LINK_MAX_BYTES + sizeof(struct sockaddr_storage)];
+};
+
+static struct described stdio_fds[3];
+static unsigned nstdio;
+static _Atomic int pending;
+
+/* A socket's transport, and its peer address after the link text. */
+static int describe_socket(int fd, struct described *d)
+{
+	int domain = 0, type = 0;
+	socklen_t len = sizeof domain;
+	if (getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &domain, &len) != 0)
+		domain = 0;
+	len = sizeof type;
+	if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) != 0)
+		return 0;
+	struct sockaddr_storage peer;
+	socklen_t plen = sizeof peer;
+	if (getpeername(fd, (struct sockaddr *)&peer, &plen) == 0 && plen <= sizeof peer) {
+		memcpy(d->payload + d->len, &peer, plen);
+		d->len += plen;
+	}
+	return ts_transport_of(domain, type);
+}
+
+static bool describe(int fd, struct described *d)
+{
+	struct stat st;
+	if (fstat(fd, &st) != 0)
+		return false;
+	struct termios tio;
+	int tty = S_ISCHR(st.st_mode) ? ioctl(fd, TCGETS, &tio) == 0 : 0;
+	int type = ts_fd_type_of_stat(&st, tty);
+	char link[32];
+	snprintf(link, sizeof link, "/proc/self/fd/%d", fd);
+	ssize_t n = readlink(link, (char *)d->payload, LINK_MAX_BYTES);
+	d->fd = fd;
+	d->gen = ts_fd_gen(fd);
+	d->link_len = d->len = n > 0 ? (unsigned)n : 0;
+	int transport = type == TS_FD_SOCKET ? describe_socket(fd, d) : 0;
+	d->kind = ts_fd_kind(type, transport);
+	return true;
+}
+
+void ts_inherited_describe(void)
+{
+	int saved = errno;
+	atomic_store(&pending, 0);
+	nstdio = 0;
+	for (int fd = 0; fd < 3; fd++)
+		if (describe(fd, &stdio_fds[nstdio]))
+			nstdio++;
+	atomic_store(&pending, 1);
+	errno = saved;
+}
+
+void ts_inherited_record(struct ts_thread *t)
+{
+	if (!atomic_exchange(&pending, 0))
+		return;
+	for (unsigned i = 0; i < nstdio; i++) {
+		const struct described *d = &stdio_fds[i];
+		struct ts_rec rec = {
+			.t0 = ts_ticks(), .type = TS_REC_FD_INFO, .fd = d->fd, .fdgen = d->gen,
+			.kind = d->kind, .aux2 = d->link_len,
+		};
+		rec.t1 = rec.t0;
+		ts_record_put(t, &rec, d->payload, d->len, 1);
+	}
+}

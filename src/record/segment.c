@@ -1,0 +1,223 @@
+/* The producer's side of the shared segment (segment.h): made once per
+ * process image at start (and in a forked child), mapped shared, and its
+ * descriptor closed at once, so the program never sees it. */
+#include "segment_prod.h"
+
+#include "arena_prod.h"
+#include "clock.h"
+#include "config.h"
+#include "fdtable.h"
+#include "procinfo.h"
+#include "log.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/futex.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+static size_t seg_bytes;
+static char seg_path[PATH_MAX];
+
+static size_t copy_args(char *dst, size_t cap)
+{
+	extern void *__libc_stack_end;
+	long *sp = __libc_stack_end;
+	if (!sp)
+		return 0;
+	long argc = *sp;
+	char **argv = (char **)(sp + 1);
+	size_t n = 0;
+	for (long i = 0; i < argc && argv[i]; i++) {
+		size_t len = strlen(argv[i]) + 1;
+		if (n + len > cap)
+			break;
+		memcpy(dst + n, argv[i], len);
+		n += len;
+	}
+	return n;
+}
+
+static bool is_setting(const char *e)
+{
+	return !strncmp(e, "TRACESHIM_", 10) || !strncmp(e, "OTEL_", 5) ||
+	       !strncmp(e, "TRACEPARENT=", 12) || !strncmp(e, "TRACESTATE=", 11);
+}
+
+/* The settings the consumer applies on the process's behalf. */
+static size_t copy_env(char *dst, size_t cap)
+{
+	extern void *__libc_stack_end;
+	char **env = environ;
+	if (!env && __libc_stack_end) {
+		long *sp = __libc_stack_end;
+		env = (char **)(sp + 1) + *sp + 1;
+	}
+	size_t n = 0;
+	/* The file as this process resolved it (its default name holds this
+	 * process's name and pid, a relative one its working directory). */
+	if (ts_cfg.perfetto) {
+		int w = snprintf(dst, cap, "TRACESHIM_OUTPUT=%s", ts_cfg.output);
+		if (w > 0 && (size_t)w < cap)
+			n = (size_t)w + 1;
+	}
+	for (char **e = env; e && *e; e++) {
+		size_t len = strlen(*e) + 1;
+		if (!is_setting(*e) || !strncmp(*e, "TRACESHIM_OUTPUT=", 17) || n + len > cap)
+			continue;
+		memcpy(dst + n, *e, len);
+		n += len;
+	}
+	return n;
+}
+
+static void fill_header(struct ts_seg_header *h)
+{
+	h->header_size = ts_seg_header_size();
+	h->slot_bytes = (uint32_t)ts_arena_layout(ts_cfg.pool_chunks).slot_bytes;
+	h->nchunks = ts_cfg.pool_chunks;
+	h->pool.nchunks = ts_cfg.pool_chunks;
+	h->max_threads = TS_MAX_THREADS;
+	h->pid = (int32_t)syscall(SYS_getpid);
+	h->ppid = (int32_t)getppid();
+	h->uid = (uint32_t)geteuid();
+	h->clock_tsc = ts_clock_tsc;
+	ts_clock_anchor(&h->clock_tick, &h->clock_ns);
+	h->start_ticks = ts_process_start_ticks;
+	h->start_boottime_ns = ts_clock_boottime_ns();
+	h->ids = ts_ids;
+	h->ctx = ts_ctx;
+	atomic_store(&h->exit_status, -1);
+	atomic_store(&h->state, TS_SEG_LIVE);
+	if (!getcwd(h->cwd, sizeof h->cwd))
+		h->cwd[0] = 0;
+	ssize_t n = readlink("/proc/self/exe", h->exe, sizeof h->exe - 1);
+	h->exe[n > 0 ? n : 0] = 0;
+	h->args_len = (uint32_t)copy_args(h->args, sizeof h->args);
+	h->env_len = (uint32_t)copy_env(h->env, sizeof h->env);
+}
+
+bool ts_segment_create(const char *dir)
+{
+	char tmp[PATH_MAX], path[PATH_MAX];
+	long pid = (long)syscall(SYS_getpid);
+	unsigned long long stamp = (unsigned long long)ts_clock_boottime_ns();
+	if ((size_t)snprintf(tmp, sizeof tmp, "%s/.p%ld.%llu.tmp", dir, pid, stamp) >= sizeof tmp ||
+	    (size_t)snprintf(path, sizeof path, "%s/p%ld.%llu" TS_SEG_SUFFIX, dir, pid, stamp) >=
+		    sizeof path)
+		return false;
+	size_t bytes = ts_seg_header_size() + ts_arena_layout(ts_cfg.pool_chunks).bytes;
+	int fd = (int)syscall(SYS_openat, AT_FDCWD, tmp,
+			      O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		TS_INFO("cannot make a segment in %s: %s", dir, strerror(errno));
+		return false;
+	}
+	void *mem = MAP_FAILED;
+	if (ftruncate(fd, (off_t)bytes) == 0)
+		mem = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	syscall(SYS_close, fd);
+	if (mem == MAP_FAILED) {
+		TS_INFO("cannot map a segment in %s: %s", dir, strerror(errno));
+		unlink(tmp);
+		return false;
+	}
+	struct ts_seg_header *h = mem;
+	fill_header(h);
+	atomic_store_explicit(&h->magic, TS_SEG_MAGIC, memory_order_release);
+	/* Appears whole: the agent only looks at names with TS_SEG_SUFFIX. */
+	if (rename(tmp, path) != 0) {
+		munmap(mem, bytes);
+		unlink(tmp);
+		return false;
+	}
+	ts_seg = h;
+	seg_bytes = bytes;
+	ts_arena_use((char *)h + h->header_size, h->nchunks, &h->pool);
+	memcpy(seg_path, path, sizeof seg_path);
+	return true;
+}
+
+static void wake_consumer(struct ts_seg_header *h)
+{
+	atomic_fetch_add(&h->wake, 1);
+	syscall(SYS_futex, &h->wake, FUTEX_WAKE, 1, NULL, NULL, 0);
+}
+
+bool ts_segment_nudge(void)
+{
+	struct ts_seg_header *h = ts_seg;
+	if (h && atomic_exchange(&h->consumer_waiting, 0))
+		wake_consumer(h);
+	return h != NULL;
+}
+
+void ts_segment_finish(int exit_status, bool exec)
+{
+	struct ts_seg_header *h = ts_seg;
+	if (!h)
+		return;
+	atomic_store(&h->exit_status, exit_status);
+	atomic_store(&h->end_ticks, ts_ticks());
+	atomic_store_explicit(&h->state, exec ? TS_SEG_EXECED : TS_SEG_FINISHED,
+			      memory_order_release);
+	wake_consumer(h);
+}
+
+bool ts_segment_wait_written(unsigned ms)
+{
+	struct ts_seg_header *h = ts_seg;
+	if (!h)
+		return true;
+	uint64_t end = ts_clock_monotonic_ms() + ms;
+	while (!atomic_load(&h->written)) {
+		uint64_t now = ts_clock_monotonic_ms();
+		if (now >= end)
+			return false;
+		uint64_t left = end - now;
+		struct timespec wait = {(time_t)(left / 1000), (long)(left % 1000) * 1000000L};
+		syscall(SYS_futex, &h->written, FUTEX_WAIT, 0, &wait, NULL, 0);
+	}
+	return true;
+}
+
+void ts_segment_tell(void)
+{
+	struct ts_seg_header *h = ts_seg;
+	if (!h)
+		return;
+	uint32_t len = atomic_load(&h->report_len);
+	if (len > sizeof h->report)
+		len = sizeof h->report;
+	if (!len)
+		return;
+	int fd = ts_fd_stderr();
+	if (fd >= 0)
+		syscall(SYS_write, fd, h->report, len);
+	ts_fd_give_back(fd);
+}
+
+void ts_segment_discard(void)
+{
+	if (!ts_seg)
+		return;
+	unlink(seg_path);
+	munmap(ts_seg, seg_bytes);
+	ts_seg = NULL;
+	seg_bytes = 0;
+	ts_arena_after_fork();   /* its arena was in the segment */
+}
+
+void ts_segment_after_fork(void)
+{
+	/* The parent's segment is the parent's: its consumer reads what is in
+	 * it, this process gets a segment of its own. */
+	if (ts_seg)
+		munmap(ts_seg, seg_bytes);
+	ts_seg = NULL;
+	seg_bytes = 0;
+}
