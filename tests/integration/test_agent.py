@@ -72,9 +72,9 @@ def agent_pid(run_dir):
 
 
 def segment_suffix():
-    """The name ending of a segment of the layout under test (src/rundir.h)."""
+    """The name ending of a segment of the layout under test (src/base/rundir.h)."""
     root = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..")
-    with open(os.path.join(root, "src", "rundir.h")) as f:
+    with open(os.path.join(root, "src", "base", "rundir.h")) as f:
         fmt = re.search(r'#define TS_SEG_FORMAT "(\d+)"', f.read()).group(1)
     return ".v%s.seg" % fmt
 
