@@ -32,6 +32,7 @@
 #include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #define MAX_WORKERS 512
@@ -147,6 +148,24 @@ static int by_stamp(const void *a, const void *b)
  * pid (a forked child, then the program it exec'd) are served one after the
  * other: their writer sequences have the same ids, and the importer needs
  * the first one's to be complete before the next one's start. */
+/* A segment being made (".p<pid>.<stamp>.tmp") is renamed within
+ * microseconds; one older than this was left by a process that died while
+ * making it. */
+#define STALE_TMP_S 10
+
+static void remove_if_stale(struct ts_agent *a, const char *name)
+{
+	size_t len = strlen(name);
+	if (strncmp(name, ".p", 2) || len < 6 || strcmp(name + len - 4, ".tmp"))
+		return;
+	char path[PATH_MAX + NAME_MAX + 2];
+	snprintf(path, sizeof path, "%s/%s", a->dir, name);
+	struct stat st;
+	if (lstat(path, &st) == 0 && S_ISREG(st.st_mode) && st.st_uid == geteuid() &&
+	    time(NULL) - st.st_mtime > STALE_TMP_S)
+		unlink(path);
+}
+
 static void scan(struct ts_agent *a)
 {
 	DIR *d = opendir(a->dir);
@@ -155,12 +174,14 @@ static void scan(struct ts_agent *a)
 	static struct found list[4096];
 	size_t n = 0;
 	struct dirent *e;
-	while ((e = readdir(d)) && n < sizeof list / sizeof *list)
+	while ((e = readdir(d)) && n < sizeof list / sizeof *list) {
+		remove_if_stale(a, e->d_name);
 		if (ts_rundir_is_segment(e->d_name) && strlen(e->d_name) <= NAME_MAX &&
 		    parse_name(e->d_name, &list[n].pid, &list[n].stamp)) {
 			snprintf(list[n].name, sizeof list[n].name, "%s", e->d_name);
 			n++;
 		}
+	}
 	closedir(d);
 	qsort(list, n, sizeof *list, by_stamp);
 	for (size_t i = 0; i < n; i++) {

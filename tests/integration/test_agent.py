@@ -300,17 +300,27 @@ class AgentTest(unittest.TestCase):
         self.assertEqual(out, plain.stdout)
         self.assertEqual(proc.returncode, 3, err.decode())
 
-    def test_damaged_segment_ends_only_its_worker(self):
+    def test_damaged_or_stale_segments_end_only_their_worker(self):
         damaged = os.path.join(self.run_dir, "p1.1" + segment_suffix())
         with open(damaged, "wb") as f:
             f.write(os.urandom(1 << 16))
         os.chmod(damaged, 0o600)
+        stale = os.path.join(self.run_dir, ".p1.2.tmp")
+        fresh = os.path.join(self.run_dir, ".p1.3.tmp")
+        for path in (stale, fresh):
+            with open(path, "wb"):
+                pass
+            os.chmod(path, 0o600)
+        os.utime(stale, (time.time() - 3600, time.time() - 3600))
         agent = subprocess.Popen([cli(), "agent", "--dir", self.run_dir],
                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         self.addCleanup(agent.wait, 10)
         self.addCleanup(agent.terminate)
         self.assertTrue(wait_for(lambda: not os.path.exists(damaged), 10),
                         "the damaged segment is left")
+        # A segment some process died while making, long ago, goes too.
+        self.assertTrue(wait_for(lambda: not os.path.exists(stale), 10), "a stale segment is left")
+        self.assertTrue(os.path.exists(fresh), "a segment being made was removed")
         # The agent goes on serving.
         subprocess.run(["sh", "-c", "echo hi"], stdout=subprocess.DEVNULL, check=True, timeout=30,
                        env=preload_env(self.run_dir, TRACESHIM_OUTPUT=self.trace_path))
