@@ -21,6 +21,7 @@ struct ts_track_ctx {
 	uint64_t dropped_seen;
 	uint64_t last_ns;
 	char name[16];
+	char begun_name[16];         /* thread.name when the thread span began */
 	char span_name[64];          /* the thread span's name, kept for the encoder */
 	void *sink_state[TS_STATE_COUNT];   /* per exporter */
 	struct ts_exc_state *exceptions;    /* exception events (exception.c) */

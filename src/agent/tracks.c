@@ -75,6 +75,7 @@ void ts_tracks_thread_begin(struct ts_track_ctx *c, struct ts_thread *t, const s
 		s.flow_in = s.parent_id;
 	ts_span_int(&s, "thread.id", t->tid);
 	ts_span_str(&s, "thread.name", c->name);
+	memcpy(c->begun_name, c->name, sizeof c->begun_name);
 	ts_export_span(&c->track, TS_SPAN_BEGIN, &s);
 	c->open_spans++;
 	c->last_ns = s.start_ns;
@@ -88,6 +89,10 @@ void ts_tracks_thread_end(struct ts_track_ctx *c, uint64_t ns, struct ts_thread 
 		uint64_t dropped = atomic_load(&t->ring.dropped);
 		if (c->open_spans == 1 && dropped)
 			ts_span_int(&s, "traceshim.dropped_spans", (int64_t)dropped);
+		/* Renamed after its span began (pthread_setname_np from the
+		 * thread itself, seen late): the end says the name it ended with. */
+		if (c->open_spans == 1 && strcmp(c->name, c->begun_name))
+			ts_span_str(&s, "thread.name", c->name);
 		if (c->open_spans == 1)
 			ts_exception_attach(c, 0, &s);   /* the thread span: every event left */
 		ts_export_span(&c->track, TS_SPAN_END, &s);

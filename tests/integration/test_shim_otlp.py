@@ -460,6 +460,23 @@ class ShimOtlp(tracelib.LoopbackReceiver, unittest.TestCase):
             self.assertIn(list(extra.values())[-1], err[0])
 
     # ------------------------------------------------------------ end to end
+    def test_thread_renamed_after_its_span_began(self):
+        # The consumer sees the thread (it drains every 20 ms) before the
+        # thread names itself: the span still ends with the name it had.
+        code = ("import ctypes, threading, time\n"
+                "libc = ctypes.CDLL(None)\n"
+                "libc.pthread_self.restype = ctypes.c_ulong\n"
+                "libc.pthread_setname_np.argtypes = [ctypes.c_ulong, ctypes.c_char_p]\n"
+                "def work():\n"
+                "    time.sleep(0.3)\n"
+                "    libc.pthread_setname_np(libc.pthread_self(), b'renamed-late')\n"
+                "    open('/etc/hostname').read()\n"
+                "t = threading.Thread(target=work); t.start(); t.join()\n")
+        self.run_traced([sys.executable, "-c", code], TRACESHIM_FLUSH_MS="20")
+        ex = Export(Receiver.bodies)
+        names = [s["attrs"].get("thread.name") for s in ex.spans if s["attrs"].get("thread.id")]
+        self.assertIn("renamed-late", names)
+
     def test_end_to_end_through_traceshim_collect(self):
         cli = os.environ.get("TRACESHIM_CLI")
         if not cli:
