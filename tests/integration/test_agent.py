@@ -36,22 +36,11 @@ def prog(name):
     return os.path.join(os.environ["PROGS_DIR"], name)
 
 
-def cli():
-    path = os.environ.get("TRACESHIM_CLI")
-    if not path:
-        raise unittest.SkipTest("TRACESHIM_CLI is not set (the traceshim command is not built)")
-    return os.path.abspath(path)
+cli = tracelib.traceshim_cli
 
 
 def base_env(**extra):
-    env = {k: v for k, v in os.environ.items()
-           if not k.startswith(("TRACESHIM_", "OTEL_", "TRACEPARENT", "TRACESTATE"))
-           and k != "LD_PRELOAD"}
-    first = os.environ.get("TRACESHIM_PRELOAD_FIRST")
-    if first:
-        env["LD_PRELOAD"] = first
-    env.update(extra)
-    return env
+    return tracelib.clean_env(extra)
 
 
 def preload_env(run_dir, **extra):

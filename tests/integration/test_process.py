@@ -29,24 +29,8 @@ def prog(name):
     return os.path.join(os.environ["PROGS_DIR"], name)
 
 
-def cli():
-    path = os.environ.get("TRACESHIM_CLI")
-    if not path:
-        raise unittest.SkipTest("TRACESHIM_CLI is not set (the traceshim command is not built)")
-    return os.path.abspath(path)
-
-
-def clean_env(extra=None):
-    env = {k: v for k, v in os.environ.items()
-           if (not k.startswith(("TRACESHIM_", "OTEL_", "TRACEPARENT", "TRACESTATE"))
-               or k == "TRACESHIM_AGENT") and k != "LD_PRELOAD"}
-    # A sanitizer build needs its runtimes first: traceshim run keeps an
-    # existing LD_PRELOAD ahead of the library.
-    first = os.environ.get("TRACESHIM_PRELOAD_FIRST")
-    if first:
-        env["LD_PRELOAD"] = first
-    env.update(extra or {})
-    return env
+cli = tracelib.traceshim_cli
+clean_env = tracelib.clean_env
 
 
 def process_spans(trace):

@@ -1308,6 +1308,31 @@ def shim_preload():
     return " ".join(first + [shim_library()])
 
 
+def traceshim_cli():
+    """Absolute path of the traceshim command under test (TRACESHIM_CLI); the
+    test is skipped when it is not built."""
+    import unittest
+    path = os.environ.get("TRACESHIM_CLI")
+    if not path:
+        raise unittest.SkipTest("TRACESHIM_CLI is not set (the traceshim command is not built)")
+    return os.path.abspath(path)
+
+
+def clean_env(extra=None):
+    """os.environ without the shim's settings (but for TRACESHIM_AGENT, which
+    chooses the mode a suite runs in) and without LD_PRELOAD, except the
+    runtimes a sanitizer build needs first (traceshim run keeps an existing
+    LD_PRELOAD ahead of the library); then extra."""
+    env = {k: v for k, v in os.environ.items()
+           if (not k.startswith(("TRACESHIM_", "OTEL_", "TRACEPARENT", "TRACESTATE"))
+               or k == "TRACESHIM_AGENT") and k != "LD_PRELOAD"}
+    first = os.environ.get("TRACESHIM_PRELOAD_FIRST")
+    if first:
+        env["LD_PRELOAD"] = first
+    env.update(extra or {})
+    return env
+
+
 def private_run_dir(parent):
     """A run directory of the caller's own (mode 0700) under parent, for
     TRACESHIM_RUN_DIR: the agent a traced run starts serves it alone."""
