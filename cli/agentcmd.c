@@ -52,16 +52,8 @@ static long vm_kib(long pid, const char *field)
 
 static long agent_pid(const char *dir)
 {
-	char path[PATH_MAX + 16], buf[32] = "";
-	snprintf(path, sizeof path, "%s/" TS_AGENT_LOCK, dir);
-	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-	if (fd < 0)
-		return 0;
-	bool held = flock(fd, LOCK_SH | LOCK_NB) != 0 && errno == EWOULDBLOCK;
-	ssize_t n = held ? pread(fd, buf, sizeof buf - 1, 0) : 0;
-	close(fd);
-	buf[n > 0 ? n : 0] = 0;
-	return held ? strtol(buf, NULL, 10) : 0;
+	long pid = 0;
+	return ts_rundir_agent(dir, false, &pid) ? pid : 0;
 }
 
 static void show_segment(const char *dir, const char *name)

@@ -6,9 +6,13 @@
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 /* tmpfs first: segments are written at memory speed and never reach a disk. */
@@ -62,4 +66,26 @@ bool ts_rundir_usable(const char *dir, bool create, char *why, size_t cap)
 		return false;
 	}
 	return true;
+}
+
+bool ts_rundir_agent(const char *dir, bool create, long *pid)
+{
+	char lock[PATH_MAX + 16];
+	if ((size_t)snprintf(lock, sizeof lock, "%s/" TS_AGENT_LOCK, dir) >= sizeof lock)
+		return false;
+	/* Raw system calls: this runs in traced processes, whose wrappers must
+	 * not see the shim's own files. */
+	int fd = (int)syscall(SYS_openat, AT_FDCWD, lock,
+			      O_RDONLY | O_NOFOLLOW | O_CLOEXEC | (create ? O_CREAT : 0), 0600);
+	if (fd < 0)
+		return false;
+	bool held = flock(fd, LOCK_SH | LOCK_NB) != 0 && errno == EWOULDBLOCK;
+	if (held && pid) {
+		char buf[32];
+		ssize_t n = syscall(SYS_pread64, fd, buf, sizeof buf - 1, 0);
+		buf[n > 0 ? n : 0] = 0;
+		*pid = strtol(buf, NULL, 10);
+	}
+	syscall(SYS_close, fd);   /* drops the shared lock, if it was taken */
+	return held;
 }

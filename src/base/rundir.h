@@ -35,4 +35,8 @@ bool ts_rundir_default(char *out, size_t cap);
  * effective user that no one else may enter; the reason in `why` if not. */
 bool ts_rundir_usable(const char *dir, bool create, char *why, size_t cap);
 
+/* True when an agent holds dir's lock (the lock file is made when create);
+ * its pid in *pid when pid is not NULL. */
+bool ts_rundir_agent(const char *dir, bool create, long *pid);
+
 #endif

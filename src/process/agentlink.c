@@ -23,21 +23,6 @@
 #define CLOSE_RANGE_CLOEXEC (1U << 2)
 #endif
 
-/* True when a process holds the agent lock of dir. */
-static bool agent_alive(const char *dir)
-{
-	char lock[PATH_MAX];
-	if ((size_t)snprintf(lock, sizeof lock, "%s/" TS_AGENT_LOCK, dir) >= sizeof lock)
-		return false;
-	int fd = (int)syscall(SYS_openat, AT_FDCWD, lock,
-			      O_RDONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
-	if (fd < 0)
-		return false;
-	bool held = flock(fd, LOCK_SH | LOCK_NB) != 0 && errno == EWOULDBLOCK;
-	syscall(SYS_close, fd);   /* drops the shared lock, if it was taken */
-	return held;
-}
-
 static bool is_program(const char *p)
 {
 	struct stat st;
@@ -147,5 +132,5 @@ bool ts_agent_dir(char *dir, size_t cap)
 
 bool ts_agent_ensure(const char *dir)
 {
-	return agent_alive(dir) || spawn_agent(dir);
+	return ts_rundir_agent(dir, true, NULL) || spawn_agent(dir);
 }
