@@ -11,6 +11,7 @@
  * the same loop while its command runs. */
 #include "agent.h"
 
+#include "endwatch.h"
 #include "export.h"
 #include "log.h"
 #include "rundir.h"
@@ -79,23 +80,30 @@ static void preload_otlp(struct ts_agent *a, int fd)
 	a->module_loaded = dlopen(path, RTLD_NOW | RTLD_LOCAL) != NULL;
 }
 
-/* Forks the worker for dir/name; false when none could start now (it is
- * tried again at the next scan). */
-static bool serve_segment(struct ts_agent *a, const char *name)
+/* Forks the worker for dir/name, made by process maker; false when none
+ * could start now (it is tried again at the next scan). */
+static bool serve_segment(struct ts_agent *a, const char *name, pid_t maker)
 {
 	if (served(name) || nworkers >= MAX_WORKERS || strlen(name) > NAME_MAX)
 		return false;
 	char path[PATH_MAX];
 	if ((size_t)snprintf(path, sizeof path, "%s/%s", a->dir, name) >= sizeof path)
 		return false;
+	/* Held first: a process that ends without a word may be reaped by
+	 * its parent any moment, and the worker learns how it ended only if
+	 * it was held before (see src/agent/endwatch.c). */
+	ts_endwatch_pin(maker);
 	int fd = open(path, O_RDWR | O_NOFOLLOW | O_CLOEXEC);
-	if (fd < 0)
+	if (fd < 0) {
+		ts_endwatch_unpin();
 		return false;
+	}
 	struct stat st;
 	/* The lock says a worker (of this agent or of one before it) serves
 	 * the segment: a segment is never consumed twice. */
 	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_uid != geteuid() ||
 	    flock(fd, LOCK_EX | LOCK_NB) != 0) {
+		ts_endwatch_unpin();
 		close(fd);
 		return false;
 	}
@@ -111,6 +119,7 @@ static bool serve_segment(struct ts_agent *a, const char *name)
 		signal(SIGTERM, SIG_DFL);
 		_exit(ts_worker_run(fd, path));
 	}
+	ts_endwatch_unpin();
 	close(fd);
 	if (pid < 0)
 		return false;
@@ -189,7 +198,7 @@ static void scan(struct ts_agent *a)
 		for (size_t j = 0; j < i && !earlier; j++)
 			earlier = list[j].pid == list[i].pid;
 		if (!earlier)
-			serve_segment(a, list[i].name);
+			serve_segment(a, list[i].name, (pid_t)list[i].pid);
 	}
 }
 

@@ -5,15 +5,17 @@
  *
  * It drains as records come, and once the process is ending (it marked its
  * segment at exit, at a fatal signal or at exec) or gone without a word
- * (SIGKILL: its pidfd says so) it drains the rest, ends what is still open
- * at that time, flushes within TRACESHIM_EXIT_TIMEOUT_MS, tells a process
- * waiting for that, and removes the segment. */
+ * (SIGKILL, a raw exit_group: endwatch.c sees it die and reads how) it
+ * drains the rest, ends what is still open at that time, flushes within
+ * TRACESHIM_EXIT_TIMEOUT_MS, tells a process waiting for that, and removes
+ * the segment. */
 #include "worker.h"
 
 #include "arena.h"
 #include "clock.h"
 #include "config.h"
 #include "consume.h"
+#include "endwatch.h"
 #include "export.h"
 #include "sink.h"
 #include "log.h"
@@ -25,9 +27,7 @@
 
 #include <errno.h>
 #include <stdint.h>
-#include <fcntl.h>
 #include <linux/futex.h>
-#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,10 +36,6 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#ifndef SYS_pidfd_open
-#define SYS_pidfd_open 434
-#endif
-
 struct seg {
 	struct ts_seg_header *h;
 	size_t bytes;
@@ -47,7 +43,6 @@ struct seg {
 	uint32_t header_size, nchunks;
 	size_t slot_bytes;
 	struct ts_pool_view pool;
-	int pidfd;
 };
 
 static bool geometry_ok(struct seg *s)
@@ -63,54 +58,6 @@ static bool geometry_ok(struct seg *s)
 		return false;
 	ts_arena_view((char *)s->h + s->header_size, s->nchunks, &s->h->pool, &s->pool);
 	return true;
-}
-
-/* When the process started, in BOOTTIME ns (0 when it cannot be read). */
-static uint64_t started_ns(pid_t pid)
-{
-	char path[64], buf[1024];
-	snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return 0;
-	ssize_t n = read(fd, buf, sizeof buf - 1);
-	close(fd);
-	if (n <= 0)
-		return 0;
-	buf[n] = 0;
-	const char *p = strrchr(buf, ')');
-	/* Field 22 is starttime; field 3 follows ") ". */
-	for (int field = 2; p && field < 22; field++)
-		p = strchr(p + 1, ' ');
-	if (!p)
-		return 0;
-	unsigned long long ticks = strtoull(p + 1, NULL, 10);
-	long hz = sysconf(_SC_CLK_TCK);
-	return ticks * (1000000000ull / (uint64_t)(hz > 0 ? hz : 100));
-}
-
-/* A pidfd for the process, unless it is gone (or its pid is another's now). */
-static int open_pidfd(const struct ts_seg_header *h)
-{
-	int fd = (int)syscall(SYS_pidfd_open, h->pid, 0);
-	if (fd < 0)
-		return -1;
-	uint64_t start = started_ns(h->pid);
-	/* Started after its own segment was made: a later process with the
-	 * same pid (the clock tick of /proc is 10 ms). */
-	if (start && start > h->start_boottime_ns + 20000000ull) {
-		close(fd);
-		return -1;
-	}
-	return fd;
-}
-
-static bool gone(const struct seg *s)
-{
-	if (s->pidfd < 0)
-		return true;
-	struct pollfd p = {s->pidfd, POLLIN, 0};
-	return poll(&p, 1, 0) > 0;
 }
 
 /* The settings of the process: its TRACESHIM_* and OTEL_* variables. */
@@ -180,7 +127,7 @@ static struct seg *served_seg;
 static uint64_t ended_deadline(void)
 {
 	struct seg *s = served_seg;
-	if (atomic_load(&s->h->state) == TS_SEG_LIVE && !gone(s))
+	if (atomic_load(&s->h->state) == TS_SEG_LIVE && !ts_endwatch_gone())
 		return 0;
 	return ts_clock_monotonic_ms() + ts_cfg.exit_timeout_ms * 9u / 10u;
 }
@@ -193,27 +140,35 @@ static void serve(struct seg *s)
 		ts_pace_saw(&pace, ts_consume_cycle(false));
 		atomic_fetch_add(&s->h->consumer_beat, 1);
 		/* Ending (exit, a fatal signal, exec) or gone without a word. */
-		if (atomic_load_explicit(&s->h->state, memory_order_acquire) != TS_SEG_LIVE || gone(s))
+		if (atomic_load_explicit(&s->h->state, memory_order_acquire) != TS_SEG_LIVE ||
+		    ts_endwatch_gone())
 			return;
 		sleep_for(s, ts_pace_next(&pace));
 	}
 }
 
 /* How the process ended: what it said, or, when it went without a word
- * (SIGKILL, or a raw exit system call), killed. */
+ * (SIGKILL, the exit_group system call made directly, a signal the shim's
+ * handler never saw), the wait status read at its death. */
 static void take_end(const struct seg *s)
 {
 	uint32_t state = atomic_load(&s->h->state);
 	int st = atomic_load(&s->h->exit_status);
-	if (state == TS_SEG_LIVE)
-		st = TS_EXIT_SIGNAL | 9;
+	if (state == TS_SEG_LIVE) {
+		st = ts_endwatch_status();
+		/* Unknown: reaped before it could be read (a kernel before 6.15
+		 * keeps no status past the reaping), or never found. Killed, as
+		 * SIGKILL is the usual way to go without a word. */
+		if (st < 0)
+			st = TS_EXIT_SIGNAL | 9;
+	}
 	ts_set_exit_status(st);
 }
 
 int ts_worker_run(int fd, const char *path)
 {
 	struct stat st;
-	struct seg s = {.pidfd = -1};
+	struct seg s = {0};
 	if (fstat(fd, &st) != 0 || (size_t)st.st_size < ts_seg_header_size())
 		return 2;
 	s.bytes = (size_t)st.st_size;
@@ -226,7 +181,8 @@ int ts_worker_run(int fd, const char *path)
 		unlink(path);
 		return 2;
 	}
-	s.pidfd = open_pidfd(s.h);
+	/* Gone or another's: served all the same, as one gone without a word. */
+	(void)ts_endwatch_start(s.h->pid, s.h->start_boottime_ns, &s.h->wake);
 	ts_log_capture(s.h->report, sizeof s.h->report, &s.h->report_len);
 	take_settings(s.h);
 	ts_config_load();
@@ -251,7 +207,8 @@ int ts_worker_run(int fd, const char *path)
 	take_end(&s);
 	uint64_t deadline = ts_clock_monotonic_ms() + ts_cfg.exit_timeout_ms * 9u / 10u;
 	ts_sink_give_up_at(deadline);
-	/* The time it ended, as it said; else (SIGKILL) now, when it is seen gone. */
+	/* The time it ended, as it said; else (gone without a word) now, when
+	 * it is seen gone. */
 	uint64_t end = atomic_load(&s.h->state) != TS_SEG_LIVE ? atomic_load(&s.h->end_ticks) : 0;
 	ts_consume_final(ts_clock_to_ns(end ? end : ts_ticks()), deadline);
 	/* A process waiting at exit for its spans to be in the file goes on. */

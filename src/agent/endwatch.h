@@ -1,0 +1,29 @@
+/* When and how a served process ended, seen from its worker (endwatch.c). */
+#ifndef TS_ENDWATCH_H
+#define TS_ENDWATCH_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+/* Takes hold of process pid (in the agent, as soon as its segment is seen;
+ * a worker forked afterwards has it too), or lets go of it (the agent,
+ * once it has forked the worker). */
+void ts_endwatch_pin(pid_t pid);
+void ts_endwatch_unpin(void);
+
+/* Watches process pid (held since ts_endwatch_pin, else taken now), which
+ * made its segment at started_ns (BOOTTIME ns), and bumps and wakes the
+ * futex word wake when it dies. False when it is gone already or pid is
+ * another process's now: it counts as gone. */
+bool ts_endwatch_start(pid_t pid, uint64_t started_ns, _Atomic uint32_t *wake);
+
+/* The process has died (or was never found). */
+bool ts_endwatch_gone(void);
+
+/* How it died, as ts_exit_status() (an exit code, or TS_EXIT_SIGNAL | the
+ * signal), once ts_endwatch_gone(); -1 when that could not be learnt. */
+int ts_endwatch_status(void);
+
+#endif
