@@ -4,6 +4,9 @@ run directory; the agent of the run turns them into spans.
 - a SIGKILLed process keeps every span it recorded, its slices closed and
   its process span ERROR with process.exit.code 137, under `traceshim run`
   and with a plain LD_PRELOAD;
+- a process that ends in a way the shim never sees (the exit_group system
+  call made directly, a signal whose default action was put back behind its
+  back) keeps its spans and its real exit code or signal;
 - a burst many times the size of a ring loses no span at default settings;
 - a hung OTLP receiver does not hold up the traced programs;
 - the agent a plain LD_PRELOAD starts is detached (no descriptor of the
@@ -16,11 +19,14 @@ Run:  TRACESHIM_LIB=build/libtraceshim.so TRACESHIM_CLI=build/cli/traceshim \\
       PROGS_DIR=build/tests/progs python3 tests/integration/test_agent.py
 """
 
+import fcntl
+import functools
 import os
 import re
 import shutil
 import signal
 import socket
+import struct
 import subprocess
 import sys
 import tempfile
@@ -66,6 +72,30 @@ def segment_suffix():
     with open(os.path.join(root, "src", "base", "rundir.h")) as f:
         fmt = re.search(r'#define TS_SEG_FORMAT "(\d+)"', f.read()).group(1)
     return ".v%s.seg" % fmt
+
+
+@functools.lru_cache(maxsize=None)
+def kernel_keeps_exit_status():
+    """Whether a pidfd tells how its process ended after the parent reaped it
+    (PIDFD_GET_INFO with PIDFD_INFO_EXIT, Linux 6.15): before that, a
+    status read races a parent that waits at once."""
+    proc = subprocess.Popen(["sh", "-c", "exit 7"])
+    try:
+        pidfd = os.pidfd_open(proc.pid)   # a zombie until waited for
+    except OSError:
+        proc.wait()
+        return False
+    try:
+        proc.wait()
+        info = bytearray(struct.pack("=Q", 1 << 3) + bytes(56))
+        fcntl.ioctl(pidfd, 0xC040FF0B, info)   # _IOWR(0xFF, 11, 64 bytes)
+        mask, = struct.unpack_from("=Q", info, 0)
+        code, = struct.unpack_from("=i", info, 60)
+        return bool(mask & (1 << 3)) and code == 7 << 8
+    except OSError:
+        return False
+    finally:
+        os.close(pidfd)
 
 
 def wait_for(pred, timeout=10.0, step=0.02):
@@ -145,6 +175,90 @@ class AgentTest(unittest.TestCase):
                                              for s in t.slices))
         self.assertEqual(len(self.writes_of(trace, proc.pid)), 50000)
         self.assert_killed(trace, proc.pid)
+
+    # ------------------------------------------------ ends the shim never sees
+    def silent_span(self, trace, pid):
+        """The process span of silentend (pid), after its 5 writes, all kept."""
+        self.assertEqual(len(self.writes_of(trace, pid)), 5)
+        spans = [s for s in trace.slices if s.pid == pid and s.depth == 0 and s.tid is None]
+        self.assertEqual(len(spans), 1)
+        self.assertEqual(tracelib.structural_errors(trace), [])
+        return spans[0]
+
+    def assert_exit_code(self, span, code):
+        # As an exit(code) the shim sees is shown.
+        self.assertEqual(span.args.get("process.exit.code"), code, span.args)
+        self.assertEqual(span.args.get("otel.status_code"), "ERROR")
+        self.assertEqual(span.args.get("otel.status_description"), "exit code %d" % code)
+        self.assertEqual(span.args.get("error.type"), "exit_code")
+
+    def assert_signal(self, span, sig, name):
+        self.assertEqual(span.args.get("process.exit.code"), 128 + sig, span.args)
+        self.assertEqual(span.args.get("otel.status_code"), "ERROR")
+        self.assertEqual(span.args.get("otel.status_description"), "killed by " + name)
+        self.assertEqual(span.args.get("error.type"), "signal")
+
+    def run_silent(self, *args):
+        """silentend under `traceshim run`, which reaps it the moment it ends."""
+        if not kernel_keeps_exit_status():
+            self.skipTest("the kernel keeps no exit status past the reaping")
+        proc = subprocess.run([cli(), "run", "-o", self.trace_path, "--", prog("silentend")]
+                              + list(args), env=base_env(), stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, timeout=60)
+        trace = tracelib.load_trace(self.trace_path)
+        pids = {s.pid for s in trace.slices if s.name == "write"}
+        self.assertEqual(len(pids), 1)
+        return proc, self.silent_span(trace, pids.pop())
+
+    def preload_silent(self, *args):
+        """silentend with a plain LD_PRELOAD, left unreaped (a zombie) until
+        its trace is written, then reaped."""
+        proc = subprocess.Popen([prog("silentend")] + list(args),
+                                env=preload_env(self.run_dir, TRACESHIM_OUTPUT=self.trace_path),
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        try:
+            trace = self.load_when(lambda t: any(s.pid == proc.pid and s.tid is None
+                                                 for s in t.slices))
+        finally:
+            proc.wait(timeout=30)
+        return proc, self.silent_span(trace, proc.pid)
+
+    def test_raw_exit_group_code_under_run(self):
+        proc, span = self.run_silent("exit", "3")
+        self.assertEqual(proc.returncode, 3, proc.stderr.decode())
+        self.assert_exit_code(span, 3)
+
+    def test_raw_exit_group_code_with_preload(self):
+        proc, span = self.preload_silent("exit", "3")
+        self.assertEqual(proc.returncode, 3)
+        self.assert_exit_code(span, 3)
+
+    def test_raw_exit_group_code_with_preload_reaped_at_once(self):
+        # The parent (a shell) waits for it at once: the status is read at
+        # its death, before or after the reaping.
+        if not kernel_keeps_exit_status():
+            self.skipTest("the kernel keeps no exit status past the reaping")
+        env = preload_env(self.run_dir, TRACESHIM_OUTPUT=self.trace_path)
+        out = subprocess.run(["sh", "-c", '"$0" exit 3; echo "status $?"', prog("silentend")],
+                             env=env, stdout=subprocess.PIPE, timeout=60)
+        self.assertEqual(out.stdout, b"status 3\n")
+
+        def silentend(t):
+            pids = [p for p, name in t.processes.items() if name == "silentend"]
+            return pids[0] if len(pids) == 1 else None
+        trace = self.load_when(lambda t: silentend(t) and any(
+            s.pid == silentend(t) and s.tid is None for s in t.slices))
+        self.assert_exit_code(self.silent_span(trace, silentend(trace)), 3)
+
+    def test_signal_behind_the_shims_back_under_run(self):
+        proc, span = self.run_silent("signal", str(int(signal.SIGTERM)))
+        self.assertEqual(proc.returncode, -signal.SIGTERM, proc.stderr.decode())
+        self.assert_signal(span, signal.SIGTERM, "SIGTERM")
+
+    def test_signal_behind_the_shims_back_with_preload(self):
+        proc, span = self.preload_silent("signal", str(int(signal.SIGTERM)))
+        self.assertEqual(proc.returncode, -signal.SIGTERM)
+        self.assert_signal(span, signal.SIGTERM, "SIGTERM")
 
     def test_pipe_closed_early_keeps_the_writers_spans(self):
         big = os.path.join(self.tmp, "big")
