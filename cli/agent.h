@@ -3,8 +3,11 @@
 #define TS_CLI_AGENT_H
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <sys/types.h>
+
+struct ts_otlp_ops;
 
 struct ts_agent {
 	char dir[4096];
@@ -18,6 +21,11 @@ struct ts_agent {
 	unsigned long served_total, failed;
 	char module_dir[4096];    /* where libtraceshim-otlp.so is */
 	bool module_loaded;
+	const struct ts_otlp_ops *otlp;   /* the loaded module's, for its relay */
+	/* The OTLP relay process (otlprelay.c), 0 while there is none. */
+	pid_t relay_pid;
+	int relay_ctl;
+	uint32_t relay_passed, relay_idle;   /* connections passed; as of its last "idle" */
 };
 
 /* Where the OTLP module is: loaded once, here, before the first worker that

@@ -177,7 +177,7 @@ static int detach(struct ts_agent *a)
 
 int ts_agent_main(int argc, char **argv)
 {
-	struct ts_agent a = {.lock_fd = -1, .keep_fds = {-1, -1, -1}};
+	struct ts_agent a = {.lock_fd = -1, .keep_fds = {-1, -1, -1}, .relay_ctl = -1};
 	bool want_detach = false, want_status = false, want_wait = false;
 	unsigned wait_s = 60;
 	const char *dir = NULL;
@@ -225,6 +225,12 @@ int ts_agent_main(int argc, char **argv)
 		fprintf(stderr, "traceshim agent: %s\n", why);
 		return 2;
 	}
+	/* When told to stop: the OTLP relay gives up what it holds within the
+	 * exit bound of the traced processes. */
+	const char *t = getenv("TRACESHIM_EXIT_TIMEOUT_MS");
+	a.end_bound_ms = t ? (unsigned)strtoul(t, NULL, 10) : 2000;
+	if (a.end_bound_ms > 600000)
+		a.end_bound_ms = 2000;
 	char lib[PATH_MAX];
 	if (ts_find_library(lib, sizeof lib))
 		ts_agent_set_module_dir(&a, dirname(lib));
