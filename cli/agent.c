@@ -252,13 +252,23 @@ bool ts_agent_lock(struct ts_agent *a)
 		close(fd);
 		return false;
 	}
-	/* The holder's pid, for `traceshim agent --status`. */
-	char pid[24];
-	int n = snprintf(pid, sizeof pid, "%ld\n", (long)getpid());
-	if (ftruncate(fd, 0) != 0 || pwrite(fd, pid, (size_t)n, 0) != n)
-		TS_INFO("cannot write the agent's pid into %s", path);
 	a->lock_fd = fd;
+	ts_agent_note(a);
 	return true;
+}
+
+void ts_agent_note(struct ts_agent *a)
+{
+	/* The holder's pid (what traced processes read), then its relay's. */
+	if (a->lock_fd < 0)
+		return;
+	char text[64];
+	int n = snprintf(text, sizeof text, "%ld\n", (long)getpid());
+	if (a->relay_pid)
+		n += snprintf(text + n, sizeof text - (size_t)n, "relay %ld\n", (long)a->relay_pid);
+	if (ftruncate(a->lock_fd, 0) != 0 ||
+	    pwrite(a->lock_fd, text, (size_t)n, 0) != n)
+		TS_INFO("cannot write the agent's pid into its lock");
 }
 
 void ts_agent_unlock(struct ts_agent *a)

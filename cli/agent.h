@@ -35,6 +35,8 @@ void ts_agent_set_module_dir(struct ts_agent *a, const char *dir);
 /* Takes the run directory's lock; false when another agent holds it. */
 bool ts_agent_lock(struct ts_agent *a);
 void ts_agent_unlock(struct ts_agent *a);
+/* Writes the agent's pid and its relay's into the lock (for --status). */
+void ts_agent_note(struct ts_agent *a);
 /* Serves a->dir: until idle (stop_when_idle), until the command is done and
  * its processes' spans are written (child_started), or until SIGTERM. */
 int ts_agent_serve(struct ts_agent *a);

@@ -56,6 +56,20 @@ static long agent_pid(const char *dir)
 	return ts_rundir_agent(dir, false, &pid) ? pid : 0;
 }
 
+/* The agent's OTLP relay, from the agent's lock ("relay PID" line), or 0. */
+static long relay_pid(const char *dir)
+{
+	char path[PATH_MAX + 16], text[128];
+	snprintf(path, sizeof path, "%s/" TS_AGENT_LOCK, dir);
+	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	ssize_t n = fd >= 0 ? pread(fd, text, sizeof text - 1, 0) : -1;
+	if (fd >= 0)
+		close(fd);
+	text[n > 0 ? n : 0] = 0;
+	const char *at = strstr(text, "\nrelay ");
+	return at ? strtol(at + 7, NULL, 10) : 0;
+}
+
 static void show_segment(const char *dir, const char *name)
 {
 	char path[PATH_MAX + NAME_MAX + 2];
@@ -92,6 +106,10 @@ static int status(const char *dir)
 		       vm_kib(pid, "VmHWM"));
 	else
 		printf("no agent\n");
+	long relay = pid > 0 ? relay_pid(dir) : 0;
+	if (relay > 0)
+		printf("OTLP relay pid %ld (sends for every process), RSS %ld KiB (peak %ld KiB)\n",
+		       relay, vm_kib(relay, "VmRSS"), vm_kib(relay, "VmHWM"));
 	DIR *d = opendir(dir);
 	struct dirent *e;
 	unsigned n = 0;

@@ -56,6 +56,7 @@ static bool start(struct ts_agent *a, int seg_fd)
 	a->relay_pid = pid;
 	a->relay_ctl = sv[0];
 	a->relay_passed = a->relay_idle = 0;
+	ts_agent_note(a);
 	return true;
 }
 
@@ -122,6 +123,7 @@ static void forget(struct ts_agent *a)
 	close(a->relay_ctl);
 	a->relay_ctl = -1;
 	a->relay_pid = 0;
+	ts_agent_note(a);
 }
 
 bool ts_relay_reaped(struct ts_agent *a, pid_t pid, int status)

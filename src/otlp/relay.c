@@ -166,12 +166,13 @@ static void post(void)
 	size_t len = 0, n = 0, spans = 0;
 	/* Given up before their turn came. */
 	struct ts_send_stats none = {0};
+	size_t late = 0;
+	const char *shown = inflight->c->key->env.shown;
 	for (struct msg **at = &inflight; *at;) {
 		struct msg *m = *at;
 		if (m->deadline <= now) {
 			*at = m->next;
-			TS_WARN("%u spans not exported to %s: their time ran out in the queue", m->nspans,
-				m->c->key->env.shown);
+			late += m->nspans;
 			done(m, false, &none);
 			continue;
 		}
@@ -180,6 +181,9 @@ static void post(void)
 		n++;
 		at = &m->next;
 	}
+	if (late)
+		TS_WARN("%zu spans not exported to %s: their time ran out while they waited", late,
+			shown);
 	if (!inflight)
 		return;
 	struct key *k = inflight->c->key;
