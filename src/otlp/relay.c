@@ -198,7 +198,10 @@ static void post(void)
 		}
 		body = merged;
 	} else {
-		len = inflight->len;   /* out of memory: the first one alone */
+		/* One request, or out of memory: the first one alone. */
+		len = inflight->len;
+		spans = inflight->nspans;
+		n = 1;
 	}
 	pthread_mutex_unlock(&lock);
 
@@ -209,6 +212,7 @@ static void post(void)
 	struct ts_send_stats st = {0};
 	enum ts_send_result r = k->sender ? ts_otlp_send(k->sender, body, len, deadline, &st)
 					  : TS_SEND_GAVE_UP;
+	size_t sent = n;
 	free(merged);
 	if (r != TS_SEND_OK)
 		TS_WARN("%zu spans of %zu requests not exported to %s (%u attempts, last HTTP status %ld)",
@@ -217,7 +221,7 @@ static void post(void)
 		TS_DEBUG("exported %zu spans of %zu requests (%zu bytes)", spans, n, len);
 
 	pthread_mutex_lock(&lock);
-	for (size_t i = 0, sent = merged ? n : 1; i < sent; i++) {
+	for (size_t i = 0; i < sent; i++) {
 		struct msg *m = inflight;
 		inflight = m->next;
 		done(m, r == TS_SEND_OK, &st);
