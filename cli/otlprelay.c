@@ -4,9 +4,10 @@
  * passes the relay's end over the control socket), hands it its encoded
  * requests and may leave: the relay sends them, one keep-alive connection
  * for the whole run, and the agent waits for it as for a worker, so a dead
- * receiver costs the run its exit bound once. A relay that cannot start or
- * dies leaves the workers to post their spans themselves (or count them
- * failed), never the agent's loop at a stop. */
+ * receiver costs the run its exit bound once. When the relay cannot start,
+ * each worker posts its own spans; when it dies, the spans it held are lost
+ * (counted failed by the workers still waiting) and the next worker that
+ * needs one starts another. */
 #include "otlprelay.h"
 
 #include "log.h"

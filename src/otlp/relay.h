@@ -6,7 +6,9 @@
  * pair and passed the relay's end on): a HELLO with the worker's OTLP
  * settings, then DATA messages, each an encoded ExportTraceServiceRequest,
  * and at the end a FIN. The relay answers each DATA, in order, with a reply.
- * The worker's socket is its own, so messages of two workers never mix. */
+ * The worker's socket is its own, so messages of two workers never mix.
+ * Both ends are forks of the same agent with the same module loaded: the
+ * settings travel as the struct itself. */
 #ifndef TS_OTLP_RELAY_H
 #define TS_OTLP_RELAY_H
 
