@@ -14,6 +14,8 @@
 #include "endwatch.h"
 #include "export.h"
 #include "log.h"
+#include "module.h"
+#include "otlprelay.h"
 #include "rundir.h"
 #include "segment.h"
 #include "worker.h"
@@ -62,22 +64,29 @@ void ts_agent_set_module_dir(struct ts_agent *a, const char *dir)
 }
 
 /* The OTLP module (and with it libcurl and TLS), loaded in the agent the
- * first time a process asks for OTLP: every later worker has it already. */
-static void preload_otlp(struct ts_agent *a, int fd)
+ * first time a process asks for OTLP: every later worker, and the relay
+ * that sends for them all, has it already. True when the segment's process
+ * asks for OTLP and the module is there. */
+static bool preload_otlp(struct ts_agent *a, int fd)
 {
-	if (a->module_loaded || !a->module_dir[0])
-		return;
+	if (!a->module_dir[0])
+		return false;
 	const struct ts_seg_header *h = mmap(NULL, sizeof *h, PROT_READ, MAP_SHARED, fd, 0);
 	if (h == MAP_FAILED)
-		return;
+		return false;
 	size_t len = h->env_len < sizeof h->env ? h->env_len : sizeof h->env;
 	bool otlp = memmem(h->env, len, "OTEL_EXPORTER_OTLP_", 19) != NULL;
 	munmap((void *)h, sizeof *h);
-	if (!otlp)
-		return;
+	if (!otlp || a->module_loaded)
+		return otlp && a->module_loaded;
 	char path[PATH_MAX + 32];
-	snprintf(path, sizeof path, "%s/libtraceshim-otlp.so", a->module_dir);
-	a->module_loaded = dlopen(path, RTLD_NOW | RTLD_LOCAL) != NULL;
+	snprintf(path, sizeof path, "%s/" TS_OTLP_MODULE_NAME, a->module_dir);
+	void *m = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+	ts_otlp_entry_fn entry = m ? (ts_otlp_entry_fn)dlsym(m, TS_OTLP_ENTRY) : NULL;
+	const struct ts_otlp_ops *ops = entry ? entry() : NULL;
+	a->otlp = ops && ops->abi == TS_OTLP_ABI ? ops : NULL;
+	a->module_loaded = m != NULL;
+	return a->module_loaded;
 }
 
 /* Forks the worker for dir/name, made by process maker; false when none
@@ -107,20 +116,25 @@ static bool serve_segment(struct ts_agent *a, const char *name, pid_t maker)
 		close(fd);
 		return false;
 	}
-	preload_otlp(a, fd);
+	/* Its requests go to the relay, which sends for every worker. */
+	int relay = preload_otlp(a, fd) ? ts_relay_connect(a, fd) : -1;
 	pid_t pid = fork();
 	if (pid == 0) {
 		for (int i = 0; i < 3; i++)
 			if (a->keep_fds[i] >= 0)
 				close(a->keep_fds[i]);
+		if (a->relay_pid)
+			close(a->relay_ctl);
 		sigset_t none;
 		sigemptyset(&none);
 		sigprocmask(SIG_SETMASK, &none, NULL);
 		signal(SIGTERM, SIG_DFL);
-		_exit(ts_worker_run(fd, path));
+		_exit(ts_worker_run(fd, path, relay));
 	}
 	ts_endwatch_unpin();
 	close(fd);
+	if (relay >= 0)
+		close(relay);
 	if (pid < 0)
 		return false;
 	workers[nworkers].pid = pid;
@@ -215,6 +229,8 @@ static bool reap(struct ts_agent *a)
 			a->child = 0;
 			continue;
 		}
+		if (ts_relay_reaped(a, pid, st))
+			continue;
 		for (unsigned i = 0; i < nworkers; i++)
 			if (workers[i].pid == pid) {
 				if (!WIFEXITED(st) || WEXITSTATUS(st) > 1) {
@@ -245,13 +261,23 @@ bool ts_agent_lock(struct ts_agent *a)
 		close(fd);
 		return false;
 	}
-	/* The holder's pid, for `traceshim agent --status`. */
-	char pid[24];
-	int n = snprintf(pid, sizeof pid, "%ld\n", (long)getpid());
-	if (ftruncate(fd, 0) != 0 || pwrite(fd, pid, (size_t)n, 0) != n)
-		TS_INFO("cannot write the agent's pid into %s", path);
 	a->lock_fd = fd;
+	ts_agent_note(a);
 	return true;
+}
+
+void ts_agent_note(struct ts_agent *a)
+{
+	/* The holder's pid (what traced processes read), then its relay's. */
+	if (a->lock_fd < 0)
+		return;
+	char text[64];
+	int n = snprintf(text, sizeof text, "%ld\n", (long)getpid());
+	if (a->relay_pid)
+		n += snprintf(text + n, sizeof text - (size_t)n, "relay %ld\n", (long)a->relay_pid);
+	if (ftruncate(a->lock_fd, 0) != 0 ||
+	    pwrite(a->lock_fd, text, (size_t)n, 0) != n)
+		TS_INFO("cannot write the agent's pid into its lock");
 }
 
 void ts_agent_unlock(struct ts_agent *a)
@@ -303,7 +329,7 @@ int ts_agent_serve(struct ts_agent *a)
 	for (;;) {
 		if (reap(a))
 			scan(a);
-		bool busy = nworkers || a->child;
+		bool busy = nworkers || a->child || ts_relay_busy(a);
 		if (busy)
 			idle_since = now_ms();
 		if (term && !a->child)
@@ -313,7 +339,7 @@ int ts_agent_serve(struct ts_agent *a)
 			 * written, within one bound for the whole run. */
 			if (!until)
 				until = now_ms() + a->end_bound_ms;
-			if ((!nworkers && !unserved(a)) || now_ms() >= until)
+			if ((!nworkers && !ts_relay_busy(a) && !unserved(a)) || now_ms() >= until)
 				break;
 		}
 		if (!busy && a->stop_when_idle && now_ms() - idle_since >= IDLE_MS) {
@@ -327,10 +353,12 @@ int ts_agent_serve(struct ts_agent *a)
 			scan(a);
 			continue;
 		}
-		struct pollfd p[2] = {{sfd, POLLIN, 0}, {ino, POLLIN, 0}};
+		struct pollfd p[3] = {{sfd, POLLIN, 0}, {ino, POLLIN, 0}, {ts_relay_ctl(a), POLLIN, 0}};
 		int ms = until ? 5 : busy ? 1000 : IDLE_MS;
-		if (poll(p, 2, ms) < 0 && errno != EINTR)
+		if (poll(p, 3, ms) < 0 && errno != EINTR)
 			break;
+		if (p[2].revents)
+			ts_relay_read(a);
 		if (p[0].revents & POLLIN) {
 			struct signalfd_siginfo si;
 			while (read(sfd, &si, sizeof si) == sizeof si)
@@ -349,6 +377,9 @@ int ts_agent_serve(struct ts_agent *a)
 			scan(a);   /* a queue overflow, or segments left waiting */
 		}
 	}
+	/* What the relay still holds is given up within the run's bound (or,
+	 * for an agent told to stop, within the exit bound from now). */
+	ts_relay_end(a, until ? until : now_ms() + a->end_bound_ms, !term);
 	close(sfd);
 	close(ino);
 	return 0;

@@ -3,8 +3,11 @@
 #define TS_CLI_AGENT_H
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <sys/types.h>
+
+struct ts_otlp_ops;
 
 struct ts_agent {
 	char dir[4096];
@@ -18,6 +21,11 @@ struct ts_agent {
 	unsigned long served_total, failed;
 	char module_dir[4096];    /* where libtraceshim-otlp.so is */
 	bool module_loaded;
+	const struct ts_otlp_ops *otlp;   /* the loaded module's, for its relay */
+	/* The OTLP relay process (otlprelay.c), 0 while there is none. */
+	pid_t relay_pid;
+	int relay_ctl;
+	uint32_t relay_passed, relay_idle;   /* connections passed; as of its last "idle" */
 };
 
 /* Where the OTLP module is: loaded once, here, before the first worker that
@@ -27,6 +35,8 @@ void ts_agent_set_module_dir(struct ts_agent *a, const char *dir);
 /* Takes the run directory's lock; false when another agent holds it. */
 bool ts_agent_lock(struct ts_agent *a);
 void ts_agent_unlock(struct ts_agent *a);
+/* Writes the agent's pid and its relay's into the lock (for --status). */
+void ts_agent_note(struct ts_agent *a);
 /* Serves a->dir: until idle (stop_when_idle), until the command is done and
  * its processes' spans are written (child_started), or until SIGTERM. */
 int ts_agent_serve(struct ts_agent *a);

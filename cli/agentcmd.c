@@ -56,6 +56,20 @@ static long agent_pid(const char *dir)
 	return ts_rundir_agent(dir, false, &pid) ? pid : 0;
 }
 
+/* The agent's OTLP relay, from the agent's lock ("relay PID" line), or 0. */
+static long relay_pid(const char *dir)
+{
+	char path[PATH_MAX + 16], text[128];
+	snprintf(path, sizeof path, "%s/" TS_AGENT_LOCK, dir);
+	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	ssize_t n = fd >= 0 ? pread(fd, text, sizeof text - 1, 0) : -1;
+	if (fd >= 0)
+		close(fd);
+	text[n > 0 ? n : 0] = 0;
+	const char *at = strstr(text, "\nrelay ");
+	return at ? strtol(at + 7, NULL, 10) : 0;
+}
+
 static void show_segment(const char *dir, const char *name)
 {
 	char path[PATH_MAX + NAME_MAX + 2];
@@ -92,6 +106,10 @@ static int status(const char *dir)
 		       vm_kib(pid, "VmHWM"));
 	else
 		printf("no agent\n");
+	long relay = pid > 0 ? relay_pid(dir) : 0;
+	if (relay > 0)
+		printf("OTLP relay pid %ld (sends for every process), RSS %ld KiB (peak %ld KiB)\n",
+		       relay, vm_kib(relay, "VmRSS"), vm_kib(relay, "VmHWM"));
 	DIR *d = opendir(dir);
 	struct dirent *e;
 	unsigned n = 0;
@@ -177,7 +195,7 @@ static int detach(struct ts_agent *a)
 
 int ts_agent_main(int argc, char **argv)
 {
-	struct ts_agent a = {.lock_fd = -1, .keep_fds = {-1, -1, -1}};
+	struct ts_agent a = {.lock_fd = -1, .keep_fds = {-1, -1, -1}, .relay_ctl = -1};
 	bool want_detach = false, want_status = false, want_wait = false;
 	unsigned wait_s = 60;
 	const char *dir = NULL;
@@ -225,6 +243,12 @@ int ts_agent_main(int argc, char **argv)
 		fprintf(stderr, "traceshim agent: %s\n", why);
 		return 2;
 	}
+	/* When told to stop: the OTLP relay gives up what it holds within the
+	 * exit bound of the traced processes. */
+	const char *t = getenv("TRACESHIM_EXIT_TIMEOUT_MS");
+	a.end_bound_ms = t ? (unsigned)strtoul(t, NULL, 10) : 2000;
+	if (a.end_bound_ms > 600000)
+		a.end_bound_ms = 2000;
 	char lib[PATH_MAX];
 	if (ts_find_library(lib, sizeof lib))
 		ts_agent_set_module_dir(&a, dirname(lib));

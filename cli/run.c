@@ -260,7 +260,7 @@ static int wait_child(pid_t pid)
  * directory can be made. */
 static bool own_agent(struct ts_agent *a, const char *lib)
 {
-	*a = (struct ts_agent){.lock_fd = -1, .keep_fds = {-1, -1, -1}};
+	*a = (struct ts_agent){.lock_fd = -1, .keep_fds = {-1, -1, -1}, .relay_ctl = -1};
 	const char *mode = getenv("TRACESHIM_AGENT");
 	if (mode && !strcasecmp(mode, "off"))
 		return false;

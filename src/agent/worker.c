@@ -165,7 +165,7 @@ static void take_end(const struct seg *s)
 	ts_set_exit_status(st);
 }
 
-int ts_worker_run(int fd, const char *path)
+int ts_worker_run(int fd, const char *path, int relay_fd)
 {
 	struct stat st;
 	struct seg s = {0};
@@ -195,6 +195,7 @@ int ts_worker_run(int fd, const char *path)
 	ts_consume_pool = &s.pool;
 	ts_symbols_may_load();
 	(void)ts_summary_init(ts_cfg.summary);
+	ts_export_set_relay(relay_fd);
 	bool file_ok = !ts_cfg.perfetto || ts_sink_open(true);
 	if (!ts_export_open() || (!file_ok && !ts_cfg.otlp)) {
 		unlink(path);

@@ -52,6 +52,7 @@ static struct ts_core_api core_api = {
 	.args = ts_proc_args,
 	.thread_create = ts_real_pthread_create,
 	.mute = ts_thread_mute,
+	.relay_fd = -1,
 };
 
 static char module_dir[PATH_MAX];
@@ -101,6 +102,11 @@ static const struct ts_otlp_ops *load_otlp(void)
 		return NULL;
 	}
 	return ops;
+}
+
+void ts_export_set_relay(int fd)
+{
+	core_api.relay_fd = fd;
 }
 
 bool ts_export_open(void)

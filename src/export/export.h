@@ -17,6 +17,9 @@ enum { TS_STATE_PERFETTO, TS_STATE_OTLP, TS_STATE_COUNT };
 /* Where libtraceshim-otlp.so is, for a consumer that is not the library
  * itself (the agent); by default, next to this library. */
 void ts_export_set_module_dir(const char *dir);
+/* An agent's worker: the OTLP module hands its requests to the agent's
+ * relay over fd instead of posting them (module.h); before ts_export_open. */
+void ts_export_set_relay(int fd);
 bool ts_export_open(void);
 
 /* The process track, stamped ts_ns; its clock snapshot follows at a write. */

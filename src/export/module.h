@@ -13,7 +13,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#define TS_OTLP_ABI 3
+#define TS_OTLP_ABI 4
 #define TS_OTLP_MODULE_NAME "libtraceshim-otlp.so"
 #define TS_OTLP_ENTRY "ts_otlp_module"
 
@@ -37,6 +37,9 @@ struct ts_core_api {
 	 * call mute() first so nothing they do is traced. */
 	int (*thread_create)(pthread_t *th, const pthread_attr_t *attr, void *(*fn)(void *), void *arg);
 	void (*mute)(void);
+	/* An agent's worker: its connection to the agent's OTLP relay, which
+	 * posts the requests (relay.h); -1 when the module posts them itself. */
+	int relay_fd;
 };
 
 struct ts_otlp_ops {
@@ -53,7 +56,20 @@ struct ts_otlp_ops {
 	void (*finish)(uint64_t deadline_ms);
 	/* In the child after fork: forgets the parent's queue and connection. */
 	void (*after_fork)(void);
+	/* The agent's OTLP relay process (relay.h): serves the connections the
+	 * agent passes on ctl_fd until the agent is done and they are; returns
+	 * the process's exit code. */
+	int (*relay)(int ctl_fd, int log_level);
 };
+
+/* The agent's control socket to its relay (SOCK_SEQPACKET). Agent to relay:
+ * TS_RELAY_CONN with one descriptor attached (SCM_RIGHTS), a worker's
+ * connection; or TS_RELAY_END and a uint64_t: the agent is ending, what is
+ * queued now is given up at that CLOCK_MONOTONIC ms. Relay to agent: a
+ * uint32_t, how many connections it has received, each time it has none left
+ * open and nothing left to send. */
+#define TS_RELAY_CONN 'c'
+#define TS_RELAY_END 'e'
 
 typedef const struct ts_otlp_ops *(*ts_otlp_entry_fn)(void);
 

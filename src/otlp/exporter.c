@@ -6,6 +6,7 @@
 #include "log.h"
 #include "resource.h"
 #include "encode.h"
+#include "relay.h"
 #include "send.h"
 #include "ts_version.h"
 
@@ -71,6 +72,26 @@ static void build_resource(void)
 	resource_pid = p.pid;
 }
 
+/* An agent's worker: the request goes to the agent's relay (relay.h). Once
+ * the worker is ending (cutoff_ms set), it is only handed over, and given up
+ * at the cutoff. */
+static bool relay_hello_done;
+
+static bool hand_over(const uint8_t *body, size_t len, size_t n, uint64_t deadline,
+		      struct ts_send_stats *st)
+{
+	if (!relay_hello_done && !(relay_hello_done = ts_relay_hello(core->relay_fd, core->otel, core->log_level)))
+		return false;
+	uint64_t cut = atomic_load(&cutoff_ms);
+	if (cut && cut < deadline)
+		deadline = cut;
+	enum ts_relay_outcome r = ts_relay_post(core->relay_fd, body, len, (uint32_t)n, deadline,
+						&cutoff_ms, st);
+	if (r == TS_RELAY_HANDED)
+		TS_DEBUG("handed %zu spans (%zu bytes) to the agent's OTLP relay", n, len);
+	return r != TS_RELAY_FAILED;
+}
+
 static void send_batch(struct ts_batch *b)
 {
 	if (resource_pid != core->pid())
@@ -87,16 +108,23 @@ static void send_batch(struct ts_batch *b)
 		failed += b->n;
 		return;
 	}
-	if (!sender) {
-		struct ts_send_hooks hooks = {&cutoff_ms};
-		sender = ts_otlp_sender_new(core->otel, &hooks);
-	}
+	uint64_t deadline = ts_monotonic_ms() + core->otel->export_timeout_ms;
 	struct ts_send_stats st = {0};
-	enum ts_send_result r = TS_SEND_GAVE_UP;
-	if (sender)
-		r = ts_otlp_send(sender, body, len, ts_monotonic_ms() + core->otel->export_timeout_ms,
-				 &st);
-	if (r != TS_SEND_OK) {
+	bool ok;
+	if (core->relay_fd >= 0) {
+		ok = hand_over(body, len, b->n, deadline, &st);
+	} else {
+		if (!sender) {
+			struct ts_send_hooks hooks = {&cutoff_ms};
+			sender = ts_otlp_sender_new(core->otel, &hooks);
+		}
+		ok = sender && ts_otlp_send(sender, body, len, deadline, &st) == TS_SEND_OK;
+	}
+	if (!ok && core->relay_fd >= 0) {
+		/* The relay says why, once for every worker's requests. */
+		failed += b->n;
+		TS_DEBUG("%zu spans not exported (the agent's relay could not send them)", b->n);
+	} else if (!ok) {
 		failed += b->n;
 		TS_WARN("%zu spans not exported to %s (%u attempts, last HTTP status %ld)", b->n,
 			core->otel->shown, st.attempts, st.last_status);
@@ -180,6 +208,10 @@ void ts_exporter_drain(uint64_t deadline_ms)
 		pthread_cond_timedwait(&idle, &lock, &until);
 	size_t left = queued;
 	pthread_mutex_unlock(&lock);
+	/* Handed over: the relay gives up on this worker's requests at the
+	 * deadline, like this process would. The exporter thread is idle. */
+	if (core->relay_fd >= 0 && relay_hello_done && !left)
+		ts_relay_fin(core->relay_fd, deadline_ms);
 	if (left)
 		TS_WARN("%zu spans were not exported before exit (the receiver is slow or down)", left);
 }
@@ -204,6 +236,7 @@ void ts_exporter_after_fork(void)
 	busy = started = false;
 	sender = NULL;
 	resource_pid = 0;
+	relay_hello_done = false;
 	atomic_store(&dropped, 0);
 	atomic_store(&failed, 0);
 	atomic_store(&cutoff_ms, 0);

@@ -1,6 +1,7 @@
 /* The exporter thread of the OTLP module: a bounded queue of span batches,
- * each encoded and POSTed as one request on the module's own thread, so
- * neither the program nor the drainer ever waits for the network. */
+ * each encoded and POSTed as one request on the module's own thread (in an
+ * agent's worker, handed to the agent's relay: relay.h), so neither the
+ * program nor the drainer ever waits for the network. */
 #ifndef TS_OTLP_EXPORTER_H
 #define TS_OTLP_EXPORTER_H
 

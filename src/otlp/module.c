@@ -9,6 +9,7 @@
 #include "log.h"
 #include "batch.h"
 #include "exporter.h"
+#include "relay.h"
 #include "send.h"
 
 #include <curl/curl.h>
@@ -40,9 +41,13 @@ static bool module_open(const struct ts_core_api *c)
 {
 	core = c;
 	ts_log_level = c->log_level;
-	keep_tls_until_exit();
-	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
-		return false;
+	/* An agent's worker hands its requests to the agent's relay: it never
+	 * calls libcurl. */
+	if (c->relay_fd < 0) {
+		keep_tls_until_exit();
+		if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
+			return false;
+	}
 	ts_exporter_init(c);
 	return true;
 }
@@ -144,6 +149,7 @@ static const struct ts_otlp_ops ops = {
 	.cycle_end = module_cycle_end,
 	.finish = module_finish,
 	.after_fork = module_after_fork,
+	.relay = ts_relay_main,
 };
 
 TS_MODULE_ENTRY const struct ts_otlp_ops *ts_otlp_module(void)

@@ -1,8 +1,9 @@
 /* OTLP/HTTP sending with libcurl: one keep-alive connection, the configured
  * headers and compression, and the retry policy of retry.h, all bounded by a
- * deadline. Used from one thread only (the exporter's, started by the
- * background thread, whose descriptor table it shares: the connection's
- * sockets are never in the program's table). */
+ * deadline. Used from one thread only: the exporter's, started by the
+ * background thread, whose descriptor table it shares (the connection's
+ * sockets are never in the program's table), or the sender thread of the
+ * agent's relay (relay.c). */
 #ifndef TS_OTLP_SEND_H
 #define TS_OTLP_SEND_H
 

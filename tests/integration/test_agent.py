@@ -9,6 +9,9 @@ run directory; the agent of the run turns them into spans.
   back) keeps its spans and its real exit code or signal;
 - a burst many times the size of a ring loses no span at default settings;
 - a hung OTLP receiver does not hold up the traced programs;
+- the spans of every process of a run reach the OTLP receiver over one
+  connection (the agent's relay), under `traceshim run` and with a plain
+  LD_PRELOAD;
 - the agent a plain LD_PRELOAD starts is detached (no descriptor of the
   program, its own session), ends by itself, and `$(...)` never waits for it;
 - a killed agent changes nothing for the program; a damaged segment ends
@@ -367,6 +370,68 @@ class AgentTest(unittest.TestCase):
         self.assertEqual([f for f in os.listdir(self.run_dir) if f.endswith(".seg")], [])
         # Bounded by the export's own bound, once.
         self.assertLess(time.monotonic() - start, 8)
+
+    def counting_receiver(self):
+        """An OTLP receiver that keeps connections alive and counts them;
+        returns (url, state) where state has "connections" and "bodies"."""
+        lock = threading.Lock()
+        state = {"connections": 0, "bodies": [], "lock": lock}
+
+        class Handler(tracelib.OtlpHandler):
+            protocol_version = "HTTP/1.1"
+
+            def setup(self):
+                super().setup()
+                with lock:
+                    state["connections"] += 1
+
+            def do_POST(self):
+                body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                with lock:
+                    state["bodies"].append(body)
+                self.answer(200)
+
+        server = tracelib.serve_loopback(Handler)
+        self.addCleanup(server.server_close)
+        self.addCleanup(server.shutdown)
+        return "http://127.0.0.1:%d" % server.server_address[1], state
+
+    @staticmethod
+    def process_pids(bodies):
+        """The pids of the process spans in the requests received."""
+        pids = []
+        for body in bodies:
+            req = tracelib.decode_otlp_request(body)
+            for rs in req.all("resource_spans"):
+                for ss in rs.all("scope_spans"):
+                    for span in ss.all("spans"):
+                        for a in span.all("attributes"):
+                            if a.one("key") == b"process.pid":
+                                pids.append(a.one("value").one("int_value"))
+        return pids
+
+    def test_one_connection_for_every_process(self):
+        n = 20
+        loop = ["sh", "-c", "i=0; while [ $i -lt %d ]; do /bin/true; i=$((i+1)); done" % n]
+        for how in ("run", "preload"):
+            with self.subTest(how=how):
+                url, state = self.counting_receiver()
+                if how == "run":
+                    proc = subprocess.run([cli(), "run", "--otlp", url, "--", *loop],
+                                          env=base_env(), stderr=subprocess.PIPE, timeout=120)
+                else:
+                    proc = subprocess.run(loop, stderr=subprocess.PIPE, timeout=120,
+                                          env=preload_env(self.run_dir,
+                                                          OTEL_EXPORTER_OTLP_ENDPOINT=url))
+                    self.assertTrue(tracelib.wait_for_agent(self.run_dir))
+                self.assertEqual(proc.returncode, 0, proc.stderr.decode())
+                with state["lock"]:
+                    bodies, connections = list(state["bodies"]), state["connections"]
+                pids = self.process_pids(bodies)
+                # sh and each /bin/true, every process span once.
+                self.assertEqual(len(pids), n + 1, pids)
+                self.assertEqual(len(set(pids)), n + 1, pids)
+                self.assertEqual(connections, 1, "one keep-alive connection for the run")
 
     def test_agent_is_detached_and_leaves_when_idle(self):
         r, w = os.pipe()
