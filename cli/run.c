@@ -8,6 +8,7 @@
 #include "run.h"
 
 #include "agent.h"
+#include "clock.h"
 #include "rundir.h"
 #include "safeopen.h"
 #include "summary.h"
@@ -160,6 +161,9 @@ static const char *prepare(const struct opts *o, const char *lib, char *trace, s
 {
 	set_preload(lib);
 	set("TRACESHIM_FOLLOW", o->follow ? "true" : "false");
+	/* The TSC is checked once here rather than by every process of the tree. */
+	if (!getenv("TRACESHIM_CLOCK") && ts_clock_tsc_invariant())
+		set("TRACESHIM_CLOCK", "tsc");
 	const char *out = o->output;
 	if (o->otlp) {
 		set("OTEL_EXPORTER_OTLP_ENDPOINT", o->otlp);

@@ -125,7 +125,7 @@ static void on_signal(int sig, siginfo_t *si, void *uc)
 
 /* The kernel action for sig: the shim's handler with the program's mask and
  * flags (all signals blocked while nothing of the program's runs). */
-static int install(int sig, const struct sigaction *p)
+static int install(int sig, const struct sigaction *p, struct sigaction *old)
 {
 	struct sigaction k;
 	memset(&k, 0, sizeof k);
@@ -137,7 +137,7 @@ static int install(int sig, const struct sigaction *p)
 		k.sa_mask = p->sa_mask;
 		k.sa_flags |= p->sa_flags & (SA_RESTART | SA_NODEFER);
 	}
-	return real_sigaction(sig, &k, NULL);
+	return real_sigaction(sig, &k, old);
 }
 
 static bool watched(int sig)
@@ -154,18 +154,45 @@ static void take_over(int sig)
 	if (real_sigaction(sig, NULL, &cur) != 0 || cur.sa_handler != SIG_DFL)
 		return;   /* ignored, or a handler is already there: left alone */
 	prog[sig] = cur;
-	if (install(sig, &cur) == 0)
+	if (install(sig, &cur, NULL) == 0)
 		atomic_store(&ours[sig], true);
+}
+
+/* At start, one system call per signal instead of take_over()'s two: the
+ * shim's handler goes in and the disposition it replaced comes back from
+ * the same call; the rare one that was not the default (an inherited
+ * SIG_IGN) is put back. Every signal is blocked meanwhile, so none meets
+ * the wrong action; one sent to an ignored signal in between is discarded
+ * by the kernel when SIG_IGN is put back, as it would have been. */
+static void take_over_all(void)
+{
+	static const struct sigaction dfl = {.sa_handler = SIG_DFL};
+	const int nfixed = (int)(sizeof fatal_signals / sizeof *fatal_signals);
+	sigset_t all, saved;
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &saved);
+	for (int i = 0;; i++) {
+		int sig = i < nfixed ? fatal_signals[i] : SIGRTMIN + (i - nfixed);
+		if (sig > SIGRTMAX || sig >= NSIG)
+			break;
+		/* prog[sig] stays as the image began, zero, which is SIG_DFL:
+		 * writing it would fault in the table's pages for nothing. */
+		struct sigaction cur;
+		if (install(sig, &dfl, &cur) != 0)
+			continue;
+		if (cur.sa_handler == SIG_DFL)
+			atomic_store(&ours[sig], true);
+		else
+			real_sigaction(sig, &cur, NULL);   /* ignored, or a handler already there */
+	}
+	pthread_sigmask(SIG_SETMASK, &saved, NULL);
 }
 
 __attribute__((constructor)) static void install_handlers(void)
 {
 	if (!ts_start())
 		return;
-	for (size_t i = 0; i < sizeof fatal_signals / sizeof *fatal_signals; i++)
-		take_over(fatal_signals[i]);
-	for (int sig = SIGRTMIN; sig <= SIGRTMAX && sig < NSIG; sig++)
-		take_over(sig);
+	take_over_all();
 }
 
 /* A vfork child has a signal table of its own in the kernel but shares the
@@ -216,7 +243,7 @@ TS_EXPORT int sigaction(int sig, const struct sigaction *act, struct sigaction *
 	struct sigaction before = prog[sig];
 	int rc = 0;
 	if (act) {
-		rc = install(sig, act);
+		rc = install(sig, act, NULL);
 		if (rc == 0)
 			prog[sig] = *act;
 	}

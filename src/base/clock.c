@@ -47,7 +47,7 @@ uint64_t ts_clock_monotonic_ms(void)
 	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
 }
 
-static bool invariant_tsc(void)
+bool ts_clock_tsc_invariant(void)
 {
 #ifdef TS_HAVE_TSC
 	/* Two cpuid instructions, not __get_cpuid()'s four: in a virtual
@@ -81,7 +81,17 @@ static void read_pair(uint64_t *tick, uint64_t *ns)
 
 void ts_clock_init(bool force_gettime)
 {
-	ts_clock_tsc = !force_gettime && invariant_tsc();
+	ts_clock_tsc = !force_gettime && ts_clock_tsc_invariant();
+	ts_clock_reset();
+}
+
+void ts_clock_init_tsc(void)
+{
+#ifdef TS_HAVE_TSC
+	ts_clock_tsc = 1;
+#else
+	ts_clock_tsc = 0;
+#endif
 	ts_clock_reset();
 }
 

@@ -26,8 +26,15 @@ static inline uint64_t ts_ticks(void)
 	return ts_clock_boottime_ns();
 }
 
-/* Chooses the tick source and takes the first (ticks, ns) anchor. */
+/* Chooses the tick source and takes the first (ticks, ns) anchor: the TSC
+ * when the CPU says it is invariant, unless force_gettime. */
 void ts_clock_init(bool force_gettime);
+/* The same, with the TSC taken on the word of whoever set TRACESHIM_CLOCK=tsc
+ * (traceshim run checks once for its whole tree): no cpuid, which traps to
+ * the hypervisor in a virtual machine, in every process. */
+void ts_clock_init_tsc(void);
+/* Whether the CPU's TSC is invariant (constant rate, runs in every C-state). */
+bool ts_clock_tsc_invariant(void);
 
 /* The first (ticks, ns) anchor; a consumer in another process starts its
  * conversion from the producer's anchor, so both convert alike. */

@@ -189,8 +189,11 @@ void ts_config_load(void)
 		ts_warn_config("TRACESHIM_ON_FULL='%s' is not block or drop; using block", full);
 
 	const char *clk = ts_env("TRACESHIM_CLOCK");
+	ts_cfg.force_clock_gettime = ts_cfg.clock_tsc = false;
 	if (clk && !strcasecmp(clk, "boottime"))
 		ts_cfg.force_clock_gettime = true;
+	else if (clk && !strcasecmp(clk, "tsc"))
+		ts_cfg.clock_tsc = true;
 	else if (clk && strcasecmp(clk, "tsc") && strcasecmp(clk, "auto"))
 		ts_warn_config("TRACESHIM_CLOCK='%s' is not auto, tsc or boottime; using auto", clk);
 

@@ -15,6 +15,7 @@ struct ts_config {
 	bool cmdline;               /* record the command line (may hold secrets) */
 	bool sql_raw;               /* SQL text as written, literals included (may hold secrets) */
 	bool force_clock_gettime;   /* TRACESHIM_CLOCK=boottime */
+	bool clock_tsc;             /* TRACESHIM_CLOCK=tsc: the TSC, unchecked */
 	bool follow;                /* trace child processes (TRACESHIM_FOLLOW) */
 	bool summary;               /* TRACESHIM_SUMMARY: the run's summary on stderr */
 	unsigned pool_chunks;       /* the process's record memory, in 4 KiB chunks */

@@ -30,14 +30,40 @@ pid_t ts_proc_ppid(void)
 	return fixed ? fixed_ppid : getppid();
 }
 
+/* The executable of this image: a fork keeps it, only exec changes it
+ * (and with it this memory), so /proc is asked once per image. */
+static char self_exe[4096];
+static _Atomic int self_exe_state;   /* 0 unread, 1 being read, 2 read */
+
+void ts_proc_self_exe(char *buf, size_t cap)
+{
+	int st = atomic_load_explicit(&self_exe_state, memory_order_acquire);
+	int expect = 0;
+	if (st == 0 && atomic_compare_exchange_strong(&self_exe_state, &expect, 1)) {
+		ssize_t n = readlink("/proc/self/exe", self_exe, sizeof self_exe - 1);
+		self_exe[n > 0 ? n : 0] = 0;
+		atomic_store_explicit(&self_exe_state, 2, memory_order_release);
+		st = 2;
+	}
+	if (cap && (st == 2 || atomic_load_explicit(&self_exe_state, memory_order_acquire) == 2)) {
+		size_t n = strnlen(self_exe, cap - 1);
+		memcpy(buf, self_exe, n);
+		buf[n] = 0;
+		return;
+	}
+	/* Another thread, or the code a handler interrupted, is reading it. */
+	ssize_t n = cap ? readlink("/proc/self/exe", buf, cap - 1) : -1;
+	if (cap)
+		buf[n > 0 ? n : 0] = 0;
+}
+
 /* In-process: read once per process (a forked child reads again). */
 static void read_self(void)
 {
 	pid_t pid = (pid_t)syscall(SYS_getpid);
 	if (fixed || read_for == pid)
 		return;
-	ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
-	exe[n > 0 ? n : 0] = 0;
+	ts_proc_self_exe(exe, sizeof exe);
 	args_len = 0;
 	int fd = (int)syscall(SYS_openat, AT_FDCWD, "/proc/self/cmdline", O_RDONLY | O_CLOEXEC);
 	if (fd >= 0) {

@@ -13,6 +13,9 @@ pid_t ts_proc_pid(void);
 pid_t ts_proc_ppid(void);
 /* The executable's path ("" when unknown). */
 const char *ts_proc_exe(void);
+/* This image's executable into buf ("" when unknown): read from /proc once
+ * per image, async-signal-safe. */
+void ts_proc_self_exe(char *buf, size_t cap);
 /* The command line, NUL-separated as /proc/PID/cmdline; its length in *len. */
 const char *ts_proc_args(size_t *len);
 

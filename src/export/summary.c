@@ -128,10 +128,13 @@ void ts_summary_exec(bool pending)
 
 void ts_summary_reset(void)
 {
+	/* Only what was used: a forked child of a process that kept no summary
+	 * would otherwise fault in the whole tables just to zero them. */
+	memset(aggs, 0, naggs * sizeof *aggs);
+	if (slowest[0].dur)
+		memset(slowest, 0, sizeof slowest);
 	naggs = nfailed = 0;
 	other_failed = 0;
-	memset(aggs, 0, sizeof aggs);
-	memset(slowest, 0, sizeof slowest);
 	memset(&proc, 0, sizeof proc);
 }
 

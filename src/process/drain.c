@@ -45,6 +45,9 @@ static _Atomic int stopping;         /* exit has begun: final drain wanted */
 static _Atomic int final_done;       /* futex: the final drain is written */
 static _Atomic int drainer_alive;    /* the thread has not returned yet */
 static _Atomic int set_up;           /* futex: its table is made, the output opened */
+/* A drainer was started in this process (or in the parent it was forked
+ * from): only then is there drainer state to forget after fork. */
+static bool ever_started;
 /* Held for each cycle, so that no fork happens in the middle of one. */
 static pthread_mutex_t cycle_lock = PTHREAD_MUTEX_INITIALIZER;
 /* The pause before the next cycle adapts to how full the rings got. */
@@ -130,6 +133,7 @@ bool ts_drain_start(void)
 {
 	/* The rings it drains take their chunks from this process's arena. */
 	ts_consume_pool = &ts_arena_pool;
+	ever_started = true;
 	/* Block every signal in the drainer so the program's handlers never run
 	 * on it and a signal never interrupts an export. */
 	sigset_t all, old;
@@ -242,18 +246,24 @@ void ts_drain_parent_after_fork(void)
 void ts_drain_after_fork(void)
 {
 	fork_locked = false;
-	/* What the parent's drainer held may be half-updated: leak it rather than
-	 * free it. */
-	ts_tracks_after_fork();
-	pace = (struct ts_pace)TS_PACE_INIT;
-	ts_consume_after_fork();
 	ts_doorbell_after_fork();
 	atomic_store(&stopping, 0);
 	atomic_store(&final_done, 0);
 	atomic_store(&drainer_alive, 0);
 	atomic_store(&set_up, 0);
 	pthread_mutex_init(&cycle_lock, NULL);
+	ts_clock_after_fork();
+	/* When the agent consumed the parent's records, the drainer's tables
+	 * were never touched: clearing them would only fault in hundreds of
+	 * kilobytes of zero pages in every forked child. */
+	if (!ever_started)
+		return;
+	ever_started = false;
+	/* What the parent's drainer held may be half-updated: leak it rather than
+	 * free it. */
+	ts_tracks_after_fork();
+	pace = (struct ts_pace)TS_PACE_INIT;
+	ts_consume_after_fork();
 	ts_export_after_fork();
 	ts_fdinfo_after_fork();
-	ts_clock_after_fork();
 }

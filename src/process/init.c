@@ -44,7 +44,8 @@ static bool start_consumer(void)
 	/* The summary without traceshim run is printed by the first process of
 	 * the tree as it exits, from what every process wrote by then: the
 	 * in-process writer does that. */
-	bool summary_here = ts_cfg.summary && !ts_env("TRACESHIM_RUN_WAITS");
+	bool run_waits = ts_env("TRACESHIM_RUN_WAITS") != NULL;
+	bool summary_here = ts_cfg.summary && !run_waits;
 	if (ts_cfg.agent && !summary_here && ts_agent_dir(dir, sizeof dir) && ts_segment_create(dir)) {
 		if (!ts_agent_ensure(dir)) {
 			ts_segment_discard();
@@ -53,8 +54,10 @@ static bool start_consumer(void)
 		}
 		/* The file is the agent's to write, but whether it can be is
 		 * told here, on the program's stderr, as the in-process writer
-		 * would (opened and closed again: no descriptor stays). */
-		if (ts_cfg.perfetto && !ts_sink_open(false)) {
+		 * would (opened and closed again: no descriptor stays). Under
+		 * traceshim run, run opened it before the program started, and
+		 * the agent tells of a file of the tree's own that fails. */
+		if (ts_cfg.perfetto && !run_waits && !ts_sink_open(false)) {
 			ts_cfg.perfetto = false;
 			if (!ts_cfg.otlp) {
 				ts_segment_discard();
@@ -209,7 +212,10 @@ static void init_once(void)
 		TS_INFO("tracing disabled by the environment");
 		return;
 	}
-	ts_clock_init(ts_cfg.force_clock_gettime);
+	if (ts_cfg.clock_tsc)
+		ts_clock_init_tsc();
+	else
+		ts_clock_init(ts_cfg.force_clock_gettime);
 	ts_process_start_ticks = ts_ticks();
 	traced_pid = (pid_t)syscall(SYS_getpid);
 	ts_proc_set_owner(traced_pid);

@@ -18,6 +18,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <termios.h>
 #include <unistd.h>
 
@@ -59,12 +60,24 @@ static bool describe(int fd, struct described *d)
 	struct stat st;
 	if (fstat(fd, &st) != 0)
 		return false;
+	/* What /proc would say, without asking it where the answer is known:
+	 * every process of a tree describes these three at start. */
+	bool null = S_ISCHR(st.st_mode) && st.st_rdev == makedev(1, 3);
 	struct termios tio;
-	int tty = S_ISCHR(st.st_mode) ? ioctl(fd, TCGETS, &tio) == 0 : 0;
+	int tty = S_ISCHR(st.st_mode) && !null ? ioctl(fd, TCGETS, &tio) == 0 : 0;
 	int type = ts_fd_type_of_stat(&st, tty);
-	char link[32];
-	snprintf(link, sizeof link, "/proc/self/fd/%d", fd);
-	ssize_t n = readlink(link, (char *)d->payload, LINK_MAX_BYTES);
+	ssize_t n;
+	if (null) {
+		n = (ssize_t)strlen("/dev/null");
+		memcpy(d->payload, "/dev/null", (size_t)n);
+	} else if (S_ISSOCK(st.st_mode)) {
+		n = snprintf((char *)d->payload, LINK_MAX_BYTES, "socket:[%llu]",
+			     (unsigned long long)st.st_ino);
+	} else {
+		char link[32];
+		snprintf(link, sizeof link, "/proc/self/fd/%d", fd);
+		n = readlink(link, (char *)d->payload, LINK_MAX_BYTES);
+	}
 	d->fd = fd;
 	d->gen = ts_fd_gen(fd);
 	d->link_len = d->len = n > 0 ? (unsigned)n : 0;

@@ -25,6 +25,8 @@
  * same file and bias for the whole process. */
 #include "modules.h"
 
+#include "procinfo.h"
+
 #include <elf.h>
 #include <errno.h>
 #include <link.h>
@@ -79,8 +81,7 @@ static void add(uint64_t lo, uint64_t hi, uint64_t bias, uint64_t dyn, const cha
 		return;
 	const char *path = name;
 	if (!path) {
-		ssize_t len = readlink("/proc/self/exe", exe, sizeof exe - 1);
-		exe[len > 0 ? len : 0] = 0;
+		ts_proc_self_exe(exe, sizeof exe);
 		path = exe;
 	}
 	size_t len = strlen(path);

@@ -95,8 +95,7 @@ static void fill_header(struct ts_seg_header *h)
 	atomic_store(&h->state, TS_SEG_LIVE);
 	if (!getcwd(h->cwd, sizeof h->cwd))
 		h->cwd[0] = 0;
-	ssize_t n = readlink("/proc/self/exe", h->exe, sizeof h->exe - 1);
-	h->exe[n > 0 ? n : 0] = 0;
+	ts_proc_self_exe(h->exe, sizeof h->exe);
 	h->args_len = (uint32_t)copy_args(h->args, sizeof h->args);
 	h->env_len = (uint32_t)copy_env(h->env, sizeof h->env);
 }
