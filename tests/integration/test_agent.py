@@ -524,6 +524,28 @@ class AgentTest(unittest.TestCase):
         self.assertRegex(out, r"pid %d +running +served +threads 1 +%s" % (proc.pid,
                                                                           prog("burst")))
 
+    def test_status_shows_the_otlp_relay(self):
+        url, _ = self.counting_receiver()
+        proc = subprocess.Popen([prog("burst"), "10", "wait"],
+                                env=preload_env(self.run_dir, OTEL_EXPORTER_OTLP_ENDPOINT=url),
+                                stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+        self.addCleanup(proc.stdout.close)
+        self.addCleanup(proc.wait, 10)
+        self.addCleanup(proc.kill)
+        self.assertEqual(proc.stdout.readline(), b"ready\n")
+        outs = []
+
+        def relay_shown():
+            outs.append(subprocess.run([cli(), "agent", "--status", "--dir", self.run_dir],
+                                       stdout=subprocess.PIPE, timeout=30).stdout.decode())
+            return "OTLP relay pid" in outs[-1]
+        self.assertTrue(wait_for(relay_shown, 10), outs[-1])
+        self.assertRegex(outs[-1], r"OTLP relay pid (\d+) \(sends for every process\), "
+                                   r"RSS \d+ KiB \(peak \d+ KiB\)")
+        relay = int(re.search(r"OTLP relay pid (\d+)", outs[-1]).group(1))
+        self.assertNotEqual(relay, agent_pid(self.run_dir))
+        self.assertTrue(os.path.exists("/proc/%d" % relay))
+
     def test_agent_off_keeps_everything_in_the_process(self):
         proc = subprocess.run(["sh", "-c", "echo hi"], stdout=subprocess.PIPE, timeout=30,
                               env=preload_env(self.run_dir, TRACESHIM_OUTPUT=self.trace_path,
