@@ -13,6 +13,7 @@
  * sets to SIG_IGN, is left to the kernel: an ignored signal stays ignored in
  * the programs it execs. */
 #include "init.h"
+#include "large.h"
 #include "stmt.h"
 #include "unwind.h"
 #include "wrap.h"
@@ -37,7 +38,7 @@ static const int fatal_signals[] = {
 	SIGIO,
 };
 
-static struct sigaction prog[NSIG];     /* what the program asked for */
+static TS_LARGE struct sigaction prog[NSIG];     /* what the program asked for */
 static _Atomic bool ours[NSIG];         /* the shim's handler is installed */
 static __thread int in_handler __attribute__((tls_model("initial-exec")));
 

@@ -3,6 +3,7 @@
 
 #include "export.h"
 #include "ids.h"
+#include "large.h"
 #include "textpool.h"
 #include "trackctx.h"
 
@@ -33,7 +34,7 @@ struct lane {
 	char name[16];
 };
 
-static struct entry *buckets[BUCKETS];
+static TS_LARGE struct entry *buckets[BUCKETS];
 static unsigned nopen, nunbegun, cycle_no;
 static uint64_t dropped;
 static struct lane *lanes[LANES];

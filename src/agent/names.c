@@ -1,13 +1,15 @@
 /* Permanent span names: an open-addressing set of strings, never shrunk. */
 #include "names.h"
 
+#include "large.h"
+
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #define NAMES_MAX 4096   /* distinct names; a power of two */
 
-static char *table[NAMES_MAX * 2];
+static TS_LARGE char *table[NAMES_MAX * 2];
 static size_t count;
 
 static uint64_t hash(const char *s, size_t len)

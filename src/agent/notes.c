@@ -2,6 +2,7 @@
 #include "notes.h"
 
 #include "exception.h"
+#include "large.h"
 #include "textpool.h"
 
 #include <stdlib.h>
@@ -79,7 +80,7 @@ void ts_notes_apply(const struct ts_notes *n, struct ts_span *s, int status)
 		ts_attr_set(s->attrs, &s->nattrs, &n->attrs[i]);
 	if (n->nevents) {
 		/* After the exception events of crashes and throws, if any. */
-		static struct ts_event merged[TS_EXC_PENDING_MAX + TS_NOTES_EVENTS];
+		static TS_LARGE struct ts_event merged[TS_EXC_PENDING_MAX + TS_NOTES_EVENTS];
 		unsigned k = 0;
 		for (unsigned i = 0; i < s->nevents && k < TS_EXC_PENDING_MAX; i++)
 			merged[k++] = s->events[i];

@@ -6,6 +6,7 @@
  * same in that process's writer thread and in a consumer outside it. */
 #include "symbols.h"
 
+#include "large.h"
 #include "registry.h"   /* TS_MODULES_MAX */
 
 #include <dlfcn.h>
@@ -32,8 +33,8 @@ struct symfile {
 	struct table symtab, dynsym;
 };
 
-static struct { char *path; uint64_t bias; } numbered[TS_MODULES_MAX + 1];
-static struct symfile files[FILES_MAX];
+static struct { char *path; uint64_t bias; } numbered[TS_MODULES_MAX + 1] TS_LARGE;
+static TS_LARGE struct symfile files[FILES_MAX];
 static unsigned nfiles;
 
 void ts_symbols_module(uint32_t id, uint64_t bias, const char *path, unsigned len)

@@ -3,6 +3,7 @@
 
 #include "config.h"
 #include "ids.h"
+#include "large.h"
 #include "procinfo.h"
 
 #include <fcntl.h>
@@ -11,7 +12,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-static struct ts_track_ctx ctxs[TS_MAX_THREADS];
+static TS_LARGE struct ts_track_ctx ctxs[TS_MAX_THREADS];
 static struct ts_track proc_track;
 static void *proc_state[TS_STATE_COUNT];
 static char proc_name[64];

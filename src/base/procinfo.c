@@ -1,6 +1,8 @@
 /* The traced process's identity and end (see procinfo.h). */
 #include "procinfo.h"
 
+#include "large.h"
+
 #include <fcntl.h>
 #include <stdatomic.h>
 #include <stdbool.h>
@@ -15,8 +17,8 @@ static pid_t owner;
 
 static bool fixed;   /* set by a worker */
 static pid_t fixed_pid, fixed_ppid;
-static char exe[4096];
-static char args[4096];
+static TS_LARGE char exe[4096];
+static TS_LARGE char args[4096];
 static size_t args_len;
 static pid_t read_for;   /* the pid exe and args were read in (in-process) */
 
@@ -32,7 +34,7 @@ pid_t ts_proc_ppid(void)
 
 /* The executable of this image: a fork keeps it, only exec changes it
  * (and with it this memory), so /proc is asked once per image. */
-static char self_exe[4096];
+static TS_LARGE char self_exe[4096];
 static _Atomic int self_exe_state;   /* 0 unread, 1 being read, 2 read */
 
 void ts_proc_self_exe(char *buf, size_t cap)

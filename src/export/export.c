@@ -8,6 +8,7 @@
 #include "clock.h"
 #include "config.h"
 #include "ids.h"
+#include "large.h"
 #include "log.h"
 #include "module.h"
 #include "resolve.h"
@@ -55,7 +56,7 @@ static struct ts_core_api core_api = {
 	.relay_fd = -1,
 };
 
-static char module_dir[PATH_MAX];
+static TS_LARGE char module_dir[PATH_MAX];
 
 void ts_export_set_module_dir(const char *dir)
 {

@@ -10,6 +10,7 @@
 #include "config.h"
 #include "fdtable.h"
 #include "ids.h"
+#include "large.h"
 #include "log.h"
 #include "safeopen.h"
 
@@ -43,13 +44,13 @@ struct failed {
 
 static bool enabled, execing;
 static long root_pid;              /* the process that prints the report */
-static char path[PATH_MAX];
-static char child_env[2][PATH_MAX + 32];
-static struct agg aggs[NAMES];
+static TS_LARGE char path[PATH_MAX];
+static TS_LARGE char child_env[2][PATH_MAX + 32];
+static TS_LARGE struct agg aggs[NAMES];
 static unsigned naggs, nfailed;
 static uint64_t other_failed;
 static struct slow slowest[SLOWEST];
-static struct failed failed[FAILED];
+static TS_LARGE struct failed failed[FAILED];
 static struct {
 	char name[64];
 	int pid, ppid, exit;

@@ -1,12 +1,14 @@
 /* Descriptor kinds (see fdkind.h). */
 #include "fdkind.h"
 
+#include "large.h"
+
 #include <stddef.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 
-_Atomic uint64_t ts_fdstate[TS_FDGEN_MAX];
+TS_LARGE _Atomic uint64_t ts_fdstate[TS_FDGEN_MAX];
 
 const char *ts_fd_type_name(int type)
 {

@@ -1,6 +1,7 @@
 /* The thread registry's shared parts (see registry.h). */
 #include "registry.h"
 
+#include "large.h"
 #include "segment.h"
 
 #include <sys/syscall.h>
@@ -8,11 +9,11 @@
 
 __thread struct ts_tls ts_tls __attribute__((tls_model("initial-exec")));
 _Atomic int ts_active;
-struct ts_thread *_Atomic ts_threads[TS_MAX_THREADS];
+TS_LARGE struct ts_thread *_Atomic ts_threads[TS_MAX_THREADS];
 _Atomic uint64_t ts_threads_untraced;
 struct ts_seg_header *ts_seg;
 
-static _Atomic uint32_t private_claimed[TS_MAX_THREADS];
+static TS_LARGE _Atomic uint32_t private_claimed[TS_MAX_THREADS];
 
 _Atomic uint32_t *ts_registry_claims(void)
 {

@@ -2,6 +2,7 @@
 #include "agentlink.h"
 
 #include "config.h"
+#include "large.h"
 #include "log.h"
 #include "rundir.h"
 #include "ts_version.h"
@@ -93,7 +94,7 @@ static bool spawn_agent(const char *dir)
 	char *argv[] = {"traceshim", "agent", "--detach", "--dir", dir_arg, NULL};
 	char *envp[] = {"PATH=/usr/bin:/bin", log_env[0] ? log_env : NULL, NULL};
 	struct spawn_args a = {prog, argv, envp};
-	static char stack[32768] __attribute__((aligned(16)));
+	static char stack[32768] TS_LARGE __attribute__((aligned(16)));
 	int saved = errno;
 	pid_t pid = clone(spawn_child, stack + sizeof stack, CLONE_VM | CLONE_VFORK, &a);
 	if (pid < 0) {

@@ -5,6 +5,7 @@
 #include "config.h"
 #include "context.h"
 #include "ids.h"
+#include "large.h"
 #include "log.h"
 #include "summary.h"
 
@@ -18,11 +19,11 @@
 #define MAX_SETTINGS 64
 
 static bool follow = true;
-static char lib_path[PATH_MAX];
+static TS_LARGE char lib_path[PATH_MAX];
 /* LD_PRELOAD for a child whose environment has none: this process's own
  * when it names the library (it may need runtimes loaded before it, as a
  * sanitizer build does), else the library alone. */
-static char preload[2 * PATH_MAX];
+static TS_LARGE char preload[2 * PATH_MAX];
 static char *settings[MAX_SETTINGS + 1];   /* "NAME=value", owned */
 
 static bool has_prefix(const char *s, const char *p)

@@ -25,6 +25,7 @@
  * same file and bias for the whole process. */
 #include "modules.h"
 
+#include "large.h"
 #include "procinfo.h"
 
 #include <elf.h>
@@ -46,9 +47,9 @@ struct entry {
 	_Atomic bool live;
 };
 
-static struct entry table[TS_MODULES_MAX];
+static TS_LARGE struct entry table[TS_MODULES_MAX];
 static _Atomic unsigned count;
-static char pool[POOL_BYTES];
+static TS_LARGE char pool[POOL_BYTES];
 static unsigned pool_used;
 static _Atomic int refreshing;
 static unsigned long long known_adds, known_subs;

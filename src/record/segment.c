@@ -7,6 +7,7 @@
 #include "clock.h"
 #include "config.h"
 #include "fdtable.h"
+#include "large.h"
 #include "procinfo.h"
 #include "log.h"
 
@@ -21,7 +22,7 @@
 #include <unistd.h>
 
 static size_t seg_bytes;
-static char seg_path[PATH_MAX];
+static TS_LARGE char seg_path[PATH_MAX];
 
 static size_t copy_args(char *dst, size_t cap)
 {

@@ -4,6 +4,7 @@
 #include "unwind.h"
 
 #include "doorbell.h"
+#include "large.h"
 #include "log.h"
 #include "registry.h"
 #include "modules.h"
@@ -159,7 +160,7 @@ void ts_unwind_serve(void)
  * it empties first, so libunwind's pipe never reaches the program's table.
  * It runs on a stack of its own; `unwinder_tid` is set by the kernel while it
  * exists, so a second one never shares the stack with a first one stuck. */
-static char unwinder_stack[256 * 1024] __attribute__((aligned(64)));
+static char unwinder_stack[256 * 1024] TS_LARGE __attribute__((aligned(64)));
 static _Atomic pid_t unwinder_tid;
 
 static int unwinder_main(void *arg)
