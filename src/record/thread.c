@@ -190,10 +190,12 @@ void ts_thread_init_main(void)
 	struct rlimit rl;
 	uintptr_t top = (uintptr_t)__libc_stack_end + 65536;
 	uintptr_t size = 8u << 20;
-	if (getrlimit(RLIMIT_STACK, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur > size)
-		size = rl.rlim_cur;
-	else if (getrlimit(RLIMIT_STACK, &rl) == 0 && rl.rlim_cur == RLIM_INFINITY)
-		size = (uintptr_t)1 << 32;
+	if (getrlimit(RLIMIT_STACK, &rl) == 0) {
+		if (rl.rlim_cur == RLIM_INFINITY)
+			size = (uintptr_t)1 << 32;
+		else if (rl.rlim_cur > size)
+			size = rl.rlim_cur;
+	}
 	size += 65536;
 	if (top > size) {
 		t->stack_lo = top - size;
