@@ -19,12 +19,27 @@
 #define MAX_SETTINGS 64
 
 static bool follow = true;
-static TS_LARGE char lib_path[PATH_MAX];
+/* The strings below, packed one after the other: the few of a usual run
+ * fill part of one page, and the process allocates nothing as it starts. */
+static TS_LARGE char store[64 * 1024];
+static size_t store_used;
+static const char *lib_path = "";
 /* LD_PRELOAD for a child whose environment has none: this process's own
  * when it names the library (it may need runtimes loaded before it, as a
  * sanitizer build does), else the library alone. */
-static TS_LARGE char preload[2 * PATH_MAX];
-static char *settings[MAX_SETTINGS + 1];   /* "NAME=value", owned */
+static const char *preload = "";
+static const char *settings[MAX_SETTINGS + 1];   /* "NAME=value", in store */
+
+/* A copy of s in store; NULL when there is no room left. */
+static const char *keep(const char *s)
+{
+	size_t n = strlen(s) + 1;
+	if (n > sizeof store - store_used)
+		return NULL;
+	char *at = memcpy(store + store_used, s, n);
+	store_used += n;
+	return at;
+}
 
 static bool has_prefix(const char *s, const char *p)
 {
@@ -36,24 +51,23 @@ static bool is_setting(const char *e)
 	return has_prefix(e, "TRACESHIM_") || has_prefix(e, "OTEL_");
 }
 
-static void set_settings(char *const list[])
-{
-	for (int i = 0; settings[i]; i++) {
-		free(settings[i]);
-		settings[i] = NULL;
-	}
-	int n = 0;
-	for (int i = 0; list && list[i] && n < MAX_SETTINGS; i++)
-		if (is_setting(list[i]) && (settings[n] = strdup(list[i])))
-			n++;
-}
-
 void ts_childenv_setup(bool follow_on, const char *lib, char *const list[])
 {
 	follow = follow_on;
-	snprintf(lib_path, sizeof lib_path, "%s", lib ? lib : "");
-	snprintf(preload, sizeof preload, "%s", lib_path);
-	set_settings(list);
+	store_used = 0;
+	const char *kept = lib && strlen(lib) < PATH_MAX ? keep(lib) : NULL;
+	lib_path = kept ? kept : "";
+	preload = lib_path;
+	int n = 0;
+	for (int i = 0; list && list[i] && n < MAX_SETTINGS; i++) {
+		if (!is_setting(list[i]))
+			continue;
+		if ((settings[n] = keep(list[i])))
+			n++;
+		else
+			TS_INFO("a setting too long for children to inherit: %.40s...", list[i]);
+	}
+	settings[n] = NULL;
 }
 
 static bool lists_lib(const char *list);
@@ -86,8 +100,9 @@ void ts_childenv_init(void)
 	list[n] = NULL;
 	ts_childenv_setup(ts_cfg.follow, lib, list);
 	const char *own = ts_env("LD_PRELOAD");
-	if (own && strlen(own) < sizeof preload && lists_lib(own))
-		strcpy(preload, own);
+	const char *kept;
+	if (own && strlen(own) < 2 * PATH_MAX && lists_lib(own) && (kept = keep(own)))
+		preload = kept;
 }
 
 /* The length of NAME in "NAME=value" (the whole string without '='). */
@@ -181,7 +196,7 @@ size_t ts_childenv_size(char *const envp[])
 		bytes += strlen(envp[n]) + 1;
 	bytes += sizeof "TRACEPARENT=" + 56 + sizeof "TRACESTATE=" + TS_TRACESTATE_MAX +
 		 sizeof "TRACESHIM_PARENT_SPAN=" + 16 + sizeof TS_REPORTED_VAR "=" + TS_REPORTED_MAX +
-		 sizeof "LD_PRELOAD=" + sizeof preload + 1;
+		 sizeof "LD_PRELOAD=" + strlen(preload) + 1;
 	return (n + EXTRA_ENTRIES + 1) * sizeof(char *) + bytes;
 }
 
@@ -258,7 +273,7 @@ char **ts_childenv_in(char *const envp[], uint64_t span_id, void *block)
 	}
 	for (int i = 0; follow && settings[i]; i++)
 		if (!in_env(envp, settings[i]))
-			out[n++] = settings[i];
+			out[n++] = (char *)settings[i];
 	out[n] = NULL;
 	return out;
 }
