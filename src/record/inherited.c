@@ -29,6 +29,8 @@ struct described {
 	uint32_t gen;
 	uint8_t kind;
 	unsigned link_len, len;
+	dev_t dev;
+	ino_t ino;
 	uint8_t payload[LINK_MAX_BYTES + sizeof(struct sockaddr_storage)];
 };
 
@@ -55,11 +57,35 @@ static int describe_socket(int fd, struct described *d)
 	return ts_transport_of(domain, type);
 }
 
+/* An earlier one of the n described that is the same terminal or file
+ * (2>&1, or all three on one terminal): its text is this one's too. */
+static const struct described *same_as(const struct stat *st, unsigned n)
+{
+	if (!S_ISREG(st->st_mode) && !S_ISCHR(st->st_mode))
+		return NULL;
+	for (unsigned i = 0; i < n; i++)
+		if (stdio_fds[i].dev == st->st_dev && stdio_fds[i].ino == st->st_ino)
+			return &stdio_fds[i];
+	return NULL;
+}
+
 static bool describe(int fd, struct described *d)
 {
 	struct stat st;
 	if (fstat(fd, &st) != 0)
 		return false;
+	d->dev = st.st_dev;
+	d->ino = st.st_ino;
+	const struct described *same = same_as(&st, nstdio);
+	if (same) {
+		memcpy(d->payload, same->payload, same->len);
+		d->fd = fd;
+		d->gen = ts_fd_gen(fd);
+		d->link_len = same->link_len;
+		d->len = same->len;
+		d->kind = same->kind;
+		return true;
+	}
 	/* What /proc would say, without asking it where the answer is known:
 	 * every process of a tree describes these three at start. */
 	bool null = S_ISCHR(st.st_mode) && st.st_rdev == makedev(1, 3);

@@ -104,6 +104,30 @@ class OutputTest(unittest.TestCase):
         return lines[0]
 
     # ------------------------------------------------------------ descriptors
+    def test_inherited_stdio_named_by_their_files(self):
+        # stdout and stderr inherited open on files: one file for both (2>&1)
+        # or one each; every write span names the file it went to.
+        script = "echo out; echo err >&2; echo out2; echo err2 >&2"
+        for shared in (True, False):
+            with self.subTest(shared=shared):
+                out_path = os.path.join(self.tmp, "both.log" if shared else "out.log")
+                err_path = out_path if shared else os.path.join(self.tmp, "err.log")
+                trace_path = os.path.join(self.tmp, "stdio-%d.pftrace" % shared)
+                env = clean_env(LD_PRELOAD=tracelib.shim_preload(), TRACESHIM_OUTPUT=trace_path)
+                with open(out_path, "wb") as out, open(err_path, "ab") as err:
+                    proc = subprocess.run(["sh", "-c", script], env=env, stdin=subprocess.DEVNULL,
+                                          stdout=out, stderr=subprocess.STDOUT if shared else err,
+                                          timeout=60)
+                self.assertEqual(proc.returncode, 0)
+                with open(out_path, "rb") as f:
+                    text = f.read()
+                self.assertEqual(text, b"out\nerr\nout2\nerr2\n" if shared else b"out\nout2\n")
+                trace = tracelib.load_trace(trace_path)
+                writes = trace.slices_named("write")
+                self.assertEqual(len(writes), 4, [w.args for w in writes])
+                paths = sorted(w.args.get("file.path") for w in writes)
+                self.assertEqual(paths, sorted([out_path, err_path] * 2))
+
     def test_proc_fd_lists_only_the_programs(self):
         # A pause well past the first flush: the trace file is open by then.
         proc, trace = tracelib.run_pair([prog("fdlist"), "300"], env={"TRACESHIM_FLUSH_MS": "20"})
