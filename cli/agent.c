@@ -315,8 +315,9 @@ int ts_agent_serve(struct ts_agent *a)
 	sigaddset(&mask, SIGTERM);
 	sigprocmask(SIG_BLOCK, &mask, NULL);
 	int sfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
+	/* Segments appear by rename, whole: the making of one wakes nobody. */
 	int ino = inotify_init1(IN_CLOEXEC | IN_NONBLOCK);
-	if (sfd < 0 || ino < 0 || inotify_add_watch(ino, a->dir, IN_MOVED_TO | IN_CREATE) < 0) {
+	if (sfd < 0 || ino < 0 || inotify_add_watch(ino, a->dir, IN_MOVED_TO) < 0) {
 		TS_WARN("cannot watch %s: %s", a->dir, strerror(errno));
 		return 1;
 	}
