@@ -43,12 +43,17 @@ bool ts_rundir_path(char *out, size_t cap)
 
 bool ts_rundir_usable(const char *dir, bool create, char *why, size_t cap)
 {
-	if (create && mkdir(dir, 0700) != 0 && errno != EEXIST) {
-		snprintf(why, cap, "cannot make %s: %s", dir, strerror(errno));
-		return false;
-	}
 	struct stat st;
-	if (lstat(dir, &st) != 0) {
+	/* Made only when missing: it is there for every process but the first. */
+	int got = lstat(dir, &st);
+	if (got != 0 && errno == ENOENT && create) {
+		if (mkdir(dir, 0700) != 0 && errno != EEXIST) {
+			snprintf(why, cap, "cannot make %s: %s", dir, strerror(errno));
+			return false;
+		}
+		got = lstat(dir, &st);
+	}
+	if (got != 0) {
 		snprintf(why, cap, "%s: %s", dir, strerror(errno));
 		return false;
 	}
