@@ -74,8 +74,9 @@ static bool preload_otlp(struct ts_agent *a, int fd)
 	const struct ts_seg_header *h = mmap(NULL, sizeof *h, PROT_READ, MAP_SHARED, fd, 0);
 	if (h == MAP_FAILED)
 		return false;
-	size_t len = h->env_len < sizeof h->env ? h->env_len : sizeof h->env;
-	bool otlp = memmem(h->env, len, "OTEL_EXPORTER_OTLP_", 19) != NULL;
+	size_t len;
+	const char *env = ts_seg_part(h, TS_SEG_ENV, &len);
+	bool otlp = memmem(env, len, "OTEL_EXPORTER_OTLP_", 19) != NULL;
 	munmap((void *)h, sizeof *h);
 	if (!otlp || a->module_loaded)
 		return otlp && a->module_loaded;

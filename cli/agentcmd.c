@@ -90,10 +90,11 @@ static void show_segment(const char *dir, const char *name)
 	for (int i = 0; i < TS_MAX_THREADS; i++)
 		threads += atomic_load(&h->claimed[i]) != 0;
 	uint32_t state = atomic_load(&h->state);
-	size_t alen = h->args_len < sizeof h->args ? h->args_len : sizeof h->args;
+	size_t alen;
+	const char *args = ts_seg_part(h, TS_SEG_ARGS, &alen);
 	printf("  pid %-7d %-8s %-9s threads %-4u %.*s\n", (int)h->pid,
 	       state == TS_SEG_LIVE ? "running" : state == TS_SEG_FINISHED ? "exiting" : "exec'd",
-	       served ? "served" : "waiting", threads, (int)strnlen(h->args, alen), h->args);
+	       served ? "served" : "waiting", threads, (int)strnlen(args, alen), args);
 	munmap((void *)h, sizeof *h);
 }
 

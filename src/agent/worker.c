@@ -60,12 +60,22 @@ static bool geometry_ok(struct seg *s)
 	return true;
 }
 
+/* A part of the header's text as a string of at most cap - 1 bytes. */
+static void part_string(const struct ts_seg_header *h, enum ts_seg_part p, char *buf, size_t cap)
+{
+	size_t len;
+	const char *text = ts_seg_part(h, p, &len);
+	len = strnlen(text, len < cap - 1 ? len : cap - 1);
+	memcpy(buf, text, len);
+	buf[len] = 0;
+}
+
 /* The settings of the process: its TRACESHIM_* and OTEL_* variables. */
 static void take_settings(const struct ts_seg_header *h)
 {
 	clearenv();
-	size_t len = h->env_len < sizeof h->env ? h->env_len : sizeof h->env;
-	const char *p = h->env, *end = h->env + len;
+	size_t len;
+	const char *p = ts_seg_part(h, TS_SEG_ENV, &len), *end = p + len;
 	while (p < end) {
 		const char *nul = memchr(p, 0, (size_t)(end - p));
 		if (!nul)
@@ -74,24 +84,28 @@ static void take_settings(const struct ts_seg_header *h)
 			putenv(strdup(p));
 		p = nul + 1;
 	}
-	if (chdir(h->cwd[0] == '/' ? h->cwd : "/") != 0 && chdir("/") != 0)
+	char cwd[PATH_MAX];
+	part_string(h, TS_SEG_CWD, cwd, sizeof cwd);
+	if (chdir(cwd[0] == '/' ? cwd : "/") != 0 && chdir("/") != 0)
 		TS_INFO("cannot enter / either");
 }
 
 static void take_identity(const struct ts_seg_header *h)
 {
 	static char name[256];
-	char exe[sizeof h->exe];
-	memcpy(exe, h->exe, sizeof exe);
-	exe[sizeof exe - 1] = 0;
-	size_t args_len = h->args_len < sizeof h->args ? h->args_len : sizeof h->args;
-	const char *arg0 = args_len ? h->args : exe;
+	char exe[PATH_MAX];
+	part_string(h, TS_SEG_EXE, exe, sizeof exe);
+	size_t args_len;
+	const char *args = ts_seg_part(h, TS_SEG_ARGS, &args_len);
+	if (args_len > TS_SEG_ARGS_MAX)
+		args_len = TS_SEG_ARGS_MAX;
+	const char *arg0 = args_len ? args : exe;
 	size_t arg0_len = strnlen(arg0, args_len ? args_len : sizeof exe);
 	const char *slash = memrchr(arg0, '/', arg0_len);
 	const char *base = slash ? slash + 1 : arg0;
 	snprintf(name, sizeof name, "%.*s", (int)(arg0_len - (size_t)(base - arg0)), base);
 	ts_program_name_set(name[0] ? name : "process");
-	ts_proc_set(h->pid, h->ppid, exe, h->args, args_len);
+	ts_proc_set(h->pid, h->ppid, exe, args, args_len);
 	ts_proc_set_owner(0);
 	ts_ids = h->ids;
 	ts_ctx = h->ctx;

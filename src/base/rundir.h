@@ -8,7 +8,7 @@
 /* The layout of a segment (segment.h, arena.h, ring.h): any change to it
  * changes this, so an agent only ever reads segments of its own layout (an
  * older agent still running serves older processes, under other names). */
-#define TS_SEG_FORMAT "3"
+#define TS_SEG_FORMAT "4"
 #define TS_SEG_SUFFIX ".v" TS_SEG_FORMAT ".seg"
 #define TS_AGENT_LOCK "agent.v" TS_SEG_FORMAT ".lock"
 

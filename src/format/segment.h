@@ -25,6 +25,15 @@
 #define TS_SEG_ENV_MAX 16384
 #define TS_SEG_ARGS_MAX 4096
 
+/* What the process was as it started, one part after the other in the
+ * header's text, each of part_len bytes: its working directory and its
+ * executable (each with its NUL), its arguments (NUL-separated, as
+ * /proc/PID/cmdline) and its settings (NUL-separated NAME=VALUE:
+ * TRACESHIM_*, OTEL_*, TRACEPARENT, TRACESTATE). Packed, a usual process
+ * writes one page of the segment for them instead of one page each. */
+enum ts_seg_part { TS_SEG_CWD, TS_SEG_EXE, TS_SEG_ARGS, TS_SEG_ENV, TS_SEG_PARTS };
+#define TS_SEG_TEXT_MAX (2 * PATH_MAX + TS_SEG_ARGS_MAX + TS_SEG_ENV_MAX)
+
 /* FINISHED: exit has begun; EXECED: the image is replaced. Either way the
  * consumer drains what is there, ends what is open and writes it. */
 enum ts_seg_state { TS_SEG_LIVE = 1, TS_SEG_FINISHED, TS_SEG_EXECED };
@@ -58,14 +67,27 @@ struct ts_seg_header {
 	struct ts_pool pool;         /* the chunks' free stack */
 	/* Which thread slots are claimed (registry.c). */
 	_Atomic uint32_t claimed[TS_MAX_THREADS];
-	/* The process as it started: where, what, and with which settings. */
-	char cwd[PATH_MAX];
-	char exe[PATH_MAX];
-	uint32_t args_len, env_len;
-	char args[TS_SEG_ARGS_MAX];  /* NUL-separated, as /proc/PID/cmdline */
-	char env[TS_SEG_ENV_MAX];    /* NUL-separated NAME=VALUE: TRACESHIM_*, OTEL_*,
-				      * TRACEPARENT, TRACESTATE */
+	/* The process as it started (enum ts_seg_part), packed. */
+	uint32_t part_len[TS_SEG_PARTS];
+	char text[TS_SEG_TEXT_MAX];
 };
+
+/* Part p of h's text, its length in *len: within the text whatever the
+ * producer wrote. The lengths are read once each; a consumer copies what
+ * it keeps. */
+static inline const char *ts_seg_part(const struct ts_seg_header *h, enum ts_seg_part p,
+				      size_t *len)
+{
+	size_t at = 0, l = 0;
+	for (int i = 0; i <= (int)p; i++) {
+		at += l;
+		l = ((const volatile uint32_t *)h->part_len)[i];
+		if (l > TS_SEG_TEXT_MAX - at)
+			l = TS_SEG_TEXT_MAX - at;
+	}
+	*len = l;
+	return h->text + at;
+}
 
 static inline uint32_t ts_seg_header_size(void)
 {

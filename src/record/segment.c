@@ -94,11 +94,17 @@ static void fill_header(struct ts_seg_header *h)
 	h->ctx = ts_ctx;
 	atomic_store(&h->exit_status, -1);
 	atomic_store(&h->state, TS_SEG_LIVE);
-	if (!getcwd(h->cwd, sizeof h->cwd))
-		h->cwd[0] = 0;
-	ts_proc_self_exe(h->exe, sizeof h->exe);
-	h->args_len = (uint32_t)copy_args(h->args, sizeof h->args);
-	h->env_len = (uint32_t)copy_env(h->env, sizeof h->env);
+	char *at = h->text;
+	if (!getcwd(at, PATH_MAX))
+		at[0] = 0;
+	h->part_len[TS_SEG_CWD] = (uint32_t)strlen(at) + 1;
+	at += h->part_len[TS_SEG_CWD];
+	ts_proc_self_exe(at, PATH_MAX);
+	h->part_len[TS_SEG_EXE] = (uint32_t)strlen(at) + 1;
+	at += h->part_len[TS_SEG_EXE];
+	h->part_len[TS_SEG_ARGS] = (uint32_t)copy_args(at, TS_SEG_ARGS_MAX);
+	at += h->part_len[TS_SEG_ARGS];
+	h->part_len[TS_SEG_ENV] = (uint32_t)copy_env(at, TS_SEG_ENV_MAX);
 }
 
 bool ts_segment_create(const char *dir)
