@@ -3,7 +3,8 @@
 
 scripts/bench starts this before a measured run and stops it (SIGTERM) after.
 Meanwhile it looks in /proc for processes named traceshim whose argv[1] is
-`agent` that belong to the run: descendants of --ancestor (the bench), or any
+`agent` or `run` (the agent of its tree, with its workers, which are its
+forks) that belong to the run: descendants of --ancestor (the bench), or any
 such process of this user started after this watcher was. At the end it
 prints the largest sum of their peak resident sizes (VmHWM) seen at one
 time, in KiB, or "n/a" when there was none, then one line "PID COMMAND
@@ -46,7 +47,8 @@ def is_agent(pid):
     with open("/proc/%d/comm" % pid, "rb") as f:
         comm = f.read().strip()
     named = comm == b"traceshim" or os.path.basename(argv[0]) == b"traceshim"
-    return named and len(argv) > 1 and argv[1] == b"agent"
+    # `traceshim run` is the agent of its tree, and its workers are its forks.
+    return named and len(argv) > 1 and argv[1] in (b"agent", b"run")
 
 
 def uptime_ticks():
