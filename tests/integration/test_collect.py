@@ -412,6 +412,35 @@ class TestHostileInput(CollectorMixin, unittest.TestCase):
             self.assertIn(word, r.stderr.decode(), src)
             self.assertNotIn("Success", r.stderr.decode(), src)
 
+    def test_run_and_agent_do_not_map_the_receiver(self):
+        # collect's HTTP server and decoder live in their own module: the
+        # command maps them for collect and convert only.
+        lib_dir = os.path.dirname(os.path.dirname(os.path.realpath(cli())))
+        module = os.path.join(lib_dir, "libtraceshim-collect.so")
+        self.assertTrue(os.path.exists(module), module)
+        needed = subprocess.run(["ldd", cli()], stdout=subprocess.PIPE, timeout=60).stdout.decode()
+        for lib in ("libmicrohttpd", "libprotobuf-c", "libgnutls", "libcurl"):
+            self.assertNotIn(lib, needed)
+
+    def test_collect_without_its_module_says_so(self):
+        # The command alone next to the library, without the module.
+        solo = os.path.join(self.tmp.name, "solo")
+        os.makedirs(os.path.join(solo, "cli"))
+        exe = os.path.join(solo, "cli", "traceshim")
+        with open(cli(), "rb") as src, open(exe, "wb") as dst:
+            dst.write(src.read())
+        os.chmod(exe, 0o755)
+        lib = os.path.join(os.path.dirname(os.path.dirname(os.path.realpath(cli()))),
+                           "libtraceshim.so")
+        with open(lib, "rb") as src, open(os.path.join(solo, "libtraceshim.so"), "wb") as dst:
+            dst.write(src.read())
+        for argv in (["collect", "--listen", "127.0.0.1:1"], ["convert", "a.pb", "b.pftrace"]):
+            r = subprocess.run([exe] + argv, stderr=subprocess.PIPE, timeout=20)
+            self.assertEqual(r.returncode, 2, argv)
+            err = r.stderr.decode()
+            self.assertIn("libtraceshim-collect.so", err)
+            self.assertIn("cannot load", err)
+
 
 if __name__ == "__main__":
     unittest.main()
