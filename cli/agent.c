@@ -1,7 +1,8 @@
 /* The agent: serves one run directory. It holds the directory's lock (so
- * traced processes know it is there), watches for segments, and forks one
- * worker per segment (src/agent/worker.c), which consumes that process's records
- * and writes or sends its spans. The agent itself reads no record: a
+ * traced processes know it is there), watches for segments, and hands each
+ * to a worker (src/agent/worker.c), which consumes that process's records
+ * and writes or sends its spans: an idle worker kept from an earlier
+ * segment (pool.c), else one forked for it. The agent itself reads no record: a
  * segment that does not decode can only end its own worker.
  *
  * `traceshim agent --detach` is what a traced process starts when the run
@@ -16,6 +17,7 @@
 #include "log.h"
 #include "module.h"
 #include "otlprelay.h"
+#include "pool.h"
 #include "rundir.h"
 #include "segment.h"
 #include "worker.h"
@@ -33,6 +35,7 @@
 #include <sys/inotify.h>
 #include <sys/mman.h>
 #include <sys/signalfd.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -41,8 +44,13 @@
 #define MAX_WORKERS 512
 #define IDLE_MS 200
 
+/* A worker: serving the segment name, or (name empty) idle since
+ * idle_since, or told to end (ctl closed) and not yet reaped. */
 struct served {
 	pid_t pid;
+	int ctl;                 /* its control connection; -1 once closed */
+	bool idle;
+	uint64_t idle_since;
 	char name[NAME_MAX + 1];
 };
 
@@ -52,9 +60,29 @@ static unsigned nworkers;
 static bool served(const char *name)
 {
 	for (unsigned i = 0; i < nworkers; i++)
-		if (!strcmp(workers[i].name, name))
+		if (workers[i].name[0] && !strcmp(workers[i].name, name))
 			return true;
 	return false;
+}
+
+/* Workers serving a segment: idle ones keep nothing from ending. */
+static unsigned busy_workers(void)
+{
+	unsigned n = 0;
+	for (unsigned i = 0; i < nworkers; i++)
+		n += workers[i].name[0] != 0;
+	return n;
+}
+
+static uint64_t now_ms(void);
+
+/* The worker is told to end (it exits when it reads the end of ctl). */
+static void retire(struct served *w)
+{
+	if (w->ctl >= 0)
+		close(w->ctl);
+	w->ctl = -1;
+	w->idle = false;
 }
 
 void ts_agent_set_module_dir(struct ts_agent *a, const char *dir)
@@ -67,17 +95,22 @@ void ts_agent_set_module_dir(struct ts_agent *a, const char *dir)
  * first time a process asks for OTLP: every later worker, and the relay
  * that sends for them all, has it already. True when the segment's process
  * asks for OTLP and the module is there. */
-static bool preload_otlp(struct ts_agent *a, int fd)
+static bool wants_otlp(int fd)
 {
-	if (!a->module_dir[0])
-		return false;
 	const struct ts_seg_header *h = mmap(NULL, sizeof *h, PROT_READ, MAP_SHARED, fd, 0);
 	if (h == MAP_FAILED)
-		return false;
+		return true;   /* not known: a worker of its own */
 	size_t len;
 	const char *env = ts_seg_part(h, TS_SEG_ENV, &len);
 	bool otlp = memmem(env, len, "OTEL_EXPORTER_OTLP_", 19) != NULL;
 	munmap((void *)h, sizeof *h);
+	return otlp;
+}
+
+static bool preload_otlp(struct ts_agent *a, bool otlp)
+{
+	if (!a->module_dir[0])
+		return false;
 	if (!otlp || a->module_loaded)
 		return otlp && a->module_loaded;
 	char path[PATH_MAX + 32];
@@ -94,7 +127,7 @@ static bool preload_otlp(struct ts_agent *a, int fd)
  * could start now (it is tried again at the next scan). */
 static bool serve_segment(struct ts_agent *a, const char *name, pid_t maker)
 {
-	if (served(name) || nworkers >= MAX_WORKERS || strlen(name) > NAME_MAX)
+	if (served(name) || strlen(name) > NAME_MAX)
 		return false;
 	char path[PATH_MAX];
 	if ((size_t)snprintf(path, sizeof path, "%s/%s", a->dir, name) >= sizeof path)
@@ -117,8 +150,36 @@ static bool serve_segment(struct ts_agent *a, const char *name, pid_t maker)
 		close(fd);
 		return false;
 	}
+	bool otlp = wants_otlp(fd);
+	/* An idle worker, when the process wants no OTLP (a worker that
+	 * exported over OTLP is not kept, see pool.c). */
+	for (unsigned i = 0; !otlp && i < nworkers; i++) {
+		struct served *w = &workers[i];
+		if (!w->idle)
+			continue;
+		int pid_fd, stat_fd;
+		ts_endwatch_pinned(&pid_fd, &stat_fd);
+		if (!ts_pool_hand(w->ctl, maker, name, fd, pid_fd, stat_fd)) {
+			retire(w);   /* gone: reaped soon */
+			continue;
+		}
+		ts_endwatch_unpin();
+		close(fd);
+		w->idle = false;
+		snprintf(w->name, sizeof w->name, "%s", name);
+		a->served_total++;
+		return true;
+	}
+	if (nworkers >= MAX_WORKERS) {
+		ts_endwatch_unpin();
+		close(fd);
+		return false;
+	}
 	/* Its requests go to the relay, which sends for every worker. */
-	int relay = preload_otlp(a, fd) ? ts_relay_connect(a, fd) : -1;
+	int relay = preload_otlp(a, otlp) ? ts_relay_connect(a, fd) : -1;
+	int sv[2];
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) != 0)
+		sv[0] = sv[1] = -1;
 	pid_t pid = fork();
 	if (pid == 0) {
 		for (int i = 0; i < 3; i++)
@@ -126,23 +187,78 @@ static bool serve_segment(struct ts_agent *a, const char *name, pid_t maker)
 				close(a->keep_fds[i]);
 		if (a->relay_pid)
 			close(a->relay_ctl);
+		/* The others' connections: each must end when the agent closes it. */
+		ts_agent_close_workers();
+		if (sv[0] >= 0)
+			close(sv[0]);
 		sigset_t none;
 		sigemptyset(&none);
 		sigprocmask(SIG_SETMASK, &none, NULL);
 		signal(SIGTERM, SIG_DFL);
-		_exit(ts_worker_run(fd, path, relay));
+		_exit(sv[1] >= 0 ? ts_pool_worker(sv[1], a->dir, fd, path, relay)
+				 : ts_worker_run(fd, path, relay));
 	}
 	ts_endwatch_unpin();
 	close(fd);
 	if (relay >= 0)
 		close(relay);
-	if (pid < 0)
+	if (sv[1] >= 0)
+		close(sv[1]);
+	if (pid < 0) {
+		if (sv[0] >= 0)
+			close(sv[0]);
 		return false;
-	workers[nworkers].pid = pid;
+	}
+	workers[nworkers] = (struct served){.pid = pid, .ctl = sv[0]};
 	snprintf(workers[nworkers].name, sizeof workers[nworkers].name, "%s", name);
 	nworkers++;
 	a->served_total++;
+	a->forked++;
+	ts_agent_note(a);
 	return true;
+}
+
+/* What the workers said: one idle again (its segment is written and
+ * removed) or closing (it ends). True when one became idle. */
+static bool hear(const struct pollfd *p, unsigned n)
+{
+	bool any = false;
+	for (unsigned k = 0; k < n; k++) {
+		if (!p[k].revents)
+			continue;
+		for (unsigned i = 0; i < nworkers; i++) {
+			struct served *w = &workers[i];
+			if (w->ctl != p[k].fd)
+				continue;
+			int said;
+			while ((said = ts_pool_heard(w->ctl)) == 1) {
+				w->name[0] = 0;
+				w->idle = true;
+				w->idle_since = now_ms();
+				any = true;
+			}
+			if (said < 0)
+				retire(w);   /* a segment it serves stays its until reaped */
+			break;
+		}
+	}
+	return any;
+}
+
+/* Idle workers are let go after IDLE_MS (all of them, when the agent
+ * ends); true when some are idle still. */
+static bool retire_idle(bool all)
+{
+	bool left = false;
+	uint64_t now = now_ms();
+	for (unsigned i = 0; i < nworkers; i++)
+		if (workers[i].idle) {
+			if (all || now - workers[i].idle_since >= IDLE_MS)
+				retire(&workers[i]);
+			else
+				left = true;
+		}
+	return left;
 }
 
 /* "p<pid>.<stamp>" TS_SEG_SUFFIX: its pid and when it was made. */
@@ -234,7 +350,9 @@ static bool reap(struct ts_agent *a)
 			continue;
 		for (unsigned i = 0; i < nworkers; i++)
 			if (workers[i].pid == pid) {
-				if (!WIFEXITED(st) || WEXITSTATUS(st) > 1) {
+				if (workers[i].ctl >= 0)
+					close(workers[i].ctl);
+				if (workers[i].name[0] && (!WIFEXITED(st) || WEXITSTATUS(st) > 1)) {
 					/* Not served again: it would end the same way. */
 					char path[PATH_MAX + NAME_MAX + 2];
 					snprintf(path, sizeof path, "%s/%s", a->dir, workers[i].name);
@@ -276,6 +394,8 @@ void ts_agent_note(struct ts_agent *a)
 	int n = snprintf(text, sizeof text, "%ld\n", (long)getpid());
 	if (a->relay_pid)
 		n += snprintf(text + n, sizeof text - (size_t)n, "relay %ld\n", (long)a->relay_pid);
+	if (a->forked)
+		n += snprintf(text + n, sizeof text - (size_t)n, "workers %lu\n", a->forked);
 	if (ftruncate(a->lock_fd, 0) != 0 ||
 	    pwrite(a->lock_fd, text, (size_t)n, 0) != n)
 		TS_INFO("cannot write the agent's pid into its lock");
@@ -308,6 +428,25 @@ static bool unserved(struct ts_agent *a)
 	return found;
 }
 
+/* Every worker told to end; the idle ones (they exit at once) are waited
+ * for, briefly. A worker still serving finishes on its own. */
+static void end_workers(void)
+{
+	retire_idle(true);
+	for (unsigned i = 0; i < nworkers; i++)
+		retire(&workers[i]);
+	uint64_t until = now_ms() + 500;
+	for (unsigned i = 0; i < nworkers;) {
+		struct served *w = &workers[i];
+		if (w->name[0] || waitpid(w->pid, NULL, WNOHANG) != 0 || now_ms() >= until) {
+			i++;
+			continue;
+		}
+		struct timespec step = {0, 1000000};
+		nanosleep(&step, NULL);
+	}
+}
+
 int ts_agent_serve(struct ts_agent *a)
 {
 	sigset_t mask;
@@ -331,7 +470,8 @@ int ts_agent_serve(struct ts_agent *a)
 	for (;;) {
 		if (reap(a))
 			scan(a);
-		bool busy = nworkers || a->child || ts_relay_busy(a);
+		bool idle_left = retire_idle(false);
+		bool busy = busy_workers() || a->child || ts_relay_busy(a);
 		if (busy)
 			idle_since = now_ms();
 		if (term && !a->child)
@@ -341,7 +481,7 @@ int ts_agent_serve(struct ts_agent *a)
 			 * written, within one bound for the whole run. */
 			if (!until)
 				until = now_ms() + a->end_bound_ms;
-			if ((!nworkers && !ts_relay_busy(a) && !unserved(a)) || now_ms() >= until)
+			if ((!busy_workers() && !ts_relay_busy(a) && !unserved(a)) || now_ms() >= until)
 				break;
 		}
 		if (!busy && a->stop_when_idle && now_ms() - idle_since >= IDLE_MS) {
@@ -355,10 +495,21 @@ int ts_agent_serve(struct ts_agent *a)
 			scan(a);
 			continue;
 		}
-		struct pollfd p[3] = {{sfd, POLLIN, 0}, {ino, POLLIN, 0}, {ts_relay_ctl(a), POLLIN, 0}};
+		static struct pollfd p[3 + MAX_WORKERS];
+		p[0] = (struct pollfd){sfd, POLLIN, 0};
+		p[1] = (struct pollfd){ino, POLLIN, 0};
+		p[2] = (struct pollfd){ts_relay_ctl(a), POLLIN, 0};
+		unsigned np = 3;
+		for (unsigned i = 0; i < nworkers; i++)
+			if (workers[i].ctl >= 0)
+				p[np++] = (struct pollfd){workers[i].ctl, POLLIN, 0};
 		int ms = until ? 5 : busy ? 1000 : IDLE_MS;
-		if (poll(p, 3, ms) < 0 && errno != EINTR)
+		if (idle_left && ms > IDLE_MS / 4)
+			ms = IDLE_MS / 4;   /* to let them go on time */
+		if (poll(p, np, ms) < 0 && errno != EINTR)
 			break;
+		if (hear(p + 3, np - 3))
+			scan(a);   /* a segment held back behind the one served may go */
 		if (p[2].revents)
 			ts_relay_read(a);
 		if (p[0].revents & POLLIN) {
@@ -375,19 +526,27 @@ int ts_agent_serve(struct ts_agent *a)
 			while (read(ino, buf, sizeof buf) > 0)
 				;
 			scan(a);
-		} else if (nworkers < MAX_WORKERS && !(p[0].revents & POLLIN)) {
+		} else if (busy_workers() < MAX_WORKERS && !(p[0].revents & POLLIN)) {
 			scan(a);   /* a queue overflow, or segments left waiting */
 		}
 	}
 	/* What the relay still holds is given up within the run's bound (or,
 	 * for an agent told to stop, within the exit bound from now). */
 	ts_relay_end(a, until ? until : now_ms() + a->end_bound_ms, !term);
+	end_workers();
 	close(sfd);
 	close(ino);
 	return 0;
 }
 
+void ts_agent_close_workers(void)
+{
+	for (unsigned i = 0; i < nworkers; i++)
+		if (workers[i].ctl >= 0)
+			close(workers[i].ctl);
+}
+
 unsigned ts_agent_workers(void)
 {
-	return nworkers;
+	return busy_workers();
 }

@@ -19,6 +19,7 @@ struct ts_agent {
 	int child_status;
 	unsigned end_bound_ms;    /* after the command: how long to wait for workers */
 	unsigned long served_total, failed;
+	unsigned long forked;     /* worker processes started */
 	char module_dir[4096];    /* where libtraceshim-otlp.so is */
 	bool module_loaded;
 	const struct ts_otlp_ops *otlp;   /* the loaded module's, for its relay */
@@ -40,7 +41,11 @@ void ts_agent_note(struct ts_agent *a);
 /* Serves a->dir: until idle (stop_when_idle), until the command is done and
  * its processes' spans are written (child_started), or until SIGTERM. */
 int ts_agent_serve(struct ts_agent *a);
+/* Workers serving a segment now (idle ones kept for the next are not). */
 unsigned ts_agent_workers(void);
+/* In a process forked from the agent: closes its copies of the workers'
+ * control connections (a worker ends when the agent closes its own). */
+void ts_agent_close_workers(void);
 
 /* traceshim agent [--dir DIR] [--detach] [--status] */
 int ts_agent_main(int argc, char **argv);

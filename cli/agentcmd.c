@@ -56,8 +56,8 @@ static long agent_pid(const char *dir)
 	return ts_rundir_agent(dir, false, &pid) ? pid : 0;
 }
 
-/* The agent's OTLP relay, from the agent's lock ("relay PID" line), or 0. */
-static long relay_pid(const char *dir)
+/* A "NAME NUMBER" line of the agent's lock, or 0. */
+static long noted(const char *dir, const char *name)
 {
 	char path[PATH_MAX + 16], text[128];
 	snprintf(path, sizeof path, "%s/" TS_AGENT_LOCK, dir);
@@ -66,8 +66,10 @@ static long relay_pid(const char *dir)
 	if (fd >= 0)
 		close(fd);
 	text[n > 0 ? n : 0] = 0;
-	const char *at = strstr(text, "\nrelay ");
-	return at ? strtol(at + 7, NULL, 10) : 0;
+	char key[32];
+	int klen = snprintf(key, sizeof key, "\n%s ", name);
+	const char *at = strstr(text, key);
+	return at ? strtol(at + klen, NULL, 10) : 0;
 }
 
 static void show_segment(const char *dir, const char *name)
@@ -107,10 +109,13 @@ static int status(const char *dir)
 		       vm_kib(pid, "VmHWM"));
 	else
 		printf("no agent\n");
-	long relay = pid > 0 ? relay_pid(dir) : 0;
+	long relay = pid > 0 ? noted(dir, "relay") : 0;
 	if (relay > 0)
 		printf("OTLP relay pid %ld (sends for every process), RSS %ld KiB (peak %ld KiB)\n",
 		       relay, vm_kib(relay, "VmRSS"), vm_kib(relay, "VmHWM"));
+	long forked = pid > 0 ? noted(dir, "workers") : 0;
+	if (forked > 0)
+		printf("worker processes started %ld\n", forked);
 	DIR *d = opendir(dir);
 	struct dirent *e;
 	unsigned n = 0;

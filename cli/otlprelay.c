@@ -42,6 +42,7 @@ static bool start(struct ts_agent *a, int seg_fd)
 		for (int i = 0; i < 3; i++)
 			if (a->keep_fds[i] >= 0)
 				close(a->keep_fds[i]);
+		ts_agent_close_workers();
 		sigset_t none;
 		sigemptyset(&none);
 		sigprocmask(SIG_SETMASK, &none, NULL);

@@ -226,3 +226,17 @@ void ts_async_after_fork(void)
 	nopen = nunbegun = cycle_no = nlanes = 0;
 	dropped = 0;
 }
+
+void ts_async_reset(void)
+{
+	for (unsigned b = 0; b < BUCKETS; b++)
+		while (buckets[b])
+			drop(buckets[b]);
+	for (unsigned i = 0; i < nlanes; i++) {
+		ts_export_forget(lanes[i]->state);
+		free(lanes[i]);
+		lanes[i] = NULL;
+	}
+	nopen = nunbegun = cycle_no = nlanes = 0;
+	dropped = 0;
+}

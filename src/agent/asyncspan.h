@@ -25,5 +25,7 @@ void ts_async_cycle_end(void);
  * found no room. */
 uint64_t ts_async_end_all(uint64_t end_ns);
 void ts_async_after_fork(void);
+/* Frees every span and lane (and their exporter states). */
+void ts_async_reset(void);
 
 #endif

@@ -36,6 +36,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <sys/ioctl.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -65,6 +66,8 @@ static pid_t pinned;           /* whose they are */
 static bool stat_readable;
 static _Atomic uint32_t *wake_word;
 static bool watching;            /* the thread runs; it alone reads the status */
+static pthread_t watcher;
+static int stopfd = -1;          /* an eventfd: the watcher is to stop */
 static _Atomic bool ended;       /* set once status is */
 static _Atomic int status = -1;
 
@@ -143,8 +146,13 @@ static int read_status(void)
 static void *watch(void *arg)
 {
 	(void)arg;
-	struct pollfd p = {pidfd, POLLIN, 0};
-	while (poll(&p, 1, -1) <= 0) {
+	struct pollfd p[2] = {{pidfd, POLLIN, 0}, {stopfd, POLLIN, 0}};
+	for (;;) {
+		int n = poll(p, 2, -1);
+		if (n > 0 && p[1].revents)
+			return NULL;   /* the worker is done with this process */
+		if (n > 0)
+			break;
 		if (errno != EINTR) {
 			struct timespec pause = {0, 10000000L};
 			nanosleep(&pause, NULL);
@@ -159,17 +167,23 @@ static void *watch(void *arg)
 
 static bool start_thread(void)
 {
-	pthread_attr_t attr;
-	if (pthread_attr_init(&attr) != 0)
+	/* Joinable, and told to stop through stopfd: a worker that serves
+	 * another process after this one lets it go first. */
+	stopfd = eventfd(0, EFD_CLOEXEC);
+	if (stopfd < 0)
 		return false;
-	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+	pthread_attr_t attr;
+	if (pthread_attr_init(&attr) != 0) {
+		close(stopfd);
+		stopfd = -1;
+		return false;
+	}
 	pthread_attr_setstacksize(&attr, 64 * 1024);
 	/* No signal is ever the watcher's to take. */
 	sigset_t all, old;
 	sigfillset(&all);
 	pthread_sigmask(SIG_SETMASK, &all, &old);
-	pthread_t th;
-	bool ok = ts_real_pthread_create(&th, &attr, watch, NULL) == 0;
+	bool ok = ts_real_pthread_create(&watcher, &attr, watch, NULL) == 0;
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	pthread_attr_destroy(&attr);
 	return ok;
@@ -222,7 +236,47 @@ bool ts_endwatch_start(pid_t pid, uint64_t started_ns, _Atomic uint32_t *wake)
 	 * that may not ptrace it (and 0 once it has no memory left). */
 	stat_readable = paren && stat_field(paren, 26, &start_code) && start_code != 1;
 	watching = start_thread();
+	if (!watching && stopfd >= 0) {
+		close(stopfd);
+		stopfd = -1;
+	}
 	return true;
+}
+
+void ts_endwatch_adopt(pid_t pid, int pid_fd, int stat_fd)
+{
+	ts_endwatch_unpin();
+	pidfd = pid_fd;
+	statfd = stat_fd;
+	pinned = pid_fd >= 0 ? pid : 0;
+}
+
+void ts_endwatch_pinned(int *pid_fd, int *stat_fd)
+{
+	*pid_fd = pidfd;
+	*stat_fd = statfd;
+}
+
+void ts_endwatch_end(void)
+{
+	if (watching) {
+		uint64_t one = 1;
+		/* Its end is waited for: it may still bump the wake word, in the
+		 * segment about to be unmapped. */
+		if (write(stopfd, &one, sizeof one) == sizeof one)
+			pthread_join(watcher, NULL);
+		else
+			pthread_detach(watcher);
+	}
+	if (stopfd >= 0)
+		close(stopfd);
+	stopfd = -1;
+	watching = false;
+	ts_endwatch_unpin();
+	stat_readable = false;
+	wake_word = NULL;
+	atomic_store(&ended, false);
+	atomic_store(&status, -1);
 }
 
 bool ts_endwatch_gone(void)

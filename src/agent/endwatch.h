@@ -26,4 +26,13 @@ bool ts_endwatch_gone(void);
  * signal), once ts_endwatch_gone(); -1 when that could not be learnt. */
 int ts_endwatch_status(void);
 
+/* The agent: the descriptors of the process pinned (-1 when none), to pass
+ * to a worker that is running already; that worker takes them over. */
+void ts_endwatch_pinned(int *pid_fd, int *stat_fd);
+void ts_endwatch_adopt(pid_t pid, int pid_fd, int stat_fd);
+
+/* The worker is done with the process: the watcher stopped and its
+ * descriptors closed, so another process can be watched. */
+void ts_endwatch_end(void);
+
 #endif

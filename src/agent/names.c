@@ -41,3 +41,14 @@ const char *ts_name_keep(const char *s, size_t len)
 			return n;
 	}
 }
+
+void ts_names_reset(void)
+{
+	if (!count)
+		return;
+	for (size_t i = 0; i < NAMES_MAX * 2; i++) {
+		free(table[i]);
+		table[i] = NULL;
+	}
+	count = 0;
+}

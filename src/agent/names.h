@@ -9,5 +9,8 @@
  * text. NULL when the table is full (more distinct names than any trace
  * should hold) or memory is short. Drainer thread only. */
 const char *ts_name_keep(const char *s, size_t len);
+/* Frees every name kept: only once nothing refers to them any more (a
+ * worker between two processes). */
+void ts_names_reset(void);
 
 #endif

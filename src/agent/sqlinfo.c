@@ -237,3 +237,12 @@ void ts_sqlinfo_decode(const struct ts_rec *r, const uint8_t *payload, unsigned 
 	else
 		decode_stmt(r, payload, len, s);
 }
+
+void ts_sqlinfo_reset(void)
+{
+	for (size_t i = 0; i < cap; i++)
+		free(table[i]);
+	free(table);
+	table = NULL;
+	cap = count = 0;
+}

@@ -13,6 +13,8 @@
 void ts_sqlinfo_prepared(uint64_t stmt, const uint8_t *payload, unsigned len);
 /* A TS_REC_SQL_FINALIZED record. */
 void ts_sqlinfo_finalized(uint64_t stmt);
+/* Forgets (and frees) every statement: a worker's next process starts anew. */
+void ts_sqlinfo_reset(void);
 /* Names the span of a statement execution or sqlite3_exec() record and adds
  * its database attributes (s already holds times and ids). */
 void ts_sqlinfo_decode(const struct ts_rec *r, const uint8_t *payload, unsigned len,

@@ -31,11 +31,14 @@ struct table {
 struct symfile {
 	char *path;
 	struct table symtab, dynsym;
+	const void *map;             /* the file, while its tables are used */
+	size_t map_size;
 };
 
 static struct { char *path; uint64_t bias; } numbered[TS_MODULES_MAX + 1] TS_LARGE;
 static TS_LARGE struct symfile files[FILES_MAX];
 static unsigned nfiles;
+static unsigned max_id;   /* the highest module number given */
 
 void ts_symbols_module(uint32_t id, uint64_t bias, const char *path, unsigned len)
 {
@@ -46,6 +49,8 @@ void ts_symbols_module(uint32_t id, uint64_t bias, const char *path, unsigned le
 		return;
 	numbered[id].path = copy;
 	numbered[id].bias = bias;
+	if (id > max_id)
+		max_id = id;
 }
 
 /* Section i of a mapped file as a symbol table, if it and its string table
@@ -98,8 +103,12 @@ static void read_file(const char *path, struct symfile *m)
 				read_table(f, size, sh, eh->e_shnum, i, &m->dynsym);
 		}
 	}
-	if (!m->symtab.syms && !m->dynsym.syms)
+	if (!m->symtab.syms && !m->dynsym.syms) {
 		munmap((void *)f, size);
+		return;
+	}
+	m->map = f;
+	m->map_size = size;
 }
 
 static const struct symfile *file_of(const char *path)
@@ -217,4 +226,20 @@ size_t ts_symbols_format(const uint64_t *ips, const uint16_t *modules, unsigned 
 		len += (size_t)w < cap - len ? (size_t)w : cap - len - 1;
 	}
 	return len;
+}
+
+void ts_symbols_reset(void)
+{
+	for (unsigned i = 0; i <= max_id; i++) {
+		free(numbered[i].path);
+		numbered[i].path = NULL;
+	}
+	max_id = 0;
+	for (unsigned i = 0; i < nfiles; i++) {
+		if (files[i].map)
+			munmap((void *)files[i].map, files[i].map_size);
+		free(files[i].path);
+		files[i] = (struct symfile){0};
+	}
+	nfiles = 0;
 }

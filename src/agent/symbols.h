@@ -28,5 +28,8 @@ const char *ts_symbols_demangle(const char *name, char *out, size_t cap);
 /* Not the traced process (an agent's worker): libstdc++ may be loaded to
  * demangle names. */
 void ts_symbols_may_load(void);
+/* Forgets the modules and files of the process served (all freed and
+ * unmapped): a worker's next process numbers its modules anew. */
+void ts_symbols_reset(void);
 
 #endif

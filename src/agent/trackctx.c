@@ -2,6 +2,8 @@
 #include "trackctx.h"
 
 #include "config.h"
+#include "exception.h"
+#include "userspan.h"
 #include "ids.h"
 #include "large.h"
 #include "procinfo.h"
@@ -16,6 +18,7 @@ static TS_LARGE struct ts_track_ctx ctxs[TS_MAX_THREADS];
 static struct ts_track proc_track;
 static void *proc_state[TS_STATE_COUNT];
 static char proc_name[64];
+static int slots_used;   /* the slots below this may hold state */
 
 const struct ts_track *ts_tracks_process(void)
 {
@@ -53,6 +56,8 @@ const struct ts_track *ts_track_process_describe(void)
 
 struct ts_track_ctx *ts_track_slot(int slot)
 {
+	if (slot >= slots_used)
+		slots_used = slot + 1;
 	return &ctxs[slot];
 }
 
@@ -99,4 +104,20 @@ void ts_track_table_after_fork(void)
 {
 	memset(ctxs, 0, sizeof ctxs);
 	memset(proc_state, 0, sizeof proc_state);
+	slots_used = 0;
+}
+
+void ts_track_table_reset(void)
+{
+	/* Only the slots used: the others' pages were never touched. */
+	for (int i = 0; i < slots_used; i++) {
+		struct ts_track_ctx *c = &ctxs[i];
+		ts_export_forget(c->sink_state);
+		ts_exception_forget(c);
+		ts_user_forget(c);
+		memset(c, 0, sizeof *c);
+	}
+	slots_used = 0;
+	ts_export_forget(proc_state);
+	memset(&proc_track, 0, sizeof proc_track);
 }

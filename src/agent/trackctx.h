@@ -44,5 +44,7 @@ void ts_track_describe(struct ts_track_ctx *c, struct ts_thread *t, uint64_t ts)
 struct ts_track_ctx *ts_tracks_by_index(uint32_t index);
 /* Child after fork: forgets the parent's tracks (leaked, never freed). */
 void ts_track_table_after_fork(void);
+/* Lets every track go, freeing their exporter, exception and span states. */
+void ts_track_table_reset(void);
 
 #endif

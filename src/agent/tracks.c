@@ -199,3 +199,11 @@ void ts_tracks_after_fork(void)
 	process_begun = false;
 	released_dropped = 0;
 }
+
+void ts_tracks_reset(void)
+{
+	ts_track_table_reset();
+	ts_async_reset();
+	process_begun = false;
+	released_dropped = 0;
+}

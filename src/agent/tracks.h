@@ -26,5 +26,7 @@ void ts_tracks_release(struct ts_track_ctx *c, int slot);
 void ts_tracks_end_all(uint64_t end_ns);
 /* Child after fork: forgets the parent's tracks. */
 void ts_tracks_after_fork(void);
+/* Frees every track's state: a worker's next process starts anew. */
+void ts_tracks_reset(void);
 
 #endif

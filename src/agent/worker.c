@@ -24,6 +24,10 @@
 #include "segment.h"
 #include "summary.h"
 #include "symbols.h"
+#include "fdinfo.h"
+#include "names.h"
+#include "sqlinfo.h"
+#include "tracks.h"
 
 #include <errno.h>
 #include <stdint.h>
@@ -70,19 +74,38 @@ static void part_string(const struct ts_seg_header *h, enum ts_seg_part p, char 
 	buf[len] = 0;
 }
 
-/* The settings of the process: its TRACESHIM_* and OTEL_* variables. */
+/* The environment made for the process served (freed for the next one). */
+static char *env_text;
+static char **env_list;
+
+/* The settings of the process: its TRACESHIM_* and OTEL_* variables, as
+ * the whole environment (a copy of the segment's, which is the process's
+ * to change). */
 static void take_settings(const struct ts_seg_header *h)
 {
 	clearenv();
+	free(env_list);
+	free(env_text);
+	env_list = NULL;
+	env_text = NULL;
 	size_t len;
-	const char *p = ts_seg_part(h, TS_SEG_ENV, &len), *end = p + len;
-	while (p < end) {
-		const char *nul = memchr(p, 0, (size_t)(end - p));
-		if (!nul)
-			break;
-		if (strchr(p, '='))
-			putenv(strdup(p));
-		p = nul + 1;
+	const char *text = ts_seg_part(h, TS_SEG_ENV, &len);
+	env_text = malloc(len + 1);
+	env_list = calloc(len / 2 + 2, sizeof *env_list);
+	if (env_text && env_list) {
+		memcpy(env_text, text, len);
+		env_text[len] = 0;
+		size_t n = 0;
+		for (char *p = env_text, *end = env_text + len; p < end;) {
+			char *nul = memchr(p, 0, (size_t)(end - p));
+			if (!nul)
+				break;   /* unterminated: left out */
+			if (strchr(p, '='))
+				env_list[n++] = p;
+			p = nul + 1;
+		}
+		env_list[n] = NULL;
+		environ = env_list;
 	}
 	char cwd[PATH_MAX];
 	part_string(h, TS_SEG_CWD, cwd, sizeof cwd);
@@ -134,6 +157,7 @@ static void sleep_for(struct seg *s, unsigned ms)
 	atomic_store(&s->h->consumer_waiting, 0);
 }
 
+static struct seg served;         /* the segment being served */
 static struct seg *served_seg;
 
 /* The process has ended while a write waits for the trace's reader: the
@@ -182,31 +206,34 @@ static void take_end(const struct seg *s)
 int ts_worker_run(int fd, const char *path, int relay_fd)
 {
 	struct stat st;
-	struct seg s = {0};
+	struct seg *s = &served;   /* unmapped by ts_worker_reset() */
+	*s = (struct seg){0};
 	if (fstat(fd, &st) != 0 || (size_t)st.st_size < ts_seg_header_size())
 		return 2;
-	s.bytes = (size_t)st.st_size;
+	s->bytes = (size_t)st.st_size;
 	/* fd stays open: its lock tells other agents this segment is served. */
-	s.h = mmap(NULL, s.bytes, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-	if (s.h == MAP_FAILED)
+	s->h = mmap(NULL, s->bytes, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (s->h == MAP_FAILED) {
+		s->h = NULL;
 		return 2;
-	if (!geometry_ok(&s)) {
+	}
+	if (!geometry_ok(s)) {
 		TS_WARN("%s is not a segment this agent can read; removed", path);
 		unlink(path);
 		return 2;
 	}
 	/* Gone or another's: served all the same, as one gone without a word. */
-	(void)ts_endwatch_start(s.h->pid, s.h->start_boottime_ns, &s.h->wake);
-	ts_log_capture(s.h->report, sizeof s.h->report, &s.h->report_len);
-	take_settings(s.h);
+	(void)ts_endwatch_start(s->h->pid, s->h->start_boottime_ns, &s->h->wake);
+	ts_log_capture(s->h->report, sizeof s->h->report, &s->h->report_len);
+	take_settings(s->h);
 	ts_config_load();
-	take_identity(s.h);
+	take_identity(s->h);
 	/* The process's own sampling decision (it is made from the trace id). */
 	if (ts_cfg.otlp && !ts_sample(&ts_otel, ts_ids.trace_id, ts_ctx.parent_sampled))
 		ts_cfg.otlp = false;
-	ts_clock_init_at(s.h->clock_tsc != 0, s.h->clock_tick, s.h->clock_ns);
-	ts_seg = s.h;   /* thread slots are freed in the segment */
-	ts_consume_pool = &s.pool;
+	ts_clock_init_at(s->h->clock_tsc != 0, s->h->clock_tick, s->h->clock_ns);
+	ts_seg = s->h;   /* thread slots are freed in the segment */
+	ts_consume_pool = &s->pool;
 	ts_symbols_may_load();
 	(void)ts_summary_init(ts_cfg.summary);
 	ts_export_set_relay(relay_fd);
@@ -215,20 +242,49 @@ int ts_worker_run(int fd, const char *path, int relay_fd)
 		unlink(path);
 		return 1;
 	}
-	served_seg = &s;
+	served_seg = s;
 	ts_sink_deadline_hook(ended_deadline);
-	serve(&s);
-	map_threads(&s);
-	take_end(&s);
+	serve(s);
+	map_threads(s);
+	take_end(s);
 	uint64_t deadline = ts_clock_monotonic_ms() + ts_cfg.exit_timeout_ms * 9u / 10u;
 	ts_sink_give_up_at(deadline);
 	/* The time it ended, as it said; else (gone without a word) now, when
 	 * it is seen gone. */
-	uint64_t end = atomic_load(&s.h->state) != TS_SEG_LIVE ? atomic_load(&s.h->end_ticks) : 0;
+	uint64_t end = atomic_load(&s->h->state) != TS_SEG_LIVE ? atomic_load(&s->h->end_ticks) : 0;
 	ts_consume_final(ts_clock_to_ns(end ? end : ts_ticks()), deadline);
 	/* A process waiting at exit for its spans to be in the file goes on. */
-	atomic_store(&s.h->written, 1);
-	syscall(SYS_futex, &s.h->written, FUTEX_WAKE, INT32_MAX, NULL, NULL, 0);
+	atomic_store(&s->h->written, 1);
+	syscall(SYS_futex, &s->h->written, FUTEX_WAKE, INT32_MAX, NULL, NULL, 0);
 	unlink(path);
 	return 0;
+}
+
+bool ts_worker_reusable(void)
+{
+	return !ts_export_otlp_loaded();
+}
+
+void ts_worker_reset(int log_level)
+{
+	/* The watcher first: it may still bump the segment's wake word. */
+	ts_endwatch_end();
+	ts_tracks_reset();
+	ts_fdinfo_reset();
+	ts_sqlinfo_reset();
+	ts_names_reset();
+	ts_symbols_reset();
+	ts_summary_forget();
+	ts_export_reset();
+	ts_log_reset(log_level);
+	ts_set_exit_status(-1);
+	ts_consume_damaged = 0;
+	ts_consume_pool = NULL;
+	ts_seg = NULL;
+	for (int i = 0; i < TS_MAX_THREADS; i++)
+		atomic_store(&ts_threads[i], NULL);
+	served_seg = NULL;
+	if (served.h)
+		munmap(served.h, served.bytes);
+	served = (struct seg){0};
 }

@@ -157,3 +157,13 @@ size_t ts_log_reported(char *out, size_t cap)
 	}
 	return len;
 }
+
+void ts_log_reset(int level)
+{
+	for (int i = 0; i < REPORTED_MAX; i++)
+		atomic_store(&reported[i], 0);
+	capture = NULL;
+	capture_cap = 0;
+	capture_len = NULL;
+	ts_log_level = level;
+}

@@ -37,5 +37,8 @@ size_t ts_log_reported(char *out, size_t cap);
 /* Also keeps every line emitted in buf (up to cap bytes, *len used): an
  * agent's worker hands its diagnostics to the process it serves. */
 void ts_log_capture(char *buf, size_t cap, _Atomic uint32_t *len);
+/* Forgets the messages reported and the capture, and sets the level: an
+ * agent's worker before it serves another process. */
+void ts_log_reset(int level);
 
 #endif

@@ -192,3 +192,15 @@ void ts_export_after_fork(void)
 	if (otlp)
 		otlp->after_fork();
 }
+
+bool ts_export_otlp_loaded(void)
+{
+	return otlp != NULL;
+}
+
+void ts_export_reset(void)
+{
+	pb_clear(ts_pf_batch());
+	ts_sink_reset();
+	core_api.relay_fd = -1;
+}

@@ -41,5 +41,11 @@ void ts_export_flush(bool final);
 /* Exit: the OTLP queue is sent, or deadline_ms (CLOCK_MONOTONIC) passes. */
 void ts_export_finish(uint64_t deadline_ms);
 void ts_export_after_fork(void);
+/* True once the OTLP module is open here: its exporter (a thread, its
+ * batches, the process's resource) is never reset, so a process that used
+ * it is the last an agent's worker serves. */
+bool ts_export_otlp_loaded(void);
+/* After the final flush: the trace file closed, nothing owed, no relay. */
+void ts_export_reset(void);
 
 #endif

@@ -179,3 +179,15 @@ void ts_sink_after_fork(void)
 	atomic_store(&give_up_ms, 0);
 	ts_compress_after_fork();
 }
+
+void ts_sink_reset(void)
+{
+	if (fd >= 0)
+		syscall(SYS_close, fd);
+	fd = -1;
+	shared_table = given_up = false;
+	batch_spans = 0;
+	atomic_store(&give_up_ms, 0);
+	deadline_hook = NULL;
+	ts_snapshot_reset();
+}

@@ -24,6 +24,9 @@ bool ts_sink_write(struct pb *batch);
 void ts_sink_give_up_at(uint64_t monotonic_ms);
 /* Child after fork: the parent's descriptor is not in the child's tables. */
 void ts_sink_after_fork(void);
+/* Closes the trace file and forgets how writing it went: an agent's worker,
+ * before it serves another process (which may name another file). */
+void ts_sink_reset(void);
 /* Asked while a write waits for a reader, when no deadline is set yet: the
  * deadline to set (0: none yet). An agent's worker learns this way that its
  * process has ended while it waits. */

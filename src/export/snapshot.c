@@ -107,3 +107,9 @@ void ts_snapshot_write(int fd)
 	}
 	errno = saved;
 }
+
+void ts_snapshot_reset(void)
+{
+	owed = false;
+	owed_sequence = 0;
+}

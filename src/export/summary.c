@@ -139,6 +139,14 @@ void ts_summary_reset(void)
 	memset(&proc, 0, sizeof proc);
 }
 
+void ts_summary_forget(void)
+{
+	ts_summary_reset();
+	enabled = execing = false;
+	root_pid = 0;
+	path[0] = 0;
+}
+
 static int64_t attr_int(const struct ts_span *s, const char *key)
 {
 	for (unsigned i = 0; i < s->nattrs; i++)

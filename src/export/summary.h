@@ -31,6 +31,8 @@ void ts_summary_process_end(uint64_t end_ns, int exit_code, bool failed);
 void ts_summary_finish(void);
 /* Child after fork / new process span: counts start over. */
 void ts_summary_reset(void);
+/* As reset, and the file and settings too (until ts_summary_init again). */
+void ts_summary_forget(void);
 
 /* Reads every block of `path` and prints the report to `out`; false when the
  * file cannot be read. */

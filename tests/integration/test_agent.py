@@ -510,6 +510,26 @@ class AgentTest(unittest.TestCase):
         trace = tracelib.load_trace(self.trace_path)   # written by the process itself
         self.assertTrue([s for s in trace.slices if s.name == "sh"])
 
+    def test_many_short_processes_share_few_workers(self):
+        # A worker serves one segment after another (cli/pool.c): a run of
+        # many short processes starts far fewer workers than processes, and
+        # every process's span is written all the same.
+        script = ('i=0; while [ $i -lt 50 ]; do /bin/true; i=$((i+1)); done; '
+                  '"$0" agent --status --dir "$TRACESHIM_RUN_DIR"')
+        proc = subprocess.run([cli(), "run", "-o", self.trace_path, "--", "sh", "-c", script,
+                               cli()], env=base_env(), stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, timeout=120)
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        started = re.search(r"^worker processes started (\d+)$", proc.stdout.decode(), re.M)
+        self.assertIsNotNone(started, proc.stdout)
+        self.assertGreaterEqual(int(started.group(1)), 1)
+        self.assertLessEqual(int(started.group(1)), 12, proc.stdout)
+        trace = tracelib.load_trace(self.trace_path)
+        trues = [s for s in trace.slices if s.depth == 0 and s.tid is None and s.name == "true"]
+        self.assertEqual(len({s.pid for s in trues}), 50)
+        self.assertEqual(len(trues), 50)
+        self.assertEqual({s.args.get("process.exit.code") for s in trues}, {0})
+
     def test_status_tells_what_is_served(self):
         proc = subprocess.Popen([prog("burst"), "10", "wait"],
                                 env=preload_env(self.run_dir, TRACESHIM_OUTPUT=self.trace_path),
