@@ -2,8 +2,6 @@
 #include "trackctx.h"
 
 #include "config.h"
-#include "exception.h"
-#include "userspan.h"
 #include "ids.h"
 #include "large.h"
 #include "procinfo.h"
@@ -107,16 +105,15 @@ void ts_track_table_after_fork(void)
 	slots_used = 0;
 }
 
+int ts_track_slots_used(void)
+{
+	return slots_used;
+}
+
 void ts_track_table_reset(void)
 {
 	/* Only the slots used: the others' pages were never touched. */
-	for (int i = 0; i < slots_used; i++) {
-		struct ts_track_ctx *c = &ctxs[i];
-		ts_export_forget(c->sink_state);
-		ts_exception_forget(c);
-		ts_user_forget(c);
-		memset(c, 0, sizeof *c);
-	}
+	memset(ctxs, 0, (size_t)slots_used * sizeof *ctxs);
 	slots_used = 0;
 	ts_export_forget(proc_state);
 	memset(&proc_track, 0, sizeof proc_track);

@@ -44,7 +44,10 @@ void ts_track_describe(struct ts_track_ctx *c, struct ts_thread *t, uint64_t ts)
 struct ts_track_ctx *ts_tracks_by_index(uint32_t index);
 /* Child after fork: forgets the parent's tracks (leaked, never freed). */
 void ts_track_table_after_fork(void);
-/* Lets every track go, freeing their exporter, exception and span states. */
+/* The slots below this may hold a track's state. */
+int ts_track_slots_used(void);
+/* Forgets every track (their states freed already, see tracks.c) and frees
+ * the process track's exporter state. */
 void ts_track_table_reset(void);
 
 #endif

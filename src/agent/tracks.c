@@ -202,6 +202,12 @@ void ts_tracks_after_fork(void)
 
 void ts_tracks_reset(void)
 {
+	for (int i = 0; i < ts_track_slots_used(); i++) {
+		struct ts_track_ctx *c = ts_track_slot(i);
+		ts_export_forget(c->sink_state);
+		ts_exception_forget(c);
+		ts_user_forget(c);
+	}
 	ts_track_table_reset();
 	ts_async_reset();
 	process_begun = false;
