@@ -3,6 +3,7 @@
  * with the retry policy of send.c, bounded by OTEL_BSP_EXPORT_TIMEOUT. */
 #include "exporter.h"
 
+#include "clock.h"
 #include "log.h"
 #include "resource.h"
 #include "encode.h"
@@ -108,7 +109,7 @@ static void send_batch(struct ts_batch *b)
 		failed += b->n;
 		return;
 	}
-	uint64_t deadline = ts_monotonic_ms() + core->otel->export_timeout_ms;
+	uint64_t deadline = ts_clock_monotonic_ms() + core->otel->export_timeout_ms;
 	struct ts_send_stats st = {0};
 	bool ok;
 	if (core->relay_fd >= 0) {
@@ -204,7 +205,7 @@ void ts_exporter_drain(uint64_t deadline_ms)
 	atomic_store(&cutoff_ms, deadline_ms ? deadline_ms : 1);   /* 0 would mean no cutoff */
 	struct timespec until = {(time_t)(deadline_ms / 1000), (long)(deadline_ms % 1000) * 1000000L};
 	pthread_mutex_lock(&lock);
-	while ((head || busy) && ts_monotonic_ms() < deadline_ms)
+	while ((head || busy) && ts_clock_monotonic_ms() < deadline_ms)
 		pthread_cond_timedwait(&idle, &lock, &until);
 	size_t left = queued;
 	pthread_mutex_unlock(&lock);

@@ -6,6 +6,7 @@
 #include "module.h"
 
 #include "assemble.h"
+#include "clock.h"
 #include "log.h"
 #include "batch.h"
 #include "exporter.h"
@@ -65,7 +66,7 @@ static void add(const struct ts_span *s)
 {
 	if (!filling) {
 		filling = ts_batch_new(core->otel->max_batch);
-		filling_since_ms = ts_monotonic_ms();
+		filling_since_ms = ts_clock_monotonic_ms();
 	}
 	if (!filling || !ts_batch_add(filling, s, core->unix_offset_ns())) {
 		lost++;
@@ -124,7 +125,8 @@ static void module_forget(void **state)
 
 static void module_cycle_end(bool final)
 {
-	if (filling && (final || ts_monotonic_ms() - filling_since_ms >= core->otel->schedule_delay_ms))
+	if (filling &&
+	    (final || ts_clock_monotonic_ms() - filling_since_ms >= core->otel->schedule_delay_ms))
 		queue_filling(final);
 }
 
