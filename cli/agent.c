@@ -63,10 +63,11 @@ void ts_agent_set_module_dir(struct ts_agent *a, const char *dir)
 	ts_export_set_module_dir(dir);
 }
 
-/* The OTLP module (and with it libcurl and TLS), loaded in the agent the
- * first time a process asks for OTLP: every later worker, and the relay
- * that sends for them all, has it already. True when the segment's process
- * asks for OTLP and the module is there. */
+/* The OTLP module (protobuf-c; not libcurl nor TLS, which its sender module
+ * brings to the relay alone), loaded in the agent the first time a process
+ * asks for OTLP: every later worker, and the relay that sends for them all,
+ * has it already. True when the segment's process asks for OTLP and the
+ * module is there. */
 static bool preload_otlp(struct ts_agent *a, int fd)
 {
 	if (!a->module_dir[0])

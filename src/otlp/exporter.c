@@ -1,6 +1,7 @@
 /* The exporter thread (see exporter.h). Batches wait in a FIFO; the thread
  * takes one at a time, encodes it with the process's resource and sends it
- * with the retry policy of send.c, bounded by OTEL_BSP_EXPORT_TIMEOUT. */
+ * with the sender module (send.c's retry policy), or hands it to the agent's
+ * relay, bounded by OTEL_BSP_EXPORT_TIMEOUT. */
 #include "exporter.h"
 
 #include "clock.h"
@@ -8,7 +9,7 @@
 #include "resource.h"
 #include "encode.h"
 #include "relay.h"
-#include "send.h"
+#include "sender.h"
 #include "ts_version.h"
 
 #include <fcntl.h>
@@ -21,6 +22,7 @@
 #include <unistd.h>
 
 static const struct ts_core_api *core;
+static const struct ts_otlp_send_ops *send_ops;   /* NULL: the relay posts */
 static pthread_mutex_t lock;
 static pthread_cond_t work, idle;
 static struct ts_batch *head, *tail;
@@ -45,9 +47,10 @@ static void init_sync(void)
 	pthread_condattr_destroy(&ca);
 }
 
-void ts_exporter_init(const struct ts_core_api *c)
+void ts_exporter_init(const struct ts_core_api *c, const struct ts_otlp_send_ops *send)
 {
 	core = c;
+	send_ops = send;
 	init_sync();
 }
 
@@ -117,9 +120,9 @@ static void send_batch(struct ts_batch *b)
 	} else {
 		if (!sender) {
 			struct ts_send_hooks hooks = {&cutoff_ms};
-			sender = ts_otlp_sender_new(core->otel, &hooks);
+			sender = send_ops->sender_new(core->otel, &hooks);
 		}
-		ok = sender && ts_otlp_send(sender, body, len, deadline, &st) == TS_SEND_OK;
+		ok = sender && send_ops->send(sender, body, len, deadline, &st) == TS_SEND_OK;
 	}
 	if (!ok && core->relay_fd >= 0) {
 		/* The relay says why, once for every worker's requests. */
