@@ -91,10 +91,7 @@ void ts_agent_set_module_dir(struct ts_agent *a, const char *dir)
 	ts_export_set_module_dir(dir);
 }
 
-/* The OTLP module (and with it libcurl and TLS), loaded in the agent the
- * first time a process asks for OTLP: every later worker, and the relay
- * that sends for them all, has it already. True when the segment's process
- * asks for OTLP and the module is there. */
+/* True when the segment's process asks for OTLP. */
 static bool wants_otlp(int fd)
 {
 	const struct ts_seg_header *h = mmap(NULL, sizeof *h, PROT_READ, MAP_SHARED, fd, 0);
@@ -107,6 +104,10 @@ static bool wants_otlp(int fd)
 	return otlp;
 }
 
+/* The OTLP module (protobuf-c; not libcurl nor TLS, which its sender module
+ * brings to the relay alone), loaded in the agent the first time a process
+ * asks for OTLP: every later worker, and the relay that sends for them all,
+ * has it already. True when otlp is asked and the module is there. */
 static bool preload_otlp(struct ts_agent *a, bool otlp)
 {
 	if (!a->module_dir[0])

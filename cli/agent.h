@@ -25,12 +25,13 @@ struct ts_agent {
 	const struct ts_otlp_ops *otlp;   /* the loaded module's, for its relay */
 	/* The OTLP relay process (otlprelay.c), 0 while there is none. */
 	pid_t relay_pid;
+	bool relay_off;           /* it could not load the sender: none is started */
 	int relay_ctl;
 	uint32_t relay_passed, relay_idle;   /* connections passed; as of its last "idle" */
 };
 
 /* Where the OTLP module is: loaded once, here, before the first worker that
- * needs it is forked, so libcurl loads once per run. */
+ * needs it is forked; its sender (libcurl) is loaded by the relay alone. */
 void ts_agent_set_module_dir(struct ts_agent *a, const char *dir);
 
 /* Takes the run directory's lock; false when another agent holds it. */

@@ -4,10 +4,12 @@
  * passes the relay's end over the control socket), hands it its encoded
  * requests and may leave: the relay sends them, one keep-alive connection
  * for the whole run, and the agent waits for it as for a worker, so a dead
- * receiver costs the run its exit bound once. When the relay cannot start,
- * each worker posts its own spans; when it dies, the spans it held are lost
- * (counted failed by the workers still waiting) and the next worker that
- * needs one starts another. */
+ * receiver costs the run its exit bound once. The relay alone loads the
+ * OTLP module's sender (libcurl, TLS): the agent and its workers do not.
+ * When the relay cannot start, or cannot load the sender, each worker posts
+ * its own spans; when it dies, the spans it held are lost (counted failed by
+ * the workers still waiting) and the next worker that needs one starts
+ * another. */
 #include "otlprelay.h"
 
 #include "log.h"
@@ -30,7 +32,7 @@ static uint64_t now_ms(void)
 
 static bool start(struct ts_agent *a, int seg_fd)
 {
-	if (!a->otlp || !a->otlp->relay)
+	if (!a->otlp || !a->otlp->relay || a->relay_off)
 		return false;
 	int sv[2];
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) != 0)
@@ -132,8 +134,14 @@ bool ts_relay_reaped(struct ts_agent *a, pid_t pid, int status)
 {
 	if (!a->relay_pid || pid != a->relay_pid)
 		return false;
-	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+	if (WIFEXITED(status) && WEXITSTATUS(status) == TS_RELAY_NO_SENDER) {
+		/* It cannot load the sender, nor would another: later workers
+		 * post themselves, and each says why it cannot. */
+		a->relay_off = true;
+		TS_WARN("the OTLP relay cannot post; no other is started");
+	} else if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
 		TS_WARN("the OTLP relay ended badly (status %d); spans it held are lost", status);
+	}
 	forget(a);
 	return true;
 }

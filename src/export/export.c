@@ -98,8 +98,9 @@ static const struct ts_otlp_ops *load_otlp(void)
 	}
 	core_api.log_level = ts_log_level;
 	core_api.cmdline = ts_cfg.cmdline;
-	if (!ops->open(&core_api)) {
-		ts_warn_config("OTLP export is off: the exporter could not start");
+	char why[320] = "";
+	if (!ops->open(&core_api, why, sizeof why)) {
+		ts_warn_config("OTLP export is off: %s", why[0] ? why : "the exporter could not start");
 		return NULL;
 	}
 	return ops;

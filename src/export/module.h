@@ -2,7 +2,9 @@
  * which the drainer opens only when OTLP export is configured: the Perfetto
  * default never loads libcurl, TLS or protobuf-c. The shim hands the module
  * what it needs of the core as a table of values and functions, and the
- * module answers with its own table. */
+ * module answers with its own table. The module encodes; what posts
+ * (libcurl, TLS) is its sender module, which it opens only in a process that
+ * posts (src/otlp/sender.h), so an agent's workers never map libcurl. */
 #ifndef TS_OTLP_MODULE_H
 #define TS_OTLP_MODULE_H
 
@@ -11,9 +13,10 @@
 
 #include <pthread.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
-#define TS_OTLP_ABI 4
+#define TS_OTLP_ABI 5
 #define TS_OTLP_MODULE_NAME "libtraceshim-otlp.so"
 #define TS_OTLP_ENTRY "ts_otlp_module"
 
@@ -44,7 +47,9 @@ struct ts_core_api {
 
 struct ts_otlp_ops {
 	unsigned abi;
-	bool (*open)(const struct ts_core_api *core);
+	/* False when the module cannot export; then why says why (or is
+	 * empty). */
+	bool (*open)(const struct ts_core_api *core, char *why, size_t why_cap);
 	/* Spans of a track as the Perfetto encoder sees them; *state is the
 	 * module's per-track slot (NULL at first). */
 	void (*span)(void **state, const struct ts_track *track, enum ts_span_event ev,
@@ -58,7 +63,7 @@ struct ts_otlp_ops {
 	void (*after_fork)(void);
 	/* The agent's OTLP relay process (relay.h): serves the connections the
 	 * agent passes on ctl_fd until the agent is done and they are; returns
-	 * the process's exit code. */
+	 * the process's exit code, TS_RELAY_NO_SENDER when it cannot post. */
 	int (*relay)(int ctl_fd, int log_level);
 };
 
@@ -70,6 +75,9 @@ struct ts_otlp_ops {
  * open and nothing left to send. */
 #define TS_RELAY_CONN 'c'
 #define TS_RELAY_END 'e'
+/* The relay's exit code when it cannot load the sender: the agent starts no
+ * other, and its later workers post themselves (and say why they cannot). */
+#define TS_RELAY_NO_SENDER 3
 
 typedef const struct ts_otlp_ops *(*ts_otlp_entry_fn)(void);
 

@@ -1,13 +1,15 @@
 /* The exporter thread (see exporter.h). Batches wait in a FIFO; the thread
  * takes one at a time, encodes it with the process's resource and sends it
- * with the retry policy of send.c, bounded by OTEL_BSP_EXPORT_TIMEOUT. */
+ * with the sender module (send.c's retry policy), or hands it to the agent's
+ * relay, bounded by OTEL_BSP_EXPORT_TIMEOUT. */
 #include "exporter.h"
 
+#include "clock.h"
 #include "log.h"
 #include "resource.h"
 #include "encode.h"
 #include "relay.h"
-#include "send.h"
+#include "sender.h"
 #include "ts_version.h"
 
 #include <fcntl.h>
@@ -20,6 +22,7 @@
 #include <unistd.h>
 
 static const struct ts_core_api *core;
+static const struct ts_otlp_send_ops *send_ops;   /* NULL: the relay posts */
 static pthread_mutex_t lock;
 static pthread_cond_t work, idle;
 static struct ts_batch *head, *tail;
@@ -44,9 +47,10 @@ static void init_sync(void)
 	pthread_condattr_destroy(&ca);
 }
 
-void ts_exporter_init(const struct ts_core_api *c)
+void ts_exporter_init(const struct ts_core_api *c, const struct ts_otlp_send_ops *send)
 {
 	core = c;
+	send_ops = send;
 	init_sync();
 }
 
@@ -108,7 +112,7 @@ static void send_batch(struct ts_batch *b)
 		failed += b->n;
 		return;
 	}
-	uint64_t deadline = ts_monotonic_ms() + core->otel->export_timeout_ms;
+	uint64_t deadline = ts_clock_monotonic_ms() + core->otel->export_timeout_ms;
 	struct ts_send_stats st = {0};
 	bool ok;
 	if (core->relay_fd >= 0) {
@@ -116,9 +120,9 @@ static void send_batch(struct ts_batch *b)
 	} else {
 		if (!sender) {
 			struct ts_send_hooks hooks = {&cutoff_ms};
-			sender = ts_otlp_sender_new(core->otel, &hooks);
+			sender = send_ops->sender_new(core->otel, &hooks);
 		}
-		ok = sender && ts_otlp_send(sender, body, len, deadline, &st) == TS_SEND_OK;
+		ok = sender && send_ops->send(sender, body, len, deadline, &st) == TS_SEND_OK;
 	}
 	if (!ok && core->relay_fd >= 0) {
 		/* The relay says why, once for every worker's requests. */
@@ -204,7 +208,7 @@ void ts_exporter_drain(uint64_t deadline_ms)
 	atomic_store(&cutoff_ms, deadline_ms ? deadline_ms : 1);   /* 0 would mean no cutoff */
 	struct timespec until = {(time_t)(deadline_ms / 1000), (long)(deadline_ms % 1000) * 1000000L};
 	pthread_mutex_lock(&lock);
-	while ((head || busy) && ts_monotonic_ms() < deadline_ms)
+	while ((head || busy) && ts_clock_monotonic_ms() < deadline_ms)
 		pthread_cond_timedwait(&idle, &lock, &until);
 	size_t left = queued;
 	pthread_mutex_unlock(&lock);

@@ -11,7 +11,11 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-void ts_exporter_init(const struct ts_core_api *core);
+struct ts_otlp_send_ops;
+
+/* send: the sender module's table, or NULL in an agent's worker, whose
+ * requests go to core->relay_fd. */
+void ts_exporter_init(const struct ts_core_api *core, const struct ts_otlp_send_ops *send);
 /* Queues b (the queue owns it from now on). When the queue holds
  * OTEL_BSP_MAX_QUEUE_SIZE spans already, b is dropped and counted, except
  * at exit: the last batches carry the process span and the drop counts. */

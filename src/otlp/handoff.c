@@ -6,6 +6,8 @@
  * sends on after the worker has exited, within the run's bound. */
 #include "relay.h"
 
+#include "clock.h"
+
 #include <errno.h>
 #include <poll.h>
 #include <string.h>
@@ -54,7 +56,7 @@ void ts_relay_fin(int fd, uint64_t deadline_ms)
 static bool await_reply(int fd, uint32_t seq, const _Atomic uint64_t *stop, uint64_t until_ms)
 {
 	while (replied_seq < seq) {
-		if (atomic_load(stop) || ts_monotonic_ms() >= until_ms)
+		if (atomic_load(stop) || ts_clock_monotonic_ms() >= until_ms)
 			return false;
 		struct pollfd p = {fd, POLLIN, 0};
 		int r = poll(&p, 1, 50);

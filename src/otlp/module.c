@@ -2,18 +2,18 @@
  * track by track; it completes begun spans when they end, fills batches of
  * OTEL_BSP_MAX_EXPORT_BATCH_SIZE spans and queues them for the exporter
  * thread when full, when OTEL_BSP_SCHEDULE_DELAY has passed, or at exit.
- * Everything here runs on the drainer thread except after_fork. */
+ * Everything here runs on the drainer thread except after_fork. It encodes
+ * and hands over; what posts (libcurl) is the sender module (sender.h). */
 #include "module.h"
 
 #include "assemble.h"
+#include "clock.h"
 #include "log.h"
 #include "batch.h"
 #include "exporter.h"
-#include "relay.h"
-#include "send.h"
+#include "sender.h"
 
-#include <curl/curl.h>
-#include <dlfcn.h>
+#include <stdio.h>
 #include <stdlib.h>
 
 #define TS_MODULE_ENTRY __attribute__((visibility("default")))
@@ -23,32 +23,22 @@ static struct ts_batch *filling;     /* spans not yet queued */
 static uint64_t filling_since_ms;
 static uint64_t lost;                /* spans that found no memory */
 
-/* OpenSSL cleans itself up in an atexit handler, which runs before the
- * shim's exit flush: ask it not to, when libcurl uses it. */
-static void keep_tls_until_exit(void)
-{
-	void *crypto = dlopen("libcrypto.so.3", RTLD_NOW | RTLD_NOLOAD);
-	if (!crypto)
-		return;
-	int (*init)(uint64_t, const void *) = (int (*)(uint64_t, const void *))dlsym(
-		crypto, "OPENSSL_init_crypto");
-	if (init)
-		init(0x00080000L /* OPENSSL_INIT_NO_ATEXIT */, NULL);
-	dlclose(crypto);
-}
-
-static bool module_open(const struct ts_core_api *c)
+static bool module_open(const struct ts_core_api *c, char *why, size_t why_cap)
 {
 	core = c;
 	ts_log_level = c->log_level;
 	/* An agent's worker hands its requests to the agent's relay: it never
-	 * calls libcurl. */
+	 * loads the sender (nor libcurl). */
+	const struct ts_otlp_send_ops *send = NULL;
 	if (c->relay_fd < 0) {
-		keep_tls_until_exit();
-		if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
+		if (!(send = ts_sender_load(why, why_cap)))
 			return false;
+		if (!send->init(c->log_level)) {
+			snprintf(why, why_cap, "libcurl could not be initialised");
+			return false;
+		}
 	}
-	ts_exporter_init(c);
+	ts_exporter_init(c, send);
 	return true;
 }
 
@@ -65,7 +55,7 @@ static void add(const struct ts_span *s)
 {
 	if (!filling) {
 		filling = ts_batch_new(core->otel->max_batch);
-		filling_since_ms = ts_monotonic_ms();
+		filling_since_ms = ts_clock_monotonic_ms();
 	}
 	if (!filling || !ts_batch_add(filling, s, core->unix_offset_ns())) {
 		lost++;
@@ -124,7 +114,8 @@ static void module_forget(void **state)
 
 static void module_cycle_end(bool final)
 {
-	if (filling && (final || ts_monotonic_ms() - filling_since_ms >= core->otel->schedule_delay_ms))
+	if (filling &&
+	    (final || ts_clock_monotonic_ms() - filling_since_ms >= core->otel->schedule_delay_ms))
 		queue_filling(final);
 }
 
@@ -141,6 +132,20 @@ static void module_after_fork(void)
 	ts_exporter_after_fork();
 }
 
+/* The agent's relay process: the sender is loaded there, not in the agent
+ * whose workers fork with this module. */
+static int module_relay(int ctl_fd, int log_level)
+{
+	ts_log_level = log_level;
+	char why[320];
+	const struct ts_otlp_send_ops *send = ts_sender_load(why, sizeof why);
+	if (!send) {
+		ts_warn_config("the OTLP relay cannot start: %s", why);
+		return TS_RELAY_NO_SENDER;
+	}
+	return send->relay(ctl_fd, log_level);
+}
+
 static const struct ts_otlp_ops ops = {
 	.abi = TS_OTLP_ABI,
 	.open = module_open,
@@ -149,7 +154,7 @@ static const struct ts_otlp_ops ops = {
 	.cycle_end = module_cycle_end,
 	.finish = module_finish,
 	.after_fork = module_after_fork,
-	.relay = ts_relay_main,
+	.relay = module_relay,
 };
 
 TS_MODULE_ENTRY const struct ts_otlp_ops *ts_otlp_module(void)

@@ -7,8 +7,9 @@
  * settings, then DATA messages, each an encoded ExportTraceServiceRequest,
  * and at the end a FIN. The relay answers each DATA, in order, with a reply.
  * The worker's socket is its own, so messages of two workers never mix.
- * Both ends are forks of the same agent with the same module loaded: the
- * settings travel as the struct itself. */
+ * Both ends are forks of the same agent: the worker with the OTLP module,
+ * the relay with it and its sender (sender.h), built together and checked
+ * alike at load, so the settings travel as the struct itself. */
 #ifndef TS_OTLP_RELAY_H
 #define TS_OTLP_RELAY_H
 

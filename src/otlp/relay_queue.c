@@ -12,6 +12,7 @@
  * latest of theirs. */
 #include "relay_queue.h"
 
+#include "clock.h"
 #include "log.h"
 #include "module.h"
 
@@ -143,7 +144,7 @@ static void take_request(void)
 
 static void post(void)
 {
-	uint64_t now = ts_monotonic_ms();
+	uint64_t now = ts_clock_monotonic_ms();
 	size_t len = 0, n = 0, spans = 0;
 	/* Given up before their turn came. */
 	struct ts_send_stats none = {0};

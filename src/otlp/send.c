@@ -1,6 +1,7 @@
 /* OTLP/HTTP sender (see send.h). */
 #include "send.h"
 
+#include "clock.h"
 #include "log.h"
 #include "otlp_trace_service.pb-c.h"
 #include "retry.h"
@@ -23,13 +24,6 @@ struct ts_otlp_sender {
 	uint64_t jitter;
 	struct ts_send_hooks hooks;
 };
-
-uint64_t ts_monotonic_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-}
 
 static size_t on_header(char *line, size_t size, size_t n, void *arg)
 {
@@ -68,7 +62,7 @@ static int on_progress(void *arg, curl_off_t dltotal, curl_off_t dlnow, curl_off
 {
 	(void)dltotal, (void)dlnow, (void)ultotal, (void)ulnow;
 	uint64_t c = cutoff(arg);
-	return c && ts_monotonic_ms() >= c;   /* non-zero aborts the transfer */
+	return c && ts_clock_monotonic_ms() >= c;   /* non-zero aborts the transfer */
 }
 
 struct ts_otlp_sender *ts_otlp_sender_new(const struct ts_otel_env *env,
@@ -82,7 +76,7 @@ struct ts_otlp_sender *ts_otlp_sender_new(const struct ts_otel_env *env,
 	s->env = env;
 	if (hooks)
 		s->hooks = *hooks;
-	s->jitter = (uint64_t)ts_monotonic_ms() * 0x9e3779b97f4a7c15ull;
+	s->jitter = (uint64_t)ts_clock_monotonic_ms() * 0x9e3779b97f4a7c15ull;
 	s->headers = curl_slist_append(NULL, "Content-Type: application/x-protobuf");
 	if (env->gzip)
 		s->headers = curl_slist_append(s->headers, "Content-Encoding: gzip");
@@ -159,8 +153,8 @@ static void read_partial_success(struct ts_otlp_sender *s, struct ts_send_stats 
 /* Sleeps ms, in short steps so a cutoff set meanwhile is seen soon. */
 static void pause_ms(const struct ts_otlp_sender *s, uint64_t ms)
 {
-	uint64_t until = ts_monotonic_ms() + ms;
-	for (uint64_t now = ts_monotonic_ms(); now < until; now = ts_monotonic_ms()) {
+	uint64_t until = ts_clock_monotonic_ms() + ms;
+	for (uint64_t now = ts_clock_monotonic_ms(); now < until; now = ts_clock_monotonic_ms()) {
 		uint64_t c = cutoff(s);
 		if (c && now >= c)
 			return;
@@ -194,7 +188,7 @@ enum ts_send_result ts_otlp_send(struct ts_otlp_sender *s, const uint8_t *body, 
 	curl_easy_setopt(s->curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);
 	enum ts_send_result result = TS_SEND_GAVE_UP;
 	for (unsigned attempt = 0;; attempt++) {
-		uint64_t now = ts_monotonic_ms(), until = effective_deadline(s, deadline_ms);
+		uint64_t now = ts_clock_monotonic_ms(), until = effective_deadline(s, deadline_ms);
 		if (now >= until)
 			break;
 		uint64_t budget = until - now;
@@ -229,7 +223,7 @@ enum ts_send_result ts_otlp_send(struct ts_otlp_sender *s, const uint8_t *body, 
 		s->jitter = s->jitter * 6364136223846793005ull + 1442695040888963407ull;
 		if (wait < 0)
 			wait = (long)ts_backoff_ms(attempt, 100, 5000, s->jitter >> 11);
-		if (ts_monotonic_ms() + (uint64_t)wait >= effective_deadline(s, deadline_ms))
+		if (ts_clock_monotonic_ms() + (uint64_t)wait >= effective_deadline(s, deadline_ms))
 			break;
 		pause_ms(s, (uint64_t)wait);
 	}

@@ -44,6 +44,4 @@ void ts_otlp_sender_free(struct ts_otlp_sender *s);
 enum ts_send_result ts_otlp_send(struct ts_otlp_sender *s, const uint8_t *body, size_t len,
 				 uint64_t deadline_ms, struct ts_send_stats *st);
 
-uint64_t ts_monotonic_ms(void);
-
 #endif

@@ -12,6 +12,7 @@ run directory; the agent of the run turns them into spans.
 - the spans of every process of a run reach the OTLP receiver over one
   connection (the agent's relay), under `traceshim run` and with a plain
   LD_PRELOAD;
+- only the relay maps libcurl: the agent and its workers do not;
 - the agent a plain LD_PRELOAD starts is detached (no descriptor of the
   program, its own session), ends by itself, and `$(...)` never waits for it;
 - a killed agent changes nothing for the program; a damaged segment ends
@@ -565,6 +566,56 @@ class AgentTest(unittest.TestCase):
         relay = int(re.search(r"OTLP relay pid (\d+)", outs[-1]).group(1))
         self.assertNotEqual(relay, agent_pid(self.run_dir))
         self.assertTrue(os.path.exists("/proc/%d" % relay))
+
+    @staticmethod
+    def mapped(pid):
+        """The names of the shared objects pid maps."""
+        with open("/proc/%d/maps" % pid) as f:
+            fields = [line.split() for line in f]
+        return {os.path.basename(x[5]) for x in fields if len(x) >= 6 and ".so" in x[5]}
+
+    @staticmethod
+    def children(pid):
+        kids = []
+        for d in os.listdir("/proc"):
+            try:
+                with open("/proc/%s/stat" % d) as f:
+                    ppid = int(f.read().rsplit(")", 1)[1].split()[1])
+            except (OSError, ValueError, IndexError):
+                continue
+            if ppid == pid:
+                kids.append(int(d))
+        return kids
+
+    def test_only_the_relay_maps_libcurl(self):
+        # The agent loads the OTLP module before it forks its workers; a
+        # worker encodes and hands over, so neither maps libcurl (nor TLS):
+        # each worker's fork and exit stays cheap. The relay posts.
+        url, state = self.counting_receiver()
+        proc = subprocess.Popen([prog("burst"), "10", "wait"],
+                                env=preload_env(self.run_dir, OTEL_EXPORTER_OTLP_ENDPOINT=url,
+                                                TRACESHIM_FLUSH_MS="20",
+                                                OTEL_BSP_SCHEDULE_DELAY="20"),
+                                stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+        self.addCleanup(proc.stdout.close)
+        self.addCleanup(proc.wait, 10)
+        self.addCleanup(proc.kill)
+        self.assertEqual(proc.stdout.readline(), b"ready\n")
+        # The worker has opened its module and handed a request over (the
+        # relay posted it) while the process still runs.
+        self.assertTrue(wait_for(lambda: state["bodies"], 10), "nothing reached the receiver")
+        out = subprocess.run([cli(), "agent", "--status", "--dir", self.run_dir],
+                             stdout=subprocess.PIPE, timeout=30).stdout.decode()
+        relay = int(re.search(r"OTLP relay pid (\d+)", out).group(1))
+        agent = agent_pid(self.run_dir)
+        workers = [k for k in self.children(agent) if k != relay]
+        self.assertTrue(workers, "no worker serves the waiting process")
+        for pid in [agent] + workers:
+            libs = self.mapped(pid)
+            self.assertIn("libtraceshim-otlp.so", libs)
+            self.assertFalse([x for x in libs if re.match(r"lib(curl|ssl|crypto|nghttp2)\.", x)],
+                             "pid %d (agent %d, relay %d): %s" % (pid, agent, relay, sorted(libs)))
+        self.assertTrue([x for x in self.mapped(relay) if x.startswith("libcurl.")])
 
     def test_agent_off_keeps_everything_in_the_process(self):
         proc = subprocess.run(["sh", "-c", "echo hi"], stdout=subprocess.PIPE, timeout=30,

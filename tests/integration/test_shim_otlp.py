@@ -5,7 +5,8 @@ ids, parent links, kinds, attributes, resource), the Perfetto file beside it,
 and a receiver that refuses, fails or never answers: the program's output and
 exit status stay the same and its exit stays bounded. Misconfigurations: a
 malformed endpoint turns export off at once, credentials and header values
-are never printed, malformed values are reported once per process tree.
+are never printed, malformed values are reported once per process tree, a
+missing sender module (libcurl's side) is reported and turns export off.
 Last, end to end: a program under the shim -> traceshim collect -> .pftrace."""
 
 import gzip
@@ -431,6 +432,55 @@ class ShimOtlp(tracelib.LoopbackReceiver, unittest.TestCase):
         err = done.stderr.decode()
         self.assertIn("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", err)
         self.assertNotIn("exporting to", err)
+
+    def test_sender_module_missing_is_reported_and_export_is_off(self):
+        # An install with the OTLP module but not its sender beside it
+        # (libcurl's side): a process that posts itself (in-process) or the
+        # agent's relay (traceshim run) says so, and the program is
+        # unchanged. With the sender there, the spans arrive.
+        import shutil
+        build = os.path.dirname(tracelib.shim_library())
+        libdir = os.path.join(self.tmp.name, "lib")
+        os.mkdir(libdir)
+        for name in ("libtraceshim.so", "libtraceshim-otlp.so"):
+            shutil.copy(os.path.join(build, name), libdir)
+        in_process = os.environ.get("TRACESHIM_AGENT") == "off"
+        if not in_process:   # the agent finds the library next to itself
+            shutil.copy(tracelib.traceshim_cli(), libdir)
+        url = "http://127.0.0.1:%d" % self.port
+        argv = ["sh", "-c", "echo hi; exit 3"]
+        for sender in (False, True):
+            with self.subTest(sender=sender):
+                if sender:
+                    shutil.copy(os.path.join(build, "libtraceshim-otlp-send.so"), libdir)
+                Receiver.reset()
+                if in_process:
+                    first = os.environ.get("TRACESHIM_PRELOAD_FIRST", "").split()
+                    preload = " ".join(first + [os.path.join(libdir, "libtraceshim.so")])
+                    done, _ = self.run_env(argv, LD_PRELOAD=preload, TRACESHIM_AGENT="off",
+                                           OTEL_EXPORTER_OTLP_ENDPOINT=url)
+                    lines = done.stderr.decode().splitlines()
+                else:
+                    env = {k: v for k, v in os.environ.items()
+                           if not k.startswith(("OTEL_", "TRACESHIM_"))}
+                    done = subprocess.run([os.path.join(libdir, "traceshim"), "run", "--otlp", url,
+                                           "--"] + argv, env=env, stdout=subprocess.PIPE,
+                                          stderr=subprocess.PIPE, timeout=60)
+                    lines = [line for line in done.stderr.decode().splitlines()
+                             if "spans exported to" not in line]   # traceshim run's summary
+                self.assertEqual(done.returncode, 3)
+                self.assertEqual(done.stdout, b"hi\n")
+                if sender:
+                    self.assertEqual(lines, [])
+                    self.assertTrue(Export(Receiver.bodies).named("sh"))
+                else:
+                    self.assertTrue(lines)
+                    for line in lines:
+                        self.assertRegex(line, r"(OTLP export is off|the OTLP relay cannot "
+                                               r"start): .*libtraceshim-otlp-send\.so")
+                    if in_process:
+                        self.assertEqual(len(lines), 1, lines)
+                    self.assertEqual(Receiver.requests, [])
 
     def test_malformed_values_are_reported_once_per_run(self):
         script = "/bin/true; /bin/true; sh -c /bin/true; echo done"

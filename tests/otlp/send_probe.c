@@ -1,6 +1,7 @@
 /* Drives the OTLP sender for the exporter tests: encodes a small known
  * request, sends it with the OTEL_EXPORTER_OTLP_* settings of the
  * environment within a deadline, and prints what happened. */
+#include "clock.h"
 #include "otel_env.h"
 #include "encode.h"
 #include "send.h"
@@ -31,11 +32,11 @@ int main(int argc, char **argv)
 	struct ts_otlp_sender *s = ts_otlp_sender_new(&env, NULL);
 	if (!len || !s)
 		return 2;
-	uint64_t start = ts_monotonic_ms();
+	uint64_t start = ts_clock_monotonic_ms();
 	struct ts_send_stats st;
 	enum ts_send_result r = ts_otlp_send(s, body, len, start + (uint64_t)deadline, &st);
 	printf("result=%d attempts=%u status=%ld rejected=%ld elapsed_ms=%llu\n", (int)r, st.attempts,
-	       st.last_status, st.rejected_spans, (unsigned long long)(ts_monotonic_ms() - start));
+	       st.last_status, st.rejected_spans, (unsigned long long)(ts_clock_monotonic_ms() - start));
 	ts_otlp_sender_free(s);
 	free(body);
 	return 0;
