@@ -461,8 +461,8 @@ class ShimOtlp(tracelib.LoopbackReceiver, unittest.TestCase):
                                            OTEL_EXPORTER_OTLP_ENDPOINT=url)
                     lines = done.stderr.decode().splitlines()
                 else:
-                    env = {k: v for k, v in os.environ.items()
-                           if not k.startswith(("OTEL_", "TRACESHIM_"))}
+                    env = tracelib.clean_env()
+                    env.pop("TRACESHIM_AGENT", None)
                     done = subprocess.run([os.path.join(libdir, "traceshim"), "run", "--otlp", url,
                                            "--"] + argv, env=env, stdout=subprocess.PIPE,
                                           stderr=subprocess.PIPE, timeout=60)
