@@ -1,0 +1,360 @@
+/* The fields the HTTP/1 sniffer keeps (http1.h): the request target split
+ * into path and query (query values "REDACTED" unless asked otherwise, the
+ * user:password of an absolute URL always), and the values of the few headers
+ * it reads: Host, User-Agent, traceparent and tracestate kept as text,
+ * Content-Length, Transfer-Encoding and Connection read for framing, Upgrade
+ * noted. Nothing else of a header and no body byte is ever copied: what is
+ * not named here is skipped by http1_lines.c without being looked at. */
+#include "http1_int.h"
+
+#include <string.h>
+
+/* ts_http1_side.sub while reading a target: where in it the byte is. */
+enum { T_START, T_SCHEME, T_COLON, T_SLASH, T_AUTH, T_PATH, T_QNAME, T_QVALUE };
+
+static const char redacted[] = "REDACTED";
+
+static const char *const method_names[] = {
+	"_OTHER", "GET", "HEAD", "POST", "PUT", "DELETE", "CONNECT", "OPTIONS", "TRACE", "PATCH",
+};
+
+const char *ts_http1_method_name(unsigned method)
+{
+	return method_names[method < sizeof method_names / sizeof *method_names ? method : 0];
+}
+
+unsigned ts_h1_method_of(const char *m, unsigned len)
+{
+	for (unsigned i = 1; i < sizeof method_names / sizeof *method_names; i++)
+		if (strlen(method_names[i]) == len && !memcmp(method_names[i], m, len))
+			return i;
+	return TS_HTTP1_METHOD_OTHER;   /* methods are case-sensitive: "get" is not GET */
+}
+
+bool ts_h1_tchar(unsigned char b)
+{
+	if ((b >= 'a' && b <= 'z') || (b >= 'A' && b <= 'Z') || (b >= '0' && b <= '9'))
+		return true;
+	return b && strchr("!#$%&'*+-.^_`|~", b);
+}
+
+/* scheme = ALPHA *( ALPHA / DIGIT / "+" / "-" / "." ) */
+static bool scheme_char(unsigned char b)
+{
+	return ((b | 0x20) >= 'a' && (b | 0x20) <= 'z') || (b >= '0' && b <= '9') || b == '+' ||
+	       b == '-' || b == '.';
+}
+
+static bool blank(unsigned char b)
+{
+	return b == ' ' || b == '\t';
+}
+
+/* Appends b to a field of cap bytes; once a byte did not fit (the `cut` flag
+ * is set) nothing more is added, so a field is always a prefix. */
+static void put(char *f, uint16_t *len, unsigned cap, uint32_t *flags, uint32_t cut, char b)
+{
+	if (*flags & cut)
+		return;
+	if (*len >= cap) {
+		*flags |= cut;
+		return;
+	}
+	f[(*len)++] = b;
+	f[*len] = 0;
+}
+
+static void put_str(char *f, uint16_t *len, unsigned cap, uint32_t *flags, uint32_t cut, const char *s)
+{
+	while (*s)
+		put(f, len, cap, flags, cut, *s++);
+}
+
+static void query_byte(struct ts_h1_call *k, unsigned char b)
+{
+	struct ts_http1_side *s = k->s;
+	struct ts_http1_request *r = &k->c->req;
+	const uint32_t cut = TS_HTTP1_F_QUERY_CUT;
+	if (k->c->opts & TS_HTTP1_QUERY_RAW) {
+		put(r->query, &r->query_len, TS_HTTP1_QUERY_MAX, &s->flags, cut, (char)b);
+	} else if (b == '&') {
+		s->sub = T_QNAME;
+		put(r->query, &r->query_len, TS_HTTP1_QUERY_MAX, &s->flags, cut, '&');
+	} else if (s->sub == T_QVALUE) {
+		/* a value: never copied */
+	} else if (b == '=') {
+		s->sub = T_QVALUE;
+		/* Whole or not at all: a name must not look followed by part of a word. */
+		if (r->query_len + sizeof redacted > TS_HTTP1_QUERY_MAX)
+			s->flags |= cut;
+		put(r->query, &r->query_len, TS_HTTP1_QUERY_MAX, &s->flags, cut, '=');
+		put_str(r->query, &r->query_len, TS_HTTP1_QUERY_MAX, &s->flags, cut, redacted);
+	} else {
+		put(r->query, &r->query_len, TS_HTTP1_QUERY_MAX, &s->flags, cut, (char)b);
+	}
+}
+
+void ts_h1_target_byte(struct ts_h1_call *k, unsigned char b)
+{
+	struct ts_http1_side *s = k->s;
+	struct ts_http1_request *r = &k->c->req;
+	const uint32_t cut = TS_HTTP1_F_PATH_CUT;
+	if (s->sub >= T_QNAME) {
+		query_byte(k, b);
+		return;
+	}
+	if (b == '?') {
+		s->flags |= TS_HTTP1_F_QUERY;
+		s->sub = T_QNAME;
+		return;
+	}
+	/* An absolute-form target ("http://user:pw@host/p"): find its
+	 * authority, to drop a user and password from what is kept. */
+	switch (s->sub) {
+	case T_START:
+		s->sub = ((b | 0x20) >= 'a' && (b | 0x20) <= 'z') ? T_SCHEME : T_PATH;
+		break;
+	case T_SCHEME:
+		if (b == ':')
+			s->sub = T_COLON;
+		else if (!scheme_char(b))
+			s->sub = T_PATH;
+		break;
+	case T_COLON:
+		s->sub = b == '/' ? T_SLASH : T_PATH;   /* else authority-form, "host:port" */
+		break;
+	case T_SLASH:
+		if (b == '/') {
+			put(r->path, &r->path_len, TS_HTTP1_PATH_MAX, &s->flags, cut, '/');
+			s->sub = T_AUTH;
+			s->mark = r->path_len;
+			return;
+		}
+		s->sub = T_PATH;
+		break;
+	case T_AUTH:
+		if (b == '/') {
+			s->sub = T_PATH;
+		} else if (b == '@') {
+			/* What came since "//" was a user: take it back. */
+			r->path_len = s->mark;
+			r->path[r->path_len] = 0;
+			s->flags &= ~cut;
+			put_str(r->path, &r->path_len, TS_HTTP1_PATH_MAX, &s->flags, cut, "REDACTED:REDACTED@");
+			return;
+		}
+		break;
+	default:
+		break;
+	}
+	put(r->path, &r->path_len, TS_HTTP1_PATH_MAX, &s->flags, cut, (char)b);
+}
+
+unsigned ts_h1_header_of(const struct ts_h1_call *k)
+{
+	static const struct {
+		const char *name;
+		uint8_t hdr, req_only;
+	} names[] = {
+		{"content-length", H_LENGTH, 0}, {"transfer-encoding", H_TE, 0},
+		{"connection", H_CONNECTION, 0}, {"host", H_HOST, 1}, {"user-agent", H_USER_AGENT, 1},
+		{"traceparent", H_TRACEPARENT, 1}, {"tracestate", H_TRACESTATE, 1},
+		{"upgrade", H_UPGRADE, 1},
+	};
+	const struct ts_http1_side *s = k->s;
+	if (s->toklen > sizeof s->tok)
+		return H_NONE;
+	for (unsigned i = 0; i < sizeof names / sizeof *names; i++)
+		if ((k->req || !names[i].req_only) && strlen(names[i].name) == s->toklen &&
+		    !memcmp(names[i].name, s->tok, s->toklen))
+			return names[i].hdr;
+	return H_NONE;
+}
+
+/* A text field of the request, by header. */
+struct field {
+	char *text;
+	uint16_t *len;
+	unsigned cap;
+	uint32_t seen, cut;
+};
+
+static struct field field_of(struct ts_h1_call *k)
+{
+	struct ts_http1_request *r = &k->c->req;
+	switch (k->s->hdr) {
+	case H_HOST:
+		return (struct field){r->host, &r->host_len, TS_HTTP1_HOST_MAX, TS_HTTP1_F_HOST,
+				      TS_HTTP1_F_HOST_CUT};
+	case H_USER_AGENT:
+		return (struct field){r->user_agent, &r->user_agent_len, TS_HTTP1_USER_AGENT_MAX,
+				      TS_HTTP1_F_USER_AGENT, TS_HTTP1_F_USER_AGENT_CUT};
+	case H_TRACEPARENT:
+		return (struct field){r->traceparent, &r->traceparent_len, TS_HTTP1_TRACEPARENT_MAX,
+				      TS_HTTP1_F_TRACEPARENT, TS_HTTP1_F_TRACEPARENT_CUT};
+	case H_TRACESTATE:
+		return (struct field){r->tracestate, &r->tracestate_len, TS_HTTP1_TRACESTATE_MAX,
+				      TS_HTTP1_F_TRACESTATE, TS_HTTP1_F_TRACESTATE_CUT};
+	default:
+		return (struct field){0};
+	}
+}
+
+bool ts_h1_value_start(struct ts_h1_call *k)
+{
+	struct ts_http1_side *s = k->s;
+	s->sub = 0;
+	s->num = 0;
+	s->toklen = 0;
+	struct field f = field_of(k);
+	switch (s->hdr) {
+	case H_HOST:
+	case H_USER_AGENT:
+	case H_TRACEPARENT:
+		if (s->flags & f.seen)
+			return false;   /* the first one is kept */
+		break;
+	case H_TRACESTATE:
+		/* W3C trace-context: several headers make one list. */
+		if (s->flags & f.seen)
+			put(f.text, f.len, f.cap, &s->flags, f.cut, ',');
+		break;
+	case H_TE:
+		s->te |= TE_SEEN;
+		return true;
+	case H_UPGRADE:
+		s->flags |= TS_HTTP1_F_UPGRADE;
+		return false;
+	default:
+		return true;
+	}
+	s->flags |= f.seen;
+	s->mark = *f.len;
+	return true;
+}
+
+/* A Content-Length value: digits, or a list of equal ones (RFC 9110 8.6). */
+static void length_byte(struct ts_h1_call *k, unsigned char b)
+{
+	struct ts_http1_side *s = k->s;
+	if (b >= '0' && b <= '9' && s->sub != 2 && s->num < 100000000000000000ull) {
+		s->num = s->num * 10 + (b - '0');
+		s->sub = 1;
+	} else if (blank(b)) {
+		if (s->sub == 1)
+			s->sub = 2;
+	} else if (b == ',' && s->sub) {
+		if ((s->flags & TS_HTTP1_F_LENGTH) && s->length != s->num) {
+			ts_h1_bad(k, TS_HTTP1_STOP_BAD_LENGTH);
+			return;
+		}
+		s->flags |= TS_HTTP1_F_LENGTH;
+		s->length = s->num;
+		s->num = 0;
+		s->sub = 0;
+	} else {
+		ts_h1_bad(k, TS_HTTP1_STOP_BAD_LENGTH);
+	}
+}
+
+/* The end of a token of Transfer-Encoding or Connection (in s->tok). */
+static void token_end(struct ts_http1_side *s)
+{
+	unsigned n = s->toklen;
+	bool is = n <= sizeof s->tok;
+	if (s->hdr == H_TE) {
+		if (is && n == 7 && !memcmp(s->tok, "chunked", 7))
+			s->te |= TE_CHUNKED;
+		else
+			s->te &= ~TE_CHUNKED;   /* chunked must be the last coding */
+	} else if (is && n == 5 && !memcmp(s->tok, "close", 5)) {
+		s->flags |= TS_HTTP1_F_CLOSE;
+	} else if (is && n == 10 && !memcmp(s->tok, "keep-alive", 10)) {
+		s->flags |= TS_HTTP1_F_KEEP_ALIVE;
+	}
+}
+
+/* A comma-separated list of tokens, each maybe with ";parameters". */
+static void list_byte(struct ts_http1_side *s, unsigned char b)
+{
+	if (b == ',') {
+		if (s->sub == 1)
+			token_end(s);
+		s->sub = 0;
+	} else if (blank(b) && s->sub == 0) {
+		/* blanks before a token */
+	} else if (blank(b) || b == ';') {
+		if (s->sub == 1)
+			token_end(s);
+		s->sub = 2;   /* what follows, up to a comma, is not read */
+	} else if (s->sub != 2) {
+		if (s->sub == 0)
+			s->toklen = 0;
+		s->sub = 1;
+		if (s->toklen < sizeof s->tok)
+			s->tok[s->toklen] = (char)(b | ((b >= 'A' && b <= 'Z') ? 0x20 : 0));
+		if (s->toklen < UINT8_MAX)
+			s->toklen++;
+	}
+}
+
+void ts_h1_value_byte(struct ts_h1_call *k, unsigned char b)
+{
+	struct ts_http1_side *s = k->s;
+	if (s->hdr == H_LENGTH) {
+		length_byte(k, b);
+		return;
+	}
+	if (s->hdr == H_TE || s->hdr == H_CONNECTION) {
+		list_byte(s, b);
+		return;
+	}
+	struct field f = field_of(k);
+	if (!f.text)
+		return;
+	if (s->sub == 0 && blank(b))
+		return;   /* leading blanks */
+	s->sub = 1;
+	if (s->flags & f.cut)
+		return;
+	if (*f.len >= f.cap) {
+		if (!blank(b))
+			s->flags |= f.cut;   /* trailing blanks that do not fit are no loss */
+		return;
+	}
+	f.text[(*f.len)++] = (char)((b < 0x20 && b != '\t') || b == 0x7f ? '?' : b);
+	f.text[*f.len] = 0;
+	if (!blank(b))
+		s->mark = *f.len;
+}
+
+void ts_h1_value_end(struct ts_h1_call *k)
+{
+	struct ts_http1_side *s = k->s;
+	if (s->hdr == H_LENGTH) {
+		if (s->sub == 0 || ((s->flags & TS_HTTP1_F_LENGTH) && s->length != s->num)) {
+			ts_h1_bad(k, TS_HTTP1_STOP_BAD_LENGTH);   /* empty, or two lengths */
+			return;
+		}
+		s->flags |= TS_HTTP1_F_LENGTH;
+		s->length = s->num;
+		return;
+	}
+	if (s->hdr == H_TE || s->hdr == H_CONNECTION) {
+		if (s->sub == 1)
+			token_end(s);
+		return;
+	}
+	struct field f = field_of(k);
+	if (!f.text)
+		return;
+	*f.len = s->mark;   /* without trailing blanks */
+	if (s->hdr == H_TRACESTATE && (s->flags & f.cut)) {
+		/* A cut list keeps whole members only (W3C trace-context). */
+		while (*f.len && f.text[*f.len - 1] != ',')
+			--*f.len;
+		while (*f.len && (f.text[*f.len - 1] == ',' || blank((unsigned char)f.text[*f.len - 1])))
+			--*f.len;
+	}
+	f.text[*f.len] = 0;
+}

@@ -1,0 +1,252 @@
+/* The lines of HTTP/1 messages for the sniffer (http1.h), byte by byte:
+ * request and status lines, header lines (names matched here, the values of
+ * the few kept headers handed to http1_fields.c, every other line skipped
+ * unread), and the framing lines of a chunked body. Whole messages, bodies
+ * and events are http1.c's. */
+#include "http1_int.h"
+
+#include <string.h>
+
+static void line_start(struct ts_h1_call *k, unsigned char b)
+{
+	struct ts_http1_side *s = k->s;
+	if (b == '\r') {
+		if (!s->cr) {   /* where the head's last line begins, if it is one */
+			s->cr = 1;
+			s->cr_at = k->at - 1;
+		}
+		return;
+	}
+	if ((b == ' ' || b == '\t') && s->hdr != H_NONE) {
+		/* obs-fold: the value goes on, as if after a space */
+		s->cr = 0;
+		s->st = ST_VALUE;
+		ts_h1_value_byte(k, ' ');
+		return;
+	}
+	if (s->hdr != H_NONE) {
+		ts_h1_value_end(k);
+		s->hdr = H_NONE;
+		if (k->c->state == TS_HTTP1_OFF)
+			return;
+	}
+	if (b == '\n') {
+		ts_h1_head_done(k, s->cr ? s->cr_at : k->at - 1);
+		return;
+	}
+	s->cr = 0;
+	if (ts_h1_tchar(b)) {
+		s->st = ST_NAME;
+		s->toklen = 1;
+		s->tok[0] = (char)(b | ((b >= 'A' && b <= 'Z') ? 0x20 : 0));
+	} else {
+		s->st = ST_SKIP_LINE;   /* not a header name (or a fold with nothing kept to fold into) */
+	}
+}
+
+static void name_byte(struct ts_h1_call *k, unsigned char b)
+{
+	struct ts_http1_side *s = k->s;
+	if (b == ':') {
+		s->hdr = (uint8_t)ts_h1_header_of(k);
+		if (s->hdr != H_NONE && ts_h1_value_start(k)) {
+			s->st = ST_VALUE;
+		} else {
+			s->hdr = H_NONE;
+			s->st = ST_SKIP_LINE;
+		}
+	} else if (b == '\n') {
+		s->st = ST_LINE_START;   /* a line with no colon: ignored */
+	} else if (!ts_h1_tchar(b)) {
+		s->st = ST_SKIP_LINE;
+	} else {
+		if (s->toklen < sizeof s->tok)
+			s->tok[s->toklen] = (char)(b | ((b >= 'A' && b <= 'Z') ? 0x20 : 0));
+		if (s->toklen < UINT8_MAX)
+			s->toklen++;
+	}
+}
+
+static int hex(unsigned char b)
+{
+	if (b >= '0' && b <= '9')
+		return b - '0';
+	b |= 0x20;
+	return b >= 'a' && b <= 'f' ? b - 'a' + 10 : -1;
+}
+
+/* "1a;ext=x": the size in hex, then optional blanks and extensions. */
+static void chunk_size_byte(struct ts_h1_call *k, unsigned char b)
+{
+	struct ts_http1_side *s = k->s;
+	int d = hex(b);
+	if (d >= 0 && s->sub != 2 && !(s->num >> 56)) {
+		s->num = s->num << 4 | (unsigned)d;
+		s->sub = 1;
+	} else if ((b == ' ' || b == '\t') && s->sub) {
+		s->sub = 2;
+	} else if (b == ';' && s->sub) {
+		s->st = ST_CHUNK_EXT;
+	} else if (b == '\n' && s->sub) {
+		s->count = 0;
+		s->remain = s->num;
+		s->st = s->num ? ST_CHUNK_DATA : ST_TRAILER_START;
+	} else if (b != '\r') {
+		ts_h1_bad(k, TS_HTTP1_STOP_BAD_CHUNK);
+	}
+}
+
+/* One byte of a start line, a header line or a chunked body's framing. */
+void ts_h1_step(struct ts_h1_call *k, unsigned char b)
+{
+	static const char version[] = "HTTP/1.";
+	struct ts_http1_conn *c = k->c;
+	struct ts_http1_side *s = k->s;
+	if (s->st == ST_IDLE) {
+		if (b == '\r' || b == '\n')
+			return;   /* RFC 9112 2.2: empty lines before a message are ignored */
+		if (!ts_h1_begin(k))
+			return;
+	}
+	if (s->st >= ST_METHOD && s->st <= ST_TRAILER_LINE && ++s->count > TS_HTTP1_HEAD_MAX) {
+		ts_h1_bad(k, TS_HTTP1_STOP_HEAD_TOO_LARGE);
+		return;
+	}
+	switch (s->st) {
+	case ST_METHOD:
+		if (b == ' ' && c->req.method_len) {
+			s->method = (uint8_t)ts_h1_method_of(c->req.method, c->req.method_len);
+			s->st = ST_TARGET;
+			s->sub = 0;
+		} else if (ts_h1_tchar(b) && c->req.method_len < TS_HTTP1_METHOD_MAX) {
+			c->req.method[c->req.method_len++] = (char)b;
+			c->req.method[c->req.method_len] = 0;
+		} else {
+			ts_h1_bad(k, TS_HTTP1_STOP_MALFORMED);
+		}
+		break;
+	case ST_TARGET:
+		if (b == ' ' && s->sub) {
+			s->st = ST_VERSION;
+			s->sub = 0;
+		} else if (b <= ' ' || b == 0x7f) {
+			ts_h1_bad(k, TS_HTTP1_STOP_MALFORMED);   /* empty, or not a target */
+		} else {
+			ts_h1_target_byte(k, b);
+		}
+		break;
+	case ST_VERSION:
+	case ST_STATUS_VERSION:
+		if (s->sub < 7 ? b == (unsigned char)version[s->sub] : s->sub == 7 && (b == '0' || b == '1')) {
+			if (s->sub++ == 7)
+				s->version = b == '0' ? 10 : 11;
+		} else if (s->sub < 8) {
+			ts_h1_bad(k, TS_HTTP1_STOP_MALFORMED);
+		} else if (s->st == ST_STATUS_VERSION && b == ' ') {
+			s->st = ST_CODE;
+			s->sub = 0;
+		} else if (s->st == ST_VERSION && (b == '\r' || b == '\n')) {
+			if (b == '\r')
+				s->st = ST_LINE_CR;
+			else
+				ts_h1_start_line_done(k);
+		} else {
+			ts_h1_bad(k, TS_HTTP1_STOP_MALFORMED);
+		}
+		break;
+	case ST_CODE:
+		if (s->sub < 3 && b >= '0' && b <= '9') {
+			s->status = (uint16_t)(s->status * 10 + (b - '0'));
+			if (++s->sub == 3 && s->status < 100)
+				ts_h1_bad(k, TS_HTTP1_STOP_MALFORMED);
+		} else if (s->sub == 3 && b == ' ') {
+			s->st = ST_REASON;
+		} else if (s->sub == 3 && b == '\r') {
+			s->st = ST_LINE_CR;   /* no reason phrase, nor the space before it */
+		} else if (s->sub == 3 && b == '\n') {
+			ts_h1_start_line_done(k);
+		} else {
+			ts_h1_bad(k, TS_HTTP1_STOP_MALFORMED);
+		}
+		break;
+	case ST_REASON:
+		if (b == '\n')
+			ts_h1_start_line_done(k);
+		break;
+	case ST_LINE_CR:
+		if (b == '\n')
+			ts_h1_start_line_done(k);
+		else
+			ts_h1_bad(k, TS_HTTP1_STOP_MALFORMED);
+		break;
+	case ST_LINE_START:
+		line_start(k, b);
+		break;
+	case ST_NAME:
+		name_byte(k, b);
+		break;
+	case ST_VALUE:
+		if (b == '\n') {
+			s->st = ST_LINE_START;   /* the value ends unless the next line folds */
+			s->cr = 0;
+		} else if (b != '\r') {
+			ts_h1_value_byte(k, b);
+		}
+		break;
+	case ST_SKIP_LINE:
+		if (b == '\n') {
+			s->st = ST_LINE_START;
+			s->cr = 0;
+		}
+		break;
+	case ST_CHUNK_SIZE:
+		chunk_size_byte(k, b);
+		break;
+	case ST_CHUNK_EXT:
+		if (b == '\n')
+			chunk_size_byte(k, b);
+		break;
+	case ST_CHUNK_END:
+		if (b == '\n') {
+			s->st = ST_CHUNK_SIZE;
+			s->sub = 0;
+			s->num = 0;
+			s->count = 0;
+		} else if (b != '\r') {
+			ts_h1_bad(k, TS_HTTP1_STOP_BAD_CHUNK);
+		}
+		break;
+	case ST_TRAILER_START:
+		if (b == '\n')
+			ts_h1_message_end(k);
+		else if (b != '\r')
+			s->st = ST_TRAILER_LINE;
+		break;
+	case ST_TRAILER_LINE:
+		if (b == '\n')
+			s->st = ST_TRAILER_START;
+		break;
+	case ST_SUSPENDED:
+		ts_h1_bad(k, TS_HTTP1_STOP_AFTER_UPGRADE);
+		break;
+	default:
+		break;
+	}
+}
+
+/* Bytes of a line not read (a header not kept, a reason phrase, chunk
+ * extensions, trailers) up to the LF: as many as step() would count. */
+size_t ts_h1_skip_line(struct ts_h1_call *k, const unsigned char *p, size_t i, size_t len)
+{
+	struct ts_http1_side *s = k->s;
+	const unsigned char *lf = memchr(p + i, '\n', len - i);
+	size_t n = lf ? (size_t)(lf - p) - i : len - i;
+	size_t room = TS_HTTP1_HEAD_MAX - s->count;
+	if (n > room) {
+		k->at = i + room + 1;
+		ts_h1_bad(k, TS_HTTP1_STOP_HEAD_TOO_LARGE);
+		return len;
+	}
+	s->count += (uint32_t)n;
+	return i + n;
+}
