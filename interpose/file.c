@@ -107,6 +107,7 @@ TS_EXPORT int close(int fd)
 	int r = real(fd);
 	uint64_t t1 = ts_ticks();
 	ts_record_close(t, fd, state, r, t0, t1);
+	ts_http_closed(t, fd, state, t1);
 	return r;
 }
 

@@ -12,54 +12,58 @@ extern ssize_t __recvfrom_chk(int fd, void *buf, size_t n, size_t buflen, int fl
 TS_EXPORT ssize_t send(int fd, const void *buf, size_t n, int flags)
 {
 	TS_REAL(send, -1);
-	TS_IO_BODY(TS_OP_SEND, fd, n, real(fd, buf, n, flags));
+	TS_NET_BODY(TS_OP_SEND, fd, TS_HTTP_OUT, false, buf, n, real(fd, buf, n, flags));
 }
 
 TS_EXPORT ssize_t recv(int fd, void *buf, size_t n, int flags)
 {
 	TS_REAL(recv, -1);
-	TS_IO_BODY(TS_OP_RECV, fd, n, real(fd, buf, n, flags));
+	TS_NET_BODY(TS_OP_RECV, fd, TS_HTTP_IN, flags & MSG_PEEK, buf, n, real(fd, buf, n, flags));
 }
 
 TS_EXPORT ssize_t __recv_chk(int fd, void *buf, size_t n, size_t buflen, int flags)
 {
 	TS_REAL(__recv_chk, -1);
-	TS_IO_BODY(TS_OP_RECV, fd, n, real(fd, buf, n, buflen, flags));
+	TS_NET_BODY(TS_OP_RECV, fd, TS_HTTP_IN, flags & MSG_PEEK, buf, n,
+		    real(fd, buf, n, buflen, flags));
 }
 
 TS_EXPORT ssize_t sendto(int fd, const void *buf, size_t n, int flags,
 			 const struct sockaddr *addr, socklen_t alen)
 {
 	TS_REAL(sendto, -1);
-	TS_IO_BODY(TS_OP_SENDTO, fd, n, real(fd, buf, n, flags, addr, alen));
+	TS_NET_BODY(TS_OP_SENDTO, fd, TS_HTTP_OUT, false, buf, n,
+		    real(fd, buf, n, flags, addr, alen));
 }
 
 TS_EXPORT ssize_t recvfrom(int fd, void *buf, size_t n, int flags, struct sockaddr *addr,
 			   socklen_t *alen)
 {
 	TS_REAL(recvfrom, -1);
-	TS_IO_BODY(TS_OP_RECVFROM, fd, n, real(fd, buf, n, flags, addr, alen));
+	TS_NET_BODY(TS_OP_RECVFROM, fd, TS_HTTP_IN, flags & MSG_PEEK, buf, n,
+		    real(fd, buf, n, flags, addr, alen));
 }
 
 TS_EXPORT ssize_t __recvfrom_chk(int fd, void *buf, size_t n, size_t buflen, int flags,
 				 struct sockaddr *addr, socklen_t *alen)
 {
 	TS_REAL(__recvfrom_chk, -1);
-	TS_IO_BODY(TS_OP_RECVFROM, fd, n, real(fd, buf, n, buflen, flags, addr, alen));
+	TS_NET_BODY(TS_OP_RECVFROM, fd, TS_HTTP_IN, flags & MSG_PEEK, buf, n,
+		    real(fd, buf, n, buflen, flags, addr, alen));
 }
 
 TS_EXPORT ssize_t sendmsg(int fd, const struct msghdr *msg, int flags)
 {
 	TS_REAL(sendmsg, -1);
-	TS_IO_BODY(TS_OP_SENDMSG, fd, msg ? ts_iov_bytes(msg->msg_iov, (int)msg->msg_iovlen) : 0,
-		   real(fd, msg, flags));
+	TS_NETV_BODY(TS_OP_SENDMSG, fd, TS_HTTP_OUT, false, msg ? msg->msg_iov : NULL,
+		     msg ? msg->msg_iovlen : 0, real(fd, msg, flags));
 }
 
 TS_EXPORT ssize_t recvmsg(int fd, struct msghdr *msg, int flags)
 {
 	TS_REAL(recvmsg, -1);
-	TS_IO_BODY(TS_OP_RECVMSG, fd, msg ? ts_iov_bytes(msg->msg_iov, (int)msg->msg_iovlen) : 0,
-		   real(fd, msg, flags));
+	TS_NETV_BODY(TS_OP_RECVMSG, fd, TS_HTTP_IN, flags & MSG_PEEK, msg ? msg->msg_iov : NULL,
+		     msg ? msg->msg_iovlen : 0, real(fd, msg, flags));
 }
 
 TS_EXPORT int connect(int fd, const struct sockaddr *addr, socklen_t len)

@@ -16,19 +16,19 @@ extern ssize_t __pread64_chk(int fd, void *buf, size_t n, off64_t off, size_t bu
 TS_EXPORT ssize_t read(int fd, void *buf, size_t n)
 {
 	TS_REAL(read, -1);
-	TS_IO_BODY(TS_OP_READ, fd, n, real(fd, buf, n));
+	TS_NET_BODY(TS_OP_READ, fd, TS_HTTP_IN, false, buf, n, real(fd, buf, n));
 }
 
 TS_EXPORT ssize_t __read_chk(int fd, void *buf, size_t n, size_t buflen)
 {
 	TS_REAL(__read_chk, -1);
-	TS_IO_BODY(TS_OP_READ, fd, n, real(fd, buf, n, buflen));
+	TS_NET_BODY(TS_OP_READ, fd, TS_HTTP_IN, false, buf, n, real(fd, buf, n, buflen));
 }
 
 TS_EXPORT ssize_t write(int fd, const void *buf, size_t n)
 {
 	TS_REAL(write, -1);
-	TS_IO_BODY(TS_OP_WRITE, fd, n, real(fd, buf, n));
+	TS_NET_BODY(TS_OP_WRITE, fd, TS_HTTP_OUT, false, buf, n, real(fd, buf, n));
 }
 
 TS_EXPORT ssize_t pread(int fd, void *buf, size_t n, off_t off)
@@ -70,13 +70,13 @@ TS_EXPORT ssize_t pwrite64(int fd, const void *buf, size_t n, off64_t off)
 TS_EXPORT ssize_t readv(int fd, const struct iovec *iov, int cnt)
 {
 	TS_REAL(readv, -1);
-	TS_IO_BODY(TS_OP_READV, fd, ts_iov_bytes(iov, cnt), real(fd, iov, cnt));
+	TS_NETV_BODY(TS_OP_READV, fd, TS_HTTP_IN, false, iov, cnt, real(fd, iov, cnt));
 }
 
 TS_EXPORT ssize_t writev(int fd, const struct iovec *iov, int cnt)
 {
 	TS_REAL(writev, -1);
-	TS_IO_BODY(TS_OP_WRITEV, fd, ts_iov_bytes(iov, cnt), real(fd, iov, cnt));
+	TS_NETV_BODY(TS_OP_WRITEV, fd, TS_HTTP_OUT, false, iov, cnt, real(fd, iov, cnt));
 }
 
 TS_EXPORT ssize_t preadv(int fd, const struct iovec *iov, int cnt, off_t off)

@@ -3,6 +3,7 @@
 #ifndef TS_WRAP_H
 #define TS_WRAP_H
 
+#include "httpconn.h"
 #include "init.h"
 #include "record.h"
 #include "resolve.h"
@@ -54,5 +55,31 @@
 /* An I/O call: `requested` is the number of bytes asked for. */
 #define TS_IO_BODY(op, fd, requested, call) \
 	TS_TRACED(call, ts_record_io(t_, op, fd, requested, (int64_t)r_, t0_, t1_))
+
+/* An I/O call that may be on a socket: the bytes it moved (buf, or the first
+ * r_ bytes of an iovec array when iov) also go to the connection's HTTP
+ * sniffer. dir: TS_HTTP_OUT or TS_HTTP_IN; no bytes when peek (MSG_PEEK:
+ * they are read again). */
+static inline void ts_record_net(struct ts_thread *t, enum ts_op op, int fd, int dir, bool peek,
+				 const void *buf, const struct iovec *iov, size_t cnt,
+				 uint64_t requested, int64_t ret, uint64_t t0, uint64_t t1)
+{
+	ts_record_io(t, op, fd, requested, ret, t0, t1);
+	uint64_t st = ts_fd_state(fd);
+	if (__builtin_expect(ts_http_watched(st) && ret >= 0 && !peek, 0)) {
+		if (iov)
+			ts_http_iov(t, fd, st, TS_HTTP_SOCKET, dir, iov, cnt, ret, t0, t1);
+		else
+			ts_http_bytes(t, fd, st, TS_HTTP_SOCKET, dir, buf, ret, t0, t1);
+	}
+}
+
+#define TS_NET_BODY(op, fd, dir, peek, buf, requested, call)                          \
+	TS_TRACED(call, ts_record_net(t_, op, fd, dir, peek, buf, NULL, 0, requested, \
+				      (int64_t)r_, t0_, t1_))
+
+#define TS_NETV_BODY(op, fd, dir, peek, iov, cnt, call)                                   \
+	TS_TRACED(call, ts_record_net(t_, op, fd, dir, peek, NULL, iov, (size_t)(cnt),       \
+				      ts_iov_bytes(iov, (int)(cnt)), (int64_t)r_, t0_, t1_))
 
 #endif

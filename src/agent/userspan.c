@@ -101,7 +101,8 @@ static void begin(struct ts_track_ctx *c, const struct ts_rec *r, const uint8_t 
 	}
 	s.name = name[0] ? name : "span";
 	s.dyn_name = true;
-	s.kind = TS_KIND_INTERNAL;
+	s.kind = r->aux_kind & TS_USER_CLIENT   ? TS_KIND_CLIENT :
+		 r->aux_kind & TS_USER_SERVER ? TS_KIND_SERVER : TS_KIND_INTERNAL;
 	s.start_ns = ts_clock_to_ns(r->t0);
 	s.span_id = ts_span_id(c->index, r->span);
 	s.parent_id = ts_user_parent(c, r->parent);

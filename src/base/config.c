@@ -188,6 +188,11 @@ void ts_config_load(void)
 	else if (full && strcasecmp(full, "block"))
 		ts_warn_config("TRACESHIM_ON_FULL='%s' is not block or drop; using block", full);
 
+	const char *query = ts_env("TRACESHIM_HTTP_QUERY");
+	ts_cfg.http_query_raw = query && !strcasecmp(query, "raw");
+	if (query && !ts_cfg.http_query_raw && strcasecmp(query, "redact"))
+		ts_warn_config("TRACESHIM_HTTP_QUERY='%s' is not redact or raw; using redact", query);
+
 	const char *clk = ts_env("TRACESHIM_CLOCK");
 	ts_cfg.force_clock_gettime = ts_cfg.clock_tsc = false;
 	if (clk && !strcasecmp(clk, "boottime"))

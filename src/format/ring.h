@@ -52,6 +52,9 @@ enum ts_rec_type {
  * begin: its name (under TS_INLINE_NAME bytes) is in the record itself, in
  * t1 and ret, and the payload holds nothing. */
 enum { TS_USER_ASYNC = 1, TS_USER_NAME_INLINE = 1 };
+/* aux_kind of a begin made by the shim itself (an HTTP exchange, httpconn.c):
+ * the span's kind, INTERNAL when neither. */
+enum { TS_USER_CLIENT = 2, TS_USER_SERVER = 4 };
 #define TS_INLINE_NAME 16
 enum ts_note { TS_NOTE_ATTRS, TS_NOTE_EVENT, TS_NOTE_ERROR };
 

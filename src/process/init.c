@@ -11,6 +11,7 @@
 #include "drain.h"
 #include "sink.h"
 #include "fdinfo.h"
+#include "httpconn.h"
 #include "ids.h"
 #include "inherited.h"
 #include "lastthread.h"
@@ -93,6 +94,7 @@ static void begin_again(uint64_t parent)
 	ts_set_exit_status(-1);
 	ts_summary_reset();
 	ts_drain_after_fork();
+	ts_http_after_fork();
 	struct ts_thread_saved self;
 	ts_thread_forget_parent(&self);
 	ts_segment_after_fork();
@@ -232,6 +234,7 @@ static void init_once(void)
 		return;
 	}
 	(void)ts_summary_init(ts_cfg.summary);
+	ts_http_configure(ts_cfg.http_query_raw);
 	ts_childenv_init();
 	ts_thread_setup_key();
 	ts_lastthread_setup();

@@ -1,0 +1,53 @@
+/* HTTP/1 exchanges on the program's stream sockets as spans: the socket
+ * wrappers hand every byte a call moved to the connection's sniffer
+ * (http1.h), and the requests and responses it finds become CLIENT or SERVER
+ * spans, recorded like the program's own spans that may end on any thread
+ * (TS_REC_USER_* records with TS_USER_ASYNC). Runs in the program's threads:
+ * no allocation, no lock, no system call.
+ *
+ * A socket that is not HTTP costs its first call a look at a few bytes;
+ * after that one load and compare per call (ts_http_watched, then the
+ * descriptor's entry). */
+#ifndef TS_HTTPCONN_H
+#define TS_HTTPCONN_H
+
+#include "fdkind.h"
+#include "thread.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/uio.h>
+
+enum { TS_HTTP_OUT = 0, TS_HTTP_IN = 1 };   /* as enum ts_http1_dir */
+
+/* Which bytes of a descriptor: what goes over the socket, or the plaintext
+ * of a TLS session on it (SSL_read/SSL_write: the socket then carries
+ * ciphertext, which is not HTTP). Each has its own sniffer. */
+enum ts_http_layer { TS_HTTP_SOCKET = 0, TS_HTTP_TLS = 1 };
+
+/* Set at start (TRACESHIM_HTTP_QUERY=raw keeps query values). */
+void ts_http_configure(bool query_raw);
+
+/* The descriptor (its state, ts_fd_state()) may carry HTTP/1: a TCP or Unix
+ * stream socket, as its creating call described it. */
+static inline bool ts_http_watched(uint64_t state)
+{
+	uint8_t kind = ts_fd_state_kind(state);
+	return (kind & 0xf) == TS_FD_SOCKET && ((kind >> 4) == 1 || (kind >> 4) == 3);
+}
+
+/* A call on fd moved `done` bytes of buf in direction dir (done 0 on a read:
+ * the peer closed its side), between ticks t0 and t1. */
+void ts_http_bytes(struct ts_thread *t, int fd, uint64_t state, enum ts_http_layer layer, int dir,
+		   const void *buf, int64_t done, uint64_t t0, uint64_t t1);
+/* The same for a vectored call: the first `done` bytes of iov. */
+void ts_http_iov(struct ts_thread *t, int fd, uint64_t state, enum ts_http_layer layer, int dir,
+		 const struct iovec *iov, size_t cnt, int64_t done, uint64_t t0, uint64_t t1);
+/* fd, whose state before the call was `state`, was closed at tick `at`: both
+ * layers end. */
+void ts_http_closed(struct ts_thread *t, int fd, uint64_t state, uint64_t at);
+/* A forked child: the parent's connections are not its own to end. */
+void ts_http_after_fork(void);
+
+#endif
