@@ -9,9 +9,30 @@ extern ssize_t __recv_chk(int fd, void *buf, size_t n, size_t buflen, int flags)
 extern ssize_t __recvfrom_chk(int fd, void *buf, size_t n, size_t buflen, int flags,
 			      struct sockaddr *addr, socklen_t *alen);
 
+/* send and sendto as the real sendmsg, when the shim adds a line to what
+ * they send (httpinject.c): the program's flags and address kept. */
+struct msg_sender {
+	struct ts_http_sender base;
+	int flags;
+	const struct sockaddr *addr;
+	socklen_t alen;
+};
+
+static ssize_t via_sendmsg(const struct ts_http_sender *self, int fd, const struct iovec *iov,
+			   int cnt)
+{
+	const struct msg_sender *m = (const struct msg_sender *)self;
+	TS_REAL(sendmsg, -1);
+	struct msghdr h = {.msg_name = (void *)m->addr, .msg_namelen = m->addr ? m->alen : 0,
+			   .msg_iov = (struct iovec *)iov, .msg_iovlen = (size_t)cnt};
+	return real(fd, &h, m->flags);
+}
+
 TS_EXPORT ssize_t send(int fd, const void *buf, size_t n, int flags)
 {
 	TS_REAL(send, -1);
+	const struct msg_sender snd = {{via_sendmsg}, flags, NULL, 0};
+	TS_HTTP_SEND(TS_OP_SEND, fd, buf, n, &snd.base);
 	TS_NET_BODY(TS_OP_SEND, fd, TS_HTTP_OUT, false, buf, n, real(fd, buf, n, flags));
 }
 
@@ -32,6 +53,8 @@ TS_EXPORT ssize_t sendto(int fd, const void *buf, size_t n, int flags,
 			 const struct sockaddr *addr, socklen_t alen)
 {
 	TS_REAL(sendto, -1);
+	const struct msg_sender snd = {{via_sendmsg}, flags, addr, alen};
+	TS_HTTP_SEND(TS_OP_SENDTO, fd, buf, n, &snd.base);
 	TS_NET_BODY(TS_OP_SENDTO, fd, TS_HTTP_OUT, false, buf, n,
 		    real(fd, buf, n, flags, addr, alen));
 }

@@ -74,6 +74,17 @@ static inline void ts_record_net(struct ts_thread *t, enum ts_op op, int fd, int
 	}
 }
 
+/* A send that may begin an HTTP request on a socket: handed to
+ * ts_http_send, which may add the shim's traceparent line (httpinject.c). */
+#define TS_HTTP_SEND(op, fd, buf, n, sender)                                            \
+	do {                                                                            \
+		if (__builtin_expect(ts_http_injecting() && ts_http_watched(ts_fd_state(fd)), 0)) { \
+			struct ts_thread *t_ = ts_caller();                               \
+			if (t_)                                                         \
+				return ts_http_send(t_, fd, op, buf, n, sender);          \
+		}                                                                       \
+	} while (0)
+
 #define TS_NET_BODY(op, fd, dir, peek, buf, requested, call)                          \
 	TS_TRACED(call, ts_record_net(t_, op, fd, dir, peek, buf, NULL, 0, requested, \
 				      (int64_t)r_, t0_, t1_))

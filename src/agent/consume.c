@@ -83,8 +83,10 @@ unsigned ts_consume_ring(struct ts_track_ctx *c, struct ts_thread *t, const stru
 		case TS_REC_SPAN: {
 			struct ts_span s;
 			ts_decode_call(t->index, r, payload, len, &s);
-			if (c->user)   /* under a context attached from another thread */
+			if (c->user) {   /* under a context attached from another thread */
 				s.parent_id = ts_user_parent(c, r->parent);
+				ts_user_trace(c, r->parent, &s);
+			}
 			ts_exception_attach(c, r->span, &s);
 			ts_export_span(&c->track, TS_SPAN_COMPLETE, &s);
 			ts_exception_done(c);

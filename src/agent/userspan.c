@@ -4,6 +4,7 @@
 #include "asyncspan.h"
 #include "attrpack.h"
 #include "clock.h"
+#include "context.h"
 #include "exception.h"
 #include "export.h"
 #include "ids.h"
@@ -18,6 +19,7 @@
 #include <string.h>
 
 #define LINKS 64   /* contexts of other threads attached lately */
+#define FOREIGN 16   /* spans of other traces open lately (server spans) */
 
 struct open_span {
 	uint32_t span;
@@ -34,6 +36,14 @@ struct ts_user_track {
 	unsigned nlinks;                  /* ever added; the last LINKS are kept */
 	struct open_span *open[TS_SCOPES];
 	unsigned depth;
+	/* Spans of the thread that belong to another trace than the
+	 * process's (a server span continuing its caller's trace): the work
+	 * under them is in that trace too. */
+	struct {
+		uint32_t local;
+		uint8_t trace_id[16];
+	} foreign[FOREIGN];
+	unsigned nforeign;                /* ever added; the last FOREIGN are kept */
 };
 
 static inline uint64_t id_of(uint64_t handle)
@@ -60,6 +70,55 @@ uint64_t ts_user_parent(const struct ts_track_ctx *c, uint32_t local)
 		}
 	}
 	return ts_span_id(c->index, local);
+}
+
+void ts_user_trace(const struct ts_track_ctx *c, uint32_t parent, struct ts_span *s)
+{
+	const struct ts_user_track *u = c->user;
+	unsigned kept = u ? (u->nforeign < FOREIGN ? u->nforeign : FOREIGN) : 0;
+	for (unsigned i = 1; i <= kept; i++) {
+		unsigned at = (u->nforeign - i) % FOREIGN;
+		if (u->foreign[at].local == parent) {
+			s->own_trace = true;
+			memcpy(s->trace_id, u->foreign[at].trace_id, 16);
+			return;
+		}
+	}
+}
+
+static void foreign_add(struct ts_track_ctx *c, uint32_t local, const uint8_t trace_id[16])
+{
+	struct ts_user_track *u = state_of(c);
+	if (!u)
+		return;
+	unsigned at = u->nforeign++ % FOREIGN;
+	u->foreign[at].local = local;
+	memcpy(u->foreign[at].trace_id, trace_id, 16);
+}
+
+/* The caller's context a server span continues (httpconn.c passes the
+ * request's traceparent as this attribute): taken out of the attributes. */
+static void remote_parent(struct ts_span *s)
+{
+	for (unsigned i = 0; i < s->nattrs; i++) {
+		const struct ts_attr *a = &s->attrs[i];
+		if (a->type != TS_VAL_STR || strcmp(a->key, TS_REMOTE_PARENT_KEY))
+			continue;
+		uint8_t trace_id[16], flags;
+		uint64_t span_id;
+		if (ts_traceparent_parse(a->v.s, trace_id, &span_id, &flags)) {
+			s->own_trace = s->remote_parent = true;
+			memcpy(s->trace_id, trace_id, 16);
+			s->parent_id = span_id;
+			/* The arrow from the caller's span, when it is in the same
+			 * trace file: a flow both carry (the client's span id), not
+			 * one this span terminates, since the caller may not be
+			 * traced at all. */
+			s->flow_out = span_id;
+		}
+		s->attrs[i] = s->attrs[--s->nattrs];
+		return;
+	}
 }
 
 static struct open_span *find_open(struct ts_track_ctx *c, uint32_t span)
@@ -108,6 +167,13 @@ static void begin(struct ts_track_ctx *c, const struct ts_rec *r, const uint8_t 
 	s.parent_id = ts_user_parent(c, r->parent);
 	if (r->arg)   /* run after a hand-off: the arrow from where it was queued */
 		s.flow_in = id_of(r->arg);
+	remote_parent(&s);
+	if (!s.own_trace)
+		ts_user_trace(c, r->parent, &s);
+	if (s.own_trace)
+		foreign_add(c, r->span, s.trace_id);
+	if (r->aux_kind & TS_USER_CLIENT)
+		s.flow_out = s.span_id;   /* to the server span, when it is in the same trace file */
 	c->last_ns = s.start_ns;
 	if (r->aux_kind & TS_USER_ASYNC) {
 		ts_async_begin((uint64_t)c->index << 32 | r->span, &s);

@@ -8,6 +8,7 @@
 #define TS_USERSPAN_H
 
 #include "ring.h"
+#include "span.h"
 
 #include <stdint.h>
 
@@ -18,6 +19,10 @@ void ts_user_record(struct ts_track_ctx *c, const struct ts_rec *r, const uint8_
 		    unsigned len);
 /* The span id of local span number `local` of the track as a parent. */
 uint64_t ts_user_parent(const struct ts_track_ctx *c, uint32_t local);
+/* s, a span whose parent is local span number `parent` of the track, is in
+ * the trace of that parent when it belongs to another trace than the
+ * process's (under a server span that continues its caller's trace). */
+void ts_user_trace(const struct ts_track_ctx *c, uint32_t parent, struct ts_span *s);
 /* The thread ended at ns: its open spans end. */
 void ts_user_track_end(struct ts_track_ctx *c, uint64_t ns);
 /* The track is reused or forgotten. */

@@ -188,6 +188,7 @@ void ts_config_load(void)
 	else if (full && strcasecmp(full, "block"))
 		ts_warn_config("TRACESHIM_ON_FULL='%s' is not block or drop; using block", full);
 
+	ts_cfg.http_inject = get_bool("TRACESHIM_HTTP_INJECT", true);
 	const char *query = ts_env("TRACESHIM_HTTP_QUERY");
 	ts_cfg.http_query_raw = query && !strcasecmp(query, "raw");
 	if (query && !ts_cfg.http_query_raw && strcasecmp(query, "redact"))

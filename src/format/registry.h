@@ -38,7 +38,9 @@ struct ts_scope {
 	uint64_t handle;             /* what ts_span_current() returns meanwhile */
 	uint8_t kind;                /* enum ts_scope_kind */
 };
-enum ts_scope_kind { TS_SCOPE_SPAN = 1, TS_SCOPE_ATTACH };
+/* TS_SCOPE_HTTP: a server span is current while its request is handled
+ * (httpconn.c); like ATTACH, its end is not the scope's. */
+enum ts_scope_kind { TS_SCOPE_SPAN = 1, TS_SCOPE_ATTACH, TS_SCOPE_HTTP };
 #define TS_SCOPES 32
 
 struct ts_thread {

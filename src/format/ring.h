@@ -55,6 +55,9 @@ enum { TS_USER_ASYNC = 1, TS_USER_NAME_INLINE = 1 };
 /* aux_kind of a begin made by the shim itself (an HTTP exchange, httpconn.c):
  * the span's kind, INTERNAL when neither. */
 enum { TS_USER_CLIENT = 2, TS_USER_SERVER = 4 };
+/* An attribute of such a begin that is not the span's: the traceparent of the
+ * request a server span continues. */
+#define TS_REMOTE_PARENT_KEY "traceshim.remote_parent"
 #define TS_INLINE_NAME 16
 enum ts_note { TS_NOTE_ATTRS, TS_NOTE_EVENT, TS_NOTE_ERROR };
 

@@ -60,6 +60,12 @@ struct ts_span {
 	const struct ts_event *events;  /* valid until the exporter call returns */
 	unsigned nevents;
 	unsigned dropped_events;
+	/* A span of another trace than the process's: a request's server span
+	 * that continues its caller's trace (traceparent), and the work done
+	 * under it. remote_parent: parent_id is the caller's span, in another
+	 * process. */
+	bool own_trace, remote_parent;
+	uint8_t trace_id[16];
 	unsigned nattrs;
 	struct ts_attr attrs[TS_MAX_ATTRS];
 };

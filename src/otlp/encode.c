@@ -102,11 +102,12 @@ static int fill_span(struct arena *a, const struct ts_otlp_batch *b, const struc
 		return 0;
 	big_endian(s->span_id, ids);
 	big_endian(s->parent_id, ids + 8);
-	out->trace_id = (ProtobufCBinaryData){16, (uint8_t *)b->trace_id};
+	out->trace_id = (ProtobufCBinaryData){16, (uint8_t *)(s->own_trace ? s->trace_id : b->trace_id)};
 	out->span_id = (ProtobufCBinaryData){8, ids};
 	if (s->parent_id)
 		out->parent_span_id = (ProtobufCBinaryData){8, ids + 8};
-	out->flags = 0x01 | 0x100;   /* sampled; parent is known to be local */
+	/* Sampled; whether the parent is known to be remote (0x100 | 0x200). */
+	out->flags = 0x01 | 0x100 | (s->remote_parent ? 0x200 : 0);
 	out->name = (char *)s->name;
 	out->kind = (Opentelemetry__Proto__Trace__V1__Span__SpanKind)s->kind;
 	out->start_time_unix_nano = s->start_ns;

@@ -217,4 +217,12 @@ static inline bool ts_http1_is_off(const struct ts_http1_conn *c)
 	return c->state == TS_HTTP1_OFF;
 }
 
+/* Direction dir of the connection is between messages: the next byte it
+ * carries begins one (the first state of a side is "idle", 0). For the shim
+ * that adds a header line to a request it is about to send. */
+static inline bool ts_http1_between(const struct ts_http1_conn *c, enum ts_http1_dir dir)
+{
+	return c->side[dir].st == 0 && (c->state != TS_HTTP1_DETECT || c->detect_dir == 0xff);
+}
+
 #endif

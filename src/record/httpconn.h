@@ -12,11 +12,13 @@
 #define TS_HTTPCONN_H
 
 #include "fdkind.h"
+#include "ops.h"
 #include "thread.h"
 
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 #include <sys/uio.h>
 
 enum { TS_HTTP_OUT = 0, TS_HTTP_IN = 1 };   /* as enum ts_http1_dir */
@@ -26,8 +28,9 @@ enum { TS_HTTP_OUT = 0, TS_HTTP_IN = 1 };   /* as enum ts_http1_dir */
  * ciphertext, which is not HTTP). Each has its own sniffer. */
 enum ts_http_layer { TS_HTTP_SOCKET = 0, TS_HTTP_TLS = 1 };
 
-/* Set at start (TRACESHIM_HTTP_QUERY=raw keeps query values). */
-void ts_http_configure(bool query_raw);
+/* Set at start: TRACESHIM_HTTP_QUERY=raw keeps query values;
+ * TRACESHIM_HTTP_INJECT=false sends requests unchanged. */
+void ts_http_configure(bool query_raw, bool inject);
 
 /* The descriptor (its state, ts_fd_state()) may carry HTTP/1: a TCP or Unix
  * stream socket, as its creating call described it. */
@@ -49,5 +52,25 @@ void ts_http_iov(struct ts_thread *t, int fd, uint64_t state, enum ts_http_layer
 void ts_http_closed(struct ts_thread *t, int fd, uint64_t state, uint64_t at);
 /* A forked child: the parent's connections are not its own to end. */
 void ts_http_after_fork(void);
+
+/* Adding traceparent to the requests the program sends (httpinject.c):
+ * TRACESHIM_HTTP_INJECT, on by default. */
+void ts_http_set_inject(bool on);
+bool ts_http_injecting(void);
+/* How a wrapper's call sends a vector of bytes: the real sendmsg (with the
+ * program's flags and address) or writev behind send, sendto or write. */
+struct ts_http_sender {
+	ssize_t (*vsend)(const struct ts_http_sender *self, int fd, const struct iovec *iov, int cnt);
+};
+/* A send of n bytes of buf on a socket that may carry HTTP/1 (the caller
+ * checked ts_http_injecting() and ts_http_watched()): sends them through
+ * snd, with the shim's traceparent line when buf begins a request it can
+ * take it, records the call as op and feeds the sniffer. Returns what the
+ * program's call returns (its own bytes), errno as the call left it. */
+ssize_t ts_http_send(struct ts_thread *t, int fd, enum ts_op op, const void *buf, size_t n,
+		     const struct ts_http_sender *snd);
+/* The trace of the server span the calling thread works under, when it
+ * continues a caller's trace: false when none (httpspan.c). */
+bool ts_http_current_trace(uint8_t trace_id[16], uint8_t *flags);
 
 #endif

@@ -1,0 +1,54 @@
+/* What the parts of the HTTP/1 spans share: a connection's slot (its sniffer
+ * and the spans it has open), the making of spans from the sniffer's events
+ * (httpspan.c), and the traceparent the shim adds to requests
+ * (httpinject.c). Not part of the interface (httpconn.h). */
+#ifndef TS_HTTPCONN_INT_H
+#define TS_HTTPCONN_INT_H
+
+#include "http1.h"
+#include "httpconn.h"
+
+/* The longest traceparent and tracestate lines the shim adds. */
+#define TS_HTTP_INJECT_MAX (sizeof "traceparent: 00-" + 32 + 1 + 16 + 1 + 2 + 2 + \
+			    sizeof "tracestate: " + 256 + 2)
+
+struct slot {
+	struct ts_http1_conn conn;
+	bool tls;                            /* the plaintext of a TLS session: https */
+	uint64_t begin[2];                   /* ticks of the message begun in each direction */
+	uint64_t handle[TS_HTTP1_PIPELINE];  /* open span of request seq % PIPELINE, 0: none */
+	uint16_t status[TS_HTTP1_PIPELINE];  /* its final status, once known */
+	/* The client span the next request will be (its traceparent went out
+	 * with it, httpinject.c), or 0; and how the request was propagated. */
+	uint64_t next_handle;
+	uint8_t propagated;                  /* enum ts_http_propagated */
+	/* A traceparent line being added across calls (a partial write):
+	 * pend says what the next bytes sent on the connection owe it. */
+	uint8_t pend;                        /* enum ts_http_pend */
+	uint16_t hdr_len, hdr_sent;
+	uint32_t pend_at;                    /* PEND_AT: offset in the next bytes */
+	char hdr[TS_HTTP_INJECT_MAX];
+};
+
+enum ts_http_propagated { TS_PROP_NONE, TS_PROP_INJECTED, TS_PROP_PROGRAM, TS_PROP_NOT_INJECTED };
+enum ts_http_pend {
+	TS_PEND_NONE,
+	TS_PEND_AT,     /* the line goes at pend_at in the next bytes sent */
+	TS_PEND_REST,   /* hdr[hdr_sent..] goes before the next bytes sent */
+};
+
+/* The slot of fd's layer for this generation (made on its first call), or
+ * NULL: not HTTP, or no slot free. */
+struct slot *ts_http_slot(int fd, uint64_t state, enum ts_http_layer layer);
+/* Feeds done bytes of buf to the slot's sniffer and handles its events; the
+ * slot is let go when the connection turns out not to be HTTP. */
+void ts_http_feed(struct ts_thread *t, int fd, uint64_t state, struct slot *s, int dir,
+		  const void *buf, size_t done, uint64_t t0, uint64_t t1);
+/* httpspan.c: one event of the slot's sniffer, in a call between t0 and t1. */
+void ts_http_event(struct ts_thread *t, struct slot *s, const struct ts_http1_event *ev,
+		   uint64_t t0, uint64_t t1);
+/* httpspan.c: every span still open on the connection ends at `at`, failed
+ * with error.type why. */
+void ts_http_end_all(struct ts_thread *t, struct slot *s, uint64_t at, const char *why);
+
+#endif

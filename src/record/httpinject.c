@@ -1,0 +1,180 @@
+/* The traceparent the shim adds to the requests an unmodified client sends
+ * (W3C trace context), so that a traced server's span continues the
+ * client's span: one header line, put before the empty line that ends the
+ * request's head, when the head is whole in the buffer the program sends.
+ * The program never notices: the count a send returns is of its own bytes,
+ * and a line cut by a partial write is finished before its next bytes go.
+ * A request that cannot take it safely (head spread over several writes,
+ * vectored writes, bare-LF line ends, CONNECT, a traceparent of the
+ * program's own) goes out unchanged, and its span says so. */
+#include "httpconn_int.h"
+
+#include "clock.h"
+#include "context.h"
+#include "ids.h"
+#include "record.h"
+#include "vforkstate.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <strings.h>
+
+#define HEAD_SCAN_MAX 16384
+
+static bool inject_on = true;
+
+void ts_http_set_inject(bool on)
+{
+	inject_on = on;
+}
+
+bool ts_http_injecting(void)
+{
+	return inject_on;
+}
+
+/* The offset of the empty line that ends a request head starting at p and
+ * whole in its n bytes, where a header line can go; 0 when there is none
+ * the shim may use. */
+static size_t insertion_point(const char *p, size_t n)
+{
+	size_t lim = n < HEAD_SCAN_MAX ? n : HEAD_SCAN_MAX, i = 0;
+	while (i < lim && i <= 20 && p[i] >= 'A' && p[i] <= 'Z')
+		i++;
+	if (i == 0 || i >= lim || p[i] != ' ' || (i == 7 && !memcmp(p, "CONNECT", 7)))
+		return 0;
+	const char *lf = memchr(p, '\n', lim);
+	if (!lf || lf - p < 10 || lf[-1] != '\r' || memcmp(lf - 10, " HTTP/1.", 8))
+		return 0;
+	for (size_t line = (size_t)(lf - p) + 1; line < lim;) {
+		if (p[line] == '\r')
+			return line + 1 < lim && p[line + 1] == '\n' ? line : 0;
+		const char *e = memchr(p + line, '\n', lim - line);
+		if (!e || e[-1] != '\r')
+			return 0;
+		if ((size_t)(e - p) - line >= 12 && !strncasecmp(p + line, "traceparent:", 12))
+			return 0;
+		line = (size_t)(e - p) + 1;
+	}
+	return 0;
+}
+
+/* Looks like the start of a request (its head may go on in later writes). */
+static bool request_start(const char *p, size_t n)
+{
+	size_t i = 0;
+	while (i < n && i <= 20 && p[i] >= 'A' && p[i] <= 'Z')
+		i++;
+	return i > 0 && i < n && p[i] == ' ';
+}
+
+/* The lines for a new client span of thread t: its number is reserved now,
+ * and the span made when the request's head is parsed takes it. The trace is
+ * the one the thread works in: a server span's caller's, or the process's. */
+static void make_lines(struct ts_thread *t, struct slot *s)
+{
+	uint32_t number = t->next_span++;
+	s->next_handle = (uint64_t)t->index << 32 | number;
+	uint8_t trace_id[16], flags;
+	if (!ts_http_current_trace(trace_id, &flags)) {
+		memcpy(trace_id, ts_ids.trace_id, 16);
+		flags = ts_ctx.parent_sampled == 0 ? 0 : 1;
+	}
+	char tp[56];
+	ts_traceparent_format(trace_id, ts_span_id(t->index, number), flags, tp);
+	size_t at = 0;
+	memcpy(s->hdr, "traceparent: ", 13);
+	at = 13;
+	memcpy(s->hdr + at, tp, 55);
+	at += 55;
+	memcpy(s->hdr + at, "\r\n", 2);
+	at += 2;
+	size_t ts_len = strnlen(ts_ctx.tracestate, sizeof ts_ctx.tracestate);
+	if (ts_len && at + 12 + ts_len + 2 <= sizeof s->hdr) {
+		memcpy(s->hdr + at, "tracestate: ", 12);
+		memcpy(s->hdr + at + 12, ts_ctx.tracestate, ts_len);
+		memcpy(s->hdr + at + 12 + ts_len, "\r\n", 2);
+		at += 12 + ts_len + 2;
+	}
+	s->hdr_len = (uint16_t)at;
+	s->hdr_sent = 0;
+}
+
+/* The rest of a line a partial write cut, before any byte of the program's:
+ * false (errno set) when it could not all go now. */
+static bool finish_line(const struct ts_http_sender *snd, int fd, struct slot *s)
+{
+	while (s->hdr_sent < s->hdr_len) {
+		struct iovec v = {s->hdr + s->hdr_sent, (size_t)(s->hdr_len - s->hdr_sent)};
+		ssize_t k = snd->vsend(snd, fd, &v, 1);
+		if (k < 0)
+			return false;
+		s->hdr_sent = (uint16_t)(s->hdr_sent + k);
+	}
+	s->pend = TS_PEND_NONE;
+	return true;
+}
+
+ssize_t ts_http_send(struct ts_thread *t, int fd, enum ts_op op, const void *buf, size_t n,
+		     const struct ts_http_sender *snd)
+{
+	uint64_t st = ts_fd_state(fd);
+	struct slot *s = ts_vfork_child() ? NULL : ts_http_slot(fd, st, TS_HTTP_SOCKET);
+	uint64_t t0 = ts_ticks();
+	if (s && s->pend == TS_PEND_REST && !finish_line(snd, fd, s)) {
+		int err = errno;
+		ts_record_io(t, op, fd, n, -1, t0, ts_ticks());
+		errno = err;
+		return -1;
+	}
+	size_t ins = 0;
+	bool inject = false;
+	if (s && s->pend == TS_PEND_AT) {
+		inject = s->pend_at <= n;
+		ins = s->pend_at;
+	} else if (s && ts_http1_between(&s->conn, TS_HTTP1_OUT) && s->conn.state != TS_HTTP1_SERVER &&
+		   request_start(buf, n)) {
+		inject = (ins = insertion_point(buf, n)) != 0;
+		if (inject)
+			make_lines(t, s);
+		else
+			s->propagated = TS_PROP_NOT_INJECTED;
+	}
+	struct iovec v[3] = {{(void *)buf, inject ? ins : n}};
+	int cnt = 1;
+	if (inject) {
+		v[1] = (struct iovec){s->hdr, s->hdr_len};
+		v[2] = (struct iovec){(char *)buf + ins, n - ins};
+		cnt = 3;
+	}
+	ssize_t k = snd->vsend(snd, fd, v, cnt);
+	uint64_t t1 = ts_ticks();
+	int err = errno;
+	ssize_t ret = k;
+	if (inject) {
+		size_t h = s->hdr_len;
+		if (k < 0) {
+			s->pend = TS_PEND_AT;   /* the program sends it again */
+			s->pend_at = (uint32_t)ins;
+		} else if ((size_t)k <= ins) {
+			s->pend = TS_PEND_AT;
+			s->pend_at = (uint32_t)(ins - (size_t)k);
+		} else if ((size_t)k < ins + h) {
+			ret = (ssize_t)ins;
+			s->pend = TS_PEND_REST;
+			s->hdr_sent = (uint16_t)((size_t)k - ins);
+		} else {
+			ret = k - (ssize_t)h;
+			s->pend = TS_PEND_NONE;
+		}
+	} else if (s && s->pend == TS_PEND_AT && k > 0) {
+		s->pend_at -= (uint32_t)k;   /* the head goes on: the line is still owed */
+	}
+	errno = err;
+	ts_record_io(t, op, fd, n, ret, t0, t1);
+	if (s && ret > 0)
+		ts_http_feed(t, fd, st, s, TS_HTTP_OUT, buf, (size_t)ret, t0, t1);
+	errno = err;
+	return ret;
+}

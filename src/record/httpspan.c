@@ -1,0 +1,285 @@
+/* HTTP/1 exchanges as spans: the sniffer's events of one connection become
+ * CLIENT or SERVER spans, recorded as spans that may end on any thread
+ * (TS_REC_USER_* with TS_USER_ASYNC; the agent keeps each whole until its
+ * end, userspan.c). */
+#include "httpconn_int.h"
+
+#include "attrpack.h"
+#include "context.h"
+#include "record.h"
+
+#include <string.h>
+
+static bool client(const struct ts_http1_conn *c)
+{
+	return c->state == TS_HTTP1_CLIENT;
+}
+
+/* Appends up to n bytes of text to dst (cap bytes, NUL kept): no stdio here. */
+static void put(char *dst, size_t cap, size_t *at, const char *text, size_t n)
+{
+	while (n-- && *text && *at + 1 < cap)
+		dst[(*at)++] = *text++;
+	dst[*at] = 0;
+}
+
+static void put_uint(char *dst, size_t cap, size_t *at, unsigned v)
+{
+	char digits[10];
+	size_t n = 0;
+	do
+		digits[n++] = (char)('0' + v % 10);
+	while ((v /= 10) && n < sizeof digits);
+	while (n--)
+		put(dst, cap, at, &digits[n], 1);
+}
+
+/* host[:port] of a Host header into address and port (def when none). */
+static int64_t split_host(const char *host, char *addr, size_t cap, int64_t def)
+{
+	const char *colon = strrchr(host, ':');
+	const char *bracket = strrchr(host, ']');
+	size_t len = strlen(host);
+	size_t n = colon && (!bracket || colon > bracket) ? (size_t)(colon - host) : len;
+	size_t at = 0;
+	put(addr, cap, &at, host, n);
+	if (n == len)
+		return def;
+	int64_t port = 0;
+	for (const char *p = colon + 1; *p; p++) {
+		if (*p < '0' || *p > '9' || port > 65535)
+			return def;
+		port = port * 10 + (*p - '0');
+	}
+	return port >= 1 && port <= 65535 ? port : def;
+}
+
+static void enter(struct ts_thread *t, uint64_t handle, const char *traceparent);
+
+/* The caller's trace of the server span current on this thread, for the
+ * traceparent of the calls it makes (httpinject.c). */
+static __thread struct {
+	uint64_t handle;
+	uint8_t trace_id[16];
+	uint8_t flags;
+	bool set;
+} remote __attribute__((tls_model("initial-exec")));
+
+bool ts_http_current_trace(uint8_t trace_id[16], uint8_t *flags)
+{
+	if (!remote.set)
+		return false;
+	memcpy(trace_id, remote.trace_id, 16);
+	*flags = remote.flags;
+	return true;
+}
+
+static void begin_span(struct ts_thread *t, struct slot *s, const struct ts_http1_event *ev)
+{
+	const struct ts_http1_request *q = ev->req;
+	bool cl = client(&s->conn);
+	const char *method = ev->method ? ts_http1_method_name(ev->method) : "_OTHER";
+	char version[4] = {(char)('0' + ev->version / 10 % 10), '.', (char)('0' + ev->version % 10), 0};
+	char addr[TS_HTTP1_HOST_MAX + 1], url[TS_VALUE_MAX + 1];
+	ts_attribute_t a[13];
+	size_t n = 0;
+	a[n++] = ts_str("http.request.method", method);
+	if (!ev->method)
+		a[n++] = ts_str("http.request.method_original", q->method);
+	if (cl) {
+		bool absolute = !strncmp(q->path, "http://", 7) || !strncmp(q->path, "https://", 8);
+		size_t at = 0;
+		if (!absolute) {
+			put(url, sizeof url, &at, s->tls ? "https://" : "http://", 8);
+			put(url, sizeof url, &at, q->host, q->host_len);
+		}
+		put(url, sizeof url, &at, q->path, q->path_len);
+		if (ev->flags & TS_HTTP1_F_QUERY) {
+			put(url, sizeof url, &at, "?", 1);
+			put(url, sizeof url, &at, q->query, q->query_len);
+		}
+		a[n++] = ts_str("url.full", url);
+	} else {
+		a[n++] = ts_str("url.path", q->path);
+		if (ev->flags & TS_HTTP1_F_QUERY)
+			a[n++] = ts_str("url.query", q->query);
+		a[n++] = ts_str("url.scheme", s->tls ? "https" : "http");
+	}
+	if (q->host_len) {
+		int64_t port = split_host(q->host, addr, sizeof addr, s->tls ? 443 : 80);
+		a[n++] = ts_str("server.address", addr);
+		a[n++] = ts_int("server.port", port);
+	}
+	a[n++] = ts_str("network.protocol.version", version);
+	if (q->user_agent_len)
+		a[n++] = ts_str("user_agent.original", q->user_agent);
+	/* The caller's context: the agent makes the span its child, in its
+	 * trace (userspan.c). */
+	if (!cl && (ev->flags & TS_HTTP1_F_TRACEPARENT) && !(ev->flags & TS_HTTP1_F_TRACEPARENT_CUT))
+		a[n++] = ts_str(TS_REMOTE_PARENT_KEY, q->traceparent);
+	/* The span's name: the method ("HTTP" when it is not a known one). */
+	const char *name = ev->method ? method : "HTTP";
+	char buf[TS_PACK_MAX];
+	unsigned len = ts_attrs_pack(buf, sizeof buf, name, a, n);
+	/* A client request that carries the shim's traceparent is the span
+	 * named there (reserved by the thread that added it). */
+	uint32_t number;
+	if (cl && s->next_handle && (uint32_t)(s->next_handle >> 32) == t->index)
+		number = (uint32_t)s->next_handle;
+	else
+		number = t->next_span++;
+	if (cl) {
+		static const char *const how[] = {
+			[TS_PROP_INJECTED] = "injected", [TS_PROP_PROGRAM] = "by_program",
+			[TS_PROP_NOT_INJECTED] = "not_injected",
+		};
+		unsigned p = ev->flags & TS_HTTP1_F_TRACEPARENT ? TS_PROP_PROGRAM :
+			     s->next_handle ? TS_PROP_INJECTED : s->propagated;
+		if (p != TS_PROP_NONE && p < sizeof how / sizeof *how)
+			a[n++] = ts_str("traceshim.http.traceparent", how[p]);
+	}
+	s->next_handle = 0;
+	s->propagated = TS_PROP_NONE;
+	int dir = cl ? TS_HTTP1_OUT : TS_HTTP1_IN;
+	struct ts_rec rec = {.t0 = s->begin[dir], .type = TS_REC_USER_BEGIN, .span = number,
+			     .parent = t->cur_span, .fd = -1,
+			     .aux_kind = TS_USER_ASYNC | (cl ? TS_USER_CLIENT : TS_USER_SERVER)};
+	if (!ts_record_put(t, &rec, buf, len, 0))
+		return;
+	uint64_t handle = (uint64_t)t->index << 32 | number;
+	s->handle[ev->seq % TS_HTTP1_PIPELINE] = handle;
+	s->status[ev->seq % TS_HTTP1_PIPELINE] = 0;
+	if (!cl)
+		enter(t, handle, ev->flags & TS_HTTP1_F_TRACEPARENT ? q->traceparent : NULL);
+}
+
+/* A server span is current on the thread that read its request until its
+ * response is sent there: the work it does for the request (files, SQL,
+ * calls it makes) is under it. Only one at a time per thread: an event loop
+ * that reads a second request before answering the first leaves the second
+ * as a span of its own, not the first one's child. */
+static void enter(struct ts_thread *t, uint64_t handle, const char *traceparent)
+{
+	for (uint32_t i = 0; i < t->nscopes; i++)
+		if (t->scopes[i].kind == TS_SCOPE_HTTP)
+			return;
+	if (t->nscopes == TS_SCOPES)
+		return;
+	t->scopes[t->nscopes++] = (struct ts_scope){
+		.span = (uint32_t)handle, .restore = t->cur_span, .handle = handle, .kind = TS_SCOPE_HTTP,
+	};
+	t->cur_span = (uint32_t)handle;
+	uint64_t span_id;
+	remote.set = traceparent && ts_traceparent_parse(traceparent, remote.trace_id, &span_id,
+							 &remote.flags);
+	remote.handle = handle;
+}
+
+/* The response of the server span `handle` is sent: it stops being current
+ * when it is the thread's innermost scope (what the program began inside it
+ * and left open keeps it). */
+static void leave(struct ts_thread *t, uint64_t handle)
+{
+	if (!t->nscopes)
+		return;
+	const struct ts_scope *top = &t->scopes[t->nscopes - 1];
+	if (top->kind == TS_SCOPE_HTTP && top->handle == handle) {
+		t->cur_span = top->restore;
+		t->nscopes--;
+		remote.set = false;
+	}
+}
+
+static void note(struct ts_thread *t, uint64_t handle, const ts_attribute_t *a, size_t n,
+		 uint64_t at)
+{
+	char buf[TS_PACK_MAX];
+	unsigned len = ts_attrs_pack(buf, sizeof buf, "", a, n);
+	struct ts_rec rec = {.t0 = at, .t1 = at, .type = TS_REC_USER_NOTE, .arg = handle,
+			     .op = TS_NOTE_ATTRS, .fd = -1};
+	ts_record_put(t, &rec, buf, len, 0);
+}
+
+/* Ends the span of request seq: ERROR with error.type `why` when given, else
+ * by its status (client: 4xx and 5xx, server: 5xx, per the HTTP spans
+ * conventions). */
+static void end_span(struct ts_thread *t, struct slot *s, uint32_t seq, uint64_t at, const char *why)
+{
+	uint64_t *h = &s->handle[seq % TS_HTTP1_PIPELINE];
+	if (!*h)
+		return;
+	if (!client(&s->conn))
+		leave(t, *h);
+	unsigned status = s->status[seq % TS_HTTP1_PIPELINE];
+	bool error = why || status >= (client(&s->conn) ? 400u : 500u);
+	char code[12];
+	if (error && !why) {
+		size_t at = 0;
+		put_uint(code, sizeof code, &at, status);
+		why = code;
+	}
+	if (why) {
+		ts_attribute_t e = ts_str("error.type", why);
+		note(t, *h, &e, 1, at);
+	}
+	struct ts_rec rec = {.t0 = at, .t1 = at, .type = TS_REC_USER_END, .arg = *h,
+			     .op = error ? TS_STATUS_ERROR : TS_STATUS_UNSET,
+			     .aux_kind = TS_USER_ASYNC, .fd = -1};
+	ts_record_put(t, &rec, NULL, 0, 1);
+	*h = 0;
+}
+
+/* Every span still open on the connection ends, as failed. */
+void ts_http_end_all(struct ts_thread *t, struct slot *s, uint64_t at, const char *why)
+{
+	for (uint32_t i = 0; i < TS_HTTP1_PIPELINE; i++)
+		end_span(t, s, i, at, why);
+}
+
+static const char *stop_reason(unsigned stop)
+{
+	switch (stop) {
+	case TS_HTTP1_STOP_HEAD_TOO_LARGE: return "head_too_large";
+	case TS_HTTP1_STOP_BAD_LENGTH: return "bad_content_length";
+	case TS_HTTP1_STOP_BAD_CHUNK: return "bad_chunked_encoding";
+	case TS_HTTP1_STOP_PIPELINE_FULL: return "too_many_pipelined_requests";
+	default: return "malformed_http";
+	}
+}
+
+void ts_http_event(struct ts_thread *t, struct slot *s, const struct ts_http1_event *ev,
+		   uint64_t t0, uint64_t t1)
+{
+	/* The direction requests go in: the client sends them. */
+	int req_dir = client(&s->conn) ? TS_HTTP1_OUT : TS_HTTP1_IN;
+	switch (ev->kind) {
+	case TS_HTTP1_BEGIN:
+		s->begin[ev->dir] = t0;
+		break;
+	case TS_HTTP1_REQUEST_HEAD:
+		begin_span(t, s, ev);
+		break;
+	case TS_HTTP1_RESPONSE_HEAD:
+		if (!(ev->flags & TS_HTTP1_F_INTERIM)) {
+			uint64_t h = s->handle[ev->seq % TS_HTTP1_PIPELINE];
+			s->status[ev->seq % TS_HTTP1_PIPELINE] = ev->status;
+			ts_attribute_t a = ts_int("http.response.status_code", ev->status);
+			if (h)
+				note(t, h, &a, 1, t1);
+		}
+		break;
+	case TS_HTTP1_END:
+		if (ev->dir != req_dir && !(ev->flags & TS_HTTP1_F_INTERIM))
+			end_span(t, s, ev->seq, t1, NULL);
+		break;
+	case TS_HTTP1_ABANDONED:
+		ts_http_end_all(t, s, t1, "connection_closed");
+		break;
+	case TS_HTTP1_STOPPED:
+		/* A protocol switch ends the exchange that asked for it well. */
+		ts_http_end_all(t, s, t1, ev->stop == TS_HTTP1_STOP_UPGRADE || ev->stop == TS_HTTP1_STOP_TUNNEL ?
+				  NULL : stop_reason(ev->stop));
+		break;
+	}
+}
+
