@@ -117,10 +117,6 @@ static void begin_span(struct ts_thread *t, struct slot *s, const struct ts_http
 	 * trace (userspan.c). */
 	if (!cl && (ev->flags & TS_HTTP1_F_TRACEPARENT) && !(ev->flags & TS_HTTP1_F_TRACEPARENT_CUT))
 		a[n++] = ts_str(TS_REMOTE_PARENT_KEY, q->traceparent);
-	/* The span's name: the method ("HTTP" when it is not a known one). */
-	const char *name = ev->method ? method : "HTTP";
-	char buf[TS_PACK_MAX];
-	unsigned len = ts_attrs_pack(buf, sizeof buf, name, a, n);
 	/* A client request that carries the shim's traceparent is the span
 	 * named there (reserved by the thread that added it). */
 	uint32_t number;
@@ -140,6 +136,10 @@ static void begin_span(struct ts_thread *t, struct slot *s, const struct ts_http
 	}
 	s->next_handle = 0;
 	s->propagated = TS_PROP_NONE;
+	/* The span's name: the method ("HTTP" when it is not a known one). */
+	const char *name = ev->method ? method : "HTTP";
+	char buf[TS_PACK_MAX];
+	unsigned len = ts_attrs_pack(buf, sizeof buf, name, a, n);
 	int dir = cl ? TS_HTTP1_OUT : TS_HTTP1_IN;
 	struct ts_rec rec = {.t0 = s->begin[dir], .type = TS_REC_USER_BEGIN, .span = number,
 			     .parent = t->cur_span, .fd = -1,
