@@ -53,7 +53,8 @@ enum ts_rec_type {
  * t1 and ret, and the payload holds nothing. */
 enum { TS_USER_ASYNC = 1, TS_USER_NAME_INLINE = 1 };
 /* aux_kind of a begin made by the shim itself (an HTTP exchange, httpconn.c):
- * the span's kind, INTERNAL when neither. */
+ * the span's kind, INTERNAL when neither; fd and fdgen are then its
+ * connection, aux2 the connection's kind. */
 enum { TS_USER_CLIENT = 2, TS_USER_SERVER = 4 };
 /* An attribute of such a begin that is not the span's: the traceparent of the
  * request a server span continues. */

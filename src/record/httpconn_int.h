@@ -15,6 +15,8 @@
 struct slot {
 	struct ts_http1_conn conn;
 	bool tls;                            /* the plaintext of a TLS session: https */
+	int fd;                              /* the descriptor and its state, for the */
+	uint64_t state;                      /* peer's address (the agent's fd info) */
 	uint64_t begin[2];                   /* ticks of the message begun in each direction */
 	uint64_t handle[TS_HTTP1_PIPELINE];  /* open span of request seq % PIPELINE, 0: none */
 	uint16_t status[TS_HTTP1_PIPELINE];  /* its final status, once known */

@@ -142,7 +142,8 @@ static void begin_span(struct ts_thread *t, struct slot *s, const struct ts_http
 	unsigned len = ts_attrs_pack(buf, sizeof buf, name, a, n);
 	int dir = cl ? TS_HTTP1_OUT : TS_HTTP1_IN;
 	struct ts_rec rec = {.t0 = s->begin[dir], .type = TS_REC_USER_BEGIN, .span = number,
-			     .parent = t->cur_span, .fd = -1,
+			     .parent = t->cur_span, .fd = s->fd, .fdgen = (uint32_t)s->state,
+			     .aux2 = ts_fd_state_kind(s->state),   /* kind says an inline name */
 			     .aux_kind = TS_USER_ASYNC | (cl ? TS_USER_CLIENT : TS_USER_SERVER)};
 	if (!ts_record_put(t, &rec, buf, len, 0))
 		return;

@@ -145,6 +145,10 @@ class HttpContext(tracelib.LoopbackReceiver, unittest.TestCase):
             self.assertEqual(srv["status"], "STATUS_CODE_UNSET")
             if status == 404:
                 self.assertEqual(cli["attrs"]["error.type"], "404")
+            # Each end names the other: the server's peer is the client.
+            self.assertEqual(cli["attrs"]["network.peer.port"], port)
+            self.assertEqual(srv["attrs"]["client.address"], "127.0.0.1")
+            self.assertIsInstance(srv["attrs"]["client.port"], int)
         # The server's work for a request is under its span, in its trace:
         # the file it opened for /a.txt.
         srv_a = next(s for s in servers if s["attrs"]["url.path"] == "/a.txt")
