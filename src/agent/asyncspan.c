@@ -2,6 +2,7 @@
 #include "asyncspan.h"
 
 #include "export.h"
+#include "fdinfo.h"
 #include "ids.h"
 #include "large.h"
 #include "textpool.h"
@@ -25,6 +26,13 @@ struct entry {
 	struct ts_span span;     /* from the start; its strings live in text */
 	struct ts_text_chunk *text;
 	struct ts_notes notes;
+	/* An HTTP span's connection, named at its end: its peer is looked up
+	 * once the cycle has read every ring (the accept that tells it may be
+	 * in another thread's ring), and the span goes out then. */
+	int peer_fd;
+	uint32_t peer_gen;
+	uint8_t peer_kind;
+	uint8_t peer_role;       /* 0: none; TS_USER_CLIENT or TS_USER_SERVER */
 };
 
 struct lane {
@@ -35,7 +43,7 @@ struct lane {
 };
 
 static TS_LARGE struct entry *buckets[BUCKETS];
-static unsigned nopen, nunbegun, cycle_no;
+static unsigned nopen, nunbegun, npeer, cycle_no;
 static uint64_t dropped;
 static struct lane *lanes[LANES];
 static unsigned nlanes;
@@ -66,6 +74,7 @@ static struct entry *get(uint64_t handle)
 	e->handle = handle;
 	e->begun = e->ended = false;
 	e->status = 0;
+	e->peer_role = 0;
 	e->end_ns = 0;
 	e->cycle = cycle_no;
 	e->text = NULL;
@@ -83,6 +92,8 @@ static void drop(struct entry *e)
 	nopen--;
 	if (!e->begun)
 		nunbegun--;
+	if (e->peer_role)
+		npeer--;
 	ts_notes_free(&e->notes);
 	ts_text_free(&e->text);
 	free(e);
@@ -128,8 +139,29 @@ static struct lane *lane_for(uint64_t start, uint64_t end)
 	return best;
 }
 
+/* The other end of an HTTP span's connection (HTTP spans conventions): the
+ * client for a server span, the peer for a client span. */
+static void add_peer(struct entry *e)
+{
+	const struct ts_fdinfo *fi = ts_fdinfo_get(e->peer_fd, e->peer_gen, e->peer_kind);
+	bool server = e->peer_role == TS_USER_SERVER;
+	e->peer_role = 0;
+	npeer--;
+	if (!fi || fi->type != TS_FD_SOCKET || !fi->path[0])
+		return;
+	struct ts_attr a[2] = {
+		{.key = server ? "client.address" : "network.peer.address", .type = TS_VAL_STR,
+		 .v.s = fi->path},
+		{.key = server ? "client.port" : "network.peer.port", .type = TS_VAL_INT,
+		 .v.i = fi->port},
+	};
+	ts_notes_attrs(&e->notes, a, fi->port ? 2 : 1);
+}
+
 static void emit(struct entry *e, bool unended)
 {
+	if (e->peer_role)
+		add_peer(e);
 	struct ts_span s = e->span;
 	s.end_ns = e->end_ns > s.start_ns ? e->end_ns : s.start_ns;
 	ts_notes_apply(&e->notes, &s, e->status);
@@ -171,8 +203,23 @@ void ts_async_end(uint64_t handle, uint64_t ns, int status)
 	e->ended = true;
 	e->end_ns = ns;
 	e->status = status;
-	if (e->begun)
+	if (e->begun && !e->peer_role)
 		emit(e, false);
+}
+
+void ts_async_end_peer(uint64_t handle, uint64_t ns, int status, int fd, uint32_t gen,
+		       uint8_t kind, uint8_t role)
+{
+	struct entry *e = get(handle);
+	if (!e || e->ended)
+		return;
+	if (!e->peer_role)
+		npeer++;
+	e->peer_fd = fd;
+	e->peer_gen = gen;
+	e->peer_kind = kind;
+	e->peer_role = role;
+	ts_async_end(handle, ns, status);
 }
 
 struct ts_notes *ts_async_notes(uint64_t handle)
@@ -184,6 +231,15 @@ struct ts_notes *ts_async_notes(uint64_t handle)
 void ts_async_cycle_end(void)
 {
 	cycle_no++;
+	for (unsigned b = 0; npeer && b < BUCKETS; b++) {
+		struct entry *e = buckets[b];
+		while (e) {
+			struct entry *next = e->next;
+			if (e->peer_role && e->begun && e->ended)
+				emit(e, false);
+			e = next;
+		}
+	}
 	if (!nunbegun)
 		return;
 	/* A start is always written before its end and its notes, and every
@@ -223,7 +279,7 @@ void ts_async_after_fork(void)
 	 * the rest of the parent's drainer state). */
 	memset(buckets, 0, sizeof buckets);
 	memset(lanes, 0, sizeof lanes);
-	nopen = nunbegun = cycle_no = nlanes = 0;
+	nopen = nunbegun = npeer = cycle_no = nlanes = 0;
 	dropped = 0;
 }
 
@@ -237,6 +293,6 @@ void ts_async_reset(void)
 		free(lanes[i]);
 		lanes[i] = NULL;
 	}
-	nopen = nunbegun = cycle_no = nlanes = 0;
+	nopen = nunbegun = npeer = cycle_no = nlanes = 0;
 	dropped = 0;
 }

@@ -178,6 +178,14 @@ static void classify(int fd, struct ts_fdinfo *info)
 	ts_fd_give_back(local);
 }
 
+/* The entry describes a newer generation than gen: records of a thread are
+ * read in order, but one thread's ring may be read after another's that
+ * saw the descriptor number reused. An older generation never replaces it. */
+static bool newer(const struct entry *e, uint32_t gen)
+{
+	return e->valid && (int32_t)(e->gen - gen) > 0;
+}
+
 const struct ts_fdinfo *ts_fdinfo_get(int fd, uint32_t gen, uint8_t kind)
 {
 	struct entry *e = slot(fd);
@@ -185,6 +193,16 @@ const struct ts_fdinfo *ts_fdinfo_get(int fd, uint32_t gen, uint8_t kind)
 		return NULL;
 	if (e->valid && e->gen == gen)
 		return &e->info;
+	if (newer(e, gen)) {
+		/* An older generation: the old one is what its creator said. */
+		static struct ts_fdinfo old;
+		if (!kind)
+			return NULL;
+		memset(&old, 0, sizeof old);
+		old.type = (uint8_t)(kind & 15);
+		old.transport = (uint8_t)(kind >> 4);
+		return &old;
+	}
 	memset(&e->info, 0, sizeof e->info);
 	/* Only ask the kernel if fd still is the descriptor the call used. */
 	if (ts_fd_gen(fd) == gen)
@@ -204,7 +222,7 @@ const struct ts_fdinfo *ts_fdinfo_get(int fd, uint32_t gen, uint8_t kind)
 void ts_fdinfo_set_path(int fd, uint32_t gen, const char *path, int type)
 {
 	struct entry *e = slot(fd);
-	if (!e)
+	if (!e || newer(e, gen))
 		return;
 	memset(&e->info, 0, sizeof e->info);
 	e->info.type = (uint8_t)type;
@@ -218,7 +236,7 @@ void ts_fdinfo_set_peer(int fd, uint32_t gen, uint8_t kind, const struct sockadd
 {
 	struct entry *e = slot(fd);
 	struct ts_fdinfo info = {.type = TS_FD_SOCKET};
-	if (!e || !ts_sockaddr_describe(sa, len, &info))
+	if (!e || newer(e, gen) || !ts_sockaddr_describe(sa, len, &info))
 		return;
 	if (info.transport == 0)
 		info.transport = (uint8_t)(kind >> 4);
@@ -243,7 +261,7 @@ void ts_fdinfo_described(int fd, uint32_t gen, uint8_t kind, const uint8_t *payl
 			 unsigned len, unsigned link_len)
 {
 	struct entry *e = slot(fd);
-	if (!e)
+	if (!e || newer(e, gen))
 		return;
 	if (link_len > len)
 		link_len = len;
@@ -275,7 +293,7 @@ void ts_fdinfo_alias(int oldfd, uint32_t oldgen, uint8_t kind, int newfd, uint32
 		return;
 	struct ts_fdinfo info = *src;   /* slot() may move the cache src points into */
 	struct entry *e = slot(newfd);
-	if (!e)
+	if (!e || newer(e, newgen))
 		return;
 	e->info = info;
 	e->gen = newgen;

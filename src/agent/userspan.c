@@ -6,7 +6,6 @@
 #include "clock.h"
 #include "context.h"
 #include "exception.h"
-#include "fdinfo.h"
 #include "export.h"
 #include "ids.h"
 #include "notes.h"
@@ -122,19 +121,6 @@ static void remote_parent(struct ts_span *s)
 	}
 }
 
-/* An HTTP span's other end, from its connection: the client's address for
- * a server span, the peer's for a client span (HTTP spans conventions). */
-static void peer(const struct ts_rec *r, struct ts_span *s)
-{
-	const struct ts_fdinfo *fi = r->fd >= 0 ? ts_fdinfo_get(r->fd, r->fdgen, (uint8_t)r->aux2) : NULL;
-	if (!fi || fi->type != TS_FD_SOCKET || !fi->path[0])
-		return;
-	bool server = r->aux_kind & TS_USER_SERVER;
-	ts_span_str(s, server ? "client.address" : "network.peer.address", fi->path);
-	if (fi->port)
-		ts_span_int(s, server ? "client.port" : "network.peer.port", fi->port);
-}
-
 static struct open_span *find_open(struct ts_track_ctx *c, uint32_t span)
 {
 	struct ts_user_track *u = c->user;
@@ -181,8 +167,6 @@ static void begin(struct ts_track_ctx *c, const struct ts_rec *r, const uint8_t 
 	s.parent_id = ts_user_parent(c, r->parent);
 	if (r->arg)   /* run after a hand-off: the arrow from where it was queued */
 		s.flow_in = id_of(r->arg);
-	if (r->aux_kind & (TS_USER_CLIENT | TS_USER_SERVER))
-		peer(r, &s);
 	remote_parent(&s);
 	if (!s.own_trace)
 		ts_user_trace(c, r->parent, &s);
@@ -306,8 +290,14 @@ void ts_user_record(struct ts_track_ctx *c, const struct ts_rec *r, const uint8_
 		begin(c, r, payload, len);
 		break;
 	case TS_REC_USER_END:
-		if (r->aux_kind & TS_USER_ASYNC)
-			ts_async_end(r->arg, ts_clock_to_ns(r->t0), r->op);
+		if (r->aux_kind & TS_USER_ASYNC) {
+			uint8_t role = r->aux_kind & (TS_USER_CLIENT | TS_USER_SERVER);
+			if (role && r->fd >= 0)
+				ts_async_end_peer(r->arg, ts_clock_to_ns(r->t0), r->op, r->fd, r->fdgen,
+						  (uint8_t)r->aux2, role);
+			else
+				ts_async_end(r->arg, ts_clock_to_ns(r->t0), r->op);
+		}
 		else
 			end(c, r->span, ts_clock_to_ns(r->t0), r->op);
 		break;

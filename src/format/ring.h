@@ -52,9 +52,9 @@ enum ts_rec_type {
  * begin: its name (under TS_INLINE_NAME bytes) is in the record itself, in
  * t1 and ret, and the payload holds nothing. */
 enum { TS_USER_ASYNC = 1, TS_USER_NAME_INLINE = 1 };
-/* aux_kind of a begin made by the shim itself (an HTTP exchange, httpconn.c):
- * the span's kind, INTERNAL when neither; fd and fdgen are then its
- * connection, aux2 the connection's kind. */
+/* aux_kind of a begin or an end made by the shim itself (an HTTP exchange,
+ * httpspan.c): the span's kind, INTERNAL when neither. An end names its
+ * connection: fd, fdgen, and in aux2 the connection's kind. */
 enum { TS_USER_CLIENT = 2, TS_USER_SERVER = 4 };
 /* An attribute of such a begin that is not the span's: the traceparent of the
  * request a server span continues. */

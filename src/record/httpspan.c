@@ -142,8 +142,7 @@ static void begin_span(struct ts_thread *t, struct slot *s, const struct ts_http
 	unsigned len = ts_attrs_pack(buf, sizeof buf, name, a, n);
 	int dir = cl ? TS_HTTP1_OUT : TS_HTTP1_IN;
 	struct ts_rec rec = {.t0 = s->begin[dir], .type = TS_REC_USER_BEGIN, .span = number,
-			     .parent = t->cur_span, .fd = s->fd, .fdgen = (uint32_t)s->state,
-			     .aux2 = ts_fd_state_kind(s->state),   /* kind says an inline name */
+			     .parent = t->cur_span, .fd = -1,
 			     .aux_kind = TS_USER_ASYNC | (cl ? TS_USER_CLIENT : TS_USER_SERVER)};
 	if (!ts_record_put(t, &rec, buf, len, 0))
 		return;
@@ -223,9 +222,13 @@ static void end_span(struct ts_thread *t, struct slot *s, uint32_t seq, uint64_t
 		ts_attribute_t e = ts_str("error.type", why);
 		note(t, *h, &e, 1, at);
 	}
+	/* The connection again: its peer is surely known to the agent by the
+	 * end (the accept that made it may be in another thread's ring). */
 	struct ts_rec rec = {.t0 = at, .t1 = at, .type = TS_REC_USER_END, .arg = *h,
 			     .op = error ? TS_STATUS_ERROR : TS_STATUS_UNSET,
-			     .aux_kind = TS_USER_ASYNC, .fd = -1};
+			     .aux_kind = TS_USER_ASYNC | (client(&s->conn) ? TS_USER_CLIENT : TS_USER_SERVER),
+			     .fd = s->fd, .fdgen = (uint32_t)s->state,
+			     .aux2 = ts_fd_state_kind(s->state)};
 	ts_record_put(t, &rec, NULL, 0, 1);
 	*h = 0;
 }

@@ -17,7 +17,9 @@
 #include "thread.h"
 #include "tracks.h"
 
+#include <arpa/inet.h>
 #include <dlfcn.h>
+#include <netinet/in.h>
 #include <fcntl.h>
 #include <link.h>
 #include <signal.h>
@@ -230,6 +232,26 @@ START_TEST(stdio_socket_peer_is_in_the_record)
 }
 END_TEST
 
+/* One thread's ring may be read after another's that saw the number reused:
+ * an accept read late must not lose the newer connection's peer. */
+START_TEST(an_older_generation_read_late_keeps_the_newer_description)
+{
+	struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(4242),
+				.sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	uint8_t tcp = ts_fd_kind(TS_FD_SOCKET, 1);
+	ts_fdinfo_set_peer(900, 7, tcp, (const struct sockaddr *)&a, sizeof a);
+	/* The closing of generation 6, read afterwards. */
+	const struct ts_fdinfo *old = ts_fdinfo_get(900, 6, tcp);
+	ck_assert_ptr_nonnull(old);
+	ck_assert_str_eq(old->path, "");
+	ts_fdinfo_set_path(900, 5, "/an/old/file", TS_FD_FILE);
+	const struct ts_fdinfo *now = ts_fdinfo_get(900, 7, tcp);
+	ck_assert_ptr_nonnull(now);
+	ck_assert_str_eq(now->path, "127.0.0.1");
+	ck_assert_int_eq(now->port, 4242);
+}
+END_TEST
+
 START_TEST(target_pid_is_this_process_unless_set)
 {
 	ck_assert_int_eq(ts_proc_pid(), getpid());
@@ -245,4 +267,5 @@ TS_CHECK_SUITE("records", thread_begin_carries_the_start_routine_name,
 	       thread_begin_without_a_name_is_a_thread, modules_name_the_file_and_bias_of_an_address,
 	       symbolizes_a_module_this_process_never_loaded, exception_records_carry_their_modules,
 	       stdio_is_described_in_records, stdio_socket_peer_is_in_the_record,
+	       an_older_generation_read_late_keeps_the_newer_description,
 	       target_pid_is_this_process_unless_set)
