@@ -5,10 +5,11 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-/* The layout of a segment (segment.h, arena.h, ring.h): any change to it
+/* The layout of a segment (segment.h, arena.h, ring.h, and the ops of
+ * ops.h records name): any change to it
  * changes this, so an agent only ever reads segments of its own layout (an
  * older agent still running serves older processes, under other names). */
-#define TS_SEG_FORMAT "4"
+#define TS_SEG_FORMAT "5"
 #define TS_SEG_SUFFIX ".v" TS_SEG_FORMAT ".seg"
 #define TS_AGENT_LOCK "agent.v" TS_SEG_FORMAT ".lock"
 
