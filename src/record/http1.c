@@ -246,6 +246,10 @@ unsigned ts_http1_feed(struct ts_http1_conn *c, enum ts_http1_dir dir, const voi
 				i = ts_h1_skip_line(&k, p, i, len);
 				if (i == len)
 					break;
+			} else if (s->st == ST_NAME || s->st == ST_TARGET || s->st == ST_VALUE) {
+				i = ts_h1_run(&k, p, i, len);
+				if (i == len)
+					break;
 			}
 			k.at = i + 1;
 			ts_h1_step(&k, p[i++]);

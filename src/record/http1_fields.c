@@ -31,21 +31,7 @@ unsigned ts_h1_method_of(const char *m, unsigned len)
 	return TS_HTTP1_METHOD_OTHER;   /* methods are case-sensitive: "get" is not GET */
 }
 
-bool ts_h1_tchar(unsigned char b)
-{
-	if ((b >= 'a' && b <= 'z') || (b >= 'A' && b <= 'Z') || (b >= '0' && b <= '9'))
-		return true;
-	return b && strchr("!#$%&'*+-.^_`|~", b);
-}
-
-/* scheme = ALPHA *( ALPHA / DIGIT / "+" / "-" / "." ) */
-static bool scheme_char(unsigned char b)
-{
-	return ((b | 0x20) >= 'a' && (b | 0x20) <= 'z') || (b >= '0' && b <= '9') || b == '+' ||
-	       b == '-' || b == '.';
-}
-
-static bool blank(unsigned char b)
+static inline bool blank(unsigned char b)
 {
 	return b == ' ' || b == '\t';
 }
@@ -109,15 +95,20 @@ void ts_h1_target_byte(struct ts_h1_call *k, unsigned char b)
 		return;
 	}
 	/* An absolute-form target ("http://user:pw@host/p"): find its
-	 * authority, to drop a user and password from what is kept. */
+	 * authority, to drop a user and password from what is kept. Anything
+	 * up to a ':' counts as a scheme, so that no odd byte lets one through. */
 	switch (s->sub) {
 	case T_START:
-		s->sub = ((b | 0x20) >= 'a' && (b | 0x20) <= 'z') ? T_SCHEME : T_PATH;
-		break;
+		if (b == '/' || b == '*') {
+			s->sub = T_PATH;
+			break;
+		}
+		s->sub = T_SCHEME;
+		/* fall through */
 	case T_SCHEME:
 		if (b == ':')
 			s->sub = T_COLON;
-		else if (!scheme_char(b))
+		else if (b == '/')
 			s->sub = T_PATH;
 		break;
 	case T_COLON:
@@ -150,25 +141,48 @@ void ts_h1_target_byte(struct ts_h1_call *k, unsigned char b)
 	put(r->path, &r->path_len, TS_HTTP1_PATH_MAX, &s->flags, cut, (char)b);
 }
 
+static bool plain(unsigned char b)
+{
+	return b > ' ' && b != 0x7f;
+}
+
+size_t ts_h1_target_run(struct ts_h1_call *k, const unsigned char *p, size_t i, size_t end)
+{
+	struct ts_http1_side *s = k->s;
+	struct ts_http1_request *r = &k->c->req;
+	bool raw = k->c->opts & TS_HTTP1_QUERY_RAW;
+	if (s->sub == T_PATH) {
+		for (; i < end && plain(p[i]) && p[i] != '?'; i++)
+			put(r->path, &r->path_len, TS_HTTP1_PATH_MAX, &s->flags, TS_HTTP1_F_PATH_CUT, (char)p[i]);
+	} else if (s->sub == T_QVALUE && !raw) {
+		while (i < end && plain(p[i]) && p[i] != '&')
+			i++;
+	} else if (s->sub >= T_QNAME) {
+		for (; i < end && plain(p[i]) && (raw || (p[i] != '&' && p[i] != '=')); i++)
+			put(r->query, &r->query_len, TS_HTTP1_QUERY_MAX, &s->flags, TS_HTTP1_F_QUERY_CUT, (char)p[i]);
+	}
+	return i;
+}
+
 unsigned ts_h1_header_of(const struct ts_h1_call *k)
 {
+#define NAME(s) s, sizeof s - 1
 	static const struct {
 		const char *name;
-		uint8_t hdr, req_only;
+		uint8_t len, hdr, req_only;
 	} names[] = {
-		{"content-length", H_LENGTH, 0}, {"transfer-encoding", H_TE, 0},
-		{"connection", H_CONNECTION, 0}, {"host", H_HOST, 1}, {"user-agent", H_USER_AGENT, 1},
-		{"traceparent", H_TRACEPARENT, 1}, {"tracestate", H_TRACESTATE, 1},
-		{"upgrade", H_UPGRADE, 1},
+		{NAME("content-length"), H_LENGTH, 0}, {NAME("transfer-encoding"), H_TE, 0},
+		{NAME("connection"), H_CONNECTION, 0}, {NAME("host"), H_HOST, 1},
+		{NAME("user-agent"), H_USER_AGENT, 1}, {NAME("traceparent"), H_TRACEPARENT, 1},
+		{NAME("tracestate"), H_TRACESTATE, 1}, {NAME("upgrade"), H_UPGRADE, 1},
 	};
+#undef NAME
 	const struct ts_http1_side *s = k->s;
-	if (s->toklen > sizeof s->tok)
-		return H_NONE;
 	for (unsigned i = 0; i < sizeof names / sizeof *names; i++)
-		if ((k->req || !names[i].req_only) && strlen(names[i].name) == s->toklen &&
+		if (names[i].len == s->toklen && (k->req || !names[i].req_only) &&
 		    !memcmp(names[i].name, s->tok, s->toklen))
 			return names[i].hdr;
-	return H_NONE;
+	return H_NONE;   /* including names longer than tok */
 }
 
 /* A text field of the request, by header. */
@@ -298,34 +312,48 @@ static void list_byte(struct ts_http1_side *s, unsigned char b)
 	}
 }
 
+/* One byte of a text value: blanks before it are dropped, and those after it
+ * by ts_h1_value_end (mark is the end of its last other byte). */
+static inline void text_byte(struct ts_http1_side *s, const struct field *f, unsigned char b)
+{
+	if (s->sub == 0 && blank(b))
+		return;
+	s->sub = 1;
+	if (s->flags & f->cut)
+		return;
+	if (*f->len >= f->cap) {
+		if (!blank(b))
+			s->flags |= f->cut;   /* trailing blanks that do not fit are no loss */
+		return;
+	}
+	f->text[(*f->len)++] = (char)((b < 0x20 && b != '\t') || b == 0x7f ? '?' : b);
+	f->text[*f->len] = 0;
+	if (!blank(b))
+		s->mark = *f->len;
+}
+
+size_t ts_h1_value_run(struct ts_h1_call *k, const unsigned char *p, size_t i, size_t end)
+{
+	struct field f = field_of(k);
+	if (!f.text)
+		return i;   /* Content-Length and lists: short, byte by byte */
+	for (; i < end && p[i] != '\r' && p[i] != '\n'; i++)
+		text_byte(k->s, &f, p[i]);
+	return i;
+}
+
 void ts_h1_value_byte(struct ts_h1_call *k, unsigned char b)
 {
 	struct ts_http1_side *s = k->s;
 	if (s->hdr == H_LENGTH) {
 		length_byte(k, b);
-		return;
-	}
-	if (s->hdr == H_TE || s->hdr == H_CONNECTION) {
+	} else if (s->hdr == H_TE || s->hdr == H_CONNECTION) {
 		list_byte(s, b);
-		return;
+	} else {
+		struct field f = field_of(k);
+		if (f.text)
+			text_byte(s, &f, b);
 	}
-	struct field f = field_of(k);
-	if (!f.text)
-		return;
-	if (s->sub == 0 && blank(b))
-		return;   /* leading blanks */
-	s->sub = 1;
-	if (s->flags & f.cut)
-		return;
-	if (*f.len >= f.cap) {
-		if (!blank(b))
-			s->flags |= f.cut;   /* trailing blanks that do not fit are no loss */
-		return;
-	}
-	f.text[(*f.len)++] = (char)((b < 0x20 && b != '\t') || b == 0x7f ? '?' : b);
-	f.text[*f.len] = 0;
-	if (!blank(b))
-		s->mark = *f.len;
 }
 
 void ts_h1_value_end(struct ts_h1_call *k)

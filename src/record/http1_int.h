@@ -66,18 +66,37 @@ void ts_h1_message_end(struct ts_h1_call *k);
  * k->at - 1; and the bytes of a line not read, from p[i] up to its LF (the
  * index of the LF, or len). */
 void ts_h1_step(struct ts_h1_call *k, unsigned char b);
+/* From p[i], the bytes of a header name, a target or a kept value that need
+ * no step of their own (at most what TS_HTTP1_HEAD_MAX leaves): the index of
+ * the first byte not taken. */
+size_t ts_h1_run(struct ts_h1_call *k, const unsigned char *p, size_t i, size_t len);
 size_t ts_h1_skip_line(struct ts_h1_call *k, const unsigned char *p, size_t i, size_t len);
 
 /* The tracking stops (STOPPED event), or, while the connection is still being
  * detected, it is simply not HTTP. */
 void ts_h1_bad(struct ts_h1_call *k, unsigned why);
 
-bool ts_h1_tchar(unsigned char b);
+/* RFC 9110 token characters (methods, header names). */
+static inline bool ts_h1_tchar(unsigned char b)
+{
+	switch (b) {
+	case '!': case '#': case '$': case '%': case '&': case '\'': case '*': case '+': case '-':
+	case '.': case '^': case '_': case '`': case '|': case '~':
+		return true;
+	default:
+		return (b >= 'a' && b <= 'z') || (b >= 'A' && b <= 'Z') || (b >= '0' && b <= '9');
+	}
+}
 unsigned ts_h1_method_of(const char *m, unsigned len);
 /* A byte of a request target (no space or control byte). */
 void ts_h1_target_byte(struct ts_h1_call *k, unsigned char b);
 /* The header named in k->s->tok (H_NONE: not kept). */
 unsigned ts_h1_header_of(const struct ts_h1_call *k);
+/* Runs of bytes that only add to the target or to a kept text value (from
+ * p[i] to at most p[end - 1]): the index of the first byte not taken, which
+ * ts_h1_target_byte or ts_h1_value_byte must see. */
+size_t ts_h1_target_run(struct ts_h1_call *k, const unsigned char *p, size_t i, size_t end);
+size_t ts_h1_value_run(struct ts_h1_call *k, const unsigned char *p, size_t i, size_t end);
 /* A kept header's value: its start (false: skip the value), each byte (no CR
  * or LF; a folded line reads as a space), and its end. They may stop the
  * tracking (ts_h1_bad). */

@@ -234,6 +234,27 @@ void ts_h1_step(struct ts_h1_call *k, unsigned char b)
 	}
 }
 
+size_t ts_h1_run(struct ts_h1_call *k, const unsigned char *p, size_t i, size_t len)
+{
+	struct ts_http1_side *s = k->s;
+	size_t end = len - i > TS_HTTP1_HEAD_MAX - s->count ? i + (TS_HTTP1_HEAD_MAX - s->count) : len;
+	size_t j = i;
+	if (s->st == ST_NAME) {
+		for (; j < end && ts_h1_tchar(p[j]); j++) {
+			if (s->toklen < sizeof s->tok)
+				s->tok[s->toklen] = (char)(p[j] | ((p[j] >= 'A' && p[j] <= 'Z') ? 0x20 : 0));
+			if (s->toklen < UINT8_MAX)
+				s->toklen++;
+		}
+	} else if (s->st == ST_TARGET) {
+		j = ts_h1_target_run(k, p, i, end);
+	} else if (s->st == ST_VALUE) {
+		j = ts_h1_value_run(k, p, i, end);
+	}
+	s->count += (uint32_t)(j - i);
+	return j;
+}
+
 /* Bytes of a line not read (a header not kept, a reason phrase, chunk
  * extensions, trailers) up to the LF: as many as step() would count. */
 size_t ts_h1_skip_line(struct ts_h1_call *k, const unsigned char *p, size_t i, size_t len)

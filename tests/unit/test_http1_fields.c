@@ -29,6 +29,11 @@ START_TEST(query_values_are_redacted)
 			 "> begin 0\n> req 0 GET http://REDACTED:REDACTED@h:80/p?k=REDACTED v11\n> end 0\n");
 	ck_assert_str_eq(request(0, "GET https://a@b@c/x@y HTTP/1.1\r\n\r\n"),
 			 "> begin 0\n> req 0 GET https://REDACTED:REDACTED@c/x@y v11\n> end 0\n");
+	/* Whatever the scheme looks like (found by fuzzing). */
+	ck_assert_str_eq(request(0, "GET h\xf4tp://bo:pw@x/ HTTP/1.1\r\n\r\n"),
+			 "> begin 0\n> req 0 GET h\xf4tp://REDACTED:REDACTED@x/ v11\n> end 0\n");
+	ck_assert_str_eq(request(0, "GET ://bo:pw@x/ HTTP/1.1\r\n\r\n"),
+			 "> begin 0\n> req 0 GET ://REDACTED:REDACTED@x/ v11\n> end 0\n");
 }
 END_TEST
 
