@@ -4,7 +4,7 @@
  * it reads: Host, User-Agent, traceparent and tracestate kept as text,
  * Content-Length, Transfer-Encoding and Connection read for framing, Upgrade
  * noted. Nothing else of a header and no body byte is ever copied: what is
- * not named here is skipped by http1_lines.c without being looked at. */
+ * not named here is skipped by http1.c without being looked at. */
 #include "http1_int.h"
 
 #include <string.h>
@@ -247,10 +247,19 @@ bool ts_h1_value_start(struct ts_h1_call *k)
 	return true;
 }
 
-/* A Content-Length value: digits, or a list of equal ones (RFC 9110 8.6). */
-static void length_byte(struct ts_h1_call *k, unsigned char b)
+/* A length read (s->num): false if another one was different. */
+static bool length_done(struct ts_http1_side *s)
 {
-	struct ts_http1_side *s = k->s;
+	if ((s->flags & TS_HTTP1_F_LENGTH) && s->length != s->num)
+		return false;
+	s->flags |= TS_HTTP1_F_LENGTH;
+	s->length = s->num;
+	return true;
+}
+
+/* A Content-Length value: digits, or a list of equal ones (RFC 9110 8.6). */
+static bool length_byte(struct ts_http1_side *s, unsigned char b)
+{
 	if (b >= '0' && b <= '9' && s->sub != 2 && s->num < 100000000000000000ull) {
 		s->num = s->num * 10 + (b - '0');
 		s->sub = 1;
@@ -258,17 +267,14 @@ static void length_byte(struct ts_h1_call *k, unsigned char b)
 		if (s->sub == 1)
 			s->sub = 2;
 	} else if (b == ',' && s->sub) {
-		if ((s->flags & TS_HTTP1_F_LENGTH) && s->length != s->num) {
-			ts_h1_bad(k, TS_HTTP1_STOP_BAD_LENGTH);
-			return;
-		}
-		s->flags |= TS_HTTP1_F_LENGTH;
-		s->length = s->num;
+		if (!length_done(s))
+			return false;
 		s->num = 0;
 		s->sub = 0;
 	} else {
-		ts_h1_bad(k, TS_HTTP1_STOP_BAD_LENGTH);
+		return false;
 	}
+	return true;
 }
 
 /* The end of a token of Transfer-Encoding or Connection (in s->tok). */
@@ -342,11 +348,12 @@ size_t ts_h1_value_run(struct ts_h1_call *k, const unsigned char *p, size_t i, s
 	return i;
 }
 
-void ts_h1_value_byte(struct ts_h1_call *k, unsigned char b)
+unsigned ts_h1_value_byte(struct ts_h1_call *k, unsigned char b)
 {
 	struct ts_http1_side *s = k->s;
 	if (s->hdr == H_LENGTH) {
-		length_byte(k, b);
+		if (!length_byte(s, b))
+			return TS_HTTP1_STOP_BAD_LENGTH;
 	} else if (s->hdr == H_TE || s->hdr == H_CONNECTION) {
 		list_byte(s, b);
 	} else {
@@ -354,28 +361,22 @@ void ts_h1_value_byte(struct ts_h1_call *k, unsigned char b)
 		if (f.text)
 			text_byte(s, &f, b);
 	}
+	return 0;
 }
 
-void ts_h1_value_end(struct ts_h1_call *k)
+unsigned ts_h1_value_end(struct ts_h1_call *k)
 {
 	struct ts_http1_side *s = k->s;
-	if (s->hdr == H_LENGTH) {
-		if (s->sub == 0 || ((s->flags & TS_HTTP1_F_LENGTH) && s->length != s->num)) {
-			ts_h1_bad(k, TS_HTTP1_STOP_BAD_LENGTH);   /* empty, or two lengths */
-			return;
-		}
-		s->flags |= TS_HTTP1_F_LENGTH;
-		s->length = s->num;
-		return;
-	}
+	if (s->hdr == H_LENGTH)   /* empty, or two lengths */
+		return s->sub == 0 || !length_done(s) ? TS_HTTP1_STOP_BAD_LENGTH : 0;
 	if (s->hdr == H_TE || s->hdr == H_CONNECTION) {
 		if (s->sub == 1)
 			token_end(s);
-		return;
+		return 0;
 	}
 	struct field f = field_of(k);
 	if (!f.text)
-		return;
+		return 0;
 	*f.len = s->mark;   /* without trailing blanks */
 	if (s->hdr == H_TRACESTATE && (s->flags & f.cut)) {
 		/* A cut list keeps whole members only (W3C trace-context). */
@@ -385,4 +386,5 @@ void ts_h1_value_end(struct ts_h1_call *k)
 			--*f.len;
 	}
 	f.text[*f.len] = 0;
+	return 0;
 }

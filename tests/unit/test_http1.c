@@ -1,4 +1,4 @@
-/* The HTTP/1 sniffer's framing (src/record/http1.c): which side is the
+/* The HTTP/1 sniffer's framing (src/record/http1.c, http1_msg.c): which side is the
  * client, where messages begin and end, pairing with pipelining, interim
  * responses, chunked and close-delimited bodies, what stops the tracking, and
  * that the events do not depend on how the stream is split into calls. */
