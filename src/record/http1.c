@@ -64,13 +64,8 @@ static void name_byte(struct ts_h1_call *k, unsigned char b)
 		}
 	} else if (b == '\n') {
 		s->st = ST_LINE_START;   /* a line with no colon: ignored */
-	} else if (!ts_h1_tchar(b)) {
-		s->st = ST_SKIP_LINE;
 	} else {
-		if (s->toklen < sizeof s->tok)
-			s->tok[s->toklen] = (char)(b | ((b >= 'A' && b <= 'Z') ? 0x20 : 0));
-		if (s->toklen < UINT8_MAX)
-			s->toklen++;
+		s->st = ST_SKIP_LINE;    /* not a token byte (run() took those) */
 	}
 }
 

@@ -3,7 +3,8 @@
  * closes the connection at the end, bits 2-3 the event slots of a call
  * (3, 4, 8 or 16), bit 7 the input's form:
  *   0: a script of pieces, each a byte (bit 7: direction, bits 0-6: length)
- *      then that many bytes, fed as they come;
+ *      then that many bytes, fed as they come; a length of 0 is a long piece
+ *      (heads over their limit): two bytes, r and b, for b 128 * (r + 1) times;
  *   1: bytes that choose a valid exchange the target writes itself (fuzz_http1_gen.h),
  *      with secrets in every header not kept, in query values and in bodies,
  *      then the sizes of the calls it is fed in.
@@ -242,9 +243,21 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		close = 1;
 		npieces = gen_exchange(data + 1, size - 1, opts, pieces, MAX_PIECES);
 	} else {
+		static uint8_t repeated[sizeof joined];
+		size_t used = 0;
 		for (size_t i = 1; i < size && npieces < MAX_PIECES;) {
 			size_t n = data[i] & 0x7f;
 			uint8_t dir = data[i++] >> 7;
+			if (n == 0 && size - i >= 2) {
+				n = 128 * ((size_t)data[i] + 1);
+				if (n > sizeof repeated - used)
+					return 0;
+				memset(repeated + used, data[i + 1], n);
+				pieces[npieces++] = (struct piece){dir, repeated + used, n};
+				used += n;
+				i += 2;
+				continue;
+			}
 			if (n > size - i)
 				n = size - i;
 			pieces[npieces++] = (struct piece){dir, data + i, n};

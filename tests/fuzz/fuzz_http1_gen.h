@@ -12,7 +12,7 @@
 
 struct gen_req {
 	char method[16], path[700], query[400], host[200], ua[300], tp[100], ts[700];
-	uint32_t present;
+	uint32_t present, flags;   /* flags: Connection's */
 };
 static struct gen_req gen_reqs[GEN_MAX];
 static int gen_on;
@@ -163,7 +163,15 @@ static void request(struct rd *r, struct gen_req *q, unsigned opts)
 			}
 			break;
 		case 4:
-			out("Cookie: session=" SECRET "%s", eol);
+			if (get(r) & 1) {
+				out("Cookie: session=" SECRET "%s", eol);
+			} else if (get(r) & 1) {
+				out("Connection: %s%s", get(r) & 1 ? "Keep-Alive" : "TE, keep-alive;x=" SECRET, eol);
+				q->flags |= TS_HTTP1_F_KEEP_ALIVE;
+			} else {
+				out("connection: " SECRET ", close%s", eol);
+				q->flags |= TS_HTTP1_F_CLOSE;
+			}
 			break;
 		case 5:
 			out("Authorization: Bearer " SECRET "%s", eol);
@@ -287,6 +295,8 @@ static void gen_check_request(const struct ts_http1_event *e, unsigned opts)
 			 TS_HTTP1_F_TRACESTATE;
 	if ((e->flags & kinds) != q->present)
 		fail("other headers found than written");
+	if ((e->flags & (TS_HTTP1_F_CLOSE | TS_HTTP1_F_KEEP_ALIVE)) != q->flags)
+		fail("other Connection options found than written");
 	same_field(r->method, q->method, 0, "method");
 	same_field(r->path, q->path, e->flags & TS_HTTP1_F_PATH_CUT, "path");
 	same_field(r->query, q->query, e->flags & TS_HTTP1_F_QUERY_CUT, "query");

@@ -264,17 +264,19 @@ write("url", [bytes([cap]) + u.encode() for cap, u in [
 
 # http1: a byte of options (bit 0: raw query, bit 1: close at the end, bits 2-3:
 # event slots, bit 7: a written exchange), then pieces: a byte (bit 7: the
-# direction, 1 = received; bits 0-6: the length) and that many bytes.
+# direction, 1 = received; bits 0-6: the length) and that many bytes, or a
+# length of 0 and two bytes r, b: b repeated 128 * (r + 1) times.
 def http1(opts, *pieces):
     out = bytearray([opts])
     for inbound, data in pieces:
+        if isinstance(data, tuple):   # (r, b): a long piece
+            out += bytes([0x80 if inbound else 0, data[0], data[1]])
+            continue
         data = data.encode("latin-1") if isinstance(data, str) else data
         for i in range(0, len(data), 127):
             part = data[i:i + 127]
             out.append((0x80 if inbound else 0) | len(part))
             out += part
-        if not data:
-            out.append(0x80 if inbound else 0)
     return bytes(out)
 
 
@@ -303,6 +305,15 @@ write("http1", [
     http1(0x02, (OUT, "POST / HTTP/1.1\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n")),
     http1(0x02, (OUT, "G"), (OUT, "ET / HT"), (OUT, "TP/1.1\r"), (OUT, "\n\r"), (OUT, "\n"),
           (IN, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nA;e=\"q\"\r\n0123456789\r\n0\r\n\r\n")),
+    http1(0x02, (OUT, "CONNECT h:1 HTTP/1.1\r\n\r\n"), (IN, "HTTP/1.1 407 Auth\r\nContent-Length: 3\r\n\r\nno!"),
+          (OUT, "GET /h HTTP/1.1\r\nUpgrade: h2c\r\nConnection: Upgrade, keep-alive\r\n\r\n"),
+          (IN, "HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 0\r\n\r\n"),
+          (OUT, "GET / HTTP/1.1\r\n\r\n")),
+    # Heads over the limit: a long header value, a long skipped line, a long name.
+    http1(0x02, (OUT, "GET / HTTP/1.1\r\nUser-Agent: "), (OUT, (130, ord("u"))), (OUT, "\r\n\r\n")),
+    http1(0x02, (IN, "GET / HTTP/1.1\r\nX-Big: "), (IN, (127, ord("x"))), (IN, "\r\n\r\n")),
+    http1(0x02, (OUT, "GET / HTTP/1.1\r\n\r\n"), (IN, "HTTP/1.1 200 OK\r\n"), (IN, (128, ord("N"))),
+          (IN, ": 1\r\n\r\n")),
     # Written exchanges: their bytes choose the messages, then the calls' sizes.
     bytes([0x82]) + bytes(range(0, 256, 3)),
     bytes([0x80]) + bytes((i * 37 + 11) % 256 for i in range(400)),
