@@ -244,12 +244,12 @@ static size_t run(struct ts_h1_call *k, const unsigned char *p, size_t i, size_t
 	size_t end = len - i > TS_HTTP1_HEAD_MAX - s->count ? i + (TS_HTTP1_HEAD_MAX - s->count) : len;
 	size_t j = i;
 	if (s->st == ST_NAME) {
-		for (; j < end && ts_h1_tchar(p[j]); j++) {
-			if (s->toklen < sizeof s->tok)
-				s->tok[s->toklen] = (char)(p[j] | ((p[j] >= 'A' && p[j] <= 'Z') ? 0x20 : 0));
-			if (s->toklen < UINT8_MAX)
-				s->toklen++;
+		unsigned n = s->toklen;   /* a local: the name's bytes may alias it */
+		for (; j < end && ts_h1_tchar(p[j]); j++, n += n < UINT8_MAX) {
+			if (n < sizeof s->tok)
+				s->tok[n] = (char)(p[j] | ((p[j] >= 'A' && p[j] <= 'Z') ? 0x20 : 0));
 		}
+		s->toklen = (uint8_t)n;
 	} else if (s->st == ST_TARGET) {
 		j = ts_h1_target_run(k, p, i, end);
 	} else if (s->st == ST_VALUE) {

@@ -146,22 +146,41 @@ static bool plain(unsigned char b)
 	return b > ' ' && b != 0x7f;
 }
 
+/* Appends p[i, j) to a field, as put() would byte by byte. */
+static void put_run(char *f, uint16_t *len, unsigned cap, uint32_t *flags, uint32_t cut,
+		    const unsigned char *p, size_t i, size_t j)
+{
+	if (i == j || (*flags & cut))
+		return;
+	size_t n = j - i;
+	if (n > cap - *len) {
+		n = cap - *len;
+		*flags |= cut;
+	}
+	memcpy(f + *len, p + i, n);
+	*len = (uint16_t)(*len + n);
+	f[*len] = 0;
+}
+
 size_t ts_h1_target_run(struct ts_h1_call *k, const unsigned char *p, size_t i, size_t end)
 {
 	struct ts_http1_side *s = k->s;
 	struct ts_http1_request *r = &k->c->req;
 	bool raw = k->c->opts & TS_HTTP1_QUERY_RAW;
+	size_t j = i;
 	if (s->sub == T_PATH) {
-		for (; i < end && plain(p[i]) && p[i] != '?'; i++)
-			put(r->path, &r->path_len, TS_HTTP1_PATH_MAX, &s->flags, TS_HTTP1_F_PATH_CUT, (char)p[i]);
+		while (j < end && plain(p[j]) && p[j] != '?')
+			j++;
+		put_run(r->path, &r->path_len, TS_HTTP1_PATH_MAX, &s->flags, TS_HTTP1_F_PATH_CUT, p, i, j);
 	} else if (s->sub == T_QVALUE && !raw) {
-		while (i < end && plain(p[i]) && p[i] != '&')
-			i++;
+		while (j < end && plain(p[j]) && p[j] != '&')
+			j++;
 	} else if (s->sub >= T_QNAME) {
-		for (; i < end && plain(p[i]) && (raw || (p[i] != '&' && p[i] != '=')); i++)
-			put(r->query, &r->query_len, TS_HTTP1_QUERY_MAX, &s->flags, TS_HTTP1_F_QUERY_CUT, (char)p[i]);
+		while (j < end && plain(p[j]) && (raw || (p[j] != '&' && p[j] != '=')))
+			j++;
+		put_run(r->query, &r->query_len, TS_HTTP1_QUERY_MAX, &s->flags, TS_HTTP1_F_QUERY_CUT, p, i, j);
 	}
-	return i;
+	return j;
 }
 
 unsigned ts_h1_header_of(const struct ts_h1_call *k)
@@ -343,8 +362,31 @@ size_t ts_h1_value_run(struct ts_h1_call *k, const unsigned char *p, size_t i, s
 	struct field f = field_of(k);
 	if (!f.text)
 		return i;   /* Content-Length and lists: short, byte by byte */
-	for (; i < end && p[i] != '\r' && p[i] != '\n'; i++)
-		text_byte(k->s, &f, p[i]);
+	/* text_byte() with the state in locals: the text's bytes may alias it. */
+	struct ts_http1_side *s = k->s;
+	unsigned len = *f.len, mark = s->mark, sub = s->sub;
+	uint32_t flags = s->flags;
+	for (; i < end && p[i] != '\r' && p[i] != '\n'; i++) {
+		unsigned char b = p[i];
+		if (sub == 0 && blank(b))
+			continue;
+		sub = 1;
+		if (flags & f.cut)
+			continue;
+		if (len >= f.cap) {
+			if (!blank(b))
+				flags |= f.cut;
+			continue;
+		}
+		f.text[len++] = (char)((b < 0x20 && b != '\t') || b == 0x7f ? '?' : b);
+		if (!blank(b))
+			mark = len;
+	}
+	f.text[len] = 0;
+	*f.len = (uint16_t)len;
+	s->mark = (uint16_t)mark;
+	s->sub = (uint8_t)sub;
+	s->flags = flags;
 	return i;
 }
 
