@@ -1,202 +1,279 @@
-/* HTTP/1 messages for the sniffer (http1.h): which side is the client,
- * where messages begin and end (bodies by length, by chunks or until the
- * close, RFC 9112 6), the pairing of responses with the requests they answer,
- * and the events. Lines are read by http1_lines.c, byte by byte; bodies and
- * skipped lines go here by counting and memchr. */
+/* The HTTP/1 sniffer's reading of the bytes (http1.h): ts_http1_feed and
+ * the lines of messages, request and status lines, header lines (names
+ * matched here, the values of the few kept headers handed to http1_fields.c,
+ * every other line skipped unread), and the framing lines of a chunked body.
+ * A byte that may change the state takes one step; runs of bytes that only
+ * add to a name, a target or a kept value go in one loop, lines not read go
+ * by memchr and bodies by counting. Whole messages and the events are
+ * http1_msg.c's. */
 #include "http1_int.h"
 
 #include <string.h>
 
-#define NO_DIR 0xff
-#define FIFO_UPGRADE 0x80u   /* in conn.fifo: the request asked for CONNECT or Upgrade */
-
-void ts_http1_init(struct ts_http1_conn *c, unsigned flags)
+static void line_start(struct ts_h1_call *k, unsigned char b)
 {
-	memset(c, 0, sizeof *c);
-	c->state = TS_HTTP1_DETECT;
-	c->opts = (uint8_t)(flags & TS_HTTP1_QUERY_RAW);
-	c->detect_dir = NO_DIR;
-}
-
-static struct ts_http1_event *emit(struct ts_h1_call *k, unsigned kind, size_t head_end)
-{
-	if (k->n >= k->max)
-		return NULL;   /* cannot happen: a call keeps TS_HTTP1_MIN_EV slots for each byte */
-	const struct ts_http1_side *s = k->s;
-	struct ts_http1_event *e = &k->ev[k->n++];
-	*e = (struct ts_http1_event){.kind = (uint8_t)kind, .dir = k->dir, .seq = s->seq,
-				     .at = k->at, .head_end = TS_HTTP1_NOT_HERE};
-	if (kind == TS_HTTP1_BEGIN) {
-		e->at = s->begin_at;
-		return e;
-	}
-	if (kind == TS_HTTP1_STOPPED)
-		return e;
-	e->method = s->method;
-	e->version = s->version;
-	e->status = s->status;
-	e->flags = s->flags;
-	e->length = s->length;
-	if (kind == TS_HTTP1_REQUEST_HEAD || kind == TS_HTTP1_RESPONSE_HEAD) {
-		e->head_end = head_end;
-		if (s->begin_at != TS_HTTP1_NOT_HERE)
-			e->flags |= TS_HTTP1_F_WHOLE_HEAD;
-		if (kind == TS_HTTP1_REQUEST_HEAD)
-			e->req = &k->c->req;
-	}
-	return e;
-}
-
-void ts_h1_bad(struct ts_h1_call *k, unsigned why)
-{
-	struct ts_http1_event *e = k->c->state != TS_HTTP1_DETECT ? emit(k, TS_HTTP1_STOPPED, 0) : NULL;
-	if (e)
-		e->stop = (uint8_t)why;
-	k->c->state = TS_HTTP1_OFF;
-}
-
-static void reset_request(struct ts_http1_request *r)
-{
-	r->path_len = r->query_len = r->host_len = r->user_agent_len = 0;
-	r->traceparent_len = r->tracestate_len = 0;
-	r->method_len = 0;
-	r->method[0] = r->path[0] = r->query[0] = r->host[0] = 0;
-	r->user_agent[0] = r->traceparent[0] = r->tracestate[0] = 0;
-}
-
-/* A new request: its number, and its place among those awaiting a response. */
-static bool push(struct ts_h1_call *k)
-{
-	struct ts_http1_conn *c = k->c;
-	k->s->seq = c->req_seq;
-	if (c->req_seq - c->resp_seq >= TS_HTTP1_PIPELINE) {
-		ts_h1_bad(k, TS_HTTP1_STOP_PIPELINE_FULL);
-		return false;
-	}
-	c->fifo[c->req_seq++ % TS_HTTP1_PIPELINE] = TS_HTTP1_METHOD_OTHER;
-	return true;
-}
-
-/* The first byte of a message, on a connection known to be HTTP/1. */
-bool ts_h1_begin(struct ts_h1_call *k)
-{
-	struct ts_http1_conn *c = k->c;
 	struct ts_http1_side *s = k->s;
-	*s = (struct ts_http1_side){.begin_at = k->at - 1, .cr_at = TS_HTTP1_NOT_HERE};
-	if (k->req) {
-		if (!push(k))
-			return false;
-		reset_request(&c->req);
-		s->st = ST_METHOD;
-	} else {
-		s->seq = c->resp_seq;
-		if (c->req_seq == c->resp_seq) {
-			ts_h1_bad(k, TS_HTTP1_STOP_NO_REQUEST);
-			return false;
+	if (b == '\r') {
+		if (!s->cr) {   /* where the head's last line begins, if it is one */
+			s->cr = 1;
+			s->cr_at = k->at - 1;
 		}
-		s->method = c->fifo[c->resp_seq % TS_HTTP1_PIPELINE] & ~FIFO_UPGRADE;
-		s->st = ST_STATUS_VERSION;
-	}
-	emit(k, TS_HTTP1_BEGIN, 0);
-	return true;
-}
-
-void ts_h1_start_line_done(struct ts_h1_call *k)
-{
-	struct ts_http1_conn *c = k->c;
-	struct ts_http1_side *s = k->s;
-	if (k->req) {
-		if (c->state == TS_HTTP1_DETECT) {
-			/* The first request line is whole: now it is HTTP/1. */
-			c->state = k->dir == TS_HTTP1_OUT ? TS_HTTP1_CLIENT : TS_HTTP1_SERVER;
-			push(k);
-			emit(k, TS_HTTP1_BEGIN, 0);
-		}
-		c->fifo[s->seq % TS_HTTP1_PIPELINE] = s->method;
-	}
-	s->st = ST_LINE_START;
-	s->hdr = H_NONE;
-	s->cr = 0;
-}
-
-void ts_h1_message_end(struct ts_h1_call *k)
-{
-	struct ts_http1_conn *c = k->c;
-	struct ts_http1_side *s = k->s;
-	emit(k, TS_HTTP1_END, 0);
-	s->st = ST_IDLE;
-	if (k->req) {
-		/* What follows a CONNECT or an Upgrade may not be HTTP: wait for
-		 * the answer, unless it already came. */
-		if ((s->method == TS_HTTP1_CONNECT || (s->flags & TS_HTTP1_F_UPGRADE)) &&
-		    (int32_t)(c->resp_seq - s->seq) <= 0)
-			s->st = ST_SUSPENDED;
 		return;
 	}
-	if (s->flags & TS_HTTP1_F_INTERIM)
-		return;   /* the final response is still to come */
-	c->resp_seq++;
-	struct ts_http1_side *r = &c->side[!k->dir];
-	if (r->st == ST_SUSPENDED && (int32_t)(c->resp_seq - r->seq) > 0)
-		r->st = ST_IDLE;
-}
-
-static void body(struct ts_h1_call *k)
-{
-	struct ts_http1_side *s = k->s;
-	if (s->flags & TS_HTTP1_F_CHUNKED) {
-		s->st = ST_CHUNK_SIZE;
-		s->sub = 0;
-		s->num = 0;
-		s->count = 0;
-	} else if ((s->flags & TS_HTTP1_F_LENGTH) && s->length) {
-		s->remain = s->length;
-		s->st = ST_BODY;
-	} else if ((s->flags & TS_HTTP1_F_LENGTH) || k->req) {
-		ts_h1_message_end(k);   /* a request without a length has no body */
-	} else {
-		s->st = ST_UNTIL_CLOSE;
+	if ((b == ' ' || b == '\t') && s->hdr != H_NONE) {
+		/* obs-fold: the value goes on, as if after a space */
+		s->cr = 0;
+		s->st = ST_VALUE;
+		unsigned why = ts_h1_value_byte(k, ' ');
+		if (why)
+			ts_h1_bad(k, why);
+		return;
 	}
-}
-
-/* The empty line ending a head; head_end is where it began. */
-void ts_h1_head_done(struct ts_h1_call *k, size_t head_end)
-{
-	struct ts_http1_side *s = k->s;
-	if (s->te & TE_SEEN) {
-		/* Transfer-Encoding overrides Content-Length (RFC 9112 6.3). */
-		s->flags &= ~TS_HTTP1_F_LENGTH;
-		s->length = 0;
-		if (s->te & TE_CHUNKED)
-			s->flags |= TS_HTTP1_F_CHUNKED;
-	}
-	if (k->req) {
-		if ((s->te & TE_SEEN) && !(s->te & TE_CHUNKED)) {
-			ts_h1_bad(k, TS_HTTP1_STOP_MALFORMED);   /* no way to find its end */
+	if (s->hdr != H_NONE) {
+		unsigned why = ts_h1_value_end(k);
+		s->hdr = H_NONE;
+		if (why) {
+			ts_h1_bad(k, why);
 			return;
 		}
-		if (s->method == TS_HTTP1_CONNECT || (s->flags & TS_HTTP1_F_UPGRADE))
-			k->c->fifo[s->seq % TS_HTTP1_PIPELINE] |= FIFO_UPGRADE;
-		emit(k, TS_HTTP1_REQUEST_HEAD, head_end);
-		k->stop = true;
-		body(k);
+	}
+	if (b == '\n') {
+		ts_h1_head_done(k, s->cr ? s->cr_at : k->at - 1);
 		return;
 	}
-	unsigned code = s->status;
-	bool interim = code < 200 && code != 101;
-	if (interim)
-		s->flags |= TS_HTTP1_F_INTERIM;
-	emit(k, TS_HTTP1_RESPONSE_HEAD, head_end);
-	if (code == 101 || (s->method == TS_HTTP1_CONNECT && code / 100 == 2)) {
-		emit(k, TS_HTTP1_END, 0);
-		ts_h1_bad(k, code == 101 ? TS_HTTP1_STOP_UPGRADE : TS_HTTP1_STOP_TUNNEL);
-	} else if (interim || s->method == TS_HTTP1_HEAD || code == 204 || code == 304) {
-		ts_h1_message_end(k);
-	} else if ((s->te & TE_SEEN) && !(s->te & TE_CHUNKED)) {
-		s->st = ST_UNTIL_CLOSE;
+	s->cr = 0;
+	if (ts_h1_tchar(b)) {
+		s->st = ST_NAME;
+		s->toklen = 1;
+		s->tok[0] = (char)(b | ((b >= 'A' && b <= 'Z') ? 0x20 : 0));
 	} else {
-		body(k);
+		s->st = ST_SKIP_LINE;   /* not a header name (or a fold with nothing kept to fold into) */
 	}
+}
+
+static void name_byte(struct ts_h1_call *k, unsigned char b)
+{
+	struct ts_http1_side *s = k->s;
+	if (b == ':') {
+		s->hdr = (uint8_t)ts_h1_header_of(k);
+		if (s->hdr != H_NONE && ts_h1_value_start(k)) {
+			s->st = ST_VALUE;
+		} else {
+			s->hdr = H_NONE;
+			s->st = ST_SKIP_LINE;
+		}
+	} else if (b == '\n') {
+		s->st = ST_LINE_START;   /* a line with no colon: ignored */
+	} else {
+		s->st = ST_SKIP_LINE;    /* not a token byte (run() took those) */
+	}
+}
+
+static int hex(unsigned char b)
+{
+	if (b >= '0' && b <= '9')
+		return b - '0';
+	b |= 0x20;
+	return b >= 'a' && b <= 'f' ? b - 'a' + 10 : -1;
+}
+
+/* "1a;ext=x": the size in hex, then optional blanks and extensions. */
+static void chunk_size_byte(struct ts_h1_call *k, unsigned char b)
+{
+	struct ts_http1_side *s = k->s;
+	int d = hex(b);
+	if (d >= 0 && s->sub != 2 && !(s->num >> 56)) {
+		s->num = s->num << 4 | (unsigned)d;
+		s->sub = 1;
+	} else if ((b == ' ' || b == '\t') && s->sub) {
+		s->sub = 2;
+	} else if (b == ';' && s->sub) {
+		s->st = ST_CHUNK_EXT;
+	} else if (b == '\n' && s->sub) {
+		s->count = 0;
+		s->remain = s->num;
+		s->st = s->num ? ST_CHUNK_DATA : ST_TRAILER_START;
+	} else if (b != '\r') {
+		ts_h1_bad(k, TS_HTTP1_STOP_BAD_CHUNK);
+	}
+}
+
+/* One byte of a start line, a header line or a chunked body's framing. */
+static void step(struct ts_h1_call *k, unsigned char b)
+{
+	static const char version[] = "HTTP/1.";
+	struct ts_http1_conn *c = k->c;
+	struct ts_http1_side *s = k->s;
+	if (s->st == ST_IDLE) {
+		if (b == '\r' || b == '\n')
+			return;   /* RFC 9112 2.2: empty lines before a message are ignored */
+		if (!ts_h1_begin(k))
+			return;
+	}
+	if (s->st >= ST_METHOD && s->st <= ST_TRAILER_LINE && ++s->count > TS_HTTP1_HEAD_MAX) {
+		ts_h1_bad(k, TS_HTTP1_STOP_HEAD_TOO_LARGE);
+		return;
+	}
+	switch (s->st) {
+	case ST_METHOD:
+		if (b == ' ' && c->req.method_len) {
+			s->method = (uint8_t)ts_h1_method_of(c->req.method, c->req.method_len);
+			s->st = ST_TARGET;
+			s->sub = 0;
+		} else if (ts_h1_tchar(b) && c->req.method_len < TS_HTTP1_METHOD_MAX) {
+			c->req.method[c->req.method_len++] = (char)b;
+			c->req.method[c->req.method_len] = 0;
+		} else {
+			ts_h1_bad(k, TS_HTTP1_STOP_MALFORMED);
+		}
+		break;
+	case ST_TARGET:
+		if (b == ' ' && s->sub) {
+			s->st = ST_VERSION;
+			s->sub = 0;
+		} else if (b <= ' ' || b == 0x7f) {
+			ts_h1_bad(k, TS_HTTP1_STOP_MALFORMED);   /* empty, or not a target */
+		} else {
+			ts_h1_target_byte(k, b);
+		}
+		break;
+	case ST_VERSION:
+	case ST_STATUS_VERSION:
+		if (s->sub < 7 ? b == (unsigned char)version[s->sub] : s->sub == 7 && (b == '0' || b == '1')) {
+			if (s->sub++ == 7)
+				s->version = b == '0' ? 10 : 11;
+		} else if (s->sub < 8) {
+			ts_h1_bad(k, TS_HTTP1_STOP_MALFORMED);
+		} else if (s->st == ST_STATUS_VERSION && b == ' ') {
+			s->st = ST_CODE;
+			s->sub = 0;
+		} else if (s->st == ST_VERSION && (b == '\r' || b == '\n')) {
+			if (b == '\r')
+				s->st = ST_LINE_CR;
+			else
+				ts_h1_start_line_done(k);
+		} else {
+			ts_h1_bad(k, TS_HTTP1_STOP_MALFORMED);
+		}
+		break;
+	case ST_CODE:
+		if (s->sub < 3 && b >= '0' && b <= '9') {
+			s->status = (uint16_t)(s->status * 10 + (b - '0'));
+			if (++s->sub == 3 && s->status < 100)
+				ts_h1_bad(k, TS_HTTP1_STOP_MALFORMED);
+		} else if (s->sub == 3 && b == ' ') {
+			s->st = ST_REASON;
+		} else if (s->sub == 3 && b == '\r') {
+			s->st = ST_LINE_CR;   /* no reason phrase, nor the space before it */
+		} else if (s->sub == 3 && b == '\n') {
+			ts_h1_start_line_done(k);
+		} else {
+			ts_h1_bad(k, TS_HTTP1_STOP_MALFORMED);
+		}
+		break;
+	case ST_REASON:
+		if (b == '\n')
+			ts_h1_start_line_done(k);
+		break;
+	case ST_LINE_CR:
+		if (b == '\n')
+			ts_h1_start_line_done(k);
+		else
+			ts_h1_bad(k, TS_HTTP1_STOP_MALFORMED);
+		break;
+	case ST_LINE_START:
+		line_start(k, b);
+		break;
+	case ST_NAME:
+		name_byte(k, b);
+		break;
+	case ST_VALUE:
+		if (b == '\n') {
+			s->st = ST_LINE_START;   /* the value ends unless the next line folds */
+			s->cr = 0;
+		} else if (b != '\r') {
+			unsigned why = ts_h1_value_byte(k, b);
+			if (why)
+				ts_h1_bad(k, why);
+		}
+		break;
+	case ST_SKIP_LINE:
+		if (b == '\n') {
+			s->st = ST_LINE_START;
+			s->cr = 0;
+		}
+		break;
+	case ST_CHUNK_SIZE:
+		chunk_size_byte(k, b);
+		break;
+	case ST_CHUNK_EXT:
+		if (b == '\n')
+			chunk_size_byte(k, b);
+		break;
+	case ST_CHUNK_END:
+		if (b == '\n') {
+			s->st = ST_CHUNK_SIZE;
+			s->sub = 0;
+			s->num = 0;
+			s->count = 0;
+		} else if (b != '\r') {
+			ts_h1_bad(k, TS_HTTP1_STOP_BAD_CHUNK);
+		}
+		break;
+	case ST_TRAILER_START:
+		if (b == '\n')
+			ts_h1_message_end(k);
+		else if (b != '\r')
+			s->st = ST_TRAILER_LINE;
+		break;
+	case ST_TRAILER_LINE:
+		if (b == '\n')
+			s->st = ST_TRAILER_START;
+		break;
+	case ST_SUSPENDED:
+		ts_h1_bad(k, TS_HTTP1_STOP_AFTER_UPGRADE);
+		break;
+	default:
+		break;
+	}
+}
+
+static size_t run(struct ts_h1_call *k, const unsigned char *p, size_t i, size_t len)
+{
+	struct ts_http1_side *s = k->s;
+	size_t end = len - i > TS_HTTP1_HEAD_MAX - s->count ? i + (TS_HTTP1_HEAD_MAX - s->count) : len;
+	size_t j = i;
+	if (s->st == ST_NAME) {
+		unsigned n = s->toklen;   /* a local: the name's bytes may alias it */
+		for (; j < end && ts_h1_tchar(p[j]); j++, n += n < UINT8_MAX) {
+			if (n < sizeof s->tok)
+				s->tok[n] = (char)(p[j] | ((p[j] >= 'A' && p[j] <= 'Z') ? 0x20 : 0));
+		}
+		s->toklen = (uint8_t)n;
+	} else if (s->st == ST_TARGET) {
+		j = ts_h1_target_run(k, p, i, end);
+	} else if (s->st == ST_VALUE) {
+		j = ts_h1_value_run(k, p, i, end);
+	}
+	s->count += (uint32_t)(j - i);
+	return j;
+}
+
+/* Bytes of a line not read (a header not kept, a reason phrase, chunk
+ * extensions, trailers) up to the LF: as many as step() would count. */
+static size_t skip_line(struct ts_h1_call *k, const unsigned char *p, size_t i, size_t len)
+{
+	struct ts_http1_side *s = k->s;
+	const unsigned char *lf = memchr(p + i, '\n', len - i);
+	size_t n = lf ? (size_t)(lf - p) - i : len - i;
+	size_t room = TS_HTTP1_HEAD_MAX - s->count;
+	if (n > room) {
+		k->at = i + room + 1;
+		ts_h1_bad(k, TS_HTTP1_STOP_HEAD_TOO_LARGE);
+		return len;
+	}
+	s->count += (uint32_t)n;
+	return i + n;
 }
 
 unsigned ts_http1_feed(struct ts_http1_conn *c, enum ts_http1_dir dir, const void *buf, size_t len,
@@ -207,7 +284,7 @@ unsigned ts_http1_feed(struct ts_http1_conn *c, enum ts_http1_dir dir, const voi
 		return 0;
 	if ((unsigned)dir > TS_HTTP1_IN || max_ev < TS_HTTP1_MIN_EV || !buf || !ev)
 		c->state = TS_HTTP1_OFF;   /* the caller's mistake: never write out of bounds */
-	if (c->state == TS_HTTP1_DETECT && c->detect_dir != dir && c->detect_dir != NO_DIR)
+	if (c->state == TS_HTTP1_DETECT && c->detect_dir != dir && c->detect_dir != TS_H1_NO_DIR)
 		c->state = TS_HTTP1_OFF;   /* the other side spoke before a request line was whole */
 	if (c->state == TS_HTTP1_OFF) {
 		*pos = len;
@@ -216,7 +293,7 @@ unsigned ts_http1_feed(struct ts_http1_conn *c, enum ts_http1_dir dir, const voi
 	struct ts_http1_side *s = &c->side[dir];
 	if (i == 0)
 		s->begin_at = s->cr_at = TS_HTTP1_NOT_HERE;
-	if (c->detect_dir == NO_DIR) {
+	if (c->detect_dir == TS_H1_NO_DIR) {
 		c->detect_dir = (uint8_t)dir;
 		s->st = ST_METHOD;
 		s->begin_at = i;
@@ -243,37 +320,20 @@ unsigned ts_http1_feed(struct ts_http1_conn *c, enum ts_http1_dir dir, const voi
 		} else {
 			if (s->st == ST_SKIP_LINE || s->st == ST_REASON || s->st == ST_CHUNK_EXT ||
 			    s->st == ST_TRAILER_LINE) {
-				i = ts_h1_skip_line(&k, p, i, len);
+				i = skip_line(&k, p, i, len);
+				if (i == len)
+					break;
+			} else if (s->st == ST_NAME || s->st == ST_TARGET || s->st == ST_VALUE) {
+				i = run(&k, p, i, len);
 				if (i == len)
 					break;
 			}
 			k.at = i + 1;
-			ts_h1_step(&k, p[i++]);
+			step(&k, p[i++]);
 		}
 		if (k.n && (k.stop || max_ev - k.n < TS_HTTP1_MIN_EV))
 			break;
 	}
 	*pos = c->state == TS_HTTP1_OFF ? len : i;
-	return k.n;
-}
-
-unsigned ts_http1_close(struct ts_http1_conn *c, struct ts_http1_event *ev, unsigned max_ev)
-{
-	struct ts_h1_call k = {.c = c, .ev = ev, .max = ev ? max_ev : 0};
-	if (c->state == TS_HTTP1_CLIENT || c->state == TS_HTTP1_SERVER) {
-		uint8_t rq = c->state == TS_HTTP1_CLIENT ? TS_HTTP1_OUT : TS_HTTP1_IN;
-		for (unsigned d = 0; d < 2; d++) {   /* the request's side first */
-			k.dir = d ? !rq : rq;
-			k.req = !d;
-			k.s = &c->side[k.dir];
-			if (k.s->st == ST_UNTIL_CLOSE) {
-				k.s->flags |= TS_HTTP1_F_BY_CLOSE;
-				emit(&k, TS_HTTP1_END, 0);
-			} else if (k.s->st != ST_IDLE && k.s->st != ST_SUSPENDED) {
-				emit(&k, TS_HTTP1_ABANDONED, 0);
-			}
-		}
-	}
-	c->state = TS_HTTP1_OFF;
 	return k.n;
 }

@@ -16,7 +16,10 @@
  * request line ("TOKEN SP target SP HTTP/1.x CRLF"): the program is the
  * client when it sent them, the server when it received them. Anything else
  * (TLS, Redis, SSH, binary) makes it off as soon as a byte shows it, with no
- * event. The caller's fast path for such sockets is ts_http1_is_off(). */
+ * event. The caller's fast path for such sockets is ts_http1_is_off().
+ *
+ * A conn is used by one call at a time (the caller serializes the calls on
+ * one connection); different conns are independent. */
 #ifndef TS_HTTP1_H
 #define TS_HTTP1_H
 

@@ -4,7 +4,7 @@
  * it reads: Host, User-Agent, traceparent and tracestate kept as text,
  * Content-Length, Transfer-Encoding and Connection read for framing, Upgrade
  * noted. Nothing else of a header and no body byte is ever copied: what is
- * not named here is skipped by http1_lines.c without being looked at. */
+ * not named here is skipped by http1.c without being looked at. */
 #include "http1_int.h"
 
 #include <string.h>
@@ -31,21 +31,7 @@ unsigned ts_h1_method_of(const char *m, unsigned len)
 	return TS_HTTP1_METHOD_OTHER;   /* methods are case-sensitive: "get" is not GET */
 }
 
-bool ts_h1_tchar(unsigned char b)
-{
-	if ((b >= 'a' && b <= 'z') || (b >= 'A' && b <= 'Z') || (b >= '0' && b <= '9'))
-		return true;
-	return b && strchr("!#$%&'*+-.^_`|~", b);
-}
-
-/* scheme = ALPHA *( ALPHA / DIGIT / "+" / "-" / "." ) */
-static bool scheme_char(unsigned char b)
-{
-	return ((b | 0x20) >= 'a' && (b | 0x20) <= 'z') || (b >= '0' && b <= '9') || b == '+' ||
-	       b == '-' || b == '.';
-}
-
-static bool blank(unsigned char b)
+static inline bool blank(unsigned char b)
 {
 	return b == ' ' || b == '\t';
 }
@@ -109,15 +95,20 @@ void ts_h1_target_byte(struct ts_h1_call *k, unsigned char b)
 		return;
 	}
 	/* An absolute-form target ("http://user:pw@host/p"): find its
-	 * authority, to drop a user and password from what is kept. */
+	 * authority, to drop a user and password from what is kept. Anything
+	 * up to a ':' counts as a scheme, so that no odd byte lets one through. */
 	switch (s->sub) {
 	case T_START:
-		s->sub = ((b | 0x20) >= 'a' && (b | 0x20) <= 'z') ? T_SCHEME : T_PATH;
-		break;
+		if (b == '/' || b == '*') {
+			s->sub = T_PATH;
+			break;
+		}
+		s->sub = T_SCHEME;
+		/* fall through */
 	case T_SCHEME:
 		if (b == ':')
 			s->sub = T_COLON;
-		else if (!scheme_char(b))
+		else if (b == '/')
 			s->sub = T_PATH;
 		break;
 	case T_COLON:
@@ -150,25 +141,67 @@ void ts_h1_target_byte(struct ts_h1_call *k, unsigned char b)
 	put(r->path, &r->path_len, TS_HTTP1_PATH_MAX, &s->flags, cut, (char)b);
 }
 
+static bool plain(unsigned char b)
+{
+	return b > ' ' && b != 0x7f;
+}
+
+/* Appends p[i, j) to a field, as put() would byte by byte. */
+static void put_run(char *f, uint16_t *len, unsigned cap, uint32_t *flags, uint32_t cut,
+		    const unsigned char *p, size_t i, size_t j)
+{
+	if (i == j || (*flags & cut))
+		return;
+	size_t n = j - i;
+	if (n > cap - *len) {
+		n = cap - *len;
+		*flags |= cut;
+	}
+	memcpy(f + *len, p + i, n);
+	*len = (uint16_t)(*len + n);
+	f[*len] = 0;
+}
+
+size_t ts_h1_target_run(struct ts_h1_call *k, const unsigned char *p, size_t i, size_t end)
+{
+	struct ts_http1_side *s = k->s;
+	struct ts_http1_request *r = &k->c->req;
+	bool raw = k->c->opts & TS_HTTP1_QUERY_RAW;
+	size_t j = i;
+	if (s->sub == T_PATH) {
+		while (j < end && plain(p[j]) && p[j] != '?')
+			j++;
+		put_run(r->path, &r->path_len, TS_HTTP1_PATH_MAX, &s->flags, TS_HTTP1_F_PATH_CUT, p, i, j);
+	} else if (s->sub == T_QVALUE && !raw) {
+		while (j < end && plain(p[j]) && p[j] != '&')
+			j++;
+	} else if (s->sub >= T_QNAME) {
+		while (j < end && plain(p[j]) && (raw || (p[j] != '&' && p[j] != '=')))
+			j++;
+		put_run(r->query, &r->query_len, TS_HTTP1_QUERY_MAX, &s->flags, TS_HTTP1_F_QUERY_CUT, p, i, j);
+	}
+	return j;
+}
+
 unsigned ts_h1_header_of(const struct ts_h1_call *k)
 {
+#define NAME(s) s, sizeof s - 1
 	static const struct {
 		const char *name;
-		uint8_t hdr, req_only;
+		uint8_t len, hdr, req_only;
 	} names[] = {
-		{"content-length", H_LENGTH, 0}, {"transfer-encoding", H_TE, 0},
-		{"connection", H_CONNECTION, 0}, {"host", H_HOST, 1}, {"user-agent", H_USER_AGENT, 1},
-		{"traceparent", H_TRACEPARENT, 1}, {"tracestate", H_TRACESTATE, 1},
-		{"upgrade", H_UPGRADE, 1},
+		{NAME("content-length"), H_LENGTH, 0}, {NAME("transfer-encoding"), H_TE, 0},
+		{NAME("connection"), H_CONNECTION, 0}, {NAME("host"), H_HOST, 1},
+		{NAME("user-agent"), H_USER_AGENT, 1}, {NAME("traceparent"), H_TRACEPARENT, 1},
+		{NAME("tracestate"), H_TRACESTATE, 1}, {NAME("upgrade"), H_UPGRADE, 1},
 	};
+#undef NAME
 	const struct ts_http1_side *s = k->s;
-	if (s->toklen > sizeof s->tok)
-		return H_NONE;
 	for (unsigned i = 0; i < sizeof names / sizeof *names; i++)
-		if ((k->req || !names[i].req_only) && strlen(names[i].name) == s->toklen &&
+		if (names[i].len == s->toklen && (k->req || !names[i].req_only) &&
 		    !memcmp(names[i].name, s->tok, s->toklen))
 			return names[i].hdr;
-	return H_NONE;
+	return H_NONE;   /* including names longer than tok */
 }
 
 /* A text field of the request, by header. */
@@ -233,10 +266,19 @@ bool ts_h1_value_start(struct ts_h1_call *k)
 	return true;
 }
 
-/* A Content-Length value: digits, or a list of equal ones (RFC 9110 8.6). */
-static void length_byte(struct ts_h1_call *k, unsigned char b)
+/* A length read (s->num): false if another one was different. */
+static bool length_done(struct ts_http1_side *s)
 {
-	struct ts_http1_side *s = k->s;
+	if ((s->flags & TS_HTTP1_F_LENGTH) && s->length != s->num)
+		return false;
+	s->flags |= TS_HTTP1_F_LENGTH;
+	s->length = s->num;
+	return true;
+}
+
+/* A Content-Length value: digits, or a list of equal ones (RFC 9110 8.6). */
+static bool length_byte(struct ts_http1_side *s, unsigned char b)
+{
 	if (b >= '0' && b <= '9' && s->sub != 2 && s->num < 100000000000000000ull) {
 		s->num = s->num * 10 + (b - '0');
 		s->sub = 1;
@@ -244,17 +286,14 @@ static void length_byte(struct ts_h1_call *k, unsigned char b)
 		if (s->sub == 1)
 			s->sub = 2;
 	} else if (b == ',' && s->sub) {
-		if ((s->flags & TS_HTTP1_F_LENGTH) && s->length != s->num) {
-			ts_h1_bad(k, TS_HTTP1_STOP_BAD_LENGTH);
-			return;
-		}
-		s->flags |= TS_HTTP1_F_LENGTH;
-		s->length = s->num;
+		if (!length_done(s))
+			return false;
 		s->num = 0;
 		s->sub = 0;
 	} else {
-		ts_h1_bad(k, TS_HTTP1_STOP_BAD_LENGTH);
+		return false;
 	}
+	return true;
 }
 
 /* The end of a token of Transfer-Encoding or Connection (in s->tok). */
@@ -298,56 +337,88 @@ static void list_byte(struct ts_http1_side *s, unsigned char b)
 	}
 }
 
-void ts_h1_value_byte(struct ts_h1_call *k, unsigned char b)
+/* One byte of a text value: blanks before it are dropped, and those after it
+ * by ts_h1_value_end (mark is the end of its last other byte). */
+static inline void text_byte(struct ts_http1_side *s, const struct field *f, unsigned char b)
 {
-	struct ts_http1_side *s = k->s;
-	if (s->hdr == H_LENGTH) {
-		length_byte(k, b);
-		return;
-	}
-	if (s->hdr == H_TE || s->hdr == H_CONNECTION) {
-		list_byte(s, b);
-		return;
-	}
-	struct field f = field_of(k);
-	if (!f.text)
-		return;
 	if (s->sub == 0 && blank(b))
-		return;   /* leading blanks */
-	s->sub = 1;
-	if (s->flags & f.cut)
 		return;
-	if (*f.len >= f.cap) {
+	s->sub = 1;
+	if (s->flags & f->cut)
+		return;
+	if (*f->len >= f->cap) {
 		if (!blank(b))
-			s->flags |= f.cut;   /* trailing blanks that do not fit are no loss */
+			s->flags |= f->cut;   /* trailing blanks that do not fit are no loss */
 		return;
 	}
-	f.text[(*f.len)++] = (char)((b < 0x20 && b != '\t') || b == 0x7f ? '?' : b);
-	f.text[*f.len] = 0;
+	f->text[(*f->len)++] = (char)((b < 0x20 && b != '\t') || b == 0x7f ? '?' : b);
+	f->text[*f->len] = 0;
 	if (!blank(b))
-		s->mark = *f.len;
+		s->mark = *f->len;
 }
 
-void ts_h1_value_end(struct ts_h1_call *k)
+size_t ts_h1_value_run(struct ts_h1_call *k, const unsigned char *p, size_t i, size_t end)
+{
+	struct field f = field_of(k);
+	if (!f.text)
+		return i;   /* Content-Length and lists: short, byte by byte */
+	/* text_byte() with the state in locals: the text's bytes may alias it. */
+	struct ts_http1_side *s = k->s;
+	unsigned len = *f.len, mark = s->mark, sub = s->sub;
+	uint32_t flags = s->flags;
+	for (; i < end && p[i] != '\r' && p[i] != '\n'; i++) {
+		unsigned char b = p[i];
+		if (sub == 0 && blank(b))
+			continue;
+		sub = 1;
+		if (flags & f.cut)
+			continue;
+		if (len >= f.cap) {
+			if (!blank(b))
+				flags |= f.cut;
+			continue;
+		}
+		f.text[len++] = (char)((b < 0x20 && b != '\t') || b == 0x7f ? '?' : b);
+		if (!blank(b))
+			mark = len;
+	}
+	f.text[len] = 0;
+	*f.len = (uint16_t)len;
+	s->mark = (uint16_t)mark;
+	s->sub = (uint8_t)sub;
+	s->flags = flags;
+	return i;
+}
+
+unsigned ts_h1_value_byte(struct ts_h1_call *k, unsigned char b)
 {
 	struct ts_http1_side *s = k->s;
 	if (s->hdr == H_LENGTH) {
-		if (s->sub == 0 || ((s->flags & TS_HTTP1_F_LENGTH) && s->length != s->num)) {
-			ts_h1_bad(k, TS_HTTP1_STOP_BAD_LENGTH);   /* empty, or two lengths */
-			return;
-		}
-		s->flags |= TS_HTTP1_F_LENGTH;
-		s->length = s->num;
-		return;
+		if (!length_byte(s, b))
+			return TS_HTTP1_STOP_BAD_LENGTH;
+	} else if (s->hdr == H_TE || s->hdr == H_CONNECTION) {
+		list_byte(s, b);
+	} else {
+		struct field f = field_of(k);
+		if (f.text)
+			text_byte(s, &f, b);
 	}
+	return 0;
+}
+
+unsigned ts_h1_value_end(struct ts_h1_call *k)
+{
+	struct ts_http1_side *s = k->s;
+	if (s->hdr == H_LENGTH)   /* empty, or two lengths */
+		return s->sub == 0 || !length_done(s) ? TS_HTTP1_STOP_BAD_LENGTH : 0;
 	if (s->hdr == H_TE || s->hdr == H_CONNECTION) {
 		if (s->sub == 1)
 			token_end(s);
-		return;
+		return 0;
 	}
 	struct field f = field_of(k);
 	if (!f.text)
-		return;
+		return 0;
 	*f.len = s->mark;   /* without trailing blanks */
 	if (s->hdr == H_TRACESTATE && (s->flags & f.cut)) {
 		/* A cut list keeps whole members only (W3C trace-context). */
@@ -357,4 +428,5 @@ void ts_h1_value_end(struct ts_h1_call *k)
 			--*f.len;
 	}
 	f.text[*f.len] = 0;
+	return 0;
 }

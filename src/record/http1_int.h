@@ -1,7 +1,8 @@
-/* What the parts of the HTTP/1 sniffer share: http1.c frames whole messages
- * (bodies, pairing, events), http1_lines.c reads start and header lines byte
- * by byte, http1_fields.c reads the target and the header values it keeps.
- * Not part of the interface (http1.h). */
+/* What the parts of the HTTP/1 sniffer share: http1.c reads the bytes (start
+ * and header lines, chunk framing, bodies skipped), http1_msg.c makes
+ * messages of them (pairing, framing, events), http1_fields.c reads the
+ * target and the header values it keeps; each uses only those after it. Not
+ * part of the interface (http1.h). */
 #ifndef TS_HTTP1_INT_H
 #define TS_HTTP1_INT_H
 
@@ -39,6 +40,9 @@ enum {
 	H_UPGRADE,
 };
 
+/* ts_http1_conn.detect_dir before any byte */
+#define TS_H1_NO_DIR 0xff
+
 /* ts_http1_side.te */
 #define TE_SEEN 1u
 #define TE_CHUNKED 2u   /* the last coding so far is chunked */
@@ -55,34 +59,44 @@ struct ts_h1_call {
 	size_t at;                 /* just after the byte being parsed */
 };
 
-/* http1.c: a message's first byte (false: tracking stopped), its start
- * line's end, its head's end (head_end: where the empty line began), its end. */
+/* http1_msg.c: a message's first byte (false: tracking stopped), its start
+ * line's end, its head's end (head_end: where the empty line began), its end;
+ * and a stop: the tracking stops (STOPPED event), or, while the connection
+ * is still being detected, it is simply not HTTP. */
 bool ts_h1_begin(struct ts_h1_call *k);
 void ts_h1_start_line_done(struct ts_h1_call *k);
 void ts_h1_head_done(struct ts_h1_call *k, size_t head_end);
 void ts_h1_message_end(struct ts_h1_call *k);
-
-/* http1_lines.c: one byte of a line (start, header, chunk framing) at
- * k->at - 1; and the bytes of a line not read, from p[i] up to its LF (the
- * index of the LF, or len). */
-void ts_h1_step(struct ts_h1_call *k, unsigned char b);
-size_t ts_h1_skip_line(struct ts_h1_call *k, const unsigned char *p, size_t i, size_t len);
-
-/* The tracking stops (STOPPED event), or, while the connection is still being
- * detected, it is simply not HTTP. */
 void ts_h1_bad(struct ts_h1_call *k, unsigned why);
 
-bool ts_h1_tchar(unsigned char b);
+/* RFC 9110 token characters (methods, header names). */
+static inline bool ts_h1_tchar(unsigned char b)
+{
+	switch (b) {
+	case '!': case '#': case '$': case '%': case '&': case '\'': case '*': case '+': case '-':
+	case '.': case '^': case '_': case '`': case '|': case '~':
+		return true;
+	default:
+		return (b >= 'a' && b <= 'z') || (b >= 'A' && b <= 'Z') || (b >= '0' && b <= '9');
+	}
+}
+
+/* http1_fields.c: the method's enum value (ts_http1_method) from its text. */
 unsigned ts_h1_method_of(const char *m, unsigned len);
 /* A byte of a request target (no space or control byte). */
 void ts_h1_target_byte(struct ts_h1_call *k, unsigned char b);
 /* The header named in k->s->tok (H_NONE: not kept). */
 unsigned ts_h1_header_of(const struct ts_h1_call *k);
+/* Runs of bytes that only add to the target or to a kept text value (from
+ * p[i] to at most p[end - 1]): the index of the first byte not taken, which
+ * ts_h1_target_byte or ts_h1_value_byte must see. */
+size_t ts_h1_target_run(struct ts_h1_call *k, const unsigned char *p, size_t i, size_t end);
+size_t ts_h1_value_run(struct ts_h1_call *k, const unsigned char *p, size_t i, size_t end);
 /* A kept header's value: its start (false: skip the value), each byte (no CR
- * or LF; a folded line reads as a space), and its end. They may stop the
- * tracking (ts_h1_bad). */
+ * or LF; a folded line reads as a space), and its end. A value that cannot
+ * be (an invalid length) returns why the tracking stops, else 0. */
 bool ts_h1_value_start(struct ts_h1_call *k);
-void ts_h1_value_byte(struct ts_h1_call *k, unsigned char b);
-void ts_h1_value_end(struct ts_h1_call *k);
+unsigned ts_h1_value_byte(struct ts_h1_call *k, unsigned char b);
+unsigned ts_h1_value_end(struct ts_h1_call *k);
 
 #endif

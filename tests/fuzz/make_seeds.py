@@ -260,3 +260,63 @@ write("url", [bytes([cap]) + u.encode() for cap, u in [
     (5, "http://a@b@c/"),
 ]])
 
+
+
+# http1: a byte of options (bit 0: raw query, bit 1: close at the end, bits 2-3:
+# event slots, bit 7: a written exchange), then pieces: a byte (bit 7: the
+# direction, 1 = received; bits 0-6: the length) and that many bytes, or a
+# length of 0 and two bytes r, b: b repeated 128 * (r + 1) times.
+def http1(opts, *pieces):
+    out = bytearray([opts])
+    for inbound, data in pieces:
+        if isinstance(data, tuple):   # (r, b): a long piece
+            out += bytes([0x80 if inbound else 0, data[0], data[1]])
+            continue
+        data = data.encode("latin-1") if isinstance(data, str) else data
+        for i in range(0, len(data), 127):
+            part = data[i:i + 127]
+            out.append((0x80 if inbound else 0) | len(part))
+            out += part
+    return bytes(out)
+
+
+OUT, IN = False, True
+_get = "GET /a/b?q=1&secret=SECRET HTTP/1.1\r\nHost: example.com\r\nUser-Agent: curl/8.5\r\n" \
+       "Cookie: SECRET\r\ntraceparent: 00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01\r\n" \
+       "tracestate: rojo=00f067aa0ba902b7\r\n\r\n"
+_ok = "HTTP/1.1 200 OK\r\nContent-Length: 6\r\nSet-Cookie: SECRET\r\n\r\nSECRET"
+write("http1", [
+    http1(0x02, (OUT, _get), (IN, _ok), (OUT, "GET / HTTP/1.1\r\n\r\n"), (IN, "HTTP/1.1 404 No\r\nContent-Length: 0\r\n\r\n")),
+    http1(0x0b, (IN, "POST /api HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n4;x=y\r\nSECR\r\n0\r\nT: SECRET\r\n\r\n"),
+          (OUT, "HTTP/1.1 201 Created\r\nTransfer-Encoding: gzip, chunked\r\n\r\n6\r\nSECRET\r\n0\r\n\r\n")),
+    http1(0x06, (OUT, "GET /1 HTTP/1.1\r\n\r\nHEAD /2 HTTP/1.1\r\n\r\nGET /3 HTTP/1.1\r\n\r\n"),
+          (IN, "HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\nxHTTP/1.1 200 OK\r\nContent-Length: 9\r\n\r\n"
+               "HTTP/1.0 200 OK\r\n\r\nuntil close")),
+    http1(0x02, (OUT, "PUT /up HTTP/1.1\r\nExpect: 100-continue\r\nContent-Length: 6\r\n\r\n"),
+          (IN, "HTTP/1.1 100 Continue\r\n\r\n"), (OUT, "SECRET"), (IN, "HTTP/1.1 204 No Content\r\n\r\n")),
+    http1(0x02, (OUT, "CONNECT h:443 HTTP/1.1\r\nHost: h:443\r\n\r\n"), (IN, "HTTP/1.1 200 OK\r\n\r\n"),
+          (OUT, b"\x16\x03\x01\x00\x05hello")),
+    http1(0x00, (IN, "GET /ws HTTP/1.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n"),
+          (OUT, "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n\r\n\x81\x05hello")),
+    http1(0x02, (OUT, b"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03" + bytes(32))),
+    http1(0x02, (IN, "SSH-2.0-OpenSSH_9.6\r\n"), (OUT, "SSH-2.0-Go\r\n")),
+    http1(0x01, (OUT, "GET http://bob:pw@proxy.example:8080/p?a=1&b&c= HTTP/1.1\nHost: x\n X-Fold: y\n"
+                      "Content-Length: 2, 2\n\nab")),
+    http1(0x02, (OUT, "POST / HTTP/1.1\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n")),
+    http1(0x02, (OUT, "G"), (OUT, "ET / HT"), (OUT, "TP/1.1\r"), (OUT, "\n\r"), (OUT, "\n"),
+          (IN, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nA;e=\"q\"\r\n0123456789\r\n0\r\n\r\n")),
+    http1(0x02, (OUT, "CONNECT h:1 HTTP/1.1\r\n\r\n"), (IN, "HTTP/1.1 407 Auth\r\nContent-Length: 3\r\n\r\nno!"),
+          (OUT, "GET /h HTTP/1.1\r\nUpgrade: h2c\r\nConnection: Upgrade, keep-alive\r\n\r\n"),
+          (IN, "HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 0\r\n\r\n"),
+          (OUT, "GET / HTTP/1.1\r\n\r\n")),
+    # Heads over the limit: a long header value, a long skipped line, a long name.
+    http1(0x02, (OUT, "GET / HTTP/1.1\r\nUser-Agent: "), (OUT, (130, ord("u"))), (OUT, "\r\n\r\n")),
+    http1(0x02, (IN, "GET / HTTP/1.1\r\nX-Big: "), (IN, (127, ord("x"))), (IN, "\r\n\r\n")),
+    http1(0x02, (OUT, "GET / HTTP/1.1\r\n\r\n"), (IN, "HTTP/1.1 200 OK\r\n"), (IN, (128, ord("N"))),
+          (IN, ": 1\r\n\r\n")),
+    # Written exchanges: their bytes choose the messages, then the calls' sizes.
+    bytes([0x82]) + bytes(range(0, 256, 3)),
+    bytes([0x80]) + bytes((i * 37 + 11) % 256 for i in range(400)),
+    bytes([0x83]) + bytes((i * 101 + 5) % 256 for i in range(700)),
+    bytes([0x8c]) + bytes([0x15]) + bytes((i * 13) % 256 for i in range(300)),
+])

@@ -153,7 +153,7 @@ static const char *h1_run_with(unsigned flags, const struct h1_piece *p, size_t 
 	return h1_log;
 }
 
-static const char *h1_run(const struct h1_piece *p, size_t n, int close)
+static inline const char *h1_run(const struct h1_piece *p, size_t n, int close)
 {
 	return h1_run_with(0, p, n, 0, close, 8, 0);
 }

@@ -1,4 +1,4 @@
-/* The HTTP/1 sniffer's framing (src/record/http1.c): which side is the
+/* The HTTP/1 sniffer's framing (src/record/http1.c, http1_msg.c): which side is the
  * client, where messages begin and end, pairing with pipelining, interim
  * responses, chunked and close-delimited bodies, what stops the tracking, and
  * that the events do not depend on how the stream is split into calls. */
@@ -289,6 +289,17 @@ START_TEST(stops)
 	h1_log[0] = 0;
 	h1_feed(&c, TS_HTTP1_OUT, many, strlen(many), 8, 0);
 	ck_assert_ptr_nonnull(strstr(h1_log, "> end 7\n> stopped 8 pipeline-full\n"));
+
+	/* A caller's mistakes turn the connection off, never write past ev. */
+	struct ts_http1_event ev[TS_HTTP1_MIN_EV];
+	size_t pos = 0;
+	ts_http1_init(&c, 0);
+	ck_assert_uint_eq(ts_http1_feed(&c, TS_HTTP1_OUT, "GET / HTTP/1.1\n\n", 16, &pos, ev, TS_HTTP1_MIN_EV - 1), 0);
+	ck_assert(ts_http1_is_off(&c) && pos == 16);
+	ts_http1_init(&c, 0);
+	pos = 0;
+	ck_assert_uint_eq(ts_http1_feed(&c, (enum ts_http1_dir)2, "GET / HTTP/1.1\n\n", 16, &pos, ev, 3), 0);
+	ck_assert(ts_http1_is_off(&c));
 }
 END_TEST
 
