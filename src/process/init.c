@@ -234,7 +234,8 @@ static void init_once(void)
 		return;
 	}
 	(void)ts_summary_init(ts_cfg.summary);
-	ts_http_configure(ts_cfg.http_query_raw, ts_cfg.http_inject);
+	ts_http_configure(ts_cfg.http_query_raw);
+	ts_http_set_inject(ts_cfg.http_inject);
 	ts_childenv_init();
 	ts_thread_setup_key();
 	ts_lastthread_setup();

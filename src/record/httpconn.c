@@ -28,10 +28,9 @@ static _Atomic uint16_t epoch = 1;
 static bool query_raw;
 static _Atomic bool tls_seen;   /* a TLS layer was fed once */
 
-void ts_http_configure(bool raw, bool inject)
+void ts_http_configure(bool raw)
 {
 	query_raw = raw;
-	ts_http_set_inject(inject);
 }
 
 void ts_http_after_fork(void)

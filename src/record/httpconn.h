@@ -28,9 +28,8 @@ enum { TS_HTTP_OUT = 0, TS_HTTP_IN = 1 };   /* as enum ts_http1_dir */
  * ciphertext, which is not HTTP). Each has its own sniffer. */
 enum ts_http_layer { TS_HTTP_SOCKET = 0, TS_HTTP_TLS = 1 };
 
-/* Set at start: TRACESHIM_HTTP_QUERY=raw keeps query values;
- * TRACESHIM_HTTP_INJECT=false sends requests unchanged. */
-void ts_http_configure(bool query_raw, bool inject);
+/* Set at start: TRACESHIM_HTTP_QUERY=raw keeps query values. */
+void ts_http_configure(bool query_raw);
 
 /* The descriptor (its state, ts_fd_state()) may carry HTTP/1: a TCP or Unix
  * stream socket, as its creating call described it. */
@@ -54,7 +53,7 @@ void ts_http_closed(struct ts_thread *t, int fd, uint64_t state, uint64_t at);
 void ts_http_after_fork(void);
 
 /* Adding traceparent to the requests the program sends (httpinject.c):
- * TRACESHIM_HTTP_INJECT, on by default. */
+ * set at start from TRACESHIM_HTTP_INJECT, on by default. */
 void ts_http_set_inject(bool on);
 bool ts_http_injecting(void);
 /* How a wrapper's call sends a vector of bytes: the real sendmsg (with the
