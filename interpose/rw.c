@@ -130,8 +130,21 @@ TS_EXPORT ssize_t pwritev2(int fd, const struct iovec *iov, int cnt, off_t off, 
 
 /* In-kernel copies (cat and cp use copy_file_range when writing to a file). */
 
+/* The bytes a copy moves are not shown: an HTTP connection at either end
+ * counts them (a static file's body sent with sendfile). */
+static inline void record_copy(struct ts_thread *t, enum ts_op op, int in, int out, uint64_t n,
+			       int64_t r, uint64_t t0, uint64_t t1)
+{
+	ts_record_copy(t, op, in, out, n, r, t0, t1);
+	uint64_t out_st = ts_fd_state(out), in_st = ts_fd_state(in);
+	if (__builtin_expect(ts_http_watched(out_st), 0) && r > 0)
+		ts_http_skip(t, out, out_st, TS_HTTP_OUT, r, t0, t1);
+	if (__builtin_expect(ts_http_watched(in_st), 0) && r > 0)
+		ts_http_skip(t, in, in_st, TS_HTTP_IN, r, t0, t1);
+}
+
 #define COPY_BODY(op, in, out, n, call) \
-	TS_TRACED(call, ts_record_copy(t_, op, in, out, n, r_, t0_, t1_))
+	TS_TRACED(call, record_copy(t_, op, in, out, n, r_, t0_, t1_))
 
 TS_EXPORT ssize_t copy_file_range(int in, off64_t *in_off, int out, off64_t *out_off, size_t n,
 				  unsigned int flags)

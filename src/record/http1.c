@@ -337,3 +337,31 @@ unsigned ts_http1_feed(struct ts_http1_conn *c, enum ts_http1_dir dir, const voi
 	*pos = c->state == TS_HTTP1_OFF ? len : i;
 	return k.n;
 }
+
+unsigned ts_http1_skip(struct ts_http1_conn *c, enum ts_http1_dir dir, uint64_t n,
+		       struct ts_http1_event *ev, unsigned max_ev)
+{
+	if (c->state == TS_HTTP1_OFF || !n)
+		return 0;
+	if ((unsigned)dir > TS_HTTP1_IN || max_ev < TS_HTTP1_MIN_EV || !ev ||
+	    c->state == TS_HTTP1_DETECT) {
+		c->state = TS_HTTP1_OFF;   /* unseen first bytes: not known to be HTTP */
+		return 0;
+	}
+	struct ts_http1_side *s = &c->side[dir];
+	s->begin_at = s->cr_at = TS_HTTP1_NOT_HERE;
+	struct ts_h1_call k = {.c = c, .s = s, .ev = ev, .max = max_ev, .dir = (uint8_t)dir,
+			       .req = dir == c->detect_dir};
+	if ((s->st == ST_BODY || s->st == ST_CHUNK_DATA) && n <= s->remain) {
+		s->remain -= n;
+		if (!s->remain && s->st == ST_BODY) {
+			ts_h1_message_end(&k);
+		} else if (!s->remain) {
+			s->st = ST_CHUNK_END;
+			s->count = 0;
+		}
+	} else if (s->st != ST_UNTIL_CLOSE) {
+		ts_h1_bad(&k, TS_HTTP1_STOP_UNSEEN);
+	}
+	return k.n;
+}

@@ -90,6 +90,7 @@ enum ts_http1_stop {
 	TS_HTTP1_STOP_PIPELINE_FULL,      /* more than TS_HTTP1_PIPELINE requests unanswered */
 	TS_HTTP1_STOP_NO_REQUEST,         /* a response with no request to answer */
 	TS_HTTP1_STOP_AFTER_UPGRADE,      /* bytes sent after CONNECT or Upgrade, before the answer */
+	TS_HTTP1_STOP_UNSEEN,             /* bytes not shown (ts_http1_skip) where they had to be read */
 };
 
 /* Event flags: what the message's head said, and where its fields were cut. */
@@ -209,6 +210,13 @@ unsigned ts_http1_feed(struct ts_http1_conn *c, enum ts_http1_dir dir, const voi
  * event per direction; max_ev >= TS_HTTP1_MIN_EV). Requests with no END of
  * their final response never got it. The connection is then off. */
 unsigned ts_http1_close(struct ts_http1_conn *c, struct ts_http1_event *ev, unsigned max_ev);
+
+/* n bytes went in direction dir without being shown (sendfile, splice):
+ * fine within a body whose length is known (its end may be an event), else
+ * the tracking stops (STOPPED, TS_HTTP1_STOP_UNSEEN). max_ev >=
+ * TS_HTTP1_MIN_EV; events have `at` 0. */
+unsigned ts_http1_skip(struct ts_http1_conn *c, enum ts_http1_dir dir, uint64_t n,
+		       struct ts_http1_event *ev, unsigned max_ev);
 
 /* "GET", ..., or "_OTHER" (OpenTelemetry's http.request.method). */
 const char *ts_http1_method_name(unsigned method);

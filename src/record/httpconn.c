@@ -164,6 +164,22 @@ void ts_http_bytes(struct ts_thread *t, int fd, uint64_t state, enum ts_http_lay
 		release(fd, state, s);
 }
 
+void ts_http_skip(struct ts_thread *t, int fd, uint64_t state, int dir, int64_t done, uint64_t t0,
+		  uint64_t t1)
+{
+	if (done <= 0 || ts_vfork_child())
+		return;
+	struct slot *s = ts_http_slot(fd, state, TS_HTTP_SOCKET);
+	if (!s)
+		return;
+	struct ts_http1_event ev[4];
+	unsigned n = ts_http1_skip(&s->conn, (enum ts_http1_dir)dir, (uint64_t)done, ev, 4);
+	for (unsigned i = 0; i < n; i++)
+		ts_http_event(t, s, &ev[i], t0, t1);
+	if (ts_http1_is_off(&s->conn))
+		release(fd, state, s);
+}
+
 void ts_http_iov(struct ts_thread *t, int fd, uint64_t state, enum ts_http_layer layer, int dir,
 		 const struct iovec *iov, size_t cnt, int64_t done, uint64_t t0, uint64_t t1)
 {

@@ -46,6 +46,11 @@ void ts_http_bytes(struct ts_thread *t, int fd, uint64_t state, enum ts_http_lay
 /* The same for a vectored call: the first `done` bytes of iov. */
 void ts_http_iov(struct ts_thread *t, int fd, uint64_t state, enum ts_http_layer layer, int dir,
 		 const struct iovec *iov, size_t cnt, int64_t done, uint64_t t0, uint64_t t1);
+/* The same for `done` bytes the kernel moved without showing them (sendfile,
+ * splice, copy_file_range): they are counted within a body whose length is
+ * known, else the connection stops being followed. */
+void ts_http_skip(struct ts_thread *t, int fd, uint64_t state, int dir, int64_t done, uint64_t t0,
+		  uint64_t t1);
 /* fd, whose state before the call was `state`, was closed at tick `at`: both
  * layers end. */
 void ts_http_closed(struct ts_thread *t, int fd, uint64_t state, uint64_t at);

@@ -247,6 +247,7 @@ static const char *stop_reason(unsigned stop)
 	case TS_HTTP1_STOP_BAD_LENGTH: return "bad_content_length";
 	case TS_HTTP1_STOP_BAD_CHUNK: return "bad_chunked_encoding";
 	case TS_HTTP1_STOP_PIPELINE_FULL: return "too_many_pipelined_requests";
+	case TS_HTTP1_STOP_UNSEEN: return "unseen_bytes";
 	default: return "malformed_http";
 	}
 }

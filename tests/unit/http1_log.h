@@ -45,7 +45,8 @@ static void h1_flags(uint32_t f)
 }
 
 static const char *const h1_stops[] = {"?", "upgrade", "tunnel", "malformed", "too-large", "bad-length",
-				       "bad-chunk", "pipeline-full", "no-request", "after-upgrade"};
+				       "bad-chunk", "pipeline-full", "no-request", "after-upgrade",
+				       "unseen"};
 
 /* One line for event e (offsets too when `offsets`). */
 static void h1_describe(const struct ts_http1_event *e, int offsets)
@@ -87,7 +88,7 @@ static void h1_describe(const struct ts_http1_event *e, int offsets)
 		h1_add("%c abandoned %u", d, e->seq);
 		break;
 	case TS_HTTP1_STOPPED:
-		h1_add("%c stopped %u %s", d, e->seq, h1_stops[e->stop < 10 ? e->stop : 0]);
+		h1_add("%c stopped %u %s", d, e->seq, h1_stops[e->stop < 11 ? e->stop : 0]);
 		break;
 	default:
 		ck_abort_msg("event kind %u", e->kind);

@@ -303,6 +303,54 @@ START_TEST(stops)
 }
 END_TEST
 
+/* Bytes sent with sendfile are not shown: counted in a body of known
+ * length, they end it; anywhere else the tracking stops. */
+static void skip(struct ts_http1_conn *c, int dir, uint64_t n)
+{
+	struct ts_http1_event ev[TS_HTTP1_MIN_EV];
+	unsigned k = ts_http1_skip(c, (enum ts_http1_dir)dir, n, ev, TS_HTTP1_MIN_EV);
+	for (unsigned i = 0; i < k; i++)
+		h1_describe(&ev[i], 0);
+}
+
+START_TEST(bodies_sent_unseen)
+{
+	static const char req[] = "GET /f HTTP/1.1\r\nHost: h\r\n\r\n";
+	static const char head[] = "HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n";
+	struct ts_http1_conn c;
+	ts_http1_init(&c, 0);
+	h1_log[0] = 0;
+	h1_feed(&c, TS_HTTP1_IN, req, sizeof req - 1, 8, 0);
+	h1_feed(&c, TS_HTTP1_OUT, head, sizeof head - 1, 8, 0);
+	skip(&c, TS_HTTP1_OUT, 60);
+	skip(&c, TS_HTTP1_OUT, 40);
+	/* The next exchange on the connection is read as usual. */
+	h1_feed(&c, TS_HTTP1_IN, req, sizeof req - 1, 8, 0);
+	h1_feed(&c, TS_HTTP1_OUT, head, sizeof head - 1, 8, 0);
+	skip(&c, TS_HTTP1_OUT, 101);   /* more than the body: the next head unseen */
+	ck_assert_str_eq(h1_log,
+			 "< begin 0\n"
+			 "< req 0 GET /f v11 host=h\n"
+			 "< end 0\n"
+			 "> begin 0\n"
+			 "> resp 0 200 v11 len=100\n"
+			 "> end 0\n"
+			 "< begin 1\n"
+			 "< req 1 GET /f v11 host=h\n"
+			 "< end 1\n"
+			 "> begin 1\n"
+			 "> resp 1 200 v11 len=100\n"
+			 "> stopped 1 unseen\n");
+	ck_assert(ts_http1_is_off(&c));
+	/* Unseen first bytes: not known to be HTTP. */
+	ts_http1_init(&c, 0);
+	h1_log[0] = 0;
+	skip(&c, TS_HTTP1_OUT, 10);
+	ck_assert(ts_http1_is_off(&c));
+	ck_assert_str_eq(h1_log, "");
+}
+END_TEST
+
 START_TEST(tunnels_and_upgrades)
 {
 	static const struct h1_piece tunnel[] = {
@@ -336,4 +384,4 @@ END_TEST
 TS_CHECK_SUITE("http1", get_keep_alive_then_another_request, responses_without_body,
 	       continue_then_final_response, chunked_with_extensions_and_trailers, pipelining,
 	       body_until_close, server_role, splits_do_not_matter, not_http_goes_off_early,
-	       request_line_split_anywhere, stops, tunnels_and_upgrades)
+	       request_line_split_anywhere, stops, tunnels_and_upgrades, bodies_sent_unseen)
