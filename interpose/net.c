@@ -16,6 +16,7 @@ struct msg_sender {
 	int flags;
 	const struct sockaddr *addr;
 	socklen_t alen;
+	const struct msghdr *msg;   /* sendmsg: its address and control data */
 };
 
 static ssize_t via_sendmsg(const struct ts_http_sender *self, int fd, const struct iovec *iov,
@@ -23,15 +24,18 @@ static ssize_t via_sendmsg(const struct ts_http_sender *self, int fd, const stru
 {
 	const struct msg_sender *m = (const struct msg_sender *)self;
 	TS_REAL(sendmsg, -1);
-	struct msghdr h = {.msg_name = (void *)m->addr, .msg_namelen = m->addr ? m->alen : 0,
-			   .msg_iov = (struct iovec *)iov, .msg_iovlen = (size_t)cnt};
+	struct msghdr h = {.msg_name = (void *)m->addr, .msg_namelen = m->addr ? m->alen : 0};
+	if (m->msg)
+		h = *m->msg;
+	h.msg_iov = (struct iovec *)iov;
+	h.msg_iovlen = (size_t)cnt;
 	return real(fd, &h, m->flags);
 }
 
 TS_EXPORT ssize_t send(int fd, const void *buf, size_t n, int flags)
 {
 	TS_REAL(send, -1);
-	const struct msg_sender snd = {{via_sendmsg}, flags, NULL, 0};
+	const struct msg_sender snd = {{via_sendmsg}, flags, NULL, 0, NULL};
 	TS_HTTP_SEND(TS_OP_SEND, fd, buf, n, &snd.base);
 	TS_NET_BODY(TS_OP_SEND, fd, TS_HTTP_OUT, false, buf, n, real(fd, buf, n, flags));
 }
@@ -53,7 +57,7 @@ TS_EXPORT ssize_t sendto(int fd, const void *buf, size_t n, int flags,
 			 const struct sockaddr *addr, socklen_t alen)
 {
 	TS_REAL(sendto, -1);
-	const struct msg_sender snd = {{via_sendmsg}, flags, addr, alen};
+	const struct msg_sender snd = {{via_sendmsg}, flags, addr, alen, NULL};
 	TS_HTTP_SEND(TS_OP_SENDTO, fd, buf, n, &snd.base);
 	TS_NET_BODY(TS_OP_SENDTO, fd, TS_HTTP_OUT, false, buf, n,
 		    real(fd, buf, n, flags, addr, alen));
@@ -78,6 +82,10 @@ TS_EXPORT ssize_t __recvfrom_chk(int fd, void *buf, size_t n, size_t buflen, int
 TS_EXPORT ssize_t sendmsg(int fd, const struct msghdr *msg, int flags)
 {
 	TS_REAL(sendmsg, -1);
+	if (msg && msg->msg_iov && msg->msg_iovlen > 0 && msg->msg_iovlen <= INT32_MAX) {
+		const struct msg_sender snd = {{via_sendmsg}, flags, NULL, 0, msg};
+		TS_HTTP_SENDV(TS_OP_SENDMSG, fd, msg->msg_iov, (int)msg->msg_iovlen, &snd.base);
+	}
 	TS_NETV_BODY(TS_OP_SENDMSG, fd, TS_HTTP_OUT, false, msg ? msg->msg_iov : NULL,
 		     msg ? msg->msg_iovlen : 0, real(fd, msg, flags));
 }

@@ -89,6 +89,8 @@ TS_EXPORT ssize_t readv(int fd, const struct iovec *iov, int cnt)
 TS_EXPORT ssize_t writev(int fd, const struct iovec *iov, int cnt)
 {
 	TS_REAL(writev, -1);
+	if (iov && cnt > 0)
+		TS_HTTP_SENDV(TS_OP_WRITEV, fd, iov, cnt, &write_sender);
 	TS_NETV_BODY(TS_OP_WRITEV, fd, TS_HTTP_OUT, false, iov, cnt, real(fd, iov, cnt));
 }
 

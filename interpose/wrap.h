@@ -85,6 +85,15 @@ static inline void ts_record_net(struct ts_thread *t, enum ts_op op, int fd, int
 		}                                                                       \
 	} while (0)
 
+#define TS_HTTP_SENDV(op, fd, iov, cnt, sender)                                         \
+	do {                                                                            \
+		if (__builtin_expect(ts_http_injecting() && ts_http_watched(ts_fd_state(fd)), 0)) { \
+			struct ts_thread *t_ = ts_caller();                               \
+			if (t_)                                                         \
+				return ts_http_sendv(t_, fd, op, iov, cnt, sender);       \
+		}                                                                       \
+	} while (0)
+
 #define TS_NET_BODY(op, fd, dir, peek, buf, requested, call)                          \
 	TS_TRACED(call, ts_record_net(t_, op, fd, dir, peek, buf, NULL, 0, requested, \
 				      (int64_t)r_, t0_, t1_))

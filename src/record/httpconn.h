@@ -73,6 +73,11 @@ struct ts_http_sender {
  * program's call returns (its own bytes), errno as the call left it. */
 ssize_t ts_http_send(struct ts_thread *t, int fd, enum ts_op op, const void *buf, size_t n,
 		     const struct ts_http_sender *snd);
+/* The same for a vectored send (writev, sendmsg) of cnt elements of iov:
+ * the line goes in the first element when it holds the request's whole
+ * head. */
+ssize_t ts_http_sendv(struct ts_thread *t, int fd, enum ts_op op, const struct iovec *iov, int cnt,
+		      const struct ts_http_sender *snd);
 /* The trace of the server span the calling thread works under, when it
  * continues a caller's trace: false when none (httpspan.c). */
 bool ts_http_current_trace(uint8_t trace_id[16], uint8_t *flags);

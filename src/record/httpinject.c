@@ -4,9 +4,9 @@
  * request's head, when the head is whole in the buffer the program sends.
  * The program never notices: the count a send returns is of its own bytes,
  * and a line cut by a partial write is finished before its next bytes go.
- * A request that cannot take it safely (head spread over several writes,
- * vectored writes, bare-LF line ends, CONNECT, a traceparent of the
- * program's own) goes out unchanged, and its span says so. */
+ * A request that cannot take it safely (head spread over several writes or
+ * elements of a vectored write, bare-LF line ends, CONNECT, a traceparent of
+ * the program's own) goes out unchanged, and its span says so. */
 #include "httpconn_int.h"
 
 #include "clock.h"
@@ -21,6 +21,8 @@
 #include <strings.h>
 
 #define HEAD_SCAN_MAX 16384
+/* The longest vector a send gets the line in (the program's, plus two). */
+#define SEND_IOV_MAX 64
 
 static bool inject_on = true;
 
@@ -116,11 +118,26 @@ static bool finish_line(const struct ts_http_sender *snd, int fd, struct slot *s
 	return true;
 }
 
-ssize_t ts_http_send(struct ts_thread *t, int fd, enum ts_op op, const void *buf, size_t n,
-		     const struct ts_http_sender *snd)
+/* The program's bytes done of iov fed to the sniffer. */
+static void feed_done(struct ts_thread *t, int fd, uint64_t st, struct slot *s,
+		      const struct iovec *iov, int cnt, size_t done, uint64_t t0, uint64_t t1)
+{
+	for (int i = 0; i < cnt && done && !ts_http1_is_off(&s->conn); i++) {
+		size_t n = iov[i].iov_len < done ? iov[i].iov_len : done;
+		if (n)
+			ts_http_feed(t, fd, st, s, TS_HTTP_OUT, iov[i].iov_base, n, t0, t1);
+		done -= n;
+	}
+}
+
+ssize_t ts_http_sendv(struct ts_thread *t, int fd, enum ts_op op, const struct iovec *iov, int cnt,
+		      const struct ts_http_sender *snd)
 {
 	uint64_t st = ts_fd_state(fd);
 	struct slot *s = ts_vfork_child() ? NULL : ts_http_slot(fd, st, TS_HTTP_SOCKET);
+	size_t n = 0;
+	for (int i = 0; i < cnt; i++)
+		n += iov[i].iov_len;
 	uint64_t t0 = ts_ticks();
 	if (s && s->pend == TS_PEND_REST && !finish_line(snd, fd, s)) {
 		int err = errno;
@@ -128,27 +145,36 @@ ssize_t ts_http_send(struct ts_thread *t, int fd, enum ts_op op, const void *buf
 		errno = err;
 		return -1;
 	}
-	size_t ins = 0;
+	/* The line goes in the first element, which must hold the whole head. */
+	const char *first = cnt > 0 ? iov[0].iov_base : NULL;
+	size_t first_len = cnt > 0 ? iov[0].iov_len : 0, ins = 0;
 	bool inject = false;
-	if (s && s->pend == TS_PEND_AT) {
-		inject = s->pend_at <= n;
+	if (!s || cnt < 1 || cnt > SEND_IOV_MAX - 2) {
+		/* sent as it is */
+	} else if (s->pend == TS_PEND_AT) {
+		inject = s->pend_at <= first_len;
 		ins = s->pend_at;
-	} else if (s && ts_http1_between(&s->conn, TS_HTTP1_OUT) && s->conn.state != TS_HTTP1_SERVER &&
-		   request_start(buf, n)) {
-		inject = (ins = insertion_point(buf, n)) != 0;
+	} else if (ts_http1_between(&s->conn, TS_HTTP1_OUT) && s->conn.state != TS_HTTP1_SERVER &&
+		   request_start(first, first_len)) {
+		inject = (ins = insertion_point(first, first_len)) != 0;
 		if (inject)
 			make_lines(t, s);
 		else
 			s->propagated = TS_PROP_NOT_INJECTED;
 	}
-	struct iovec v[3] = {{(void *)buf, inject ? ins : n}};
-	int cnt = 1;
+	struct iovec v[SEND_IOV_MAX];
+	const struct iovec *out = iov;
+	int nout = cnt;
 	if (inject) {
+		v[0] = (struct iovec){(void *)first, ins};
 		v[1] = (struct iovec){s->hdr, s->hdr_len};
-		v[2] = (struct iovec){(char *)buf + ins, n - ins};
-		cnt = 3;
+		v[2] = (struct iovec){(char *)first + ins, first_len - ins};
+		for (int i = 1; i < cnt; i++)
+			v[2 + i] = iov[i];
+		out = v;
+		nout = cnt + 2;
 	}
-	ssize_t k = snd->vsend(snd, fd, v, cnt);
+	ssize_t k = snd->vsend(snd, fd, out, nout);
 	uint64_t t1 = ts_ticks();
 	int err = errno;
 	ssize_t ret = k;
@@ -169,12 +195,27 @@ ssize_t ts_http_send(struct ts_thread *t, int fd, enum ts_op op, const void *buf
 			s->pend = TS_PEND_NONE;
 		}
 	} else if (s && s->pend == TS_PEND_AT && k > 0) {
-		s->pend_at -= (uint32_t)k;   /* the head goes on: the line is still owed */
+		if ((size_t)k < s->pend_at) {
+			s->pend_at -= (uint32_t)k;   /* the head goes on: the line is still owed */
+		} else {
+			/* Its place went out in a later element: the request goes
+			 * without it. */
+			s->pend = TS_PEND_NONE;
+			s->next_handle = 0;
+			s->propagated = TS_PROP_NOT_INJECTED;
+		}
 	}
 	errno = err;
 	ts_record_io(t, op, fd, n, ret, t0, t1);
 	if (s && ret > 0)
-		ts_http_feed(t, fd, st, s, TS_HTTP_OUT, buf, (size_t)ret, t0, t1);
+		feed_done(t, fd, st, s, iov, cnt, (size_t)ret, t0, t1);
 	errno = err;
 	return ret;
+}
+
+ssize_t ts_http_send(struct ts_thread *t, int fd, enum ts_op op, const void *buf, size_t n,
+		     const struct ts_http_sender *snd)
+{
+	const struct iovec one = {(void *)buf, n};
+	return ts_http_sendv(t, fd, op, &one, 1, snd);
 }
