@@ -56,6 +56,30 @@ void *ts_resolve(const char *name, const void *self)
 	return p;
 }
 
+void *ts_resolve_from(const char *name, const void *self, const void *caller)
+{
+	int saved = errno;
+	void *p = NULL;
+	Dl_info info;
+	struct link_map *map = NULL;
+	/* The main program's scope is the global one, which ts_resolve() searches
+	 * past the shim; its l_name is empty. */
+	if (caller && dladdr1(caller, &info, (void **)&map, RTLD_DL_LINKMAP) && map && map->l_name &&
+	    map->l_name[0]) {
+		void *h = dlopen(map->l_name, RTLD_LAZY | RTLD_NOLOAD);
+		if (h) {
+			p = dlsym(h, name);
+			dlclose(h);   /* RTLD_NOLOAD: only drops the reference just taken */
+		}
+		if (p == self)
+			p = NULL;
+	}
+	if (!p)
+		p = ts_resolve(name, self);
+	errno = saved;
+	return p;
+}
+
 /* AddressSanitizer's, when it is loaded (weak: NULL otherwise). */
 extern void __asan_unpoison_memory_region(void const volatile *addr, size_t size)
 	__attribute__((weak));

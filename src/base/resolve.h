@@ -10,6 +10,14 @@
  * `self` (the wrapper) is never returned. NULL when nothing defines it. */
 void *ts_resolve(const char *name, const void *self);
 
+/* The definition of `name` that the object holding address `caller` (a
+ * return address) would use if the shim were not loaded: first what that
+ * object's own dependencies define (dlsym on its handle searches only them),
+ * so that a library that brought its own copy of another (two builds of
+ * OpenSSL in one Python process) keeps calling its own; then ts_resolve().
+ * The main program, or an address in no object: ts_resolve() alone. */
+void *ts_resolve_from(const char *name, const void *self, const void *caller);
+
 /* exit() itself, not the shim's wrapper (the caller has set the exit status). */
 __attribute__((noreturn)) void ts_real_exit(int status);
 

@@ -4,11 +4,16 @@
  * RTLD_NEXT lookups, which is exactly the case the tracer's symbol resolver
  * has to cope with; its unit tests load this library too.
  * Exports are marked explicitly because the project may build everything with
- * -fvisibility=hidden.
+ * -fvisibility=hidden. A second copy (libtslocal2, TSLOCAL_ANSWER 43) defines
+ * the same symbol: which one a caller reaches depends on who calls.
  */
+#ifndef TSLOCAL_ANSWER
+#define TSLOCAL_ANSWER 42
+#endif
+
 int tslocal_answer(void);
 
 __attribute__((visibility("default"))) int tslocal_answer(void)
 {
-	return 42;
+	return TSLOCAL_ANSWER;
 }
