@@ -8,6 +8,7 @@
 #include "ids.h"
 #include "ops.h"
 #include "sqlinfo.h"
+#include "tlsinfo.h"
 
 #include <errno.h>
 #include <netinet/in.h>
@@ -205,6 +206,19 @@ void ts_decode_call(uint32_t index, const struct ts_rec *r, const uint8_t *paylo
 	case TS_SHAPE_PROC:
 		decode_proc(op, r, payload, len, s);
 		return;
+	case TS_SHAPE_TLS:
+		/* A session on no socket (memory BIOs) has no descriptor. */
+		if (r->fd >= 0) {
+			ts_span_int(s, "traceshim.fd", r->fd);
+			describe_fd(s, ts_fdinfo_get(r->fd, r->fdgen, r->kind));
+		}
+		ts_span_int(s, "traceshim.io.requested", (int64_t)r->arg);
+		if (r->ret >= 0)
+			ts_span_int(s, "traceshim.io.bytes", r->ret);
+		else
+			ts_tlsinfo_decode(op == TS_OP_GNUTLS_RECV || op == TS_OP_GNUTLS_SEND,
+					  (int32_t)r->aux2, r->err, s);
+		return;   /* the library's error codes, not errno */
 	}
 	if (info->shape == TS_SHAPE_THREAD) {
 		if (r->ret != 0)

@@ -55,6 +55,12 @@ const struct ts_op_info ts_ops[TS_OP_COUNT] = {
 	[TS_OP_SYSTEM] = PROC("system"),
 	[TS_OP_POPEN] = PROC("popen"),
 #undef PROC
+	/* OpenSSL (SSL_read_ex and the other _ex forms fold into these) and GnuTLS. */
+	[TS_OP_SSL_READ] = {"SSL_read", TS_SHAPE_TLS, TS_KIND_INTERNAL, 1},
+	[TS_OP_SSL_WRITE] = {"SSL_write", TS_SHAPE_TLS, TS_KIND_INTERNAL, 2},
+	[TS_OP_SSL_PEEK] = {"SSL_peek", TS_SHAPE_TLS, TS_KIND_INTERNAL, 1},
+	[TS_OP_GNUTLS_RECV] = {"gnutls_record_recv", TS_SHAPE_TLS, TS_KIND_INTERNAL, 1},
+	[TS_OP_GNUTLS_SEND] = {"gnutls_record_send", TS_SHAPE_TLS, TS_KIND_INTERNAL, 2},
 };
 
 const char *ts_errno_name(int err)

@@ -17,6 +17,9 @@ enum ts_shape {
 	TS_SHAPE_SQL,       /* a statement's execution: statement in arg, rows in aux */
 	TS_SHAPE_SQL_EXEC,  /* sqlite3_exec: database file, error and SQL as payload */
 	TS_SHAPE_PROC,      /* starts a process: child pid in arg, program path payload */
+	TS_SHAPE_TLS,       /* a TLS library's read or write of plaintext: fd (-1 when not
+			     * known), bytes requested and done (-1: failed, with the
+			     * library's error code in aux2 and errno in err) */
 };
 
 enum ts_op {
@@ -34,6 +37,7 @@ enum ts_op {
 	TS_OP_EXECVE, TS_OP_EXECV, TS_OP_EXECVP, TS_OP_EXECVPE, TS_OP_EXECL, TS_OP_EXECLP,
 	TS_OP_EXECLE, TS_OP_FEXECVE, TS_OP_EXECVEAT,
 	TS_OP_POSIX_SPAWN, TS_OP_POSIX_SPAWNP, TS_OP_SYSTEM, TS_OP_POPEN,
+	TS_OP_SSL_READ, TS_OP_SSL_WRITE, TS_OP_SSL_PEEK, TS_OP_GNUTLS_RECV, TS_OP_GNUTLS_SEND,
 	TS_OP_COUNT
 };
 
