@@ -66,7 +66,11 @@ static inline void ts_record_net(struct ts_thread *t, enum ts_op op, int fd, int
 {
 	ts_record_io(t, op, fd, requested, ret, t0, t1);
 	uint64_t st = ts_fd_state(fd);
-	if (__builtin_expect(ts_http_watched(st) && ret >= 0 && !peek, 0)) {
+	if (__builtin_expect(ts_http_watched(st), 0)) {
+		/* A TLS call this one is made from learns its socket (tlscall.c). */
+		t->tls_sock = t->tls_sock == -1 || t->tls_sock == fd ? fd : -2;
+		if (ret < 0 || peek)
+			return;
 		if (iov)
 			ts_http_iov(t, fd, st, TS_HTTP_SOCKET, dir, iov, cnt, ret, t0, t1);
 		else

@@ -116,6 +116,8 @@ static struct ts_thread *register_thread(uint32_t index, pid_t tid, const struct
 	t->cur_span = 1;
 	memset(t->open_calls, 0, sizeof t->open_calls);
 	t->nscopes = 0;
+	t->tls_depth = 0;
+	t->tls_sock = -1;
 	t->stack_lo = 0;
 	t->stack_size = UINTPTR_MAX;
 	t->index = index;
