@@ -56,6 +56,13 @@
 #define TS_IO_BODY(op, fd, requested, call) \
 	TS_TRACED(call, ts_record_io(t_, op, fd, requested, (int64_t)r_, t0_, t1_))
 
+/* A call on stream socket fd: a TLS call this one is made from learns the
+ * socket its session runs on (tlscall.h); more than one: none. */
+static inline void ts_tls_saw(struct ts_thread *t, int fd)
+{
+	t->tls_sock = t->tls_sock == -1 || t->tls_sock == fd ? fd : -2;
+}
+
 /* An I/O call that may be on a socket: the bytes it moved (buf, or the first
  * r_ bytes of an iovec array when iov) also go to the connection's HTTP
  * sniffer. dir: TS_HTTP_OUT or TS_HTTP_IN; no bytes when peek (MSG_PEEK:
@@ -67,8 +74,7 @@ static inline void ts_record_net(struct ts_thread *t, enum ts_op op, int fd, int
 	ts_record_io(t, op, fd, requested, ret, t0, t1);
 	uint64_t st = ts_fd_state(fd);
 	if (__builtin_expect(ts_http_watched(st), 0)) {
-		/* A TLS call this one is made from learns its socket (tlscall.c). */
-		t->tls_sock = t->tls_sock == -1 || t->tls_sock == fd ? fd : -2;
+		ts_tls_saw(t, fd);
 		if (ret < 0 || peek)
 			return;
 		if (iov)
@@ -84,8 +90,10 @@ static inline void ts_record_net(struct ts_thread *t, enum ts_op op, int fd, int
 	do {                                                                            \
 		if (__builtin_expect(ts_http_injecting() && ts_http_watched(ts_fd_state(fd)), 0)) { \
 			struct ts_thread *t_ = ts_caller();                               \
-			if (t_)                                                         \
+			if (t_) {                                                       \
+				ts_tls_saw(t_, fd);                                     \
 				return ts_http_send(t_, fd, op, buf, n, sender);          \
+			}                                                               \
 		}                                                                       \
 	} while (0)
 

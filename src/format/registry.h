@@ -51,11 +51,6 @@ struct ts_thread {
 	struct ts_open_call open_calls[TS_OPEN_CALLS];
 	struct ts_scope scopes[TS_SCOPES];
 	uint32_t nscopes;
-	/* A TLS call in progress (interpose/tlscall.c): how deep they nest, and
-	 * the stream socket the calls made inside it moved bytes on (-1 none
-	 * yet, -2 more than one). */
-	uint32_t tls_depth;
-	int32_t tls_sock;
 	uintptr_t stack_lo;          /* calls from outside [lo, lo+size) run on */
 	uintptr_t stack_size;        /* a stack that is not this thread's */
 	/* Identity, set at registration. */
@@ -69,6 +64,11 @@ struct ts_thread {
 	void *sink_state;            /* the drainer's per-sequence state */
 	/* Modules this ring has carried a TS_REC_MODULE record for (bit id-1). */
 	uint64_t modules_sent[TS_MODULES_MAX / 64];
+	/* Owned by the thread: a TLS call in progress (interpose/tlscall.h),
+	 * how deep they nest, and the stream socket the calls made inside it
+	 * moved bytes on (-1 none yet, -2 more than one). */
+	uint32_t tls_depth;
+	int32_t tls_sock;
 };
 
 /* What the hot path reads: one pointer, in the initial-exec TLS model so the
