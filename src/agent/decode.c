@@ -138,6 +138,32 @@ static void decode_proc(unsigned op, const struct ts_rec *r, const uint8_t *payl
 		s->flow_out = s->span_id;
 }
 
+/* A TLS library call failed with its library's code: named by it (unknown
+ * codes by number), an error unless it asks to try again; when the socket
+ * underneath failed, its errno says more (an EAGAIN there is no error). */
+static void decode_tls_error(bool gnutls, int32_t code, int err, struct ts_span *s)
+{
+	struct ts_tls_error e = ts_tls_error(gnutls, code);
+	const char *name = e.name;
+	if (!name) {
+		snprintf(msg_buf, sizeof msg_buf, "%s %d", gnutls ? "GNUTLS_E" : "SSL_ERROR", (int)code);
+		ts_span_str(s, "traceshim.tls.error", msg_buf);
+		name = gnutls ? "GNUTLS_E" : "SSL_ERROR";
+	} else {
+		ts_span_const(s, "traceshim.tls.error", name);
+		if (e.flow)
+			return;
+		if (e.sys && err) {
+			ts_decode_error(s, err);
+			return;
+		}
+	}
+	s->status = TS_STATUS_ERROR;
+	s->error_type = name;
+	s->status_message = name;
+	ts_span_const(s, "error.type", name);
+}
+
 void ts_decode_call(uint32_t index, const struct ts_rec *r, const uint8_t *payload, unsigned len,
 		    struct ts_span *s)
 {
@@ -216,8 +242,8 @@ void ts_decode_call(uint32_t index, const struct ts_rec *r, const uint8_t *paylo
 		if (r->ret >= 0)
 			ts_span_int(s, "traceshim.io.bytes", r->ret);
 		else
-			ts_tlsinfo_decode(op == TS_OP_GNUTLS_RECV || op == TS_OP_GNUTLS_SEND,
-					  (int32_t)r->aux2, r->err, s);
+			decode_tls_error(op == TS_OP_GNUTLS_RECV || op == TS_OP_GNUTLS_SEND,
+					 (int32_t)r->aux2, r->err, s);
 		return;   /* the library's error codes, not errno */
 	}
 	if (info->shape == TS_SHAPE_THREAD) {

@@ -1,12 +1,10 @@
-/* Failures of TLS library calls (see tlsinfo.h): OpenSSL's SSL_ERROR_ codes
- * and GnuTLS's GNUTLS_E_ codes by name. The codes that ask the caller to try
- * again (the TLS forms of EAGAIN and EINTR) and a clean close are normal
- * flow, not errors. */
+/* What the error codes of TLS library calls mean (see tlsinfo.h): OpenSSL's
+ * SSL_ERROR_ codes and GnuTLS's GNUTLS_E_ codes by name. The codes that ask
+ * the caller to try again (the TLS forms of EAGAIN and EINTR), requests the
+ * caller handles and a clean close are normal flow, not errors. */
 #include "tlsinfo.h"
 
-#include "decode.h"
-
-#include <stdio.h>
+#include <stddef.h>
 
 static const char *const openssl_names[] = {
 	[0] = "SSL_ERROR_NONE",
@@ -55,47 +53,21 @@ static const struct gnutls_error gnutls_errors[] = {
 };
 enum { GNUTLS_E_PUSH_ERROR = -53, GNUTLS_E_PULL_ERROR = -54 };
 
-static char code_buf[32];
-
-static void failed(struct ts_span *s, const char *name)
+struct ts_tls_error ts_tls_error(bool gnutls, int32_t code)
 {
-	s->status = TS_STATUS_ERROR;
-	s->error_type = name;
-	s->status_message = name;
-	ts_span_const(s, "error.type", name);
-}
-
-void ts_tlsinfo_decode(bool gnutls, int32_t code, int err, struct ts_span *s)
-{
-	const char *name = NULL;
-	bool flow = false, sys = false;
+	struct ts_tls_error e = {NULL, false, false};
 	if (!gnutls) {
 		if (code >= 0 && (size_t)code < sizeof openssl_names / sizeof *openssl_names)
-			name = openssl_names[code];
-		flow = code != SSL_ERROR_SSL && code != SSL_ERROR_SYSCALL;
-		sys = code == SSL_ERROR_SYSCALL;
-	} else {
-		for (size_t i = 0; i < sizeof gnutls_errors / sizeof *gnutls_errors; i++)
-			if (gnutls_errors[i].code == code) {
-				name = gnutls_errors[i].name;
-				flow = gnutls_errors[i].flow;
-			}
-		sys = code == GNUTLS_E_PUSH_ERROR || code == GNUTLS_E_PULL_ERROR;
+			e.name = openssl_names[code];
+		e.flow = code != SSL_ERROR_SSL && code != SSL_ERROR_SYSCALL;
+		e.sys = code == SSL_ERROR_SYSCALL;
+		return e;
 	}
-	if (!name) {
-		snprintf(code_buf, sizeof code_buf, "%s %d", gnutls ? "GNUTLS_E" : "SSL_ERROR", code);
-		ts_span_str(s, "traceshim.tls.error", code_buf);
-		failed(s, gnutls ? "GNUTLS_E" : "SSL_ERROR");
-		return;
-	}
-	ts_span_const(s, "traceshim.tls.error", name);
-	if (flow)
-		return;
-	/* A failure of the socket underneath: its errno says more (and an
-	 * EAGAIN there is no error either). */
-	if (sys && err) {
-		ts_decode_error(s, err);
-		return;
-	}
-	failed(s, name);
+	for (size_t i = 0; i < sizeof gnutls_errors / sizeof *gnutls_errors; i++)
+		if (gnutls_errors[i].code == code) {
+			e.name = gnutls_errors[i].name;
+			e.flow = gnutls_errors[i].flow;
+		}
+	e.sys = code == GNUTLS_E_PUSH_ERROR || code == GNUTLS_E_PULL_ERROR;
+	return e;
 }

@@ -3,13 +3,16 @@
 #ifndef TS_TLSINFO_H
 #define TS_TLSINFO_H
 
-#include "span.h"
-
 #include <stdbool.h>
 #include <stdint.h>
 
-/* Attributes and status of a failed call: code is SSL_get_error()'s answer
- * (OpenSSL) or the GNUTLS_E_ code (gnutls), err the errno at the failure. */
-void ts_tlsinfo_decode(bool gnutls, int32_t code, int err, struct ts_span *s);
+struct ts_tls_error {
+	const char *name;   /* "SSL_ERROR_WANT_READ", "GNUTLS_E_AGAIN"; NULL: unknown */
+	bool flow;          /* not an error: try again, a request, a clean close */
+	bool sys;           /* the socket underneath failed: errno tells more */
+};
+
+/* code: SSL_get_error()'s answer (OpenSSL) or the GNUTLS_E_ code (gnutls). */
+struct ts_tls_error ts_tls_error(bool gnutls, int32_t code);
 
 #endif

@@ -123,9 +123,69 @@ START_TEST(thread_create_links_to_child)
 }
 END_TEST
 
+/* A TLS call: its socket when known, the library's code when it failed. */
+static struct ts_span tls_call(enum ts_op op, int fd, int64_t ret, int32_t code, int err)
+{
+	struct ts_rec r = rec(op, fd, ret, err);
+	r.aux2 = (uint32_t)code;
+	struct ts_span s;
+	ts_decode_call(1, &r, NULL, 0, &s);
+	return s;
+}
+
+START_TEST(tls_calls)
+{
+	setup();
+	struct ts_span s = tls_call(TS_OP_SSL_READ, -1, 17, 0, 0);
+	ck_assert_str_eq(s.name, "SSL_read");
+	ck_assert_ptr_null(attr(&s, "traceshim.fd"));   /* a session on no socket */
+	ck_assert_int_eq(attr(&s, "traceshim.io.requested")->v.i, 64);
+	ck_assert_int_eq(attr(&s, "traceshim.io.bytes")->v.i, 17);
+	ck_assert_int_eq(s.status, TS_STATUS_UNSET);
+
+	/* Try again (SSL_ERROR_WANT_READ): no error. */
+	s = tls_call(TS_OP_SSL_WRITE, -1, -1, 2, 0);
+	ck_assert_str_eq(s.name, "SSL_write");
+	ck_assert_ptr_null(attr(&s, "traceshim.io.bytes"));
+	ck_assert_str_eq(attr(&s, "traceshim.tls.error")->v.s, "SSL_ERROR_WANT_READ");
+	ck_assert_int_eq(s.status, TS_STATUS_UNSET);
+
+	/* A protocol failure (SSL_ERROR_SSL). */
+	s = tls_call(TS_OP_SSL_PEEK, -1, -1, 1, 0);
+	ck_assert_str_eq(s.name, "SSL_peek");
+	ck_assert_int_eq(s.status, TS_STATUS_ERROR);
+	ck_assert_str_eq(attr(&s, "error.type")->v.s, "SSL_ERROR_SSL");
+
+	/* The socket underneath failed (SSL_ERROR_SYSCALL): its errno. */
+	s = tls_call(TS_OP_SSL_READ, -1, -1, 5, ECONNRESET);
+	ck_assert_str_eq(attr(&s, "traceshim.tls.error")->v.s, "SSL_ERROR_SYSCALL");
+	ck_assert_str_eq(attr(&s, "error.type")->v.s, "ECONNRESET");
+	ck_assert_int_eq(s.status, TS_STATUS_ERROR);
+
+	/* GnuTLS: GNUTLS_E_AGAIN is no error; GNUTLS_E_PULL_ERROR with EAGAIN
+	 * neither; a premature end is; an unknown code by number. */
+	s = tls_call(TS_OP_GNUTLS_RECV, -1, -1, -28, 0);
+	ck_assert_str_eq(s.name, "gnutls_record_recv");
+	ck_assert_str_eq(attr(&s, "traceshim.tls.error")->v.s, "GNUTLS_E_AGAIN");
+	ck_assert_int_eq(s.status, TS_STATUS_UNSET);
+	s = tls_call(TS_OP_GNUTLS_RECV, -1, -1, -54, EAGAIN);
+	ck_assert_str_eq(attr(&s, "traceshim.errno")->v.s, "EAGAIN");
+	ck_assert_int_eq(s.status, TS_STATUS_UNSET);
+	s = tls_call(TS_OP_GNUTLS_SEND, -1, -1, -110, 0);
+	ck_assert_str_eq(s.name, "gnutls_record_send");
+	ck_assert_str_eq(s.error_type, "GNUTLS_E_PREMATURE_TERMINATION");
+	ck_assert_int_eq(s.status, TS_STATUS_ERROR);
+	s = tls_call(TS_OP_GNUTLS_SEND, -1, -1, -9999, 0);
+	ck_assert_str_eq(attr(&s, "traceshim.tls.error")->v.s, "GNUTLS_E -9999");
+	ck_assert_str_eq(attr(&s, "error.type")->v.s, "GNUTLS_E");
+	ck_assert_int_eq(s.status, TS_STATUS_ERROR);
+}
+END_TEST
+
 TS_CHECK_SUITE("decode",
 	       read_of_file,
 	       failure_sets_error,
 	       eagain_is_not_an_error,
 	       connect_describes_peer,
-	       thread_create_links_to_child)
+	       thread_create_links_to_child,
+	       tls_calls)
