@@ -61,7 +61,7 @@ static void finish(struct ts_tls_call *c, const struct ts_tls_lib *lib, gnutls_s
 			       .requested = size, .done = ret >= 0 ? ret : -1,
 			       .code = ret < 0 ? (int32_t)ret : 0, .err = err};
 	int fd = ts_tls_socket(c, s);
-	if (fd < 0 && lib->fn[F_PTR2]) {
+	if (fd < 0 && s && lib->fn[F_PTR2]) {
 		void *in = NULL, *to = NULL;
 		((ptr2_fn)lib->fn[F_PTR2])(s, &in, &to);
 		uintptr_t p = (uintptr_t)(out ? to : in);

@@ -52,7 +52,7 @@ static void finish(struct ts_tls_call *c, const struct ts_tls_lib *lib, SSL *s, 
 			       .done = ok ? (int64_t)n : -1, .err = err};
 	if (!num)
 		io.done = 0;   /* nothing asked: OpenSSL returns 0, no failure */
-	else if (!ok && lib->fn[F_ERROR]) {
+	else if (!ok && s && lib->fn[F_ERROR]) {
 		/* SSL_get_error only looks at the session and the thread's error
 		 * queue, which the program asks about next. */
 		io.code = ((error_fn)lib->fn[F_ERROR])(s, ret);
@@ -60,7 +60,7 @@ static void finish(struct ts_tls_call *c, const struct ts_tls_lib *lib, SSL *s, 
 			io.done = 0;   /* the peer closed the session cleanly */
 	}
 	int fd = ts_tls_socket(c, s);
-	if (fd < 0 && ok) {
+	if (fd < 0 && ok && s) {
 		/* Not seen moving bytes yet: its BIO's descriptor, if it has one
 		 * (only asked after a success: a session with no BIO at all would
 		 * leave an error in the queue). */
@@ -111,7 +111,7 @@ static int call_ex(int which, const void *self, const void *site, SSL *s, void *
 		return real(s, buf, num, done);
 	int ret = real(s, buf, num, done);
 	int err = errno;
-	finish(&c, lib, s, which, buf, num, ret > 0 && done, ret > 0 && done ? *done : 0, ret);
+	finish(&c, lib, s, which, buf, num, ret > 0, ret > 0 && done ? *done : 0, ret);
 	errno = err;
 	return ret;
 }
