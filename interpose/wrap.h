@@ -101,8 +101,10 @@ static inline void ts_record_net(struct ts_thread *t, enum ts_op op, int fd, int
 	do {                                                                            \
 		if (__builtin_expect(ts_http_injecting() && ts_http_watched(ts_fd_state(fd)), 0)) { \
 			struct ts_thread *t_ = ts_caller();                               \
-			if (t_)                                                         \
+			if (t_) {                                                       \
+				ts_tls_saw(t_, fd);                                     \
 				return ts_http_sendv(t_, fd, op, iov, cnt, sender);       \
+			}                                                               \
 		}                                                                       \
 	} while (0)
 

@@ -4,8 +4,8 @@
  * sent with gnutls_record_send and gnutls_record_send2; responses are read
  * with gnutls_record_recv and gnutls_record_recv_seq in turn. The session's
  * transport is the descriptor (gnutls_transport_set_int), or with "own" the
- * program's own push and pull functions on a pointer of its own, as curl's
- * are, and reads of at most 1000 bytes (most of them then served from what
+ * program's own (vectored) push and pull functions on a pointer of its own,
+ * as curl's are, and reads of at most 1000 bytes (most of them then served from what
  * GnuTLS has buffered, moving nothing on the socket). Prints the responses,
  * errno after each call (0 before it) and how the last read failed, so that
  * the traced run can be compared. */
@@ -16,6 +16,7 @@
 
 #include <errno.h>
 #include <gnutls/gnutls.h>
+#include <sys/uio.h>
 
 static int own;   /* own transport functions, small reads */
 
@@ -23,9 +24,9 @@ struct conn {
 	int fd;
 };
 
-static ssize_t push(gnutls_transport_ptr_t p, const void *data, size_t n)
+static ssize_t push(gnutls_transport_ptr_t p, const giovec_t *iov, int n)
 {
-	return send(((struct conn *)p)->fd, data, n, 0);
+	return writev(((struct conn *)p)->fd, (const struct iovec *)iov, n);
 }
 
 static ssize_t pull(gnutls_transport_ptr_t p, void *data, size_t n)
@@ -83,7 +84,7 @@ int main(int argc, char **argv)
 	int fd = c.fd;
 	if (own) {
 		gnutls_transport_set_ptr(s, &c);
-		gnutls_transport_set_push_function(s, push);
+		gnutls_transport_set_vec_push_function(s, push);
 		gnutls_transport_set_pull_function(s, pull);
 	} else {
 		gnutls_transport_set_int(s, fd);
