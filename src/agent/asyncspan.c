@@ -141,14 +141,12 @@ static struct lane *lane_for(uint64_t start, uint64_t end)
 
 /* The other end of an HTTP span's connection (HTTP spans conventions): the
  * client for a server span, the peer for a client span. */
-static void add_peer(struct entry *e)
+static bool add_peer(struct entry *e)
 {
 	const struct ts_fdinfo *fi = ts_fdinfo_get(e->peer_fd, e->peer_gen, e->peer_kind);
 	bool server = e->peer_role == TS_USER_SERVER;
-	e->peer_role = 0;
-	npeer--;
 	if (!fi || fi->type != TS_FD_SOCKET || !fi->path[0])
-		return;
+		return false;
 	struct ts_attr a[2] = {
 		{.key = server ? "client.address" : "network.peer.address", .type = TS_VAL_STR,
 		 .v.s = fi->path},
@@ -156,12 +154,16 @@ static void add_peer(struct entry *e)
 		 .v.i = fi->port},
 	};
 	ts_notes_attrs(&e->notes, a, fi->port ? 2 : 1);
+	return true;
 }
 
 static void emit(struct entry *e, bool unended)
 {
-	if (e->peer_role)
+	if (e->peer_role) {
 		add_peer(e);
+		e->peer_role = 0;
+		npeer--;
+	}
 	struct ts_span s = e->span;
 	s.end_ns = e->end_ns > s.start_ns ? e->end_ns : s.start_ns;
 	ts_notes_apply(&e->notes, &s, e->status);
@@ -213,12 +215,16 @@ void ts_async_end_peer(uint64_t handle, uint64_t ns, int status, int fd, uint32_
 	struct entry *e = get(handle);
 	if (!e || e->ended)
 		return;
-	if (!e->peer_role)
-		npeer++;
 	e->peer_fd = fd;
 	e->peer_gen = gen;
 	e->peer_kind = kind;
 	e->peer_role = role;
+	/* Known now, it is taken now: by the end of the cycle the number may
+	 * name a newer connection. */
+	if (add_peer(e))
+		e->peer_role = 0;
+	else
+		npeer++;
 	ts_async_end(handle, ns, status);
 }
 

@@ -97,6 +97,7 @@ struct slot *ts_http_slot(int fd, uint64_t state, enum ts_http_layer layer)
 	struct slot *s = &slots[i];
 	ts_http1_init(&s->conn, query_raw ? TS_HTTP1_QUERY_RAW : 0);
 	s->tls = layer == TS_HTTP_TLS;
+	s->role = 0;
 	s->fd = fd;
 	s->state = state;
 	if (s->tls && !atomic_load_explicit(&tls_seen, memory_order_relaxed))

@@ -15,6 +15,8 @@
 struct slot {
 	struct ts_http1_conn conn;
 	bool tls;                            /* the plaintext of a TLS session: https */
+	uint8_t role;                        /* TS_HTTP1_CLIENT or _SERVER once known: the
+					      * sniffer's state is OFF after a close */
 	int fd;                              /* the descriptor and its state, for the */
 	uint64_t state;                      /* peer's address (the agent's fd info) */
 	uint64_t begin[2];                   /* ticks of the message begun in each direction */

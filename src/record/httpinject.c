@@ -24,18 +24,6 @@
 /* The longest vector a send gets the line in (the program's, plus two). */
 #define SEND_IOV_MAX 64
 
-static bool inject_on = true;
-
-void ts_http_set_inject(bool on)
-{
-	inject_on = on;
-}
-
-bool ts_http_injecting(void)
-{
-	return inject_on;
-}
-
 /* The offset of the empty line that ends a request head starting at p and
  * whole in its n bytes, where a header line can go; 0 when there is none
  * the shim may use. */

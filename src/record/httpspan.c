@@ -10,9 +10,22 @@
 
 #include <string.h>
 
-static bool client(const struct ts_http1_conn *c)
+static bool inject_on = true;
+
+void ts_http_set_inject(bool on)
 {
-	return c->state == TS_HTTP1_CLIENT;
+	inject_on = on;
+}
+
+bool ts_http_injecting(void)
+{
+	return inject_on;
+}
+
+/* The program is the connection's client (it sends the requests). */
+static bool client(const struct slot *s)
+{
+	return s->role == TS_HTTP1_CLIENT;
 }
 
 /* Appends up to n bytes of text to dst (cap bytes, NUL kept): no stdio here. */
@@ -77,7 +90,7 @@ bool ts_http_current_trace(uint8_t trace_id[16], uint8_t *flags)
 static void begin_span(struct ts_thread *t, struct slot *s, const struct ts_http1_event *ev)
 {
 	const struct ts_http1_request *q = ev->req;
-	bool cl = client(&s->conn);
+	bool cl = client(s);
 	const char *method = ev->method ? ts_http1_method_name(ev->method) : "_OTHER";
 	char version[4] = {(char)('0' + ev->version / 10 % 10), '.', (char)('0' + ev->version % 10), 0};
 	char addr[TS_HTTP1_HOST_MAX + 1], url[TS_VALUE_MAX + 1];
@@ -131,6 +144,10 @@ static void begin_span(struct ts_thread *t, struct slot *s, const struct ts_http
 		};
 		unsigned p = ev->flags & TS_HTTP1_F_TRACEPARENT ? TS_PROP_PROGRAM :
 			     s->next_handle ? TS_PROP_INJECTED : s->propagated;
+		/* A request after the first of one write (pipelining) has no
+		 * line of its own. */
+		if (p == TS_PROP_NONE && ts_http_injecting())
+			p = TS_PROP_NOT_INJECTED;
 		if (p != TS_PROP_NONE && p < sizeof how / sizeof *how)
 			a[n++] = ts_str("traceshim.http.traceparent", how[p]);
 	}
@@ -208,10 +225,10 @@ static void end_span(struct ts_thread *t, struct slot *s, uint32_t seq, uint64_t
 	uint64_t *h = &s->handle[seq % TS_HTTP1_PIPELINE];
 	if (!*h)
 		return;
-	if (!client(&s->conn))
+	if (!client(s))
 		leave(t, *h);
 	unsigned status = s->status[seq % TS_HTTP1_PIPELINE];
-	bool error = why || status >= (client(&s->conn) ? 400u : 500u);
+	bool error = why || status >= (client(s) ? 400u : 500u);
 	char code[12];
 	if (error && !why) {
 		size_t at = 0;
@@ -226,7 +243,7 @@ static void end_span(struct ts_thread *t, struct slot *s, uint32_t seq, uint64_t
 	 * end (the accept that made it may be in another thread's ring). */
 	struct ts_rec rec = {.t0 = at, .t1 = at, .type = TS_REC_USER_END, .arg = *h,
 			     .op = error ? TS_STATUS_ERROR : TS_STATUS_UNSET,
-			     .aux_kind = TS_USER_ASYNC | (client(&s->conn) ? TS_USER_CLIENT : TS_USER_SERVER),
+			     .aux_kind = TS_USER_ASYNC | (client(s) ? TS_USER_CLIENT : TS_USER_SERVER),
 			     .fd = s->fd, .fdgen = (uint32_t)s->state,
 			     .aux2 = ts_fd_state_kind(s->state)};
 	ts_record_put(t, &rec, NULL, 0, 1);
@@ -255,8 +272,10 @@ static const char *stop_reason(unsigned stop)
 void ts_http_event(struct ts_thread *t, struct slot *s, const struct ts_http1_event *ev,
 		   uint64_t t0, uint64_t t1)
 {
+	if (s->conn.state == TS_HTTP1_CLIENT || s->conn.state == TS_HTTP1_SERVER)
+		s->role = s->conn.state;
 	/* The direction requests go in: the client sends them. */
-	int req_dir = client(&s->conn) ? TS_HTTP1_OUT : TS_HTTP1_IN;
+	int req_dir = client(s) ? TS_HTTP1_OUT : TS_HTTP1_IN;
 	switch (ev->kind) {
 	case TS_HTTP1_BEGIN:
 		s->begin[ev->dir] = t0;
