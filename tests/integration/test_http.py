@@ -205,7 +205,8 @@ class HttpCase(unittest.TestCase):
         env.update(extra)
         return env
 
-    def exchange(self, server_argv, clients, trace_server=True, trace_clients=True, **extra):
+    def exchange(self, server_argv, clients, trace_server=True, trace_clients=True,
+                 trace_file=True, **extra):
         """Runs the server, then each client (a function of the port giving
         an argv) in turn, then stops the server: once plain, once with the
         traced sides writing one trace file. Each program's exit status and
@@ -213,7 +214,8 @@ class HttpCase(unittest.TestCase):
         Exchange, its trace loaded and checked."""
         runs = []
         for traced in (False, True):
-            path = os.path.join(self.tmp, "trace-%d.pftrace" % len(runs)) if traced else None
+            path = (os.path.join(self.tmp, "trace-%d.pftrace" % len(runs))
+                    if traced and trace_file else None)
             server = Server(server_argv, self.env(traced and trace_server, path, **extra),
                             self.tmp)
             try:
@@ -235,7 +237,8 @@ class HttpCase(unittest.TestCase):
                              % (what, b.stderr[-800:]))
             self.assertEqual(b.outcome(traced.port)[1:], a.outcome(plain.port)[1:],
                              "%s: output differs under the shim" % what)
-        traced.trace = tracelib.load_trace(traced.trace)
+        if traced.trace:
+            traced.trace = tracelib.load_trace(traced.trace)
         return traced
 
     def assertSpans(self, trace, pid, expected, what):
@@ -345,6 +348,326 @@ class TestCurlAndPythonServer(HttpCase):
         # A 5xx is an error on both sides.
         self.one([], "GET", "/fail", 500, output=b"failed on purpose\n")
 
+
+
+class TestPythonClients(HttpCase):
+    """Python's http.client and urllib.request against the same server."""
+
+    def test_http_client_two_requests_on_one_connection(self):
+        script = ("import http.client, sys\n"
+                  "c = http.client.HTTPConnection('127.0.0.1', int(sys.argv[1]))\n"
+                  "for path in ('/hello.txt', '/missing.txt'):\n"
+                  "    c.request('GET', path)\n"
+                  "    r = c.getresponse()\n"
+                  "    print(r.status, r.read()[:5])\n"
+                  "c.close()\n")
+        ex = self.exchange(python_server(self),
+                           [lambda port: [sys.executable, "-c", script, str(port)]])
+        self.assertEqual(ex.clients[0].stdout, b"200 b'hello'\n404 b'<!DOC'\n")
+        base = "http://127.0.0.1:%d" % ex.port
+        # http.client sends no User-Agent: the spans have none.
+        cs = self.assertSpans(ex.trace, ex.clients[0].pid, [
+            ("GET", client_args("GET", base + "/hello.txt", ex.port, 200)),
+            ("GET", client_args("GET", base + "/missing.txt", ex.port, 404))], "http.client")
+        ss = self.assertSpans(ex.trace, ex.server.pid, [
+            ("GET", server_args("GET", "/hello.txt", ex.port, 200)),
+            ("GET", server_args("GET", "/missing.txt", ex.port, 404))], "server")
+        for c, s in zip(cs, ss):
+            self.assertOverlap(c, s)
+        self.assertEqual(len(self.connects_to(ex.trace, ex.clients[0].pid, ex.port)), 1)
+
+    def test_urllib(self):
+        script = ("import sys, urllib.request\n"
+                  "with urllib.request.urlopen(sys.argv[1]) as r:\n"
+                  "    sys.stdout.buffer.write(r.read())\n")
+        ex = self.exchange(python_server(self), [
+            lambda port: [sys.executable, "-c", script, "http://127.0.0.1:%d/hello.txt" % port]])
+        self.assertEqual(ex.clients[0].stdout, HELLO)
+        agent = "Python-urllib/%d.%d" % sys.version_info[:2]
+        (c,) = self.assertSpans(ex.trace, ex.clients[0].pid, [
+            ("GET", client_args("GET", "http://127.0.0.1:%d/hello.txt" % ex.port, ex.port, 200,
+                                agent))], "urllib")
+        (s,) = self.assertSpans(ex.trace, ex.server.pid, [
+            ("GET", server_args("GET", "/hello.txt", ex.port, 200, agent))], "server")
+        self.assertOverlap(c, s)
+
+
+class TestWget(HttpCase):
+    def test_wget_fetches_a_file(self):
+        need(self, "wget")
+        agent = "Wget/" + tool_version(["wget", "--version"], r"GNU Wget (\S+)")
+        out = os.path.join(self.tmp, "fetched.txt")
+        ex = self.exchange(python_server(self), [
+            lambda port: ["wget", "--no-config", "-q", "-O", out,
+                          "http://127.0.0.1:%d/hello.txt" % port]])
+        with open(out, "rb") as f:
+            self.assertEqual(f.read(), HELLO)
+        (c,) = self.assertSpans(ex.trace, ex.clients[0].pid, [
+            ("GET", client_args("GET", "http://127.0.0.1:%d/hello.txt" % ex.port, ex.port, 200,
+                                agent))], "wget")
+        (s,) = self.assertSpans(ex.trace, ex.server.pid, [
+            ("GET", server_args("GET", "/hello.txt", ex.port, 200, agent))], "server")
+        self.assertOverlap(c, s)
+
+
+class TestNode(HttpCase):
+    """Node's http module as the server and as the client (libuv: read and
+    writev on non-blocking sockets, epoll)."""
+
+    def test_node_server_and_client(self):
+        node = need(self, "node", "nodejs")
+        paths = ["/hello", "/nope"]
+        ex = self.exchange([node, PEER_JS, "server"], [
+            lambda port: [node, PEER_JS, "client"] + ["http://127.0.0.1:%d%s" % (port, p)
+                                                      for p in paths]])
+        self.assertEqual(ex.clients[0].stdout, b"200 hello from node\n404 not found\n")
+        # Node's client sends no User-Agent.
+        cs = self.assertSpans(ex.trace, ex.clients[0].pid, [
+            ("GET", client_args("GET", "http://127.0.0.1:%d%s" % (ex.port, p), ex.port, status))
+            for p, status in zip(paths, (200, 404))], "node client")
+        ss = self.assertSpans(ex.trace, ex.server.pid, [
+            ("GET", server_args("GET", p, ex.port, status))
+            for p, status in zip(paths, (200, 404))], "node server")
+        for c, s in zip(cs, ss):
+            self.assertOverlap(c, s)
+        self.assertEqual(len(self.connects_to(ex.trace, ex.clients[0].pid, ex.port)), 1)
+
+
+# A shell starts the server in the background, curl asks it twice, the
+# server is stopped; everything under one `traceshim run`.
+SHELL_EXCHANGE = r"""
+set -e
+mkfifo ctl portpipe
+"$PYTHON" "$SERVER" www <ctl >portpipe &
+exec 3>ctl
+read port <portpipe
+curl -q -sS -w '%{http_code}\n' -o /dev/null -o /dev/null \
+    "http://127.0.0.1:$port/hello.txt" "http://127.0.0.1:$port/missing.txt"
+exec 3>&-
+wait
+rm ctl portpipe
+"""
+
+
+class TestOneTrace(HttpCase):
+    def test_traceshim_run_over_a_shell_with_server_and_client(self):
+        tracelib.skip_under_sanitizer(self, "curl", "hangs")
+        cli = tracelib.traceshim_cli()
+        env = dict(self.env(False), PYTHON=sys.executable, SERVER=SERVER_PY)
+        argv = ["sh", "-c", SHELL_EXCHANGE]
+        plain = subprocess.run(argv, env=env, cwd=self.tmp, stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, timeout=60)
+        path = os.path.join(self.tmp, "run.pftrace")
+        traced = subprocess.run([cli, "run", "-o", path, "--"] + argv, env=env, cwd=self.tmp,
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=60)
+        self.assertEqual((plain.returncode, plain.stdout, plain.stderr),
+                         (0, b"200\n404\n", b""))
+        self.assertEqual((traced.returncode, traced.stdout), (0, plain.stdout), traced.stderr)
+        trace = tracelib.load_trace(path)
+        spans = [s for s in trace.slices if "http.request.method" in s.args]
+        clients = sorted((s for s in spans if "url.full" in s.args), key=lambda s: s.ts)
+        servers = sorted((s for s in spans if "url.path" in s.args), key=lambda s: s.ts)
+        self.assertEqual(len(spans), 4, [(s.pid, s.name, s.args) for s in spans])
+        self.assertEqual([trace.processes[s.pid] for s in clients], ["curl"] * 2)
+        self.assertEqual(len({s.pid for s in servers}), 1)
+        self.assertNotIn(servers[0].pid, {s.pid for s in clients})
+        port = clients[0].args["server.port"]
+        agent = clients[0].args["user_agent.original"]
+        self.assertEqual([(s.name, s.args) for s in clients], [
+            ("GET", client_args("GET", "http://127.0.0.1:%d%s" % (port, p), port, status, agent))
+            for p, status in (("/hello.txt", 200), ("/missing.txt", 404))])
+        self.assertEqual([(s.name, s.args) for s in servers], [
+            ("GET", server_args("GET", p, port, status, agent))
+            for p, status in (("/hello.txt", 200), ("/missing.txt", 404))])
+        for c, s in zip(clients, servers):
+            self.assertOverlap(c, s)
+
+
+# Protocols over TCP that are not HTTP, both ends in one process: each case
+# is a list of (sender, bytes) on one connection, "c" the client, "s" the
+# server; the receiver reads exactly that many bytes.
+NOT_HTTP_CASES = [
+    # memcached's text protocol: a lower-case command, then a data block.
+    [("c", b"get key\r\n"), ("s", b"VALUE key 0 5\r\nhello\r\nEND\r\n"),
+     ("c", b"set k 0 0 2\r\nhi\r\n"), ("s", b"STORED\r\n")],
+    # Redis: an inline command starting like a request line, then RESP.
+    [("c", b"GET key\r\n"), ("s", b"$5\r\nvalue\r\n"),
+     ("c", b"*2\r\n$3\r\nGET\r\n$3\r\nkey\r\n"), ("s", b"$-1\r\n")],
+    # HTTP/0.9: a method and a path, no version.
+    [("c", b"GET /index.html\r\n"), ("s", b"<html>hi</html>\r\n")],
+    # A server that speaks first (SMTP).
+    [("s", b"220 mail ESMTP ready\r\n"), ("c", b"EHLO me\r\n"), ("s", b"250 ok\r\n")],
+    # Binary.
+    [("c", bytes(range(256))), ("s", bytes(range(255, -1, -1)))],
+]
+
+NOT_HTTP_SCRIPT = r"""
+import socket, sys, threading
+CASES = %r
+
+def exact(sock, n):
+    data = b""
+    while len(data) < n:
+        got = sock.recv(n - len(data))
+        if not got:
+            raise SystemExit("peer closed early")
+        data += got
+    return data
+
+def run(sock, me, steps):
+    for who, data in steps:
+        if who == me:
+            sock.sendall(data)
+        elif exact(sock, len(data)) != data:
+            raise SystemExit("unexpected bytes")
+
+srv = socket.socket()
+srv.bind(("127.0.0.1", 0))
+srv.listen(8)
+
+def serve():
+    for steps in CASES:
+        conn, _ = srv.accept()
+        with conn:
+            run(conn, "s", steps)
+
+t = threading.Thread(target=serve)
+t.start()
+for n, steps in enumerate(CASES):
+    with socket.create_connection(srv.getsockname()) as c:
+        run(c, "c", steps)
+    print("case", n, "ok")
+t.join()
+srv.close()
+""" % (NOT_HTTP_CASES,)
+
+
+class TestNotHttp(HttpCase):
+    def test_other_protocols_make_no_http_span(self):
+        proc, trace = tracelib.run_pair([sys.executable, "-c", NOT_HTTP_SCRIPT],
+                                        env={"TRACESHIM_RUN_DIR": self.run_dir})
+        self.assertEqual(proc.stdout, b"".join(b"case %d ok\n" % n
+                                               for n in range(len(NOT_HTTP_CASES))))
+        self.assertEqual([(s.name, s.args) for s in trace.slices
+                          if "http.request.method" in s.args], [])
+        (pid,) = [p for p, name in trace.processes.items() if name.startswith("python")]
+        # Nothing on the process's own tracks but its process span.
+        self.assertEqual([s.name for s in trace.slices_of(pid=pid) if trace.thread_of(s) is None],
+                         [trace.processes[pid]])
+        tracks = trace.thread_tracks(pid)
+        main = [t.tid for t in tracks if t.tid == pid]
+        (server,) = [t.tid for t in tracks if t.tid != pid
+                     and any(s.name == "accept" for s in trace.slices_of(pid=pid, tid=t.tid))]
+        # Every byte each side sent or received is in a socket call's span,
+        # one send per message, as without HTTP in the picture.
+        for tid, me in ((main[0], "c"), (server, "s")):
+            on_socket = [s for s in trace.slices_of(pid=pid, tid=tid)
+                         if s.args.get("traceshim.fd.type") == "socket"
+                         and s.args.get("network.transport") == "tcp"]
+            sends = [s.args.get("traceshim.io.bytes") for s in on_socket
+                     if s.name in ("send", "sendto", "write")]
+            received = sum(s.args.get("traceshim.io.bytes", 0) for s in on_socket
+                           if s.name in ("recv", "recvfrom", "read"))
+            mine = [len(d) for steps in NOT_HTTP_CASES for who, d in steps if who == me]
+            theirs = sum(len(d) for steps in NOT_HTTP_CASES for who, d in steps if who != me)
+            self.assertEqual(sends, mine, "sends of the %s thread" % me)
+            self.assertEqual(received, theirs, "bytes received by the %s thread" % me)
+
+
+
+class OtlpReceiver(tracelib.OtlpHandler):
+    """Keeps every request body (decompressed), answers 200."""
+    protocol_version = "HTTP/1.1"
+    bodies = []
+    paths = []
+    lock = threading.Lock()
+
+    def do_POST(self):
+        body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+        if self.headers.get("Content-Encoding") == "gzip":
+            body = gzip.decompress(body)
+        with OtlpReceiver.lock:
+            OtlpReceiver.bodies.append(body)
+            OtlpReceiver.paths.append(self.path)
+        self.answer(200)
+
+
+def otlp_value(v):
+    for kind in ("string_value", "int_value", "bool_value", "double_value"):
+        if kind in v:
+            x = v.one(kind)
+            return x.decode() if isinstance(x, bytes) else x
+    return None
+
+
+def otlp_attrs(msg):
+    return {a.one("key").decode(): otlp_value(a.one("value")) for a in msg.all("attributes")}
+
+
+def otlp_spans(bodies):
+    """[(span, resource attributes)] of every request body."""
+    out = []
+    for body in bodies:
+        for rs in tracelib.decode_otlp_request(body).all("resource_spans"):
+            resource = otlp_attrs(rs.one("resource"))
+            for ss in rs.all("scope_spans"):
+                out += [(s, resource) for s in ss.all("spans")]
+    return out
+
+
+class TestOtlp(tracelib.LoopbackReceiver, HttpCase):
+    """The same spans sent over OTLP: kind CLIENT (SPAN_KIND_CLIENT = 3) for
+    curl, SERVER (2) for the server; the shim's own requests to the
+    receiver are not among them."""
+    handler = OtlpReceiver
+
+    def test_client_and_server_spans_over_otlp(self):
+        tracelib.skip_under_sanitizer(self, "curl", "hangs")
+        if not os.environ.get("TRACESHIM_CLI"):
+            self.skipTest("the OTLP side is not built")
+        with OtlpReceiver.lock:
+            OtlpReceiver.bodies, OtlpReceiver.paths = [], []
+        endpoint = "http://127.0.0.1:%d" % self.port
+        agent = "curl/" + tool_version(["curl", "--version"], r"^curl (\S+)")
+        ex = self.exchange(python_server(self),
+                           [curl("http://127.0.0.1:PORT/hello.txt",
+                                 "http://127.0.0.1:PORT/missing.txt")],
+                           trace_file=False, OTEL_EXPORTER_OTLP_ENDPOINT=endpoint)
+        self.assertTrue(tracelib.wait_for_agent(self.run_dir), "the agent never finished")
+        self.assertEqual(set(OtlpReceiver.paths), {"/v1/traces"})
+        spans = otlp_spans(OtlpReceiver.bodies)
+        by_id = {s.one("span_id"): s for s, _ in spans}
+        http = {}
+        for s, resource in spans:
+            attrs = otlp_attrs(s)
+            if "http.request.method" not in attrs:
+                continue
+            # Each hangs under a span of its own process's trace.
+            parent = by_id.get(s.one("parent_span_id"))
+            self.assertIsNotNone(parent, "the parent of %s was not exported" % attrs)
+            self.assertEqual(parent.one("trace_id"), s.one("trace_id"))
+            status = (s.one("status") or tracelib.Msg()).one("code", "STATUS_CODE_UNSET")
+            http.setdefault(resource.get("process.pid"), []).append(
+                (s.one("start_time_unix_nano"), s.one("name").decode(), s.one("kind"), status,
+                 attrs))
+        self.assertEqual(sorted(http), sorted([ex.server.pid, ex.clients[0].pid]),
+                         "the processes with HTTP spans")
+        base = "http://127.0.0.1:%d" % ex.port
+        self.assertEqual([g[1:] for g in sorted(http[ex.clients[0].pid])], [
+            ("GET", "SPAN_KIND_CLIENT", "STATUS_CODE_UNSET",
+             client_args("GET", base + "/hello.txt", ex.port, 200, agent)),
+            ("GET", "SPAN_KIND_CLIENT", "STATUS_CODE_ERROR",
+             without_status(client_args("GET", base + "/missing.txt", ex.port, 404, agent)))])
+        self.assertEqual([g[1:] for g in sorted(http[ex.server.pid])], [
+            ("GET", "SPAN_KIND_SERVER", "STATUS_CODE_UNSET",
+             server_args("GET", "/hello.txt", ex.port, 200, agent)),
+            ("GET", "SPAN_KIND_SERVER", "STATUS_CODE_UNSET",
+             server_args("GET", "/missing.txt", ex.port, 404, agent))])
+
+
+def without_status(args):
+    """Perfetto shows a span's status as otel.status_code; OTLP has a field."""
+    return {k: v for k, v in args.items() if k != "otel.status_code"}
 
 if __name__ == "__main__":
     result = unittest.main(exit=False, verbosity=2).result
