@@ -623,8 +623,10 @@ class TestOtlp(tracelib.LoopbackReceiver, HttpCase):
 
     def test_client_and_server_spans_over_otlp(self):
         tracelib.skip_under_sanitizer(self, "curl", "hangs")
-        if not os.environ.get("TRACESHIM_CLI"):
-            self.skipTest("the OTLP side is not built")
+        here = os.path.dirname(tracelib.shim_library())
+        if not all(os.path.exists(os.path.join(here, m)) for m in
+                   ("libtraceshim-otlp.so", "libtraceshim-otlp-send.so")):
+            self.skipTest("the OTLP modules are not built next to the library")
         with OtlpReceiver.lock:
             OtlpReceiver.bodies, OtlpReceiver.paths = [], []
         endpoint = "http://127.0.0.1:%d" % self.port
@@ -668,6 +670,226 @@ class TestOtlp(tracelib.LoopbackReceiver, HttpCase):
 def without_status(args):
     """Perfetto shows a span's status as otel.status_code; OTLP has a field."""
     return {k: v for k, v in args.items() if k != "otel.status_code"}
+
+
+NGINX_CONF = """
+daemon off;
+master_process on;
+worker_processes 2;
+%(user)s
+pid %(dir)s/nginx.pid;
+error_log %(dir)s/error.log warn;
+events { worker_connections 256; }
+http {
+    log_format counted '$connection $connection_requests $request_method $uri $status $body_bytes_sent';
+    access_log %(dir)s/access.log counted;
+    client_body_temp_path %(dir)s/body;
+    proxy_temp_path %(dir)s/proxy;
+    fastcgi_temp_path %(dir)s/fastcgi;
+    uwsgi_temp_path %(dir)s/uwsgi;
+    scgi_temp_path %(dir)s/scgi;
+    types { text/plain txt; }
+    sendfile %(sendfile)s;
+    keepalive_requests 100000;
+    server {
+        listen 127.0.0.1:%(port)d;
+        root %(dir)s/www;
+    }
+}
+"""
+
+# Each wrk thread stops after this many responses: a longer run's trace
+# would take minutes to decode with protoc.
+WRK_LIMIT = 1500
+WRK_SCRIPT = """
+local done = 0
+function response(status, headers, body)
+  done = done + 1
+  if done >= %d then wrk.thread:stop() end
+end
+""" % WRK_LIMIT
+WRK_THREADS, WRK_CONNECTIONS = 2, 8
+
+
+class NginxUnderLoad:
+    """nginx (a master and 2 workers: epoll, writev, sendfile or pread)
+    serving a static file, run plain then traced; the traced one is asked
+    by curl, by wrk (keep-alive, WRK_CONNECTIONS connections) and by curl
+    again. One run per class: its tests check what it left."""
+    sendfile = None
+    body = bytes(range(256)) * 80           # 20 KiB
+
+    @classmethod
+    def setUpClass(cls):
+        cls.nginx = shutil.which("nginx") or shutil.which("/usr/sbin/nginx")
+        missing = [p for p, path in (("nginx", cls.nginx), ("wrk", shutil.which("wrk")))
+                   if not path]
+        if missing:
+            why = "%s not installed (scripts/deps --test installs them)" % " and ".join(missing)
+            if os.environ.get("CI") == "true":
+                raise AssertionError(why + "; with CI=true they must be")
+            raise unittest.SkipTest(why)
+        tracelib.shim_library()
+        cls._tmp = tempfile.TemporaryDirectory(prefix="traceshim-nginx-")
+        cls.dir = cls._tmp.name
+        os.mkdir(os.path.join(cls.dir, "www"))
+        with open(os.path.join(cls.dir, "www", "file.txt"), "wb") as f:
+            f.write(cls.body)
+        with open(os.path.join(cls.dir, "limit.lua"), "w") as f:
+            f.write(WRK_SCRIPT)
+        cls.run_dir = tracelib.private_run_dir(cls.dir)
+        cls.trace_path = os.path.join(cls.dir, "nginx.pftrace")
+        try:
+            cls.plain = cls.serve(False)
+            cls.traced = cls.serve(True)
+            cls.trace = tracelib.load_trace(cls.trace_path)
+        except BaseException:
+            cls._tmp.cleanup()
+            raise
+        with open(os.path.join(cls.dir, "access.log")) as f:
+            cls.access = [line.split() for line in f]
+
+    @classmethod
+    def tearDownClass(cls):
+        cls._tmp.cleanup()
+
+    @classmethod
+    def serve(cls, traced):
+        """Runs nginx until it is asked what it is asked; returns what each
+        program did: {"nginx": Run, "curl": [Run], "wrk": Run or None}."""
+        port = tracelib.free_loopback_port()
+        user = ""
+        if os.geteuid() == 0:     # else its workers would run as nobody
+            user = "user %s %s;" % (pwd.getpwuid(os.geteuid()).pw_name,
+                                    grp.getgrgid(os.getegid()).gr_name)
+        conf = os.path.join(cls.dir, "nginx.conf")
+        with open(conf, "w") as f:
+            f.write(NGINX_CONF % {"dir": cls.dir, "port": port, "user": user,
+                                  "sendfile": cls.sendfile})
+        for log in ("access.log", "error.log"):
+            if os.path.exists(os.path.join(cls.dir, log)):
+                os.unlink(os.path.join(cls.dir, log))
+        env = tracelib.clean_env()
+        if traced:
+            env.update(LD_PRELOAD=tracelib.shim_preload(), TRACESHIM_OUTPUT=cls.trace_path,
+                       TRACESHIM_RUN_DIR=cls.run_dir)
+        proc = subprocess.Popen([cls.nginx, "-p", cls.dir, "-c", conf, "-e",
+                                 os.path.join(cls.dir, "error.log")],
+                                env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE)
+        url = "http://127.0.0.1:%d/file.txt" % port
+        plain_env = tracelib.clean_env()
+        out = {"curl": [], "wrk": None}
+        try:
+            tracelib.wait_for_port(port, proc)
+            out["curl"].append(run_client(["curl", "-q", "-sS", "-i", url], plain_env, cls.dir))
+            if traced:
+                out["wrk"] = run_client(
+                    ["wrk", "-t%d" % WRK_THREADS, "-c%d" % WRK_CONNECTIONS, "-d2s",
+                     "-s", os.path.join(cls.dir, "limit.lua"), url], plain_env, cls.dir)
+                out["curl"].append(run_client(["curl", "-q", "-sS", "-i", url], plain_env,
+                                              cls.dir))
+        finally:
+            proc.send_signal(signal.SIGQUIT)      # graceful stop: the master's own pid
+            try:
+                stdout, stderr = proc.communicate(timeout=30)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.communicate()
+                raise
+        out["nginx"] = Run(proc.pid, proc.returncode, stdout, stderr)
+        out["port"] = port
+        return out
+
+    def wrk_requests(self):
+        wrk = self.traced["wrk"]
+        self.assertEqual(wrk.returncode, 0, wrk.stderr)
+        text = wrk.stdout.decode()
+        m = re.search(r"(\d+) requests in [\d.]+\w+, [\d.]+\w+ read", text)
+        self.assertTrue(m, text)
+        self.assertNotIn("Non-2xx", text)
+        self.assertNotIn("Socket errors", text)
+        return int(m.group(1))
+
+    def server_spans(self):
+        return [s for s in self.trace.slices if "http.request.method" in s.args]
+
+    def test_responses_unchanged(self):
+        for run in (self.plain, self.traced):
+            self.assertEqual((run["nginx"].returncode, run["nginx"].stdout, run["nginx"].stderr),
+                             (0, b"", b""))
+        blank = lambda r: re.sub(rb"\r\nDate: [^\r]*", b"", r.stdout)  # noqa: E731
+        answers = [blank(r) for r in self.plain["curl"] + self.traced["curl"]]
+        self.assertEqual(answers[1:], answers[:1] * 2, "curl's answers under the shim")
+        self.assertTrue(answers[0].endswith(b"\r\n\r\n" + self.body), answers[0][:300])
+        self.assertGreater(self.wrk_requests(), 0)
+        # nginx's own account: every response whole, over kept-alive connections.
+        self.assertEqual({(a[2], a[3], a[4], a[5]) for a in self.access},
+                         {("GET", "/file.txt", "200", str(len(self.body)))})
+        self.assertGreater(max(int(a[1]) for a in self.access), 1, "no connection kept alive")
+
+    def test_trace_complete(self):
+        # load_trace checked the importer's rules; nothing was dropped.
+        self.assertEqual([s.args for s in self.trace.slices
+                          if "traceshim.dropped_spans" in s.args
+                          or "traceshim.untraced_threads" in s.args], [])
+        # A master and the 2 workers it forked. (By pid: the name of a
+        # process that rewrote its argv is not reliable.)
+        master = self.traced["nginx"].pid
+        parents = {s.pid: s.args.get("process.parent_pid") for s in self.trace.slices
+                   if "process.pid" in s.args}
+        workers = sorted(p for p, parent in parents.items() if parent == master)
+        self.assertEqual((sorted(parents), len(workers)), (sorted([master] + workers), 2),
+                         "processes: %s" % parents)
+        self.assertEqual({s.pid for s in self.server_spans()} - set(workers), set(),
+                         "only the workers serve requests")
+
+    def test_one_server_span_per_request(self):
+        spans = self.server_spans()
+        port = self.traced["port"]
+        agent = "curl/" + tool_version(["curl", "--version"], r"^curl (\S+)")
+        curls = len(self.traced["curl"])
+        outcomes = collections.Counter((s.args.get("http.response.status_code"),
+                                        s.args.get("error.type")) for s in spans)
+        self.assertEqual(len(spans), len(self.access),
+                         "%d HTTP spans for the %d requests nginx served; (status, error.type) "
+                         "of the spans: %s" % (len(spans), len(self.access), dict(outcomes)))
+        # Exactly the requests nginx served, each a finished SERVER span...
+        self.assertEqual(collections.Counter((s.name, tuple(sorted(s.args.items())))
+                                             for s in spans),
+                         collections.Counter({
+                             ("GET", tuple(sorted(server_args("GET", "/file.txt", port, 200,
+                                                              agent).items()))): curls,
+                             ("GET", tuple(sorted(server_args("GET", "/file.txt", port,
+                                                              200).items()))):
+                                 len(self.access) - curls}))
+        # ...which are those wrk counted, but for the ones still on their
+        # way when its threads stopped (at most one per connection).
+        wrk = self.wrk_requests()
+        self.assertLessEqual(wrk, len(spans) - curls)
+        self.assertLessEqual(len(spans) - curls, wrk + WRK_CONNECTIONS)
+        for s in spans:
+            self.assertIsNone(self.trace.thread_of(s), s)
+
+
+class TestNginxSendfile(NginxUnderLoad, unittest.TestCase):
+    """nginx as configured in the wild: the body goes out with sendfile."""
+    sendfile = "on"
+
+    # The body bytes sendfile() moves are not shown to the HTTP sniffer, which
+    # then reads the next response's head as body and counts every later
+    # request as pipelined: after 8 the connection is dropped from tracking
+    # and its spans end in error (too_many_pipelined_requests).
+    @unittest.expectedFailure
+    def test_one_server_span_per_request(self):
+        super().test_one_server_span_per_request()
+
+
+class TestNginxNoSendfile(NginxUnderLoad, unittest.TestCase):
+    """The same with sendfile off: nginx reads the file (pread) and writes
+    head and body with writev."""
+    sendfile = "off"
+
 
 if __name__ == "__main__":
     result = unittest.main(exit=False, verbosity=2).result
