@@ -12,6 +12,7 @@ runs answer byte for byte alike; nothing is logged."""
 import functools
 import http.server
 import sys
+import threading
 
 
 class Handler(http.server.SimpleHTTPRequestHandler):
@@ -56,7 +57,6 @@ def main():
     # is over before the process exits.
     server.daemon_threads = False
     print(server.server_address[1], flush=True)
-    import threading
     serving = threading.Thread(target=server.serve_forever)
     serving.start()
     sys.stdin.read()

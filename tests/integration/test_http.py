@@ -43,7 +43,6 @@ import subprocess
 import sys
 import tempfile
 import threading
-import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -171,7 +170,12 @@ class Server:
 def run_client(argv, env, cwd, timeout=60):
     proc = subprocess.Popen(argv, env=env, cwd=cwd, stdin=subprocess.DEVNULL,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    out, err = proc.communicate(timeout=timeout)
+    try:
+        out, err = proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()          # its own pid
+        proc.communicate()
+        raise
     return Run(proc.pid, proc.returncode, out, err)
 
 
@@ -205,22 +209,20 @@ class HttpCase(unittest.TestCase):
         env.update(extra)
         return env
 
-    def exchange(self, server_argv, clients, trace_server=True, trace_clients=True,
-                 trace_file=True, **extra):
+    def exchange(self, server_argv, clients, trace_file=True, **extra):
         """Runs the server, then each client (a function of the port giving
         an argv) in turn, then stops the server: once plain, once with the
-        traced sides writing one trace file. Each program's exit status and
+        server and clients writing one trace file (or with trace_file False,
+        none: for OTLP). Each program's exit status and
         output (the port blanked out) must be the same; returns the traced
         Exchange, its trace loaded and checked."""
         runs = []
         for traced in (False, True):
             path = (os.path.join(self.tmp, "trace-%d.pftrace" % len(runs))
                     if traced and trace_file else None)
-            server = Server(server_argv, self.env(traced and trace_server, path, **extra),
-                            self.tmp)
+            server = Server(server_argv, self.env(traced, path, **extra), self.tmp)
             try:
-                done = [run_client(c(server.port),
-                                   self.env(traced and trace_clients, path, **extra), self.tmp)
+                done = [run_client(c(server.port), self.env(traced, path, **extra), self.tmp)
                         for c in clients]
             finally:
                 srv = server.stop()
@@ -228,7 +230,6 @@ class HttpCase(unittest.TestCase):
         plain, traced = runs
         self.assertEqual(traced.server.outcome(traced.port)[0], 0,
                          "the server failed: %r" % traced.server.stderr[-800:])
-        # The first line is the port the kernel chose.
         for what, a, b in [("server", plain.server, traced.server)] + [
                 ("client %d" % i, a, b) for i, (a, b) in enumerate(zip(plain.clients,
                                                                         traced.clients))]:
@@ -554,13 +555,12 @@ class TestNotHttp(HttpCase):
         # Nothing on the process's own tracks but its process span.
         self.assertEqual([s.name for s in trace.slices_of(pid=pid) if trace.thread_of(s) is None],
                          [trace.processes[pid]])
-        tracks = trace.thread_tracks(pid)
-        main = [t.tid for t in tracks if t.tid == pid]
-        (server,) = [t.tid for t in tracks if t.tid != pid
+        # The client is the main thread, the server the one that accepts.
+        (server,) = [t.tid for t in trace.thread_tracks(pid) if t.tid != pid
                      and any(s.name == "accept" for s in trace.slices_of(pid=pid, tid=t.tid))]
         # Every byte each side sent or received is in a socket call's span,
         # one send per message, as without HTTP in the picture.
-        for tid, me in ((main[0], "c"), (server, "s")):
+        for tid, me in ((pid, "c"), (server, "s")):
             on_socket = [s for s in trace.slices_of(pid=pid, tid=tid)
                          if s.args.get("traceshim.fd.type") == "socket"
                          and s.args.get("network.transport") == "tcp"]
@@ -572,7 +572,6 @@ class TestNotHttp(HttpCase):
             theirs = sum(len(d) for steps in NOT_HTTP_CASES for who, d in steps if who != me)
             self.assertEqual(sends, mine, "sends of the %s thread" % me)
             self.assertEqual(received, theirs, "bytes received by the %s thread" % me)
-
 
 
 class OtlpReceiver(tracelib.OtlpHandler):
@@ -700,7 +699,7 @@ http {
 
 # Each wrk thread stops after this many responses: a longer run's trace
 # would take minutes to decode with protoc.
-WRK_LIMIT = 1500
+WRK_LIMIT = 1000
 WRK_SCRIPT = """
 local done = 0
 function response(status, headers, body)
