@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """The HTTP server test_http.py traces: Python's http.server, threaded, with
 HTTP/1.1 keep-alive, serving the files of a directory, plus two routes of its
-own: POST /echo answers 201 with a chunked body, GET /fail answers 500.
+own: POST /echo answers 201 with a chunked body, GET /fail answers 500, GET
+/drop closes the connection without an answer.
 
 Usage: http_server.py DIR
 Prints the port it listens on (127.0.0.1, chosen by the kernel) on a line of
@@ -25,6 +26,10 @@ class Handler(http.server.SimpleHTTPRequestHandler):
         pass
 
     def do_GET(self):
+        if self.path == "/drop":
+            # No answer: the connection closes under the request.
+            self.close_connection = True
+            return
         if self.path != "/fail":
             return super().do_GET()
         body = b"failed on purpose\n"

@@ -349,6 +349,71 @@ class TestCurlAndPythonServer(HttpCase):
         # A 5xx is an error on both sides.
         self.one([], "GET", "/fail", 500, output=b"failed on purpose\n")
 
+    def test_expect_100_continue(self):
+        # The server's interim "100 Continue" is not the answer: 201 is.
+        self.one(["-H", "Expect: 100-continue", "--data", "x" * 3000], "POST", "/echo", 201,
+                 output=b"got " + b"x" * 3000 + b"\n")
+
+    def test_unknown_method(self):
+        # Named HTTP, method _OTHER and the method as sent; http.server
+        # answers 501 (an error on both sides).
+        ex = self.exchange(python_server(self), [curl("-X", "FOO", "-o", "/dev/null", "-w",
+                                                      "%{http_code}\\n",
+                                                      "http://127.0.0.1:PORT/hello.txt")])
+        self.assertEqual(ex.clients[0].stdout, b"501\n")
+        other = {"http.request.method": "_OTHER", "http.request.method_original": "FOO"}
+        c = client_args("GET", "http://127.0.0.1:%d/hello.txt" % ex.port, ex.port, 501,
+                        self.agent)
+        s = server_args("GET", "/hello.txt", ex.port, 501, self.agent)
+        self.assertSpans(ex.trace, ex.clients[0].pid, [("HTTP", dict(c, **other))], "curl")
+        self.assertSpans(ex.trace, ex.server.pid, [("HTTP", dict(s, **other))], "server")
+
+    def test_connection_closed_without_an_answer(self):
+        # curl fails (52, empty reply); both spans end in error, with no status.
+        ex = self.exchange(python_server(self), [curl("http://127.0.0.1:PORT/drop")])
+        self.assertEqual(ex.clients[0].returncode, 52, ex.clients[0].stderr)
+        closed = {"error.type": "connection_closed", "otel.status_code": "ERROR"}
+        c = client_args("GET", "http://127.0.0.1:%d/drop" % ex.port, ex.port, 0, self.agent)
+        s = server_args("GET", "/drop", ex.port, 0, self.agent)
+        for a in (c, s):
+            del a["http.response.status_code"]
+            a.update(closed)
+        (cs,) = self.assertSpans(ex.trace, ex.clients[0].pid, [("GET", c)], "curl")
+        (ss,) = self.assertSpans(ex.trace, ex.server.pid, [("GET", s)], "server")
+        self.assertOverlap(cs, ss)
+
+
+# Three requests in one send: the server answers them in turn.
+PIPELINING_CLIENT = r"""
+import socket, sys
+port = int(sys.argv[1])
+with socket.create_connection(("127.0.0.1", port)) as s:
+    s.sendall(b"".join(b"GET /hello.txt?n=%d HTTP/1.1\r\nHost: 127.0.0.1:%d\r\n\r\n" % (n, port)
+                       for n in range(3)))
+    data = b""
+    while data.count(b"HTTP/1.1 200 OK") < 3 or not data.endswith(b"hello over http\n"):
+        got = s.recv(65536)
+        if not got:
+            break
+        data += got
+print(data.count(b"HTTP/1.1 200 OK"), "answers")
+"""
+
+
+class TestPipelining(HttpCase):
+    def test_three_requests_in_one_send(self):
+        ex = self.exchange(python_server(self), [
+            lambda port: [sys.executable, "-c", PIPELINING_CLIENT, str(port)]])
+        self.assertEqual(ex.clients[0].stdout, b"3 answers\n")
+        base = "http://127.0.0.1:%d/hello.txt?n=REDACTED" % ex.port
+        cs = self.assertSpans(ex.trace, ex.clients[0].pid, [
+            ("GET", client_args("GET", base, ex.port, 200))] * 3, "client")
+        ss = self.assertSpans(ex.trace, ex.server.pid, [
+            ("GET", server_args("GET", "/hello.txt", ex.port, 200, query="n=REDACTED"))] * 3,
+            "server")
+        for c, s in zip(cs, ss):
+            self.assertOverlap(c, s)
+
 
 
 class TestPythonClients(HttpCase):
