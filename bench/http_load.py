@@ -222,7 +222,7 @@ def main():
     p.add_argument("--seconds", type=int, default=3)
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--connections", type=int, default=32)
-    p.add_argument("--sendfile", choices=("on", "off"), default="off")
+    p.add_argument("--sendfile", choices=("on", "off"), default="on")
     args = p.parse_args()
     args.nginx = shutil.which("nginx") or shutil.which("/usr/sbin/nginx")
     args.wrk = shutil.which("wrk")

@@ -2,7 +2,8 @@
 """The HTTP server test_http.py traces: Python's http.server, threaded, with
 HTTP/1.1 keep-alive, serving the files of a directory, plus two routes of its
 own: POST /echo answers 201 with a chunked body, GET /fail answers 500, GET
-/drop closes the connection without an answer.
+/drop closes the connection without an answer, GET /until-close answers 200
+with a body that ends with the connection.
 
 Usage: http_server.py DIR
 Prints the port it listens on (127.0.0.1, chosen by the kernel) on a line of
@@ -28,6 +29,14 @@ class Handler(http.server.SimpleHTTPRequestHandler):
     def do_GET(self):
         if self.path == "/drop":
             # No answer: the connection closes under the request.
+            self.close_connection = True
+            return
+        if self.path == "/until-close":
+            # A body without a length: it ends with the connection.
+            self.send_response(200)
+            self.send_header("Connection", "close")
+            self.end_headers()
+            self.wfile.write(b"until the connection closes\n")
             self.close_connection = True
             return
         if self.path != "/fail":

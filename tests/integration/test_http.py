@@ -93,19 +93,26 @@ def http_spans(trace, pid):
                   key=lambda s: (s.ts, s.begin_index))
 
 
-def client_args(method, url, port, status, agent=None, version="1.1"):
-    """The attributes of a client span (Perfetto: its debug annotations)."""
+def client_args(method, url, port, status, agent=None, traceparent="injected", version="1.1"):
+    """The attributes of a client span (Perfetto: its debug annotations).
+    traceparent: traceshim.http.traceparent, what the shim did with the
+    request's trace context (injected, by_program, not_injected)."""
     a = {"http.request.method": method, "url.full": url, "server.address": "127.0.0.1",
          "server.port": port, "network.protocol.version": version,
-         "http.response.status_code": status}
+         "http.response.status_code": status,
+         "network.peer.address": "127.0.0.1", "network.peer.port": port}
     if agent:
         a["user_agent.original"] = agent
+    if traceparent:
+        a["traceshim.http.traceparent"] = traceparent
     if status >= 400:
         a.update({"error.type": str(status), "otel.status_code": "ERROR"})
     return a
 
 
 def server_args(method, path, port, status, agent=None, query=None, version="1.1"):
+    """The attributes of a server span but client.address and client.port
+    (see server_view)."""
     a = {"http.request.method": method, "url.path": path, "url.scheme": "http",
          "server.address": "127.0.0.1", "server.port": port,
          "network.protocol.version": version, "http.response.status_code": status}
@@ -116,6 +123,28 @@ def server_args(method, path, port, status, agent=None, query=None, version="1.1
     if status >= 500:
         a.update({"error.type": str(status), "otel.status_code": "ERROR"})
     return a
+
+
+def server_view(args, ports):
+    """A server span's attributes without client.address and client.port,
+    once they are found right: the client's address, and a port the
+    server's accept calls gave (ports). They are left in when wrong, so that
+    the comparison with server_args() shows them. Their absence is
+    TestPeers' business: the spans of a connection closed soon after its
+    last answer often lack them."""
+    right = (args.get("client.address", "127.0.0.1") == "127.0.0.1"
+             and args.get("client.port", next(iter(ports), None)) in ports)
+    return without(args, "client.address", "client.port") if right else args
+
+
+def without(args, *keys):
+    return {k: v for k, v in args.items() if k not in keys}
+
+
+def accepted_ports(trace, pid):
+    """The peer ports of the connections pid accepted."""
+    return {s.args.get("network.peer.port") for s in trace.slices_of(pid=pid)
+            if s.name == "accept" and "network.peer.port" in s.args}
 
 
 class Run:
@@ -209,11 +238,12 @@ class HttpCase(unittest.TestCase):
         env.update(extra)
         return env
 
-    def exchange(self, server_argv, clients, trace_file=True, **extra):
+    def exchange(self, server_argv, clients, trace_file=True, trace_clients=True, **extra):
         """Runs the server, then each client (a function of the port giving
         an argv) in turn, then stops the server: once plain, once with the
         server and clients writing one trace file (or with trace_file False,
-        none: for OTLP). Each program's exit status and
+        none: for OTLP; trace_clients False: only the server is traced).
+        Each program's exit status and
         output (the port blanked out) must be the same; returns the traced
         Exchange, its trace loaded and checked."""
         runs = []
@@ -222,7 +252,8 @@ class HttpCase(unittest.TestCase):
                     if traced and trace_file else None)
             server = Server(server_argv, self.env(traced, path, **extra), self.tmp)
             try:
-                done = [run_client(c(server.port), self.env(traced, path, **extra), self.tmp)
+                done = [run_client(c(server.port),
+                                   self.env(traced and trace_clients, path, **extra), self.tmp)
                         for c in clients]
             finally:
                 srv = server.stop()
@@ -246,7 +277,9 @@ class HttpCase(unittest.TestCase):
         """The HTTP spans of pid are exactly `expected` ([(name, args)], in
         time order), each finished, on an async lane of that process."""
         spans = http_spans(trace, pid)
-        self.assertEqual([(s.name, s.args) for s in spans], expected,
+        ports = accepted_ports(trace, pid)
+        view = lambda s: server_view(s.args, ports) if "url.path" in s.args else s.args  # noqa: E731
+        self.assertEqual([(s.name, view(s)) for s in spans], expected,
                          "%s's HTTP spans (pid %s)" % (what, pid))
         for s in spans:
             self.assertIsNone(trace.thread_of(s), "%r is on a thread track" % s)
@@ -368,8 +401,10 @@ class TestCurlAndPythonServer(HttpCase):
         self.assertSpans(ex.trace, ex.clients[0].pid, [("HTTP", dict(c, **other))], "curl")
         self.assertSpans(ex.trace, ex.server.pid, [("HTTP", dict(s, **other))], "server")
 
-    def test_connection_closed_without_an_answer(self):
-        # curl fails (52, empty reply); both spans end in error, with no status.
+    def closed_without_an_answer(self):
+        """curl asks for /drop, which the server answers by closing: curl
+        fails (52, empty reply). Returns the exchange and the attributes
+        both spans must have: no status, ERROR connection_closed."""
         ex = self.exchange(python_server(self), [curl("http://127.0.0.1:PORT/drop")])
         self.assertEqual(ex.clients[0].returncode, 52, ex.clients[0].stderr)
         closed = {"error.type": "connection_closed", "otel.status_code": "ERROR"}
@@ -378,9 +413,32 @@ class TestCurlAndPythonServer(HttpCase):
         for a in (c, s):
             del a["http.response.status_code"]
             a.update(closed)
-        (cs,) = self.assertSpans(ex.trace, ex.clients[0].pid, [("GET", c)], "curl")
+        return ex, c, s
+
+    def test_connection_closed_without_an_answer(self):
+        ex, c, s = self.closed_without_an_answer()
+        # The client span's peer: see test_closed_client_span_names_its_peer.
+        peer = ("network.peer.address", "network.peer.port", "client.address", "client.port")
+        (cs,) = http_spans(ex.trace, ex.clients[0].pid)
+        self.assertEqual((cs.name, without(cs.args, *peer)), ("GET", without(c, *peer)))
         (ss,) = self.assertSpans(ex.trace, ex.server.pid, [("GET", s)], "server")
         self.assertOverlap(cs, ss)
+
+    @unittest.expectedFailure
+    def test_closed_client_span_names_its_peer(self):
+        # A span ended by the connection's end is taken for a server span
+        # (the sniffer's state is off by then): the client span gets the
+        # server's address as client.address/client.port.
+        ex, c, _ = self.closed_without_an_answer()
+        self.assertSpans(ex.trace, ex.clients[0].pid, [("GET", c)], "curl")
+
+    @unittest.expectedFailure
+    def test_body_until_the_connection_closes(self):
+        # A whole answer, however it is framed: no error on either side.
+        # Fails for the same reason: the client's response, ended by the
+        # connection's end, is not seen as the response (ERROR
+        # connection_closed, client.address/client.port for its peer).
+        self.one([], "GET", "/until-close", 200, output=b"until the connection closes\n")
 
 
 # Three requests in one send: the server answers them in turn.
@@ -401,18 +459,37 @@ print(data.count(b"HTTP/1.1 200 OK"), "answers")
 
 
 class TestPipelining(HttpCase):
-    def test_three_requests_in_one_send(self):
+    def pipelined(self):
+        """The exchange, and the client's and the server's spans in the
+        order of their requests (they begin at the same time)."""
         ex = self.exchange(python_server(self), [
-            lambda port: [sys.executable, "-c", PIPELINING_CLIENT, str(port)]])
+            lambda port: [sys.executable, "-c", PIPELINING_CLIENT, str(port)]],
+            TRACESHIM_HTTP_QUERY="raw")
         self.assertEqual(ex.clients[0].stdout, b"3 answers\n")
-        base = "http://127.0.0.1:%d/hello.txt?n=REDACTED" % ex.port
-        cs = self.assertSpans(ex.trace, ex.clients[0].pid, [
-            ("GET", client_args("GET", base, ex.port, 200))] * 3, "client")
-        ss = self.assertSpans(ex.trace, ex.server.pid, [
-            ("GET", server_args("GET", "/hello.txt", ex.port, 200, query="n=REDACTED"))] * 3,
-            "server")
+        by_query = lambda s: s.args.get("url.full", s.args.get("url.query"))  # noqa: E731
+        return (ex, sorted(http_spans(ex.trace, ex.clients[0].pid), key=by_query),
+                sorted(http_spans(ex.trace, ex.server.pid), key=by_query))
+
+    def test_three_requests_in_one_send(self):
+        ex, cs, ss = self.pipelined()
+        url = "http://127.0.0.1:%d/hello.txt?n=%d"
+        self.assertEqual([without(s.args, "traceshim.http.traceparent") for s in cs], [
+            without(client_args("GET", url % (ex.port, n), ex.port, 200),
+                    "traceshim.http.traceparent") for n in range(3)])
+        ports = accepted_ports(ex.trace, ex.server.pid)
+        self.assertEqual([server_view(s.args, ports) for s in ss], [
+            server_args("GET", "/hello.txt", ex.port, 200, query="n=%d" % n) for n in range(3)])
         for c, s in zip(cs, ss):
             self.assertOverlap(c, s)
+
+    @unittest.expectedFailure
+    def test_each_request_says_what_became_of_its_traceparent(self):
+        # Only the first request of the send gets traceparent; the spans of
+        # the other two carry no traceshim.http.traceparent at all, where
+        # they should say not_injected.
+        _, cs, _ = self.pipelined()
+        self.assertEqual([s.args.get("traceshim.http.traceparent") for s in cs],
+                         ["injected", "not_injected", "not_injected"])
 
 
 
@@ -499,6 +576,44 @@ class TestNode(HttpCase):
         self.assertEqual(len(self.connects_to(ex.trace, ex.clients[0].pid, ex.port)), 1)
 
 
+class TestPeers(HttpCase):
+    """client.address and client.port on server spans: the client's end of
+    the connection, as the server's accept gave it."""
+
+    def assertClientNamed(self, trace, pid, n):
+        spans = http_spans(trace, pid)
+        ports = accepted_ports(trace, pid)
+        self.assertEqual(len(spans), n)
+        self.assertEqual([(s.args.get("client.address"), s.args.get("client.port") in ports)
+                          for s in spans], [("127.0.0.1", True)] * n,
+                         "client.address and client.port of the server spans")
+
+    @unittest.expectedFailure
+    def test_connections_closed_right_after_the_answer(self):
+        # Untraced curls, one connection each: the server closes its end as
+        # soon as curl does. The agent looks the peer up once the drain
+        # cycle has read every ring, when the close (read in the same cycle)
+        # has already taken the descriptor's description away: most of
+        # these spans have no client.address/client.port.
+        n = 10
+        ex = self.exchange(python_server(self), [
+            lambda port: ["curl", "-q", "-sS", "-o", "/dev/null",
+                          "http://127.0.0.1:%d/hello.txt" % port]] * n, trace_clients=False)
+        self.assertClientNamed(ex.trace, ex.server.pid, n)
+
+    @unittest.expectedFailure
+    def test_node_server(self):
+        # libuv accepts with accept4(fd, NULL, NULL, flags): the shim never
+        # learns the peer of such a socket (nor its I/O spans, nor the accept's).
+        node = need(self, "node", "nodejs")
+        ex = self.exchange([node, PEER_JS, "server"], [
+            lambda port: [node, PEER_JS, "client", "http://127.0.0.1:%d/hello" % port]])
+        self.assertEqual(accepted_ports(ex.trace, ex.server.pid), set(),
+                         "the accept names its peer: drop this assertion")
+        spans = http_spans(ex.trace, ex.server.pid)
+        self.assertEqual([s.args.get("client.address") for s in spans], ["127.0.0.1"])
+
+
 # A shell starts the server in the background, curl asks it twice, the
 # server is stopped; everything under one `traceshim run`.
 SHELL_EXCHANGE = r"""
@@ -542,7 +657,8 @@ class TestOneTrace(HttpCase):
         self.assertEqual([(s.name, s.args) for s in clients], [
             ("GET", client_args("GET", "http://127.0.0.1:%d%s" % (port, p), port, status, agent))
             for p, status in (("/hello.txt", 200), ("/missing.txt", 404))])
-        self.assertEqual([(s.name, s.args) for s in servers], [
+        ports = accepted_ports(trace, servers[0].pid)
+        self.assertEqual([(s.name, server_view(s.args, ports)) for s in servers], [
             ("GET", server_args("GET", p, port, status, agent))
             for p, status in (("/hello.txt", 200), ("/missing.txt", 404))])
         for c, s in zip(clients, servers):
@@ -708,7 +824,7 @@ class TestOtlp(tracelib.LoopbackReceiver, HttpCase):
             attrs = otlp_attrs(s)
             if "http.request.method" not in attrs:
                 continue
-            # Each hangs under a span of its own process's trace.
+            # Each hangs under a span that was exported too, in its trace.
             parent = by_id.get(s.one("parent_span_id"))
             self.assertIsNotNone(parent, "the parent of %s was not exported" % attrs)
             self.assertEqual(parent.one("trace_id"), s.one("trace_id"))
@@ -724,7 +840,10 @@ class TestOtlp(tracelib.LoopbackReceiver, HttpCase):
              client_args("GET", base + "/hello.txt", ex.port, 200, agent)),
             ("GET", "SPAN_KIND_CLIENT", "STATUS_CODE_ERROR",
              without_status(client_args("GET", base + "/missing.txt", ex.port, 404, agent)))])
-        self.assertEqual([g[1:] for g in sorted(http[ex.server.pid])], [
+        ports = {otlp_attrs(s).get("network.peer.port") for s, r in spans
+                 if s.one("name") == b"accept" and r.get("process.pid") == ex.server.pid}
+        self.assertEqual([g[1:4] + (server_view(g[4], ports),)
+                          for g in sorted(http[ex.server.pid])], [
             ("GET", "SPAN_KIND_SERVER", "STATUS_CODE_UNSET",
              server_args("GET", "/hello.txt", ex.port, 200, agent)),
             ("GET", "SPAN_KIND_SERVER", "STATUS_CODE_UNSET",
@@ -919,8 +1038,9 @@ class NginxUnderLoad:
                          "%d HTTP spans for the %d requests nginx served; (status, error.type) "
                          "of the spans: %s" % (len(spans), len(self.access), dict(outcomes)))
         # Exactly the requests nginx served, each a finished SERVER span...
-        self.assertEqual(collections.Counter((s.name, tuple(sorted(s.args.items())))
-                                             for s in spans),
+        ports = {pid: accepted_ports(self.trace, pid) for pid in {s.pid for s in spans}}
+        self.assertEqual(collections.Counter(
+            (s.name, tuple(sorted(server_view(s.args, ports[s.pid]).items()))) for s in spans),
                          collections.Counter({
                              ("GET", tuple(sorted(server_args("GET", "/file.txt", port, 200,
                                                               agent).items()))): curls,
@@ -939,14 +1059,6 @@ class NginxUnderLoad:
 class TestNginxSendfile(NginxUnderLoad, unittest.TestCase):
     """nginx as configured in the wild: the body goes out with sendfile."""
     sendfile = "on"
-
-    # The body bytes sendfile() moves are not shown to the HTTP sniffer, which
-    # then reads the next response's head as body and counts every later
-    # request as pipelined: after 8 the connection is dropped from tracking
-    # and its spans end in error (too_many_pipelined_requests).
-    @unittest.expectedFailure
-    def test_one_server_span_per_request(self):
-        super().test_one_server_span_per_request()
 
 
 class TestNginxNoSendfile(NginxUnderLoad, unittest.TestCase):
