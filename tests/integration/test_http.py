@@ -11,18 +11,26 @@ traced side, named by its method, with its attributes and status:
 
   client: http.request.method, url.full, server.address, server.port,
           network.protocol.version, user_agent.original (when sent),
-          http.response.status_code; ERROR with error.type = the status
-          for 4xx and 5xx
+          http.response.status_code, network.peer.address/port (the
+          server's end), traceshim.http.traceparent (what the shim did
+          about the request's trace context); ERROR with error.type = the
+          status for 4xx and 5xx
   server: the same but url.path, url.query (values REDACTED unless
-          TRACESHIM_HTTP_QUERY=raw) and url.scheme for url.full; ERROR
-          for 5xx only
+          TRACESHIM_HTTP_QUERY=raw) and url.scheme for url.full,
+          client.address/port for the peer, no traceparent attribute;
+          ERROR for 5xx only
 
 In Perfetto these spans lie on the process's async lanes (tracks of the
 process, not of a thread) and their kind does not show: a client span is
 told from a server span by url.full against url.path. Over OTLP the kind
 shows (SPAN_KIND_CLIENT, SPAN_KIND_SERVER). Also: a protocol over TCP that
 is not HTTP makes no HTTP span, and nginx under wrk's load makes one SERVER
-span per request it served.
+span per request it served. (Whether the server span continues the client's
+trace is test_http_context.py's business.)
+
+Where the shim does not yet do what the README says, a test marked
+expectedFailure says what it does instead: once that is fixed, it fails as
+an unexpected success, and the mark goes.
 
 Run:  TRACESHIM_LIB=build/libtraceshim.so python3 tests/integration/test_http.py
 Needs protoc, curl, wget; node, nginx and wrk for their tests (skipped when
