@@ -240,6 +240,59 @@ class TestBench(unittest.TestCase):
                 else:
                     self.assertTrue(all(0 < v <= count[1] for v in values), lines[0])
 
+    def test_http_section(self):
+        """BENCH_ONLY=http, one short run of each kind: nginx's rows with
+        numbers, one SERVER span per request nginx served, none dropped; the
+        ping-pong over pipes and over TCP, and the line comparing them."""
+        lib = os.environ.get("TRACESHIM_LIB")
+        if not lib or not shutil.which("cc"):
+            self.skipTest("TRACESHIM_LIB and cc are needed")
+        missing = [p for p in ("nginx", "wrk") if not (shutil.which(p) or shutil.which("/usr/sbin/" + p))]
+        if missing:
+            if os.environ.get("CI") == "true":
+                self.fail("%s not installed; scripts/deps --test installs them" % missing)
+            self.skipTest("%s not installed" % missing)
+        env = dict(os.environ, BENCH_ONLY="http", BENCH_RUNS="1", BENCH_N_PINGPONG="2000",
+                   BENCH_HTTP_RUNS="1", BENCH_HTTP_SECONDS="1")
+        done = subprocess.run([os.path.join(ROOT, "scripts", "bench")], env=env, stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, text=True, timeout=240)
+        self.assertEqual(done.returncode, 0, done.stderr)
+        out = done.stdout.splitlines()
+        heads = [line for line in out if line.startswith("== ")]
+        sniffer = "== the HTTP/1 sniffer alone, in the program's thread (bench/bench_http1.c) =="
+        if sniffer in heads:      # when the build has bench_http1
+            heads.remove(sniffer)
+            self.assertRegex(done.stdout, r"\nrequest \+ response: +%s ns/pair\n" % NUM)
+        self.assertEqual(len(heads), 3, done.stdout)
+        self.assertTrue(heads[0].startswith("== HTTP: nginx (2 workers, "), heads[0])
+        self.assertIn("sendfile on", heads[0])
+        self.assertTrue(heads[1].startswith("== pipe ping-pong"), heads[1])
+        self.assertTrue(heads[2].startswith("== TCP ping-pong on loopback, not HTTP"), heads[2])
+
+        def row(label, value):
+            lines = [line for line in out if line.startswith(label + " ")]
+            self.assertEqual(len(lines), 1, "%r not in:\n%s" % (label, done.stdout))
+            m = re.fullmatch(r"\s+(%s)" % value, lines[0][len(label):])
+            self.assertTrue(m, lines[0])
+            return m.group(1)
+
+        for label in ("plain: requests/s", "traced: requests/s", "nginx CPU per request, us: plain",
+                      "nginx CPU per request, us: traced", "traceshim agent CPU per request, us",
+                      "spans per request served, all kinds (traced runs)",
+                      "requests wrk counted (traced runs)"):
+            row(label, NUM)
+        row("requests/s kept, traced/plain (goal >= 95%)", NUM + "%")
+        for label in ("added per request at saturation, us (1/traced - 1/plain)",
+                      "CPU added per request, us (nginx + agent)"):
+            row(label, "[+-]" + NUM)
+        spans, served = map(int, row("SERVER spans, of requests nginx served (traced runs)",
+                                     r"\d+ of \d+").split(" of "))
+        self.assertEqual(spans, served)
+        self.assertGreater(served, 0)
+        self.assertEqual(row("spans dropped (traced runs)", r"\d+"), "0")
+        self.assertRegex(done.stdout, r"\nadded per traced call, TCP \(not HTTP\) vs pipe: [+-]%s vs "
+                         r"[+-]%s ns; short runs: [+-]%s vs [+-]%s ns\n" % ((NUM,) * 4))
+
     def test_unknown_section_is_refused(self):
         done = subprocess.run([os.path.join(ROOT, "scripts", "bench")], env=dict(os.environ, BENCH_ONLY="agent,agnet"),
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, timeout=60)

@@ -1,0 +1,277 @@
+#!/usr/bin/env python3
+"""http_load: what tracing costs a web server under load, for scripts/bench.
+
+nginx (a master and 2 workers) serves a small static file on loopback to wrk
+(keep-alive connections), plain and traced with the library in alternate
+runs; each figure is the median over the runs. It prints:
+  - requests/s plain and traced, and how much the traced server kept;
+  - the time added per request at saturation (1/traced - 1/plain);
+  - the CPU time nginx (master and workers, from wait4) and the run's
+    `traceshim agent` processes (sampled from /proc, the last few ms before
+    they exit may be missed) spent per request it served;
+  - the SERVER spans in the traced runs' traces (GET, counted with
+    bench/count_spans) against the requests nginx served (its access log)
+    and those wrk counted (wrk does not count the requests still on their
+    way when it stops), and the spans the shim dropped.
+
+Usage: http_load.py --lib LIBRARY --count-spans EXE [--runs N] [--seconds S]
+                    [--threads N] [--connections N] [--sendfile on|off]
+Needs nginx and wrk; exits 2 with a message when one is missing.
+"""
+
+import argparse
+import os
+import pwd
+import grp
+import re
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+BODY_BYTES = 4096
+
+CONF = """
+daemon off;
+master_process on;
+worker_processes 2;
+%(user)s
+pid %(dir)s/nginx.pid;
+error_log %(dir)s/error.log warn;
+events { worker_connections 1024; }
+http {
+    log_format short '$connection $status $body_bytes_sent';
+    access_log %(dir)s/access.log short;
+    client_body_temp_path %(dir)s/body;
+    proxy_temp_path %(dir)s/proxy;
+    fastcgi_temp_path %(dir)s/fastcgi;
+    uwsgi_temp_path %(dir)s/uwsgi;
+    scgi_temp_path %(dir)s/scgi;
+    types { text/plain txt; }
+    sendfile %(sendfile)s;
+    keepalive_requests 1000000;
+    server {
+        listen 127.0.0.1:%(port)d;
+        root %(dir)s/www;
+    }
+}
+"""
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_for_port(port, proc, deadline=15.0):
+    end = time.monotonic() + deadline
+    while time.monotonic() < end:
+        if proc.poll() is not None:
+            raise SystemExit("http_load: nginx exited with status %s at start (see %s)"
+                             % (proc.returncode, "error.log"))
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                return
+        except OSError:
+            time.sleep(0.05)
+    raise SystemExit("http_load: nginx did not listen on 127.0.0.1:%d" % port)
+
+
+def clock_ticks(pid, children):
+    """utime + stime (+ the reaped children's) of a process, in ticks."""
+    try:
+        with open("/proc/%d/stat" % pid, "rb") as f:
+            fields = f.read().rsplit(b")", 1)[1].split()
+    except OSError:
+        return None
+    # Fields 14-17 of stat: utime stime cutime cstime (3 is the first here).
+    ticks = int(fields[11]) + int(fields[12])
+    if children:
+        ticks += int(fields[13]) + int(fields[14])
+    return ticks
+
+
+def agent_pids(run_dir):
+    """The `traceshim agent` processes serving run_dir (the first and its
+    forks), as {pid: is the first}."""
+    out = {}
+    for name in os.listdir("/proc"):
+        if not name.isdigit():
+            continue
+        try:
+            with open("/proc/%s/cmdline" % name, "rb") as f:
+                argv = f.read().split(b"\0")
+        except OSError:
+            continue
+        if len(argv) > 3 and os.path.basename(argv[0]) == b"traceshim" and argv[1] == b"agent" \
+                and run_dir.encode() in argv:
+            out[int(name)] = b"--detach" in argv
+    return out
+
+
+class AgentCpu:
+    """The CPU time of a run's agent processes, sampled until they leave."""
+
+    def __init__(self, run_dir):
+        self.run_dir = run_dir
+        self.seen = {}
+
+    def sample(self):
+        pids = agent_pids(self.run_dir)
+        for pid in pids:
+            # Each process's own ticks, and for the first, those of the
+            # forks it reaped: a fork's ticks move to its parent then.
+            ticks = clock_ticks(pid, children=True)
+            if ticks is not None:
+                self.seen[pid] = max(self.seen.get(pid, 0), ticks)
+        return bool(pids)
+
+    def wait(self, deadline=30.0):
+        end = time.monotonic() + deadline
+        while self.sample() and time.monotonic() < end:
+            time.sleep(0.02)
+        return sum(self.seen.values()) / os.sysconf("SC_CLK_TCK")
+
+
+def one_run(args, work, traced, n):
+    """One nginx under wrk; returns its figures."""
+    port = free_port()
+    user = ""
+    if os.geteuid() == 0:        # else its workers would run as nobody
+        user = "user %s %s;" % (pwd.getpwuid(os.geteuid()).pw_name,
+                                grp.getgrgid(os.getegid()).gr_name)
+    conf = os.path.join(work, "nginx.conf")
+    with open(conf, "w") as f:
+        f.write(CONF % {"dir": work, "port": port, "user": user, "sendfile": args.sendfile})
+    for name in ("access.log", "trace.pftrace"):
+        if os.path.exists(os.path.join(work, name)):
+            os.unlink(os.path.join(work, name))
+    env = {k: v for k, v in os.environ.items() if k != "LD_PRELOAD"}
+    run_dir = None
+    if traced:
+        run_dir = tempfile.mkdtemp(prefix="run-%d-" % n, dir=work)
+        os.chmod(run_dir, 0o700)
+        env.update(LD_PRELOAD=args.lib, TRACESHIM_OUTPUT=os.path.join(work, "trace.pftrace"),
+                   TRACESHIM_RUN_DIR=run_dir)
+    proc = subprocess.Popen([args.nginx, "-p", work, "-c", conf, "-e",
+                             os.path.join(work, "error.log")], env=env,
+                            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    agent = AgentCpu(run_dir) if traced else None
+    try:
+        wait_for_port(port, proc)
+        if agent:
+            agent.sample()
+        wrk = subprocess.run([args.wrk, "-t%d" % args.threads, "-c%d" % args.connections,
+                              "-d%ds" % args.seconds, "http://127.0.0.1:%d/file.txt" % port],
+                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                             timeout=args.seconds + 60)
+        if agent:
+            agent.sample()
+    finally:
+        proc.send_signal(signal.SIGQUIT)        # a graceful stop, the master's own pid
+        try:
+            _, status, usage = os.wait4(proc.pid, 0)
+        except ChildProcessError:
+            status, usage = proc.wait(), None
+        proc.returncode = os.waitstatus_to_exitcode(status) if usage else status
+    rps = re.search(r"Requests/sec:\s+([\d.]+)", wrk.stdout)
+    count = re.search(r"(\d+) requests in", wrk.stdout)
+    if wrk.returncode != 0 or not rps or not count:
+        raise SystemExit("http_load: wrk failed:\n" + wrk.stdout)
+    if "Non-2xx" in wrk.stdout:
+        raise SystemExit("http_load: nginx answered with errors:\n" + wrk.stdout)
+    with open(os.path.join(work, "access.log")) as f:
+        served = sum(1 for _ in f)
+    out = {"rps": float(rps.group(1)), "wrk": int(count.group(1)), "served": served,
+           "cpu": (usage.ru_utime + usage.ru_stime) if usage else float("nan")}
+    if traced:
+        out["agent_cpu"] = agent.wait()
+        out["spans"], out["all_spans"], out["dropped"] = count_spans(
+            args, os.path.join(work, "trace.pftrace"))
+    return out
+
+
+def count_spans(args, path):
+    """(GET spans, all spans, spans dropped) of a trace."""
+    done = subprocess.run([args.count_spans, path], stdout=subprocess.PIPE, text=True)
+    if done.returncode != 0:
+        raise SystemExit("http_load: count_spans cannot read the trace %s" % path)
+    gets = total = dropped = 0
+    for line in done.stdout.splitlines():
+        parts = line.split(None, 1)
+        if parts[0] == "spans":
+            total = int(parts[1])
+        elif parts[0] == "dropped":
+            dropped = int(parts[1])
+        elif len(parts) == 2 and parts[1] == "GET":
+            gets = int(parts[0])
+    return gets, total, dropped
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("--lib", required=True)
+    p.add_argument("--count-spans", required=True)
+    p.add_argument("--runs", type=int, default=3)
+    p.add_argument("--seconds", type=int, default=3)
+    p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--connections", type=int, default=32)
+    p.add_argument("--sendfile", choices=("on", "off"), default="on")
+    args = p.parse_args()
+    args.nginx = shutil.which("nginx") or shutil.which("/usr/sbin/nginx")
+    args.wrk = shutil.which("wrk")
+    missing = [n for n, path in (("nginx", args.nginx), ("wrk", args.wrk)) if not path]
+    if missing:
+        print("http_load: %s not installed" % " and ".join(missing), file=sys.stderr)
+        return 2
+    with tempfile.TemporaryDirectory(prefix="traceshim-http-bench-") as work:
+        os.mkdir(os.path.join(work, "www"))
+        with open(os.path.join(work, "www", "file.txt"), "wb") as f:
+            f.write(bytes(range(256)) * (BODY_BYTES // 256))
+        plain, traced = [], []
+        for n in range(args.runs):
+            plain.append(one_run(args, work, False, n))
+            traced.append(one_run(args, work, True, n))
+    report(args, plain, traced)
+    return 0
+
+
+def report(args, plain, traced):
+    med = lambda runs, key: statistics.median(r[key] for r in runs)  # noqa: E731
+    p_rps, t_rps = med(plain, "rps"), med(traced, "rps")
+    p_cpu = statistics.median(r["cpu"] / r["served"] * 1e6 for r in plain)
+    t_cpu = statistics.median(r["cpu"] / r["served"] * 1e6 for r in traced)
+    a_cpu = statistics.median(r["agent_cpu"] / r["served"] * 1e6 for r in traced)
+    rows = [
+        ("plain: requests/s", "%.0f" % p_rps),
+        ("traced: requests/s", "%.0f" % t_rps),
+        ("requests/s kept, traced/plain (goal >= 95%)", "%.1f%%" % (100 * t_rps / p_rps)),
+        ("added per request at saturation, us (1/traced - 1/plain)",
+         "%+.2f" % (1e6 / t_rps - 1e6 / p_rps)),
+        ("nginx CPU per request, us: plain", "%.2f" % p_cpu),
+        ("nginx CPU per request, us: traced", "%.2f" % t_cpu),
+        ("traceshim agent CPU per request, us", "%.2f" % a_cpu),
+        ("CPU added per request, us (nginx + agent)", "%+.2f" % (t_cpu - p_cpu + a_cpu)),
+        ("SERVER spans, of requests nginx served (traced runs)",
+         "%d of %d" % (sum(r["spans"] for r in traced), sum(r["served"] for r in traced))),
+        ("requests wrk counted (traced runs)", "%d" % sum(r["wrk"] for r in traced)),
+        ("spans per request served, all kinds (traced runs)",
+         "%.2f" % (sum(r["all_spans"] for r in traced) / sum(r["served"] for r in traced))),
+        ("spans dropped (traced runs)", "%d" % sum(r["dropped"] for r in traced)),
+    ]
+    print("== HTTP: nginx (2 workers, %d-byte file, sendfile %s) under wrk -t%d -c%d -d%ds "
+          "(keep-alive), plain and traced alternately, median of %d runs =="
+          % (BODY_BYTES, args.sendfile, args.threads, args.connections, args.seconds, args.runs))
+    width = max(len(label) for label, _ in rows) + 2
+    for label, value in rows:
+        print("%-*s %s" % (width, label, value))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

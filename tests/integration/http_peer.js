@@ -1,0 +1,71 @@
+// Node.js's own http module on both sides, for test_http.py.
+//
+//   node http_peer.js server
+//     listens on 127.0.0.1 (a port the kernel picks), prints the port on a
+//     line of its own and serves until its standard input closes: GET /hello
+//     answers 200 "hello from node\n", anything else 404.
+//   node http_peer.js client URL...
+//     GETs each URL in turn over one keep-alive connection and prints
+//     "STATUS BODY" for each.
+"use strict";
+const http = require("http");
+
+function server() {
+  const srv = http.createServer((req, res) => {
+    req.resume();
+    req.on("end", () => {
+      const found = req.method === "GET" && req.url === "/hello";
+      const body = found ? "hello from node\n" : "not found\n";
+      res.writeHead(found ? 200 : 404, {
+        "Content-Type": "text/plain",
+        "Content-Length": Buffer.byteLength(body),
+        // A fixed date: two runs answer byte for byte alike.
+        Date: "Thu, 01 Jan 2026 00:00:00 GMT",
+      });
+      res.end(body);
+    });
+  });
+  srv.keepAliveTimeout = 30000;
+  srv.listen(0, "127.0.0.1", () => {
+    process.stdout.write(srv.address().port + "\n");
+  });
+  process.stdin.resume();
+  process.stdin.on("end", () => {
+    srv.close();
+    srv.closeAllConnections();
+  });
+}
+
+function client(urls) {
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+  const next = (i) => {
+    if (i === urls.length) {
+      agent.destroy();
+      return;
+    }
+    http
+      .get(urls[i], { agent }, (res) => {
+        let body = "";
+        res.setEncoding("utf8");
+        res.on("data", (d) => (body += d));
+        res.on("end", () => {
+          process.stdout.write(res.statusCode + " " + body);
+          next(i + 1);
+        });
+      })
+      .on("error", (e) => {
+        process.stderr.write("error: " + e.message + "\n");
+        process.exitCode = 1;
+      });
+  };
+  next(0);
+}
+
+if (process.argv[2] === "server") {
+  server();
+} else if (process.argv[2] === "client" && process.argv.length > 3) {
+  client(process.argv.slice(3));
+} else {
+  process.stderr.write("usage: node http_peer.js server | client URL...\n");
+  process.exitCode = 2;
+}
