@@ -97,11 +97,21 @@ TS_EXPORT ssize_t recvmsg(int fd, struct msghdr *msg, int flags)
 		     msg ? msg->msg_iovlen : 0, real(fd, msg, flags));
 }
 
+static void record_connect(struct ts_thread *t, int fd, const struct sockaddr *addr,
+			   socklen_t len, int r, uint64_t t0, uint64_t t1)
+{
+	int err = errno;
+	ts_record_sockaddr(t, TS_OP_CONNECT, fd, addr, len, r, t0, t1);
+	/* Non-blocking: in progress is a connection too. */
+	if (r == 0 || err == EINPROGRESS)
+		ts_http_peer(fd, ts_fd_state(fd), addr, len);
+	errno = err;
+}
+
 TS_EXPORT int connect(int fd, const struct sockaddr *addr, socklen_t len)
 {
 	TS_REAL(connect, -1);
-	TS_TRACED(real(fd, addr, len),
-		  ts_record_sockaddr(t_, TS_OP_CONNECT, fd, addr, len, r_, t0_, t1_));
+	TS_TRACED(real(fd, addr, len), record_connect(t_, fd, addr, len, r_, t0_, t1_));
 }
 
 /* The peer address is only known when the caller asked for it; otherwise the
@@ -111,6 +121,8 @@ static void record_accept(struct ts_thread *t, int fd, struct sockaddr *addr, so
 {
 	socklen_t got = (r >= 0 && addr && len) ? *len : 0;
 	ts_record_sockaddr(t, TS_OP_ACCEPT, fd, got ? addr : NULL, got, r, t0, t1);
+	if (got)
+		ts_http_peer(r, ts_fd_state(r), addr, got);
 }
 
 TS_EXPORT int accept(int fd, struct sockaddr *addr, socklen_t *len)

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #define BUCKETS 1024
 #define MAX_OPEN 16384       /* beyond this, new spans are dropped (counted) */
@@ -141,9 +142,10 @@ static struct lane *lane_for(uint64_t start, uint64_t end)
 
 /* The other end of an HTTP span's connection (HTTP spans conventions): the
  * client for a server span, the peer for a client span. */
-static bool add_peer(struct entry *e)
+static bool add_peer(struct entry *e, const struct ts_fdinfo *given)
 {
-	const struct ts_fdinfo *fi = ts_fdinfo_get(e->peer_fd, e->peer_gen, e->peer_kind);
+	const struct ts_fdinfo *fi =
+		given ? given : ts_fdinfo_get(e->peer_fd, e->peer_gen, e->peer_kind);
 	bool server = e->peer_role == TS_USER_SERVER;
 	if (!fi || fi->type != TS_FD_SOCKET || !fi->path[0])
 		return false;
@@ -160,7 +162,7 @@ static bool add_peer(struct entry *e)
 static void emit(struct entry *e, bool unended)
 {
 	if (e->peer_role) {
-		add_peer(e);
+		add_peer(e, NULL);
 		e->peer_role = 0;
 		npeer--;
 	}
@@ -210,7 +212,7 @@ void ts_async_end(uint64_t handle, uint64_t ns, int status)
 }
 
 void ts_async_end_peer(uint64_t handle, uint64_t ns, int status, int fd, uint32_t gen,
-		       uint8_t kind, uint8_t role)
+		       uint8_t kind, uint8_t role, const uint8_t *addr, unsigned alen)
 {
 	struct entry *e = get(handle);
 	if (!e || e->ended)
@@ -221,7 +223,11 @@ void ts_async_end_peer(uint64_t handle, uint64_t ns, int status, int fd, uint32_
 	e->peer_role = role;
 	/* Known now, it is taken now: by the end of the cycle the number may
 	 * name a newer connection. */
-	if (add_peer(e))
+	struct ts_fdinfo said = {.type = TS_FD_SOCKET};
+	struct sockaddr_storage sa;
+	bool known = alen && alen <= sizeof sa &&
+		     (memcpy(&sa, addr, alen), ts_sockaddr_describe((struct sockaddr *)&sa, alen, &said));
+	if (add_peer(e, known ? &said : NULL))
 		e->peer_role = 0;
 	else
 		npeer++;

@@ -17,10 +17,11 @@ void ts_async_begin(uint64_t handle, const struct ts_span *s);
 /* The end, at ns, with the status the program gave. */
 void ts_async_end(uint64_t handle, uint64_t ns, int status);
 /* The end of an HTTP span (role TS_USER_CLIENT or TS_USER_SERVER) on
- * connection fd (generation gen, kind): the span goes out at the end of the
- * cycle, with its peer's address. */
+ * connection fd (generation gen, kind), with its peer's address when the
+ * process knew it (addr, alen bytes): the span goes out with its peer, at
+ * the end of the cycle when the peer is not known yet. */
 void ts_async_end_peer(uint64_t handle, uint64_t ns, int status, int fd, uint32_t gen,
-		       uint8_t kind, uint8_t role);
+		       uint8_t kind, uint8_t role, const uint8_t *addr, unsigned alen);
 /* Where notes for the span go; NULL when no room is left. */
 struct ts_notes *ts_async_notes(uint64_t handle);
 /* End of a drain cycle: ends and notes whose start never came are let go

@@ -294,7 +294,7 @@ void ts_user_record(struct ts_track_ctx *c, const struct ts_rec *r, const uint8_
 			uint8_t role = r->aux_kind & (TS_USER_CLIENT | TS_USER_SERVER);
 			if (role && r->fd >= 0)
 				ts_async_end_peer(r->arg, ts_clock_to_ns(r->t0), r->op, r->fd, r->fdgen,
-						  (uint8_t)r->aux2, role);
+						  (uint8_t)r->aux2, role, payload, len);
 			else
 				ts_async_end(r->arg, ts_clock_to_ns(r->t0), r->op);
 		}

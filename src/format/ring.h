@@ -54,7 +54,8 @@ enum ts_rec_type {
 enum { TS_USER_ASYNC = 1, TS_USER_NAME_INLINE = 1 };
 /* aux_kind of a begin or an end made by the shim itself (an HTTP exchange,
  * httpspan.c): the span's kind, INTERNAL when neither. An end names its
- * connection: fd, fdgen, and in aux2 the connection's kind. */
+ * connection: fd, fdgen, in aux2 the connection's kind, and as payload the
+ * peer's socket address when the connect or accept said it. */
 enum { TS_USER_CLIENT = 2, TS_USER_SERVER = 4 };
 /* An attribute of such a begin that is not the span's: the traceparent of the
  * request a server span continues. */

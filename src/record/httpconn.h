@@ -54,6 +54,10 @@ void ts_http_skip(struct ts_thread *t, int fd, uint64_t state, int dir, int64_t 
 /* fd, whose state before the call was `state`, was closed at tick `at`: both
  * layers end. */
 void ts_http_closed(struct ts_thread *t, int fd, uint64_t state, uint64_t at);
+/* fd (state: its ts_fd_state() now) was connected to, or accepted from, the
+ * peer at sa: its HTTP spans name it (kept per descriptor, no system call). */
+struct sockaddr;
+void ts_http_peer(int fd, uint64_t state, const struct sockaddr *sa, unsigned len);
 /* A forked child: the parent's connections are not its own to end. */
 void ts_http_after_fork(void);
 

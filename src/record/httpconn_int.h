@@ -41,6 +41,11 @@ enum ts_http_pend {
 	TS_PEND_REST,   /* hdr[hdr_sent..] goes before the next bytes sent */
 };
 
+/* The peer address kept for fd's generation gen by ts_http_peer: its
+ * length, 0 when none (the address is copied to out, TS_HTTP_PEER_MAX bytes). */
+#define TS_HTTP_PEER_MAX 28   /* a sockaddr_in6 */
+unsigned ts_http_peer_of(int fd, uint32_t gen, uint8_t out[TS_HTTP_PEER_MAX]);
+
 /* The slot of fd's layer for this generation (made on its first call), or
  * NULL: not HTTP, or no slot free. */
 struct slot *ts_http_slot(int fd, uint64_t state, enum ts_http_layer layer);

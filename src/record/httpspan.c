@@ -246,7 +246,12 @@ static void end_span(struct ts_thread *t, struct slot *s, uint32_t seq, uint64_t
 			     .aux_kind = TS_USER_ASYNC | (client(s) ? TS_USER_CLIENT : TS_USER_SERVER),
 			     .fd = s->fd, .fdgen = (uint32_t)s->state,
 			     .aux2 = ts_fd_state_kind(s->state)};
-	ts_record_put(t, &rec, NULL, 0, 1);
+	/* The peer's address when the connect or accept that made the
+	 * connection said it: the agent may no longer know which connection
+	 * the descriptor was. */
+	uint8_t peer[TS_HTTP_PEER_MAX];
+	unsigned plen = ts_http_peer_of(s->fd, (uint32_t)s->state, peer);
+	ts_record_put(t, &rec, peer, plen, 1);
 	*h = 0;
 }
 

@@ -432,20 +432,14 @@ class TestCurlAndPythonServer(HttpCase):
         (ss,) = self.assertSpans(ex.trace, ex.server.pid, [("GET", s)], "server")
         self.assertOverlap(cs, ss)
 
-    @unittest.expectedFailure
     def test_closed_client_span_names_its_peer(self):
-        # A span ended by the connection's end is taken for a server span
-        # (the sniffer's state is off by then): the client span gets the
-        # server's address as client.address/client.port.
+        # A span ended by the connection's end is still a client span: its
+        # peer is network.peer.*, not client.*.
         ex, c, _ = self.closed_without_an_answer()
         self.assertSpans(ex.trace, ex.clients[0].pid, [("GET", c)], "curl")
 
-    @unittest.expectedFailure
     def test_body_until_the_connection_closes(self):
         # A whole answer, however it is framed: no error on either side.
-        # Fails for the same reason: the client's response, ended by the
-        # connection's end, is not seen as the response (ERROR
-        # connection_closed, client.address/client.port for its peer).
         self.one([], "GET", "/until-close", 200, output=b"until the connection closes\n")
 
 
@@ -490,11 +484,9 @@ class TestPipelining(HttpCase):
         for c, s in zip(cs, ss):
             self.assertOverlap(c, s)
 
-    @unittest.expectedFailure
     def test_each_request_says_what_became_of_its_traceparent(self):
-        # Only the first request of the send gets traceparent; the spans of
-        # the other two carry no traceshim.http.traceparent at all, where
-        # they should say not_injected.
+        # Only the first request of the send gets traceparent; the other
+        # two say so.
         _, cs, _ = self.pipelined()
         self.assertEqual([s.args.get("traceshim.http.traceparent") for s in cs],
                          ["injected", "not_injected", "not_injected"])
@@ -596,13 +588,10 @@ class TestPeers(HttpCase):
                           for s in spans], [("127.0.0.1", True)] * n,
                          "client.address and client.port of the server spans")
 
-    @unittest.expectedFailure
     def test_connections_closed_right_after_the_answer(self):
         # Untraced curls, one connection each: the server closes its end as
-        # soon as curl does. The agent looks the peer up once the drain
-        # cycle has read every ring, when the close (read in the same cycle)
-        # has already taken the descriptor's description away: most of
-        # these spans have no client.address/client.port.
+        # soon as curl does, and the descriptor number is reused at once. The
+        # peer travels with the span's end, as the accept gave it.
         n = 10
         ex = self.exchange(python_server(self), [
             lambda port: ["curl", "-q", "-sS", "-o", "/dev/null",
