@@ -204,6 +204,16 @@ class Server:
         return Run(self.proc.pid, self.proc.returncode, out, err)
 
 
+def untraced_env():
+    """What a program that is not traced runs with: nothing preloaded (not
+    even a sanitizer build's runtimes), no shim setting, no proxy."""
+    env = tracelib.clean_env()
+    for k in ("LD_PRELOAD", "http_proxy", "HTTP_PROXY", "https_proxy", "HTTPS_PROXY",
+              "all_proxy", "ALL_PROXY", "no_proxy", "NO_PROXY"):
+        env.pop(k, None)
+    return env
+
+
 def run_client(argv, env, cwd, timeout=60):
     proc = subprocess.Popen(argv, env=env, cwd=cwd, stdin=subprocess.DEVNULL,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
@@ -235,10 +245,7 @@ class HttpCase(unittest.TestCase):
     def env(self, traced, trace_path=None, **extra):
         """The environment of a run: no proxy, no shim settings from outside;
         traced: the shim preloaded, writing to trace_path."""
-        env = tracelib.clean_env()
-        for k in ("http_proxy", "HTTP_PROXY", "https_proxy", "HTTPS_PROXY", "all_proxy",
-                  "ALL_PROXY", "no_proxy", "NO_PROXY"):
-            env.pop(k, None)
+        env = untraced_env()
         if traced:
             env.update(LD_PRELOAD=tracelib.shim_preload(), TRACESHIM_RUN_DIR=self.run_dir)
             if trace_path:
@@ -538,6 +545,7 @@ class TestPythonClients(HttpCase):
 class TestWget(HttpCase):
     def test_wget_fetches_a_file(self):
         need(self, "wget")
+        tracelib.skip_under_sanitizer(self, "wget", "hangs at exit")
         agent = "Wget/" + tool_version(["wget", "--version"], r"GNU Wget (\S+)")
         out = os.path.join(self.tmp, "fetched.txt")
         ex = self.exchange(python_server(self), [
@@ -636,7 +644,11 @@ class TestOneTrace(HttpCase):
         plain = subprocess.run(argv, env=env, cwd=self.tmp, stdout=subprocess.PIPE,
                                stderr=subprocess.PIPE, timeout=60)
         path = os.path.join(self.tmp, "run.pftrace")
-        traced = subprocess.run([cli, "run", "-o", path, "--"] + argv, env=env, cwd=self.tmp,
+        # traceshim run keeps an LD_PRELOAD (a sanitizer's runtimes) ahead.
+        run_env = dict(env)
+        if os.environ.get("TRACESHIM_PRELOAD_FIRST"):
+            run_env["LD_PRELOAD"] = os.environ["TRACESHIM_PRELOAD_FIRST"]
+        traced = subprocess.run([cli, "run", "-o", path, "--"] + argv, env=run_env, cwd=self.tmp,
                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=60)
         self.assertEqual((plain.returncode, plain.stdout, plain.stderr),
                          (0, b"200\n404\n", b""))
@@ -949,7 +961,7 @@ class NginxUnderLoad:
         for log in ("access.log", "error.log"):
             if os.path.exists(os.path.join(cls.dir, log)):
                 os.unlink(os.path.join(cls.dir, log))
-        env = tracelib.clean_env()
+        env = untraced_env()
         if traced:
             env.update(LD_PRELOAD=tracelib.shim_preload(), TRACESHIM_OUTPUT=cls.trace_path,
                        TRACESHIM_RUN_DIR=cls.run_dir)
@@ -958,7 +970,7 @@ class NginxUnderLoad:
                                 env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                                 stderr=subprocess.PIPE)
         url = "http://127.0.0.1:%d/file.txt" % port
-        plain_env = tracelib.clean_env()
+        plain_env = untraced_env()     # curl and wrk are not traced
         out = {"curl": [], "wrk": None}
         try:
             tracelib.wait_for_port(port, proc)
