@@ -327,6 +327,11 @@ class LastThreadTest(Base):
             with self.subTest(mode=mode):
                 sent = Ok.count
                 self.pair([prog("lastthread"), mode], env=env)
+                # With the agent the spans are posted after the process
+                # has ended (it never waits for the network): in a moment.
+                deadline = time.monotonic() + 10
+                while Ok.count == sent and time.monotonic() < deadline:
+                    time.sleep(0.05)
                 self.assertGreater(Ok.count, sent, "nothing was exported")
 
     def test_sigterm_after_main_ended(self):
