@@ -85,27 +85,23 @@ static inline void ts_record_net(struct ts_thread *t, enum ts_op op, int fd, int
 }
 
 /* A send that may begin an HTTP request on a socket: handed to
- * ts_http_send, which may add the shim's traceparent line (httpinject.c). */
-#define TS_HTTP_SEND(op, fd, buf, n, sender)                                            \
-	do {                                                                            \
-		if (__builtin_expect(ts_http_injecting() && ts_http_watched(ts_fd_state(fd)), 0)) { \
-			struct ts_thread *t_ = ts_caller();                               \
-			if (t_) {                                                       \
-				ts_tls_saw(t_, fd);                                     \
-				return ts_http_send(t_, fd, op, buf, n, sender);          \
-			}                                                               \
-		}                                                                       \
-	} while (0)
-
+ * ts_http_sendv, which may add the shim's traceparent line (httpinject.c).
+ * The descriptor's kind is looked at first: other descriptors pay one load. */
 #define TS_HTTP_SENDV(op, fd, iov, cnt, sender)                                         \
 	do {                                                                            \
-		if (__builtin_expect(ts_http_injecting() && ts_http_watched(ts_fd_state(fd)), 0)) { \
+		if (__builtin_expect(ts_http_watched(ts_fd_state(fd)), 0) && ts_http_injecting()) { \
 			struct ts_thread *t_ = ts_caller();                               \
 			if (t_) {                                                       \
 				ts_tls_saw(t_, fd);                                     \
 				return ts_http_sendv(t_, fd, op, iov, cnt, sender);       \
 			}                                                               \
 		}                                                                       \
+	} while (0)
+
+#define TS_HTTP_SEND(op, fd, buf, n, sender)                                            \
+	do {                                                                            \
+		const struct iovec one_ = {(void *)(buf), (n)};                         \
+		TS_HTTP_SENDV(op, fd, &one_, 1, sender);                                \
 	} while (0)
 
 #define TS_NET_BODY(op, fd, dir, peek, buf, requested, call)                          \

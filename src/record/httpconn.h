@@ -70,16 +70,12 @@ bool ts_http_injecting(void);
 struct ts_http_sender {
 	ssize_t (*vsend)(const struct ts_http_sender *self, int fd, const struct iovec *iov, int cnt);
 };
-/* A send of n bytes of buf on a socket that may carry HTTP/1 (the caller
- * checked ts_http_injecting() and ts_http_watched()): sends them through
- * snd, with the shim's traceparent line when buf begins a request it can
- * take it, records the call as op and feeds the sniffer. Returns what the
+/* A send of the cnt elements of iov (one for send, sendto and write) on a
+ * socket that may carry HTTP/1 (the caller checked ts_http_watched() and
+ * ts_http_injecting()): sends them through snd, with the shim's traceparent
+ * line when the first element holds the whole head of a request beginning
+ * there, records the call as op and feeds the sniffer. Returns what the
  * program's call returns (its own bytes), errno as the call left it. */
-ssize_t ts_http_send(struct ts_thread *t, int fd, enum ts_op op, const void *buf, size_t n,
-		     const struct ts_http_sender *snd);
-/* The same for a vectored send (writev, sendmsg) of cnt elements of iov:
- * the line goes in the first element when it holds the request's whole
- * head. */
 ssize_t ts_http_sendv(struct ts_thread *t, int fd, enum ts_op op, const struct iovec *iov, int cnt,
 		      const struct ts_http_sender *snd);
 /* The trace of the server span the calling thread works under, when it

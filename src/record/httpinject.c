@@ -200,10 +200,3 @@ ssize_t ts_http_sendv(struct ts_thread *t, int fd, enum ts_op op, const struct i
 	errno = err;
 	return ret;
 }
-
-ssize_t ts_http_send(struct ts_thread *t, int fd, enum ts_op op, const void *buf, size_t n,
-		     const struct ts_http_sender *snd)
-{
-	const struct iovec one = {(void *)buf, n};
-	return ts_http_sendv(t, fd, op, &one, 1, snd);
-}
