@@ -21,8 +21,6 @@ Needs nginx and wrk; exits 2 with a message when one is missing.
 
 import argparse
 import os
-import pwd
-import grp
 import re
 import shutil
 import signal
@@ -33,33 +31,13 @@ import sys
 import tempfile
 import time
 
+# The nginx configuration is the HTTP tests' own.
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests",
+                                "integration"))
+import nginx_conf  # noqa: E402
+
 BODY_BYTES = 4096
 
-CONF = """
-daemon off;
-master_process on;
-worker_processes 2;
-%(user)s
-pid %(dir)s/nginx.pid;
-error_log %(dir)s/error.log warn;
-events { worker_connections 1024; }
-http {
-    log_format short '$connection $status $body_bytes_sent';
-    access_log %(dir)s/access.log short;
-    client_body_temp_path %(dir)s/body;
-    proxy_temp_path %(dir)s/proxy;
-    fastcgi_temp_path %(dir)s/fastcgi;
-    uwsgi_temp_path %(dir)s/uwsgi;
-    scgi_temp_path %(dir)s/scgi;
-    types { text/plain txt; }
-    sendfile %(sendfile)s;
-    keepalive_requests 1000000;
-    server {
-        listen 127.0.0.1:%(port)d;
-        root %(dir)s/www;
-    }
-}
-"""
 
 
 def free_port():
@@ -141,13 +119,7 @@ class AgentCpu:
 def one_run(args, work, traced, n):
     """One nginx under wrk; returns its figures."""
     port = free_port()
-    user = ""
-    if os.geteuid() == 0:        # else its workers would run as nobody
-        user = "user %s %s;" % (pwd.getpwuid(os.geteuid()).pw_name,
-                                grp.getgrgid(os.getegid()).gr_name)
-    conf = os.path.join(work, "nginx.conf")
-    with open(conf, "w") as f:
-        f.write(CONF % {"dir": work, "port": port, "user": user, "sendfile": args.sendfile})
+    conf = nginx_conf.write_config(work, port, args.sendfile)
     for name in ("access.log", "trace.pftrace"):
         if os.path.exists(os.path.join(work, name)):
             os.unlink(os.path.join(work, name))

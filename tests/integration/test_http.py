@@ -40,9 +40,7 @@ installs them); loopback only.
 
 import collections
 import gzip
-import grp
 import os
-import pwd
 import re
 import select
 import shutil
@@ -54,6 +52,7 @@ import threading
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import nginx_conf  # noqa: E402
 import tracelib  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -864,31 +863,6 @@ def without_status(args):
     return {k: v for k, v in args.items() if k != "otel.status_code"}
 
 
-NGINX_CONF = """
-daemon off;
-master_process on;
-worker_processes 2;
-%(user)s
-pid %(dir)s/nginx.pid;
-error_log %(dir)s/error.log warn;
-events { worker_connections 256; }
-http {
-    log_format counted '$connection $connection_requests $request_method $uri $status $body_bytes_sent';
-    access_log %(dir)s/access.log counted;
-    client_body_temp_path %(dir)s/body;
-    proxy_temp_path %(dir)s/proxy;
-    fastcgi_temp_path %(dir)s/fastcgi;
-    uwsgi_temp_path %(dir)s/uwsgi;
-    scgi_temp_path %(dir)s/scgi;
-    types { text/plain txt; }
-    sendfile %(sendfile)s;
-    keepalive_requests 100000;
-    server {
-        listen 127.0.0.1:%(port)d;
-        root %(dir)s/www;
-    }
-}
-"""
 
 # Each wrk thread stops after this many responses: a longer run's trace
 # would take minutes to decode with protoc.
@@ -950,14 +924,7 @@ class NginxUnderLoad:
         """Runs nginx until it is asked what it is asked; returns what each
         program did: {"nginx": Run, "curl": [Run], "wrk": Run or None}."""
         port = tracelib.free_loopback_port()
-        user = ""
-        if os.geteuid() == 0:     # else its workers would run as nobody
-            user = "user %s %s;" % (pwd.getpwuid(os.geteuid()).pw_name,
-                                    grp.getgrgid(os.getegid()).gr_name)
-        conf = os.path.join(cls.dir, "nginx.conf")
-        with open(conf, "w") as f:
-            f.write(NGINX_CONF % {"dir": cls.dir, "port": port, "user": user,
-                                  "sendfile": cls.sendfile})
+        conf = nginx_conf.write_config(cls.dir, port, cls.sendfile)
         for log in ("access.log", "error.log"):
             if os.path.exists(os.path.join(cls.dir, log)):
                 os.unlink(os.path.join(cls.dir, log))
