@@ -7,6 +7,7 @@
  * value, which is what keeps slices nested across drains. */
 #include "clock.h"
 
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -15,6 +16,13 @@
 #endif
 
 int ts_clock_tsc;
+
+/* The wall-clock offset is read again at most this often, */
+#define UNIX_OFFSET_TTL_NS 1000000000ull
+/* trusted when its read took less than this, */
+#define UNIX_OFFSET_WIDTH_NS 200000ull
+/* and moved only when it differs by more than this (a clock step). */
+#define UNIX_OFFSET_STEP_NS 1000000
 
 struct segment {
 	uint64_t tick;
@@ -38,6 +46,46 @@ uint64_t ts_clock_realtime_ns(void)
 	struct timespec ts;
 	clock_gettime(CLOCK_REALTIME, &ts);
 	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* realtime - boottime from one tight read (boottime, realtime, boottime),
+ * the best of three; its error is at most half its width, which is what it
+ * returns. */
+static uint64_t offset_read(int64_t *offset)
+{
+	uint64_t width = UINT64_MAX;
+	for (int i = 0; i < 3; i++) {
+		uint64_t a = ts_clock_boottime_ns();
+		uint64_t r = ts_clock_realtime_ns();
+		uint64_t b = ts_clock_boottime_ns();
+		if (b - a < width) {
+			width = b - a;
+			*offset = (int64_t)(r - (a + (b - a) / 2));
+		}
+	}
+	return width;
+}
+
+int64_t ts_clock_unix_offset_ns(void)
+{
+	static _Atomic int64_t offset;
+	static _Atomic uint64_t taken;   /* BOOTTIME of the last read; 0: none */
+	uint64_t now = ts_clock_boottime_ns();
+	uint64_t last = atomic_load_explicit(&taken, memory_order_acquire);
+	if (last && now - last < UNIX_OFFSET_TTL_NS)
+		return atomic_load_explicit(&offset, memory_order_relaxed);
+	int64_t fresh;
+	uint64_t width = offset_read(&fresh);
+	int64_t kept = atomic_load_explicit(&offset, memory_order_relaxed);
+	int64_t moved = fresh > kept ? fresh - kept : kept - fresh;
+	/* A read that was interrupted never moves the offset; a read that
+	 * differs by less than UNIX_OFFSET_STEP_NS is the same offset seen
+	 * through jitter, and keeping it keeps every span of the process on
+	 * one time base. Only a clock step moves it. */
+	if (!last || (width < UNIX_OFFSET_WIDTH_NS && moved > UNIX_OFFSET_STEP_NS))
+		atomic_store_explicit(&offset, fresh, memory_order_relaxed);
+	atomic_store_explicit(&taken, now ? now : 1, memory_order_release);
+	return atomic_load_explicit(&offset, memory_order_relaxed);
 }
 
 uint64_t ts_clock_monotonic_ms(void)

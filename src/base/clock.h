@@ -14,6 +14,10 @@ extern int ts_clock_tsc;
 
 uint64_t ts_clock_boottime_ns(void);
 uint64_t ts_clock_realtime_ns(void);
+/* CLOCK_REALTIME - CLOCK_BOOTTIME, to turn a span's BOOTTIME times into
+ * wall time. Stable: every span of a process gets the same offset until the
+ * wall clock is stepped, however the reads are interrupted. Any thread. */
+int64_t ts_clock_unix_offset_ns(void);
 /* CLOCK_MONOTONIC in milliseconds (deadlines). */
 uint64_t ts_clock_monotonic_ms(void);
 

@@ -28,11 +28,6 @@
 
 static const struct ts_otlp_ops *otlp;
 
-static int64_t unix_offset_ns(void)
-{
-	return (int64_t)(ts_clock_realtime_ns() - ts_clock_boottime_ns());
-}
-
 static uint64_t process_start_ns(void)
 {
 	return ts_clock_to_ns(ts_process_start_ticks);
@@ -45,7 +40,7 @@ static struct ts_core_api core_api = {
 	.trace_id = ts_ids.trace_id,
 	.getenv = ts_env,
 	.program_name = ts_program_name,
-	.unix_offset_ns = unix_offset_ns,
+	.unix_offset_ns = ts_clock_unix_offset_ns,
 	.process_start_ns = process_start_ns,
 	.pid = ts_proc_pid,
 	.ppid = ts_proc_ppid,

@@ -92,8 +92,9 @@ void ts_snapshot_write(int fd)
 		owed = false;
 	} else if (locked) {
 		pb_clear(&packet);
-		ts_pf_clock_snapshot(&packet, owed_sequence, ts_clock_boottime_ns(),
-				     ts_clock_realtime_ns());
+		uint64_t boot = ts_clock_boottime_ns();
+		ts_pf_clock_snapshot(&packet, owed_sequence, boot,
+				     (uint64_t)((int64_t)boot + ts_clock_unix_offset_ns()));
 		if (pb_ok(&packet)) {
 			/* One small write: whole or not at all, even on a pipe. */
 			ssize_t w;

@@ -203,7 +203,7 @@ class ShimOtlp(tracelib.LoopbackReceiver, unittest.TestCase):
         for s in ex.spans:
             if s["parent"]:
                 p = by_id[s["parent"]]
-                self.assertGreaterEqual(s["start"], p["start"])
+                self.assertGreaterEqual(s["start"], p["start"], (s["name"], p["name"]))
         res = ex.resources[0]
         self.assertEqual(res["service.name"], "threads_io")
         self.assertEqual(res["process.executable.name"], "threads_io")

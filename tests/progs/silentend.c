@@ -5,6 +5,9 @@
  *   signal SIG  dies of SIG, its action put back to the default with the
  *               rt_sigaction system call (the shim's handler is gone
  *               without its knowing), sent with the kill system call
+ * It lives 300 ms after its writes: the agent holds a process from the
+ * moment it sees its segment, and what is tested is how the end is read
+ * when the parent reaps at once, not a process gone before it was seen.
  * Usage: silentend exit CODE | silentend signal SIG
  */
 #ifndef _GNU_SOURCE
@@ -15,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
 
 /* The kernel's struct sigaction; all zero is SIG_DFL, no flags, no mask. */
@@ -36,6 +40,8 @@ int main(int argc, char **argv)
 	for (int i = 0; i < 5; i++)
 		if (write(fd, "x", 1) != 1)
 			return 2;
+	struct timespec linger = {0, 300000000L};
+	nanosleep(&linger, NULL);
 	if (!strcmp(argv[1], "exit")) {
 		syscall(SYS_exit_group, n);
 	} else if (!strcmp(argv[1], "signal")) {

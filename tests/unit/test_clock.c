@@ -67,6 +67,31 @@ START_TEST(fallback_clock_is_identity)
 }
 END_TEST
 
+/* The wall-clock offset is one value for the whole process (every span on
+ * one time base, however a read is interrupted), and it is the real one. */
+START_TEST(unix_offset_is_stable_and_true)
+{
+	int64_t first = ts_clock_unix_offset_ns();
+	for (int i = 0; i < 100000; i++)
+		ck_assert_int_eq(ts_clock_unix_offset_ns(), first);
+	/* The best of many tight reads is within 1 ms of it (the offset moves
+	 * only by a step of more than that). */
+	int64_t best = 0;
+	uint64_t width = UINT64_MAX;
+	for (int i = 0; i < 50; i++) {
+		uint64_t a = ts_clock_boottime_ns();
+		uint64_t r = ts_clock_realtime_ns();
+		uint64_t b = ts_clock_boottime_ns();
+		if (b - a < width) {
+			width = b - a;
+			best = (int64_t)(r - a);
+		}
+	}
+	ck_assert_int_lt(width, 1000000);
+	ck_assert_int_le(llabs(best - first), 1000000 + (int64_t)width);
+}
+END_TEST
+
 enum { CLOCK_REALTIME_ID = 1, CLOCK_BOOTTIME_ID = 6 };
 
 struct snap {
@@ -198,5 +223,6 @@ TS_CHECK_SUITE("clock",
 	       tracks_boottime,
 	       conversion_is_stable_and_monotonic,
 	       fallback_clock_is_identity,
+	       unix_offset_is_stable_and_true,
 	       snapshot_waits_for_the_file_lock,
 	       forked_writers_keep_snapshots_in_order)
