@@ -4,6 +4,7 @@
  * (reached from the drainer's own descriptor table through fdtable.h). */
 #include "fdinfo.h"
 
+#include "clock.h"
 #include "fdtable.h"
 #include "procinfo.h"
 
@@ -117,11 +118,37 @@ static void classify_socket(int fd, struct ts_fdinfo *info)
 		info->transport = type == SOCK_STREAM ? 1 : type == SOCK_DGRAM ? 2 : 0;
 }
 
+/* What a path names, remembered for a second: a server opens the same files
+ * over and over (nginx: once a request), and a stat a span costs the drainer
+ * more than the rest of the span. Keyed by a 64-bit hash of the path. */
+#define PATH_TYPES 256
+#define PATH_TYPE_TTL_MS 1000
+static struct path_type {
+	uint64_t hash;
+	uint64_t at_ms;   /* when it was looked up; 0: empty */
+	int type;
+} path_types[PATH_TYPES];
+
+static uint64_t path_hash(const char *path)
+{
+	uint64_t h = 0xcbf29ce484222325ull;   /* FNV-1a */
+	for (const unsigned char *p = (const unsigned char *)path; *p; p++)
+		h = (h ^ *p) * 0x100000001b3ull;
+	return h;
+}
+
 int ts_type_of_path(const char *path)
 {
+	uint64_t h = path_hash(path), now = ts_clock_monotonic_ms() + 1;
+	struct path_type *e = &path_types[h % PATH_TYPES];
+	if (e->at_ms && e->hash == h && now - e->at_ms < PATH_TYPE_TTL_MS)
+		return e->type;
 	struct stat st;
-	return stat(path, &st) == 0 ? ts_fd_type_of_stat(&st, -1) : TS_FD_UNKNOWN;
+	int type = stat(path, &st) == 0 ? ts_fd_type_of_stat(&st, -1) : TS_FD_UNKNOWN;
+	*e = (struct path_type){h, now, type};
+	return type;
 }
+
 
 /* What a descriptor's /proc link text adds to its type: which anonymous
  * inode (eventfd, epoll and friends) it is, or the path of a file,
@@ -305,6 +332,7 @@ void ts_fdinfo_after_fork(void)
 	/* The parent's drainer may have been inside realloc(): drop, never free. */
 	cache = NULL;
 	cache_len = 0;
+	memset(path_types, 0, sizeof path_types);
 }
 
 void ts_fdinfo_reset(void)
@@ -312,4 +340,6 @@ void ts_fdinfo_reset(void)
 	free(cache);
 	cache = NULL;
 	cache_len = 0;
+	/* The next process served has a working directory of its own. */
+	memset(path_types, 0, sizeof path_types);
 }

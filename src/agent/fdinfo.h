@@ -19,7 +19,8 @@ struct ts_fdinfo {
 	char path[256];             /* file path, or peer address text */
 };
 
-/* Type of what a path names now (TS_FD_UNKNOWN if it is gone). */
+/* Type of what a path names (TS_FD_UNKNOWN if it is gone), as seen at most a
+ * second ago. */
 int ts_type_of_path(const char *path);
 /* Drainer side (single-threaded). */
 /* What fd (generation gen) is; kind is what its creator recorded, used when
