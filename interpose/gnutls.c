@@ -8,12 +8,16 @@
  * come from the copy of libgnutls the caller would reach (tlslib.h). A
  * session's socket is the one seen during its calls; failing that, its
  * transport pointer when that holds a descriptor (gnutls_transport_set_int):
- * a program's own pointer (curl's) is an address, never that small. */
+ * a program's own pointer (curl's) is an address, never that small.
+ * gnutls_record_send adds the shim's traceparent to a request as a plain
+ * socket's send does (httpconn.h, ts_http_tls_send). */
+#include "httpconn.h"
 #include "tlscall.h"
 #include "tlslib.h"
 #include "wrap.h"
 
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 typedef struct gnutls_session_int *gnutls_session_t;
@@ -23,6 +27,7 @@ ssize_t gnutls_record_send2(gnutls_session_t s, const void *data, size_t size, s
 			    unsigned flags);
 ssize_t gnutls_record_recv(gnutls_session_t s, void *data, size_t size);
 ssize_t gnutls_record_recv_seq(gnutls_session_t s, void *data, size_t size, unsigned char *seq);
+int gnutls_handshake(gnutls_session_t s);
 
 typedef ssize_t (*send_fn)(gnutls_session_t, const void *, size_t);
 typedef ssize_t (*send2_fn)(gnutls_session_t, const void *, size_t, size_t, unsigned);
@@ -30,10 +35,12 @@ typedef ssize_t (*recv_fn)(gnutls_session_t, void *, size_t);
 typedef ssize_t (*recv_seq_fn)(gnutls_session_t, void *, size_t, unsigned char *);
 typedef void (*ptr2_fn)(gnutls_session_t, void **, void **);
 
-enum { F_SEND, F_SEND2, F_RECV, F_RECV_SEQ, F_PTR2 };
+typedef int (*handshake_fn)(gnutls_session_t);
+
+enum { F_SEND, F_SEND2, F_RECV, F_RECV_SEQ, F_PTR2, F_HANDSHAKE };
 static const char *const names[] = {
 	"gnutls_record_send", "gnutls_record_send2", "gnutls_record_recv", "gnutls_record_recv_seq",
-	"gnutls_transport_get_ptr2",
+	"gnutls_transport_get_ptr2", "gnutls_handshake",
 };
 _Static_assert(sizeof names / sizeof *names <= TS_TLS_FNS, "too many names");
 
@@ -73,6 +80,34 @@ static void finish(struct ts_tls_call *c, const struct ts_tls_lib *lib, gnutls_s
 
 #define SITE __builtin_return_address(0)
 
+/* The socket a send on session s goes to, when the shim is to add
+ * traceparent to what it sends (see finish); -1: it goes as it is. */
+static int write_socket(const struct ts_tls_lib *lib, gnutls_session_t s)
+{
+	if (!s || !ts_http_injecting())
+		return -1;
+	int fd = ts_tls_known_socket(s);
+	if (fd < 0 && lib->fn[F_PTR2]) {
+		void *in = NULL, *to = NULL;
+		((ptr2_fn)lib->fn[F_PTR2])(s, &in, &to);
+		fd = (uintptr_t)to < FD_PTR_MAX ? (int)(uintptr_t)to : -1;
+	}
+	return ts_tls_usable(fd) ? fd : -1;
+}
+
+/* gnutls_record_send as the HTTP layer sends through it. */
+struct gnutls_sender {
+	struct ts_http_tls_sender base;
+	send_fn real;
+	gnutls_session_t s;
+};
+
+static ssize_t gnutls_send(const struct ts_http_tls_sender *self, const void *buf, size_t n)
+{
+	const struct gnutls_sender *w = (const struct gnutls_sender *)self;
+	return w->real(w->s, buf, n);
+}
+
 /* The shape of every wrapper: find the real function, call straight through
  * when untraced, else record. */
 #define GNUTLS_BODY(which, type, out, buf, size, ...)                                  \
@@ -92,10 +127,31 @@ static void finish(struct ts_tls_call *c, const struct ts_tls_lib *lib, gnutls_s
 
 enum { GNUTLS_E_INTERNAL_ERROR = -59 };
 
+/* The one send that may carry a request with the shim's traceparent (curl's;
+ * gnutls_record_send2's padding is the program's business). */
 TS_EXPORT ssize_t gnutls_record_send(gnutls_session_t s, const void *data, size_t size)
 {
-	const void *self = (const void *)gnutls_record_send;
-	GNUTLS_BODY(F_SEND, send_fn, true, data, size, s, data, size);
+	struct ts_tls_lib scratch;
+	const struct ts_tls_lib *lib = lib_for(F_SEND, SITE, (const void *)gnutls_record_send,
+					       &scratch);
+	if (!lib)
+		return GNUTLS_E_INTERNAL_ERROR;
+	send_fn real = (send_fn)lib->fn[F_SEND];
+	struct ts_tls_call c;
+	if (!ts_tls_enter(&c))
+		return real(s, data, size);
+	int fd = size ? write_socket(lib, s) : -1;
+	ssize_t ret;
+	if (fd >= 0) {
+		const struct gnutls_sender w = {{gnutls_send}, real, s};
+		ret = ts_http_tls_send(c.t, fd, data, size, &w.base);
+	} else {
+		ret = real(s, data, size);
+	}
+	int err = errno;
+	finish(&c, lib, s, true, data, size, ret);
+	errno = err;
+	return ret;
 }
 
 TS_EXPORT ssize_t gnutls_record_send2(gnutls_session_t s, const void *data, size_t size, size_t pad,
@@ -116,4 +172,23 @@ TS_EXPORT ssize_t gnutls_record_recv_seq(gnutls_session_t s, void *data, size_t 
 {
 	const void *self = (const void *)gnutls_record_recv_seq;
 	GNUTLS_BODY(F_RECV_SEQ, recv_seq_fn, false, data, size, s, data, size, seq);
+}
+
+/* The handshake: the session's socket is learnt (tlscall.h). */
+TS_EXPORT int gnutls_handshake(gnutls_session_t s)
+{
+	struct ts_tls_lib scratch;
+	const struct ts_tls_lib *lib = lib_for(F_HANDSHAKE, SITE, (const void *)gnutls_handshake,
+					       &scratch);
+	if (!lib)
+		return GNUTLS_E_INTERNAL_ERROR;
+	handshake_fn real = (handshake_fn)lib->fn[F_HANDSHAKE];
+	struct ts_thread *t = ts_tls_learn_enter();
+	if (!t)
+		return real(s);
+	int ret = real(s);
+	int err = errno;
+	ts_tls_learn_leave(t, s);
+	errno = err;
+	return ret;
 }

@@ -95,6 +95,18 @@ static void remember(uintptr_t key, int fd)
 		put(stale, stale_key, key, val);
 }
 
+void ts_tls_learn_leave(struct ts_thread *t, const void *session)
+{
+	if (t->tls_sock >= 0)
+		remember((uintptr_t)session, t->tls_sock);
+	t->tls_depth = 0;
+}
+
+int ts_tls_known_socket(const void *session)
+{
+	return lookup((uintptr_t)session);
+}
+
 bool ts_tls_usable(int fd)
 {
 	return fd >= 0 && ts_http_watched(ts_fd_state(fd));

@@ -63,6 +63,24 @@ struct ts_tls_io {
  * the library, and check the answer with ts_tls_usable). */
 int ts_tls_socket(const struct ts_tls_call *c, const void *session);
 
+/* A handshake (SSL_connect, SSL_accept, SSL_do_handshake, gnutls_handshake)
+ * is no span, but the socket it moves bytes on is its session's: noted, so
+ * that the first write after it, a client's request, can carry traceparent.
+ * enter: NULL when the call goes straight through. */
+static inline struct ts_thread *ts_tls_learn_enter(void)
+{
+	struct ts_thread *t = ts_caller();
+	if (!t || t->tls_depth)
+		return NULL;
+	t->tls_depth = 1;
+	t->tls_sock = -1;
+	return t;
+}
+void ts_tls_learn_leave(struct ts_thread *t, const void *session);
+
+/* Before a write: the session's socket as an earlier call showed it, or -1. */
+int ts_tls_known_socket(const void *session);
+
 /* fd is a stream socket a TLS session may run on. */
 bool ts_tls_usable(int fd);
 

@@ -12,7 +12,7 @@
 #include <stdatomic.h>
 #include <stdint.h>
 
-#define TS_TLS_FNS 10     /* functions of one library the wrappers use */
+#define TS_TLS_FNS 12     /* functions of one library the wrappers use */
 #define TS_TLS_LIBS 4     /* copies of one library told apart */
 #define TS_TLS_SITES 256  /* call sites remembered per library */
 

@@ -78,6 +78,20 @@ struct ts_http_sender {
  * program's call returns (its own bytes), errno as the call left it. */
 ssize_t ts_http_sendv(struct ts_thread *t, int fd, enum ts_op op, const struct iovec *iov, int cnt,
 		      const struct ts_http_sender *snd);
+/* How a TLS wrapper sends one plaintext buffer (SSL_write,
+ * gnutls_record_send): > 0 the bytes taken, else the library's failure
+ * value, returned to the program as it is. */
+struct ts_http_tls_sender {
+	ssize_t (*send)(const struct ts_http_tls_sender *self, const void *buf, size_t n);
+};
+/* The same for a TLS session on socket fd (the caller checked
+ * ts_http_watched() and ts_http_injecting()): sends buf through snd, with the
+ * line when it holds the whole head of a request beginning there (and the
+ * whole is at most TS_HTTP_JOIN_MAX bytes); neither records nor feeds, which
+ * the TLS call's own recording does (tlscall.h). Returns what the program's
+ * call returns: its own bytes, or the library's failure value. */
+ssize_t ts_http_tls_send(struct ts_thread *t, int fd, const void *buf, size_t n,
+			 const struct ts_http_tls_sender *snd);
 /* The trace of the server span the calling thread works under, when it
  * continues a caller's trace: false when none (httpspan.c). */
 bool ts_http_current_trace(uint8_t trace_id[16], uint8_t *flags);

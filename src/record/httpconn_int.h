@@ -11,6 +11,10 @@
 /* The longest traceparent and tracestate lines the shim adds. */
 #define TS_HTTP_INJECT_MAX (sizeof "traceparent: 00-" + 32 + 1 + 16 + 1 + 2 + 2 + \
 			    sizeof "tracestate: " + 256 + 2)
+/* A TLS session's request head, the line added, is sent in one plaintext call
+ * from the slot's own buffer (its address must not change when the program
+ * calls again after a failure): heads longer than this go unchanged. */
+#define TS_HTTP_JOIN_MAX 4096
 
 struct slot {
 	struct ts_http1_conn conn;
@@ -32,6 +36,7 @@ struct slot {
 	uint16_t hdr_len, hdr_sent;
 	uint32_t pend_at;                    /* PEND_AT: offset in the next bytes */
 	char hdr[TS_HTTP_INJECT_MAX];
+	char join[TS_HTTP_JOIN_MAX];         /* TLS: the head with the line */
 };
 
 enum ts_http_propagated { TS_PROP_NONE, TS_PROP_INJECTED, TS_PROP_PROGRAM, TS_PROP_NOT_INJECTED };

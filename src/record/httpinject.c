@@ -118,21 +118,13 @@ static void feed_done(struct ts_thread *t, int fd, uint64_t st, struct slot *s,
 	}
 }
 
-ssize_t ts_http_sendv(struct ts_thread *t, int fd, enum ts_op op, const struct iovec *iov, int cnt,
-		      const struct ts_http_sender *snd)
+/* Sends the program's n bytes in iov through snd, with the line when it is
+ * due (s: the connection's slot, or NULL: as they are); when join, the head
+ * and the line must go in one buffer of at most TS_HTTP_JOIN_MAX bytes.
+ * Returns what the program's call returns, errno as the call left it. */
+static ssize_t send_injecting(struct ts_thread *t, int fd, struct slot *s, const struct iovec *iov,
+			      int cnt, size_t n, const struct ts_http_sender *snd, bool join)
 {
-	uint64_t st = ts_fd_state(fd);
-	struct slot *s = ts_vfork_child() ? NULL : ts_http_slot(fd, st, TS_HTTP_SOCKET);
-	size_t n = 0;
-	for (int i = 0; i < cnt; i++)
-		n += iov[i].iov_len;
-	uint64_t t0 = ts_ticks();
-	if (s && s->pend == TS_PEND_REST && !finish_line(snd, fd, s)) {
-		int err = errno;
-		ts_record_io(t, op, fd, n, -1, t0, ts_ticks());
-		errno = err;
-		return -1;
-	}
 	/* The line goes in the first element, which must hold the whole head. */
 	const char *first = cnt > 0 ? iov[0].iov_base : NULL;
 	size_t first_len = cnt > 0 ? iov[0].iov_len : 0, ins = 0;
@@ -140,11 +132,12 @@ ssize_t ts_http_sendv(struct ts_thread *t, int fd, enum ts_op op, const struct i
 	if (!s || cnt < 1 || cnt > SEND_IOV_MAX - 2) {
 		/* sent as it is */
 	} else if (s->pend == TS_PEND_AT) {
-		inject = s->pend_at <= first_len;
+		inject = s->pend_at <= first_len && (!join || n + s->hdr_len <= TS_HTTP_JOIN_MAX);
 		ins = s->pend_at;
 	} else if (ts_http1_between(&s->conn, TS_HTTP1_OUT) && s->conn.state != TS_HTTP1_SERVER &&
 		   request_start(first, first_len)) {
-		inject = (ins = insertion_point(first, first_len)) != 0;
+		inject = (!join || n + sizeof s->hdr <= TS_HTTP_JOIN_MAX) &&
+			 (ins = insertion_point(first, first_len)) != 0;
 		if (inject)
 			make_lines(t, s);
 		else
@@ -161,14 +154,24 @@ ssize_t ts_http_sendv(struct ts_thread *t, int fd, enum ts_op op, const struct i
 			v[2 + i] = iov[i];
 		out = v;
 		nout = cnt + 2;
+		if (join) {
+			/* Rebuilt the same when the program calls again after
+			 * a failure: same address, same length, same bytes. */
+			size_t at = 0;
+			for (int i = 0; i < nout; i++) {
+				memcpy(s->join + at, out[i].iov_base, out[i].iov_len);
+				at += out[i].iov_len;
+			}
+			v[0] = (struct iovec){s->join, at};
+			nout = 1;
+		}
 	}
 	ssize_t k = snd->vsend(snd, fd, out, nout);
-	uint64_t t1 = ts_ticks();
 	int err = errno;
 	ssize_t ret = k;
 	if (inject) {
 		size_t h = s->hdr_len;
-		if (k < 0) {
+		if (k < 0 || (join && k == 0)) {
 			s->pend = TS_PEND_AT;   /* the program sends it again */
 			s->pend_at = (uint32_t)ins;
 		} else if ((size_t)k <= ins) {
@@ -194,9 +197,66 @@ ssize_t ts_http_sendv(struct ts_thread *t, int fd, enum ts_op op, const struct i
 		}
 	}
 	errno = err;
+	return ret;
+}
+
+ssize_t ts_http_sendv(struct ts_thread *t, int fd, enum ts_op op, const struct iovec *iov, int cnt,
+		      const struct ts_http_sender *snd)
+{
+	uint64_t st = ts_fd_state(fd);
+	struct slot *s = ts_vfork_child() ? NULL : ts_http_slot(fd, st, TS_HTTP_SOCKET);
+	size_t n = 0;
+	for (int i = 0; i < cnt; i++)
+		n += iov[i].iov_len;
+	uint64_t t0 = ts_ticks();
+	if (s && s->pend == TS_PEND_REST && !finish_line(snd, fd, s)) {
+		int err = errno;
+		ts_record_io(t, op, fd, n, -1, t0, ts_ticks());
+		errno = err;
+		return -1;
+	}
+	ssize_t ret = send_injecting(t, fd, s, iov, cnt, n, snd, false);
+	uint64_t t1 = ts_ticks();
+	int err = errno;
 	ts_record_io(t, op, fd, n, ret, t0, t1);
 	if (s && ret > 0)
 		feed_done(t, fd, st, s, iov, cnt, (size_t)ret, t0, t1);
 	errno = err;
 	return ret;
+}
+
+/* A TLS sender seen as a vector sender: one element at a time (the head
+ * and its line are joined first). */
+struct tls_adapter {
+	struct ts_http_sender base;
+	const struct ts_http_tls_sender *tls;
+};
+
+static ssize_t tls_vsend(const struct ts_http_sender *self, int fd, const struct iovec *iov,
+			 int cnt)
+{
+	(void)fd;
+	const struct tls_adapter *a = (const struct tls_adapter *)self;
+	return cnt == 1 ? a->tls->send(a->tls, iov[0].iov_base, iov[0].iov_len) : -1;
+}
+
+ssize_t ts_http_tls_send(struct ts_thread *t, int fd, const void *buf, size_t n,
+			 const struct ts_http_tls_sender *snd)
+{
+	uint64_t st = ts_fd_state(fd);
+	struct slot *s = ts_vfork_child() ? NULL : ts_http_slot(fd, st, TS_HTTP_TLS);
+	const struct tls_adapter a = {{tls_vsend}, snd};
+	/* The rest of a line a partial write cut goes first, alone; a failure
+	 * is the program's call's, which it makes again (the same rest is
+	 * sent from the same address then, as the library wants). */
+	while (s && s->pend == TS_PEND_REST && s->hdr_sent < s->hdr_len) {
+		ssize_t k = snd->send(snd, s->hdr + s->hdr_sent, (size_t)(s->hdr_len - s->hdr_sent));
+		if (k <= 0)
+			return k;
+		s->hdr_sent = (uint16_t)(s->hdr_sent + k);
+	}
+	if (s && s->pend == TS_PEND_REST)
+		s->pend = TS_PEND_NONE;
+	const struct iovec v = {(void *)buf, n};
+	return send_injecting(t, fd, s, &v, 1, n, &a.base, true);
 }

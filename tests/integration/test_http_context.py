@@ -8,6 +8,7 @@ program's own traceparent is never doubled, TRACESHIM_HTTP_INJECT=false sends
 requests unchanged, and what the programs print is the same as without the
 shim."""
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -40,7 +41,13 @@ class H(http.server.SimpleHTTPRequestHandler):
         self.send_header("Content-Length", str(len(reply)))
         self.end_headers()
         self.wfile.write(reply)
-http.server.ThreadingHTTPServer(("127.0.0.1", int(sys.argv[1])), H).serve_forever()
+srv = http.server.ThreadingHTTPServer(("127.0.0.1", int(sys.argv[1])), H)
+if os.environ.get("CERT"):   # HTTPS
+    import ssl
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.load_cert_chain(os.environ["CERT"], os.environ["KEY"])
+    srv.socket = ctx.wrap_socket(srv.socket, server_side=True)
+srv.serve_forever()
 '''
 
 CALLER = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"
@@ -176,6 +183,61 @@ class HttpContext(tracelib.LoopbackReceiver, unittest.TestCase):
                     arrows += 1
                     self.assertNotEqual(trace.process_of(s), trace.process_of(target))
         self.assertEqual(arrows, 3)
+
+    def https_server(self):
+        """The server over TLS, with a self-signed certificate."""
+        if shutil.which("openssl") is None:
+            self.skipTest("the openssl command is not installed")
+        cert, key = (os.path.join(self.tmp.name, n) for n in ("cert.pem", "key.pem"))
+        subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
+                        "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", key, "-out", cert,
+                        "-days", "2", "-subj", "/CN=127.0.0.1"],
+                       check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        return self.start_server(CERT=cert, KEY=key)
+
+    def assert_linked_over_tls(self, export, base, paths):
+        """Each request a client span, its server span the child, and the
+        traceparent the server got the client span's."""
+        clients = self.http_spans(export, "SPAN_KIND_CLIENT")
+        servers = self.http_spans(export, "SPAN_KIND_SERVER")
+        self.assertEqual(sorted(s["attrs"]["url.full"] for s in clients),
+                         sorted(base + p[1:] for p in paths))
+        self.assertEqual(sorted(s["attrs"]["url.path"] for s in servers), sorted(paths))
+        by_id = {s["id"]: s for s in clients}
+        for srv in servers:
+            cli = by_id.get(srv["parent"])
+            self.assertIsNotNone(cli, "the server span of %s has no client parent"
+                                 % srv["attrs"]["url.path"])
+            self.assertEqual(srv["trace"], cli["trace"])
+            self.assertEqual(srv["attrs"]["url.scheme"], "https")
+            self.assertEqual(cli["attrs"]["traceshim.http.traceparent"], "injected")
+        for path, headers in self.seen_headers():
+            tp = eval(headers)  # a list repr written by the server
+            self.assertEqual(len(tp), 1, path)
+            cli = next(s for s in clients if s["attrs"]["url.full"] == base + path[1:])
+            self.assertEqual(tp[0], "00-%s-%s-01" % (cli["trace"].hex(), cli["id"].hex()))
+
+    def test_over_tls_with_openssl_the_trace_crosses_too(self):
+        # curl (libcurl with OpenSSL): traceparent goes in through SSL_write,
+        # two requests on one connection.
+        server, port = self.https_server()
+        base = "https://127.0.0.1:%d/" % port
+        out = self.curl(["-k", base + "a.txt", base + "b.txt"])
+        self.assertEqual(out.stdout, b"hello\nworld\n")
+        self.assert_linked_over_tls(self.finish(server), base, ["/a.txt", "/b.txt"])
+
+    def test_over_tls_with_gnutls_the_trace_crosses_too(self):
+        # wget (GnuTLS on Debian): through gnutls_record_send.
+        if shutil.which("wget") is None:
+            self.skipTest("wget is not installed")
+        tracelib.skip_under_sanitizer(self, "wget", "hangs at exit")
+        server, port = self.https_server()
+        base = "https://127.0.0.1:%d/" % port
+        done = subprocess.run(["wget", "-q", "--no-check-certificate", "-O", "-", base + "a.txt"],
+                              env=self.env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                              timeout=60)
+        self.assertEqual((done.returncode, done.stdout), (0, b"hello\n"), done.stderr)
+        self.assert_linked_over_tls(self.finish(server), base, ["/a.txt"])
 
     def test_a_request_body_goes_through_unchanged(self):
         server, port = self.start_server()
