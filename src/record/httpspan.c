@@ -283,7 +283,10 @@ void ts_http_event(struct ts_thread *t, struct slot *s, const struct ts_http1_ev
 	int req_dir = client(s) ? TS_HTTP1_OUT : TS_HTTP1_IN;
 	switch (ev->kind) {
 	case TS_HTTP1_BEGIN:
-		s->begin[ev->dir] = t0;
+		/* A message sent begins as its call does; one received when
+		 * its call returns with it: a read that waited for it (a
+		 * keep-alive connection's next request) began before it came. */
+		s->begin[ev->dir] = ev->dir == TS_HTTP1_IN ? t1 : t0;
 		break;
 	case TS_HTTP1_REQUEST_HEAD:
 		begin_span(t, s, ev);

@@ -21,6 +21,7 @@ Run:  TRACESHIM_LIB=build/libtraceshim.so PROGS_DIR=build/tests/progs \\
 """
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -206,8 +207,8 @@ class Https(unittest.TestCase):
         tracelib.wait_for_agent(cls.run_dir)
         shutil.rmtree(cls.tmp, True)
 
-    def run_pair(self, argv, env=None):
-        return tracelib.run_pair(argv, env=dict(env or {}, TRACESHIM_RUN_DIR=self.run_dir))
+    def run_pair(self, argv, env=None, **how):
+        return tracelib.run_pair(argv, env=dict(env or {}, TRACESHIM_RUN_DIR=self.run_dir), **how)
 
     @classmethod
     def start_server(cls, env):
@@ -333,6 +334,34 @@ class Https(unittest.TestCase):
 
     # 3a. A C client linked with OpenSSL: main calls libssl directly; peek
     # and the _ex forms; a read failing on a peer that went without a TLS close.
+    def test_requests_made_again_after_want_write_carry_traceparent(self):
+        # tls_retry: a non-blocking client (and its server, a thread at the
+        # other end of a socket pair) whose request writes fail with
+        # SSL_ERROR_WANT_WRITE and are made again with the same buffer, as
+        # OpenSSL wants. Each request carries the shim's line once, the
+        # program's counts are its own, and each server span continues its
+        # client span. What the program prints is the same but for the
+        # traceparent lines its server prints.
+        lines_re = rb"server: request (\d+) traceparent: (\S+)\n"
+        proc, trace = self.run_pair([prog("tls_retry"), self.cert, self.key],
+                                    normalize=lambda out: re.sub(lines_re, b"", out))
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        self.assertIn(b"50 requests, 50 responses, writes made again after WANT_WRITE: some",
+                      proc.stdout)
+        seen = re.findall(lines_re, proc.stdout)
+        self.assertEqual([int(n) for n, _ in seen], list(range(50)))
+        self.assertEqual(len({tp for _, tp in seen}), 50)
+        again = [s for s in trace.slices if s.name == "SSL_write"
+                 and "WANT_WRITE" in str(s.args.get("traceshim.tls.error"))]
+        self.assertTrue(again)
+        clients, servers = client_spans(trace), server_spans(trace)
+        self.assertEqual(len(clients), 50)
+        self.assertEqual(len(servers), 50)
+        self.assertEqual({c.args.get("traceshim.http.traceparent") for c in clients},
+                         {"injected"})
+        arrows = [f for c in clients for f in trace.flows_from(c) if f.slices[-1] in servers]
+        self.assertEqual(len(arrows), 50)
+
     def test_openssl_program(self):
         proc, trace = self.run_pair([prog("tls_openssl"), str(self.port)])
         self.assertEqual(proc.returncode, 0, proc.stderr)
