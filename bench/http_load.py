@@ -93,27 +93,32 @@ def agent_pids(run_dir):
 
 
 class AgentCpu:
-    """The CPU time of a run's agent processes, sampled until they leave."""
+    """The CPU time of a run's agent processes, sampled until they leave.
+
+    Each sample sums the processes alive then, each with the children it
+    has reaped (a worker's time moves to the agent when it is reaped): the
+    figure is the largest such sum, never a finished worker counted both
+    as itself and in the agent's share."""
 
     def __init__(self, run_dir):
         self.run_dir = run_dir
-        self.seen = {}
+        self.best = 0
 
     def sample(self):
         pids = agent_pids(self.run_dir)
+        total = 0
         for pid in pids:
-            # Each process's own ticks, and for the first, those of the
-            # forks it reaped: a fork's ticks move to its parent then.
             ticks = clock_ticks(pid, children=True)
             if ticks is not None:
-                self.seen[pid] = max(self.seen.get(pid, 0), ticks)
+                total += ticks
+        self.best = max(self.best, total)
         return bool(pids)
 
     def wait(self, deadline=30.0):
         end = time.monotonic() + deadline
         while self.sample() and time.monotonic() < end:
             time.sleep(0.02)
-        return sum(self.seen.values()) / os.sysconf("SC_CLK_TCK")
+        return self.best / os.sysconf("SC_CLK_TCK")
 
 
 def one_run(args, work, traced, n):

@@ -89,7 +89,9 @@ static inline void ts_record_net(struct ts_thread *t, enum ts_op op, int fd, int
  * The descriptor's kind is looked at first: other descriptors pay one load. */
 #define TS_HTTP_SENDV(op, fd, iov, cnt, sender)                                         \
 	do {                                                                            \
-		if (__builtin_expect(ts_http_watched(ts_fd_state(fd)), 0) && ts_http_injecting()) { \
+		uint64_t st_ = ts_fd_state(fd);                                         \
+		if (__builtin_expect(ts_http_watched(st_), 0) && ts_http_injecting() &&   \
+		    ts_http_may_inject(fd, st_)) {                                      \
 			struct ts_thread *t_ = ts_caller();                               \
 			if (t_) {                                                       \
 				ts_tls_saw(t_, fd);                                     \

@@ -67,6 +67,14 @@ static void give_slot(unsigned i)
 	atomic_fetch_and_explicit(&used[i / 64], ~(1ull << (i % 64)), memory_order_release);
 }
 
+bool ts_http_may_inject(int fd, uint64_t state)
+{
+	if ((unsigned)fd >= TS_FDGEN_MAX)
+		return false;
+	uint64_t e = atomic_load_explicit(&entries[TS_HTTP_SOCKET][fd], memory_order_relaxed);
+	return (e & ~0xffffull) != entry_of((uint32_t)state, NONE) || (uint16_t)e != OFF;
+}
+
 /* The slot of fd for this generation, made on its first call; NULL when the
  * descriptor is not HTTP or no slot is free (it is then left untraced, as
  * if it were not HTTP: the pool's size is the documented limit). */

@@ -65,6 +65,10 @@ void ts_http_after_fork(void);
  * set at start from TRACESHIM_HTTP_INJECT, on by default. */
 void ts_http_set_inject(bool on);
 bool ts_http_injecting(void);
+/* fd (state: its ts_fd_state() now) may still take a traceparent line: false
+ * once its bytes were found not to be HTTP, so that its sends go straight
+ * to the real call. */
+bool ts_http_may_inject(int fd, uint64_t state);
 /* How a wrapper's call sends a vector of bytes: the real sendmsg (with the
  * program's flags and address) or writev behind send, sendto or write. */
 struct ts_http_sender {
