@@ -263,11 +263,12 @@ class TestBench(unittest.TestCase):
         if sniffer in heads:      # when the build has bench_http1
             heads.remove(sniffer)
             self.assertRegex(done.stdout, r"\nrequest \+ response: +%s ns/pair\n" % NUM)
-        self.assertEqual(len(heads), 3, done.stdout)
+        self.assertEqual(len(heads), 4, done.stdout)
         self.assertTrue(heads[0].startswith("== HTTP: nginx (2 workers, "), heads[0])
         self.assertIn("sendfile on", heads[0])
         self.assertTrue(heads[1].startswith("== pipe ping-pong"), heads[1])
         self.assertTrue(heads[2].startswith("== TCP ping-pong on loopback, not HTTP"), heads[2])
+        self.assertTrue(heads[3].startswith("== Unix-socket ping-pong, not HTTP"), heads[3])
 
         def row(label, value):
             lines = [line for line in out if line.startswith(label + " ")]
@@ -290,8 +291,9 @@ class TestBench(unittest.TestCase):
         self.assertEqual(spans, served)
         self.assertGreater(served, 0)
         self.assertEqual(row("spans dropped (traced runs)", r"\d+"), "0")
-        self.assertRegex(done.stdout, r"\nadded per traced call, TCP \(not HTTP\) vs pipe: [+-]%s vs "
-                         r"[+-]%s ns; short runs: [+-]%s vs [+-]%s ns\n" % ((NUM,) * 4))
+        self.assertRegex(done.stdout, r"\nadded per traced call, TCP and Unix socket \(not HTTP\) "
+                         r"vs pipe: [+-]%s and [+-]%s vs [+-]%s ns; short runs: [+-]%s and "
+                         r"[+-]%s vs [+-]%s ns\n" % ((NUM,) * 6))
 
     def test_unknown_section_is_refused(self):
         done = subprocess.run([os.path.join(ROOT, "scripts", "bench")], env=dict(os.environ, BENCH_ONLY="agent,agnet"),
