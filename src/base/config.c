@@ -50,19 +50,30 @@ void ts_program_name_set(const char *name)
 	name_set = name;
 }
 
-const char *ts_program_name(void)
+/* The name copied at start: program_invocation_short_name points into
+ * argv[0], which a program may write over (setproctitle), and a forked
+ * child keeps the copy. */
+static char name_kept[256];
+
+static void keep_name(void)
 {
 	extern char *program_invocation_short_name;
+	const char *name = program_invocation_short_name;
+	char **argv = initial_argv();
+	if ((!name || !*name) && argv && argv[0] && *argv[0]) {
+		const char *slash = strrchr(argv[0], '/');
+		name = slash ? slash + 1 : argv[0];
+	}
+	snprintf(name_kept, sizeof name_kept, "%s", name && *name ? name : "process");
+}
+
+const char *ts_program_name(void)
+{
 	if (name_set)
 		return name_set;
-	if (program_invocation_short_name && *program_invocation_short_name)
-		return program_invocation_short_name;
-	char **argv = initial_argv();
-	if (argv && argv[0] && *argv[0]) {
-		const char *slash = strrchr(argv[0], '/');
-		return slash ? slash + 1 : argv[0];
-	}
-	return "process";
+	if (!name_kept[0])
+		keep_name();
+	return name_kept;
 }
 
 static unsigned get_uint(const char *name, unsigned long min, unsigned long max, unsigned def)
@@ -162,6 +173,7 @@ static bool sdk_disabled(void)
 
 void ts_config_load(void)
 {
+	keep_name();
 	ts_log_inherit(ts_env(TS_REPORTED_VAR));
 	load_log_level();
 	bool off = sdk_disabled();

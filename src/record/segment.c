@@ -24,7 +24,8 @@
 static size_t seg_bytes;
 static TS_LARGE char seg_path[PATH_MAX];
 
-static size_t copy_args(char *dst, size_t cap)
+/* argv as the kernel laid it out, NUL-separated, at most cap bytes. */
+static size_t read_args(char *dst, size_t cap)
 {
 	extern void *__libc_stack_end;
 	long *sp = __libc_stack_end;
@@ -40,6 +41,22 @@ static size_t copy_args(char *dst, size_t cap)
 		memcpy(dst + n, argv[i], len);
 		n += len;
 	}
+	return n;
+}
+
+/* The arguments as they were when the program started. A program may write
+ * over them (setproctitle: nginx's "master process", PostgreSQL, Perl's $0),
+ * and its forked children make their segments after that: they take this
+ * copy, made by the first segment of the program's image. */
+static TS_LARGE char args_kept[TS_SEG_ARGS_MAX];
+static size_t args_kept_len;
+
+static size_t copy_args(char *dst, size_t cap)
+{
+	if (!args_kept_len)
+		args_kept_len = read_args(args_kept, sizeof args_kept);
+	size_t n = args_kept_len <= cap ? args_kept_len : 0;
+	memcpy(dst, args_kept, n);
 	return n;
 }
 

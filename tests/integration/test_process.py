@@ -106,6 +106,19 @@ class ProcessTreeTest(unittest.TestCase):
         every = {n for ns in names.values() for n in ns}
         self.assertTrue({"sh", "sort", "head", "cat"} <= every, every)
 
+    def test_a_program_that_writes_over_its_arguments_keeps_its_name(self):
+        # Perl's $0 writes over argv, as setproctitle does (nginx's
+        # "master process"); the child forked after it is still perl.
+        if not shutil.which("perl"):
+            self.skipTest("perl is not installed")
+        script = ('$0 = "a title much longer than the program name"; '
+                  'if (fork() == 0) { open(F, ">/dev/null"); print F "x"; close F; exit 0 } wait')
+        traced, trace = self.run_cli(["perl", "-e", script])
+        self.assertEqual(traced.returncode, 0, traced.stderr)
+        names, _ = self.assert_tree(trace, "perl")
+        self.assertEqual(len(names), 2)
+        self.assertEqual({n for ns in names.values() for n in ns}, {"perl"})
+
     def test_exit_signal_is_the_commands(self):
         traced, trace = self.run_cli(["sh", "-c", "kill -TERM $$"])
         self.assertEqual(traced.returncode, -signal.SIGTERM)
