@@ -991,8 +991,8 @@ class NginxUnderLoad:
         self.assertEqual([s.args for s in self.trace.slices
                           if "traceshim.dropped_spans" in s.args
                           or "traceshim.untraced_threads" in s.args], [])
-        # A master and the 2 workers it forked. (By pid: the name of a
-        # process that rewrote its argv is not reliable.)
+        # A master and the 2 workers it forked, all named nginx (the
+        # master writes its title over its arguments before it forks).
         master = self.traced["nginx"].pid
         parents = {s.pid: s.args.get("process.parent_pid") for s in self.trace.slices
                    if "process.pid" in s.args}
@@ -1001,6 +1001,7 @@ class NginxUnderLoad:
                          "processes: %s" % parents)
         self.assertEqual({s.pid for s in self.server_spans()} - set(workers), set(),
                          "only the workers serve requests")
+        self.assertEqual({self.trace.processes.get(p) for p in parents}, {"nginx"})
 
     def test_one_server_span_per_request(self):
         spans = self.server_spans()
