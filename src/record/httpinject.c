@@ -92,18 +92,20 @@ static void make_lines(struct ts_thread *t, struct slot *s)
 }
 
 /* The rest of a line a partial write cut, before any byte of the program's:
- * false (errno set) when it could not all go now. */
-static bool finish_line(const struct ts_http_sender *snd, int fd, struct slot *s)
+ * 1 once it is all gone, else what the failed send returned (errno set; a
+ * TLS library's value is its own). The program makes its call again then,
+ * and the same rest is sent from the same address, as a TLS library wants. */
+static ssize_t finish_line(const struct ts_http_sender *snd, int fd, struct slot *s)
 {
 	while (s->hdr_sent < s->hdr_len) {
 		struct iovec v = {s->hdr + s->hdr_sent, (size_t)(s->hdr_len - s->hdr_sent)};
 		ssize_t k = snd->vsend(snd, fd, &v, 1);
-		if (k < 0)
-			return false;
+		if (k <= 0)
+			return k;
 		s->hdr_sent = (uint16_t)(s->hdr_sent + k);
 	}
 	s->pend = TS_PEND_NONE;
-	return true;
+	return 1;
 }
 
 /* The program's bytes done of iov fed to the sniffer. */
@@ -209,7 +211,7 @@ ssize_t ts_http_sendv(struct ts_thread *t, int fd, enum ts_op op, const struct i
 	for (int i = 0; i < cnt; i++)
 		n += iov[i].iov_len;
 	uint64_t t0 = ts_ticks();
-	if (s && s->pend == TS_PEND_REST && !finish_line(snd, fd, s)) {
+	if (s && s->pend == TS_PEND_REST && finish_line(snd, fd, s) <= 0) {
 		int err = errno;
 		ts_record_io(t, op, fd, n, -1, t0, ts_ticks());
 		errno = err;
@@ -246,17 +248,9 @@ ssize_t ts_http_tls_send(struct ts_thread *t, int fd, const void *buf, size_t n,
 	uint64_t st = ts_fd_state(fd);
 	struct slot *s = ts_vfork_child() ? NULL : ts_http_slot(fd, st, TS_HTTP_TLS);
 	const struct tls_adapter a = {{tls_vsend}, snd};
-	/* The rest of a line a partial write cut goes first, alone; a failure
-	 * is the program's call's, which it makes again (the same rest is
-	 * sent from the same address then, as the library wants). */
-	while (s && s->pend == TS_PEND_REST && s->hdr_sent < s->hdr_len) {
-		ssize_t k = snd->send(snd, s->hdr + s->hdr_sent, (size_t)(s->hdr_len - s->hdr_sent));
-		if (k <= 0)
-			return k;
-		s->hdr_sent = (uint16_t)(s->hdr_sent + k);
-	}
-	if (s && s->pend == TS_PEND_REST)
-		s->pend = TS_PEND_NONE;
+	ssize_t k = s && s->pend == TS_PEND_REST ? finish_line(&a.base, fd, s) : 1;
+	if (k <= 0)
+		return k;   /* the library's failure is the program's call's */
 	const struct iovec v = {(void *)buf, n};
 	return send_injecting(t, fd, s, &v, 1, n, &a.base, true);
 }
