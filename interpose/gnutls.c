@@ -59,6 +59,18 @@ static const struct ts_tls_lib *lib_for(unsigned fn, const void *site, const voi
 	return lib;
 }
 
+/* The descriptor in the session's transport pointer for that direction
+ * (gnutls_transport_set_int), or -1. */
+static int transport_fd(const struct ts_tls_lib *lib, gnutls_session_t s, bool out)
+{
+	if (!s || !lib->fn[F_PTR2])
+		return -1;
+	void *in = NULL, *to = NULL;
+	((ptr2_fn)lib->fn[F_PTR2])(s, &in, &to);
+	uintptr_t p = (uintptr_t)(out ? to : in);
+	return p < FD_PTR_MAX && ts_tls_usable((int)p) ? (int)p : -1;
+}
+
 static void finish(struct ts_tls_call *c, const struct ts_tls_lib *lib, gnutls_session_t s, bool out,
 		   const void *buf, size_t size, ssize_t ret)
 {
@@ -68,12 +80,8 @@ static void finish(struct ts_tls_call *c, const struct ts_tls_lib *lib, gnutls_s
 			       .requested = size, .done = ret >= 0 ? ret : -1,
 			       .code = ret < 0 ? (int32_t)ret : 0, .err = err};
 	int fd = ts_tls_socket(c, s);
-	if (fd < 0 && s && lib->fn[F_PTR2]) {
-		void *in = NULL, *to = NULL;
-		((ptr2_fn)lib->fn[F_PTR2])(s, &in, &to);
-		uintptr_t p = (uintptr_t)(out ? to : in);
-		fd = p < FD_PTR_MAX && ts_tls_usable((int)p) ? (int)p : -1;
-	}
+	if (fd < 0)
+		fd = transport_fd(lib, s, out);
 	errno = err;
 	ts_tls_leave(c, fd, &io);
 }
@@ -87,12 +95,7 @@ static int write_socket(const struct ts_tls_lib *lib, gnutls_session_t s)
 	if (!s || !ts_http_injecting())
 		return -1;
 	int fd = ts_tls_known_socket(s);
-	if (fd < 0 && lib->fn[F_PTR2]) {
-		void *in = NULL, *to = NULL;
-		((ptr2_fn)lib->fn[F_PTR2])(s, &in, &to);
-		fd = (uintptr_t)to < FD_PTR_MAX ? (int)(uintptr_t)to : -1;
-	}
-	return ts_tls_usable(fd) ? fd : -1;
+	return fd >= 0 ? fd : transport_fd(lib, s, true);
 }
 
 /* gnutls_record_send as the HTTP layer sends through it. */
