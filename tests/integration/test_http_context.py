@@ -219,12 +219,18 @@ class HttpContext(tracelib.LoopbackReceiver, unittest.TestCase):
 
     def test_over_tls_with_openssl_the_trace_crosses_too(self):
         # curl (libcurl with OpenSSL): traceparent goes in through SSL_write,
-        # two requests on one connection.
+        # three requests on one connection, the last a 404.
         server, port = self.https_server()
         base = "https://127.0.0.1:%d/" % port
-        out = self.curl(["-k", base + "a.txt", base + "b.txt"])
-        self.assertEqual(out.stdout, b"hello\nworld\n")
-        self.assert_linked_over_tls(self.finish(server), base, ["/a.txt", "/b.txt"])
+        out = self.curl(["-k", base + "a.txt", base + "b.txt", base + "missing"])
+        self.assertTrue(out.stdout.startswith(b"hello\nworld\n"))
+        self.assertIn(b"404", out.stdout)
+        export = self.finish(server)
+        self.assert_linked_over_tls(export, base, ["/a.txt", "/b.txt", "/missing"])
+        missing = [s for s in self.http_spans(export, "SPAN_KIND_CLIENT")
+                   if s["attrs"]["url.full"].endswith("/missing")]
+        self.assertEqual(missing[0]["attrs"]["http.response.status_code"], 404)
+        self.assertEqual(missing[0]["status"], "STATUS_CODE_ERROR")
 
     def test_over_tls_with_gnutls_the_trace_crosses_too(self):
         # wget (GnuTLS on Debian): through gnutls_record_send.
