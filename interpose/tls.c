@@ -218,12 +218,8 @@ static int handshake(int which, const void *self, const void *site, SSL *s)
 	}
 	handshake_fn real = (handshake_fn)lib->fn[which];
 	struct ts_thread *t = ts_tls_learn_enter();
-	if (!t)
-		return real(s);
 	int ret = real(s);
-	int err = errno;
 	ts_tls_learn_leave(t, s);
-	errno = err;
 	return ret;
 }
 

@@ -97,8 +97,10 @@ static void remember(uintptr_t key, int fd)
 
 void ts_tls_learn_leave(struct ts_thread *t, const void *session)
 {
+	if (!t)
+		return;
 	if (t->tls_sock >= 0)
-		remember((uintptr_t)session, t->tls_sock);
+		remember((uintptr_t)session, t->tls_sock);   /* errno untouched */
 	t->tls_depth = 0;
 }
 

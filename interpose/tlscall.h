@@ -66,7 +66,8 @@ int ts_tls_socket(const struct ts_tls_call *c, const void *session);
 /* A handshake (SSL_connect, SSL_accept, SSL_do_handshake, gnutls_handshake)
  * is no span, but the socket it moves bytes on is its session's: noted, so
  * that the first write after it, a client's request, can carry traceparent.
- * enter: NULL when the call goes straight through. */
+ * enter: NULL when the call goes straight through; leave takes that NULL
+ * too, and keeps errno. */
 static inline struct ts_thread *ts_tls_learn_enter(void)
 {
 	struct ts_thread *t = ts_caller();
