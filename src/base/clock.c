@@ -48,21 +48,37 @@ uint64_t ts_clock_realtime_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
-/* realtime - boottime from one tight read (boottime, realtime, boottime),
- * the best of three; its error is at most half its width, which is what it
- * returns. */
-static uint64_t offset_read(int64_t *offset)
+static uint64_t ticks_now(void)
+{
+	return ts_ticks();
+}
+
+/* A reading of mid taken between two BOOTTIME readings, the best of three:
+ * mid's value, BOOTTIME halfway between, and the width of the bracket (the
+ * pair's error is at most half of it), which is returned. */
+static uint64_t bracket(uint64_t (*mid)(void), uint64_t *value, uint64_t *ns)
 {
 	uint64_t width = UINT64_MAX;
+	*value = *ns = 0;
 	for (int i = 0; i < 3; i++) {
 		uint64_t a = ts_clock_boottime_ns();
-		uint64_t r = ts_clock_realtime_ns();
+		uint64_t v = mid();
 		uint64_t b = ts_clock_boottime_ns();
 		if (b - a < width) {
 			width = b - a;
-			*offset = (int64_t)(r - (a + (b - a) / 2));
+			*value = v;
+			*ns = a + (b - a) / 2;
 		}
 	}
+	return width;
+}
+
+/* realtime - boottime from one bracketed read; returns the bracket's width. */
+static uint64_t offset_read(int64_t *offset)
+{
+	uint64_t real, boot;
+	uint64_t width = bracket(ts_clock_realtime_ns, &real, &boot);
+	*offset = (int64_t)(real - boot);
 	return width;
 }
 
@@ -114,17 +130,7 @@ bool ts_clock_tsc_invariant(void)
 /* A (ticks, ns) pair read as close together as the machine allows. */
 static void read_pair(uint64_t *tick, uint64_t *ns)
 {
-	uint64_t best = UINT64_MAX;
-	for (int i = 0; i < 3; i++) {
-		uint64_t a = ts_clock_boottime_ns();
-		uint64_t t = ts_ticks();
-		uint64_t b = ts_clock_boottime_ns();
-		if (b - a < best) {
-			best = b - a;
-			*tick = t;
-			*ns = a + (b - a) / 2;
-		}
-	}
+	bracket(ticks_now, tick, ns);
 }
 
 void ts_clock_init(bool force_gettime)
