@@ -41,6 +41,22 @@ enum ts_op {
 	TS_OP_COUNT
 };
 
+/* The families TRACESHIM_TRACE turns on and off. An I/O call (shapes IO, FD
+ * and COPY) on a socket counts as net whatever its own family. */
+enum ts_family {
+	TS_FAM_IO,       /* read, write and friends on files, pipes, terminals */
+	TS_FAM_NET,      /* sockets: connect, accept, send, recv, and any I/O on a socket */
+	TS_FAM_FILE,     /* open, close, fsync */
+	TS_FAM_FS,       /* file metadata: stat, access, unlink, rename, mkdir... */
+	TS_FAM_STDIO,    /* fopen, fgets, printf... */
+	TS_FAM_PROC,     /* fork, exec, spawn */
+	TS_FAM_THREAD,   /* pthread_create */
+	TS_FAM_SQLITE,   /* SQLite statements */
+	TS_FAM_HTTP,     /* HTTP/1 spans and traceparent on sockets and TLS */
+	TS_FAM_API,      /* the program's own spans (traceshim.h) */
+	TS_FAM_COUNT
+};
+
 /* Span kinds, numbered as in OTLP. */
 enum ts_kind { TS_KIND_INTERNAL = 1, TS_KIND_SERVER = 2, TS_KIND_CLIENT = 3 };
 
@@ -49,6 +65,7 @@ struct ts_op_info {
 	uint8_t shape;
 	uint8_t kind;
 	uint8_t direction;   /* 0 none, 1 in (read side), 2 out (write side) */
+	uint8_t family;      /* enum ts_family */
 };
 
 extern const struct ts_op_info ts_ops[TS_OP_COUNT];
