@@ -2,6 +2,7 @@
  * A malformed value is reported once and the default is used. */
 #include "config.h"
 
+#include "family.h"
 #include "log.h"
 
 #include <errno.h>
@@ -159,6 +160,22 @@ static void load_exporters(bool output_set)
 	ts_cfg.perfetto = output_set || !asked;
 }
 
+/* TRACESHIM_TRACE: the families of calls traced (family.h). */
+static void load_families(void)
+{
+	const char *v = ts_env("TRACESHIM_TRACE");
+	unsigned set = TS_FAM_ALL;
+	const char *bad;
+	size_t bad_len;
+	if (v && !ts_families_parse(v, &set, &bad, &bad_len)) {
+		ts_warn_config("TRACESHIM_TRACE='%s': '%.*s' is not a family (io, net, file, fs, stdio, "
+			       "proc, thread, sqlite, http, api, all, or -family); tracing all", v,
+			       (int)bad_len, bad);
+		set = TS_FAM_ALL;
+	}
+	ts_families_off = TS_FAM_ALL & ~set;
+}
+
 /* OTEL_SDK_DISABLED is true only when it says "true" (any case), as the
  * OpenTelemetry specification has it; anything but "false" is reported. */
 static bool sdk_disabled(void)
@@ -200,6 +217,7 @@ void ts_config_load(void)
 	else if (full && strcasecmp(full, "block"))
 		ts_warn_config("TRACESHIM_ON_FULL='%s' is not block or drop; using block", full);
 
+	load_families();
 	ts_cfg.http_inject = get_bool("TRACESHIM_HTTP_INJECT", true);
 	const char *query = ts_env("TRACESHIM_HTTP_QUERY");
 	ts_cfg.http_query_raw = query && !strcasecmp(query, "raw");

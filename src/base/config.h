@@ -22,8 +22,8 @@ struct ts_config {
 	unsigned flush_ms;          /* longest pause between two drains */
 	unsigned exit_timeout_ms;   /* bound on the flush at exit */
 	bool agent;                 /* TRACESHIM_AGENT: an agent consumes the rings (auto) */
-	bool http_query_raw;
-	bool http_inject;           /* TRACESHIM_HTTP_INJECT: traceparent added to requests */        /* TRACESHIM_HTTP_QUERY=raw: query values kept in url.* */
+	bool http_query_raw;        /* TRACESHIM_HTTP_QUERY=raw: query values kept in url.* */
+	bool http_inject;           /* TRACESHIM_HTTP_INJECT: traceparent added to requests */
 	bool on_full_block;         /* TRACESHIM_ON_FULL=block: wait for room in a full ring */
 	bool perfetto;              /* write the Perfetto file */
 	bool otlp;                  /* export over OTLP/HTTP (an endpoint is set, trace sampled) */

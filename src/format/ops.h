@@ -4,6 +4,8 @@
 #ifndef TS_OPS_H
 #define TS_OPS_H
 
+#include "family.h"
+
 #include <stdint.h>
 
 enum ts_shape {
@@ -39,22 +41,6 @@ enum ts_op {
 	TS_OP_POSIX_SPAWN, TS_OP_POSIX_SPAWNP, TS_OP_SYSTEM, TS_OP_POPEN,
 	TS_OP_SSL_READ, TS_OP_SSL_WRITE, TS_OP_SSL_PEEK, TS_OP_GNUTLS_RECV, TS_OP_GNUTLS_SEND,
 	TS_OP_COUNT
-};
-
-/* The families TRACESHIM_TRACE turns on and off. An I/O call (shapes IO, FD
- * and COPY) on a socket counts as net whatever its own family. */
-enum ts_family {
-	TS_FAM_IO,       /* read, write and friends on files, pipes, terminals */
-	TS_FAM_NET,      /* sockets: connect, accept, send, recv, and any I/O on a socket */
-	TS_FAM_FILE,     /* open, close, fsync */
-	TS_FAM_FS,       /* file metadata: stat, access, unlink, rename, mkdir... */
-	TS_FAM_STDIO,    /* fopen, fgets, printf... */
-	TS_FAM_PROC,     /* fork, exec, spawn */
-	TS_FAM_THREAD,   /* pthread_create */
-	TS_FAM_SQLITE,   /* SQLite statements */
-	TS_FAM_HTTP,     /* HTTP/1 spans and traceparent on sockets and TLS */
-	TS_FAM_API,      /* the program's own spans (traceshim.h) */
-	TS_FAM_COUNT
 };
 
 /* Span kinds, numbered as in OTLP. */

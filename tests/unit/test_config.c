@@ -3,6 +3,7 @@
 #include "check_main.h"
 #include <stdio.h>
 #include "config.h"
+#include "family.h"
 #include "log.h"
 
 #include <stdlib.h>
@@ -145,6 +146,72 @@ START_TEST(inherited_reports_stay_quiet)
 }
 END_TEST
 
+/* TRACESHIM_TRACE's words. */
+static unsigned parsed(const char *v)
+{
+	unsigned set = 12345;
+	const char *bad = NULL;
+	size_t len = 0;
+	ck_assert_msg(ts_families_parse(v, &set, &bad, &len), "'%s' refused", v);
+	return set;
+}
+
+static void refused(const char *v, const char *word)
+{
+	unsigned set = 12345;
+	const char *bad = NULL;
+	size_t len = 0;
+	ck_assert_msg(!ts_families_parse(v, &set, &bad, &len), "'%s' taken", v);
+	ck_assert_uint_eq(set, 12345);
+	ck_assert_uint_eq(len, strlen(word));
+	ck_assert_msg(!strncmp(bad, word, len), "'%s': '%.*s', not '%s'", v, (int)len, bad, word);
+}
+
+START_TEST(families)
+{
+	const unsigned kept = TS_FAM_KEPT, b = TS_FAM_BIT(TS_FAM_NET);
+	ck_assert_uint_eq(parsed("net"), kept | b);
+	ck_assert_uint_eq(parsed(" net , io "), kept | b | TS_FAM_BIT(TS_FAM_IO));
+	ck_assert_uint_eq(parsed("all"), TS_FAM_ALL);
+	ck_assert_uint_eq(parsed("-net"), TS_FAM_ALL & ~b);
+	ck_assert_uint_eq(parsed("all,-net,-http"), TS_FAM_ALL & ~b & ~TS_FAM_BIT(TS_FAM_HTTP));
+	ck_assert_uint_eq(parsed("-all"), kept);
+	ck_assert_uint_eq(parsed("-all,sqlite"), kept | TS_FAM_BIT(TS_FAM_SQLITE));
+	/* Process, thread and API spans hold the tree: never taken out. */
+	ck_assert_uint_eq(parsed("-proc,-thread,-api"), TS_FAM_ALL);
+	ck_assert_uint_eq(parsed("net,-net"), kept);
+	for (unsigned f = 0; f < TS_FAM_COUNT; f++)
+		ck_assert_uint_eq(parsed(ts_family_name(f)) & TS_FAM_BIT(f), TS_FAM_BIT(f));
+	ck_assert_ptr_null(ts_family_name(TS_FAM_COUNT));
+	refused("disk", "disk");
+	refused("net,disk", "disk");
+	refused("net,,io", "");
+	refused("net,", "");
+	refused("-", "-");
+	refused("Net", "Net");
+	refused("net io", "net io");
+	refused("", "");
+}
+END_TEST
+
+START_TEST(families_from_the_environment)
+{
+	setenv("TRACESHIM_TRACE", "net,sqlite", 1);
+	ts_config_load();
+	ck_assert(!ts_family_off(TS_FAM_NET) && !ts_family_off(TS_FAM_SQLITE));
+	ck_assert(ts_family_off(TS_FAM_IO) && ts_family_off(TS_FAM_FILE) && ts_family_off(TS_FAM_HTTP));
+	ck_assert(!ts_family_off(TS_FAM_PROC) && !ts_family_off(TS_FAM_API));
+	setenv("TRACESHIM_TRACE", "net,disk", 1);
+	capture_start();
+	ts_config_load();
+	ck_assert_int_eq(count_lines(capture_end(), "'disk' is not a family"), 1);
+	ck_assert_uint_eq(ts_families_off, 0);
+	unsetenv("TRACESHIM_TRACE");
+	ts_config_load();
+	ck_assert_uint_eq(ts_families_off, 0);
+}
+END_TEST
+
 TS_CHECK_SUITE("config",
 	       parse_uint,
 	       parse_bool,
@@ -152,4 +219,6 @@ TS_CHECK_SUITE("config",
 	       relative_output_made_absolute,
 	       sdk_disabled_is_a_boolean,
 	       exporters_chosen,
-	       inherited_reports_stay_quiet)
+	       inherited_reports_stay_quiet,
+	       families,
+	       families_from_the_environment)
