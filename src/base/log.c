@@ -114,8 +114,17 @@ static bool remember(uint32_t h)
 	return false;   /* full: reported again by children, never lost */
 }
 
+static bool config_muted;
+
+void ts_log_mute_config(bool mute)
+{
+	config_muted = mute;
+}
+
 void ts_warn_config(const char *fmt, ...)
 {
+	if (config_muted)
+		return;
 	char msg[480];
 	va_list ap;
 	va_start(ap, fmt);

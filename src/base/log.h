@@ -4,6 +4,7 @@
 #define TS_LOG_H
 
 #include <stdatomic.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -17,6 +18,9 @@ void ts_log(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)
  * process tree, unless TRACESHIM_LOG is warn or more. Name the variable and
  * show its value, unless the value may be a secret (header values never). */
 void ts_warn_config(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* While muted, ts_warn_config() says nothing: an agent's worker reading the
+ * settings of a process, which reported their faults itself at its start. */
+void ts_log_mute_config(bool mute);
 
 /* The environment variable that carries the reported messages to children. */
 #define TS_REPORTED_VAR "TRACESHIM_REPORTED"
