@@ -12,6 +12,11 @@
 void ts_decode_call(uint32_t index, const struct ts_rec *r, const uint8_t *payload, unsigned len,
 		    struct ts_span *s);
 
+/* The path calls (TS_SHAPE_PATH, TS_SHAPE_PATH2) of operation op, failures
+ * included (decode_fs.c). */
+void ts_decode_fs(unsigned op, const struct ts_rec *r, const uint8_t *payload, unsigned len,
+		  struct ts_span *s);
+
 /* Failure attributes and status for errno value err. */
 void ts_decode_error(struct ts_span *s, int err);
 
