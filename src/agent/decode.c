@@ -247,8 +247,9 @@ void ts_decode_call(uint32_t index, const struct ts_rec *r, const uint8_t *paylo
 		return;   /* the library's error codes, not errno */
 	case TS_SHAPE_PATH:
 	case TS_SHAPE_PATH2:
-		ts_decode_fs(op, r, payload, len, s);
-		return;
+		if (ts_decode_fs(op, r, payload, len, s))
+			return;
+		break;
 	}
 	if (info->shape == TS_SHAPE_THREAD) {
 		if (r->ret != 0)

@@ -5,6 +5,7 @@
 #include "ring.h"
 #include "span.h"
 
+#include <stdbool.h>
 #include <stdint.h>
 
 /* Fills s from a TS_REC_SPAN record of thread `index`; payload holds the
@@ -12,9 +13,10 @@
 void ts_decode_call(uint32_t index, const struct ts_rec *r, const uint8_t *payload, unsigned len,
 		    struct ts_span *s);
 
-/* The path calls (TS_SHAPE_PATH, TS_SHAPE_PATH2) of operation op, failures
- * included (decode_fs.c). */
-void ts_decode_fs(unsigned op, const struct ts_rec *r, const uint8_t *payload, unsigned len,
+/* The attributes of the path calls (TS_SHAPE_PATH, TS_SHAPE_PATH2) of
+ * operation op (decode_fs.c). True when the call is a failure that is no
+ * error: a miss of a PATH walk, which has its traceshim.errno already. */
+bool ts_decode_fs(unsigned op, const struct ts_rec *r, const uint8_t *payload, unsigned len,
 		  struct ts_span *s);
 
 /* Failure attributes and status for errno value err. */

@@ -49,7 +49,7 @@ static void opened_dir(const struct ts_rec *r, const char *path, struct ts_span 
 	ts_span_const(s, "traceshim.fd.type", ts_fd_type_name(TS_FD_DIR));
 }
 
-void ts_decode_fs(unsigned op, const struct ts_rec *r, const uint8_t *payload, unsigned len,
+bool ts_decode_fs(unsigned op, const struct ts_rec *r, const uint8_t *payload, unsigned len,
 		  struct ts_span *s)
 {
 	if (ts_ops[op].shape == TS_SHAPE_PATH2) {
@@ -66,11 +66,9 @@ void ts_decode_fs(unsigned op, const struct ts_rec *r, const uint8_t *payload, u
 		else if (r->ret >= 0)
 			opened_dir(r, path, s);
 	}
-	if (r->ret >= 0)
-		return;
-	if ((r->arg & TS_PATH_WALK) && ts_ops[op].shape == TS_SHAPE_PATH &&
-	    (r->err == ENOENT || r->err == ENOTDIR))
-		ts_span_const(s, "traceshim.errno", ts_errno_name(r->err));
-	else
-		ts_decode_error(s, r->err);
+	if (r->ret >= 0 || !(r->arg & TS_PATH_WALK) || ts_ops[op].shape != TS_SHAPE_PATH ||
+	    (r->err != ENOENT && r->err != ENOTDIR))
+		return false;
+	ts_span_const(s, "traceshim.errno", ts_errno_name(r->err));
+	return true;
 }

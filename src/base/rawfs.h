@@ -9,6 +9,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <string.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/types.h>
@@ -82,6 +83,26 @@ static inline int ts_sys_rename(const char *from, const char *to)
 static inline int ts_sys_ftruncate(int fd, off_t len)
 {
 	return (int)syscall(SYS_ftruncate, fd, len);
+}
+
+/* A directory read without opendir(): getdents64 fills buf (n bytes) with
+ * struct linux_dirent64 records (ino and off, 8 bytes each, reclen 2, type
+ * 1, then the name); ts_dirent_next gives the name at *at and moves past it,
+ * NULL at the end. */
+static inline long ts_sys_getdents64(int fd, void *buf, size_t cap)
+{
+	return syscall(SYS_getdents64, fd, buf, cap);
+}
+
+static inline const char *ts_dirent_next(const char *buf, long n, long *at)
+{
+	if (*at + 19 >= n)
+		return NULL;
+	unsigned short reclen;
+	memcpy(&reclen, buf + *at + 16, sizeof reclen);
+	const char *name = buf + *at + 19;
+	*at += reclen ? reclen : n;   /* a zero length would never end */
+	return name;
 }
 
 #endif

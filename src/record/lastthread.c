@@ -26,6 +26,7 @@
 #include "clock.h"
 #include "log.h"
 #include "procinfo.h"
+#include "rawfs.h"
 #include "resolve.h"
 #include "thread.h"
 
@@ -187,14 +188,10 @@ static bool tasks_left(bool program_only)
 	pid_t self = (pid_t)syscall(SYS_gettid), pid = (pid_t)syscall(SYS_getpid);
 	bool left = false;
 	char buf[1024] __attribute__((aligned(8)));
-	long n;
-	while (!left && (n = syscall(SYS_getdents64, fd, buf, sizeof buf)) > 0) {
-		for (long at = 0; !left && at < n;) {
-			/* struct linux_dirent64: ino, off, reclen, type, name. */
-			unsigned short reclen;
-			memcpy(&reclen, buf + at + 16, sizeof reclen);
-			pid_t tid = (pid_t)atoi(buf + at + 19);
-			at += reclen ? reclen : n;
+	for (long n; !left && (n = ts_sys_getdents64(fd, buf, sizeof buf)) > 0;) {
+		long at = 0;
+		for (const char *name; !left && (name = ts_dirent_next(buf, n, &at));) {
+			pid_t tid = (pid_t)atoi(name);
 			if (tid <= 0 || tid == self || tid == pid || (program_only && is_shim(tid)))
 				continue;
 			char path[64];
