@@ -7,6 +7,7 @@
 #include "clock.h"
 #include "fdtable.h"
 #include "procinfo.h"
+#include "rawfs.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -144,7 +145,7 @@ int ts_type_of_path(const char *path)
 	if (e->at_ms && e->hash == h && now - e->at_ms < PATH_TYPE_TTL_MS)
 		return e->type;
 	struct stat st;
-	int type = stat(path, &st) == 0 ? ts_fd_type_of_stat(&st, -1) : TS_FD_UNKNOWN;
+	int type = ts_sys_stat(path, &st) == 0 ? ts_fd_type_of_stat(&st, -1) : TS_FD_UNKNOWN;
 	*e = (struct path_type){h, now, type};
 	return type;
 }
@@ -177,7 +178,7 @@ static void apply_link(struct ts_fdinfo *info, const char *target)
 static void describe(int local, const char *link, struct ts_fdinfo *info)
 {
 	struct stat st;
-	if (local >= 0 ? fstat(local, &st) != 0 : stat(link, &st) != 0)
+	if (local >= 0 ? ts_sys_fstat(local, &st) != 0 : ts_sys_stat(link, &st) != 0)
 		return;
 	struct termios tio;
 	int tty = !S_ISCHR(st.st_mode) ? 0 : local >= 0 ? ioctl(local, TCGETS, &tio) == 0 : -1;
@@ -188,7 +189,7 @@ static void describe(int local, const char *link, struct ts_fdinfo *info)
 		return;
 	}
 	char target[sizeof info->path];
-	ssize_t n = readlink(link, target, sizeof target - 1);
+	ssize_t n = ts_sys_readlink(link, target, sizeof target - 1);
 	target[n > 0 ? n : 0] = 0;
 	apply_link(info, target);
 }

@@ -12,6 +12,7 @@
 #include "ids.h"
 #include "large.h"
 #include "log.h"
+#include "rawfs.h"
 #include "safeopen.h"
 
 #include <errno.h>
@@ -276,6 +277,6 @@ void ts_summary_finish(void)
 	 * becomes another program (exec keeps the pid). */
 	if (!execing && syscall(SYS_getpid) == root_pid) {
 		report();
-		unlink(path);
+		ts_sys_unlink(path);
 	}
 }

@@ -63,6 +63,32 @@ const struct ts_op_info ts_ops[TS_OP_COUNT] = {
 	[TS_OP_SSL_PEEK] = {"SSL_peek", TS_SHAPE_TLS, TS_KIND_INTERNAL, 1, TS_FAM_NET},
 	[TS_OP_GNUTLS_RECV] = {"gnutls_record_recv", TS_SHAPE_TLS, TS_KIND_INTERNAL, 1, TS_FAM_NET},
 	[TS_OP_GNUTLS_SEND] = {"gnutls_record_send", TS_SHAPE_TLS, TS_KIND_INTERNAL, 2, TS_FAM_NET},
+#define FS(n, shape) {n, shape, TS_KIND_INTERNAL, 0, TS_FAM_FS}
+	[TS_OP_STAT] = FS("stat", TS_SHAPE_PATH),
+	[TS_OP_LSTAT] = FS("lstat", TS_SHAPE_PATH),
+	[TS_OP_FSTAT] = FS("fstat", TS_SHAPE_FD),
+	[TS_OP_FSTATAT] = FS("fstatat", TS_SHAPE_PATH),
+	[TS_OP_STATX] = FS("statx", TS_SHAPE_PATH),
+	[TS_OP_ACCESS] = FS("access", TS_SHAPE_PATH),
+	[TS_OP_FACCESSAT] = FS("faccessat", TS_SHAPE_PATH),
+	[TS_OP_READLINK] = FS("readlink", TS_SHAPE_PATH),
+	[TS_OP_READLINKAT] = FS("readlinkat", TS_SHAPE_PATH),
+	[TS_OP_UNLINK] = FS("unlink", TS_SHAPE_PATH),
+	[TS_OP_UNLINKAT] = FS("unlinkat", TS_SHAPE_PATH),
+	[TS_OP_RENAME] = FS("rename", TS_SHAPE_PATH2),
+	[TS_OP_RENAMEAT] = FS("renameat", TS_SHAPE_PATH2),
+	[TS_OP_RENAMEAT2] = FS("renameat2", TS_SHAPE_PATH2),
+	[TS_OP_MKDIR] = FS("mkdir", TS_SHAPE_PATH),
+	[TS_OP_MKDIRAT] = FS("mkdirat", TS_SHAPE_PATH),
+	[TS_OP_RMDIR] = FS("rmdir", TS_SHAPE_PATH),
+	[TS_OP_CHDIR] = FS("chdir", TS_SHAPE_PATH),
+	[TS_OP_FCHDIR] = FS("fchdir", TS_SHAPE_FD),
+	[TS_OP_TRUNCATE] = FS("truncate", TS_SHAPE_PATH),
+	[TS_OP_FTRUNCATE] = FS("ftruncate", TS_SHAPE_FD),
+	[TS_OP_OPENDIR] = FS("opendir", TS_SHAPE_PATH),
+	[TS_OP_FDOPENDIR] = FS("fdopendir", TS_SHAPE_FD),
+	[TS_OP_GETDENTS64] = {"getdents64", TS_SHAPE_IO, TS_KIND_INTERNAL, 1, TS_FAM_FS},
+#undef FS
 };
 
 const char *ts_errno_name(int err)

@@ -17,6 +17,7 @@
 #include "lastthread.h"
 #include "log.h"
 #include "procinfo.h"
+#include "recordfs.h"
 #include "segment_prod.h"
 #include "summary.h"
 #include "started.h"
@@ -240,6 +241,7 @@ static void init_once(void)
 	ts_thread_setup_key();
 	ts_lastthread_setup();
 	pthread_atfork(ts_drain_before_fork, ts_drain_parent_after_fork, after_fork_child);
+	ts_fs_capture_path();
 	describe_stdio();
 	atomic_store(&ts_active, 1);
 	if (!start_consumer()) {
