@@ -25,10 +25,10 @@ extern int __fxstatat64(int ver, int dirfd, const char *path, struct stat64 *buf
 
 /* A call on a path; walk: a stat or access form, as a PATH walk makes. */
 #define PATH_BODY(op, dirfd, path, walk, call) \
-	TS_TRACED(call, ts_record_path(t_, op, dirfd, path, walk, (int64_t)r_, t0_, t1_))
+	TS_TRACED_OP(op, -1, call, ts_record_path(t_, op, dirfd, path, walk, (int64_t)r_, t0_, t1_))
 
 #define PATH2_BODY(op, fromfd, from, tofd, to, call) \
-	TS_TRACED(call, ts_record_path2(t_, op, fromfd, from, tofd, to, (int64_t)r_, t0_, t1_))
+	TS_TRACED_OP(op, -1, call, ts_record_path2(t_, op, fromfd, from, tofd, to, (int64_t)r_, t0_, t1_))
 
 #define FD_BODY(op, fd, call) TS_IO_BODY(op, fd, 0, call)
 
@@ -247,14 +247,14 @@ TS_EXPORT int ftruncate64(int fd, off64_t len)
 TS_EXPORT DIR *opendir(const char *path)
 {
 	TS_REAL(opendir, NULL);
-	TS_TRACED(real(path), ts_record_path(t_, TS_OP_OPENDIR, AT_FDCWD, path, false,
+	TS_TRACED_OP(TS_OP_OPENDIR, -1, real(path), ts_record_path(t_, TS_OP_OPENDIR, AT_FDCWD, path, false,
 					     r_ ? dirfd(r_) : -1, t0_, t1_));
 }
 
 TS_EXPORT DIR *fdopendir(int fd)
 {
 	TS_REAL(fdopendir, NULL);
-	TS_TRACED(real(fd), ts_record_io(t_, TS_OP_FDOPENDIR, fd, 0, r_ ? 0 : -1, t0_, t1_));
+	TS_TRACED_OP(TS_OP_FDOPENDIR, fd, real(fd), ts_record_io(t_, TS_OP_FDOPENDIR, fd, 0, r_ ? 0 : -1, t0_, t1_));
 }
 
 /* Bytes of directory entries read, as a read records them. readdir reads

@@ -37,13 +37,15 @@
 		}                                                                  \
 	}
 
-/* The one shape of a traced call: untraced threads call straight through;
- * otherwise time the real call and hand the result to `record`, which sees
- * t_ (the thread), r_ (the result), t0_ and t1_ (ticks before and after). */
-#define TS_TRACED(call, record)                                                    \
+/* The one shape of a traced call: untraced threads call straight through,
+ * and so do calls `off` says nothing is wanted of (it is evaluated once the
+ * tracer has started, when the settings are read); otherwise time the real
+ * call and hand the result to `record`, which sees t_ (the thread), r_ (the
+ * result), t0_ and t1_ (ticks before and after). */
+#define TS_TRACED_UNLESS(off, call, record)                                        \
 	do {                                                                       \
 		struct ts_thread *t_ = ts_caller();                                \
-		if (!t_)                                                           \
+		if (!t_ || (off))                                                  \
 			return call;                                               \
 		uint64_t t0_ = ts_ticks();                                         \
 		__typeof__(call) r_ = call;                                        \
@@ -51,6 +53,8 @@
 		record;                                                            \
 		return r_;                                                         \
 	} while (0)
+
+#define TS_TRACED(call, record) TS_TRACED_UNLESS(false, call, record)
 
 /* Nothing of a call of op on fd is wanted (TRACESHIM_TRACE): its family is
  * off (ts_op_off) and the HTTP layer does not read it (http is off, or the
@@ -65,12 +69,7 @@ static inline bool ts_call_off(enum ts_op op, int fd)
 }
 
 /* TS_TRACED for a call of op on fd, straight through when ts_call_off. */
-#define TS_TRACED_OP(op, fd, call, record)                                         \
-	do {                                                                       \
-		if (ts_call_off(op, fd))                                           \
-			return call;                                               \
-		TS_TRACED(call, record);                                           \
-	} while (0)
+#define TS_TRACED_OP(op, fd, call, record) TS_TRACED_UNLESS(ts_call_off(op, fd), call, record)
 
 /* An I/O call: `requested` is the number of bytes asked for. */
 #define TS_IO_BODY(op, fd, requested, call) \

@@ -160,6 +160,28 @@ class Families(unittest.TestCase):
         self.assertFalse(self.sql_spans(trace))
         self.assertTrue(self.names(trace) & FILE_CALLS)
 
+    def run_ls(self, families):
+        done = subprocess.run(["sh", "-c", "ls /nonexistent; cat /etc/hostname"],
+                              env=self.env(families), stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, timeout=60)
+        self.assertEqual(done.returncode, 0)
+        self.assertTrue(tracelib.wait_for_agent(self.run_dir))
+        trace = tracelib.load_trace(self.trace)
+        os.unlink(self.trace)
+        return trace
+
+    def test_fs_alone_and_all_but_fs(self):
+        # Even a call made before the program's main (libselinux's access
+        # of its configuration) follows the choice.
+        fs = {"stat", "lstat", "statx", "access", "fstatat", "readlink"}
+        names = self.names(self.run_ls("fs"))
+        self.assertIn("statx", names)
+        self.assertIn("access", names)
+        self.assertFalse(names & (FILE_CALLS | IO_CALLS), names)
+        names = self.names(self.run_ls("-fs"))
+        self.assertFalse(names & fs, names)
+        self.assertTrue({"open", "read"} <= names, names)   # cat's
+
     def test_a_word_that_is_not_a_family_is_reported_and_all_is_traced(self):
         done = subprocess.run(["sh", "-c", "cat /etc/hostname >/dev/null; ls / >/dev/null"],
                               env=self.env("net,disk"), stdout=subprocess.PIPE,
