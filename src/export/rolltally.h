@@ -8,8 +8,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-/* Names one span counts apart; more go under "other". */
-#define TS_TALLY_NAMES 8
+/* Names one span counts apart (those first seen); more go under "other". */
+#define TS_TALLY_NAMES 16
 /* The attributes a row may take: count, bytes, time_ns, errors. */
 #define TS_TALLY_ROW_ATTRS 4
 
