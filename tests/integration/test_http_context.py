@@ -158,11 +158,13 @@ class HttpContext(tracelib.LoopbackReceiver, unittest.TestCase):
             self.assertEqual(srv["attrs"].get("client.address"), "127.0.0.1", srv["attrs"])
             self.assertIsInstance(srv["attrs"]["client.port"], int)
         # The server's work for a request is under its span, in its trace:
-        # the file it opened for /a.txt.
+        # the file it opened for /a.txt, a quick call counted on the span
+        # (roll-ups) unless it took long enough to be a span of its own.
         srv_a = next(s for s in servers if s["attrs"]["url.path"] == "/a.txt")
         opens = [s for s in export.spans if s["name"] == "open"
                  and s["attrs"].get("file.path", "").endswith("/a.txt")]
-        self.assertTrue(opens)
+        self.assertGreaterEqual(len(opens) + srv_a["attrs"].get("traceshim.calls.open.count", 0), 1,
+                                srv_a["attrs"])
         self.assertTrue(all(o["parent"] == srv_a["id"] and o["trace"] == srv_a["trace"]
                             for o in opens))
         # Each request carried exactly one traceparent, the client span's.
