@@ -289,15 +289,21 @@ static void begin(struct ts_rollup *r, struct stack *st, const struct ts_track *
 {
 	mark_parent(r, st, s);
 	struct entry *e = find(r, s->span_id);
-	if (e && e->owner)
-		disown(e);   /* children came first (from another thread): begun now */
-	else
-		e = make(r, s->span_id, NULL);   /* (an id begun twice gets an entry of its own) */
+	/* Children that came first (from another thread) wait in an entry of
+	 * their own; an id begun twice gets an entry of its own. */
+	bool early = e && e->owner;
+	if (!early)
+		e = make(r, s->span_id, NULL);
 	if (!push(st, s->span_id, e)) {
-		if (e)
-			take_all(r, e, &(struct ts_tally){0});
+		/* Memory ran out: ends will not match begins here any more. What
+		 * waits keeps waiting for its owner; nothing folds from now on. */
+		r->full = true;
+		if (e && !early)
+			drop(r, e);
 		return;
 	}
+	if (early)
+		disown(e);
 	if (is_process_track(t) && st->depth == 1)
 		r->process = e;
 }
@@ -310,8 +316,13 @@ static const struct ts_span *end(struct ts_rollup *r, struct stack *st, const st
 	struct frame f = st->at[--st->depth];
 	remember(r, f.id);
 	struct entry *e = f.e;
-	if (!e && (e = find(r, f.id)))
-		disown(e);   /* made by a child after memory ran out here */
+	if (!e) {   /* memory ran out at its begin: a child may have made one since */
+		e = find(r, f.id);
+		if (e && !e->owner)
+			e = NULL;   /* another begun span's (damaged ids): not to be let go */
+		else if (e)
+			disown(e);
+	}
 	if (e && e == r->process)
 		r->process = NULL;
 	return with_counts(r, e, s, out);

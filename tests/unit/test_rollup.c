@@ -344,6 +344,132 @@ START_TEST(bounded_attributes)
 }
 END_TEST
 
+/* Spans in random orders (calls under begun spans, under calls that come
+ * later, under spans gone out already or never coming, failing, slow, over
+ * the budget): once every span has ended, every call made is either
+ * exported or counted once, and so is every failed one. */
+static uint64_t seed = 12345;
+
+static unsigned rnd(unsigned n)
+{
+	seed = seed * 6364136223846793005ull + 1442695040888963407ull;
+	return (unsigned)(seed >> 33) % n;
+}
+
+static uint64_t made, failed_made, got, failed_got;
+
+/* Sends s and adds up what went out: call spans, and counts carried. */
+static void tally_send(const struct ts_track *t, enum ts_span_event ev, const struct ts_span *s)
+{
+	if (!send(t, ev, s))
+		return;
+	if (last.call) {
+		got++;
+		failed_got += last.status == TS_STATUS_ERROR;
+	}
+	for (unsigned i = 0; i < last.nrolled; i++) {
+		const char *k = last.rolled[i].key;
+		size_t n = strlen(k);
+		if (n > 6 && !strcmp(k + n - 6, ".count"))
+			got += (uint64_t)last.rolled[i].v.i;
+		if (n > 7 && !strcmp(k + n - 7, ".errors"))
+			failed_got += (uint64_t)last.rolled[i].v.i;
+	}
+}
+
+START_TEST(random_orders_lose_nothing)
+{
+	static const char *const names[] = {"read", "write", "close", "SSL_write", "fgets"};
+	for (int round = 0; round < 20; round++) {
+		ts_rollup_free(r);
+		r = make(rnd(4) != 0, 1000, rnd(2) ? 5 : 0);
+		if (!r)
+			r = make(true, 1000, 0);
+		proc_state[0] = thread_state[0] = other_state[0] = NULL;
+		made = failed_made = got = failed_got = 0;
+		const struct ts_track *tracks[2] = {&thread, &other};
+		uint64_t stack[2][16] = {{2}, {3}};
+		unsigned depth[2] = {1, 1};
+		uint64_t later[64];   /* ids of calls to come, children first */
+		unsigned nlater = 0;
+		uint64_t next_id = 100, now = 1000 * MS;
+		struct ts_span b = {.name = "prog", .span_id = 1, .kind = 1};
+		ck_assert(send(&proc, TS_SPAN_BEGIN, &b));
+		for (int k = 0; k < 2; k++) {
+			struct ts_span tb = {.name = "thread", .span_id = stack[k][0], .parent_id = 1, .kind = 1};
+			ck_assert(send(tracks[k], TS_SPAN_BEGIN, &tb));
+		}
+		for (int step = 0; step < 3000; step++) {
+			int k = (int)rnd(2);
+			const struct ts_track *t = tracks[k];
+			now += rnd(400) * US;
+			unsigned what = rnd(20);
+			if (what < 12 || (what < 15 && !nlater)) {   /* a call */
+				uint64_t parent;
+				unsigned p = rnd(10);
+				if (p < 5)
+					parent = stack[k][depth[k] - 1];
+				else if (p < 8 && nlater)
+					parent = later[rnd(nlater)];
+				else if (p < 9)
+					parent = 100 + rnd((unsigned)(next_id - 100) + 1);   /* gone, or to come */
+				else
+					parent = (1ull << 40) + rnd(1000);   /* never comes */
+				struct ts_span c = call(names[rnd(5)], TS_FAM_IO, next_id++, parent, now,
+							rnd(10) ? 2 * US : 3 * MS);
+				if (!rnd(15))
+					c.status = TS_STATUS_ERROR;
+				made++;
+				failed_made += c.status == TS_STATUS_ERROR;
+				tally_send(t, TS_SPAN_COMPLETE, &c);
+				if (nlater < 64 && !rnd(4))
+					later[nlater++] = next_id++;   /* a parent to come */
+			} else if (what < 15) {   /* a parent call comes, after its children */
+				unsigned i = rnd(nlater);
+				struct ts_span c = call(names[rnd(5)], TS_FAM_NET, later[i],
+							stack[k][depth[k] - 1], now, rnd(2) ? 2 * US : 3 * MS);
+				later[i] = later[--nlater];
+				made++;
+				tally_send(t, TS_SPAN_COMPLETE, &c);
+			} else if (what < 17 && depth[k] < 16) {   /* the program's span begins */
+				struct ts_span u = {.name = "span", .span_id = next_id++,
+						    .parent_id = stack[k][depth[k] - 1], .kind = 1};
+				stack[k][depth[k]++] = u.span_id;
+				tally_send(t, TS_SPAN_BEGIN, &u);
+			} else if (what < 19 && depth[k] > 1) {   /* ...and ends */
+				depth[k]--;
+				struct ts_span e = {.end_ns = now};
+				tally_send(t, TS_SPAN_END, &e);
+			} else {   /* a span that goes out whole later, on a lane */
+				struct ts_span h = {.name = "GET", .span_id = next_id++,
+						    .parent_id = stack[k][depth[k] - 1], .kind = 2,
+						    .start_ns = now, .end_ns = now + US};
+				ts_rollup_announce(r, t->sink_state, t, &h);
+				if (nlater < 64)
+					later[nlater++] = h.span_id;   /* its calls may come first */
+			}
+		}
+		while (nlater) {   /* the rest come (but those never coming) */
+			struct ts_span c = call("read", TS_FAM_IO, later[--nlater], 2, now, 2 * US);
+			made++;
+			tally_send(&thread, TS_SPAN_COMPLETE, &c);
+		}
+		for (int k = 0; k < 2; k++)
+			while (depth[k]--) {
+				struct ts_span e = {.end_ns = now};
+				tally_send(tracks[k], TS_SPAN_END, &e);
+			}
+		ts_rollup_forget(r, other.sink_state);   /* a track let go with nothing open */
+		struct ts_span e = {.end_ns = now};
+		tally_send(&proc, TS_SPAN_END, &e);
+		ck_assert_uint_eq(got, made);
+		ck_assert_uint_eq(failed_got, failed_made);
+		ts_rollup_forget(r, thread.sink_state);
+		ts_rollup_forget(r, proc.sink_state);
+	}
+}
+END_TEST
+
 START_TEST(tally_rows)
 {
 	struct ts_tally t = {0};
@@ -386,4 +512,5 @@ TS_CHECK_SUITE_SETUP("rollup", setup,
 		     budget,
 		     off_is_nothing,
 		     bounded_attributes,
+		     random_orders_lose_nothing,
 		     tally_rows)
