@@ -65,7 +65,8 @@ static bool send(const struct ts_track *t, enum ts_span_event ev, const struct t
 		return false;
 	exported++;
 	last = *o;
-	memcpy(last_rolled, o->rolled, o->nrolled * sizeof *o->rolled);
+	if (o->nrolled)
+		memcpy(last_rolled, o->rolled, o->nrolled * sizeof *o->rolled);
 	last.rolled = last_rolled;
 	return true;
 }
@@ -301,7 +302,9 @@ START_TEST(off_is_nothing)
 {
 	ck_assert_ptr_null(make(false, 1000, 0));
 	ck_assert_ptr_null(make(true, 0, 0));
-	ck_assert_ptr_nonnull(make(true, 0, 10));
+	struct ts_rollup *budget_only = make(true, 0, 10);
+	ck_assert_ptr_nonnull(budget_only);
+	ts_rollup_free(budget_only);
 	/* No roll-ups: every span passes as it is. */
 	struct ts_span w = write_call(100, 2, 10 * MS, 4);
 	ck_assert_ptr_eq(ts_rollup_span(NULL, thread.sink_state, &thread, TS_SPAN_COMPLETE, &w, &out),
