@@ -172,6 +172,8 @@ void ts_decode_call(uint32_t index, const struct ts_rec *r, const uint8_t *paylo
 	memset(s, 0, offsetof(struct ts_span, attrs));
 	s->name = info->name;
 	s->kind = info->kind;
+	s->call = true;   /* the family says whether it may be rolled up (rollup.h) */
+	s->family = info->family;
 	s->start_ns = ts_clock_to_ns(r->t0);
 	s->end_ns = ts_clock_to_ns(r->t1);
 	if (s->end_ns < s->start_ns)

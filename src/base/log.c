@@ -114,16 +114,16 @@ static bool remember(uint32_t h)
 	return false;   /* full: reported again by children, never lost */
 }
 
-static bool config_muted;
+static bool quiet;
 
-void ts_log_mute_config(bool mute)
+void ts_log_quiet(bool on)
 {
-	config_muted = mute;
+	quiet = on;
 }
 
 void ts_warn_config(const char *fmt, ...)
 {
-	if (config_muted)
+	if (quiet)
 		return;
 	char msg[480];
 	va_list ap;

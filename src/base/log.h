@@ -18,9 +18,6 @@ void ts_log(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)
  * process tree, unless TRACESHIM_LOG is warn or more. Name the variable and
  * show its value, unless the value may be a secret (header values never). */
 void ts_warn_config(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-/* While muted, ts_warn_config() says nothing: an agent's worker reading the
- * settings of a process, which reported their faults itself at its start. */
-void ts_log_mute_config(bool mute);
 
 /* The environment variable that carries the reported messages to children. */
 #define TS_REPORTED_VAR "TRACESHIM_REPORTED"
@@ -41,6 +38,10 @@ size_t ts_log_reported(char *out, size_t cap);
 /* Also keeps every line emitted in buf (up to cap bytes, *len used): an
  * agent's worker hands its diagnostics to the process it serves. */
 void ts_log_capture(char *buf, size_t cap, _Atomic uint32_t *len);
+/* While quiet, ts_warn_config() prints nothing: an agent's worker reads the
+ * settings of the process it serves, which has reported what is wrong with
+ * them itself. */
+void ts_log_quiet(bool on);
 /* Forgets the messages reported and the capture, and sets the level: an
  * agent's worker before it serves another process. */
 void ts_log_reset(int level);

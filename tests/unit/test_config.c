@@ -212,7 +212,100 @@ START_TEST(families_from_the_environment)
 }
 END_TEST
 
+START_TEST(parse_per_name)
+{
+	static const char *const names[] = {"perfetto", "otlp"};
+	char v[2][TS_PARSE_VALUE_MAX];
+	ck_assert(ts_parse_per_name("on", names, 2, v));
+	ck_assert_str_eq(v[0], "on");
+	ck_assert_str_eq(v[1], "on");
+	ck_assert(ts_parse_per_name("otlp=50", names, 2, v));
+	ck_assert_str_eq(v[0], "");
+	ck_assert_str_eq(v[1], "50");
+	ck_assert(ts_parse_per_name("OTLP=off,perfetto=on", names, 2, v));
+	ck_assert_str_eq(v[0], "on");
+	ck_assert_str_eq(v[1], "off");
+	strcpy(v[0], "kept");
+	ck_assert(!ts_parse_per_name("otlp=on,otlp=off", names, 2, v));   /* twice */
+	ck_assert(!ts_parse_per_name("jaeger=on", names, 2, v));
+	ck_assert(!ts_parse_per_name("otlp=", names, 2, v));
+	ck_assert(!ts_parse_per_name("otlp=on,", names, 2, v));
+	ck_assert(!ts_parse_per_name("otlp=on,perfetto", names, 2, v));
+	ck_assert(!ts_parse_per_name("otlp=012345678901234567890123456789", names, 2, v));
+	ck_assert(!ts_parse_per_name(NULL, names, 2, v));
+	ck_assert_str_eq(v[0], "kept");
+}
+END_TEST
+
+/* Roll-ups: on for OTLP, off for the file, one value for both or per
+ * exporter; a malformed value is reported once and changes nothing. */
+START_TEST(rollup_settings)
+{
+	unsetenv("TRACESHIM_ROLLUP");
+	unsetenv("TRACESHIM_ROLLUP_MIN_US");
+	unsetenv("TRACESHIM_MAX_SPANS_PER_S");
+	ts_config_load();
+	ck_assert(ts_cfg.rollup_otlp.on && !ts_cfg.rollup_perfetto.on);
+	ck_assert_uint_eq(ts_cfg.rollup_otlp.min_us, 1000);
+	ck_assert_uint_eq(ts_cfg.rollup_perfetto.min_us, 1000);
+	ck_assert_uint_eq(ts_cfg.rollup_otlp.max_per_s, 1000);
+	ck_assert_uint_eq(ts_cfg.rollup_perfetto.max_per_s, 0);
+
+	setenv("TRACESHIM_ROLLUP", "off", 1);
+	setenv("TRACESHIM_ROLLUP_MIN_US", "250", 1);
+	setenv("TRACESHIM_MAX_SPANS_PER_S", "perfetto=20", 1);
+	capture_start();
+	ts_config_load();
+	ck_assert_str_eq(capture_end(), "");
+	ck_assert(!ts_cfg.rollup_otlp.on && !ts_cfg.rollup_perfetto.on);
+	ck_assert_uint_eq(ts_cfg.rollup_otlp.min_us, 250);
+	ck_assert_uint_eq(ts_cfg.rollup_perfetto.min_us, 250);
+	ck_assert_uint_eq(ts_cfg.rollup_otlp.max_per_s, 1000);
+	ck_assert_uint_eq(ts_cfg.rollup_perfetto.max_per_s, 20);
+
+	setenv("TRACESHIM_ROLLUP", "perfetto=on", 1);
+	setenv("TRACESHIM_ROLLUP_MIN_US", "otlp=50,perfetto=7", 1);
+	setenv("TRACESHIM_MAX_SPANS_PER_S", "0", 1);
+	ts_config_load();
+	ck_assert(ts_cfg.rollup_otlp.on && ts_cfg.rollup_perfetto.on);
+	ck_assert_uint_eq(ts_cfg.rollup_otlp.min_us, 50);
+	ck_assert_uint_eq(ts_cfg.rollup_perfetto.min_us, 7);
+	ck_assert_uint_eq(ts_cfg.rollup_otlp.max_per_s, 0);
+
+	static const char *const bad[][2] = {
+		{"TRACESHIM_ROLLUP", "maybe"},
+		{"TRACESHIM_ROLLUP", "otlp=on,perfetto=sometimes"},
+		{"TRACESHIM_ROLLUP", "zipkin=on"},
+		{"TRACESHIM_ROLLUP_MIN_US", "otlp=1ms"},
+		{"TRACESHIM_ROLLUP_MIN_US", "-1"},
+		{"TRACESHIM_MAX_SPANS_PER_S", "otlp=10,otlp=20"},
+		{"TRACESHIM_MAX_SPANS_PER_S", "lots"},
+	};
+	for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+		unsetenv("TRACESHIM_ROLLUP");
+		unsetenv("TRACESHIM_ROLLUP_MIN_US");
+		unsetenv("TRACESHIM_MAX_SPANS_PER_S");
+		setenv(bad[i][0], bad[i][1], 1);
+		char said[96];
+		snprintf(said, sizeof said, "%s='%s'", bad[i][0], bad[i][1]);
+		capture_start();
+		ts_config_load();
+		ck_assert_msg(count_lines(capture_end(), said) == 1, "%s not reported once", said);
+		ck_assert(ts_cfg.rollup_otlp.on && !ts_cfg.rollup_perfetto.on);
+		ck_assert_uint_eq(ts_cfg.rollup_otlp.min_us, 1000);
+		ck_assert_uint_eq(ts_cfg.rollup_perfetto.min_us, 1000);
+		ck_assert_uint_eq(ts_cfg.rollup_otlp.max_per_s, 1000);
+		ck_assert_uint_eq(ts_cfg.rollup_perfetto.max_per_s, 0);
+	}
+	unsetenv("TRACESHIM_ROLLUP");
+	unsetenv("TRACESHIM_ROLLUP_MIN_US");
+	unsetenv("TRACESHIM_MAX_SPANS_PER_S");
+}
+END_TEST
+
 TS_CHECK_SUITE("config",
+	       parse_per_name,
+	       rollup_settings,
 	       parse_uint,
 	       parse_bool,
 	       defaults_and_bad_values,

@@ -48,6 +48,7 @@ START_TEST(read_of_file)
 	struct ts_span s;
 	ts_decode_call(3, &r, NULL, 0, &s);
 	ck_assert_str_eq(s.name, "read");
+	ck_assert(s.call && s.family == TS_FAM_IO);   /* what roll-ups decide by */
 	ck_assert(s.span_id == ts_span_id(3, 5));
 	ck_assert(s.parent_id == ts_span_id(3, 1));
 	ck_assert_uint_ge(s.end_ns, s.start_ns);
