@@ -43,12 +43,20 @@ def setUpModule():
         raise AssertionError("%s is not built" % prog())
 
 
+def canon(name):
+    """A call's name as the test compares it: a sanitizer's own printf and
+    fprintf may hand the call to vprintf and vfprintf, which the shim then sees."""
+    if os.environ.get("TRACESHIM_PRELOAD_FIRST") and name in ("vprintf", "vfprintf"):
+        return name[1:]
+    return name
+
+
 def on(spans, path):
     return [s for s in spans if s.args.get("file.path") == path]
 
 
 def byte_counts(spans, name):
-    return [s.args.get("traceshim.io.bytes") for s in spans if s.name == name]
+    return [s.args.get("traceshim.io.bytes") for s in spans if canon(s.name) == name]
 
 
 class StdioTest(unittest.TestCase):
@@ -107,8 +115,9 @@ class StdioTest(unittest.TestCase):
         self.assertIn("ENOENT", [c.name for c in missing._children])
 
         # Writes to in.txt, then its fclose with the six fputc.
-        writes = [(s.name, s.args.get("traceshim.io.requested"), s.args.get("traceshim.io.bytes"))
-                  for s in on(spans, "in.txt") if s.name in ("fputs", "fprintf", "fwrite")]
+        writes = [(canon(s.name), s.args.get("traceshim.io.requested"),
+                   s.args.get("traceshim.io.bytes"))
+                  for s in on(spans, "in.txt") if canon(s.name) in ("fputs", "fprintf", "fwrite")]
         self.assertEqual(writes, [("fputs", 11, 11), ("fprintf", 8, 8), ("fwrite", 12, 12)])
         closes = [s for s in spans if s.name == "fclose"]
         first = closes[0].args
@@ -137,8 +146,8 @@ class StdioTest(unittest.TestCase):
                          ("copy.txt", "putc_calls", n), ("copy.txt", "putc_bytes", n)} <= counts,
                         counts)
         # fd.txt: eleven bytes by vfprintf, flushed; its one fgetc ends with freopen.
-        fd_txt = [(s.name, s.args.get("traceshim.io.bytes")) for s in on(spans, "fd.txt")]
-        self.assertEqual(fd_txt, [("fdopen", None), ("vfprintf", 11), ("fflush", 11),
+        fd_txt = [(canon(s.name), s.args.get("traceshim.io.bytes")) for s in on(spans, "fd.txt")]
+        self.assertEqual(fd_txt, [("fdopen", None), (canon("vfprintf"), 11), ("fflush", 11),
                                   ("fclose", None), ("fopen", None)])
         reopen = [s for s in spans if s.name == "freopen"][0].args
         self.assertEqual((reopen.get("traceshim.stdio.getc_calls"),
@@ -147,10 +156,10 @@ class StdioTest(unittest.TestCase):
         # stdout (a pipe): every byte of it came through a traced call.
         out = [s for s in spans if s.args.get("traceshim.fd") == 1]
         self.assertEqual({s.args.get("traceshim.fd.type") for s in out}, {"pipe"})
-        self.assertEqual([s.name for s in out],
+        self.assertEqual([canon(s.name) for s in out],
                          ["printf"] * 5 + ["fputs", "printf", "puts", "fflush", "stdio at exit"])
         written = sum(s.args.get("traceshim.io.bytes", 0)
-                      for s in out if s.name in ("printf", "fputs", "puts"))
+                      for s in out if canon(s.name) in ("printf", "fputs", "puts"))
         at_exit = out[-1].args
         self.assertEqual(at_exit.get("traceshim.stdio.putc_calls"), 3)
         self.assertEqual(written + at_exit["traceshim.stdio.putc_bytes"], len(proc.stdout))
@@ -169,7 +178,7 @@ class StdioTest(unittest.TestCase):
         proc, trace, _ = self.run_prog("crash")
         self.assertEqual(proc.returncode, -11)
         self.assertEqual(proc.stdout, b"")
-        printf = [s for s in trace.slices if s.name == "printf"]
+        printf = [s for s in trace.slices if canon(s.name) == "printf"]
         self.assertEqual(len(printf), 1)
         self.assertEqual(printf[0].args["traceshim.io.bytes"], 55)
         self.assertIn("exception", [s.name for s in trace.slices])
