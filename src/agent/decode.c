@@ -8,6 +8,8 @@
 #include "ids.h"
 #include "ops.h"
 #include "sqlinfo.h"
+#include "stdioinfo.h"
+#include "stdiorec.h"
 #include "tlsinfo.h"
 
 #include <errno.h>
@@ -138,6 +140,30 @@ static void decode_proc(unsigned op, const struct ts_rec *r, const uint8_t *payl
 		s->flow_out = s->span_id;
 }
 
+/* fopen, fgets, printf...: the shapes of open and the I/O calls, but that
+ * a stream may have no descriptor (fflush(NULL)) or no size asked (getline);
+ * then the mode, the end of the file and the per-character counts. */
+static void decode_stdio(unsigned op, const struct ts_rec *r, const uint8_t *payload,
+			 unsigned len, struct ts_span *s)
+{
+	const uint8_t *path;
+	unsigned path_len = ts_stdioinfo_path(r, payload, len, &path);
+	uint8_t shape = ts_ops[op].shape;
+	if (shape == TS_SHAPE_OPEN && path_len) {
+		decode_open(r, path, path_len, s);
+	} else if (r->fd >= 0) {
+		ts_span_int(s, "traceshim.fd", r->fd);
+		describe_fd(s, ts_fdinfo_get(r->fd, r->fdgen, r->kind));
+	}
+	if (shape == TS_SHAPE_IO) {
+		if (!(r->aux2 & TS_STDIO_NO_REQUEST))
+			ts_span_int(s, "traceshim.io.requested", (int64_t)r->arg);
+		if (r->ret >= 0 && !(r->aux2 & TS_STDIO_NO_BYTES))
+			ts_span_int(s, "traceshim.io.bytes", r->ret);
+	}
+	ts_stdioinfo_attrs(op, r, payload, len, s);
+}
+
 /* A TLS library call failed with its library's code: named by it (unknown
  * codes by number), an error unless it asks to try again; when the socket
  * underneath failed, its errno says more (an EAGAIN there is no error). */
@@ -181,6 +207,12 @@ void ts_decode_call(uint32_t index, const struct ts_rec *r, const uint8_t *paylo
 	s->span_id = ts_span_id(index, r->span);
 	s->parent_id = ts_span_id(index, r->parent);
 
+	if (info->family == TS_FAM_STDIO) {
+		decode_stdio(op, r, payload, len, s);
+		if (r->ret < 0)
+			ts_decode_error(s, r->err);
+		return;
+	}
 	switch (info->shape) {
 	case TS_SHAPE_IO:
 		ts_span_int(s, "traceshim.fd", r->fd);

@@ -89,6 +89,32 @@ const struct ts_op_info ts_ops[TS_OP_COUNT] = {
 	[TS_OP_FDOPENDIR] = FS("fdopendir", TS_SHAPE_FD),
 	[TS_OP_GETDENTS64] = {"getdents64", TS_SHAPE_IO, TS_KIND_INTERNAL, 1, TS_FAM_FS},
 #undef FS
+	/* stdio: decoded by decode_stdio.c, which reads the mode, the stream's
+	 * end-of-file and its per-character counts too. The 64-bit, _chk and
+	 * _unlocked forms fold into these names. */
+#define STDIO(n, shape, dir) {n, shape, TS_KIND_INTERNAL, dir, TS_FAM_STDIO}
+	[TS_OP_FOPEN] = STDIO("fopen", TS_SHAPE_OPEN, 0),
+	[TS_OP_FREOPEN] = STDIO("freopen", TS_SHAPE_OPEN, 0),
+	[TS_OP_FDOPEN] = STDIO("fdopen", TS_SHAPE_FD, 0),
+	[TS_OP_FCLOSE] = STDIO("fclose", TS_SHAPE_FD, 0),
+	[TS_OP_FREAD] = STDIO("fread", TS_SHAPE_IO, 1),
+	[TS_OP_FWRITE] = STDIO("fwrite", TS_SHAPE_IO, 2),
+	[TS_OP_FGETS] = STDIO("fgets", TS_SHAPE_IO, 1),
+	[TS_OP_FPUTS] = STDIO("fputs", TS_SHAPE_IO, 2),
+	[TS_OP_PUTS] = STDIO("puts", TS_SHAPE_IO, 2),
+	[TS_OP_GETLINE] = STDIO("getline", TS_SHAPE_IO, 1),
+	[TS_OP_GETDELIM] = STDIO("getdelim", TS_SHAPE_IO, 1),
+	[TS_OP_PRINTF] = STDIO("printf", TS_SHAPE_IO, 2),
+	[TS_OP_FPRINTF] = STDIO("fprintf", TS_SHAPE_IO, 2),
+	[TS_OP_VPRINTF] = STDIO("vprintf", TS_SHAPE_IO, 2),
+	[TS_OP_VFPRINTF] = STDIO("vfprintf", TS_SHAPE_IO, 2),
+	[TS_OP_DPRINTF] = STDIO("dprintf", TS_SHAPE_IO, 2),
+	[TS_OP_VDPRINTF] = STDIO("vdprintf", TS_SHAPE_IO, 2),
+	[TS_OP_FFLUSH] = STDIO("fflush", TS_SHAPE_IO, 2),
+	/* Not a call: a stream's per-character counts, for a stream still open
+	 * as the process ends (stdout). */
+	[TS_OP_STDIO_EXIT] = STDIO("stdio at exit", TS_SHAPE_FD, 0),
+#undef STDIO
 };
 
 const char *ts_errno_name(int err)

@@ -182,6 +182,23 @@ class Families(unittest.TestCase):
         self.assertFalse(names & fs, names)
         self.assertTrue({"open", "read"} <= names, names)   # cat's
 
+    def test_stdio_alone_and_all_but_stdio(self):
+        prog = os.path.join(os.environ.get("PROGS_DIR", "build/tests/progs"), "stdio_prog")
+        stdio = {"fopen", "fclose", "fgets", "fputs", "fprintf", "printf", "fwrite", "fread"}
+        names = {}
+        for families in ("stdio", "-stdio"):
+            work = tempfile.mkdtemp(dir=self.tmp.name)
+            done = subprocess.run([prog], env=self.env(families), cwd=work,
+                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=60)
+            self.assertEqual(done.returncode, 0, done.stderr)
+            self.assertTrue(tracelib.wait_for_agent(self.run_dir))
+            names[families] = self.names(tracelib.load_trace(self.trace))
+            os.unlink(self.trace)
+        self.assertTrue({"fopen", "fclose", "fgets"} <= names["stdio"], names["stdio"])
+        self.assertFalse(names["stdio"] & (FILE_CALLS | IO_CALLS), names["stdio"])
+        self.assertFalse(names["-stdio"] & stdio, names["-stdio"])
+        self.assertIn("open", names["-stdio"])   # its own open(2) calls
+
     def test_a_word_that_is_not_a_family_is_reported_and_all_is_traced(self):
         done = subprocess.run(["sh", "-c", "cat /etc/hostname >/dev/null; ls / >/dev/null"],
                               env=self.env("net,disk"), stdout=subprocess.PIPE,
