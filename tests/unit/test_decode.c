@@ -9,6 +9,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <string.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -124,6 +125,120 @@ START_TEST(thread_create_links_to_child)
 }
 END_TEST
 
+/* The record of a call on fd's generation gen, as the wrappers write it: an
+ * open's descriptor has kind 0 (the type is found on the drain side). */
+static struct ts_span call_on(enum ts_op op, int fd, uint32_t gen, uint8_t kind, const char *path)
+{
+	struct ts_rec r = rec(op, op == TS_OP_OPEN ? -1 : fd, op == TS_OP_OPEN ? fd : 0, 0);
+	r.fdgen = gen;
+	r.kind = kind;
+	unsigned len = path ? (unsigned)strlen(path) : 0;
+	r.ext = (uint8_t)((len + TS_REC_SIZE - 1) / TS_REC_SIZE);
+	r.aux = len;
+	struct ts_span s;
+	ts_decode_call(1, &r, (const uint8_t *)path, len, &s);
+	return s;
+}
+
+static void assert_file(const struct ts_span *s, const char *path)
+{
+	ck_assert_ptr_nonnull(attr(s, "traceshim.fd.type"));
+	ck_assert_str_eq(attr(s, "traceshim.fd.type")->v.s, "file");
+	ck_assert_ptr_nonnull(attr(s, "file.path"));
+	ck_assert_str_eq(attr(s, "file.path")->v.s, path);
+}
+
+/* Two threads open, write and close a file under the same number, one
+ * after the other; the drainer reads the second thread's ring first (rings
+ * are read one after another, not in time order). Each generation keeps its
+ * own file, also when the first thread's ring is read in two cycles. */
+START_TEST(rings_read_out_of_order_keep_each_generation)
+{
+	setup();
+	const int fd = 600;   /* not open here: nothing to ask the kernel */
+	const char *a_path = "/nonexistent/thread0.txt", *b_path = "/nonexistent/thread1.txt";
+	uint32_t a = ts_fd_changed(fd);   /* thread A's open */
+	ts_fd_changed(fd);                /* its close */
+	uint32_t b = ts_fd_changed(fd);   /* thread B's open */
+	ts_fd_changed(fd);
+
+	struct ts_span s = call_on(TS_OP_OPEN, fd, b, 0, b_path);
+	assert_file(&s, b_path);
+	s = call_on(TS_OP_WRITE, fd, b, 0, NULL);
+	assert_file(&s, b_path);
+
+	s = call_on(TS_OP_OPEN, fd, a, 0, a_path);
+	assert_file(&s, a_path);
+	s = call_on(TS_OP_WRITE, fd, a, 0, NULL);
+	assert_file(&s, a_path);
+	s = call_on(TS_OP_CLOSE, fd, a, 0, NULL);
+	assert_file(&s, a_path);
+	s = call_on(TS_OP_CLOSE, fd, b, 0, NULL);
+	assert_file(&s, b_path);
+
+	/* A's ring read up to its open, then B's, then the rest of A's. */
+	ts_fdinfo_reset();
+	s = call_on(TS_OP_OPEN, fd, a, 0, a_path);
+	assert_file(&s, a_path);
+	s = call_on(TS_OP_OPEN, fd, b, 0, b_path);
+	assert_file(&s, b_path);
+	s = call_on(TS_OP_WRITE, fd, a, 0, NULL);
+	assert_file(&s, a_path);
+	s = call_on(TS_OP_WRITE, fd, b, 0, NULL);
+	assert_file(&s, b_path);
+
+	/* Many generations of the number, every open read before any write. */
+	ts_fdinfo_reset();
+	enum { GENS = 32 };
+	uint32_t gens[GENS];
+	char paths[GENS][40];
+	for (int i = 0; i < GENS; i++) {
+		gens[i] = ts_fd_changed(fd);
+		ts_fd_changed(fd);
+		snprintf(paths[i], sizeof paths[i], "/nonexistent/file%d", i);
+	}
+	for (int i = GENS - 1; i >= 0; i--) {
+		s = call_on(TS_OP_OPEN, fd, gens[i], 0, paths[i]);
+		assert_file(&s, paths[i]);
+	}
+	for (int i = 0; i < GENS; i++) {
+		s = call_on(TS_OP_WRITE, fd, gens[i], 0, NULL);
+		assert_file(&s, paths[i]);
+	}
+}
+END_TEST
+
+/* A generation no open was read for (closed before the drain) is what its
+ * records' kind says, never what another generation of the number was. */
+START_TEST(unseen_generation_gets_no_other_generations_file)
+{
+	setup();
+	const int fd = 601;
+	uint32_t old = ts_fd_changed(fd);
+	ts_fd_changed(fd);
+	uint32_t cur = ts_fd_changed(fd);
+	uint32_t later = cur + 1;
+	struct ts_span s = call_on(TS_OP_OPEN, fd, cur, 0, "/nonexistent/current");
+	assert_file(&s, "/nonexistent/current");
+
+	s = call_on(TS_OP_WRITE, fd, old, 0, NULL);
+	ck_assert_ptr_null(attr(&s, "traceshim.fd.type"));
+	ck_assert_ptr_null(attr(&s, "file.path"));
+	s = call_on(TS_OP_WRITE, fd, later, 0, NULL);
+	ck_assert_ptr_null(attr(&s, "traceshim.fd.type"));
+	ck_assert_ptr_null(attr(&s, "file.path"));
+
+	uint8_t pipe_kind = ts_fd_kind(TS_FD_PIPE, 0);
+	s = call_on(TS_OP_WRITE, fd, old - 1, pipe_kind, NULL);
+	ck_assert_str_eq(attr(&s, "traceshim.fd.type")->v.s, "pipe");
+	ck_assert_ptr_null(attr(&s, "file.path"));
+
+	/* None of those lookups touched the current one's description. */
+	s = call_on(TS_OP_WRITE, fd, cur, 0, NULL);
+	assert_file(&s, "/nonexistent/current");
+}
+END_TEST
+
 /* A TLS call: its socket when known, the library's code when it failed. */
 static struct ts_span tls_call(enum ts_op op, int fd, int64_t ret, int32_t code, int err)
 {
@@ -189,4 +304,6 @@ TS_CHECK_SUITE("decode",
 	       eagain_is_not_an_error,
 	       connect_describes_peer,
 	       thread_create_links_to_child,
+	       rings_read_out_of_order_keep_each_generation,
+	       unseen_generation_gets_no_other_generations_file,
 	       tls_calls)
