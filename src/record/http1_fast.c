@@ -1,0 +1,216 @@
+/* The HTTP/1 sniffer's fast path (http1.c): a start line or a header line
+ * that is whole in the buffer is read in one go, rather than a step per byte
+ * where the state may change. A line is taken only when it has the usual
+ * shape and fits in TS_HTTP1_HEAD_MAX, so that no byte of it could stop the
+ * tracking; anything else (a line cut by the end of the call, obs-fold, a CR
+ * alone, a start line that is not plainly valid) is left, untouched, to the
+ * byte-wise path. Either way a line leaves the side in the very state the
+ * byte-wise path leaves it in, and the same events at the same offsets, so
+ * a message may go from one path to the other at any line or call. Values
+ * and the target go through the same functions (http1_fields.c) as there. */
+#include "http1_int.h"
+
+#include <string.h>
+
+/* The LF ending the line at p[i], if the line is in p[i, len) and counting
+ * its bytes keeps the head within TS_HTTP1_HEAD_MAX; else NULL. */
+static const unsigned char *line_end(const struct ts_http1_side *s, const unsigned char *p, size_t i,
+				     size_t len)
+{
+	size_t room = TS_HTTP1_HEAD_MAX - s->count;
+	return memchr(p + i, '\n', len - i < room ? len - i : room);
+}
+
+/* Each byte of a header name in lower case, any other byte 0: one load per
+ * byte of a name (a constant expression of TS_H1_TCHAR, 256 entries). */
+#define LOWER(b) ((b) >= 'A' && (b) <= 'Z' ? (b) | 0x20 : (b))
+#define NAME1(b) (unsigned char)(TS_H1_TCHAR(b) ? LOWER(b) : 0)
+#define NAME4(b) NAME1(b), NAME1(b + 1), NAME1(b + 2), NAME1(b + 3)
+#define NAME16(b) NAME4(b), NAME4(b + 4), NAME4(b + 8), NAME4(b + 12)
+#define NAME64(b) NAME16(b), NAME16(b + 16), NAME16(b + 32), NAME16(b + 48)
+static const unsigned char name_byte[256] = {NAME64(0u), NAME64(64u), NAME64(128u), NAME64(192u)};
+
+static inline bool is_version(const unsigned char *v)   /* "HTTP/1.0" or "HTTP/1.1" */
+{
+	return !memcmp(v, "HTTP/1.", 7) && (v[7] == '0' || v[7] == '1');
+}
+
+/* "METHOD SP target SP HTTP/1.x CRLF", from its first byte or its second
+ * (the byte-wise path took the first, with the message's BEGIN). */
+static size_t request_line(struct ts_h1_call *k, const unsigned char *p, size_t i, size_t len)
+{
+	struct ts_http1_side *s = k->s;
+	struct ts_http1_request *r = &k->c->req;
+	/* A first byte that is not a method's, as a TLS record's: no search
+	 * for a line (the connection goes off at once). Past the second
+	 * byte, a line too long for the buffer is not looked for again. */
+	if (r->method_len > 1 || (!r->method_len && !ts_h1_tchar(p[i])))
+		return i;
+	const unsigned char *e = line_end(s, p, i, len);
+	if (!e)
+		return i;
+	size_t lf = (size_t)(e - p), m = i;
+	while (ts_h1_tchar(p[m]))   /* stops at the LF at the latest */
+		m++;
+	size_t mlen = r->method_len + (m - i);
+	if (p[m] != ' ' || !mlen || mlen > TS_HTTP1_METHOD_MAX)
+		return i;
+	/* A target of at least a byte, plain, then " HTTP/1.x" and the end. */
+	size_t t = lf - 9 - (p[lf - 1] == '\r');
+	if (lf - m < 11 + (p[lf - 1] == '\r') || p[t] != ' ' || !is_version(p + t + 1) ||
+	    ts_h1_plain_run(p, m + 1, t, 0, 0) != t)
+		return i;
+	memcpy(r->method + r->method_len, p + i, m - i);
+	r->method_len = (uint8_t)mlen;
+	r->method[mlen] = 0;
+	s->method = (uint8_t)ts_h1_method_of(r->method, (unsigned)mlen);
+	s->sub = 0;
+	for (size_t j = m + 1; j < t;) {   /* as the byte-wise path alternates them */
+		j = ts_h1_target_run(k, p, j, t);
+		if (j < t)
+			ts_h1_target_byte(k, p[j++]);
+	}
+	s->version = p[t + 8] == '0' ? 10 : 11;
+	s->sub = 8;   /* the version's bytes */
+	s->count += (uint32_t)(lf + 1 - i);
+	k->at = lf + 1;
+	ts_h1_start_line_done(k);   /* the connection's first: BEGIN */
+	return lf + 1;
+}
+
+/* "HTTP/1.x SP 3DIGIT [SP reason] CRLF", from its first byte or its second. */
+static size_t status_line(struct ts_h1_call *k, const unsigned char *p, size_t i, size_t len)
+{
+	struct ts_http1_side *s = k->s;
+	unsigned sub = s->sub;   /* bytes of "HTTP/1." already matched */
+	if (sub > 1)
+		return i;
+	const unsigned char *e = line_end(s, p, i, len);
+	if (!e)
+		return i;
+	size_t lf = (size_t)(e - p), q = i + 9 - sub;   /* q: the code's first digit */
+	/* The rest of "HTTP/1." (compares of known lengths: no call). */
+	if (lf < q + 3 || (sub ? memcmp(p + i, "TTP/1.", 6) : memcmp(p + i, "HTTP/1.", 7)) ||
+	    (p[q - 2] != '0' && p[q - 2] != '1') || p[q - 1] != ' ')
+		return i;
+	unsigned code = 0;
+	for (size_t j = q; j < q + 3; j++) {
+		if (p[j] < '0' || p[j] > '9')
+			return i;
+		code = code * 10 + (unsigned)(p[j] - '0');
+	}
+	/* Then a reason, or the line's end (CRLF or LF), for a code >= 100. */
+	if (code < 100 || !(p[q + 3] == ' ' || lf == q + 3 || (lf == q + 4 && p[q + 3] == '\r')))
+		return i;
+	s->version = p[q - 2] == '0' ? 10 : 11;
+	s->status = (uint16_t)code;
+	s->sub = 3;   /* the code's digits */
+	s->count += (uint32_t)(lf + 1 - i);
+	k->at = lf + 1;
+	ts_h1_start_line_done(k);
+	return lf + 1;
+}
+
+/* A header line p[i, lf] that is not empty, does not begin with a CR and
+ * is no fold: its name is read, its value if kept; the rest is skipped. */
+static size_t header_line(struct ts_h1_call *k, const unsigned char *p, size_t i, size_t lf)
+{
+	struct ts_http1_side *s = k->s;
+	uint32_t count = s->count + (uint32_t)(lf + 1 - i);
+	size_t j = i;
+	unsigned char c;
+	while (j - i < sizeof s->tok && (c = name_byte[p[j]]) != 0)   /* in lower case, as far as tok goes */
+		s->tok[j++ - i] = (char)c;
+	while (name_byte[p[j]])   /* the LF ends it at the latest */
+		j++;
+	if (j > i)   /* else the line is not a header: tok is left alone */
+		s->toklen = (uint8_t)(j - i < UINT8_MAX ? j - i : UINT8_MAX);
+	if (j == i || p[j] != ':' || (s->hdr = (uint8_t)ts_h1_header_of(p + i, j - i, k->req)) == H_NONE ||
+	    !ts_h1_value_start(k)) {
+		s->hdr = H_NONE;   /* a line not kept (or with no colon): skipped */
+		s->count = count;
+		return lf + 1;
+	}
+	s->st = ST_VALUE;
+	for (j++; j < lf;) {   /* as the byte-wise path alternates them */
+		j = ts_h1_value_run(k, p, j, lf + 1);   /* the LF ends it too: words may reach it */
+		if (j == lf)
+			break;
+		unsigned char b = p[j++];
+		if (b == '\r')
+			continue;   /* a CR in a value is dropped */
+		unsigned why = ts_h1_value_byte(k, b);
+		if (why) {
+			s->count += (uint32_t)(j - i);
+			k->at = j;
+			ts_h1_bad(k, why);
+			return j;
+		}
+	}
+	s->st = ST_LINE_START;   /* the value ends unless the next line folds */
+	s->count = count;
+	return lf + 1;
+}
+
+/* Header lines from the start of one, up to the head's end (its events)
+ * or a line left to the byte-wise path. */
+static size_t header_lines(struct ts_h1_call *k, const unsigned char *p, size_t i, size_t len)
+{
+	struct ts_http1_side *s = k->s;
+	/* Each line but the last leaves the side at the start of the next
+	 * (ST_LINE_START, cr 0): no need to read the state again, which,
+	 * just written byte by byte, would be slow to read as a whole. */
+	while (i < len) {
+		const unsigned char *e = line_end(s, p, i, len);
+		if (!e)
+			break;
+		size_t lf = (size_t)(e - p);
+		unsigned char b = p[i];
+		bool empty = b == '\n' || (b == '\r' && lf == i + 1);
+		if (!empty && (b == '\r' || ((b == ' ' || b == '\t') && s->hdr != H_NONE)))
+			break;   /* a CR alone, or a value folded onto this line */
+		if (empty && b == '\r') {
+			s->cr = 1;
+			s->cr_at = i;
+		}
+		if (s->hdr != H_NONE) {
+			/* The previous line's value ends with this line's first
+			 * byte (or the LF of an empty line). */
+			size_t at = empty ? lf + 1 : i + 1;
+			unsigned why = ts_h1_value_end(k);
+			s->hdr = H_NONE;
+			if (why) {
+				s->count += (uint32_t)(at - i);
+				k->at = at;
+				ts_h1_bad(k, why);
+				return at;
+			}
+		}
+		if (empty) {
+			s->count += (uint32_t)(lf + 1 - i);
+			k->at = lf + 1;
+			ts_h1_head_done(k, i);
+			return lf + 1;
+		}
+		i = header_line(k, p, i, lf);
+		if (k->c->state == TS_HTTP1_OFF)
+			break;
+	}
+	return i;
+}
+
+size_t ts_h1_lines(struct ts_h1_call *k, const unsigned char *p, size_t i, size_t len)
+{
+	struct ts_http1_side *s = k->s;
+	size_t j = i;
+	unsigned n = k->n;
+	if (s->st == ST_METHOD)
+		j = request_line(k, p, i, len);
+	else if (s->st == ST_STATUS_VERSION)
+		j = status_line(k, p, i, len);
+	else if (s->cr)   /* ST_LINE_START after a CR: the byte-wise path's */
+		return i;
+	if (s->st != ST_LINE_START || k->n != n || k->c->state == TS_HTTP1_OFF)
+		return j;   /* a start line not taken; or the caller sees to the events */
+	return header_lines(k, p, j, len);
+}
