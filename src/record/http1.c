@@ -318,8 +318,7 @@ unsigned ts_http1_feed(struct ts_http1_conn *c, enum ts_http1_dir dir, const voi
 			}
 		} else if (s->st == ST_UNTIL_CLOSE) {
 			i = len;
-		} else if ((s->st == ST_LINE_START || s->st == ST_METHOD || s->st == ST_STATUS_VERSION) &&
-			   (j = ts_h1_lines(&k, p, i, len)) != i) {
+		} else if (ts_h1_lines_may(&k) && (j = ts_h1_lines(&k, p, i, len)) != i) {
 			i = j;   /* whole lines (http1_fast.c) */
 		} else {
 			if (s->st == ST_SKIP_LINE || s->st == ST_REASON || s->st == ST_CHUNK_EXT ||

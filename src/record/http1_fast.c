@@ -21,55 +21,47 @@ static const unsigned char *line_end(const struct ts_http1_side *s, const unsign
 	return memchr(p + i, '\n', len - i < room ? len - i : room);
 }
 
-/* Each byte of a header name in lower case, any other byte 0: one load per
- * byte of a name (a constant expression of TS_H1_TCHAR, 256 entries). */
+/* 256 constant expressions of TS_H1_TCHAR. */
 #define LOWER(b) ((b) >= 'A' && (b) <= 'Z' ? (b) | 0x20 : (b))
 #define NAME1(b) (unsigned char)(TS_H1_TCHAR(b) ? LOWER(b) : 0)
 #define NAME4(b) NAME1(b), NAME1(b + 1), NAME1(b + 2), NAME1(b + 3)
 #define NAME16(b) NAME4(b), NAME4(b + 4), NAME4(b + 8), NAME4(b + 12)
 #define NAME64(b) NAME16(b), NAME16(b + 16), NAME16(b + 32), NAME16(b + 48)
-static const unsigned char name_byte[256] = {NAME64(0u), NAME64(64u), NAME64(128u), NAME64(192u)};
+const unsigned char ts_h1_name_bytes[256] = {NAME64(0u), NAME64(64u), NAME64(128u), NAME64(192u)};
 
 static inline bool is_version(const unsigned char *v)   /* "HTTP/1.0" or "HTTP/1.1" */
 {
 	return !memcmp(v, "HTTP/1.", 7) && (v[7] == '0' || v[7] == '1');
 }
 
-/* "METHOD SP target SP HTTP/1.x CRLF", from its first byte or its second
- * (the byte-wise path took the first, with the message's BEGIN). */
+/* "METHOD SP target SP HTTP/1.x CRLF", from its second byte (the byte-wise
+ * path took the first, with the message's BEGIN). */
 static size_t request_line(struct ts_h1_call *k, const unsigned char *p, size_t i, size_t len)
 {
 	struct ts_http1_side *s = k->s;
 	struct ts_http1_request *r = &k->c->req;
-	/* A first byte that is not a method's, as a TLS record's: no search
-	 * for a line (the connection goes off at once). Past the second
-	 * byte, a line too long for the buffer is not looked for again. */
-	if (r->method_len > 1 || (!r->method_len && !ts_h1_tchar(p[i])))
-		return i;
+	if (r->method_len != 1)
+		return i;   /* a line too long for the buffer is not looked for again */
 	const unsigned char *e = line_end(s, p, i, len);
 	if (!e)
 		return i;
 	size_t lf = (size_t)(e - p), m = i;
 	while (ts_h1_tchar(p[m]))   /* stops at the LF at the latest */
 		m++;
-	size_t mlen = r->method_len + (m - i);
-	if (p[m] != ' ' || !mlen || mlen > TS_HTTP1_METHOD_MAX)
+	size_t mlen = 1 + (m - i);
+	if (p[m] != ' ' || mlen > TS_HTTP1_METHOD_MAX)
 		return i;
 	/* A target of at least a byte, plain, then " HTTP/1.x" and the end. */
 	size_t t = lf - 9 - (p[lf - 1] == '\r');
 	if (lf - m < 11 + (p[lf - 1] == '\r') || p[t] != ' ' || !is_version(p + t + 1) ||
-	    ts_h1_plain_run(p, m + 1, t, 0, 0) != t)
+	    !ts_h1_none_below(p, m + 1, t, 0x21))
 		return i;
-	memcpy(r->method + r->method_len, p + i, m - i);
+	memcpy(r->method + 1, p + i, m - i);
 	r->method_len = (uint8_t)mlen;
 	r->method[mlen] = 0;
 	s->method = (uint8_t)ts_h1_method_of(r->method, (unsigned)mlen);
 	s->sub = 0;
-	for (size_t j = m + 1; j < t;) {   /* as the byte-wise path alternates them */
-		j = ts_h1_target_run(k, p, j, t);
-		if (j < t)
-			ts_h1_target_byte(k, p[j++]);
-	}
+	ts_h1_target_whole(k, p, m + 1, t);
 	s->version = p[t + 8] == '0' ? 10 : 11;
 	s->sub = 8;   /* the version's bytes */
 	s->count += (uint32_t)(lf + 1 - i);
@@ -78,20 +70,17 @@ static size_t request_line(struct ts_h1_call *k, const unsigned char *p, size_t 
 	return lf + 1;
 }
 
-/* "HTTP/1.x SP 3DIGIT [SP reason] CRLF", from its first byte or its second. */
+/* "HTTP/1.x SP 3DIGIT [SP reason] CRLF", from its second byte. */
 static size_t status_line(struct ts_h1_call *k, const unsigned char *p, size_t i, size_t len)
 {
 	struct ts_http1_side *s = k->s;
-	unsigned sub = s->sub;   /* bytes of "HTTP/1." already matched */
-	if (sub > 1)
-		return i;
+	if (s->sub != 1)
+		return i;   /* 1: its 'H' was taken */
 	const unsigned char *e = line_end(s, p, i, len);
 	if (!e)
 		return i;
-	size_t lf = (size_t)(e - p), q = i + 9 - sub;   /* q: the code's first digit */
-	/* The rest of "HTTP/1." (compares of known lengths: no call). */
-	if (lf < q + 3 || (sub ? memcmp(p + i, "TTP/1.", 6) : memcmp(p + i, "HTTP/1.", 7)) ||
-	    (p[q - 2] != '0' && p[q - 2] != '1') || p[q - 1] != ' ')
+	size_t lf = (size_t)(e - p), q = i + 8;   /* q: the code's first digit */
+	if (lf < q + 3 || memcmp(p + i, "TTP/1.", 6) || (p[q - 2] != '0' && p[q - 2] != '1') || p[q - 1] != ' ')
 		return i;
 	unsigned code = 0;
 	for (size_t j = q; j < q + 3; j++) {
@@ -119,9 +108,9 @@ static size_t header_line(struct ts_h1_call *k, const unsigned char *p, size_t i
 	uint32_t count = s->count + (uint32_t)(lf + 1 - i);
 	size_t j = i;
 	unsigned char c;
-	while (j - i < sizeof s->tok && (c = name_byte[p[j]]) != 0)   /* in lower case, as far as tok goes */
+	while (j - i < sizeof s->tok && (c = ts_h1_name_bytes[p[j]]) != 0)   /* in lower case, as far as tok goes */
 		s->tok[j++ - i] = (char)c;
-	while (name_byte[p[j]])   /* the LF ends it at the latest */
+	while (ts_h1_name_bytes[p[j]])   /* the LF ends it at the latest */
 		j++;
 	if (j > i)   /* else the line is not a header: tok is left alone */
 		s->toklen = (uint8_t)(j - i < UINT8_MAX ? j - i : UINT8_MAX);
@@ -132,20 +121,13 @@ static size_t header_line(struct ts_h1_call *k, const unsigned char *p, size_t i
 		return lf + 1;
 	}
 	s->st = ST_VALUE;
-	for (j++; j < lf;) {   /* as the byte-wise path alternates them */
-		j = ts_h1_value_run(k, p, j, lf + 1);   /* the LF ends it too: words may reach it */
-		if (j == lf)
-			break;
-		unsigned char b = p[j++];
-		if (b == '\r')
-			continue;   /* a CR in a value is dropped */
-		unsigned why = ts_h1_value_byte(k, b);
-		if (why) {
-			s->count += (uint32_t)(j - i);
-			k->at = j;
-			ts_h1_bad(k, why);
-			return j;
-		}
+	size_t at;
+	unsigned why = ts_h1_value_line(k, p, j + 1, lf, &at);
+	if (why) {
+		s->count += (uint32_t)(at - i);
+		k->at = at;
+		ts_h1_bad(k, why);
+		return at;
 	}
 	s->st = ST_LINE_START;   /* the value ends unless the next line folds */
 	s->count = count;

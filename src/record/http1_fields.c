@@ -305,6 +305,69 @@ size_t ts_h1_value_run(struct ts_h1_call *k, const unsigned char *p, size_t i, s
 	return i;
 }
 
+/* text_byte() for each byte of p[i, end), none a control byte or DEL (so
+ * the only blank is a space): the blanks before the value skipped, what
+ * fits copied at once, the cut flag if a byte that is not blank does not. */
+static void text_whole(struct ts_http1_side *s, const struct field *f, const unsigned char *p, size_t i,
+		       size_t end)
+{
+	if (s->sub == 0) {
+		while (i < end && p[i] == ' ')
+			i++;
+		if (i == end)
+			return;
+		s->sub = 1;
+	}
+	if (s->flags & f->cut)
+		return;
+	size_t room = f->cap - *f->len, take = end - i < room ? end - i : room, last = take;
+	if (take) {
+		memcpy(f->text + *f->len, p + i, take);
+		while (last && p[i + last - 1] == ' ')
+			last--;
+		if (last)
+			s->mark = (uint16_t)(*f->len + last);
+		*f->len = (uint16_t)(*f->len + take);
+		f->text[*f->len] = 0;
+	}
+	for (i += take; i < end; i++) {
+		if (p[i] != ' ') {   /* trailing blanks that do not fit are no loss */
+			s->flags |= f->cut;
+			break;
+		}
+	}
+}
+
+unsigned ts_h1_value_line(struct ts_h1_call *k, const unsigned char *p, size_t i, size_t lf, size_t *at)
+{
+	/* Each kind of value read straight (ts_h1_value_run and
+	 * ts_h1_value_byte in turn would do the same), without the CR before
+	 * the LF; a CR in a value is dropped. */
+	struct ts_http1_side *s = k->s;
+	size_t end = lf > i && p[lf - 1] == '\r' ? lf - 1 : lf;
+	if (s->hdr == H_LENGTH) {
+		for (; i < end; i++) {
+			if (p[i] != '\r' && !length_byte(s, p[i])) {
+				*at = i + 1;
+				return TS_HTTP1_STOP_BAD_LENGTH;
+			}
+		}
+		return 0;
+	}
+	if (s->hdr == H_TE || s->hdr == H_CONNECTION) {
+		while ((i = list_run(s, p, i, end)) < end)
+			i++;
+		return 0;
+	}
+	struct field f = field_of(k);
+	if (f.text && ts_h1_none_below(p, i, end, 0x20))
+		text_whole(s, &f, p, i, end);
+	else
+		while ((i = ts_h1_value_run(k, p, i, end)) < end)
+			i++;   /* a CR */
+	return 0;
+}
+
 unsigned ts_h1_value_byte(struct ts_h1_call *k, unsigned char b)
 {
 	struct ts_http1_side *s = k->s;

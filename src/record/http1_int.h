@@ -72,19 +72,36 @@ void ts_h1_head_done(struct ts_h1_call *k, size_t head_end);
 void ts_h1_message_end(struct ts_h1_call *k);
 void ts_h1_bad(struct ts_h1_call *k, unsigned why);
 
-/* RFC 9110 token characters (methods, header names): a bit per ASCII byte,
- * tested without a branch, as names are read a byte at a time. */
+/* RFC 9110 token characters (methods, header names), a bit per ASCII byte:
+ * !#$%&'*+-.0-9 in the low word, A-Z^_`a-z|~ in the high one. */
 #define TS_H1_TCHAR(b) \
 	((b) < 128 && ((b) < 64 ? 0x03ff6cfa00000000ull : 0x57ffffffc7fffffeull) >> ((b) & 63) & 1)
+/* http1_fast.c: each token character in lower case, any other byte 0 (one
+ * load per byte, as names are read a byte at a time). */
+extern const unsigned char ts_h1_name_bytes[256];
 static inline bool ts_h1_tchar(unsigned char b)
 {
-	return TS_H1_TCHAR(b);   /* !#$%&'*+-.0-9 in the low word, A-Z^_`a-z|~ in the high one */
+	return ts_h1_name_bytes[b] != 0;
 }
 
-/* http1_fast.c: whole lines from p[i] (a request or status line just begun,
- * or the start of a header line), up to the first event or a line left to
- * the byte-wise path: the index of the first byte not taken (i: none). */
+/* http1_fast.c: whole lines from p[i] (a request or status line after its
+ * first byte, or the start of a header line), up to the first event or a
+ * line left to the byte-wise path: the index of the first byte not taken
+ * (i: none). */
 size_t ts_h1_lines(struct ts_h1_call *k, const unsigned char *p, size_t i, size_t len);
+/* Whether ts_h1_lines may take anything in this state: a test without a
+ * call. A start line is tried from its second byte, after the byte-wise path
+ * took the first (with the message's BEGIN, or the connection's first byte,
+ * which is often enough to see it is not HTTP: a TLS record). */
+static inline bool ts_h1_lines_may(const struct ts_h1_call *k)
+{
+	const struct ts_http1_side *s = k->s;
+	if (s->st == ST_LINE_START)
+		return !s->cr;
+	if (s->st == ST_METHOD)
+		return k->c->req.method_len == 1;
+	return s->st == ST_STATUS_VERSION && s->sub == 1;
+}
 
 /* Eight bytes at a time, for runs of plain bytes: the 8 bytes at p as a
  * word (in the machine's order: the tests below treat all bytes alike). */
@@ -123,6 +140,24 @@ static inline size_t ts_h1_plain_run(const unsigned char *p, size_t i, size_t en
 	return i;
 }
 
+/* No byte of p[i, end) is below n (n <= 128) or DEL: by words, the last
+ * one ending at end (its bytes before it are in the range too). */
+static inline bool ts_h1_none_below(const unsigned char *p, size_t i, size_t end, unsigned n)
+{
+	if (end - i < 8) {
+		for (; i < end; i++)
+			if (p[i] < n || p[i] == 0x7f)
+				return false;
+		return true;
+	}
+	uint64_t w = ts_h1_word(p + end - 8), m = ts_h1_below(w, n) | ts_h1_has(w, 0x7f);
+	for (; end - i >= 8; i += 8) {
+		w = ts_h1_word(p + i);
+		m |= ts_h1_below(w, n) | ts_h1_has(w, 0x7f);
+	}
+	return !m;
+}
+
 /* Appends b to a field of cap bytes; once a byte did not fit (the `cut` flag
  * is set) nothing more is added, so a field is always a prefix. */
 static inline void ts_h1_put(char *f, uint16_t *len, unsigned cap, uint32_t *flags, uint32_t cut, char b)
@@ -145,6 +180,8 @@ void ts_h1_target_byte(struct ts_h1_call *k, unsigned char b);
  * p[end - 1]): the index of the first byte not taken, which
  * ts_h1_target_byte must see. */
 size_t ts_h1_target_run(struct ts_h1_call *k, const unsigned char *p, size_t i, size_t end);
+/* A whole target, p[i, end), all plain: as the two above read it. */
+void ts_h1_target_whole(struct ts_h1_call *k, const unsigned char *p, size_t i, size_t end);
 
 /* http1_fields.c: the header named by the token bytes name[0, len), in any
  * case, in a request or not (H_NONE: not kept). */
@@ -159,5 +196,9 @@ size_t ts_h1_value_run(struct ts_h1_call *k, const unsigned char *p, size_t i, s
 bool ts_h1_value_start(struct ts_h1_call *k);
 unsigned ts_h1_value_byte(struct ts_h1_call *k, unsigned char b);
 unsigned ts_h1_value_end(struct ts_h1_call *k);
+/* A value whole in its line, p[i, lf) with p[lf] its LF: every byte as
+ * above, CRs dropped. Returns 0, or why the tracking stops, with *at just
+ * after the byte that stops it. */
+unsigned ts_h1_value_line(struct ts_h1_call *k, const unsigned char *p, size_t i, size_t lf, size_t *at);
 
 #endif

@@ -164,3 +164,45 @@ size_t ts_h1_target_run(struct ts_h1_call *k, const unsigned char *p, size_t i, 
 	}
 	return j;
 }
+
+void ts_h1_target_whole(struct ts_h1_call *k, const unsigned char *p, size_t i, size_t end)
+{
+	struct ts_http1_side *s = k->s;
+	struct ts_http1_request *r = &k->c->req;
+	if (s->sub != T_START || p[i] != '/') {
+		while (i < end) {   /* any other form: as the byte-wise path alternates them */
+			i = ts_h1_target_run(k, p, i, end);
+			if (i < end)
+				ts_h1_target_byte(k, p[i++]);
+		}
+		return;
+	}
+	/* "/path?query", most targets: the path is all up to the first '?'. */
+	const unsigned char *q = memchr(p + i, '?', end - i);
+	size_t j = q ? (size_t)(q - p) : end;
+	s->sub = T_PATH;
+	put_run(r->path, &r->path_len, TS_HTTP1_PATH_MAX, &s->flags, TS_HTTP1_F_PATH_CUT, p, i, j);
+	if (j == end)
+		return;
+	s->flags |= TS_HTTP1_F_QUERY;
+	s->sub = T_QNAME;
+	i = j + 1;
+	if (k->c->opts & TS_HTTP1_QUERY_RAW) {
+		put_run(r->query, &r->query_len, TS_HTTP1_QUERY_MAX, &s->flags, TS_HTTP1_F_QUERY_CUT, p, i, end);
+		return;
+	}
+	while (i < end) {   /* a name, or a value (not copied), then what query_byte() makes of its end */
+		j = i;
+		if (s->sub == T_QVALUE) {
+			while (j < end && p[j] != '&')
+				j++;
+		} else {
+			while (j < end && p[j] != '&' && p[j] != '=')
+				j++;
+			put_run(r->query, &r->query_len, TS_HTTP1_QUERY_MAX, &s->flags, TS_HTTP1_F_QUERY_CUT, p, i, j);
+		}
+		if (j < end)
+			query_byte(k, p[j++]);
+		i = j;
+	}
+}
