@@ -2,12 +2,14 @@
  * that is whole in the buffer is read in one go, rather than a step per byte
  * where the state may change. A line is taken only when it has the usual
  * shape and fits in TS_HTTP1_HEAD_MAX, so that no byte of it could stop the
- * tracking; anything else (a line cut by the end of the call, obs-fold, a CR
- * alone, a start line that is not plainly valid) is left, untouched, to the
- * byte-wise path. Either way a line leaves the side in the very state the
- * byte-wise path leaves it in, and the same events at the same offsets, so
- * a message may go from one path to the other at any line or call. Values
- * and the target go through the same functions (http1_fields.c) as there. */
+ * tracking by the limit; anything else (a line cut by the end of the call,
+ * obs-fold, a CR alone, a start line that is not plainly valid) is left,
+ * untouched, to the byte-wise path. Either way a line leaves the side in the
+ * very state the byte-wise path leaves it in, with the same events at the
+ * same offsets, so a message may go from one path to the other at any line
+ * or call (tests/unit/test_http1_fast.c, tests/fuzz/fuzz_http1.c check it).
+ * The target and kept values are read by http1_target.c and http1_fields.c;
+ * header names are matched here, for both paths. */
 #include "http1_int.h"
 
 #include <string.h>
@@ -28,6 +30,62 @@ static const unsigned char *line_end(const struct ts_http1_side *s, const unsign
 #define NAME16(b) NAME4(b), NAME4(b + 4), NAME4(b + 8), NAME4(b + 12)
 #define NAME64(b) NAME16(b), NAME16(b + 16), NAME16(b + 32), NAME16(b + 48)
 const unsigned char ts_h1_name_bytes[256] = {NAME64(0u), NAME64(64u), NAME64(128u), NAME64(192u)};
+
+static inline uint32_t load32(const void *p)
+{
+	uint32_t v;
+	memcpy(&v, p, sizeof v);
+	return v;
+}
+
+static inline uint64_t load64(const void *p)
+{
+	uint64_t v;
+	memcpy(&v, p, sizeof v);
+	return v;
+}
+
+/* Token bytes a[0, n) are the lower-case name b, 4 <= n <= 24: a word at
+ * each end (and in the middle past 16), each byte of a with 0x20 set. That
+ * is exact for token bytes against letters and '-', the only bytes of the
+ * names: no other token byte becomes one of them with 0x20. */
+static inline bool same_name(const unsigned char *a, const char *b, size_t n)
+{
+	const uint64_t low = 0x2020202020202020ull;
+	if (n < 8)
+		return !(((load32(a) | (uint32_t)low) ^ load32(b)) |
+			 ((load32(a + n - 4) | (uint32_t)low) ^ load32(b + n - 4)));
+	uint64_t diff = ((load64(a) | low) ^ load64(b)) | ((load64(a + n - 8) | low) ^ load64(b + n - 8));
+	if (n > 16)
+		diff |= (load64(a + 8) | low) ^ load64(b + 8);
+	return !diff;
+}
+
+/* A slot of the names: by length and first letter, with no two alike (a
+ * compiler warning if two ever were). */
+#define SLOT(n, first) ((2 * (n) + ((first) | 0x20)) & 15)
+
+unsigned ts_h1_header_of(const unsigned char *name, size_t len, bool req)
+{
+	/* Every line of every head comes here: one look in a table, and one
+	 * compare when a name of that length and first letter is kept. */
+#define NAME(s, first, hdr) [SLOT(sizeof s - 1, first)] = {s, sizeof s - 1, hdr}
+	static const struct {
+		char name[24];
+		uint8_t len, hdr;
+	} names[16] = {
+		NAME("content-length", 'c', H_LENGTH), NAME("transfer-encoding", 't', H_TE),
+		NAME("connection", 'c', H_CONNECTION), NAME("host", 'h', H_HOST),
+		NAME("user-agent", 'u', H_USER_AGENT), NAME("traceparent", 't', H_TRACEPARENT),
+		NAME("tracestate", 't', H_TRACESTATE), NAME("upgrade", 'u', H_UPGRADE),
+	};
+#undef NAME
+	unsigned slot = SLOT(len, name[0]), hdr = names[slot].hdr;
+	if (hdr == H_NONE || names[slot].len != len || !same_name(name, names[slot].name, len))
+		return H_NONE;   /* including names longer than tok */
+	/* Framing and Connection both ways; the rest only describe a request. */
+	return req || hdr == H_LENGTH || hdr == H_TE || hdr == H_CONNECTION ? hdr : H_NONE;
+}
 
 static inline bool is_version(const unsigned char *v)   /* "HTTP/1.0" or "HTTP/1.1" */
 {

@@ -79,6 +79,9 @@ void ts_h1_bad(struct ts_h1_call *k, unsigned why);
 /* http1_fast.c: each token character in lower case, any other byte 0 (one
  * load per byte, as names are read a byte at a time). */
 extern const unsigned char ts_h1_name_bytes[256];
+/* http1_fast.c: the header named by the token bytes name[0, len), in any
+ * case, in a request or not (H_NONE: not kept). */
+unsigned ts_h1_header_of(const unsigned char *name, size_t len, bool req);
 static inline bool ts_h1_tchar(unsigned char b)
 {
 	return ts_h1_name_bytes[b] != 0;
@@ -183,16 +186,13 @@ size_t ts_h1_target_run(struct ts_h1_call *k, const unsigned char *p, size_t i, 
 /* A whole target, p[i, end), all plain: as the two above read it. */
 void ts_h1_target_whole(struct ts_h1_call *k, const unsigned char *p, size_t i, size_t end);
 
-/* http1_fields.c: the header named by the token bytes name[0, len), in any
- * case, in a request or not (H_NONE: not kept). */
-unsigned ts_h1_header_of(const unsigned char *name, size_t len, bool req);
-/* A run of a kept value's bytes up to the line's end (a CR or LF), or to
- * p[end - 1]: the index of the first byte not taken, which ts_h1_value_byte
- * must see (or that ends the line). */
+/* http1_fields.c: a run of a kept value's bytes up to the line's end (a CR
+ * or LF), or to p[end - 1]: the index of the first byte not taken, which
+ * ts_h1_value_byte must see (or that ends the line). */
 size_t ts_h1_value_run(struct ts_h1_call *k, const unsigned char *p, size_t i, size_t end);
-/* A kept header's value: its start (false: skip the value), each byte (no CR
- * or LF; a folded line reads as a space), and its end. A value that cannot
- * be (an invalid length) returns why the tracking stops, else 0. */
+/* A kept header's value: its start (false: skip the value), each byte (no
+ * CR or LF; a folded line reads as a space), and its end. A value that
+ * cannot be (an invalid length) returns why the tracking stops, else 0. */
 bool ts_h1_value_start(struct ts_h1_call *k);
 unsigned ts_h1_value_byte(struct ts_h1_call *k, unsigned char b);
 unsigned ts_h1_value_end(struct ts_h1_call *k);

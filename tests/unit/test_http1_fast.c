@@ -38,10 +38,12 @@ static void feed_placed(struct outcome *o, int dir, const char *p, size_t len, s
 
 /* The script fed in calls of `step` bytes (0: each piece whole), piece
  * `cut` (if any) in two calls at `at`. */
+static unsigned flags;   /* ts_http1_init's */
+
 static void run(struct outcome *o, const struct h1_piece *p, size_t n, size_t step, size_t cut, size_t at)
 {
 	memset(o, 0, sizeof *o);
-	ts_http1_init(&o->c, 0);
+	ts_http1_init(&o->c, flags);
 	size_t base[2] = {0, 0};
 	for (size_t i = 0; i < n; i++) {
 		size_t len = p[i].len, size = step ? step : i == cut ? at : len;
@@ -184,4 +186,63 @@ START_TEST(head_limit_inside_a_line)
 }
 END_TEST
 
-TS_CHECK_SUITE("http1_fast", lines_cut_anywhere, lines_cut_where_they_meet, head_limit_inside_a_line)
+START_TEST(targets_cut_anywhere)
+{
+	static const struct h1_piece p[] = {
+		H1_OUT("GET /p/q?a=1&b&=c&d=e=f&&g HTTP/1.1\r\n\r\n"),
+		H1_OUT("GET http://u:pw@h:1/x?y=z HTTP/1.1\r\n\r\n"),
+		H1_OUT("OPTIONS * HTTP/1.1\r\n\r\n"), H1_OUT("CONNECT h:443 HTTP/1.1\r\n\r\n"),
+		H1_IN("HTTP/1.1 200 OK\r\n\r\n"), H1_IN("HTTP/1.1 200 OK\r\n\r\n"),
+		H1_IN("HTTP/1.1 200 OK\r\n\r\n"), H1_IN("HTTP/1.1 407 Auth\r\nContent-Length: 0\r\n\r\n"),
+	};
+	for (flags = 0; flags <= TS_HTTP1_QUERY_RAW; flags++)
+		same_however_cut(p, 8);
+	flags = 0;
+	/* Paths and queries over their limits. */
+	static char text[2048];
+	char *t = text + sprintf(text, "GET /");
+	memset(t, 'p', 600);
+	t += 600;
+	*t++ = '?';
+	for (int i = 0; i < 60; i++)
+		t += sprintf(t, "k%d=v&", i);
+	strcpy(t, " HTTP/1.1\r\n\r\n");
+	struct h1_piece q = {TS_HTTP1_OUT, text, strlen(text)};
+	for (flags = 0; flags <= TS_HTTP1_QUERY_RAW; flags++) {
+		static struct outcome whole, bytes;
+		run(&whole, &q, 1, 0, SIZE_MAX, 0);
+		run(&bytes, &q, 1, 1, SIZE_MAX, 0);
+		same_outcome(&whole, &bytes, "byte by byte");
+		ck_assert_uint_eq(whole.c.req.path_len, TS_HTTP1_PATH_MAX);
+		ck_assert(whole.c.side[0].flags & TS_HTTP1_F_PATH_CUT);
+		ck_assert(whole.c.side[0].flags & TS_HTTP1_F_QUERY_CUT);
+	}
+	flags = 0;
+}
+END_TEST
+
+START_TEST(stops_inside_whole_lines)
+{
+	/* What stops the tracking stops it at the same byte, whole or not. */
+	static const struct h1_piece lengths[] = {H1_OUT("POST / HTTP/1.1\r\nContent-Length: 1x2\r\n\r\n")};
+	static const struct h1_piece two[] = {H1_OUT("POST / HTTP/1.1\r\nContent-Length: 1\r\ncontent-length: 2\r\nA: b\r\n\r\n")};
+	static const struct h1_piece empty[] = {H1_OUT("POST / HTTP/1.1\r\nContent-Length:\r\n\r\n")};
+	static const struct h1_piece te[] = {H1_OUT("POST / HTTP/1.1\r\nTransfer-Encoding: gzip\r\n\r\n")};
+	static const struct h1_piece up[] = {H1_OUT("GET / HTTP/1.1\r\nUpgrade: h2c\r\nConnection: Upgrade\r\n\r\n"),
+					     H1_IN("HTTP/1.1 101 Switching\r\nUpgrade: h2c\r\n\r\n\x00\x01")};
+	static const struct h1_piece chunk[] = {H1_OUT("GET / HTTP/1.1\n\n"),
+						H1_IN("HTTP/1.1 200 OK\nTransfer-Encoding: chunked\n\nzz\n")};
+	same_however_cut(lengths, 1);
+	same_however_cut(two, 1);
+	same_however_cut(empty, 1);
+	same_however_cut(te, 1);
+	same_however_cut(up, 2);
+	same_however_cut(chunk, 2);
+	ck_assert_str_eq(h1_run_with(0, lengths, 1, 0, 0, 8, 1), "> begin 0 @0\n> stopped 0 bad-length @35\n");
+	ck_assert_str_eq(h1_run_with(0, two, 1, 0, 0, 8, 1), "> begin 0 @0\n> stopped 0 bad-length @56\n");
+	ck_assert_str_eq(h1_run_with(0, empty, 1, 0, 0, 8, 1), "> begin 0 @0\n> stopped 0 bad-length @36\n");
+}
+END_TEST
+
+TS_CHECK_SUITE("http1_fast", lines_cut_anywhere, lines_cut_where_they_meet, head_limit_inside_a_line,
+	       targets_cut_anywhere, stops_inside_whole_lines)
