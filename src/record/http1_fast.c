@@ -242,6 +242,28 @@ static size_t header_lines(struct ts_h1_call *k, const unsigned char *p, size_t 
 size_t ts_h1_lines(struct ts_h1_call *k, const unsigned char *p, size_t i, size_t len)
 {
 	struct ts_http1_side *s = k->s;
+	struct ts_http1_request *r = &k->c->req;
+	if (s->st == ST_IDLE) {
+		/* A message's first byte, as step() takes it: its BEGIN, then the
+		 * byte; an empty line before it, or no message, byte by byte. */
+		unsigned char b = p[i];
+		if (k->req ? !ts_h1_tchar(b) : b != 'H')
+			return i;
+		k->at = i + 1;
+		if (!ts_h1_begin(k))
+			return i + 1;
+		s->count = 1;
+		if (k->req) {
+			r->method[0] = (char)b;
+			r->method[1] = 0;
+			r->method_len = 1;
+		} else {
+			s->sub = 1;
+		}
+		if (k->max - k->n < TS_HTTP1_MIN_EV)
+			return i + 1;   /* where the caller stops for room */
+		i++;
+	}
 	size_t j = i;
 	unsigned n = k->n;
 	if (s->st == ST_METHOD)

@@ -87,15 +87,15 @@ static inline bool ts_h1_tchar(unsigned char b)
 	return ts_h1_name_bytes[b] != 0;
 }
 
-/* http1_fast.c: whole lines from p[i] (a request or status line after its
- * first byte, or the start of a header line), up to the first event or a
- * line left to the byte-wise path: the index of the first byte not taken
- * (i: none). */
+/* http1_fast.c: whole lines from p[i] (between messages, a request or status
+ * line after its first byte, or the start of a header line), up to the
+ * first event or a line left to the byte-wise path: the index of the first
+ * byte not taken (i: none). */
 size_t ts_h1_lines(struct ts_h1_call *k, const unsigned char *p, size_t i, size_t len);
 /* Whether ts_h1_lines may take anything in this state: a test without a
- * call. A start line is tried from its second byte, after the byte-wise path
- * took the first (with the message's BEGIN, or the connection's first byte,
- * which is often enough to see it is not HTTP: a TLS record). */
+ * call. A connection's first request line is tried from its second byte,
+ * after the byte-wise path took the first, which is often enough to see it
+ * is not HTTP (a TLS record). */
 static inline bool ts_h1_lines_may(const struct ts_h1_call *k)
 {
 	const struct ts_http1_side *s = k->s;
@@ -103,7 +103,7 @@ static inline bool ts_h1_lines_may(const struct ts_h1_call *k)
 		return !s->cr;
 	if (s->st == ST_METHOD)
 		return k->c->req.method_len == 1;
-	return s->st == ST_STATUS_VERSION && s->sub == 1;
+	return s->st == ST_IDLE || (s->st == ST_STATUS_VERSION && s->sub == 1);
 }
 
 /* Eight bytes at a time, for runs of plain bytes: the 8 bytes at p as a
