@@ -298,6 +298,13 @@ unsigned ts_http1_feed(struct ts_http1_conn *c, enum ts_http1_dir dir, const voi
 		s->st = ST_METHOD;
 		s->begin_at = i;
 	}
+	if (c->state == TS_HTTP1_DETECT && !c->req.method_len && !ts_h1_tchar(((const unsigned char *)buf)[i])) {
+		/* Not a method's first byte (a TLS record's, say): not HTTP, as
+		 * step() would find, without going round the loop. */
+		c->state = TS_HTTP1_OFF;
+		*pos = len;
+		return 0;
+	}
 	struct ts_h1_call k = {.c = c, .s = s, .ev = ev, .max = max_ev, .dir = (uint8_t)dir,
 			       .req = dir == c->detect_dir};   /* the direction where a request was first seen */
 	const unsigned char *p = buf;

@@ -36,10 +36,10 @@ static void feed_placed(struct outcome *o, int dir, const char *p, size_t len, s
 	}
 }
 
-/* The script fed in calls of `step` bytes (0: each piece whole), piece
- * `cut` (if any) in two calls at `at`. */
 static unsigned flags;   /* ts_http1_init's */
 
+/* The script fed in calls of `step` bytes (0: each piece whole), piece
+ * `cut` (if any) in two calls at `at`. */
 static void run(struct outcome *o, const struct h1_piece *p, size_t n, size_t step, size_t cut, size_t at)
 {
 	memset(o, 0, sizeof *o);
