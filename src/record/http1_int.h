@@ -79,13 +79,13 @@ void ts_h1_bad(struct ts_h1_call *k, unsigned why);
 /* http1_fast.c: each token character in lower case, any other byte 0 (one
  * load per byte, as names are read a byte at a time). */
 extern const unsigned char ts_h1_name_bytes[256];
-/* http1_fast.c: the header named by the token bytes name[0, len), in any
- * case, in a request or not (H_NONE: not kept). */
-unsigned ts_h1_header_of(const unsigned char *name, size_t len, bool req);
 static inline bool ts_h1_tchar(unsigned char b)
 {
 	return ts_h1_name_bytes[b] != 0;
 }
+/* http1_fast.c: the header named by the token bytes name[0, len), in any
+ * case, in a request or not (H_NONE: not kept). */
+unsigned ts_h1_header_of(const unsigned char *name, size_t len, bool req);
 
 /* http1_fast.c: whole lines from p[i] (between messages, a request or status
  * line after its first byte, or the start of a header line), up to the
@@ -94,8 +94,8 @@ static inline bool ts_h1_tchar(unsigned char b)
 size_t ts_h1_lines(struct ts_h1_call *k, const unsigned char *p, size_t i, size_t len);
 /* Whether ts_h1_lines may take anything in this state: a test without a
  * call. A connection's first request line is tried from its second byte,
- * after the byte-wise path took the first, which is often enough to see it
- * is not HTTP (a TLS record). */
+ * after the byte-wise path took the first (ts_http1_feed sees at once when
+ * that byte shows the connection is not HTTP). */
 static inline bool ts_h1_lines_may(const struct ts_h1_call *k)
 {
 	const struct ts_http1_side *s = k->s;
