@@ -4,8 +4,8 @@
  * every other line skipped unread), and the framing lines of a chunked body.
  * A byte that may change the state takes one step; runs of bytes that only
  * add to a name, a target or a kept value go in one loop, lines not read go
- * by memchr and bodies by counting. Whole messages and the events are
- * http1_msg.c's. */
+ * by memchr and bodies by counting; lines whole in the buffer go faster
+ * still (http1_fast.c). Whole messages and the events are http1_msg.c's. */
 #include "http1_int.h"
 
 #include <string.h>
@@ -55,7 +55,7 @@ static void name_byte(struct ts_h1_call *k, unsigned char b)
 {
 	struct ts_http1_side *s = k->s;
 	if (b == ':') {
-		s->hdr = (uint8_t)ts_h1_header_of(k);
+		s->hdr = (uint8_t)ts_h1_header_of((const unsigned char *)s->tok, s->toklen, k->req);
 		if (s->hdr != H_NONE && ts_h1_value_start(k)) {
 			s->st = ST_VALUE;
 		} else {
@@ -298,9 +298,17 @@ unsigned ts_http1_feed(struct ts_http1_conn *c, enum ts_http1_dir dir, const voi
 		s->st = ST_METHOD;
 		s->begin_at = i;
 	}
+	if (c->state == TS_HTTP1_DETECT && !c->req.method_len && !ts_h1_tchar(((const unsigned char *)buf)[i])) {
+		/* Not a method's first byte (a TLS record's, say): not HTTP, as
+		 * step() would find, without going round the loop. */
+		c->state = TS_HTTP1_OFF;
+		*pos = len;
+		return 0;
+	}
 	struct ts_h1_call k = {.c = c, .s = s, .ev = ev, .max = max_ev, .dir = (uint8_t)dir,
 			       .req = dir == c->detect_dir};   /* the direction where a request was first seen */
 	const unsigned char *p = buf;
+	size_t j;
 	while (i < len && c->state != TS_HTTP1_OFF) {
 		if (s->st == ST_BODY || s->st == ST_CHUNK_DATA) {
 			size_t n = len - i < s->remain ? len - i : (size_t)s->remain;
@@ -317,6 +325,8 @@ unsigned ts_http1_feed(struct ts_http1_conn *c, enum ts_http1_dir dir, const voi
 			}
 		} else if (s->st == ST_UNTIL_CLOSE) {
 			i = len;
+		} else if (ts_h1_lines_may(&k) && (j = ts_h1_lines(&k, p, i, len)) != i) {
+			i = j;   /* whole lines (http1_fast.c) */
 		} else {
 			if (s->st == ST_SKIP_LINE || s->st == ST_REASON || s->st == ST_CHUNK_EXT ||
 			    s->st == ST_TRAILER_LINE) {

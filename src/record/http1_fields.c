@@ -1,207 +1,15 @@
-/* The fields the HTTP/1 sniffer keeps (http1.h): the request target split
- * into path and query (query values "REDACTED" unless asked otherwise, the
- * user:password of an absolute URL always), and the values of the few headers
- * it reads: Host, User-Agent, traceparent and tracestate kept as text,
- * Content-Length, Transfer-Encoding and Connection read for framing, Upgrade
- * noted. Nothing else of a header and no body byte is ever copied: what is
- * not named here is skipped by http1.c without being looked at. */
+/* The header values the HTTP/1 sniffer keeps (http1.h): Host, User-Agent,
+ * traceparent and tracestate kept as text, Content-Length,
+ * Transfer-Encoding and Connection read for framing, Upgrade noted. Nothing
+ * else of a header and no body byte is ever copied: a header not named by
+ * ts_h1_header_of (http1_fast.c) is skipped without being looked at. */
 #include "http1_int.h"
 
 #include <string.h>
 
-/* ts_http1_side.sub while reading a target: where in it the byte is. */
-enum { T_START, T_SCHEME, T_COLON, T_SLASH, T_AUTH, T_PATH, T_QNAME, T_QVALUE };
-
-static const char redacted[] = "REDACTED";
-
-static const char *const method_names[] = {
-	"_OTHER", "GET", "HEAD", "POST", "PUT", "DELETE", "CONNECT", "OPTIONS", "TRACE", "PATCH",
-};
-
-const char *ts_http1_method_name(unsigned method)
-{
-	return method_names[method < sizeof method_names / sizeof *method_names ? method : 0];
-}
-
-unsigned ts_h1_method_of(const char *m, unsigned len)
-{
-	for (unsigned i = 1; i < sizeof method_names / sizeof *method_names; i++)
-		if (strlen(method_names[i]) == len && !memcmp(method_names[i], m, len))
-			return i;
-	return TS_HTTP1_METHOD_OTHER;   /* methods are case-sensitive: "get" is not GET */
-}
-
 static inline bool blank(unsigned char b)
 {
 	return b == ' ' || b == '\t';
-}
-
-/* Appends b to a field of cap bytes; once a byte did not fit (the `cut` flag
- * is set) nothing more is added, so a field is always a prefix. */
-static void put(char *f, uint16_t *len, unsigned cap, uint32_t *flags, uint32_t cut, char b)
-{
-	if (*flags & cut)
-		return;
-	if (*len >= cap) {
-		*flags |= cut;
-		return;
-	}
-	f[(*len)++] = b;
-	f[*len] = 0;
-}
-
-static void put_str(char *f, uint16_t *len, unsigned cap, uint32_t *flags, uint32_t cut, const char *s)
-{
-	while (*s)
-		put(f, len, cap, flags, cut, *s++);
-}
-
-static void query_byte(struct ts_h1_call *k, unsigned char b)
-{
-	struct ts_http1_side *s = k->s;
-	struct ts_http1_request *r = &k->c->req;
-	const uint32_t cut = TS_HTTP1_F_QUERY_CUT;
-	if (k->c->opts & TS_HTTP1_QUERY_RAW) {
-		put(r->query, &r->query_len, TS_HTTP1_QUERY_MAX, &s->flags, cut, (char)b);
-	} else if (b == '&') {
-		s->sub = T_QNAME;
-		put(r->query, &r->query_len, TS_HTTP1_QUERY_MAX, &s->flags, cut, '&');
-	} else if (s->sub == T_QVALUE) {
-		/* a value: never copied */
-	} else if (b == '=') {
-		s->sub = T_QVALUE;
-		/* Whole or not at all: a name must not look followed by part of a word. */
-		if (r->query_len + sizeof redacted > TS_HTTP1_QUERY_MAX)
-			s->flags |= cut;
-		put(r->query, &r->query_len, TS_HTTP1_QUERY_MAX, &s->flags, cut, '=');
-		put_str(r->query, &r->query_len, TS_HTTP1_QUERY_MAX, &s->flags, cut, redacted);
-	} else {
-		put(r->query, &r->query_len, TS_HTTP1_QUERY_MAX, &s->flags, cut, (char)b);
-	}
-}
-
-void ts_h1_target_byte(struct ts_h1_call *k, unsigned char b)
-{
-	struct ts_http1_side *s = k->s;
-	struct ts_http1_request *r = &k->c->req;
-	const uint32_t cut = TS_HTTP1_F_PATH_CUT;
-	if (s->sub >= T_QNAME) {
-		query_byte(k, b);
-		return;
-	}
-	if (b == '?') {
-		s->flags |= TS_HTTP1_F_QUERY;
-		s->sub = T_QNAME;
-		return;
-	}
-	/* An absolute-form target ("http://user:pw@host/p"): find its
-	 * authority, to drop a user and password from what is kept. Anything
-	 * up to a ':' counts as a scheme, so that no odd byte lets one through. */
-	switch (s->sub) {
-	case T_START:
-		if (b == '/' || b == '*') {
-			s->sub = T_PATH;
-			break;
-		}
-		s->sub = T_SCHEME;
-		/* fall through */
-	case T_SCHEME:
-		if (b == ':')
-			s->sub = T_COLON;
-		else if (b == '/')
-			s->sub = T_PATH;
-		break;
-	case T_COLON:
-		s->sub = b == '/' ? T_SLASH : T_PATH;   /* else authority-form, "host:port" */
-		break;
-	case T_SLASH:
-		if (b == '/') {
-			put(r->path, &r->path_len, TS_HTTP1_PATH_MAX, &s->flags, cut, '/');
-			s->sub = T_AUTH;
-			s->mark = r->path_len;
-			return;
-		}
-		s->sub = T_PATH;
-		break;
-	case T_AUTH:
-		if (b == '/') {
-			s->sub = T_PATH;
-		} else if (b == '@') {
-			/* What came since "//" was a user: take it back. */
-			r->path_len = s->mark;
-			r->path[r->path_len] = 0;
-			s->flags &= ~cut;
-			put_str(r->path, &r->path_len, TS_HTTP1_PATH_MAX, &s->flags, cut, "REDACTED:REDACTED@");
-			return;
-		}
-		break;
-	default:
-		break;
-	}
-	put(r->path, &r->path_len, TS_HTTP1_PATH_MAX, &s->flags, cut, (char)b);
-}
-
-static bool plain(unsigned char b)
-{
-	return b > ' ' && b != 0x7f;
-}
-
-/* Appends p[i, j) to a field, as put() would byte by byte. */
-static void put_run(char *f, uint16_t *len, unsigned cap, uint32_t *flags, uint32_t cut,
-		    const unsigned char *p, size_t i, size_t j)
-{
-	if (i == j || (*flags & cut))
-		return;
-	size_t n = j - i;
-	if (n > cap - *len) {
-		n = cap - *len;
-		*flags |= cut;
-	}
-	memcpy(f + *len, p + i, n);
-	*len = (uint16_t)(*len + n);
-	f[*len] = 0;
-}
-
-size_t ts_h1_target_run(struct ts_h1_call *k, const unsigned char *p, size_t i, size_t end)
-{
-	struct ts_http1_side *s = k->s;
-	struct ts_http1_request *r = &k->c->req;
-	bool raw = k->c->opts & TS_HTTP1_QUERY_RAW;
-	size_t j = i;
-	if (s->sub == T_PATH) {
-		while (j < end && plain(p[j]) && p[j] != '?')
-			j++;
-		put_run(r->path, &r->path_len, TS_HTTP1_PATH_MAX, &s->flags, TS_HTTP1_F_PATH_CUT, p, i, j);
-	} else if (s->sub == T_QVALUE && !raw) {
-		while (j < end && plain(p[j]) && p[j] != '&')
-			j++;
-	} else if (s->sub >= T_QNAME) {
-		while (j < end && plain(p[j]) && (raw || (p[j] != '&' && p[j] != '=')))
-			j++;
-		put_run(r->query, &r->query_len, TS_HTTP1_QUERY_MAX, &s->flags, TS_HTTP1_F_QUERY_CUT, p, i, j);
-	}
-	return j;
-}
-
-unsigned ts_h1_header_of(const struct ts_h1_call *k)
-{
-#define NAME(s) s, sizeof s - 1
-	static const struct {
-		const char *name;
-		uint8_t len, hdr, req_only;
-	} names[] = {
-		{NAME("content-length"), H_LENGTH, 0}, {NAME("transfer-encoding"), H_TE, 0},
-		{NAME("connection"), H_CONNECTION, 0}, {NAME("host"), H_HOST, 1},
-		{NAME("user-agent"), H_USER_AGENT, 1}, {NAME("traceparent"), H_TRACEPARENT, 1},
-		{NAME("tracestate"), H_TRACESTATE, 1}, {NAME("upgrade"), H_UPGRADE, 1},
-	};
-#undef NAME
-	const struct ts_http1_side *s = k->s;
-	for (unsigned i = 0; i < sizeof names / sizeof *names; i++)
-		if (names[i].len == s->toklen && (k->req || !names[i].req_only) &&
-		    !memcmp(names[i].name, s->tok, s->toklen))
-			return names[i].hdr;
-	return H_NONE;   /* including names longer than tok */
 }
 
 /* A text field of the request, by header. */
@@ -250,7 +58,7 @@ bool ts_h1_value_start(struct ts_h1_call *k)
 	case H_TRACESTATE:
 		/* W3C trace-context: several headers make one list. */
 		if (s->flags & f.seen)
-			put(f.text, f.len, f.cap, &s->flags, f.cut, ',');
+			ts_h1_put(f.text, f.len, f.cap, &s->flags, f.cut, ',');
 		break;
 	case H_TE:
 		s->te |= TE_SEEN;
@@ -296,10 +104,9 @@ static bool length_byte(struct ts_http1_side *s, unsigned char b)
 	return true;
 }
 
-/* The end of a token of Transfer-Encoding or Connection (in s->tok). */
-static void token_end(struct ts_http1_side *s)
+/* The end of a token of Transfer-Encoding or Connection (its n bytes in s->tok). */
+static void token_end(struct ts_http1_side *s, unsigned n)
 {
-	unsigned n = s->toklen;
 	bool is = n <= sizeof s->tok;
 	if (s->hdr == H_TE) {
 		if (is && n == 7 && !memcmp(s->tok, "chunked", 7))
@@ -313,28 +120,56 @@ static void token_end(struct ts_http1_side *s)
 	}
 }
 
-/* A comma-separated list of tokens, each maybe with ";parameters". */
-static void list_byte(struct ts_http1_side *s, unsigned char b)
+/* A comma-separated list of tokens, each maybe with ";parameters". The
+ * state is in the caller's locals (sub, and toklen in n) as tok's bytes may
+ * alias it. */
+static inline void list_byte(struct ts_http1_side *s, unsigned *sub, unsigned *n, unsigned char b)
 {
 	if (b == ',') {
-		if (s->sub == 1)
-			token_end(s);
-		s->sub = 0;
-	} else if (blank(b) && s->sub == 0) {
+		if (*sub == 1)
+			token_end(s, *n);
+		*sub = 0;
+	} else if (blank(b) && *sub == 0) {
 		/* blanks before a token */
 	} else if (blank(b) || b == ';') {
-		if (s->sub == 1)
-			token_end(s);
-		s->sub = 2;   /* what follows, up to a comma, is not read */
-	} else if (s->sub != 2) {
-		if (s->sub == 0)
-			s->toklen = 0;
-		s->sub = 1;
-		if (s->toklen < sizeof s->tok)
-			s->tok[s->toklen] = (char)(b | ((b >= 'A' && b <= 'Z') ? 0x20 : 0));
-		if (s->toklen < UINT8_MAX)
-			s->toklen++;
+		if (*sub == 1)
+			token_end(s, *n);
+		*sub = 2;   /* what follows, up to a comma, is not read */
+	} else if (*sub != 2) {
+		if (*sub == 0)
+			*n = 0;
+		*sub = 1;
+		if (*n < sizeof s->tok)
+			s->tok[*n] = (char)(b | ((b >= 'A' && b <= 'Z') ? 0x20 : 0));
+		if (*n < UINT8_MAX)
+			++*n;
 	}
+}
+
+/* list_byte() for each byte of p[i, end) up to a CR or LF, the bytes of a
+ * token (most) in a loop of their own. */
+static size_t list_run(struct ts_http1_side *s, const unsigned char *p, size_t i, size_t end)
+{
+	unsigned sub = s->sub, n = s->toklen;
+	while (i < end && p[i] != '\r' && p[i] != '\n') {
+		unsigned char b = p[i];
+		if (sub == 2 || b <= ' ' || b == ',' || b == ';') {
+			list_byte(s, &sub, &n, b);
+			i++;
+			continue;
+		}
+		if (sub == 0)
+			n = 0;
+		sub = 1;
+		do {
+			if (n < sizeof s->tok)
+				s->tok[n] = (char)(b | ((b >= 'A' && b <= 'Z') ? 0x20 : 0));
+			n += n < UINT8_MAX;
+		} while (++i < end && (b = p[i]) > ' ' && b != ',' && b != ';');
+	}
+	s->sub = (uint8_t)sub;
+	s->toklen = (uint8_t)n;
+	return i;
 }
 
 /* One byte of a text value: blanks before it are dropped, and those after it
@@ -359,23 +194,46 @@ static inline void text_byte(struct ts_http1_side *s, const struct field *f, uns
 
 size_t ts_h1_value_run(struct ts_h1_call *k, const unsigned char *p, size_t i, size_t end)
 {
+	struct ts_http1_side *s = k->s;
+	if (s->hdr == H_TE || s->hdr == H_CONNECTION)
+		return list_run(s, p, i, end);
 	struct field f = field_of(k);
 	if (!f.text)
-		return i;   /* Content-Length and lists: short, byte by byte */
-	/* text_byte() with the state in locals: the text's bytes may alias it. */
-	struct ts_http1_side *s = k->s;
+		return i;   /* Content-Length: short, byte by byte */
+	/* text_byte() with the state in locals (the text's bytes may alias
+	 * it), and 8 bytes at a time where none is a control byte or DEL (a
+	 * CR or LF ends the run), once past the blanks before the value. */
 	unsigned len = *f.len, mark = s->mark, sub = s->sub;
-	uint32_t flags = s->flags;
-	for (; i < end && p[i] != '\r' && p[i] != '\n'; i++) {
+	bool cut = s->flags & f.cut;
+	while (i < end) {
+		if (sub && end - i >= 8 && (cut || f.cap - len >= 8)) {
+			uint64_t w = ts_h1_word(p + i);
+			if (!(ts_h1_below(w, 0x20) | ts_h1_has(w, 0x7f))) {
+				if (!cut) {
+					memcpy(f.text + len, p + i, 8);
+					len += 8;
+					for (unsigned n = 8; n; n--) {   /* its last byte, mostly */
+						if (p[i + n - 1] != ' ') {
+							mark = len - 8 + n;
+							break;
+						}
+					}
+				}
+				i += 8;
+				continue;
+			}
+		}
 		unsigned char b = p[i];
+		if (b == '\r' || b == '\n')
+			break;
+		i++;
 		if (sub == 0 && blank(b))
 			continue;
 		sub = 1;
-		if (flags & f.cut)
+		if (cut)
 			continue;
 		if (len >= f.cap) {
-			if (!blank(b))
-				flags |= f.cut;
+			cut = !blank(b);   /* trailing blanks that do not fit are no loss */
 			continue;
 		}
 		f.text[len++] = (char)((b < 0x20 && b != '\t') || b == 0x7f ? '?' : b);
@@ -386,8 +244,72 @@ size_t ts_h1_value_run(struct ts_h1_call *k, const unsigned char *p, size_t i, s
 	*f.len = (uint16_t)len;
 	s->mark = (uint16_t)mark;
 	s->sub = (uint8_t)sub;
-	s->flags = flags;
+	if (cut)
+		s->flags |= f.cut;
 	return i;
+}
+
+/* text_byte() for each byte of p[i, end), none a control byte or DEL (so
+ * the only blank is a space): the blanks before the value skipped, what
+ * fits copied at once, the cut flag if a byte that is not blank does not. */
+static void text_whole(struct ts_http1_side *s, const struct field *f, const unsigned char *p, size_t i,
+		       size_t end)
+{
+	if (s->sub == 0) {
+		while (i < end && p[i] == ' ')
+			i++;
+		if (i == end)
+			return;
+		s->sub = 1;
+	}
+	if (s->flags & f->cut)
+		return;
+	size_t room = f->cap - *f->len, take = end - i < room ? end - i : room, last = take;
+	if (take) {
+		memcpy(f->text + *f->len, p + i, take);
+		while (last && p[i + last - 1] == ' ')
+			last--;
+		if (last)
+			s->mark = (uint16_t)(*f->len + last);
+		*f->len = (uint16_t)(*f->len + take);
+		f->text[*f->len] = 0;
+	}
+	for (i += take; i < end; i++) {
+		if (p[i] != ' ') {   /* trailing blanks that do not fit are no loss */
+			s->flags |= f->cut;
+			break;
+		}
+	}
+}
+
+unsigned ts_h1_value_line(struct ts_h1_call *k, const unsigned char *p, size_t i, size_t lf, size_t *at)
+{
+	/* Each kind of value read straight (ts_h1_value_run and
+	 * ts_h1_value_byte in turn would do the same), without the CR before
+	 * the LF; a CR in a value is dropped. */
+	struct ts_http1_side *s = k->s;
+	size_t end = lf > i && p[lf - 1] == '\r' ? lf - 1 : lf;
+	if (s->hdr == H_LENGTH) {
+		for (; i < end; i++) {
+			if (p[i] != '\r' && !length_byte(s, p[i])) {
+				*at = i + 1;
+				return TS_HTTP1_STOP_BAD_LENGTH;
+			}
+		}
+		return 0;
+	}
+	if (s->hdr == H_TE || s->hdr == H_CONNECTION) {
+		while ((i = list_run(s, p, i, end)) < end)
+			i++;
+		return 0;
+	}
+	struct field f = field_of(k);
+	if (f.text && ts_h1_none_below(p, i, end, 0x20))
+		text_whole(s, &f, p, i, end);
+	else
+		while ((i = ts_h1_value_run(k, p, i, end)) < end)
+			i++;   /* a CR */
+	return 0;
 }
 
 unsigned ts_h1_value_byte(struct ts_h1_call *k, unsigned char b)
@@ -397,7 +319,10 @@ unsigned ts_h1_value_byte(struct ts_h1_call *k, unsigned char b)
 		if (!length_byte(s, b))
 			return TS_HTTP1_STOP_BAD_LENGTH;
 	} else if (s->hdr == H_TE || s->hdr == H_CONNECTION) {
-		list_byte(s, b);
+		unsigned sub = s->sub, n = s->toklen;
+		list_byte(s, &sub, &n, b);
+		s->sub = (uint8_t)sub;
+		s->toklen = (uint8_t)n;
 	} else {
 		struct field f = field_of(k);
 		if (f.text)
@@ -413,7 +338,7 @@ unsigned ts_h1_value_end(struct ts_h1_call *k)
 		return s->sub == 0 || !length_done(s) ? TS_HTTP1_STOP_BAD_LENGTH : 0;
 	if (s->hdr == H_TE || s->hdr == H_CONNECTION) {
 		if (s->sub == 1)
-			token_end(s);
+			token_end(s, s->toklen);
 		return 0;
 	}
 	struct field f = field_of(k);

@@ -9,7 +9,10 @@
  *      with secrets in every header not kept, in query values and in bodies,
  *      then the sizes of the calls it is fed in.
  * It requires: the same events (offsets aside) whether the pieces are fed as
- * given, each run of one direction in one call, or byte by byte; offsets
+ * given, each run of one direction in one call, or byte by byte; fed as
+ * given and byte by byte, events at the same places in each direction's
+ * bytes, and after each piece the same state (so that lines read whole, by
+ * http1_fast.c, leave what the byte-wise reading leaves); offsets
  * inside the buffer, the head's last line where head_end says; fields
  * terminated, within their limits, trimmed, with redacted queries; and for a
  * written exchange, exactly the fields written, no secret anywhere, no stop. */
@@ -127,6 +130,15 @@ static void check_request(const struct ts_http1_event *e)
 	gen_check_request(e, opts);
 }
 
+/* Not all of the n bytes at p are CRs. */
+static bool not_all_cr(const uint8_t *p, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (p[i] != '\r')
+			return true;
+	return false;
+}
+
 static void check_event(const struct ts_http1_event *e, const uint8_t *buf, size_t pos, int closing)
 {
 	if (e->kind < TS_HTTP1_BEGIN || e->kind > TS_HTTP1_STOPPED || e->dir > TS_HTTP1_IN)
@@ -141,8 +153,11 @@ static void check_event(const struct ts_http1_event *e, const uint8_t *buf, size
 			fail("a head without its version");
 		if (buf[e->at - 1] != '\n')
 			fail("a head that does not end with LF");
+		/* The last line: just after an LF (unless in an earlier call),
+		 * CRs, then the LF that ends the head. */
 		if (e->head_end != TS_HTTP1_NOT_HERE &&
-		    (e->head_end >= e->at || (buf[e->head_end] != '\r' && buf[e->head_end] != '\n')))
+		    (e->head_end >= e->at || (e->head_end && buf[e->head_end - 1] != '\n') ||
+		     not_all_cr(buf + e->head_end, e->at - 1 - e->head_end)))
 			fail("head_end is not where the last line begins");
 		if (e->kind == TS_HTTP1_RESPONSE_HEAD && (e->status < 100 || e->status > 999))
 			fail("a status out of range");
@@ -227,6 +242,81 @@ static void run(struct log *l, unsigned how, unsigned max_ev, int close)
 		fail("still on after close");
 }
 
+/* Where an event is in its direction's bytes: at, head_end (SIZE_MAX: not
+ * known, as when the byte was in an earlier call). */
+struct place {
+	uint8_t kind;
+	size_t at, head_end;
+};
+#define MAX_PLACES 8192
+
+static size_t feed_placed(struct ts_http1_conn *c, uint8_t dir, const uint8_t *p, size_t len, size_t base,
+			  unsigned max_ev, struct place *out, size_t n)
+{
+	struct ts_http1_event ev[16];
+	for (size_t pos = 0; pos < len;) {
+		unsigned k = ts_http1_feed(c, dir, p, len, &pos, ev, max_ev);
+		for (unsigned i = 0; i < k; i++) {
+			if (n == MAX_PLACES)
+				fail("too many events for a piece");
+			out[n++] = (struct place){ev[i].kind,
+						  ev[i].at == TS_HTTP1_NOT_HERE ? SIZE_MAX : base + ev[i].at,
+						  ev[i].head_end == TS_HTTP1_NOT_HERE ? SIZE_MAX : base + ev[i].head_end};
+		}
+	}
+	return n;
+}
+
+static bool same_place(size_t a, size_t b)
+{
+	return a == b || a == SIZE_MAX || b == SIZE_MAX;
+}
+
+/* The state but for the offsets in a call's buffer. */
+static void without_offsets(struct ts_http1_conn *c)
+{
+	for (int d = 0; d < 2; d++)
+		c->side[d].begin_at = c->side[d].cr_at = 0;
+}
+
+/* The pieces fed as given and byte by byte, in step. */
+static void run_in_step(unsigned max_ev)
+{
+	static struct ts_http1_conn a, b, ca, cb;
+	static struct place pa[MAX_PLACES], pb[MAX_PLACES];
+	ts_http1_init(&a, opts);
+	ts_http1_init(&b, opts);
+	size_t base[2] = {0, 0};
+	for (size_t i = 0; i < npieces; i++) {
+		const struct piece *p = &pieces[i];
+		size_t na = feed_placed(&a, p->dir, p->p, p->len, base[p->dir], max_ev, pa, 0), nb = 0;
+		for (size_t k = 0; k < p->len; k++)
+			nb = feed_placed(&b, p->dir, p->p + k, 1, base[p->dir] + k, TS_HTTP1_MIN_EV, pb, nb);
+		base[p->dir] += p->len;
+		if (na != nb)
+			fail("not as many events byte by byte");
+		for (size_t k = 0; k < na; k++)
+			if (pa[k].kind != pb[k].kind || !same_place(pa[k].at, pb[k].at) ||
+			    !same_place(pa[k].head_end, pb[k].head_end))
+				fail("an event elsewhere when the bytes come one at a time");
+		if (ts_http1_is_off(&a) != ts_http1_is_off(&b))
+			fail("off one way and not the other");
+		if (ts_http1_is_off(&a)) {
+			/* Only where each side was (ts_http1_between) still counts:
+			 * the rest may be what the byte that stopped it left. */
+			if (a.side[0].st != b.side[0].st || a.side[1].st != b.side[1].st)
+				fail("another state when the bytes come one at a time");
+			continue;
+		}
+		ca = a;
+		cb = b;
+		without_offsets(&ca);
+		without_offsets(&cb);
+		if (memcmp(&ca, &cb, sizeof ca))
+			fail("another state when the bytes come one at a time");
+	}
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	if (size < 1)
@@ -268,6 +358,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		total += pieces[i].len;
 	if (total > sizeof joined)
 		return 0;
+	run_in_step(max_ev);
 	run(&logs[0], 0, max_ev, close);
 	run(&logs[1], 1, 16, close);
 	run(&logs[2], 2, TS_HTTP1_MIN_EV, close);
