@@ -55,9 +55,16 @@ struct pcache {
 
 struct seq_state {
 	int started;
+	/* What follows the timestamp in every packet once the sequence has
+	 * started (sequence id, SEQ_NEEDS): encoded once, copied after. */
+	uint8_t head[8];
+	uint8_t head_len;
 	struct ts_intern names, keys, values;
 	struct pcache names_pc[PCACHE], keys_pc[PCACHE], values_pc[PCACHE];
 };
+
+/* One-byte tags of the fields written most (field numbers below 16). */
+#define TAG(field, wire) ((uint8_t)((field) << 3 | (wire)))
 
 static struct pb batch;
 static struct pb event, interned;   /* scratch, reused for every packet */
@@ -122,63 +129,139 @@ static uint64_t intern_const(struct ts_intern *table, struct pcache *pc, unsigne
 	return iid;
 }
 
-static void annotation(struct seq_state *st, const struct ts_attr *a)
+/* The rare annotation the fast path below does not take: a name or value
+ * written inline (a table full, a long value). */
+static void annotation_inline(const struct ts_attr *a, uint64_t key, uint64_t iid, size_t len)
 {
 	size_t m = pb_begin(&event, F_TE_ANNOTATION);
-	uint64_t key = a->dynkey ? intern(&st->keys, F_ID_ANNOTATION_NAMES, a->key, strlen(a->key)) :
-		intern_const(&st->keys, st->keys_pc, F_ID_ANNOTATION_NAMES, a->key);
 	if (key)
 		pb_uint(&event, F_DA_NAME_IID, key);
 	else
 		pb_string(&event, F_DA_NAME, a->key);
-	switch (a->type) {
-	case TS_VAL_INT:
-		pb_int(&event, F_DA_INT, a->v.i);
-		break;
-	case TS_VAL_DOUBLE:
-		pb_double(&event, F_DA_DOUBLE, a->v.d);
-		break;
-	case TS_VAL_BOOL:
-		pb_uint(&event, F_DA_BOOL, a->v.b);
-		break;
-	case TS_VAL_STR: {
-		size_t len = strlen(a->v.s);
-		uint64_t iid = a->stable ?
-			intern_const(&st->values, st->values_pc, F_ID_STRING_VALUES, a->v.s) :
-			len <= INTERN_VALUE_MAX ? intern(&st->values, F_ID_STRING_VALUES, a->v.s, len) : 0;
-		if (iid)
-			pb_uint(&event, F_DA_STRING_IID, iid);
-		else
-			pb_bytes(&event, F_DA_STRING, a->v.s, len);
-		break;
-	}
-	}
+	if (iid)
+		pb_uint(&event, F_DA_STRING_IID, iid);
+	else
+		pb_bytes(&event, F_DA_STRING, a->v.s, len);
 	pb_end(&event, m);
 }
 
-/* Wraps the scratch event (and any new interned entries) into a packet. */
-static void emit_packet(const struct ts_track *t, struct seq_state *st, uint64_t ts)
+/* A DebugAnnotation. With an interned name (and value, for a string) its
+ * body is under 32 bytes: written in place, its length byte after. */
+static void annotation(struct seq_state *st, const struct ts_attr *a)
+{
+	uint64_t key = a->dynkey ? intern(&st->keys, F_ID_ANNOTATION_NAMES, a->key, strlen(a->key)) :
+		intern_const(&st->keys, st->keys_pc, F_ID_ANNOTATION_NAMES, a->key);
+	uint64_t iid = 0;
+	size_t len = 0;
+	if (a->type == TS_VAL_STR) {
+		if (a->stable) {
+			iid = intern_const(&st->values, st->values_pc, F_ID_STRING_VALUES, a->v.s);
+		} else {
+			len = strlen(a->v.s);
+			iid = len <= INTERN_VALUE_MAX ?
+				intern(&st->values, F_ID_STRING_VALUES, a->v.s, len) : 0;
+		}
+		if (!iid && a->stable)
+			len = strlen(a->v.s);
+	}
+	if (!key || (a->type == TS_VAL_STR && !iid)) {
+		annotation_inline(a, key, iid, len);
+		return;
+	}
+	if (!pb_reserve(&event, 32))
+		return;
+	uint8_t *p = event.data + event.len, *q = p + 2;
+	*q++ = TAG(F_DA_NAME_IID, PB_VARINT);
+	q = pb_put_varint(q, key);
+	switch (a->type) {
+	case TS_VAL_INT:
+		*q++ = TAG(F_DA_INT, PB_VARINT);
+		q = pb_put_varint(q, (uint64_t)a->v.i);   /* int64: two's complement varint */
+		break;
+	case TS_VAL_DOUBLE: {
+		uint64_t bits;
+		memcpy(&bits, &a->v.d, sizeof bits);
+		*q++ = TAG(F_DA_DOUBLE, PB_FIXED64);
+		for (int i = 0; i < 8; i++)
+			*q++ = (uint8_t)(bits >> (8 * i));
+		break;
+	}
+	case TS_VAL_BOOL:
+		*q++ = TAG(F_DA_BOOL, PB_VARINT);
+		*q++ = a->v.b;
+		break;
+	case TS_VAL_STR:
+		q = pb_put_varint(q, (uint64_t)F_DA_STRING_IID << 3 | PB_VARINT);
+		q = pb_put_varint(q, iid);
+		break;
+	}
+	p[0] = TAG(F_TE_ANNOTATION, PB_LEN);
+	p[1] = (uint8_t)(q - p - 2);
+	event.len = (size_t)(q - event.data);
+}
+
+/* Wraps the scratch event (and any new interned entries) into a packet:
+ * the first of its sequence (SEQ_CLEARED and the defaults). */
+static void emit_first_packet(const struct ts_track *t, struct seq_state *st, uint64_t ts)
 {
 	size_t pkt = pb_begin(&batch, F_TRACE_PACKET);
 	pb_uint(&batch, F_PKT_TIMESTAMP, ts);
 	pb_uint(&batch, F_PKT_SEQ_ID, t->sequence);
-	if (!st->started) {
-		pb_uint(&batch, F_PKT_SEQ_FLAGS, SEQ_CLEARED | SEQ_NEEDS);
-		size_t d = pb_begin(&batch, F_PKT_DEFAULTS);
-		size_t ted = pb_begin(&batch, F_DEF_TRACK_EVENT);
-		pb_uint(&batch, F_TED_TRACK_UUID, t->uuid);
-		pb_end(&batch, ted);
-		pb_end(&batch, d);
-		st->started = 1;
-	} else {
-		pb_uint(&batch, F_PKT_SEQ_FLAGS, SEQ_NEEDS);
-	}
+	pb_uint(&batch, F_PKT_SEQ_FLAGS, SEQ_CLEARED | SEQ_NEEDS);
+	size_t d = pb_begin(&batch, F_PKT_DEFAULTS);
+	size_t ted = pb_begin(&batch, F_DEF_TRACK_EVENT);
+	pb_uint(&batch, F_TED_TRACK_UUID, t->uuid);
+	pb_end(&batch, ted);
+	pb_end(&batch, d);
 	if (interned.len)
 		pb_bytes(&batch, F_PKT_INTERNED, interned.data, interned.len);
 	pb_bytes(&batch, F_PKT_TRACK_EVENT, event.data, event.len);
 	pb_end(&batch, pkt);
-	if (event.failed || interned.failed)
-		batch.failed = true;
+	uint8_t *h = st->head;
+	*h++ = TAG(F_PKT_SEQ_ID, PB_VARINT);
+	h = pb_put_varint(h, t->sequence);
+	*h++ = TAG(F_PKT_SEQ_FLAGS, PB_VARINT);
+	*h++ = SEQ_NEEDS;
+	st->head_len = (uint8_t)(h - st->head);
+	st->started = 1;
+}
+
+/* Any later packet: its length is known before it is written, so it goes
+ * out in one pass, without a length to patch or a body to move. */
+static void emit_packet(const struct ts_track *t, struct seq_state *st, uint64_t ts)
+{
+	if (event.failed || interned.failed) {
+		batch.failed = true;   /* the batch is dropped: nothing to add */
+		return;
+	}
+	if (!st->started) {
+		emit_first_packet(t, st, ts);
+		return;
+	}
+	size_t in = interned.len, ev = event.len;
+	size_t body = 1 + pb_varint_size(ts) + st->head_len + 1 + pb_varint_size(ev) + ev;
+	if (in)
+		body += 1 + pb_varint_size(in) + in;
+	if (!pb_reserve(&batch, 1 + pb_varint_size(body) + body))
+		return;
+	uint8_t *p = batch.data + batch.len;
+	*p++ = TAG(F_TRACE_PACKET, PB_LEN);
+	p = pb_put_varint(p, body);
+	*p++ = TAG(F_PKT_TIMESTAMP, PB_VARINT);
+	p = pb_put_varint(p, ts);
+	memcpy(p, st->head, st->head_len);
+	p += st->head_len;
+	if (in) {
+		*p++ = TAG(F_PKT_INTERNED, PB_LEN);
+		p = pb_put_varint(p, in);
+		memcpy(p, interned.data, in);
+		p += in;
+	}
+	*p++ = TAG(F_PKT_TRACK_EVENT, PB_LEN);
+	p = pb_put_varint(p, ev);
+	memcpy(p, event.data, ev);
+	p += ev;
+	batch.len = (size_t)(p - batch.data);
 }
 
 /* name: a constant, or scratch text when dyn_name (interned by content). */
