@@ -49,6 +49,21 @@ static struct entry *slot(int fd)
 	return &cache[fd];
 }
 
+/* What inet_ntop() writes for an IPv4 address ("a.b.c.d", no leading
+ * zeros), without its printf: a server's every request describes one. */
+static void ipv4_text(const uint8_t a[4], char *out)
+{
+	for (int i = 0; i < 4; i++) {
+		unsigned v = a[i];
+		if (v >= 100)
+			*out++ = (char)('0' + v / 100);
+		if (v >= 10)
+			*out++ = (char)('0' + v / 10 % 10);
+		*out++ = (char)('0' + v % 10);
+		*out++ = i < 3 ? '.' : 0;
+	}
+}
+
 bool ts_sockaddr_describe(const struct sockaddr *sa, unsigned len, struct ts_fdinfo *info)
 {
 	if (!sa || len < sizeof(sa_family_t))
@@ -59,7 +74,7 @@ bool ts_sockaddr_describe(const struct sockaddr *sa, unsigned len, struct ts_fdi
 		if (len < sizeof(struct sockaddr_in))
 			return false;
 		const struct sockaddr_in *in = (const void *)sa;
-		inet_ntop(AF_INET, &in->sin_addr, info->path, sizeof info->path);
+		ipv4_text((const uint8_t *)&in->sin_addr, info->path);
 		info->port = ntohs(in->sin_port);
 		return true;
 	}
@@ -251,9 +266,14 @@ void ts_fdinfo_set_path(int fd, uint32_t gen, const char *path, int type)
 	struct entry *e = slot(fd);
 	if (!e || newer(e, gen))
 		return;
-	memset(&e->info, 0, sizeof e->info);
+	/* Every open of a file comes here: no printf, no clearing of the whole
+	 * path buffer (what follows its NUL is never read). */
+	size_t n = strnlen(path, sizeof e->info.path - 1);
 	e->info.type = (uint8_t)type;
-	snprintf(e->info.path, sizeof e->info.path, "%s", path);
+	e->info.transport = e->info.family = 0;
+	e->info.port = 0;
+	memcpy(e->info.path, path, n);
+	e->info.path[n] = 0;
 	e->gen = gen;
 	e->valid = 1;
 }

@@ -109,6 +109,27 @@ START_TEST(connect_describes_peer)
 }
 END_TEST
 
+/* The IPv4 text is written without inet_ntop(): the same text, every octet
+ * width and the ends of the range. */
+START_TEST(ipv4_text_as_inet_ntop)
+{
+	static const uint32_t addrs[] = {0, 0xffffffff, 0x7f000001, 0x0a006409, 0xc0a80164,
+					 0x01020304, 0x090a6364, 0xfe0affa0};
+	for (size_t i = 0; i < sizeof addrs / sizeof *addrs + 2000; i++) {
+		uint32_t a = i < sizeof addrs / sizeof *addrs ? addrs[i] : (uint32_t)(i * 2654435761u);
+		struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons(443)};
+		sa.sin_addr.s_addr = htonl(a);
+		struct ts_fdinfo info;
+		memset(&info, 'x', sizeof info);
+		ck_assert(ts_sockaddr_describe((const struct sockaddr *)&sa, sizeof sa, &info));
+		char want[INET_ADDRSTRLEN];
+		ck_assert_ptr_nonnull(inet_ntop(AF_INET, &sa.sin_addr, want, sizeof want));
+		ck_assert_str_eq(info.path, want);
+		ck_assert_uint_eq(info.port, 443);
+	}
+}
+END_TEST
+
 START_TEST(thread_create_links_to_child)
 {
 	setup();
@@ -187,5 +208,6 @@ TS_CHECK_SUITE("decode",
 	       failure_sets_error,
 	       eagain_is_not_an_error,
 	       connect_describes_peer,
+	       ipv4_text_as_inet_ntop,
 	       thread_create_links_to_child,
 	       tls_calls)
