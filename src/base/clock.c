@@ -240,6 +240,13 @@ uint64_t ts_clock_to_ns(uint64_t tick)
 		return anchor_ns;
 	if (tick >= segs[nsegs - 1].tick)
 		return at(&segs[nsegs - 1], tick);
+	/* A segment begins every drain cycle, and the records a cycle reads
+	 * were mostly written during the one before: the segment found last
+	 * time is tried first, before a search through thousands. Segments
+	 * start at increasing ticks, so it is the one the search would find. */
+	static size_t hint;
+	if (hint + 1 < nsegs && segs[hint].tick <= tick && tick < segs[hint + 1].tick)
+		return at(&segs[hint], tick);
 	size_t lo = 0, hi = nsegs - 1;   /* last segment starting at or before tick */
 	while (lo < hi) {
 		size_t mid = (lo + hi + 1) / 2;
@@ -248,5 +255,6 @@ uint64_t ts_clock_to_ns(uint64_t tick)
 		else
 			hi = mid - 1;
 	}
+	hint = lo;
 	return at(&segs[lo], tick);
 }
