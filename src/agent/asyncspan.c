@@ -44,6 +44,11 @@ struct lane {
 };
 
 static TS_LARGE struct entry *buckets[BUCKETS];
+/* Entries of spans gone out, kept with their text memory for the next: a
+ * server makes and ends one for every request. */
+#define SPARES 64
+static struct entry *spares;
+static unsigned nspares;
 static unsigned nopen, nunbegun, npeer, cycle_no;
 static uint64_t dropped;
 static struct lane *lanes[LANES];
@@ -66,8 +71,14 @@ static struct entry *get(uint64_t handle)
 		dropped++;
 		return NULL;
 	}
-	struct entry *e = malloc(sizeof *e);
-	if (!e) {
+	struct entry *e = spares;
+	if (e) {
+		spares = e->next;
+		nspares--;
+	} else if ((e = malloc(sizeof *e))) {
+		e->text = NULL;
+		ts_notes_init(&e->notes);
+	} else {
 		dropped++;
 		return NULL;
 	}
@@ -78,8 +89,6 @@ static struct entry *get(uint64_t handle)
 	e->peer_role = 0;
 	e->end_ns = 0;
 	e->cycle = cycle_no;
-	e->text = NULL;
-	ts_notes_init(&e->notes);
 	*p = e;
 	nopen++;
 	nunbegun++;
@@ -95,6 +104,14 @@ static void drop(struct entry *e)
 		nunbegun--;
 	if (e->peer_role)
 		npeer--;
+	if (nspares < SPARES) {
+		ts_notes_clear(&e->notes);
+		ts_text_clear(&e->text);
+		e->next = spares;
+		spares = e;
+		nspares++;
+		return;
+	}
 	ts_notes_free(&e->notes);
 	ts_text_free(&e->text);
 	free(e);
@@ -291,6 +308,8 @@ void ts_async_after_fork(void)
 	 * the rest of the parent's drainer state). */
 	memset(buckets, 0, sizeof buckets);
 	memset(lanes, 0, sizeof lanes);
+	spares = NULL;
+	nspares = 0;
 	nopen = nunbegun = npeer = cycle_no = nlanes = 0;
 	dropped = 0;
 }
@@ -300,6 +319,14 @@ void ts_async_reset(void)
 	for (unsigned b = 0; b < BUCKETS; b++)
 		while (buckets[b])
 			drop(buckets[b]);
+	while (spares) {
+		struct entry *e = spares;
+		spares = e->next;
+		ts_notes_free(&e->notes);
+		ts_text_free(&e->text);
+		free(e);
+	}
+	nspares = 0;
 	for (unsigned i = 0; i < nlanes; i++) {
 		ts_export_forget(lanes[i]->state);
 		free(lanes[i]);

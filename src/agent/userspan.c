@@ -188,7 +188,7 @@ static void begin(struct ts_track_ctx *c, const struct ts_rec *r, const uint8_t 
 	o->span = r->span;
 	o->start_ns = s.start_ns;
 	snprintf(o->name, sizeof o->name, "%s", s.name);
-	ts_notes_free(&o->notes);
+	ts_notes_clear(&o->notes);
 	u->depth++;
 	ts_export_span(&c->track, TS_SPAN_BEGIN, &s);
 	c->open_spans++;
