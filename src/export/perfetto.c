@@ -103,30 +103,39 @@ void ts_pf_forget(void **state)
 	*state = NULL;
 }
 
-/* Returns the iid of s in table, adding an InternedData entry when new. */
-static uint64_t intern(struct ts_intern *table, unsigned id_field, const char *s, size_t len)
+/* The InternedData entry of a string just given an id. */
+static void interned_entry(unsigned id_field, uint64_t iid, const char *s, size_t len)
 {
-	int fresh = 0;
+	size_t m = pb_begin(&interned, id_field);
+	pb_uint(&interned, F_IE_IID, iid);
+	pb_bytes(&interned, F_IE_NAME, s, len);
+	pb_end(&interned, m);
+}
+
+/* Returns the iid of s in table, adding an InternedData entry when new. */
+static inline uint64_t intern(struct ts_intern *table, unsigned id_field, const char *s, size_t len)
+{
+	int fresh;
 	uint64_t iid = ts_intern_get(table, s, len, &fresh);
-	if (fresh) {
-		size_t m = pb_begin(&interned, id_field);
-		pb_uint(&interned, F_IE_IID, iid);
-		pb_bytes(&interned, F_IE_NAME, s, len);
-		pb_end(&interned, m);
-	}
+	if (fresh)
+		interned_entry(id_field, iid, s, len);
 	return iid;
 }
 
-static uint64_t intern_const(struct ts_intern *table, struct pcache *pc, unsigned id_field,
-			     const char *s)
+static uint64_t intern_const_miss(struct ts_intern *table, struct pcache *e, unsigned id_field,
+				  const char *s)
 {
-	struct pcache *e = &pc[((uintptr_t)s * 0x9e3779b97f4a7c15ull) >> 57];
-	if (e->str == s)
-		return e->iid;
 	uint64_t iid = intern(table, id_field, s, strlen(s));
 	if (iid)
 		*e = (struct pcache){s, iid};
 	return iid;
+}
+
+static inline uint64_t intern_const(struct ts_intern *table, struct pcache *pc, unsigned id_field,
+				    const char *s)
+{
+	struct pcache *e = &pc[((uintptr_t)s * 0x9e3779b97f4a7c15ull) >> 57];
+	return e->str == s ? e->iid : intern_const_miss(table, e, id_field, s);
 }
 
 /* The rare annotation the fast path below does not take: a name or value
@@ -242,14 +251,15 @@ static void emit_packet(const struct ts_track *t, struct seq_state *st, uint64_t
 	size_t body = 1 + pb_varint_size(ts) + st->head_len + 1 + pb_varint_size(ev) + ev;
 	if (in)
 		body += 1 + pb_varint_size(in) + in;
-	if (!pb_reserve(&batch, 1 + pb_varint_size(body) + body))
+	/* 8 bytes of slack: the head is copied whole, a fixed-size copy. */
+	if (!pb_reserve(&batch, 1 + pb_varint_size(body) + body + sizeof st->head))
 		return;
 	uint8_t *p = batch.data + batch.len;
 	*p++ = TAG(F_TRACE_PACKET, PB_LEN);
 	p = pb_put_varint(p, body);
 	*p++ = TAG(F_PKT_TIMESTAMP, PB_VARINT);
 	p = pb_put_varint(p, ts);
-	memcpy(p, st->head, st->head_len);
+	memcpy(p, st->head, sizeof st->head);
 	p += st->head_len;
 	if (in) {
 		*p++ = TAG(F_PKT_INTERNED, PB_LEN);
