@@ -201,7 +201,7 @@ void ts_async_begin(uint64_t handle, const struct ts_span *s)
 	if (!e || e->begun)
 		return;
 	e->span = *s;
-	e->span.name = ts_text_keep(&e->text, s->name);
+	e->span.name = s->dyn_name ? ts_text_keep(&e->text, s->name) : s->name;
 	e->span.nattrs = 0;
 	for (unsigned i = 0; i < s->nattrs; i++) {
 		e->span.attrs[e->span.nattrs] = s->attrs[i];

@@ -1,54 +1,80 @@
-/* Permanent span names: an open-addressing set of strings, never shrunk. */
+/* Permanent strings: open-addressing sets of strings, never shrunk. */
 #include "names.h"
 
 #include "large.h"
+#include "strhash.h"
 
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
-#define NAMES_MAX 4096   /* distinct names; a power of two */
+#define NAMES_MAX 4096   /* distinct names in a set; a power of two */
 
-static TS_LARGE char *table[NAMES_MAX * 2];
-static size_t count;
+struct set {
+	struct {
+		uint64_t hash;
+		size_t len;
+		char *str;
+	} slot[NAMES_MAX * 2];
+	size_t count;
+};
 
-static uint64_t hash(const char *s, size_t len)
-{
-	uint64_t h = 1469598103934665603ull;   /* FNV-1a */
-	for (size_t i = 0; i < len; i++)
-		h = (h ^ (uint8_t)s[i]) * 1099511628211ull;
-	return h;
-}
+static TS_LARGE struct set names, keys, user_names;
 
-const char *ts_name_keep(const char *s, size_t len)
+static const char *keep(struct set *t, const char *s, size_t len)
 {
 	size_t mask = NAMES_MAX * 2 - 1;
-	for (size_t i = hash(s, len) & mask;; i = (i + 1) & mask) {
-		char *n = table[i];
+	uint64_t h = ts_strhash(s, len);
+	for (size_t i = h & mask;; i = (i + 1) & mask) {
+		char *n = t->slot[i].str;
 		if (!n) {
-			if (count >= NAMES_MAX)
+			if (t->count >= NAMES_MAX)
 				return NULL;
 			n = malloc(len + 1);
 			if (!n)
 				return NULL;
 			memcpy(n, s, len);
 			n[len] = 0;
-			table[i] = n;
-			count++;
+			t->slot[i].hash = h;
+			t->slot[i].len = len;
+			t->slot[i].str = n;
+			t->count++;
 			return n;
 		}
-		if (!strncmp(n, s, len) && n[len] == 0)
+		if (t->slot[i].hash == h && t->slot[i].len == len && ts_strsame(n, s, len))
 			return n;
 	}
 }
 
-void ts_names_reset(void)
+const char *ts_name_keep(const char *s, size_t len)
 {
-	if (!count)
+	return keep(&names, s, len);
+}
+
+const char *ts_key_keep(const char *s, size_t len)
+{
+	return keep(&keys, s, len);
+}
+
+const char *ts_user_name_keep(const char *s, size_t len)
+{
+	return keep(&user_names, s, len);
+}
+
+static void empty(struct set *t)
+{
+	if (!t->count)
 		return;
 	for (size_t i = 0; i < NAMES_MAX * 2; i++) {
-		free(table[i]);
-		table[i] = NULL;
+		free(t->slot[i].str);
+		t->slot[i].str = NULL;
 	}
-	count = 0;
+	t->count = 0;
+}
+
+void ts_names_reset(void)
+{
+	empty(&names);
+	empty(&keys);
+	empty(&user_names);
 }

@@ -8,13 +8,13 @@
 #include "exception.h"
 #include "export.h"
 #include "ids.h"
+#include "names.h"
 #include "notes.h"
 #include "ops.h"
 #include "summary.h"
 #include "trackctx.h"
 
 #include <stddef.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -121,6 +121,29 @@ static void remote_parent(struct ts_span *s)
 	}
 }
 
+/* The program's attribute names are few and come again and again: kept once
+ * for the process (names.h), a span's copy of its text and the exporters'
+ * lookups by content are saved. */
+static void keep_keys(struct ts_attr *attrs, unsigned n)
+{
+	for (unsigned i = 0; i < n; i++) {
+		const char *k = ts_key_keep(attrs[i].key, strlen(attrs[i].key));
+		if (k) {
+			attrs[i].key = k;
+			attrs[i].dynkey = 0;
+		}
+	}
+}
+
+/* A span name of the program's, kept the same way when the table of them
+ * has room (else it stays scratch text). */
+static void keep_name(struct ts_span *s, const char *name)
+{
+	const char *kept = name[0] ? ts_user_name_keep(name, strlen(name)) : "span";
+	s->name = kept ? kept : name;
+	s->dyn_name = !kept;
+}
+
 static struct open_span *find_open(struct ts_track_ctx *c, uint32_t span)
 {
 	struct ts_user_track *u = c->user;
@@ -157,9 +180,9 @@ static void begin(struct ts_track_ctx *c, const struct ts_rec *r, const uint8_t 
 		name = inline_name;
 	} else {
 		s.nattrs = ts_attrs_unpack(payload, len, &name, s.attrs, TS_MAX_ATTRS);
+		keep_keys(s.attrs, s.nattrs);
 	}
-	s.name = name[0] ? name : "span";
-	s.dyn_name = true;
+	keep_name(&s, name);
 	s.kind = r->aux_kind & TS_USER_CLIENT   ? TS_KIND_CLIENT :
 		 r->aux_kind & TS_USER_SERVER ? TS_KIND_SERVER : TS_KIND_INTERNAL;
 	s.start_ns = ts_clock_to_ns(r->t0);
@@ -187,7 +210,9 @@ static void begin(struct ts_track_ctx *c, const struct ts_rec *r, const uint8_t 
 		return;
 	o->span = r->span;
 	o->start_ns = s.start_ns;
-	snprintf(o->name, sizeof o->name, "%s", s.name);
+	size_t n = strnlen(s.name, sizeof o->name - 1);
+	memcpy(o->name, s.name, n);
+	o->name[n] = 0;
 	ts_notes_clear(&o->notes);
 	u->depth++;
 	ts_export_span(&c->track, TS_SPAN_BEGIN, &s);
@@ -234,6 +259,7 @@ static void note(struct ts_track_ctx *c, const struct ts_rec *r, const uint8_t *
 	memset(&a, 0, offsetof(struct ts_span, attrs));
 	const char *name;
 	a.nattrs = ts_attrs_unpack(payload, len, &name, a.attrs, TS_MAX_ATTRS);
+	keep_keys(a.attrs, a.nattrs);
 	uint64_t ns = ts_clock_to_ns(r->t0);
 	struct ts_notes *n = notes_for(c, r->arg);
 	switch (r->op) {
