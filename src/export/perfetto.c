@@ -7,39 +7,11 @@
 #include "perfetto.h"
 
 #include "intern.h"
+#include "perfetto_fields.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-enum {
-	/* Trace / TracePacket */
-	F_TRACE_PACKET = 1,
-	F_PKT_TIMESTAMP = 8, F_PKT_SEQ_ID = 10, F_PKT_SEQ_FLAGS = 13, F_PKT_INTERNED = 12,
-	F_PKT_TRACK_EVENT = 11, F_PKT_TRACK_DESC = 60, F_PKT_CLOCK_SNAPSHOT = 6,
-	F_PKT_DEFAULTS = 59, F_PKT_PROCESS_TREE = 2,
-	/* ProcessTree, ProcessTree.Process */
-	F_PT_PROCESSES = 1, F_PTP_PID = 1, F_PTP_PPID = 2, F_PTP_CMDLINE = 3,
-	/* TracePacketDefaults / TrackEventDefaults */
-	F_DEF_TRACK_EVENT = 11, F_TED_TRACK_UUID = 11,
-	/* TrackDescriptor, ProcessDescriptor, ThreadDescriptor */
-	F_TD_UUID = 1, F_TD_NAME = 2, F_TD_PROCESS = 3, F_TD_THREAD = 4, F_TD_PARENT = 5,
-	F_PD_PID = 1, F_PD_CMDLINE = 2, F_PD_NAME = 6,
-	F_THD_PID = 1, F_THD_TID = 2, F_THD_NAME = 5,
-	/* TrackEvent */
-	F_TE_ANNOTATION = 4, F_TE_TYPE = 9, F_TE_NAME_IID = 10, F_TE_NAME = 23,
-	F_TE_FLOW = 47, F_TE_TERM_FLOW = 48,
-	/* DebugAnnotation */
-	F_DA_NAME_IID = 1, F_DA_BOOL = 2, F_DA_INT = 4, F_DA_DOUBLE = 5, F_DA_STRING = 6,
-	F_DA_STRING_IID = 17, F_DA_NAME = 10,
-	/* InternedData */
-	F_ID_EVENT_NAMES = 2, F_ID_ANNOTATION_NAMES = 3, F_ID_STRING_VALUES = 29,
-	F_IE_IID = 1, F_IE_NAME = 2,
-	/* ClockSnapshot */
-	F_CS_CLOCKS = 1, F_CLK_ID = 1, F_CLK_TS = 2,
-};
-enum { TYPE_SLICE_BEGIN = 1, TYPE_SLICE_END = 2, TYPE_INSTANT = 3 };
-enum { SEQ_CLEARED = 1, SEQ_NEEDS = 2 };
-enum { CLOCK_REALTIME_ID = 1, CLOCK_BOOTTIME_ID = 6 };
 
 /* String values longer than this are written inline: they rarely repeat. */
 #define INTERN_VALUE_MAX 512
@@ -63,8 +35,6 @@ struct seq_state {
 	struct pcache names_pc[PCACHE], keys_pc[PCACHE], values_pc[PCACHE];
 };
 
-/* One-byte tags of the fields written most (field numbers below 16). */
-#define TAG(field, wire) ((uint8_t)((field) << 3 | (wire)))
 
 static struct pb batch;
 static struct pb event, interned;   /* scratch, reused for every packet */
@@ -351,96 +321,4 @@ void ts_pf_instant(const struct ts_track *t, uint64_t ts_ns, const char *name, b
 		   const struct ts_span *attrs, uint64_t flow_out)
 {
 	track_event(t, TYPE_INSTANT, ts_ns, name, dyn_name, attrs, flow_out, 0);
-}
-
-static void descriptor_packet_begin(const struct ts_track *proc, uint64_t ts, size_t *pkt, size_t *td)
-{
-	*pkt = pb_begin(&batch, F_TRACE_PACKET);
-	pb_uint(&batch, F_PKT_TIMESTAMP, ts);
-	pb_uint(&batch, F_PKT_SEQ_ID, proc->sequence);
-	*td = pb_begin(&batch, F_PKT_TRACK_DESC);
-}
-
-void ts_pf_clock_snapshot(struct pb *out, uint32_t sequence, uint64_t boot_ns, uint64_t real_ns)
-{
-	size_t pkt = pb_begin(out, F_TRACE_PACKET);
-	pb_uint(out, F_PKT_TIMESTAMP, boot_ns);
-	pb_uint(out, F_PKT_SEQ_ID, sequence);
-	size_t cs = pb_begin(out, F_PKT_CLOCK_SNAPSHOT);
-	size_t c = pb_begin(out, F_CS_CLOCKS);
-	pb_uint(out, F_CLK_ID, CLOCK_BOOTTIME_ID);
-	pb_uint(out, F_CLK_TS, boot_ns);
-	pb_end(out, c);
-	c = pb_begin(out, F_CS_CLOCKS);
-	pb_uint(out, F_CLK_ID, CLOCK_REALTIME_ID);
-	pb_uint(out, F_CLK_TS, real_ns);
-	pb_end(out, c);
-	pb_end(out, cs);
-	pb_end(out, pkt);
-}
-
-void ts_pf_process(const struct ts_track *proc, uint64_t boot_ns, uint64_t real_ns,
-		   const char *cmdline, size_t cmdline_len)
-{
-	ts_pf_clock_snapshot(&batch, proc->sequence, boot_ns, real_ns);
-	ts_pf_process_track(proc, boot_ns, cmdline, cmdline_len);
-}
-
-void ts_pf_process_track(const struct ts_track *proc, uint64_t ts_ns, const char *cmdline,
-			 size_t cmdline_len)
-{
-	size_t pkt, td;
-	descriptor_packet_begin(proc, ts_ns, &pkt, &td);
-	pb_uint(&batch, F_TD_UUID, proc->uuid);
-	size_t pd = pb_begin(&batch, F_TD_PROCESS);
-	pb_int(&batch, F_PD_PID, proc->pid);
-	/* cmdline is NUL-separated, as in /proc/PID/cmdline. */
-	for (size_t i = 0; i < cmdline_len;) {
-		size_t n = strnlen(cmdline + i, cmdline_len - i);
-		pb_bytes(&batch, F_PD_CMDLINE, cmdline + i, n);
-		i += n + 1;
-	}
-	pb_string(&batch, F_PD_NAME, proc->name);
-	pb_end(&batch, pd);
-	pb_end(&batch, td);
-	pb_end(&batch, pkt);
-
-	/* The process tree: the descriptor has no parent pid, this packet does. */
-	pkt = pb_begin(&batch, F_TRACE_PACKET);
-	pb_uint(&batch, F_PKT_TIMESTAMP, ts_ns);
-	pb_uint(&batch, F_PKT_SEQ_ID, proc->sequence);
-	size_t tree = pb_begin(&batch, F_PKT_PROCESS_TREE);
-	size_t p = pb_begin(&batch, F_PT_PROCESSES);
-	pb_int(&batch, F_PTP_PID, proc->pid);
-	pb_int(&batch, F_PTP_PPID, proc->ppid);
-	pb_string(&batch, F_PTP_CMDLINE, proc->name);
-	pb_end(&batch, p);
-	pb_end(&batch, tree);
-	pb_end(&batch, pkt);
-}
-
-void ts_pf_thread(const struct ts_track *proc, const struct ts_track *thread, uint64_t ts_ns)
-{
-	size_t pkt, td;
-	descriptor_packet_begin(proc, ts_ns, &pkt, &td);
-	pb_uint(&batch, F_TD_UUID, thread->uuid);
-	pb_uint(&batch, F_TD_PARENT, proc->uuid);
-	size_t thd = pb_begin(&batch, F_TD_THREAD);
-	pb_int(&batch, F_THD_PID, thread->pid);
-	pb_int(&batch, F_THD_TID, thread->tid);
-	pb_string(&batch, F_THD_NAME, thread->name);
-	pb_end(&batch, thd);
-	pb_end(&batch, td);
-	pb_end(&batch, pkt);
-}
-
-void ts_pf_named_track(const struct ts_track *proc, const struct ts_track *track, uint64_t ts_ns)
-{
-	size_t pkt, td;
-	descriptor_packet_begin(proc, ts_ns, &pkt, &td);
-	pb_uint(&batch, F_TD_UUID, track->uuid);
-	pb_uint(&batch, F_TD_PARENT, proc->uuid);
-	pb_string(&batch, F_TD_NAME, track->name);
-	pb_end(&batch, td);
-	pb_end(&batch, pkt);
 }
