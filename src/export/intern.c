@@ -26,7 +26,8 @@ static int grow(struct ts_intern *t)
 	return 1;
 }
 
-uint64_t ts_intern_add(struct ts_intern *t, const char *s, size_t len, uint64_t h)
+uint64_t ts_intern_add(struct ts_intern *t, const char *s, size_t len, uint64_t h,
+		       const char **copy_out)
 {
 	if (t->count >= TS_INTERN_MAX)
 		return 0;
@@ -42,6 +43,7 @@ uint64_t ts_intern_add(struct ts_intern *t, const char *s, size_t len, uint64_t 
 		j = (j + 1) & (t->cap - 1);
 	t->slots[j] = (struct ts_intern_entry){h, ++t->next_id, copy, len};
 	t->count++;
+	*copy_out = copy;
 	return t->slots[j].id;
 }
 

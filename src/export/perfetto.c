@@ -25,6 +25,18 @@ struct pcache {
 	uint64_t iid;
 };
 
+/* The same for annotation names, with the last string value written under
+ * each: a descriptor's path, a peer's address is mostly the one of the time
+ * before, and comparing it with the values table's copy costs less than
+ * hashing it. */
+struct kcache {
+	const char *str;
+	uint64_t iid;
+	const char *vstr;   /* the values table's copy of the last value, or NULL */
+	size_t vlen;
+	uint64_t viid;
+};
+
 struct seq_state {
 	int started;
 	/* What follows the timestamp in every packet once the sequence has
@@ -32,7 +44,8 @@ struct seq_state {
 	uint8_t head[8];
 	uint8_t head_len;
 	struct ts_intern names, keys, values;
-	struct pcache names_pc[PCACHE], keys_pc[PCACHE], values_pc[PCACHE];
+	struct pcache names_pc[PCACHE], values_pc[PCACHE];
+	struct kcache keys_kc[PCACHE];
 };
 
 
@@ -82,14 +95,22 @@ static void interned_entry(unsigned id_field, uint64_t iid, const char *s, size_
 	pb_end(&interned, m);
 }
 
-/* Returns the iid of s in table, adding an InternedData entry when new. */
-static inline uint64_t intern(struct ts_intern *table, unsigned id_field, const char *s, size_t len)
+/* Returns the iid of s in table, adding an InternedData entry when new;
+ * *copy: the table's copy of s. */
+static inline uint64_t intern_copy(struct ts_intern *table, unsigned id_field, const char *s,
+				   size_t len, const char **copy)
 {
 	int fresh;
-	uint64_t iid = ts_intern_get(table, s, len, &fresh);
+	uint64_t iid = ts_intern_find(table, s, len, &fresh, copy);
 	if (fresh)
 		interned_entry(id_field, iid, s, len);
 	return iid;
+}
+
+static inline uint64_t intern(struct ts_intern *table, unsigned id_field, const char *s, size_t len)
+{
+	const char *copy;
+	return intern_copy(table, id_field, s, len, &copy);
 }
 
 static uint64_t intern_const_miss(struct ts_intern *table, struct pcache *e, unsigned id_field,
@@ -101,11 +122,52 @@ static uint64_t intern_const_miss(struct ts_intern *table, struct pcache *e, uns
 	return iid;
 }
 
+static inline size_t pslot(const char *s)
+{
+	return ((uintptr_t)s * 0x9e3779b97f4a7c15ull) >> 57;
+}
+
 static inline uint64_t intern_const(struct ts_intern *table, struct pcache *pc, unsigned id_field,
 				    const char *s)
 {
-	struct pcache *e = &pc[((uintptr_t)s * 0x9e3779b97f4a7c15ull) >> 57];
+	struct pcache *e = &pc[pslot(s)];
 	return e->str == s ? e->iid : intern_const_miss(table, e, id_field, s);
+}
+
+/* A constant annotation name's iid; *kc: its cache entry, NULL when it has
+ * none (a name not interned). */
+static inline uint64_t intern_key(struct seq_state *st, const char *key, struct kcache **kc)
+{
+	struct kcache *e = &st->keys_kc[pslot(key)];
+	if (e->str != key) {
+		uint64_t iid = intern(&st->keys, F_ID_ANNOTATION_NAMES, key, strlen(key));
+		if (!iid) {
+			*kc = NULL;
+			return 0;
+		}
+		*e = (struct kcache){.str = key, .iid = iid};
+	}
+	*kc = e;
+	return e->iid;
+}
+
+/* A string value that is not a constant: the one last written under its
+ * name, else looked up (and then remembered for the name). */
+static inline uint64_t intern_value(struct seq_state *st, struct kcache *kc, const char *v,
+				    size_t len)
+{
+	if (kc && kc->vstr && kc->vlen == len && ts_strsame(kc->vstr, v, len))
+		return kc->viid;
+	if (len > INTERN_VALUE_MAX)
+		return 0;
+	const char *copy;
+	uint64_t iid = intern_copy(&st->values, F_ID_STRING_VALUES, v, len, &copy);
+	if (iid && kc) {
+		kc->vstr = copy;
+		kc->vlen = len;
+		kc->viid = iid;
+	}
+	return iid;
 }
 
 /* The rare annotation the fast path below does not take: a name or value
@@ -126,10 +188,11 @@ static void annotation_inline(const struct ts_attr *a, uint64_t key, uint64_t ii
 
 /* A DebugAnnotation. With an interned name (and value, for a string) its
  * body is under 32 bytes: written in place, its length byte after. */
-static void annotation(struct seq_state *st, const struct ts_attr *a)
+static inline void annotation(struct seq_state *st, const struct ts_attr *a)
 {
+	struct kcache *kc = NULL;
 	uint64_t key = a->dynkey ? intern(&st->keys, F_ID_ANNOTATION_NAMES, a->key, strlen(a->key)) :
-		intern_const(&st->keys, st->keys_pc, F_ID_ANNOTATION_NAMES, a->key);
+		intern_key(st, a->key, &kc);
 	uint64_t iid = 0;
 	size_t len = 0;
 	if (a->type == TS_VAL_STR) {
@@ -137,8 +200,7 @@ static void annotation(struct seq_state *st, const struct ts_attr *a)
 			iid = intern_const(&st->values, st->values_pc, F_ID_STRING_VALUES, a->v.s);
 		} else {
 			len = strlen(a->v.s);
-			iid = len <= INTERN_VALUE_MAX ?
-				intern(&st->values, F_ID_STRING_VALUES, a->v.s, len) : 0;
+			iid = intern_value(st, kc, a->v.s, len);
 		}
 		if (!iid && a->stable)
 			len = strlen(a->v.s);
@@ -244,6 +306,27 @@ static void emit_packet(const struct ts_track *t, struct seq_state *st, uint64_t
 	batch.len = (size_t)(p - batch.data);
 }
 
+/* The end of a slice with nothing to add, on a started sequence: half the
+ * packets of a trace, each the same but for its timestamp, written whole. */
+static void emit_end(const struct seq_state *st, uint64_t ts)
+{
+	size_t body = 1 + pb_varint_size(ts) + st->head_len + 4;   /* under 128 */
+	if (!pb_reserve(&batch, 2 + body + sizeof st->head))
+		return;
+	uint8_t *p = batch.data + batch.len;
+	*p++ = TAG(F_TRACE_PACKET, PB_LEN);
+	*p++ = (uint8_t)body;
+	*p++ = TAG(F_PKT_TIMESTAMP, PB_VARINT);
+	p = pb_put_varint(p, ts);
+	memcpy(p, st->head, sizeof st->head);
+	p += st->head_len;
+	*p++ = TAG(F_PKT_TRACK_EVENT, PB_LEN);
+	*p++ = 2;
+	*p++ = TAG(F_TE_TYPE, PB_VARINT);
+	*p++ = TYPE_SLICE_END;
+	batch.len = (size_t)(p - batch.data);
+}
+
 /* name: a constant, or scratch text when dyn_name (interned by content). */
 static void track_event(const struct ts_track *t, int type, uint64_t ts, const char *name,
 			bool dyn_name, const struct ts_span *s, uint64_t flow_out, uint64_t flow_in)
@@ -253,6 +336,10 @@ static void track_event(const struct ts_track *t, int type, uint64_t ts, const c
 		batch.failed = true;
 		return;
 	}
+	if (type == TYPE_SLICE_END && !s && st->started) {
+		emit_end(st, ts);
+		return;
+	}
 	/* A sequence restarts from scratch before its first packet: the tables
 	 * must not hold ids the reader has not seen. */
 	if (!st->started) {
@@ -260,7 +347,7 @@ static void track_event(const struct ts_track *t, int type, uint64_t ts, const c
 		ts_intern_free(&st->keys);
 		ts_intern_free(&st->values);
 		memset(st->names_pc, 0, sizeof st->names_pc);
-		memset(st->keys_pc, 0, sizeof st->keys_pc);
+		memset(st->keys_kc, 0, sizeof st->keys_kc);
 		memset(st->values_pc, 0, sizeof st->values_pc);
 	}
 	pb_clear(&event);
