@@ -1,49 +1,74 @@
-/* Permanent strings: open-addressing sets of strings, never shrunk. */
+/* Permanent strings: open-addressing sets of strings, never shrunk. A set
+ * starts small and doubles: the few names a program uses stay in a few
+ * cache lines, probed for every span. */
 #include "names.h"
 
-#include "large.h"
 #include "strhash.h"
 
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
-#define NAMES_MAX 4096   /* distinct names in a set; a power of two */
+#define NAMES_MAX 4096   /* distinct names in a set */
 
-struct set {
-	struct {
-		uint64_t hash;
-		size_t len;
-		char *str;
-	} slot[NAMES_MAX * 2];
-	size_t count;
+struct slot {
+	uint64_t hash;
+	size_t len;
+	char *str;
 };
 
-static TS_LARGE struct set names, keys, user_names;
+struct set {
+	struct slot *slot;
+	size_t cap, count;   /* cap: a power of two, at least twice count */
+};
+
+static struct set names, keys, user_names;
+
+static bool grow(struct set *t)
+{
+	size_t cap = t->cap ? t->cap * 2 : 64;
+	struct slot *slot = calloc(cap, sizeof *slot);
+	if (!slot)
+		return false;
+	for (size_t i = 0; i < t->cap; i++) {
+		if (!t->slot[i].str)
+			continue;
+		size_t j = t->slot[i].hash & (cap - 1);
+		while (slot[j].str)
+			j = (j + 1) & (cap - 1);
+		slot[j] = t->slot[i];
+	}
+	free(t->slot);
+	t->slot = slot;
+	t->cap = cap;
+	return true;
+}
 
 static const char *keep(struct set *t, const char *s, size_t len)
 {
-	size_t mask = NAMES_MAX * 2 - 1;
 	uint64_t h = ts_strhash(s, len);
-	for (size_t i = h & mask;; i = (i + 1) & mask) {
-		char *n = t->slot[i].str;
-		if (!n) {
-			if (t->count >= NAMES_MAX)
-				return NULL;
-			n = malloc(len + 1);
-			if (!n)
-				return NULL;
-			memcpy(n, s, len);
-			n[len] = 0;
-			t->slot[i].hash = h;
-			t->slot[i].len = len;
-			t->slot[i].str = n;
-			t->count++;
-			return n;
-		}
-		if (t->slot[i].hash == h && t->slot[i].len == len && ts_strsame(n, s, len))
-			return n;
+	size_t i = h & (t->cap - 1);
+	for (; t->cap && t->slot[i].str; i = (i + 1) & (t->cap - 1)) {
+		const struct slot *e = &t->slot[i];
+		if (e->hash == h && e->len == len && ts_strsame(e->str, s, len))
+			return e->str;
 	}
+	if (t->count >= NAMES_MAX)
+		return NULL;
+	if ((t->count + 1) * 2 > t->cap) {
+		if (!grow(t))
+			return NULL;
+		for (i = h & (t->cap - 1); t->slot[i].str; i = (i + 1) & (t->cap - 1))
+			;
+	}
+	char *n = malloc(len + 1);
+	if (!n)
+		return NULL;
+	memcpy(n, s, len);
+	n[len] = 0;
+	t->slot[i] = (struct slot){h, len, n};
+	t->count++;
+	return n;
 }
 
 const char *ts_name_keep(const char *s, size_t len)
@@ -63,13 +88,10 @@ const char *ts_user_name_keep(const char *s, size_t len)
 
 static void empty(struct set *t)
 {
-	if (!t->count)
-		return;
-	for (size_t i = 0; i < NAMES_MAX * 2; i++) {
+	for (size_t i = 0; i < t->cap; i++)
 		free(t->slot[i].str);
-		t->slot[i].str = NULL;
-	}
-	t->count = 0;
+	free(t->slot);
+	*t = (struct set){0};
 }
 
 void ts_names_reset(void)

@@ -105,8 +105,11 @@ static inline void ts_span_const(struct ts_span *s, const char *key, const char 
  * same key, else appends (dropped when the list is full). */
 static inline void ts_attr_set(struct ts_attr *list, unsigned *n, const struct ts_attr *a)
 {
+	/* The same address, or else a first letter that differs, is most
+	 * comparisons: no call to strcmp for them. */
 	unsigned j = 0;
-	while (j < *n && strcmp(list[j].key, a->key) != 0)
+	while (j < *n && list[j].key != a->key &&
+	       (list[j].key[0] != a->key[0] || strcmp(list[j].key, a->key) != 0))
 		j++;
 	if (j < *n)
 		list[j] = *a;
