@@ -25,6 +25,8 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#define PREFETCH 4   /* records */
+
 const struct ts_pool_view *ts_consume_pool;
 uint64_t ts_consume_damaged;
 
@@ -51,6 +53,11 @@ unsigned ts_consume_ring(struct ts_track_ctx *c, struct ts_thread *t, const stru
 			continue;
 		}
 		const struct ts_rec *r = ts_pool_chunk(v, chunk) + off;
+		/* The records were written on another core: asked for a few
+		 * ahead, they arrive while this one is decoded and encoded.
+		 * Only those written already, in this chunk. */
+		if (tail + PREFETCH < head && off + PREFETCH < TS_CHUNK_RECS)
+			__builtin_prefetch(r + PREFETCH);
 		unsigned ext = r->ext;
 		if (off + 1 + ext > TS_CHUNK_RECS || (r->type != TS_REC_PAD && ext > TS_PAYLOAD_MAX_SLOTS)) {
 			ts_consume_damaged++;   /* a record never straddles chunks */
