@@ -195,15 +195,22 @@ static void emit(struct entry *e, bool unended)
 	drop(e);
 }
 
-void ts_async_begin(uint64_t handle, const struct ts_span *s)
+const uint8_t *ts_async_payload(uint64_t handle, const uint8_t *payload, unsigned len)
+{
+	struct entry *e = get(handle);
+	return e && !e->begun ? ts_text_keep_bytes(&e->text, payload, len) : NULL;
+}
+
+void ts_async_begin(uint64_t handle, const struct ts_span *s, bool owned)
 {
 	struct entry *e = get(handle);
 	if (!e || e->begun)
 		return;
 	e->span = *s;
-	e->span.name = s->dyn_name ? ts_text_keep(&e->text, s->name) : s->name;
-	e->span.nattrs = 0;
-	for (unsigned i = 0; i < s->nattrs; i++) {
+	e->span.name = s->dyn_name && !owned ? ts_text_keep(&e->text, s->name) : s->name;
+	if (!owned)
+		e->span.nattrs = 0;
+	for (unsigned i = 0; !owned && i < s->nattrs; i++) {
 		e->span.attrs[e->span.nattrs] = s->attrs[i];
 		if (ts_text_keep_attr(&e->text, &e->span.attrs[e->span.nattrs]))
 			e->span.nattrs++;
@@ -216,16 +223,20 @@ void ts_async_begin(uint64_t handle, const struct ts_span *s)
 		emit(e, false);
 }
 
-void ts_async_end(uint64_t handle, uint64_t ns, int status)
+static void end_entry(struct entry *e, uint64_t ns, int status)
 {
-	struct entry *e = get(handle);
-	if (!e || e->ended)
-		return;
 	e->ended = true;
 	e->end_ns = ns;
 	e->status = status;
 	if (e->begun && !e->peer_role)
 		emit(e, false);
+}
+
+void ts_async_end(uint64_t handle, uint64_t ns, int status)
+{
+	struct entry *e = get(handle);
+	if (e && !e->ended)
+		end_entry(e, ns, status);
 }
 
 void ts_async_end_peer(uint64_t handle, uint64_t ns, int status, int fd, uint32_t gen,
@@ -248,7 +259,7 @@ void ts_async_end_peer(uint64_t handle, uint64_t ns, int status, int fd, uint32_
 		e->peer_role = 0;
 	else
 		npeer++;
-	ts_async_end(handle, ns, status);
+	end_entry(e, ns, status);
 }
 
 struct ts_notes *ts_async_notes(uint64_t handle)

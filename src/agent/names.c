@@ -24,6 +24,15 @@ struct set {
 
 static struct set names, keys, user_names;
 
+/* The attribute name kept last at each place of a span's list: a span's
+ * attributes mostly come in the order of the last one's, so most names are
+ * found with one comparison. */
+#define RECENT 32
+static struct {
+	const char *str;
+	size_t len;
+} recent[RECENT];
+
 static bool grow(struct set *t)
 {
 	size_t cap = t->cap ? t->cap * 2 : 64;
@@ -81,6 +90,20 @@ const char *ts_key_keep(const char *s, size_t len)
 	return keep(&keys, s, len);
 }
 
+const char *ts_key_keep_at(unsigned at, const char *s, size_t len)
+{
+	if (at >= RECENT)
+		return keep(&keys, s, len);
+	if (recent[at].str && recent[at].len == len && ts_strsame(recent[at].str, s, len))
+		return recent[at].str;
+	const char *k = keep(&keys, s, len);
+	if (k) {
+		recent[at].str = k;
+		recent[at].len = len;
+	}
+	return k;
+}
+
 const char *ts_user_name_keep(const char *s, size_t len)
 {
 	return keep(&user_names, s, len);
@@ -98,5 +121,6 @@ void ts_names_reset(void)
 {
 	empty(&names);
 	empty(&keys);
+	memset(recent, 0, sizeof recent);
 	empty(&user_names);
 }

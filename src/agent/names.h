@@ -15,6 +15,9 @@ const char *ts_name_keep(const char *s, size_t len);
  * data fills the table of span names, not the others): attribute names
  * of the program's spans and events, and the names of its spans. */
 const char *ts_key_keep(const char *s, size_t len);
+/* The same for the name at place `at` of an attribute list, remembered
+ * there (places below 32: a span's list and a note's, say, at 0 and 16). */
+const char *ts_key_keep_at(unsigned at, const char *s, size_t len);
 const char *ts_user_name_keep(const char *s, size_t len);
 /* Frees every name kept: only once nothing refers to them any more (a
  * worker between two processes). */

@@ -124,10 +124,10 @@ static void remote_parent(struct ts_span *s)
 /* The program's attribute names are few and come again and again: kept once
  * for the process (names.h), a span's copy of its text and the exporters'
  * lookups by content are saved. */
-static void keep_keys(struct ts_attr *attrs, unsigned n)
+static void keep_keys(struct ts_attr *attrs, unsigned n, unsigned place)
 {
 	for (unsigned i = 0; i < n; i++) {
-		const char *k = ts_key_keep(attrs[i].key, strlen(attrs[i].key));
+		const char *k = ts_key_keep_at(place + i, attrs[i].key, strlen(attrs[i].key));
 		if (k) {
 			attrs[i].key = k;
 			attrs[i].dynkey = 0;
@@ -174,13 +174,18 @@ static void begin(struct ts_track_ctx *c, const struct ts_rec *r, const uint8_t 
 	memset(&s, 0, offsetof(struct ts_span, attrs));   /* attrs are filled as counted */
 	const char *name;
 	char inline_name[TS_INLINE_NAME];
+	uint64_t handle = (uint64_t)c->index << 32 | r->span;
+	bool owned = false;   /* the strings are the async span's own (asyncspan.h) */
 	if (r->kind & TS_USER_NAME_INLINE) {
 		memcpy(inline_name, &r->t1, sizeof inline_name);
 		inline_name[TS_INLINE_NAME - 1] = 0;
 		name = inline_name;
 	} else {
-		s.nattrs = ts_attrs_unpack(payload, len, &name, s.attrs, TS_MAX_ATTRS);
-		keep_keys(s.attrs, s.nattrs);
+		const uint8_t *own = r->aux_kind & TS_USER_ASYNC ?
+			ts_async_payload(handle, payload, len) : NULL;
+		owned = own != NULL;
+		s.nattrs = ts_attrs_unpack(own ? own : payload, len, &name, s.attrs, TS_MAX_ATTRS);
+		keep_keys(s.attrs, s.nattrs, 0);
 	}
 	keep_name(&s, name);
 	s.kind = r->aux_kind & TS_USER_CLIENT   ? TS_KIND_CLIENT :
@@ -199,7 +204,7 @@ static void begin(struct ts_track_ctx *c, const struct ts_rec *r, const uint8_t 
 		s.flow_out = s.span_id;   /* to the server span, when it is in the same trace file */
 	c->last_ns = s.start_ns;
 	if (r->aux_kind & TS_USER_ASYNC) {
-		ts_async_begin((uint64_t)c->index << 32 | r->span, &s);
+		ts_async_begin(handle, &s, owned);
 		return;
 	}
 	struct ts_user_track *u = state_of(c);
@@ -259,7 +264,7 @@ static void note(struct ts_track_ctx *c, const struct ts_rec *r, const uint8_t *
 	memset(&a, 0, offsetof(struct ts_span, attrs));
 	const char *name;
 	a.nattrs = ts_attrs_unpack(payload, len, &name, a.attrs, TS_MAX_ATTRS);
-	keep_keys(a.attrs, a.nattrs);
+	keep_keys(a.attrs, a.nattrs, TS_MAX_ATTRS);
 	uint64_t ns = ts_clock_to_ns(r->t0);
 	struct ts_notes *n = notes_for(c, r->arg);
 	switch (r->op) {
