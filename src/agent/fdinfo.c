@@ -22,31 +22,25 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 
-struct entry {
-	uint32_t gen;
-	uint8_t valid;
-	struct ts_fdinfo info;
-};
+struct ts_fdinfo_entry *ts_fdinfo_cache;
+size_t ts_fdinfo_cache_len;
 
-static struct entry *cache;
-static size_t cache_len;
-
-static struct entry *slot(int fd)
+static struct ts_fdinfo_entry *slot(int fd)
 {
 	if (fd < 0 || fd >= TS_FDGEN_MAX)
 		return NULL;
-	if ((size_t)fd >= cache_len) {
-		size_t n = cache_len ? cache_len : 64;
+	if ((size_t)fd >= ts_fdinfo_cache_len) {
+		size_t n = ts_fdinfo_cache_len ? ts_fdinfo_cache_len : 64;
 		while (n <= (size_t)fd)
 			n *= 2;
-		struct entry *grown = realloc(cache, n * sizeof *cache);
+		struct ts_fdinfo_entry *grown = realloc(ts_fdinfo_cache, n * sizeof *ts_fdinfo_cache);
 		if (!grown)
 			return NULL;
-		memset(grown + cache_len, 0, (n - cache_len) * sizeof *cache);
-		cache = grown;
-		cache_len = n;
+		memset(grown + ts_fdinfo_cache_len, 0, (n - ts_fdinfo_cache_len) * sizeof *ts_fdinfo_cache);
+		ts_fdinfo_cache = grown;
+		ts_fdinfo_cache_len = n;
 	}
-	return &cache[fd];
+	return &ts_fdinfo_cache[fd];
 }
 
 /* What inet_ntop() writes for an IPv4 address ("a.b.c.d", no leading
@@ -223,14 +217,14 @@ static void classify(int fd, struct ts_fdinfo *info)
 /* The entry describes a newer generation than gen: records of a thread are
  * read in order, but one thread's ring may be read after another's that
  * saw the descriptor number reused. An older generation never replaces it. */
-static bool newer(const struct entry *e, uint32_t gen)
+static bool newer(const struct ts_fdinfo_entry *e, uint32_t gen)
 {
 	return e->valid && (int32_t)(e->gen - gen) > 0;
 }
 
-const struct ts_fdinfo *ts_fdinfo_get(int fd, uint32_t gen, uint8_t kind)
+const struct ts_fdinfo *ts_fdinfo_lookup(int fd, uint32_t gen, uint8_t kind)
 {
-	struct entry *e = slot(fd);
+	struct ts_fdinfo_entry *e = slot(fd);
 	if (!e)
 		return NULL;
 	if (e->valid && e->gen == gen)
@@ -263,7 +257,7 @@ const struct ts_fdinfo *ts_fdinfo_get(int fd, uint32_t gen, uint8_t kind)
 
 void ts_fdinfo_set_path(int fd, uint32_t gen, const char *path, int type)
 {
-	struct entry *e = slot(fd);
+	struct ts_fdinfo_entry *e = slot(fd);
 	if (!e || newer(e, gen))
 		return;
 	/* Every open of a file comes here: no printf, no clearing of the whole
@@ -281,7 +275,7 @@ void ts_fdinfo_set_path(int fd, uint32_t gen, const char *path, int type)
 void ts_fdinfo_set_peer(int fd, uint32_t gen, uint8_t kind, const struct sockaddr *sa,
 			unsigned len)
 {
-	struct entry *e = slot(fd);
+	struct ts_fdinfo_entry *e = slot(fd);
 	struct ts_fdinfo info = {.type = TS_FD_SOCKET};
 	if (!e || newer(e, gen) || !ts_sockaddr_describe(sa, len, &info))
 		return;
@@ -307,7 +301,7 @@ void ts_fdinfo_set_peer(int fd, uint32_t gen, uint8_t kind, const struct sockadd
 void ts_fdinfo_described(int fd, uint32_t gen, uint8_t kind, const uint8_t *payload,
 			 unsigned len, unsigned link_len)
 {
-	struct entry *e = slot(fd);
+	struct ts_fdinfo_entry *e = slot(fd);
 	if (!e || newer(e, gen))
 		return;
 	if (link_len > len)
@@ -339,7 +333,7 @@ void ts_fdinfo_alias(int oldfd, uint32_t oldgen, uint8_t kind, int newfd, uint32
 	if (!src)
 		return;
 	struct ts_fdinfo info = *src;   /* slot() may move the cache src points into */
-	struct entry *e = slot(newfd);
+	struct ts_fdinfo_entry *e = slot(newfd);
 	if (!e || newer(e, newgen))
 		return;
 	e->info = info;
@@ -350,16 +344,16 @@ void ts_fdinfo_alias(int oldfd, uint32_t oldgen, uint8_t kind, int newfd, uint32
 void ts_fdinfo_after_fork(void)
 {
 	/* The parent's drainer may have been inside realloc(): drop, never free. */
-	cache = NULL;
-	cache_len = 0;
+	ts_fdinfo_cache = NULL;
+	ts_fdinfo_cache_len = 0;
 	memset(path_types, 0, sizeof path_types);
 }
 
 void ts_fdinfo_reset(void)
 {
-	free(cache);
-	cache = NULL;
-	cache_len = 0;
+	free(ts_fdinfo_cache);
+	ts_fdinfo_cache = NULL;
+	ts_fdinfo_cache_len = 0;
 	/* The next process served has a working directory of its own. */
 	memset(path_types, 0, sizeof path_types);
 }

@@ -8,6 +8,7 @@
 #include "fdkind.h"
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <sys/socket.h>
 
@@ -23,9 +24,24 @@ struct ts_fdinfo {
  * second ago. */
 int ts_type_of_path(const char *path);
 /* Drainer side (single-threaded). */
+/* The cache, by descriptor number: known here so that a lookup of a
+ * descriptor already described (most of them) is inline. */
+struct ts_fdinfo_entry {
+	uint32_t gen;
+	uint8_t valid;
+	struct ts_fdinfo info;
+};
+extern struct ts_fdinfo_entry *ts_fdinfo_cache;
+extern size_t ts_fdinfo_cache_len;
+const struct ts_fdinfo *ts_fdinfo_lookup(int fd, uint32_t gen, uint8_t kind);
+
 /* What fd (generation gen) is; kind is what its creator recorded, used when
  * the kernel can no longer say. NULL when nothing is known. */
-const struct ts_fdinfo *ts_fdinfo_get(int fd, uint32_t gen, uint8_t kind);
+static inline const struct ts_fdinfo *ts_fdinfo_get(int fd, uint32_t gen, uint8_t kind)
+{
+	const struct ts_fdinfo_entry *e = (size_t)fd < ts_fdinfo_cache_len ? &ts_fdinfo_cache[fd] : NULL;
+	return e && e->valid && e->gen == gen ? &e->info : ts_fdinfo_lookup(fd, gen, kind);
+}
 void ts_fdinfo_set_path(int fd, uint32_t gen, const char *path, int type);
 void ts_fdinfo_set_peer(int fd, uint32_t gen, uint8_t kind, const struct sockaddr *sa,
 			unsigned len);
