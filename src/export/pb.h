@@ -28,12 +28,8 @@ static inline void pb_clear(struct pb *b) { b->len = 0; b->failed = false; }
 
 static inline size_t pb_varint_size(uint64_t v)
 {
-	size_t n = 1;
-	while (v >= 0x80) {
-		v >>= 7;
-		n++;
-	}
-	return n;
+	/* 7 bits a byte: (significant bits + 6) / 7, without a loop. */
+	return ((unsigned)(64 - __builtin_clzll(v | 1)) * 9 + 64) / 64;
 }
 
 static inline uint8_t *pb_put_varint(uint8_t *p, uint64_t v)

@@ -410,7 +410,11 @@ void ts_pf_span(const struct ts_track *t, enum ts_span_event ev, const struct ts
 	/* A failed call gets a marker inside its slice, so errors stand out on the lane. */
 	if (s->status == TS_STATUS_ERROR && s->error_type)
 		track_event(t, TYPE_INSTANT, s->end_ns, s->error_type, true, NULL, 0, 0);
-	track_event(t, TYPE_SLICE_END, s->end_ns, NULL, false, NULL, 0, 0);
+	const struct seq_state *st = *t->sink_state;
+	if (st && st->started)
+		emit_end(st, s->end_ns);
+	else
+		track_event(t, TYPE_SLICE_END, s->end_ns, NULL, false, NULL, 0, 0);
 }
 
 void ts_pf_instant(const struct ts_track *t, uint64_t ts_ns, const char *name, bool dyn_name,
