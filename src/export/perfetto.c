@@ -3,54 +3,17 @@
  * Every track has its own trusted_packet_sequence_id. The first event packet
  * of a sequence sets SEQ_INCREMENTAL_STATE_CLEARED and TracePacketDefaults
  * (the track uuid); every later one says SEQ_NEEDS_INCREMENTAL_STATE. Event
- * names, annotation names and string values are interned per sequence. */
+ * names, annotation names and string values are interned per sequence
+ * (perfetto_seq.h). */
 #include "perfetto.h"
 
-#include "intern.h"
 #include "perfetto_fields.h"
+#include "perfetto_seq.h"
 
-#include <stdlib.h>
 #include <string.h>
 
-
-/* String values longer than this are written inline: they rarely repeat. */
-#define INTERN_VALUE_MAX 512
-
-/* Ids of constant strings by address: most names, keys and values are
- * constants, and this skips hashing them for every event. Span names must be
- * constants (or buffers that never change while the track lives). */
-#define PCACHE 128
-struct pcache {
-	const char *str;
-	uint64_t iid;
-};
-
-/* The same for annotation names, with the last string value written under
- * each: a descriptor's path, a peer's address is mostly the one of the time
- * before, and comparing it with the values table's copy costs less than
- * hashing it. */
-struct kcache {
-	const char *str;
-	uint64_t iid;
-	const char *vstr;   /* the values table's copy of the last value, or NULL */
-	size_t vlen;
-	uint64_t viid;
-};
-
-struct seq_state {
-	int started;
-	/* What follows the timestamp in every packet once the sequence has
-	 * started (sequence id, SEQ_NEEDS): encoded once, copied after. */
-	uint8_t head[8];
-	uint8_t head_len;
-	struct ts_intern names, keys, values;
-	struct pcache names_pc[PCACHE], values_pc[PCACHE];
-	struct kcache keys_kc[PCACHE];
-};
-
-
 static struct pb batch;
-static struct pb event, interned;   /* scratch, reused for every packet */
+static struct pb event;   /* scratch, reused for every packet */
 
 struct pb *ts_pf_batch(void)
 {
@@ -61,117 +24,18 @@ void ts_pf_after_fork(void)
 {
 	batch = (struct pb){0};
 	event = (struct pb){0};
-	interned = (struct pb){0};
-}
-
-static struct seq_state *state_of(const struct ts_track *t)
-{
-	struct seq_state *st = *t->sink_state;
-	if (!st) {
-		st = calloc(1, sizeof *st);
-		*t->sink_state = st;
-	}
-	return st;
+	ts_pf_interned = (struct pb){0};
 }
 
 void ts_pf_forget(void **state)
 {
-	struct seq_state *st = *state;
-	if (!st)
-		return;
-	ts_intern_free(&st->names);
-	ts_intern_free(&st->keys);
-	ts_intern_free(&st->values);
-	free(st);
+	if (*state)
+		ts_pf_seq_free(*state);
 	*state = NULL;
 }
 
-/* The InternedData entry of a string just given an id. */
-static void interned_entry(unsigned id_field, uint64_t iid, const char *s, size_t len)
-{
-	size_t m = pb_begin(&interned, id_field);
-	pb_uint(&interned, F_IE_IID, iid);
-	pb_bytes(&interned, F_IE_NAME, s, len);
-	pb_end(&interned, m);
-}
-
-/* Returns the iid of s in table, adding an InternedData entry when new;
- * *copy: the table's copy of s. */
-static inline uint64_t intern_copy(struct ts_intern *table, unsigned id_field, const char *s,
-				   size_t len, const char **copy)
-{
-	int fresh;
-	uint64_t iid = ts_intern_find(table, s, len, &fresh, copy);
-	if (fresh)
-		interned_entry(id_field, iid, s, len);
-	return iid;
-}
-
-static inline uint64_t intern(struct ts_intern *table, unsigned id_field, const char *s, size_t len)
-{
-	const char *copy;
-	return intern_copy(table, id_field, s, len, &copy);
-}
-
-static uint64_t intern_const_miss(struct ts_intern *table, struct pcache *e, unsigned id_field,
-				  const char *s)
-{
-	uint64_t iid = intern(table, id_field, s, strlen(s));
-	if (iid)
-		*e = (struct pcache){s, iid};
-	return iid;
-}
-
-static inline size_t pslot(const char *s)
-{
-	return ((uintptr_t)s * 0x9e3779b97f4a7c15ull) >> 57;
-}
-
-static inline uint64_t intern_const(struct ts_intern *table, struct pcache *pc, unsigned id_field,
-				    const char *s)
-{
-	struct pcache *e = &pc[pslot(s)];
-	return e->str == s ? e->iid : intern_const_miss(table, e, id_field, s);
-}
-
-/* A constant annotation name's iid; *kc: its cache entry, NULL when it has
- * none (a name not interned). */
-static inline uint64_t intern_key(struct seq_state *st, const char *key, struct kcache **kc)
-{
-	struct kcache *e = &st->keys_kc[pslot(key)];
-	if (e->str != key) {
-		uint64_t iid = intern(&st->keys, F_ID_ANNOTATION_NAMES, key, strlen(key));
-		if (!iid) {
-			*kc = NULL;
-			return 0;
-		}
-		*e = (struct kcache){.str = key, .iid = iid};
-	}
-	*kc = e;
-	return e->iid;
-}
-
-/* A string value that is not a constant: the one last written under its
- * name, else looked up (and then remembered for the name). */
-static inline uint64_t intern_value(struct seq_state *st, struct kcache *kc, const char *v,
-				    size_t len)
-{
-	if (kc && kc->vstr && kc->vlen == len && ts_strsame(kc->vstr, v, len))
-		return kc->viid;
-	if (len > INTERN_VALUE_MAX)
-		return 0;
-	const char *copy;
-	uint64_t iid = intern_copy(&st->values, F_ID_STRING_VALUES, v, len, &copy);
-	if (iid && kc) {
-		kc->vstr = copy;
-		kc->vlen = len;
-		kc->viid = iid;
-	}
-	return iid;
-}
-
-/* The rare annotation the fast path below does not take: a name or value
- * written inline (a table full, a long value). */
+/* The rare annotation the fast path below does not take: a name or a
+ * string value written inline (a table full, a long value). */
 static void annotation_inline(const struct ts_attr *a, uint64_t key, uint64_t iid, size_t len)
 {
 	size_t m = pb_begin(&event, F_TE_ANNOTATION);
@@ -179,29 +43,42 @@ static void annotation_inline(const struct ts_attr *a, uint64_t key, uint64_t ii
 		pb_uint(&event, F_DA_NAME_IID, key);
 	else
 		pb_string(&event, F_DA_NAME, a->key);
-	if (iid)
-		pb_uint(&event, F_DA_STRING_IID, iid);
-	else
-		pb_bytes(&event, F_DA_STRING, a->v.s, len);
+	switch (a->type) {
+	case TS_VAL_INT:
+		pb_int(&event, F_DA_INT, a->v.i);
+		break;
+	case TS_VAL_DOUBLE:
+		pb_double(&event, F_DA_DOUBLE, a->v.d);
+		break;
+	case TS_VAL_BOOL:
+		pb_uint(&event, F_DA_BOOL, a->v.b);
+		break;
+	case TS_VAL_STR:
+		if (iid)
+			pb_uint(&event, F_DA_STRING_IID, iid);
+		else
+			pb_bytes(&event, F_DA_STRING, a->v.s, len);
+		break;
+	}
 	pb_end(&event, m);
 }
 
 /* A DebugAnnotation. With an interned name (and value, for a string) its
  * body is under 32 bytes: written in place, its length byte after. */
-static inline __attribute__((always_inline)) void annotation(struct seq_state *st,
+static inline __attribute__((always_inline)) void annotation(struct ts_pf_seq *st,
 							       const struct ts_attr *a)
 {
-	struct kcache *kc = NULL;
-	uint64_t key = a->dynkey ? intern(&st->keys, F_ID_ANNOTATION_NAMES, a->key, strlen(a->key)) :
-		intern_key(st, a->key, &kc);
+	struct ts_pf_kcache *kc = NULL;
+	uint64_t key = a->dynkey ? ts_pf_intern(&st->keys, F_ID_ANNOTATION_NAMES, a->key, strlen(a->key)) :
+		ts_pf_intern_key(st, F_ID_ANNOTATION_NAMES, a->key, &kc);
 	uint64_t iid = 0;
 	size_t len = 0;
 	if (a->type == TS_VAL_STR) {
 		if (a->stable) {
-			iid = intern_const(&st->values, st->values_pc, F_ID_STRING_VALUES, a->v.s);
+			iid = ts_pf_intern_const(&st->values, st->values_pc, F_ID_STRING_VALUES, a->v.s);
 		} else {
 			len = strlen(a->v.s);
-			iid = intern_value(st, kc, a->v.s, len);
+			iid = ts_pf_intern_value(st, F_ID_STRING_VALUES, kc, a->v.s, len);
 		}
 		if (!iid && a->stable)
 			len = strlen(a->v.s);
@@ -244,7 +121,7 @@ static inline __attribute__((always_inline)) void annotation(struct seq_state *s
 
 /* A span's annotations, in one loop with the encoding inline: a span has
  * half a dozen. */
-static void annotations(struct seq_state *st, const struct ts_attr *a, unsigned n)
+static void annotations(struct ts_pf_seq *st, const struct ts_attr *a, unsigned n)
 {
 	for (unsigned i = 0; i < n; i++)
 		annotation(st, &a[i]);
@@ -252,7 +129,7 @@ static void annotations(struct seq_state *st, const struct ts_attr *a, unsigned 
 
 /* Wraps the scratch event (and any new interned entries) into a packet:
  * the first of its sequence (SEQ_CLEARED and the defaults). */
-static void emit_first_packet(const struct ts_track *t, struct seq_state *st, uint64_t ts)
+static void emit_first_packet(const struct ts_track *t, struct ts_pf_seq *st, uint64_t ts)
 {
 	size_t pkt = pb_begin(&batch, F_TRACE_PACKET);
 	pb_uint(&batch, F_PKT_TIMESTAMP, ts);
@@ -263,8 +140,8 @@ static void emit_first_packet(const struct ts_track *t, struct seq_state *st, ui
 	pb_uint(&batch, F_TED_TRACK_UUID, t->uuid);
 	pb_end(&batch, ted);
 	pb_end(&batch, d);
-	if (interned.len)
-		pb_bytes(&batch, F_PKT_INTERNED, interned.data, interned.len);
+	if (ts_pf_interned.len)
+		pb_bytes(&batch, F_PKT_INTERNED, ts_pf_interned.data, ts_pf_interned.len);
 	pb_bytes(&batch, F_PKT_TRACK_EVENT, event.data, event.len);
 	pb_end(&batch, pkt);
 	uint8_t *h = st->head;
@@ -273,14 +150,14 @@ static void emit_first_packet(const struct ts_track *t, struct seq_state *st, ui
 	*h++ = TAG(F_PKT_SEQ_FLAGS, PB_VARINT);
 	*h++ = SEQ_NEEDS;
 	st->head_len = (uint8_t)(h - st->head);
-	st->started = 1;
+	st->started = true;
 }
 
 /* Any later packet: its length is known before it is written, so it goes
  * out in one pass, without a length to patch or a body to move. */
-static void emit_packet(const struct ts_track *t, struct seq_state *st, uint64_t ts)
+static void emit_packet(const struct ts_track *t, struct ts_pf_seq *st, uint64_t ts)
 {
-	if (event.failed || interned.failed) {
+	if (event.failed || ts_pf_interned.failed) {
 		batch.failed = true;   /* the batch is dropped: nothing to add */
 		return;
 	}
@@ -288,7 +165,7 @@ static void emit_packet(const struct ts_track *t, struct seq_state *st, uint64_t
 		emit_first_packet(t, st, ts);
 		return;
 	}
-	size_t in = interned.len, ev = event.len;
+	size_t in = ts_pf_interned.len, ev = event.len;
 	size_t body = 1 + pb_varint_size(ts) + st->head_len + 1 + pb_varint_size(ev) + ev;
 	if (in)
 		body += 1 + pb_varint_size(in) + in;
@@ -305,7 +182,7 @@ static void emit_packet(const struct ts_track *t, struct seq_state *st, uint64_t
 	if (in) {
 		*p++ = TAG(F_PKT_INTERNED, PB_LEN);
 		p = pb_put_varint(p, in);
-		memcpy(p, interned.data, in);
+		memcpy(p, ts_pf_interned.data, in);
 		p += in;
 	}
 	*p++ = TAG(F_PKT_TRACK_EVENT, PB_LEN);
@@ -317,7 +194,7 @@ static void emit_packet(const struct ts_track *t, struct seq_state *st, uint64_t
 
 /* The end of a slice with nothing to add, on a started sequence: half the
  * packets of a trace, each the same but for its timestamp, written whole. */
-static void emit_end(const struct seq_state *st, uint64_t ts)
+static void emit_end(const struct ts_pf_seq *st, uint64_t ts)
 {
 	size_t body = 1 + pb_varint_size(ts) + st->head_len + 4;   /* under 128 */
 	if (!pb_reserve(&batch, 2 + body + sizeof st->head))
@@ -340,7 +217,7 @@ static void emit_end(const struct seq_state *st, uint64_t ts)
 static void track_event(const struct ts_track *t, int type, uint64_t ts, const char *name,
 			bool dyn_name, const struct ts_span *s, uint64_t flow_out, uint64_t flow_in)
 {
-	struct seq_state *st = state_of(t);
+	struct ts_pf_seq *st = ts_pf_seq_of(t);
 	if (!st) {
 		batch.failed = true;
 		return;
@@ -349,22 +226,14 @@ static void track_event(const struct ts_track *t, int type, uint64_t ts, const c
 		emit_end(st, ts);
 		return;
 	}
-	/* A sequence restarts from scratch before its first packet: the tables
-	 * must not hold ids the reader has not seen. */
-	if (!st->started) {
-		ts_intern_free(&st->names);
-		ts_intern_free(&st->keys);
-		ts_intern_free(&st->values);
-		memset(st->names_pc, 0, sizeof st->names_pc);
-		memset(st->keys_kc, 0, sizeof st->keys_kc);
-		memset(st->values_pc, 0, sizeof st->values_pc);
-	}
+	if (!st->started)
+		ts_pf_seq_restart(st);
 	pb_clear(&event);
-	pb_clear(&interned);
+	pb_clear(&ts_pf_interned);
 	pb_uint(&event, F_TE_TYPE, (uint64_t)type);
 	if (name) {
-		uint64_t iid = dyn_name ? intern(&st->names, F_ID_EVENT_NAMES, name, strlen(name)) :
-			intern_const(&st->names, st->names_pc, F_ID_EVENT_NAMES, name);
+		uint64_t iid = dyn_name ? ts_pf_intern(&st->names, F_ID_EVENT_NAMES, name, strlen(name)) :
+			ts_pf_intern_const(&st->names, st->names_pc, F_ID_EVENT_NAMES, name);
 		if (iid)
 			pb_uint(&event, F_TE_NAME_IID, iid);
 		else
@@ -410,7 +279,7 @@ void ts_pf_span(const struct ts_track *t, enum ts_span_event ev, const struct ts
 	/* A failed call gets a marker inside its slice, so errors stand out on the lane. */
 	if (s->status == TS_STATUS_ERROR && s->error_type)
 		track_event(t, TYPE_INSTANT, s->end_ns, s->error_type, true, NULL, 0, 0);
-	const struct seq_state *st = *t->sink_state;
+	const struct ts_pf_seq *st = *t->sink_state;
 	if (st && st->started)
 		emit_end(st, s->end_ns);
 	else
