@@ -42,6 +42,19 @@ void ts_pf_interned_entry(unsigned id_field, uint64_t iid, const char *s, size_t
 	pb_end(&ts_pf_interned, m);
 }
 
+uint64_t ts_pf_intern_key_miss(struct ts_pf_seq *st, unsigned id_field, struct ts_pf_kcache *e,
+			       const char *key, struct ts_pf_kcache **kc)
+{
+	uint64_t iid = ts_pf_intern(&st->keys, id_field, key, strlen(key));
+	if (!iid) {
+		*kc = NULL;
+		return 0;
+	}
+	*e = (struct ts_pf_kcache){.str = key, .iid = iid};
+	*kc = e;
+	return iid;
+}
+
 uint64_t ts_pf_intern_const_miss(struct ts_intern *table, struct ts_pf_pcache *e,
 				 unsigned id_field, const char *s)
 {

@@ -18,7 +18,9 @@
 
 /* Ids of constant strings by address: most names, keys and values are
  * constants, and this skips hashing them for every event. Span names must be
- * constants (or buffers that never change while the track lives). */
+ * constants (or buffers that never change while the track lives). A string
+ * may be in the slot its address hashes to or the next: two of a track's
+ * dozen names often hash to the same slot, and would take turns missing. */
 #define TS_PF_PCACHE 128
 struct ts_pf_pcache {
 	const char *str;
@@ -66,6 +68,10 @@ void ts_pf_seq_free(struct ts_pf_seq *st);
 void ts_pf_interned_entry(unsigned id_field, uint64_t iid, const char *s, size_t len);
 uint64_t ts_pf_intern_const_miss(struct ts_intern *table, struct ts_pf_pcache *e,
 				 unsigned id_field, const char *s);
+/* A constant annotation name not in its cache slots: looked up, then put
+ * in slot e (*kc, or NULL when it has no id). */
+uint64_t ts_pf_intern_key_miss(struct ts_pf_seq *st, unsigned id_field, struct ts_pf_kcache *e,
+			       const char *key, struct ts_pf_kcache **kc);
 
 /* The iid of s in table, adding an InternedData entry when new (0: none,
  * write s inline); *copy: the table's copy of s. */
@@ -95,8 +101,13 @@ static inline size_t ts_pf_pslot(const char *s)
 static inline uint64_t ts_pf_intern_const(struct ts_intern *table, struct ts_pf_pcache *pc,
 					  unsigned id_field, const char *s)
 {
-	struct ts_pf_pcache *e = &pc[ts_pf_pslot(s)];
-	return e->str == s ? e->iid : ts_pf_intern_const_miss(table, e, id_field, s);
+	size_t i = ts_pf_pslot(s);
+	struct ts_pf_pcache *e = &pc[i], *f = &pc[(i + 1) % TS_PF_PCACHE];
+	if (e->str == s)
+		return e->iid;
+	if (f->str == s)
+		return f->iid;
+	return ts_pf_intern_const_miss(table, e->str ? f : e, id_field, s);
 }
 
 /* A constant annotation name's iid; *kc: its cache entry, NULL when it has
@@ -104,14 +115,13 @@ static inline uint64_t ts_pf_intern_const(struct ts_intern *table, struct ts_pf_
 static inline uint64_t ts_pf_intern_key(struct ts_pf_seq *st, unsigned id_field, const char *key,
 					struct ts_pf_kcache **kc)
 {
-	struct ts_pf_kcache *e = &st->keys_kc[ts_pf_pslot(key)];
+	size_t i = ts_pf_pslot(key);
+	struct ts_pf_kcache *e = &st->keys_kc[i];
 	if (e->str != key) {
-		uint64_t iid = ts_pf_intern(&st->keys, id_field, key, strlen(key));
-		if (!iid) {
-			*kc = NULL;
-			return 0;
-		}
-		*e = (struct ts_pf_kcache){.str = key, .iid = iid};
+		struct ts_pf_kcache *f = &st->keys_kc[(i + 1) % TS_PF_PCACHE];
+		if (f->str != key)
+			return ts_pf_intern_key_miss(st, id_field, e->str ? f : e, key, kc);
+		e = f;
 	}
 	*kc = e;
 	return e->iid;
