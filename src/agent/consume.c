@@ -27,6 +27,10 @@
 
 #define PREFETCH 4   /* records */
 
+/* The C library's memcpy, called: inline, the compiler made a payload's
+ * copy a rep movs, which takes longer to start than the copy of a path. */
+static void *(*const volatile copy)(void *, const void *, size_t) = memcpy;
+
 const struct ts_pool_view *ts_consume_pool;
 uint64_t ts_consume_damaged;
 
@@ -65,10 +69,11 @@ unsigned ts_consume_ring(struct ts_track_ctx *c, struct ts_thread *t, const stru
 		}
 		if (tail + 1 + ext > head)
 			break;   /* cannot happen with a well-behaved producer */
-		if (r->type != TS_REC_PAD)
-			memcpy(payload, r + 1, (size_t)ext * TS_REC_SIZE);
-		/* Payload records keep their length in aux. */
+		/* Payload records keep their length in aux. Only what is used is
+		 * copied (the slots are 64 bytes, a path or an address far less). */
 		unsigned len = r->aux < ext * TS_REC_SIZE ? r->aux : ext * TS_REC_SIZE;
+		if (r->type != TS_REC_PAD && ext)
+			copy(payload, r + 1, r->type == TS_REC_THREAD_BEGIN ? ext * TS_REC_SIZE : len);
 		switch (r->type) {
 		case TS_REC_THREAD_BEGIN:   /* its payload has no length in aux */
 			ts_tracks_thread_begin(c, t, r, payload, ext * TS_REC_SIZE);
