@@ -24,6 +24,15 @@
 
 struct ts_fdinfo_entry *ts_fdinfo_cache;
 size_t ts_fdinfo_cache_len;
+static uint64_t stamps;   /* the last description's number (fdinfo.h) */
+
+/* e now describes generation gen: a description of its own. */
+static void set_described(struct ts_fdinfo_entry *e, uint32_t gen)
+{
+	e->gen = gen;
+	e->valid = 1;
+	e->info.stamp = ++stamps;
+}
 
 static struct ts_fdinfo_entry *slot(int fd)
 {
@@ -250,8 +259,7 @@ const struct ts_fdinfo *ts_fdinfo_lookup(int fd, uint32_t gen, uint8_t kind)
 		e->info.type = (uint8_t)(kind & 15);
 		e->info.transport = (uint8_t)(kind >> 4);
 	}
-	e->gen = gen;
-	e->valid = 1;
+	set_described(e, gen);
 	return &e->info;
 }
 
@@ -268,8 +276,7 @@ void ts_fdinfo_set_path(int fd, uint32_t gen, const char *path, int type)
 	e->info.port = 0;
 	memcpy(e->info.path, path, n);
 	e->info.path[n] = 0;
-	e->gen = gen;
-	e->valid = 1;
+	set_described(e, gen);
 }
 
 void ts_fdinfo_set_peer(int fd, uint32_t gen, uint8_t kind, const struct sockaddr *sa,
@@ -294,8 +301,7 @@ void ts_fdinfo_set_peer(int fd, uint32_t gen, uint8_t kind, const struct sockadd
 		}
 	}
 	e->info = info;
-	e->gen = gen;
-	e->valid = 1;
+	set_described(e, gen);
 }
 
 void ts_fdinfo_described(int fd, uint32_t gen, uint8_t kind, const uint8_t *payload,
@@ -323,8 +329,7 @@ void ts_fdinfo_described(int fd, uint32_t gen, uint8_t kind, const uint8_t *payl
 		apply_link(&info, target);
 	}
 	e->info = info;
-	e->gen = gen;
-	e->valid = 1;
+	set_described(e, gen);
 }
 
 void ts_fdinfo_alias(int oldfd, uint32_t oldgen, uint8_t kind, int newfd, uint32_t newgen)
@@ -337,8 +342,7 @@ void ts_fdinfo_alias(int oldfd, uint32_t oldgen, uint8_t kind, int newfd, uint32
 	if (!e || newer(e, newgen))
 		return;
 	e->info = info;
-	e->gen = newgen;
-	e->valid = 1;
+	set_described(e, newgen);
 }
 
 void ts_fdinfo_after_fork(void)

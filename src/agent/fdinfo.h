@@ -13,6 +13,10 @@
 #include <sys/socket.h>
 
 struct ts_fdinfo {
+	/* This description's number, never given twice in the process (0:
+	 * none): what a span says of its descriptor is the same for the same
+	 * number, so the exporters may keep it encoded. */
+	uint64_t stamp;
 	uint8_t type;               /* enum ts_fd_type */
 	uint8_t transport;          /* 0, or 1 tcp, 2 udp, 3 unix */
 	uint8_t family;             /* AF_INET, AF_INET6, AF_UNIX or 0 */

@@ -127,6 +127,37 @@ static void annotations(struct ts_pf_seq *st, const struct ts_attr *a, unsigned 
 		annotation(st, &a[i]);
 }
 
+/* A span's annotations. Its descriptor's block, when it has one, is copied
+ * as it was encoded the last time on this sequence: the same number, the
+ * same attributes, the same ids (they last as long as the sequence). */
+static void span_annotations(struct ts_pf_seq *st, const struct ts_span *s)
+{
+	bool block = s->desc_stamp && s->desc_count && s->desc_first + s->desc_count <= s->nattrs;
+	if (!block) {
+		annotations(st, s->attrs, s->nattrs);
+		return;
+	}
+	annotations(st, s->attrs, s->desc_first);
+	struct ts_pf_block *b = &st->blocks[s->desc_stamp % TS_PF_BLOCKS];
+	if (b->stamp == s->desc_stamp) {
+		if (pb_reserve(&event, b->len)) {
+			memcpy(event.data + event.len, b->bytes, b->len);
+			event.len += b->len;
+		}
+	} else {
+		size_t at = event.len;
+		annotations(st, s->attrs + s->desc_first, s->desc_count);
+		size_t n = event.len - at;
+		if (!event.failed && n <= sizeof b->bytes) {
+			b->stamp = s->desc_stamp;
+			b->len = (uint8_t)n;
+			memcpy(b->bytes, event.data + at, n);
+		}
+	}
+	unsigned end = s->desc_first + s->desc_count;
+	annotations(st, s->attrs + end, s->nattrs - end);
+}
+
 /* Wraps the scratch event (and any new interned entries) into a packet:
  * the first of its sequence (SEQ_CLEARED and the defaults). */
 static void emit_first_packet(const struct ts_track *t, struct ts_pf_seq *st, uint64_t ts)
@@ -246,7 +277,7 @@ static void track_event(const struct ts_track *t, int type, uint64_t ts, const c
 	if (flow_in)
 		pb_fixed64(&event, F_TE_TERM_FLOW, flow_in);
 	if (s)
-		annotations(st, s->attrs, s->nattrs);
+		span_annotations(st, s);
 	if (s && s->status == TS_STATUS_OK) {
 		const struct ts_attr code = {.key = "otel.status_code", .type = TS_VAL_STR, .stable = 1,
 					     .v.s = "OK"};

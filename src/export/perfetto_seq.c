@@ -24,6 +24,7 @@ void ts_pf_seq_restart(struct ts_pf_seq *st)
 	memset(st->names_pc, 0, sizeof st->names_pc);
 	memset(st->keys_kc, 0, sizeof st->keys_kc);
 	memset(st->values_pc, 0, sizeof st->values_pc);
+	memset(st->blocks, 0, sizeof st->blocks);
 }
 
 void ts_pf_seq_free(struct ts_pf_seq *st)

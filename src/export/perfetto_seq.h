@@ -39,6 +39,15 @@ struct ts_pf_kcache {
 	uint64_t viid;
 };
 
+/* A span's descriptor block (span.h) as encoded last on the sequence, by its
+ * number: a server's spans on one connection say the same of it each time. */
+#define TS_PF_BLOCKS 16
+struct ts_pf_block {
+	uint64_t stamp;   /* 0: empty */
+	uint8_t len;
+	uint8_t bytes[87];
+};
+
 struct ts_pf_seq {
 	bool started;
 	/* What follows the timestamp in every packet once the sequence has
@@ -48,6 +57,7 @@ struct ts_pf_seq {
 	struct ts_intern names, keys, values;
 	struct ts_pf_pcache names_pc[TS_PF_PCACHE], values_pc[TS_PF_PCACHE];
 	struct ts_pf_kcache keys_kc[TS_PF_PCACHE];
+	struct ts_pf_block blocks[TS_PF_BLOCKS];
 };
 
 /* The InternedData entries of the packet being made. */

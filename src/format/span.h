@@ -66,6 +66,12 @@ struct ts_span {
 	 * process. */
 	bool own_trace, remote_parent;
 	uint8_t trace_id[16];
+	/* attrs[desc_first] and the desc_count after it say what the span's
+	 * descriptor is, the same for the same desc_stamp (0: none), a number
+	 * never given to another description in the process: an encoder may
+	 * keep them encoded by it. */
+	uint64_t desc_stamp;
+	unsigned desc_first, desc_count;
 	unsigned nattrs;
 	struct ts_attr attrs[TS_MAX_ATTRS];
 };

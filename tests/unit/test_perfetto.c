@@ -283,6 +283,43 @@ START_TEST(repeated_values_keep_their_ids)
 }
 END_TEST
 
+/* A span's descriptor block (span.h), encoded once for its number and
+ * copied after: the same bytes as encoding it each time. */
+START_TEST(descriptor_blocks_as_encoded)
+{
+	static void *state2;
+	const struct ts_track track2 = {.uuid = 0xabcdef, .parent_uuid = 0x1234, .sequence = 77,
+					.pid = 10, .tid = 11, .name = "worker", .sink_state = &state2};
+	struct pb with = {0};
+	char addr[16];
+	for (int round = 0; round < 2; round++) {
+		reset();
+		for (int i = 0; i < 6; i++) {
+			struct ts_span s = leaf("recv", 100 + 10 * (uint64_t)i, 105 + 10 * (uint64_t)i);
+			snprintf(addr, sizeof addr, "10.0.0.%d", i / 3);   /* a new description at 3 */
+			ts_span_int(&s, "before", i);
+			s.desc_first = s.nattrs;
+			ts_span_int(&s, "traceshim.fd", 5);
+			ts_span_const(&s, "traceshim.fd.type", "socket");
+			ts_span_str(&s, "network.peer.address", addr);
+			s.desc_count = s.nattrs - s.desc_first;
+			s.desc_stamp = round ? 0 : 40 + (uint64_t)(i / 3);
+			ts_span_int(&s, "traceshim.io.bytes", 10 * i);
+			ts_pf_span(round ? &track2 : &track, TS_SPAN_COMPLETE, &s);
+		}
+		if (!round) {
+			pb_raw(&with, ts_pf_batch()->data, ts_pf_batch()->len);
+			pb_clear(ts_pf_batch());
+		}
+	}
+	ck_assert_uint_eq(with.len, ts_pf_batch()->len);
+	ck_assert(!memcmp(with.data, ts_pf_batch()->data, with.len));
+	pb_free(&with);
+	ts_pf_forget(&state2);
+	reset();
+}
+END_TEST
+
 TS_CHECK_SUITE("perfetto",
 	       first_packet_clears_and_sets_defaults,
 	       names_and_values_interned_once,
@@ -290,4 +327,5 @@ TS_CHECK_SUITE("perfetto",
 	       failed_call_gets_marker_and_status,
 	       thread_descriptor,
 	       full_tables_write_inline,
-	       repeated_values_keep_their_ids)
+	       repeated_values_keep_their_ids,
+	       descriptor_blocks_as_encoded)
