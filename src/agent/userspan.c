@@ -102,7 +102,9 @@ static void remote_parent(struct ts_span *s)
 {
 	for (unsigned i = 0; i < s->nattrs; i++) {
 		const struct ts_attr *a = &s->attrs[i];
-		if (a->type != TS_VAL_STR || strcmp(a->key, TS_REMOTE_PARENT_KEY))
+		/* The first letter first: no call to strcmp for the others. */
+		if (a->type != TS_VAL_STR || a->key[0] != TS_REMOTE_PARENT_KEY[0] ||
+		    strcmp(a->key, TS_REMOTE_PARENT_KEY))
 			continue;
 		uint8_t trace_id[16], flags;
 		uint64_t span_id;
