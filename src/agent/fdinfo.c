@@ -7,6 +7,7 @@
 #include "clock.h"
 #include "fdtable.h"
 #include "procinfo.h"
+#include "strhash.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -147,17 +148,11 @@ static struct path_type {
 	int type;
 } path_types[PATH_TYPES];
 
-static uint64_t path_hash(const char *path)
-{
-	uint64_t h = 0xcbf29ce484222325ull;   /* FNV-1a */
-	for (const unsigned char *p = (const unsigned char *)path; *p; p++)
-		h = (h ^ *p) * 0x100000001b3ull;
-	return h;
-}
-
 int ts_type_of_path(const char *path)
 {
-	uint64_t h = path_hash(path), now = ts_clock_monotonic_ms() + 1;
+	/* Eight bytes a step: FNV-1a's byte at a time over a server's long
+	 * paths was most of the lookup. */
+	uint64_t h = ts_strhash(path, strlen(path)), now = ts_clock_coarse_ms() + 1;
 	struct path_type *e = &path_types[h % PATH_TYPES];
 	if (e->at_ms && e->hash == h && now - e->at_ms < PATH_TYPE_TTL_MS)
 		return e->type;

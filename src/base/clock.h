@@ -20,6 +20,9 @@ uint64_t ts_clock_realtime_ns(void);
 int64_t ts_clock_unix_offset_ns(void);
 /* CLOCK_MONOTONIC in milliseconds (deadlines). */
 uint64_t ts_clock_monotonic_ms(void);
+/* The same, as of the last clock tick (a few ms behind, and cheaper: no
+ * read of the time stamp counter): ages of cache entries. */
+uint64_t ts_clock_coarse_ms(void);
 
 static inline uint64_t ts_ticks(void)
 {
