@@ -7,6 +7,7 @@
 #include "asyncspan.h"
 #include "clock.h"
 #include "config.h"
+#include "copy.h"
 #include "decode.h"
 #include "exception.h"
 #include "export.h"
@@ -26,10 +27,6 @@
 #include <unistd.h>
 
 #define PREFETCH 4   /* records */
-
-/* The C library's memcpy, called: inline, the compiler made a payload's
- * copy a rep movs, which takes longer to start than the copy of a path. */
-static void *(*const volatile copy)(void *, const void *, size_t) = memcpy;
 
 const struct ts_pool_view *ts_consume_pool;
 uint64_t ts_consume_damaged;
@@ -73,7 +70,7 @@ unsigned ts_consume_ring(struct ts_track_ctx *c, struct ts_thread *t, const stru
 		 * copied (the slots are 64 bytes, a path or an address far less). */
 		unsigned len = r->aux < ext * TS_REC_SIZE ? r->aux : ext * TS_REC_SIZE;
 		if (r->type != TS_REC_PAD && ext)
-			copy(payload, r + 1, r->type == TS_REC_THREAD_BEGIN ? ext * TS_REC_SIZE : len);
+			ts_memcpy(payload, r + 1, r->type == TS_REC_THREAD_BEGIN ? ext * TS_REC_SIZE : len);
 		switch (r->type) {
 		case TS_REC_THREAD_BEGIN:   /* its payload has no length in aux */
 			ts_tracks_thread_begin(c, t, r, payload, ext * TS_REC_SIZE);

@@ -4,6 +4,7 @@
 #include "decode.h"
 
 #include "clock.h"
+#include "copy.h"
 #include "fdinfo.h"
 #include "ids.h"
 #include "ops.h"
@@ -84,7 +85,7 @@ static const char *payload_string(const uint8_t *payload, unsigned len)
 {
 	if (len > sizeof path_buf - 1)
 		len = sizeof path_buf - 1;
-	memcpy(path_buf, payload, len);
+	ts_memcpy(path_buf, payload, len);
 	path_buf[len] = 0;
 	return path_buf;
 }

@@ -140,8 +140,10 @@ static void span_annotations(struct ts_pf_seq *st, const struct ts_span *s)
 	annotations(st, s->attrs, s->desc_first);
 	struct ts_pf_block *b = &st->blocks[s->desc_stamp % TS_PF_BLOCKS];
 	if (b->stamp == s->desc_stamp) {
-		if (pb_reserve(&event, b->len)) {
-			memcpy(event.data + event.len, b->bytes, b->len);
+		/* The whole buffer, a fixed-size copy: what is past the block's
+		 * length is written over next. */
+		if (pb_reserve(&event, sizeof b->bytes)) {
+			memcpy(event.data + event.len, b->bytes, sizeof b->bytes);
 			event.len += b->len;
 		}
 	} else {
