@@ -13,9 +13,12 @@ runs; each figure is the median over the runs. It prints:
     bench/count_spans) against the requests nginx served (its access log)
     and those wrk counted (wrk does not count the requests still on their
     way when it stops), and the spans the shim dropped.
+With --rollups, only the spans per request served, traced with roll-ups off
+and on (TRACESHIM_ROLLUP=perfetto=off|on: the Perfetto file then has what an
+exporter gets, OTLP's default being on).
 
 Usage: http_load.py --lib LIBRARY --count-spans EXE [--runs N] [--seconds S]
-                    [--threads N] [--connections N] [--sendfile on|off]
+                    [--threads N] [--connections N] [--sendfile on|off] [--rollups]
 Needs nginx and wrk; exits 2 with a message when one is missing.
 """
 
@@ -121,8 +124,9 @@ class AgentCpu:
         return self.best / os.sysconf("SC_CLK_TCK")
 
 
-def one_run(args, work, traced, n):
-    """One nginx under wrk; returns its figures."""
+def one_run(args, work, traced, n, extra=None):
+    """One nginx under wrk (traced: with the settings in extra too); returns
+    its figures."""
     port = free_port()
     conf = nginx_conf.write_config(work, port, args.sendfile)
     for name in ("access.log", "trace.pftrace"):
@@ -134,7 +138,7 @@ def one_run(args, work, traced, n):
         run_dir = tempfile.mkdtemp(prefix="run-%d-" % n, dir=work)
         os.chmod(run_dir, 0o700)
         env.update(LD_PRELOAD=args.lib, TRACESHIM_OUTPUT=os.path.join(work, "trace.pftrace"),
-                   TRACESHIM_RUN_DIR=run_dir)
+                   TRACESHIM_RUN_DIR=run_dir, **(extra or {}))
     proc = subprocess.Popen([args.nginx, "-p", work, "-c", conf, "-e",
                              os.path.join(work, "error.log")], env=env,
                             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
@@ -200,6 +204,8 @@ def main():
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--connections", type=int, default=32)
     p.add_argument("--sendfile", choices=("on", "off"), default="on")
+    p.add_argument("--rollups", action="store_true",
+                   help="spans per request with roll-ups off and on, nothing else")
     args = p.parse_args()
     args.nginx = shutil.which("nginx") or shutil.which("/usr/sbin/nginx")
     args.wrk = shutil.which("wrk")
@@ -211,12 +217,31 @@ def main():
         os.mkdir(os.path.join(work, "www"))
         with open(os.path.join(work, "www", "file.txt"), "wb") as f:
             f.write(bytes(range(256)) * (BODY_BYTES // 256))
+        if args.rollups:
+            runs = {}
+            for how in ("off", "on"):
+                extra = {"TRACESHIM_ROLLUP": "perfetto=" + how}
+                runs[how] = [one_run(args, work, True, n, extra) for n in range(args.runs)]
+            report_rollups(args, runs)
+            return 0
         plain, traced = [], []
         for n in range(args.runs):
             plain.append(one_run(args, work, False, n))
             traced.append(one_run(args, work, True, n))
     report(args, plain, traced)
     return 0
+
+
+def report_rollups(args, runs):
+    print("== HTTP spans per request, roll-ups off and on: nginx (2 workers, sendfile %s) under "
+          "wrk -t%d -c%d -d%ds, %d run(s) each =="
+          % (args.sendfile, args.threads, args.connections, args.seconds, args.runs))
+    for how in ("off", "on"):
+        served = sum(r["served"] for r in runs[how])
+        spans = sum(r["all_spans"] for r in runs[how])
+        print("roll-ups %-3s  %8.2f spans per request served (%d spans, %d requests, %d dropped)"
+              % (how, spans / served if served else float("nan"), spans, served,
+                 sum(r["dropped"] for r in runs[how])))
 
 
 def report(args, plain, traced):

@@ -177,8 +177,11 @@ static uint64_t id_of(ProtobufCBinaryData b)
 	return v;
 }
 
-/* iv: the span's times, checked. */
-static void to_span(const OtlpSpan *o, const struct ts_interval *iv, struct ts_span *s)
+/* iv: the span's times, checked. The counts of calls rolled up into it
+ * (traceshim.calls.*) go to rolled (TS_ROLLUP_ATTRS, or NULL: left out),
+ * apart from its own attributes, as the shim's exporters have them. */
+static void to_span(const OtlpSpan *o, const struct ts_interval *iv, struct ts_span *s,
+		    struct ts_attr *rolled)
 {
 	memset(s, 0, offsetof(struct ts_span, attrs));
 	s->name = o->name && *o->name ? o->name : "span";
@@ -187,9 +190,13 @@ static void to_span(const OtlpSpan *o, const struct ts_interval *iv, struct ts_s
 	s->span_id = id_of(o->span_id);
 	s->parent_id = id_of(o->parent_span_id);
 	s->kind = (uint8_t)o->kind;
-	for (size_t i = 0; i < o->n_attributes && s->nattrs < TS_MAX_ATTRS; i++) {
+	s->rolled = rolled;
+	for (size_t i = 0; i < o->n_attributes; i++) {
 		const KeyValue *kv = o->attributes[i];
 		if (!kv || !kv->key || !kv->value)
+			continue;
+		bool counts = !strncmp(kv->key, "traceshim.calls.", 16);
+		if (counts ? !rolled || s->nrolled == TS_ROLLUP_ATTRS : s->nattrs == TS_MAX_ATTRS)
 			continue;
 		const Opentelemetry__Proto__Common__V1__AnyValue *v = kv->value;
 		struct ts_attr a = {.key = kv->key};
@@ -212,6 +219,10 @@ static void to_span(const OtlpSpan *o, const struct ts_interval *iv, struct ts_s
 			break;
 		default:
 			continue;   /* arrays, maps and bytes are not shown */
+		}
+		if (counts) {
+			rolled[s->nrolled++] = a;
+			continue;
 		}
 		s->attrs[s->nattrs++] = a;
 		if (!strcmp(kv->key, "error.type") && a.type == TS_VAL_STR)
@@ -243,7 +254,7 @@ static int by_start(const void *a, const void *b)
 static void end_span(const struct ts_track *t, const OtlpSpan *o, const struct ts_interval *iv)
 {
 	struct ts_span s;
-	to_span(o, iv, &s);
+	to_span(o, iv, &s, NULL);
 	if (s.status == TS_STATUS_ERROR)
 		ts_pf_instant(t, s.end_ns, s.error_type, true, NULL, 0);   /* the failure marker */
 	struct ts_span end = {.end_ns = s.end_ns};
@@ -285,7 +296,8 @@ static void emit_lane(const struct ts_track *t, const struct batch_ctx *b, size_
 			end_span(t, b->spans[j], &b->iv[j]);
 		}
 		struct ts_span s;
-		to_span(b->spans[k], &b->iv[k], &s);
+		struct ts_attr rolled[TS_ROLLUP_ATTRS];
+		to_span(b->spans[k], &b->iv[k], &s, rolled);
 		s.more_flows_out = b->flows + b->first[k];
 		s.nmore_flows_out = (unsigned)b->nflows[k];
 		s.flow_in = b->ends_flow[k];

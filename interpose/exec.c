@@ -8,6 +8,7 @@
 #include "childenv.h"
 #include "ids.h"
 #include "init.h"
+#include "rawfs.h"
 #include "vfork.h"
 #include "wrap.h"
 
@@ -50,8 +51,9 @@ static int run(const struct exec_call *c, char *const envp[])
 static bool runnable_at(int dirfd, const char *path, int flags)
 {
 	struct stat st;
-	return faccessat(dirfd, path, X_OK, AT_EACCESS | flags) == 0 &&
-	       fstatat(dirfd, path, &st, flags) == 0 && S_ISREG(st.st_mode);
+	/* System calls: the library's faccessat and fstatat would trace these. */
+	return ts_sys_faccessat(dirfd, path, X_OK, AT_EACCESS | flags) == 0 &&
+	       ts_sys_fstatat(dirfd, path, &st, flags) == 0 && S_ISREG(st.st_mode);
 }
 
 /* Whether the kernel will most likely take the program: a failing exec

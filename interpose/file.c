@@ -18,7 +18,7 @@ static inline int needs_mode(int flags)
 }
 
 #define OPEN_BODY(op, path, call) \
-	TS_TRACED(call, ts_record_open(t_, op, path, r_, t0_, t1_))
+	TS_TRACED_OP(op, -1, call, ts_record_open(t_, op, path, r_, t0_, t1_))
 
 #define MODE_ARG(flags)                                                  \
 	mode_t mode = 0;                                                 \
@@ -101,7 +101,7 @@ TS_EXPORT int close(int fd)
 	uint64_t state = ts_fd_state(fd);
 	ts_fd_changed(fd);
 	struct ts_thread *t = ts_caller();
-	if (!t)
+	if (!t || (ts_op_off_state(TS_OP_CLOSE, state) && !ts_http_watched(state)))
 		return real(fd);
 	uint64_t t0 = ts_ticks();
 	int r = real(fd);

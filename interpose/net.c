@@ -111,7 +111,7 @@ static void record_connect(struct ts_thread *t, int fd, const struct sockaddr *a
 TS_EXPORT int connect(int fd, const struct sockaddr *addr, socklen_t len)
 {
 	TS_REAL(connect, -1);
-	TS_TRACED(real(fd, addr, len), record_connect(t_, fd, addr, len, r_, t0_, t1_));
+	TS_TRACED_OP(TS_OP_CONNECT, fd, real(fd, addr, len), record_connect(t_, fd, addr, len, r_, t0_, t1_));
 }
 
 /* given: the size of the buffer at addr. The kernel sets *len to the
@@ -149,14 +149,14 @@ TS_EXPORT int accept(int fd, struct sockaddr *addr, socklen_t *len)
 {
 	TS_REAL(accept, -1);
 	PEER_ARGS(addr, len, own);
-	TS_TRACED(real(fd, a, l), record_accept(t_, fd, a, given, l, r_, t0_, t1_));
+	TS_TRACED_OP(TS_OP_ACCEPT, fd, real(fd, a, l), record_accept(t_, fd, a, given, l, r_, t0_, t1_));
 }
 
 TS_EXPORT int accept4(int fd, struct sockaddr *addr, socklen_t *len, int flags)
 {
 	TS_REAL(accept4, -1);
 	PEER_ARGS(addr, len, own);
-	TS_TRACED(real(fd, a, l, flags), record_accept(t_, fd, a, given, l, r_, t0_, t1_));
+	TS_TRACED_OP(TS_OP_ACCEPT, fd, real(fd, a, l, flags), record_accept(t_, fd, a, given, l, r_, t0_, t1_));
 }
 
 TS_EXPORT int socket(int domain, int type, int protocol)

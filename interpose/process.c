@@ -3,15 +3,28 @@
  * do children after fork). Return from main reaches exit() inside libc, not
  * through the PLT, so main itself is wrapped via __libc_start_main. */
 #include "init.h"
+#include "streams.h"
 #include "wrap.h"
 
 #include <stdlib.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
+/* What stdio's per-character calls counted on streams still open (a vfork
+ * child's are its parent's: ts_caller() is NULL there). */
+static void streams_at_exit(void)
+{
+	if (!atomic_load_explicit(&ts_stream_top, memory_order_relaxed))
+		return;
+	struct ts_thread *t = ts_caller();
+	if (t)
+		ts_record_streams_at_exit(t);
+}
+
 #define EXIT_BODY(name, status)                                                         \
 	do {                                                                            \
 		ts_set_exit_status((status) & 0xff);                                    \
+		streams_at_exit();                                                      \
 		ts_process_exit();                                                      \
 		static __typeof__(&name) real;                                          \
 		if (!real)                                                              \

@@ -145,8 +145,9 @@ static inline void record_copy(struct ts_thread *t, enum ts_op op, int in, int o
 		ts_http_skip(t, in, in_st, TS_HTTP_IN, r, t0, t1);
 }
 
-#define COPY_BODY(op, in, out, n, call) \
-	TS_TRACED(call, record_copy(t_, op, in, out, n, r_, t0_, t1_))
+#define COPY_BODY(op, in, out, n, call)                                                  \
+	TS_TRACED_UNLESS(ts_call_off(op, out) && !ts_http_watched(ts_fd_state(in)), call,   \
+			 record_copy(t_, op, in, out, n, r_, t0_, t1_))
 
 TS_EXPORT ssize_t copy_file_range(int in, off64_t *in_off, int out, off64_t *out_off, size_t n,
 				  unsigned int flags)

@@ -9,6 +9,8 @@
 #include "childenv.h"
 #include "ids.h"
 #include "init.h"
+#include "ownstdio.h"
+#include "streams.h"
 #include "vfork.h"
 #include "wrap.h"
 
@@ -238,7 +240,7 @@ static FILE *open_pipe(const char *cmd, bool reading, bool cloexec, char **env, 
 	if (entry) {
 		if (!cloexec)
 			fcntl(mine, F_SETFD, 0);
-		f = fdopen(mine, reading ? "r" : "w");
+		f = ts_own_fdopen(mine, reading ? "r" : "w");   /* the shim's: no fdopen span */
 	}
 	if (f) {
 		*entry = (struct piped){f, *child, piped_list};
@@ -293,7 +295,12 @@ TS_EXPORT int pclose(FILE *f)
 		return real(f);
 	pid_t pid = entry->pid;
 	free(entry);
-	fclose(f);
+	/* Its end is pclose's: no fclose span; the descriptor is closed, and
+	 * what the program's per-character calls counted on it is dropped. */
+	int fd = fileno(f);
+	ts_fd_changed(fd);
+	ts_stream_take(fd, NULL);
+	ts_own_fclose(f);
 	int status;
 	pid_t w;
 	while ((w = waitpid(pid, &status, 0)) < 0 && errno == EINTR)

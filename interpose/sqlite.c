@@ -66,7 +66,7 @@ static void prepared(sqlite3 *db, sqlite3_stmt **out, int rc, void *real)
 	if (rc != SQLITE_OK || !out || !*out)
 		return;   /* an error, or only a comment or white space */
 	struct ts_thread *t = ts_caller();
-	if (!t || !load_api(real))
+	if (!t || ts_family_off(TS_FAM_SQLITE) || !load_api(real))
 		return;
 	int saved = errno;
 	ts_record_stmt_prepared(t, *out, api.db_filename(db, "main"), api.sql(*out));
@@ -104,7 +104,7 @@ TS_EXPORT int sqlite3_step(sqlite3_stmt *stmt)
 {
 	TS_REAL(sqlite3_step, SQLITE_MISUSE);
 	struct ts_thread *t = ts_caller();
-	if (!t || !stmt)
+	if (!t || !stmt || ts_family_off(TS_FAM_SQLITE))
 		return real(stmt);
 	uint64_t t0 = ts_ticks();
 	struct ts_open_call *e = ts_stmt_exec(t, stmt, t0);
@@ -136,7 +136,7 @@ TS_EXPORT int sqlite3_step(sqlite3_stmt *stmt)
 static void end_execution(sqlite3_stmt *stmt, bool finalized)
 {
 	struct ts_thread *t = ts_caller();
-	if (!t || !stmt)
+	if (!t || !stmt || ts_family_off(TS_FAM_SQLITE))
 		return;
 	struct ts_open_call *e = ts_stmt_find(t, stmt);
 	if (e)
@@ -168,7 +168,7 @@ TS_EXPORT int sqlite3_exec(sqlite3 *db, const char *sql, int (*cb)(void *, int, 
 {
 	TS_REAL(sqlite3_exec, SQLITE_MISUSE);
 	struct ts_thread *t = ts_caller();
-	if (!t)
+	if (!t || ts_family_off(TS_FAM_SQLITE))
 		return real(db, sql, cb, arg, errmsg);
 	uint32_t span = t->next_span++, parent = t->cur_span;
 	t->cur_span = span;

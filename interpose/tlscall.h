@@ -33,8 +33,8 @@ struct ts_tls_call {
 static inline bool ts_tls_enter(struct ts_tls_call *c)
 {
 	struct ts_thread *t = ts_caller();
-	if (!t || t->tls_depth)
-		return false;
+	if (!t || t->tls_depth || (ts_family_off(TS_FAM_NET) && ts_family_off(TS_FAM_HTTP)))
+		return false;   /* TLS calls are traced while net or http is */
 	t->tls_depth = 1;
 	t->tls_sock = -1;
 	c->t = t;

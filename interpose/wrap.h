@@ -37,13 +37,15 @@
 		}                                                                  \
 	}
 
-/* The one shape of a traced call: untraced threads call straight through;
- * otherwise time the real call and hand the result to `record`, which sees
- * t_ (the thread), r_ (the result), t0_ and t1_ (ticks before and after). */
-#define TS_TRACED(call, record)                                                    \
+/* The one shape of a traced call: untraced threads call straight through,
+ * and so do calls `off` says nothing is wanted of (it is evaluated once the
+ * tracer has started, when the settings are read); otherwise time the real
+ * call and hand the result to `record`, which sees t_ (the thread), r_ (the
+ * result), t0_ and t1_ (ticks before and after). */
+#define TS_TRACED_UNLESS(off, call, record)                                        \
 	do {                                                                       \
 		struct ts_thread *t_ = ts_caller();                                \
-		if (!t_)                                                           \
+		if (!t_ || (off))                                                  \
 			return call;                                               \
 		uint64_t t0_ = ts_ticks();                                         \
 		__typeof__(call) r_ = call;                                        \
@@ -52,9 +54,26 @@
 		return r_;                                                         \
 	} while (0)
 
+#define TS_TRACED(call, record) TS_TRACED_UNLESS(false, call, record)
+
+/* Nothing of a call of op on fd is wanted (TRACESHIM_TRACE): its family is
+ * off (ts_op_off) and the HTTP layer does not read it (http is off, or the
+ * call is no socket call and not on a socket it watches). A call made for
+ * the HTTP layer alone keeps its bookkeeping and makes no span of its own. */
+static inline bool ts_call_off(enum ts_op op, int fd)
+{
+	if (__builtin_expect(!ts_families_off, 1) || !ts_op_off(op, fd))
+		return false;
+	return ts_family_off(TS_FAM_HTTP) ||
+	       (ts_ops[op].family != TS_FAM_NET && !ts_http_watched(ts_fd_state(fd)));
+}
+
+/* TS_TRACED for a call of op on fd, straight through when ts_call_off. */
+#define TS_TRACED_OP(op, fd, call, record) TS_TRACED_UNLESS(ts_call_off(op, fd), call, record)
+
 /* An I/O call: `requested` is the number of bytes asked for. */
 #define TS_IO_BODY(op, fd, requested, call) \
-	TS_TRACED(call, ts_record_io(t_, op, fd, requested, (int64_t)r_, t0_, t1_))
+	TS_TRACED_OP(op, fd, call, ts_record_io(t_, op, fd, requested, (int64_t)r_, t0_, t1_))
 
 /* A call on stream socket fd: a TLS call this one is made from learns the
  * socket its session runs on (tlscall.h); more than one: none. */
@@ -107,11 +126,11 @@ static inline void ts_record_net(struct ts_thread *t, enum ts_op op, int fd, int
 	} while (0)
 
 #define TS_NET_BODY(op, fd, dir, peek, buf, requested, call)                          \
-	TS_TRACED(call, ts_record_net(t_, op, fd, dir, peek, buf, NULL, 0, requested, \
+	TS_TRACED_OP(op, fd, call, ts_record_net(t_, op, fd, dir, peek, buf, NULL, 0, requested, \
 				      (int64_t)r_, t0_, t1_))
 
 #define TS_NETV_BODY(op, fd, dir, peek, iov, cnt, call)                                   \
-	TS_TRACED(call, ts_record_net(t_, op, fd, dir, peek, NULL, iov, (size_t)(cnt),       \
+	TS_TRACED_OP(op, fd, call, ts_record_net(t_, op, fd, dir, peek, NULL, iov, (size_t)(cnt),       \
 				      ts_iov_bytes(iov, (int)(cnt)), (int64_t)r_, t0_, t1_))
 
 #endif

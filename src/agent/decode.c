@@ -9,6 +9,8 @@
 #include "ids.h"
 #include "ops.h"
 #include "sqlinfo.h"
+#include "stdioinfo.h"
+#include "stdiorec.h"
 #include "tlsinfo.h"
 
 #include <errno.h>
@@ -154,6 +156,29 @@ static void decode_proc(unsigned op, const struct ts_rec *r, const uint8_t *payl
 		s->flow_out = s->span_id;
 }
 
+/* fopen, fgets, printf...: the shapes of open and the I/O calls, but that
+ * a stream may have no descriptor (fflush(NULL)) or no size asked (getline);
+ * then the mode, the end of the file and the per-character counts. */
+static void decode_stdio(unsigned op, const struct ts_rec *r, const uint8_t *payload,
+			 unsigned len, struct ts_span *s)
+{
+	const uint8_t *path;
+	unsigned path_len = ts_stdioinfo_path(r, payload, len, &path);
+	uint8_t shape = ts_ops[op].shape;
+	if (shape == TS_SHAPE_OPEN && path_len) {
+		decode_open(r, path, path_len, s);
+	} else if (r->fd >= 0) {
+		fd_block(s, r->fd, ts_fdinfo_get(r->fd, r->fdgen, r->kind));
+	}
+	if (shape == TS_SHAPE_IO) {
+		if (!(r->aux2 & TS_STDIO_NO_REQUEST))
+			ts_span_int(s, "traceshim.io.requested", (int64_t)r->arg);
+		if (r->ret >= 0 && !(r->aux2 & TS_STDIO_NO_BYTES))
+			ts_span_int(s, "traceshim.io.bytes", r->ret);
+	}
+	ts_stdioinfo_attrs(op, r, payload, len, s);
+}
+
 /* A TLS library call failed with its library's code: named by it (unknown
  * codes by number), an error unless it asks to try again; when the socket
  * underneath failed, its errno says more (an EAGAIN there is no error). */
@@ -188,6 +213,8 @@ void ts_decode_call(uint32_t index, const struct ts_rec *r, const uint8_t *paylo
 	memset(s, 0, offsetof(struct ts_span, attrs));
 	s->name = info->name;
 	s->kind = info->kind;
+	s->call = true;   /* the family says whether it may be rolled up (rollup.h) */
+	s->family = info->family;
 	s->start_ns = ts_clock_to_ns(r->t0);
 	s->end_ns = ts_clock_to_ns(r->t1);
 	if (s->end_ns < s->start_ns)
@@ -195,6 +222,12 @@ void ts_decode_call(uint32_t index, const struct ts_rec *r, const uint8_t *paylo
 	s->span_id = ts_span_id(index, r->span);
 	s->parent_id = ts_span_id(index, r->parent);
 
+	if (info->family == TS_FAM_STDIO) {
+		decode_stdio(op, r, payload, len, s);
+		if (r->ret < 0)
+			ts_decode_error(s, r->err);
+		return;
+	}
 	switch (info->shape) {
 	case TS_SHAPE_IO:
 		fd_block(s, r->fd, ts_fdinfo_get(r->fd, r->fdgen, r->kind));
@@ -257,6 +290,11 @@ void ts_decode_call(uint32_t index, const struct ts_rec *r, const uint8_t *paylo
 			decode_tls_error(op == TS_OP_GNUTLS_RECV || op == TS_OP_GNUTLS_SEND,
 					 (int32_t)r->aux2, r->err, s);
 		return;   /* the library's error codes, not errno */
+	case TS_SHAPE_PATH:
+	case TS_SHAPE_PATH2:
+		if (ts_decode_fs(op, r, payload, len, s))
+			return;
+		break;
 	}
 	if (info->shape == TS_SHAPE_THREAD) {
 		if (r->ret != 0)

@@ -1,13 +1,16 @@
-/* Descriptor metadata for the drainer: a cache indexed by fd, valid for one
- * generation, filled from open/connect/accept records or by fstat() and
- * friends when the descriptor was made by a call the shim did not see
- * (reached from the drainer's own descriptor table through fdtable.h). */
+/* Descriptor metadata for the drainer: what each generation of a descriptor
+ * number is (kept in fdcache.h), from open/connect/accept records or by
+ * fstat() and friends when the descriptor was made by a call the shim did
+ * not see (reached from the drainer's own descriptor table through
+ * fdtable.h). */
 #include "fdinfo.h"
 
 #include "clock.h"
+#include "fdcache.h"
 #include "fdtable.h"
 #include "procinfo.h"
 #include "strhash.h"
+#include "rawfs.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -22,36 +25,6 @@
 #include <termios.h>
 #include <sys/ioctl.h>
 #include <unistd.h>
-
-struct ts_fdinfo_entry *ts_fdinfo_cache;
-size_t ts_fdinfo_cache_len;
-static uint64_t stamps;   /* the last description's number (fdinfo.h) */
-
-/* e now describes generation gen: a description of its own. */
-static void set_described(struct ts_fdinfo_entry *e, uint32_t gen)
-{
-	e->gen = gen;
-	e->valid = 1;
-	e->info.stamp = ++stamps;
-}
-
-static struct ts_fdinfo_entry *slot(int fd)
-{
-	if (fd < 0 || fd >= TS_FDGEN_MAX)
-		return NULL;
-	if ((size_t)fd >= ts_fdinfo_cache_len) {
-		size_t n = ts_fdinfo_cache_len ? ts_fdinfo_cache_len : 64;
-		while (n <= (size_t)fd)
-			n *= 2;
-		struct ts_fdinfo_entry *grown = realloc(ts_fdinfo_cache, n * sizeof *ts_fdinfo_cache);
-		if (!grown)
-			return NULL;
-		memset(grown + ts_fdinfo_cache_len, 0, (n - ts_fdinfo_cache_len) * sizeof *ts_fdinfo_cache);
-		ts_fdinfo_cache = grown;
-		ts_fdinfo_cache_len = n;
-	}
-	return &ts_fdinfo_cache[fd];
-}
 
 /* What inet_ntop() writes for an IPv4 address ("a.b.c.d", no leading
  * zeros), without its printf: a server's every request describes one. */
@@ -157,7 +130,7 @@ int ts_type_of_path(const char *path)
 	if (e->at_ms && e->hash == h && now - e->at_ms < PATH_TYPE_TTL_MS)
 		return e->type;
 	struct stat st;
-	int type = stat(path, &st) == 0 ? ts_fd_type_of_stat(&st, -1) : TS_FD_UNKNOWN;
+	int type = ts_sys_stat(path, &st) == 0 ? ts_fd_type_of_stat(&st, -1) : TS_FD_UNKNOWN;
 	*e = (struct path_type){h, now, type};
 	return type;
 }
@@ -190,7 +163,7 @@ static void apply_link(struct ts_fdinfo *info, const char *target)
 static void describe(int local, const char *link, struct ts_fdinfo *info)
 {
 	struct stat st;
-	if (local >= 0 ? fstat(local, &st) != 0 : stat(link, &st) != 0)
+	if (local >= 0 ? ts_sys_fstat(local, &st) != 0 : ts_sys_stat(link, &st) != 0)
 		return;
 	struct termios tio;
 	int tty = !S_ISCHR(st.st_mode) ? 0 : local >= 0 ? ioctl(local, TCGETS, &tio) == 0 : -1;
@@ -201,7 +174,7 @@ static void describe(int local, const char *link, struct ts_fdinfo *info)
 		return;
 	}
 	char target[sizeof info->path];
-	ssize_t n = readlink(link, target, sizeof target - 1);
+	ssize_t n = ts_sys_readlink(link, target, sizeof target - 1);
 	target[n > 0 ? n : 0] = 0;
 	apply_link(info, target);
 }
@@ -218,93 +191,87 @@ static void classify(int fd, struct ts_fdinfo *info)
 	ts_fd_give_back(local);
 }
 
-/* The entry describes a newer generation than gen: records of a thread are
- * read in order, but one thread's ring may be read after another's that
- * saw the descriptor number reused. An older generation never replaces it. */
-static bool newer(const struct ts_fdinfo_entry *e, uint32_t gen)
+/* What the kernel says fd is, if fd still is generation gen (info left
+ * empty otherwise): checked again once asked, since the program may have
+ * closed it and opened something else under the number meanwhile (close
+ * moves the generation on before the descriptor goes), and that would be
+ * another generation's description. */
+static void classify_gen(int fd, uint32_t gen, struct ts_fdinfo *info)
 {
-	return e->valid && (int32_t)(e->gen - gen) > 0;
+	memset(info, 0, sizeof *info);
+	if (ts_fd_gen(fd) != gen)
+		return;
+	classify(fd, info);
+	if (ts_fd_gen(fd) != gen)
+		memset(info, 0, sizeof *info);
 }
 
 const struct ts_fdinfo *ts_fdinfo_lookup(int fd, uint32_t gen, uint8_t kind)
 {
-	struct ts_fdinfo_entry *e = slot(fd);
-	if (!e)
+	if (fd < 0 || fd >= TS_FDGEN_MAX)
 		return NULL;
-	if (e->valid && e->gen == gen)
-		return &e->info;
-	if (newer(e, gen)) {
-		/* An older generation: the old one is what its creator said. */
-		static struct ts_fdinfo old;
-		if (!kind)
-			return NULL;
-		memset(&old, 0, sizeof old);
-		old.type = (uint8_t)(kind & 15);
-		old.transport = (uint8_t)(kind >> 4);
-		return &old;
-	}
-	memset(&e->info, 0, sizeof e->info);
-	/* Only ask the kernel if fd still is the descriptor the call used. */
-	if (ts_fd_gen(fd) == gen)
-		classify(fd, &e->info);
-	if (e->info.type == TS_FD_UNKNOWN) {
+	const struct ts_fdinfo *known = ts_fdcache_find(fd, gen);
+	if (known)
+		return known;
+	/* Never described. Once a newer generation has been seen the number
+	 * is something else: only the records can say what gen was. */
+	struct ts_fdinfo info = {0};
+	if (!ts_fdcache_newer_seen(fd, gen))
+		classify_gen(fd, gen, &info);
+	if (info.type == TS_FD_UNKNOWN) {
 		/* Closed or replaced since: what its creator said is all there is. */
 		if (!kind)
 			return NULL;
-		e->info.type = (uint8_t)(kind & 15);
-		e->info.transport = (uint8_t)(kind >> 4);
+		info.type = (uint8_t)(kind & 15);
+		info.transport = (uint8_t)(kind >> 4);
 	}
-	set_described(e, gen);
-	return &e->info;
+	const struct ts_fdinfo *stored = ts_fdcache_store(fd, gen, &info);
+	if (stored)
+		return stored;
+	static struct ts_fdinfo unstored;   /* out of memory: for this one use */
+	unstored = info;
+	return &unstored;
 }
 
 void ts_fdinfo_set_path(int fd, uint32_t gen, const char *path, int type)
 {
-	struct ts_fdinfo_entry *e = slot(fd);
-	if (!e || newer(e, gen))
-		return;
-	/* Every open of a file comes here: no printf, no clearing of the whole
-	 * path buffer (what follows its NUL is never read). */
-	size_t n = strnlen(path, sizeof e->info.path - 1);
-	e->info.type = (uint8_t)type;
-	e->info.transport = e->info.family = 0;
-	e->info.port = 0;
-	memcpy(e->info.path, path, n);
-	e->info.path[n] = 0;
-	set_described(e, gen);
+	/* Every open of a file comes here: no printf. */
+	struct ts_fdinfo info = {.type = (uint8_t)type};
+	size_t n = strnlen(path, sizeof info.path - 1);
+	memcpy(info.path, path, n);
+	info.path[n] = 0;
+	(void)ts_fdcache_store(fd, gen, &info);
 }
 
 void ts_fdinfo_set_peer(int fd, uint32_t gen, uint8_t kind, const struct sockaddr *sa,
 			unsigned len)
 {
-	struct ts_fdinfo_entry *e = slot(fd);
 	struct ts_fdinfo info = {.type = TS_FD_SOCKET};
-	if (!e || newer(e, gen) || !ts_sockaddr_describe(sa, len, &info))
+	if (fd < 0 || fd >= TS_FDGEN_MAX || !ts_sockaddr_describe(sa, len, &info))
 		return;
 	if (info.transport == 0)
 		info.transport = (uint8_t)(kind >> 4);
 	if (info.transport == 0) {
-		/* Not made by a traced socket(): ask the socket itself. */
-		if (ts_fd_gen(fd) == gen) {
+		/* Not made by a traced socket(): what was found before, or the
+		 * socket itself while it still is this generation. */
+		const struct ts_fdinfo *known = ts_fdcache_find(fd, gen);
+		if (known) {
+			info.transport = known->transport;
+		} else if (ts_fd_gen(fd) == gen) {
 			int type = 0, local = ts_fd_borrow(fd);
 			socklen_t tl = sizeof type;
-			if (local >= 0 && getsockopt(local, SOL_SOCKET, SO_TYPE, &type, &tl) == 0)
+			if (local >= 0 && getsockopt(local, SOL_SOCKET, SO_TYPE, &type, &tl) == 0 &&
+			    ts_fd_gen(fd) == gen)
 				info.transport = type == SOCK_STREAM ? 1 : type == SOCK_DGRAM ? 2 : 0;
 			ts_fd_give_back(local);
-		} else if (e->valid && e->gen == gen) {
-			info.transport = e->info.transport;
 		}
 	}
-	e->info = info;
-	set_described(e, gen);
+	(void)ts_fdcache_store(fd, gen, &info);
 }
 
 void ts_fdinfo_described(int fd, uint32_t gen, uint8_t kind, const uint8_t *payload,
 			 unsigned len, unsigned link_len)
 {
-	struct ts_fdinfo_entry *e = slot(fd);
-	if (!e || newer(e, gen))
-		return;
 	if (link_len > len)
 		link_len = len;
 	struct ts_fdinfo info = {.type = (uint8_t)(kind & 15), .transport = (uint8_t)(kind >> 4)};
@@ -323,36 +290,25 @@ void ts_fdinfo_described(int fd, uint32_t gen, uint8_t kind, const uint8_t *payl
 	} else {
 		apply_link(&info, target);
 	}
-	e->info = info;
-	set_described(e, gen);
+	(void)ts_fdcache_store(fd, gen, &info);
 }
 
 void ts_fdinfo_alias(int oldfd, uint32_t oldgen, uint8_t kind, int newfd, uint32_t newgen)
 {
 	const struct ts_fdinfo *src = ts_fdinfo_get(oldfd, oldgen, kind);
-	if (!src)
-		return;
-	struct ts_fdinfo info = *src;   /* slot() may move the cache src points into */
-	struct ts_fdinfo_entry *e = slot(newfd);
-	if (!e || newer(e, newgen))
-		return;
-	e->info = info;
-	set_described(e, newgen);
+	if (src)
+		(void)ts_fdcache_store(newfd, newgen, src);   /* it copies src first */
 }
 
 void ts_fdinfo_after_fork(void)
 {
-	/* The parent's drainer may have been inside realloc(): drop, never free. */
-	ts_fdinfo_cache = NULL;
-	ts_fdinfo_cache_len = 0;
+	ts_fdcache_after_fork();
 	memset(path_types, 0, sizeof path_types);
 }
 
 void ts_fdinfo_reset(void)
 {
-	free(ts_fdinfo_cache);
-	ts_fdinfo_cache = NULL;
-	ts_fdinfo_cache_len = 0;
+	ts_fdcache_reset();
 	/* The next process served has a working directory of its own. */
 	memset(path_types, 0, sizeof path_types);
 }

@@ -28,8 +28,9 @@ struct ts_fdinfo {
  * second ago. */
 int ts_type_of_path(const char *path);
 /* Drainer side (single-threaded). */
-/* The cache, by descriptor number: known here so that a lookup of a
- * descriptor already described (most of them) is inline. */
+/* The newest generation described of each descriptor number (fdcache.c
+ * keeps it, and the older generations apart): known here so that a lookup
+ * of the newest generation of a number (most of them) is inline. */
 struct ts_fdinfo_entry {
 	uint32_t gen;
 	uint8_t valid;
@@ -40,7 +41,8 @@ extern size_t ts_fdinfo_cache_len;
 const struct ts_fdinfo *ts_fdinfo_lookup(int fd, uint32_t gen, uint8_t kind);
 
 /* What fd (generation gen) is; kind is what its creator recorded, used when
- * the kernel can no longer say. NULL when nothing is known. */
+ * the kernel can no longer say. NULL when nothing is known. Valid until the
+ * next description is stored. */
 static inline const struct ts_fdinfo *ts_fdinfo_get(int fd, uint32_t gen, uint8_t kind)
 {
 	const struct ts_fdinfo_entry *e = (size_t)fd < ts_fdinfo_cache_len ? &ts_fdinfo_cache[fd] : NULL;

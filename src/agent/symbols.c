@@ -7,6 +7,7 @@
 #include "symbols.h"
 
 #include "large.h"
+#include "rawfs.h"
 #include "registry.h"   /* TS_MODULES_MAX */
 
 #include <dlfcn.h>
@@ -81,7 +82,7 @@ static void read_file(const char *path, struct symfile *m)
 	struct stat st;
 	if (fd < 0)
 		return;
-	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) ||
+	if (ts_sys_fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) ||
 	    (size_t)st.st_size < sizeof(Elf64_Ehdr)) {
 		syscall(SYS_close, fd);
 		return;

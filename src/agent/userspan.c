@@ -206,6 +206,9 @@ static void begin(struct ts_track_ctx *c, const struct ts_rec *r, const uint8_t 
 		s.flow_out = s.span_id;   /* to the server span, when it is in the same trace file */
 	c->last_ns = s.start_ns;
 	if (r->aux_kind & TS_USER_ASYNC) {
+		/* It goes out whole, later: a parent that is a call (the TLS
+		 * call sending its request) comes first, and must stay a span. */
+		ts_export_announce(&c->track, &s);
 		ts_async_begin(handle, &s, owned);
 		return;
 	}

@@ -226,7 +226,11 @@ int ts_worker_run(int fd, const char *path, int relay_fd)
 	(void)ts_endwatch_start(s->h->pid, s->h->start_boottime_ns, &s->h->wake);
 	ts_log_capture(s->h->report, sizeof s->h->report, &s->h->report_len);
 	take_settings(s->h);
+	/* The process read these settings at its start and said what was
+	 * wrong with them: once is enough. */
+	ts_log_quiet(true);
 	ts_config_load();
+	ts_log_quiet(false);
 	take_identity(s->h);
 	/* The process's own sampling decision (it is made from the trace id). */
 	if (ts_cfg.otlp && !ts_sample(&ts_otel, ts_ids.trace_id, ts_ctx.parent_sampled))

@@ -2,6 +2,7 @@
  * A malformed value is reported once and the default is used. */
 #include "config.h"
 
+#include "family.h"
 #include "log.h"
 
 #include <errno.h>
@@ -101,6 +102,68 @@ static bool get_bool(const char *name, bool def)
 	return def;
 }
 
+/* The exporters a per-exporter setting names, in the order of its values. */
+static const char *const exporter_names[] = {"perfetto", "otlp"};
+
+/* A per-exporter setting: "v" for both exporters, or "otlp=v,perfetto=v"
+ * (either or both). parse reads one value; out[i] takes exporter i's and
+ * stays as it is for one not named. A malformed text changes neither and is
+ * reported once, with the values used (shown). */
+static void get_per_exporter(const char *name, bool (*parse)(const char *v, unsigned long *out),
+			     unsigned long out[2], const char *what, const char *shown)
+{
+	const char *v = ts_env(name);
+	if (!v)
+		return;
+	char vals[2][TS_PARSE_VALUE_MAX];
+	unsigned long got[2] = {out[0], out[1]};
+	bool ok = ts_parse_per_name(v, exporter_names, 2, vals);
+	for (int i = 0; i < 2 && ok; i++)
+		ok = !vals[i][0] || parse(vals[i], &got[i]);
+	if (ok) {
+		out[0] = got[0];
+		out[1] = got[1];
+		return;
+	}
+	ts_warn_config("%s='%s' is not %s, for both exporters or as otlp=...,perfetto=...; using %s",
+		       name, v, what, shown);
+}
+
+static bool parse_switch(const char *v, unsigned long *out)
+{
+	bool b;
+	if (!ts_parse_bool(v, &b))
+		return false;
+	*out = b;
+	return true;
+}
+
+static bool parse_min_us(const char *v, unsigned long *out)
+{
+	return ts_parse_uint(v, 0, 60000000, out);
+}
+
+static bool parse_per_s(const char *v, unsigned long *out)
+{
+	return ts_parse_uint(v, 0, 100000000, out);
+}
+
+/* Roll-ups: on for OTLP, whose backends bill and index every span, off for
+ * the Perfetto file, which shows every call. Over OTLP a process keeps at
+ * most 1000 leaf spans a second; the file takes them all. */
+static void load_rollups(void)
+{
+	unsigned long on[2] = {0, 1}, min_us[2] = {1000, 1000}, per_s[2] = {0, 1000};
+	get_per_exporter("TRACESHIM_ROLLUP", parse_switch, on, "on or off", "otlp=on,perfetto=off");
+	get_per_exporter("TRACESHIM_ROLLUP_MIN_US", parse_min_us, min_us,
+			 "a number of microseconds in [0, 60000000]", "1000");
+	get_per_exporter("TRACESHIM_MAX_SPANS_PER_S", parse_per_s, per_s,
+			 "a number in [0, 100000000] (0: no bound)", "otlp=1000,perfetto=0");
+	ts_cfg.rollup_perfetto = (struct ts_rollup_cfg){on[0] != 0, (unsigned)min_us[0],
+							(unsigned)per_s[0]};
+	ts_cfg.rollup_otlp = (struct ts_rollup_cfg){on[1] != 0, (unsigned)min_us[1], (unsigned)per_s[1]};
+}
+
 static void load_log_level(void)
 {
 	static const char *const names[] = {"off", "warn", "info", "debug"};
@@ -159,6 +222,22 @@ static void load_exporters(bool output_set)
 	ts_cfg.perfetto = output_set || !asked;
 }
 
+/* TRACESHIM_TRACE: the families of calls traced (family.h). */
+static void load_families(void)
+{
+	const char *v = ts_env("TRACESHIM_TRACE");
+	unsigned set = TS_FAM_ALL;
+	const char *bad;
+	size_t bad_len;
+	if (v && !ts_families_parse(v, &set, &bad, &bad_len)) {
+		ts_warn_config("TRACESHIM_TRACE='%s': '%.*s' is not a family (io, net, file, fs, stdio, "
+			       "proc, thread, sqlite, http, api, all, or -family); tracing all", v,
+			       (int)bad_len, bad);
+		set = TS_FAM_ALL;
+	}
+	ts_families_off = TS_FAM_ALL & ~set;
+}
+
 /* OTEL_SDK_DISABLED is true only when it says "true" (any case), as the
  * OpenTelemetry specification has it; anything but "false" is reported. */
 static bool sdk_disabled(void)
@@ -199,6 +278,9 @@ void ts_config_load(void)
 		ts_cfg.on_full_block = false;
 	else if (full && strcasecmp(full, "block"))
 		ts_warn_config("TRACESHIM_ON_FULL='%s' is not block or drop; using block", full);
+
+	load_families();
+	load_rollups();
 
 	ts_cfg.http_inject = get_bool("TRACESHIM_HTTP_INJECT", true);
 	const char *query = ts_env("TRACESHIM_HTTP_QUERY");

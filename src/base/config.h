@@ -9,6 +9,16 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+/* Roll-ups as one exporter has them (src/export/rollup.h): a leaf call
+ * that succeeded in less than min_us is counted on its parent span instead
+ * of being a span of its own; beyond max_per_s leaf spans a second, every
+ * further leaf is (0: no bound). */
+struct ts_rollup_cfg {
+	bool on;                    /* TRACESHIM_ROLLUP */
+	unsigned min_us;            /* TRACESHIM_ROLLUP_MIN_US */
+	unsigned max_per_s;         /* TRACESHIM_MAX_SPANS_PER_S */
+};
+
 struct ts_config {
 	bool disabled;              /* OTEL_SDK_DISABLED=true or TRACESHIM_DISABLE=1 */
 	bool compress;              /* zlib-compressed packet batches */
@@ -22,11 +32,12 @@ struct ts_config {
 	unsigned flush_ms;          /* longest pause between two drains */
 	unsigned exit_timeout_ms;   /* bound on the flush at exit */
 	bool agent;                 /* TRACESHIM_AGENT: an agent consumes the rings (auto) */
-	bool http_query_raw;
-	bool http_inject;           /* TRACESHIM_HTTP_INJECT: traceparent added to requests */        /* TRACESHIM_HTTP_QUERY=raw: query values kept in url.* */
+	bool http_query_raw;        /* TRACESHIM_HTTP_QUERY=raw: query values kept in url.* */
+	bool http_inject;           /* TRACESHIM_HTTP_INJECT: traceparent added to requests */
 	bool on_full_block;         /* TRACESHIM_ON_FULL=block: wait for room in a full ring */
 	bool perfetto;              /* write the Perfetto file */
 	bool otlp;                  /* export over OTLP/HTTP (an endpoint is set, trace sampled) */
+	struct ts_rollup_cfg rollup_perfetto, rollup_otlp;
 	char output[PATH_MAX];      /* absolute path of the .pftrace file */
 };
 

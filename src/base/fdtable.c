@@ -1,7 +1,8 @@
 /* The background thread's own descriptor table (see fdtable.h). */
 #include "fdtable.h"
 
-#include <dirent.h>
+#include "rawfs.h"
+
 #include <fcntl.h>
 #include <sched.h>
 #include <stdlib.h>
@@ -32,8 +33,10 @@ static void close_copies(void)
 {
 	if (syscall(SYS_close_range, 0u, ~0u, 0) == 0)
 		return;
-	DIR *d = opendir("/proc/thread-self/fd");
-	if (!d) {
+	/* Read with system calls: opendir() is the library's own wrapper. */
+	int dir = (int)syscall(SYS_openat, AT_FDCWD, "/proc/thread-self/fd",
+			       O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dir < 0) {
 		struct rlimit rl;
 		unsigned max = getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < 65536 ?
 			(unsigned)rl.rlim_cur : 65536;
@@ -41,10 +44,14 @@ static void close_copies(void)
 			syscall(SYS_close, fd);
 		return;
 	}
-	for (struct dirent *e; (e = readdir(d));)
-		if (e->d_name[0] != '.' && atoi(e->d_name) != dirfd(d))
-			syscall(SYS_close, atoi(e->d_name));
-	closedir(d);
+	char buf[1024] __attribute__((aligned(8)));
+	for (long n; (n = ts_sys_getdents64(dir, buf, sizeof buf)) > 0;) {
+		long at = 0;
+		for (const char *name; (name = ts_dirent_next(buf, n, &at));)
+			if (name[0] != '.' && atoi(name) != dir)
+				syscall(SYS_close, atoi(name));
+	}
+	syscall(SYS_close, dir);
 }
 
 bool ts_fd_table_private(void)

@@ -114,8 +114,17 @@ static bool remember(uint32_t h)
 	return false;   /* full: reported again by children, never lost */
 }
 
+static bool quiet;
+
+void ts_log_quiet(bool on)
+{
+	quiet = on;
+}
+
 void ts_warn_config(const char *fmt, ...)
 {
+	if (quiet)
+		return;
 	char msg[480];
 	va_list ap;
 	va_start(ap, fmt);

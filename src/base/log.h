@@ -4,6 +4,7 @@
 #define TS_LOG_H
 
 #include <stdatomic.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -37,6 +38,10 @@ size_t ts_log_reported(char *out, size_t cap);
 /* Also keeps every line emitted in buf (up to cap bytes, *len used): an
  * agent's worker hands its diagnostics to the process it serves. */
 void ts_log_capture(char *buf, size_t cap, _Atomic uint32_t *len);
+/* While quiet, ts_warn_config() prints nothing: an agent's worker reads the
+ * settings of the process it serves, which has reported what is wrong with
+ * them itself. */
+void ts_log_quiet(bool on);
 /* Forgets the messages reported and the capture, and sets the level: an
  * agent's worker before it serves another process. */
 void ts_log_reset(int level);

@@ -2,6 +2,7 @@
 #include "procinfo.h"
 
 #include "large.h"
+#include "rawfs.h"
 
 #include <fcntl.h>
 #include <stdatomic.h>
@@ -42,7 +43,7 @@ void ts_proc_self_exe(char *buf, size_t cap)
 	int st = atomic_load_explicit(&self_exe_state, memory_order_acquire);
 	int expect = 0;
 	if (st == 0 && atomic_compare_exchange_strong(&self_exe_state, &expect, 1)) {
-		ssize_t n = readlink("/proc/self/exe", self_exe, sizeof self_exe - 1);
+		ssize_t n = ts_sys_readlink("/proc/self/exe", self_exe, sizeof self_exe - 1);
 		self_exe[n > 0 ? n : 0] = 0;
 		atomic_store_explicit(&self_exe_state, 2, memory_order_release);
 		st = 2;
@@ -54,7 +55,7 @@ void ts_proc_self_exe(char *buf, size_t cap)
 		return;
 	}
 	/* Another thread, or the code a handler interrupted, is reading it. */
-	ssize_t n = cap ? readlink("/proc/self/exe", buf, cap - 1) : -1;
+	ssize_t n = cap ? ts_sys_readlink("/proc/self/exe", buf, cap - 1) : -1;
 	if (cap)
 		buf[n > 0 ? n : 0] = 0;
 }

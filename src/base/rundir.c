@@ -4,6 +4,7 @@
 #include "rundir.h"
 
 #include "config.h"
+#include "rawfs.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -20,7 +21,8 @@ static bool base_dir(char *out, size_t cap)
 {
 	struct stat st;
 	unsigned uid = (unsigned)geteuid();
-	if (stat("/dev/shm", &st) == 0 && S_ISDIR(st.st_mode) && access("/dev/shm", W_OK | X_OK) == 0)
+	if (ts_sys_stat("/dev/shm", &st) == 0 && S_ISDIR(st.st_mode) &&
+	    ts_sys_access("/dev/shm", W_OK | X_OK) == 0)
 		return (size_t)snprintf(out, cap, "/dev/shm/traceshim-%u", uid) < cap;
 	const char *xdg = ts_env("XDG_RUNTIME_DIR");
 	if (xdg && xdg[0] == '/')
@@ -45,13 +47,13 @@ bool ts_rundir_usable(const char *dir, bool create, char *why, size_t cap)
 {
 	struct stat st;
 	/* Made only when missing: it is there for every process but the first. */
-	int got = lstat(dir, &st);
+	int got = ts_sys_lstat(dir, &st);
 	if (got != 0 && errno == ENOENT && create) {
-		if (mkdir(dir, 0700) != 0 && errno != EEXIST) {
+		if (ts_sys_mkdir(dir, 0700) != 0 && errno != EEXIST) {
 			snprintf(why, cap, "cannot make %s: %s", dir, strerror(errno));
 			return false;
 		}
-		got = lstat(dir, &st);
+		got = ts_sys_lstat(dir, &st);
 	}
 	if (got != 0) {
 		snprintf(why, cap, "%s: %s", dir, strerror(errno));

@@ -3,6 +3,8 @@
  * in between. */
 #include "safeopen.h"
 
+#include "rawfs.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -20,7 +22,7 @@ int ts_open_output(const char *path, int flags, mode_t mode, unsigned also, char
 		int err = errno;
 		struct stat lst;
 		/* O_NOFOLLOW's ELOOP; a loop of links in a directory gives it too. */
-		if (err == ELOOP && lstat(path, &lst) == 0 && S_ISLNK(lst.st_mode))
+		if (err == ELOOP && ts_sys_lstat(path, &lst) == 0 && S_ISLNK(lst.st_mode))
 			snprintf(why, cap, "it is a symbolic link (not followed)");
 		else
 			snprintf(why, cap, "%s", strerror(err));
@@ -29,7 +31,7 @@ int ts_open_output(const char *path, int flags, mode_t mode, unsigned also, char
 	}
 	struct stat st;
 	int err = 0;
-	if (fstat(fd, &st) != 0) {
+	if (ts_sys_fstat(fd, &st) != 0) {
 		err = errno;
 		snprintf(why, cap, "%s", strerror(err));
 	} else if (!(S_ISREG(st.st_mode) || (S_ISFIFO(st.st_mode) && (also & TS_OPEN_FIFO)) ||

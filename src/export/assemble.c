@@ -66,6 +66,8 @@ bool ts_assemble_begin(struct ts_assembler *a, const struct ts_span *s)
 	o->span.nattrs = 0;
 	o->span.events = NULL;
 	o->span.nevents = 0;
+	o->span.rolled = NULL;
+	o->span.nrolled = 0;
 	o->span.name = keep(o, s->name);
 	o->span.status_message = keep(o, s->status_message);
 	keep_attrs(o, s);
@@ -82,6 +84,9 @@ bool ts_assemble_end(struct ts_assembler *a, const struct ts_span *end, struct t
 	/* Events come with the end only (they belong to spans still open). */
 	o->span.events = end->events;
 	o->span.nevents = end->nevents;
+	/* So do the calls rolled up into it (they are known at its end). */
+	o->span.rolled = end->rolled;
+	o->span.nrolled = end->nrolled;
 	o->span.dropped_events = end->dropped_events;
 	if (end->status) {
 		o->span.status = end->status;

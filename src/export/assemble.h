@@ -20,9 +20,10 @@ struct ts_assembler {
 bool ts_assemble_begin(struct ts_assembler *a, const struct ts_span *s);
 
 /* Closes the innermost open span with `end` (its end time, and any
- * attributes, status or events it carries; events are not copied) and returns the whole span in *out; out
- * stays valid until the next call on this assembler. false when no span is
- * open. */
+ * attributes, status, events or rolled-up calls it carries; events and
+ * rolled-up calls are not copied) and returns the whole span in *out; out
+ * stays valid until the next call on this assembler, its events and
+ * rolled-up calls as long as end's. false when no span is open. */
 bool ts_assemble_end(struct ts_assembler *a, const struct ts_span *end, struct ts_span *out);
 
 size_t ts_assemble_open(const struct ts_assembler *a);

@@ -15,6 +15,7 @@
 #include "summary.h"
 #include "registry.h"
 #include "perfetto.h"
+#include "rollup.h"
 #include "sink.h"
 #include "snapshot.h"
 
@@ -27,6 +28,10 @@
 #define BATCH_FLUSH_BYTES (1u << 20)
 
 static const struct ts_otlp_ops *otlp;
+/* Each exporter's roll-ups; NULL: every span goes out. */
+static struct ts_rollup *rollup_pf, *rollup_otlp;
+/* What an exporter gets of a span that calls were rolled up into. */
+static struct ts_rolled rolled;
 
 static uint64_t process_start_ns(void)
 {
@@ -110,6 +115,10 @@ bool ts_export_open(void)
 {
 	if (ts_cfg.otlp && !otlp)
 		otlp = load_otlp();
+	if (ts_cfg.perfetto && !rollup_pf)
+		rollup_pf = ts_rollup_new(&ts_cfg.rollup_perfetto);
+	if (otlp && !rollup_otlp)
+		rollup_otlp = ts_rollup_new(&ts_cfg.rollup_otlp);
 	return ts_cfg.perfetto || otlp;
 }
 
@@ -130,15 +139,26 @@ void ts_export_thread(const struct ts_track *proc, const struct ts_track *thread
 
 void ts_export_span(const struct ts_track *track, enum ts_span_event ev, const struct ts_span *s)
 {
-	if (ts_cfg.perfetto) {
-		ts_pf_span(track, ev, s);
+	const struct ts_span *out;
+	if (ts_cfg.perfetto &&
+	    (out = ts_rollup_span(rollup_pf, &track->sink_state[TS_STATE_ROLLUP_PERFETTO], track, ev,
+				  s, &rolled))) {
+		ts_pf_span(track, ev, out);
 		if (ev != TS_SPAN_END)
 			ts_sink_span_added();
 	}
-	if (otlp)
-		otlp->span(&track->sink_state[TS_STATE_OTLP], track, ev, s);
+	if (otlp &&
+	    (out = ts_rollup_span(rollup_otlp, &track->sink_state[TS_STATE_ROLLUP_OTLP], track, ev, s,
+				  &rolled)))
+		otlp->span(&track->sink_state[TS_STATE_OTLP], track, ev, out);
 	if (ev == TS_SPAN_COMPLETE)
-		ts_summary_span(s);
+		ts_summary_span(s);   /* every call, rolled up or not */
+}
+
+void ts_export_announce(const struct ts_track *track, const struct ts_span *s)
+{
+	ts_rollup_announce(rollup_pf, &track->sink_state[TS_STATE_ROLLUP_PERFETTO], track, s);
+	ts_rollup_announce(rollup_otlp, &track->sink_state[TS_STATE_ROLLUP_OTLP], track, s);
 }
 
 void ts_export_instant(const struct ts_track *track, uint64_t ts_ns, const char *name,
@@ -156,6 +176,9 @@ void ts_export_lane(const struct ts_track *proc, const struct ts_track *lane, ui
 
 void ts_export_forget(void **states)
 {
+	/* First: what the track held of roll-ups goes to the process span. */
+	ts_rollup_forget(rollup_pf, &states[TS_STATE_ROLLUP_PERFETTO]);
+	ts_rollup_forget(rollup_otlp, &states[TS_STATE_ROLLUP_OTLP]);
 	ts_pf_forget(&states[TS_STATE_PERFETTO]);
 	if (otlp)
 		otlp->forget(&states[TS_STATE_OTLP]);
@@ -185,6 +208,8 @@ void ts_export_after_fork(void)
 {
 	ts_pf_after_fork();
 	ts_sink_after_fork();
+	ts_rollup_after_fork(rollup_pf);
+	ts_rollup_after_fork(rollup_otlp);
 	if (otlp)
 		otlp->after_fork();
 }
@@ -198,5 +223,9 @@ void ts_export_reset(void)
 {
 	pb_clear(ts_pf_batch());
 	ts_sink_reset();
+	/* The next process has settings of its own. */
+	ts_rollup_free(rollup_pf);
+	ts_rollup_free(rollup_otlp);
+	rollup_pf = rollup_otlp = NULL;
 	core_api.relay_fd = -1;
 }

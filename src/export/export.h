@@ -9,8 +9,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* Per-track exporter state, one slot per exporter. */
-enum { TS_STATE_PERFETTO, TS_STATE_OTLP, TS_STATE_COUNT };
+/* Per-track exporter state, one slot per exporter, and one for each
+ * exporter's roll-ups (rollup.h). */
+enum {
+	TS_STATE_PERFETTO, TS_STATE_OTLP,
+	TS_STATE_ROLLUP_PERFETTO, TS_STATE_ROLLUP_OTLP,
+	TS_STATE_COUNT
+};
 
 /* Opens the configured exporters (loading the OTLP module when asked);
  * false when none is usable. */
@@ -26,7 +31,12 @@ bool ts_export_open(void);
 void ts_export_process(const struct ts_track *proc, uint64_t ts_ns, const char *cmdline,
 		       size_t cmdline_len);
 void ts_export_thread(const struct ts_track *proc, const struct ts_track *thread, uint64_t ts_ns);
+/* Each exporter gets s as its roll-ups leave it (rollup.h): a quick leaf
+ * call may be counted on its parent instead of going out itself. */
 void ts_export_span(const struct ts_track *track, enum ts_span_event ev, const struct ts_span *s);
+/* s, begun on track, is kept and will be exported later, whole (a span that
+ * may end on another thread): what is under it is known. */
+void ts_export_announce(const struct ts_track *track, const struct ts_span *s);
 /* A marker on the track (Perfetto only); see ts_pf_instant(). */
 void ts_export_instant(const struct ts_track *track, uint64_t ts_ns, const char *name,
 		       bool dyn_name, const struct ts_span *attrs, uint64_t flow_out);

@@ -16,7 +16,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define TS_OTLP_ABI 6
+#define TS_OTLP_ABI 7
 #define TS_OTLP_MODULE_NAME "libtraceshim-otlp.so"
 #define TS_OTLP_ENTRY "ts_otlp_module"
 

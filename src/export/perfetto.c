@@ -278,8 +278,10 @@ static void track_event(const struct ts_track *t, int type, uint64_t ts, const c
 		pb_fixed64(&event, F_TE_FLOW, s->more_flows_out[i]);
 	if (flow_in)
 		pb_fixed64(&event, F_TE_TERM_FLOW, flow_in);
-	if (s)
+	if (s) {
 		span_annotations(st, s);
+		annotations(st, s->rolled, s->nrolled);   /* roll-ups (rollup.h) */
+	}
 	if (s && s->status == TS_STATUS_OK) {
 		const struct ts_attr code = {.key = "otel.status_code", .type = TS_VAL_STR, .stable = 1,
 					     .v.s = "OK"};
@@ -301,8 +303,9 @@ static void track_event(const struct ts_track *t, int type, uint64_t ts, const c
 void ts_pf_span(const struct ts_track *t, enum ts_span_event ev, const struct ts_span *s)
 {
 	if (ev == TS_SPAN_END) {
+		/* The importer adds an end's annotations to the slice it closes. */
 		track_event(t, TYPE_SLICE_END, s->end_ns, NULL, false,
-			    s->nattrs || s->status ? s : NULL, 0, 0);
+			    s->nattrs || s->nrolled || s->status ? s : NULL, 0, 0);
 		return;
 	}
 	track_event(t, TYPE_SLICE_BEGIN, s->start_ns, s->name, s->dyn_name, s, s->flow_out,

@@ -12,6 +12,7 @@
 #include "ids.h"
 #include "large.h"
 #include "log.h"
+#include "rawfs.h"
 #include "safeopen.h"
 
 #include <errno.h>
@@ -21,6 +22,10 @@
 #include <string.h>
 #include <sys/syscall.h>
 #include <unistd.h>
+
+/* Last: the streams here are the shim's own, never traced. */
+#define TS_OWNSTDIO_NAMES
+#include "ownstdio.h"
 
 #define NAMES 256          /* distinct span names counted per process */
 #define SLOWEST 5
@@ -276,6 +281,6 @@ void ts_summary_finish(void)
 	 * becomes another program (exec keeps the pid). */
 	if (!execing && syscall(SYS_getpid) == root_pid) {
 		report();
-		unlink(path);
+		ts_sys_unlink(path);
 	}
 }

@@ -4,11 +4,13 @@
 #include <errno.h>
 #include <stddef.h>
 
-#define IO_IN(n)  {n, TS_SHAPE_IO, TS_KIND_INTERNAL, 1}
-#define IO_OUT(n) {n, TS_SHAPE_IO, TS_KIND_INTERNAL, 2}
+#define IO_IN(n)  {n, TS_SHAPE_IO, TS_KIND_INTERNAL, 1, TS_FAM_IO}
+#define IO_OUT(n) {n, TS_SHAPE_IO, TS_KIND_INTERNAL, 2, TS_FAM_IO}
+#define NET_IN(n)  {n, TS_SHAPE_IO, TS_KIND_INTERNAL, 1, TS_FAM_NET}
+#define NET_OUT(n) {n, TS_SHAPE_IO, TS_KIND_INTERNAL, 2, TS_FAM_NET}
 
 const struct ts_op_info ts_ops[TS_OP_COUNT] = {
-	[TS_OP_NONE] = {"?", TS_SHAPE_FD, TS_KIND_INTERNAL, 0},
+	[TS_OP_NONE] = {"?", TS_SHAPE_FD, TS_KIND_INTERNAL, 0, TS_FAM_IO},
 	[TS_OP_READ] = IO_IN("read"),
 	[TS_OP_WRITE] = IO_OUT("write"),
 	[TS_OP_PREAD] = IO_IN("pread"),
@@ -17,28 +19,28 @@ const struct ts_op_info ts_ops[TS_OP_COUNT] = {
 	[TS_OP_WRITEV] = IO_OUT("writev"),
 	[TS_OP_PREADV] = IO_IN("preadv"),
 	[TS_OP_PWRITEV] = IO_OUT("pwritev"),
-	[TS_OP_RECV] = IO_IN("recv"),
-	[TS_OP_SEND] = IO_OUT("send"),
-	[TS_OP_RECVFROM] = IO_IN("recvfrom"),
-	[TS_OP_SENDTO] = IO_OUT("sendto"),
-	[TS_OP_RECVMSG] = IO_IN("recvmsg"),
-	[TS_OP_SENDMSG] = IO_OUT("sendmsg"),
-	[TS_OP_CONNECT] = {"connect", TS_SHAPE_CONNECT, TS_KIND_CLIENT, 0},
-	[TS_OP_ACCEPT] = {"accept", TS_SHAPE_ACCEPT, TS_KIND_SERVER, 0},
-	[TS_OP_OPEN] = {"open", TS_SHAPE_OPEN, TS_KIND_INTERNAL, 0},
-	[TS_OP_OPENAT] = {"openat", TS_SHAPE_OPEN, TS_KIND_INTERNAL, 0},
-	[TS_OP_CREAT] = {"creat", TS_SHAPE_OPEN, TS_KIND_INTERNAL, 0},
-	[TS_OP_CLOSE] = {"close", TS_SHAPE_FD, TS_KIND_INTERNAL, 0},
-	[TS_OP_FSYNC] = {"fsync", TS_SHAPE_FD, TS_KIND_INTERNAL, 0},
-	[TS_OP_FDATASYNC] = {"fdatasync", TS_SHAPE_FD, TS_KIND_INTERNAL, 0},
-	[TS_OP_PTHREAD_CREATE] = {"pthread_create", TS_SHAPE_THREAD, TS_KIND_INTERNAL, 0},
-	[TS_OP_COPY_FILE_RANGE] = {"copy_file_range", TS_SHAPE_COPY, TS_KIND_INTERNAL, 2},
-	[TS_OP_SENDFILE] = {"sendfile", TS_SHAPE_COPY, TS_KIND_INTERNAL, 2},
-	[TS_OP_SPLICE] = {"splice", TS_SHAPE_COPY, TS_KIND_INTERNAL, 2},
+	[TS_OP_RECV] = NET_IN("recv"),
+	[TS_OP_SEND] = NET_OUT("send"),
+	[TS_OP_RECVFROM] = NET_IN("recvfrom"),
+	[TS_OP_SENDTO] = NET_OUT("sendto"),
+	[TS_OP_RECVMSG] = NET_IN("recvmsg"),
+	[TS_OP_SENDMSG] = NET_OUT("sendmsg"),
+	[TS_OP_CONNECT] = {"connect", TS_SHAPE_CONNECT, TS_KIND_CLIENT, 0, TS_FAM_NET},
+	[TS_OP_ACCEPT] = {"accept", TS_SHAPE_ACCEPT, TS_KIND_SERVER, 0, TS_FAM_NET},
+	[TS_OP_OPEN] = {"open", TS_SHAPE_OPEN, TS_KIND_INTERNAL, 0, TS_FAM_FILE},
+	[TS_OP_OPENAT] = {"openat", TS_SHAPE_OPEN, TS_KIND_INTERNAL, 0, TS_FAM_FILE},
+	[TS_OP_CREAT] = {"creat", TS_SHAPE_OPEN, TS_KIND_INTERNAL, 0, TS_FAM_FILE},
+	[TS_OP_CLOSE] = {"close", TS_SHAPE_FD, TS_KIND_INTERNAL, 0, TS_FAM_FILE},
+	[TS_OP_FSYNC] = {"fsync", TS_SHAPE_FD, TS_KIND_INTERNAL, 0, TS_FAM_FILE},
+	[TS_OP_FDATASYNC] = {"fdatasync", TS_SHAPE_FD, TS_KIND_INTERNAL, 0, TS_FAM_FILE},
+	[TS_OP_PTHREAD_CREATE] = {"pthread_create", TS_SHAPE_THREAD, TS_KIND_INTERNAL, 0, TS_FAM_THREAD},
+	[TS_OP_COPY_FILE_RANGE] = {"copy_file_range", TS_SHAPE_COPY, TS_KIND_INTERNAL, 2, TS_FAM_IO},
+	[TS_OP_SENDFILE] = {"sendfile", TS_SHAPE_COPY, TS_KIND_INTERNAL, 2, TS_FAM_IO},
+	[TS_OP_SPLICE] = {"splice", TS_SHAPE_COPY, TS_KIND_INTERNAL, 2, TS_FAM_IO},
 	/* Named at decode time after the statement ("SELECT users"). */
-	[TS_OP_SQL_STMT] = {"sqlite", TS_SHAPE_SQL, TS_KIND_CLIENT, 0},
-	[TS_OP_SQL_EXEC] = {"sqlite3_exec", TS_SHAPE_SQL_EXEC, TS_KIND_CLIENT, 0},
-#define PROC(n) {n, TS_SHAPE_PROC, TS_KIND_INTERNAL, 0}
+	[TS_OP_SQL_STMT] = {"sqlite", TS_SHAPE_SQL, TS_KIND_CLIENT, 0, TS_FAM_SQLITE},
+	[TS_OP_SQL_EXEC] = {"sqlite3_exec", TS_SHAPE_SQL_EXEC, TS_KIND_CLIENT, 0, TS_FAM_SQLITE},
+#define PROC(n) {n, TS_SHAPE_PROC, TS_KIND_INTERNAL, 0, TS_FAM_PROC}
 	[TS_OP_FORK] = PROC("fork"),
 	[TS_OP_VFORK] = PROC("vfork"),
 	[TS_OP_EXECVE] = PROC("execve"),
@@ -56,11 +58,63 @@ const struct ts_op_info ts_ops[TS_OP_COUNT] = {
 	[TS_OP_POPEN] = PROC("popen"),
 #undef PROC
 	/* OpenSSL (SSL_read_ex and the other _ex forms fold into these) and GnuTLS. */
-	[TS_OP_SSL_READ] = {"SSL_read", TS_SHAPE_TLS, TS_KIND_INTERNAL, 1},
-	[TS_OP_SSL_WRITE] = {"SSL_write", TS_SHAPE_TLS, TS_KIND_INTERNAL, 2},
-	[TS_OP_SSL_PEEK] = {"SSL_peek", TS_SHAPE_TLS, TS_KIND_INTERNAL, 1},
-	[TS_OP_GNUTLS_RECV] = {"gnutls_record_recv", TS_SHAPE_TLS, TS_KIND_INTERNAL, 1},
-	[TS_OP_GNUTLS_SEND] = {"gnutls_record_send", TS_SHAPE_TLS, TS_KIND_INTERNAL, 2},
+	[TS_OP_SSL_READ] = {"SSL_read", TS_SHAPE_TLS, TS_KIND_INTERNAL, 1, TS_FAM_NET},
+	[TS_OP_SSL_WRITE] = {"SSL_write", TS_SHAPE_TLS, TS_KIND_INTERNAL, 2, TS_FAM_NET},
+	[TS_OP_SSL_PEEK] = {"SSL_peek", TS_SHAPE_TLS, TS_KIND_INTERNAL, 1, TS_FAM_NET},
+	[TS_OP_GNUTLS_RECV] = {"gnutls_record_recv", TS_SHAPE_TLS, TS_KIND_INTERNAL, 1, TS_FAM_NET},
+	[TS_OP_GNUTLS_SEND] = {"gnutls_record_send", TS_SHAPE_TLS, TS_KIND_INTERNAL, 2, TS_FAM_NET},
+#define FS(n, shape) {n, shape, TS_KIND_INTERNAL, 0, TS_FAM_FS}
+	[TS_OP_STAT] = FS("stat", TS_SHAPE_PATH),
+	[TS_OP_LSTAT] = FS("lstat", TS_SHAPE_PATH),
+	[TS_OP_FSTAT] = FS("fstat", TS_SHAPE_FD),
+	[TS_OP_FSTATAT] = FS("fstatat", TS_SHAPE_PATH),
+	[TS_OP_STATX] = FS("statx", TS_SHAPE_PATH),
+	[TS_OP_ACCESS] = FS("access", TS_SHAPE_PATH),
+	[TS_OP_FACCESSAT] = FS("faccessat", TS_SHAPE_PATH),
+	[TS_OP_READLINK] = FS("readlink", TS_SHAPE_PATH),
+	[TS_OP_READLINKAT] = FS("readlinkat", TS_SHAPE_PATH),
+	[TS_OP_UNLINK] = FS("unlink", TS_SHAPE_PATH),
+	[TS_OP_UNLINKAT] = FS("unlinkat", TS_SHAPE_PATH),
+	[TS_OP_RENAME] = FS("rename", TS_SHAPE_PATH2),
+	[TS_OP_RENAMEAT] = FS("renameat", TS_SHAPE_PATH2),
+	[TS_OP_RENAMEAT2] = FS("renameat2", TS_SHAPE_PATH2),
+	[TS_OP_MKDIR] = FS("mkdir", TS_SHAPE_PATH),
+	[TS_OP_MKDIRAT] = FS("mkdirat", TS_SHAPE_PATH),
+	[TS_OP_RMDIR] = FS("rmdir", TS_SHAPE_PATH),
+	[TS_OP_CHDIR] = FS("chdir", TS_SHAPE_PATH),
+	[TS_OP_FCHDIR] = FS("fchdir", TS_SHAPE_FD),
+	[TS_OP_TRUNCATE] = FS("truncate", TS_SHAPE_PATH),
+	[TS_OP_FTRUNCATE] = FS("ftruncate", TS_SHAPE_FD),
+	[TS_OP_OPENDIR] = FS("opendir", TS_SHAPE_PATH),
+	[TS_OP_FDOPENDIR] = FS("fdopendir", TS_SHAPE_FD),
+	[TS_OP_GETDENTS64] = {"getdents64", TS_SHAPE_IO, TS_KIND_INTERNAL, 1, TS_FAM_FS},
+#undef FS
+	/* stdio: decoded by decode_stdio.c, which reads the mode, the stream's
+	 * end-of-file and its per-character counts too. The 64-bit, _chk and
+	 * _unlocked forms fold into these names. */
+#define STDIO(n, shape, dir) {n, shape, TS_KIND_INTERNAL, dir, TS_FAM_STDIO}
+	[TS_OP_FOPEN] = STDIO("fopen", TS_SHAPE_OPEN, 0),
+	[TS_OP_FREOPEN] = STDIO("freopen", TS_SHAPE_OPEN, 0),
+	[TS_OP_FDOPEN] = STDIO("fdopen", TS_SHAPE_FD, 0),
+	[TS_OP_FCLOSE] = STDIO("fclose", TS_SHAPE_FD, 0),
+	[TS_OP_FREAD] = STDIO("fread", TS_SHAPE_IO, 1),
+	[TS_OP_FWRITE] = STDIO("fwrite", TS_SHAPE_IO, 2),
+	[TS_OP_FGETS] = STDIO("fgets", TS_SHAPE_IO, 1),
+	[TS_OP_FPUTS] = STDIO("fputs", TS_SHAPE_IO, 2),
+	[TS_OP_PUTS] = STDIO("puts", TS_SHAPE_IO, 2),
+	[TS_OP_GETLINE] = STDIO("getline", TS_SHAPE_IO, 1),
+	[TS_OP_GETDELIM] = STDIO("getdelim", TS_SHAPE_IO, 1),
+	[TS_OP_PRINTF] = STDIO("printf", TS_SHAPE_IO, 2),
+	[TS_OP_FPRINTF] = STDIO("fprintf", TS_SHAPE_IO, 2),
+	[TS_OP_VPRINTF] = STDIO("vprintf", TS_SHAPE_IO, 2),
+	[TS_OP_VFPRINTF] = STDIO("vfprintf", TS_SHAPE_IO, 2),
+	[TS_OP_DPRINTF] = STDIO("dprintf", TS_SHAPE_IO, 2),
+	[TS_OP_VDPRINTF] = STDIO("vdprintf", TS_SHAPE_IO, 2),
+	[TS_OP_FFLUSH] = STDIO("fflush", TS_SHAPE_IO, 2),
+	/* Not a call: a stream's per-character counts, for a stream still open
+	 * as the process ends (stdout). */
+	[TS_OP_STDIO_EXIT] = STDIO("stdio at exit", TS_SHAPE_FD, 0),
+#undef STDIO
 };
 
 const char *ts_errno_name(int err)

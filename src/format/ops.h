@@ -4,6 +4,8 @@
 #ifndef TS_OPS_H
 #define TS_OPS_H
 
+#include "family.h"
+
 #include <stdint.h>
 
 enum ts_shape {
@@ -20,7 +22,17 @@ enum ts_shape {
 	TS_SHAPE_TLS,       /* a TLS library's read or write of plaintext: fd (-1 when not
 			     * known), bytes requested and done (-1: failed, with the
 			     * library's error code in aux2 and errno in err) */
+	TS_SHAPE_PATH,      /* a path payload, relative to dirfd in fd (AT_FDCWD when the
+			     * call has none); arg: TS_PATH_* flags. opendir: the new
+			     * fd as result, its generation in fdgen */
+	TS_SHAPE_PATH2,     /* two paths (rename): payload the source then the target,
+			     * arg the source's length; fd and aux2 their dirfds */
 };
+
+/* arg of a TS_SHAPE_PATH record: a miss of a PATH walk (a stat or access
+ * of <dir>/<name>, dir one of the process's PATH, failing with ENOENT or
+ * ENOTDIR): a shell looking for a program, normal flow. */
+enum { TS_PATH_WALK = 1 };
 
 enum ts_op {
 	TS_OP_NONE = 0,
@@ -38,6 +50,17 @@ enum ts_op {
 	TS_OP_EXECLE, TS_OP_FEXECVE, TS_OP_EXECVEAT,
 	TS_OP_POSIX_SPAWN, TS_OP_POSIX_SPAWNP, TS_OP_SYSTEM, TS_OP_POPEN,
 	TS_OP_SSL_READ, TS_OP_SSL_WRITE, TS_OP_SSL_PEEK, TS_OP_GNUTLS_RECV, TS_OP_GNUTLS_SEND,
+	/* File metadata (family fs). */
+	TS_OP_STAT, TS_OP_LSTAT, TS_OP_FSTAT, TS_OP_FSTATAT, TS_OP_STATX, TS_OP_ACCESS,
+	TS_OP_FACCESSAT, TS_OP_READLINK, TS_OP_READLINKAT, TS_OP_UNLINK, TS_OP_UNLINKAT,
+	TS_OP_RENAME, TS_OP_RENAMEAT, TS_OP_RENAMEAT2, TS_OP_MKDIR, TS_OP_MKDIRAT, TS_OP_RMDIR,
+	TS_OP_CHDIR, TS_OP_FCHDIR, TS_OP_TRUNCATE, TS_OP_FTRUNCATE, TS_OP_OPENDIR, TS_OP_FDOPENDIR,
+	TS_OP_GETDENTS64,
+	/* stdio */
+	TS_OP_FOPEN, TS_OP_FREOPEN, TS_OP_FDOPEN, TS_OP_FCLOSE,
+	TS_OP_FREAD, TS_OP_FWRITE, TS_OP_FGETS, TS_OP_FPUTS, TS_OP_PUTS, TS_OP_GETLINE,
+	TS_OP_GETDELIM, TS_OP_PRINTF, TS_OP_FPRINTF, TS_OP_VPRINTF, TS_OP_VFPRINTF,
+	TS_OP_DPRINTF, TS_OP_VDPRINTF, TS_OP_FFLUSH, TS_OP_STDIO_EXIT,
 	TS_OP_COUNT
 };
 
@@ -49,6 +72,7 @@ struct ts_op_info {
 	uint8_t shape;
 	uint8_t kind;
 	uint8_t direction;   /* 0 none, 1 in (read side), 2 out (write side) */
+	uint8_t family;      /* enum ts_family */
 };
 
 extern const struct ts_op_info ts_ops[TS_OP_COUNT];

@@ -34,6 +34,9 @@ enum ts_span_event {
 
 #define TS_MAX_ATTRS 16
 #define TS_EVENT_ATTRS 8
+/* The attributes of the calls rolled up into a span (rollup.h), apart from
+ * its own: a parent's list is bounded whatever it carries itself. */
+#define TS_ROLLUP_ATTRS 16
 
 /* Something that happened during a span (an exception): OTLP span events.
  * The Perfetto writer shows it as an instant on the lane instead. */
@@ -72,6 +75,14 @@ struct ts_span {
 	 * keep them encoded by it. */
 	uint64_t desc_stamp;
 	unsigned desc_first, desc_count;
+	/* A traced call (decode.c): the operation's family (enum ts_family)
+	 * says whether it may be rolled up into its parent (rollup.h). */
+	bool call;
+	uint8_t family;
+	/* The calls rolled up into this span (traceshim.calls.*), at most
+	 * TS_ROLLUP_ATTRS; valid until the exporter call returns. */
+	const struct ts_attr *rolled;
+	unsigned nrolled;
 	unsigned nattrs;
 	struct ts_attr attrs[TS_MAX_ATTRS];
 };

@@ -63,6 +63,14 @@ bool ts_batch_add(struct ts_batch *b, const struct ts_span *s, int64_t unix_offs
 		d->events = keep_events(b, s->events, s->nevents, unix_offset_ns, &ok);
 	for (unsigned i = 0; i < d->nattrs; i++)
 		ok = ts_text_keep_attr(&b->text, &d->attrs[i]) && ok;
+	if (s->nrolled) {
+		struct ts_attr *r = ts_text_keep_bytes(&b->text, s->rolled, s->nrolled * sizeof *r);
+		if (!r)
+			ok = false;
+		for (unsigned i = 0; r && i < s->nrolled; i++)
+			ok = ts_text_keep_attr(&b->text, &r[i]) && ok;
+		d->rolled = r;
+	}
 	if (ok)
 		b->n++;
 	return ok;

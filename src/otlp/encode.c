@@ -34,40 +34,50 @@ static void big_endian(uint64_t v, uint8_t *out)
 		out[i] = (uint8_t)(v >> (56 - 8 * i));
 }
 
-static int fill_attrs(struct arena *a, const struct ts_attr *src, unsigned n, KeyValue ***out)
+/* src's n attributes, then more's nmore (a span's own, then those of the
+ * calls rolled up into it), as one list. */
+static int fill_attrs2(struct arena *a, const struct ts_attr *src, unsigned n,
+		       const struct ts_attr *more, unsigned nmore, KeyValue ***out)
 {
-	KeyValue **list = take(a, n * sizeof *list);
-	KeyValue *kv = take(a, n * sizeof *kv);
-	AnyValue *val = take(a, n * sizeof *val);
-	if (n && (!list || !kv || !val))
+	unsigned total = n + nmore;
+	KeyValue **list = take(a, total * sizeof *list);
+	KeyValue *kv = take(a, total * sizeof *kv);
+	AnyValue *val = take(a, total * sizeof *val);
+	if (total && (!list || !kv || !val))
 		return 0;
-	for (unsigned i = 0; i < n; i++) {
+	for (unsigned i = 0; i < total; i++) {
+		const struct ts_attr *at = i < n ? &src[i] : &more[i - n];
 		opentelemetry__proto__common__v1__key_value__init(&kv[i]);
 		opentelemetry__proto__common__v1__any_value__init(&val[i]);
-		kv[i].key = (char *)src[i].key;
+		kv[i].key = (char *)at->key;
 		kv[i].value = &val[i];
-		switch (src[i].type) {
+		switch (at->type) {
 		case TS_VAL_INT:
 			val[i].value_case = OPENTELEMETRY__PROTO__COMMON__V1__ANY_VALUE__VALUE_INT_VALUE;
-			val[i].int_value = src[i].v.i;
+			val[i].int_value = at->v.i;
 			break;
 		case TS_VAL_DOUBLE:
 			val[i].value_case = OPENTELEMETRY__PROTO__COMMON__V1__ANY_VALUE__VALUE_DOUBLE_VALUE;
-			val[i].double_value = src[i].v.d;
+			val[i].double_value = at->v.d;
 			break;
 		case TS_VAL_BOOL:
 			val[i].value_case = OPENTELEMETRY__PROTO__COMMON__V1__ANY_VALUE__VALUE_BOOL_VALUE;
-			val[i].bool_value = src[i].v.b;
+			val[i].bool_value = at->v.b;
 			break;
 		default:
 			val[i].value_case = OPENTELEMETRY__PROTO__COMMON__V1__ANY_VALUE__VALUE_STRING_VALUE;
-			val[i].string_value = (char *)src[i].v.s;
+			val[i].string_value = (char *)at->v.s;
 			break;
 		}
 		list[i] = &kv[i];
 	}
 	*out = list;
 	return 1;
+}
+
+static int fill_attrs(struct arena *a, const struct ts_attr *src, unsigned n, KeyValue ***out)
+{
+	return fill_attrs2(a, src, n, NULL, 0, out);
 }
 
 typedef Opentelemetry__Proto__Trace__V1__Span__Event Event;
@@ -112,9 +122,9 @@ static int fill_span(struct arena *a, const struct ts_otlp_batch *b, const struc
 	out->kind = (Opentelemetry__Proto__Trace__V1__Span__SpanKind)s->kind;
 	out->start_time_unix_nano = s->start_ns;
 	out->end_time_unix_nano = s->end_ns;
-	if (!fill_attrs(a, s->attrs, s->nattrs, &out->attributes))
+	if (!fill_attrs2(a, s->attrs, s->nattrs, s->rolled, s->nrolled, &out->attributes))
 		return 0;
-	out->n_attributes = s->nattrs;
+	out->n_attributes = s->nattrs + s->nrolled;
 	if (s->nevents && !fill_events(a, s, out))
 		return 0;
 	out->dropped_events_count = s->dropped_events;
@@ -134,7 +144,8 @@ static size_t arena_size(const struct ts_otlp_batch *b)
 {
 	size_t per_attr = 3 * 16 + sizeof(KeyValue) + sizeof(AnyValue) + sizeof(KeyValue *);
 	size_t per_span = sizeof(Span) + sizeof(Span *) + 16 + 16 +
-		sizeof(Opentelemetry__Proto__Trace__V1__Status) + 64 + TS_MAX_ATTRS * per_attr;
+		sizeof(Opentelemetry__Proto__Trace__V1__Status) + 64 +
+		(TS_MAX_ATTRS + TS_ROLLUP_ATTRS) * per_attr;
 	size_t per_event = sizeof(Event) + sizeof(Event *) + 32 + TS_EVENT_ATTRS * per_attr;
 	size_t events = 0;
 	for (size_t i = 0; i < b->nspans; i++)

@@ -4,6 +4,7 @@
 #include "config.h"
 #include "large.h"
 #include "log.h"
+#include "rawfs.h"
 #include "rundir.h"
 #include "ts_version.h"
 
@@ -27,7 +28,7 @@
 static bool is_program(const char *p)
 {
 	struct stat st;
-	return stat(p, &st) == 0 && S_ISREG(st.st_mode) && access(p, X_OK) == 0;
+	return ts_sys_stat(p, &st) == 0 && S_ISREG(st.st_mode) && ts_sys_access(p, X_OK) == 0;
 }
 
 /* Next to this library (installed side by side, or the build tree's cli/),

@@ -17,9 +17,11 @@
 #include "lastthread.h"
 #include "log.h"
 #include "procinfo.h"
+#include "recordfs.h"
 #include "segment_prod.h"
 #include "summary.h"
 #include "started.h"
+#include "streams.h"
 #include "thread.h"
 
 #include <errno.h>
@@ -121,6 +123,7 @@ static void after_fork_child(void)
 		return;
 	}
 	int saved = errno;
+	ts_streams_after_fork();
 	begin_again(ts_tls.fork_span);
 	errno = saved;
 }
@@ -240,6 +243,7 @@ static void init_once(void)
 	ts_thread_setup_key();
 	ts_lastthread_setup();
 	pthread_atfork(ts_drain_before_fork, ts_drain_parent_after_fork, after_fork_child);
+	ts_fs_capture_path();
 	describe_stdio();
 	atomic_store(&ts_active, 1);
 	if (!start_consumer()) {
@@ -279,8 +283,13 @@ __attribute__((constructor)) static void ts_constructor(void)
 
 __attribute__((destructor)) static void ts_destructor(void)
 {
-	if (atomic_load(&ts_start_state) == TS_START_DONE && atomic_load(&ts_active))
+	if (atomic_load(&ts_start_state) == TS_START_DONE && atomic_load(&ts_active)) {
+		/* exit(): the per-character counts of the streams still open
+		 * (stdout, mostly) go with the thread that ends the process. */
+		if (ts_tls.thr && !ts_tls.gone && !ts_vfork_child())
+			ts_record_streams_at_exit(ts_tls.thr);
 		shutdown_consumer();
+	}
 }
 
 void ts_process_exit(void)

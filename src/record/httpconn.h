@@ -36,7 +36,8 @@ void ts_http_configure(bool query_raw);
 static inline bool ts_http_watched(uint64_t state)
 {
 	uint8_t kind = ts_fd_state_kind(state);
-	return (kind & 0xf) == TS_FD_SOCKET && ((kind >> 4) == 1 || (kind >> 4) == 3);
+	return (kind & 0xf) == TS_FD_SOCKET && ((kind >> 4) == 1 || (kind >> 4) == 3) &&
+	       !ts_family_off(TS_FAM_HTTP);
 }
 
 /* A call on fd moved `done` bytes of buf in direction dir (done 0 on a read:

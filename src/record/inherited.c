@@ -10,6 +10,7 @@
 
 #include "clock.h"
 #include "fdstate.h"
+#include "rawfs.h"
 #include "record.h"
 
 #include <errno.h>
@@ -72,7 +73,7 @@ static const struct described *same_as(const struct stat *st, unsigned n)
 static bool describe(int fd, struct described *d)
 {
 	struct stat st;
-	if (fstat(fd, &st) != 0)
+	if (ts_sys_fstat(fd, &st) != 0)
 		return false;
 	d->dev = st.st_dev;
 	d->ino = st.st_ino;
@@ -102,7 +103,7 @@ static bool describe(int fd, struct described *d)
 	} else {
 		char link[32];
 		snprintf(link, sizeof link, "/proc/self/fd/%d", fd);
-		n = readlink(link, (char *)d->payload, LINK_MAX_BYTES);
+		n = ts_sys_readlink(link, (char *)d->payload, LINK_MAX_BYTES);
 	}
 	d->fd = fd;
 	d->gen = ts_fd_gen(fd);

@@ -26,10 +26,10 @@
 #include "clock.h"
 #include "log.h"
 #include "procinfo.h"
+#include "rawfs.h"
 #include "resolve.h"
 #include "thread.h"
 
-#include <dirent.h>
 #include <fcntl.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -176,24 +176,30 @@ static bool gone(char state)
 }
 
 /* Whether a task other than the caller and the zombie main thread runs:
- * any (true also when it cannot tell), or only the program's. */
+ * any (true also when it cannot tell), or only the program's. The directory
+ * is read with system calls: opendir() is the shim's wrapper, and this runs
+ * on the program's threads as they end. */
 static bool tasks_left(bool program_only)
 {
-	DIR *d = opendir("/proc/self/task");
-	if (!d)
+	int fd = (int)syscall(SYS_openat, AT_FDCWD, "/proc/self/task",
+			      O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
 		return true;
 	pid_t self = (pid_t)syscall(SYS_gettid), pid = (pid_t)syscall(SYS_getpid);
 	bool left = false;
-	struct dirent *e;
-	while (!left && (e = readdir(d))) {
-		pid_t tid = (pid_t)atoi(e->d_name);
-		if (tid <= 0 || tid == self || tid == pid || (program_only && is_shim(tid)))
-			continue;
-		char path[64];
-		snprintf(path, sizeof path, "/proc/self/task/%d/stat", (int)tid);
-		left = !gone(state_of(path));
+	char buf[1024] __attribute__((aligned(8)));
+	for (long n; !left && (n = ts_sys_getdents64(fd, buf, sizeof buf)) > 0;) {
+		long at = 0;
+		for (const char *name; !left && (name = ts_dirent_next(buf, n, &at));) {
+			pid_t tid = (pid_t)atoi(name);
+			if (tid <= 0 || tid == self || tid == pid || (program_only && is_shim(tid)))
+				continue;
+			char path[64];
+			snprintf(path, sizeof path, "/proc/self/task/%d/stat", (int)tid);
+			left = !gone(state_of(path));
+		}
 	}
-	closedir(d);
+	syscall(SYS_close, fd);
 	return left;
 }
 

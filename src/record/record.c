@@ -57,11 +57,14 @@ void ts_record_sockaddr(struct ts_thread *t, enum ts_op op, int fd, const struct
 		rec.aux_kind = ts_fd_kind(TS_FD_SOCKET, rec.kind >> 4);
 		rec.aux2 = ts_fd_made_kind((int)ret, rec.aux_kind);
 	}
-	append(t, &rec, sa, sa ? (unsigned)len : 0);
+	if (!ts_op_off(op, fd))   /* off: called for the HTTP layer's sake only */
+		append(t, &rec, sa, sa ? (unsigned)len : 0);
 }
 
 void ts_record_close(struct ts_thread *t, int fd, uint64_t state, int ret, uint64_t t0, uint64_t t1)
 {
+	if (ts_op_off_state(TS_OP_CLOSE, state))
+		return;
 	int err = ret < 0 ? errno : 0;
 	struct ts_rec *r = ts_ring_reserve(&t->ring, 0, 0);
 	if (!r)

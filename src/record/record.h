@@ -35,9 +35,28 @@ static inline void ts_rec_fill(struct ts_rec *r, const struct ts_thread *t, enum
 	r->aux = r->aux2 = 0;
 }
 
+/* The family of op on fd is off (family.h): the call makes no span. An I/O
+ * call on a socket counts as net. */
+static inline bool ts_op_off_state(enum ts_op op, uint64_t state)
+{
+	if (__builtin_expect(!ts_families_off, 1))
+		return false;
+	unsigned fam = ts_ops[op].family;
+	if ((ts_fd_state_kind(state) & 0xf) == TS_FD_SOCKET)
+		fam = TS_FAM_NET;
+	return ts_families_off & TS_FAM_BIT(fam);
+}
+
+static inline bool ts_op_off(enum ts_op op, int fd)
+{
+	return __builtin_expect(ts_families_off != 0, 0) && ts_op_off_state(op, ts_fd_state(fd));
+}
+
 static inline void ts_record_io(struct ts_thread *t, enum ts_op op, int fd, uint64_t requested,
 				int64_t ret, uint64_t t0, uint64_t t1)
 {
+	if (ts_op_off(op, fd))
+		return;   /* the HTTP layer read the call (wrap.h, ts_call_off) */
 	int err = ret < 0 ? errno : 0;
 	struct ts_rec *r = ts_ring_reserve(&t->ring, 0, 0);
 	if (!r)
@@ -52,6 +71,8 @@ static inline void ts_record_io(struct ts_thread *t, enum ts_op op, int fd, uint
 static inline void ts_record_copy(struct ts_thread *t, enum ts_op op, int in_fd, int fd,
 				  uint64_t requested, int64_t ret, uint64_t t0, uint64_t t1)
 {
+	if (ts_op_off(op, fd))
+		return;
 	int err = ret < 0 ? errno : 0;
 	struct ts_rec *r = ts_ring_reserve(&t->ring, 0, 0);
 	if (!r)

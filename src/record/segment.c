@@ -10,6 +10,7 @@
 #include "large.h"
 #include "procinfo.h"
 #include "log.h"
+#include "rawfs.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -141,21 +142,21 @@ bool ts_segment_create(const char *dir)
 		return false;
 	}
 	void *mem = MAP_FAILED;
-	if (ftruncate(fd, (off_t)bytes) == 0)
+	if (ts_sys_ftruncate(fd, (off_t)bytes) == 0)
 		mem = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
 	syscall(SYS_close, fd);
 	if (mem == MAP_FAILED) {
 		TS_INFO("cannot map a segment in %s: %s", dir, strerror(errno));
-		unlink(tmp);
+		ts_sys_unlink(tmp);
 		return false;
 	}
 	struct ts_seg_header *h = mem;
 	fill_header(h);
 	atomic_store_explicit(&h->magic, TS_SEG_MAGIC, memory_order_release);
 	/* Appears whole: the agent only looks at names with TS_SEG_SUFFIX. */
-	if (rename(tmp, path) != 0) {
+	if (ts_sys_rename(tmp, path) != 0) {
 		munmap(mem, bytes);
-		unlink(tmp);
+		ts_sys_unlink(tmp);
 		return false;
 	}
 	ts_seg = h;
@@ -228,7 +229,7 @@ void ts_segment_discard(void)
 {
 	if (!ts_seg)
 		return;
-	unlink(seg_path);
+	ts_sys_unlink(seg_path);
 	munmap(ts_seg, seg_bytes);
 	ts_seg = NULL;
 	seg_bytes = 0;

@@ -594,10 +594,12 @@ class AgentTest(unittest.TestCase):
         # The agent loads the OTLP module before it forks its workers; a
         # worker encodes and hands over, so neither maps libcurl (nor TLS):
         # each worker's fork and exit stays cheap. The relay posts.
+        # Every call a span (no roll-ups): spans go out while the process runs.
         url, state = self.counting_receiver()
         proc = subprocess.Popen([prog("burst"), "10", "wait"],
                                 env=preload_env(self.run_dir, OTEL_EXPORTER_OTLP_ENDPOINT=url,
-                                                TRACESHIM_FLUSH_MS="20",
+                                                TRACESHIM_FLUSH_MS="20", TRACESHIM_ROLLUP="off",
+                                                TRACESHIM_MAX_SPANS_PER_S="0",
                                                 OTEL_BSP_SCHEDULE_DELAY="20"),
                                 stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
         self.addCleanup(proc.stdout.close)

@@ -826,11 +826,15 @@ class TestOtlp(tracelib.LoopbackReceiver, HttpCase):
         self.assertEqual(set(OtlpReceiver.paths), {"/v1/traces"})
         spans = otlp_spans(OtlpReceiver.bodies)
         by_id = {s.one("span_id"): s for s, _ in spans}
-        http = {}
+        http, calls = {}, {}
         for s, resource in spans:
             attrs = otlp_attrs(s)
             if "http.request.method" not in attrs:
                 continue
+            # The quick calls made for the request, counted on its span
+            # (roll-ups, on for OTLP), apart.
+            calls[attrs.get("url.path")] = {k: attrs.pop(k) for k in list(attrs)
+                                            if k.startswith("traceshim.calls.")}
             # Each hangs under a span that was exported too, in its trace.
             parent = by_id.get(s.one("parent_span_id"))
             self.assertIsNotNone(parent, "the parent of %s was not exported" % attrs)
@@ -855,6 +859,12 @@ class TestOtlp(tracelib.LoopbackReceiver, HttpCase):
              server_args("GET", "/hello.txt", ex.port, 200, agent)),
             ("GET", "SPAN_KIND_SERVER", "STATUS_CODE_UNSET",
              server_args("GET", "/missing.txt", ex.port, 404, agent))])
+        # The file served was opened under the server span: a quick open is
+        # counted on it, a slow one is a span of its own under it.
+        served = [s for s, _ in spans if s.one("name") == b"open"
+                  and otlp_attrs(s).get("file.path", "").endswith("/hello.txt")]
+        self.assertGreaterEqual(len(served) + calls["/hello.txt"].get("traceshim.calls.open.count", 0),
+                                1, calls)
 
 
 def without_status(args):

@@ -23,6 +23,9 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import tracelib  # noqa: E402
 
 EXIT_TIMEOUT_MS = 1500
+# Every call a span of its own, as in the Perfetto file: no roll-ups and no
+# budget (both on for OTLP by default; test_rollup.py tests them).
+EVERY_CALL = {"TRACESHIM_ROLLUP": "off", "TRACESHIM_MAX_SPANS_PER_S": "0"}
 
 
 class Receiver(tracelib.OtlpHandler):
@@ -177,7 +180,7 @@ class ShimOtlp(tracelib.LoopbackReceiver, unittest.TestCase):
     # ---------------------------------------------------------- what arrives
     def test_threads_program_arrives_whole(self):
         os.mkdir(os.path.join(self.tmp.name, "d"))
-        self.run_traced([prog("threads_io"), "d"])
+        self.run_traced([prog("threads_io"), "d"], **EVERY_CALL)
         ex = Export(Receiver.bodies)
         self.assertEqual(self.pftraces(), [], "with an endpoint the Perfetto file is not the default")
         ids = {s["id"] for s in ex.spans}
@@ -265,13 +268,14 @@ class ShimOtlp(tracelib.LoopbackReceiver, unittest.TestCase):
 
     def test_perfetto_file_too_when_asked(self):
         out = os.path.join(self.tmp.name, "both.pftrace")
-        self.run_traced(["cat", "/etc/hostname"], TRACESHIM_OUTPUT=out,
+        self.run_traced(["cat", "/etc/hostname"], TRACESHIM_OUTPUT=out, **EVERY_CALL,
                         OTEL_EXPORTER_OTLP_COMPRESSION="gzip",
                         OTEL_EXPORTER_OTLP_HEADERS="x-tenant=team%20a")
         ex = Export(Receiver.bodies)
         trace = tracelib.load_trace(out)
         self.assertEqual(tracelib.structural_errors(trace), [])
-        # One span model, two encoders: the same spans by name.
+        # One span model, two encoders: the same spans by name (every call
+        # kept; test_rollup.py compares them with roll-ups).
         self.assertEqual(sorted(s.name for s in trace.slices), sorted(s["name"] for s in ex.spans))
         self.assertEqual(Receiver.headers[0].get("Content-Encoding"), "gzip")
         self.assertEqual(Receiver.headers[0].get("x-tenant"), "team a")
@@ -280,7 +284,7 @@ class ShimOtlp(tracelib.LoopbackReceiver, unittest.TestCase):
         code = ("import os\npid = os.fork()\n"
                 "if pid == 0:\n    open('/etc/hostname').read(); os._exit(7)\n"
                 "print(os.waitpid(pid, 0)[1] >> 8)\n")
-        self.run_traced([sys.executable, "-c", code])
+        self.run_traced([sys.executable, "-c", code], **EVERY_CALL)
         ex = Export(Receiver.bodies)
         pids = {s["resource"]["process.pid"] for s in ex.spans}
         self.assertEqual(len(pids), 2)
@@ -302,7 +306,7 @@ class ShimOtlp(tracelib.LoopbackReceiver, unittest.TestCase):
 
     def test_full_queue_drops_and_counts(self):
         loop = "i=0; while [ $i -lt 300 ]; do echo $i; i=$((i+1)); done"
-        self.run_traced(["sh", "-c", loop], delay=0.2, OTEL_BSP_MAX_QUEUE_SIZE="4",
+        self.run_traced(["sh", "-c", loop], delay=0.2, **EVERY_CALL, OTEL_BSP_MAX_QUEUE_SIZE="4",
                         OTEL_BSP_MAX_EXPORT_BATCH_SIZE="2", OTEL_BSP_SCHEDULE_DELAY="0",
                         TRACESHIM_EXIT_TIMEOUT_MS="10000")
         ex = Export(Receiver.bodies)
@@ -538,7 +542,7 @@ class ShimOtlp(tracelib.LoopbackReceiver, unittest.TestCase):
         try:
             tracelib.wait_for_port(port, collect)
             os.mkdir(os.path.join(self.tmp.name, "d"))
-            self.run_traced([prog("threads_io"), "d"], port=port)
+            self.run_traced([prog("threads_io"), "d"], port=port, **EVERY_CALL)
         finally:
             collect.send_signal(signal.SIGTERM)
             collect.wait(timeout=30)

@@ -295,6 +295,32 @@ class TestBench(unittest.TestCase):
                          r"vs pipe: [+-]%s and [+-]%s vs [+-]%s ns; short runs: [+-]%s and "
                          r"[+-]%s vs [+-]%s ns\n" % ((NUM,) * 6))
 
+    def test_rollup_section(self):
+        """BENCH_ONLY=rollup: nginx's spans per request with roll-ups off and
+        on, fewer with them on, none dropped."""
+        lib = os.environ.get("TRACESHIM_LIB")
+        if not lib or not shutil.which("cc"):
+            self.skipTest("TRACESHIM_LIB and cc are needed")
+        missing = [p for p in ("nginx", "wrk") if not (shutil.which(p) or shutil.which("/usr/sbin/" + p))]
+        if missing:
+            if os.environ.get("CI") == "true":
+                self.fail("%s not installed; scripts/deps --test installs them" % missing)
+            self.skipTest("%s not installed" % missing)
+        done = subprocess.run([os.path.join(ROOT, "scripts", "bench")],
+                              env=dict(os.environ, BENCH_ONLY="rollup"), stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, text=True, timeout=120)
+        self.assertEqual(done.returncode, 0, done.stderr)
+        self.assertIn("\n== HTTP spans per request, roll-ups off and on: nginx", done.stdout)
+        per = {}
+        for how in ("off", "on"):
+            m = re.search(r"\nroll-ups %s +(%s) spans per request served \((\d+) spans, (\d+) "
+                          r"requests, (\d+) dropped\)\n" % (how, NUM), done.stdout)
+            self.assertTrue(m, done.stdout)
+            self.assertGreater(int(m.group(3)), 0)
+            self.assertEqual(m.group(4), "0")
+            per[how] = float(m.group(1))
+        self.assertLess(per["on"], per["off"])
+
     def test_unknown_section_is_refused(self):
         done = subprocess.run([os.path.join(ROOT, "scripts", "bench")], env=dict(os.environ, BENCH_ONLY="agent,agnet"),
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, timeout=60)

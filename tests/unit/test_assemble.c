@@ -25,7 +25,10 @@ START_TEST(nested_pairs)
 	ck_assert_uint_eq(done.end_ns, 30);
 	ck_assert(done.parent_id == 1);
 
-	struct ts_span end2 = {.end_ns = 50, .status = TS_STATUS_ERROR, .status_message = "boom"};
+	/* The calls rolled up into it come with its end. */
+	struct ts_attr rolled[] = {{.key = "traceshim.calls.read.count", .type = TS_VAL_INT, .v.i = 2}};
+	struct ts_span end2 = {.end_ns = 50, .status = TS_STATUS_ERROR, .status_message = "boom",
+			       .rolled = rolled, .nrolled = 1};
 	ts_span_int(&end2, "traceshim.dropped_spans", 3);
 	ck_assert(ts_assemble_end(&a, &end2, &done));
 	ck_assert_str_eq(done.name, "outer");
@@ -34,6 +37,8 @@ START_TEST(nested_pairs)
 	ck_assert_int_eq(done.attrs[1].v.i, 3);
 	ck_assert_int_eq(done.status, TS_STATUS_ERROR);
 	ck_assert_str_eq(done.status_message, "boom");
+	ck_assert_uint_eq(done.nrolled, 1);
+	ck_assert_int_eq(done.rolled[0].v.i, 2);
 	ck_assert(!ts_assemble_end(&a, &end, &done));
 	ts_assemble_free(&a);
 }

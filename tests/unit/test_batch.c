@@ -15,7 +15,11 @@ START_TEST(copies_and_shifts)
 	ts_span_str(&s, "file.path", path);
 	ts_span_const(&s, "traceshim.fd.type", "file");
 	ts_span_int(&s, "traceshim.fd", 3);
+	struct ts_attr rolled[] = {{.key = "traceshim.calls.read.count", .type = TS_VAL_INT, .v.i = 5}};
+	s.rolled = rolled;
+	s.nrolled = 1;
 	ck_assert(ts_batch_add(b, &s, 1000000));
+	rolled[0].v.i = 0;
 	/* The drainer reuses its memory: the batch must not see it change. */
 	strcpy(name, "XXXX");
 	strcpy(path, "/overwritten");
@@ -27,6 +31,9 @@ START_TEST(copies_and_shifts)
 	ck_assert_str_eq(c->error_type, "ENOENT");
 	ck_assert_str_eq(c->attrs[1].v.s, "file");
 	ck_assert_int_eq(c->attrs[2].v.i, 3);
+	ck_assert_uint_eq(c->nrolled, 1);
+	ck_assert_ptr_ne(c->rolled, rolled);
+	ck_assert_int_eq(c->rolled[0].v.i, 5);
 	ck_assert_uint_eq(c->start_ns, 1000100);
 	ck_assert_uint_eq(c->end_ns, 1000250);
 

@@ -3,6 +3,7 @@
 #include "check_main.h"
 #include <stdio.h>
 #include "config.h"
+#include "family.h"
 #include "log.h"
 
 #include <stdlib.h>
@@ -145,11 +146,172 @@ START_TEST(inherited_reports_stay_quiet)
 }
 END_TEST
 
+/* TRACESHIM_TRACE's words. */
+static unsigned parsed(const char *v)
+{
+	unsigned set = 12345;
+	const char *bad = NULL;
+	size_t len = 0;
+	ck_assert_msg(ts_families_parse(v, &set, &bad, &len), "'%s' refused", v);
+	return set;
+}
+
+static void refused(const char *v, const char *word)
+{
+	unsigned set = 12345;
+	const char *bad = NULL;
+	size_t len = 0;
+	ck_assert_msg(!ts_families_parse(v, &set, &bad, &len), "'%s' taken", v);
+	ck_assert_uint_eq(set, 12345);
+	ck_assert_uint_eq(len, strlen(word));
+	ck_assert_msg(!strncmp(bad, word, len), "'%s': '%.*s', not '%s'", v, (int)len, bad, word);
+}
+
+START_TEST(families)
+{
+	const unsigned kept = TS_FAM_KEPT, b = TS_FAM_BIT(TS_FAM_NET);
+	ck_assert_uint_eq(parsed("net"), kept | b);
+	ck_assert_uint_eq(parsed(" net , io "), kept | b | TS_FAM_BIT(TS_FAM_IO));
+	ck_assert_uint_eq(parsed("all"), TS_FAM_ALL);
+	ck_assert_uint_eq(parsed("-net"), TS_FAM_ALL & ~b);
+	ck_assert_uint_eq(parsed("all,-net,-http"), TS_FAM_ALL & ~b & ~TS_FAM_BIT(TS_FAM_HTTP));
+	ck_assert_uint_eq(parsed("-all"), kept);
+	ck_assert_uint_eq(parsed("-all,sqlite"), kept | TS_FAM_BIT(TS_FAM_SQLITE));
+	/* Process, thread and API spans hold the tree: never taken out. */
+	ck_assert_uint_eq(parsed("-proc,-thread,-api"), TS_FAM_ALL);
+	ck_assert_uint_eq(parsed("net,-net"), kept);
+	for (unsigned f = 0; f < TS_FAM_COUNT; f++)
+		ck_assert_uint_eq(parsed(ts_family_name(f)) & TS_FAM_BIT(f), TS_FAM_BIT(f));
+	ck_assert_ptr_null(ts_family_name(TS_FAM_COUNT));
+	refused("disk", "disk");
+	refused("net,disk", "disk");
+	refused("net,,io", "");
+	refused("net,", "");
+	refused("-", "-");
+	refused("Net", "Net");
+	refused("net io", "net io");
+	refused("", "");
+}
+END_TEST
+
+START_TEST(families_from_the_environment)
+{
+	setenv("TRACESHIM_TRACE", "net,sqlite", 1);
+	ts_config_load();
+	ck_assert(!ts_family_off(TS_FAM_NET) && !ts_family_off(TS_FAM_SQLITE));
+	ck_assert(ts_family_off(TS_FAM_IO) && ts_family_off(TS_FAM_FILE) && ts_family_off(TS_FAM_HTTP));
+	ck_assert(!ts_family_off(TS_FAM_PROC) && !ts_family_off(TS_FAM_API));
+	setenv("TRACESHIM_TRACE", "net,disk", 1);
+	capture_start();
+	ts_config_load();
+	ck_assert_int_eq(count_lines(capture_end(), "'disk' is not a family"), 1);
+	ck_assert_uint_eq(ts_families_off, 0);
+	unsetenv("TRACESHIM_TRACE");
+	ts_config_load();
+	ck_assert_uint_eq(ts_families_off, 0);
+}
+END_TEST
+
+START_TEST(parse_per_name)
+{
+	static const char *const names[] = {"perfetto", "otlp"};
+	char v[2][TS_PARSE_VALUE_MAX];
+	ck_assert(ts_parse_per_name("on", names, 2, v));
+	ck_assert_str_eq(v[0], "on");
+	ck_assert_str_eq(v[1], "on");
+	ck_assert(ts_parse_per_name("otlp=50", names, 2, v));
+	ck_assert_str_eq(v[0], "");
+	ck_assert_str_eq(v[1], "50");
+	ck_assert(ts_parse_per_name("OTLP=off,perfetto=on", names, 2, v));
+	ck_assert_str_eq(v[0], "on");
+	ck_assert_str_eq(v[1], "off");
+	strcpy(v[0], "kept");
+	ck_assert(!ts_parse_per_name("otlp=on,otlp=off", names, 2, v));   /* twice */
+	ck_assert(!ts_parse_per_name("jaeger=on", names, 2, v));
+	ck_assert(!ts_parse_per_name("otlp=", names, 2, v));
+	ck_assert(!ts_parse_per_name("otlp=on,", names, 2, v));
+	ck_assert(!ts_parse_per_name("otlp=on,perfetto", names, 2, v));
+	ck_assert(!ts_parse_per_name("otlp=012345678901234567890123456789", names, 2, v));
+	ck_assert(!ts_parse_per_name(NULL, names, 2, v));
+	ck_assert_str_eq(v[0], "kept");
+}
+END_TEST
+
+/* Roll-ups: on for OTLP, off for the file, one value for both or per
+ * exporter; a malformed value is reported once and changes nothing. */
+START_TEST(rollup_settings)
+{
+	unsetenv("TRACESHIM_ROLLUP");
+	unsetenv("TRACESHIM_ROLLUP_MIN_US");
+	unsetenv("TRACESHIM_MAX_SPANS_PER_S");
+	ts_config_load();
+	ck_assert(ts_cfg.rollup_otlp.on && !ts_cfg.rollup_perfetto.on);
+	ck_assert_uint_eq(ts_cfg.rollup_otlp.min_us, 1000);
+	ck_assert_uint_eq(ts_cfg.rollup_perfetto.min_us, 1000);
+	ck_assert_uint_eq(ts_cfg.rollup_otlp.max_per_s, 1000);
+	ck_assert_uint_eq(ts_cfg.rollup_perfetto.max_per_s, 0);
+
+	setenv("TRACESHIM_ROLLUP", "off", 1);
+	setenv("TRACESHIM_ROLLUP_MIN_US", "250", 1);
+	setenv("TRACESHIM_MAX_SPANS_PER_S", "perfetto=20", 1);
+	capture_start();
+	ts_config_load();
+	ck_assert_str_eq(capture_end(), "");
+	ck_assert(!ts_cfg.rollup_otlp.on && !ts_cfg.rollup_perfetto.on);
+	ck_assert_uint_eq(ts_cfg.rollup_otlp.min_us, 250);
+	ck_assert_uint_eq(ts_cfg.rollup_perfetto.min_us, 250);
+	ck_assert_uint_eq(ts_cfg.rollup_otlp.max_per_s, 1000);
+	ck_assert_uint_eq(ts_cfg.rollup_perfetto.max_per_s, 20);
+
+	setenv("TRACESHIM_ROLLUP", "perfetto=on", 1);
+	setenv("TRACESHIM_ROLLUP_MIN_US", "otlp=50,perfetto=7", 1);
+	setenv("TRACESHIM_MAX_SPANS_PER_S", "0", 1);
+	ts_config_load();
+	ck_assert(ts_cfg.rollup_otlp.on && ts_cfg.rollup_perfetto.on);
+	ck_assert_uint_eq(ts_cfg.rollup_otlp.min_us, 50);
+	ck_assert_uint_eq(ts_cfg.rollup_perfetto.min_us, 7);
+	ck_assert_uint_eq(ts_cfg.rollup_otlp.max_per_s, 0);
+
+	static const char *const bad[][2] = {
+		{"TRACESHIM_ROLLUP", "maybe"},
+		{"TRACESHIM_ROLLUP", "otlp=on,perfetto=sometimes"},
+		{"TRACESHIM_ROLLUP", "zipkin=on"},
+		{"TRACESHIM_ROLLUP_MIN_US", "otlp=1ms"},
+		{"TRACESHIM_ROLLUP_MIN_US", "-1"},
+		{"TRACESHIM_MAX_SPANS_PER_S", "otlp=10,otlp=20"},
+		{"TRACESHIM_MAX_SPANS_PER_S", "lots"},
+	};
+	for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+		unsetenv("TRACESHIM_ROLLUP");
+		unsetenv("TRACESHIM_ROLLUP_MIN_US");
+		unsetenv("TRACESHIM_MAX_SPANS_PER_S");
+		setenv(bad[i][0], bad[i][1], 1);
+		char said[96];
+		snprintf(said, sizeof said, "%s='%s'", bad[i][0], bad[i][1]);
+		capture_start();
+		ts_config_load();
+		ck_assert_msg(count_lines(capture_end(), said) == 1, "%s not reported once", said);
+		ck_assert(ts_cfg.rollup_otlp.on && !ts_cfg.rollup_perfetto.on);
+		ck_assert_uint_eq(ts_cfg.rollup_otlp.min_us, 1000);
+		ck_assert_uint_eq(ts_cfg.rollup_perfetto.min_us, 1000);
+		ck_assert_uint_eq(ts_cfg.rollup_otlp.max_per_s, 1000);
+		ck_assert_uint_eq(ts_cfg.rollup_perfetto.max_per_s, 0);
+	}
+	unsetenv("TRACESHIM_ROLLUP");
+	unsetenv("TRACESHIM_ROLLUP_MIN_US");
+	unsetenv("TRACESHIM_MAX_SPANS_PER_S");
+}
+END_TEST
+
 TS_CHECK_SUITE("config",
+	       parse_per_name,
+	       rollup_settings,
 	       parse_uint,
 	       parse_bool,
 	       defaults_and_bad_values,
 	       relative_output_made_absolute,
 	       sdk_disabled_is_a_boolean,
 	       exporters_chosen,
-	       inherited_reports_stay_quiet)
+	       inherited_reports_stay_quiet,
+	       families,
+	       families_from_the_environment)

@@ -5,6 +5,7 @@
 #include "encode.h"
 #include "pbread.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 
 static int flows_out, flows_in;
@@ -142,7 +143,38 @@ START_TEST(corrupt_bodies_are_refused)
 }
 END_TEST
 
+/* A span with all the attributes of its own it may have keeps the calls
+ * rolled up into it too, as the shim's exporters have them. */
+START_TEST(rolled_up_calls_kept_apart)
+{
+	struct ts_convert *cv = ts_convert_new();
+	struct ts_span s = {.name = "GET", .start_ns = 1000, .end_ns = 2000, .span_id = 9, .kind = 2};
+	static char keys[TS_MAX_ATTRS][16];
+	for (int i = 0; i < TS_MAX_ATTRS; i++) {
+		snprintf(keys[i], sizeof keys[i], "app.k%d", i);
+		ts_span_int(&s, keys[i], i);
+	}
+	struct ts_attr rolled[] = {
+		{.key = "traceshim.calls.read.count", .type = TS_VAL_INT, .v.i = 4},
+		{.key = "traceshim.calls.read.time_ns", .type = TS_VAL_INT, .v.i = 400},
+	};
+	s.rolled = rolled;
+	s.nrolled = 2;
+	ck_assert_int_eq(send_one(cv, &s), 1);
+	struct pb *b = ts_pf_batch();
+	const uint8_t *p = b->data, *end = b->data + b->len;
+	struct pbr_field pkt, te, f;
+	int annotations = -1;
+	while (pbr_next(&p, end, &pkt) == 1)
+		if (pbr_find(pkt.data, pkt.len, 11, &te) && pbr_find(te.data, te.len, 9, &f) && f.v == 1)
+			annotations = pbr_count(te.data, te.len, 4);
+	ck_assert_int_eq(annotations, TS_MAX_ATTRS + 2);
+	ts_convert_free(cv);
+}
+END_TEST
+
 TS_CHECK_SUITE("convert",
+	       rolled_up_calls_kept_apart,
 	       lanes_and_processes,
 	       parent_in_a_later_request,
 	       corrupt_bodies_are_refused)

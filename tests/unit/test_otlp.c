@@ -36,6 +36,10 @@ START_TEST(spans_ids_and_attributes)
 	ts_span_str(&spans[1], "file.path", "/nope");
 	ts_span_str(&spans[1], "error.type", "ENOENT");
 	ts_span_int(&spans[1], "traceshim.fd", -1);
+	/* The calls rolled up into a span follow its own attributes. */
+	struct ts_attr rolled[] = {{.key = "traceshim.calls.read.count", .type = TS_VAL_INT, .v.i = 7}};
+	spans[0].rolled = rolled;
+	spans[0].nrolled = 1;
 	struct ts_otlp_batch b = {
 		.trace_id = trace_id, .resource = resource, .nresource = 2,
 		.scope_name = "traceshim", .scope_version = "0.1.0", .spans = spans, .nspans = 2,
@@ -70,6 +74,9 @@ START_TEST(spans_ids_and_attributes)
 	ck_assert_int_eq(child->status->code,
 			 OPENTELEMETRY__PROTO__TRACE__V1__STATUS__STATUS_CODE__STATUS_CODE_ERROR);
 	ck_assert_str_eq(child->status->message, "No such file or directory");
+	ck_assert_uint_eq(root->n_attributes, 1);
+	ck_assert_str_eq(root->attributes[0]->key, "traceshim.calls.read.count");
+	ck_assert_int_eq(root->attributes[0]->value->int_value, 7);
 	ck_assert_int_eq(root->status->code,
 			 OPENTELEMETRY__PROTO__TRACE__V1__STATUS__STATUS_CODE__STATUS_CODE_UNSET);
 	opentelemetry__proto__collector__trace__v1__export_trace_service_request__free_unpacked(req, NULL);

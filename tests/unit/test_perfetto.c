@@ -320,7 +320,39 @@ START_TEST(descriptor_blocks_as_encoded)
 }
 END_TEST
 
+/* The calls rolled up into a span are annotations on its END (the importer
+ * adds them to the slice it closes) or on the BEGIN of a complete one. */
+START_TEST(rolled_calls_are_annotations)
+{
+	reset();
+	struct ts_attr rolled[2] = {
+		{.key = "traceshim.calls.write.count", .type = TS_VAL_INT, .v.i = 50},
+		{.key = "traceshim.calls.write.time_ns", .type = TS_VAL_INT, .v.i = 900},
+	};
+	struct ts_span b = leaf("thread", 10, 10);
+	ts_span_int(&b, "thread.id", 11);
+	ts_pf_span(&track, TS_SPAN_BEGIN, &b);
+	struct ts_span e = {.end_ns = 90, .rolled = rolled, .nrolled = 2};
+	ts_pf_span(&track, TS_SPAN_END, &e);
+	struct pbr_field pkt, te, f;
+	ck_assert(packet(1, &pkt));
+	ck_assert(pbr_find(pkt.data, pkt.len, 11, &te));
+	ck_assert(pbr_find(te.data, te.len, 9, &f));
+	ck_assert_uint_eq(f.v, 2);   /* SLICE_END */
+	ck_assert_int_eq(pbr_count(te.data, te.len, 4), 2);
+	struct ts_span c = leaf("SSL_write", 100, 200);
+	ts_span_int(&c, "traceshim.fd", 3);
+	c.rolled = rolled;
+	c.nrolled = 2;
+	ts_pf_span(&track, TS_SPAN_COMPLETE, &c);
+	ck_assert(packet(2, &pkt));
+	ck_assert(pbr_find(pkt.data, pkt.len, 11, &te));
+	ck_assert_int_eq(pbr_count(te.data, te.len, 4), 3);
+}
+END_TEST
+
 TS_CHECK_SUITE("perfetto",
+	       rolled_calls_are_annotations,
 	       first_packet_clears_and_sets_defaults,
 	       names_and_values_interned_once,
 	       flows_are_unpacked_fixed64,

@@ -1,0 +1,171 @@
+/* The printf family on streams and descriptors: printf, fprintf, vprintf,
+ * vfprintf, dprintf, vdprintf and their _FORTIFY_SOURCE forms (__printf_chk
+ * and the others, which distribution binaries call), each recorded under its
+ * base name. The variadic ones hand their arguments to libc's own v-form:
+ * the formatting is glibc's, never the shim's. The bytes are the formatted
+ * text (the call's result), all of it asked for; a negative result is a
+ * failure, errno says why. */
+#include "stdiowrap.h"
+
+#include <stdarg.h>
+
+extern int __printf_chk(int flag, const char *fmt, ...);
+extern int __fprintf_chk(FILE *f, int flag, const char *fmt, ...);
+extern int __vprintf_chk(int flag, const char *fmt, va_list ap);
+extern int __vfprintf_chk(FILE *f, int flag, const char *fmt, va_list ap);
+extern int __dprintf_chk(int fd, int flag, const char *fmt, ...);
+extern int __vdprintf_chk(int fd, int flag, const char *fmt, va_list ap);
+
+typedef int (*vprintf_fn)(const char *, va_list);
+typedef int (*vfprintf_fn)(FILE *, const char *, va_list);
+typedef int (*vdprintf_fn)(int, const char *, va_list);
+typedef int (*vprintf_chk_fn)(int, const char *, va_list);
+typedef int (*vfprintf_chk_fn)(FILE *, int, const char *, va_list);
+typedef int (*vdprintf_chk_fn)(int, int, const char *, va_list);
+
+static inline int64_t formatted(int r)
+{
+	return r < 0 ? -1 : (int64_t)r;
+}
+
+/* On stream f. */
+#define STREAM_BODY(op, f, call)                                                         \
+	do {                                                                             \
+		struct ts_stream_call c_;                                                \
+		if (!ts_stream_begin(&c_, f))                                            \
+			return call;                                                     \
+		int r_ = call;                                                           \
+		ts_stream_end(&c_, f, op, r_ < 0 ? 0 : (uint64_t)r_, formatted(r_), false, \
+			      r_ < 0 ? TS_STDIO_NO_REQUEST : 0);                         \
+		return r_;                                                               \
+	} while (0)
+
+/* On descriptor fd: no stream, so no stream state. */
+#define FD_BODY(op, fd, call)                                                            \
+	do {                                                                             \
+		struct ts_thread *t = ts_caller();                                       \
+		if (!t || ts_family_off(TS_FAM_STDIO))                                   \
+			return call;                                                     \
+		uint64_t t0 = ts_ticks();                                                \
+		int r_ = call;                                                           \
+		uint64_t t1 = ts_ticks();                                                \
+		ts_record_stream_io(t, op, fd, r_ < 0 ? 0 : (uint64_t)r_, formatted(r_),     \
+				    r_ < 0 ? errno : 0, r_ < 0 ? TS_STDIO_NO_REQUEST : 0,   \
+				    t0, t1);                                             \
+		return r_;                                                               \
+	} while (0)
+
+/* A variadic form: its arguments to the traced v-form `call`. */
+#define VARIADIC(last, call)          \
+	va_list ap;                   \
+	va_start(ap, last);           \
+	int r = call;                 \
+	va_end(ap);                   \
+	return r
+
+static int vprintf_traced(enum ts_op op, vprintf_fn fn, const char *fmt, va_list ap)
+{
+	FILE *out = stdout;
+	STREAM_BODY(op, out, fn(fmt, ap));
+}
+
+static int vfprintf_traced(enum ts_op op, vfprintf_fn fn, FILE *f, const char *fmt, va_list ap)
+{
+	STREAM_BODY(op, f, fn(f, fmt, ap));
+}
+
+static int vdprintf_traced(enum ts_op op, vdprintf_fn fn, int fd, const char *fmt, va_list ap)
+{
+	FD_BODY(op, fd, fn(fd, fmt, ap));
+}
+
+static int vprintf_chk_traced(enum ts_op op, vprintf_chk_fn fn, int flag, const char *fmt,
+			      va_list ap)
+{
+	FILE *out = stdout;
+	STREAM_BODY(op, out, fn(flag, fmt, ap));
+}
+
+static int vfprintf_chk_traced(enum ts_op op, vfprintf_chk_fn fn, FILE *f, int flag,
+			       const char *fmt, va_list ap)
+{
+	STREAM_BODY(op, f, fn(f, flag, fmt, ap));
+}
+
+static int vdprintf_chk_traced(enum ts_op op, vdprintf_chk_fn fn, int fd, int flag,
+			       const char *fmt, va_list ap)
+{
+	FD_BODY(op, fd, fn(fd, flag, fmt, ap));
+}
+
+TS_EXPORT int printf(const char *fmt, ...)
+{
+	TS_REAL_TYPED(vprintf_fn, vprintf, -1);
+	VARIADIC(fmt, vprintf_traced(TS_OP_PRINTF, real, fmt, ap));
+}
+
+TS_EXPORT int vprintf(const char *fmt, va_list ap)
+{
+	TS_REAL(vprintf, -1);
+	return vprintf_traced(TS_OP_VPRINTF, real, fmt, ap);
+}
+
+TS_EXPORT int fprintf(FILE *f, const char *fmt, ...)
+{
+	TS_REAL_TYPED(vfprintf_fn, vfprintf, -1);
+	VARIADIC(fmt, vfprintf_traced(TS_OP_FPRINTF, real, f, fmt, ap));
+}
+
+TS_EXPORT int vfprintf(FILE *f, const char *fmt, va_list ap)
+{
+	TS_REAL(vfprintf, -1);
+	return vfprintf_traced(TS_OP_VFPRINTF, real, f, fmt, ap);
+}
+
+TS_EXPORT int dprintf(int fd, const char *fmt, ...)
+{
+	TS_REAL_TYPED(vdprintf_fn, vdprintf, -1);
+	VARIADIC(fmt, vdprintf_traced(TS_OP_DPRINTF, real, fd, fmt, ap));
+}
+
+TS_EXPORT int vdprintf(int fd, const char *fmt, va_list ap)
+{
+	TS_REAL(vdprintf, -1);
+	return vdprintf_traced(TS_OP_VDPRINTF, real, fd, fmt, ap);
+}
+
+TS_EXPORT int __printf_chk(int flag, const char *fmt, ...)
+{
+	TS_REAL_TYPED(vprintf_chk_fn, __vprintf_chk, -1);
+	VARIADIC(fmt, vprintf_chk_traced(TS_OP_PRINTF, real, flag, fmt, ap));
+}
+
+TS_EXPORT int __vprintf_chk(int flag, const char *fmt, va_list ap)
+{
+	TS_REAL(__vprintf_chk, -1);
+	return vprintf_chk_traced(TS_OP_VPRINTF, real, flag, fmt, ap);
+}
+
+TS_EXPORT int __fprintf_chk(FILE *f, int flag, const char *fmt, ...)
+{
+	TS_REAL_TYPED(vfprintf_chk_fn, __vfprintf_chk, -1);
+	VARIADIC(fmt, vfprintf_chk_traced(TS_OP_FPRINTF, real, f, flag, fmt, ap));
+}
+
+TS_EXPORT int __vfprintf_chk(FILE *f, int flag, const char *fmt, va_list ap)
+{
+	TS_REAL(__vfprintf_chk, -1);
+	return vfprintf_chk_traced(TS_OP_VFPRINTF, real, f, flag, fmt, ap);
+}
+
+TS_EXPORT int __dprintf_chk(int fd, int flag, const char *fmt, ...)
+{
+	TS_REAL_TYPED(vdprintf_chk_fn, __vdprintf_chk, -1);
+	VARIADIC(fmt, vdprintf_chk_traced(TS_OP_DPRINTF, real, fd, flag, fmt, ap));
+}
+
+TS_EXPORT int __vdprintf_chk(int fd, int flag, const char *fmt, va_list ap)
+{
+	TS_REAL(__vdprintf_chk, -1);
+	return vdprintf_chk_traced(TS_OP_VDPRINTF, real, fd, flag, fmt, ap);
+}
