@@ -44,6 +44,11 @@ struct lane {
 };
 
 static TS_LARGE struct entry *buckets[BUCKETS];
+/* Entries of spans gone out, kept with their text memory for the next: a
+ * server makes and ends one for every request. */
+#define SPARES 64
+static struct entry *spares;
+static unsigned nspares;
 static unsigned nopen, nunbegun, npeer, cycle_no;
 static uint64_t dropped;
 static struct lane *lanes[LANES];
@@ -66,8 +71,14 @@ static struct entry *get(uint64_t handle)
 		dropped++;
 		return NULL;
 	}
-	struct entry *e = malloc(sizeof *e);
-	if (!e) {
+	struct entry *e = spares;
+	if (e) {
+		spares = e->next;
+		nspares--;
+	} else if ((e = malloc(sizeof *e))) {
+		e->text = NULL;
+		ts_notes_init(&e->notes);
+	} else {
 		dropped++;
 		return NULL;
 	}
@@ -78,8 +89,6 @@ static struct entry *get(uint64_t handle)
 	e->peer_role = 0;
 	e->end_ns = 0;
 	e->cycle = cycle_no;
-	e->text = NULL;
-	ts_notes_init(&e->notes);
 	*p = e;
 	nopen++;
 	nunbegun++;
@@ -95,6 +104,14 @@ static void drop(struct entry *e)
 		nunbegun--;
 	if (e->peer_role)
 		npeer--;
+	if (nspares < SPARES) {
+		ts_notes_clear(&e->notes);
+		ts_text_clear(&e->text);
+		e->next = spares;
+		spares = e;
+		nspares++;
+		return;
+	}
 	ts_notes_free(&e->notes);
 	ts_text_free(&e->text);
 	free(e);
@@ -178,15 +195,22 @@ static void emit(struct entry *e, bool unended)
 	drop(e);
 }
 
-void ts_async_begin(uint64_t handle, const struct ts_span *s)
+const uint8_t *ts_async_payload(uint64_t handle, const uint8_t *payload, unsigned len)
+{
+	struct entry *e = get(handle);
+	return e && !e->begun ? ts_text_keep_bytes(&e->text, payload, len) : NULL;
+}
+
+void ts_async_begin(uint64_t handle, const struct ts_span *s, bool owned)
 {
 	struct entry *e = get(handle);
 	if (!e || e->begun)
 		return;
 	e->span = *s;
-	e->span.name = ts_text_keep(&e->text, s->name);
-	e->span.nattrs = 0;
-	for (unsigned i = 0; i < s->nattrs; i++) {
+	e->span.name = s->dyn_name && !owned ? ts_text_keep(&e->text, s->name) : s->name;
+	if (!owned)
+		e->span.nattrs = 0;
+	for (unsigned i = 0; !owned && i < s->nattrs; i++) {
 		e->span.attrs[e->span.nattrs] = s->attrs[i];
 		if (ts_text_keep_attr(&e->text, &e->span.attrs[e->span.nattrs]))
 			e->span.nattrs++;
@@ -199,16 +223,20 @@ void ts_async_begin(uint64_t handle, const struct ts_span *s)
 		emit(e, false);
 }
 
-void ts_async_end(uint64_t handle, uint64_t ns, int status)
+static void end_entry(struct entry *e, uint64_t ns, int status)
 {
-	struct entry *e = get(handle);
-	if (!e || e->ended)
-		return;
 	e->ended = true;
 	e->end_ns = ns;
 	e->status = status;
 	if (e->begun && !e->peer_role)
 		emit(e, false);
+}
+
+void ts_async_end(uint64_t handle, uint64_t ns, int status)
+{
+	struct entry *e = get(handle);
+	if (e && !e->ended)
+		end_entry(e, ns, status);
 }
 
 void ts_async_end_peer(uint64_t handle, uint64_t ns, int status, int fd, uint32_t gen,
@@ -231,7 +259,7 @@ void ts_async_end_peer(uint64_t handle, uint64_t ns, int status, int fd, uint32_
 		e->peer_role = 0;
 	else
 		npeer++;
-	ts_async_end(handle, ns, status);
+	end_entry(e, ns, status);
 }
 
 struct ts_notes *ts_async_notes(uint64_t handle)
@@ -291,6 +319,8 @@ void ts_async_after_fork(void)
 	 * the rest of the parent's drainer state). */
 	memset(buckets, 0, sizeof buckets);
 	memset(lanes, 0, sizeof lanes);
+	spares = NULL;
+	nspares = 0;
 	nopen = nunbegun = npeer = cycle_no = nlanes = 0;
 	dropped = 0;
 }
@@ -300,6 +330,14 @@ void ts_async_reset(void)
 	for (unsigned b = 0; b < BUCKETS; b++)
 		while (buckets[b])
 			drop(buckets[b]);
+	while (spares) {
+		struct entry *e = spares;
+		spares = e->next;
+		ts_notes_free(&e->notes);
+		ts_text_free(&e->text);
+		free(e);
+	}
+	nspares = 0;
 	for (unsigned i = 0; i < nlanes; i++) {
 		ts_export_forget(lanes[i]->state);
 		free(lanes[i]);

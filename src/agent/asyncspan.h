@@ -10,10 +10,16 @@
 #include "notes.h"
 #include "span.h"
 
+#include <stdbool.h>
 #include <stdint.h>
 
-/* The start: s's strings are copied. */
-void ts_async_begin(uint64_t handle, const struct ts_span *s);
+/* A copy of a span's start payload (len bytes), kept with the span: strings
+ * unpacked from it are the span's own, with no copy each. NULL when there
+ * is no room (the strings are copied then). */
+const uint8_t *ts_async_payload(uint64_t handle, const uint8_t *payload, unsigned len);
+/* The start: s's strings are copied, unless owned (each in the span's copy
+ * of its payload, or a constant). */
+void ts_async_begin(uint64_t handle, const struct ts_span *s, bool owned);
 /* The end, at ns, with the status the program gave. */
 void ts_async_end(uint64_t handle, uint64_t ns, int status);
 /* The end of an HTTP span (role TS_USER_CLIENT or TS_USER_SERVER) on

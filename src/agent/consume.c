@@ -7,6 +7,7 @@
 #include "asyncspan.h"
 #include "clock.h"
 #include "config.h"
+#include "copy.h"
 #include "decode.h"
 #include "exception.h"
 #include "export.h"
@@ -24,6 +25,8 @@
 #include <string.h>
 #include <sys/syscall.h>
 #include <unistd.h>
+
+#define PREFETCH 4   /* records */
 
 const struct ts_pool_view *ts_consume_pool;
 uint64_t ts_consume_damaged;
@@ -51,6 +54,11 @@ unsigned ts_consume_ring(struct ts_track_ctx *c, struct ts_thread *t, const stru
 			continue;
 		}
 		const struct ts_rec *r = ts_pool_chunk(v, chunk) + off;
+		/* The records were written on another core: asked for a few
+		 * ahead, they arrive while this one is decoded and encoded.
+		 * Only those written already, in this chunk. */
+		if (tail + PREFETCH < head && off + PREFETCH < TS_CHUNK_RECS)
+			__builtin_prefetch(r + PREFETCH);
 		unsigned ext = r->ext;
 		if (off + 1 + ext > TS_CHUNK_RECS || (r->type != TS_REC_PAD && ext > TS_PAYLOAD_MAX_SLOTS)) {
 			ts_consume_damaged++;   /* a record never straddles chunks */
@@ -58,10 +66,11 @@ unsigned ts_consume_ring(struct ts_track_ctx *c, struct ts_thread *t, const stru
 		}
 		if (tail + 1 + ext > head)
 			break;   /* cannot happen with a well-behaved producer */
-		if (r->type != TS_REC_PAD)
-			memcpy(payload, r + 1, (size_t)ext * TS_REC_SIZE);
-		/* Payload records keep their length in aux. */
+		/* Payload records keep their length in aux. Only what is used is
+		 * copied (the slots are 64 bytes, a path or an address far less). */
 		unsigned len = r->aux < ext * TS_REC_SIZE ? r->aux : ext * TS_REC_SIZE;
+		if (r->type != TS_REC_PAD && ext)
+			ts_memcpy(payload, r + 1, r->type == TS_REC_THREAD_BEGIN ? ext * TS_REC_SIZE : len);
 		switch (r->type) {
 		case TS_REC_THREAD_BEGIN:   /* its payload has no length in aux */
 			ts_tracks_thread_begin(c, t, r, payload, ext * TS_REC_SIZE);

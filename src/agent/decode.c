@@ -4,6 +4,7 @@
 #include "decode.h"
 
 #include "clock.h"
+#include "copy.h"
 #include "fdinfo.h"
 #include "ids.h"
 #include "ops.h"
@@ -67,11 +68,26 @@ static void describe_fd(struct ts_span *s, const struct ts_fdinfo *fi)
 	}
 }
 
+/* traceshim.fd and what fd refers to: the span's descriptor block (span.h),
+ * numbered by fd's description when it has one (the fd number goes with
+ * it: a description is of one number). */
+static void fd_block(struct ts_span *s, int fd, const struct ts_fdinfo *fi)
+{
+	unsigned first = s->nattrs;
+	ts_span_int(s, "traceshim.fd", fd);
+	describe_fd(s, fi);
+	if (fi && fi->stamp) {
+		s->desc_stamp = fi->stamp;
+		s->desc_first = first;
+		s->desc_count = s->nattrs - first;
+	}
+}
+
 static const char *payload_string(const uint8_t *payload, unsigned len)
 {
 	if (len > sizeof path_buf - 1)
 		len = sizeof path_buf - 1;
-	memcpy(path_buf, payload, len);
+	ts_memcpy(path_buf, payload, len);
 	path_buf[len] = 0;
 	return path_buf;
 }
@@ -152,8 +168,7 @@ static void decode_stdio(unsigned op, const struct ts_rec *r, const uint8_t *pay
 	if (shape == TS_SHAPE_OPEN && path_len) {
 		decode_open(r, path, path_len, s);
 	} else if (r->fd >= 0) {
-		ts_span_int(s, "traceshim.fd", r->fd);
-		describe_fd(s, ts_fdinfo_get(r->fd, r->fdgen, r->kind));
+		fd_block(s, r->fd, ts_fdinfo_get(r->fd, r->fdgen, r->kind));
 	}
 	if (shape == TS_SHAPE_IO) {
 		if (!(r->aux2 & TS_STDIO_NO_REQUEST))
@@ -215,15 +230,13 @@ void ts_decode_call(uint32_t index, const struct ts_rec *r, const uint8_t *paylo
 	}
 	switch (info->shape) {
 	case TS_SHAPE_IO:
-		ts_span_int(s, "traceshim.fd", r->fd);
-		describe_fd(s, ts_fdinfo_get(r->fd, r->fdgen, r->kind));
+		fd_block(s, r->fd, ts_fdinfo_get(r->fd, r->fdgen, r->kind));
 		ts_span_int(s, "traceshim.io.requested", (int64_t)r->arg);
 		if (r->ret >= 0)
 			ts_span_int(s, "traceshim.io.bytes", r->ret);
 		break;
 	case TS_SHAPE_FD:
-		ts_span_int(s, "traceshim.fd", r->fd);
-		describe_fd(s, ts_fdinfo_get(r->fd, r->fdgen, r->kind));
+		fd_block(s, r->fd, ts_fdinfo_get(r->fd, r->fdgen, r->kind));
 		break;
 	case TS_SHAPE_OPEN:
 		decode_open(r, payload, len, s);
@@ -246,8 +259,7 @@ void ts_decode_call(uint32_t index, const struct ts_rec *r, const uint8_t *paylo
 		const struct ts_fdinfo *src = ts_fdinfo_get(in, r->aux2, r->aux_kind);
 		const char *src_path = src && src->type != TS_FD_SOCKET && src->type != TS_FD_PIPE &&
 			src->path[0] ? payload_string((const uint8_t *)src->path, strlen(src->path)) : NULL;
-		ts_span_int(s, "traceshim.fd", r->fd);
-		describe_fd(s, ts_fdinfo_get(r->fd, r->fdgen, r->kind));
+		fd_block(s, r->fd, ts_fdinfo_get(r->fd, r->fdgen, r->kind));
 		ts_span_int(s, "traceshim.source.fd", in);
 		ts_span_str(s, "traceshim.source.path", src_path);
 		ts_span_int(s, "traceshim.io.requested", (int64_t)r->arg);
@@ -269,8 +281,7 @@ void ts_decode_call(uint32_t index, const struct ts_rec *r, const uint8_t *paylo
 	case TS_SHAPE_TLS:
 		/* A session on no socket (memory BIOs) has no descriptor. */
 		if (r->fd >= 0) {
-			ts_span_int(s, "traceshim.fd", r->fd);
-			describe_fd(s, ts_fdinfo_get(r->fd, r->fdgen, r->kind));
+			fd_block(s, r->fd, ts_fdinfo_get(r->fd, r->fdgen, r->kind));
 		}
 		ts_span_int(s, "traceshim.io.requested", (int64_t)r->arg);
 		if (r->ret >= 0)

@@ -9,14 +9,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-struct entry {
-	uint32_t gen;
-	uint8_t valid;
-	struct ts_fdinfo info;
-};
-
-static struct entry *newest;   /* by descriptor number */
-static size_t newest_len;
+/* The newest generation of each number, by number (fdinfo.h reads it
+ * inline). */
+struct ts_fdinfo_entry *ts_fdinfo_cache;
+size_t ts_fdinfo_cache_len;
+/* The last description's number (ts_fdinfo.stamp): never reset, so that no
+ * number is given to two descriptions, whatever a sequence has kept. */
+static uint64_t stamps;
 
 /* 4-way set-associative: a ring read late names its generations one after
  * another (open, its reads and writes, close), so few need to stay at once. */
@@ -25,7 +24,7 @@ static size_t newest_len;
 struct older {
 	int fd;
 	uint64_t used;   /* older_clock when last stored or found */
-	struct entry e;
+	struct ts_fdinfo_entry e;
 };
 static struct older *older;   /* allocated when first needed */
 static uint64_t older_clock;
@@ -35,24 +34,24 @@ static bool is_newer(uint32_t a, uint32_t b)
 	return (int32_t)(a - b) > 0;   /* generations wrap */
 }
 
-static struct entry *newest_slot(int fd, bool grow)
+static struct ts_fdinfo_entry *newest_slot(int fd, bool grow)
 {
 	if (fd < 0 || fd >= TS_FDGEN_MAX)
 		return NULL;
-	if ((size_t)fd >= newest_len) {
+	if ((size_t)fd >= ts_fdinfo_cache_len) {
 		if (!grow)
 			return NULL;
-		size_t n = newest_len ? newest_len : 64;
+		size_t n = ts_fdinfo_cache_len ? ts_fdinfo_cache_len : 64;
 		while (n <= (size_t)fd)
 			n *= 2;
-		struct entry *grown = realloc(newest, n * sizeof *newest);
+		struct ts_fdinfo_entry *grown = realloc(ts_fdinfo_cache, n * sizeof *ts_fdinfo_cache);
 		if (!grown)
 			return NULL;
-		memset(grown + newest_len, 0, (n - newest_len) * sizeof *newest);
-		newest = grown;
-		newest_len = n;
+		memset(grown + ts_fdinfo_cache_len, 0, (n - ts_fdinfo_cache_len) * sizeof *ts_fdinfo_cache);
+		ts_fdinfo_cache = grown;
+		ts_fdinfo_cache_len = n;
 	}
-	return &newest[fd];
+	return &ts_fdinfo_cache[fd];
 }
 
 static struct older *older_set(int fd, uint32_t gen)
@@ -99,7 +98,7 @@ static const struct ts_fdinfo *store_older(int fd, uint32_t gen, const struct ts
 
 const struct ts_fdinfo *ts_fdcache_find(int fd, uint32_t gen)
 {
-	struct entry *e = newest_slot(fd, false);
+	struct ts_fdinfo_entry *e = newest_slot(fd, false);
 	if (e && e->valid && e->gen == gen)
 		return &e->info;
 	struct older *o = find_older(fd, gen);
@@ -109,7 +108,10 @@ const struct ts_fdinfo *ts_fdcache_find(int fd, uint32_t gen)
 const struct ts_fdinfo *ts_fdcache_store(int fd, uint32_t gen, const struct ts_fdinfo *info)
 {
 	struct ts_fdinfo copy = *info;   /* info may point into a table that moves */
-	struct entry *e = newest_slot(fd, true);
+	/* A new description: a number of its own. Moved between the tables a
+	 * description keeps its number, as it keeps its text and fd. */
+	copy.stamp = ++stamps;
+	struct ts_fdinfo_entry *e = newest_slot(fd, true);
 	if (!e)
 		return NULL;
 	if (e->valid && e->gen != gen) {
@@ -126,22 +128,22 @@ const struct ts_fdinfo *ts_fdcache_store(int fd, uint32_t gen, const struct ts_f
 
 bool ts_fdcache_newer_seen(int fd, uint32_t gen)
 {
-	const struct entry *e = newest_slot(fd, false);
+	const struct ts_fdinfo_entry *e = newest_slot(fd, false);
 	return e && e->valid && is_newer(e->gen, gen);
 }
 
 void ts_fdcache_after_fork(void)
 {
 	/* The parent's drainer may have been inside realloc(): drop, never free. */
-	newest = NULL;
-	newest_len = 0;
+	ts_fdinfo_cache = NULL;
+	ts_fdinfo_cache_len = 0;
 	older = NULL;
 	older_clock = 0;
 }
 
 void ts_fdcache_reset(void)
 {
-	free(newest);
+	free(ts_fdinfo_cache);
 	free(older);
 	ts_fdcache_after_fork();
 }

@@ -8,10 +8,15 @@
 #include "fdkind.h"
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <sys/socket.h>
 
 struct ts_fdinfo {
+	/* This description's number, never given twice in the process (0:
+	 * none): what a span says of its descriptor is the same for the same
+	 * number, so the exporters may keep it encoded. */
+	uint64_t stamp;
 	uint8_t type;               /* enum ts_fd_type */
 	uint8_t transport;          /* 0, or 1 tcp, 2 udp, 3 unix */
 	uint8_t family;             /* AF_INET, AF_INET6, AF_UNIX or 0 */
@@ -23,9 +28,26 @@ struct ts_fdinfo {
  * second ago. */
 int ts_type_of_path(const char *path);
 /* Drainer side (single-threaded). */
+/* The newest generation described of each descriptor number (fdcache.c
+ * keeps it, and the older generations apart): known here so that a lookup
+ * of the newest generation of a number (most of them) is inline. */
+struct ts_fdinfo_entry {
+	uint32_t gen;
+	uint8_t valid;
+	struct ts_fdinfo info;
+};
+extern struct ts_fdinfo_entry *ts_fdinfo_cache;
+extern size_t ts_fdinfo_cache_len;
+const struct ts_fdinfo *ts_fdinfo_lookup(int fd, uint32_t gen, uint8_t kind);
+
 /* What fd (generation gen) is; kind is what its creator recorded, used when
- * the kernel can no longer say. NULL when nothing is known. */
-const struct ts_fdinfo *ts_fdinfo_get(int fd, uint32_t gen, uint8_t kind);
+ * the kernel can no longer say. NULL when nothing is known. Valid until the
+ * next description is stored. */
+static inline const struct ts_fdinfo *ts_fdinfo_get(int fd, uint32_t gen, uint8_t kind)
+{
+	const struct ts_fdinfo_entry *e = (size_t)fd < ts_fdinfo_cache_len ? &ts_fdinfo_cache[fd] : NULL;
+	return e && e->valid && e->gen == gen ? &e->info : ts_fdinfo_lookup(fd, gen, kind);
+}
 void ts_fdinfo_set_path(int fd, uint32_t gen, const char *path, int type);
 void ts_fdinfo_set_peer(int fd, uint32_t gen, uint8_t kind, const struct sockaddr *sa,
 			unsigned len);

@@ -20,6 +20,16 @@ void ts_notes_free(struct ts_notes *n)
 	ts_notes_init(n);
 }
 
+void ts_notes_clear(struct ts_notes *n)
+{
+	ts_text_clear(&n->text);
+	free(n->events);   /* rare, and up to TS_NOTES_EVENTS of them */
+	n->events = NULL;
+	n->nattrs = n->nevents = n->cap_events = n->dropped_events = 0;
+	n->failed = false;
+	n->error_type = n->error_message = NULL;
+}
+
 void ts_notes_attrs(struct ts_notes *n, const struct ts_attr *attrs, unsigned nattrs)
 {
 	for (unsigned i = 0; i < nattrs; i++) {

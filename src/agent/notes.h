@@ -24,6 +24,8 @@ struct ts_notes {
 /* A fresh, empty set (ts_notes_free() to reuse one). */
 void ts_notes_init(struct ts_notes *n);
 void ts_notes_free(struct ts_notes *n);
+/* Empties the set, keeping its memory for the next span's notes. */
+void ts_notes_clear(struct ts_notes *n);
 /* Sets attributes (a key set before is replaced); copies their text. */
 void ts_notes_attrs(struct ts_notes *n, const struct ts_attr *attrs, unsigned nattrs);
 void ts_notes_event(struct ts_notes *n, const char *name, uint64_t time_ns,

@@ -8,13 +8,13 @@
 #include "exception.h"
 #include "export.h"
 #include "ids.h"
+#include "names.h"
 #include "notes.h"
 #include "ops.h"
 #include "summary.h"
 #include "trackctx.h"
 
 #include <stddef.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -102,7 +102,9 @@ static void remote_parent(struct ts_span *s)
 {
 	for (unsigned i = 0; i < s->nattrs; i++) {
 		const struct ts_attr *a = &s->attrs[i];
-		if (a->type != TS_VAL_STR || strcmp(a->key, TS_REMOTE_PARENT_KEY))
+		/* The first letter first: no call to strcmp for the others. */
+		if (a->type != TS_VAL_STR || a->key[0] != TS_REMOTE_PARENT_KEY[0] ||
+		    strcmp(a->key, TS_REMOTE_PARENT_KEY))
 			continue;
 		uint8_t trace_id[16], flags;
 		uint64_t span_id;
@@ -119,6 +121,29 @@ static void remote_parent(struct ts_span *s)
 		s->attrs[i] = s->attrs[--s->nattrs];
 		return;
 	}
+}
+
+/* The program's attribute names are few and come again and again: kept once
+ * for the process (names.h), a span's copy of its text and the exporters'
+ * lookups by content are saved. */
+static void keep_keys(struct ts_attr *attrs, unsigned n, unsigned place)
+{
+	for (unsigned i = 0; i < n; i++) {
+		const char *k = ts_key_keep_at(place + i, attrs[i].key, strlen(attrs[i].key));
+		if (k) {
+			attrs[i].key = k;
+			attrs[i].dynkey = 0;
+		}
+	}
+}
+
+/* A span name of the program's, kept the same way when the table of them
+ * has room (else it stays scratch text). */
+static void keep_name(struct ts_span *s, const char *name)
+{
+	const char *kept = name[0] ? ts_user_name_keep(name, strlen(name)) : "span";
+	s->name = kept ? kept : name;
+	s->dyn_name = !kept;
 }
 
 static struct open_span *find_open(struct ts_track_ctx *c, uint32_t span)
@@ -151,15 +176,20 @@ static void begin(struct ts_track_ctx *c, const struct ts_rec *r, const uint8_t 
 	memset(&s, 0, offsetof(struct ts_span, attrs));   /* attrs are filled as counted */
 	const char *name;
 	char inline_name[TS_INLINE_NAME];
+	uint64_t handle = (uint64_t)c->index << 32 | r->span;
+	bool owned = false;   /* the strings are the async span's own (asyncspan.h) */
 	if (r->kind & TS_USER_NAME_INLINE) {
 		memcpy(inline_name, &r->t1, sizeof inline_name);
 		inline_name[TS_INLINE_NAME - 1] = 0;
 		name = inline_name;
 	} else {
-		s.nattrs = ts_attrs_unpack(payload, len, &name, s.attrs, TS_MAX_ATTRS);
+		const uint8_t *own = r->aux_kind & TS_USER_ASYNC ?
+			ts_async_payload(handle, payload, len) : NULL;
+		owned = own != NULL;
+		s.nattrs = ts_attrs_unpack(own ? own : payload, len, &name, s.attrs, TS_MAX_ATTRS);
+		keep_keys(s.attrs, s.nattrs, 0);
 	}
-	s.name = name[0] ? name : "span";
-	s.dyn_name = true;
+	keep_name(&s, name);
 	s.kind = r->aux_kind & TS_USER_CLIENT   ? TS_KIND_CLIENT :
 		 r->aux_kind & TS_USER_SERVER ? TS_KIND_SERVER : TS_KIND_INTERNAL;
 	s.start_ns = ts_clock_to_ns(r->t0);
@@ -179,7 +209,7 @@ static void begin(struct ts_track_ctx *c, const struct ts_rec *r, const uint8_t 
 		/* It goes out whole, later: a parent that is a call (the TLS
 		 * call sending its request) comes first, and must stay a span. */
 		ts_export_announce(&c->track, &s);
-		ts_async_begin((uint64_t)c->index << 32 | r->span, &s);
+		ts_async_begin(handle, &s, owned);
 		return;
 	}
 	struct ts_user_track *u = state_of(c);
@@ -190,8 +220,10 @@ static void begin(struct ts_track_ctx *c, const struct ts_rec *r, const uint8_t 
 		return;
 	o->span = r->span;
 	o->start_ns = s.start_ns;
-	snprintf(o->name, sizeof o->name, "%s", s.name);
-	ts_notes_free(&o->notes);
+	size_t n = strnlen(s.name, sizeof o->name - 1);
+	memcpy(o->name, s.name, n);
+	o->name[n] = 0;
+	ts_notes_clear(&o->notes);
 	u->depth++;
 	ts_export_span(&c->track, TS_SPAN_BEGIN, &s);
 	c->open_spans++;
@@ -237,6 +269,7 @@ static void note(struct ts_track_ctx *c, const struct ts_rec *r, const uint8_t *
 	memset(&a, 0, offsetof(struct ts_span, attrs));
 	const char *name;
 	a.nattrs = ts_attrs_unpack(payload, len, &name, a.attrs, TS_MAX_ATTRS);
+	keep_keys(a.attrs, a.nattrs, TS_MAX_ATTRS);
 	uint64_t ns = ts_clock_to_ns(r->t0);
 	struct ts_notes *n = notes_for(c, r->arg);
 	switch (r->op) {

@@ -33,6 +33,7 @@ struct segment {
 static uint64_t anchor_tick, anchor_ns;
 static struct segment *segs;
 static size_t nsegs, capsegs;
+struct ts_clock_recent ts_clock_recent;
 
 uint64_t ts_clock_boottime_ns(void)
 {
@@ -111,6 +112,13 @@ uint64_t ts_clock_monotonic_ms(void)
 	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
 }
 
+uint64_t ts_clock_coarse_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
 bool ts_clock_tsc_invariant(void)
 {
 #ifdef TS_HAVE_TSC
@@ -169,6 +177,7 @@ void ts_clock_after_fork(void)
 	 * the child calibrates afresh from an anchor taken now. */
 	segs = NULL;
 	nsegs = capsegs = 0;
+	ts_clock_recent = (struct ts_clock_recent){0};
 	if (ts_clock_tsc)
 		read_pair(&anchor_tick, &anchor_ns);
 }
@@ -178,6 +187,7 @@ void ts_clock_reset(void)
 	free(segs);
 	segs = NULL;
 	nsegs = capsegs = 0;
+	ts_clock_recent = (struct ts_clock_recent){0};
 	if (ts_clock_tsc)
 		read_pair(&anchor_tick, &anchor_ns);
 }
@@ -228,9 +238,24 @@ void ts_clock_sync(void)
 		capsegs = cap;
 	}
 	segs[nsegs++] = next;
+	/* The last segment ended where this one starts. */
+	ts_clock_recent = (struct ts_clock_recent){0};
 }
 
-uint64_t ts_clock_to_ns(uint64_t tick)
+/* Segment i is the one ts_clock_to_ns() tries first. */
+static uint64_t remember(size_t i, uint64_t tick)
+{
+	ts_clock_recent = (struct ts_clock_recent){
+		.from = segs[i].tick, .to = i + 1 < nsegs ? segs[i + 1].tick : UINT64_MAX,
+		.ns = segs[i].ns, .rate = segs[i].rate};
+	return at(&segs[i], tick);
+}
+
+/* A segment begins every drain cycle, and the records a cycle reads were
+ * mostly written during the one before: the segment found is remembered
+ * (ts_clock_recent) and tried first, before a search through thousands.
+ * Segments start at increasing ticks, so it is the one the search finds. */
+uint64_t ts_clock_to_ns_slow(uint64_t tick)
 {
 	if (!ts_clock_tsc)
 		return tick;
@@ -239,7 +264,7 @@ uint64_t ts_clock_to_ns(uint64_t tick)
 	if (nsegs == 0)
 		return anchor_ns;
 	if (tick >= segs[nsegs - 1].tick)
-		return at(&segs[nsegs - 1], tick);
+		return remember(nsegs - 1, tick);
 	size_t lo = 0, hi = nsegs - 1;   /* last segment starting at or before tick */
 	while (lo < hi) {
 		size_t mid = (lo + hi + 1) / 2;
@@ -248,5 +273,5 @@ uint64_t ts_clock_to_ns(uint64_t tick)
 		else
 			hi = mid - 1;
 	}
-	return at(&segs[lo], tick);
+	return remember(lo, tick);
 }

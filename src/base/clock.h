@@ -20,6 +20,9 @@ uint64_t ts_clock_realtime_ns(void);
 int64_t ts_clock_unix_offset_ns(void);
 /* CLOCK_MONOTONIC in milliseconds (deadlines). */
 uint64_t ts_clock_monotonic_ms(void);
+/* The same, as of the last clock tick (a few ms behind, and cheaper: no
+ * read of the time stamp counter): ages of cache entries. */
+uint64_t ts_clock_coarse_ms(void);
 
 static inline uint64_t ts_ticks(void)
 {
@@ -50,7 +53,28 @@ void ts_clock_init_at(bool tsc, uint64_t tick, uint64_t ns);
  * converts to the same nanosecond value however late it is converted, so a span
  * begun in one drain and ended in another nests correctly. */
 void ts_clock_sync(void);
-uint64_t ts_clock_to_ns(uint64_t ticks);
+
+/* The segment of the conversion a tick was last converted in, and the ticks
+ * it covers, [from, to): the next ticks are mostly in it, converted inline
+ * (two for every span). Empty (from == to) when unknown. */
+struct ts_clock_recent {
+	uint64_t from, to, ns;
+	double rate;   /* ns per tick */
+};
+extern struct ts_clock_recent ts_clock_recent;
+uint64_t ts_clock_to_ns_slow(uint64_t ticks);
+
+static inline uint64_t ts_clock_to_ns(uint64_t ticks)
+{
+	const struct ts_clock_recent *r = &ts_clock_recent;
+	if (ticks - r->from < r->to - r->from) {
+		/* As the segment's own conversion does it (clock.c), rounding. */
+		double d = ((double)(int64_t)(ticks - r->from)) * r->rate;
+		int64_t off = (int64_t)(d < 0 ? d - 0.5 : d + 0.5);
+		return (uint64_t)((int64_t)r->ns + off);
+	}
+	return ts_clock_to_ns_slow(ticks);
+}
 /* Forgets the calibration (used by the unit tests). */
 void ts_clock_reset(void);
 /* Child after fork: starts a new calibration without freeing the old one. */

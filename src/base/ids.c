@@ -43,12 +43,6 @@ void ts_ids_reseed(void)
 	ts_ids.start_ns = ts_clock_boottime_ns();
 }
 
-uint64_t ts_span_id(uint32_t index, uint32_t seq)
-{
-	uint64_t id = ts_mix64(ts_ids.seed ^ (((uint64_t)index << 32) | seq));
-	return id ? id : 1;
-}
-
 void ts_hex(const uint8_t *bytes, size_t n, char *out)
 {
 	static const char digits[] = "0123456789abcdef";

@@ -1,23 +1,9 @@
-/* Open-addressing hash table of interned strings (FNV-1a, linear probing). */
+/* Open-addressing hash table of interned strings (linear probing); the
+ * lookup is in intern.h. */
 #include "intern.h"
 
 #include <stdlib.h>
 #include <string.h>
-
-struct ts_intern_entry {
-	uint64_t hash;
-	uint64_t id;
-	char *str;
-	size_t len;
-};
-
-static uint64_t fnv1a(const char *s, size_t len)
-{
-	uint64_t h = 0xcbf29ce484222325ull;
-	for (size_t i = 0; i < len; i++)
-		h = (h ^ (uint8_t)s[i]) * 0x100000001b3ull;
-	return h;
-}
 
 static int grow(struct ts_intern *t)
 {
@@ -40,19 +26,9 @@ static int grow(struct ts_intern *t)
 	return 1;
 }
 
-uint64_t ts_intern_get(struct ts_intern *t, const char *s, size_t len, int *fresh)
+uint64_t ts_intern_add(struct ts_intern *t, const char *s, size_t len, uint64_t h,
+		       const char **copy_out)
 {
-	*fresh = 0;
-	uint64_t h = fnv1a(s, len);
-	if (t->cap) {
-		for (size_t j = h & (t->cap - 1);; j = (j + 1) & (t->cap - 1)) {
-			struct ts_intern_entry *e = &t->slots[j];
-			if (!e->str)
-				break;
-			if (e->hash == h && e->len == len && !memcmp(e->str, s, len))
-				return e->id;
-		}
-	}
 	if (t->count >= TS_INTERN_MAX)
 		return 0;
 	if ((t->count + 1) * 2 > t->cap && !grow(t))
@@ -67,7 +43,7 @@ uint64_t ts_intern_get(struct ts_intern *t, const char *s, size_t len, int *fres
 		j = (j + 1) & (t->cap - 1);
 	t->slots[j] = (struct ts_intern_entry){h, ++t->next_id, copy, len};
 	t->count++;
-	*fresh = 1;
+	*copy_out = copy;
 	return t->slots[j].id;
 }
 

@@ -75,28 +75,15 @@ void pb_string(struct pb *b, unsigned field, const char *s)
 	pb_bytes(b, field, s, strlen(s));
 }
 
-/* One byte is reserved for the length; pb_end() moves the body when the
- * length needs more, which is rare for the small messages written here. */
-size_t pb_begin(struct pb *b, unsigned field)
+/* pb_end() of a body of 128 bytes or more: its length takes more than the
+ * byte reserved, the body moves up. */
+void pb_end_long(struct pb *b, size_t mark)
 {
-	pb_tag(b, field, PB_LEN);
-	if (!pb_reserve(b, 1))
-		return 0;
-	b->data[b->len++] = 0;
-	return b->len;
-}
-
-void pb_end(struct pb *b, size_t mark)
-{
-	if (b->failed || !mark)
-		return;
 	size_t body = b->len - mark;
 	size_t extra = pb_varint_size(body) - 1;
-	if (extra) {
-		if (!pb_reserve(b, extra))
-			return;
-		memmove(b->data + mark + extra, b->data + mark, body);
-		b->len += extra;
-	}
+	if (!pb_reserve(b, extra))
+		return;
+	memmove(b->data + mark + extra, b->data + mark, body);
+	b->len += extra;
 	pb_put_varint(b->data + mark - 1, body);
 }

@@ -28,12 +28,8 @@ static inline void pb_clear(struct pb *b) { b->len = 0; b->failed = false; }
 
 static inline size_t pb_varint_size(uint64_t v)
 {
-	size_t n = 1;
-	while (v >= 0x80) {
-		v >>= 7;
-		n++;
-	}
-	return n;
+	/* 7 bits a byte: (significant bits + 6) / 7, without a loop. */
+	return ((unsigned)(64 - __builtin_clzll(v | 1)) * 9 + 64) / 64;
 }
 
 static inline uint8_t *pb_put_varint(uint8_t *p, uint64_t v)
@@ -76,8 +72,30 @@ void pb_bytes(struct pb *b, unsigned field, const void *data, size_t len);
 void pb_string(struct pb *b, unsigned field, const char *s);
 void pb_raw(struct pb *b, const void *data, size_t len);
 
-/* Nested message: pb_begin() returns a mark for pb_end(). */
-size_t pb_begin(struct pb *b, unsigned field);
-void pb_end(struct pb *b, size_t mark);
+/* Nested message: pb_begin() returns a mark for pb_end(). One byte is
+ * reserved for the length; pb_end() moves the body when the length needs
+ * more, which is rare for the small messages written here. Inline: the
+ * encoder opens a few for every span. */
+static inline size_t pb_begin(struct pb *b, unsigned field)
+{
+	pb_tag(b, field, PB_LEN);
+	if (!pb_reserve(b, 1))
+		return 0;
+	b->data[b->len++] = 0;
+	return b->len;
+}
+
+void pb_end_long(struct pb *b, size_t mark);
+
+static inline void pb_end(struct pb *b, size_t mark)
+{
+	if (b->failed || !mark)
+		return;
+	size_t body = b->len - mark;
+	if (body < 0x80)
+		b->data[mark - 1] = (uint8_t)body;
+	else
+		pb_end_long(b, mark);
+}
 
 #endif

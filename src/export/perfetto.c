@@ -3,64 +3,17 @@
  * Every track has its own trusted_packet_sequence_id. The first event packet
  * of a sequence sets SEQ_INCREMENTAL_STATE_CLEARED and TracePacketDefaults
  * (the track uuid); every later one says SEQ_NEEDS_INCREMENTAL_STATE. Event
- * names, annotation names and string values are interned per sequence. */
+ * names, annotation names and string values are interned per sequence
+ * (perfetto_seq.h). */
 #include "perfetto.h"
 
-#include "intern.h"
+#include "perfetto_fields.h"
+#include "perfetto_seq.h"
 
-#include <stdlib.h>
 #include <string.h>
 
-enum {
-	/* Trace / TracePacket */
-	F_TRACE_PACKET = 1,
-	F_PKT_TIMESTAMP = 8, F_PKT_SEQ_ID = 10, F_PKT_SEQ_FLAGS = 13, F_PKT_INTERNED = 12,
-	F_PKT_TRACK_EVENT = 11, F_PKT_TRACK_DESC = 60, F_PKT_CLOCK_SNAPSHOT = 6,
-	F_PKT_DEFAULTS = 59, F_PKT_PROCESS_TREE = 2,
-	/* ProcessTree, ProcessTree.Process */
-	F_PT_PROCESSES = 1, F_PTP_PID = 1, F_PTP_PPID = 2, F_PTP_CMDLINE = 3,
-	/* TracePacketDefaults / TrackEventDefaults */
-	F_DEF_TRACK_EVENT = 11, F_TED_TRACK_UUID = 11,
-	/* TrackDescriptor, ProcessDescriptor, ThreadDescriptor */
-	F_TD_UUID = 1, F_TD_NAME = 2, F_TD_PROCESS = 3, F_TD_THREAD = 4, F_TD_PARENT = 5,
-	F_PD_PID = 1, F_PD_CMDLINE = 2, F_PD_NAME = 6,
-	F_THD_PID = 1, F_THD_TID = 2, F_THD_NAME = 5,
-	/* TrackEvent */
-	F_TE_ANNOTATION = 4, F_TE_TYPE = 9, F_TE_NAME_IID = 10, F_TE_NAME = 23,
-	F_TE_FLOW = 47, F_TE_TERM_FLOW = 48,
-	/* DebugAnnotation */
-	F_DA_NAME_IID = 1, F_DA_BOOL = 2, F_DA_INT = 4, F_DA_DOUBLE = 5, F_DA_STRING = 6,
-	F_DA_STRING_IID = 17, F_DA_NAME = 10,
-	/* InternedData */
-	F_ID_EVENT_NAMES = 2, F_ID_ANNOTATION_NAMES = 3, F_ID_STRING_VALUES = 29,
-	F_IE_IID = 1, F_IE_NAME = 2,
-	/* ClockSnapshot */
-	F_CS_CLOCKS = 1, F_CLK_ID = 1, F_CLK_TS = 2,
-};
-enum { TYPE_SLICE_BEGIN = 1, TYPE_SLICE_END = 2, TYPE_INSTANT = 3 };
-enum { SEQ_CLEARED = 1, SEQ_NEEDS = 2 };
-enum { CLOCK_REALTIME_ID = 1, CLOCK_BOOTTIME_ID = 6 };
-
-/* String values longer than this are written inline: they rarely repeat. */
-#define INTERN_VALUE_MAX 512
-
-/* Ids of constant strings by address: most names, keys and values are
- * constants, and this skips hashing them for every event. Span names must be
- * constants (or buffers that never change while the track lives). */
-#define PCACHE 128
-struct pcache {
-	const char *str;
-	uint64_t iid;
-};
-
-struct seq_state {
-	int started;
-	struct ts_intern names, keys, values;
-	struct pcache names_pc[PCACHE], keys_pc[PCACHE], values_pc[PCACHE];
-};
-
 static struct pb batch;
-static struct pb event, interned;   /* scratch, reused for every packet */
+static struct pb event;   /* scratch, reused for every packet */
 
 struct pb *ts_pf_batch(void)
 {
@@ -71,62 +24,21 @@ void ts_pf_after_fork(void)
 {
 	batch = (struct pb){0};
 	event = (struct pb){0};
-	interned = (struct pb){0};
-}
-
-static struct seq_state *state_of(const struct ts_track *t)
-{
-	struct seq_state *st = *t->sink_state;
-	if (!st) {
-		st = calloc(1, sizeof *st);
-		*t->sink_state = st;
-	}
-	return st;
+	ts_pf_interned = (struct pb){0};
 }
 
 void ts_pf_forget(void **state)
 {
-	struct seq_state *st = *state;
-	if (!st)
-		return;
-	ts_intern_free(&st->names);
-	ts_intern_free(&st->keys);
-	ts_intern_free(&st->values);
-	free(st);
+	if (*state)
+		ts_pf_seq_free(*state);
 	*state = NULL;
 }
 
-/* Returns the iid of s in table, adding an InternedData entry when new. */
-static uint64_t intern(struct ts_intern *table, unsigned id_field, const char *s, size_t len)
-{
-	int fresh = 0;
-	uint64_t iid = ts_intern_get(table, s, len, &fresh);
-	if (fresh) {
-		size_t m = pb_begin(&interned, id_field);
-		pb_uint(&interned, F_IE_IID, iid);
-		pb_bytes(&interned, F_IE_NAME, s, len);
-		pb_end(&interned, m);
-	}
-	return iid;
-}
-
-static uint64_t intern_const(struct ts_intern *table, struct pcache *pc, unsigned id_field,
-			     const char *s)
-{
-	struct pcache *e = &pc[((uintptr_t)s * 0x9e3779b97f4a7c15ull) >> 57];
-	if (e->str == s)
-		return e->iid;
-	uint64_t iid = intern(table, id_field, s, strlen(s));
-	if (iid)
-		*e = (struct pcache){s, iid};
-	return iid;
-}
-
-static void annotation(struct seq_state *st, const struct ts_attr *a)
+/* The rare annotation the fast path below does not take: a name or a
+ * string value written inline (a table full, a long value). */
+static void annotation_inline(const struct ts_attr *a, uint64_t key, uint64_t iid, size_t len)
 {
 	size_t m = pb_begin(&event, F_TE_ANNOTATION);
-	uint64_t key = a->dynkey ? intern(&st->keys, F_ID_ANNOTATION_NAMES, a->key, strlen(a->key)) :
-		intern_const(&st->keys, st->keys_pc, F_ID_ANNOTATION_NAMES, a->key);
 	if (key)
 		pb_uint(&event, F_DA_NAME_IID, key);
 	else
@@ -141,71 +53,220 @@ static void annotation(struct seq_state *st, const struct ts_attr *a)
 	case TS_VAL_BOOL:
 		pb_uint(&event, F_DA_BOOL, a->v.b);
 		break;
-	case TS_VAL_STR: {
-		size_t len = strlen(a->v.s);
-		uint64_t iid = a->stable ?
-			intern_const(&st->values, st->values_pc, F_ID_STRING_VALUES, a->v.s) :
-			len <= INTERN_VALUE_MAX ? intern(&st->values, F_ID_STRING_VALUES, a->v.s, len) : 0;
+	case TS_VAL_STR:
 		if (iid)
 			pb_uint(&event, F_DA_STRING_IID, iid);
 		else
 			pb_bytes(&event, F_DA_STRING, a->v.s, len);
 		break;
 	}
-	}
 	pb_end(&event, m);
 }
 
-/* Wraps the scratch event (and any new interned entries) into a packet. */
-static void emit_packet(const struct ts_track *t, struct seq_state *st, uint64_t ts)
+/* A DebugAnnotation. With an interned name (and value, for a string) its
+ * body is under 32 bytes: written in place, its length byte after. */
+static inline __attribute__((always_inline)) void annotation(struct ts_pf_seq *st,
+							       const struct ts_attr *a)
+{
+	struct ts_pf_kcache *kc = NULL;
+	uint64_t key = a->dynkey ? ts_pf_intern(&st->keys, F_ID_ANNOTATION_NAMES, a->key, strlen(a->key)) :
+		ts_pf_intern_key(st, F_ID_ANNOTATION_NAMES, a->key, &kc);
+	uint64_t iid = 0;
+	size_t len = 0;
+	if (a->type == TS_VAL_STR) {
+		if (a->stable) {
+			iid = ts_pf_intern_const(&st->values, st->values_pc, F_ID_STRING_VALUES, a->v.s);
+		} else {
+			len = strlen(a->v.s);
+			iid = ts_pf_intern_value(st, F_ID_STRING_VALUES, kc, a->v.s, len);
+		}
+		if (!iid && a->stable)
+			len = strlen(a->v.s);
+	}
+	if (!key || (a->type == TS_VAL_STR && !iid)) {
+		annotation_inline(a, key, iid, len);
+		return;
+	}
+	if (!pb_reserve(&event, 32))
+		return;
+	uint8_t *p = event.data + event.len, *q = p + 2;
+	*q++ = TAG(F_DA_NAME_IID, PB_VARINT);
+	q = pb_put_varint(q, key);
+	switch (a->type) {
+	case TS_VAL_INT:
+		*q++ = TAG(F_DA_INT, PB_VARINT);
+		q = pb_put_varint(q, (uint64_t)a->v.i);   /* int64: two's complement varint */
+		break;
+	case TS_VAL_DOUBLE: {
+		uint64_t bits;
+		memcpy(&bits, &a->v.d, sizeof bits);
+		*q++ = TAG(F_DA_DOUBLE, PB_FIXED64);
+		for (int i = 0; i < 8; i++)
+			*q++ = (uint8_t)(bits >> (8 * i));
+		break;
+	}
+	case TS_VAL_BOOL:
+		*q++ = TAG(F_DA_BOOL, PB_VARINT);
+		*q++ = a->v.b;
+		break;
+	case TS_VAL_STR:
+		q = pb_put_varint(q, (uint64_t)F_DA_STRING_IID << 3 | PB_VARINT);
+		q = pb_put_varint(q, iid);
+		break;
+	}
+	p[0] = TAG(F_TE_ANNOTATION, PB_LEN);
+	p[1] = (uint8_t)(q - p - 2);
+	event.len = (size_t)(q - event.data);
+}
+
+/* A span's annotations, in one loop with the encoding inline: a span has
+ * half a dozen. */
+static void annotations(struct ts_pf_seq *st, const struct ts_attr *a, unsigned n)
+{
+	for (unsigned i = 0; i < n; i++)
+		annotation(st, &a[i]);
+}
+
+/* A span's annotations. Its descriptor's block, when it has one, is copied
+ * as it was encoded the last time on this sequence: the same number, the
+ * same attributes, the same ids (they last as long as the sequence). */
+static void span_annotations(struct ts_pf_seq *st, const struct ts_span *s)
+{
+	bool block = s->desc_stamp && s->desc_count && s->desc_first + s->desc_count <= s->nattrs;
+	if (!block) {
+		annotations(st, s->attrs, s->nattrs);
+		return;
+	}
+	annotations(st, s->attrs, s->desc_first);
+	struct ts_pf_block *b = &st->blocks[s->desc_stamp % TS_PF_BLOCKS];
+	if (b->stamp == s->desc_stamp) {
+		/* The whole buffer, a fixed-size copy: what is past the block's
+		 * length is written over next. */
+		if (pb_reserve(&event, sizeof b->bytes)) {
+			memcpy(event.data + event.len, b->bytes, sizeof b->bytes);
+			event.len += b->len;
+		}
+	} else {
+		size_t at = event.len;
+		annotations(st, s->attrs + s->desc_first, s->desc_count);
+		size_t n = event.len - at;
+		if (!event.failed && n <= sizeof b->bytes) {
+			b->stamp = s->desc_stamp;
+			b->len = (uint8_t)n;
+			memcpy(b->bytes, event.data + at, n);
+		}
+	}
+	unsigned end = s->desc_first + s->desc_count;
+	annotations(st, s->attrs + end, s->nattrs - end);
+}
+
+/* Wraps the scratch event (and any new interned entries) into a packet:
+ * the first of its sequence (SEQ_CLEARED and the defaults). */
+static void emit_first_packet(const struct ts_track *t, struct ts_pf_seq *st, uint64_t ts)
 {
 	size_t pkt = pb_begin(&batch, F_TRACE_PACKET);
 	pb_uint(&batch, F_PKT_TIMESTAMP, ts);
 	pb_uint(&batch, F_PKT_SEQ_ID, t->sequence);
-	if (!st->started) {
-		pb_uint(&batch, F_PKT_SEQ_FLAGS, SEQ_CLEARED | SEQ_NEEDS);
-		size_t d = pb_begin(&batch, F_PKT_DEFAULTS);
-		size_t ted = pb_begin(&batch, F_DEF_TRACK_EVENT);
-		pb_uint(&batch, F_TED_TRACK_UUID, t->uuid);
-		pb_end(&batch, ted);
-		pb_end(&batch, d);
-		st->started = 1;
-	} else {
-		pb_uint(&batch, F_PKT_SEQ_FLAGS, SEQ_NEEDS);
-	}
-	if (interned.len)
-		pb_bytes(&batch, F_PKT_INTERNED, interned.data, interned.len);
+	pb_uint(&batch, F_PKT_SEQ_FLAGS, SEQ_CLEARED | SEQ_NEEDS);
+	size_t d = pb_begin(&batch, F_PKT_DEFAULTS);
+	size_t ted = pb_begin(&batch, F_DEF_TRACK_EVENT);
+	pb_uint(&batch, F_TED_TRACK_UUID, t->uuid);
+	pb_end(&batch, ted);
+	pb_end(&batch, d);
+	if (ts_pf_interned.len)
+		pb_bytes(&batch, F_PKT_INTERNED, ts_pf_interned.data, ts_pf_interned.len);
 	pb_bytes(&batch, F_PKT_TRACK_EVENT, event.data, event.len);
 	pb_end(&batch, pkt);
-	if (event.failed || interned.failed)
-		batch.failed = true;
+	uint8_t *h = st->head;
+	*h++ = TAG(F_PKT_SEQ_ID, PB_VARINT);
+	h = pb_put_varint(h, t->sequence);
+	*h++ = TAG(F_PKT_SEQ_FLAGS, PB_VARINT);
+	*h++ = SEQ_NEEDS;
+	st->head_len = (uint8_t)(h - st->head);
+	st->started = true;
+}
+
+/* Any later packet: its length is known before it is written, so it goes
+ * out in one pass, without a length to patch or a body to move. */
+static void emit_packet(const struct ts_track *t, struct ts_pf_seq *st, uint64_t ts)
+{
+	if (event.failed || ts_pf_interned.failed) {
+		batch.failed = true;   /* the batch is dropped: nothing to add */
+		return;
+	}
+	if (!st->started) {
+		emit_first_packet(t, st, ts);
+		return;
+	}
+	size_t in = ts_pf_interned.len, ev = event.len;
+	size_t body = 1 + pb_varint_size(ts) + st->head_len + 1 + pb_varint_size(ev) + ev;
+	if (in)
+		body += 1 + pb_varint_size(in) + in;
+	/* 8 bytes of slack: the head is copied whole, a fixed-size copy. */
+	if (!pb_reserve(&batch, 1 + pb_varint_size(body) + body + sizeof st->head))
+		return;
+	uint8_t *p = batch.data + batch.len;
+	*p++ = TAG(F_TRACE_PACKET, PB_LEN);
+	p = pb_put_varint(p, body);
+	*p++ = TAG(F_PKT_TIMESTAMP, PB_VARINT);
+	p = pb_put_varint(p, ts);
+	memcpy(p, st->head, sizeof st->head);
+	p += st->head_len;
+	if (in) {
+		*p++ = TAG(F_PKT_INTERNED, PB_LEN);
+		p = pb_put_varint(p, in);
+		memcpy(p, ts_pf_interned.data, in);
+		p += in;
+	}
+	*p++ = TAG(F_PKT_TRACK_EVENT, PB_LEN);
+	p = pb_put_varint(p, ev);
+	memcpy(p, event.data, ev);
+	p += ev;
+	batch.len = (size_t)(p - batch.data);
+}
+
+/* The end of a slice with nothing to add, on a started sequence: half the
+ * packets of a trace, each the same but for its timestamp, written whole. */
+static void emit_end(const struct ts_pf_seq *st, uint64_t ts)
+{
+	size_t body = 1 + pb_varint_size(ts) + st->head_len + 4;   /* under 128 */
+	if (!pb_reserve(&batch, 2 + body + sizeof st->head))
+		return;
+	uint8_t *p = batch.data + batch.len;
+	*p++ = TAG(F_TRACE_PACKET, PB_LEN);
+	*p++ = (uint8_t)body;
+	*p++ = TAG(F_PKT_TIMESTAMP, PB_VARINT);
+	p = pb_put_varint(p, ts);
+	memcpy(p, st->head, sizeof st->head);
+	p += st->head_len;
+	*p++ = TAG(F_PKT_TRACK_EVENT, PB_LEN);
+	*p++ = 2;
+	*p++ = TAG(F_TE_TYPE, PB_VARINT);
+	*p++ = TYPE_SLICE_END;
+	batch.len = (size_t)(p - batch.data);
 }
 
 /* name: a constant, or scratch text when dyn_name (interned by content). */
 static void track_event(const struct ts_track *t, int type, uint64_t ts, const char *name,
 			bool dyn_name, const struct ts_span *s, uint64_t flow_out, uint64_t flow_in)
 {
-	struct seq_state *st = state_of(t);
+	struct ts_pf_seq *st = ts_pf_seq_of(t);
 	if (!st) {
 		batch.failed = true;
 		return;
 	}
-	/* A sequence restarts from scratch before its first packet: the tables
-	 * must not hold ids the reader has not seen. */
-	if (!st->started) {
-		ts_intern_free(&st->names);
-		ts_intern_free(&st->keys);
-		ts_intern_free(&st->values);
-		memset(st->names_pc, 0, sizeof st->names_pc);
-		memset(st->keys_pc, 0, sizeof st->keys_pc);
-		memset(st->values_pc, 0, sizeof st->values_pc);
+	if (type == TYPE_SLICE_END && !s && st->started) {
+		emit_end(st, ts);
+		return;
 	}
+	if (!st->started)
+		ts_pf_seq_restart(st);
 	pb_clear(&event);
-	pb_clear(&interned);
+	pb_clear(&ts_pf_interned);
 	pb_uint(&event, F_TE_TYPE, (uint64_t)type);
 	if (name) {
-		uint64_t iid = dyn_name ? intern(&st->names, F_ID_EVENT_NAMES, name, strlen(name)) :
-			intern_const(&st->names, st->names_pc, F_ID_EVENT_NAMES, name);
+		uint64_t iid = dyn_name ? ts_pf_intern(&st->names, F_ID_EVENT_NAMES, name, strlen(name)) :
+			ts_pf_intern_const(&st->names, st->names_pc, F_ID_EVENT_NAMES, name);
 		if (iid)
 			pb_uint(&event, F_TE_NAME_IID, iid);
 		else
@@ -217,23 +278,23 @@ static void track_event(const struct ts_track *t, int type, uint64_t ts, const c
 		pb_fixed64(&event, F_TE_FLOW, s->more_flows_out[i]);
 	if (flow_in)
 		pb_fixed64(&event, F_TE_TERM_FLOW, flow_in);
-	for (unsigned i = 0; s && i < s->nattrs; i++)
-		annotation(st, &s->attrs[i]);
-	for (unsigned i = 0; s && i < s->nrolled; i++)
-		annotation(st, &s->rolled[i]);
+	if (s) {
+		span_annotations(st, s);
+		annotations(st, s->rolled, s->nrolled);   /* roll-ups (rollup.h) */
+	}
 	if (s && s->status == TS_STATUS_OK) {
 		const struct ts_attr code = {.key = "otel.status_code", .type = TS_VAL_STR, .stable = 1,
 					     .v.s = "OK"};
-		annotation(st, &code);
+		annotations(st, &code, 1);
 	} else if (s && s->status == TS_STATUS_ERROR) {
 		/* Perfetto has no status field: the OTLP names, as annotations. */
 		const struct ts_attr code = {.key = "otel.status_code", .type = TS_VAL_STR, .stable = 1,
 					     .v.s = "ERROR"};
-		annotation(st, &code);
+		annotations(st, &code, 1);
 		if (s->status_message) {
 			const struct ts_attr msg = {.key = "otel.status_description", .type = TS_VAL_STR,
 						    .v.s = s->status_message};
-			annotation(st, &msg);
+			annotations(st, &msg, 1);
 		}
 	}
 	emit_packet(t, st, ts);
@@ -254,103 +315,15 @@ void ts_pf_span(const struct ts_track *t, enum ts_span_event ev, const struct ts
 	/* A failed call gets a marker inside its slice, so errors stand out on the lane. */
 	if (s->status == TS_STATUS_ERROR && s->error_type)
 		track_event(t, TYPE_INSTANT, s->end_ns, s->error_type, true, NULL, 0, 0);
-	track_event(t, TYPE_SLICE_END, s->end_ns, NULL, false, NULL, 0, 0);
+	const struct ts_pf_seq *st = *t->sink_state;
+	if (st && st->started)
+		emit_end(st, s->end_ns);
+	else
+		track_event(t, TYPE_SLICE_END, s->end_ns, NULL, false, NULL, 0, 0);
 }
 
 void ts_pf_instant(const struct ts_track *t, uint64_t ts_ns, const char *name, bool dyn_name,
 		   const struct ts_span *attrs, uint64_t flow_out)
 {
 	track_event(t, TYPE_INSTANT, ts_ns, name, dyn_name, attrs, flow_out, 0);
-}
-
-static void descriptor_packet_begin(const struct ts_track *proc, uint64_t ts, size_t *pkt, size_t *td)
-{
-	*pkt = pb_begin(&batch, F_TRACE_PACKET);
-	pb_uint(&batch, F_PKT_TIMESTAMP, ts);
-	pb_uint(&batch, F_PKT_SEQ_ID, proc->sequence);
-	*td = pb_begin(&batch, F_PKT_TRACK_DESC);
-}
-
-void ts_pf_clock_snapshot(struct pb *out, uint32_t sequence, uint64_t boot_ns, uint64_t real_ns)
-{
-	size_t pkt = pb_begin(out, F_TRACE_PACKET);
-	pb_uint(out, F_PKT_TIMESTAMP, boot_ns);
-	pb_uint(out, F_PKT_SEQ_ID, sequence);
-	size_t cs = pb_begin(out, F_PKT_CLOCK_SNAPSHOT);
-	size_t c = pb_begin(out, F_CS_CLOCKS);
-	pb_uint(out, F_CLK_ID, CLOCK_BOOTTIME_ID);
-	pb_uint(out, F_CLK_TS, boot_ns);
-	pb_end(out, c);
-	c = pb_begin(out, F_CS_CLOCKS);
-	pb_uint(out, F_CLK_ID, CLOCK_REALTIME_ID);
-	pb_uint(out, F_CLK_TS, real_ns);
-	pb_end(out, c);
-	pb_end(out, cs);
-	pb_end(out, pkt);
-}
-
-void ts_pf_process(const struct ts_track *proc, uint64_t boot_ns, uint64_t real_ns,
-		   const char *cmdline, size_t cmdline_len)
-{
-	ts_pf_clock_snapshot(&batch, proc->sequence, boot_ns, real_ns);
-	ts_pf_process_track(proc, boot_ns, cmdline, cmdline_len);
-}
-
-void ts_pf_process_track(const struct ts_track *proc, uint64_t ts_ns, const char *cmdline,
-			 size_t cmdline_len)
-{
-	size_t pkt, td;
-	descriptor_packet_begin(proc, ts_ns, &pkt, &td);
-	pb_uint(&batch, F_TD_UUID, proc->uuid);
-	size_t pd = pb_begin(&batch, F_TD_PROCESS);
-	pb_int(&batch, F_PD_PID, proc->pid);
-	/* cmdline is NUL-separated, as in /proc/PID/cmdline. */
-	for (size_t i = 0; i < cmdline_len;) {
-		size_t n = strnlen(cmdline + i, cmdline_len - i);
-		pb_bytes(&batch, F_PD_CMDLINE, cmdline + i, n);
-		i += n + 1;
-	}
-	pb_string(&batch, F_PD_NAME, proc->name);
-	pb_end(&batch, pd);
-	pb_end(&batch, td);
-	pb_end(&batch, pkt);
-
-	/* The process tree: the descriptor has no parent pid, this packet does. */
-	pkt = pb_begin(&batch, F_TRACE_PACKET);
-	pb_uint(&batch, F_PKT_TIMESTAMP, ts_ns);
-	pb_uint(&batch, F_PKT_SEQ_ID, proc->sequence);
-	size_t tree = pb_begin(&batch, F_PKT_PROCESS_TREE);
-	size_t p = pb_begin(&batch, F_PT_PROCESSES);
-	pb_int(&batch, F_PTP_PID, proc->pid);
-	pb_int(&batch, F_PTP_PPID, proc->ppid);
-	pb_string(&batch, F_PTP_CMDLINE, proc->name);
-	pb_end(&batch, p);
-	pb_end(&batch, tree);
-	pb_end(&batch, pkt);
-}
-
-void ts_pf_thread(const struct ts_track *proc, const struct ts_track *thread, uint64_t ts_ns)
-{
-	size_t pkt, td;
-	descriptor_packet_begin(proc, ts_ns, &pkt, &td);
-	pb_uint(&batch, F_TD_UUID, thread->uuid);
-	pb_uint(&batch, F_TD_PARENT, proc->uuid);
-	size_t thd = pb_begin(&batch, F_TD_THREAD);
-	pb_int(&batch, F_THD_PID, thread->pid);
-	pb_int(&batch, F_THD_TID, thread->tid);
-	pb_string(&batch, F_THD_NAME, thread->name);
-	pb_end(&batch, thd);
-	pb_end(&batch, td);
-	pb_end(&batch, pkt);
-}
-
-void ts_pf_named_track(const struct ts_track *proc, const struct ts_track *track, uint64_t ts_ns)
-{
-	size_t pkt, td;
-	descriptor_packet_begin(proc, ts_ns, &pkt, &td);
-	pb_uint(&batch, F_TD_UUID, track->uuid);
-	pb_uint(&batch, F_TD_PARENT, proc->uuid);
-	pb_string(&batch, F_TD_NAME, track->name);
-	pb_end(&batch, td);
-	pb_end(&batch, pkt);
 }

@@ -69,6 +69,12 @@ struct ts_span {
 	 * process. */
 	bool own_trace, remote_parent;
 	uint8_t trace_id[16];
+	/* attrs[desc_first] and the desc_count after it say what the span's
+	 * descriptor is, the same for the same desc_stamp (0: none), a number
+	 * never given to another description in the process: an encoder may
+	 * keep them encoded by it. */
+	uint64_t desc_stamp;
+	unsigned desc_first, desc_count;
 	/* A traced call (decode.c): the operation's family (enum ts_family)
 	 * says whether it may be rolled up into its parent (rollup.h). */
 	bool call;
@@ -116,8 +122,11 @@ static inline void ts_span_const(struct ts_span *s, const char *key, const char 
  * same key, else appends (dropped when the list is full). */
 static inline void ts_attr_set(struct ts_attr *list, unsigned *n, const struct ts_attr *a)
 {
+	/* The same address, or else a first letter that differs, is most
+	 * comparisons: no call to strcmp for them. */
 	unsigned j = 0;
-	while (j < *n && strcmp(list[j].key, a->key) != 0)
+	while (j < *n && list[j].key != a->key &&
+	       (list[j].key[0] != a->key[0] || strcmp(list[j].key, a->key) != 0))
 		j++;
 	if (j < *n)
 		list[j] = *a;

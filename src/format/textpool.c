@@ -6,6 +6,7 @@
 
 #define FIRST_CHUNK 1024
 #define MAX_CHUNK (64u << 10)
+#define KEEP_CHUNK (4u << 10)
 
 struct ts_text_chunk {
 	struct ts_text_chunk *next;
@@ -50,6 +51,17 @@ bool ts_text_keep_attr(struct ts_text_chunk **pool, struct ts_attr *a)
 	if (a->type == TS_VAL_STR && !a->stable && !(a->v.s = ts_text_keep(pool, a->v.s)))
 		return false;
 	return true;
+}
+
+void ts_text_clear(struct ts_text_chunk **pool)
+{
+	/* A chunk grown big for a span with much text is not kept. */
+	if (!*pool || (*pool)->cap > KEEP_CHUNK) {
+		ts_text_free(pool);
+		return;
+	}
+	ts_text_free(&(*pool)->next);
+	(*pool)->used = 0;
 }
 
 void ts_text_free(struct ts_text_chunk **pool)

@@ -20,5 +20,8 @@ void *ts_text_keep_bytes(struct ts_text_chunk **pool, const void *p, size_t n);
  * ran out. */
 bool ts_text_keep_attr(struct ts_text_chunk **pool, struct ts_attr *a);
 void ts_text_free(struct ts_text_chunk **pool);
+/* Forgets every string but keeps the newest chunk for the next ones: an
+ * owner emptied and filled again for every span allocates nothing. */
+void ts_text_clear(struct ts_text_chunk **pool);
 
 #endif

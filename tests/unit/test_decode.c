@@ -111,6 +111,27 @@ START_TEST(connect_describes_peer)
 }
 END_TEST
 
+/* The IPv4 text is written without inet_ntop(): the same text, every octet
+ * width and the ends of the range. */
+START_TEST(ipv4_text_as_inet_ntop)
+{
+	static const uint32_t addrs[] = {0, 0xffffffff, 0x7f000001, 0x0a006409, 0xc0a80164,
+					 0x01020304, 0x090a6364, 0xfe0affa0};
+	for (size_t i = 0; i < sizeof addrs / sizeof *addrs + 2000; i++) {
+		uint32_t a = i < sizeof addrs / sizeof *addrs ? addrs[i] : (uint32_t)(i * 2654435761u);
+		struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons(443)};
+		sa.sin_addr.s_addr = htonl(a);
+		struct ts_fdinfo info;
+		memset(&info, 'x', sizeof info);
+		ck_assert(ts_sockaddr_describe((const struct sockaddr *)&sa, sizeof sa, &info));
+		char want[INET_ADDRSTRLEN];
+		ck_assert_ptr_nonnull(inet_ntop(AF_INET, &sa.sin_addr, want, sizeof want));
+		ck_assert_str_eq(info.path, want);
+		ck_assert_uint_eq(info.port, 443);
+	}
+}
+END_TEST
+
 START_TEST(thread_create_links_to_child)
 {
 	setup();
@@ -239,6 +260,121 @@ START_TEST(unseen_generation_gets_no_other_generations_file)
 }
 END_TEST
 
+
+/* What a span's descriptor block says (span.h), as text, for comparing. */
+static void block_text(const struct ts_span *s, char *out, size_t size)
+{
+	size_t at = 0;
+	out[0] = 0;
+	for (unsigned i = s->desc_first; i < s->desc_first + s->desc_count && at < size; i++) {
+		const struct ts_attr *a = &s->attrs[i];
+		int n = a->type == TS_VAL_INT ? snprintf(out + at, size - at, "%s=%lld;", a->key,
+							 (long long)a->v.i) :
+			a->type == TS_VAL_STR ? snprintf(out + at, size - at, "%s=%s;", a->key, a->v.s) :
+						snprintf(out + at, size - at, "%s?;", a->key);
+		at += n > 0 ? (size_t)n : 0;
+	}
+}
+
+/* Every descriptor block a number (desc_stamp) was seen with, checked to say
+ * the same each time: an encoder copies the block it keeps for the number. */
+enum { SEEN_MAX = 4096 };
+static struct seen_block {
+	uint64_t stamp;
+	char text[200];
+} seen[SEEN_MAX];
+static unsigned nseen;
+
+static uint64_t check_block(const struct ts_span *s)
+{
+	ck_assert_uint_ne(s->desc_stamp, 0);
+	ck_assert_uint_gt(s->desc_count, 0);
+	ck_assert_uint_le(s->desc_first + s->desc_count, s->nattrs);
+	char text[200];
+	block_text(s, text, sizeof text);
+	for (unsigned i = 0; i < nseen; i++)
+		if (seen[i].stamp == s->desc_stamp) {
+			ck_assert_str_eq(seen[i].text, text);
+			return s->desc_stamp;
+		}
+	ck_assert_uint_lt(nseen, SEEN_MAX);
+	seen[nseen].stamp = s->desc_stamp;
+	snprintf(seen[nseen].text, sizeof seen[nseen].text, "%s", text);
+	nseen++;
+	return s->desc_stamp;
+}
+
+/* A description's number follows the generation it describes: kept when
+ * the generation is moved to the older ones, another when a generation is
+ * described again or a new one takes the number; never the same number for
+ * two descriptions, even as older generations are forgotten and described
+ * again by their kind alone. */
+START_TEST(description_stamps_follow_generations)
+{
+	setup();
+	nseen = 0;
+	const int fd = 602;
+	uint32_t a = ts_fd_changed(fd);
+	ts_fd_changed(fd);
+	uint32_t b = ts_fd_changed(fd);
+	ts_fd_changed(fd);
+	uint32_t c = ts_fd_changed(fd);
+	ts_fd_changed(fd);
+
+	struct ts_span s = call_on(TS_OP_OPEN, fd, b, 0, "/nonexistent/b");
+	s = call_on(TS_OP_WRITE, fd, b, 0, NULL);
+	uint64_t sb = check_block(&s);
+	s = call_on(TS_OP_OPEN, fd, a, 0, "/nonexistent/a");   /* an older one, read late */
+	s = call_on(TS_OP_WRITE, fd, a, 0, NULL);
+	assert_file(&s, "/nonexistent/a");
+	uint64_t sa = check_block(&s);
+	ck_assert_uint_ne(sa, sb);
+	s = call_on(TS_OP_WRITE, fd, b, 0, NULL);
+	ck_assert_uint_eq(check_block(&s), sb);
+
+	/* b described again: a new number. */
+	s = call_on(TS_OP_OPEN, fd, b, 0, "/nonexistent/b2");
+	s = call_on(TS_OP_WRITE, fd, b, 0, NULL);
+	assert_file(&s, "/nonexistent/b2");
+	uint64_t sb2 = check_block(&s);
+	ck_assert_uint_ne(sb2, sb);
+
+	/* c takes the number: b moves to the older ones with its description. */
+	s = call_on(TS_OP_OPEN, fd, c, 0, "/nonexistent/c");
+	s = call_on(TS_OP_WRITE, fd, c, 0, NULL);
+	uint64_t sc = check_block(&s);
+	ck_assert(sc != sa && sc != sb && sc != sb2);
+	s = call_on(TS_OP_WRITE, fd, b, 0, NULL);
+	assert_file(&s, "/nonexistent/b2");
+	ck_assert_uint_eq(check_block(&s), sb2);
+	s = call_on(TS_OP_WRITE, fd, a, 0, NULL);
+	ck_assert_uint_eq(check_block(&s), sa);
+
+	/* The same description for another number (dup): another number. */
+	ts_fdinfo_alias(fd, c, 0, fd + 1, ts_fd_changed(fd + 1));
+	s = call_on(TS_OP_WRITE, fd + 1, ts_fd_gen(fd + 1), 0, NULL);
+	assert_file(&s, "/nonexistent/c");
+	ck_assert_uint_ne(check_block(&s), sc);
+
+	/* Many generations, more than the older ones kept: those forgotten are
+	 * described again by their kind, each time under a new number. */
+	enum { GENS = 3000 };   /* 1000 described: more than the older ones kept */
+	static uint32_t gens[GENS];
+	uint8_t pipe_kind = ts_fd_kind(TS_FD_PIPE, 0);
+	for (int i = 0; i < GENS; i++) {
+		gens[i] = ts_fd_changed(fd);
+		ts_fd_changed(fd);
+	}
+	for (int round = 0; round < 2; round++)
+		for (int i = GENS - 1; i >= 0; i -= 3) {
+			s = call_on(TS_OP_WRITE, fd, gens[i], pipe_kind, NULL);
+			check_block(&s);
+			s = call_on(TS_OP_WRITE, fd, gens[i], pipe_kind, NULL);
+			check_block(&s);
+		}
+}
+END_TEST
+
 /* A TLS call: its socket when known, the library's code when it failed. */
 static struct ts_span tls_call(enum ts_op op, int fd, int64_t ret, int32_t code, int err)
 {
@@ -303,7 +439,9 @@ TS_CHECK_SUITE("decode",
 	       failure_sets_error,
 	       eagain_is_not_an_error,
 	       connect_describes_peer,
+	       ipv4_text_as_inet_ntop,
 	       thread_create_links_to_child,
 	       rings_read_out_of_order_keep_each_generation,
 	       unseen_generation_gets_no_other_generations_file,
+	       description_stamps_follow_generations,
 	       tls_calls)

@@ -2,7 +2,9 @@
 #include "check_main.h"
 #include "perfetto.h"
 #include "pbread.h"
+#include "intern.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 
 static void *state;
@@ -186,6 +188,138 @@ START_TEST(thread_descriptor)
 }
 END_TEST
 
+/* The annotation of the last packet's event with name (inline or interned
+ * under iid name_iid), 1 when found. */
+static int annotation_named(const struct pbr_field *pkt, const char *name, uint64_t name_iid,
+			    struct pbr_field *out)
+{
+	struct pbr_field te, f;
+	ck_assert(pbr_find(pkt->data, pkt->len, 11, &te));
+	const uint8_t *p = te.data, *end = te.data + te.len;
+	while (pbr_next(&p, end, out) == 1) {
+		if (out->num != 4)
+			continue;
+		if (name && pbr_find(out->data, out->len, 10, &f) && f.len == strlen(name) &&
+		    !memcmp(f.data, name, f.len))
+			return 1;
+		if (!name && pbr_find(out->data, out->len, 1, &f) && f.v == name_iid)
+			return 1;
+	}
+	return 0;
+}
+
+/* Once a sequence has as many annotation names as it may intern, a new
+ * name is written inline, whatever its value's type; a long value too. */
+START_TEST(full_tables_write_inline)
+{
+	reset();
+	static char keys[TS_INTERN_MAX][16];
+	for (int i = 0; i < TS_INTERN_MAX; i += TS_MAX_ATTRS) {
+		struct ts_span s = leaf("fill", 100 + (uint64_t)i, 101 + (uint64_t)i);
+		for (int j = 0; j < TS_MAX_ATTRS && i + j < TS_INTERN_MAX; j++) {
+			snprintf(keys[i + j], sizeof keys[0], "k%d", i + j);
+			s.attrs[s.nattrs++] = (struct ts_attr){.key = keys[i + j], .dynkey = 1,
+							       .type = TS_VAL_INT, .v.i = j};
+		}
+		ts_pf_span(&track, TS_SPAN_COMPLETE, &s);
+		pb_clear(ts_pf_batch());
+	}
+	static char long_value[700];
+	memset(long_value, 'v', sizeof long_value - 1);
+	struct ts_span s = leaf("last", 1000000, 1000001);
+	s.attrs[s.nattrs++] = (struct ts_attr){.key = "new.int", .dynkey = 1, .type = TS_VAL_INT,
+					       .v.i = -5};
+	s.attrs[s.nattrs++] = (struct ts_attr){.key = "new.double", .dynkey = 1,
+					       .type = TS_VAL_DOUBLE, .v.d = 2.5};
+	s.attrs[s.nattrs++] = (struct ts_attr){.key = "new.bool", .dynkey = 1, .type = TS_VAL_BOOL,
+					       .v.b = true};
+	s.attrs[s.nattrs++] = (struct ts_attr){.key = "new.long", .dynkey = 1, .type = TS_VAL_STR,
+					       .v.s = long_value};
+	ts_pf_span(&track, TS_SPAN_COMPLETE, &s);
+	struct pbr_field pkt, da, f;
+	ck_assert(packet(0, &pkt));
+	ck_assert(annotation_named(&pkt, "new.int", 0, &da));
+	ck_assert(pbr_find(da.data, da.len, 4, &f));
+	ck_assert_int_eq((int64_t)f.v, -5);
+	ck_assert(annotation_named(&pkt, "new.double", 0, &da));
+	ck_assert(pbr_find(da.data, da.len, 5, &f));
+	double d;
+	memcpy(&d, &f.v, sizeof d);
+	ck_assert(d == 2.5);
+	ck_assert(annotation_named(&pkt, "new.bool", 0, &da));
+	ck_assert(pbr_find(da.data, da.len, 2, &f));
+	ck_assert_uint_eq(f.v, 1);
+	ck_assert(annotation_named(&pkt, "new.long", 0, &da));
+	ck_assert(pbr_find(da.data, da.len, 6, &f));
+	ck_assert_uint_eq(f.len, sizeof long_value - 1);
+	reset();
+}
+END_TEST
+
+/* A value that is not a constant is interned by its text: written again
+ * under the same name it has the same id, another text another id. */
+START_TEST(repeated_values_keep_their_ids)
+{
+	reset();
+	static const char *values[] = {"/a", "/a", "/b", "/a"};
+	uint64_t iids[4];
+	for (int i = 0; i < 4; i++) {
+		char text[8];
+		snprintf(text, sizeof text, "%s", values[i]);   /* a fresh buffer each time */
+		struct ts_span s = leaf("open", 100 + 10 * (uint64_t)i, 105 + 10 * (uint64_t)i);
+		ts_span_str(&s, "file.path", text);
+		ts_pf_span(&track, TS_SPAN_COMPLETE, &s);
+		struct pbr_field pkt, te, da, f;
+		ck_assert(packet(2 * i, &pkt));
+		ck_assert(pbr_find(pkt.data, pkt.len, 11, &te));
+		ck_assert(pbr_find(te.data, te.len, 4, &da));
+		ck_assert(pbr_find(da.data, da.len, 17, &f));
+		iids[i] = f.v;
+	}
+	ck_assert_uint_eq(iids[0], iids[1]);
+	ck_assert_uint_ne(iids[0], iids[2]);
+	ck_assert_uint_eq(iids[0], iids[3]);
+	reset();
+}
+END_TEST
+
+/* A span's descriptor block (span.h), encoded once for its number and
+ * copied after: the same bytes as encoding it each time. */
+START_TEST(descriptor_blocks_as_encoded)
+{
+	static void *state2;
+	const struct ts_track track2 = {.uuid = 0xabcdef, .parent_uuid = 0x1234, .sequence = 77,
+					.pid = 10, .tid = 11, .name = "worker", .sink_state = &state2};
+	struct pb with = {0};
+	char addr[16];
+	for (int round = 0; round < 2; round++) {
+		reset();
+		for (int i = 0; i < 6; i++) {
+			struct ts_span s = leaf("recv", 100 + 10 * (uint64_t)i, 105 + 10 * (uint64_t)i);
+			snprintf(addr, sizeof addr, "10.0.0.%d", i / 3);   /* a new description at 3 */
+			ts_span_int(&s, "before", i);
+			s.desc_first = s.nattrs;
+			ts_span_int(&s, "traceshim.fd", 5);
+			ts_span_const(&s, "traceshim.fd.type", "socket");
+			ts_span_str(&s, "network.peer.address", addr);
+			s.desc_count = s.nattrs - s.desc_first;
+			s.desc_stamp = round ? 0 : 40 + (uint64_t)(i / 3);
+			ts_span_int(&s, "traceshim.io.bytes", 10 * i);
+			ts_pf_span(round ? &track2 : &track, TS_SPAN_COMPLETE, &s);
+		}
+		if (!round) {
+			pb_raw(&with, ts_pf_batch()->data, ts_pf_batch()->len);
+			pb_clear(ts_pf_batch());
+		}
+	}
+	ck_assert_uint_eq(with.len, ts_pf_batch()->len);
+	ck_assert(!memcmp(with.data, ts_pf_batch()->data, with.len));
+	pb_free(&with);
+	ts_pf_forget(&state2);
+	reset();
+}
+END_TEST
+
 /* The calls rolled up into a span are annotations on its END (the importer
  * adds them to the slice it closes) or on the BEGIN of a complete one. */
 START_TEST(rolled_calls_are_annotations)
@@ -223,4 +357,7 @@ TS_CHECK_SUITE("perfetto",
 	       names_and_values_interned_once,
 	       flows_are_unpacked_fixed64,
 	       failed_call_gets_marker_and_status,
-	       thread_descriptor)
+	       thread_descriptor,
+	       full_tables_write_inline,
+	       repeated_values_keep_their_ids,
+	       descriptor_blocks_as_encoded)
