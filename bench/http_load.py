@@ -19,6 +19,7 @@ exporter gets, OTLP's default being on).
 
 Usage: http_load.py --lib LIBRARY --count-spans EXE [--runs N] [--seconds S]
                     [--threads N] [--connections N] [--sendfile on|off] [--rollups]
+                    [--env NAME=VALUE ...]
 Needs nginx and wrk; exits 2 with a message when one is missing.
 """
 
@@ -204,6 +205,8 @@ def main():
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--connections", type=int, default=32)
     p.add_argument("--sendfile", choices=("on", "off"), default="on")
+    p.add_argument("--env", action="append", default=[], metavar="NAME=VALUE",
+                   help="a setting for the traced runs (repeatable)")
     p.add_argument("--rollups", action="store_true",
                    help="spans per request with roll-ups off and on, nothing else")
     args = p.parse_args()
@@ -225,9 +228,10 @@ def main():
             report_rollups(args, runs)
             return 0
         plain, traced = [], []
+        settings = dict(kv.split("=", 1) for kv in args.env)
         for n in range(args.runs):
             plain.append(one_run(args, work, False, n))
-            traced.append(one_run(args, work, True, n))
+            traced.append(one_run(args, work, True, n, settings))
     report(args, plain, traced)
     return 0
 
