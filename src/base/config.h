@@ -31,6 +31,7 @@ struct ts_config {
 	unsigned pool_chunks;       /* the process's record memory, in 4 KiB chunks */
 	unsigned flush_ms;          /* longest pause between two drains */
 	unsigned exit_timeout_ms;   /* bound on the flush at exit */
+	unsigned wait_min_us;       /* TRACESHIM_WAIT_MIN_US: shorter blocking waits make no span */
 	bool agent;                 /* TRACESHIM_AGENT: an agent consumes the rings (auto) */
 	bool http_query_raw;        /* TRACESHIM_HTTP_QUERY=raw: query values kept in url.* */
 	bool http_inject;           /* TRACESHIM_HTTP_INJECT: traceparent added to requests */

@@ -9,6 +9,7 @@ static const char *const names[TS_FAM_COUNT] = {
 	[TS_FAM_IO] = "io", [TS_FAM_NET] = "net", [TS_FAM_FILE] = "file", [TS_FAM_FS] = "fs",
 	[TS_FAM_STDIO] = "stdio", [TS_FAM_PROC] = "proc", [TS_FAM_THREAD] = "thread",
 	[TS_FAM_SQLITE] = "sqlite", [TS_FAM_HTTP] = "http", [TS_FAM_API] = "api",
+	[TS_FAM_WAIT] = "wait",
 };
 
 const char *ts_family_name(unsigned fam)

@@ -19,6 +19,7 @@ enum ts_family {
 	TS_FAM_SQLITE,   /* SQLite statements */
 	TS_FAM_HTTP,     /* HTTP/1 spans and traceparent, on sockets and over TLS */
 	TS_FAM_API,      /* the program's own spans (traceshim.h) */
+	TS_FAM_WAIT,     /* blocking waits: locks, condition variables, polls, sleeps */
 	TS_FAM_COUNT
 };
 
