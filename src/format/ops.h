@@ -27,12 +27,18 @@ enum ts_shape {
 			     * fd as result, its generation in fdgen */
 	TS_SHAPE_PATH2,     /* two paths (rename): payload the source then the target,
 			     * arg the source's length; fd and aux2 their dirfds */
+	TS_SHAPE_WAIT,      /* a blocking wait (family wait, waitshape.h): fd -1; what was
+			     * waited on in arg, aux, aux2 and aux_kind by operation */
 };
 
 /* arg of a TS_SHAPE_PATH record: a miss of a PATH walk (a stat or access
  * of <dir>/<name>, dir one of the process's PATH, failing with ENOENT or
  * ENOTDIR): a shell looking for a program, normal flow. */
 enum { TS_PATH_WALK = 1 };
+
+/* aux2 of a TS_SHAPE_IO record: the write woke a poll of another thread
+ * (record/fdwake.h), whose record names this span. */
+enum { TS_IO_WOKE = 1 };
 
 enum ts_op {
 	TS_OP_NONE = 0,
@@ -61,6 +67,11 @@ enum ts_op {
 	TS_OP_FREAD, TS_OP_FWRITE, TS_OP_FGETS, TS_OP_FPUTS, TS_OP_PUTS, TS_OP_GETLINE,
 	TS_OP_GETDELIM, TS_OP_PRINTF, TS_OP_FPRINTF, TS_OP_VPRINTF, TS_OP_VFPRINTF,
 	TS_OP_DPRINTF, TS_OP_VDPRINTF, TS_OP_FFLUSH, TS_OP_STDIO_EXIT,
+	/* Blocking waits on descriptors, time and child processes (family wait). */
+	TS_OP_POLL, TS_OP_PPOLL, TS_OP_SELECT, TS_OP_PSELECT, TS_OP_EPOLL_WAIT,
+	TS_OP_EPOLL_PWAIT, TS_OP_EPOLL_PWAIT2, TS_OP_NANOSLEEP, TS_OP_CLOCK_NANOSLEEP,
+	TS_OP_USLEEP, TS_OP_SLEEP, TS_OP_WAITPID, TS_OP_WAIT, TS_OP_WAIT4, TS_OP_WAITID,
+	TS_OP_FUTEX_WAIT,
 	TS_OP_COUNT
 };
 

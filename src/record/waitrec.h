@@ -1,0 +1,47 @@
+/* The recording side of the blocking waits (family wait): whether a call
+ * blocked long enough to be a span, and the record it makes (the layout is
+ * format/waitshape.h). The wrappers' fast path is two tick reads and one
+ * compare with ts_wait_min_ticks; everything else is out of line and runs
+ * only for a call that already waited. */
+#ifndef TS_RECORD_WAITREC_H
+#define TS_RECORD_WAITREC_H
+
+#include "ops.h"
+#include "registry.h"
+#include "waitshape.h"
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+/* TRACESHIM_WAIT_MIN_US in ticks, a lower bound until the tick rate is
+ * known (0 before the first wait: that one sets it). */
+extern _Atomic uint64_t ts_wait_min_ticks;
+
+/* A wait that may be long: the first test, inline in the wrappers. */
+static inline bool ts_wait_maybe_long(uint64_t t0, uint64_t t1)
+{
+	return __builtin_expect(t1 - t0 >= atomic_load_explicit(&ts_wait_min_ticks,
+								 memory_order_relaxed), 0);
+}
+
+/* What a wait that may be long was; the record's fields (format/waitshape.h)
+ * besides its operation, times and result. */
+struct ts_wait_info {
+	uint64_t arg;
+	uint32_t aux, aux2;
+	uint8_t aux_kind;
+	uint32_t waker_index1;       /* a waking thread's index + 1, 0 none */
+};
+
+/* Records wait op of thread t if it lasted TRACESHIM_WAIT_MIN_US or more and
+ * was not made by the shim itself (caller: the wrapper's return address).
+ * ret and err are the call's; errno is left as it is. */
+void ts_record_wait(struct ts_thread *t, enum ts_op op, const void *caller, int64_t ret, int err,
+		    const struct ts_wait_info *w, uint64_t t0, uint64_t t1);
+
+/* Code at pc is the shim's own (its calls of the wait functions, as system()
+ * waiting for its child or a ring waiting for room, are never spans). */
+bool ts_wait_shim_code(const void *pc);
+
+#endif
