@@ -26,7 +26,8 @@ TS_EXPORT int eventfd(unsigned int count, int flags)
 	int r = real(count, flags);
 	if (r >= 0) {
 		ts_fd_made(r, TS_FD_EVENTFD, 0);
-		ts_fdwake_eventfd(r);   /* a write wakes a poll of it */
+		if (ts_caller())   /* not the shim's, in a descriptor table of its own */
+			ts_fdwake_eventfd(r);   /* a write wakes a poll of it */
 	}
 	return r;
 }

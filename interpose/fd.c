@@ -53,7 +53,8 @@ TS_EXPORT int pipe(int fds[2])
 	if (r == 0) {
 		ts_fd_made(fds[0], TS_FD_PIPE, 0);
 		ts_fd_made(fds[1], TS_FD_PIPE, 0);
-		ts_fdwake_pipe(fds[0], fds[1]);   /* a write wakes a poll of fds[0] */
+		if (ts_caller())   /* not the shim's, in a descriptor table of its own */
+			ts_fdwake_pipe(fds[0], fds[1]);   /* a write wakes a poll of fds[0] */
 	}
 	return r;
 }
@@ -65,7 +66,8 @@ TS_EXPORT int pipe2(int fds[2], int flags)
 	if (r == 0) {
 		ts_fd_made(fds[0], TS_FD_PIPE, 0);
 		ts_fd_made(fds[1], TS_FD_PIPE, 0);
-		ts_fdwake_pipe(fds[0], fds[1]);   /* a write wakes a poll of fds[0] */
+		if (ts_caller())   /* not the shim's, in a descriptor table of its own */
+			ts_fdwake_pipe(fds[0], fds[1]);   /* a write wakes a poll of fds[0] */
 	}
 	return r;
 }

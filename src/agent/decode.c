@@ -292,9 +292,13 @@ void ts_decode_call(uint32_t index, const struct ts_rec *r, const uint8_t *paylo
 			decode_tls_error(op == TS_OP_GNUTLS_RECV || op == TS_OP_GNUTLS_SEND,
 					 (int32_t)r->aux2, r->err, s);
 		return;   /* the library's error codes, not errno */
-	case TS_SHAPE_WAIT:
-		ts_decode_wait(op, r, s);
-		return;   /* timeouts and interruptions are no errors */
+	case TS_SHAPE_WAIT: {
+		/* Timeouts are no errors; interruptions none either (ts_decode_error). */
+		int err = ts_decode_wait(op, r, s);
+		if (err)
+			ts_decode_error(s, err);
+		return;
+	}
 	case TS_SHAPE_PATH:
 	case TS_SHAPE_PATH2:
 		if (ts_decode_fs(op, r, payload, len, s))

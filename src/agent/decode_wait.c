@@ -20,11 +20,12 @@ static void result(struct ts_span *s, const char *what)
 	ts_span_const(s, "traceshim.wait.result", what);
 }
 
-/* A failure: EINTR is an interruption, anything else an error. */
-static void failed(struct ts_span *s, int err)
+/* A failure: EINTR is an interruption, anything else an error; the error
+ * number for decode.c to describe (ts_decode_error: EINTR as no error). */
+static int failed(struct ts_span *s, int err)
 {
 	result(s, err == EINTR ? "interrupted" : "error");
-	ts_decode_error(s, err);
+	return err;
 }
 
 static void timeout_ms(struct ts_span *s, int64_t ms)
@@ -33,8 +34,9 @@ static void timeout_ms(struct ts_span *s, int64_t ms)
 		ts_span_int(s, "traceshim.wait.timeout_ms", ms);
 }
 
-static void decode_poll(const struct ts_rec *r, struct ts_span *s)
+static int decode_poll(const struct ts_rec *r, struct ts_span *s)
 {
+	int err = 0;
 	ts_span_int(s, "traceshim.wait.fds", r->aux);
 	timeout_ms(s, (int64_t)r->arg);
 	if (r->ret > 0) {
@@ -43,7 +45,7 @@ static void decode_poll(const struct ts_rec *r, struct ts_span *s)
 	} else if (r->ret == 0) {
 		result(s, "timeout");
 	} else {
-		failed(s, r->err);
+		err = failed(s, r->err);
 	}
 	if (r->fdgen) {
 		/* The write that woke it (fdwake.h) ends its flow here. */
@@ -51,9 +53,10 @@ static void decode_poll(const struct ts_rec *r, struct ts_span *s)
 		s->flow_in = waker;
 		s->wake_link = waker;
 	}
+	return err;
 }
 
-static void decode_sleep(unsigned op, const struct ts_rec *r, struct ts_span *s)
+static int decode_sleep(unsigned op, const struct ts_rec *r, struct ts_span *s)
 {
 	if (r->aux_kind == TS_WAIT_ABSOLUTE)
 		ts_span_const(s, "traceshim.wait.until", "deadline");
@@ -65,19 +68,18 @@ static void decode_sleep(unsigned op, const struct ts_rec *r, struct ts_span *s)
 		result(s, "interrupted");
 		ts_span_int(s, "traceshim.wait.unslept_s", r->ret);
 	} else if (err) {
-		failed(s, err);
+		return failed(s, err);
 	} else {
 		result(s, "completed");
 	}
+	return 0;
 }
 
-static void decode_child(unsigned op, const struct ts_rec *r, struct ts_span *s)
+static int decode_child(const struct ts_rec *r, struct ts_span *s)
 {
 	ts_span_int(s, "traceshim.wait.pid", (int64_t)r->arg);
-	if (r->ret < 0) {
-		failed(s, r->err);
-		return;
-	}
+	if (r->ret < 0)
+		return failed(s, r->err);
 	if (r->aux)
 		ts_span_int(s, "traceshim.wait.child.pid", r->aux);
 	switch (r->aux_kind) {
@@ -100,42 +102,42 @@ static void decode_child(unsigned op, const struct ts_rec *r, struct ts_span *s)
 		result(s, "none");   /* WNOHANG with no child ready */
 		break;
 	}
-	(void)op;
+	return 0;
 }
 
-static void decode_futex(const struct ts_rec *r, struct ts_span *s)
+static int decode_futex(const struct ts_rec *r, struct ts_span *s)
 {
 	snprintf(addr_buf, sizeof addr_buf, "0x%llx", (unsigned long long)r->arg);
 	ts_span_str(s, "traceshim.wait.address", addr_buf);
 	if (r->aux2)
 		timeout_ms(s, (int64_t)r->aux2 - 1);
-	if (r->ret >= 0)
+	if (r->ret >= 0) {
 		result(s, "woken");
-	else if (r->err == ETIMEDOUT)
+	} else if (r->err == ETIMEDOUT) {
 		result(s, "timeout");
-	else if (r->err == EAGAIN)
-		result(s, "value_changed");   /* the word had changed: no wait, no error */
-	else
-		failed(s, r->err);
+		ts_span_const(s, "traceshim.errno", ts_errno_name(ETIMEDOUT));
+	} else if (r->err == EAGAIN) {
+		result(s, "value_changed");   /* the word had changed: no error */
+		return EAGAIN;                /* (ts_decode_error: no error either) */
+	} else {
+		return failed(s, r->err);
+	}
+	return 0;
 }
 
-void ts_decode_wait(unsigned op, const struct ts_rec *r, struct ts_span *s)
+int ts_decode_wait(unsigned op, const struct ts_rec *r, struct ts_span *s)
 {
 	switch (op) {
 	case TS_OP_POLL: case TS_OP_PPOLL: case TS_OP_SELECT: case TS_OP_PSELECT:
 	case TS_OP_EPOLL_WAIT: case TS_OP_EPOLL_PWAIT: case TS_OP_EPOLL_PWAIT2:
-		decode_poll(r, s);
-		break;
+		return decode_poll(r, s);
 	case TS_OP_NANOSLEEP: case TS_OP_CLOCK_NANOSLEEP: case TS_OP_USLEEP: case TS_OP_SLEEP:
-		decode_sleep(op, r, s);
-		break;
+		return decode_sleep(op, r, s);
 	case TS_OP_WAITPID: case TS_OP_WAIT: case TS_OP_WAIT4: case TS_OP_WAITID:
-		decode_child(op, r, s);
-		break;
+		return decode_child(r, s);
 	case TS_OP_FUTEX_WAIT:
-		decode_futex(r, s);
-		break;
+		return decode_futex(r, s);
 	default:
-		break;
+		return 0;
 	}
 }
