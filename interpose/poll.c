@@ -109,7 +109,7 @@ static void polled(struct ts_thread *t, enum ts_op op, const void *caller, int r
 		if (!t_)                                                                  \
 			return call;                                                      \
 		struct watch w_;                                                          \
-		bool watching_ = (timeout) != 0 && ts_fdwake_any_known() &&               \
+		bool watching_ = ts_fdwake_any_known() && (timeout) != 0 &&               \
 				 watch_poll(&w_, fds, n);                                 \
 		uint64_t t0_ = ts_ticks();                                                \
 		int r_ = call;                                                            \
