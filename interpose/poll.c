@@ -5,8 +5,8 @@
  * made notes it (record/fdwake.h), so that the write of another thread that
  * woke it is linked to it; the epoll waits are not linked (what an epoll
  * instance watches is not seen here). nginx and the like call epoll_wait
- * in their event loop: a call that returns at once costs two tick reads
- * and a compare. */
+ * in their event loop: a call with a timeout of 0 goes straight through,
+ * and one that returns at once costs two tick reads and a compare. */
 #include "waitwrap.h"
 
 #include "fdwake.h"
@@ -34,6 +34,17 @@ static int64_t ms_of_ts(const struct timespec *ts)
 static int64_t ms_of_tv(const struct timeval *tv)
 {
 	return tv ? (int64_t)tv->tv_sec * 1000 + tv->tv_usec / 1000 : -1;
+}
+
+/* A timeout of exactly 0: the call cannot wait. */
+static bool ts_zero(const struct timespec *ts)
+{
+	return ts && ts->tv_sec == 0 && ts->tv_nsec == 0;
+}
+
+static bool tv_zero(const struct timeval *tv)
+{
+	return tv && tv->tv_sec == 0 && tv->tv_usec == 0;
 }
 
 /* The known readable ends a poll waits for (at most WATCH_MAX of them). */
@@ -102,15 +113,15 @@ static void polled(struct ts_thread *t, enum ts_op op, const void *caller, int r
 	errno = err;
 }
 
-/* poll and its kin: fds may be watched when the call may block. */
-#define POLL_BODY(op, fds, n, timeout, call)                                              \
+/* poll and its kin: a timeout of 0 cannot wait, and goes straight through;
+ * fds may be watched when the call may block. */
+#define POLL_BODY(op, fds, n, nowait, timeout, call)                                      \
 	do {                                                                              \
-		struct ts_thread *t_ = ts_wait_caller();                                  \
-		if (!t_)                                                                  \
+		struct ts_thread *t_;                                                     \
+		if ((nowait) || !(t_ = ts_wait_caller()))                                 \
 			return call;                                                      \
 		struct watch w_;                                                          \
-		bool watching_ = ts_fdwake_any_known() && (timeout) != 0 &&               \
-				 watch_poll(&w_, fds, n);                                 \
+		bool watching_ = ts_fdwake_any_known() && watch_poll(&w_, fds, n);        \
 		uint64_t t0_ = ts_ticks();                                                \
 		int r_ = call;                                                            \
 		uint64_t t1_ = ts_ticks();                                                \
@@ -124,39 +135,39 @@ static void polled(struct ts_thread *t, enum ts_op op, const void *caller, int r
 TS_EXPORT int poll(struct pollfd *fds, nfds_t n, int timeout)
 {
 	TS_REAL(poll, -1);
-	POLL_BODY(TS_OP_POLL, fds, n, timeout < 0 ? -1 : timeout, real(fds, n, timeout));
+	POLL_BODY(TS_OP_POLL, fds, n, timeout == 0, timeout < 0 ? -1 : timeout, real(fds, n, timeout));
 }
 
 TS_EXPORT int __poll_chk(struct pollfd *fds, nfds_t n, int timeout, size_t fdslen)
 {
 	TS_REAL(__poll_chk, -1);
-	POLL_BODY(TS_OP_POLL, fds, n, timeout < 0 ? -1 : timeout, real(fds, n, timeout, fdslen));
+	POLL_BODY(TS_OP_POLL, fds, n, timeout == 0, timeout < 0 ? -1 : timeout,
+		  real(fds, n, timeout, fdslen));
 }
 
 TS_EXPORT int ppoll(struct pollfd *fds, nfds_t n, const struct timespec *ts, const sigset_t *ss)
 {
 	TS_REAL(ppoll, -1);
-	POLL_BODY(TS_OP_PPOLL, fds, n, ms_of_ts(ts), real(fds, n, ts, ss));
+	POLL_BODY(TS_OP_PPOLL, fds, n, ts_zero(ts), ms_of_ts(ts), real(fds, n, ts, ss));
 }
 
 TS_EXPORT int __ppoll_chk(struct pollfd *fds, nfds_t n, const struct timespec *ts,
 			  const sigset_t *ss, size_t fdslen)
 {
 	TS_REAL(__ppoll_chk, -1);
-	POLL_BODY(TS_OP_PPOLL, fds, n, ms_of_ts(ts), real(fds, n, ts, ss, fdslen));
+	POLL_BODY(TS_OP_PPOLL, fds, n, ts_zero(ts), ms_of_ts(ts), real(fds, n, ts, ss, fdslen));
 }
 
 /* select and pselect: the readable set is watched; the timeout is read
  * before the call (Linux's select writes what is left of it). */
-#define SELECT_BODY(op, nfds, rd, timeout, call)                                          \
+#define SELECT_BODY(op, nfds, rd, nowait, timeout, call)                                  \
 	do {                                                                              \
-		struct ts_thread *t_ = ts_wait_caller();                                  \
-		if (!t_)                                                                  \
+		struct ts_thread *t_;                                                     \
+		if ((nowait) || !(t_ = ts_wait_caller()))                                 \
 			return call;                                                      \
 		int64_t tmo_ = (timeout);                                                 \
 		struct watch w_;                                                          \
-		bool watching_ = tmo_ != 0 && ts_fdwake_any_known() &&                    \
-				 watch_select(&w_, nfds, rd);                             \
+		bool watching_ = ts_fdwake_any_known() && watch_select(&w_, nfds, rd);    \
 		uint64_t t0_ = ts_ticks();                                                \
 		int r_ = call;                                                            \
 		uint64_t t1_ = ts_ticks();                                                \
@@ -170,14 +181,15 @@ TS_EXPORT int __ppoll_chk(struct pollfd *fds, nfds_t n, const struct timespec *t
 TS_EXPORT int select(int nfds, fd_set *rd, fd_set *wr, fd_set *ex, struct timeval *tv)
 {
 	TS_REAL(select, -1);
-	SELECT_BODY(TS_OP_SELECT, nfds, rd, ms_of_tv(tv), real(nfds, rd, wr, ex, tv));
+	SELECT_BODY(TS_OP_SELECT, nfds, rd, tv_zero(tv), ms_of_tv(tv), real(nfds, rd, wr, ex, tv));
 }
 
 TS_EXPORT int pselect(int nfds, fd_set *rd, fd_set *wr, fd_set *ex, const struct timespec *ts,
 		      const sigset_t *ss)
 {
 	TS_REAL(pselect, -1);
-	SELECT_BODY(TS_OP_PSELECT, nfds, rd, ms_of_ts(ts), real(nfds, rd, wr, ex, ts, ss));
+	SELECT_BODY(TS_OP_PSELECT, nfds, rd, ts_zero(ts), ms_of_ts(ts),
+		    real(nfds, rd, wr, ex, ts, ss));
 }
 
 #define EPOLL_INFO(maxevents, timeout)                                                    \
@@ -186,7 +198,7 @@ TS_EXPORT int pselect(int nfds, fd_set *rd, fd_set *wr, fd_set *ex, const struct
 TS_EXPORT int epoll_wait(int epfd, struct epoll_event *ev, int maxevents, int timeout)
 {
 	TS_REAL(epoll_wait, -1);
-	TS_WAIT_BODY(TS_OP_EPOLL_WAIT, real(epfd, ev, maxevents, timeout),
+	TS_WAIT_BODY_UNLESS(timeout == 0, TS_OP_EPOLL_WAIT, real(epfd, ev, maxevents, timeout),
 		     EPOLL_INFO(maxevents, timeout < 0 ? -1 : timeout));
 }
 
@@ -194,7 +206,7 @@ TS_EXPORT int epoll_pwait(int epfd, struct epoll_event *ev, int maxevents, int t
 			  const sigset_t *ss)
 {
 	TS_REAL(epoll_pwait, -1);
-	TS_WAIT_BODY(TS_OP_EPOLL_PWAIT, real(epfd, ev, maxevents, timeout, ss),
+	TS_WAIT_BODY_UNLESS(timeout == 0, TS_OP_EPOLL_PWAIT, real(epfd, ev, maxevents, timeout, ss),
 		     EPOLL_INFO(maxevents, timeout < 0 ? -1 : timeout));
 }
 
@@ -202,6 +214,6 @@ TS_EXPORT int epoll_pwait2(int epfd, struct epoll_event *ev, int maxevents,
 			   const struct timespec *ts, const sigset_t *ss)
 {
 	TS_REAL(epoll_pwait2, -1);
-	TS_WAIT_BODY(TS_OP_EPOLL_PWAIT2, real(epfd, ev, maxevents, ts, ss),
+	TS_WAIT_BODY_UNLESS(ts_zero(ts), TS_OP_EPOLL_PWAIT2, real(epfd, ev, maxevents, ts, ss),
 		     EPOLL_INFO(maxevents, ms_of_ts(ts)));
 }

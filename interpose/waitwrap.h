@@ -26,11 +26,13 @@ static inline int ts_wait_err(int64_t r, int e)
 
 /* A wait call: `call` is the real call, `info` a statement filling the
  * struct ts_wait_info w_ from r_ (the result) and e_ (errno after the
- * call), run only for a call that may have blocked long enough. */
-#define TS_WAIT_BODY(op, call, info)                                                       \
+ * call), run only for a call that may have blocked long enough. A call
+ * that cannot wait (`nowait`: a timeout of 0) goes straight through, not
+ * even timed. */
+#define TS_WAIT_BODY_UNLESS(nowait, op, call, info)                                        \
 	do {                                                                               \
-		struct ts_thread *t_ = ts_wait_caller();                                   \
-		if (!t_)                                                                   \
+		struct ts_thread *t_;                                                      \
+		if ((nowait) || !(t_ = ts_wait_caller()))                                  \
 			return call;                                                       \
 		uint64_t t0_ = ts_ticks();                                                 \
 		__typeof__(call) r_ = call;                                                \
@@ -45,5 +47,7 @@ static inline int ts_wait_err(int64_t r, int e)
 		errno = e_;                                                                \
 		return r_;                                                                 \
 	} while (0)
+
+#define TS_WAIT_BODY(op, call, info) TS_WAIT_BODY_UNLESS(false, op, call, info)
 
 #endif

@@ -120,8 +120,9 @@ class WaitsTest(tracelib.LoopbackReceiver, unittest.TestCase):
         self.assertNotIn("traceshim.wait.timeout_ms", fx.args)
 
     def test_calls_that_return_at_once_make_no_span(self):
-        # 100 polls and 100 epoll_waits with timeout 0, a futex wait whose
-        # word had changed (EAGAIN) and syscall()s of other numbers: none.
+        # 100 polls and 100 epoll_waits with timeout 0, 100 polls with a
+        # timeout of a pipe that has data, a futex wait whose word had
+        # changed (EAGAIN) and syscall()s of other numbers: none.
         proc, trace = self.run_prog()
         self.assertIn(b"futex-changed ret=-1 errno=EAGAIN", proc.stdout)
         self.assertIn(b"getpid-via-syscall ret=1", proc.stdout)

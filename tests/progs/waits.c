@@ -5,7 +5,8 @@
  *     and an epoll_wait that another thread's write ends (a pipe, an
  *     eventfd); a nanosleep, clock_nanosleep, usleep; a waitpid for a child
  *     that sleeps; a futex wait (syscall) another thread wakes; then calls
- *     that return at once (timeout 0, a futex value that changed).
+ *     that return at once (timeout 0, data there already, a futex value
+ *     that changed).
  *   eintr: a poll, a nanosleep and a futex wait a signal interrupts. */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
@@ -159,6 +160,9 @@ static int all(void)
 		r = poll(&pf, 1, 0);
 		if (r != 1)
 			report("poll-at-once", r, errno);
+		r = poll(&pf, 1, 1000);   /* may wait, but the pipe has data */
+		if (r != 1)
+			report("poll-ready-at-once", r, errno);
 		r = epoll_wait(ep, got, 4, 0);
 		if (r != 0)
 			report("epoll-at-once", r, errno);
