@@ -6,7 +6,8 @@
  * goes straight through with all six arguments, as glibc's syscall() passes
  * them (it reads six whatever the call takes), and errno as the real call
  * leaves it. The shim's own futex waits (a ring waiting for room, the
- * background thread) are its code's and never spans. */
+ * background thread) are system calls of its own (rawsys.h), never made
+ * through here. */
 #include "waitwrap.h"
 
 #include <linux/futex.h>

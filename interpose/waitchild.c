@@ -2,8 +2,8 @@
  * and waitid, with the pid waited for, the child reaped and how it ended.
  * A status the caller does not ask for (NULL) is read into one of the
  * wrapper's own: the kernel does the same either way. The shim's own waits
- * (system() and pclose() waiting for their child, spawn.c) are its code's
- * and make no span (ts_wait_shim_code). */
+ * (system() and pclose() waiting for their child, spawn.c) are system
+ * calls of its own (rawsys.h) and never come here. */
 #include "waitwrap.h"
 
 #include <signal.h>

@@ -40,8 +40,9 @@ struct ts_wait_info {
 void ts_record_wait(struct ts_thread *t, enum ts_op op, const void *caller, int64_t ret, int err,
 		    const struct ts_wait_info *w, uint64_t t0, uint64_t t1);
 
-/* Code at pc is the shim's own (its calls of the wait functions, as system()
- * waiting for its child or a ring waiting for room, are never spans). */
+/* Code at pc is the shim's own: its waits go to the kernel directly
+ * (base/rawsys.h), and one that came through a wrapper all the same would
+ * be no span either. */
 bool ts_wait_shim_code(const void *pc);
 
 #endif
