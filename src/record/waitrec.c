@@ -11,6 +11,7 @@
 #include <elf.h>
 #include <errno.h>
 #include <link.h>
+#include <string.h>
 
 _Atomic uint64_t ts_wait_min_ticks;
 
@@ -49,28 +50,32 @@ static double tick_rate(void)
 	return rate;
 }
 
-/* The shim's executable code: [lo, hi), found from its own ELF header. */
-extern const ElfW(Ehdr) __ehdr_start __attribute__((visibility("hidden")));
+/* The shim's executable code: [lo, hi), found from its own ELF header,
+ * which the linker names __ehdr_start (of no size it declares: read by
+ * copies). */
+extern const char __ehdr_start[] __attribute__((visibility("hidden")));
 static uintptr_t text_lo, text_hi;
 static _Atomic int text_known;
 
 static void find_text(void)
 {
-	const ElfW(Ehdr) *eh = &__ehdr_start;
-	const ElfW(Phdr) *ph = (const ElfW(Phdr) *)((const char *)eh + eh->e_phoff);
+	ElfW(Ehdr) eh;
+	memcpy(&eh, __ehdr_start, sizeof eh);
 	uintptr_t base = 0, lo = UINTPTR_MAX, hi = 0;
 	bool based = false;
-	for (unsigned i = 0; i < eh->e_phnum; i++) {
-		if (ph[i].p_type != PT_LOAD)
+	for (unsigned i = 0; i < eh.e_phnum; i++) {
+		ElfW(Phdr) ph;
+		memcpy(&ph, __ehdr_start + eh.e_phoff + (size_t)i * eh.e_phentsize, sizeof ph);
+		if (ph.p_type != PT_LOAD)
 			continue;
 		if (!based) {
 			/* The first load segment holds the header. */
-			base = (uintptr_t)eh - (ph[i].p_vaddr & ~(uintptr_t)(ph[i].p_align - 1));
+			base = (uintptr_t)__ehdr_start - (ph.p_vaddr & ~(uintptr_t)(ph.p_align - 1));
 			based = true;
 		}
-		if (!(ph[i].p_flags & PF_X))
+		if (!(ph.p_flags & PF_X))
 			continue;
-		uintptr_t a = base + ph[i].p_vaddr, b = a + ph[i].p_memsz;
+		uintptr_t a = base + ph.p_vaddr, b = a + ph.p_memsz;
 		lo = a < lo ? a : lo;
 		hi = b > hi ? b : hi;
 	}

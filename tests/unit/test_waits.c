@@ -9,8 +9,10 @@
 #include "fdwake.h"
 #include "ids.h"
 #include "ops.h"
+#include "waitrec.h"
 #include "waitshape.h"
 
+#include <dlfcn.h>
 #include <errno.h>
 #include <string.h>
 
@@ -218,7 +220,23 @@ START_TEST(fdwake_table)
 }
 END_TEST
 
+/* The code the record side is linked into (here this test program; in the
+ * shim, libtraceshim.so) is told from other objects' (libc's). */
+START_TEST(shim_code_is_told)
+{
+	ck_assert(ts_wait_shim_code((const void *)ts_record_wait));
+	ck_assert(ts_wait_shim_code((const void *)setup));
+	/* libc's own address (a function's address taken here could be the
+	 * program's PLT entry). */
+	void *libc_fn = dlsym(RTLD_DEFAULT, "strlen");
+	ck_assert_ptr_nonnull(libc_fn);
+	ck_assert(!ts_wait_shim_code(libc_fn));
+	ck_assert(!ts_wait_shim_code(&errno));   /* data, not code */
+}
+END_TEST
+
 TS_CHECK_SUITE_SETUP("waits", setup,
+		     shim_code_is_told,
 		     polls,
 		     sleeps,
 		     child_waits,
