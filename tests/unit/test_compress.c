@@ -191,6 +191,45 @@ START_TEST(boundary_sizes_inflate_back)
 }
 END_TEST
 
+/* A batch of n bytes of `kind`: 0 two letters only, 1 random, 2 repeats
+ * of a random 20 KiB stretch (long match distances), 3 trace-like. */
+static void fill_kind(struct pb *b, int kind, size_t n, uint64_t seed)
+{
+	pb_clear(b);
+	if (kind == 0) {
+		ck_assert(pb_reserve(b, n));
+		for (size_t i = 0; i < n; i++)
+			b->data[b->len++] = "ab"[(i / 3) % 2];
+	} else if (kind == 1) {
+		fill_random(b, n, seed);
+	} else if (kind == 2) {
+		fill_random(b, 20000, seed);
+		ck_assert(pb_reserve(b, n));
+		while (b->len < n)
+			b->data[b->len] = b->data[b->len - 20000], b->len++;
+	} else {
+		fill_batch(b, n);
+	}
+	b->len = n;
+}
+
+START_TEST(any_batch_after_any_other_inflates_back)
+{
+	if (!use(_i))
+		return;
+	/* igzip codes a batch with tables made from an earlier one (the first,
+	 * then one in 64): whatever came before, every batch must inflate back,
+	 * over more batches than one such period. */
+	struct pb in = {0};
+	for (unsigned k = 0; k < 150; k++) {
+		fill_kind(&in, (int)(k % 64 == 0 ? k / 64 % 4 : (k * 7 + k / 5) % 4),
+			  16384 + (k % 5) * 7919, k + 1);
+		check_round_trip(&in);
+	}
+	pb_free(&in);
+}
+END_TEST
+
 START_TEST(first_library_found_is_used)
 {
 	ck_assert(ts_compress_use(TS_COMPRESS_ANY));
@@ -225,6 +264,7 @@ static Suite *make_suite(void)
 	tcase_add_loop_test(tc, incompressible_batch_inflates_back, 0, n);
 	tcase_add_loop_test(tc, large_batch_inflates_back, 0, n);
 	tcase_add_loop_test(tc, boundary_sizes_inflate_back, 0, n);
+	tcase_add_loop_test(tc, any_batch_after_any_other_inflates_back, 0, n);
 	tcase_add_test(tc, first_library_found_is_used);
 	tcase_add_test(tc, small_batch_is_left_alone);
 	suite_add_tcase(s, tc);
