@@ -34,9 +34,10 @@
 /* igzip at level 0 (no level buffer), with Huffman tables made from this
  * process's own batches: its default tables are made for data in general. A
  * batch's histogram costs about what compressing it does, so the tables are
- * made again only from every TUNE_EVERY-th batch, the first included, which
- * follows a process whose output changes. Tables made this way give every
- * symbol a code, so any batch can be compressed with them. */
+ * made again only from batches 0, 1, 2, 4, ... 32 (the first ones of a
+ * process are often its start, unlike what follows) and then from one in
+ * TUNE_EVERY, which follows a process whose output changes. Tables made this
+ * way give every symbol a code, so any batch can be compressed with them. */
 #define TUNE_EVERY 64
 #define TUNE_SAMPLE (1 << 20)
 /* igzip's one-shot API (igzip_lib.h, stable since 2.x). Its state (about
@@ -147,7 +148,8 @@ static size_t with_igzip(const struct pb *in, uint8_t *out, size_t avail)
 	if (!ig.st && !(ig.st = calloc(1, sizeof *ig.st)))
 		return 0;
 	struct igzip_state *st = ig.st;
-	if (st->batches++ % TUNE_EVERY == 0) {
+	unsigned n = st->batches++;
+	if (n < TUNE_EVERY ? (n & (n - 1)) == 0 : n % TUNE_EVERY == 0) {
 		memset(&st->hist, 0, sizeof st->hist);
 		/* The first MiB is sample enough of a larger batch. */
 		ig.histogram(in->data, in->len > TUNE_SAMPLE ? TUNE_SAMPLE : (int)in->len, &st->hist);
