@@ -139,7 +139,7 @@ int main(int argc, char **argv)
 	}
 	for (size_t l = 0; l < NLIBS; l++) {
 		if (!there[l]) {
-			printf("  %-10s  not there\n", libs[l].name);
+			printf("  %-10s  not there (not built in, or not installed)\n", libs[l].name);
 			continue;
 		}
 		qsort(speed[l], ROUNDS, sizeof speed[l][0], by_value);
