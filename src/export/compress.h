@@ -14,8 +14,9 @@
 const struct pb *ts_compress_batch(const struct pb *in);
 /* Child after fork: the parent's stream may have been mid-batch. */
 void ts_compress_after_fork(void);
-/* The library that compressed the last batch: "igzip", "libdeflate", "zlib",
- * or NULL before the first or when none is installed. */
+/* The library in use: "igzip", "libdeflate", "zlib", or NULL before the
+ * first batch worth compressing (or ts_compress_use()) or when none is
+ * there. */
 const char *ts_compress_library(void);
 
 enum ts_compressor { TS_COMPRESS_ANY, TS_COMPRESS_IGZIP, TS_COMPRESS_LIBDEFLATE, TS_COMPRESS_ZLIB };
