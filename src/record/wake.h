@@ -1,0 +1,119 @@
+/* Who woke a waiting thread: a fixed table of the process, slots chosen by the
+ * address of what is waited on (a mutex, condition variable, semaphore,
+ * read-write lock). A thread about to block on an object counts itself in
+ * the object's slot; a release (unlock, signal, post) on an object whose slot
+ * counts a waiter stores "thread index, span number" of its own span in the
+ * slot before it calls the real function, and the waiter, once woken, reads
+ * it back: that span is what woke it (an arrow in the trace). A release with
+ * no waiter counted pays one load and nothing else.
+ *
+ * Best effort, never wrong in a way that matters: addresses sharing a slot
+ * are told apart by check bits; a release racing the waiter's count, or made
+ * by an untraced thread, leaves the arrow out. Lock-free and signal-safe. */
+#ifndef TS_WAKE_H
+#define TS_WAKE_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#define TS_WAKE_BITS 12
+#define TS_WAKE_SLOTS (1u << TS_WAKE_BITS)
+/* The packed word: check bits of the address, the releasing thread's index
+ * and its span number. A thread whose index does not fit makes no arrow. */
+#define TS_WAKE_CHECK_BITS 12
+#define TS_WAKE_INDEX_BITS 20
+
+struct ts_wake_slot {
+	_Atomic uint32_t waiters;   /* threads counted as blocked on an object of this slot */
+	uint32_t pad_;
+	_Atomic uint64_t last;      /* the last release's packed word; 0: none */
+};
+
+extern struct ts_wake_slot ts_wake_table[TS_WAKE_SLOTS];
+
+static inline uint64_t ts_wake_hash(const void *addr)
+{
+	return (uint64_t)(uintptr_t)addr * 0x9e3779b97f4a7c15ull;
+}
+
+static inline struct ts_wake_slot *ts_wake_slot_of(const void *addr)
+{
+	return &ts_wake_table[ts_wake_hash(addr) >> (64 - TS_WAKE_BITS)];
+}
+
+/* The bits below those that chose the slot. */
+static inline uint64_t ts_wake_check(const void *addr)
+{
+	return (ts_wake_hash(addr) >> (64 - TS_WAKE_BITS - TS_WAKE_CHECK_BITS)) &
+	       ((1u << TS_WAKE_CHECK_BITS) - 1);
+}
+
+/* The releaser's test: a traced thread may be blocked on addr (or on an
+ * object sharing its slot). One relaxed load. */
+static inline bool ts_wake_wanted(const void *addr)
+{
+	return atomic_load_explicit(&ts_wake_slot_of(addr)->waiters, memory_order_relaxed) != 0;
+}
+
+/* Packs a release of addr by span `seq` of thread `index`; 0 when the index
+ * does not fit. Never 0 otherwise (span numbers start at 1). */
+static inline uint64_t ts_wake_pack(const void *addr, uint32_t index, uint32_t seq)
+{
+	if (index >> TS_WAKE_INDEX_BITS || !seq)
+		return 0;
+	return ts_wake_check(addr) << (64 - TS_WAKE_CHECK_BITS) | (uint64_t)index << 32 | seq;
+}
+
+/* The release in `word` is one of addr: its thread index and span number. */
+static inline bool ts_wake_unpack(const void *addr, uint64_t word, uint32_t *index, uint32_t *seq)
+{
+	if (!word || word >> (64 - TS_WAKE_CHECK_BITS) != ts_wake_check(addr))
+		return false;
+	*index = (uint32_t)(word >> 32) & ((1u << TS_WAKE_INDEX_BITS) - 1);
+	*seq = (uint32_t)word;
+	return true;
+}
+
+/* Releaser: publishes its release of addr before calling the real function
+ * (whose wake-up the waiter's read follows). */
+static inline void ts_wake_publish(const void *addr, uint64_t word)
+{
+	atomic_store_explicit(&ts_wake_slot_of(addr)->last, word, memory_order_release);
+}
+
+/* Waiter: counts itself on addr before blocking and returns the slot's word
+ * as it was then (a release stored before the wait is not what woke it). */
+static inline uint64_t ts_wake_enter(const void *addr)
+{
+	struct ts_wake_slot *s = ts_wake_slot_of(addr);
+	atomic_fetch_add_explicit(&s->waiters, 1, memory_order_seq_cst);
+	return atomic_load_explicit(&s->last, memory_order_acquire);
+}
+
+/* Waiter, after the wait: no longer counted. With `before`, ts_wake_enter's
+ * word, and woken (the wait did not time out or fail): finds the release
+ * that woke it; false when not known. */
+static inline bool ts_wake_leave(const void *addr, uint64_t before, bool woken, uint32_t *index,
+				 uint32_t *seq)
+{
+	struct ts_wake_slot *s = ts_wake_slot_of(addr);
+	uint64_t word = atomic_load_explicit(&s->last, memory_order_acquire);
+	atomic_fetch_sub_explicit(&s->waiters, 1, memory_order_relaxed);
+	return woken && word != before && ts_wake_unpack(addr, word, index, seq);
+}
+
+/* Child after fork: the parent's other threads are not waiting here. */
+void ts_wake_after_fork(void);
+
+/* TRACESHIM_WAIT_MIN_US in ticks (ts_ticks()), worked out once the tick
+ * rate can be measured. */
+uint64_t ts_wait_min_ticks_slow(void);
+extern _Atomic uint64_t ts_wait_min_ticks_plus1;
+static inline uint64_t ts_wait_min_ticks(void)
+{
+	uint64_t v = atomic_load_explicit(&ts_wait_min_ticks_plus1, memory_order_relaxed);
+	return v ? v - 1 : ts_wait_min_ticks_slow();
+}
+
+#endif
