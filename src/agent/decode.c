@@ -296,9 +296,12 @@ void ts_decode_call(uint32_t index, const struct ts_rec *r, const uint8_t *paylo
 			return;
 		break;
 	case TS_SHAPE_WAIT:
-	case TS_SHAPE_WAKE:
-		ts_decode_wait(op, r, s);
-		return;   /* the error number is in err, ret is only -1 or 0 */
+	case TS_SHAPE_WAKE: {
+		int err = ts_decode_wait(op, r, s);   /* ret is only -1 or 0 */
+		if (err)
+			ts_decode_error(s, err);
+		return;
+	}
 	}
 	if (info->shape == TS_SHAPE_THREAD) {
 		if (r->ret != 0)

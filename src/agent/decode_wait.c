@@ -38,15 +38,13 @@ static void address(struct ts_span *s, uint64_t addr)
 	ts_span_str(s, "traceshim.wait.address", addr_buf);
 }
 
-void ts_decode_wait(unsigned op, const struct ts_rec *r, struct ts_span *s)
+int ts_decode_wait(unsigned op, const struct ts_rec *r, struct ts_span *s)
 {
 	if (ts_ops[op].shape == TS_SHAPE_WAKE) {
 		address(s, r->arg);
 		ts_span_int(s, "traceshim.wake.waiters", r->aux);
 		s->flow_out = s->span_id;   /* ended by the wait it woke, if any */
-		if (r->err)
-			ts_decode_error(s, r->err);
-		return;
+		return r->err;
 	}
 	if (is_join(op)) {
 		if (r->aux)
@@ -74,6 +72,5 @@ void ts_decode_wait(unsigned op, const struct ts_rec *r, struct ts_span *s)
 	}
 	/* A timeout is an outcome, not a failure; a robust mutex's dead owner
 	 * (EOWNERDEAD) is a lock taken, and said as an error type. */
-	if (err && err != ETIMEDOUT)
-		ts_decode_error(s, err);
+	return err == ETIMEDOUT ? 0 : err;
 }
