@@ -13,6 +13,13 @@ __attribute__((constructor)) static void sync_init(void)
 	ts_sync_resolve();
 }
 
+/* The slow paths are out of line: the fast path, with nothing to keep
+ * across the call, ends in a tail call of the real function. */
+static TS_SLOW int mutex_lock_slow(const struct ts_sync_real *s, pthread_mutex_t *m)
+{
+	TS_WAIT_SLOW(TS_OP_MUTEX_LOCK, m, ts_mutex_owner(m), -1, s->mutex_lock(m));
+}
+
 TS_EXPORT int pthread_mutex_lock(pthread_mutex_t *m)
 {
 	const struct ts_sync_real *s = ts_sync();
@@ -25,7 +32,7 @@ TS_EXPORT int pthread_mutex_lock(pthread_mutex_t *m)
 	int r = s->mutex_trylock(m);
 	if (__builtin_expect(r != EBUSY, 1))
 		return r;
-	TS_WAIT_SLOW(TS_OP_MUTEX_LOCK, m, ts_mutex_owner(m), -1, s->mutex_lock(m));
+	return mutex_lock_slow(s, m);
 }
 
 TS_EXPORT int pthread_mutex_timedlock(pthread_mutex_t *m, const struct timespec *abs)
@@ -57,12 +64,19 @@ TS_EXPORT int pthread_mutex_clocklock(pthread_mutex_t *m, clockid_t clock,
 		     s->mutex_clocklock(m, clock, abs));
 }
 
+static TS_SLOW int mutex_unlock_slow(const struct ts_sync_real *s, pthread_mutex_t *m)
+{
+	TS_RELEASE(TS_OP_MUTEX_UNLOCK, m, s->mutex_unlock(m));
+}
+
 TS_EXPORT int pthread_mutex_unlock(pthread_mutex_t *m)
 {
 	const struct ts_sync_real *s = ts_sync();
 	if (__builtin_expect(!s->mutex_unlock, 0))
 		return ENOSYS;
-	TS_RELEASE(TS_OP_MUTEX_UNLOCK, m, s->mutex_unlock(m));
+	if (__builtin_expect(ts_wake_wanted(m), 0))
+		return mutex_unlock_slow(s, m);
+	return s->mutex_unlock(m);
 }
 
 /* The writer holding a read-write lock, as glibc keeps it (0: readers, or
@@ -75,6 +89,11 @@ static inline uint32_t rwlock_writer(const pthread_rwlock_t *l)
 /* The try forms say EBUSY where the blocking ones would wait, and the same
  * as them otherwise (EDEADLK for a writer asking again is left to the real
  * call, which says it before trying). */
+static TS_SLOW int rwlock_rdlock_slow(const struct ts_sync_real *s, pthread_rwlock_t *l)
+{
+	TS_WAIT_SLOW(TS_OP_RWLOCK_RDLOCK, l, rwlock_writer(l), -1, s->rwlock_rdlock(l));
+}
+
 TS_EXPORT int pthread_rwlock_rdlock(pthread_rwlock_t *l)
 {
 	const struct ts_sync_real *s = ts_sync();
@@ -83,7 +102,12 @@ TS_EXPORT int pthread_rwlock_rdlock(pthread_rwlock_t *l)
 	int r = s->rwlock_tryrdlock(l);
 	if (__builtin_expect(r != EBUSY, 1))
 		return r;
-	TS_WAIT_SLOW(TS_OP_RWLOCK_RDLOCK, l, rwlock_writer(l), -1, s->rwlock_rdlock(l));
+	return rwlock_rdlock_slow(s, l);
+}
+
+static TS_SLOW int rwlock_wrlock_slow(const struct ts_sync_real *s, pthread_rwlock_t *l)
+{
+	TS_WAIT_SLOW(TS_OP_RWLOCK_WRLOCK, l, rwlock_writer(l), -1, s->rwlock_wrlock(l));
 }
 
 TS_EXPORT int pthread_rwlock_wrlock(pthread_rwlock_t *l)
@@ -94,7 +118,7 @@ TS_EXPORT int pthread_rwlock_wrlock(pthread_rwlock_t *l)
 	int r = s->rwlock_trywrlock(l);
 	if (__builtin_expect(r != EBUSY, 1))
 		return r;
-	TS_WAIT_SLOW(TS_OP_RWLOCK_WRLOCK, l, rwlock_writer(l), -1, s->rwlock_wrlock(l));
+	return rwlock_wrlock_slow(s, l);
 }
 
 TS_EXPORT int pthread_rwlock_timedrdlock(pthread_rwlock_t *l, const struct timespec *abs)
@@ -155,10 +179,17 @@ TS_EXPORT int pthread_rwlock_clockwrlock(pthread_rwlock_t *l, clockid_t clock,
 		     s->rwlock_clockwrlock(l, clock, abs));
 }
 
+static TS_SLOW int rwlock_unlock_slow(const struct ts_sync_real *s, pthread_rwlock_t *l)
+{
+	TS_RELEASE(TS_OP_RWLOCK_UNLOCK, l, s->rwlock_unlock(l));
+}
+
 TS_EXPORT int pthread_rwlock_unlock(pthread_rwlock_t *l)
 {
 	const struct ts_sync_real *s = ts_sync();
 	if (__builtin_expect(!s->rwlock_unlock, 0))
 		return ENOSYS;
-	TS_RELEASE(TS_OP_RWLOCK_UNLOCK, l, s->rwlock_unlock(l));
+	if (__builtin_expect(ts_wake_wanted(l), 0))
+		return rwlock_unlock_slow(s, l);
+	return s->rwlock_unlock(l);
 }

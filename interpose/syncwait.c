@@ -119,12 +119,24 @@ TS_EXPORT int pthread_cond_clockwait(pthread_cond_t *cv, pthread_mutex_t *m, clo
 	return wait_traced(t, TS_OP_COND_CLOCKWAIT, &c, ts_wait_timeout_ms(clock, abs), false);
 }
 
+static TS_SLOW int cond_signal_slow(const struct ts_sync_real *s, pthread_cond_t *cv)
+{
+	TS_RELEASE(TS_OP_COND_SIGNAL, cv, s->cond_signal(cv));
+}
+
 TS_EXPORT int pthread_cond_signal(pthread_cond_t *cv)
 {
 	const struct ts_sync_real *s = ts_sync();
 	if (__builtin_expect(!s->cond_signal, 0))
 		return ENOSYS;
-	TS_RELEASE(TS_OP_COND_SIGNAL, cv, s->cond_signal(cv));
+	if (__builtin_expect(ts_wake_wanted(cv), 0))
+		return cond_signal_slow(s, cv);
+	return s->cond_signal(cv);
+}
+
+static TS_SLOW int cond_broadcast_slow(const struct ts_sync_real *s, pthread_cond_t *cv)
+{
+	TS_RELEASE(TS_OP_COND_BROADCAST, cv, s->cond_broadcast(cv));
 }
 
 TS_EXPORT int pthread_cond_broadcast(pthread_cond_t *cv)
@@ -132,7 +144,9 @@ TS_EXPORT int pthread_cond_broadcast(pthread_cond_t *cv)
 	const struct ts_sync_real *s = ts_sync();
 	if (__builtin_expect(!s->cond_broadcast, 0))
 		return ENOSYS;
-	TS_RELEASE(TS_OP_COND_BROADCAST, cv, s->cond_broadcast(cv));
+	if (__builtin_expect(ts_wake_wanted(cv), 0))
+		return cond_broadcast_slow(s, cv);
+	return s->cond_broadcast(cv);
 }
 
 /* sem_trywait's EAGAIN is "would block": errno is put back as it was. */
@@ -146,6 +160,15 @@ static inline bool sem_had(const struct ts_sync_real *s, sem_t *sem, int *ret)
 	return false;
 }
 
+static TS_SLOW int sem_wait_slow(const struct ts_sync_real *s, sem_t *sem)
+{
+	struct ts_thread *t = ts_sync_caller();
+	if (!t)
+		return s->sem_wait(sem);
+	struct call c = {.kind = SEM_WAIT, .obj = sem};
+	return wait_traced(t, TS_OP_SEM_WAIT, &c, -1, true);
+}
+
 TS_EXPORT int sem_wait(sem_t *sem)
 {
 	const struct ts_sync_real *s = ts_sync();
@@ -156,11 +179,7 @@ TS_EXPORT int sem_wait(sem_t *sem)
 	int r;
 	if (__builtin_expect(sem_had(s, sem, &r), 1))
 		return r;
-	struct ts_thread *t = ts_sync_caller();
-	if (!t)
-		return s->sem_wait(sem);
-	struct call c = {.kind = SEM_WAIT, .obj = sem};
-	return wait_traced(t, TS_OP_SEM_WAIT, &c, -1, true);
+	return sem_wait_slow(s, sem);
 }
 
 TS_EXPORT int sem_timedwait(sem_t *sem, const struct timespec *abs)
@@ -201,6 +220,11 @@ TS_EXPORT int sem_clockwait(sem_t *sem, clockid_t clock, const struct timespec *
 	return wait_traced(t, TS_OP_SEM_CLOCKWAIT, &c, ts_wait_timeout_ms(clock, abs), true);
 }
 
+static TS_SLOW int sem_post_slow(const struct ts_sync_real *s, sem_t *sem)
+{
+	TS_RELEASE(TS_OP_SEM_POST, sem, s->sem_post(sem));
+}
+
 TS_EXPORT int sem_post(sem_t *sem)
 {
 	const struct ts_sync_real *s = ts_sync();
@@ -208,5 +232,7 @@ TS_EXPORT int sem_post(sem_t *sem)
 		errno = ENOSYS;
 		return -1;
 	}
-	TS_RELEASE(TS_OP_SEM_POST, sem, s->sem_post(sem));
+	if (__builtin_expect(ts_wake_wanted(sem), 0))
+		return sem_post_slow(s, sem);
+	return s->sem_post(sem);
 }

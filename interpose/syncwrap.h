@@ -19,6 +19,10 @@
 
 #include <pthread.h>
 
+/* A wrapper's slow path: out of line, so that the fast path keeps no
+ * register across its call and ends in a tail call. */
+#define TS_SLOW __attribute__((noinline, cold))
+
 /* The traced caller of a wait or a release, or NULL to call straight
  * through. Keeps errno. */
 static inline struct ts_thread *ts_sync_caller(void)
