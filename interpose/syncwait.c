@@ -15,7 +15,8 @@
 static void uncount(void *addr)
 {
 	uint32_t index, seq;
-	ts_wake_leave(addr, 0, false, &index, &seq);
+	bool first;
+	ts_wake_leave(addr, 0, false, &index, &seq, &first);
 }
 
 /* The real call of a cancellable wait, between a cleanup handler's push
@@ -66,9 +67,9 @@ static int wait_traced(struct ts_thread *t, enum ts_op op, struct call *c, int64
 {
 	int saved = errno;
 	struct ts_wait w = {.addr = c->obj, .counted = true, .timeout_ms = timeout_ms};
-	w.before = ts_wake_enter(c->obj);
-	errno = saved;
 	uint64_t t0 = ts_ticks();
+	w.before = ts_wake_enter(c->obj, t0);
+	errno = saved;
 	cancellable(c);
 	uint64_t t1 = ts_ticks();
 	w.err = sem ? (c->ret == -1 ? c->err : 0) : c->ret;

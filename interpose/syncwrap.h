@@ -53,9 +53,9 @@ static inline uint32_t ts_mutex_owner(const pthread_mutex_t *m)
 		int saved_ = errno;                                                      \
 		struct ts_wait w_ = {.addr = (obj), .counted = true, .who = (who_),        \
 				     .timeout_ms = (timeout_)};                            \
-		w_.before = ts_wake_enter(obj);                                          \
-		errno = saved_;                                                          \
 		uint64_t t0_ = ts_ticks();                                               \
+		w_.before = ts_wake_enter(obj, t0_);                                     \
+		errno = saved_;                                                          \
 		int r_ = call;                                                           \
 		uint64_t t1_ = ts_ticks();                                               \
 		saved_ = errno;                                                          \
@@ -66,17 +66,23 @@ static inline uint32_t ts_mutex_owner(const pthread_mutex_t *m)
 	} while (0)
 
 /* A release of obj by op (`call`, the real function, returns an error
- * number): when a traced thread may be waiting on obj, the release is a span
- * whose number is published first, for the waiter to point at. */
+ * number): when a traced thread has been waiting on obj for the wait
+ * threshold, the release is a span whose number is published first, for the
+ * waiter to point at; else that the release made none is. Nothing while an
+ * earlier release is still to be found by the waiters it woke. */
 #define TS_RELEASE(op, obj, call)                                                        \
 	do {                                                                             \
 		if (__builtin_expect(!ts_wake_wanted(obj), 1))                           \
 			return call;                                                     \
 		struct ts_thread *t_ = ts_sync_caller();                                   \
-		if (!t_)                                                                 \
-			return call;                                                     \
-		uint32_t span_ = ts_wake_begin(t_, obj);                                 \
 		uint64_t t0_ = ts_ticks();                                               \
+		if (ts_wake_pending(obj, ts_wake_last(obj)))                             \
+			return call;                                                     \
+		if (!t_ || !ts_wake_due(obj, t0_, ts_wait_min_ticks())) {                \
+			ts_wake_publish(obj, ts_wake_pack_none(obj));                    \
+			return call;                                                     \
+		}                                                                        \
+		uint32_t span_ = ts_wake_begin(t_, obj);                                 \
 		int r_ = call;                                                           \
 		uint64_t t1_ = ts_ticks();                                               \
 		int saved_ = errno;                                                      \

@@ -4,8 +4,9 @@
  * release's span starts a flow numbered by its own span id; the wait whose
  * record names that span (thread index, span number: record/wake.h) ends
  * the flow at its end, where Perfetto draws the arrow, and carries an OTLP
- * link to it. A broadcast that wakes several waiters draws one arrow (a
- * Perfetto flow ends at its first end); every waiter keeps its link. */
+ * link to it. A broadcast that wakes several waiters draws one arrow, to
+ * the first that found it (a Perfetto flow ends once); every waiter keeps
+ * its link. A join links to the joined thread's span, with no arrow. */
 #include "decode.h"
 
 #include "ids.h"
@@ -65,7 +66,7 @@ int ts_decode_wait(unsigned op, const struct ts_rec *r, struct ts_span *s)
 	if (r->fd >= 0) {
 		uint64_t waker = ts_span_id((uint32_t)r->fd, r->fdgen);
 		s->link_id = waker;
-		if (!is_join(op))   /* a thread span starts no flow to end */
+		if (r->aux_kind & TS_WAIT_ARROW)   /* the first waiter the release woke */
 			s->flow_in_end = waker;
 		snprintf(waker_buf, sizeof waker_buf, "%016llx", (unsigned long long)waker);
 		ts_span_str(s, "traceshim.wait.woken_by", waker_buf);

@@ -35,10 +35,12 @@ enum ts_shape {
 
 /* A TS_SHAPE_WAIT record: arg the object's address; err the result (0, or
  * the error number: ETIMEDOUT when it timed out); fd and fdgen the thread
- * index and span number of the release that woke it (fd -1: not known);
- * aux a mutex's owner tid when the wait began, or the joined thread's tid
- * (0: not known); aux2 the timeout in ms when aux_kind has TS_WAIT_TIMED. */
-enum { TS_WAIT_TIMED = 1 };
+ * index and span number of the release that woke it, or of the joined
+ * thread's span (fd -1: not known), which ends the release's flow when
+ * aux_kind has TS_WAIT_ARROW; aux a mutex's owner tid when the wait began,
+ * or the joined thread's tid (0: not known); aux2 the timeout in ms when
+ * aux_kind has TS_WAIT_TIMED. */
+enum { TS_WAIT_TIMED = 1, TS_WAIT_ARROW = 2 };
 
 /* arg of a TS_SHAPE_PATH record: a miss of a PATH walk (a stat or access
  * of <dir>/<name>, dir one of the process's PATH, failing with ENOENT or

@@ -56,8 +56,10 @@ void ts_record_wait(struct ts_thread *t, enum ts_op op, const struct ts_wait *w,
 		    uint64_t t1)
 {
 	uint32_t index = 0, seq = 0;
+	bool first = false;
 	bool known = w->counted && ts_wake_leave(w->addr, w->before,
-						 w->err == 0 || w->err == EOWNERDEAD, &index, &seq);
+						 w->err == 0 || w->err == EOWNERDEAD, &index, &seq,
+						 &first);
 	if (t1 - t0 < ts_wait_min_ticks())
 		return;
 	if (w->joined_index && w->err == 0) {   /* the joined thread's span ended it */
@@ -73,8 +75,10 @@ void ts_record_wait(struct ts_thread *t, enum ts_op op, const struct ts_wait *w,
 			     .parent = t->cur_span, .fd = known ? (int32_t)index : -1,
 			     .fdgen = known ? seq : 0, .op = (uint16_t)op, .type = TS_REC_SPAN,
 			     .err = (int16_t)w->err, .aux = w->who};
+	if (first)
+		r->aux_kind |= TS_WAIT_ARROW;
 	if (w->timeout_ms >= 0) {
-		r->aux_kind = TS_WAIT_TIMED;
+		r->aux_kind |= TS_WAIT_TIMED;
 		r->aux2 = w->timeout_ms > UINT32_MAX ? UINT32_MAX : (uint32_t)w->timeout_ms;
 	}
 	ts_ring_commit(&t->ring, 1);

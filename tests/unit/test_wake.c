@@ -22,11 +22,13 @@ START_TEST(release_is_found_by_its_waiter)
 {
 	static int obj;
 	ck_assert(!ts_wake_wanted(&obj));
-	uint64_t before = ts_wake_enter(&obj);
+	uint64_t before = ts_wake_enter(&obj, 0);
 	ck_assert(ts_wake_wanted(&obj));
 	ts_wake_publish(&obj, ts_wake_pack(&obj, 7, 42));
 	uint32_t index = 0, seq = 0;
-	ck_assert(ts_wake_leave(&obj, before, true, &index, &seq));
+	bool first = false;
+	ck_assert(ts_wake_leave(&obj, before, true, &index, &seq, &first));
+	ck_assert(first);
 	ck_assert_uint_eq(index, 7);
 	ck_assert_uint_eq(seq, 42);
 	ck_assert(!ts_wake_wanted(&obj));
@@ -37,20 +39,39 @@ START_TEST(release_before_the_wait_is_not_the_waker)
 {
 	static int obj;
 	ts_wake_publish(&obj, ts_wake_pack(&obj, 3, 9));
-	uint64_t before = ts_wake_enter(&obj);
+	uint64_t before = ts_wake_enter(&obj, 0);
 	uint32_t index, seq;
-	ck_assert(!ts_wake_leave(&obj, before, true, &index, &seq));
+	bool first;
+	ck_assert(!ts_wake_leave(&obj, before, true, &index, &seq, &first));
 }
 END_TEST
 
 START_TEST(timed_out_wait_has_no_waker)
 {
 	static int obj;
-	uint64_t before = ts_wake_enter(&obj);
+	uint64_t before = ts_wake_enter(&obj, 0);
 	ts_wake_publish(&obj, ts_wake_pack(&obj, 3, 9));
 	uint32_t index, seq;
-	ck_assert(!ts_wake_leave(&obj, before, false, &index, &seq));
+	bool first;
+	ck_assert(!ts_wake_leave(&obj, before, false, &index, &seq, &first));
 	ck_assert(!ts_wake_wanted(&obj));
+}
+END_TEST
+
+/* A broadcast wakes two waiters: both find the release, the first alone
+ * ends its arrow. */
+START_TEST(broadcast_arrow_goes_to_the_first)
+{
+	static int obj;
+	uint64_t b1 = ts_wake_enter(&obj, 0), b2 = ts_wake_enter(&obj, 0);
+	ts_wake_publish(&obj, ts_wake_pack(&obj, 2, 30));
+	uint32_t index, seq;
+	bool first1 = false, first2 = true;
+	ck_assert(ts_wake_leave(&obj, b1, true, &index, &seq, &first1));
+	ck_assert(ts_wake_leave(&obj, b2, true, &index, &seq, &first2));
+	ck_assert_uint_eq(seq, 30);
+	ck_assert(first1);
+	ck_assert(!first2);
 }
 END_TEST
 
@@ -67,11 +88,58 @@ START_TEST(objects_sharing_a_slot_are_told_apart)
 		}
 	}
 	ck_assert_ptr_nonnull(b);
-	uint64_t before = ts_wake_enter(a);
+	uint64_t before = ts_wake_enter(a, 0);
 	ck_assert(ts_wake_wanted(b));   /* the slot's count: b's releaser looks too */
 	ts_wake_publish(b, ts_wake_pack(b, 5, 6));
 	uint32_t index, seq;
-	ck_assert(!ts_wake_leave(a, before, true, &index, &seq));
+	bool first;
+	ck_assert(!ts_wake_leave(a, before, true, &index, &seq, &first));
+}
+END_TEST
+
+/* A release that made no span hides an earlier one from the waiter. */
+START_TEST(release_without_span_is_no_waker)
+{
+	static int obj;
+	uint64_t before = ts_wake_enter(&obj, 0);
+	ts_wake_publish(&obj, ts_wake_pack(&obj, 3, 9));
+	ts_wake_publish(&obj, ts_wake_pack_none(&obj));
+	uint32_t index, seq;
+	bool first;
+	ck_assert(!ts_wake_leave(&obj, before, true, &index, &seq, &first));
+}
+END_TEST
+
+/* A release not yet found by a waiter is pending: later releases leave it;
+ * found, or its waiters gone, it is not. */
+START_TEST(release_pending_until_found)
+{
+	static int obj;
+	uint64_t b1 = ts_wake_enter(&obj, 0);
+	ts_wake_enter(&obj, 0);
+	ts_wake_publish(&obj, ts_wake_pack(&obj, 2, 30));
+	ck_assert(ts_wake_pending(&obj, ts_wake_last(&obj)));
+	uint32_t index, seq;
+	bool first;
+	ck_assert(ts_wake_leave(&obj, b1, true, &index, &seq, &first));
+	ck_assert(!ts_wake_pending(&obj, ts_wake_last(&obj)));
+	/* The last waiter leaves on a time-out: the release is given up. */
+	ts_wake_publish(&obj, ts_wake_pack(&obj, 2, 31));
+	ck_assert(!ts_wake_leave(&obj, 0, false, &index, &seq, &first));
+	ck_assert(!ts_wake_pending(&obj, ts_wake_last(&obj)));
+}
+END_TEST
+
+/* Only a release that ends a wait of the threshold or longer is a span. */
+START_TEST(release_due_after_the_threshold)
+{
+	static int obj;
+	ts_wake_enter(&obj, 1000);
+	ck_assert(!ts_wake_due(&obj, 1500, 1000));
+	ck_assert(ts_wake_due(&obj, 2000, 1000));
+	ts_wake_enter(&obj, 5000);   /* the latest waiter dates the slot */
+	ck_assert(!ts_wake_due(&obj, 5500, 1000));
+	ck_assert(ts_wake_due(&obj, 6000, 1000));
 }
 END_TEST
 
@@ -92,7 +160,7 @@ END_TEST
 START_TEST(fork_forgets_waiters)
 {
 	static int obj;
-	ts_wake_enter(&obj);
+	ts_wake_enter(&obj, 0);
 	ts_wake_after_fork();
 	ck_assert(!ts_wake_wanted(&obj));
 }
@@ -107,9 +175,10 @@ static bool got;
 static void *waiter(void *arg)
 {
 	(void)arg;
-	uint64_t before = ts_wake_enter(&m);
+	uint64_t before = ts_wake_enter(&m, 0);
 	pthread_mutex_lock(&m);
-	got = ts_wake_leave(&m, before, true, &got_index, &got_seq);
+	bool first;
+	got = ts_wake_leave(&m, before, true, &got_index, &got_seq, &first);
 	pthread_mutex_unlock(&m);
 	return NULL;
 }
@@ -161,7 +230,7 @@ START_TEST(wait_record_decodes_with_arrow_and_link)
 	ts_ids_init();
 	struct ts_rec r = {.t0 = 1000, .t1 = 61000000, .ret = 0, .arg = 0x1234, .span = 5,
 			   .parent = 1, .fd = 4, .fdgen = 17, .op = TS_OP_MUTEX_LOCK,
-			   .type = TS_REC_SPAN, .aux = 777};
+			   .type = TS_REC_SPAN, .aux = 777, .aux_kind = TS_WAIT_ARROW};
 	struct ts_span s;
 	ts_decode_call(2, &r, NULL, 0, &s);
 	ck_assert_str_eq(s.name, "pthread_mutex_lock");
@@ -175,6 +244,10 @@ START_TEST(wait_record_decodes_with_arrow_and_link)
 	ck_assert_uint_eq(s.link_id, ts_span_id(4, 17));
 	ck_assert_uint_eq(s.flow_in, 0);
 	ck_assert_int_eq(s.family, TS_FAM_WAIT);
+	r.aux_kind = 0;   /* another waiter of the same broadcast: the link only */
+	ts_decode_call(2, &r, NULL, 0, &s);
+	ck_assert_uint_eq(s.flow_in_end, 0);
+	ck_assert_uint_eq(s.link_id, ts_span_id(4, 17));
 
 	/* Timed out: no waker, the timeout said, no error. */
 	r = (struct ts_rec){.t0 = 1000, .t1 = 21000000, .ret = -1, .arg = 0x1234, .span = 6,
@@ -210,6 +283,10 @@ TS_CHECK_SUITE_SETUP("wake", reset,
 		     release_is_found_by_its_waiter,
 		     release_before_the_wait_is_not_the_waker,
 		     timed_out_wait_has_no_waker,
+		     release_without_span_is_no_waker,
+		     broadcast_arrow_goes_to_the_first,
+		     release_pending_until_found,
+		     release_due_after_the_threshold,
 		     objects_sharing_a_slot_are_told_apart,
 		     pack_limits,
 		     fork_forgets_waiters,
