@@ -101,7 +101,7 @@ TS_EXPORT int pthread_cond_timedwait(pthread_cond_t *cv, pthread_mutex_t *m,
 		return s->cond_timedwait(cv, m, abs);
 	/* The clock is the one the condition variable was made with. */
 	clockid_t clock = CLOCK_REALTIME;
-	if (cv->__data.__wrefs & 2)   /* glibc: __PTHREAD_COND_CLOCK_MONOTONIC_MASK */
+	if (__atomic_load_n(&cv->__data.__wrefs, __ATOMIC_RELAXED) & 2)   /* glibc: __PTHREAD_COND_CLOCK_MONOTONIC_MASK */
 		clock = CLOCK_MONOTONIC;
 	struct call c = {.kind = COND_TIMEDWAIT, .obj = cv, .m = m, .abs = abs};
 	return wait_traced(t, TS_OP_COND_TIMEDWAIT, &c, ts_wait_timeout_ms(clock, abs), false);

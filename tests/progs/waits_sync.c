@@ -107,6 +107,40 @@ static void *exit_soon(void *arg)
 	return (void *)42;
 }
 
+/* Blocks in a cancellable wait until cancelled (the cleanup of the
+ * wrapper runs as the thread unwinds). */
+static sem_t never;
+static void *wait_sem(void *arg)
+{
+	(void)arg;
+	sem_wait(&never);
+	return NULL;
+}
+
+static void *wait_cond(void *arg)
+{
+	(void)arg;
+	pthread_mutex_lock(&cm);
+	for (;;)
+		pthread_cond_wait(&cv, &cm);
+	return NULL;
+}
+
+static void unlock_cm(void *arg)
+{
+	(void)arg;
+	pthread_mutex_unlock(&cm);
+}
+
+static void *wait_cond_cleanly(void *arg)
+{
+	void *r;
+	pthread_cleanup_push(unlock_cm, NULL);
+	r = wait_cond(arg);
+	pthread_cleanup_pop(1);
+	return r;
+}
+
 static int results(void)
 {
 	pthread_mutexattr_t a;
@@ -192,6 +226,26 @@ static int results(void)
 	show("join.detached", pthread_join(th, NULL));
 	pthread_attr_destroy(&da);
 	sleep_ms(50);   /* the detached thread ends */
+
+	/* Cancelled while blocked in sem_wait and pthread_cond_wait. */
+	sem_init(&never, 0, 0);
+	pthread_t ca, cb;
+	pthread_create(&ca, NULL, wait_sem, NULL);
+	pthread_create(&cb, NULL, wait_cond_cleanly, NULL);
+	sleep_ms(30);
+	pthread_cancel(ca);
+	pthread_cancel(cb);
+	void *ra = NULL, *rb = NULL;
+	pthread_join(ca, &ra);
+	pthread_join(cb, &rb);
+	printf("cancel.sem=%s\n", ra == PTHREAD_CANCELED ? "canceled" : "not canceled");
+	printf("cancel.cond=%s\n", rb == PTHREAD_CANCELED ? "canceled" : "not canceled");
+	show("cancel.mutex_free", pthread_mutex_trylock(&cm));
+	pthread_mutex_unlock(&cm);
+	/* Nobody waits now: these make no span (the cancelled waits were
+	 * taken off the count). */
+	pthread_cond_signal(&cv);
+	sem_post(&never);
 	return 0;
 }
 
