@@ -1,10 +1,11 @@
-/* What the wrappers of blocking waits (sync.c, syncwait.c) share: the slow
+/* What the wrappers of blocking waits (sync.c, syncwait.c, join.c) share: the slow
  * path that times a wait which could not be had at once, and the release
  * that may wake a traced waiter.
  *
  * The fast path, in each wrapper, is the try form of the call (trylock,
  * sem_trywait, pthread_tryjoin_np): what it returns is returned as is unless
- * it says the call would block. Only then do these run: the caller is looked
+ * it says the call would block (a condition wait has none: it always
+ * blocks). Only then do these run: the caller is looked
  * up, the wait counted in the wake table (record/wake.h) and timed, and a
  * span made when it lasted TRACESHIM_WAIT_MIN_US or more. Untraced threads
  * (the shim's own among them) and TRACESHIM_TRACE=-wait call straight
