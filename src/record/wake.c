@@ -7,15 +7,28 @@
 #include "wake.h"
 
 #include <errno.h>
-#include <string.h>
 #include <time.h>
 
 struct ts_wake_slot ts_wake_table[TS_WAKE_SLOTS];
+_Atomic bool ts_wake_used;
 _Atomic uint64_t ts_wait_min_ticks_plus1;
 
+/* No waiter is left, and no release is to be found (else the child's
+ * releases would wait for a waiter of the parent's to find it). A process
+ * that never waited leaves the table's pages untouched: a fork costs it
+ * nothing. */
 void ts_wake_after_fork(void)
 {
-	memset(ts_wake_table, 0, sizeof ts_wake_table);
+	if (!atomic_load_explicit(&ts_wake_used, memory_order_relaxed))
+		return;
+	for (unsigned i = 0; i < TS_WAKE_SLOTS; i++) {
+		struct ts_wake_slot *s = &ts_wake_table[i];
+		if (atomic_load_explicit(&s->waiters, memory_order_relaxed))
+			atomic_store_explicit(&s->waiters, 0, memory_order_relaxed);
+		uint64_t word = atomic_load_explicit(&s->last, memory_order_relaxed);
+		if ((uint32_t)word && !(word & TS_WAKE_CLAIMED))
+			atomic_store_explicit(&s->last, word | TS_WAKE_CLAIMED, memory_order_relaxed);
+	}
 }
 
 /* With the TSC the rate is measured from the clock's anchor (taken as the

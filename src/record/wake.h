@@ -36,6 +36,7 @@ struct ts_wake_slot {
 };
 
 extern struct ts_wake_slot ts_wake_table[TS_WAKE_SLOTS];
+extern _Atomic bool ts_wake_used;   /* a waiter was ever counted */
 
 static inline uint64_t ts_wake_hash(const void *addr)
 {
@@ -103,6 +104,8 @@ static inline void ts_wake_publish(const void *addr, uint64_t word)
 static inline uint64_t ts_wake_enter(const void *addr, uint64_t now)
 {
 	struct ts_wake_slot *s = ts_wake_slot_of(addr);
+	if (!atomic_load_explicit(&ts_wake_used, memory_order_relaxed))
+		atomic_store_explicit(&ts_wake_used, true, memory_order_relaxed);
 	atomic_store_explicit(&s->since, now, memory_order_relaxed);
 	atomic_fetch_add_explicit(&s->waiters, 1, memory_order_seq_cst);
 	return atomic_load_explicit(&s->last, memory_order_acquire);

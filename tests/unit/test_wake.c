@@ -15,7 +15,7 @@
 
 static void reset(void)
 {
-	ts_wake_after_fork();
+	memset(ts_wake_table, 0, sizeof ts_wake_table);
 }
 
 START_TEST(release_is_found_by_its_waiter)
@@ -161,8 +161,10 @@ START_TEST(fork_forgets_waiters)
 {
 	static int obj;
 	ts_wake_enter(&obj, 0);
+	ts_wake_publish(&obj, ts_wake_pack(&obj, 2, 30));
 	ts_wake_after_fork();
 	ck_assert(!ts_wake_wanted(&obj));
+	ck_assert(!ts_wake_pending(&obj, ts_wake_last(&obj)));
 }
 END_TEST
 
