@@ -295,6 +295,13 @@ void ts_decode_call(uint32_t index, const struct ts_rec *r, const uint8_t *paylo
 		if (ts_decode_fs(op, r, payload, len, s))
 			return;
 		break;
+	case TS_SHAPE_WAIT:
+	case TS_SHAPE_WAKE: {
+		int err = ts_decode_wait(op, r, s);   /* ret is only -1 or 0 */
+		if (err)
+			ts_decode_error(s, err);
+		return;
+	}
 	}
 	if (info->shape == TS_SHAPE_THREAD) {
 		if (r->ret != 0)

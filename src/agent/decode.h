@@ -19,6 +19,11 @@ void ts_decode_call(uint32_t index, const struct ts_rec *r, const uint8_t *paylo
 bool ts_decode_fs(unsigned op, const struct ts_rec *r, const uint8_t *payload, unsigned len,
 		  struct ts_span *s);
 
+/* The attributes and links of the waits and releases (TS_SHAPE_WAIT,
+ * TS_SHAPE_WAKE) of operation op (decode_wait.c). Returns the error number
+ * the span fails with, 0 when none (a timeout is none). */
+int ts_decode_wait(unsigned op, const struct ts_rec *r, struct ts_span *s);
+
 /* Failure attributes and status for errno value err. */
 void ts_decode_error(struct ts_span *s, int err);
 

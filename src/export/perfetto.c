@@ -255,7 +255,7 @@ static void track_event(const struct ts_track *t, int type, uint64_t ts, const c
 		batch.failed = true;
 		return;
 	}
-	if (type == TYPE_SLICE_END && !s && st->started) {
+	if (type == TYPE_SLICE_END && !s && !flow_in && st->started) {
 		emit_end(st, ts);
 		return;
 	}
@@ -305,7 +305,7 @@ void ts_pf_span(const struct ts_track *t, enum ts_span_event ev, const struct ts
 	if (ev == TS_SPAN_END) {
 		/* The importer adds an end's annotations to the slice it closes. */
 		track_event(t, TYPE_SLICE_END, s->end_ns, NULL, false,
-			    s->nattrs || s->nrolled || s->status ? s : NULL, 0, 0);
+			    s->nattrs || s->nrolled || s->status ? s : NULL, 0, s->flow_in_end);
 		return;
 	}
 	track_event(t, TYPE_SLICE_BEGIN, s->start_ns, s->name, s->dyn_name, s, s->flow_out,
@@ -316,7 +316,9 @@ void ts_pf_span(const struct ts_track *t, enum ts_span_event ev, const struct ts
 	if (s->status == TS_STATUS_ERROR && s->error_type)
 		track_event(t, TYPE_INSTANT, s->end_ns, s->error_type, true, NULL, 0, 0);
 	const struct ts_pf_seq *st = *t->sink_state;
-	if (st && st->started)
+	if (s->flow_in_end)   /* the arrow from the release that ended the wait */
+		track_event(t, TYPE_SLICE_END, s->end_ns, NULL, false, NULL, 0, s->flow_in_end);
+	else if (st && st->started)
 		emit_end(st, s->end_ns);
 	else
 		track_event(t, TYPE_SLICE_END, s->end_ns, NULL, false, NULL, 0, 0);

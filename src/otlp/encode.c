@@ -103,6 +103,28 @@ static int fill_events(struct arena *a, const struct ts_span *s, Span *out)
 	return 1;
 }
 
+typedef Opentelemetry__Proto__Trace__V1__Span__Link Link;
+
+/* A wait's link to the release that woke it, or to the thread it joined
+ * (decode_wait.c), in the same trace. The parent/child flows of the tree
+ * are no links: they are parent ids already. */
+static int fill_link(struct arena *a, const ProtobufCBinaryData *trace_id, uint64_t id, Span *out)
+{
+	Link *link = take(a, sizeof *link);
+	Link **list = take(a, sizeof *list);
+	uint8_t *bytes = take(a, 8);
+	if (!link || !list || !bytes)
+		return 0;
+	opentelemetry__proto__trace__v1__span__link__init(link);
+	big_endian(id, bytes);
+	link->trace_id = *trace_id;
+	link->span_id = (ProtobufCBinaryData){8, bytes};
+	list[0] = link;
+	out->links = list;
+	out->n_links = 1;
+	return 1;
+}
+
 static int fill_span(struct arena *a, const struct ts_otlp_batch *b, const struct ts_span *s, Span *out)
 {
 	opentelemetry__proto__trace__v1__span__init(out);
@@ -127,6 +149,8 @@ static int fill_span(struct arena *a, const struct ts_otlp_batch *b, const struc
 	out->n_attributes = s->nattrs + s->nrolled;
 	if (s->nevents && !fill_events(a, s, out))
 		return 0;
+	if (s->link_id && !fill_link(a, &out->trace_id, s->link_id, out))
+		return 0;
 	out->dropped_events_count = s->dropped_events;
 	opentelemetry__proto__trace__v1__status__init(status);
 	if (s->status == TS_STATUS_ERROR) {
@@ -145,6 +169,7 @@ static size_t arena_size(const struct ts_otlp_batch *b)
 	size_t per_attr = 3 * 16 + sizeof(KeyValue) + sizeof(AnyValue) + sizeof(KeyValue *);
 	size_t per_span = sizeof(Span) + sizeof(Span *) + 16 + 16 +
 		sizeof(Opentelemetry__Proto__Trace__V1__Status) + 64 +
+		sizeof(Link) + sizeof(Link *) + 16 +
 		(TS_MAX_ATTRS + TS_ROLLUP_ATTRS) * per_attr;
 	size_t per_event = sizeof(Event) + sizeof(Event *) + 32 + TS_EVENT_ATTRS * per_attr;
 	size_t events = 0;
