@@ -262,69 +262,14 @@ static bool retire_idle(bool all)
 	return left;
 }
 
-/* "p<pid>.<stamp>" TS_SEG_SUFFIX: its pid and when it was made. */
-static bool parse_name(const char *n, long *pid, unsigned long long *stamp)
-{
-	char *end;
-	*pid = strtol(n + 1, &end, 10);
-	if (*end != '.')
-		return false;
-	*stamp = strtoull(end + 1, &end, 10);
-	return *end == '.';
-}
-
-struct found {
-	char name[NAME_MAX + 1];
-	long pid;
-	unsigned long long stamp;
-};
-
-static int by_stamp(const void *a, const void *b)
-{
-	const struct found *x = a, *y = b;
-	return x->stamp < y->stamp ? -1 : x->stamp > y->stamp;
-}
-
 /* Serves the segments of the directory, oldest first. The segments of one
  * pid (a forked child, then the program it exec'd) are served one after the
  * other: their writer sequences have the same ids, and the importer needs
  * the first one's to be complete before the next one's start. */
-/* A segment being made (".p<pid>.<stamp>.tmp") is renamed within
- * microseconds; one older than this was left by a process that died while
- * making it. */
-#define STALE_TMP_S 10
-
-static void remove_if_stale(struct ts_agent *a, const char *name)
-{
-	size_t len = strlen(name);
-	if (strncmp(name, ".p", 2) || len < 6 || strcmp(name + len - 4, ".tmp"))
-		return;
-	char path[PATH_MAX + NAME_MAX + 2];
-	snprintf(path, sizeof path, "%s/%s", a->dir, name);
-	struct stat st;
-	if (lstat(path, &st) == 0 && S_ISREG(st.st_mode) && st.st_uid == geteuid() &&
-	    time(NULL) - st.st_mtime > STALE_TMP_S)
-		unlink(path);
-}
-
 static void scan(struct ts_agent *a)
 {
-	DIR *d = opendir(a->dir);
-	if (!d)
-		return;
-	static struct found list[4096];
-	size_t n = 0;
-	struct dirent *e;
-	while ((e = readdir(d)) && n < sizeof list / sizeof *list) {
-		remove_if_stale(a, e->d_name);
-		if (ts_rundir_is_segment(e->d_name) && strlen(e->d_name) <= NAME_MAX &&
-		    parse_name(e->d_name, &list[n].pid, &list[n].stamp)) {
-			snprintf(list[n].name, sizeof list[n].name, "%s", e->d_name);
-			n++;
-		}
-	}
-	closedir(d);
-	qsort(list, n, sizeof *list, by_stamp);
+	static struct ts_seg_found list[4096];
+	size_t n = ts_agent_list_segments(a, list, sizeof list / sizeof *list);
 	for (size_t i = 0; i < n; i++) {
 		bool earlier = false;
 		for (size_t j = 0; j < i && !earlier; j++)
@@ -368,45 +313,6 @@ static bool reap(struct ts_agent *a)
 			}
 	}
 	return any;
-}
-
-bool ts_agent_lock(struct ts_agent *a)
-{
-	char path[PATH_MAX + 16];
-	snprintf(path, sizeof path, "%s/" TS_AGENT_LOCK, a->dir);
-	int fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
-	if (fd < 0)
-		return false;
-	if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
-		close(fd);
-		return false;
-	}
-	a->lock_fd = fd;
-	ts_agent_note(a);
-	return true;
-}
-
-void ts_agent_note(struct ts_agent *a)
-{
-	/* The holder's pid (what traced processes read), then its relay's. */
-	if (a->lock_fd < 0)
-		return;
-	char text[64];
-	int n = snprintf(text, sizeof text, "%ld\n", (long)getpid());
-	if (a->relay_pid)
-		n += snprintf(text + n, sizeof text - (size_t)n, "relay %ld\n", (long)a->relay_pid);
-	if (a->forked)
-		n += snprintf(text + n, sizeof text - (size_t)n, "workers %lu\n", a->forked);
-	if (ftruncate(a->lock_fd, 0) != 0 ||
-	    pwrite(a->lock_fd, text, (size_t)n, 0) != n)
-		TS_INFO("cannot write the agent's pid into its lock");
-}
-
-void ts_agent_unlock(struct ts_agent *a)
-{
-	if (a->lock_fd >= 0)
-		close(a->lock_fd);
-	a->lock_fd = -1;
 }
 
 static uint64_t now_ms(void)

@@ -2,7 +2,9 @@
 #ifndef TS_CLI_AGENT_H
 #define TS_CLI_AGENT_H
 
+#include <limits.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <sys/types.h>
@@ -33,6 +35,16 @@ struct ts_agent {
 /* Where the OTLP module is: loaded once, here, before the first worker that
  * needs it is forked; its sender (libcurl) is loaded by the relay alone. */
 void ts_agent_set_module_dir(struct ts_agent *a, const char *dir);
+
+/* A segment of the run directory (agentdir.c): "p<pid>.<stamp>" and a suffix. */
+struct ts_seg_found {
+	char name[NAME_MAX + 1];
+	long pid;
+	unsigned long long stamp;
+};
+/* The directory's segments, at most max, oldest first (a segment file left
+ * half-made long ago by a process that died is removed on the way). */
+size_t ts_agent_list_segments(struct ts_agent *a, struct ts_seg_found *list, size_t max);
 
 /* Takes the run directory's lock; false when another agent holds it. */
 bool ts_agent_lock(struct ts_agent *a);

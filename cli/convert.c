@@ -6,6 +6,7 @@
  * encoder's batch is one per process): callers serialise. */
 #include "convert.h"
 
+#include "convproc.h"
 #include "perfetto.h"
 #include "ids.h"
 #include "lanes.h"
@@ -24,19 +25,11 @@
 typedef Opentelemetry__Proto__Trace__V1__Span OtlpSpan;
 typedef Opentelemetry__Proto__Common__V1__KeyValue KeyValue;
 
-struct process {
-	uint64_t uuid;
-	struct ts_track track;
-	char name[128];
-	void *state;
-};
-
 /* Perfetto's timestamps are int64: later ones read as negative. */
 #define TIME_MAX ((uint64_t)INT64_MAX)
 
 struct ts_convert {
-	struct process *procs;
-	size_t nprocs;
+	struct ts_conv_procs procs;
 	uint64_t requests;
 	struct ts_orphans *orphans;   /* children whose parent is yet to come */
 	/* Random per converter: lanes and arrows of another run appending to
@@ -70,9 +63,7 @@ void ts_convert_clock_floor(struct ts_convert *cv, uint64_t floor_ns)
 
 void ts_convert_lost_output(struct ts_convert *cv)
 {
-	for (size_t i = 0; i < cv->nprocs; i++)
-		ts_pf_forget(&cv->procs[i].state);
-	cv->nprocs = 0;
+	ts_conv_procs_forget(&cv->procs);
 }
 
 void ts_convert_stats(const struct ts_convert *cv, struct ts_convert_stats *st)
@@ -85,88 +76,10 @@ void ts_convert_free(struct ts_convert *cv)
 {
 	if (!cv)
 		return;
-	for (size_t i = 0; i < cv->nprocs; i++)
-		ts_pf_forget(&cv->procs[i].state);
+	ts_conv_procs_forget(&cv->procs);
+	free(cv->procs.v);
 	ts_orphans_free(cv->orphans);
-	free(cv->procs);
 	free(cv);
-}
-
-static uint64_t hash_str(const char *s)
-{
-	uint64_t h = 0xcbf29ce484222325ull;
-	for (; *s; s++)
-		h = (h ^ (uint8_t)*s) * 0x100000001b3ull;
-	return h;
-}
-
-static const KeyValue *find(KeyValue **kv, size_t n, const char *key)
-{
-	for (size_t i = 0; i < n; i++)
-		if (kv[i] && kv[i]->key && !strcmp(kv[i]->key, key) && kv[i]->value)
-			return kv[i];
-	return NULL;
-}
-
-static uint32_t sequence_of(uint64_t uuid)
-{
-	uint32_t s = (uint32_t)ts_mix64(uuid ^ 0x5e9);
-	return s ? s : 1;
-}
-
-static bool pid_taken(const struct ts_convert *cv, pid_t pid)
-{
-	for (size_t i = 0; i < cv->nprocs; i++)
-		if (cv->procs[i].track.pid == pid)
-			return true;
-	return false;
-}
-
-/* The process of a resource: found, or described now. */
-static struct process *process_of(struct ts_convert *cv, const Opentelemetry__Proto__Resource__V1__Resource *res,
-				  uint64_t first_ns)
-{
-	KeyValue **attrs = res ? res->attributes : NULL;
-	size_t n = res ? res->n_attributes : 0;
-	const KeyValue *svc = find(attrs, n, "service.name");
-	const KeyValue *pidkv = find(attrs, n, "process.pid");
-	const char *service = svc && svc->value->value_case ==
-		OPENTELEMETRY__PROTO__COMMON__V1__ANY_VALUE__VALUE_STRING_VALUE ?
-		svc->value->string_value : "unknown_service";
-	int64_t pid = pidkv && pidkv->value->value_case ==
-		OPENTELEMETRY__PROTO__COMMON__V1__ANY_VALUE__VALUE_INT_VALUE ? pidkv->value->int_value : 0;
-	uint64_t uuid = ts_mix64(hash_str(service) ^ (uint64_t)pid) | 1;
-	for (size_t i = 0; i < cv->nprocs; i++)
-		if (cv->procs[i].uuid == uuid)
-			return &cv->procs[i];
-	struct process *grown = realloc(cv->procs, (cv->nprocs + 1) * sizeof *grown);
-	if (!grown)
-		return NULL;
-	cv->procs = grown;
-	/* Pointers into the array change as it grows: fix up the tracks' own. */
-	for (size_t i = 0; i < cv->nprocs; i++) {
-		cv->procs[i].track.name = cv->procs[i].name;
-		cv->procs[i].track.sink_state = &cv->procs[i].state;
-	}
-	/* A service without process.pid still needs a pid for its process
-	 * track, and two services never share one (the importer would take the
-	 * second for the first's pid reused). */
-	pid_t shown = pid > 0 && pid < (1 << 30) ? (pid_t)pid : (pid_t)(1000000 + uuid % 1000000);
-	for (uint64_t tries = 1; pid_taken(cv, shown); tries++)
-		shown = (pid_t)(1000000 + (uuid + tries) % 1000000);
-	struct process *p = &cv->procs[cv->nprocs++];
-	memset(p, 0, sizeof *p);
-	p->uuid = uuid;
-	snprintf(p->name, sizeof p->name, "%s", service);
-	p->track = (struct ts_track){.uuid = uuid, .sequence = sequence_of(uuid), .pid = shown,
-				     .name = p->name, .sink_state = &p->state};
-	/* OTLP times are wall-clock: the snapshot maps them onto the trace clock
-	 * 1:1, at any point, so it may as well be one no earlier than any snapshot
-	 * already in the file (the importer wants their BOOTTIMEs in order). */
-	if (first_ns > cv->clock_floor)
-		cv->clock_floor = first_ns;
-	ts_pf_process(&p->track, cv->clock_floor, cv->clock_floor, NULL, 0);
-	return p;
 }
 
 static uint64_t id_of(ProtobufCBinaryData b)
@@ -449,7 +362,7 @@ static long convert_resource(struct ts_convert *cv, const Opentelemetry__Proto__
 		done = 0;
 		goto out;
 	}
-	struct process *p = process_of(cv, rs->resource, first);
+	struct ts_conv_process *p = ts_conv_process_of(&cv->procs, rs->resource, first, &cv->clock_floor);
 	size_t lanes = p ? ts_pack_lanes(iv, n) : 0;
 	if (!lanes)
 		goto out;
@@ -478,7 +391,7 @@ static long convert_resource(struct ts_convert *cv, const Opentelemetry__Proto__
 		void *state = NULL;
 		snprintf(name, sizeof name, "%s spans %llu.%zu", p->name, (unsigned long long)cv->requests, lane);
 		uint64_t uuid = ts_mix64(p->uuid ^ cv->salt ^ (cv->requests << 20) ^ lane) | 1;
-		struct ts_track t = {.uuid = uuid, .parent_uuid = p->uuid, .sequence = sequence_of(uuid),
+		struct ts_track t = {.uuid = uuid, .parent_uuid = p->uuid, .sequence = ts_conv_sequence(uuid),
 				     .pid = p->track.pid, .name = name, .sink_state = &state};
 		ts_pf_named_track(&p->track, &t, first);
 		emit_lane(&t, &b, lane);

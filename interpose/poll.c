@@ -108,7 +108,7 @@ static void polled(struct ts_thread *t, enum ts_op op, const void *caller, int r
 			.aux2 = (uint32_t)waker,
 			.waker_index1 = (uint32_t)(waker >> 32),
 		};
-		ts_record_wait(t, op, caller, r, r < 0 ? err : 0, &info, t0, t1);
+		ts_record_syswait(t, op, caller, r, r < 0 ? err : 0, &info, t0, t1);
 	}
 	errno = err;
 }

@@ -12,6 +12,7 @@
 #include "ownstdio.h"
 #include "rawsys.h"
 #include "streams.h"
+#include "syncreal.h"
 #include "vfork.h"
 #include "wrap.h"
 
@@ -120,12 +121,12 @@ static int run_shell(const char *cmd, char **env, pid_t *child)
 {
 	struct sigaction ign = {.sa_handler = SIG_IGN};
 	sigemptyset(&ign.sa_mask);
-	pthread_mutex_lock(&system_lock);
+	ts_own_lock(&system_lock);
 	if (system_refs++ == 0) {
 		sigaction(SIGINT, &ign, &saved_int);
 		sigaction(SIGQUIT, &ign, &saved_quit);
 	}
-	pthread_mutex_unlock(&system_lock);
+	ts_own_unlock(&system_lock);
 	sigset_t chld, old_mask;
 	sigemptyset(&chld);
 	sigaddset(&chld, SIGCHLD);
@@ -156,12 +157,12 @@ static int run_shell(const char *cmd, char **env, pid_t *child)
 	}
 
 	int saved = errno;
-	pthread_mutex_lock(&system_lock);
+	ts_own_lock(&system_lock);
 	if (--system_refs == 0) {
 		sigaction(SIGINT, &saved_int, NULL);
 		sigaction(SIGQUIT, &saved_quit, NULL);
 	}
-	pthread_mutex_unlock(&system_lock);
+	ts_own_unlock(&system_lock);
 	sigprocmask(SIG_SETMASK, &old_mask, NULL);
 	errno = err ? err : saved;
 	return status;
@@ -230,7 +231,7 @@ static FILE *open_pipe(const char *cmd, bool reading, bool cloexec, char **env, 
 		posix_spawn_file_actions_adddup2(&fa, theirs, target);
 	else
 		fcntl(theirs, F_SETFD, 0);   /* already the right number: keep it open */
-	pthread_mutex_lock(&piped_lock);
+	ts_own_lock(&piped_lock);
 	for (struct piped *p = piped_list; p; p = p->next)
 		posix_spawn_file_actions_addclose(&fa, fileno(p->f));
 	*err = spawn_shell(child, &fa, NULL, cmd, env);
@@ -252,7 +253,7 @@ static FILE *open_pipe(const char *cmd, bool reading, bool cloexec, char **env, 
 		free(entry);
 		close_quietly(mine);
 	}
-	pthread_mutex_unlock(&piped_lock);
+	ts_own_unlock(&piped_lock);
 	return f;
 }
 
@@ -283,7 +284,7 @@ TS_EXPORT FILE *popen(const char *cmd, const char *mode)
 TS_EXPORT int pclose(FILE *f)
 {
 	TS_REAL(pclose, -1);
-	pthread_mutex_lock(&piped_lock);
+	ts_own_lock(&piped_lock);
 	struct piped **pp = &piped_list, *entry = NULL;
 	for (; *pp; pp = &(*pp)->next)
 		if ((*pp)->f == f) {
@@ -291,7 +292,7 @@ TS_EXPORT int pclose(FILE *f)
 			*pp = entry->next;
 			break;
 		}
-	pthread_mutex_unlock(&piped_lock);
+	ts_own_unlock(&piped_lock);
 	if (!entry)
 		return real(f);
 	pid_t pid = entry->pid;

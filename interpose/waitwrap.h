@@ -42,7 +42,7 @@ static inline int ts_wait_err(int64_t r, int e)
 		int e_ = errno;                                                            \
 		struct ts_wait_info w_ = {0};                                              \
 		info;                                                                      \
-		ts_record_wait(t_, op, __builtin_return_address(0), (int64_t)r_,            \
+		ts_record_syswait(t_, op, __builtin_return_address(0), (int64_t)r_,         \
 			       ts_wait_err((int64_t)r_, e_), &w_, t0_, t1_);                  \
 		errno = e_;                                                                \
 		return r_;                                                                 \

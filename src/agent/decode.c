@@ -292,9 +292,9 @@ void ts_decode_call(uint32_t index, const struct ts_rec *r, const uint8_t *paylo
 			decode_tls_error(op == TS_OP_GNUTLS_RECV || op == TS_OP_GNUTLS_SEND,
 					 (int32_t)r->aux2, r->err, s);
 		return;   /* the library's error codes, not errno */
-	case TS_SHAPE_WAIT: {
+	case TS_SHAPE_SYSWAIT: {
 		/* Timeouts are no errors; interruptions none either (ts_decode_error). */
-		int err = ts_decode_wait(op, r, s);
+		int err = ts_decode_syswait(op, r, s);
 		if (err)
 			ts_decode_error(s, err);
 		return;
@@ -304,6 +304,13 @@ void ts_decode_call(uint32_t index, const struct ts_rec *r, const uint8_t *paylo
 		if (ts_decode_fs(op, r, payload, len, s))
 			return;
 		break;
+	case TS_SHAPE_WAIT:
+	case TS_SHAPE_WAKE: {
+		int err = ts_decode_wait(op, r, s);   /* ret is only -1 or 0 */
+		if (err)
+			ts_decode_error(s, err);
+		return;
+	}
 	}
 	if (info->shape == TS_SHAPE_THREAD) {
 		if (r->ret != 0)

@@ -19,10 +19,14 @@ void ts_decode_call(uint32_t index, const struct ts_rec *r, const uint8_t *paylo
 bool ts_decode_fs(unsigned op, const struct ts_rec *r, const uint8_t *payload, unsigned len,
 		  struct ts_span *s);
 
-/* The attributes, result and wake-up link of a blocking wait
- * (TS_SHAPE_WAIT, decode_wait.c). Returns the error number the span is
- * to be described with (ts_decode_error), 0 for none: a timeout is none. */
+/* The attributes and links of the waits and releases (TS_SHAPE_WAIT,
+ * TS_SHAPE_WAKE) of operation op (decode_wait.c). Returns the error number
+ * the span fails with, 0 when none (a timeout is none). */
 int ts_decode_wait(unsigned op, const struct ts_rec *r, struct ts_span *s);
+
+/* The same for the waits in system calls (TS_SHAPE_SYSWAIT: polls, sleeps,
+ * child processes, futex waits; decode_syswait.c). */
+int ts_decode_syswait(unsigned op, const struct ts_rec *r, struct ts_span *s);
 
 /* Failure attributes and status for errno value err. */
 void ts_decode_error(struct ts_span *s, int err);

@@ -1,143 +1,77 @@
-/* Record -> span for the blocking waits on descriptors, time and child
- * processes (TS_SHAPE_WAIT; the record's layout is format/waitshape.h): what
- * was waited for, how long it was allowed to take, and how it ended, as
- * traceshim.wait.*. A timeout, a signal that ended the wait, or a futex
- * word that had already changed are how waits end, not errors. A poll that
- * a write of another thread woke ends that write's flow and links to it. */
+/* Blocking waits (TS_SHAPE_WAIT) and the releases that end them
+ * (TS_SHAPE_WAKE) as spans: what was waited on, for how long it could have
+ * waited, how it ended, and the arrow from the release that woke it. A
+ * release's span starts a flow numbered by its own span id; the wait whose
+ * record names that span (thread index, span number: record/wake.h) ends
+ * the flow at its end, where Perfetto draws the arrow, and carries an OTLP
+ * link to it. A broadcast that wakes several waiters draws one arrow, to
+ * the first that found it (a Perfetto flow ends once); every waiter keeps
+ * its link. A join links to the joined thread's span, with no arrow. */
 #include "decode.h"
 
 #include "ids.h"
 #include "ops.h"
-#include "waitshape.h"
 
 #include <errno.h>
 #include <stdio.h>
 
-static char addr_buf[24];   /* the futex word's address; valid until the next decode */
+static char addr_buf[2 + 16 + 1], waker_buf[16 + 1];
 
-static void result(struct ts_span *s, const char *what)
+static bool is_mutex(unsigned op)
 {
-	ts_span_const(s, "traceshim.wait.result", what);
+	return op == TS_OP_MUTEX_LOCK || op == TS_OP_MUTEX_TIMEDLOCK || op == TS_OP_MUTEX_CLOCKLOCK;
 }
 
-/* A failure: EINTR is an interruption, anything else an error; the error
- * number for decode.c to describe (ts_decode_error: EINTR as no error). */
-static int failed(struct ts_span *s, int err)
+static bool is_rwlock(unsigned op)
 {
-	result(s, err == EINTR ? "interrupted" : "error");
-	return err;
+	return op >= TS_OP_RWLOCK_RDLOCK && op <= TS_OP_RWLOCK_CLOCKWRLOCK;
 }
 
-static void timeout_ms(struct ts_span *s, int64_t ms)
+static bool is_join(unsigned op)
 {
-	if (ms >= 0)
-		ts_span_int(s, "traceshim.wait.timeout_ms", ms);
+	return op == TS_OP_PTHREAD_JOIN || op == TS_OP_PTHREAD_TIMEDJOIN ||
+	       op == TS_OP_PTHREAD_CLOCKJOIN;
 }
 
-static int decode_poll(const struct ts_rec *r, struct ts_span *s)
+static void address(struct ts_span *s, uint64_t addr)
 {
-	int err = 0;
-	ts_span_int(s, "traceshim.wait.fds", r->aux);
-	timeout_ms(s, (int64_t)r->arg);
-	if (r->ret > 0) {
-		result(s, "ready");
-		ts_span_int(s, "traceshim.wait.ready", r->ret);
-	} else if (r->ret == 0) {
-		result(s, "timeout");
-	} else {
-		err = failed(s, r->err);
-	}
-	if (r->fdgen) {
-		/* The write that woke it (fdwake.h) ends its flow here. */
-		uint64_t waker = ts_span_id(r->fdgen - 1, r->aux2);
-		s->flow_in = waker;
-		s->wake_link = waker;
-	}
-	return err;
-}
-
-static int decode_sleep(unsigned op, const struct ts_rec *r, struct ts_span *s)
-{
-	if (r->aux_kind == TS_WAIT_ABSOLUTE)
-		ts_span_const(s, "traceshim.wait.until", "deadline");
-	else
-		ts_span_int(s, "traceshim.wait.requested_ns", (int64_t)r->arg);
-	/* clock_nanosleep returns its error; sleep the seconds it did not sleep. */
-	int err = op == TS_OP_CLOCK_NANOSLEEP ? (int)r->ret : r->ret < 0 ? r->err : 0;
-	if (op == TS_OP_SLEEP && r->ret > 0) {
-		result(s, "interrupted");
-		ts_span_int(s, "traceshim.wait.unslept_s", r->ret);
-	} else if (err) {
-		return failed(s, err);
-	} else {
-		result(s, "completed");
-	}
-	return 0;
-}
-
-static int decode_child(const struct ts_rec *r, struct ts_span *s)
-{
-	ts_span_int(s, "traceshim.wait.pid", (int64_t)r->arg);
-	if (r->ret < 0)
-		return failed(s, r->err);
-	if (r->aux)
-		ts_span_int(s, "traceshim.wait.child.pid", r->aux);
-	switch (r->aux_kind) {
-	case TS_WAIT_CHILD_EXITED:
-		result(s, "exited");
-		ts_span_int(s, "process.exit.code", r->aux2);
-		break;
-	case TS_WAIT_CHILD_KILLED:
-		result(s, "killed");
-		ts_span_int(s, "traceshim.wait.signal", r->aux2);
-		break;
-	case TS_WAIT_CHILD_STOPPED:
-		result(s, "stopped");
-		ts_span_int(s, "traceshim.wait.signal", r->aux2);
-		break;
-	case TS_WAIT_CHILD_CONTINUED:
-		result(s, "continued");
-		break;
-	default:
-		result(s, "none");   /* WNOHANG with no child ready */
-		break;
-	}
-	return 0;
-}
-
-static int decode_futex(const struct ts_rec *r, struct ts_span *s)
-{
-	snprintf(addr_buf, sizeof addr_buf, "0x%llx", (unsigned long long)r->arg);
+	snprintf(addr_buf, sizeof addr_buf, "0x%llx", (unsigned long long)addr);
 	ts_span_str(s, "traceshim.wait.address", addr_buf);
-	if (r->aux2)
-		timeout_ms(s, (int64_t)r->aux2 - 1);
-	if (r->ret >= 0) {
-		result(s, "woken");
-	} else if (r->err == ETIMEDOUT) {
-		result(s, "timeout");
-		ts_span_const(s, "traceshim.errno", ts_errno_name(ETIMEDOUT));
-	} else if (r->err == EAGAIN) {
-		result(s, "value_changed");   /* the word had changed: no error */
-		return EAGAIN;                /* (ts_decode_error: no error either) */
-	} else {
-		return failed(s, r->err);
-	}
-	return 0;
 }
 
 int ts_decode_wait(unsigned op, const struct ts_rec *r, struct ts_span *s)
 {
-	switch (op) {
-	case TS_OP_POLL: case TS_OP_PPOLL: case TS_OP_SELECT: case TS_OP_PSELECT:
-	case TS_OP_EPOLL_WAIT: case TS_OP_EPOLL_PWAIT: case TS_OP_EPOLL_PWAIT2:
-		return decode_poll(r, s);
-	case TS_OP_NANOSLEEP: case TS_OP_CLOCK_NANOSLEEP: case TS_OP_USLEEP: case TS_OP_SLEEP:
-		return decode_sleep(op, r, s);
-	case TS_OP_WAITPID: case TS_OP_WAIT: case TS_OP_WAIT4: case TS_OP_WAITID:
-		return decode_child(r, s);
-	case TS_OP_FUTEX_WAIT:
-		return decode_futex(r, s);
-	default:
-		return 0;
+	if (ts_ops[op].shape == TS_SHAPE_WAKE) {
+		address(s, r->arg);
+		ts_span_int(s, "traceshim.wake.waiters", r->aux);
+		s->flow_out = s->span_id;   /* ended by the wait it woke, if any */
+		return r->err;
 	}
+	if (is_join(op)) {
+		if (r->aux)
+			ts_span_int(s, "traceshim.wait.thread_tid", r->aux);
+	} else {
+		address(s, r->arg);
+		if (r->aux && is_mutex(op))
+			ts_span_int(s, "traceshim.wait.owner_tid", r->aux);
+		else if (r->aux && is_rwlock(op))
+			ts_span_int(s, "traceshim.wait.writer_tid", r->aux);
+	}
+	if (r->aux_kind & TS_WAIT_TIMED)
+		ts_span_int(s, "traceshim.wait.timeout_ms", r->aux2);
+	int err = r->err;
+	const char *result = err == 0 || err == EOWNERDEAD ? "woken" :
+			     err == ETIMEDOUT ? "timeout" : "error";
+	ts_span_const(s, "traceshim.wait.result", result);
+	if (r->fd >= 0) {
+		uint64_t waker = ts_span_id((uint32_t)r->fd, r->fdgen);
+		s->link_id = waker;
+		if (r->aux_kind & TS_WAIT_ARROW)   /* the first waiter the release woke */
+			s->flow_in_end = waker;
+		snprintf(waker_buf, sizeof waker_buf, "%016llx", (unsigned long long)waker);
+		ts_span_str(s, "traceshim.wait.woken_by", waker_buf);
+	}
+	/* A timeout is an outcome, not a failure; a robust mutex's dead owner
+	 * (EOWNERDEAD) is a lock taken, and said as an error type. */
+	return err == ETIMEDOUT ? 0 : err;
 }

@@ -305,24 +305,23 @@ void ts_pf_span(const struct ts_track *t, enum ts_span_event ev, const struct ts
 	if (ev == TS_SPAN_END) {
 		/* The importer adds an end's annotations to the slice it closes. */
 		track_event(t, TYPE_SLICE_END, s->end_ns, NULL, false,
-			    s->nattrs || s->nrolled || s->status ? s : NULL, 0, 0);
+			    s->nattrs || s->nrolled || s->status ? s : NULL, 0, s->flow_in_end);
 		return;
 	}
-	/* A wait a span woke (wake_link) ends that span's flow where it ends:
-	 * the waking call comes after the wait began. */
-	uint64_t flow_in_at_end = s->wake_link && s->flow_in == s->wake_link ? s->flow_in : 0;
 	track_event(t, TYPE_SLICE_BEGIN, s->start_ns, s->name, s->dyn_name, s, s->flow_out,
-		    flow_in_at_end ? 0 : s->flow_in);
+		    s->flow_in);
 	if (ev != TS_SPAN_COMPLETE)
 		return;
 	/* A failed call gets a marker inside its slice, so errors stand out on the lane. */
 	if (s->status == TS_STATUS_ERROR && s->error_type)
 		track_event(t, TYPE_INSTANT, s->end_ns, s->error_type, true, NULL, 0, 0);
 	const struct ts_pf_seq *st = *t->sink_state;
-	if (st && st->started && !flow_in_at_end)
+	if (s->flow_in_end)   /* the arrow from the release that ended the wait */
+		track_event(t, TYPE_SLICE_END, s->end_ns, NULL, false, NULL, 0, s->flow_in_end);
+	else if (st && st->started)
 		emit_end(st, s->end_ns);
 	else
-		track_event(t, TYPE_SLICE_END, s->end_ns, NULL, false, NULL, 0, flow_in_at_end);
+		track_event(t, TYPE_SLICE_END, s->end_ns, NULL, false, NULL, 0, 0);
 }
 
 void ts_pf_instant(const struct ts_track *t, uint64_t ts_ns, const char *name, bool dyn_name,

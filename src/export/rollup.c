@@ -59,8 +59,8 @@ static bool family_folds(uint8_t family)
 static bool may_fold(const struct ts_span *s)
 {
 	return s->call && family_folds(s->family) && s->kind == TS_KIND_INTERNAL && !s->dyn_name &&
-	       !s->flow_out && !s->flow_in && !s->nmore_flows_out && !s->nevents && !s->nrolled &&
-	       !s->remote_parent && s->parent_id;
+	       !s->flow_out && !s->flow_in && !s->flow_in_end && !s->link_id && !s->nmore_flows_out &&
+	       !s->nevents && !s->nrolled && !s->remote_parent && s->parent_id;
 }
 
 /* True when this leaf is one more than the second's budget allows. */

@@ -1,7 +1,30 @@
 /* Name and attribute payloads (see attrpack.h). */
 #include "attrpack.h"
 
+#include <stdint.h>
 #include <string.h>
+
+const struct ts_known_keys_text ts_known_keys = {
+#define TS_KNOWN_INIT(id, text) .index_##id = TS_KEY_##id, .id = text,
+	TS_KNOWN_KEYS(TS_KNOWN_INIT)
+#undef TS_KNOWN_INIT
+};
+
+static const char *const known_by_index[TS_KEY_COUNT] = {
+#define TS_KNOWN_PTR(id, text) [TS_KEY_##id] = ts_known_keys.id,
+	TS_KNOWN_KEYS(TS_KNOWN_PTR)
+#undef TS_KNOWN_PTR
+};
+
+/* The index of key when it is one of ts_known_keys, else -1. Compared as
+ * integers: the key may point anywhere. */
+static int known_index(const char *key)
+{
+	uintptr_t k = (uintptr_t)key, base = (uintptr_t)&ts_known_keys;
+	if (k <= base || k >= base + sizeof ts_known_keys)
+		return -1;
+	return (unsigned char)key[-1];
+}
 
 /* Appends at most max bytes of s and a NUL; false when it does not fit. */
 static bool put_text(char *buf, unsigned cap, unsigned *len, const char *s, unsigned max)
@@ -36,8 +59,11 @@ unsigned ts_attrs_pack(char *buf, unsigned cap, const char *name, const ts_attri
 		    (a->type == TS_ATTRIBUTE_STRING && !a->value.s))
 			continue;
 		unsigned at = len;
-		uint8_t type = (uint8_t)a->type;
-		bool ok = put_bytes(buf, cap, &len, &type, 1) && put_text(buf, cap, &len, a->key, TS_KEY_MAX);
+		int known = known_index(a->key);
+		uint8_t type = (uint8_t)(a->type | (known >= 0 ? TS_PACK_KNOWN : 0)), index = (uint8_t)known;
+		bool ok = put_bytes(buf, cap, &len, &type, 1) &&
+			  (known >= 0 ? put_bytes(buf, cap, &len, &index, 1)
+				      : put_text(buf, cap, &len, a->key, TS_KEY_MAX));
 		switch (a->type) {
 		case TS_ATTRIBUTE_STRING:
 			ok = ok && put_text(buf, cap, &len, a->value.s, TS_VALUE_MAX);
@@ -86,10 +112,17 @@ unsigned ts_attrs_unpack(const uint8_t *p, unsigned len, const char **name, stru
 	}
 	while (at < len && n < max) {
 		uint8_t type = p[at++];
-		const char *key = get_text(p, len, &at);
-		if (!key)
+		const char *key;
+		bool known = type & TS_PACK_KNOWN;
+		type &= (uint8_t)~TS_PACK_KNOWN;
+		if (known) {
+			if (at >= len || p[at] >= TS_KEY_COUNT)
+				break;   /* damaged: keep what came before */
+			key = known_by_index[p[at++]];
+		} else if (!(key = get_text(p, len, &at))) {
 			break;
-		struct ts_attr a = {.key = key, .dynkey = 1};
+		}
+		struct ts_attr a = {.key = key, .dynkey = !known};
 		if (type == TS_ATTRIBUTE_STRING) {
 			a.type = TS_VAL_STR;
 			if (!(a.v.s = get_text(p, len, &at)))

@@ -115,9 +115,39 @@ const struct ts_op_info ts_ops[TS_OP_COUNT] = {
 	 * as the process ends (stdout). */
 	[TS_OP_STDIO_EXIT] = STDIO("stdio at exit", TS_SHAPE_FD, 0),
 #undef STDIO
-	/* Blocking waits: a span only when the call blocked (record/waitrec.h);
-	 * decoded by decode_wait.c, never rolled up. */
+	/* Waits on synchronisation objects (decode_wait.c): a span only when
+	 * the call blocked for at least TRACESHIM_WAIT_MIN_US. */
 #define WAIT(n) {n, TS_SHAPE_WAIT, TS_KIND_INTERNAL, 0, TS_FAM_WAIT}
+#define WAKE(n) {n, TS_SHAPE_WAKE, TS_KIND_INTERNAL, 0, TS_FAM_WAIT}
+	[TS_OP_MUTEX_LOCK] = WAIT("pthread_mutex_lock"),
+	[TS_OP_MUTEX_TIMEDLOCK] = WAIT("pthread_mutex_timedlock"),
+	[TS_OP_MUTEX_CLOCKLOCK] = WAIT("pthread_mutex_clocklock"),
+	[TS_OP_RWLOCK_RDLOCK] = WAIT("pthread_rwlock_rdlock"),
+	[TS_OP_RWLOCK_WRLOCK] = WAIT("pthread_rwlock_wrlock"),
+	[TS_OP_RWLOCK_TIMEDRDLOCK] = WAIT("pthread_rwlock_timedrdlock"),
+	[TS_OP_RWLOCK_TIMEDWRLOCK] = WAIT("pthread_rwlock_timedwrlock"),
+	[TS_OP_RWLOCK_CLOCKRDLOCK] = WAIT("pthread_rwlock_clockrdlock"),
+	[TS_OP_RWLOCK_CLOCKWRLOCK] = WAIT("pthread_rwlock_clockwrlock"),
+	[TS_OP_COND_WAIT] = WAIT("pthread_cond_wait"),
+	[TS_OP_COND_TIMEDWAIT] = WAIT("pthread_cond_timedwait"),
+	[TS_OP_COND_CLOCKWAIT] = WAIT("pthread_cond_clockwait"),
+	[TS_OP_SEM_WAIT] = WAIT("sem_wait"),
+	[TS_OP_SEM_TIMEDWAIT] = WAIT("sem_timedwait"),
+	[TS_OP_SEM_CLOCKWAIT] = WAIT("sem_clockwait"),
+	[TS_OP_PTHREAD_JOIN] = WAIT("pthread_join"),
+	[TS_OP_PTHREAD_TIMEDJOIN] = WAIT("pthread_timedjoin_np"),
+	[TS_OP_PTHREAD_CLOCKJOIN] = WAIT("pthread_clockjoin_np"),
+	/* Made only while a traced thread waits on the same object. */
+	[TS_OP_MUTEX_UNLOCK] = WAKE("pthread_mutex_unlock"),
+	[TS_OP_RWLOCK_UNLOCK] = WAKE("pthread_rwlock_unlock"),
+	[TS_OP_COND_SIGNAL] = WAKE("pthread_cond_signal"),
+	[TS_OP_COND_BROADCAST] = WAKE("pthread_cond_broadcast"),
+	[TS_OP_SEM_POST] = WAKE("sem_post"),
+#undef WAIT
+#undef WAKE
+	/* Waits in system calls: a span only when the call blocked
+	 * (record/waitrec.h); decoded by decode_syswait.c, never rolled up. */
+#define WAIT(n) {n, TS_SHAPE_SYSWAIT, TS_KIND_INTERNAL, 0, TS_FAM_WAIT}
 	[TS_OP_POLL] = WAIT("poll"),
 	[TS_OP_PPOLL] = WAIT("ppoll"),
 	[TS_OP_SELECT] = WAIT("select"),

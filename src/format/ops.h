@@ -27,9 +27,23 @@ enum ts_shape {
 			     * fd as result, its generation in fdgen */
 	TS_SHAPE_PATH2,     /* two paths (rename): payload the source then the target,
 			     * arg the source's length; fd and aux2 their dirfds */
-	TS_SHAPE_WAIT,      /* a blocking wait (family wait, waitshape.h): fd -1; what was
+	TS_SHAPE_WAIT,      /* a blocking wait on a lock, condition, semaphore or thread
+			     * (family wait): see TS_WAIT_* below */
+	TS_SHAPE_WAKE,      /* a release another thread was waiting for: arg the
+			     * object's address, aux the waiters counted on it */
+	TS_SHAPE_SYSWAIT,   /* a blocking wait in a system call: a poll, a sleep, a child
+			     * process, a futex (family wait, waitshape.h): fd -1; what was
 			     * waited on in arg, aux, aux2 and aux_kind by operation */
 };
+
+/* A TS_SHAPE_WAIT record: arg the object's address; err the result (0, or
+ * the error number: ETIMEDOUT when it timed out); fd and fdgen the thread
+ * index and span number of the release that woke it, or of the joined
+ * thread's span (fd -1: not known), which ends the release's flow when
+ * aux_kind has TS_WAIT_ARROW; aux a mutex's owner tid when the wait began,
+ * or the joined thread's tid (0: not known); aux2 the timeout in ms when
+ * aux_kind has TS_WAIT_TIMED. */
+enum { TS_WAIT_TIMED = 1, TS_WAIT_ARROW = 2 };
 
 /* arg of a TS_SHAPE_PATH record: a miss of a PATH walk (a stat or access
  * of <dir>/<name>, dir one of the process's PATH, failing with ENOENT or
@@ -67,6 +81,16 @@ enum ts_op {
 	TS_OP_FREAD, TS_OP_FWRITE, TS_OP_FGETS, TS_OP_FPUTS, TS_OP_PUTS, TS_OP_GETLINE,
 	TS_OP_GETDELIM, TS_OP_PRINTF, TS_OP_FPRINTF, TS_OP_VPRINTF, TS_OP_VFPRINTF,
 	TS_OP_DPRINTF, TS_OP_VDPRINTF, TS_OP_FFLUSH, TS_OP_STDIO_EXIT,
+	/* Blocking waits on synchronisation objects (family wait), and the
+	 * releases that wake them. */
+	TS_OP_MUTEX_LOCK, TS_OP_MUTEX_TIMEDLOCK, TS_OP_MUTEX_CLOCKLOCK,
+	TS_OP_RWLOCK_RDLOCK, TS_OP_RWLOCK_WRLOCK, TS_OP_RWLOCK_TIMEDRDLOCK,
+	TS_OP_RWLOCK_TIMEDWRLOCK, TS_OP_RWLOCK_CLOCKRDLOCK, TS_OP_RWLOCK_CLOCKWRLOCK,
+	TS_OP_COND_WAIT, TS_OP_COND_TIMEDWAIT, TS_OP_COND_CLOCKWAIT,
+	TS_OP_SEM_WAIT, TS_OP_SEM_TIMEDWAIT, TS_OP_SEM_CLOCKWAIT,
+	TS_OP_PTHREAD_JOIN, TS_OP_PTHREAD_TIMEDJOIN, TS_OP_PTHREAD_CLOCKJOIN,
+	TS_OP_MUTEX_UNLOCK, TS_OP_RWLOCK_UNLOCK, TS_OP_COND_SIGNAL, TS_OP_COND_BROADCAST,
+	TS_OP_SEM_POST,
 	/* Blocking waits on descriptors, time and child processes (family wait). */
 	TS_OP_POLL, TS_OP_PPOLL, TS_OP_SELECT, TS_OP_PSELECT, TS_OP_EPOLL_WAIT,
 	TS_OP_EPOLL_PWAIT, TS_OP_EPOLL_PWAIT2, TS_OP_NANOSLEEP, TS_OP_CLOCK_NANOSLEEP,

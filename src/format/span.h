@@ -58,8 +58,11 @@ struct ts_span {
 	const char *error_type;         /* set with status ERROR */
 	uint64_t flow_out;              /* a link to a span that starts later (pthread_create) */
 	uint64_t flow_in;               /* the link this span ends */
-	uint64_t wake_link;             /* a span of the same trace that woke this wait: an
-					 * OTLP span link (0: none) */
+	/* A blocking wait (decode_wait.c): the flow from the release that
+	 * woke it, ended at this span's end (it began before the release);
+	 * and the span an OTLP link names (the release, a joined thread). */
+	uint64_t flow_in_end;
+	uint64_t link_id;
 	const uint64_t *more_flows_out; /* further links out (a parent with several children) */
 	unsigned nmore_flows_out;
 	const struct ts_event *events;  /* valid until the exporter call returns */

@@ -81,26 +81,6 @@ static int fill_attrs(struct arena *a, const struct ts_attr *src, unsigned n, Ke
 }
 
 typedef Opentelemetry__Proto__Trace__V1__Span__Event Event;
-typedef Opentelemetry__Proto__Trace__V1__Span__Link Link;
-
-/* The span that woke a wait (wake_link): one link, in the span's trace. */
-static int fill_wake_link(struct arena *a, const struct ts_span *s, Span *out)
-{
-	Link *l = take(a, sizeof *l);
-	Link **list = take(a, sizeof *list);
-	uint8_t *id = take(a, 8);
-	if (!l || !list || !id)
-		return 0;
-	opentelemetry__proto__trace__v1__span__link__init(l);
-	big_endian(s->wake_link, id);
-	l->trace_id = out->trace_id;
-	l->span_id = (ProtobufCBinaryData){8, id};
-	l->flags = 0x01 | 0x100;   /* sampled; known not to be remote */
-	list[0] = l;
-	out->links = list;
-	out->n_links = 1;
-	return 1;
-}
 
 static int fill_events(struct arena *a, const struct ts_span *s, Span *out)
 {
@@ -120,6 +100,28 @@ static int fill_events(struct arena *a, const struct ts_span *s, Span *out)
 	}
 	out->events = list;
 	out->n_events = s->nevents;
+	return 1;
+}
+
+typedef Opentelemetry__Proto__Trace__V1__Span__Link Link;
+
+/* A wait's link to the release that woke it, or to the thread it joined
+ * (decode_wait.c), in the same trace. The parent/child flows of the tree
+ * are no links: they are parent ids already. */
+static int fill_link(struct arena *a, const ProtobufCBinaryData *trace_id, uint64_t id, Span *out)
+{
+	Link *link = take(a, sizeof *link);
+	Link **list = take(a, sizeof *list);
+	uint8_t *bytes = take(a, 8);
+	if (!link || !list || !bytes)
+		return 0;
+	opentelemetry__proto__trace__v1__span__link__init(link);
+	big_endian(id, bytes);
+	link->trace_id = *trace_id;
+	link->span_id = (ProtobufCBinaryData){8, bytes};
+	list[0] = link;
+	out->links = list;
+	out->n_links = 1;
 	return 1;
 }
 
@@ -147,9 +149,9 @@ static int fill_span(struct arena *a, const struct ts_otlp_batch *b, const struc
 	out->n_attributes = s->nattrs + s->nrolled;
 	if (s->nevents && !fill_events(a, s, out))
 		return 0;
-	out->dropped_events_count = s->dropped_events;
-	if (s->wake_link && !fill_wake_link(a, s, out))
+	if (s->link_id && !fill_link(a, &out->trace_id, s->link_id, out))
 		return 0;
+	out->dropped_events_count = s->dropped_events;
 	opentelemetry__proto__trace__v1__status__init(status);
 	if (s->status == TS_STATUS_ERROR) {
 		status->code = OPENTELEMETRY__PROTO__TRACE__V1__STATUS__STATUS_CODE__STATUS_CODE_ERROR;
@@ -167,7 +169,7 @@ static size_t arena_size(const struct ts_otlp_batch *b)
 	size_t per_attr = 3 * 16 + sizeof(KeyValue) + sizeof(AnyValue) + sizeof(KeyValue *);
 	size_t per_span = sizeof(Span) + sizeof(Span *) + 16 + 16 +
 		sizeof(Opentelemetry__Proto__Trace__V1__Status) + 64 +
-		sizeof(Link) + sizeof(Link *) + 16 + 32 +   /* a wake link */
+		sizeof(Link) + sizeof(Link *) + 16 +
 		(TS_MAX_ATTRS + TS_ROLLUP_ATTRS) * per_attr;
 	size_t per_event = sizeof(Event) + sizeof(Event *) + 32 + TS_EVENT_ATTRS * per_attr;
 	size_t events = 0;

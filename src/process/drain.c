@@ -24,6 +24,7 @@
 #include "resolve.h"
 #include "sqlinfo.h"
 #include "summary.h"
+#include "syncreal.h"
 #include "thread.h"
 #include "tracks.h"
 #include "unwind.h"
@@ -99,10 +100,10 @@ static void *drainer_main(void *arg)
 	bool file_ok = set_up_output();
 	/* prctl, not pthread_setname_np(): that is the shim's wrapper. */
 	ts_syscall(SYS_prctl, PR_SET_NAME, "traceshim", 0, 0, 0);
-	pthread_mutex_lock(&cycle_lock);
+	ts_own_lock(&cycle_lock);
 	if (!ts_export_open() || (!file_ok && !ts_cfg.otlp))
 		atomic_store(&ts_active, 0);   /* nowhere to send spans: stop recording */
-	pthread_mutex_unlock(&cycle_lock);
+	ts_own_unlock(&cycle_lock);
 	for (;;) {
 		int seen = ts_doorbell_seen();
 		if (!atomic_load(&stopping)) {
@@ -111,18 +112,18 @@ static void *drainer_main(void *arg)
 			ts_doorbell_wait(seen, &pause);
 		}
 		ts_unwind_serve();   /* a crashing thread may be waiting for libunwind */
-		pthread_mutex_lock(&cycle_lock);
+		ts_own_lock(&cycle_lock);
 		if (atomic_load(&stopping)) {
 			if (!atomic_load(&final_done))
 				final_cycle();
-			pthread_mutex_unlock(&cycle_lock);
+			ts_own_unlock(&cycle_lock);
 			atomic_store(&final_done, 1);
 			futex(&final_done, FUTEX_WAKE_PRIVATE, 1, NULL);
 			atomic_store(&drainer_alive, 0);
 			return NULL;
 		}
 		ts_pace_saw(&pace, ts_consume_cycle(false));
-		pthread_mutex_unlock(&cycle_lock);
+		ts_own_unlock(&cycle_lock);
 		if (ts_lastthread_gone()) {
 			ts_drain_shutdown();
 			ts_lastthread_leave();
@@ -192,11 +193,11 @@ void ts_drain_shutdown(void)
 	if (on_drainer) {
 		/* The background thread itself ends the process, the program's
 		 * threads being gone (lastthread.c): the final cycle runs here. */
-		pthread_mutex_lock(&cycle_lock);
+		ts_own_lock(&cycle_lock);
 		if (!atomic_load(&final_done))
 			final_cycle();
 		atomic_store(&final_done, 1);
-		pthread_mutex_unlock(&cycle_lock);
+		ts_own_unlock(&cycle_lock);
 		atomic_store(&ts_active, 0);
 		errno = saved;
 		return;
@@ -231,7 +232,7 @@ static __thread bool fork_locked;
 void ts_drain_before_fork(void)
 {
 	if (ts_doorbell_listened() && !atomic_load(&stopping) && !ts_tls.muted) {
-		pthread_mutex_lock(&cycle_lock);
+		ts_own_lock(&cycle_lock);
 		fork_locked = true;
 	}
 }
@@ -240,7 +241,7 @@ void ts_drain_parent_after_fork(void)
 {
 	if (fork_locked) {
 		fork_locked = false;
-		pthread_mutex_unlock(&cycle_lock);
+		ts_own_unlock(&cycle_lock);
 	}
 }
 

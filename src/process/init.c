@@ -24,6 +24,7 @@
 #include "streams.h"
 #include "summary.h"
 #include "thread.h"
+#include "wake.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -117,6 +118,7 @@ static void begin_again(uint64_t parent)
 /* The child of fork() is a new process, the fork span's child. */
 static void after_fork_child(void)
 {
+	ts_wake_after_fork();   /* the parent's waiters are not this process's */
 	if (!atomic_load(&ts_active))
 		return;
 	if (!ts_cfg.follow) {

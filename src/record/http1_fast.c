@@ -158,6 +158,37 @@ static size_t status_line(struct ts_h1_call *k, const unsigned char *p, size_t i
 	return lf + 1;
 }
 
+/* Token bytes (all below 0x80) in lower case, a word at a time: no carry
+ * crosses a byte, so each byte's high bit says whether it is in 'A'..'Z'. */
+static inline uint64_t lower8(uint64_t x)
+{
+	const uint64_t ones = 0x0101010101010101ull;
+	uint64_t upper = (x + ones * (0x80 - 'A')) & ~(x + ones * (0x80 - 'Z' - 1)) & (ones * 0x80);
+	return x | (upper >> 2);
+}
+
+/* The n token bytes of a name into tok, in lower case, as the byte-wise
+ * path writes them: the bytes of tok past n are left as they are. Words
+ * that overlap at the end rather than a byte at a time. */
+static inline void lower_name(char *tok, const unsigned char *name, size_t n)
+{
+	if (n >= 8) {
+		for (size_t k = 0; k + 8 < n; k += 8) {
+			uint64_t w = lower8(load64(name + k));
+			memcpy(tok + k, &w, 8);
+		}
+		uint64_t last = lower8(load64(name + n - 8));
+		memcpy(tok + n - 8, &last, 8);
+	} else if (n >= 4) {
+		uint32_t a = (uint32_t)lower8(load32(name)), b = (uint32_t)lower8(load32(name + n - 4));
+		memcpy(tok, &a, 4);
+		memcpy(tok + n - 4, &b, 4);
+	} else {
+		for (size_t k = 0; k < n; k++)
+			tok[k] = (char)ts_h1_name_bytes[name[k]];
+	}
+}
+
 /* A header line p[i, lf] that is not empty, does not begin with a CR and
  * is no fold: its name is read, its value if kept; the rest is skipped. */
 static size_t header_line(struct ts_h1_call *k, const unsigned char *p, size_t i, size_t lf)
@@ -165,13 +196,15 @@ static size_t header_line(struct ts_h1_call *k, const unsigned char *p, size_t i
 	struct ts_http1_side *s = k->s;
 	uint32_t count = s->count + (uint32_t)(lf + 1 - i);
 	size_t j = i;
-	unsigned char c;
-	while (j - i < sizeof s->tok && (c = ts_h1_name_bytes[p[j]]) != 0)   /* in lower case, as far as tok goes */
-		s->tok[j++ - i] = (char)c;
-	while (ts_h1_name_bytes[p[j]])   /* the LF ends it at the latest */
-		j++;
-	if (j > i)   /* else the line is not a header: tok is left alone */
+	/* Two bytes a step: the LF ends it at the latest, and a byte is
+	 * read only when the one before it is no LF. */
+	while (ts_h1_name_bytes[p[j]] && ts_h1_name_bytes[p[j + 1]])
+		j += 2;
+	j += ts_h1_name_bytes[p[j]] != 0;
+	if (j > i) {   /* else the line is not a header: tok is left alone */
+		lower_name(s->tok, p + i, j - i < sizeof s->tok ? j - i : sizeof s->tok);
 		s->toklen = (uint8_t)(j - i < UINT8_MAX ? j - i : UINT8_MAX);
+	}
 	if (j == i || p[j] != ':' || (s->hdr = (uint8_t)ts_h1_header_of(p + i, j - i, k->req)) == H_NONE ||
 	    !ts_h1_value_start(k)) {
 		s->hdr = H_NONE;   /* a line not kept (or with no colon): skipped */

@@ -96,9 +96,9 @@ static void begin_span(struct ts_thread *t, struct slot *s, const struct ts_http
 	char addr[TS_HTTP1_HOST_MAX + 1], url[TS_VALUE_MAX + 1];
 	ts_attribute_t a[13];
 	size_t n = 0;
-	a[n++] = ts_str("http.request.method", method);
+	a[n++] = ts_str(ts_known_keys.HTTP_METHOD, method);
 	if (!ev->method)
-		a[n++] = ts_str("http.request.method_original", q->method);
+		a[n++] = ts_str(ts_known_keys.HTTP_METHOD_ORIGINAL, q->method);
 	if (cl) {
 		bool absolute = !strncmp(q->path, "http://", 7) || !strncmp(q->path, "https://", 8);
 		size_t at = 0;
@@ -111,25 +111,25 @@ static void begin_span(struct ts_thread *t, struct slot *s, const struct ts_http
 			put(url, sizeof url, &at, "?", 1);
 			put(url, sizeof url, &at, q->query, q->query_len);
 		}
-		a[n++] = ts_str("url.full", url);
+		a[n++] = ts_str(ts_known_keys.URL_FULL, url);
 	} else {
-		a[n++] = ts_str("url.path", q->path);
+		a[n++] = ts_str(ts_known_keys.URL_PATH, q->path);
 		if (ev->flags & TS_HTTP1_F_QUERY)
-			a[n++] = ts_str("url.query", q->query);
-		a[n++] = ts_str("url.scheme", s->tls ? "https" : "http");
+			a[n++] = ts_str(ts_known_keys.URL_QUERY, q->query);
+		a[n++] = ts_str(ts_known_keys.URL_SCHEME, s->tls ? "https" : "http");
 	}
 	if (q->host_len) {
 		int64_t port = split_host(q->host, addr, sizeof addr, s->tls ? 443 : 80);
-		a[n++] = ts_str("server.address", addr);
-		a[n++] = ts_int("server.port", port);
+		a[n++] = ts_str(ts_known_keys.SERVER_ADDRESS, addr);
+		a[n++] = ts_int(ts_known_keys.SERVER_PORT, port);
 	}
-	a[n++] = ts_str("network.protocol.version", version);
+	a[n++] = ts_str(ts_known_keys.PROTOCOL_VERSION, version);
 	if (q->user_agent_len)
-		a[n++] = ts_str("user_agent.original", q->user_agent);
+		a[n++] = ts_str(ts_known_keys.USER_AGENT, q->user_agent);
 	/* The caller's context: the agent makes the span its child, in its
 	 * trace (userspan.c). */
 	if (!cl && (ev->flags & TS_HTTP1_F_TRACEPARENT) && !(ev->flags & TS_HTTP1_F_TRACEPARENT_CUT))
-		a[n++] = ts_str(TS_REMOTE_PARENT_KEY, q->traceparent);
+		a[n++] = ts_str(ts_known_keys.REMOTE_PARENT, q->traceparent);
 	/* A client request that carries the shim's traceparent is the span
 	 * named there (reserved by the thread that added it). */
 	uint32_t number;
@@ -149,7 +149,7 @@ static void begin_span(struct ts_thread *t, struct slot *s, const struct ts_http
 		if (p == TS_PROP_NONE && ts_http_injecting())
 			p = TS_PROP_NOT_INJECTED;
 		if (p != TS_PROP_NONE && p < sizeof how / sizeof *how)
-			a[n++] = ts_str("traceshim.http.traceparent", how[p]);
+			a[n++] = ts_str(ts_known_keys.HTTP_TRACEPARENT, how[p]);
 	}
 	s->next_handle = 0;
 	s->propagated = TS_PROP_NONE;
@@ -236,7 +236,7 @@ static void end_span(struct ts_thread *t, struct slot *s, uint32_t seq, uint64_t
 		why = code;
 	}
 	if (why) {
-		ts_attribute_t e = ts_str("error.type", why);
+		ts_attribute_t e = ts_str(ts_known_keys.ERROR_TYPE, why);
 		note(t, *h, &e, 1, at);
 	}
 	/* The connection again: its peer is surely known to the agent by the
@@ -295,7 +295,7 @@ void ts_http_event(struct ts_thread *t, struct slot *s, const struct ts_http1_ev
 		if (!(ev->flags & TS_HTTP1_F_INTERIM)) {
 			uint64_t h = s->handle[ev->seq % TS_HTTP1_PIPELINE];
 			s->status[ev->seq % TS_HTTP1_PIPELINE] = ev->status;
-			ts_attribute_t a = ts_int("http.response.status_code", ev->status);
+			ts_attribute_t a = ts_int(ts_known_keys.HTTP_STATUS_CODE, ev->status);
 			if (h)
 				note(t, h, &a, 1, t1);
 		}

@@ -1,54 +1,15 @@
-/* Blocking waits as records: the threshold in ticks, the shim's own code
- * told from the program's, and the record itself. Runs only for a call
- * that waited at least the threshold's lower bound, so none of this is on
- * the path of a call that returned at once. */
+/* Blocking waits in system calls as records: the shim's own code told
+ * from the program's, and the record itself. Runs only for a call that
+ * waited at least the threshold, so none of this is on the path of a call
+ * that returned at once. */
 #include "waitrec.h"
 
-#include "clock.h"
-#include "config.h"
 #include "record.h"
 
 #include <elf.h>
 #include <errno.h>
 #include <link.h>
 #include <string.h>
-
-_Atomic uint64_t ts_wait_min_ticks;
-
-/* ns per tick once known (0: not yet), and whether the threshold is exact. */
-static _Atomic double ns_per_tick;
-
-/* The tick rate is measured from the process's clock anchor once that is
- * far enough in the past for the measure to be within a few parts per
- * thousand; until then ticks are taken to be at least a nanosecond each
- * (a TSC runs at 1 GHz or more), which keeps every wait of the threshold
- * or more and, for the first milliseconds, some shorter ones. */
-#define CALIBRATE_AFTER_NS 5000000ull
-
-static double tick_rate(void)
-{
-	double rate = atomic_load_explicit(&ns_per_tick, memory_order_relaxed);
-	if (rate > 0)
-		return rate;
-	uint64_t min_ns = (uint64_t)ts_cfg.wait_min_us * 1000u;
-	if (!ts_clock_tsc) {
-		rate = 1.0;   /* ticks are BOOTTIME nanoseconds */
-	} else {
-		uint64_t tick0, ns0;
-		ts_clock_anchor(&tick0, &ns0);
-		uint64_t tick = ts_ticks(), ns = ts_clock_boottime_ns();
-		if (ns0 && tick > tick0 && ns - ns0 >= CALIBRATE_AFTER_NS)
-			rate = (double)(ns - ns0) / (double)(tick - tick0);
-	}
-	if (rate > 0) {
-		atomic_store_explicit(&ns_per_tick, rate, memory_order_relaxed);
-		atomic_store_explicit(&ts_wait_min_ticks, (uint64_t)((double)min_ns / rate),
-				      memory_order_relaxed);
-	} else {
-		atomic_store_explicit(&ts_wait_min_ticks, min_ns, memory_order_relaxed);
-	}
-	return rate;
-}
 
 /* The shim's executable code: [lo, hi), found from its own ELF header,
  * which the linker names __ehdr_start (of no size it declares: read by
@@ -91,15 +52,11 @@ bool ts_wait_shim_code(const void *pc)
 	return (uintptr_t)pc >= text_lo && (uintptr_t)pc < text_hi;
 }
 
-void ts_record_wait(struct ts_thread *t, enum ts_op op, const void *caller, int64_t ret, int err,
-		    const struct ts_wait_info *w, uint64_t t0, uint64_t t1)
+void ts_record_syswait(struct ts_thread *t, enum ts_op op, const void *caller, int64_t ret,
+		       int err, const struct ts_wait_info *w, uint64_t t0, uint64_t t1)
 {
 	int saved = errno;
-	double rate = tick_rate();
-	uint64_t min_ns = (uint64_t)ts_cfg.wait_min_us * 1000u;
-	uint64_t waited = t1 - t0;
-	bool long_enough = rate > 0 ? (double)waited * rate >= (double)min_ns : waited >= min_ns;
-	if (long_enough && !ts_wait_shim_code(caller)) {
+	if (!ts_wait_shim_code(caller)) {
 		struct ts_rec *r = ts_ring_reserve(&t->ring, 0, 0);
 		if (r) {
 			ts_rec_fill(r, t, op, -1, ret, err, t0, t1);

@@ -1,31 +1,29 @@
-/* The recording side of the blocking waits (family wait): whether a call
- * blocked long enough to be a span, and the record it makes (the layout is
+/* The recording side of the blocking waits in system calls (family wait:
+ * polls, sleeps, child processes, futex waits): whether a call blocked long
+ * enough to be a span, and the record it makes (the layout is
  * format/waitshape.h). The wrappers' fast path is two tick reads and one
- * compare with ts_wait_min_ticks; everything else is out of line and runs
- * only for a call that already waited. */
+ * compare with the threshold in ticks (wake.h, shared with the waits on
+ * locks); everything else is out of line and runs only for a call that
+ * already waited. */
 #ifndef TS_RECORD_WAITREC_H
 #define TS_RECORD_WAITREC_H
 
 #include "ops.h"
 #include "registry.h"
 #include "waitshape.h"
+#include "wake.h"
 
-#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 
-/* TRACESHIM_WAIT_MIN_US in ticks, a lower bound until the tick rate is
- * known (0 before the first wait: that one sets it). */
-extern _Atomic uint64_t ts_wait_min_ticks;
-
-/* A wait that may be long: the first test, inline in the wrappers. */
+/* A wait that lasted TRACESHIM_WAIT_MIN_US or more: the test inline in the
+ * wrappers. */
 static inline bool ts_wait_maybe_long(uint64_t t0, uint64_t t1)
 {
-	return __builtin_expect(t1 - t0 >= atomic_load_explicit(&ts_wait_min_ticks,
-								 memory_order_relaxed), 0);
+	return __builtin_expect(t1 - t0 >= ts_wait_min_ticks(), 0);
 }
 
-/* What a wait that may be long was; the record's fields (format/waitshape.h)
+/* What a wait that lasted was; the record's fields (format/waitshape.h)
  * besides its operation, times and result. */
 struct ts_wait_info {
 	uint64_t arg;
@@ -34,11 +32,12 @@ struct ts_wait_info {
 	uint32_t waker_index1;       /* a waking thread's index + 1, 0 none */
 };
 
-/* Records wait op of thread t if it lasted TRACESHIM_WAIT_MIN_US or more and
- * was not made by the shim itself (caller: the wrapper's return address).
- * ret and err are the call's; errno is left as it is. */
-void ts_record_wait(struct ts_thread *t, enum ts_op op, const void *caller, int64_t ret, int err,
-		    const struct ts_wait_info *w, uint64_t t0, uint64_t t1);
+/* Records wait op of thread t, which lasted TRACESHIM_WAIT_MIN_US or more
+ * (ts_wait_maybe_long), unless the shim itself made it (caller: the
+ * wrapper's return address). ret and err are the call's; errno is left as
+ * it is. */
+void ts_record_syswait(struct ts_thread *t, enum ts_op op, const void *caller, int64_t ret,
+		       int err, const struct ts_wait_info *w, uint64_t t0, uint64_t t1);
 
 /* Code at pc is the shim's own: its waits go to the kernel directly
  * (base/rawsys.h), and one that came through a wrapper all the same would

@@ -1,10 +1,9 @@
 #!/usr/bin/env python3
 """The library exports exactly the functions its version script lists: the
 interposed functions and the API entry point (ts_api_get), nothing of the
-core (hidden visibility). It loads no
-library the Perfetto default does not need: zlib, libcurl and protobuf-c are
-opened on demand. The trace file it writes imports cleanly however many
-processes append to it."""
+core (hidden visibility). It loads no library the Perfetto default does not
+need: the compressor, libcurl and protobuf-c are opened on demand. The trace
+file it writes imports cleanly however many processes append to it."""
 
 import os
 import re
@@ -52,12 +51,14 @@ class TestLoads(unittest.TestCase):
     def test_no_optional_library_at_load(self):
         names = needed(tracelib.shim_library())
         self.assertIn("libc.so.6", names)
-        for optional in ("libz", "libcurl", "libprotobuf-c", "libssl", "libcrypto"):
+        for optional in ("libz", "libisal", "libdeflate", "libcurl", "libprotobuf-c", "libssl",
+                         "libcrypto"):
             self.assertFalse([n for n in names if n.startswith(optional)],
                              "%s is loaded into every traced process" % optional)
 
     def test_large_batches_are_still_compressed(self):
-        # zlib is opened the first time a batch is worth compressing.
+        # The compressor (igzip, libdeflate or zlib) is opened the first time
+        # a batch is worth compressing.
         with tempfile.TemporaryDirectory(prefix="ts-compress-") as tmp:
             out = os.path.join(tmp, "t.pftrace")
             env = dict(os.environ, LD_PRELOAD=tracelib.shim_preload(), TRACESHIM_OUTPUT=out)

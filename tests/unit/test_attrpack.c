@@ -30,6 +30,64 @@ START_TEST(round_trip_every_type)
 }
 END_TEST
 
+START_TEST(known_keys_take_a_byte_and_come_back_as_constants)
+{
+	char buf[TS_PACK_MAX], plain[TS_PACK_MAX];
+	/* The same text as a known key and as a key of the program's own. */
+	char own_key[] = "url.path";
+	unsigned len = ts_attrs_pack(buf, sizeof buf, "GET",
+				     TS_ATTRS(ts_str(ts_known_keys.URL_PATH, "/a"),
+					      ts_int(ts_known_keys.SERVER_PORT, 8080),
+					      ts_str("custom", "x"),
+					      ts_str(ts_known_keys.HTTP_TRACEPARENT, "injected")));
+	unsigned plain_len = ts_attrs_pack(plain, sizeof plain, "GET",
+					   TS_ATTRS(ts_str(own_key, "/a"), ts_int("server.port", 8080),
+						    ts_str("custom", "x"),
+						    ts_str("traceshim.http.traceparent", "injected")));
+	ck_assert_uint_eq(len + strlen("url.path") + strlen("server.port") +
+				  strlen("traceshim.http.traceparent"), plain_len);
+	const char *name;
+	struct ts_attr a[TS_MAX_ATTRS];
+	unsigned n = ts_attrs_unpack((const uint8_t *)buf, len, &name, a, TS_MAX_ATTRS);
+	ck_assert_uint_eq(n, 4);
+	ck_assert_ptr_eq(a[0].key, ts_known_keys.URL_PATH);
+	ck_assert(!a[0].dynkey);
+	ck_assert_str_eq(a[0].v.s, "/a");
+	ck_assert_ptr_eq(a[1].key, ts_known_keys.SERVER_PORT);
+	ck_assert_int_eq(a[1].type, TS_VAL_INT);
+	ck_assert_int_eq(a[1].v.i, 8080);
+	ck_assert_str_eq(a[2].key, "custom");
+	ck_assert(a[2].dynkey);
+	ck_assert_str_eq(a[3].key, "traceshim.http.traceparent");
+	ck_assert(!a[3].dynkey);
+	/* The program's own "url.path" is text like any other key. */
+	n = ts_attrs_unpack((const uint8_t *)plain, plain_len, &name, a, TS_MAX_ATTRS);
+	ck_assert_uint_eq(n, 4);
+	ck_assert_str_eq(a[0].key, "url.path");
+	ck_assert(a[0].dynkey);
+}
+END_TEST
+
+START_TEST(a_known_key_out_of_range_ends_the_payload)
+{
+	char buf[TS_PACK_MAX];
+	unsigned len = ts_attrs_pack(buf, sizeof buf, "s",
+				     TS_ATTRS(ts_int("first", 1), ts_int(ts_known_keys.SERVER_PORT, 2)));
+	/* "s\0", then "first": type, key, 8 bytes; then the known one. */
+	unsigned known_at = 2 + 1 + 6 + 8;
+	ck_assert_uint_eq((unsigned char)buf[known_at], TS_ATTRIBUTE_INT | TS_PACK_KNOWN);
+	const char *name;
+	struct ts_attr a[TS_MAX_ATTRS];
+	buf[known_at + 1] = (char)TS_KEY_COUNT;
+	ck_assert_uint_eq(ts_attrs_unpack((const uint8_t *)buf, len, &name, a, TS_MAX_ATTRS), 1);
+	buf[known_at + 1] = (char)0xff;
+	ck_assert_uint_eq(ts_attrs_unpack((const uint8_t *)buf, len, &name, a, TS_MAX_ATTRS), 1);
+	/* Cut right after the type byte: no index to read. */
+	ck_assert_uint_eq(ts_attrs_unpack((const uint8_t *)buf, known_at + 1, &name, a, TS_MAX_ATTRS), 1);
+	ck_assert_str_eq(a[0].key, "first");
+}
+END_TEST
+
 START_TEST(text_is_cut_and_bad_attributes_left_out)
 {
 	char big[600];
@@ -138,6 +196,7 @@ START_TEST(events_past_the_limit_are_counted)
 }
 END_TEST
 
-TS_CHECK_SUITE("attrpack", round_trip_every_type, text_is_cut_and_bad_attributes_left_out,
+TS_CHECK_SUITE("attrpack", round_trip_every_type, known_keys_take_a_byte_and_come_back_as_constants,
+	       a_known_key_out_of_range_ends_the_payload, text_is_cut_and_bad_attributes_left_out,
 	       attributes_stop_where_the_payload_is_full, damaged_payloads_are_read_safely,
 	       notes_replace_keys_and_end_with_the_right_status, events_past_the_limit_are_counted)

@@ -1,6 +1,7 @@
-/* Blocking waits: their records become spans with what was waited for and
- * how it ended (decode_wait.c), timeouts and interruptions being no errors;
- * the table that tells which write woke a poll (fdwake.c). */
+/* Blocking waits in system calls: their records become spans with what was
+ * waited for and how it ended (decode_syswait.c), timeouts and
+ * interruptions being no errors; the table that tells which write woke a
+ * poll (fdwake.c); the shim's own code told from other objects'. */
 #include "check_main.h"
 #include "clock.h"
 #include "decode.h"
@@ -59,7 +60,7 @@ START_TEST(polls)
 	ck_assert_int_eq(attr(&s, "traceshim.wait.timeout_ms")->v.i, 60);
 	ck_assert_ptr_null(attr(&s, "traceshim.wait.ready"));
 	ck_assert_int_eq(s.status, TS_STATUS_UNSET);
-	ck_assert(!s.flow_in && !s.wake_link);
+	ck_assert(!s.flow_in_end && !s.link_id);
 
 	/* Infinite; woken by span 42 of thread 7. */
 	s = decode(TS_OP_SELECT, 2, 0, (uint64_t)-1, 8, 42, 0, 7 + 1);
@@ -67,8 +68,9 @@ START_TEST(polls)
 	ck_assert_str_eq(result(&s), "ready");
 	ck_assert_int_eq(attr(&s, "traceshim.wait.ready")->v.i, 2);
 	ck_assert_ptr_null(attr(&s, "traceshim.wait.timeout_ms"));
-	ck_assert(s.flow_in == ts_span_id(7, 42));
-	ck_assert(s.wake_link == ts_span_id(7, 42));
+	ck_assert(s.flow_in_end == ts_span_id(7, 42));   /* at the wait's end */
+	ck_assert(s.link_id == ts_span_id(7, 42));
+	ck_assert(!s.flow_in);
 
 	s = decode(TS_OP_EPOLL_WAIT, -1, EINTR, 100, 16, 0, 0, 0);
 	ck_assert_str_eq(result(&s), "interrupted");
@@ -224,7 +226,7 @@ END_TEST
  * shim, libtraceshim.so) is told from other objects' (libc's). */
 START_TEST(shim_code_is_told)
 {
-	ck_assert(ts_wait_shim_code((const void *)ts_record_wait));
+	ck_assert(ts_wait_shim_code((const void *)ts_record_syswait));
 	ck_assert(ts_wait_shim_code((const void *)setup));
 	/* libc's own address (a function's address taken here could be the
 	 * program's PLT entry). */
