@@ -1,13 +1,13 @@
 /* The common shape of the blocking-wait wrappers (family wait): a straight
  * call on an untraced thread or with the family off; otherwise two tick
  * reads around the real call and one compare, and only a call that waited
- * at least TRACESHIM_WAIT_MIN_US goes on to make a span (record/waitrec.h).
+ * at least TRACESHIM_WAIT_MIN_US goes on to make a span (record/recordsyswait.h).
  * The result and errno are the real call's. */
 #ifndef TS_WAITWRAP_H
 #define TS_WAITWRAP_H
 
+#include "recordsyswait.h"
 #include "wrap.h"
-#include "waitrec.h"
 
 /* The calling thread when its waits are traced, else NULL. */
 static inline struct ts_thread *ts_wait_caller(void)

@@ -1,6 +1,6 @@
 /* Record -> span for the blocking waits in system calls: on descriptors,
  * time, child processes and futex words (TS_SHAPE_SYSWAIT, the record's
- * layout in format/waitshape.h; the waits on locks, conditions, semaphores
+ * layout in format/syswait.h; the waits on locks, conditions, semaphores
  * and joins are decode_wait.c's): what was waited for, how long it was
  * allowed to take, and how it ended, as traceshim.wait.*. A timeout, a
  * signal that ended the wait, or a futex word that had already changed are
@@ -10,7 +10,7 @@
 
 #include "ids.h"
 #include "ops.h"
-#include "waitshape.h"
+#include "syswait.h"
 
 #include <errno.h>
 #include <stdio.h>

@@ -146,7 +146,7 @@ const struct ts_op_info ts_ops[TS_OP_COUNT] = {
 #undef WAIT
 #undef WAKE
 	/* Waits in system calls: a span only when the call blocked
-	 * (record/waitrec.h); decoded by decode_syswait.c, never rolled up. */
+	 * (record/recordsyswait.h); decoded by decode_syswait.c, never rolled up. */
 #define WAIT(n) {n, TS_SHAPE_SYSWAIT, TS_KIND_INTERNAL, 0, TS_FAM_WAIT}
 	[TS_OP_POLL] = WAIT("poll"),
 	[TS_OP_PPOLL] = WAIT("ppoll"),

@@ -32,7 +32,7 @@ enum ts_shape {
 	TS_SHAPE_WAKE,      /* a release another thread was waiting for: arg the
 			     * object's address, aux the waiters counted on it */
 	TS_SHAPE_SYSWAIT,   /* a blocking wait in a system call: a poll, a sleep, a child
-			     * process, a futex (family wait, waitshape.h): fd -1; what was
+			     * process, a futex (family wait, syswait.h): fd -1; what was
 			     * waited on in arg, aux, aux2 and aux_kind by operation */
 };
 

@@ -10,8 +10,8 @@
 #include "fdwake.h"
 #include "ids.h"
 #include "ops.h"
-#include "waitrec.h"
-#include "waitshape.h"
+#include "recordsyswait.h"
+#include "syswait.h"
 
 #include <dlfcn.h>
 #include <errno.h>

@@ -1,5 +1,5 @@
 /* What a blocking wait's record (TS_SHAPE_WAIT) carries, as the wrappers
- * write it (record/waitrec.c) and the drainer reads it (agent/decode_wait.c).
+ * write it (record/recordsyswait.c) and the drainer reads it (agent/decode_wait.c).
  * Every wait record has fd -1, its result in ret and errno in err (for
  * clock_nanosleep, which returns its error, that error), and by operation:
  *
@@ -16,8 +16,8 @@
  *     (enum ts_wait_child) and aux2 its exit code or signal.
  *   futex waits: arg the futex word's address; aux the futex operation;
  *     aux2 the relative timeout in ms + 1 (0: none, or a deadline). */
-#ifndef TS_WAITSHAPE_H
-#define TS_WAITSHAPE_H
+#ifndef TS_SYSWAIT_H
+#define TS_SYSWAIT_H
 
 enum ts_wait_child {
 	TS_WAIT_CHILD_NONE = 0,      /* nothing reaped (WNOHANG, or failed) */

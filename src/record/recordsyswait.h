@@ -1,16 +1,16 @@
 /* The recording side of the blocking waits in system calls (family wait:
  * polls, sleeps, child processes, futex waits): whether a call blocked long
  * enough to be a span, and the record it makes (the layout is
- * format/waitshape.h). The wrappers' fast path is two tick reads and one
+ * format/syswait.h). The wrappers' fast path is two tick reads and one
  * compare with the threshold in ticks (wake.h, shared with the waits on
  * locks); everything else is out of line and runs only for a call that
  * already waited. */
-#ifndef TS_RECORD_WAITREC_H
-#define TS_RECORD_WAITREC_H
+#ifndef TS_RECORDSYSWAIT_H
+#define TS_RECORDSYSWAIT_H
 
 #include "ops.h"
 #include "registry.h"
-#include "waitshape.h"
+#include "syswait.h"
 #include "wake.h"
 
 #include <stdbool.h>
@@ -23,7 +23,7 @@ static inline bool ts_wait_maybe_long(uint64_t t0, uint64_t t1)
 	return __builtin_expect(t1 - t0 >= ts_wait_min_ticks(), 0);
 }
 
-/* What a wait that lasted was; the record's fields (format/waitshape.h)
+/* What a wait that lasted was; the record's fields (format/syswait.h)
  * besides its operation, times and result. */
 struct ts_wait_info {
 	uint64_t arg;

@@ -2,7 +2,7 @@
  * from the program's, and the record itself. Runs only for a call that
  * waited at least the threshold, so none of this is on the path of a call
  * that returned at once. */
-#include "waitrec.h"
+#include "recordsyswait.h"
 
 #include "record.h"
 
