@@ -8,9 +8,11 @@
 #include "clock.h"
 #include "config.h"
 #include "copy.h"
+#include "cpusample.h"
 #include "decode.h"
 #include "exception.h"
 #include "export.h"
+#include "family.h"
 #include "fdinfo.h"
 #include "sqlinfo.h"
 #include "summary.h"
@@ -74,10 +76,12 @@ unsigned ts_consume_ring(struct ts_track_ctx *c, struct ts_thread *t, const stru
 		switch (r->type) {
 		case TS_REC_THREAD_BEGIN:   /* its payload has no length in aux */
 			ts_tracks_thread_begin(c, t, r, payload, ext * TS_REC_SIZE);
+			ts_cpu_thread_begin(c, c->last_ns, t->tid == ts_tracks_process()->pid);
 			break;
 		case TS_REC_THREAD_END:
 			ts_tracks_report_drops(c, t);
 			c->last_ns = ts_clock_to_ns(r->t0);
+			ts_cpu_thread_end(c, c->last_ns, r->arg);
 			ts_tracks_thread_end(c, c->last_ns, t);
 			break;
 		case TS_REC_FD_ALIAS:
@@ -92,6 +96,8 @@ unsigned ts_consume_ring(struct ts_track_ctx *c, struct ts_thread *t, const stru
 		case TS_REC_SPAN: {
 			struct ts_span s;
 			ts_decode_call(t->index, r, payload, len, &s);
+			if (s.family == TS_FAM_SQLITE)
+				ts_cpu_attr(c, s.start_ns, s.end_ns, &s);
 			if (c->user) {   /* under a context attached from another thread */
 				s.parent_id = ts_user_parent(c, r->parent);
 				ts_user_trace(c, r->parent, &s);

@@ -20,7 +20,7 @@ enum ts_rec_type {
 				* payload (optional): the start routine's symbol name,
 				* NUL-terminated within its slots (aux is taken, so the
 				* length is not kept: read up to the NUL or ext slots) */
-	TS_REC_THREAD_END,
+	TS_REC_THREAD_END,     /* arg: the thread's CPU time in ns, plus one (0: unknown) */
 	TS_REC_FD_ALIAS,       /* fd (fdgen) duplicates aux (generation aux2); not a span */
 	TS_REC_SQL_PREPARED,   /* arg: statement; payload: database file, NUL, SQL text */
 	TS_REC_SQL_FINALIZED,  /* arg: statement */
