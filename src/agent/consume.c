@@ -208,6 +208,19 @@ unsigned ts_consume_cycle(bool final)
 	return max_fill;
 }
 
+void ts_consume_sample(void)
+{
+	unsigned sampled = 0;
+	ts_tracks_begin_process();
+	for (int i = 0; i < TS_MAX_THREADS; i++) {
+		struct ts_thread *t = atomic_load_explicit(&ts_threads[i], memory_order_acquire);
+		if (t && atomic_load_explicit(&t->state, memory_order_acquire) == TS_SLOT_LIVE &&
+		    ts_cpu_sample(ts_tracks_of(i, t), t, ts_consume_pool))
+			sampled++;
+	}
+	ts_cpu_round_done(sampled);
+}
+
 void ts_consume_final(uint64_t end_ns, uint64_t deadline_ms)
 {
 	ts_consume_cycle(true);

@@ -8,13 +8,11 @@
 
 #include "clock.h"
 #include "config.h"
-#include "consume.h"
 #include "cpuhist.h"
 #include "export.h"
 #include "ids.h"
 #include "registry.h"
 #include "trackctx.h"
-#include "tracks.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -38,6 +36,7 @@ struct ts_cpu_thread {
 	uint64_t shown_at;
 	uint64_t cpu_uuid, wait_uuid;
 	const struct ts_thread *thr;   /* its registry slot, as last sampled */
+	const struct ts_pool_view *pool;   /* where its ring's chunks are */
 	struct ts_cpu_hist hist;
 };
 
@@ -174,6 +173,14 @@ static bool sample(struct ts_track_ctx *c, const struct ts_thread *t)
 	return true;
 }
 
+bool ts_cpu_sample(struct ts_track_ctx *c, const struct ts_thread *t, const struct ts_pool_view *v)
+{
+	if (!sample(c, t))
+		return false;
+	c->cpu->pool = v;
+	return true;
+}
+
 unsigned ts_cpu_pause_ms(unsigned ms)
 {
 	if (!ts_cfg.cpu_sample_ms || idle)
@@ -188,20 +195,9 @@ bool ts_cpu_due(void)
 	return ts_cfg.cpu_sample_ms && !idle && ts_clock_monotonic_ms() >= next_due_ms;
 }
 
-void ts_cpu_tick(void)
+void ts_cpu_round_done(unsigned sampled)
 {
 	next_due_ms = ts_clock_monotonic_ms() + ts_cfg.cpu_sample_ms;
-	unsigned sampled = 0;
-	ts_tracks_begin_process();
-	for (int i = 0; i < TS_MAX_THREADS; i++) {
-		struct ts_thread *t = atomic_load_explicit(&ts_threads[i], memory_order_acquire);
-		if (!t || atomic_load_explicit(&t->state, memory_order_acquire) != TS_SLOT_LIVE)
-			continue;
-		/* Attached and described as the drain cycle would: a thread
-		 * is sampled from its first round on, drained or not. */
-		if (sample(ts_tracks_of(i, t), t))
-			sampled++;
-	}
 	/* Nothing to sample: the consumer sleeps as long as it would without
 	 * the sampler, until a new thread begins. */
 	idle = sampled == 0;
@@ -245,7 +241,7 @@ void ts_cpu_thread_end(struct ts_track_ctx *c, uint64_t ns, uint64_t cpu_ns1)
 static void peek_end(struct ts_cpu_thread *s)
 {
 	const struct ts_thread *t = s->thr;
-	const struct ts_pool_view *v = ts_consume_pool;
+	const struct ts_pool_view *v = s->pool;
 	if (!v || atomic_load_explicit(&t->state, memory_order_acquire) != TS_SLOT_DEAD)
 		return;
 	uint64_t head = atomic_load_explicit(&t->ring.head, memory_order_acquire);

@@ -13,6 +13,8 @@
 #include <stdint.h>
 
 struct ts_track_ctx;
+struct ts_thread;
+struct ts_pool_view;
 
 /* An agent's worker keeps each thread's schedstat open and reads it again
  * with one pread. The process's own writer opens, reads and closes it each
@@ -28,8 +30,12 @@ extern uint64_t ts_cpu_process_end_ns1;
 unsigned ts_cpu_pause_ms(unsigned ms);
 /* A sample of every thread is due. */
 bool ts_cpu_due(void);
-/* Samples every live thread of the registry (between drain cycles). */
-void ts_cpu_tick(void);
+/* One sample of thread t (its registry slot live), on its track c; v: the
+ * pool its ring's chunks are in. False when none could be had. */
+bool ts_cpu_sample(struct ts_track_ctx *c, const struct ts_thread *t, const struct ts_pool_view *v);
+/* A round of samples is over (ts_consume_sample()): `sampled` threads
+ * were. None: the consumer sleeps as it would without the sampler. */
+void ts_cpu_round_done(unsigned sampled);
 
 /* The thread of track c began at ns (its begin record); main: the
  * process's first thread (its CPU time did not start at 0 then). */

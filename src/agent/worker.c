@@ -184,7 +184,7 @@ static void serve(struct seg *s)
 	for (;;) {
 		map_threads(s);
 		if (ts_cpu_due())
-			ts_cpu_tick();
+			ts_consume_sample();
 		if (woken || ts_clock_monotonic_ms() >= drain_at) {
 			ts_pace_saw(&pace, ts_consume_cycle(false));
 			atomic_fetch_add(&s->h->consumer_beat, 1);

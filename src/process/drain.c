@@ -130,7 +130,7 @@ static void *drainer_main(void *arg)
 			return NULL;
 		}
 		if (ts_cpu_due())
-			ts_cpu_tick();
+			ts_consume_sample();
 		if (ts_clock_monotonic_ms() >= drain_at || ts_doorbell_seen() != seen) {
 			ts_pace_saw(&pace, ts_consume_cycle(false));
 			drain_at = ts_clock_monotonic_ms() + ts_pace_next(&pace);
