@@ -131,12 +131,16 @@ static void *drainer_main(void *arg)
 		}
 		if (ts_cpu_due())
 			ts_consume_sample();
+		bool drained = false;
 		if (ts_clock_monotonic_ms() >= drain_at || ts_doorbell_seen() != seen) {
 			ts_pace_saw(&pace, ts_consume_cycle(false));
 			drain_at = ts_clock_monotonic_ms() + ts_pace_next(&pace);
+			drained = true;
 		}
 		pthread_mutex_unlock(&cycle_lock);
-		if (ts_lastthread_gone()) {
+		/* After a cycle, as before the sampler: a look at /proc costs more
+		 * than a round of samples. */
+		if (drained && ts_lastthread_gone()) {
 			ts_drain_shutdown();
 			ts_lastthread_leave();
 		}
