@@ -27,9 +27,9 @@ struct ts_cpu_thread {
 	bool gone;               /* it (or the process) is gone: no more samples */
 	bool ended;              /* its end is known: no more samples */
 	bool described;          /* its counter tracks are */
-	bool main;               /* the process's first thread */
 	bool have_last;
 	uint64_t begin_ns;       /* its span's start (0: not seen) */
+	uint64_t begin_cpu_ns1;  /* its CPU time then, plus one (0: unknown) */
 	uint64_t end_cpu_ns1;    /* its CPU time at its end, plus one (0: unknown) */
 	uint64_t last_t, last_cpu, last_wait;
 	double shown_cpu, shown_wait;   /* the values last written (NAN: none) */
@@ -203,17 +203,16 @@ void ts_cpu_round_done(unsigned sampled)
 	idle = sampled == 0;
 }
 
-void ts_cpu_thread_begin(struct ts_track_ctx *c, uint64_t ns, bool main)
+void ts_cpu_thread_begin(struct ts_track_ctx *c, uint64_t ns, uint64_t cpu_ns1)
 {
 	idle = false;
 	struct ts_cpu_thread *s = state_of(c);
 	if (!s)
 		return;
 	s->begin_ns = ns;
-	s->main = main;
-	/* A new thread's CPU clock starts at 0. */
-	if (!main)
-		ts_cpu_hist_front(&s->hist, ns, 0);
+	s->begin_cpu_ns1 = cpu_ns1;
+	if (cpu_ns1)
+		ts_cpu_hist_front(&s->hist, ns, cpu_ns1 - 1);
 }
 
 void ts_cpu_thread_end(struct ts_track_ctx *c, uint64_t ns, uint64_t cpu_ns1)
@@ -298,11 +297,10 @@ void ts_cpu_thread_attr(struct ts_track_ctx *c, uint64_t end_ns, struct ts_span 
 	struct ts_cpu_thread *s = c->cpu;
 	if (!s || !s->begin_ns || !long_enough(s->begin_ns, end_ns))
 		return;
-	/* Read by the thread itself at its end: exact. A new thread's clock
-	 * started at 0 with its span; the main thread's counts from the
-	 * process's start (the loader's work included). */
-	if (s->end_cpu_ns1) {
-		put(span, s->end_cpu_ns1 - 1);
+	/* Read by the thread itself at its beginning and end: exact. */
+	if (s->end_cpu_ns1 && s->begin_cpu_ns1) {
+		uint64_t a = s->begin_cpu_ns1 - 1, b = s->end_cpu_ns1 - 1;
+		put(span, b > a ? b - a : 0);
 		return;
 	}
 	ts_cpu_attr(c, s->begin_ns, end_ns, span);

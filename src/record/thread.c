@@ -90,6 +90,10 @@ static void begin_record(struct ts_thread *t, const struct ts_thread_link *link,
 		.aux = link ? link->creator_index : 0,
 		.aux2 = link ? link->creator_span : 1,
 		.fd = -1,
+		/* A thread that did not just begin (the main thread, one adopted
+		 * late): the CPU time it had already used, for its span's. Once
+		 * per thread, and only for those. */
+		.ret = link ? 0 : (int64_t)ts_clock_cpu_ns1(CLOCK_THREAD_CPUTIME_ID),
 	};
 	if (ext) {
 		char buf[NAME_MAX_BYTES] = {0};
