@@ -144,6 +144,55 @@ class TestCpuSampled(unittest.TestCase):
         self.assertEqual(short, [])
 
 
+HTTP_PROGRAM = r"""
+import http.server, threading, time, urllib.request
+real = []
+class H(http.server.BaseHTTPRequestHandler):
+    def do_GET(self):
+        c0, t0 = time.thread_time_ns(), time.monotonic()
+        while time.monotonic() - t0 < 0.06:
+            pass
+        real.append(time.thread_time_ns() - c0)
+        self.send_response(200)
+        self.send_header("Content-Length", "2")
+        self.end_headers()
+        self.wfile.write(b"ok")
+    def log_message(self, *args):
+        pass
+s = http.server.ThreadingHTTPServer(("127.0.0.1", 0), H)
+threading.Thread(target=s.serve_forever, daemon=True).start()
+body = urllib.request.urlopen("http://127.0.0.1:%d/busy" % s.server_port).read()
+s.shutdown()
+print("handler_cpu_ns=%d" % real[0])
+"""
+
+
+class TestCpuHttp(unittest.TestCase):
+    def test_server_and_client_spans(self):
+        """A server span that computed, a client span that waited for it."""
+        with tempfile.TemporaryDirectory(prefix="traceshim-cpu-") as tmp:
+            path = os.path.join(tmp, "http.pftrace")
+            env = tracelib.clean_env({"LD_PRELOAD": tracelib.shim_preload(),
+                                      "TRACESHIM_OUTPUT": path,
+                                      "TRACESHIM_RUN_DIR": tracelib.private_run_dir(tmp)})
+            done = subprocess.run([sys.executable, "-c", HTTP_PROGRAM], env=env,
+                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                  stdin=subprocess.DEVNULL, timeout=60)
+            self.assertEqual(done.returncode, 0, done.stderr)
+            real = int(re.search(rb"handler_cpu_ns=(\d+)", done.stdout).group(1))
+            trace = tracelib.load_trace(path)
+        gets = [s for s in trace.slices if s.args.get("http.request.method") == "GET"]
+        client = [s for s in gets if "url.full" in s.args]
+        server = [s for s in gets if "url.full" not in s.args]
+        self.assertEqual((len(client), len(server)), (1, 1), [s.args for s in gets])
+        client, server = client[0], server[0]
+        self.assertIn(CPU, server.args)
+        self.assertGreaterEqual(server.args[CPU], 0.7 * real, (server.args, real))
+        self.assertLessEqual(server.args[CPU], server.dur)
+        self.assertIn(CPU, client.args)
+        self.assertLess(client.args[CPU], server.args[CPU])
+
+
 class TestCpuSettings(unittest.TestCase):
     def setUp(self):
         self._tmp = tempfile.TemporaryDirectory(prefix="traceshim-cpu-")
