@@ -77,7 +77,7 @@ unsigned ts_consume_ring(struct ts_track_ctx *c, struct ts_thread *t, const stru
 		case TS_REC_THREAD_BEGIN:   /* its payload has no length in aux */
 			ts_tracks_thread_begin(c, t, r, payload, ext * TS_REC_SIZE);
 			/* Made by a traced pthread_create: its CPU clock began at 0. */
-			ts_cpu_thread_begin(c, c->last_ns, r->aux ? 1 : (uint64_t)r->ret);
+			ts_cpu_thread_begin(c, t, v, c->last_ns, r->aux ? 1 : (uint64_t)r->ret);
 			break;
 		case TS_REC_THREAD_END:
 			ts_tracks_report_drops(c, t);

@@ -203,12 +203,16 @@ void ts_cpu_round_done(unsigned sampled)
 	idle = sampled == 0;
 }
 
-void ts_cpu_thread_begin(struct ts_track_ctx *c, uint64_t ns, uint64_t cpu_ns1)
+void ts_cpu_thread_begin(struct ts_track_ctx *c, const struct ts_thread *t,
+			 const struct ts_pool_view *v, uint64_t ns, uint64_t cpu_ns1)
 {
 	idle = false;
 	struct ts_cpu_thread *s = state_of(c);
 	if (!s)
 		return;
+	/* Its spans drained before its first round may take a sample. */
+	s->thr = t;
+	s->pool = v;
 	s->begin_ns = ns;
 	s->begin_cpu_ns1 = cpu_ns1;
 	if (cpu_ns1)

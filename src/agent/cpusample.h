@@ -37,9 +37,10 @@ bool ts_cpu_sample(struct ts_track_ctx *c, const struct ts_thread *t, const stru
  * were. None: the consumer sleeps as it would without the sampler. */
 void ts_cpu_round_done(unsigned sampled);
 
-/* The thread of track c began at ns (its begin record) with CPU time
- * cpu_ns1 (plus one; 0: unknown). */
-void ts_cpu_thread_begin(struct ts_track_ctx *c, uint64_t ns, uint64_t cpu_ns1);
+/* Thread t of track c began at ns (its begin record) with CPU time cpu_ns1
+ * (plus one; 0: unknown); v: the pool its ring's chunks are in. */
+void ts_cpu_thread_begin(struct ts_track_ctx *c, const struct ts_thread *t,
+			 const struct ts_pool_view *v, uint64_t ns, uint64_t cpu_ns1);
 /* It ended at ns, with CPU time cpu_ns1 (plus one; 0: unknown): its
  * counters' last values. Again for a thread already ended: nothing. */
 void ts_cpu_thread_end(struct ts_track_ctx *c, uint64_t ns, uint64_t cpu_ns1);

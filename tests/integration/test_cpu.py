@@ -193,6 +193,30 @@ class TestCpuHttp(unittest.TestCase):
         self.assertLess(client.args[CPU], server.args[CPU])
 
 
+class TestCpuSql(unittest.TestCase):
+    def test_every_statement(self):
+        """With no threshold every SQL span says its CPU time, the first ones
+        too (drained before the thread's first round of samples)."""
+        if not os.path.exists(prog("sqlite_prog")):
+            self.skipTest("sqlite_prog is not built (no SQLite)")
+        with tempfile.TemporaryDirectory(prefix="traceshim-cpu-") as tmp:
+            path = os.path.join(tmp, "sql.pftrace")
+            env = tracelib.clean_env({"LD_PRELOAD": tracelib.shim_preload(),
+                                      "TRACESHIM_OUTPUT": path,
+                                      "TRACESHIM_RUN_DIR": tracelib.private_run_dir(tmp),
+                                      "TRACESHIM_CPU_SPAN_MIN_US": "0"})
+            done = subprocess.run([prog("sqlite_prog"), os.path.join(tmp, "db.sqlite")], env=env,
+                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                  stdin=subprocess.DEVNULL, timeout=60)
+            self.assertEqual(done.returncode, 0, done.stderr)
+            trace = tracelib.load_trace(path)
+        sql = [s for s in trace.slices if "db.system.name" in s.args]
+        self.assertTrue(sql)
+        for s in sql:
+            self.assertIn(CPU, s.args, (s.name, s.args))
+            self.assertLessEqual(s.args[CPU], s.dur, (s.name, s.args))
+
+
 class TestCpuSettings(unittest.TestCase):
     def setUp(self):
         self._tmp = tempfile.TemporaryDirectory(prefix="traceshim-cpu-")
