@@ -233,9 +233,9 @@ static void begin(struct ts_track_ctx *c, const struct ts_rec *r, const uint8_t 
 static void end_one(struct ts_track_ctx *c, struct open_span *o, uint64_t ns, int status)
 {
 	struct ts_span e = {.end_ns = ns > o->start_ns ? ns : o->start_ns};
-	ts_cpu_attr(c, o->start_ns, e.end_ns, &e);
 	ts_exception_attach(c, o->span, &e);
 	ts_notes_apply(&o->notes, &e, status);
+	ts_cpu_attr(c, o->start_ns, e.end_ns, &e);   /* after the program's own: they come first */
 	ts_export_span(&c->track, TS_SPAN_END, &e);
 	ts_exception_done(c);
 	c->open_spans--;
