@@ -268,6 +268,15 @@ struct ts_notes *ts_async_notes(uint64_t handle)
 	return e ? &e->notes : NULL;
 }
 
+bool ts_async_started(uint64_t handle, uint64_t *start_ns)
+{
+	const struct entry *e = *slot_of(handle);
+	if (!e || !e->begun || e->ended)
+		return false;
+	*start_ns = e->span.start_ns;
+	return true;
+}
+
 void ts_async_cycle_end(void)
 {
 	cycle_no++;

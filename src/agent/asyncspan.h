@@ -30,6 +30,8 @@ void ts_async_end_peer(uint64_t handle, uint64_t ns, int status, int fd, uint32_
 		       uint8_t kind, uint8_t role, const uint8_t *addr, unsigned alen);
 /* Where notes for the span go; NULL when no room is left. */
 struct ts_notes *ts_async_notes(uint64_t handle);
+/* The start of the span with this handle, when it has begun and not ended. */
+bool ts_async_started(uint64_t handle, uint64_t *start_ns);
 /* End of a drain cycle: ends and notes whose start never came are let go
  * (a span of another kind, ended twice, or dropped from a full buffer). */
 void ts_async_cycle_end(void);

@@ -8,9 +8,11 @@
 #include "clock.h"
 #include "config.h"
 #include "copy.h"
+#include "cpusample.h"
 #include "decode.h"
 #include "exception.h"
 #include "export.h"
+#include "family.h"
 #include "fdinfo.h"
 #include "rawsys.h"
 #include "sqlinfo.h"
@@ -75,10 +77,13 @@ unsigned ts_consume_ring(struct ts_track_ctx *c, struct ts_thread *t, const stru
 		switch (r->type) {
 		case TS_REC_THREAD_BEGIN:   /* its payload has no length in aux */
 			ts_tracks_thread_begin(c, t, r, payload, ext * TS_REC_SIZE);
+			/* Made by a traced pthread_create: its CPU clock began at 0. */
+			ts_cpu_thread_begin(c, t, v, c->last_ns, r->aux ? 1 : (uint64_t)r->ret);
 			break;
 		case TS_REC_THREAD_END:
 			ts_tracks_report_drops(c, t);
 			c->last_ns = ts_clock_to_ns(r->t0);
+			ts_cpu_thread_end(c, c->last_ns, r->arg);
 			ts_tracks_thread_end(c, c->last_ns, t);
 			break;
 		case TS_REC_FD_ALIAS:
@@ -93,6 +98,8 @@ unsigned ts_consume_ring(struct ts_track_ctx *c, struct ts_thread *t, const stru
 		case TS_REC_SPAN: {
 			struct ts_span s;
 			ts_decode_call(t->index, r, payload, len, &s);
+			if (s.family == TS_FAM_SQLITE)
+				ts_cpu_attr(c, s.start_ns, s.end_ns, &s);
 			if (c->user) {   /* under a context attached from another thread */
 				s.parent_id = ts_user_parent(c, r->parent);
 				ts_user_trace(c, r->parent, &s);
@@ -201,6 +208,19 @@ unsigned ts_consume_cycle(bool final)
 	ts_async_cycle_end();
 	ts_export_flush(false);   /* the final one follows once every track has ended */
 	return max_fill;
+}
+
+void ts_consume_sample(void)
+{
+	unsigned sampled = 0;
+	ts_tracks_begin_process();
+	for (int i = 0; i < TS_MAX_THREADS; i++) {
+		struct ts_thread *t = atomic_load_explicit(&ts_threads[i], memory_order_acquire);
+		if (t && atomic_load_explicit(&t->state, memory_order_acquire) == TS_SLOT_LIVE &&
+		    ts_cpu_sample(ts_tracks_of(i, t), t, ts_consume_pool))
+			sampled++;
+	}
+	ts_cpu_round_done(sampled);
 }
 
 void ts_consume_final(uint64_t end_ns, uint64_t deadline_ms)

@@ -27,6 +27,10 @@ unsigned ts_consume_cycle(bool final);
 /* The last cycle: every ring, then every open span ended at end_ns, the
  * process span ended, and the exporters flushed (by deadline_ms, monotonic). */
 void ts_consume_final(uint64_t end_ns, uint64_t deadline_ms);
+/* A round of the CPU sampler (cpusample.h): every live thread of the
+ * registry, attached and described as a cycle would (a thread is sampled
+ * from its first round on, drained or not). */
+void ts_consume_sample(void);
 /* Forgets the ring views (their memory may be gone). */
 void ts_consume_after_fork(void);
 

@@ -26,6 +26,7 @@ struct ts_track_ctx {
 	void *sink_state[TS_STATE_COUNT];   /* per exporter */
 	struct ts_exc_state *exceptions;    /* exception events (exception.c) */
 	struct ts_user_track *user;         /* the program's own spans (userspan.c) */
+	struct ts_cpu_thread *cpu;          /* its CPU samples (cpusample.c) */
 	struct ts_track track;
 };
 

@@ -8,6 +8,7 @@
 #include "clock.h"
 #include "config.h"
 #include "context.h"
+#include "cpusample.h"
 #include "exception.h"
 #include "export.h"
 #include "ids.h"
@@ -84,6 +85,7 @@ void ts_tracks_thread_begin(struct ts_track_ctx *c, struct ts_thread *t, const s
 void ts_tracks_thread_end(struct ts_track_ctx *c, uint64_t ns, struct ts_thread *t)
 {
 	ts_user_track_end(c, ns);
+	ts_cpu_thread_end(c, ns, 0);   /* no-op when its end record said it */
 	while (c->open_spans) {
 		struct ts_span s = {.end_ns = ns};
 		uint64_t dropped = atomic_load(&t->ring.dropped);
@@ -93,8 +95,10 @@ void ts_tracks_thread_end(struct ts_track_ctx *c, uint64_t ns, struct ts_thread 
 		 * thread itself, seen late): the end says the name it ended with. */
 		if (c->open_spans == 1 && strcmp(c->name, c->begun_name))
 			ts_span_str(&s, "thread.name", c->name);
-		if (c->open_spans == 1)
+		if (c->open_spans == 1) {
+			ts_cpu_thread_attr(c, ns, &s);
 			ts_exception_attach(c, 0, &s);   /* the thread span: every event left */
+		}
 		ts_export_span(&c->track, TS_SPAN_END, &s);
 		ts_exception_done(c);
 		c->open_spans--;
@@ -122,6 +126,7 @@ struct ts_track_ctx *ts_tracks_of(int slot, struct ts_thread *t)
 			ts_exception_forget(c);
 			ts_user_forget(c);
 		}
+		ts_cpu_forget(c);
 		ts_track_attach(c, t);
 	}
 	if (!c->described || atomic_load(&t->name_gen) != c->name_gen)
@@ -135,6 +140,7 @@ void ts_tracks_release(struct ts_track_ctx *c, int slot)
 	ts_export_forget(c->sink_state);
 	ts_exception_forget(c);
 	ts_user_forget(c);
+	ts_cpu_forget(c);
 	c->active = false;
 	ts_thread_release(slot);
 }
@@ -180,6 +186,7 @@ void ts_tracks_end_all(uint64_t end)
 	dropped += ts_async_end_all(end);
 	struct ts_span s = {.end_ns = end};
 	end_status(&s);
+	ts_cpu_process_attr(ts_clock_to_ns(ts_process_start_ticks), end, &s);
 	if (dropped)
 		ts_span_int(&s, "traceshim.dropped_spans", (int64_t)dropped);
 	uint64_t untraced = atomic_load(&ts_threads_untraced);
@@ -196,6 +203,7 @@ void ts_tracks_after_fork(void)
 	/* The parent's per-track state may be half-updated: leak, never free. */
 	ts_track_table_after_fork();
 	ts_async_after_fork();
+	ts_cpu_reset();
 	process_begun = false;
 	released_dropped = 0;
 }
@@ -207,8 +215,10 @@ void ts_tracks_reset(void)
 		ts_export_forget(c->sink_state);
 		ts_exception_forget(c);
 		ts_user_forget(c);
+		ts_cpu_forget(c);
 	}
 	ts_track_table_reset();
+	ts_cpu_reset();
 	ts_async_reset();
 	process_begun = false;
 	released_dropped = 0;

@@ -5,6 +5,7 @@
 #include "attrpack.h"
 #include "clock.h"
 #include "context.h"
+#include "cpusample.h"
 #include "exception.h"
 #include "export.h"
 #include "ids.h"
@@ -234,6 +235,7 @@ static void end_one(struct ts_track_ctx *c, struct open_span *o, uint64_t ns, in
 	struct ts_span e = {.end_ns = ns > o->start_ns ? ns : o->start_ns};
 	ts_exception_attach(c, o->span, &e);
 	ts_notes_apply(&o->notes, &e, status);
+	ts_cpu_attr(c, o->start_ns, e.end_ns, &e);   /* after the program's own: they come first */
 	ts_export_span(&c->track, TS_SPAN_END, &e);
 	ts_exception_done(c);
 	c->open_spans--;
@@ -318,6 +320,22 @@ static void link(struct ts_track_ctx *c, const struct ts_rec *r)
 	u->links[at].id = id_of(r->arg);
 }
 
+/* A span that may end on any thread (an HTTP exchange, the program's
+ * ts_span_start()): its CPU time when it ends on the thread it began on,
+ * which is the one whose samples say it. */
+static void async_cpu(struct ts_track_ctx *c, uint64_t handle, uint64_t end_ns)
+{
+	uint64_t start;
+	int64_t cpu;
+	if ((uint32_t)(handle >> 32) != c->index || !ts_async_started(handle, &start) ||
+	    !ts_cpu_span_ns(c, start, end_ns, &cpu))
+		return;
+	struct ts_notes *n = ts_async_notes(handle);
+	const struct ts_attr a = {.key = TS_CPU_ATTR, .type = TS_VAL_INT, .v.i = cpu};
+	if (n)
+		ts_notes_attrs(n, &a, 1);
+}
+
 void ts_user_record(struct ts_track_ctx *c, const struct ts_rec *r, const uint8_t *payload,
 		    unsigned len)
 {
@@ -327,6 +345,7 @@ void ts_user_record(struct ts_track_ctx *c, const struct ts_rec *r, const uint8_
 		break;
 	case TS_REC_USER_END:
 		if (r->aux_kind & TS_USER_ASYNC) {
+			async_cpu(c, r->arg, ts_clock_to_ns(r->t0));
 			uint8_t role = r->aux_kind & (TS_USER_CLIENT | TS_USER_SERVER);
 			if (role && r->fd >= 0)
 				ts_async_end_peer(r->arg, ts_clock_to_ns(r->t0), r->op, r->fd, r->fdgen,

@@ -15,6 +15,7 @@
 #include "clock.h"
 #include "config.h"
 #include "consume.h"
+#include "cpusample.h"
 #include "endwatch.h"
 #include "export.h"
 #include "fdinfo.h"
@@ -149,13 +150,16 @@ static void map_threads(const struct seg *s)
 	}
 }
 
-static void sleep_for(struct seg *s, unsigned ms)
+/* Sleeps up to ms, or until woken (records to drain, the process ending);
+ * true when woken. */
+static bool sleep_for(struct seg *s, unsigned ms)
 {
 	uint32_t seen = atomic_load(&s->h->wake);
 	atomic_store(&s->h->consumer_waiting, 1);
 	struct timespec pause = {ms / 1000, (long)(ms % 1000) * 1000000L};
 	ts_syscall(SYS_futex, &s->h->wake, FUTEX_WAIT, seen, &pause, NULL, 0);
 	atomic_store(&s->h->consumer_waiting, 0);
+	return atomic_load(&s->h->wake) != seen;
 }
 
 static struct seg served;         /* the segment being served */
@@ -174,15 +178,26 @@ static uint64_t ended_deadline(void)
 static void serve(struct seg *s)
 {
 	struct ts_pace pace = TS_PACE_INIT;
+	/* A drain cycle is due at drain_at (CLOCK_MONOTONIC ms), or when woken;
+	 * the CPU sampler may wake the worker in between (cpusample.h). */
+	uint64_t drain_at = 0;
+	bool woken = false;
 	for (;;) {
 		map_threads(s);
-		ts_pace_saw(&pace, ts_consume_cycle(false));
-		atomic_fetch_add(&s->h->consumer_beat, 1);
+		if (ts_cpu_due())
+			ts_consume_sample();
+		if (woken || ts_clock_monotonic_ms() >= drain_at) {
+			ts_pace_saw(&pace, ts_consume_cycle(false));
+			atomic_fetch_add(&s->h->consumer_beat, 1);
+			drain_at = ts_clock_monotonic_ms() + ts_pace_next(&pace);
+		}
 		/* Ending (exit, a fatal signal, exec) or gone without a word. */
 		if (atomic_load_explicit(&s->h->state, memory_order_acquire) != TS_SEG_LIVE ||
 		    ts_endwatch_gone())
 			return;
-		sleep_for(s, ts_pace_next(&pace));
+		uint64_t now = ts_clock_monotonic_ms();
+		unsigned ms = ts_cpu_pause_ms(drain_at > now ? (unsigned)(drain_at - now) : 0);
+		woken = ms ? sleep_for(s, ms) : false;
 	}
 }
 
@@ -239,6 +254,7 @@ int ts_worker_run(int fd, const char *path, int relay_fd)
 	ts_clock_init_at(s->h->clock_tsc != 0, s->h->clock_tick, s->h->clock_ns);
 	ts_seg = s->h;   /* thread slots are freed in the segment */
 	ts_consume_pool = &s->pool;
+	ts_cpu_keep_fds = true;   /* one pread a sample: the descriptors are the worker's */
 	ts_symbols_may_load();
 	(void)ts_summary_init(ts_cfg.summary);
 	ts_export_set_relay(relay_fd);
@@ -257,6 +273,8 @@ int ts_worker_run(int fd, const char *path, int relay_fd)
 	/* The time it ended, as it said; else (gone without a word) now, when
 	 * it is seen gone. */
 	uint64_t end = atomic_load(&s->h->state) != TS_SEG_LIVE ? atomic_load(&s->h->end_ticks) : 0;
+	/* Its CPU time, as its exit path read it (unknown when killed). */
+	ts_cpu_process_end_ns1 = end ? atomic_load(&s->h->end_cpu_ns1) : 0;
 	ts_consume_final(ts_clock_to_ns(end ? end : ts_ticks()), deadline);
 	/* A process waiting at exit for its spans to be in the file goes on. */
 	atomic_store(&s->h->written, 1);

@@ -7,10 +7,14 @@
  * value, which is what keeps slices nested across drains. */
 #include "clock.h"
 
+#include "rawsys.h"
+
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <time.h>
+#include <unistd.h>
 #ifdef TS_HAVE_TSC
 #include <cpuid.h>
 #endif
@@ -110,6 +114,14 @@ uint64_t ts_clock_monotonic_ms(void)
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+uint64_t ts_clock_cpu_ns1(int clock)
+{
+	struct timespec ts;
+	if (ts_syscall(SYS_clock_gettime, clock, &ts) != 0)
+		return 0;
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec + 1;
 }
 
 uint64_t ts_clock_coarse_ms(void)

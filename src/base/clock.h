@@ -23,6 +23,10 @@ uint64_t ts_clock_monotonic_ms(void);
 /* The same, as of the last clock tick (a few ms behind, and cheaper: no
  * read of the time stamp counter): ages of cache entries. */
 uint64_t ts_clock_coarse_ms(void);
+/* A CPU-time clock (CLOCK_THREAD_CPUTIME_ID, CLOCK_PROCESS_CPUTIME_ID) in ns,
+ * plus one: 0 when it cannot be read. A system call (the vDSO has none for
+ * these clocks), async-signal-safe: for once-per-thread or exit paths only. */
+uint64_t ts_clock_cpu_ns1(int clock);
 
 static inline uint64_t ts_ticks(void)
 {

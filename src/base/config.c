@@ -267,6 +267,8 @@ void ts_config_load(void)
 	ts_cfg.flush_ms = get_uint("TRACESHIM_FLUSH_MS", 1, 60000, 200);
 	ts_cfg.exit_timeout_ms = get_uint("TRACESHIM_EXIT_TIMEOUT_MS", 0, 600000, 2000);
 	ts_cfg.wait_min_us = get_uint("TRACESHIM_WAIT_MIN_US", 0, 60000000, 10);
+	ts_cfg.cpu_sample_ms = get_uint("TRACESHIM_CPU_SAMPLE_MS", 0, 60000, 10);
+	ts_cfg.cpu_span_min_us = get_uint("TRACESHIM_CPU_SPAN_MIN_US", 0, 3600000000u, 1000);
 
 	ts_cfg.agent = true;
 	const char *agent = ts_env("TRACESHIM_AGENT");

@@ -32,6 +32,8 @@ struct ts_config {
 	unsigned flush_ms;          /* longest pause between two drains */
 	unsigned exit_timeout_ms;   /* bound on the flush at exit */
 	unsigned wait_min_us;       /* TRACESHIM_WAIT_MIN_US: shorter blocking waits make no span */
+	unsigned cpu_sample_ms;     /* TRACESHIM_CPU_SAMPLE_MS: threads' CPU read this often (0: never) */
+	unsigned cpu_span_min_us;   /* TRACESHIM_CPU_SPAN_MIN_US: shorter spans get no CPU time */
 	bool agent;                 /* TRACESHIM_AGENT: an agent consumes the rings (auto) */
 	bool http_query_raw;        /* TRACESHIM_HTTP_QUERY=raw: query values kept in url.* */
 	bool http_inject;           /* TRACESHIM_HTTP_INJECT: traceparent added to requests */

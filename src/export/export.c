@@ -168,6 +168,19 @@ void ts_export_instant(const struct ts_track *track, uint64_t ts_ns, const char 
 		ts_pf_instant(track, ts_ns, name, dyn_name, attrs, flow_out);
 }
 
+void ts_export_counter_track(const struct ts_track *proc, const struct ts_track *thread,
+			     uint64_t uuid, const char *name, uint64_t ts_ns)
+{
+	if (ts_cfg.perfetto)
+		ts_pf_counter_track(proc, thread, uuid, name, ts_ns);
+}
+
+void ts_export_counter(const struct ts_track *thread, uint64_t uuid, uint64_t ts_ns, double value)
+{
+	if (ts_cfg.perfetto)
+		ts_pf_counter(thread, uuid, ts_ns, value);
+}
+
 void ts_export_lane(const struct ts_track *proc, const struct ts_track *lane, uint64_t ts_ns)
 {
 	if (ts_cfg.perfetto)

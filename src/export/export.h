@@ -40,6 +40,11 @@ void ts_export_announce(const struct ts_track *track, const struct ts_span *s);
 /* A marker on the track (Perfetto only); see ts_pf_instant(). */
 void ts_export_instant(const struct ts_track *track, uint64_t ts_ns, const char *name,
 		       bool dyn_name, const struct ts_span *attrs, uint64_t flow_out);
+/* A counter track under a thread's track, and its values (Perfetto only:
+ * OTLP has no counters in traces); see ts_pf_counter_track(). */
+void ts_export_counter_track(const struct ts_track *proc, const struct ts_track *thread,
+			     uint64_t uuid, const char *name, uint64_t ts_ns);
+void ts_export_counter(const struct ts_track *thread, uint64_t uuid, uint64_t ts_ns, double value);
 /* Describes a track of spans that are not a thread's (Perfetto only). */
 void ts_export_lane(const struct ts_track *proc, const struct ts_track *lane, uint64_t ts_ns);
 /* The track is over: frees its exporter state (states[TS_STATE_COUNT]). */

@@ -324,6 +324,23 @@ void ts_pf_span(const struct ts_track *t, enum ts_span_event ev, const struct ts
 		track_event(t, TYPE_SLICE_END, s->end_ns, NULL, false, NULL, 0, 0);
 }
 
+void ts_pf_counter(const struct ts_track *t, uint64_t uuid, uint64_t ts_ns, double value)
+{
+	struct ts_pf_seq *st = ts_pf_seq_of(t);
+	if (!st) {
+		batch.failed = true;
+		return;
+	}
+	if (!st->started)
+		ts_pf_seq_restart(st);
+	pb_clear(&event);
+	pb_clear(&ts_pf_interned);
+	pb_uint(&event, F_TE_TYPE, TYPE_COUNTER);
+	pb_uint(&event, F_TE_TRACK_UUID, uuid);   /* not the sequence's default track */
+	pb_double(&event, F_TE_DOUBLE_COUNTER, value);
+	emit_packet(t, st, ts_ns);
+}
+
 void ts_pf_instant(const struct ts_track *t, uint64_t ts_ns, const char *name, bool dyn_name,
 		   const struct ts_span *attrs, uint64_t flow_out)
 {

@@ -27,6 +27,13 @@ void ts_pf_thread(const struct ts_track *proc, const struct ts_track *thread, ui
 /* Describes a named track under a process that is not a thread (lanes of
  * spans received from elsewhere, or of spans that end on another thread). */
 void ts_pf_named_track(const struct ts_track *proc, const struct ts_track *track, uint64_t ts_ns);
+/* A counter track under track `parent` (a thread's), described on the
+ * process's sequence. */
+void ts_pf_counter_track(const struct ts_track *proc, const struct ts_track *parent, uint64_t uuid,
+			 const char *name, uint64_t ts_ns);
+/* A value of counter track `uuid` from ts_ns on, written on the sequence of
+ * track t (the thread's the counter is under). */
+void ts_pf_counter(const struct ts_track *t, uint64_t uuid, uint64_t ts_ns, double value);
 void ts_pf_span(const struct ts_track *track, enum ts_span_event ev, const struct ts_span *s);
 /* A zero-length marker on a track (dropped records, an event, a hand-off).
  * dyn_name: name is scratch text, not a constant. flow_out: an arrow starts

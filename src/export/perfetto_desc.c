@@ -103,3 +103,19 @@ void ts_pf_named_track(const struct ts_track *proc, const struct ts_track *track
 	pb_end(b, td);
 	pb_end(b, pkt);
 }
+
+void ts_pf_counter_track(const struct ts_track *proc, const struct ts_track *parent, uint64_t uuid,
+			 const char *name, uint64_t ts_ns)
+{
+	struct pb *b = ts_pf_batch();
+	size_t pkt, td;
+	descriptor_packet_begin(proc, ts_ns, &pkt, &td);
+	pb_uint(b, F_TD_UUID, uuid);
+	pb_uint(b, F_TD_PARENT, parent->uuid);
+	pb_string(b, F_TD_NAME, name);
+	/* Present, even empty: it is what makes the track a counter track. */
+	size_t cd = pb_begin(b, F_TD_COUNTER);
+	pb_end(b, cd);
+	pb_end(b, td);
+	pb_end(b, pkt);
+}

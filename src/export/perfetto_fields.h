@@ -15,11 +15,13 @@ enum {
 	F_DEF_TRACK_EVENT = 11, F_TED_TRACK_UUID = 11,
 	/* TrackDescriptor, ProcessDescriptor, ThreadDescriptor */
 	F_TD_UUID = 1, F_TD_NAME = 2, F_TD_PROCESS = 3, F_TD_THREAD = 4, F_TD_PARENT = 5,
+	F_TD_COUNTER = 8,   /* a CounterDescriptor: the track holds counter values */
 	F_PD_PID = 1, F_PD_CMDLINE = 2, F_PD_NAME = 6,
 	F_THD_PID = 1, F_THD_TID = 2, F_THD_NAME = 5,
 	/* TrackEvent */
 	F_TE_ANNOTATION = 4, F_TE_TYPE = 9, F_TE_NAME_IID = 10, F_TE_NAME = 23,
 	F_TE_FLOW = 47, F_TE_TERM_FLOW = 48,
+	F_TE_TRACK_UUID = 11, F_TE_DOUBLE_COUNTER = 44,
 	/* DebugAnnotation */
 	F_DA_NAME_IID = 1, F_DA_BOOL = 2, F_DA_INT = 4, F_DA_DOUBLE = 5, F_DA_STRING = 6,
 	F_DA_STRING_IID = 17, F_DA_NAME = 10,
@@ -29,7 +31,7 @@ enum {
 	/* ClockSnapshot */
 	F_CS_CLOCKS = 1, F_CLK_ID = 1, F_CLK_TS = 2,
 };
-enum { TYPE_SLICE_BEGIN = 1, TYPE_SLICE_END = 2, TYPE_INSTANT = 3 };
+enum { TYPE_SLICE_BEGIN = 1, TYPE_SLICE_END = 2, TYPE_INSTANT = 3, TYPE_COUNTER = 4 };
 enum { SEQ_CLEARED = 1, SEQ_NEEDS = 2 };
 enum { CLOCK_REALTIME_ID = 1, CLOCK_BOOTTIME_ID = 6 };
 

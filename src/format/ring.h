@@ -17,10 +17,13 @@
 enum ts_rec_type {
 	TS_REC_SPAN = 1,       /* a complete call: t0..t1 */
 	TS_REC_THREAD_BEGIN,   /* arg: start routine; aux: creator index; aux2: creator span;
+				* ret: a thread not made by a traced pthread_create (the
+				* main thread, one adopted): its CPU time in ns then, plus
+				* one (0: unknown; a new thread's is 0);
 				* payload (optional): the start routine's symbol name,
 				* NUL-terminated within its slots (aux is taken, so the
 				* length is not kept: read up to the NUL or ext slots) */
-	TS_REC_THREAD_END,
+	TS_REC_THREAD_END,     /* arg: the thread's CPU time in ns, plus one (0: unknown) */
 	TS_REC_FD_ALIAS,       /* fd (fdgen) duplicates aux (generation aux2); not a span */
 	TS_REC_SQL_PREPARED,   /* arg: statement; payload: database file, NUL, SQL text */
 	TS_REC_SQL_FINALIZED,  /* arg: statement */

@@ -56,6 +56,7 @@ struct ts_seg_header {
 	_Atomic uint32_t state;      /* enum ts_seg_state */
 	_Atomic int32_t exit_status; /* as ts_exit_status() */
 	_Atomic uint64_t end_ticks;  /* when it was marked finished or exec'd */
+	_Atomic uint64_t end_cpu_ns1;   /* the process's CPU time then, plus one (0: unknown) */
 	_Atomic uint64_t untraced_threads;
 	/* The consumer's side. */
 	_Atomic uint32_t consumer_waiting;   /* the worker sleeps on `wake` */

@@ -11,6 +11,7 @@
 
 #include "clock.h"
 #include "consume.h"
+#include "cpusample.h"
 #include "config.h"
 #include "decode.h"
 #include "doorbell.h"
@@ -66,6 +67,9 @@ static long futex(_Atomic int *word, int op, int val, const struct timespec *tim
 static void final_cycle(void)
 {
 	uint64_t deadline = ts_clock_monotonic_ms() + ts_cfg.exit_timeout_ms * 9u / 10u;
+	/* The process's CPU time for its span, read here: the process is this
+	 * thread's own (its own share included). */
+	ts_cpu_process_end_ns1 = ts_clock_cpu_ns1(CLOCK_PROCESS_CPUTIME_ID);
 	ts_consume_final(ts_clock_to_ns(ts_ticks()), deadline);
 }
 
@@ -104,12 +108,17 @@ static void *drainer_main(void *arg)
 	if (!ts_export_open() || (!file_ok && !ts_cfg.otlp))
 		atomic_store(&ts_active, 0);   /* nowhere to send spans: stop recording */
 	ts_own_unlock(&cycle_lock);
+	/* The next cycle (CLOCK_MONOTONIC ms), unless the doorbell rings first;
+	 * the CPU sampler may wake the thread in between (cpusample.h). */
+	uint64_t drain_at = ts_clock_monotonic_ms() + ts_pace_next(&pace);
 	for (;;) {
 		int seen = ts_doorbell_seen();
 		if (!atomic_load(&stopping)) {
-			unsigned ms = ts_pace_next(&pace);
+			uint64_t now = ts_clock_monotonic_ms();
+			unsigned ms = ts_cpu_pause_ms(drain_at > now ? (unsigned)(drain_at - now) : 0);
 			struct timespec pause = {ms / 1000, (long)(ms % 1000) * 1000000L};
-			ts_doorbell_wait(seen, &pause);
+			if (ms)
+				ts_doorbell_wait(seen, &pause);
 		}
 		ts_unwind_serve();   /* a crashing thread may be waiting for libunwind */
 		ts_own_lock(&cycle_lock);
@@ -122,9 +131,18 @@ static void *drainer_main(void *arg)
 			atomic_store(&drainer_alive, 0);
 			return NULL;
 		}
-		ts_pace_saw(&pace, ts_consume_cycle(false));
+		if (ts_cpu_due())
+			ts_consume_sample();
+		bool drained = false;
+		if (ts_clock_monotonic_ms() >= drain_at || ts_doorbell_seen() != seen) {
+			ts_pace_saw(&pace, ts_consume_cycle(false));
+			drain_at = ts_clock_monotonic_ms() + ts_pace_next(&pace);
+			drained = true;
+		}
 		ts_own_unlock(&cycle_lock);
-		if (ts_lastthread_gone()) {
+		/* After a cycle, as before the sampler: a look at /proc costs more
+		 * than a round of samples. */
+		if (drained && ts_lastthread_gone()) {
 			ts_drain_shutdown();
 			ts_lastthread_leave();
 		}

@@ -188,6 +188,7 @@ void ts_segment_finish(int exit_status, bool exec)
 		return;
 	atomic_store(&h->exit_status, exit_status);
 	atomic_store(&h->end_ticks, ts_ticks());
+	atomic_store(&h->end_cpu_ns1, ts_clock_cpu_ns1(CLOCK_PROCESS_CPUTIME_ID));
 	atomic_store_explicit(&h->state, exec ? TS_SEG_EXECED : TS_SEG_FINISHED,
 			      memory_order_release);
 	wake_consumer(h);

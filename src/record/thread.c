@@ -15,6 +15,7 @@
 #include "started.h"
 
 #include <errno.h>
+#include <time.h>
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
@@ -90,6 +91,10 @@ static void begin_record(struct ts_thread *t, const struct ts_thread_link *link,
 		.aux = link ? link->creator_index : 0,
 		.aux2 = link ? link->creator_span : 1,
 		.fd = -1,
+		/* A thread that did not just begin (the main thread, one adopted
+		 * late): the CPU time it had already used, for its span's. Once
+		 * per thread, and only for those. */
+		.ret = link ? 0 : (int64_t)ts_clock_cpu_ns1(CLOCK_THREAD_CPUTIME_ID),
 	};
 	if (ext) {
 		char buf[NAME_MAX_BYTES] = {0};
@@ -272,7 +277,9 @@ void ts_thread_end(void)
 	read_own_name(t->name);
 	struct ts_rec *r = ts_ring_reserve(&t->ring, 0, 1);
 	if (r) {
-		*r = (struct ts_rec){.t0 = ts_ticks(), .type = TS_REC_THREAD_END, .span = 1, .fd = -1};
+		/* The thread's CPU time, exactly, for its span: once per thread. */
+		*r = (struct ts_rec){.t0 = ts_ticks(), .type = TS_REC_THREAD_END, .span = 1, .fd = -1,
+				     .arg = ts_clock_cpu_ns1(CLOCK_THREAD_CPUTIME_ID)};
 		ts_ring_commit(&t->ring, 1);
 	}
 	ts_tls.thr = NULL;

@@ -139,9 +139,15 @@ def server_view(args, ports):
     the comparison with server_args() shows them. Their absence is
     TestPeers' business: the spans of a connection closed soon after its
     last answer often lack them."""
+    args = without(args, CPU_TIME)   # there when the span lasted long enough (test_cpu.py)
     right = (args.get("client.address", "127.0.0.1") == "127.0.0.1"
              and args.get("client.port", next(iter(ports), None)) in ports)
     return without(args, "client.address", "client.port") if right else args
+
+
+# A span's CPU time: on those that lasted TRACESHIM_CPU_SPAN_MIN_US or more,
+# so present or not by how long a request took; test_cpu.py checks it.
+CPU_TIME = "traceshim.cpu_time_ns"
 
 
 def without(args, *keys):
@@ -292,7 +298,12 @@ class HttpCase(unittest.TestCase):
         time order), each finished, on an async lane of that process."""
         spans = http_spans(trace, pid)
         ports = accepted_ports(trace, pid)
-        view = lambda s: server_view(s.args, ports) if "url.path" in s.args else s.args  # noqa: E731
+        # The span's CPU time (test_cpu.py's business) is there when it
+        # lasted long enough: never more than the span's own time.
+        for s in spans:
+            self.assertLessEqual(s.args.get(CPU_TIME, 0), s.dur, s.args)
+        view = lambda s: without(server_view(s.args, ports) if "url.path" in s.args else s.args,  # noqa: E731
+                                 CPU_TIME)
         self.assertEqual([(s.name, view(s)) for s in spans], expected,
                          "%s's HTTP spans (pid %s)" % (what, pid))
         for s in spans:
@@ -434,7 +445,7 @@ class TestCurlAndPythonServer(HttpCase):
         # The client span's peer: see test_closed_client_span_names_its_peer.
         peer = ("network.peer.address", "network.peer.port", "client.address", "client.port")
         (cs,) = http_spans(ex.trace, ex.clients[0].pid)
-        self.assertEqual((cs.name, without(cs.args, *peer)), ("GET", without(c, *peer)))
+        self.assertEqual((cs.name, without(cs.args, CPU_TIME, *peer)), ("GET", without(c, *peer)))
         (ss,) = self.assertSpans(ex.trace, ex.server.pid, [("GET", s)], "server")
         self.assertOverlap(cs, ss)
 
@@ -481,7 +492,7 @@ class TestPipelining(HttpCase):
     def test_three_requests_in_one_send(self):
         ex, cs, ss = self.pipelined()
         url = "http://127.0.0.1:%d/hello.txt?n=%d"
-        self.assertEqual([without(s.args, "traceshim.http.traceparent") for s in cs], [
+        self.assertEqual([without(s.args, "traceshim.http.traceparent", CPU_TIME) for s in cs], [
             without(client_args("GET", url % (ex.port, n), ex.port, 200),
                     "traceshim.http.traceparent") for n in range(3)])
         ports = accepted_ports(ex.trace, ex.server.pid)
@@ -661,7 +672,7 @@ class TestOneTrace(HttpCase):
         self.assertNotIn(servers[0].pid, {s.pid for s in clients})
         port = clients[0].args["server.port"]
         agent = clients[0].args["user_agent.original"]
-        self.assertEqual([(s.name, s.args) for s in clients], [
+        self.assertEqual([(s.name, without(s.args, CPU_TIME)) for s in clients], [
             ("GET", client_args("GET", "http://127.0.0.1:%d%s" % (port, p), port, status, agent))
             for p, status in (("/hello.txt", 200), ("/missing.txt", 404))])
         ports = accepted_ports(trace, servers[0].pid)
@@ -835,6 +846,7 @@ class TestOtlp(tracelib.LoopbackReceiver, HttpCase):
             # (roll-ups, on for OTLP), apart.
             calls[attrs.get("url.path")] = {k: attrs.pop(k) for k in list(attrs)
                                             if k.startswith("traceshim.calls.")}
+            attrs.pop(CPU_TIME, None)
             # Each hangs under a span that was exported too, in its trace.
             parent = by_id.get(s.one("parent_span_id"))
             self.assertIsNotNone(parent, "the parent of %s was not exported" % attrs)

@@ -561,6 +561,8 @@ class Track:
         self.process_name = self.thread_name = None
         self.cmdline = []
         self.kind = "track"
+        # A counter track (COUNTER events only): a CounterDescriptor, even empty.
+        self.is_counter = "counter" in desc
         process, thread = desc.one("process"), desc.one("thread")
         if thread is not None:
             self.kind = "thread"
@@ -576,7 +578,7 @@ class Track:
 
     def identity(self):
         """What the importer refuses to change when a uuid is described again."""
-        return (self.kind, self.parent_uuid, self.pid, self.tid)
+        return (self.kind, self.parent_uuid, self.pid, self.tid, self.is_counter)
 
     def label(self):
         if self.kind == "thread":
@@ -832,7 +834,7 @@ class Trace:
         ev.flow_ids = list(te.all("flow_ids"))
         ev.terminating_flow_ids = list(te.all("terminating_flow_ids"))
         ev.log_message = self._log_message(index, seq, te.one("log_message"))
-        ev.counter_value = te.one("counter_value")
+        ev.counter_value = te.one("counter_value", te.one("double_counter_value"))
         ev.callstack = te.one("callstack")
         seq.events += 1
         self.events.append(ev)
@@ -1226,6 +1228,18 @@ def _track_errors(trace):
     for uuid, n in sorted(undescribed.items()):
         errors.append("%d event(s) on track uuid %d, which no TrackDescriptor describes"
                       % (n, uuid))
+    for ev in trace.events:
+        t = trace.tracks.get(ev.track_uuid)
+        if t is None:
+            continue
+        if ev.type == COUNTER and not t.is_counter:
+            errors.append("packet #%d: COUNTER event on %s, which is not a counter track: "
+                          "dropped" % (ev.index, t.label()))
+        elif ev.type == COUNTER and ev.counter_value is None:
+            errors.append("packet #%d: COUNTER event without a value: dropped" % ev.index)
+        elif ev.type != COUNTER and t.is_counter:
+            errors.append("packet #%d: slice event on counter %s: not drawn"
+                          % (ev.index, t.label()))
     for t in trace.tracks.values():
         if t.parent_uuid is not None and t.parent_uuid not in trace.tracks:
             errors.append("%s has parent_uuid %d, which no TrackDescriptor describes"

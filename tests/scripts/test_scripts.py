@@ -321,6 +321,25 @@ class TestBench(unittest.TestCase):
             per[how] = float(m.group(1))
         self.assertLess(per["on"], per["off"])
 
+    def test_cpu_section(self):
+        """BENCH_ONLY=cpu, short runs: the consumer's CPU with the sampler off
+        and on, both modes, 1 and 17 threads, and the cost per thread."""
+        lib = os.environ.get("TRACESHIM_LIB")
+        if not lib or not shutil.which("cc"):
+            self.skipTest("TRACESHIM_LIB and cc are needed")
+        env = dict(os.environ, BENCH_ONLY="cpu", BENCH_CPU_RUNS="1", BENCH_CPU_WINDOW="0.3")
+        done = subprocess.run([os.path.join(ROOT, "scripts", "bench")], env=env,
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, timeout=120)
+        self.assertEqual(done.returncode, 0, done.stderr)
+        self.assertIn("\n== CPU sampler: the consumer's CPU, us per second, sampling every 10 ms",
+                      done.stdout)
+        for mode in ("agent", "in-process"):
+            for threads in (1, 17):
+                self.assertRegex(done.stdout, r"\n%s +%d +%s +%s +[+-]%s\n"
+                                 % (mode, threads, NUM, NUM, NUM))
+            self.assertRegex(done.stdout, r"\n%s +per thread: [-]?%s us/s \([-]?%s%% of a CPU\), "
+                             r"[-]?%s us a sample; waking up: [-]?%s us/s\n" % ((mode,) + (NUM,) * 4))
+
     def test_unknown_section_is_refused(self):
         done = subprocess.run([os.path.join(ROOT, "scripts", "bench")], env=dict(os.environ, BENCH_ONLY="agent,agnet"),
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, timeout=60)

@@ -188,6 +188,54 @@ START_TEST(thread_descriptor)
 }
 END_TEST
 
+/* A counter track: under the thread's, a CounterDescriptor (even empty);
+ * its values COUNTER events naming it, a double (field 44, fixed64), on
+ * the thread's sequence, the first of which clears its state. */
+START_TEST(counter_track_and_values)
+{
+	reset();
+	struct ts_track proc = {.uuid = 0x1234, .sequence = 5, .pid = 10, .name = "app"};
+	ts_pf_counter_track(&proc, &track, 0x5555, "cpu %", 90);
+	ts_pf_counter(&track, 0x5555, 100, 42.5);
+	ts_pf_counter(&track, 0x5555, 110, 0);
+	ck_assert_int_eq(count_packets(), 3);
+	struct pbr_field pkt, td, te, f;
+	ck_assert(packet(0, &pkt));
+	ck_assert(pbr_find(pkt.data, pkt.len, 10, &f));
+	ck_assert_uint_eq(f.v, 5);   /* described on the process's sequence */
+	ck_assert(pbr_find(pkt.data, pkt.len, 60, &td));
+	ck_assert(pbr_find(td.data, td.len, 1, &f));
+	ck_assert_uint_eq(f.v, 0x5555);
+	ck_assert(pbr_find(td.data, td.len, 5, &f));
+	ck_assert_uint_eq(f.v, 0xabcdef);
+	ck_assert(pbr_find(td.data, td.len, 2, &f));
+	ck_assert(f.len == 5 && !memcmp(f.data, "cpu %", 5));
+	ck_assert(pbr_find(td.data, td.len, 8, &f));
+	ck_assert_uint_eq(f.wire, PB_LEN);
+	ck_assert(!pbr_find(td.data, td.len, 4, &f));   /* not a thread */
+	for (int i = 1; i <= 2; i++) {
+		ck_assert(packet(i, &pkt));
+		ck_assert(pbr_find(pkt.data, pkt.len, 8, &f));
+		ck_assert_uint_eq(f.v, i == 1 ? 100 : 110);
+		ck_assert(pbr_find(pkt.data, pkt.len, 10, &f));
+		ck_assert_uint_eq(f.v, 77);   /* the thread's sequence */
+		ck_assert(pbr_find(pkt.data, pkt.len, 13, &f));
+		ck_assert_uint_eq(f.v, i == 1 ? 3 : 2);
+		ck_assert(pbr_find(pkt.data, pkt.len, 11, &te));
+		ck_assert(pbr_find(te.data, te.len, 9, &f));
+		ck_assert_uint_eq(f.v, 4);
+		ck_assert(pbr_find(te.data, te.len, 11, &f));
+		ck_assert_uint_eq(f.v, 0x5555);
+		ck_assert(pbr_find(te.data, te.len, 44, &f));
+		ck_assert_uint_eq(f.wire, PB_FIXED64);
+		double v;
+		memcpy(&v, &f.v, sizeof v);
+		ck_assert(v == (i == 1 ? 42.5 : 0.0));
+		ck_assert(!pbr_find(te.data, te.len, 23, &f) && !pbr_find(te.data, te.len, 10, &f));
+	}
+}
+END_TEST
+
 /* The annotation of the last packet's event with name (inline or interned
  * under iid name_iid), 1 when found. */
 static int annotation_named(const struct pbr_field *pkt, const char *name, uint64_t name_iid,
@@ -358,6 +406,7 @@ TS_CHECK_SUITE("perfetto",
 	       flows_are_unpacked_fixed64,
 	       failed_call_gets_marker_and_status,
 	       thread_descriptor,
+	       counter_track_and_values,
 	       full_tables_write_inline,
 	       repeated_values_keep_their_ids,
 	       descriptor_blocks_as_encoded)
