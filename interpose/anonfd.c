@@ -3,6 +3,8 @@
  * on them are described even after the program closed them. */
 #include "wrap.h"
 
+#include "fdwake.h"
+
 #include <signal.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
@@ -21,7 +23,13 @@
 TS_EXPORT int eventfd(unsigned int count, int flags)
 {
 	TS_REAL(eventfd, -1);
-	MADE(TS_FD_EVENTFD, real(count, flags));
+	int r = real(count, flags);
+	if (r >= 0) {
+		ts_fd_made(r, TS_FD_EVENTFD, 0);
+		if (ts_caller())   /* not the shim's, in a descriptor table of its own */
+			ts_fdwake_eventfd(r);   /* a write wakes a poll of it */
+	}
+	return r;
 }
 
 TS_EXPORT int epoll_create(int size)

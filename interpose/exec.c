@@ -9,6 +9,7 @@
 #include "ids.h"
 #include "init.h"
 #include "rawfs.h"
+#include "rawsys.h"
 #include "vfork.h"
 #include "wrap.h"
 
@@ -119,7 +120,7 @@ static int traced_exec(const struct exec_call *c, char *const envp[])
 		return r;
 	}
 	bool borrowed = !ts_own_process();
-	pid_t self = borrowed ? (pid_t)syscall(SYS_getpid) : 0;
+	pid_t self = borrowed ? (pid_t)ts_syscall(SYS_getpid) : 0;
 	uint32_t span = t->next_span++;
 	uint64_t span_id = ts_span_id(t->index, span);
 	char **env = ts_childenv(envp, span_id);

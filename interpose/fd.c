@@ -5,6 +5,8 @@
  * reach: nothing here has to step around them.) */
 #include "wrap.h"
 
+#include "fdwake.h"
+
 #include <fcntl.h>
 #include <stdarg.h>
 #include <sys/syscall.h>
@@ -51,6 +53,8 @@ TS_EXPORT int pipe(int fds[2])
 	if (r == 0) {
 		ts_fd_made(fds[0], TS_FD_PIPE, 0);
 		ts_fd_made(fds[1], TS_FD_PIPE, 0);
+		if (ts_caller())   /* not the shim's, in a descriptor table of its own */
+			ts_fdwake_pipe(fds[0], fds[1]);   /* a write wakes a poll of fds[0] */
 	}
 	return r;
 }
@@ -62,6 +66,8 @@ TS_EXPORT int pipe2(int fds[2], int flags)
 	if (r == 0) {
 		ts_fd_made(fds[0], TS_FD_PIPE, 0);
 		ts_fd_made(fds[1], TS_FD_PIPE, 0);
+		if (ts_caller())   /* not the shim's, in a descriptor table of its own */
+			ts_fdwake_pipe(fds[0], fds[1]);   /* a write wakes a poll of fds[0] */
 	}
 	return r;
 }

@@ -3,6 +3,7 @@
  * do children after fork). Return from main reaches exit() inside libc, not
  * through the PLT, so main itself is wrapped via __libc_start_main. */
 #include "init.h"
+#include "rawsys.h"
 #include "streams.h"
 #include "wrap.h"
 
@@ -32,7 +33,7 @@ static void streams_at_exit(void)
 		if (real)                                                               \
 			real(status);                                                   \
 		for (;;)                                                                \
-			syscall(SYS_exit_group, status);                                \
+			ts_syscall(SYS_exit_group, status);                                \
 	} while (0)
 
 TS_EXPORT void _exit(int status)
@@ -54,7 +55,7 @@ TS_EXPORT void exit(int status)
 	if (real)
 		real(status);
 	for (;;)
-		syscall(SYS_exit_group, status);
+		ts_syscall(SYS_exit_group, status);
 }
 
 typedef int (*main_fn)(int, char **, char **);

@@ -3,6 +3,8 @@
  * distribution binaries call them directly; each records under its base name. */
 #include "wrap.h"
 
+#include "fdwake.h"
+
 #include <fcntl.h>
 #include <sys/sendfile.h>
 #include <sys/uio.h>
@@ -37,9 +39,38 @@ static ssize_t via_writev(const struct ts_http_sender *self, int fd, const struc
 
 static const struct ts_http_sender write_sender = {via_writev};
 
+/* A write while some poll of a pipe or eventfd is in progress: when fd is
+ * the write end of one (fdwake.h), the write is noted as the one that woke
+ * it, and made and recorded here. False when fd is not such a descriptor:
+ * the usual path then makes the call. */
+static bool write_waking(ssize_t (*real)(int, const void *, size_t), int fd, const void *buf,
+			 size_t n, ssize_t *out)
+{
+	struct ts_thread *t = ts_caller();
+	if (!t || ts_call_off(TS_OP_WRITE, fd))
+		return false;
+	int rfd = -1;
+	uint64_t word = ts_fdwake_post(fd, t, &rfd);
+	if (!word)
+		return false;
+	uint64_t t0 = ts_ticks();
+	ssize_t r = real(fd, buf, n);
+	uint64_t t1 = ts_ticks();
+	int err = errno;
+	if (r <= 0)
+		ts_fdwake_retract(rfd, word);   /* nothing written: woke nobody */
+	ts_record_io_woke(t, TS_OP_WRITE, fd, n, r, r > 0, t0, t1);
+	errno = err;
+	*out = r;
+	return true;
+}
+
 TS_EXPORT ssize_t write(int fd, const void *buf, size_t n)
 {
 	TS_REAL(write, -1);
+	ssize_t woke;
+	if (ts_fdwake_any_polling() && write_waking(real, fd, buf, n, &woke))
+		return woke;
 	TS_HTTP_SEND(TS_OP_WRITE, fd, buf, n, &write_sender);
 	TS_NET_BODY(TS_OP_WRITE, fd, TS_HTTP_OUT, false, buf, n, real(fd, buf, n));
 }

@@ -14,6 +14,7 @@
  * the programs it execs. */
 #include "init.h"
 #include "large.h"
+#include "rawsys.h"
 #include "stmt.h"
 #include "unwind.h"
 #include "wrap.h"
@@ -119,7 +120,7 @@ static void on_signal(int sig, siginfo_t *si, void *uc)
 	real_sigaction(sig, &dfl, NULL);
 	atomic_store(&ours[sig], false);
 	if (!is_fault(sig, si))
-		syscall(SYS_tgkill, getpid(), syscall(SYS_gettid), sig);   /* delivered on return */
+		ts_syscall(SYS_tgkill, getpid(), ts_syscall(SYS_gettid), sig);   /* delivered on return */
 	errno = saved;
 	/* A fault re-executes the instruction and dies with its own siginfo. */
 }

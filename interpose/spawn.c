@@ -10,6 +10,7 @@
 #include "ids.h"
 #include "init.h"
 #include "ownstdio.h"
+#include "rawsys.h"
 #include "streams.h"
 #include "syncreal.h"
 #include "vfork.h"
@@ -147,7 +148,7 @@ static int run_shell(const char *cmd, char **env, pid_t *child)
 	int status;
 	if (err == 0) {
 		pid_t w;
-		while ((w = waitpid(*child, &status, 0)) < 0 && errno == EINTR)
+		while ((w = (pid_t)ts_syscall(SYS_wait4, *child, &status, 0, NULL)) < 0 && errno == EINTR)
 			;
 		if (w != *child)
 			status = -1;
@@ -208,7 +209,7 @@ static void spawn_locks_after_fork(void)
 
 static void close_quietly(int fd)
 {
-	syscall(SYS_close, fd);
+	ts_syscall(SYS_close, fd);
 	ts_fd_range_changed((unsigned)fd, (unsigned)fd);
 }
 
@@ -304,7 +305,7 @@ TS_EXPORT int pclose(FILE *f)
 	ts_own_fclose(f);
 	int status;
 	pid_t w;
-	while ((w = waitpid(pid, &status, 0)) < 0 && errno == EINTR)
+	while ((w = (pid_t)ts_syscall(SYS_wait4, pid, &status, 0, NULL)) < 0 && errno == EINTR)
 		;
 	return w == pid ? status : -1;
 }

@@ -26,6 +26,7 @@
 #include "vfork.h"
 
 #include "ids.h"
+#include "rawsys.h"
 #include "wrap.h"
 
 #include <stdatomic.h>
@@ -63,7 +64,7 @@ __attribute__((used, visibility("hidden"))) int ts_vfork_enter(void *ret)
 	f->ret = ret;
 	f->thr = t;
 	f->was_child = ts_vfork.child;
-	f->tid = (pid_t)syscall(SYS_gettid);
+	f->tid = (pid_t)ts_syscall(SYS_gettid);
 	f->span = 0;
 	if (t && !ts_vfork.child && atomic_load_explicit(&ts_active, memory_order_relaxed)) {
 		f->span = t->next_span++;

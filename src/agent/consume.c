@@ -14,6 +14,7 @@
 #include "export.h"
 #include "family.h"
 #include "fdinfo.h"
+#include "rawsys.h"
 #include "sqlinfo.h"
 #include "summary.h"
 #include "symbols.h"
@@ -144,7 +145,7 @@ unsigned ts_consume_ring(struct ts_track_ctx *c, struct ts_thread *t, const stru
 /* A thread made with clone() never runs the exit hook: notice it is gone. */
 static bool foreign_gone(const struct ts_thread *t)
 {
-	return syscall(SYS_tgkill, ts_tracks_process()->pid, t->tid, 0) != 0 && errno == ESRCH;
+	return ts_syscall(SYS_tgkill, ts_tracks_process()->pid, t->tid, 0) != 0 && errno == ESRCH;
 }
 
 unsigned ts_drain_ring(struct ts_track_ctx *c, struct ts_thread *t)
@@ -196,7 +197,7 @@ unsigned ts_consume_cycle(bool final)
 	if (v->pool && took) {
 		atomic_fetch_add(&v->pool->progress, 1);
 		if (atomic_load(&v->pool->waiters))
-			syscall(SYS_futex, &v->pool->progress, FUTEX_WAKE, INT32_MAX, NULL, NULL, 0);
+			ts_syscall(SYS_futex, &v->pool->progress, FUTEX_WAKE, INT32_MAX, NULL, NULL, 0);
 	}
 	/* How much of the pool is taken counts as much as one ring's fill. */
 	if (v->nchunks) {

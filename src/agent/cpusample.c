@@ -11,6 +11,7 @@
 #include "cpuhist.h"
 #include "export.h"
 #include "ids.h"
+#include "rawsys.h"
 #include "registry.h"
 #include "trackctx.h"
 
@@ -78,22 +79,22 @@ static bool read_stat(struct ts_cpu_thread *s, pid_t tid, struct ts_schedstat *o
 	char buf[96];
 	long n;
 	if (s->fd >= 0) {
-		n = syscall(SYS_pread64, s->fd, buf, sizeof buf, 0);
+		n = ts_syscall(SYS_pread64, s->fd, buf, sizeof buf, 0);
 	} else {
 		char path[64];
 		snprintf(path, sizeof path, "/proc/%d/task/%d/schedstat", (int)ts_tracks_process()->pid,
 			 (int)tid);
-		int fd = (int)syscall(SYS_openat, AT_FDCWD, path, O_RDONLY | O_CLOEXEC);
+		int fd = (int)ts_syscall(SYS_openat, AT_FDCWD, path, O_RDONLY | O_CLOEXEC);
 		if (fd < 0) {
 			failed(s, errno);
 			return false;
 		}
-		n = syscall(SYS_read, fd, buf, sizeof buf);
+		n = ts_syscall(SYS_read, fd, buf, sizeof buf);
 		int err = errno;
 		if (ts_cpu_keep_fds && n > 0)
 			s->fd = fd;
 		else
-			syscall(SYS_close, fd);
+			ts_syscall(SYS_close, fd);
 		errno = err;
 	}
 	if (n < 0) {
@@ -322,7 +323,7 @@ void ts_cpu_forget(struct ts_track_ctx *c)
 	if (!s)
 		return;
 	if (s->fd >= 0)
-		syscall(SYS_close, s->fd);
+		ts_syscall(SYS_close, s->fd);
 	free(s);
 	c->cpu = NULL;
 }

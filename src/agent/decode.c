@@ -234,6 +234,8 @@ void ts_decode_call(uint32_t index, const struct ts_rec *r, const uint8_t *paylo
 		ts_span_int(s, "traceshim.io.requested", (int64_t)r->arg);
 		if (r->ret >= 0)
 			ts_span_int(s, "traceshim.io.bytes", r->ret);
+		if (r->aux2 & TS_IO_WOKE)
+			s->flow_out = s->span_id;   /* ends on the poll it woke (fdwake.h) */
 		break;
 	case TS_SHAPE_FD:
 		fd_block(s, r->fd, ts_fdinfo_get(r->fd, r->fdgen, r->kind));
@@ -290,6 +292,13 @@ void ts_decode_call(uint32_t index, const struct ts_rec *r, const uint8_t *paylo
 			decode_tls_error(op == TS_OP_GNUTLS_RECV || op == TS_OP_GNUTLS_SEND,
 					 (int32_t)r->aux2, r->err, s);
 		return;   /* the library's error codes, not errno */
+	case TS_SHAPE_SYSWAIT: {
+		/* Timeouts are no errors; interruptions none either (ts_decode_error). */
+		int err = ts_decode_syswait(op, r, s);
+		if (err)
+			ts_decode_error(s, err);
+		return;
+	}
 	case TS_SHAPE_PATH:
 	case TS_SHAPE_PATH2:
 		if (ts_decode_fs(op, r, payload, len, s))

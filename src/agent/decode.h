@@ -24,6 +24,10 @@ bool ts_decode_fs(unsigned op, const struct ts_rec *r, const uint8_t *payload, u
  * the span fails with, 0 when none (a timeout is none). */
 int ts_decode_wait(unsigned op, const struct ts_rec *r, struct ts_span *s);
 
+/* The same for the waits in system calls (TS_SHAPE_SYSWAIT: polls, sleeps,
+ * child processes, futex waits; decode_syswait.c). */
+int ts_decode_syswait(unsigned op, const struct ts_rec *r, struct ts_span *s);
+
 /* Failure attributes and status for errno value err. */
 void ts_decode_error(struct ts_span *s, int err);
 

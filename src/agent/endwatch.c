@@ -25,6 +25,7 @@
 #include "endwatch.h"
 
 #include "procinfo.h"
+#include "rawsys.h"
 #include "resolve.h"
 
 #include <errno.h>
@@ -148,20 +149,20 @@ static void *watch(void *arg)
 	(void)arg;
 	struct pollfd p[2] = {{pidfd, POLLIN, 0}, {stopfd, POLLIN, 0}};
 	for (;;) {
-		int n = poll(p, 2, -1);
+		int n = ts_sys_poll(p, 2, -1);
 		if (n > 0 && p[1].revents)
 			return NULL;   /* the worker is done with this process */
 		if (n > 0)
 			break;
 		if (errno != EINTR) {
 			struct timespec pause = {0, 10000000L};
-			nanosleep(&pause, NULL);
+			ts_sys_nanosleep(&pause, NULL);
 		}
 	}
 	atomic_store(&status, read_status());
 	atomic_store_explicit(&ended, true, memory_order_release);
 	atomic_fetch_add(wake_word, 1);
-	syscall(SYS_futex, wake_word, FUTEX_WAKE, INT32_MAX, NULL, NULL, 0);
+	ts_syscall(SYS_futex, wake_word, FUTEX_WAKE, INT32_MAX, NULL, NULL, 0);
 	return NULL;
 }
 
@@ -192,7 +193,7 @@ static bool start_thread(void)
 void ts_endwatch_pin(pid_t pid)
 {
 	ts_endwatch_unpin();
-	pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+	pidfd = (int)ts_syscall(SYS_pidfd_open, pid, 0);
 	if (pidfd < 0)
 		return;
 	char path[64];
@@ -286,7 +287,7 @@ bool ts_endwatch_gone(void)
 	if (pidfd < 0)
 		return true;
 	struct pollfd p = {pidfd, POLLIN, 0};
-	return poll(&p, 1, 0) > 0;
+	return ts_sys_poll(&p, 1, 0) > 0;
 }
 
 int ts_endwatch_status(void)

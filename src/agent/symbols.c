@@ -8,6 +8,7 @@
 
 #include "large.h"
 #include "rawfs.h"
+#include "rawsys.h"
 #include "registry.h"   /* TS_MODULES_MAX */
 
 #include <dlfcn.h>
@@ -78,18 +79,18 @@ static void read_file(const char *path, struct symfile *m)
 {
 	/* System calls, not open() and close(): in the library those are the
 	 * shim's own wrappers. */
-	int fd = (int)syscall(SYS_openat, AT_FDCWD, path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+	int fd = (int)ts_syscall(SYS_openat, AT_FDCWD, path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
 	struct stat st;
 	if (fd < 0)
 		return;
 	if (ts_sys_fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) ||
 	    (size_t)st.st_size < sizeof(Elf64_Ehdr)) {
-		syscall(SYS_close, fd);
+		ts_syscall(SYS_close, fd);
 		return;
 	}
 	size_t size = (size_t)st.st_size;
 	const uint8_t *f = mmap(NULL, size, PROT_READ, MAP_PRIVATE, fd, 0);
-	syscall(SYS_close, fd);
+	ts_syscall(SYS_close, fd);
 	if (f == MAP_FAILED)
 		return;
 	const Elf64_Ehdr *eh = (const Elf64_Ehdr *)f;

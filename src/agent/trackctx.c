@@ -5,6 +5,7 @@
 #include "ids.h"
 #include "large.h"
 #include "procinfo.h"
+#include "rawsys.h"
 
 #include <fcntl.h>
 #include <stdio.h>
@@ -67,11 +68,11 @@ void ts_track_describe(struct ts_track_ctx *c, struct ts_thread *t, uint64_t ts)
 	if (t->foreign && !c->name[0]) {
 		char path[64];
 		snprintf(path, sizeof path, "/proc/%d/task/%d/comm", (int)proc_track.pid, (int)t->tid);
-		int fd = (int)syscall(SYS_openat, AT_FDCWD, path, O_RDONLY | O_CLOEXEC);
+		int fd = (int)ts_syscall(SYS_openat, AT_FDCWD, path, O_RDONLY | O_CLOEXEC);
 		if (fd >= 0) {
-			ssize_t n = syscall(SYS_read, fd, c->name, sizeof c->name - 1);
+			ssize_t n = ts_syscall(SYS_read, fd, c->name, sizeof c->name - 1);
 			c->name[n > 0 ? n - 1 : 0] = 0;   /* drop the newline */
-			syscall(SYS_close, fd);
+			ts_syscall(SYS_close, fd);
 		}
 	}
 	if (!c->name[0])

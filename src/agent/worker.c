@@ -18,16 +18,17 @@
 #include "cpusample.h"
 #include "endwatch.h"
 #include "export.h"
-#include "sink.h"
+#include "fdinfo.h"
 #include "log.h"
+#include "names.h"
 #include "procinfo.h"
+#include "rawsys.h"
 #include "registry.h"
 #include "segment.h"
+#include "sink.h"
+#include "sqlinfo.h"
 #include "summary.h"
 #include "symbols.h"
-#include "fdinfo.h"
-#include "names.h"
-#include "sqlinfo.h"
 #include "tracks.h"
 
 #include <errno.h>
@@ -156,7 +157,7 @@ static bool sleep_for(struct seg *s, unsigned ms)
 	uint32_t seen = atomic_load(&s->h->wake);
 	atomic_store(&s->h->consumer_waiting, 1);
 	struct timespec pause = {ms / 1000, (long)(ms % 1000) * 1000000L};
-	syscall(SYS_futex, &s->h->wake, FUTEX_WAIT, seen, &pause, NULL, 0);
+	ts_syscall(SYS_futex, &s->h->wake, FUTEX_WAIT, seen, &pause, NULL, 0);
 	atomic_store(&s->h->consumer_waiting, 0);
 	return atomic_load(&s->h->wake) != seen;
 }
@@ -277,7 +278,7 @@ int ts_worker_run(int fd, const char *path, int relay_fd)
 	ts_consume_final(ts_clock_to_ns(end ? end : ts_ticks()), deadline);
 	/* A process waiting at exit for its spans to be in the file goes on. */
 	atomic_store(&s->h->written, 1);
-	syscall(SYS_futex, &s->h->written, FUTEX_WAKE, INT32_MAX, NULL, NULL, 0);
+	ts_syscall(SYS_futex, &s->h->written, FUTEX_WAKE, INT32_MAX, NULL, NULL, 0);
 	unlink(path);
 	return 0;
 }

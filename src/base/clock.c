@@ -7,6 +7,8 @@
  * value, which is what keeps slices nested across drains. */
 #include "clock.h"
 
+#include "rawsys.h"
+
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
@@ -117,7 +119,7 @@ uint64_t ts_clock_monotonic_ms(void)
 uint64_t ts_clock_cpu_ns1(int clock)
 {
 	struct timespec ts;
-	if (syscall(SYS_clock_gettime, clock, &ts) != 0)
+	if (ts_syscall(SYS_clock_gettime, clock, &ts) != 0)
 		return 0;
 	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec + 1;
 }

@@ -4,6 +4,7 @@
 
 #include "family.h"
 #include "log.h"
+#include "rawsys.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -194,7 +195,7 @@ static void default_output(char *dst, size_t cap)
 	if (!getcwd(cwd, sizeof cwd))
 		strcpy(cwd, ".");
 	snprintf(dst, cap, "%s/%s.%ld.pftrace", strcmp(cwd, "/") ? cwd : "", prog,
-		 (long)syscall(SYS_getpid));
+		 (long)ts_syscall(SYS_getpid));
 }
 
 static bool nonempty(const char *v)

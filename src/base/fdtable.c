@@ -2,6 +2,7 @@
 #include "fdtable.h"
 
 #include "rawfs.h"
+#include "rawsys.h"
 
 #include <fcntl.h>
 #include <sched.h>
@@ -31,17 +32,17 @@ static int program_pidfd = -1;   /* in that table */
  * keeps a pipe or socket of the program open. */
 static void close_copies(void)
 {
-	if (syscall(SYS_close_range, 0u, ~0u, 0) == 0)
+	if (ts_syscall(SYS_close_range, 0u, ~0u, 0) == 0)
 		return;
 	/* Read with system calls: opendir() is the library's own wrapper. */
-	int dir = (int)syscall(SYS_openat, AT_FDCWD, "/proc/thread-self/fd",
+	int dir = (int)ts_syscall(SYS_openat, AT_FDCWD, "/proc/thread-self/fd",
 			       O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (dir < 0) {
 		struct rlimit rl;
 		unsigned max = getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < 65536 ?
 			(unsigned)rl.rlim_cur : 65536;
 		for (unsigned fd = 0; fd < max; fd++)
-			syscall(SYS_close, fd);
+			ts_syscall(SYS_close, fd);
 		return;
 	}
 	char buf[1024] __attribute__((aligned(8)));
@@ -49,17 +50,17 @@ static void close_copies(void)
 		long at = 0;
 		for (const char *name; (name = ts_dirent_next(buf, n, &at));)
 			if (name[0] != '.' && atoi(name) != dir)
-				syscall(SYS_close, atoi(name));
+				ts_syscall(SYS_close, atoi(name));
 	}
-	syscall(SYS_close, dir);
+	ts_syscall(SYS_close, dir);
 }
 
 bool ts_fd_table_private(void)
 {
 	/* Linux 5.9 makes the new table without copying any descriptor;
 	 * before, unshare copies them and they are closed. */
-	if (syscall(SYS_close_range, 0u, ~0u, CLOSE_RANGE_UNSHARE) != 0) {
-		if (syscall(SYS_unshare, CLONE_FILES) != 0)
+	if (ts_syscall(SYS_close_range, 0u, ~0u, CLOSE_RANGE_UNSHARE) != 0) {
+		if (ts_syscall(SYS_unshare, CLONE_FILES) != 0)
 			return false;
 		close_copies();
 	}
@@ -68,10 +69,10 @@ bool ts_fd_table_private(void)
 	 * socket that took the number. (A sanitizer's report from here goes
 	 * to its log_path.) */
 	for (int i = 0; i < 3; i++)
-		if (syscall(SYS_openat, AT_FDCWD, "/dev/null", O_RDWR | O_CLOEXEC) < 0)
+		if (ts_syscall(SYS_openat, AT_FDCWD, "/dev/null", O_RDWR | O_CLOEXEC) < 0)
 			break;
 	private_table = true;
-	program_pidfd = (int)syscall(SYS_pidfd_open, (pid_t)syscall(SYS_getpid), 0);
+	program_pidfd = (int)ts_syscall(SYS_pidfd_open, (pid_t)ts_syscall(SYS_getpid), 0);
 	return true;
 }
 
@@ -79,14 +80,14 @@ int ts_fd_borrow(int fd)
 {
 	if (!private_table)
 		return fd;
-	return program_pidfd >= 0 ? (int)syscall(SYS_pidfd_getfd, program_pidfd, fd, 0) : -1;
+	return program_pidfd >= 0 ? (int)ts_syscall(SYS_pidfd_getfd, program_pidfd, fd, 0) : -1;
 }
 
 int ts_fd_stderr(void)
 {
 	int local = ts_fd_borrow(2);
 	if (local < 0 && private_table)
-		local = (int)syscall(SYS_openat, AT_FDCWD, "/proc/self/fd/2",
+		local = (int)ts_syscall(SYS_openat, AT_FDCWD, "/proc/self/fd/2",
 				     O_WRONLY | O_APPEND | O_NOCTTY | O_CLOEXEC);
 	return local;
 }
@@ -94,5 +95,5 @@ int ts_fd_stderr(void)
 void ts_fd_give_back(int local)
 {
 	if (private_table && local >= 0)
-		syscall(SYS_close, local);
+		ts_syscall(SYS_close, local);
 }

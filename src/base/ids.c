@@ -2,6 +2,7 @@
 #include "ids.h"
 
 #include "clock.h"
+#include "rawsys.h"
 
 #include <string.h>
 #include <sys/random.h>
@@ -15,7 +16,7 @@ static void random_bytes(uint8_t buf[24])
 	ssize_t n = getrandom(buf, 24, GRND_NONBLOCK);
 	if (n != 24) {
 		/* Early boot or a seccomp filter: still unique enough per process. */
-		uint64_t a = ts_mix64(ts_clock_realtime_ns() ^ ((uint64_t)syscall(SYS_getpid) << 32));
+		uint64_t a = ts_mix64(ts_clock_realtime_ns() ^ ((uint64_t)ts_syscall(SYS_getpid) << 32));
 		uint64_t b = ts_mix64(a ^ ts_clock_boottime_ns());
 		uint64_t c = ts_mix64(b ^ (uint64_t)(uintptr_t)&n);
 		memcpy(buf, &a, 8);

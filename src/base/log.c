@@ -9,6 +9,7 @@
 #include "log.h"
 
 #include "procinfo.h"
+#include "rawsys.h"
 
 #include "fdtable.h"
 
@@ -65,7 +66,7 @@ static void emit_text(const char *msg)
 	 * program's, reached through fdtable.h. */
 	int fd = ts_fd_stderr();
 	if (fd >= 0)
-		syscall(SYS_write, fd, buf, len);
+		ts_syscall(SYS_write, fd, buf, len);
 	ts_fd_give_back(fd);
 	errno = saved;
 }

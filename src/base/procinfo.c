@@ -3,6 +3,7 @@
 
 #include "large.h"
 #include "rawfs.h"
+#include "rawsys.h"
 
 #include <fcntl.h>
 #include <stdatomic.h>
@@ -25,7 +26,7 @@ static pid_t read_for;   /* the pid exe and args were read in (in-process) */
 
 pid_t ts_proc_pid(void)
 {
-	return fixed ? fixed_pid : (pid_t)syscall(SYS_getpid);
+	return fixed ? fixed_pid : (pid_t)ts_syscall(SYS_getpid);
 }
 
 pid_t ts_proc_ppid(void)
@@ -63,16 +64,16 @@ void ts_proc_self_exe(char *buf, size_t cap)
 /* In-process: read once per process (a forked child reads again). */
 static void read_self(void)
 {
-	pid_t pid = (pid_t)syscall(SYS_getpid);
+	pid_t pid = (pid_t)ts_syscall(SYS_getpid);
 	if (fixed || read_for == pid)
 		return;
 	ts_proc_self_exe(exe, sizeof exe);
 	args_len = 0;
-	int fd = (int)syscall(SYS_openat, AT_FDCWD, "/proc/self/cmdline", O_RDONLY | O_CLOEXEC);
+	int fd = (int)ts_syscall(SYS_openat, AT_FDCWD, "/proc/self/cmdline", O_RDONLY | O_CLOEXEC);
 	if (fd >= 0) {
-		ssize_t got = syscall(SYS_read, fd, args, sizeof args);
+		ssize_t got = ts_syscall(SYS_read, fd, args, sizeof args);
 		args_len = got > 0 ? (size_t)got : 0;
-		syscall(SYS_close, fd);
+		ts_syscall(SYS_close, fd);
 	}
 	read_for = pid;
 }
@@ -109,7 +110,7 @@ void ts_proc_set_owner(pid_t pid)
 void ts_set_exit_status(int status)
 {
 	/* A vfork child shares this memory: its exit is not ours. */
-	if (owner && syscall(SYS_getpid) != owner)
+	if (owner && ts_syscall(SYS_getpid) != owner)
 		return;
 	atomic_store(&exit_status, status);
 }

@@ -7,6 +7,8 @@
 #ifndef TS_RAWFS_H
 #define TS_RAWFS_H
 
+#include "rawsys.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
@@ -18,7 +20,7 @@
 /* struct stat is the kernel's on the architectures with newfstatat. */
 static inline int ts_sys_fstatat(int dirfd, const char *path, struct stat *st, int flags)
 {
-	return (int)syscall(SYS_newfstatat, dirfd, path, st, flags);
+	return (int)ts_syscall(SYS_newfstatat, dirfd, path, st, flags);
 }
 
 static inline int ts_sys_stat(const char *path, struct stat *st)
@@ -33,7 +35,7 @@ static inline int ts_sys_lstat(const char *path, struct stat *st)
 
 static inline int ts_sys_fstat(int fd, struct stat *st)
 {
-	return (int)syscall(SYS_fstat, fd, st);
+	return (int)ts_syscall(SYS_fstat, fd, st);
 }
 
 /* faccessat with flags (AT_EACCESS, AT_SYMLINK_NOFOLLOW) needs faccessat2
@@ -43,12 +45,12 @@ static inline int ts_sys_faccessat(int dirfd, const char *path, int mode, int fl
 {
 #ifdef SYS_faccessat2
 	if (flags) {
-		int r = (int)syscall(SYS_faccessat2, dirfd, path, mode, flags);
+		int r = (int)ts_syscall(SYS_faccessat2, dirfd, path, mode, flags);
 		if (r == 0 || errno != ENOSYS)
 			return r;
 	}
 #endif
-	return (int)syscall(SYS_faccessat, dirfd, path, mode);
+	return (int)ts_syscall(SYS_faccessat, dirfd, path, mode);
 }
 
 static inline int ts_sys_access(const char *path, int mode)
@@ -58,31 +60,31 @@ static inline int ts_sys_access(const char *path, int mode)
 
 static inline ssize_t ts_sys_readlink(const char *path, char *buf, size_t cap)
 {
-	return (ssize_t)syscall(SYS_readlinkat, AT_FDCWD, path, buf, cap);
+	return (ssize_t)ts_syscall(SYS_readlinkat, AT_FDCWD, path, buf, cap);
 }
 
 static inline int ts_sys_unlink(const char *path)
 {
-	return (int)syscall(SYS_unlinkat, AT_FDCWD, path, 0);
+	return (int)ts_syscall(SYS_unlinkat, AT_FDCWD, path, 0);
 }
 
 static inline int ts_sys_mkdir(const char *path, mode_t mode)
 {
-	return (int)syscall(SYS_mkdirat, AT_FDCWD, path, mode);
+	return (int)ts_syscall(SYS_mkdirat, AT_FDCWD, path, mode);
 }
 
 static inline int ts_sys_rename(const char *from, const char *to)
 {
 #ifdef SYS_renameat
-	return (int)syscall(SYS_renameat, AT_FDCWD, from, AT_FDCWD, to);
+	return (int)ts_syscall(SYS_renameat, AT_FDCWD, from, AT_FDCWD, to);
 #else
-	return (int)syscall(SYS_renameat2, AT_FDCWD, from, AT_FDCWD, to, 0);
+	return (int)ts_syscall(SYS_renameat2, AT_FDCWD, from, AT_FDCWD, to, 0);
 #endif
 }
 
 static inline int ts_sys_ftruncate(int fd, off_t len)
 {
-	return (int)syscall(SYS_ftruncate, fd, len);
+	return (int)ts_syscall(SYS_ftruncate, fd, len);
 }
 
 /* A directory read without opendir(): getdents64 fills buf (n bytes) with
@@ -91,7 +93,7 @@ static inline int ts_sys_ftruncate(int fd, off_t len)
  * NULL at the end. */
 static inline long ts_sys_getdents64(int fd, void *buf, size_t cap)
 {
-	return syscall(SYS_getdents64, fd, buf, cap);
+	return ts_syscall(SYS_getdents64, fd, buf, cap);
 }
 
 static inline const char *ts_dirent_next(const char *buf, long n, long *at)

@@ -4,6 +4,8 @@
  * object and asks each one by handle. */
 #include "resolve.h"
 
+#include "rawsys.h"
+
 #include <dlfcn.h>
 #include <errno.h>
 #include <link.h>
@@ -143,5 +145,5 @@ void ts_real_exit(int status)
 	if (real)
 		real(status);
 	for (;;)
-		syscall(SYS_exit_group, status);
+		ts_syscall(SYS_exit_group, status);
 }

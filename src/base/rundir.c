@@ -5,6 +5,7 @@
 
 #include "config.h"
 #include "rawfs.h"
+#include "rawsys.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -82,17 +83,17 @@ bool ts_rundir_agent(const char *dir, bool create, long *pid)
 		return false;
 	/* Raw system calls: this runs in traced processes, whose wrappers must
 	 * not see the shim's own files. */
-	int fd = (int)syscall(SYS_openat, AT_FDCWD, lock,
+	int fd = (int)ts_syscall(SYS_openat, AT_FDCWD, lock,
 			      O_RDONLY | O_NOFOLLOW | O_CLOEXEC | (create ? O_CREAT : 0), 0600);
 	if (fd < 0)
 		return false;
 	bool held = flock(fd, LOCK_SH | LOCK_NB) != 0 && errno == EWOULDBLOCK;
 	if (held && pid) {
 		char buf[32];
-		ssize_t n = syscall(SYS_pread64, fd, buf, sizeof buf - 1, 0);
+		ssize_t n = ts_syscall(SYS_pread64, fd, buf, sizeof buf - 1, 0);
 		buf[n > 0 ? n : 0] = 0;
 		*pid = strtol(buf, NULL, 10);
 	}
-	syscall(SYS_close, fd);   /* drops the shared lock, if it was taken */
+	ts_syscall(SYS_close, fd);   /* drops the shared lock, if it was taken */
 	return held;
 }

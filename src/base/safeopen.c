@@ -4,6 +4,7 @@
 #include "safeopen.h"
 
 #include "rawfs.h"
+#include "rawsys.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -16,7 +17,7 @@
 int ts_open_output(const char *path, int flags, mode_t mode, unsigned also, char *why,
 		   size_t cap)
 {
-	int fd = (int)syscall(SYS_openat, AT_FDCWD, path,
+	int fd = (int)ts_syscall(SYS_openat, AT_FDCWD, path,
 			      (flags & ~O_TRUNC) | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY, mode);
 	if (fd < 0) {
 		int err = errno;
@@ -47,7 +48,7 @@ int ts_open_output(const char *path, int flags, mode_t mode, unsigned also, char
 			 (unsigned)st.st_uid, (unsigned)geteuid());
 	}
 	if (err) {
-		syscall(SYS_close, fd);
+		ts_syscall(SYS_close, fd);
 		errno = err;
 		return -1;
 	}

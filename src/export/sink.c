@@ -10,13 +10,14 @@
  * said once on stderr, with the reason and the spans lost. */
 #include "sink.h"
 
-#include "compress.h"
-#include "snapshot.h"
 #include "clock.h"
+#include "compress.h"
 #include "config.h"
 #include "context.h"
 #include "log.h"
+#include "rawsys.h"
 #include "safeopen.h"
+#include "snapshot.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -72,7 +73,7 @@ bool ts_sink_open(bool private_table)
 		return false;
 	}
 	if (shared_table)
-		syscall(SYS_close, f);
+		ts_syscall(SYS_close, f);
 	else
 		fd = f;
 	return true;
@@ -107,7 +108,7 @@ static bool wait_writable(int f)
 		/* Short steps: the deadline may be set while this waits. */
 		int step = limit && limit - now < 100 ? (int)(limit - now) : 100;
 		struct pollfd p = {.fd = f, .events = POLLOUT};
-		if (poll(&p, 1, step) > 0)
+		if (ts_sys_poll(&p, 1, step) > 0)
 			return true;
 	}
 }
@@ -116,7 +117,7 @@ static bool wait_writable(int f)
 static bool write_all(int f, const uint8_t *p, size_t n, char *why, size_t cap)
 {
 	while (n) {
-		ssize_t w = syscall(SYS_write, f, p, n);
+		ssize_t w = ts_syscall(SYS_write, f, p, n);
 		if (w > 0) {
 			p += w;
 			n -= (size_t)w;
@@ -158,7 +159,7 @@ bool ts_sink_write(struct pb *batch)
 		ts_snapshot_write(f);   /* clock snapshot, when owed: see snapshot.c */
 		ok = write_all(f, out->data, out->len, why, sizeof why);
 		if (shared_table)
-			syscall(SYS_close, f);
+			ts_syscall(SYS_close, f);
 	}
 	if (!ok) {
 		given_up = true;
@@ -183,7 +184,7 @@ void ts_sink_after_fork(void)
 void ts_sink_reset(void)
 {
 	if (fd >= 0)
-		syscall(SYS_close, fd);
+		ts_syscall(SYS_close, fd);
 	fd = -1;
 	shared_table = given_up = false;
 	batch_spans = 0;

@@ -31,6 +31,7 @@
 #include "clock.h"
 #include "log.h"
 #include "perfetto.h"
+#include "rawsys.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -60,9 +61,9 @@ static long lock_call(int fd, short type)
 {
 	struct flock fl = {.l_type = type, .l_whence = SEEK_SET};   /* the whole file */
 #ifdef SYS_fcntl64
-	return syscall(SYS_fcntl64, fd, F_SETLK, &fl);
+	return ts_syscall(SYS_fcntl64, fd, F_SETLK, &fl);
 #else
-	return syscall(SYS_fcntl, fd, F_SETLK, &fl);
+	return ts_syscall(SYS_fcntl, fd, F_SETLK, &fl);
 #endif
 }
 
@@ -75,7 +76,7 @@ static int try_lock(int fd)
 		if (errno != EAGAIN && errno != EACCES && errno != EINTR)
 			return -1;
 		struct timespec pause = {0, LOCK_RETRY_NS};
-		nanosleep(&pause, NULL);
+		ts_sys_nanosleep(&pause, NULL);
 	}
 	return 0;
 }
@@ -99,7 +100,7 @@ void ts_snapshot_write(int fd)
 			/* One small write: whole or not at all, even on a pipe. */
 			ssize_t w;
 			do
-				w = syscall(SYS_write, fd, packet.data, packet.len);
+				w = ts_syscall(SYS_write, fd, packet.data, packet.len);
 			while (w < 0 && errno == EINTR);
 			if (w >= 0 || errno != EAGAIN)
 				owed = false;   /* written, or the batch's write reports the error */

@@ -13,6 +13,7 @@
 #include "large.h"
 #include "log.h"
 #include "rawfs.h"
+#include "rawsys.h"
 #include "safeopen.h"
 
 #include <errno.h>
@@ -86,15 +87,15 @@ const char *ts_summary_init(bool on)
 	/* The first process of the run: it makes the file and prints the report. */
 	const char *dir = ts_env("TMPDIR");
 	snprintf(path, sizeof path, "%s/traceshim-summary.%ld.%lx", dir ? dir : "/tmp",
-		 (long)syscall(SYS_getpid), (unsigned long)(ts_ids.seed & 0xffffffffu));
-	int fd = (int)syscall(SYS_openat, AT_FDCWD, path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+		 (long)ts_syscall(SYS_getpid), (unsigned long)(ts_ids.seed & 0xffffffffu));
+	int fd = (int)ts_syscall(SYS_openat, AT_FDCWD, path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
 	if (fd < 0) {
 		ts_warn_config("cannot create the summary file %s: %s", path, strerror(errno));
 		enabled = false;
 		return NULL;
 	}
-	syscall(SYS_close, fd);
-	root_pid = (long)syscall(SYS_getpid);
+	ts_syscall(SYS_close, fd);
+	root_pid = (long)ts_syscall(SYS_getpid);
 	return path;
 }
 
@@ -271,15 +272,15 @@ void ts_summary_finish(void)
 	char why[160];
 	int fd = ts_open_output(path, O_WRONLY | O_APPEND, 0, 0, why, sizeof why);
 	if (fd >= 0) {
-		(void)!syscall(SYS_write, fd, buf, n);
-		syscall(SYS_close, fd);
+		(void)!ts_syscall(SYS_write, fd, buf, n);
+		ts_syscall(SYS_close, fd);
 	} else {
 		TS_WARN("cannot append to the summary file %s: %s", path, why);
 	}
 	free(buf);
 	/* The process that began the run reports when it ends, not when it
 	 * becomes another program (exec keeps the pid). */
-	if (!execing && syscall(SYS_getpid) == root_pid) {
+	if (!execing && ts_syscall(SYS_getpid) == root_pid) {
 		report();
 		ts_sys_unlink(path);
 	}

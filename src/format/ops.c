@@ -145,6 +145,26 @@ const struct ts_op_info ts_ops[TS_OP_COUNT] = {
 	[TS_OP_SEM_POST] = WAKE("sem_post"),
 #undef WAIT
 #undef WAKE
+	/* Waits in system calls: a span only when the call blocked
+	 * (record/recordsyswait.h); decoded by decode_syswait.c, never rolled up. */
+#define WAIT(n) {n, TS_SHAPE_SYSWAIT, TS_KIND_INTERNAL, 0, TS_FAM_WAIT}
+	[TS_OP_POLL] = WAIT("poll"),
+	[TS_OP_PPOLL] = WAIT("ppoll"),
+	[TS_OP_SELECT] = WAIT("select"),
+	[TS_OP_PSELECT] = WAIT("pselect"),
+	[TS_OP_EPOLL_WAIT] = WAIT("epoll_wait"),
+	[TS_OP_EPOLL_PWAIT] = WAIT("epoll_pwait"),
+	[TS_OP_EPOLL_PWAIT2] = WAIT("epoll_pwait2"),
+	[TS_OP_NANOSLEEP] = WAIT("nanosleep"),
+	[TS_OP_CLOCK_NANOSLEEP] = WAIT("clock_nanosleep"),
+	[TS_OP_USLEEP] = WAIT("usleep"),
+	[TS_OP_SLEEP] = WAIT("sleep"),
+	[TS_OP_WAITPID] = WAIT("waitpid"),
+	[TS_OP_WAIT] = WAIT("wait"),
+	[TS_OP_WAIT4] = WAIT("wait4"),
+	[TS_OP_WAITID] = WAIT("waitid"),
+	[TS_OP_FUTEX_WAIT] = WAIT("futex"),
+#undef WAIT
 };
 
 const char *ts_errno_name(int err)

@@ -31,6 +31,9 @@ enum ts_shape {
 			     * (family wait): see TS_WAIT_* below */
 	TS_SHAPE_WAKE,      /* a release another thread was waiting for: arg the
 			     * object's address, aux the waiters counted on it */
+	TS_SHAPE_SYSWAIT,   /* a blocking wait in a system call: a poll, a sleep, a child
+			     * process, a futex (family wait, syswait.h): fd -1; what was
+			     * waited on in arg, aux, aux2 and aux_kind by operation */
 };
 
 /* A TS_SHAPE_WAIT record: arg the object's address; err the result (0, or
@@ -46,6 +49,10 @@ enum { TS_WAIT_TIMED = 1, TS_WAIT_ARROW = 2 };
  * of <dir>/<name>, dir one of the process's PATH, failing with ENOENT or
  * ENOTDIR): a shell looking for a program, normal flow. */
 enum { TS_PATH_WALK = 1 };
+
+/* aux2 of a TS_SHAPE_IO record: the write woke a poll of another thread
+ * (record/fdwake.h), whose record names this span. */
+enum { TS_IO_WOKE = 1 };
 
 enum ts_op {
 	TS_OP_NONE = 0,
@@ -84,6 +91,11 @@ enum ts_op {
 	TS_OP_PTHREAD_JOIN, TS_OP_PTHREAD_TIMEDJOIN, TS_OP_PTHREAD_CLOCKJOIN,
 	TS_OP_MUTEX_UNLOCK, TS_OP_RWLOCK_UNLOCK, TS_OP_COND_SIGNAL, TS_OP_COND_BROADCAST,
 	TS_OP_SEM_POST,
+	/* Blocking waits on descriptors, time and child processes (family wait). */
+	TS_OP_POLL, TS_OP_PPOLL, TS_OP_SELECT, TS_OP_PSELECT, TS_OP_EPOLL_WAIT,
+	TS_OP_EPOLL_PWAIT, TS_OP_EPOLL_PWAIT2, TS_OP_NANOSLEEP, TS_OP_CLOCK_NANOSLEEP,
+	TS_OP_USLEEP, TS_OP_SLEEP, TS_OP_WAITPID, TS_OP_WAIT, TS_OP_WAIT4, TS_OP_WAITID,
+	TS_OP_FUTEX_WAIT,
 	TS_OP_COUNT
 };
 

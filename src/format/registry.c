@@ -2,6 +2,7 @@
 #include "registry.h"
 
 #include "large.h"
+#include "rawsys.h"
 #include "segment.h"
 
 #include <sys/syscall.h>
@@ -38,7 +39,7 @@ static _Atomic pid_t shim_tids[SHIM_TIDS];
 
 void ts_shim_thread_begin(void)
 {
-	pid_t tid = (pid_t)syscall(SYS_gettid);
+	pid_t tid = (pid_t)ts_syscall(SYS_gettid);
 	for (int i = 0; i < SHIM_TIDS; i++) {
 		pid_t free_slot = 0;
 		if (atomic_compare_exchange_strong(&shim_tids[i], &free_slot, tid))
@@ -55,7 +56,7 @@ void ts_thread_mute(void)
 
 void ts_shim_thread_end(void)
 {
-	pid_t tid = (pid_t)syscall(SYS_gettid);
+	pid_t tid = (pid_t)ts_syscall(SYS_gettid);
 	for (int i = 0; i < SHIM_TIDS; i++) {
 		pid_t mine = tid;
 		if (atomic_compare_exchange_strong(&shim_tids[i], &mine, 0))

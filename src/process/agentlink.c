@@ -5,6 +5,7 @@
 #include "large.h"
 #include "log.h"
 #include "rawfs.h"
+#include "rawsys.h"
 #include "rundir.h"
 #include "ts_version.h"
 
@@ -61,19 +62,19 @@ struct spawn_args {
 static int spawn_child(void *arg)
 {
 	const struct spawn_args *a = arg;
-	syscall(SYS_close_range, 3, ~0U, 0);   /* its descriptor table is its own copy */
-	int null = (int)syscall(SYS_openat, AT_FDCWD, "/dev/null", O_RDWR);
+	ts_syscall(SYS_close_range, 3, ~0U, 0);   /* its descriptor table is its own copy */
+	int null = (int)ts_syscall(SYS_openat, AT_FDCWD, "/dev/null", O_RDWR);
 	if (null >= 0) {
 		for (int fd = 0; fd < 3; fd++)
-			syscall(SYS_dup3, null, fd, 0) ;
+			ts_syscall(SYS_dup3, null, fd, 0) ;
 		if (null > 2)
-			syscall(SYS_close, null);
+			ts_syscall(SYS_close, null);
 	}
 	sigset_t none;
 	sigemptyset(&none);
-	syscall(SYS_rt_sigprocmask, SIG_SETMASK, &none, NULL, sizeof(long));
-	syscall(SYS_execve, a->path, a->argv, a->envp);
-	syscall(SYS_exit, 127);
+	ts_syscall(SYS_rt_sigprocmask, SIG_SETMASK, &none, NULL, sizeof(long));
+	ts_syscall(SYS_execve, a->path, a->argv, a->envp);
+	ts_syscall(SYS_exit, 127);
 	return 127;
 }
 
@@ -105,7 +106,7 @@ static bool spawn_agent(const char *dir)
 	int st = 0;
 	pid_t got;
 	do
-		got = (pid_t)syscall(SYS_wait4, pid, &st, __WALL, NULL);
+		got = (pid_t)ts_syscall(SYS_wait4, pid, &st, __WALL, NULL);
 	while (got < 0 && errno == EINTR);
 	errno = saved;
 	if (got != pid || !WIFEXITED(st) || WEXITSTATUS(st) != 0) {

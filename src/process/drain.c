@@ -7,6 +7,7 @@
 #include "drain.h"
 
 #include "arena_prod.h"
+#include "rawsys.h"
 
 #include "clock.h"
 #include "consume.h"
@@ -58,7 +59,7 @@ static __thread bool on_drainer;
 
 static long futex(_Atomic int *word, int op, int val, const struct timespec *timeout)
 {
-	return syscall(SYS_futex, word, op, val, timeout, NULL, 0);
+	return ts_syscall(SYS_futex, word, op, val, timeout, NULL, 0);
 }
 
 /* Final drain: every ring, then every open span closed and the process span
@@ -102,7 +103,7 @@ static void *drainer_main(void *arg)
 	 * this may be running constructors with the loader's lock held. */
 	bool file_ok = set_up_output();
 	/* prctl, not pthread_setname_np(): that is the shim's wrapper. */
-	syscall(SYS_prctl, PR_SET_NAME, "traceshim", 0, 0, 0);
+	ts_syscall(SYS_prctl, PR_SET_NAME, "traceshim", 0, 0, 0);
 	ts_own_lock(&cycle_lock);
 	if (!ts_export_open() || (!file_ok && !ts_cfg.otlp))
 		atomic_store(&ts_active, 0);   /* nowhere to send spans: stop recording */
@@ -189,7 +190,7 @@ bool ts_drain_wait_gone(unsigned ms)
 	for (unsigned i = 0; i < ms && atomic_load(&drainer_alive); i++) {
 		ts_doorbell_ring();
 		struct timespec one = {0, 1000000};
-		nanosleep(&one, NULL);
+		ts_sys_nanosleep(&one, NULL);
 	}
 	return !atomic_load(&drainer_alive);
 }

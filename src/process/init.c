@@ -3,13 +3,12 @@
 #include "init.h"
 
 #include "agentlink.h"
-#include "clock.h"
 #include "childenv.h"
+#include "clock.h"
 #include "config.h"
 #include "context.h"
 #include "doorbell.h"
 #include "drain.h"
-#include "sink.h"
 #include "fdinfo.h"
 #include "httpconn.h"
 #include "ids.h"
@@ -17,11 +16,13 @@
 #include "lastthread.h"
 #include "log.h"
 #include "procinfo.h"
+#include "rawsys.h"
 #include "recordfs.h"
 #include "segment_prod.h"
-#include "summary.h"
+#include "sink.h"
 #include "started.h"
 #include "streams.h"
+#include "summary.h"
 #include "thread.h"
 #include "wake.h"
 
@@ -89,7 +90,7 @@ static void describe_stdio(void)
 static void begin_again(uint64_t parent)
 {
 	atomic_store(&ts_active, 0);
-	traced_pid = (pid_t)syscall(SYS_getpid);
+	traced_pid = (pid_t)ts_syscall(SYS_getpid);
 	ts_proc_set_owner(traced_pid);
 	ts_ids_reseed();   /* same trace, new span ids and track uuids */
 	ts_context_after_fork(parent);
@@ -172,7 +173,7 @@ static void last_task_ends(void)
 
 bool ts_own_process(void)
 {
-	return syscall(SYS_getpid) == traced_pid;
+	return ts_syscall(SYS_getpid) == traced_pid;
 }
 
 static bool exec_flushed;
@@ -224,7 +225,7 @@ static void init_once(void)
 	else
 		ts_clock_init(ts_cfg.force_clock_gettime);
 	ts_process_start_ticks = ts_ticks();
-	traced_pid = (pid_t)syscall(SYS_getpid);
+	traced_pid = (pid_t)ts_syscall(SYS_getpid);
 	ts_proc_set_owner(traced_pid);
 	ts_ids_init();
 	ts_context_init();
@@ -298,6 +299,6 @@ void ts_process_exit(void)
 {
 	/* A vfork child shares our memory but is another process: not ours to flush. */
 	if (atomic_load(&ts_start_state) == TS_START_DONE && atomic_load(&ts_active) &&
-	    syscall(SYS_getpid) == traced_pid)
+	    ts_syscall(SYS_getpid) == traced_pid)
 		shutdown_consumer();
 }

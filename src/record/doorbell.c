@@ -1,6 +1,8 @@
 /* The in-process writer's doorbell (see doorbell.h). */
 #include "doorbell.h"
 
+#include "rawsys.h"
+
 #include <linux/futex.h>
 #include <stdatomic.h>
 #include <stdint.h>
@@ -13,7 +15,7 @@ static _Atomic int listening;   /* the writer runs */
 void ts_doorbell_ring(void)
 {
 	atomic_fetch_add(&word, 1);
-	syscall(SYS_futex, &word, FUTEX_WAKE_PRIVATE, 1, NULL, NULL, 0);
+	ts_syscall(SYS_futex, &word, FUTEX_WAKE_PRIVATE, 1, NULL, NULL, 0);
 }
 
 bool ts_drain_wake(void)
@@ -41,7 +43,7 @@ int ts_doorbell_seen(void)
 
 void ts_doorbell_wait(int seen, const struct timespec *timeout)
 {
-	syscall(SYS_futex, &word, FUTEX_WAIT_PRIVATE, seen, timeout, NULL, 0);
+	ts_syscall(SYS_futex, &word, FUTEX_WAIT_PRIVATE, seen, timeout, NULL, 0);
 }
 
 void ts_doorbell_after_fork(void)

@@ -4,6 +4,7 @@
 #define TS_FDSTATE_H
 
 #include "fdkind.h"
+#include "registry.h"
 #include "vforkstate.h"
 
 #include <stdint.h>
@@ -12,7 +13,9 @@ static inline uint32_t ts_fd_made_kind(int fd, uint8_t kind)
 {
 	if ((unsigned)fd >= TS_FDGEN_MAX)
 		return 0;
-	if (ts_vfork_child())   /* its descriptors are not the parent's */
+	/* A vfork child's descriptors are not the parent's, nor are those of
+	 * the shim's background thread (a table of its own, fdtable.h). */
+	if (ts_vfork_child() || ts_tls.muted)
 		return (uint32_t)ts_fd_state(fd);
 	uint64_t old = atomic_load_explicit(&ts_fdstate[fd], memory_order_relaxed), next;
 	do {

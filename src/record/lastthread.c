@@ -21,6 +21,7 @@
  * the count cannot see), nothing is done. */
 #include "lastthread.h"
 
+#include "rawsys.h"
 #include "registry.h"
 
 #include "clock.h"
@@ -87,7 +88,7 @@ static void counted_end(void *arg)
 	for (int i = 0; tasks_left(true); i++) {
 		if (i == 10)
 			return;
-		nanosleep(&ms, NULL);
+		ts_sys_nanosleep(&ms, NULL);
 	}
 	TS_DEBUG("the program's last thread ends: exit(0), as glibc does");
 	ts_set_exit_status(0);
@@ -139,11 +140,11 @@ static char stat_of(const char *path, long *threads)
 {
 	char buf[512];
 	/* System calls: open(), read() and close() are the shim's wrappers. */
-	int fd = (int)syscall(SYS_openat, AT_FDCWD, path, O_RDONLY | O_CLOEXEC);
+	int fd = (int)ts_syscall(SYS_openat, AT_FDCWD, path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return 0;
-	ssize_t n = syscall(SYS_read, fd, buf, sizeof buf - 1);
-	syscall(SYS_close, fd);
+	ssize_t n = ts_syscall(SYS_read, fd, buf, sizeof buf - 1);
+	ts_syscall(SYS_close, fd);
 	if (n <= 0)
 		return 0;
 	buf[n] = 0;
@@ -181,11 +182,11 @@ static bool gone(char state)
  * on the program's threads as they end. */
 static bool tasks_left(bool program_only)
 {
-	int fd = (int)syscall(SYS_openat, AT_FDCWD, "/proc/self/task",
+	int fd = (int)ts_syscall(SYS_openat, AT_FDCWD, "/proc/self/task",
 			      O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0)
 		return true;
-	pid_t self = (pid_t)syscall(SYS_gettid), pid = (pid_t)syscall(SYS_getpid);
+	pid_t self = (pid_t)ts_syscall(SYS_gettid), pid = (pid_t)ts_syscall(SYS_getpid);
 	bool left = false;
 	char buf[1024] __attribute__((aligned(8)));
 	for (long n; !left && (n = ts_sys_getdents64(fd, buf, sizeof buf)) > 0;) {
@@ -199,7 +200,7 @@ static bool tasks_left(bool program_only)
 			left = !gone(state_of(path));
 		}
 	}
-	syscall(SYS_close, fd);
+	ts_syscall(SYS_close, fd);
 	return left;
 }
 
@@ -239,7 +240,7 @@ void ts_lastthread_leave(void)
 	 * process; when the OTLP exporter's thread is there too (it waits
 	 * for work forever), the whole group goes at once. */
 	if (tasks_left(false))
-		syscall(SYS_exit_group, 0);
+		ts_syscall(SYS_exit_group, 0);
 	for (;;)
-		syscall(SYS_exit, 0);
+		ts_syscall(SYS_exit, 0);
 }

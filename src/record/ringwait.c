@@ -7,6 +7,7 @@
  * gone, and that ring drops (counted) from then on. The waiting threads
  * sleep on a futex the consumer wakes after each cycle, so they never take
  * the CPU from it. Never called with the ring's busy flag clear. */
+#include "rawsys.h"
 #include "ring.h"
 
 #include <errno.h>
@@ -63,7 +64,7 @@ static bool wait_for(struct ts_ring *r, bool (*ready)(struct ts_ring *, uint64_t
 			break;
 		}
 		struct timespec nap = {0, NAP_NS};
-		syscall(SYS_futex, &p->progress, FUTEX_WAIT, seen, &nap, NULL, 0);
+		ts_syscall(SYS_futex, &p->progress, FUTEX_WAIT, seen, &nap, NULL, 0);
 		uint32_t now_seen = atomic_load(&p->progress);
 		uint64_t now = now_ns();
 		if (now_seen != last) {

@@ -1,6 +1,7 @@
 /* The producer's side of the shared segment (segment.h): made once per
  * process image at start (and in a forked child), mapped shared, and its
  * descriptor closed at once, so the program never sees it. */
+#include "rawsys.h"
 #include "segment_prod.h"
 
 #include "arena_prod.h"
@@ -101,7 +102,7 @@ static void fill_header(struct ts_seg_header *h)
 	h->nchunks = ts_cfg.pool_chunks;
 	h->pool.nchunks = ts_cfg.pool_chunks;
 	h->max_threads = TS_MAX_THREADS;
-	h->pid = (int32_t)syscall(SYS_getpid);
+	h->pid = (int32_t)ts_syscall(SYS_getpid);
 	h->ppid = (int32_t)getppid();
 	h->uid = (uint32_t)geteuid();
 	h->clock_tsc = ts_clock_tsc;
@@ -128,14 +129,14 @@ static void fill_header(struct ts_seg_header *h)
 bool ts_segment_create(const char *dir)
 {
 	char tmp[PATH_MAX], path[PATH_MAX];
-	long pid = (long)syscall(SYS_getpid);
+	long pid = (long)ts_syscall(SYS_getpid);
 	unsigned long long stamp = (unsigned long long)ts_clock_boottime_ns();
 	if ((size_t)snprintf(tmp, sizeof tmp, "%s/.p%ld.%llu.tmp", dir, pid, stamp) >= sizeof tmp ||
 	    (size_t)snprintf(path, sizeof path, "%s/p%ld.%llu" TS_SEG_SUFFIX, dir, pid, stamp) >=
 		    sizeof path)
 		return false;
 	size_t bytes = ts_seg_header_size() + ts_arena_layout(ts_cfg.pool_chunks).bytes;
-	int fd = (int)syscall(SYS_openat, AT_FDCWD, tmp,
+	int fd = (int)ts_syscall(SYS_openat, AT_FDCWD, tmp,
 			      O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
 	if (fd < 0) {
 		TS_INFO("cannot make a segment in %s: %s", dir, strerror(errno));
@@ -144,7 +145,7 @@ bool ts_segment_create(const char *dir)
 	void *mem = MAP_FAILED;
 	if (ts_sys_ftruncate(fd, (off_t)bytes) == 0)
 		mem = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-	syscall(SYS_close, fd);
+	ts_syscall(SYS_close, fd);
 	if (mem == MAP_FAILED) {
 		TS_INFO("cannot map a segment in %s: %s", dir, strerror(errno));
 		ts_sys_unlink(tmp);
@@ -169,7 +170,7 @@ bool ts_segment_create(const char *dir)
 static void wake_consumer(struct ts_seg_header *h)
 {
 	atomic_fetch_add(&h->wake, 1);
-	syscall(SYS_futex, &h->wake, FUTEX_WAKE, 1, NULL, NULL, 0);
+	ts_syscall(SYS_futex, &h->wake, FUTEX_WAKE, 1, NULL, NULL, 0);
 }
 
 bool ts_segment_nudge(void)
@@ -205,7 +206,7 @@ bool ts_segment_wait_written(unsigned ms)
 			return false;
 		uint64_t left = end - now;
 		struct timespec wait = {(time_t)(left / 1000), (long)(left % 1000) * 1000000L};
-		syscall(SYS_futex, &h->written, FUTEX_WAIT, 0, &wait, NULL, 0);
+		ts_syscall(SYS_futex, &h->written, FUTEX_WAIT, 0, &wait, NULL, 0);
 	}
 	return true;
 }
@@ -222,7 +223,7 @@ void ts_segment_tell(void)
 		return;
 	int fd = ts_fd_stderr();
 	if (fd >= 0)
-		syscall(SYS_write, fd, h->report, len);
+		ts_syscall(SYS_write, fd, h->report, len);
 	ts_fd_give_back(fd);
 }
 

@@ -2,16 +2,17 @@
  * begin and end records, names, and threads found by tid. */
 #include "thread.h"
 
-#include "clock.h"
 #include "arena_prod.h"
+#include "clock.h"
 #include "config.h"
 #include "inherited.h"
-#include "started.h"
 #include "lastthread.h"
 #include "log.h"
 #include "modules.h"
+#include "rawsys.h"
 #include "registry.h"
 #include "segment_prod.h"
+#include "started.h"
 
 #include <errno.h>
 #include <time.h>
@@ -69,7 +70,7 @@ static struct ts_thread *alloc_slot(void)
 static void read_own_name(char name[16])
 {
 	char buf[16] = {0};
-	if (syscall(SYS_prctl, PR_GET_NAME, buf, 0, 0, 0) == 0)
+	if (ts_syscall(SYS_prctl, PR_GET_NAME, buf, 0, 0, 0) == 0)
 		memcpy(name, buf, 16);
 	name[15] = 0;
 }
@@ -172,7 +173,7 @@ struct ts_thread *ts_thread_start(const struct ts_thread_link *link, void *start
 	 * started this thread and waits for it may be holding in dlopen(). */
 	ts_modules_refresh();
 	const char *name = start_routine ? ts_modules_symbol((uintptr_t)start_routine) : NULL;
-	struct ts_thread *t = register_thread(link->child_index, (pid_t)syscall(SYS_gettid), link,
+	struct ts_thread *t = register_thread(link->child_index, (pid_t)ts_syscall(SYS_gettid), link,
 					      start_routine, name, false);
 	if (t) {
 		set_stack_from_attr(t);
@@ -188,7 +189,7 @@ void ts_thread_init_main(void)
 		return;
 	ts_lastthread_started();
 	ts_modules_refresh();   /* the modules loaded at start */
-	struct ts_thread *t = register_thread(ts_thread_next_index(), (pid_t)syscall(SYS_getpid),
+	struct ts_thread *t = register_thread(ts_thread_next_index(), (pid_t)ts_syscall(SYS_getpid),
 					      NULL, NULL, NULL, false);
 	if (!t)
 		return;
@@ -229,13 +230,13 @@ struct ts_thread *ts_thread_slow(void)
 		return NULL;
 	int saved = errno;
 	struct ts_thread *t;
-	if (syscall(SYS_gettid) == syscall(SYS_getpid)) {
+	if (ts_syscall(SYS_gettid) == ts_syscall(SYS_getpid)) {
 		ts_thread_init_main();
 		t = ts_tls.thr;
 	} else {
 		/* A thread the shim did not see start (created before the shim was
 		 * ready or by a library's internal pthread_create). */
-		t = register_thread(ts_thread_next_index(), (pid_t)syscall(SYS_gettid), NULL, NULL, NULL,
+		t = register_thread(ts_thread_next_index(), (pid_t)ts_syscall(SYS_gettid), NULL, NULL, NULL,
 				    false);
 		if (t)
 			publish(t);
@@ -249,7 +250,7 @@ struct ts_thread *ts_thread_foreign(void)
 	if (!atomic_load(&ts_active))
 		return NULL;
 	int saved = errno;
-	pid_t tid = (pid_t)syscall(SYS_gettid);
+	pid_t tid = (pid_t)ts_syscall(SYS_gettid);
 	if (ts_shim_tid(tid)) {   /* a task of the shim sharing a thread's TLS */
 		errno = saved;
 		return NULL;
@@ -343,7 +344,7 @@ void ts_thread_adopt_main(const struct ts_thread_saved *saved)
 {
 	if (!saved->had)
 		return;
-	struct ts_thread *t = register_thread(ts_thread_next_index(), (pid_t)syscall(SYS_getpid),
+	struct ts_thread *t = register_thread(ts_thread_next_index(), (pid_t)ts_syscall(SYS_getpid),
 					      NULL, NULL, NULL, false);
 	if (t) {
 		t->stack_lo = saved->stack_lo;

@@ -6,8 +6,9 @@
 #include "doorbell.h"
 #include "large.h"
 #include "log.h"
-#include "registry.h"
 #include "modules.h"
+#include "rawsys.h"
+#include "registry.h"
 
 #include <dlfcn.h>
 #include <errno.h>
@@ -151,7 +152,7 @@ void ts_unwind_serve(void)
 	expect = JOB_WORKING;
 	if (!atomic_compare_exchange_strong(&job_state, &expect, JOB_DONE))
 		atomic_store(&job_state, JOB_FREE);   /* abandoned: nobody reads it */
-	syscall(SYS_futex, &job_state, FUTEX_WAKE_PRIVATE, INT32_MAX, NULL, NULL, 0);
+	ts_syscall(SYS_futex, &job_state, FUTEX_WAKE_PRIVATE, INT32_MAX, NULL, NULL, 0);
 }
 
 /* Without a background thread (an agent consumes the records), the job is
@@ -167,12 +168,12 @@ static int unwinder_main(void *arg)
 {
 	(void)arg;
 	uint64_t all = ~0ull;
-	syscall(SYS_rt_sigprocmask, SIG_SETMASK, &all, NULL, sizeof all);
-	syscall(SYS_close_range, 0, ~0U, 0);
+	ts_syscall(SYS_rt_sigprocmask, SIG_SETMASK, &all, NULL, sizeof all);
+	ts_syscall(SYS_close_range, 0, ~0U, 0);
 	ts_shim_thread_begin();   /* what it calls is never recorded */
 	ts_unwind_serve();
 	ts_shim_thread_end();
-	syscall(SYS_exit, 0);
+	ts_syscall(SYS_exit, 0);
 	return 0;
 }
 
@@ -207,7 +208,7 @@ static int wait_job(const struct timespec *end)
 		if (left <= 0)
 			return st;
 		struct timespec wait = {left / 1000, (left % 1000) * 1000000L};
-		syscall(SYS_futex, &job_state, FUTEX_WAIT_PRIVATE, st, &wait, NULL, 0);
+		ts_syscall(SYS_futex, &job_state, FUTEX_WAIT_PRIVATE, st, &wait, NULL, 0);
 	}
 }
 
