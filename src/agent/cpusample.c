@@ -286,7 +286,10 @@ bool ts_cpu_span_ns(struct ts_track_ctx *c, uint64_t start, uint64_t end, int64_
 	uint64_t cpu;
 	if (!ts_cpu_hist_span(&s->hist, start, end, &cpu))
 		return false;
-	*out = (int64_t)cpu;
+	/* One thread computes at most all the time: the samples around a
+	 * bound (or a new thread's start, which had computed a little before
+	 * its begin record) may say a few µs more. */
+	*out = (int64_t)(end > start && cpu > end - start ? end - start : cpu);
 	return true;
 }
 
@@ -304,8 +307,11 @@ void ts_cpu_thread_attr(struct ts_track_ctx *c, uint64_t end_ns, struct ts_span 
 		return;
 	/* Read by the thread itself at its beginning and end: exact. */
 	if (s->end_cpu_ns1 && s->begin_cpu_ns1) {
-		uint64_t a = s->begin_cpu_ns1 - 1, b = s->end_cpu_ns1 - 1;
-		put(span, b > a ? b - a : 0);
+		/* A new thread's counts from its clone, a few µs before its begin
+		 * record (its registration's work): at most the span's time. */
+		uint64_t a = s->begin_cpu_ns1 - 1, b = s->end_cpu_ns1 - 1, d = end_ns - s->begin_ns;
+		uint64_t cpu = b > a ? b - a : 0;
+		put(span, cpu < d ? cpu : d);
 		return;
 	}
 	ts_cpu_attr(c, s->begin_ns, end_ns, span);
