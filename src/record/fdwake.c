@@ -4,6 +4,7 @@
 #include "fdwake.h"
 
 #include "record.h"
+#include "wake.h"
 
 _Atomic uint32_t ts_fdwake_polling;
 _Atomic uint32_t ts_fdwake_known;
@@ -16,6 +17,8 @@ static _Atomic uint32_t pollers[TS_FDWAKE_MAX];      /* polls of a readable end 
  * readable end's generation (low bits, a check), 32-47 the writing
  * thread's index, 0-31 its span number. */
 static _Atomic uint64_t waker[TS_FDWAKE_MAX];
+/* When the first of the polls now on a readable end began (ticks). */
+static _Atomic uint64_t since[TS_FDWAKE_MAX];
 
 #define VALID (1ull << 63)
 #define CHECK(gen) ((uint64_t)((gen) & 0x7fff) << 48)
@@ -56,8 +59,10 @@ bool ts_fdwake_enter(int fd)
 	if (!known(fd, &gen))
 		return false;
 	/* The first poller forgets what woke the polls before it. */
-	if (atomic_fetch_add(&pollers[fd], 1) == 0)
+	if (atomic_fetch_add(&pollers[fd], 1) == 0) {
 		atomic_store(&waker[fd], 0);
+		atomic_store_explicit(&since[fd], ts_ticks(), memory_order_relaxed);
+	}
 	atomic_fetch_add(&ts_fdwake_polling, 1);
 	return true;
 }
@@ -86,6 +91,10 @@ uint64_t ts_fdwake_post(int fd, const struct ts_thread *t, int *rfd)
 	int r = (int)r1 - 1;
 	uint32_t gen;
 	if (!known(r, &gen) || !atomic_load(&pollers[r]))
+		return 0;
+	/* A poll that has not waited the threshold yet may end as no span:
+	 * an arrow from this write would then point at nothing. */
+	if (ts_ticks() - atomic_load_explicit(&since[r], memory_order_relaxed) < ts_wait_min_ticks())
 		return 0;
 	uint64_t w = VALID | CHECK(gen) | (uint64_t)(t->index & 0xffff) << 32 | t->next_span;
 	uint64_t none = 0;
