@@ -29,7 +29,7 @@ static bool futex_wait_op(long nr, long op)
 /* The relative timeout in ms + 1 (0: none, or FUTEX_WAIT_BITSET's deadline). */
 static uint32_t futex_timeout(long op, const struct timespec *ts)
 {
-	if (!ts || ((int)op & FUTEX_CMD_MASK) != FUTEX_WAIT || ts->tv_sec < 0)
+	if (!ts_plausible_ptr(ts) || ((int)op & FUTEX_CMD_MASK) != FUTEX_WAIT || ts->tv_sec < 0)
 		return 0;
 	uint64_t ms = (uint64_t)ts->tv_sec * 1000u + (uint64_t)ts->tv_nsec / 1000000u;
 	return ms >= UINT32_MAX - 1 ? UINT32_MAX : (uint32_t)ms + 1;
@@ -47,5 +47,5 @@ TS_EXPORT long syscall(long nr, ...)
 		return real(nr, a, b, c, d, e, f);
 	TS_WAIT_BODY(TS_OP_FUTEX_WAIT, real(nr, a, b, c, d, e, f),
 		     (w_.arg = (uint64_t)a, w_.aux = (uint32_t)b,
-		      w_.aux2 = futex_timeout(b, (const struct timespec *)d)));
+		      w_.aux2 = r_ == -1 && e_ == EFAULT ? 0 : futex_timeout(b, (const struct timespec *)d)));
 }

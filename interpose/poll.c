@@ -28,23 +28,23 @@ extern int __ppoll_chk(struct pollfd *fds, nfds_t n, const struct timespec *time
 /* Milliseconds of a relative timeout; -1 for none (infinite). */
 static int64_t ms_of_ts(const struct timespec *ts)
 {
-	return ts ? (int64_t)ts->tv_sec * 1000 + ts->tv_nsec / 1000000 : -1;
+	return ts_plausible_ptr(ts) ? (int64_t)ts->tv_sec * 1000 + ts->tv_nsec / 1000000 : -1;
 }
 
 static int64_t ms_of_tv(const struct timeval *tv)
 {
-	return tv ? (int64_t)tv->tv_sec * 1000 + tv->tv_usec / 1000 : -1;
+	return ts_plausible_ptr(tv) ? (int64_t)tv->tv_sec * 1000 + tv->tv_usec / 1000 : -1;
 }
 
 /* A timeout of exactly 0: the call cannot wait. */
 static bool ts_zero(const struct timespec *ts)
 {
-	return ts && ts->tv_sec == 0 && ts->tv_nsec == 0;
+	return ts_plausible_ptr(ts) && ts->tv_sec == 0 && ts->tv_nsec == 0;
 }
 
 static bool tv_zero(const struct timeval *tv)
 {
-	return tv && tv->tv_sec == 0 && tv->tv_usec == 0;
+	return ts_plausible_ptr(tv) && tv->tv_sec == 0 && tv->tv_usec == 0;
 }
 
 /* The known readable ends a poll waits for (at most WATCH_MAX of them). */
@@ -58,7 +58,7 @@ struct watch {
 static bool watch_poll(struct watch *w, const struct pollfd *fds, nfds_t n)
 {
 	w->n = 0;
-	for (nfds_t i = 0; i < n && w->n < WATCH_MAX; i++) {
+	for (nfds_t i = 0; ts_plausible_ptr(fds) && i < n && w->n < WATCH_MAX; i++) {
 		if (fds[i].fd >= 0 && (fds[i].events & (POLLIN | POLLRDNORM)) &&
 		    ts_fdwake_enter(fds[i].fd)) {
 			w->fd[w->n] = fds[i].fd;
@@ -72,7 +72,7 @@ static bool watch_select(struct watch *w, int nfds, const fd_set *rd)
 {
 	w->n = 0;
 	int top = nfds < TS_FDWAKE_MAX ? nfds : TS_FDWAKE_MAX;
-	for (int fd = 0; rd && fd < top && w->n < WATCH_MAX; fd++) {
+	for (int fd = 0; ts_plausible_ptr(rd) && fd < top && w->n < WATCH_MAX; fd++) {
 		if (FD_ISSET(fd, rd) && ts_fdwake_enter(fd))
 			w->fd[w->n++] = fd;
 	}

@@ -8,7 +8,7 @@
 
 static uint64_t ns_of(const struct timespec *ts)
 {
-	if (!ts || ts->tv_sec < 0 || ts->tv_nsec < 0)
+	if (!ts_plausible_ptr(ts) || ts->tv_sec < 0 || ts->tv_nsec < 0)
 		return 0;
 	return (uint64_t)ts->tv_sec * 1000000000u + (uint64_t)ts->tv_nsec;
 }
@@ -16,7 +16,8 @@ static uint64_t ns_of(const struct timespec *ts)
 TS_EXPORT int nanosleep(const struct timespec *req, struct timespec *rem)
 {
 	TS_REAL(nanosleep, -1);
-	TS_WAIT_BODY(TS_OP_NANOSLEEP, real(req, rem), w_.arg = ns_of(req));
+	TS_WAIT_BODY(TS_OP_NANOSLEEP, real(req, rem),
+		     w_.arg = r_ != 0 && e_ == EFAULT ? 0 : ns_of(req));
 }
 
 /* Returns its error number and leaves errno alone: the record's err is
@@ -26,7 +27,7 @@ TS_EXPORT int clock_nanosleep(clockid_t clk, int flags, const struct timespec *r
 {
 	TS_REAL(clock_nanosleep, EINVAL);
 	TS_WAIT_BODY(TS_OP_CLOCK_NANOSLEEP, real(clk, flags, req, rem),
-		     (w_.arg = flags & TIMER_ABSTIME ? 0 : ns_of(req),
+		     (w_.arg = flags & TIMER_ABSTIME || r_ == EFAULT ? 0 : ns_of(req),
 		      w_.aux_kind = flags & TIMER_ABSTIME ? TS_WAIT_ABSOLUTE : 0));
 }
 

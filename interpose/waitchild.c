@@ -11,10 +11,11 @@
 #include <sys/wait.h>
 
 /* How a wait status changed: the record's aux_kind and aux2. */
-static void child_status(struct ts_wait_info *w, pid_t got, int st)
+static void child_status(struct ts_wait_info *w, pid_t got, const int *status)
 {
 	if (got <= 0)
-		return;
+		return;   /* *status was not written (EFAULT: it cannot be) */
+	int st = *status;
 	w->aux = (uint32_t)got;
 	if (WIFEXITED(st)) {
 		w->aux_kind = TS_WAIT_CHILD_EXITED;
@@ -35,7 +36,7 @@ TS_EXPORT pid_t waitpid(pid_t pid, int *status, int options)
 	TS_REAL(waitpid, -1);
 	int own = 0, *st = status ? status : &own;
 	TS_WAIT_BODY(TS_OP_WAITPID, real(pid, st, options),
-		     (w_.arg = (uint64_t)(int64_t)pid, child_status(&w_, r_, *st)));
+		     (w_.arg = (uint64_t)(int64_t)pid, child_status(&w_, r_, st)));
 }
 
 TS_EXPORT pid_t wait(int *status)
@@ -43,7 +44,7 @@ TS_EXPORT pid_t wait(int *status)
 	TS_REAL(wait, -1);
 	int own = 0, *st = status ? status : &own;
 	TS_WAIT_BODY(TS_OP_WAIT, real(st),
-		     (w_.arg = (uint64_t)(int64_t)-1, child_status(&w_, r_, *st)));
+		     (w_.arg = (uint64_t)(int64_t)-1, child_status(&w_, r_, st)));
 }
 
 TS_EXPORT pid_t wait4(pid_t pid, int *status, int options, struct rusage *ru)
@@ -51,7 +52,7 @@ TS_EXPORT pid_t wait4(pid_t pid, int *status, int options, struct rusage *ru)
 	TS_REAL(wait4, -1);
 	int own = 0, *st = status ? status : &own;
 	TS_WAIT_BODY(TS_OP_WAIT4, real(pid, st, options, ru),
-		     (w_.arg = (uint64_t)(int64_t)pid, child_status(&w_, r_, *st)));
+		     (w_.arg = (uint64_t)(int64_t)pid, child_status(&w_, r_, st)));
 }
 
 /* The id waited for, as waitpid would name it. */

@@ -16,6 +16,22 @@ static inline struct ts_thread *ts_wait_caller(void)
 	return t && !ts_family_off(TS_FAM_WAIT) ? t : NULL;
 }
 
+/* A pointer the program passed that may be read: not NULL, not in the
+ * first page, below the top of user space. A call given a bad pointer
+ * fails with EFAULT without the shim, and must not crash with it: an
+ * argument is read only when plausible, and after the call only when the
+ * call did not say EFAULT. (A pointer to unmapped memory in the middle of
+ * user space cannot be told without a system call.) */
+static inline bool ts_plausible_ptr(const void *p)
+{
+#if defined(__x86_64__)
+	const uintptr_t top = (uintptr_t)1 << 47;
+#else
+	const uintptr_t top = (uintptr_t)1 << 48;
+#endif
+	return (uintptr_t)p >= 4096 && (uintptr_t)p < top;
+}
+
 /* The error of a call with result r (errno e after it). A function: a
  * result of unsigned type (sleep) is then no comparison the compiler
  * calls always false. */

@@ -188,6 +188,17 @@ class WaitsTest(tracelib.LoopbackReceiver, unittest.TestCase):
             self.assertEqual([f for f in trace.flows if f.terminated and
                               f.slices[0].name == "write"], [], env)
 
+    def test_bad_pointers_fail_as_without_the_shim(self):
+        # run_pair compares the output: every call says EFAULT, none crashes
+        # (a wrapper must not read what the program passed before the call
+        # has said it is readable).
+        proc, _ = self.run_prog("efault")
+        self.assertEqual(proc.stdout.decode().splitlines(), [
+            "poll-efault ret=-1 errno=EFAULT", "select-efault ret=-1 errno=EFAULT",
+            "nanosleep-efault ret=-1 errno=EFAULT", "clock_nanosleep-efault ret=14 errno=0",
+            "futex-efault ret=-1 errno=EFAULT", "waitpid-efault ret=-1 errno=EFAULT",
+            "waitpid-after ret=0 errno=ECHILD"])
+
     def test_interrupted_and_timed_out(self):
         # run_pair compares the output: EINTR, ETIMEDOUT, the time left.
         proc, trace = self.run_prog("eintr")

@@ -224,9 +224,48 @@ static int eintr(void)
 	return 0;
 }
 
+/* Bad pointers: each call fails with EFAULT, as it does without the shim,
+ * which must not read them first. A pipe exists, so that polls would be
+ * watched for the write that wakes them. */
+static int efault(void)
+{
+	int p[2];
+	if (pipe(p) != 0)
+		return 1;
+	void *bad = (void *)-4096L, *low = (void *)8;
+	errno = 0;
+	int r = poll(bad, 1, 10);
+	report("poll-efault", r, r < 0 ? errno : 0);
+	struct timeval tv = {0, 10000};
+	r = select(p[0] + 1, bad, NULL, NULL, &tv);
+	report("select-efault", r, r < 0 ? errno : 0);
+	r = nanosleep(low, NULL);
+	report("nanosleep-efault", r, r < 0 ? errno : 0);
+	r = clock_nanosleep(CLOCK_MONOTONIC, 0, bad, NULL);
+	report("clock_nanosleep-efault", r, 0);
+	static _Atomic uint32_t word;
+	long f = syscall(SYS_futex, &word, FUTEX_WAIT_PRIVATE, 0, bad, NULL, 0);
+	report("futex-efault", f, f < 0 ? errno : 0);
+	/* A child that takes a while to end: the wait blocks, then cannot
+	 * write the status. */
+	pid_t child = fork();
+	if (child == 0) {
+		struct timespec ts = {0, WAIT_MS * 1000000L};
+		nanosleep(&ts, NULL);
+		_exit(3);
+	}
+	pid_t w = waitpid(child, bad, 0);
+	report("waitpid-efault", w, w < 0 ? errno : 0);
+	w = waitpid(child, NULL, 0);
+	report("waitpid-after", w == child, w < 0 ? errno : 0);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc > 1 && strcmp(argv[1], "eintr") == 0)
 		return eintr();
+	if (argc > 1 && strcmp(argv[1], "efault") == 0)
+		return efault();
 	return all();
 }
