@@ -5,6 +5,7 @@
  * process never loaded, to show it asks nothing of the current process. */
 #include "check_main.h"
 #include "config.h"
+#include "cpusample.h"
 #include "drain.h"
 #include "exception.h"
 #include "fdinfo.h"
@@ -72,6 +73,7 @@ START_TEST(thread_begin_carries_the_start_routine_name)
 	struct ts_track_ctx c = {0};
 	ts_drain_ring(&c, t);
 	ck_assert_str_eq(c.span_name, "tslocal_answer");
+	ts_cpu_forget(&c);   /* the drain side's state of the thread */
 }
 END_TEST
 
@@ -83,6 +85,7 @@ START_TEST(thread_begin_without_a_name_is_a_thread)
 	struct ts_track_ctx c = {0};
 	ts_drain_ring(&c, t);
 	ck_assert_str_eq(c.span_name, "");
+	ts_cpu_forget(&c);   /* the drain side's state of the thread */
 }
 END_TEST
 
@@ -189,6 +192,7 @@ START_TEST(exception_records_carry_their_modules)
 	ck_assert_ptr_nonnull(strstr(stack, "#1 static_function+0x3 (test_records)\n"));
 	ts_exception_done(&c);
 	ts_exception_forget(&c);
+	ts_cpu_forget(&c);   /* the drain side's state of the thread */
 }
 END_TEST
 
@@ -211,6 +215,7 @@ START_TEST(stdio_is_described_in_records)
 	ck_assert_ptr_nonnull(info);
 	ck_assert_str_eq(ts_fd_type_name(info->type), "file");
 	ck_assert_str_eq(info->path, path);
+	ts_cpu_forget(&c);   /* the drain side's state of the thread */
 }
 END_TEST
 
@@ -229,6 +234,7 @@ START_TEST(stdio_socket_peer_is_in_the_record)
 	ck_assert_ptr_nonnull(info);
 	ck_assert_str_eq(ts_fd_type_name(info->type), "socket");
 	ck_assert_str_eq(ts_transport_name(info->transport), "unix");
+	ts_cpu_forget(&c);   /* the drain side's state of the thread */
 }
 END_TEST
 
