@@ -46,6 +46,14 @@ uint64_t ts_cpu_process_end_ns1;
 
 static uint64_t next_due_ms;   /* CLOCK_MONOTONIC ms */
 static bool idle;              /* the last round found no thread to sample */
+/* A process whose threads all stayed off the CPU for QUIET_MS is sampled
+ * every SLOW_MS instead (waking the consumer costs more than a round): a
+ * daemon asleep costs a tenth. The first round that sees a thread move
+ * goes back to the set period. */
+#define QUIET_MS 1000u
+#define SLOW_MS 100u
+static bool moved;             /* this round saw a thread use CPU or wait for it */
+static unsigned quiet_ms;      /* for how long no round has */
 
 static const char *const cpu_name = "cpu %";
 static const char *const wait_name = "waiting for CPU %";
@@ -148,6 +156,8 @@ static void record(struct ts_track_ctx *c, struct ts_cpu_thread *s, uint64_t now
 		   const struct ts_schedstat *st)
 {
 	ts_cpu_hist_add(&s->hist, now, st->cpu_ns);
+	if (!s->have_last || st->cpu_ns != s->last_cpu || st->wait_ns != s->last_wait)
+		moved = true;
 	if (s->have_last && now > s->last_t && st->cpu_ns >= s->last_cpu &&
 	    st->wait_ns >= s->last_wait) {
 		uint64_t dt = now - s->last_t;
@@ -198,7 +208,12 @@ bool ts_cpu_due(void)
 
 void ts_cpu_round_done(unsigned sampled)
 {
-	next_due_ms = ts_clock_monotonic_ms() + ts_cfg.cpu_sample_ms;
+	unsigned period = ts_cfg.cpu_sample_ms;
+	quiet_ms = moved ? 0 : quiet_ms + period;
+	moved = false;
+	if (quiet_ms >= QUIET_MS && period < SLOW_MS)
+		period = SLOW_MS;
+	next_due_ms = ts_clock_monotonic_ms() + period;
 	/* Nothing to sample: the consumer sleeps as long as it would without
 	 * the sampler, until a new thread begins. */
 	idle = sampled == 0;
@@ -208,6 +223,7 @@ void ts_cpu_thread_begin(struct ts_track_ctx *c, const struct ts_thread *t,
 			 const struct ts_pool_view *v, uint64_t ns, uint64_t cpu_ns1)
 {
 	idle = false;
+	moved = true;   /* a new thread: the process is busy again */
 	struct ts_cpu_thread *s = state_of(c);
 	if (!s)
 		return;

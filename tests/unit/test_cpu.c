@@ -2,7 +2,11 @@
  * fields missing) and the CPU time of a span interpolated from a thread's
  * samples (between samples, outside them, idle stretches, a full history). */
 #include "check_main.h"
+#include "config.h"
 #include "cpuhist.h"
+#include "cpusample.h"
+#include "thread.h"
+#include "trackctx.h"
 
 #include <string.h>
 
@@ -10,6 +14,30 @@ static bool parse(const char *text, struct ts_schedstat *st)
 {
 	return ts_schedstat_parse(text, strlen(text), st);
 }
+
+/* A process whose threads stay off the CPU is sampled every 100 ms after a
+ * second of that; a new thread brings the set period back. */
+START_TEST(quiet_process_is_sampled_less_often)
+{
+	ts_cfg.cpu_sample_ms = 10;
+	static struct ts_track_ctx c;
+	static struct ts_thread t;
+	ts_cpu_thread_begin(&c, &t, NULL, 1, 0);
+	ts_cpu_round_done(1);
+	ck_assert_uint_le(ts_cpu_pause_ms(1000), 10);
+	for (int i = 0; i < 99; i++)
+		ts_cpu_round_done(1);
+	ck_assert_uint_le(ts_cpu_pause_ms(1000), 10);   /* 990 ms quiet: not yet */
+	ts_cpu_round_done(1);
+	unsigned slow = ts_cpu_pause_ms(1000);
+	ck_assert_uint_gt(slow, 50);
+	ck_assert_uint_le(slow, 100);
+	ts_cpu_thread_begin(&c, &t, NULL, 2, 0);   /* busy again */
+	ts_cpu_round_done(1);
+	ck_assert_uint_le(ts_cpu_pause_ms(1000), 10);
+	ts_cpu_forget(&c);
+}
+END_TEST
 
 START_TEST(schedstat_well_formed)
 {
@@ -157,4 +185,5 @@ TS_CHECK_SUITE("cpu",
 	       never_more_than_the_time,
 	       idle_stretch_is_one_entry,
 	       full_history_thins_the_past,
-	       thread_start_in_front)
+	       thread_start_in_front,
+	       quiet_process_is_sampled_less_often)
