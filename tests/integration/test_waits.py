@@ -15,13 +15,11 @@ Run:  TRACESHIM_LIB=build/libtraceshim.so PROGS_DIR=build/tests/progs \\
       python3 tests/integration/test_waits.py
 """
 
-import gzip
 import os
 import shutil
 import subprocess
 import sys
 import tempfile
-import threading
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -41,17 +39,8 @@ def prog():
     return os.path.join(os.environ.get("PROGS_DIR", ""), "waits")
 
 
-class Receiver(tracelib.OtlpHandler):
-    bodies = []
-    lock = threading.Lock()
-
-    def do_POST(self):
-        body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
-        if self.headers.get("Content-Encoding") == "gzip":
-            body = gzip.decompress(body)
-        with Receiver.lock:
-            Receiver.bodies.append(body)
-        self.answer(200)
+class Receiver(tracelib.CollectingHandler):
+    pass
 
 
 class WaitsTest(tracelib.LoopbackReceiver, unittest.TestCase):
@@ -222,8 +211,7 @@ class WaitsTest(tracelib.LoopbackReceiver, unittest.TestCase):
 
     # ------------------------------------------------------------ OTLP
     def test_otlp_link_to_the_waking_write(self):
-        with Receiver.lock:
-            Receiver.bodies = []
+        Receiver.clear()
         env = {k: v for k, v in os.environ.items()
                if not k.startswith(("OTEL_", "TRACESHIM_")) or k == "TRACESHIM_PRELOAD_FIRST"}
         if os.environ.get("TRACESHIM_AGENT"):
@@ -234,14 +222,7 @@ class WaitsTest(tracelib.LoopbackReceiver, unittest.TestCase):
                               stderr=subprocess.PIPE, timeout=60)
         self.assertEqual(proc.returncode, 0, proc.stderr)
         self.assertTrue(tracelib.wait_for_agent(self.run_dir))
-        spans = []
-        with Receiver.lock:
-            bodies = list(Receiver.bodies)
-        for body in bodies:
-            req = tracelib.decode_otlp_request(body)
-            for rs in req.all("resource_spans"):
-                for ss in rs.all("scope_spans"):
-                    spans += ss.all("spans")
+        spans = tracelib.otlp_spans(Receiver.taken())
         by_id = {s.one("span_id"): s for s in spans}
         # (A blocked pthread_join links to the joined thread: not these.)
         linked = [s for s in spans if s.all("links") and s.one("name").decode() in WAITS]

@@ -10,7 +10,6 @@ import os
 import subprocess
 import sys
 import tempfile
-import threading
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -28,18 +27,8 @@ def prog():
     return os.path.join(os.environ["PROGS_DIR"], "waits_sync")
 
 
-class Receiver(tracelib.OtlpHandler):
-    bodies = []
-    lock = threading.Lock()
-
-    def do_POST(self):
-        body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
-        if self.headers.get("Content-Encoding") == "gzip":
-            import gzip
-            body = gzip.decompress(body)
-        with Receiver.lock:
-            Receiver.bodies.append(body)
-        self.answer(200)
+class Receiver(tracelib.CollectingHandler):
+    pass
 
 
 class WaitsSync(unittest.TestCase):
@@ -149,7 +138,7 @@ class WaitsSyncOtlp(tracelib.LoopbackReceiver, unittest.TestCase):
     def test_wait_spans_link_to_the_releasing_spans(self):
         if not _otlp_module_built():
             self.skipTest("the OTLP module is not built")
-        Receiver.bodies = []
+        Receiver.clear()
         with tempfile.TemporaryDirectory() as tmp:
             run_dir = tracelib.private_run_dir(tmp)
             env = tracelib.clean_env({
@@ -159,12 +148,7 @@ class WaitsSyncOtlp(tracelib.LoopbackReceiver, unittest.TestCase):
                                   stderr=subprocess.PIPE, timeout=60)
             self.assertEqual(done.returncode, 0, done.stderr.decode())
             self.assertTrue(tracelib.wait_for_agent(run_dir))
-        spans = []
-        for body in Receiver.bodies:
-            req = tracelib.decode_otlp_request(body)
-            for rs in req.all("resource_spans"):
-                for ss in rs.all("scope_spans"):
-                    spans += ss.all("spans")
+        spans = tracelib.otlp_spans(Receiver.taken())
         by_id = {s.one("span_id"): s for s in spans}
 
         def name(s):

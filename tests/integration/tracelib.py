@@ -1459,6 +1459,45 @@ class OtlpHandler(http.server.BaseHTTPRequestHandler):
         pass
 
 
+class CollectingHandler(OtlpHandler):
+    """A receiver that keeps every request body (inflated when gzip) and
+    answers 200. Subclass it once per test class: each subclass has its own
+    bodies (clear() before a run, taken() after)."""
+    bodies = []
+    lock = threading.Lock()
+
+    def do_POST(self):
+        body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+        if self.headers.get("Content-Encoding") == "gzip":
+            body = zlib.decompress(body, 16 + zlib.MAX_WBITS)
+        cls = type(self)
+        with cls.lock:
+            cls.bodies = cls.bodies + [body]
+        self.answer(200)
+
+    @classmethod
+    def clear(cls):
+        with cls.lock:
+            cls.bodies = []
+
+    @classmethod
+    def taken(cls):
+        """The bodies received so far."""
+        with cls.lock:
+            return list(cls.bodies)
+
+
+def otlp_spans(bodies, proto_dir=None):
+    """Every span of the ExportTraceServiceRequest bodies, in order."""
+    spans = []
+    for body in bodies:
+        req = decode_otlp_request(body, proto_dir)
+        for rs in req.all("resource_spans"):
+            for ss in rs.all("scope_spans"):
+                spans += ss.all("spans")
+    return spans
+
+
 def serve_loopback(handler):
     """Serves handler on 127.0.0.1 (a free port) from daemon threads;
     returns the server (its port: server.server_address[1])."""
