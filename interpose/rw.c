@@ -59,7 +59,7 @@ static bool write_waking(ssize_t (*real)(int, const void *, size_t), int fd, con
 	int err = errno;
 	if (r <= 0)
 		ts_fdwake_retract(rfd, word);   /* nothing written: woke nobody */
-	ts_record_io_woke(t, TS_OP_WRITE, fd, n, r, r > 0, t0, t1);
+	ts_record_io_flags(t, TS_OP_WRITE, fd, n, r, r > 0 ? TS_IO_WOKE : 0, t0, t1);
 	errno = err;
 	*out = r;
 	return true;

@@ -108,19 +108,3 @@ void ts_fdwake_retract(int rfd, uint64_t word)
 {
 	atomic_compare_exchange_strong(&waker[rfd], &word, 0);
 }
-
-void ts_record_io_woke(struct ts_thread *t, enum ts_op op, int fd, uint64_t requested,
-		       int64_t ret, bool woke, uint64_t t0, uint64_t t1)
-{
-	if (ts_op_off(op, fd))
-		return;
-	int err = ret < 0 ? errno : 0;
-	struct ts_rec *r = ts_ring_reserve(&t->ring, 0, 0);
-	if (!r)
-		return;
-	ts_rec_fill(r, t, op, fd, ret, err, t0, t1);
-	r->arg = requested;
-	r->aux2 = woke ? TS_IO_WOKE : 0;
-	r->span = t->next_span++;
-	ts_ring_commit(&t->ring, 1);
-}

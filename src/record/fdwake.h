@@ -55,8 +55,4 @@ uint64_t ts_fdwake_leave(int fd, bool readable);
 uint64_t ts_fdwake_post(int fd, const struct ts_thread *t, int *rfd);
 void ts_fdwake_retract(int rfd, uint64_t word);
 
-/* Records a write (I/O shape) that woke a poll: aux2 TS_IO_WOKE. */
-void ts_record_io_woke(struct ts_thread *t, enum ts_op op, int fd, uint64_t requested,
-		       int64_t ret, bool woke, uint64_t t0, uint64_t t1);
-
 #endif

@@ -52,8 +52,10 @@ static inline bool ts_op_off(enum ts_op op, int fd)
 	return __builtin_expect(ts_families_off != 0, 0) && ts_op_off_state(op, ts_fd_state(fd));
 }
 
-static inline void ts_record_io(struct ts_thread *t, enum ts_op op, int fd, uint64_t requested,
-				int64_t ret, uint64_t t0, uint64_t t1)
+/* An I/O call with flags in aux2 (TS_IO_WOKE: a write that woke a poll). */
+static inline void ts_record_io_flags(struct ts_thread *t, enum ts_op op, int fd,
+				      uint64_t requested, int64_t ret, uint32_t flags, uint64_t t0,
+				      uint64_t t1)
 {
 	if (ts_op_off(op, fd))
 		return;   /* the HTTP layer read the call (wrap.h, ts_call_off) */
@@ -63,8 +65,15 @@ static inline void ts_record_io(struct ts_thread *t, enum ts_op op, int fd, uint
 		return;
 	ts_rec_fill(r, t, op, fd, ret, err, t0, t1);
 	r->arg = requested;
+	r->aux2 = flags;
 	r->span = t->next_span++;
 	ts_ring_commit(&t->ring, 1);
+}
+
+static inline void ts_record_io(struct ts_thread *t, enum ts_op op, int fd, uint64_t requested,
+				int64_t ret, uint64_t t0, uint64_t t1)
+{
+	ts_record_io_flags(t, op, fd, requested, ret, 0, t0, t1);
 }
 
 /* In-kernel copies: from in_fd to fd. */
