@@ -37,14 +37,28 @@ static bool is_program(const char *p)
 static bool find_program(char *out, size_t cap)
 {
 	Dl_info info;
-	if (dladdr((void *)find_program, &info) && info.dli_fname && info.dli_fname[0] == '/') {
+	if (dladdr((void *)find_program, &info) && info.dli_fname && info.dli_fname[0]) {
 		char dir[PATH_MAX];
-		snprintf(dir, sizeof dir, "%s", info.dli_fname);
+		size_t at = 0;
+		/* LD_PRELOAD=./libtraceshim.so names it from the directory the
+		 * program started in, which is still the working directory while
+		 * the constructor runs. */
+		if (info.dli_fname[0] != '/' && ts_syscall(SYS_getcwd, dir, sizeof dir - 1) > 0 &&
+		    dir[0] == '/') {
+			at = strlen(dir);
+			dir[at++] = '/';
+		}
+		if (info.dli_fname[0] != '/' && at == 0)
+			dir[0] = 0;
+		else if (at + strlen(info.dli_fname) < sizeof dir)
+			memcpy(dir + at, info.dli_fname, strlen(info.dli_fname) + 1);
+		else
+			dir[0] = 0;
 		char *slash = strrchr(dir, '/');
 		if (slash)
 			*slash = 0;
 		static const char *const rel[] = {"traceshim", "cli/traceshim", "../bin/traceshim"};
-		for (size_t i = 0; i < sizeof rel / sizeof *rel; i++)
+		for (size_t i = 0; dir[0] && i < sizeof rel / sizeof *rel; i++)
 			if ((size_t)snprintf(out, cap, "%s/%s", dir, rel[i]) < cap && is_program(out))
 				return true;
 	}

@@ -459,6 +459,22 @@ class AgentTest(unittest.TestCase):
         trace = tracelib.load_trace(self.trace_path)
         self.assertEqual(len([s for s in trace.slices if s.name == "sh" and s.tid is None]), 1)
 
+    def test_relative_preload_path_finds_the_agent(self):
+        # LD_PRELOAD=./libtraceshim.so from the library's own directory: the
+        # agent program next to it is found all the same.
+        lib = tracelib.shim_library()
+        env = base_env(TRACESHIM_RUN_DIR=self.run_dir, TRACESHIM_OUTPUT=self.trace_path,
+                       TRACESHIM_LOG="info")
+        env["LD_PRELOAD"] = "./" + os.path.basename(lib)
+        out = subprocess.run(["sh", "-c", "echo hi"], cwd=os.path.dirname(lib), env=env,
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=30)
+        self.assertEqual(out.stdout, b"hi\n")
+        self.assertIn(b"records go to the agent", out.stderr)
+        self.assertNotIn(b"no traceshim program", out.stderr)
+        self.assertTrue(wait_for(lambda: agent_pid(self.run_dir) is None, 10))
+        trace = tracelib.load_trace(self.trace_path)
+        self.assertEqual(len([s for s in trace.slices if s.name == "sh" and s.tid is None]), 1)
+
     def test_killed_agent_changes_nothing_for_the_program(self):
         argv = ["sh", "-c", "cat /etc/hostname; sleep 0.3; cat /etc/hostname; exit 3"]
         plain = subprocess.run(argv, env=base_env(), stdout=subprocess.PIPE, timeout=30)
