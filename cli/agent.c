@@ -27,6 +27,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -354,8 +355,23 @@ static void end_workers(void)
 	}
 }
 
+/* The agent's work is throughput, never latency: as SCHED_BATCH its wake-ups
+ * do not preempt the traced programs (the scheduler takes it for a CPU-bound
+ * task), while its share of the CPU stays what it was. A policy someone set
+ * on purpose (chrt) is kept. Its threads and workers inherit it; under
+ * `traceshim run` the program was started before. */
+static void yield_to_programs(void)
+{
+	if (sched_getscheduler(0) != SCHED_OTHER)
+		return;
+	struct sched_param p = {0};
+	if (sched_setscheduler(0, SCHED_BATCH, &p) != 0)
+		TS_INFO("the agent keeps its scheduling policy: %s", strerror(errno));
+}
+
 int ts_agent_serve(struct ts_agent *a)
 {
+	yield_to_programs();
 	sigset_t mask;
 	sigemptyset(&mask);
 	sigaddset(&mask, SIGCHLD);

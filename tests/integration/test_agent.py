@@ -159,6 +159,18 @@ class AgentTest(unittest.TestCase):
         self.assertEqual(spans[0].args.get("otel.status_code"), "ERROR")
         self.assertEqual(tracelib.structural_errors(trace), [])
 
+    def test_programs_keep_their_scheduling_policy_under_run(self):
+        # The agent inside `traceshim run` is SCHED_BATCH; the program it
+        # starts, and that program's children, are not.
+        code = ("import os, subprocess; print(os.sched_getscheduler(0)); "
+                "print(subprocess.run(['python3', '-c', 'import os; print(os.sched_getscheduler(0))'],"
+                " stdout=subprocess.PIPE, text=True).stdout.strip())")
+        proc = subprocess.run([cli(), "run", "-o", self.trace_path, "--", "python3", "-c", code],
+                              env=base_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                              timeout=60)
+        self.assertEqual(proc.returncode, 0, proc.stderr.decode())
+        self.assertEqual(proc.stdout.split(), [str(os.SCHED_OTHER).encode()] * 2)
+
     def test_sigkill_keeps_every_span_under_run(self):
         proc = subprocess.run([cli(), "run", "-o", self.trace_path, "--", prog("burst"), "20000",
                                "kill"], env=base_env(), stdout=subprocess.PIPE,
@@ -483,6 +495,9 @@ class AgentTest(unittest.TestCase):
         proc = subprocess.Popen(argv, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         pid = wait_for(lambda: agent_pid(self.run_dir), 10)
         self.assertTrue(pid)
+        # Its wake-ups never preempt the programs it serves; theirs is unchanged.
+        self.assertEqual(os.sched_getscheduler(pid), os.SCHED_BATCH)
+        self.assertEqual(os.sched_getscheduler(proc.pid), os.SCHED_OTHER)
         os.kill(pid, signal.SIGKILL)
         out, err = proc.communicate(timeout=30)
         self.assertEqual(out, plain.stdout)
