@@ -193,6 +193,10 @@ static bool serve_segment(struct ts_agent *a, const char *name, pid_t maker)
 		ts_agent_close_workers();
 		if (sv[0] >= 0)
 			close(sv[0]);
+		/* A group of its own: a signal to the run's group (timeout's
+		 * SIGTERM, a hang-up) ends the programs, not the writing of
+		 * their spans. */
+		setpgid(0, 0);
 		sigset_t none;
 		sigemptyset(&none);
 		sigprocmask(SIG_SETMASK, &none, NULL);
@@ -376,6 +380,7 @@ int ts_agent_serve(struct ts_agent *a)
 	sigemptyset(&mask);
 	sigaddset(&mask, SIGCHLD);
 	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGHUP);
 	sigprocmask(SIG_BLOCK, &mask, NULL);
 	int sfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
 	/* Segments appear by rename, whole: the making of one wakes nobody. */
@@ -397,8 +402,8 @@ int ts_agent_serve(struct ts_agent *a)
 		bool busy = busy_workers() || a->child || ts_relay_busy(a);
 		if (busy)
 			idle_since = now_ms();
-		if (term && !a->child)
-			break;
+		if (term && !a->child && !a->child_started)
+			break;   /* under run, the command's end is waited for as always */
 		if (a->child_started && !a->child) {
 			/* The command is done: what its processes recorded is
 			 * written, within one bound for the whole run. */
@@ -438,10 +443,10 @@ int ts_agent_serve(struct ts_agent *a)
 		if (p[0].revents & POLLIN) {
 			struct signalfd_siginfo si;
 			while (read(sfd, &si, sizeof si) == sizeof si)
-				if (si.ssi_signo == SIGTERM) {
+				if (si.ssi_signo == SIGTERM || si.ssi_signo == SIGHUP) {
 					term = true;
 					if (a->child)
-						kill(a->child, SIGTERM);
+						kill(a->child, (int)si.ssi_signo);
 				}
 		}
 		if (p[1].revents & POLLIN) {

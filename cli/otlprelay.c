@@ -45,6 +45,7 @@ static bool start(struct ts_agent *a, int seg_fd)
 			if (a->keep_fds[i] >= 0)
 				close(a->keep_fds[i]);
 		ts_agent_close_workers();
+		setpgid(0, 0);   /* as a worker: out of the run's group */
 		sigset_t none;
 		sigemptyset(&none);
 		sigprocmask(SIG_SETMASK, &none, NULL);

@@ -171,6 +171,39 @@ class AgentTest(unittest.TestCase):
         self.assertEqual(proc.returncode, 0, proc.stderr.decode())
         self.assertEqual(proc.stdout.split(), [str(os.SCHED_OTHER).encode()] * 2)
 
+    def run_signalled(self, sig, group):
+        """`traceshim run -- sleep 30`, sent sig once sleep runs: to run
+        alone, or to its whole process group as `timeout` sends it."""
+        proc = subprocess.Popen([cli(), "run", "-o", self.trace_path, "--", "sleep", "30"],
+                                env=base_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                start_new_session=True)
+        self.addCleanup(lambda: proc.poll() is not None or proc.kill())
+        def children():
+            with open("/proc/%d/task/%d/children" % (proc.pid, proc.pid)) as f:
+                return f.read().split()
+        sleeping = wait_for(children, 10)
+        self.assertTrue(sleeping)
+        time.sleep(0.2)   # sleep has started, and its segment is served
+        if group:
+            os.killpg(proc.pid, sig)
+        else:
+            os.kill(proc.pid, sig)
+        _, err = proc.communicate(timeout=30)
+        self.assertEqual(proc.returncode, -sig, err.decode())
+        # Nothing of the run is left behind.
+        self.assertFalse(os.path.exists("/proc/%s" % sleeping[0]))
+        trace = tracelib.load_trace(self.trace_path)
+        self.assertEqual(tracelib.structural_errors(trace), [])
+        spans = [s for s in trace.slices if s.name == "sleep" and s.tid is None]
+        self.assertEqual(len(spans), 1)
+        self.assertEqual(spans[0].args.get("process.exit.code"), 128 + sig)
+
+    def test_hangup_to_run_reaches_the_command(self):
+        self.run_signalled(signal.SIGHUP, group=False)
+
+    def test_sigterm_to_the_runs_group_keeps_the_trace_whole(self):
+        self.run_signalled(signal.SIGTERM, group=True)
+
     def test_sigkill_keeps_every_span_under_run(self):
         proc = subprocess.run([cli(), "run", "-o", self.trace_path, "--", prog("burst"), "20000",
                                "kill"], env=base_env(), stdout=subprocess.PIPE,
