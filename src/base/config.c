@@ -254,6 +254,7 @@ static bool sdk_disabled(void)
 void ts_config_load(void)
 {
 	keep_name();
+	ts_cfg.start_euid = (unsigned)ts_syscall(SYS_geteuid);
 	ts_log_inherit(ts_env(TS_REPORTED_VAR));
 	load_log_level();
 	bool off = sdk_disabled();

@@ -42,6 +42,7 @@ struct ts_config {
 	bool otlp;                  /* export over OTLP/HTTP (an endpoint is set, trace sampled) */
 	struct ts_rollup_cfg rollup_perfetto, rollup_otlp;
 	char output[PATH_MAX];      /* absolute path of the .pftrace file */
+	unsigned start_euid;        /* the effective uid when the settings were read */
 };
 
 extern struct ts_config ts_cfg;

@@ -136,6 +136,16 @@ void ts_warn_config(const char *fmt, ...)
 	emit_text(msg);
 }
 
+void ts_warn_config_known(const char *fmt, ...)
+{
+	char msg[480];
+	va_list ap;
+	va_start(ap, fmt);
+	format(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	(void)remember(hash(msg));
+}
+
 void ts_log_inherit(const char *list)
 {
 	for (const char *p = list; p && *p;) {

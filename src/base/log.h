@@ -18,6 +18,9 @@ void ts_log(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)
  * process tree, unless TRACESHIM_LOG is warn or more. Name the variable and
  * show its value, unless the value may be a secret (header values never). */
 void ts_warn_config(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Counts that message as reported in this run without printing it: where it
+ * is known to be no misconfiguration, for children that would say it. */
+void ts_warn_config_known(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* The environment variable that carries the reported messages to children. */
 #define TS_REPORTED_VAR "TRACESHIM_REPORTED"

@@ -13,6 +13,7 @@
 #include "clock.h"
 #include "compress.h"
 #include "config.h"
+#include "rawfs.h"
 #include "context.h"
 #include "log.h"
 #include "rawsys.h"
@@ -25,6 +26,7 @@
 #include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -41,12 +43,42 @@ static unsigned long batch_spans;   /* spans in the batch being filled */
  * for (0: no limit); set when the process exits. */
 static _Atomic uint64_t give_up_ms;
 
+#define NO_SPAN_WRITTEN "cannot write the trace to %s: %s; no span of this process is written"
+
 static int open_output(char *why, size_t cap)
 {
 	int f = ts_open_output(ts_cfg.output, OUTPUT_FLAGS, 0644, TS_OPEN_FIFO | TS_OPEN_CHR, why, cap);
 	if (f < 0 && errno == ENXIO)
 		snprintf(why, cap, "a FIFO that no process has open for reading");
 	return f;
+}
+
+/* The trace file (or, while there is none, its directory) is another
+ * user's. */
+static bool output_of_another_user(void)
+{
+	char dir[PATH_MAX];
+	struct stat st;
+	unsigned euid = (unsigned)ts_syscall(SYS_geteuid);
+	if (ts_sys_stat(ts_cfg.output, &st) == 0)
+		return st.st_uid != euid;
+	snprintf(dir, sizeof dir, "%s", ts_cfg.output);
+	char *slash = strrchr(dir, '/');
+	if (!slash)
+		return false;
+	slash[slash == dir] = 0;   /* "/x" -> "/" */
+	return ts_sys_stat(dir, &st) == 0 && st.st_uid != euid;
+}
+
+/* This process belongs to a traced tree whose trace file another user
+ * writes: a traced program started it with other credentials (it dropped
+ * privileges, or this one is set-uid), or it dropped them itself since the
+ * settings were read (a fork after setuid). */
+static bool started_as_another_user(void)
+{
+	if (ts_ctx.parent_traced || (unsigned)ts_syscall(SYS_geteuid) != ts_cfg.start_euid)
+		return true;
+	return ts_ctx.parent_span && output_of_another_user();
 }
 
 bool ts_sink_open(bool private_table)
@@ -58,18 +90,22 @@ bool ts_sink_open(bool private_table)
 	int f = open_output(why, sizeof why);
 	if (f < 0) {
 		given_up = true;
-		if (ts_ctx.parent_traced && (errno == EACCES || errno == EPERM)) {
+		bool denied = errno == EACCES || errno == EPERM;
+		if (denied && started_as_another_user()) {
 			/* A traced program started this process with other
-			 * credentials (it dropped privileges, or it is set-uid):
-			 * the file its tree writes is not this user's. Not a
-			 * misconfiguration to put on the program's stderr. */
+			 * credentials (it dropped privileges, or it is set-uid),
+			 * or this process dropped them itself before its first
+			 * write (a fork after setuid): the file its tree writes
+			 * is not this user's. Not a misconfiguration to put on
+			 * the program's stderr. */
 			TS_INFO("cannot write the trace to %s: %s; this process runs as another user "
 				"than the tree's file owner, and none of its spans is written",
 				ts_cfg.output, why);
+			/* Nor for a program it starts, which may not see why. */
+			ts_warn_config_known(NO_SPAN_WRITTEN, ts_cfg.output, why);
 			return false;
 		}
-		ts_warn_config("cannot write the trace to %s: %s; no span of this process is written",
-			       ts_cfg.output, why);
+		ts_warn_config(NO_SPAN_WRITTEN, ts_cfg.output, why);
 		return false;
 	}
 	if (shared_table)

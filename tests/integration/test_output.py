@@ -288,6 +288,37 @@ class OutputTest(unittest.TestCase):
         self.assertTrue(trace.slices_named("fork") or trace.slices_named("vfork")
                         or trace.slices_named("posix_spawn"), [s.name for s in trace.slices][:20])
 
+    def test_program_dropping_privileges_then_forking_stays_quiet(self):
+        # The program itself drops to another user, then forks and execs:
+        # neither the forked child nor the program it execs may say on
+        # stderr that it cannot write the tree's file.
+        needs_root(self)
+        out = os.path.join(self.tmp, "tree.pftrace")
+        code = ("import os, sys\n"
+                "os.setresgid(%d, %d, %d); os.setresuid(%d, %d, %d)\n"
+                "pid = os.fork()\n"
+                "if pid == 0:\n"
+                "    os.execv('/bin/echo', ['echo', 'child'])\n"
+                "_, st = os.waitpid(pid, 0)\n"
+                "sys.stdout.write('parent %%d\\n' %% os.waitstatus_to_exitcode(st))\n"
+                % ((NOBODY,) * 6))
+        argv = [sys.executable, "-c", code]
+        plain = subprocess.run(argv, env=clean_env(), stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, timeout=60)
+        traced = subprocess.run(argv, env=clean_env(LD_PRELOAD=tracelib.shim_preload(),
+                                                    TRACESHIM_OUTPUT=out),
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=60)
+        self.assertEqual(plain.returncode, 0, plain.stderr)
+        self.assertEqual(plain.stdout, b"child\nparent 0\n")
+        self.assertEqual((traced.returncode, traced.stdout, traced.stderr),
+                         (plain.returncode, plain.stdout, plain.stderr))
+        # A user whose own setting names a file they cannot write still hears of it.
+        denied = subprocess.run(["/bin/true"], env=clean_env(
+            LD_PRELOAD=tracelib.shim_preload(), TRACESHIM_OUTPUT=os.path.join(self.tmp, "no.pftrace")),
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=60,
+            user=NOBODY, group=NOBODY, extra_groups=[])
+        self.assertIn(b"no span of this process is written", denied.stderr)
+
     # ------------------------------------------------------------ traceshim run -o
     def cli(self):
         path = os.environ.get("TRACESHIM_CLI")
