@@ -8,6 +8,7 @@
 #include "childenv.h"
 #include "ids.h"
 #include "init.h"
+#include "procinfo.h"
 #include "rawfs.h"
 #include "rawsys.h"
 #include "vfork.h"
@@ -136,8 +137,13 @@ static int traced_exec(const struct exec_call *c, char *const envp[])
 	free(env);
 	if (recorded) {
 		if (!borrowed) {
+			uint64_t began = ts_process_start_ticks;
 			ts_process_exec_failed(span_id);
 			t = ts_caller();
+			/* Traced on as a new process span: the failed call is its
+			 * first, within it (the old one ended at t0). */
+			if (ts_process_start_ticks != began)
+				t0 = ts_ticks();
 		}
 		if (t)
 			span = t->next_span++;

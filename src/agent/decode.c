@@ -152,7 +152,9 @@ static void decode_proc(unsigned op, const struct ts_rec *r, const uint8_t *payl
 		ts_span_const(s, "traceshim.errno", ts_errno_name(err));
 	else if (err)
 		ts_decode_error(s, err);
-	else
+	/* system() fails with ECHILD after its shell ran when SIGCHLD is
+	 * ignored: that shell is still this span's child. */
+	if (!err || (op == TS_OP_SYSTEM && r->arg))
 		s->flow_out = s->span_id;
 }
 

@@ -9,6 +9,7 @@ Run:  TRACESHIM_LIB=build/libtraceshim.so TRACESHIM_CLI=build/cli/traceshim \\
       PROGS_DIR=build/tests/progs python3 tests/integration/test_process.py
 """
 
+import errno
 import os
 import re
 import shutil
@@ -235,6 +236,30 @@ class ProcessTreeTest(unittest.TestCase):
         self.assertEqual(traced.returncode, 127)
         span = trace.slices_named("execvp")[0]
         self.assertEqual(span.args.get("error.type"), "ENOENT")
+
+    def test_exec_the_kernel_refuses(self):
+        # The program looked runnable, so its process span ended at the
+        # exec; the exec failed, and tracing goes on as a new process span
+        # that holds the failed call (none of it before that span began).
+        traced, trace = self.spawner("noexec", plain=True)
+        self.assertEqual(traced.stdout, b"errno %d\n" % errno.ENOEXEC)
+        failed = [s for s in trace.slices_named("execl") if s.args.get("error.type") == "ENOEXEC"]
+        self.assertEqual(len(failed), 1)
+        spans = [s for _, s in process_spans(trace)]
+        self.assertEqual(len(spans), 2)
+        later = max(spans, key=lambda s: s.ts)
+        self.assertGreaterEqual(failed[0].ts, later.ts)
+        self.assertTrue(trace.slices_named("printf") or trace.slices_named("write"))
+
+    def test_system_with_sigchld_ignored(self):
+        # No status can be had (ECHILD): the system span is an error, and
+        # the arrow to the shell it started still ends on the shell's span.
+        traced, trace = self.spawner("nowait", plain=True)
+        self.assertEqual(traced.stdout, b"system -1 errno %d\n" % errno.ECHILD)
+        span = trace.slices_named("system")[0]
+        self.assertEqual(span.args.get("error.type"), "ECHILD")
+        names, _ = self.assert_tree(trace, "spawner")
+        self.assertIn("sh", {n for ns in names.values() for n in ns})
 
     def test_fork_storm(self):
         n = 500

@@ -4,11 +4,19 @@
  *   spawn   posix_spawn with an environment of its own (only FOO=bar)
  *   system  system("env; exit 3")
  *   popen   popen("env", "r"), copying what it prints
- *   missing execvp of a program that does not exist (exit 127) */
+ *   missing execvp of a program that does not exist (exit 127)
+ *   noexec  execl of a runnable file the kernel refuses (ENOEXEC), then a
+ *           write; prints the errno
+ *   nowait  system("true") with SIGCHLD ignored: no status to be had (ECHILD);
+ *           prints what system returned and its errno */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
 #include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -49,6 +57,26 @@ int main(int argc, char **argv)
 		execvp(a[0], a);
 		perror("execvp");
 		return 127;
+	}
+	if (!strcmp(mode, "noexec")) {
+		/* Executable, a regular file: the shim takes it for a program
+		 * that will run, and the kernel does not. */
+		char path[] = "noexec-XXXXXX";
+		int fd = mkstemp(path);
+		if (fd < 0 || write(fd, "\x7f" "ELFjunk", 8) != 8 || fchmod(fd, 0755) != 0)
+			return 126;
+		close(fd);
+		execl(path, path, (char *)NULL);
+		int err = errno;
+		unlink(path);
+		printf("errno %d\n", err);
+		return 0;
+	}
+	if (!strcmp(mode, "nowait")) {
+		signal(SIGCHLD, SIG_IGN);
+		int r = system("true");
+		printf("system %d errno %d\n", r, r == -1 ? errno : 0);
+		return 0;
 	}
 	return 2;
 }
