@@ -179,6 +179,29 @@ static size_t strip_lib(const char *list, char *out)
 	return len;
 }
 
+/* LD_PRELOAD with this library named by its absolute path where the list
+ * names it by a relative one (LD_PRELOAD=./libtraceshim.so), which a child
+ * that runs in another directory could not load; 0 when none is relative. */
+static size_t absolute_lib(const char *list, char *out)
+{
+	const char *entry;
+	size_t n, len = 0;
+	bool changed = false;
+	while (next_entry(&list, &entry, &n)) {
+		if (len)
+			out[len++] = ':';
+		if (entry[0] != '/' && lib_path[0] == '/' && is_lib(entry, n)) {
+			entry = lib_path;
+			n = strlen(lib_path);
+			changed = true;
+		}
+		memcpy(out + len, entry, n);
+		len += n;
+	}
+	out[len] = 0;
+	return changed ? len : 0;
+}
+
 bool ts_childenv_ready(void)
 {
 	return lib_path[0] != 0;
@@ -196,7 +219,7 @@ size_t ts_childenv_size(char *const envp[])
 		bytes += strlen(envp[n]) + 1;
 	bytes += sizeof "TRACEPARENT=" + 56 + sizeof "TRACESTATE=" + TS_TRACESTATE_MAX +
 		 sizeof "TRACESHIM_PARENT_SPAN=" + 16 + sizeof TS_REPORTED_VAR "=" + TS_REPORTED_MAX +
-		 sizeof "LD_PRELOAD=" + strlen(preload) + 1;
+		 sizeof "LD_PRELOAD=" + strlen(preload) + strlen(lib_path) + 1;
 	return (n + EXTRA_ENTRIES + 1) * sizeof(char *) + bytes;
 }
 
@@ -238,6 +261,18 @@ char **ts_childenv_in(char *const envp[], uint64_t span_id, void *block)
 				 * must stay first). */
 				str += sprintf(str, "LD_PRELOAD=%s%s%s", list, *list ? ":" : "", lib_path) + 1;
 				continue;
+			}
+			if (follow && lists_lib(list)) {
+				/* Written in place: taken when a relative name was made absolute. */
+				char *at = str;
+				str += strlen(strcpy(str, "LD_PRELOAD="));
+				size_t len = absolute_lib(list, str);
+				if (len) {
+					out[n++] = at;
+					str += len + 1;
+					continue;
+				}
+				str = at;
 			}
 			if (!follow && lists_lib(list)) {
 				out[n++] = str;

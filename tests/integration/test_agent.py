@@ -511,14 +511,18 @@ class AgentTest(unittest.TestCase):
         env = base_env(TRACESHIM_RUN_DIR=self.run_dir, TRACESHIM_OUTPUT=self.trace_path,
                        TRACESHIM_LOG="info")
         env["LD_PRELOAD"] = "./" + os.path.basename(lib)
-        out = subprocess.run(["sh", "-c", "echo hi"], cwd=os.path.dirname(lib), env=env,
+        # A child that runs elsewhere is given the library by its full path.
+        out = subprocess.run(["sh", "-c", "echo hi; cd / && /bin/echo there"],
+                             cwd=os.path.dirname(lib), env=env,
                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=30)
-        self.assertEqual(out.stdout, b"hi\n")
+        self.assertEqual(out.stdout, b"hi\nthere\n")
         self.assertIn(b"records go to the agent", out.stderr)
         self.assertNotIn(b"no traceshim program", out.stderr)
+        self.assertNotIn(b"cannot be preloaded", out.stderr)
         self.assertTrue(wait_for(lambda: agent_pid(self.run_dir) is None, 10))
         trace = tracelib.load_trace(self.trace_path)
         self.assertEqual(len([s for s in trace.slices if s.name == "sh" and s.tid is None]), 1)
+        self.assertEqual(len([s for s in trace.slices if s.name == "echo" and s.tid is None]), 1)
 
     def test_killed_agent_changes_nothing_for_the_program(self):
         argv = ["sh", "-c", "cat /etc/hostname; sleep 0.3; cat /etc/hostname; exit 3"]

@@ -177,6 +177,17 @@ START_TEST(child_env_keeps_the_programs_own_values)
 	env = ts_childenv(again, 42);
 	ck_assert_str_eq(get(env, "LD_PRELOAD"), "/elsewhere/libtraceshim.so");
 	free(env);
+	/* Named relatively (LD_PRELOAD=./libtraceshim.so): a child that runs
+	 * in another directory gets the full path, the rest as it was. */
+	char *rel[] = {"LD_PRELOAD=/lib/a.so:./libtraceshim.so b.so", NULL};
+	env = ts_childenv(rel, 42);
+	ck_assert_str_eq(get(env, "LD_PRELOAD"), "/lib/a.so:/opt/ts/libtraceshim.so:b.so");
+	ck_assert_uint_eq(count(env, "LD_PRELOAD"), 1);
+	free(env);
+	char *bare[] = {"LD_PRELOAD=libtraceshim.so", NULL};
+	env = ts_childenv(bare, 42);
+	ck_assert_str_eq(get(env, "LD_PRELOAD"), "/opt/ts/libtraceshim.so");
+	free(env);
 }
 END_TEST
 
