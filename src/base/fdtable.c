@@ -8,6 +8,7 @@
 #include <sched.h>
 #include <stdlib.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -83,12 +84,41 @@ int ts_fd_borrow(int fd)
 	return program_pidfd >= 0 ? (int)ts_syscall(SYS_pidfd_getfd, program_pidfd, fd, 0) : -1;
 }
 
+/* What stderr was when the process started (0: not noted, 1: noted, 2:
+ * closed then). */
+static int stderr_noted;
+static dev_t stderr_dev;
+static ino_t stderr_ino;
+
+void ts_fd_note_stderr(void)
+{
+	struct stat st;
+	if (ts_sys_fstat(2, &st) != 0) {
+		stderr_noted = 2;
+		return;
+	}
+	stderr_dev = st.st_dev;
+	stderr_ino = st.st_ino;
+	stderr_noted = 1;
+}
+
+static bool stderr_unchanged(int fd)
+{
+	struct stat st;
+	return !stderr_noted || (stderr_noted == 1 && ts_sys_fstat(fd, &st) == 0 &&
+				 st.st_dev == stderr_dev && st.st_ino == stderr_ino);
+}
+
 int ts_fd_stderr(void)
 {
 	int local = ts_fd_borrow(2);
 	if (local < 0 && private_table)
 		local = (int)ts_syscall(SYS_openat, AT_FDCWD, "/proc/self/fd/2",
 				     O_WRONLY | O_APPEND | O_NOCTTY | O_CLOEXEC);
+	if (local >= 0 && !stderr_unchanged(local)) {
+		ts_fd_give_back(local);
+		return -1;
+	}
 	return local;
 }
 

@@ -19,8 +19,12 @@ bool ts_fd_table_private(void);
  * Hand it back with ts_fd_give_back(). */
 int ts_fd_borrow(int fd);
 /* The program's stderr, to write to: as ts_fd_borrow(2), else reopened
- * through /proc (a terminal, pipe or file; not a socket). */
+ * through /proc (a terminal, pipe or file; not a socket). -1 when
+ * descriptor 2 is no longer the file it was at the start (noted by
+ * ts_fd_note_stderr()): a program that closed it and opened a file that got
+ * number 2 (a daemon, a test harness) never finds the shim's lines there. */
 int ts_fd_stderr(void);
+void ts_fd_note_stderr(void);
 void ts_fd_give_back(int local);
 
 #endif

@@ -9,6 +9,7 @@
 #include "context.h"
 #include "doorbell.h"
 #include "drain.h"
+#include "fdtable.h"
 #include "fdinfo.h"
 #include "httpconn.h"
 #include "ids.h"
@@ -215,6 +216,7 @@ void ts_process_exec_failed(uint64_t exec_span)
 
 static void init_once(void)
 {
+	ts_fd_note_stderr();   /* before anything is said there */
 	ts_config_load();
 	if (ts_cfg.disabled) {
 		TS_INFO("tracing disabled by the environment");

@@ -288,6 +288,27 @@ class OutputTest(unittest.TestCase):
         self.assertTrue(trace.slices_named("fork") or trace.slices_named("vfork")
                         or trace.slices_named("posix_spawn"), [s.name for s in trace.slices][:20])
 
+    def test_no_line_in_a_file_that_took_stderrs_number(self):
+        # The program closes stderr and opens a data file, which gets
+        # descriptor 2; the shim then has something to say (the trace file
+        # is full): it must not say it into the program's data.
+        data = os.path.join(self.tmp, "data.txt")
+        code = ("import os\n"
+                "os.close(2)\n"
+                "fd = os.open(%r, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)\n"
+                "assert fd == 2\n"
+                "for i in range(100):\n"
+                "    os.write(fd, b'row %%d\\n' %% i)\n" % data)
+        expected = b"".join(b"row %d\n" % i for i in range(100))
+        for agent in ("off", "auto"):
+            proc = subprocess.run([sys.executable, "-c", code], env=clean_env(
+                LD_PRELOAD=tracelib.shim_preload(), TRACESHIM_OUTPUT="/dev/full",
+                TRACESHIM_AGENT=agent, TRACESHIM_LOG="info"),
+                stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=60)
+            self.assertEqual(proc.returncode, 0, proc.stderr)
+            with open(data, "rb") as f:
+                self.assertEqual(f.read(), expected, agent)
+
     def test_program_dropping_privileges_then_forking_stays_quiet(self):
         # The program itself drops to another user, then forks and execs:
         # neither the forked child nor the program it execs may say on
