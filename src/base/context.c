@@ -5,6 +5,7 @@
 #include "ids.h"
 #include "log.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 struct ts_incoming_ctx ts_ctx = {.parent_sampled = -1};
@@ -158,6 +159,11 @@ void ts_context_init(void)
 	ts_ctx.parent_sampled = flags & 1;
 	const char *ours = ts_env("TRACESHIM_PARENT_SPAN");
 	ts_ctx.parent_traced = ours && strlen(ours) == 16 && !strncmp(ours, tp + 36, 16);
+	/* The mark is this process's alone: a child started where the shim
+	 * does not see it (glibc's own spawn in system(NULL), wordexp) would
+	 * take it for its own and draw a second arrow from the same span. */
+	if (ours)
+		unsetenv("TRACESHIM_PARENT_SPAN");
 	const char *st = ts_env("TRACESTATE");
 	if (st && ts_tracestate_valid(st))
 		strcpy(ts_ctx.tracestate, st);

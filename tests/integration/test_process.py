@@ -261,6 +261,20 @@ class ProcessTreeTest(unittest.TestCase):
         names, _ = self.assert_tree(trace, "spawner")
         self.assertIn("sh", {n for ns in names.values() for n in ns})
 
+    def test_shell_started_out_of_sight_after_an_exec(self):
+        # env execs spawner, whose system(NULL) has glibc start a shell the
+        # shim does not see: that shell must not take the exec's arrow for
+        # its own (an arrow ended twice does not import).
+        traced, trace = self.run_cli(["env", prog("spawner"), "sysnull"])
+        self.assertEqual(traced.stdout, b"system(NULL) 1\n")
+        spans = {track.process_name: (track, span) for track, span in process_spans(trace)}
+        self.assertIn("sh", spans)
+        sh = spans["sh"][1]
+        self.assertEqual(sh.args.get("process.parent_pid"), spans["env"][0].pid)
+        # Not drawn from the exec, which already has its arrow to spawner.
+        arrows = [f for f in trace.flows if f.slices[-1] is sh]
+        self.assertEqual(arrows, [])
+
     def test_fork_storm(self):
         n = 500
         traced, trace = self.run_cli([prog("forkstorm"), str(n)], timeout=300)

@@ -8,7 +8,8 @@
  *   noexec  execl of a runnable file the kernel refuses (ENOEXEC), then a
  *           write; prints the errno
  *   nowait  system("true") with SIGCHLD ignored: no status to be had (ECHILD);
- *           prints what system returned and its errno */
+ *           prints what system returned and its errno
+ *   sysnull system(NULL): glibc starts a shell the shim does not see */
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -70,6 +71,10 @@ int main(int argc, char **argv)
 		int err = errno;
 		unlink(path);
 		printf("errno %d\n", err);
+		return 0;
+	}
+	if (!strcmp(mode, "sysnull")) {
+		printf("system(NULL) %d\n", system(NULL));
 		return 0;
 	}
 	if (!strcmp(mode, "nowait")) {
