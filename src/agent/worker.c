@@ -19,6 +19,7 @@
 #include "endwatch.h"
 #include "export.h"
 #include "fdinfo.h"
+#include "fdtable.h"
 #include "log.h"
 #include "names.h"
 #include "procinfo.h"
@@ -253,6 +254,7 @@ int ts_worker_run(int fd, const char *path, int relay_fd)
 		ts_cfg.otlp = false;
 	ts_clock_init_at(s->h->clock_tsc != 0, s->h->clock_tick, s->h->clock_ns);
 	ts_seg = s->h;   /* thread slots are freed in the segment */
+	ts_fd_borrow_from((int)s->h->pid);   /* the program's descriptors, not ours */
 	ts_consume_pool = &s->pool;
 	ts_cpu_keep_fds = true;   /* one pread a sample: the descriptors are the worker's */
 	ts_symbols_may_load();

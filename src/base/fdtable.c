@@ -77,9 +77,24 @@ bool ts_fd_table_private(void)
 	return true;
 }
 
+/* A consumer in another process (ts_fd_borrow_from). */
+static bool foreign_table;
+
+void ts_fd_borrow_from(int pid)
+{
+	if (program_pidfd >= 0)
+		ts_syscall(SYS_close, program_pidfd);
+	/* 0, 1 and 2 taken, so that no borrowed descriptor is one of them. */
+	for (int i = 0; i < 3; i++)
+		if (ts_syscall(SYS_fcntl, i, F_GETFD) < 0)
+			ts_syscall(SYS_openat, AT_FDCWD, "/dev/null", O_RDWR);
+	program_pidfd = (int)ts_syscall(SYS_pidfd_open, (pid_t)pid, 0);
+	foreign_table = true;
+}
+
 int ts_fd_borrow(int fd)
 {
-	if (!private_table)
+	if (!private_table && !foreign_table)
 		return fd;
 	return program_pidfd >= 0 ? (int)ts_syscall(SYS_pidfd_getfd, program_pidfd, fd, 0) : -1;
 }
@@ -111,6 +126,8 @@ static bool stderr_unchanged(int fd)
 
 int ts_fd_stderr(void)
 {
+	if (foreign_table)
+		return 2;   /* the worker's own: what it says also reaches the program's (log.h) */
 	int local = ts_fd_borrow(2);
 	if (local < 0 && private_table)
 		local = (int)ts_syscall(SYS_openat, AT_FDCWD, "/proc/self/fd/2",
@@ -124,6 +141,7 @@ int ts_fd_stderr(void)
 
 void ts_fd_give_back(int local)
 {
-	if (private_table && local >= 0)
+	/* A worker's borrowed descriptors are above its own 0, 1 and 2. */
+	if (local >= 0 && (private_table || (foreign_table && local > 2)))
 		ts_syscall(SYS_close, local);
 }

@@ -18,6 +18,10 @@ bool ts_fd_table_private(void);
  * can be had (pidfd_getfd needs Linux 5.6, and a sandbox may refuse it).
  * Hand it back with ts_fd_give_back(). */
 int ts_fd_borrow(int fd);
+/* An agent's worker: the program is process pid, and its descriptors are
+ * borrowed from there (a pidfd; -1 when it cannot be had: then only what
+ * /proc/<pid>/fd says is known). stderr stays the worker's own. */
+void ts_fd_borrow_from(int pid);
 /* The program's stderr, to write to: as ts_fd_borrow(2), else reopened
  * through /proc (a terminal, pipe or file; not a socket). -1 when
  * descriptor 2 is no longer the file it was at the start (noted by

@@ -250,6 +250,7 @@ static void init_once(void)
 	pthread_atfork(ts_drain_before_fork, ts_drain_parent_after_fork, after_fork_child);
 	ts_fs_capture_path();
 	describe_stdio();
+	ts_inherited_kinds();
 	atomic_store(&ts_active, 1);
 	if (!start_consumer()) {
 		atomic_store(&ts_active, 0);

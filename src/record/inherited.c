@@ -4,8 +4,10 @@
  * descriptors most calls use. The description waits here until a thread
  * registers, since records need a ring, and goes into that thread's ring
  * right after its begin record. Descriptors above 2 that the process
- * inherited are left to the drain side's last resort: the traced process's
- * /proc/<pid>/fd, asked when a call first uses one. */
+ * inherited are described by the drain side, which asks the kernel when a
+ * call first uses one; here only their kind is noted (ts_inherited_kinds),
+ * so that the wrappers know an inherited socket for one (its family, the
+ * HTTP sniffer). */
 #include "inherited.h"
 
 #include "clock.h"
@@ -14,8 +16,10 @@
 #include "record.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdatomic.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
@@ -106,11 +110,55 @@ static bool describe(int fd, struct described *d)
 		n = ts_sys_readlink(link, (char *)d->payload, LINK_MAX_BYTES);
 	}
 	d->fd = fd;
-	d->gen = ts_fd_gen(fd);
 	d->link_len = d->len = n > 0 ? (unsigned)n : 0;
 	int transport = type == TS_FD_SOCKET ? describe_socket(fd, d) : 0;
 	d->kind = ts_fd_kind(type, transport);
+	/* Known to the wrappers too (an inetd-style server's socket), once. */
+	if (!ts_fd_state_kind(ts_fd_state(fd)))
+		ts_fd_made_kind(fd, d->kind);
+	d->gen = ts_fd_gen(fd);
 	return true;
+}
+
+/* A socket's kind, from the kernel. */
+static uint8_t socket_kind(int fd)
+{
+	int domain = 0, type = 0;
+	socklen_t len = sizeof domain;
+	if (getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &domain, &len) != 0)
+		domain = 0;
+	len = sizeof type;
+	if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) != 0)
+		type = 0;
+	return ts_fd_kind(TS_FD_SOCKET, ts_transport_of(domain, type));
+}
+
+void ts_inherited_kinds(void)
+{
+	int saved = errno;
+	int dir = (int)ts_syscall(SYS_openat, AT_FDCWD, "/proc/self/fd",
+			       O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dir < 0) {
+		errno = saved;
+		return;
+	}
+	char buf[2048] __attribute__((aligned(8)));
+	for (long n; (n = ts_sys_getdents64(dir, buf, sizeof buf)) > 0;) {
+		long at = 0;
+		for (const char *name; (name = ts_dirent_next(buf, n, &at));) {
+			int fd = atoi(name);
+			struct stat st;
+			if (name[0] < '0' || name[0] > '9' || fd <= 2 || fd == dir ||
+			    fd >= TS_FDGEN_MAX || ts_fd_state_kind(ts_fd_state(fd)) ||
+			    ts_sys_fstat(fd, &st) != 0)
+				continue;
+			uint8_t kind = S_ISSOCK(st.st_mode) ? socket_kind(fd) :
+				(uint8_t)ts_fd_kind(ts_fd_type_of_stat(&st, -1), 0);
+			ts_fd_made_kind(fd, kind);
+		}
+	}
+	ts_syscall(SYS_close, dir);
+	errno = saved;
 }
 
 void ts_inherited_describe(void)

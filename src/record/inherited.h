@@ -9,6 +9,10 @@ struct ts_thread;
 /* Describes descriptors 0, 1 and 2 as they are now (at start, and in a
  * forked child); the next thread to register carries the description. */
 void ts_inherited_describe(void);
+/* Notes the kind (a socket and its transport, a pipe, a file...) of every
+ * other descriptor the process started with, for the wrappers; no record.
+ * At the process's start only. */
+void ts_inherited_kinds(void);
 /* Appends the description to t's ring if no thread has carried it yet.
  * Async-signal-safe. */
 void ts_inherited_record(struct ts_thread *t);

@@ -108,6 +108,58 @@ class Families(unittest.TestCase):
         self.assertEqual(seen, [[], []])
         self.assert_whole(trace, ["curl", "python3"])
 
+    INHERIT = r'''
+import os, socket, subprocess, sys
+# A child given a pipe and a socket it did not make (pass_fds), and an
+# inetd-style handler whose stdin is an accepted connection.
+r, w = os.pipe()
+a, b = socket.socketpair()
+child = "import os; os.write(%d, b'p'); os.write(%d, b's')" % (w, a.fileno())
+subprocess.run([sys.executable, "-c", child], pass_fds=(w, a.fileno()), check=True)
+assert os.read(r, 1) == b"p" and b.recv(1) == b"s"
+srv = socket.socket()
+srv.bind(("127.0.0.1", 0))
+srv.listen(1)
+cli = socket.create_connection(srv.getsockname())
+conn, _ = srv.accept()
+handler = ("import os; os.read(0, 4096); "
+           "os.write(0, b'HTTP/1.1 200 OK\\r\\nContent-Length: 3\\r\\n\\r\\nok\\n')")
+cli.sendall(b"GET /inherited HTTP/1.1\r\nHost: x\r\n\r\n")
+subprocess.run([sys.executable, "-c", handler], stdin=conn, check=True)
+got = b""
+while not got.endswith(b"ok\n"):
+    got += cli.recv(4096)
+print(got.split(b"\r\n")[0].decode())
+'''
+
+    def run_inherit(self, families):
+        script = os.path.join(self.tmp.name, "inherit.py")
+        with open(script, "w") as f:
+            f.write(self.INHERIT)
+        done = subprocess.run([sys.executable, script], env=self.env(families),
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=60)
+        self.assertEqual((done.returncode, done.stdout), (0, b"HTTP/1.1 200 OK\n"), done.stderr)
+        self.assertTrue(tracelib.wait_for_agent(self.run_dir))
+        trace = tracelib.load_trace(self.trace)
+        os.unlink(self.trace)
+        return trace
+
+    def test_inherited_descriptors_are_known_for_what_they_are(self):
+        tracelib.skip_under_sanitizer(self, "python3", "is not built with it")
+        # Described as what they are, by the agent's worker too.
+        trace = self.run_inherit("all")
+        writes = {s.args.get("traceshim.io.bytes") and s.args.get("traceshim.fd.type")
+                  for s in trace.slices if s.name == "write" and s.args.get("traceshim.io.bytes") == 1}
+        self.assertEqual(writes, {"pipe", "socket"})
+        server = [s for s in trace.slices_named("GET") if s.args.get("url.path") == "/inherited"]
+        self.assertEqual(len(server), 1)
+        self.assertEqual(server[0].args.get("http.response.status_code"), 200)
+        # net: the write on the inherited socket, not the one on the pipe.
+        trace = self.run_inherit("net")
+        one_byte = [s.args.get("traceshim.fd.type") for s in trace.slices
+                    if s.name == "write" and s.args.get("traceshim.io.bytes") == 1]
+        self.assertEqual(one_byte, ["socket"])
+
     def test_http_without_the_socket_calls(self):
         trace, seen = self.fetch("http")
         names = self.names(trace)
