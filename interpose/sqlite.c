@@ -12,6 +12,7 @@
 
 #include <dlfcn.h>
 #include <stdatomic.h>
+#include <string.h>
 
 typedef struct sqlite3 sqlite3;
 typedef struct sqlite3_stmt sqlite3_stmt;
@@ -61,24 +62,56 @@ static bool load_api(void *real)
 	return ok;
 }
 
-static void prepared(sqlite3 *db, sqlite3_stmt **out, int rc, void *real)
+/* A statement SQLite would not compile ("no such table", a syntax error):
+ * a span of its own, ERROR, with the text it was given (n bytes, or up to
+ * its NUL when n < 0). */
+static void not_prepared(struct ts_thread *t, sqlite3 *db, const char *sql, int n, int rc,
+			 uint64_t t0, void *real)
 {
-	if (rc != SQLITE_OK || !out || !*out)
-		return;   /* an error, or only a comment or white space */
-	struct ts_thread *t = ts_caller();
-	if (!t || ts_family_off(TS_FAM_SQLITE) || !load_api(real))
+	uint64_t t1 = ts_ticks();
+	if (!load_api(real))
+		return;
+	char text[1024];
+	size_t len = !sql ? 0 : n < 0 ? strnlen(sql, sizeof text - 1) :
+		(size_t)n < sizeof text - 1 ? (size_t)n : sizeof text - 1;
+	memcpy(text, sql ? sql : "", len);
+	text[len] = 0;
+	ts_record_sql_call(t, TS_OP_SQL_PREPARE, t->next_span++, t->cur_span, t0, t1, rc,
+			   db ? api.extended_errcode(db) : rc, db ? api.db_filename(db, "main") : NULL,
+			   db ? api.errmsg(db) : NULL, text);
+}
+
+static void prepared(struct ts_thread *t, sqlite3 *db, const char *sql, int n, sqlite3_stmt **out,
+		     int rc, uint64_t t0, void *real)
+{
+	if (!t)
 		return;
 	int saved = errno;
-	ts_record_stmt_prepared(t, *out, api.db_filename(db, "main"), api.sql(*out));
+	if (rc != SQLITE_OK)
+		not_prepared(t, db, sql, n, rc, t0, real);
+	else if (out && *out && load_api(real))   /* none: only a comment or white space */
+		ts_record_stmt_prepared(t, *out, api.db_filename(db, "main"), api.sql(*out));
 	errno = saved;
+}
+
+/* The calling thread, when SQLite is traced: the prepare is timed. */
+static struct ts_thread *sql_caller(uint64_t *t0)
+{
+	struct ts_thread *t = ts_caller();
+	if (!t || ts_family_off(TS_FAM_SQLITE))
+		return NULL;
+	*t0 = ts_ticks();
+	return t;
 }
 
 TS_EXPORT int sqlite3_prepare(sqlite3 *db, const char *sql, int n, sqlite3_stmt **out,
 			      const char **tail)
 {
 	TS_REAL(sqlite3_prepare, SQLITE_MISUSE);
+	uint64_t t0 = 0;
+	struct ts_thread *t = sql_caller(&t0);
 	int rc = real(db, sql, n, out, tail);
-	prepared(db, out, rc, (void *)real);
+	prepared(t, db, sql, n, out, rc, t0, (void *)real);
 	return rc;
 }
 
@@ -86,8 +119,10 @@ TS_EXPORT int sqlite3_prepare_v2(sqlite3 *db, const char *sql, int n, sqlite3_st
 				 const char **tail)
 {
 	TS_REAL(sqlite3_prepare_v2, SQLITE_MISUSE);
+	uint64_t t0 = 0;
+	struct ts_thread *t = sql_caller(&t0);
 	int rc = real(db, sql, n, out, tail);
-	prepared(db, out, rc, (void *)real);
+	prepared(t, db, sql, n, out, rc, t0, (void *)real);
 	return rc;
 }
 
@@ -95,8 +130,10 @@ TS_EXPORT int sqlite3_prepare_v3(sqlite3 *db, const char *sql, int n, unsigned f
 				 sqlite3_stmt **out, const char **tail)
 {
 	TS_REAL(sqlite3_prepare_v3, SQLITE_MISUSE);
+	uint64_t t0 = 0;
+	struct ts_thread *t = sql_caller(&t0);
 	int rc = real(db, sql, n, flags, out, tail);
-	prepared(db, out, rc, (void *)real);
+	prepared(t, db, sql, n, out, rc, t0, (void *)real);
 	return rc;
 }
 

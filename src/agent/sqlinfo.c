@@ -232,7 +232,7 @@ static void decode_exec(const struct ts_rec *r, const uint8_t *payload, unsigned
 void ts_sqlinfo_decode(const struct ts_rec *r, const uint8_t *payload, unsigned len,
 		       struct ts_span *s)
 {
-	if (r->op == TS_OP_SQL_EXEC)
+	if (r->op == TS_OP_SQL_EXEC || r->op == TS_OP_SQL_PREPARE)
 		decode_exec(r, payload, len, s);
 	else
 		decode_stmt(r, payload, len, s);

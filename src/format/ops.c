@@ -40,6 +40,7 @@ const struct ts_op_info ts_ops[TS_OP_COUNT] = {
 	/* Named at decode time after the statement ("SELECT users"). */
 	[TS_OP_SQL_STMT] = {"sqlite", TS_SHAPE_SQL, TS_KIND_CLIENT, 0, TS_FAM_SQLITE},
 	[TS_OP_SQL_EXEC] = {"sqlite3_exec", TS_SHAPE_SQL_EXEC, TS_KIND_CLIENT, 0, TS_FAM_SQLITE},
+	[TS_OP_SQL_PREPARE] = {"sqlite3_prepare", TS_SHAPE_SQL_EXEC, TS_KIND_CLIENT, 0, TS_FAM_SQLITE},
 #define PROC(n) {n, TS_SHAPE_PROC, TS_KIND_INTERNAL, 0, TS_FAM_PROC}
 	[TS_OP_FORK] = PROC("fork"),
 	[TS_OP_VFORK] = PROC("vfork"),

@@ -100,8 +100,15 @@ void ts_record_sql_exec(struct ts_thread *t, uint32_t span, uint32_t parent, uin
 			uint64_t t1, int rc, int xcode, const char *file, const char *errmsg,
 			const char *sql)
 {
+	ts_record_sql_call(t, TS_OP_SQL_EXEC, span, parent, t0, t1, rc, xcode, file, errmsg, sql);
+}
+
+void ts_record_sql_call(struct ts_thread *t, enum ts_op op, uint32_t span, uint32_t parent,
+			uint64_t t0, uint64_t t1, int rc, int xcode, const char *file,
+			const char *errmsg, const char *sql)
+{
 	struct ts_rec rec;
-	ts_rec_fill(&rec, t, TS_OP_SQL_EXEC, -1, rc, xcode, t0, t1);
+	ts_rec_fill(&rec, t, op, -1, rc, xcode, t0, t1);
 	rec.span = span;
 	rec.parent = parent;
 	char buf[PAYLOAD_MAX];

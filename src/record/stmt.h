@@ -6,6 +6,7 @@
 #ifndef TS_STMT_H
 #define TS_STMT_H
 
+#include "ops.h"
 #include "thread.h"
 
 #include <stddef.h>
@@ -34,5 +35,10 @@ void ts_record_stmt_finalized(struct ts_thread *t, const void *stmt);
 void ts_record_sql_exec(struct ts_thread *t, uint32_t span, uint32_t parent, uint64_t t0,
 			uint64_t t1, int rc, int xcode, const char *file, const char *errmsg,
 			const char *sql);
+/* The same for another call of that shape (op TS_OP_SQL_PREPARE: a
+ * statement that did not compile, with the text it was given). */
+void ts_record_sql_call(struct ts_thread *t, enum ts_op op, uint32_t span, uint32_t parent,
+			uint64_t t0, uint64_t t1, int rc, int xcode, const char *file,
+			const char *errmsg, const char *sql);
 
 #endif

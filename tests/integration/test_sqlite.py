@@ -33,6 +33,10 @@ try:
     db.execute("INSERT INTO t(name, score) VALUES ('n1', 2.0)")
 except sqlite3.IntegrityError as e:
     print("error", e)
+try:
+    db.execute("SELECT * FROM nosuch")
+except sqlite3.OperationalError as e:
+    print("error", e)
 db.close()
 """
 
@@ -40,6 +44,8 @@ CLI_SCRIPT = b"""CREATE TABLE users(id INTEGER PRIMARY KEY, name TEXT UNIQUE, ag
 INSERT INTO users(name, age) VALUES ('alice', 31), ('bob', 42);
 SELECT name FROM users WHERE age > 30;
 INSERT INTO users(name, age) VALUES ('alice', 5);
+SELECT * FROM nosuch WHERE name = 'alice';
+SELEC 1;
 SELECT count(*) FROM users;
 """
 
@@ -93,6 +99,15 @@ class SqliteTest(unittest.TestCase):
         self.assertEqual(selects[0].args["db.query.text"], "SELECT name FROM users WHERE age > ?;")
         for s in db_spans(trace):
             self.assertNotIn("alice", s.args.get("db.query.text", ""), "a literal leaked")
+        # Statements SQLite would not compile: a span each, with the error.
+        failed = named(trace, "sqlite3_prepare")
+        self.assertEqual([s.args.get("db.query.text") for s in failed],
+                         ["SELECT * FROM nosuch WHERE name = ?;", "SELEC ?;"])
+        for span, message in zip(failed, ("no such table: nosuch", 'near "SELEC": syntax error')):
+            self.assertEqual(span.args.get("otel.status_code"), "ERROR", span.args)
+            self.assertEqual(span.args.get("error.type"), "SQLITE_ERROR")
+            self.assertIn(message, span.args.get("otel.status_description", ""))
+            self.assertEqual(span.args.get("db.namespace"), path)
 
     def test_raw_text_on_request(self):
         if shutil.which("sqlite3") is None:
@@ -140,6 +155,9 @@ class SqliteTest(unittest.TestCase):
         failed = [s for s in named(trace, "INSERT t") if s.args.get("otel.status_code")]
         self.assertEqual(len(failed), 1)
         self.assert_error_span(failed[0], "UNIQUE constraint failed: t.name")
+        bad = named(trace, "sqlite3_prepare")
+        self.assertEqual([s.args.get("otel.status_description") for s in bad],
+                         ["no such table: nosuch"])
         # The statements' file I/O hangs under them.
         io = [c for s in db_spans(trace) for c in trace.descendants(s)
               if c.name in ("pread", "pwrite", "fdatasync")]
