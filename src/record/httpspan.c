@@ -228,9 +228,12 @@ static void end_span(struct ts_thread *t, struct slot *s, uint32_t seq, uint64_t
 	if (!client(s))
 		leave(t, *h);
 	unsigned status = s->status[seq % TS_HTTP1_PIPELINE];
-	bool error = why || status >= (client(s) ? 400u : 500u);
+	bool failed_status = status >= (client(s) ? 400u : 500u);
+	bool error = why || failed_status;
 	char code[12];
-	if (error && !why) {
+	/* An error status says more than a body cut short after it (curl -f
+	 * closes on a 404 without reading the page). */
+	if (failed_status) {
 		size_t at = 0;
 		put_uint(code, sizeof code, &at, status);
 		why = code;

@@ -387,6 +387,11 @@ class TestCurlAndPythonServer(HttpCase):
         # A client span is an error for a 4xx, a server span is not.
         self.one([], "GET", "/missing.txt", 404)
 
+    def test_not_found_with_fail(self):
+        # curl -f stops at a 404's head and closes: the status is the error.
+        ex = self.one(["-f"], "GET", "/missing.txt", 404)
+        self.assertEqual(ex.clients[0].returncode, 22)
+
     def test_head(self):
         ex = self.one(["-I"], "HEAD", "/hello.txt", 200)
         self.assertIn(b"Content-Length: %d" % len(HELLO), ex.clients[0].stdout)
