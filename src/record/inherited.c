@@ -85,10 +85,12 @@ static bool describe(int fd, struct described *d)
 	if (same) {
 		memcpy(d->payload, same->payload, same->len);
 		d->fd = fd;
-		d->gen = ts_fd_gen(fd);
 		d->link_len = same->link_len;
 		d->len = same->len;
 		d->kind = same->kind;
+		if (!ts_fd_state_kind(ts_fd_state(fd)))
+			ts_fd_made_kind(fd, d->kind);
+		d->gen = ts_fd_gen(fd);
 		return true;
 	}
 	/* What /proc would say, without asking it where the answer is known:
