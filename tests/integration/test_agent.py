@@ -510,7 +510,8 @@ class AgentTest(unittest.TestCase):
         lib = tracelib.shim_library()
         env = base_env(TRACESHIM_RUN_DIR=self.run_dir, TRACESHIM_OUTPUT=self.trace_path,
                        TRACESHIM_LOG="info")
-        env["LD_PRELOAD"] = "./" + os.path.basename(lib)
+        rel = "./" + os.path.basename(lib)   # after a sanitizer's runtimes, as preload_env
+        env["LD_PRELOAD"] = (env["LD_PRELOAD"] + ":" + rel) if env.get("LD_PRELOAD") else rel
         # A child that runs elsewhere is given the library by its full path.
         out = subprocess.run(["sh", "-c", "echo hi; cd / && /bin/echo there"],
                              cwd=os.path.dirname(lib), env=env,
