@@ -140,6 +140,27 @@ class CrashTest(unittest.TestCase):
         self.assertEqual(types, ["std::runtime_error", "std::runtime_error", "SIGABRT"])
         self.assertIn("cxx_thrower(int)", events[0].args["exception.stacktrace"].splitlines()[0])
 
+    def test_many_throws_keep_their_events_and_bound_the_stacks(self):
+        # Every throw is an event; the thrower's stack is taken for a
+        # thread's first 100 throws of each second only.
+        if not os.path.exists(prog("cxx_throw")):
+            self.skipTest("built without a C++ compiler")
+        p = tracelib.shim_preload()
+        with tempfile.TemporaryDirectory() as tmp:
+            out = os.path.join(tmp, "t.pftrace")
+            done = subprocess.run([prog("cxx_throw"), "many", "2000"], stdout=subprocess.PIPE,
+                                  env=dict(os.environ, LD_PRELOAD=p, TRACESHIM_OUTPUT=out),
+                                  timeout=60)
+            self.assertEqual(done.stdout, b"caught: thrown 1\ncaught 2000\n")
+            trace = tracelib.load_trace(out)
+        events = exceptions(trace)
+        self.assertEqual(len(events), 2001)
+        stacks = [e for e in events if "exception.stacktrace" in e.args]
+        self.assertIn("cxx_thrower(int)", stacks[0].args["exception.stacktrace"].splitlines()[0])
+        self.assertGreaterEqual(len(stacks), 100)
+        seconds = (events[-1].ts - events[0].ts) / 1e9
+        self.assertLessEqual(len(stacks), 100 * (int(seconds) + 2))
+
     def test_sigterm_without_handler(self):
         # sleep has no SIGTERM handler: the trace is flushed, then it dies by it.
         p = tracelib.shim_preload()
