@@ -176,8 +176,10 @@ static void load_log_level(void)
 			ts_log_level = i;
 			return;
 		}
-	ts_log_level = TS_LOG_WARN;
+	/* Said before the level is raised: once per run, as any other
+	 * misconfiguration, not by every process the level then makes talk. */
 	ts_warn_config("TRACESHIM_LOG='%s' is not one of off, warn, info, debug (or 0-3); using warn", v);
+	ts_log_level = TS_LOG_WARN;
 }
 
 /* Default file name: <program>.<pid>.pftrace in the working directory at start,

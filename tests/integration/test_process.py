@@ -308,6 +308,13 @@ class ProcessTreeTest(unittest.TestCase):
         span = process_spans(trace)[0][1]
         self.assertEqual(span.terminating_flow_ids, [])
 
+    def test_malformed_log_level_is_reported_once_per_run(self):
+        traced, _ = self.run_cli(["sh", "-c", "true; /bin/true; ls /dev/null"],
+                                 env={"TRACESHIM_LOG": "loud"}, plain=False)
+        self.assertEqual(traced.returncode, 0)
+        self.assertEqual(len(re.findall(rb"TRACESHIM_LOG='loud' is not one of", traced.stderr)), 1,
+                         traced.stderr)
+
     def test_no_follow_traces_the_command_only(self):
         traced, trace = self.run_cli(["sh", "-c", "cat /dev/null; env"],
                                      options=["--no-follow"], plain=False)
