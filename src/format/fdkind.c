@@ -24,16 +24,16 @@ const char *ts_fd_type_name(int type)
 
 int ts_transport_of(int domain, int type)
 {
-	if (domain == AF_UNIX)
-		return 3;
 	type &= 0xf;   /* without SOCK_NONBLOCK / SOCK_CLOEXEC */
+	if (domain == AF_UNIX)
+		return type == SOCK_STREAM ? 3 : 4;
 	return type == SOCK_STREAM ? 1 : type == SOCK_DGRAM ? 2 : 0;
 }
 
 const char *ts_transport_name(int transport)
 {
-	static const char *const names[] = {NULL, "tcp", "udp", "unix"};
-	return (unsigned)transport <= 3 ? names[transport] : NULL;
+	static const char *const names[] = {NULL, "tcp", "udp", "unix", "unix"};
+	return (unsigned)transport <= 4 ? names[transport] : NULL;
 }
 
 /* Descriptor type from a stat() result; is_tty says a character device is

@@ -53,7 +53,9 @@ struct stat;
 /* Type from a stat() result; is_tty: a character device is a terminal (1),
  * is not (0), or unknown (-1: guessed from the device numbers). */
 int ts_fd_type_of_stat(const struct stat *st, int is_tty);
-/* 1 tcp, 2 udp, 3 unix, 0 unknown, from socket(2) arguments. */
+/* 1 tcp, 2 udp, 3 unix (stream), 4 unix datagram or seqpacket (messages:
+ * never HTTP, whose bytes the shim may add to), 0 unknown, from socket(2)
+ * arguments. */
 int ts_transport_of(int domain, int type);
 const char *ts_transport_name(int transport);
 

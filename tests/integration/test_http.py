@@ -1070,6 +1070,26 @@ class TestNginxNoSendfile(NginxUnderLoad, unittest.TestCase):
     sendfile = "off"
 
 
+MESSAGES = r'''
+import socket
+req = b"GET /m HTTP/1.1\r\nHost: x\r\n\r\n"
+for kind in (socket.SOCK_DGRAM, socket.SOCK_SEQPACKET):
+    a, b = socket.socketpair(socket.AF_UNIX, kind)
+    print(a.send(req), b.recv(1000))
+'''
+
+
+class TestMessageSockets(unittest.TestCase):
+    def test_unix_datagrams_that_look_like_http_are_left_as_they_are(self):
+        # HTTP is a stream: a datagram or seqpacket message is never added
+        # to (the receiver would get another message), and makes no span.
+        proc, trace = tracelib.run_pair([sys.executable, "-c", MESSAGES])
+        self.assertEqual(proc.stdout.count(b"traceparent"), 0, proc.stdout)
+        self.assertEqual(trace.slices_named("GET"), [])
+        sends = trace.slices_named("send")
+        self.assertEqual([s.args.get("network.transport") for s in sends], ["unix", "unix"])
+
+
 if __name__ == "__main__":
     result = unittest.main(exit=False, verbosity=2).result
     if not result.wasSuccessful():
