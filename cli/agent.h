@@ -30,6 +30,7 @@ struct ts_agent {
 	bool relay_off;           /* it could not load the sender: none is started */
 	int relay_ctl;
 	uint32_t relay_passed, relay_idle;   /* connections passed; as of its last "idle" */
+	bool relay_undelivered;   /* a relay ended with spans it did not deliver */
 };
 
 /* Where the OTLP module is: loaded once, here, before the first worker that

@@ -140,7 +140,10 @@ bool ts_relay_reaped(struct ts_agent *a, pid_t pid, int status)
 		 * post themselves, and each says why it cannot. */
 		a->relay_off = true;
 		TS_WARN("the OTLP relay cannot post; no other is started");
+	} else if (WIFEXITED(status) && WEXITSTATUS(status) == TS_RELAY_UNDELIVERED) {
+		a->relay_undelivered = true;   /* each loss was logged as it happened */
 	} else if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+		a->relay_undelivered = true;
 		TS_WARN("the OTLP relay ended badly (status %d); spans it held are lost", status);
 	}
 	forget(a);
@@ -160,13 +163,22 @@ void ts_relay_end(struct ts_agent *a, uint64_t cutoff_ms, bool wait)
 	shutdown(a->relay_ctl, SHUT_WR);
 	/* A moment past the cutoff: the request in flight is cut then. */
 	uint64_t until = (cutoff_ms > now_ms() ? cutoff_ms : now_ms()) + 100;
+	bool ended = false;
 	while (wait && now_ms() < until) {
 		int st;
 		pid_t r = waitpid(a->relay_pid, &st, WNOHANG);
-		if (r == a->relay_pid || (r < 0 && errno != EINTR))
+		if (r == a->relay_pid) {
+			ended = true;
+			if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
+				a->relay_undelivered = true;
+			break;
+		}
+		if (r < 0 && errno != EINTR)
 			break;
 		struct timespec step = {0, 2000000};
 		nanosleep(&step, NULL);
 	}
+	if (wait && !ended)
+		a->relay_undelivered = true;   /* still sending at the bound */
 	forget(a);
 }

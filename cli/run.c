@@ -353,6 +353,9 @@ int ts_run_main(int argc, char **argv)
 	if (bad)
 		fprintf(stderr, "traceshim: nothing exported: --otlp '%s' is not a valid URL: %s\n",
 			shown, bad);
+	else if (o.otlp && !where && served && agent.relay_undelivered)
+		fprintf(stderr, "traceshim: not every span reached %s (it refused them or did not "
+			"answer in time; TRACESHIM_LOG=warn says more)\n", shown);
 	else if (o.otlp && !where)
 		fprintf(stderr, "traceshim: spans exported to %s\n", shown);
 	if (where)

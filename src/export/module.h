@@ -63,7 +63,8 @@ struct ts_otlp_ops {
 	void (*after_fork)(void);
 	/* The agent's OTLP relay process (relay.h): serves the connections the
 	 * agent passes on ctl_fd until the agent is done and they are; returns
-	 * the process's exit code, TS_RELAY_NO_SENDER when it cannot post. */
+	 * the process's exit code: 0, TS_RELAY_NO_SENDER when it cannot post,
+	 * TS_RELAY_UNDELIVERED when spans were lost. */
 	int (*relay)(int ctl_fd, int log_level);
 };
 
@@ -78,6 +79,9 @@ struct ts_otlp_ops {
 /* The relay's exit code when it cannot load the sender: the agent starts no
  * other, and its later workers post themselves (and say why they cannot). */
 #define TS_RELAY_NO_SENDER 3
+/* Its exit code when some spans it was given were not delivered (refused,
+ * no answer in time, given up at the end). */
+#define TS_RELAY_UNDELIVERED 4
 
 typedef const struct ts_otlp_ops *(*ts_otlp_entry_fn)(void);
 

@@ -136,5 +136,5 @@ int ts_relay_main(int ctl_fd, int log_level)
 			if (p[i].revents && !read_conn(polled[i]))
 				ts_relay_conn_ended(polled[i]);
 	}
-	return 0;
+	return ts_relay_undelivered() ? TS_RELAY_UNDELIVERED : 0;
 }

@@ -102,9 +102,13 @@ static void bound(const struct ts_relay_conn *c, uint64_t deadline)
 		set_cutoff();
 }
 
+static unsigned long undelivered;   /* spans, under lock */
+
 /* Under lock: answers m and forgets it. */
 static void done(struct msg *m, bool ok, const struct ts_send_stats *st)
 {
+	if (!ok)
+		undelivered += m->nspans;
 	struct ts_relay_reply r = {.seq = m->seq, .failed = ok ? 0 : m->nspans,
 				   .last_status = (int32_t)st->last_status, .attempts = st->attempts};
 	(void)send(m->c->fd, &r, sizeof r, MSG_DONTWAIT | MSG_NOSIGNAL);
@@ -371,4 +375,12 @@ bool ts_relay_finished(void)
 	bool finished = ctl_eof && !conns && !head && !inflight;
 	pthread_mutex_unlock(&lock);
 	return finished;
+}
+
+unsigned long ts_relay_undelivered(void)
+{
+	pthread_mutex_lock(&lock);
+	unsigned long n = undelivered;
+	pthread_mutex_unlock(&lock);
+	return n;
 }

@@ -45,5 +45,7 @@ void ts_relay_bound_all(uint64_t end_ms);
 /* The agent closed its side; true once nothing is left to read or send. */
 void ts_relay_ctl_ended(void);
 bool ts_relay_finished(void);
+/* Spans given to the relay and not delivered, so far. */
+unsigned long ts_relay_undelivered(void);
 
 #endif

@@ -413,6 +413,16 @@ class ShimOtlp(tracelib.LoopbackReceiver, unittest.TestCase):
         self.assertIn("spans exported to http://***@127.0.0.1:%d" % self.port, err)
         self.assertNotIn("secret", err)
         self.assertTrue(Receiver.bodies)
+        # A receiver that is not there: run says so, not that they were exported.
+        closed = tracelib.free_loopback_port()
+        env["TRACESHIM_EXIT_TIMEOUT_MS"] = "500"
+        done = subprocess.run([cli, "run", "--otlp", "http://127.0.0.1:%d" % closed, "--",
+                               "/bin/true"], env=env, cwd=self.tmp.name, stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, timeout=60)
+        err = done.stderr.decode()
+        self.assertEqual(done.returncode, 0, err)
+        self.assertIn("not every span reached http://127.0.0.1:%d" % closed, err)
+        self.assertNotIn("spans exported", err)
 
     def test_malformed_endpoint_is_reported_once_and_export_is_off(self):
         for url in ("http://[::1", "ftp://127.0.0.1:4318", "http://127.0.0.1:99999",
