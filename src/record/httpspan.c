@@ -8,7 +8,10 @@
 #include "context.h"
 #include "record.h"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <string.h>
+#include <sys/socket.h>
 
 static bool inject_on = true;
 
@@ -87,6 +90,67 @@ bool ts_http_current_trace(uint8_t trace_id[16], uint8_t *flags)
 	return true;
 }
 
+/* The peer of the connection as URL authority text ("127.0.0.1:8080",
+ * "[::1]:8080"), for a request without Host; false when it is not known. */
+static bool peer_authority(const struct slot *s, char *out, size_t cap)
+{
+	uint8_t peer[TS_HTTP_PEER_MAX];
+	unsigned len = ts_http_peer_of(s->fd, (uint32_t)s->state, peer);
+	struct sockaddr_storage ss = {0};
+	if (!len || len > sizeof ss)
+		return false;
+	memcpy(&ss, peer, len);
+	char ip[INET6_ADDRSTRLEN];
+	size_t at = 0;
+	if (ss.ss_family == AF_INET) {
+		const struct sockaddr_in *in = (const struct sockaddr_in *)&ss;
+		if (!inet_ntop(AF_INET, &in->sin_addr, ip, sizeof ip))
+			return false;
+		put(out, cap, &at, ip, sizeof ip);
+		put(out, cap, &at, ":", 1);
+		put_uint(out, cap, &at, ntohs(in->sin_port));
+		return true;
+	}
+	if (ss.ss_family == AF_INET6) {
+		const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)&ss;
+		if (!inet_ntop(AF_INET6, &in6->sin6_addr, ip, sizeof ip))
+			return false;
+		put(out, cap, &at, "[", 1);
+		put(out, cap, &at, ip, sizeof ip);
+		put(out, cap, &at, "]:", 2);
+		put_uint(out, cap, &at, ntohs(in6->sin6_port));
+		return true;
+	}
+	return false;
+}
+
+/* url.full of a client request: its absolute-form target as it is, or an
+ * origin-form one ("/path") after the scheme and the Host (the peer's
+ * address without one). False for a target that is neither (CONNECT's
+ * authority-form, OPTIONS' "*") or no host to be had. */
+static bool client_url(const struct slot *s, const struct ts_http1_request *q, unsigned flags,
+		       char *url, size_t cap)
+{
+	bool absolute = !strncmp(q->path, "http://", 7) || !strncmp(q->path, "https://", 8);
+	size_t at = 0;
+	if (!absolute) {
+		char peer[INET6_ADDRSTRLEN + 10];
+		if (q->path[0] != '/' || (!q->host_len && !peer_authority(s, peer, sizeof peer)))
+			return false;
+		put(url, cap, &at, s->tls ? "https://" : "http://", s->tls ? 8 : 7);
+		if (q->host_len)
+			put(url, cap, &at, q->host, q->host_len);
+		else
+			put(url, cap, &at, peer, strlen(peer));
+	}
+	put(url, cap, &at, q->path, q->path_len);
+	if (flags & TS_HTTP1_F_QUERY) {
+		put(url, cap, &at, "?", 1);
+		put(url, cap, &at, q->query, q->query_len);
+	}
+	return true;
+}
+
 static void begin_span(struct ts_thread *t, struct slot *s, const struct ts_http1_event *ev)
 {
 	const struct ts_http1_request *q = ev->req;
@@ -100,18 +164,8 @@ static void begin_span(struct ts_thread *t, struct slot *s, const struct ts_http
 	if (!ev->method)
 		a[n++] = ts_str(ts_known_keys.HTTP_METHOD_ORIGINAL, q->method);
 	if (cl) {
-		bool absolute = !strncmp(q->path, "http://", 7) || !strncmp(q->path, "https://", 8);
-		size_t at = 0;
-		if (!absolute) {
-			put(url, sizeof url, &at, s->tls ? "https://" : "http://", 8);
-			put(url, sizeof url, &at, q->host, q->host_len);
-		}
-		put(url, sizeof url, &at, q->path, q->path_len);
-		if (ev->flags & TS_HTTP1_F_QUERY) {
-			put(url, sizeof url, &at, "?", 1);
-			put(url, sizeof url, &at, q->query, q->query_len);
-		}
-		a[n++] = ts_str(ts_known_keys.URL_FULL, url);
+		if (client_url(s, q, ev->flags, url, sizeof url))
+			a[n++] = ts_str(ts_known_keys.URL_FULL, url);
 	} else {
 		a[n++] = ts_str(ts_known_keys.URL_PATH, q->path);
 		if (ev->flags & TS_HTTP1_F_QUERY)

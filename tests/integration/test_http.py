@@ -1079,6 +1079,49 @@ for kind in (socket.SOCK_DGRAM, socket.SOCK_SEQPACKET):
 '''
 
 
+ODD_TARGETS = r'''
+import socket, threading
+srv = socket.socket()
+srv.bind(("127.0.0.1", 0))
+srv.listen(4)
+port = srv.getsockname()[1]
+def serve():
+    for _ in range(3):
+        c, _ = srv.accept()
+        buf = b""
+        while b"\r\n\r\n" not in buf:
+            buf += c.recv(4096)
+        c.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+        c.close()
+threading.Thread(target=serve, daemon=True).start()
+for req in (b"GET /nohost HTTP/1.1\r\n\r\n",
+            b"OPTIONS * HTTP/1.1\r\nHost: x\r\n\r\n",
+            b"CONNECT example.com:80 HTTP/1.1\r\nHost: example.com:80\r\n\r\n"):
+    c = socket.create_connection(("127.0.0.1", port))
+    c.sendall(req)
+    got = b""
+    while not got.endswith(b"ok"):
+        got += c.recv(4096)
+    c.close()
+print(port)
+'''
+
+
+class TestOddTargets(unittest.TestCase):
+    def test_url_full_of_requests_without_a_host_or_a_path(self):
+        # No Host: the URL names the peer. OPTIONS * and CONNECT's
+        # authority: no URL is made up.
+        proc, trace = tracelib.run_pair([sys.executable, "-c", ODD_TARGETS],
+                                        compare=("returncode",))
+        port = int(proc.stdout)
+        clients = {s.name: s for s in trace.slices if "traceshim.http.traceparent" in s.args}
+        self.assertEqual(sorted(clients), ["CONNECT", "GET", "OPTIONS"])
+        self.assertEqual(clients["GET"].args.get("url.full"), "http://127.0.0.1:%d/nohost" % port)
+        self.assertNotIn("url.full", clients["OPTIONS"].args)
+        self.assertNotIn("url.full", clients["CONNECT"].args)
+        self.assertEqual(clients["CONNECT"].args.get("server.address"), "example.com")
+
+
 class TestMessageSockets(unittest.TestCase):
     def test_unix_datagrams_that_look_like_http_are_left_as_they_are(self):
         # HTTP is a stream: a datagram or seqpacket message is never added
