@@ -43,8 +43,9 @@ static struct described stdio_fds[3];
 static unsigned nstdio;
 static _Atomic int pending;
 
-/* A socket's transport, and its peer address after the link text. */
-static int describe_socket(int fd, struct described *d)
+/* A socket's transport (fdkind.h), from the kernel; -1 when its type cannot
+ * be had. */
+static int socket_transport(int fd)
 {
 	int domain = 0, type = 0;
 	socklen_t len = sizeof domain;
@@ -52,6 +53,15 @@ static int describe_socket(int fd, struct described *d)
 		domain = 0;
 	len = sizeof type;
 	if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) != 0)
+		return -1;
+	return ts_transport_of(domain, type);
+}
+
+/* A socket's transport, and its peer address after the link text. */
+static int describe_socket(int fd, struct described *d)
+{
+	int transport = socket_transport(fd);
+	if (transport < 0)
 		return 0;
 	struct sockaddr_storage peer;
 	socklen_t plen = sizeof peer;
@@ -59,7 +69,7 @@ static int describe_socket(int fd, struct described *d)
 		memcpy(d->payload + d->len, &peer, plen);
 		d->len += plen;
 	}
-	return ts_transport_of(domain, type);
+	return transport;
 }
 
 /* An earlier one of the n described that is the same terminal or file
@@ -122,19 +132,6 @@ static bool describe(int fd, struct described *d)
 	return true;
 }
 
-/* A socket's kind, from the kernel. */
-static uint8_t socket_kind(int fd)
-{
-	int domain = 0, type = 0;
-	socklen_t len = sizeof domain;
-	if (getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &domain, &len) != 0)
-		domain = 0;
-	len = sizeof type;
-	if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) != 0)
-		type = 0;
-	return ts_fd_kind(TS_FD_SOCKET, ts_transport_of(domain, type));
-}
-
 void ts_inherited_kinds(void)
 {
 	int saved = errno;
@@ -154,9 +151,9 @@ void ts_inherited_kinds(void)
 			    fd >= TS_FDGEN_MAX || ts_fd_state_kind(ts_fd_state(fd)) ||
 			    ts_sys_fstat(fd, &st) != 0)
 				continue;
-			uint8_t kind = S_ISSOCK(st.st_mode) ? socket_kind(fd) :
-				(uint8_t)ts_fd_kind(ts_fd_type_of_stat(&st, -1), 0);
-			ts_fd_made_kind(fd, kind);
+			int transport = S_ISSOCK(st.st_mode) ? socket_transport(fd) : 0;
+			ts_fd_made_kind(fd, ts_fd_kind(ts_fd_type_of_stat(&st, -1),
+						       transport > 0 ? transport : 0));
 		}
 	}
 	ts_syscall(SYS_close, dir);

@@ -96,6 +96,19 @@ class OutputTest(unittest.TestCase):
                          traced.stderr.decode(errors="replace"))
         return traced, elapsed
 
+    def assert_same_as_plain(self, argv, out):
+        """argv without, then with the shim writing to out: a success, and
+        the same exit status, stdout and stderr. Returns the plain run."""
+        plain = subprocess.run(argv, env=clean_env(), stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, timeout=60)
+        traced = subprocess.run(argv, env=clean_env(LD_PRELOAD=tracelib.shim_preload(),
+                                                    TRACESHIM_OUTPUT=out),
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=60)
+        self.assertEqual(plain.returncode, 0, plain.stderr)
+        self.assertEqual((traced.returncode, traced.stdout, traced.stderr),
+                         (plain.returncode, plain.stdout, plain.stderr))
+        return plain
+
     def assert_one_warning(self, traced, *words):
         lines = shim_lines(traced.stderr)
         self.assertEqual(len(lines), 1, "expected one warning line, stderr: %r" % traced.stderr)
@@ -274,15 +287,7 @@ class OutputTest(unittest.TestCase):
         code = ("import subprocess, sys\n"
                 "r = subprocess.run(['/bin/true'], user=%d)\n"
                 "sys.stdout.write('child %%d\\n' %% r.returncode)\n" % NOBODY)
-        argv = [sys.executable, "-c", code]
-        plain = subprocess.run(argv, env=clean_env(), stdout=subprocess.PIPE,
-                               stderr=subprocess.PIPE, timeout=60)
-        traced = subprocess.run(argv, env=clean_env(LD_PRELOAD=tracelib.shim_preload(),
-                                                    TRACESHIM_OUTPUT=out),
-                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=60)
-        self.assertEqual(plain.returncode, 0, plain.stderr)
-        self.assertEqual((traced.returncode, traced.stdout, traced.stderr),
-                         (plain.returncode, plain.stdout, plain.stderr))
+        self.assert_same_as_plain([sys.executable, "-c", code], out)
         # The parent's spans are there all the same.
         trace = tracelib.load_trace(out)
         self.assertTrue(trace.slices_named("fork") or trace.slices_named("vfork")
@@ -323,16 +328,8 @@ class OutputTest(unittest.TestCase):
                 "_, st = os.waitpid(pid, 0)\n"
                 "sys.stdout.write('parent %%d\\n' %% os.waitstatus_to_exitcode(st))\n"
                 % ((NOBODY,) * 6))
-        argv = [sys.executable, "-c", code]
-        plain = subprocess.run(argv, env=clean_env(), stdout=subprocess.PIPE,
-                               stderr=subprocess.PIPE, timeout=60)
-        traced = subprocess.run(argv, env=clean_env(LD_PRELOAD=tracelib.shim_preload(),
-                                                    TRACESHIM_OUTPUT=out),
-                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=60)
-        self.assertEqual(plain.returncode, 0, plain.stderr)
+        plain = self.assert_same_as_plain([sys.executable, "-c", code], out)
         self.assertEqual(plain.stdout, b"child\nparent 0\n")
-        self.assertEqual((traced.returncode, traced.stdout, traced.stderr),
-                         (plain.returncode, plain.stdout, plain.stderr))
         # A user whose own setting names a file they cannot write still hears of it.
         denied = subprocess.run(["/bin/true"], env=clean_env(
             LD_PRELOAD=tracelib.shim_preload(), TRACESHIM_OUTPUT=os.path.join(self.tmp, "no.pftrace")),
