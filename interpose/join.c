@@ -26,7 +26,8 @@ static struct ts_thread *thread_of(pthread_t th)
 	return ended;
 }
 
-/* A join that blocked: `call` is the real join. */
+/* A join that blocked: `call` is the real join. Not in the wake table: its
+ * end is the joined thread's, found by the link to that thread's span. */
 #define JOIN_SLOW(op, th, timeout_, call)                                                \
 	do {                                                                             \
 		struct ts_thread *t_ = ts_sync_caller();                                   \
@@ -34,20 +35,13 @@ static struct ts_thread *thread_of(pthread_t th)
 			return call;                                                     \
 		int saved_ = errno;                                                      \
 		struct ts_thread *joined_ = thread_of(th);                               \
+		errno = saved_;                                                          \
 		struct ts_wait w_ = {.addr = NULL, .timeout_ms = (timeout_)};              \
 		if (joined_) {                                                           \
 			w_.who = (uint32_t)joined_->tid;                                 \
 			w_.joined_index = joined_->index;                                \
 		}                                                                        \
-		errno = saved_;                                                          \
-		uint64_t t0_ = ts_ticks();                                               \
-		int r_ = call;                                                           \
-		uint64_t t1_ = ts_ticks();                                               \
-		saved_ = errno;                                                          \
-		w_.err = r_;                                                             \
-		ts_record_wait(t_, op, &w_, t0_, t1_);                                   \
-		errno = saved_;                                                          \
-		return r_;                                                               \
+		TS_WAIT_TIMED(t_, op, w_, call);                                         \
 	} while (0)
 
 TS_EXPORT int pthread_join(pthread_t th, void **ret)

@@ -113,24 +113,32 @@ static void polled(struct ts_thread *t, enum ts_op op, const void *caller, int r
 	errno = err;
 }
 
-/* poll and its kin: a timeout of 0 cannot wait, and goes straight through;
- * fds may be watched when the call may block. */
-#define POLL_BODY(op, fds, n, nowait, timeout, call)                                      \
+/* A wait on descriptors: with no timeout to wait (nowait) it goes straight
+ * through. watched, an expression on w_ (struct watch), says whether the
+ * descriptors are watched for the write that wakes them; count: how many
+ * the call names; the timeout is read before the call (Linux's select
+ * writes what is left of it). */
+#define FD_WAIT_BODY(op, nowait, watched, count, fds, rd, timeout, call)                  \
 	do {                                                                              \
 		struct ts_thread *t_;                                                     \
 		if ((nowait) || !(t_ = ts_wait_caller()))                                 \
 			return call;                                                      \
+		int64_t tmo_ = (timeout);                                                 \
 		struct watch w_;                                                          \
-		bool watching_ = ts_fdwake_any_known() && watch_poll(&w_, fds, n);        \
+		bool watching_ = ts_fdwake_any_known() && (watched);                      \
 		uint64_t t0_ = ts_ticks();                                                \
 		int r_ = call;                                                            \
 		uint64_t t1_ = ts_ticks();                                                \
 		if (__builtin_expect(!watching_ && !ts_wait_maybe_long(t0_, t1_), 1))     \
 			return r_;                                                        \
-		polled(t_, op, __builtin_return_address(0), r_, timeout, n,               \
-		       watching_ ? &w_ : NULL, fds, NULL, t0_, t1_);                      \
+		polled(t_, op, __builtin_return_address(0), r_, tmo_, (count),           \
+		       watching_ ? &w_ : NULL, fds, rd, t0_, t1_);                        \
 		return r_;                                                                \
 	} while (0)
+
+/* poll and its kin: a timeout of 0 cannot wait. */
+#define POLL_BODY(op, fds, n, nowait, timeout, call) \
+	FD_WAIT_BODY(op, nowait, watch_poll(&w_, fds, n), n, fds, NULL, timeout, call)
 
 TS_EXPORT int poll(struct pollfd *fds, nfds_t n, int timeout)
 {
@@ -158,25 +166,10 @@ TS_EXPORT int __ppoll_chk(struct pollfd *fds, nfds_t n, const struct timespec *t
 	POLL_BODY(TS_OP_PPOLL, fds, n, ts_zero(ts), ms_of_ts(ts), real(fds, n, ts, ss, fdslen));
 }
 
-/* select and pselect: the readable set is watched; the timeout is read
- * before the call (Linux's select writes what is left of it). */
+/* select and pselect: the readable set is watched. */
 #define SELECT_BODY(op, nfds, rd, nowait, timeout, call)                                  \
-	do {                                                                              \
-		struct ts_thread *t_;                                                     \
-		if ((nowait) || !(t_ = ts_wait_caller()))                                 \
-			return call;                                                      \
-		int64_t tmo_ = (timeout);                                                 \
-		struct watch w_;                                                          \
-		bool watching_ = ts_fdwake_any_known() && watch_select(&w_, nfds, rd);    \
-		uint64_t t0_ = ts_ticks();                                                \
-		int r_ = call;                                                            \
-		uint64_t t1_ = ts_ticks();                                                \
-		if (__builtin_expect(!watching_ && !ts_wait_maybe_long(t0_, t1_), 1))     \
-			return r_;                                                        \
-		polled(t_, op, __builtin_return_address(0), r_, tmo_, nfds < 0 ? 0 : (uint64_t)nfds, \
-		       watching_ ? &w_ : NULL, NULL, rd, t0_, t1_);                      \
-		return r_;                                                                \
-	} while (0)
+	FD_WAIT_BODY(op, nowait, watch_select(&w_, nfds, rd), (nfds) < 0 ? 0 : (uint64_t)(nfds), \
+		     NULL, rd, timeout, call)
 
 TS_EXPORT int select(int nfds, fd_set *rd, fd_set *wr, fd_set *ex, struct timeval *tv)
 {

@@ -43,27 +43,36 @@ static inline uint32_t ts_mutex_owner(const pthread_mutex_t *m)
 	return (uint32_t)__atomic_load_n(&m->__data.__owner, __ATOMIC_RELAXED);
 }
 
-/* The slow path of a wait of op on obj that returns an error number (0:
- * had it): `call` is the real blocking call, made once. who: the owner's
- * tid, or 0; timeout_ms: -1 when untimed. */
+/* Times `call`, a real blocking call that returns an error number (0: had
+ * it), as a wait of op by traced thread t described by w (a struct ts_wait
+ * variable; counted in the wake table when w.counted), and returns what it
+ * returned. Keeps errno. */
+#define TS_WAIT_TIMED(t, op, w, call)                                                  \
+	do {                                                                             \
+		int saved_ = errno;                                                      \
+		uint64_t t0_ = ts_ticks();                                               \
+		if ((w).counted)                                                         \
+			(w).before = ts_wake_enter((w).addr, t0_);                       \
+		errno = saved_;                                                          \
+		int r_ = call;                                                           \
+		uint64_t t1_ = ts_ticks();                                               \
+		saved_ = errno;                                                          \
+		(w).err = r_;                                                            \
+		ts_record_wait(t, op, &(w), t0_, t1_);                                   \
+		errno = saved_;                                                          \
+		return r_;                                                               \
+	} while (0)
+
+/* The slow path of a wait of op on obj: `call` is the real blocking call,
+ * made once. who: the owner's tid, or 0; timeout_ms: -1 when untimed. */
 #define TS_WAIT_SLOW(op, obj, who_, timeout_, call)                                     \
 	do {                                                                             \
 		struct ts_thread *t_ = ts_sync_caller();                                   \
 		if (!t_)                                                                 \
 			return call;                                                     \
-		int saved_ = errno;                                                      \
 		struct ts_wait w_ = {.addr = (obj), .counted = true, .who = (who_),        \
 				     .timeout_ms = (timeout_)};                            \
-		uint64_t t0_ = ts_ticks();                                               \
-		w_.before = ts_wake_enter(obj, t0_);                                     \
-		errno = saved_;                                                          \
-		int r_ = call;                                                           \
-		uint64_t t1_ = ts_ticks();                                               \
-		saved_ = errno;                                                          \
-		w_.err = r_;                                                             \
-		ts_record_wait(t_, op, &w_, t0_, t1_);                                   \
-		errno = saved_;                                                          \
-		return r_;                                                               \
+		TS_WAIT_TIMED(t_, op, w_, call);                                         \
 	} while (0)
 
 /* A release of obj by op (`call`, the real function, returns an error
