@@ -33,7 +33,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-__attribute__((visibility("hidden"))) void *ts_real_vfork;
+__attribute__((used, visibility("hidden"))) void *ts_real_vfork;
 
 __attribute__((constructor)) static void vfork_setup(void)
 {
