@@ -16,33 +16,47 @@
 extern int close_range(unsigned int first, unsigned int last, int flags);
 extern void closefrom(int lowfd);
 
+/* r is now a duplicate of fd (state): described as it is, and the same HTTP
+ * connection. was: what r referred to before the call (dup2, dup3), which
+ * the call closed; 0 when nothing. */
+static void duplicated(int fd, uint64_t state, int r, uint64_t was)
+{
+	int saved = errno;
+	struct ts_thread *t = ts_caller();
+	if (was && t)
+		ts_http_closed(t, r, was, ts_ticks());
+	ts_record_fd_alias(t, fd, state, r);
+	ts_http_dup(fd, state, r, ts_fd_state(r));
+	errno = saved;
+}
+
 TS_EXPORT int dup(int fd)
 {
 	TS_REAL(dup, -1);
 	uint64_t state = ts_fd_state(fd);
 	int r = real(fd);
 	if (r >= 0)
-		ts_record_fd_alias(ts_caller(), fd, state, r);
+		duplicated(fd, state, r, 0);
 	return r;
 }
 
 TS_EXPORT int dup2(int fd, int fd2)
 {
 	TS_REAL(dup2, -1);
-	uint64_t state = ts_fd_state(fd);
+	uint64_t state = ts_fd_state(fd), was = ts_fd_state(fd2);
 	int r = real(fd, fd2);
 	if (r >= 0 && fd != fd2)
-		ts_record_fd_alias(ts_caller(), fd, state, r);
+		duplicated(fd, state, r, was);
 	return r;
 }
 
 TS_EXPORT int dup3(int fd, int fd2, int flags)
 {
 	TS_REAL(dup3, -1);
-	uint64_t state = ts_fd_state(fd);
+	uint64_t state = ts_fd_state(fd), was = ts_fd_state(fd2);
 	int r = real(fd, fd2, flags);
 	if (r >= 0)
-		ts_record_fd_alias(ts_caller(), fd, state, r);
+		duplicated(fd, state, r, was);
 	return r;
 }
 
@@ -81,7 +95,7 @@ static int fcntl_common(fcntl_fn real, int fd, int cmd, void *arg)
 	uint64_t state = ts_fd_state(fd);
 	int r = real(fd, cmd, arg);
 	if (r >= 0 && (cmd == F_DUPFD || cmd == F_DUPFD_CLOEXEC))
-		ts_record_fd_alias(ts_caller(), fd, state, r);
+		duplicated(fd, state, r, 0);
 	return r;
 }
 

@@ -80,10 +80,16 @@ static bool start_consumer(void)
 }
 
 /* Describe stdin/stdout/stderr now, for the records (inherited.h):
- * programs often close them before the first drain. */
+ * programs often close them before the first drain. Two of them that are
+ * one socket (an inetd-style server) are one HTTP connection. */
 static void describe_stdio(void)
 {
 	ts_inherited_describe();
+	for (int fd = 1; fd < 3; fd++) {
+		int same = ts_inherited_same_socket(fd);
+		if (same >= 0)
+			ts_http_dup(same, ts_fd_state(same), fd, ts_fd_state(fd));
+	}
 }
 
 /* A new process span in the same trace, parented by `parent`: new ids, its

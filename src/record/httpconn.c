@@ -5,7 +5,15 @@
  * the sniffer slot it uses). Slots come from a fixed pool taken and given
  * back with one atomic operation on a bitmap; a descriptor that turns out not
  * to be HTTP gives its slot back after its first call. The pool and the
- * entries are in .lbss: their pages are touched only when sockets are. */
+ * entries are in .lbss: their pages are touched only when sockets are.
+ *
+ * A duplicate of a connection's descriptor (dup, or an inetd-style server's
+ * stdin and stdout) is the same connection: links[fd] holds fd's generation
+ * and the original's, links_to[fd] the original's number, and every call on
+ * fd goes to the original's slot while both generations hold. The slot keeps
+ * its duplicates, so that closing the original hands the connection to one
+ * of them (as the kernel keeps the socket open), and only closing the last
+ * ends its spans. */
 #include "httpconn_int.h"
 
 #include "clock.h"
@@ -25,6 +33,9 @@
 static TS_LARGE _Atomic uint64_t entries[2][TS_FDGEN_MAX];   /* by enum ts_http_layer */
 static TS_LARGE struct slot slots[SLOTS];
 static _Atomic uint64_t used[SLOTS / 64];
+/* fd's generation (32) | its original's (32); 0: not a duplicate */
+static TS_LARGE _Atomic uint64_t links[TS_FDGEN_MAX];
+static TS_LARGE _Atomic int32_t links_to[TS_FDGEN_MAX];
 static _Atomic uint16_t epoch = 1;
 static bool query_raw;
 static _Atomic bool tls_seen;   /* a TLS layer was fed once */
@@ -67,10 +78,36 @@ static void give_slot(unsigned i)
 	atomic_fetch_and_explicit(&used[i / 64], ~(1ull << (i % 64)), memory_order_release);
 }
 
+/* fd (its state) as the connection it is part of: its original's number
+ * and state when fd is a duplicate of a descriptor still open; unchanged
+ * otherwise. fd < TS_FDGEN_MAX. */
+static inline void original_of(int *fd, uint64_t *state)
+{
+	uint64_t l = atomic_load_explicit(&links[*fd], memory_order_acquire);
+	if (__builtin_expect(!l, 1) || (uint32_t)(l >> 32) != (uint32_t)*state)
+		return;
+	int to = atomic_load_explicit(&links_to[*fd], memory_order_relaxed);
+	if ((unsigned)to >= TS_FDGEN_MAX)
+		return;
+	uint64_t st = ts_fd_state(to);
+	if ((uint32_t)st != (uint32_t)l)
+		return;   /* the original was closed or replaced since */
+	*fd = to;
+	*state = st;
+}
+
+static void link_dup(int fd, uint64_t state, int to, uint64_t to_state)
+{
+	atomic_store_explicit(&links_to[fd], to, memory_order_relaxed);
+	atomic_store_explicit(&links[fd], (uint64_t)(uint32_t)state << 32 | (uint32_t)to_state,
+			      memory_order_release);
+}
+
 bool ts_http_may_inject(int fd, uint64_t state)
 {
 	if ((unsigned)fd >= TS_FDGEN_MAX)
 		return false;
+	original_of(&fd, &state);
 	uint64_t e = atomic_load_explicit(&entries[TS_HTTP_SOCKET][fd], memory_order_relaxed);
 	return (e & ~0xffffull) != entry_of((uint32_t)state, NONE) || (uint16_t)e != OFF;
 }
@@ -82,6 +119,7 @@ struct slot *ts_http_slot(int fd, uint64_t state, enum ts_http_layer layer)
 {
 	if ((unsigned)fd >= TS_FDGEN_MAX)
 		return NULL;
+	original_of(&fd, &state);
 	_Atomic uint64_t *entry = &entries[layer][fd];
 	uint64_t want = entry_of((uint32_t)state, NONE);
 	uint64_t e = atomic_load_explicit(entry, memory_order_acquire);
@@ -109,6 +147,8 @@ struct slot *ts_http_slot(int fd, uint64_t state, enum ts_http_layer layer)
 	s->role = 0;
 	s->fd = fd;
 	s->state = state;
+	for (unsigned d = 0; d < TS_HTTP_DUPS; d++)
+		s->dup_fd[d] = -1;
 	if (s->tls && !atomic_load_explicit(&tls_seen, memory_order_relaxed))
 		atomic_store_explicit(&tls_seen, true, memory_order_relaxed);
 	memset(s->handle, 0, sizeof s->handle);
@@ -118,10 +158,11 @@ struct slot *ts_http_slot(int fd, uint64_t state, enum ts_http_layer layer)
 	return s;
 }
 
-/* The descriptor is done with: OFF for its generation, slot back. */
-static void release(int fd, uint64_t state, struct slot *s)
+/* The connection is done with: OFF for its descriptor's generation, slot
+ * back. */
+static void release(struct slot *s)
 {
-	atomic_store_explicit(&entries[s->tls][fd], entry_of((uint32_t)state, OFF),
+	atomic_store_explicit(&entries[s->tls][s->fd], entry_of((uint32_t)s->state, OFF),
 			      memory_order_release);
 	give_slot((unsigned)(s - slots));
 }
@@ -137,23 +178,23 @@ static void feed(struct ts_thread *t, struct slot *s, int dir, const void *buf, 
 	}
 }
 
-void ts_http_feed(struct ts_thread *t, int fd, uint64_t state, struct slot *s, int dir,
-		  const void *buf, size_t done, uint64_t t0, uint64_t t1)
+void ts_http_feed(struct ts_thread *t, struct slot *s, int dir, const void *buf, size_t done,
+		  uint64_t t0, uint64_t t1)
 {
 	feed(t, s, dir, buf, done, t0, t1);
 	if (ts_http1_is_off(&s->conn))
-		release(fd, state, s);
+		release(s);
 }
 
 /* The peer closed, or the program did: what the connection had open ends. */
-static void finish(struct ts_thread *t, int fd, uint64_t state, struct slot *s, uint64_t at)
+static void finish(struct ts_thread *t, struct slot *s, uint64_t at)
 {
 	struct ts_http1_event ev[4];
 	unsigned n = ts_http1_close(&s->conn, ev, 4);
 	for (unsigned i = 0; i < n; i++)
 		ts_http_event(t, s, &ev[i], at, at);
 	ts_http_end_all(t, s, at, "connection_closed");
-	release(fd, state, s);
+	release(s);
 }
 
 void ts_http_bytes(struct ts_thread *t, int fd, uint64_t state, enum ts_http_layer layer, int dir,
@@ -166,12 +207,12 @@ void ts_http_bytes(struct ts_thread *t, int fd, uint64_t state, enum ts_http_lay
 		return;
 	if (done == 0) {
 		if (dir == TS_HTTP_IN && s->conn.state != TS_HTTP1_DETECT)
-			finish(t, fd, state, s, t1);
+			finish(t, s, t1);
 		return;
 	}
 	feed(t, s, dir, buf, (size_t)done, t0, t1);
 	if (ts_http1_is_off(&s->conn))
-		release(fd, state, s);
+		release(s);
 }
 
 void ts_http_skip(struct ts_thread *t, int fd, uint64_t state, int dir, int64_t done, uint64_t t0,
@@ -187,7 +228,7 @@ void ts_http_skip(struct ts_thread *t, int fd, uint64_t state, int dir, int64_t 
 	for (unsigned i = 0; i < n; i++)
 		ts_http_event(t, s, &ev[i], t0, t1);
 	if (ts_http1_is_off(&s->conn))
-		release(fd, state, s);
+		release(s);
 }
 
 void ts_http_iov(struct ts_thread *t, int fd, uint64_t state, enum ts_http_layer layer, int dir,
@@ -210,7 +251,81 @@ void ts_http_iov(struct ts_thread *t, int fd, uint64_t state, enum ts_http_layer
 		left -= n;
 	}
 	if (ts_http1_is_off(&s->conn))
-		release(fd, state, s);
+		release(s);
+}
+
+/* Dup d of the slot is still that descriptor, a duplicate of the slot's. */
+static bool live_dup(const struct slot *s, unsigned d)
+{
+	int fd = s->dup_fd[d];
+	return fd >= 0 && (uint32_t)ts_fd_state(fd) == s->dup_gen[d] &&
+	       atomic_load_explicit(&links[fd], memory_order_relaxed) ==
+		       ((uint64_t)s->dup_gen[d] << 32 | (uint32_t)s->state);
+}
+
+void ts_http_dup(int fd, uint64_t state, int newfd, uint64_t newstate)
+{
+	if ((unsigned)fd >= TS_FDGEN_MAX || (unsigned)newfd >= TS_FDGEN_MAX || ts_vfork_child() ||
+	    !ts_http_watched(state))
+		return;
+	original_of(&fd, &state);
+	if (fd == newfd)
+		return;
+	struct slot *s = ts_http_slot(fd, state, TS_HTTP_SOCKET);
+	if (!s)
+		return;   /* not HTTP, or no slot: newfd is looked at on its own */
+	for (unsigned d = 0; d < TS_HTTP_DUPS; d++)
+		if (!live_dup(s, d)) {
+			s->dup_fd[d] = newfd;
+			s->dup_gen[d] = (uint32_t)newstate;
+			link_dup(newfd, newstate, fd, state);
+			return;
+		}
+}
+
+/* The slot's descriptor is being closed: a duplicate still open takes the
+ * connection over (its entry, its peer's address, the other duplicates'
+ * links); false when there is none. */
+static bool hand_over(struct slot *s)
+{
+	unsigned d = 0;
+	while (d < TS_HTTP_DUPS && !live_dup(s, d))
+		d++;
+	if (d == TS_HTTP_DUPS)
+		return false;
+	int to = s->dup_fd[d];
+	uint64_t to_state = ts_fd_state(to);
+	s->dup_fd[d] = -1;
+	atomic_store_explicit(&links[to], 0, memory_order_relaxed);
+	union {
+		struct sockaddr sa;
+		uint8_t bytes[TS_HTTP_PEER_MAX];
+	} peer;
+	unsigned plen = ts_http_peer_of(s->fd, (uint32_t)s->state, peer.bytes);
+	if (plen)
+		ts_http_peer(to, to_state, &peer.sa, plen);
+	atomic_store_explicit(&entries[s->tls][s->fd], entry_of((uint32_t)s->state, OFF),
+			      memory_order_release);
+	s->fd = to;
+	s->state = to_state;
+	for (unsigned e = 0; e < TS_HTTP_DUPS; e++)
+		if (s->dup_fd[e] >= 0 && (uint32_t)ts_fd_state(s->dup_fd[e]) == s->dup_gen[e])
+			link_dup(s->dup_fd[e], ts_fd_state(s->dup_fd[e]), to, to_state);
+	atomic_store_explicit(&entries[s->tls][to], entry_of((uint32_t)to_state, (uint16_t)(s - slots + 1)),
+			      memory_order_release);
+	return true;
+}
+
+/* fd, a duplicate of a descriptor still open, was closed: the connection goes
+ * on. True when fd was one. */
+static bool dup_closed(int fd, uint64_t state)
+{
+	uint64_t l = atomic_load_explicit(&links[fd], memory_order_acquire);
+	if (!l || (uint32_t)(l >> 32) != (uint32_t)state)
+		return false;
+	atomic_store_explicit(&links[fd], 0, memory_order_relaxed);
+	int to = atomic_load_explicit(&links_to[fd], memory_order_relaxed);
+	return (unsigned)to < TS_FDGEN_MAX && (uint32_t)ts_fd_state(to) == (uint32_t)l;
 }
 
 void ts_http_closed(struct ts_thread *t, int fd, uint64_t state, uint64_t at)
@@ -220,10 +335,13 @@ void ts_http_closed(struct ts_thread *t, int fd, uint64_t state, uint64_t at)
 	if ((unsigned)fd >= TS_FDGEN_MAX || ts_vfork_child() ||
 	    (!ts_http_watched(state) && !atomic_load_explicit(&tls_seen, memory_order_relaxed)))
 		return;
+	if (dup_closed(fd, state))
+		return;
 	for (int layer = 0; layer < 2; layer++) {
 		uint64_t e = atomic_load_explicit(&entries[layer][fd], memory_order_acquire);
 		uint16_t what = (uint16_t)e;
-		if ((e & ~0xffffull) == entry_of((uint32_t)state, NONE) && what != NONE && what != OFF)
-			finish(t, fd, state, &slots[what - 1], at);
+		if ((e & ~0xffffull) == entry_of((uint32_t)state, NONE) && what != NONE && what != OFF &&
+		    !hand_over(&slots[what - 1]))
+			finish(t, &slots[what - 1], at);
 	}
 }

@@ -55,6 +55,11 @@ void ts_http_skip(struct ts_thread *t, int fd, uint64_t state, int dir, int64_t 
 /* fd, whose state before the call was `state`, was closed at tick `at`: both
  * layers end. */
 void ts_http_closed(struct ts_thread *t, int fd, uint64_t state, uint64_t at);
+/* newfd (newstate: its ts_fd_state() now) was made a duplicate of fd (state)
+ * by dup, dup2, dup3 or fcntl, or came so from the parent (inetd-style):
+ * its calls go to the same connection, whose spans end when the last of them
+ * is closed. */
+void ts_http_dup(int fd, uint64_t state, int newfd, uint64_t newstate);
 /* fd (state: its ts_fd_state() now) was connected to, or accepted from, the
  * peer at sa: its HTTP spans name it (kept per descriptor, no system call). */
 struct sockaddr;

@@ -15,6 +15,11 @@
  * from the slot's own buffer (its address must not change when the program
  * calls again after a failure): heads longer than this go unchanged. */
 #define TS_HTTP_JOIN_MAX 4096
+/* The duplicates of a connection's descriptor a slot keeps (dup, or an
+ * inetd-style server's stdin, stdout and stderr): closing the original hands
+ * the connection to one of them. A duplicate beyond these is followed on its
+ * own. */
+#define TS_HTTP_DUPS 4
 
 struct slot {
 	struct ts_http1_conn conn;
@@ -23,6 +28,8 @@ struct slot {
 					      * sniffer's state is OFF after a close */
 	int fd;                              /* the descriptor and its state, for the */
 	uint64_t state;                      /* peer's address (the agent's fd info) */
+	int32_t dup_fd[TS_HTTP_DUPS];        /* its duplicates, -1: none */
+	uint32_t dup_gen[TS_HTTP_DUPS];      /* and their generations */
 	uint64_t begin[2];                   /* ticks of the message begun in each direction */
 	uint64_t handle[TS_HTTP1_PIPELINE];  /* open span of request seq % PIPELINE, 0: none */
 	uint16_t status[TS_HTTP1_PIPELINE];  /* its final status, once known */
@@ -56,8 +63,8 @@ unsigned ts_http_peer_of(int fd, uint32_t gen, uint8_t out[TS_HTTP_PEER_MAX]);
 struct slot *ts_http_slot(int fd, uint64_t state, enum ts_http_layer layer);
 /* Feeds done bytes of buf to the slot's sniffer and handles its events; the
  * slot is let go when the connection turns out not to be HTTP. */
-void ts_http_feed(struct ts_thread *t, int fd, uint64_t state, struct slot *s, int dir,
-		  const void *buf, size_t done, uint64_t t0, uint64_t t1);
+void ts_http_feed(struct ts_thread *t, struct slot *s, int dir, const void *buf, size_t done,
+		  uint64_t t0, uint64_t t1);
 /* httpspan.c: one event of the slot's sniffer, in a call between t0 and t1. */
 void ts_http_event(struct ts_thread *t, struct slot *s, const struct ts_http1_event *ev,
 		   uint64_t t0, uint64_t t1);

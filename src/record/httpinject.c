@@ -109,13 +109,13 @@ static ssize_t finish_line(const struct ts_http_sender *snd, int fd, struct slot
 }
 
 /* The program's bytes done of iov fed to the sniffer. */
-static void feed_done(struct ts_thread *t, int fd, uint64_t st, struct slot *s,
-		      const struct iovec *iov, int cnt, size_t done, uint64_t t0, uint64_t t1)
+static void feed_done(struct ts_thread *t, struct slot *s, const struct iovec *iov, int cnt,
+		      size_t done, uint64_t t0, uint64_t t1)
 {
 	for (int i = 0; i < cnt && done && !ts_http1_is_off(&s->conn); i++) {
 		size_t n = iov[i].iov_len < done ? iov[i].iov_len : done;
 		if (n)
-			ts_http_feed(t, fd, st, s, TS_HTTP_OUT, iov[i].iov_base, n, t0, t1);
+			ts_http_feed(t, s, TS_HTTP_OUT, iov[i].iov_base, n, t0, t1);
 		done -= n;
 	}
 }
@@ -222,7 +222,7 @@ ssize_t ts_http_sendv(struct ts_thread *t, int fd, enum ts_op op, const struct i
 	int err = errno;
 	ts_record_io(t, op, fd, n, ret, t0, t1);
 	if (s && ret > 0)
-		feed_done(t, fd, st, s, iov, cnt, (size_t)ret, t0, t1);
+		feed_done(t, s, iov, cnt, (size_t)ret, t0, t1);
 	errno = err;
 	return ret;
 }

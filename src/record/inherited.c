@@ -172,6 +172,21 @@ void ts_inherited_describe(void)
 	errno = saved;
 }
 
+int ts_inherited_same_socket(int fd)
+{
+	for (unsigned i = 0; i < nstdio; i++) {
+		const struct described *d = &stdio_fds[i];
+		if (d->fd != fd)
+			continue;
+		if ((d->kind & 0xf) != TS_FD_SOCKET)
+			return -1;
+		for (unsigned j = 0; j < i; j++)
+			if (stdio_fds[j].dev == d->dev && stdio_fds[j].ino == d->ino)
+				return stdio_fds[j].fd;
+	}
+	return -1;
+}
+
 void ts_inherited_record(struct ts_thread *t)
 {
 	if (!atomic_exchange(&pending, 0))

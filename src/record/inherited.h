@@ -9,6 +9,10 @@ struct ts_thread;
 /* Describes descriptors 0, 1 and 2 as they are now (at start, and in a
  * forked child); the next thread to register carries the description. */
 void ts_inherited_describe(void);
+/* The lowest of descriptors 0, 1 and 2 that is the same socket as fd (one of
+ * them, as described last), or -1: an inetd-style server's stdin and stdout
+ * are one connection. */
+int ts_inherited_same_socket(int fd);
 /* Notes the kind (a socket and its transport, a pipe, a file...) of every
  * other descriptor the process started with, for the wrappers; no record.
  * At the process's start only. */

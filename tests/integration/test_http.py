@@ -58,6 +58,7 @@ import tracelib  # noqa: E402
 HERE = os.path.dirname(os.path.abspath(__file__))
 SERVER_PY = os.path.join(HERE, "http_server.py")
 PEER_JS = os.path.join(HERE, "http_peer.js")
+DUP_SERVER_PY = os.path.join(HERE, "dup_server.py")
 HELLO = b"hello over http\n"
 EXIT_SKIP = 77
 
@@ -631,6 +632,75 @@ class TestPeers(HttpCase):
         self.assertEqual([s.args.get("client.address") for s in spans], ["127.0.0.1"])
         self.assertEqual(accepted_ports(ex.trace, ex.server.pid),
                          {s.args.get("client.port") for s in spans})
+
+
+class TestDuplicatedDescriptors(HttpCase):
+    """A connection used through duplicates of its descriptor is one
+    connection: each request one server span, answered, whatever descriptor
+    read it, answered it or was closed first."""
+
+    def check(self, mode):
+        ex = self.exchange([sys.executable, DUP_SERVER_PY, mode], [
+            curl("http://127.0.0.1:PORT/one", "http://127.0.0.1:PORT/two"),
+            curl("http://127.0.0.1:PORT/three")], trace_clients=False)
+        self.assertEqual([c.stdout for c in ex.clients], [b"/one/two", b"/three"])
+        spans = [s for s in ex.trace.slices if s.name == "GET" and "url.path" in s.args]
+        self.assertEqual(sorted((s.args["url.path"], s.args.get("http.response.status_code"),
+                                 s.args.get("error.type"), s.args.get("client.address"))
+                                for s in spans),
+                         [("/one", 200, None, "127.0.0.1"), ("/three", 200, None, "127.0.0.1"),
+                          ("/two", 200, None, "127.0.0.1")])
+        for s in spans:
+            self.assertNotIn("traceshim.unended", s.args, s)
+        return ex, spans
+
+    def test_inetd_style_handler_on_stdin_and_stdout(self):
+        # The handler (a process per connection) reads descriptor 0 and
+        # answers on 1: one socket, inherited twice.
+        ex, spans = self.check("inetd")
+        self.assertNotIn(ex.server.pid, {s.pid for s in spans})
+
+    def test_duplicates_with_the_original_closed_first(self):
+        # Read on one duplicate, answered on another; the original was
+        # closed before the first request, the reading one before the last
+        # answer's descriptor.
+        ex, spans = self.check("dups")
+        self.assertEqual({s.pid for s in spans}, {ex.server.pid})
+
+    DUP2_OVER = r"""
+import os, socket
+srv = socket.socket(); srv.bind(("127.0.0.1", 0)); srv.listen(4)
+c1 = socket.create_connection(srv.getsockname()); s1, _ = srv.accept()
+c2 = socket.create_connection(srv.getsockname()); s2, _ = srv.accept()
+c1.sendall(b"GET /first HTTP/1.1\r\nHost: x\r\n\r\n")
+os.read(s1.fileno(), 4096)
+os.dup2(s2.fileno(), s1.fileno())   # closes the first connection's descriptor
+c2.sendall(b"GET /second HTTP/1.1\r\nHost: x\r\n\r\n")
+os.read(s1.fileno(), 4096)
+os.write(s1.fileno(), b"HTTP/1.1 204 No Content\r\n\r\n")
+print(c2.recv(100).split(b"\r\n")[0].decode())
+"""
+
+    def test_dup2_over_a_connection_ends_it(self):
+        # dup2 closes what its target referred to: the request left
+        # unanswered there ends then, and the number goes on as the other
+        # connection.
+        path = os.path.join(self.tmp, "t.pftrace")
+        done = subprocess.run([sys.executable, "-c", self.DUP2_OVER],
+                              env=self.env(True, path, TRACESHIM_HTTP_INJECT="false"),
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=60)
+        self.assertEqual((done.returncode, done.stdout), (0, b"HTTP/1.1 204 No Content\n"),
+                         done.stderr)
+        trace = tracelib.load_trace(path)
+        spans = {s.args["url.path"]: s for s in trace.slices
+                 if s.name == "GET" and "url.path" in s.args}
+        self.assertEqual(sorted(spans), ["/first", "/second"])
+        first, second = spans["/first"], spans["/second"]
+        self.assertEqual(first.args.get("error.type"), "connection_closed", first)
+        self.assertNotIn("traceshim.unended", first.args)
+        self.assertLess(first.end, second.ts)
+        self.assertEqual((second.args.get("http.response.status_code"),
+                          second.args.get("client.address")), (204, "127.0.0.1"))
 
 
 # A shell starts the server in the background, curl asks it twice, the

@@ -1,0 +1,73 @@
+#!/usr/bin/env python3
+"""An HTTP server whose connections are used through duplicated descriptors,
+for test_http.py.
+
+Usage: dup_server.py inetd|dups
+  inetd: each connection is handed to a new process as its standard input
+         and output (as inetd does); the server closes its own copy at once.
+         The handler reads requests on descriptor 0 and answers on 1.
+  dups:  the server makes two duplicates of each connection's descriptor and
+         closes the original; requests are read on the first, answered on
+         the second, and the first is closed before the second.
+Either way, each request of a connection (keep-alive) is answered 200 with
+its path as the body. Prints the port it listens on (127.0.0.1) on a line of
+its own and serves one connection at a time until its standard input
+closes."""
+
+import os
+import select
+import socket
+import subprocess
+import sys
+
+
+def serve(read_fd, write_fd):
+    """Answers each request read on read_fd on write_fd, until the client
+    closes its end."""
+    buf = b""
+    while True:
+        while b"\r\n\r\n" not in buf:
+            got = os.read(read_fd, 4096)
+            if not got:
+                return
+            buf += got
+        head, buf = buf.split(b"\r\n\r\n", 1)
+        path = head.split(b" ")[1]
+        os.write(write_fd, b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n%s"
+                 % (len(path), path))
+
+
+def handle(conn, mode):
+    if mode == "inetd":
+        child = subprocess.Popen([sys.executable, __file__, "handler"], stdin=conn,
+                                 stdout=conn)
+        conn.close()
+        child.wait()
+        return
+    a = os.dup(conn.fileno())
+    b = os.dup(conn.fileno())
+    conn.close()
+    serve(a, b)
+    os.close(a)
+    os.close(b)
+
+
+def main():
+    mode = sys.argv[1]
+    if mode == "handler":
+        serve(0, 1)
+        return
+    srv = socket.socket()
+    srv.bind(("127.0.0.1", 0))
+    srv.listen(8)
+    print(srv.getsockname()[1], flush=True)
+    while True:
+        ready, _, _ = select.select([sys.stdin, srv], [], [])
+        if sys.stdin in ready:
+            return
+        conn, _ = srv.accept()
+        handle(conn, mode)
+
+
+if __name__ == "__main__":
+    main()
