@@ -96,19 +96,7 @@ TS_EXPORT int creat64(const char *path, mode_t mode)
 TS_EXPORT int close(int fd)
 {
 	TS_REAL(close, -1);
-	/* The generation moves on before the descriptor is released: a thread
-	 * that gets this number from open() right after must see a new one. */
-	uint64_t state = ts_fd_state(fd);
-	ts_fd_changed(fd);
-	struct ts_thread *t = ts_caller();
-	if (!t || (ts_op_off_state(TS_OP_CLOSE, state) && !ts_http_watched(state)))
-		return real(fd);
-	uint64_t t0 = ts_ticks();
-	int r = real(fd);
-	uint64_t t1 = ts_ticks();
-	ts_record_close(t, fd, state, r, t0, t1);
-	ts_http_closed(t, fd, state, t1);
-	return r;
+	TS_CLOSE_BODY(fd, real(fd));
 }
 
 TS_EXPORT int fsync(int fd)

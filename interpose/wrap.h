@@ -125,6 +125,26 @@ static inline void ts_record_net(struct ts_thread *t, enum ts_op op, int fd, int
 		TS_HTTP_SENDV(op, fd, &one_, 1, sender);                                \
 	} while (0)
 
+/* A close of fd made by `call` (close(), or the system call itself through
+ * syscall(), as libuv closes its sockets). The generation moves on before the
+ * descriptor is released: a thread that gets this number from open() right
+ * after must see a new one. Then the span, and the end of what fd's HTTP
+ * connection had open. */
+#define TS_CLOSE_BODY(fd, call)                                                         \
+	do {                                                                            \
+		uint64_t state_ = ts_fd_state(fd);                                      \
+		ts_fd_changed(fd);                                                      \
+		struct ts_thread *t_ = ts_caller();                                     \
+		if (!t_ || (ts_op_off_state(TS_OP_CLOSE, state_) && !ts_http_watched(state_))) \
+			return call;                                                    \
+		uint64_t t0_ = ts_ticks();                                              \
+		__typeof__(call) r_ = call;                                             \
+		uint64_t t1_ = ts_ticks();                                              \
+		ts_record_close(t_, fd, state_, (int)r_, t0_, t1_);                     \
+		ts_http_closed(t_, fd, state_, t1_);                                    \
+		return r_;                                                              \
+	} while (0)
+
 #define TS_NET_BODY(op, fd, dir, peek, buf, requested, call)                          \
 	TS_TRACED_OP(op, fd, call, ts_record_net(t_, op, fd, dir, peek, buf, NULL, 0, requested, \
 				      (int64_t)r_, t0_, t1_))

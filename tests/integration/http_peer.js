@@ -3,7 +3,9 @@
 //   node http_peer.js server
 //     listens on 127.0.0.1 (a port the kernel picks), prints the port on a
 //     line of its own and serves until its standard input closes: GET /hello
-//     answers 200 "hello from node\n", anything else 404.
+//     answers 200 "hello from node\n", GET /stream 200 with no length (to an
+//     HTTP/1.0 client the body ends with the connection), GET /cut 200 with
+//     7 bytes of 100 then the connection cut, anything else 404.
 //   node http_peer.js client URL...
 //     GETs each URL in turn over one keep-alive connection and prints
 //     "STATUS BODY" for each.
@@ -14,6 +16,19 @@ function server() {
   const srv = http.createServer((req, res) => {
     req.resume();
     req.on("end", () => {
+      // No length: an HTTP/1.0 client's body ends when Node closes.
+      if (req.url === "/stream") {
+        res.writeHead(200, { Date: "Thu, 01 Jan 2026 00:00:00 GMT" });
+        res.end("streamed\n");
+        return;
+      }
+      // Part of the body, then the connection cut.
+      if (req.url === "/cut") {
+        res.writeHead(200, { "Content-Length": 100, Date: "Thu, 01 Jan 2026 00:00:00 GMT" });
+        res.write("partial");
+        setTimeout(() => req.socket.destroy(), 20);
+        return;
+      }
       const found = req.method === "GET" && req.url === "/hello";
       const body = found ? "hello from node\n" : "not found\n";
       res.writeHead(found ? 200 : 404, {

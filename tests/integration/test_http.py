@@ -599,6 +599,26 @@ class TestNode(HttpCase):
             self.assertOverlap(c, s)
         self.assertEqual(len(self.connects_to(ex.trace, ex.clients[0].pid, ex.port)), 1)
 
+    def test_node_server_closing_connections(self):
+        # libuv closes its sockets with syscall(SYS_close): the body that
+        # ends with the connection ends the span then, and so does the cut.
+        node = need(self, "node", "nodejs")
+        ex = self.exchange([node, PEER_JS, "server"], [
+            curl("--http1.0", "http://127.0.0.1:PORT/stream"),
+            curl("http://127.0.0.1:PORT/cut")], trace_clients=False)
+        self.assertEqual(ex.clients[0].stdout, b"streamed\n")
+        self.assertEqual(ex.clients[1].returncode, 18)   # a partial body
+        spans = {s.args["url.path"]: s for s in http_spans(ex.trace, ex.server.pid)}
+        self.assertEqual(sorted(spans), ["/cut", "/stream"])
+        for s in spans.values():
+            self.assertNotIn("traceshim.unended", s.args, s)
+        self.assertEqual((spans["/stream"].args.get("http.response.status_code"),
+                          spans["/stream"].args.get("error.type")), (200, None))
+        self.assertEqual(spans["/cut"].args.get("error.type"), "connection_closed")
+        closes = [s for s in ex.trace.slices_of(pid=ex.server.pid, name="close")
+                  if "network.peer.port" in s.args]   # the connections, not the listener
+        self.assertEqual(len(closes), 2, closes)
+
 
 class TestPeers(HttpCase):
     """client.address and client.port on server spans: the client's end of
