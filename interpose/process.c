@@ -11,21 +11,26 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-/* What stdio's per-character calls counted on streams still open (a vfork
+/* What stdio's per-character calls counted on streams still open, and the
+ * ends of the HTTP connections, which close with the process (a vfork
  * child's are its parent's: ts_caller() is NULL there). */
-static void streams_at_exit(void)
+static void records_at_exit(void)
 {
-	if (!atomic_load_explicit(&ts_stream_top, memory_order_relaxed))
+	/* Never the tracer's start, this late. */
+	if (atomic_load_explicit(&ts_start_state, memory_order_acquire) != TS_START_DONE)
 		return;
 	struct ts_thread *t = ts_caller();
-	if (t)
+	if (!t)
+		return;
+	if (atomic_load_explicit(&ts_stream_top, memory_order_relaxed))
 		ts_record_streams_at_exit(t);
+	ts_http_at_exit(t, ts_ticks());
 }
 
 #define EXIT_BODY(name, status)                                                         \
 	do {                                                                            \
 		ts_set_exit_status((status) & 0xff);                                    \
-		streams_at_exit();                                                      \
+		records_at_exit();                                                      \
 		ts_process_exit();                                                      \
 		static __typeof__(&name) real;                                          \
 		if (!real)                                                              \

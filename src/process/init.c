@@ -297,9 +297,12 @@ __attribute__((destructor)) static void ts_destructor(void)
 {
 	if (atomic_load(&ts_start_state) == TS_START_DONE && atomic_load(&ts_active)) {
 		/* exit(): the per-character counts of the streams still open
-		 * (stdout, mostly) go with the thread that ends the process. */
-		if (ts_tls.thr && !ts_tls.gone && !ts_vfork_child())
+		 * (stdout, mostly) go with the thread that ends the process, and
+		 * so do the ends of its HTTP connections, which close now. */
+		if (ts_tls.thr && !ts_tls.gone && !ts_vfork_child()) {
 			ts_record_streams_at_exit(ts_tls.thr);
+			ts_http_at_exit(ts_tls.thr, ts_ticks());
+		}
 		shutdown_consumer();
 	}
 }

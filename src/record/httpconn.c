@@ -345,3 +345,21 @@ void ts_http_closed(struct ts_thread *t, int fd, uint64_t state, uint64_t at)
 			finish(t, &slots[what - 1], at);
 	}
 }
+
+void ts_http_at_exit(struct ts_thread *t, uint64_t at)
+{
+	if (ts_vfork_child())
+		return;
+	for (unsigned w = 0; w < SLOTS / 64; w++) {
+		uint64_t bits = atomic_load_explicit(&used[w], memory_order_acquire);
+		for (; bits; bits &= bits - 1) {
+			unsigned i = w * 64 + (unsigned)__builtin_ctzll(bits);
+			struct slot *s = &slots[i];
+			/* A slot being set up by another thread is not one yet. */
+			if ((unsigned)s->fd < TS_FDGEN_MAX &&
+			    atomic_load_explicit(&entries[s->tls][s->fd], memory_order_acquire) ==
+				    entry_of((uint32_t)s->state, (uint16_t)(i + 1)))
+				finish(t, s, at);
+		}
+	}
+}

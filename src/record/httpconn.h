@@ -64,6 +64,10 @@ void ts_http_dup(int fd, uint64_t state, int newfd, uint64_t newstate);
  * peer at sa: its HTTP spans name it (kept per descriptor, no system call). */
 struct sockaddr;
 void ts_http_peer(int fd, uint64_t state, const struct sockaddr *sa, unsigned len);
+/* The process exits (not an exec): its descriptors close, and with them
+ * every connection it follows; what they had open ends at `at`, on t (a body
+ * that lasts until the connection closes ends well). */
+void ts_http_at_exit(struct ts_thread *t, uint64_t at);
 /* A forked child: the parent's connections are not its own to end. */
 void ts_http_after_fork(void);
 

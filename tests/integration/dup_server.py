@@ -2,10 +2,13 @@
 """An HTTP server whose connections are used through duplicated descriptors,
 for test_http.py.
 
-Usage: dup_server.py inetd|dups
+Usage: dup_server.py inetd|inetd-exit|dups
   inetd: each connection is handed to a new process as its standard input
          and output (as inetd does); the server closes its own copy at once.
          The handler reads requests on descriptor 0 and answers on 1.
+  inetd-exit: the same, but the handler answers one request with a body
+         that ends with the connection (HTTP/1.0, no length) and leaves with
+         _exit, its descriptors still open, as CGI handlers do.
   dups:  the server makes two duplicates of each connection's descriptor and
          closes the original; requests are read on the first, answered on
          the second, and the first is closed before the second.
@@ -37,9 +40,19 @@ def serve(read_fd, write_fd):
                  % (len(path), path))
 
 
+def answer_once_and_exit():
+    buf = b""
+    while b"\r\n\r\n" not in buf:
+        buf += os.read(0, 4096)
+    path = buf.split(b" ")[1]
+    os.write(1, b"HTTP/1.0 200 OK\r\nContent-Type: text/plain\r\n\r\n" + path)
+    os._exit(0)
+
+
 def handle(conn, mode):
-    if mode == "inetd":
-        child = subprocess.Popen([sys.executable, __file__, "handler"], stdin=conn,
+    if mode.startswith("inetd"):
+        role = "handler-exit" if mode == "inetd-exit" else "handler"
+        child = subprocess.Popen([sys.executable, __file__, role], stdin=conn,
                                  stdout=conn)
         conn.close()
         child.wait()
@@ -57,6 +70,8 @@ def main():
     if mode == "handler":
         serve(0, 1)
         return
+    if mode == "handler-exit":
+        answer_once_and_exit()
     srv = socket.socket()
     srv.bind(("127.0.0.1", 0))
     srv.listen(8)

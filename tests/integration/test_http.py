@@ -680,6 +680,18 @@ class TestDuplicatedDescriptors(HttpCase):
         ex, spans = self.check("inetd")
         self.assertNotIn(ex.server.pid, {s.pid for s in spans})
 
+    def test_inetd_style_handler_that_exits_without_closing(self):
+        # A body that ends with the connection, ended by the handler's exit.
+        ex = self.exchange([sys.executable, DUP_SERVER_PY, "inetd-exit"], [
+            curl("http://127.0.0.1:PORT/one"), curl("http://127.0.0.1:PORT/two")],
+            trace_clients=False)
+        self.assertEqual([c.stdout for c in ex.clients], [b"/one", b"/two"])
+        spans = [s for s in ex.trace.slices if s.name == "GET" and "url.path" in s.args]
+        self.assertEqual(sorted((s.args["url.path"], s.args.get("http.response.status_code"),
+                                 s.args.get("error.type"), "traceshim.unended" in s.args)
+                                for s in spans),
+                         [("/one", 200, None, False), ("/two", 200, None, False)])
+
     def test_duplicates_with_the_original_closed_first(self):
         # Read on one duplicate, answered on another; the original was
         # closed before the first request, the reading one before the last
