@@ -8,6 +8,7 @@
 #include "stdiowrap.h"
 
 #include <stdarg.h>
+#include <stdio.h>
 
 extern int __printf_chk(int flag, const char *fmt, ...);
 extern int __fprintf_chk(FILE *f, int flag, const char *fmt, ...);
@@ -28,30 +29,71 @@ static inline int64_t formatted(int r)
 	return r < 0 ? -1 : (int64_t)r;
 }
 
-/* On stream f. */
-#define STREAM_BODY(op, f, call)                                                         \
+/* What a call that wrote r bytes of text on fd, a stream socket the HTTP
+ * layer reads, sent: formatted again from a copy of its arguments (only for
+ * such descriptors), its first TEXT_MAX bytes to the connection's sniffer,
+ * the rest counted without being seen. errno is the call's. */
+#define TEXT_MAX 2048
+static void formatted_http(struct ts_thread *t, int fd, int r, const char *fmt, va_list ap,
+			   uint64_t t0)
+{
+	if (r <= 0)
+		return;
+	int saved = errno;
+	char text[TEXT_MAX];
+	int k = vsnprintf(text, sizeof text, fmt, ap);
+	int64_t seen = k < 0 ? 0 : k < TEXT_MAX ? k : TEXT_MAX - 1;
+	if (seen > r)
+		seen = r;
+	uint64_t st = ts_fd_state(fd), t1 = ts_ticks();
+	if (seen)
+		ts_http_bytes(t, fd, st, TS_HTTP_SOCKET, TS_HTTP_OUT, text, seen, t0, t1);
+	if (r > seen)
+		ts_http_skip(t, fd, st, TS_HTTP_OUT, r - seen, t0, t1);
+	errno = saved;
+}
+
+/* On stream f: the text goes to the HTTP layer when f is on a socket. */
+#define STREAM_BODY(op, f, fmt, ap, call)                                                \
 	do {                                                                             \
 		struct ts_stream_call c_;                                                \
 		if (!ts_stream_begin(&c_, f))                                            \
 			return call;                                                     \
+		va_list copy_;                                                           \
+		if (c_.http)                                                             \
+			va_copy(copy_, ap);                                              \
 		int r_ = call;                                                           \
 		ts_stream_end(&c_, f, op, r_ < 0 ? 0 : (uint64_t)r_, formatted(r_), false, \
 			      r_ < 0 ? TS_STDIO_NO_REQUEST : 0);                         \
+		if (c_.http) {                                                           \
+			formatted_http(c_.t, c_.fd, r_, fmt, copy_, c_.t0);              \
+			va_end(copy_);                                                   \
+		}                                                                        \
 		return r_;                                                               \
 	} while (0)
 
 /* On descriptor fd: no stream, so no stream state. */
-#define FD_BODY(op, fd, call)                                                            \
+#define FD_BODY(op, fd, fmt, ap, call)                                                   \
 	do {                                                                             \
 		struct ts_thread *t = ts_caller();                                       \
-		if (!t || ts_family_off(TS_FAM_STDIO))                                   \
+		bool span_ = t && !ts_family_off(TS_FAM_STDIO);                          \
+		bool http_ = t && ts_http_watched(ts_fd_state(fd));                      \
+		if (!span_ && !http_)                                                    \
 			return call;                                                     \
+		va_list copy_;                                                           \
+		if (http_)                                                               \
+			va_copy(copy_, ap);                                              \
 		uint64_t t0 = ts_ticks();                                                \
 		int r_ = call;                                                           \
 		uint64_t t1 = ts_ticks();                                                \
-		ts_record_stream_io(t, op, fd, r_ < 0 ? 0 : (uint64_t)r_, formatted(r_),     \
-				    r_ < 0 ? errno : 0, r_ < 0 ? TS_STDIO_NO_REQUEST : 0,   \
-				    t0, t1);                                             \
+		if (span_)                                                               \
+			ts_record_stream_io(t, op, fd, r_ < 0 ? 0 : (uint64_t)r_,        \
+					    formatted(r_), r_ < 0 ? errno : 0,           \
+					    r_ < 0 ? TS_STDIO_NO_REQUEST : 0, t0, t1);   \
+		if (http_) {                                                             \
+			formatted_http(t, fd, r_, fmt, copy_, t0);                       \
+			va_end(copy_);                                                   \
+		}                                                                        \
 		return r_;                                                               \
 	} while (0)
 
@@ -66,36 +108,36 @@ static inline int64_t formatted(int r)
 static int vprintf_traced(enum ts_op op, vprintf_fn fn, const char *fmt, va_list ap)
 {
 	FILE *out = stdout;
-	STREAM_BODY(op, out, fn(fmt, ap));
+	STREAM_BODY(op, out, fmt, ap, fn(fmt, ap));
 }
 
 static int vfprintf_traced(enum ts_op op, vfprintf_fn fn, FILE *f, const char *fmt, va_list ap)
 {
-	STREAM_BODY(op, f, fn(f, fmt, ap));
+	STREAM_BODY(op, f, fmt, ap, fn(f, fmt, ap));
 }
 
 static int vdprintf_traced(enum ts_op op, vdprintf_fn fn, int fd, const char *fmt, va_list ap)
 {
-	FD_BODY(op, fd, fn(fd, fmt, ap));
+	FD_BODY(op, fd, fmt, ap, fn(fd, fmt, ap));
 }
 
 static int vprintf_chk_traced(enum ts_op op, vprintf_chk_fn fn, int flag, const char *fmt,
 			      va_list ap)
 {
 	FILE *out = stdout;
-	STREAM_BODY(op, out, fn(flag, fmt, ap));
+	STREAM_BODY(op, out, fmt, ap, fn(flag, fmt, ap));
 }
 
 static int vfprintf_chk_traced(enum ts_op op, vfprintf_chk_fn fn, FILE *f, int flag,
 			       const char *fmt, va_list ap)
 {
-	STREAM_BODY(op, f, fn(f, flag, fmt, ap));
+	STREAM_BODY(op, f, fmt, ap, fn(f, flag, fmt, ap));
 }
 
 static int vdprintf_chk_traced(enum ts_op op, vdprintf_chk_fn fn, int fd, int flag,
 			       const char *fmt, va_list ap)
 {
-	FD_BODY(op, fd, fn(fd, flag, fmt, ap));
+	FD_BODY(op, fd, fmt, ap, fn(fd, flag, fmt, ap));
 }
 
 TS_EXPORT int printf(const char *fmt, ...)

@@ -147,6 +147,7 @@ struct slot *ts_http_slot(int fd, uint64_t state, enum ts_http_layer layer)
 	s->role = 0;
 	s->fd = fd;
 	s->state = state;
+	s->unread = 0;
 	for (unsigned d = 0; d < TS_HTTP_DUPS; d++)
 		s->dup_fd[d] = -1;
 	if (s->tls && !atomic_load_explicit(&tls_seen, memory_order_relaxed))
@@ -210,9 +211,25 @@ void ts_http_bytes(struct ts_thread *t, int fd, uint64_t state, enum ts_http_lay
 			finish(t, s, t1);
 		return;
 	}
+	if (dir == TS_HTTP_IN && s->unread) {
+		uint32_t again = done < s->unread ? (uint32_t)done : s->unread;
+		s->unread -= again;
+		buf = (const char *)buf + again;
+		if (!(done -= again))
+			return;
+	}
 	feed(t, s, dir, buf, (size_t)done, t0, t1);
 	if (ts_http1_is_off(&s->conn))
 		release(s);
+}
+
+void ts_http_unread(int fd, uint64_t state, uint32_t n)
+{
+	if (ts_vfork_child())
+		return;
+	struct slot *s = ts_http_slot(fd, state, TS_HTTP_SOCKET);
+	if (s)
+		s->unread += n;
 }
 
 void ts_http_skip(struct ts_thread *t, int fd, uint64_t state, int dir, int64_t done, uint64_t t0,

@@ -28,6 +28,8 @@ struct slot {
 					      * sniffer's state is OFF after a close */
 	int fd;                              /* the descriptor and its state, for the */
 	uint64_t state;                      /* peer's address (the agent's fd info) */
+	uint32_t unread;                     /* bytes received that the program gave
+					      * back (ungetc): read again, not new */
 	int32_t dup_fd[TS_HTTP_DUPS];        /* its duplicates, -1: none */
 	uint32_t dup_gen[TS_HTTP_DUPS];      /* and their generations */
 	uint64_t begin[2];                   /* ticks of the message begun in each direction */

@@ -2,10 +2,11 @@
 """An HTTP server whose connections are used through duplicated descriptors,
 for test_http.py.
 
-Usage: dup_server.py inetd|inetd-exit|dups
+Usage: dup_server.py inetd [HANDLER...]|inetd-exit|dups
   inetd: each connection is handed to a new process as its standard input
          and output (as inetd does); the server closes its own copy at once.
-         The handler reads requests on descriptor 0 and answers on 1.
+         The handler (this script's, or the command HANDLER) reads requests
+         on descriptor 0 and answers on 1.
   inetd-exit: the same, but the handler answers one request with a body
          that ends with the connection (HTTP/1.0, no length) and leaves with
          _exit, its descriptors still open, as CGI handlers do.
@@ -49,10 +50,10 @@ def answer_once_and_exit():
     os._exit(0)
 
 
-def handle(conn, mode):
+def handle(conn, mode, command):
     if mode.startswith("inetd"):
         role = "handler-exit" if mode == "inetd-exit" else "handler"
-        child = subprocess.Popen([sys.executable, __file__, role], stdin=conn,
+        child = subprocess.Popen(command or [sys.executable, __file__, role], stdin=conn,
                                  stdout=conn)
         conn.close()
         child.wait()
@@ -81,7 +82,7 @@ def main():
         if sys.stdin in ready:
             return
         conn, _ = srv.accept()
-        handle(conn, mode)
+        handle(conn, mode, sys.argv[2:])
 
 
 if __name__ == "__main__":

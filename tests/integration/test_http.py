@@ -735,6 +735,42 @@ print(c2.recv(100).split(b"\r\n")[0].decode())
                           second.args.get("client.address")), (204, "127.0.0.1"))
 
 
+class TestStdioStreams(HttpCase):
+    """HTTP read and written through stdio streams on a socket (fdopen, an
+    inetd-style handler's stdin and stdout)."""
+
+    def test_stdio_handler_on_stdin_and_stdout(self):
+        # A C handler reading with getc (and ungetc) and answering with
+        # printf, fputs and putchar: stdio's own reads and writes are out of
+        # sight, the calls that hand the program its bytes are not.
+        handler = os.path.join(os.environ["PROGS_DIR"], "stdio_http")
+        ex = self.exchange([sys.executable, DUP_SERVER_PY, "inetd", handler, "handler"], [
+            curl("http://127.0.0.1:PORT/one", "http://127.0.0.1:PORT/two")],
+            trace_clients=False)
+        self.assertEqual(ex.clients[0].stdout, b"/one\n/two\n")
+        spans = [s for s in ex.trace.slices if s.name == "GET" and "url.path" in s.args]
+        self.assertEqual(sorted((s.args["url.path"], s.args.get("http.response.status_code"),
+                                 s.args.get("error.type"), "traceshim.unended" in s.args)
+                                for s in spans),
+                         [("/one", 200, None, False), ("/two", 200, None, False)])
+
+    def test_stdio_client(self):
+        # fprintf and fflush out, fgets and fread in: CLIENT spans (no
+        # traceparent goes through a stream), under the server's spans' peer.
+        client = os.path.join(os.environ["PROGS_DIR"], "stdio_http")
+        ex = self.exchange(python_server(self), [
+            lambda port: [client, "client", str(port), "/hello.txt", "/missing.txt"]])
+        self.assertTrue(ex.clients[0].stdout.startswith(b"200 " + HELLO + b"404 "),
+                        ex.clients[0].stdout)
+        spans = http_spans(ex.trace, ex.clients[0].pid)
+        self.assertEqual([(s.args.get("url.full"), s.args.get("http.response.status_code"),
+                           s.args.get("traceshim.http.traceparent")) for s in spans],
+                         [("http://127.0.0.1:%d/hello.txt" % ex.port, 200, "not_injected"),
+                          ("http://127.0.0.1:%d/missing.txt" % ex.port, 404, "not_injected")])
+        self.assertEqual([s.args.get("http.response.status_code")
+                          for s in http_spans(ex.trace, ex.server.pid)], [200, 404])
+
+
 # A shell starts the server in the background, curl asks it twice, the
 # server is stopped; everything under one `traceshim run`.
 SHELL_EXCHANGE = r"""
