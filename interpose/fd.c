@@ -119,12 +119,28 @@ TS_EXPORT int fcntl64(int fd, int cmd, ...)
 	return fcntl_common(real, fd, cmd, arg);
 }
 
+void ts_fds_closed(unsigned first, unsigned last)
+{
+	struct ts_thread *t = ts_caller();
+	if (t) {
+		int saved = errno;
+		uint64_t at = ts_ticks();
+		for (unsigned fd = first; fd <= last && fd < TS_FDGEN_MAX; fd++) {
+			uint64_t st = ts_fd_state((int)fd);
+			if (__builtin_expect(ts_http_watched(st), 0))
+				ts_http_closed(t, (int)fd, st, at);
+		}
+		errno = saved;
+	}
+	ts_fd_range_changed(first, last);
+}
+
 TS_EXPORT int close_range(unsigned int first, unsigned int last, int flags)
 {
 	TS_REAL(close_range, -1);
 	int r = real(first, last, flags);
 	if (r == 0 && !(flags & CLOSE_RANGE_CLOEXEC))
-		ts_fd_range_changed(first, last);
+		ts_fds_closed(first, last);
 	return r;
 }
 
@@ -132,5 +148,5 @@ TS_EXPORT void closefrom(int lowfd)
 {
 	TS_REAL(closefrom, );
 	real(lowfd);
-	ts_fd_range_changed(lowfd < 0 ? 0 : (unsigned)lowfd, ~0u);
+	ts_fds_closed(lowfd < 0 ? 0 : (unsigned)lowfd, ~0u);
 }

@@ -1,16 +1,18 @@
 /* syscall(): a close made through it is traced as close() is (libuv closes
- * its descriptors so, to stay out of a cancellation point). Futex waits made
- * through it (FUTEX_WAIT, FUTEX_WAIT_BITSET, private or shared, on either
- * clock) are spans when they blocked (waitwrap.h), with the futex word's
- * address; glibc's own locks use the kernel directly and never come here.
- * syscall() is the program's way to reach every system call, and the shim's
- * too: whatever else it is asked goes straight through with all six
- * arguments, as glibc's syscall() passes them (it reads six whatever the
- * call takes), and errno as the real call leaves it. The shim's own futex
- * waits (a ring waiting for room, the background thread) are system calls
- * of its own (rawsys.h), never made through here. */
+ * its descriptors so, to stay out of a cancellation point), and a
+ * close_range ends the HTTP connections it closes as the function does.
+ * Futex waits made through it (FUTEX_WAIT, FUTEX_WAIT_BITSET, private or
+ * shared, on either clock) are spans when they blocked (waitwrap.h), with
+ * the futex word's address; glibc's own locks use the kernel directly and
+ * never come here. syscall() is the program's way to reach every system
+ * call, and the shim's too: whatever else it is asked goes straight through
+ * with all six arguments, as glibc's syscall() passes them (it reads six
+ * whatever the call takes), and errno as the real call leaves it. The
+ * shim's own futex waits (a ring waiting for room, the background thread)
+ * are system calls of its own (rawsys.h), never made through here. */
 #include "waitwrap.h"
 
+#include <linux/close_range.h>
 #include <linux/futex.h>
 #include <stdarg.h>
 #include <sys/syscall.h>
@@ -46,6 +48,14 @@ TS_EXPORT long syscall(long nr, ...)
 	TS_REAL_TYPED(syscall_fn, syscall, -1);
 	if (nr == SYS_close)
 		TS_CLOSE_BODY((int)a, real(nr, a, b, c, d, e, f));
+#ifdef SYS_close_range
+	if (nr == SYS_close_range) {
+		long r = real(nr, a, b, c, d, e, f);
+		if (r == 0 && !((unsigned)c & CLOSE_RANGE_CLOEXEC))
+			ts_fds_closed((unsigned)a, (unsigned)b);
+		return r;
+	}
+#endif
 	if (__builtin_expect(!futex_wait_op(nr, b), 1))
 		return real(nr, a, b, c, d, e, f);
 	TS_WAIT_BODY(TS_OP_FUTEX_WAIT, real(nr, a, b, c, d, e, f),

@@ -145,6 +145,11 @@ static inline void ts_record_net(struct ts_thread *t, enum ts_op op, int fd, int
 		return r_;                                                              \
 	} while (0)
 
+/* fd.c: descriptors first to last were closed (close_range, closefrom): the
+ * HTTP connections among them end, as with close(), and the generations move
+ * on. errno is left as it was. */
+void ts_fds_closed(unsigned first, unsigned last);
+
 #define TS_NET_BODY(op, fd, dir, peek, buf, requested, call)                          \
 	TS_TRACED_OP(op, fd, call, ts_record_net(t_, op, fd, dir, peek, buf, NULL, 0, requested, \
 				      (int64_t)r_, t0_, t1_))

@@ -713,6 +713,49 @@ os.write(s1.fileno(), b"HTTP/1.1 204 No Content\r\n\r\n")
 print(c2.recv(100).split(b"\r\n")[0].decode())
 """
 
+    CLOSE_RANGE = r"""
+import ctypes, os, socket, sys
+srv = socket.socket(); srv.bind(("127.0.0.1", 0)); srv.listen(4)
+for way in sys.argv[1:]:
+    c = socket.create_connection(srv.getsockname()); s, _ = srv.accept()
+    c.sendall(b"GET /" + way.encode() + b" HTTP/1.1\r\nHost: x\r\n\r\n")
+    os.read(s.fileno(), 4096)
+    os.write(s.fileno(), b"HTTP/1.0 200 OK\r\n\r\nbody until close")
+    fd = s.detach()
+    if way == "function":
+        os.closerange(fd, fd + 1)
+    else:   # the system call, as a program without the libc function makes it
+        libc = ctypes.CDLL(None, use_errno=True)
+        assert libc.syscall(436, fd, fd, 0) == 0   # close_range: 436 everywhere
+    got = b""
+    while True:
+        more = c.recv(4096)
+        if not more:
+            break
+        got += more
+    os.write(1, got[-5:] + b"\n")
+"""
+
+    def test_close_range_ends_connections(self):
+        # close_range (the function, and the system call through syscall())
+        # closes the connection: a body until close ends well then, long
+        # before the process exits.
+        path = os.path.join(self.tmp, "t.pftrace")
+        done = subprocess.run([sys.executable, "-c", self.CLOSE_RANGE, "function", "syscall"],
+                              env=self.env(True, path, TRACESHIM_HTTP_INJECT="false"),
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=60)
+        self.assertEqual((done.returncode, done.stdout), (0, b"close\nclose\n"), done.stderr)
+        trace = tracelib.load_trace(path)
+        spans = {s.args["url.path"]: s for s in trace.slices
+                 if s.name == "GET" and "url.path" in s.args}
+        self.assertEqual(sorted(spans), ["/function", "/syscall"])
+        said = [s for s in trace.slices if s.name == "write" and s.args.get("traceshim.fd") == 1]
+        self.assertEqual(len(said), 2)
+        for (way, span), after in zip(sorted(spans.items()), said):
+            self.assertEqual((span.args.get("http.response.status_code"),
+                              span.args.get("error.type")), (200, None), way)
+            self.assertLessEqual(span.end, after.ts, way)
+
     def test_dup2_over_a_connection_ends_it(self):
         # dup2 closes what its target referred to: the request left
         # unanswered there ends then, and the number goes on as the other
