@@ -101,6 +101,14 @@ def http_spans(trace, pid):
                   key=lambda s: (s.ts, s.begin_index))
 
 
+def served(trace):
+    """Each GET SERVER span's path, status, error.type and whether it was left
+    unended, sorted by path."""
+    return sorted((s.args["url.path"], s.args.get("http.response.status_code"),
+                   s.args.get("error.type"), "traceshim.unended" in s.args)
+                  for s in trace.slices if s.name == "GET" and "url.path" in s.args)
+
+
 def client_args(method, url, port, status, agent=None, traceparent="injected", version="1.1"):
     """The attributes of a client span (Perfetto: its debug annotations).
     traceparent: traceshim.http.traceparent, what the shim did with the
@@ -686,11 +694,7 @@ class TestDuplicatedDescriptors(HttpCase):
             curl("http://127.0.0.1:PORT/one"), curl("http://127.0.0.1:PORT/two")],
             trace_clients=False)
         self.assertEqual([c.stdout for c in ex.clients], [b"/one", b"/two"])
-        spans = [s for s in ex.trace.slices if s.name == "GET" and "url.path" in s.args]
-        self.assertEqual(sorted((s.args["url.path"], s.args.get("http.response.status_code"),
-                                 s.args.get("error.type"), "traceshim.unended" in s.args)
-                                for s in spans),
-                         [("/one", 200, None, False), ("/two", 200, None, False)])
+        self.assertEqual(served(ex.trace), [("/one", 200, None, False), ("/two", 200, None, False)])
 
     def test_duplicates_with_the_original_closed_first(self):
         # Read on one duplicate, answered on another; the original was
@@ -791,11 +795,7 @@ class TestStdioStreams(HttpCase):
             curl("http://127.0.0.1:PORT/one", "http://127.0.0.1:PORT/two")],
             trace_clients=False)
         self.assertEqual(ex.clients[0].stdout, b"/one\n/two\n")
-        spans = [s for s in ex.trace.slices if s.name == "GET" and "url.path" in s.args]
-        self.assertEqual(sorted((s.args["url.path"], s.args.get("http.response.status_code"),
-                                 s.args.get("error.type"), "traceshim.unended" in s.args)
-                                for s in spans),
-                         [("/one", 200, None, False), ("/two", 200, None, False)])
+        self.assertEqual(served(ex.trace), [("/one", 200, None, False), ("/two", 200, None, False)])
 
     def test_stdio_client(self):
         # fprintf and fflush out, fgets and fread in: CLIENT spans (no
