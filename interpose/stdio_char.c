@@ -1,10 +1,12 @@
 /* stdio's per-character calls: fgetc, getc, getchar, _IO_getc, fputc, putc,
- * putchar, _IO_putc and their _unlocked forms, and ungetc. A span each would cost more
+ * putchar, _IO_putc and their _unlocked forms. A span each would cost more
  * than the call: they are counted per descriptor (streams.h), and the counts
- * show on the stream's fclose span (traceshim.stdio.getc_calls...). An
- * optimised build inlines the _unlocked forms (and getc_unlocked's kin) from
- * <bits/stdio.h> into the program, which then calls nothing the shim sees
- * until the stream's buffer needs filling or draining. */
+ * show on the stream's fclose span (traceshim.stdio.getc_calls...). On a
+ * stream over a socket each byte also goes to the HTTP sniffer, and ungetc
+ * tells it a byte will be read again. An optimised build inlines the
+ * _unlocked forms (and getc_unlocked's kin) from <bits/stdio.h> into the
+ * program, which then calls nothing the shim sees until the stream's buffer
+ * needs filling or draining. */
 #include "stdiowrap.h"
 
 extern int _IO_getc(FILE *f);
