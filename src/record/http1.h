@@ -211,6 +211,10 @@ unsigned ts_http1_feed(struct ts_http1_conn *c, enum ts_http1_dir dir, const voi
  * their final response never got it. The connection is then off. */
 unsigned ts_http1_close(struct ts_http1_conn *c, struct ts_http1_event *ev, unsigned max_ev);
 
+/* A server between requests: the client may have stopped sending (shut its
+ * side down) and still wait for the answers to those it sent. */
+bool ts_http1_server_between_requests(const struct ts_http1_conn *c);
+
 /* n bytes went in direction dir without being shown (sendfile, splice):
  * fine within a body whose length is known (its end may be an event), else
  * the tracking stops (STOPPED, TS_HTTP1_STOP_UNSEEN). max_ev >=

@@ -217,3 +217,8 @@ unsigned ts_http1_close(struct ts_http1_conn *c, struct ts_http1_event *ev, unsi
 	c->state = TS_HTTP1_OFF;
 	return k.n;
 }
+
+bool ts_http1_server_between_requests(const struct ts_http1_conn *c)
+{
+	return c->state == TS_HTTP1_SERVER && c->side[TS_HTTP1_IN].st == ST_IDLE;
+}

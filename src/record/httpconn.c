@@ -207,7 +207,11 @@ void ts_http_bytes(struct ts_thread *t, int fd, uint64_t state, enum ts_http_lay
 	if (!s)
 		return;
 	if (done == 0) {
-		if (dir == TS_HTTP_IN && s->conn.state != TS_HTTP1_DETECT)
+		/* The peer closed its side: a client that shut its side down
+		 * after its requests still waits for their answers, which end
+		 * their spans; anything else cut short ends now. */
+		if (dir == TS_HTTP_IN && s->conn.state != TS_HTTP1_DETECT &&
+		    !ts_http1_server_between_requests(&s->conn))
 			finish(t, s, t1);
 		return;
 	}

@@ -717,6 +717,57 @@ os.write(s1.fileno(), b"HTTP/1.1 204 No Content\r\n\r\n")
 print(c2.recv(100).split(b"\r\n")[0].decode())
 """
 
+    def test_dup2_over_a_connection_ends_it(self):
+        # dup2 closes what its target referred to: the request left
+        # unanswered there ends then, and the number goes on as the other
+        # connection.
+        path = os.path.join(self.tmp, "t.pftrace")
+        done = subprocess.run([sys.executable, "-c", self.DUP2_OVER],
+                              env=self.env(True, path, TRACESHIM_HTTP_INJECT="false"),
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=60)
+        self.assertEqual((done.returncode, done.stdout), (0, b"HTTP/1.1 204 No Content\n"),
+                         done.stderr)
+        trace = tracelib.load_trace(path)
+        spans = {s.args["url.path"]: s for s in trace.slices
+                 if s.name == "GET" and "url.path" in s.args}
+        self.assertEqual(sorted(spans), ["/first", "/second"])
+        first, second = spans["/first"], spans["/second"]
+        self.assertEqual(first.args.get("error.type"), "connection_closed", first)
+        self.assertNotIn("traceshim.unended", first.args)
+        self.assertLess(first.end, second.ts)
+        self.assertEqual((second.args.get("http.response.status_code"),
+                          second.args.get("client.address")), (204, "127.0.0.1"))
+
+
+class TestConnectionEnds(HttpCase):
+    """How a connection's end ends its spans: half-closed by the client,
+    closed in bulk, closed by the process's end."""
+
+    HALF_CLOSE = r"""
+import os, socket
+srv = socket.socket(); srv.bind(("127.0.0.1", 0)); srv.listen(4)
+c = socket.create_connection(srv.getsockname()); s, _ = srv.accept()
+c.sendall(b"GET /half HTTP/1.1\r\nHost: x\r\n\r\n")
+c.shutdown(socket.SHUT_WR)   # nothing more to send; the answer is still awaited
+got = b""
+while True:
+    more = s.recv(4096)
+    if not more:
+        break
+    got += more
+s.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+s.close()
+print(c.recv(100).split(b"\r\n")[0].decode())
+"""
+
+    def test_client_that_shuts_its_side_down_still_gets_its_answer(self):
+        path = os.path.join(self.tmp, "t.pftrace")
+        done = subprocess.run([sys.executable, "-c", self.HALF_CLOSE],
+                              env=self.env(True, path, TRACESHIM_HTTP_INJECT="false"),
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=60)
+        self.assertEqual((done.returncode, done.stdout), (0, b"HTTP/1.1 200 OK\n"), done.stderr)
+        self.assertEqual(served(tracelib.load_trace(path)), [("/half", 200, None, False)])
+
     CLOSE_RANGE = r"""
 import ctypes, os, socket, sys
 srv = socket.socket(); srv.bind(("127.0.0.1", 0)); srv.listen(4)
@@ -759,27 +810,6 @@ for way in sys.argv[1:]:
             self.assertEqual((span.args.get("http.response.status_code"),
                               span.args.get("error.type")), (200, None), way)
             self.assertLessEqual(span.end, after.ts, way)
-
-    def test_dup2_over_a_connection_ends_it(self):
-        # dup2 closes what its target referred to: the request left
-        # unanswered there ends then, and the number goes on as the other
-        # connection.
-        path = os.path.join(self.tmp, "t.pftrace")
-        done = subprocess.run([sys.executable, "-c", self.DUP2_OVER],
-                              env=self.env(True, path, TRACESHIM_HTTP_INJECT="false"),
-                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=60)
-        self.assertEqual((done.returncode, done.stdout), (0, b"HTTP/1.1 204 No Content\n"),
-                         done.stderr)
-        trace = tracelib.load_trace(path)
-        spans = {s.args["url.path"]: s for s in trace.slices
-                 if s.name == "GET" and "url.path" in s.args}
-        self.assertEqual(sorted(spans), ["/first", "/second"])
-        first, second = spans["/first"], spans["/second"]
-        self.assertEqual(first.args.get("error.type"), "connection_closed", first)
-        self.assertNotIn("traceshim.unended", first.args)
-        self.assertLess(first.end, second.ts)
-        self.assertEqual((second.args.get("http.response.status_code"),
-                          second.args.get("client.address")), (204, "127.0.0.1"))
 
 
 class TestStdioStreams(HttpCase):
