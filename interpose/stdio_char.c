@@ -132,7 +132,7 @@ TS_EXPORT int putchar_unlocked(int c)
 }
 
 /* A byte given back to a stream over a socket is read again: the HTTP
- * sniffer, which saw it the first time, skips it then. */
+ * sniffer, which saw it the first time, skips it then (httpconn.h). */
 TS_EXPORT int ungetc(int c, FILE *f)
 {
 	TS_REAL(ungetc, EOF);
@@ -141,7 +141,7 @@ TS_EXPORT int ungetc(int c, FILE *f)
 	if (r != EOF && fd >= 0) {
 		uint64_t st = ts_fd_state(fd);
 		if (__builtin_expect(ts_http_watched(st), 0) && ts_caller())
-			ts_http_unread(fd, st, 1);
+			ts_http_unread(fd, st, c);
 	}
 	return r;
 }

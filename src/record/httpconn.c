@@ -148,6 +148,7 @@ struct slot *ts_http_slot(int fd, uint64_t state, enum ts_http_layer layer)
 	s->fd = fd;
 	s->state = state;
 	s->unread = 0;
+	s->tail_len = 0;
 	for (unsigned d = 0; d < TS_HTTP_DUPS; d++)
 		s->dup_fd[d] = -1;
 	if (s->tls && !atomic_load_explicit(&tls_seen, memory_order_relaxed))
@@ -198,6 +199,21 @@ static void finish(struct ts_thread *t, struct slot *s, uint64_t at)
 	release(s);
 }
 
+/* The last bytes received, for ts_http_unread. */
+static void keep_tail(struct slot *s, const uint8_t *p, size_t n)
+{
+	size_t keep = sizeof s->tail;
+	if (n >= keep) {
+		memcpy(s->tail, p + n - keep, keep);
+		s->tail_len = (uint8_t)keep;
+		return;
+	}
+	size_t old = s->tail_len + n > keep ? keep - n : s->tail_len;
+	memmove(s->tail, s->tail + s->tail_len - old, old);
+	memcpy(s->tail + old, p, n);
+	s->tail_len = (uint8_t)(old + n);
+}
+
 void ts_http_bytes(struct ts_thread *t, int fd, uint64_t state, enum ts_http_layer layer, int dir,
 		   const void *buf, int64_t done, uint64_t t0, uint64_t t1)
 {
@@ -222,18 +238,20 @@ void ts_http_bytes(struct ts_thread *t, int fd, uint64_t state, enum ts_http_lay
 		if (!(done -= again))
 			return;
 	}
+	if (dir == TS_HTTP_IN)
+		keep_tail(s, buf, (size_t)done);
 	feed(t, s, dir, buf, (size_t)done, t0, t1);
 	if (ts_http1_is_off(&s->conn))
 		release(s);
 }
 
-void ts_http_unread(int fd, uint64_t state, uint32_t n)
+void ts_http_unread(int fd, uint64_t state, int c)
 {
 	if (ts_vfork_child())
 		return;
 	struct slot *s = ts_http_slot(fd, state, TS_HTTP_SOCKET);
-	if (s)
-		s->unread += n;
+	if (s && s->unread < s->tail_len && s->tail[s->tail_len - 1 - s->unread] == (uint8_t)c)
+		s->unread++;
 }
 
 void ts_http_skip(struct ts_thread *t, int fd, uint64_t state, int dir, int64_t done, uint64_t t0,

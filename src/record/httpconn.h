@@ -44,9 +44,11 @@ static inline bool ts_http_watched(uint64_t state)
  * the peer closed its side), between ticks t0 and t1. */
 void ts_http_bytes(struct ts_thread *t, int fd, uint64_t state, enum ts_http_layer layer, int dir,
 		   const void *buf, int64_t done, uint64_t t0, uint64_t t1);
-/* n bytes fd received were given back to be read again (ungetc on a stream
- * over fd): the next n bytes read on it are not new. */
-void ts_http_unread(int fd, uint64_t state, uint32_t n);
+/* Byte c was given back to be read again (ungetc on a stream over fd): when
+ * it is one fd received (the last, or the one before the last given back),
+ * its next read is not new. A byte the program read out of the shim's sight
+ * (an inlined getc_unlocked, fscanf) is new when read again. */
+void ts_http_unread(int fd, uint64_t state, int c);
 /* The same for a vectored call: the first `done` bytes of iov. */
 void ts_http_iov(struct ts_thread *t, int fd, uint64_t state, enum ts_http_layer layer, int dir,
 		 const struct iovec *iov, size_t cnt, int64_t done, uint64_t t0, uint64_t t1);

@@ -30,6 +30,7 @@ struct slot {
 	uint64_t state;                      /* peer's address (the agent's fd info) */
 	uint32_t unread;                     /* bytes received that the program gave
 					      * back (ungetc): read again, not new */
+	uint8_t tail[8], tail_len;           /* the last bytes received, to tell */
 	int32_t dup_fd[TS_HTTP_DUPS];        /* its duplicates, -1: none */
 	uint32_t dup_gen[TS_HTTP_DUPS];      /* and their generations */
 	uint64_t begin[2];                   /* ticks of the message begun in each direction */
