@@ -4,11 +4,14 @@
  * base name. The variadic ones hand their arguments to libc's own v-form:
  * the formatting is glibc's, never the shim's. The bytes are the formatted
  * text (the call's result), all of it asked for; a negative result is a
- * failure, errno says why. */
+ * failure, errno says why. On a socket, the text also goes to the HTTP
+ * sniffer. */
+#include "rawsys.h"
 #include "stdiowrap.h"
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <sys/mman.h>
 
 extern int __printf_chk(int flag, const char *fmt, ...);
 extern int __fprintf_chk(FILE *f, int flag, const char *fmt, ...);
@@ -31,18 +34,30 @@ static inline int64_t formatted(int r)
 
 /* What a call that wrote r bytes of text on fd, a stream socket the HTTP
  * layer reads, sent: formatted again from a copy of its arguments (only for
- * such descriptors), its first TEXT_MAX bytes to the connection's sniffer,
- * the rest counted without being seen. errno is the call's. */
+ * such descriptors), into a buffer on the stack, or for a longer text a
+ * mapping of its own (up to TEXT_MAP_MAX; the rest is counted without being
+ * seen), and handed to the connection's sniffer. errno is the call's. */
 #define TEXT_MAX 2048
+#define TEXT_MAP_MAX (64u << 20)
 static void formatted_http(struct ts_thread *t, int fd, int r, const char *fmt, va_list ap,
 			   uint64_t t0)
 {
 	if (r <= 0)
 		return;
 	int saved = errno;
-	char text[TEXT_MAX];
-	int k = vsnprintf(text, sizeof text, fmt, ap);
-	int64_t seen = k < 0 ? 0 : k < TEXT_MAX ? k : TEXT_MAX - 1;
+	char stack[TEXT_MAX], *text = stack;
+	size_t cap = sizeof stack;
+	if ((size_t)r >= cap) {
+		size_t len = (((size_t)r < TEXT_MAP_MAX ? (size_t)r : TEXT_MAP_MAX) + 4096) & ~(size_t)4095;
+		long at = ts_syscall(SYS_mmap, 0, len, PROT_READ | PROT_WRITE,
+				     MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		if (at != -1) {
+			text = (char *)at;
+			cap = len;
+		}
+	}
+	int k = vsnprintf(text, cap, fmt, ap);
+	int64_t seen = k < 0 ? 0 : (size_t)k < cap ? k : (int64_t)cap - 1;
 	if (seen > r)
 		seen = r;
 	uint64_t st = ts_fd_state(fd), t1 = ts_ticks();
@@ -50,6 +65,8 @@ static void formatted_http(struct ts_thread *t, int fd, int r, const char *fmt, 
 		ts_http_bytes(t, fd, st, TS_HTTP_SOCKET, TS_HTTP_OUT, text, seen, t0, t1);
 	if (r > seen)
 		ts_http_skip(t, fd, st, TS_HTTP_OUT, r - seen, t0, t1);
+	if (text != stack)
+		ts_syscall(SYS_munmap, text, cap);
 	errno = saved;
 }
 
