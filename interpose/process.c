@@ -1,6 +1,6 @@
 /* How the process ends: its exit code for the process span, and the flush
- * for _exit and _Exit, which skip exit handlers (shells end this way, and so
- * do children after fork). Return from main reaches exit() inside libc, not
+ * for _exit, _Exit and quick_exit, which skip exit handlers (shells end this
+ * way, and so do children after fork). Return from main reaches exit() inside libc, not
  * through the PLT, so main itself is wrapped via __libc_start_main. */
 #include "init.h"
 #include "rawsys.h"
@@ -49,6 +49,33 @@ TS_EXPORT void _exit(int status)
 TS_EXPORT void _Exit(int status)
 {
 	EXIT_BODY(_Exit, status);
+}
+
+/* quick_exit runs the handlers registered with at_quick_exit, the last
+ * registered first, then _Exit inside libc, where no wrapper sees it. The
+ * shim's own handler, registered as the library loads (before any of the
+ * program's), runs after them: what _exit's wrapper does. */
+static void after_quick_exit_handlers(void)
+{
+	records_at_exit();
+	ts_process_exit();
+}
+
+__attribute__((constructor)) static void watch_quick_exit(void)
+{
+	at_quick_exit(after_quick_exit_handlers);
+}
+
+TS_EXPORT void quick_exit(int status)
+{
+	ts_set_exit_status(status & 0xff);
+	static __typeof__(&quick_exit) real;
+	if (!real)
+		real = (__typeof__(&quick_exit))ts_resolve("quick_exit", (const void *)quick_exit);
+	if (real)
+		real(status);
+	for (;;)
+		ts_syscall(SYS_exit_group, status);
 }
 
 TS_EXPORT void exit(int status)

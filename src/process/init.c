@@ -172,9 +172,12 @@ static void shutdown_consumer(void)
 	errno = saved;
 }
 
-/* The program's last task leaves, its main thread gone (lastthread.c). */
+/* The program's last task leaves, its main thread gone (lastthread.c): the
+ * process ends, and its HTTP connections with it. */
 static void last_task_ends(void)
 {
+	if (ts_tls.thr && !ts_tls.gone)
+		ts_http_at_exit(ts_tls.thr, ts_ticks());
 	shutdown_consumer();
 }
 

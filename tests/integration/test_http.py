@@ -768,6 +768,35 @@ print(c.recv(100).split(b"\r\n")[0].decode())
         self.assertEqual((done.returncode, done.stdout), (0, b"HTTP/1.1 200 OK\n"), done.stderr)
         self.assertEqual(served(tracelib.load_trace(path)), [("/half", 200, None, False)])
 
+    EXIT_WAYS = r"""
+import ctypes, os, socket, sys
+srv = socket.socket(); srv.bind(("127.0.0.1", 0)); srv.listen(4)
+c = socket.create_connection(srv.getsockname()); s, _ = srv.accept()
+c.sendall(b"GET /" + sys.argv[1].encode() + b" HTTP/1.1\r\nHost: x\r\n\r\n")
+os.read(s.fileno(), 4096)
+os.write(s.fileno(), b"HTTP/1.0 200 OK\r\n\r\nbody until close")
+keep = (c, s)   # both stay open: the process's end closes them
+os.write(1, b"answered\n")
+way = sys.argv[1]
+if way == "exit":
+    ctypes.CDLL(None).exit(0)
+elif way == "_exit":
+    os._exit(0)
+else:
+    ctypes.CDLL(None).quick_exit(0)
+"""
+
+    def test_the_process_end_ends_its_connections(self):
+        # exit, _exit and quick_exit close the connection: its body that
+        # lasts until the close ends well.
+        for way in ("exit", "_exit", "quick_exit"):
+            path = os.path.join(self.tmp, way + ".pftrace")
+            done = subprocess.run([sys.executable, "-c", self.EXIT_WAYS, way],
+                                  env=self.env(True, path, TRACESHIM_HTTP_INJECT="false"),
+                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=60)
+            self.assertEqual((done.returncode, done.stdout), (0, b"answered\n"), done.stderr)
+            self.assertEqual(served(tracelib.load_trace(path)), [("/" + way, 200, None, False)])
+
     CLOSE_RANGE = r"""
 import ctypes, os, socket, sys
 srv = socket.socket(); srv.bind(("127.0.0.1", 0)); srv.listen(4)
