@@ -242,7 +242,8 @@ class TestBench(unittest.TestCase):
 
     def test_http_section(self):
         """BENCH_ONLY=http, one short run of each kind: nginx's rows with
-        numbers, one SERVER span per request nginx served, none dropped; the
+        numbers, one SERVER span per request nginx served, none dropped; a
+        server's thread alone per request, traced and HTTP only; the
         ping-pong over pipes and over TCP, and the line comparing them."""
         lib = os.environ.get("TRACESHIM_LIB")
         if not lib or not shutil.which("cc"):
@@ -253,7 +254,7 @@ class TestBench(unittest.TestCase):
                 self.fail("%s not installed; scripts/deps --test installs them" % missing)
             self.skipTest("%s not installed" % missing)
         env = dict(os.environ, BENCH_ONLY="http", BENCH_RUNS="1", BENCH_N_PINGPONG="2000",
-                   BENCH_HTTP_RUNS="1", BENCH_HTTP_SECONDS="1")
+                   BENCH_N_SERVE="2000", BENCH_HTTP_RUNS="1", BENCH_HTTP_SECONDS="1")
         done = subprocess.run([os.path.join(ROOT, "scripts", "bench")], env=env, stdout=subprocess.PIPE,
                               stderr=subprocess.PIPE, text=True, timeout=240)
         self.assertEqual(done.returncode, 0, done.stderr)
@@ -263,12 +264,14 @@ class TestBench(unittest.TestCase):
         if sniffer in heads:      # when the build has bench_http1
             heads.remove(sniffer)
             self.assertRegex(done.stdout, r"\nrequest \+ response: +%s ns/pair\n" % NUM)
-        self.assertEqual(len(heads), 4, done.stdout)
+        self.assertEqual(len(heads), 5, done.stdout)
         self.assertTrue(heads[0].startswith("== HTTP: nginx (2 workers, "), heads[0])
         self.assertIn("sendfile on", heads[0])
-        self.assertTrue(heads[1].startswith("== pipe ping-pong"), heads[1])
-        self.assertTrue(heads[2].startswith("== TCP ping-pong on loopback, not HTTP"), heads[2])
-        self.assertTrue(heads[3].startswith("== Unix-socket ping-pong, not HTTP"), heads[3])
+        self.assertTrue(heads[1].startswith("== a web server's calls per request, one thread"),
+                        heads[1])
+        self.assertTrue(heads[2].startswith("== pipe ping-pong"), heads[2])
+        self.assertTrue(heads[3].startswith("== TCP ping-pong on loopback, not HTTP"), heads[3])
+        self.assertTrue(heads[4].startswith("== Unix-socket ping-pong, not HTTP"), heads[4])
 
         def row(label, value):
             lines = [line for line in out if line.startswith(label + " ")]
@@ -291,6 +294,8 @@ class TestBench(unittest.TestCase):
         self.assertEqual(spans, served)
         self.assertGreater(served, 0)
         self.assertEqual(row("spans dropped (traced runs)", r"\d+"), "0")
+        self.assertRegex(done.stdout, r"\nadded per request in the server's thread: [+-]%s ns "
+                         r"\(every call a span\), [+-]%s ns \(HTTP spans only\)\n" % (NUM, NUM))
         self.assertRegex(done.stdout, r"\nadded per traced call, TCP and Unix socket \(not HTTP\) "
                          r"vs pipe: [+-]%s and [+-]%s vs [+-]%s ns; short runs: [+-]%s and "
                          r"[+-]%s vs [+-]%s ns\n" % ((NUM,) * 6))
