@@ -267,6 +267,16 @@ class HttpCase(unittest.TestCase):
         env.update(extra)
         return env
 
+    def run_script(self, script, *args, name="t"):
+        """Runs a Python script of both ends (args its arguments) traced,
+        without traceparent (its bytes are the program's own); its run and
+        the path of its trace."""
+        path = os.path.join(self.tmp, name + ".pftrace")
+        done = subprocess.run([sys.executable, "-c", script] + list(args),
+                              env=self.env(True, path, TRACESHIM_HTTP_INJECT="false"),
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=60)
+        return done, path
+
     def exchange(self, server_argv, clients, trace_file=True, trace_clients=True, **extra):
         """Runs the server, then each client (a function of the port giving
         an argv) in turn, then stops the server: once plain, once with the
@@ -721,10 +731,7 @@ print(c2.recv(100).split(b"\r\n")[0].decode())
         # dup2 closes what its target referred to: the request left
         # unanswered there ends then, and the number goes on as the other
         # connection.
-        path = os.path.join(self.tmp, "t.pftrace")
-        done = subprocess.run([sys.executable, "-c", self.DUP2_OVER],
-                              env=self.env(True, path, TRACESHIM_HTTP_INJECT="false"),
-                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=60)
+        done, path = self.run_script(self.DUP2_OVER)
         self.assertEqual((done.returncode, done.stdout), (0, b"HTTP/1.1 204 No Content\n"),
                          done.stderr)
         trace = tracelib.load_trace(path)
@@ -761,10 +768,7 @@ print(c.recv(100).split(b"\r\n")[0].decode())
 """
 
     def test_client_that_shuts_its_side_down_still_gets_its_answer(self):
-        path = os.path.join(self.tmp, "t.pftrace")
-        done = subprocess.run([sys.executable, "-c", self.HALF_CLOSE],
-                              env=self.env(True, path, TRACESHIM_HTTP_INJECT="false"),
-                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=60)
+        done, path = self.run_script(self.HALF_CLOSE)
         self.assertEqual((done.returncode, done.stdout), (0, b"HTTP/1.1 200 OK\n"), done.stderr)
         self.assertEqual(served(tracelib.load_trace(path)), [("/half", 200, None, False)])
 
@@ -790,10 +794,7 @@ else:
         # exit, _exit and quick_exit close the connection: its body that
         # lasts until the close ends well.
         for way in ("exit", "_exit", "quick_exit"):
-            path = os.path.join(self.tmp, way + ".pftrace")
-            done = subprocess.run([sys.executable, "-c", self.EXIT_WAYS, way],
-                                  env=self.env(True, path, TRACESHIM_HTTP_INJECT="false"),
-                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=60)
+            done, path = self.run_script(self.EXIT_WAYS, way, name=way)
             self.assertEqual((done.returncode, done.stdout), (0, b"answered\n"), done.stderr)
             self.assertEqual(served(tracelib.load_trace(path)), [("/" + way, 200, None, False)])
 
@@ -824,10 +825,7 @@ for way in sys.argv[1:]:
         # close_range (the function, and the system call through syscall())
         # closes the connection: a body until close ends well then, long
         # before the process exits.
-        path = os.path.join(self.tmp, "t.pftrace")
-        done = subprocess.run([sys.executable, "-c", self.CLOSE_RANGE, "function", "syscall"],
-                              env=self.env(True, path, TRACESHIM_HTTP_INJECT="false"),
-                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=60)
+        done, path = self.run_script(self.CLOSE_RANGE, "function", "syscall")
         self.assertEqual((done.returncode, done.stdout), (0, b"close\nclose\n"), done.stderr)
         trace = tracelib.load_trace(path)
         spans = {s.args["url.path"]: s for s in trace.slices
