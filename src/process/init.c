@@ -177,7 +177,7 @@ static void shutdown_consumer(void)
 static void last_task_ends(void)
 {
 	if (ts_tls.thr && !ts_tls.gone)
-		ts_http_at_exit(ts_tls.thr, ts_ticks());
+		ts_process_closing(ts_tls.thr);
 	shutdown_consumer();
 }
 
@@ -296,16 +296,17 @@ __attribute__((constructor)) static void ts_constructor(void)
 		(void)ts_thread_slow();   /* registers the main thread */
 }
 
+void ts_process_closing(struct ts_thread *t)
+{
+	ts_record_streams_at_exit(t);
+	ts_http_at_exit(t, ts_ticks());
+}
+
 __attribute__((destructor)) static void ts_destructor(void)
 {
 	if (atomic_load(&ts_start_state) == TS_START_DONE && atomic_load(&ts_active)) {
-		/* exit(): the per-character counts of the streams still open
-		 * (stdout, mostly) go with the thread that ends the process, and
-		 * so do the ends of its HTTP connections, which close now. */
-		if (ts_tls.thr && !ts_tls.gone && !ts_vfork_child()) {
-			ts_record_streams_at_exit(ts_tls.thr);
-			ts_http_at_exit(ts_tls.thr, ts_ticks());
-		}
+		if (ts_tls.thr && !ts_tls.gone && !ts_vfork_child())
+			ts_process_closing(ts_tls.thr);
 		shutdown_consumer();
 	}
 }

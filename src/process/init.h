@@ -28,6 +28,10 @@ static inline struct ts_thread *ts_caller(void)
 	return ts_caller_first();
 }
 
+/* What closes with the process, recorded on t, the thread that ends it: the
+ * per-character counts of the streams still open (stdout, mostly) and the
+ * ends of its HTTP connections. */
+void ts_process_closing(struct ts_thread *t);
 /* The process is ending without running exit handlers (_exit): flush. */
 void ts_process_exit(void);
 

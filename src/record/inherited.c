@@ -84,6 +84,16 @@ static const struct described *same_as(const struct stat *st, unsigned n)
 	return NULL;
 }
 
+/* fd, described as d, is known to the wrappers too (an inetd-style
+ * server's socket), once; d takes its generation. */
+static bool known(int fd, struct described *d)
+{
+	if (!ts_fd_state_kind(ts_fd_state(fd)))
+		ts_fd_made_kind(fd, d->kind);
+	d->gen = ts_fd_gen(fd);
+	return true;
+}
+
 static bool describe(int fd, struct described *d)
 {
 	struct stat st;
@@ -98,10 +108,7 @@ static bool describe(int fd, struct described *d)
 		d->link_len = same->link_len;
 		d->len = same->len;
 		d->kind = same->kind;
-		if (!ts_fd_state_kind(ts_fd_state(fd)))
-			ts_fd_made_kind(fd, d->kind);
-		d->gen = ts_fd_gen(fd);
-		return true;
+		return known(fd, d);
 	}
 	/* What /proc would say, without asking it where the answer is known:
 	 * every process of a tree describes these three at start. */
@@ -125,11 +132,7 @@ static bool describe(int fd, struct described *d)
 	d->link_len = d->len = n > 0 ? (unsigned)n : 0;
 	int transport = type == TS_FD_SOCKET ? describe_socket(fd, d) : 0;
 	d->kind = ts_fd_kind(type, transport);
-	/* Known to the wrappers too (an inetd-style server's socket), once. */
-	if (!ts_fd_state_kind(ts_fd_state(fd)))
-		ts_fd_made_kind(fd, d->kind);
-	d->gen = ts_fd_gen(fd);
-	return true;
+	return known(fd, d);
 }
 
 void ts_inherited_kinds(void)

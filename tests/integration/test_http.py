@@ -267,12 +267,23 @@ class HttpCase(unittest.TestCase):
         env.update(extra)
         return env
 
+    SCRIPT_HEAD = r"""
+def read_all(sock):
+    got = b""
+    while True:
+        more = sock.recv(4096)
+        if not more:
+            return got
+        got += more
+"""
+
     def run_script(self, script, *args, name="t"):
         """Runs a Python script of both ends (args its arguments) traced,
-        without traceparent (its bytes are the program's own); its run and
-        the path of its trace."""
+        without traceparent (its bytes are the program's own), with
+        read_all(sock) defined (all until the peer closes); its run and the
+        path of its trace."""
         path = os.path.join(self.tmp, name + ".pftrace")
-        done = subprocess.run([sys.executable, "-c", script] + list(args),
+        done = subprocess.run([sys.executable, "-c", self.SCRIPT_HEAD + script] + list(args),
                               env=self.env(True, path, TRACESHIM_HTTP_INJECT="false"),
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=60)
         return done, path
@@ -756,12 +767,7 @@ srv = socket.socket(); srv.bind(("127.0.0.1", 0)); srv.listen(4)
 c = socket.create_connection(srv.getsockname()); s, _ = srv.accept()
 c.sendall(b"GET /half HTTP/1.1\r\nHost: x\r\n\r\n")
 c.shutdown(socket.SHUT_WR)   # nothing more to send; the answer is still awaited
-got = b""
-while True:
-    more = s.recv(4096)
-    if not more:
-        break
-    got += more
+read_all(s)
 s.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
 s.close()
 print(c.recv(100).split(b"\r\n")[0].decode())
@@ -812,13 +818,7 @@ for way in sys.argv[1:]:
     else:   # the system call, as a program without the libc function makes it
         libc = ctypes.CDLL(None, use_errno=True)
         assert libc.syscall(436, fd, fd, 0) == 0   # close_range: 436 everywhere
-    got = b""
-    while True:
-        more = c.recv(4096)
-        if not more:
-            break
-        got += more
-    os.write(1, got[-5:] + b"\n")
+    os.write(1, read_all(c)[-5:] + b"\n")
 """
 
     def test_close_range_ends_connections(self):
