@@ -343,13 +343,13 @@ static bool hand_over(struct slot *s)
 	unsigned plen = ts_http_peer_of(s->fd, (uint32_t)s->state, peer.bytes);
 	if (plen)
 		ts_http_peer(to, to_state, &peer.sa, plen);
+	for (unsigned e = 0; e < TS_HTTP_DUPS; e++)
+		if (live_dup(s, e))
+			link_dup(s->dup_fd[e], ts_fd_state(s->dup_fd[e]), to, to_state);
 	atomic_store_explicit(&entries[s->tls][s->fd], entry_of((uint32_t)s->state, OFF),
 			      memory_order_release);
 	s->fd = to;
 	s->state = to_state;
-	for (unsigned e = 0; e < TS_HTTP_DUPS; e++)
-		if (s->dup_fd[e] >= 0 && (uint32_t)ts_fd_state(s->dup_fd[e]) == s->dup_gen[e])
-			link_dup(s->dup_fd[e], ts_fd_state(s->dup_fd[e]), to, to_state);
 	uint16_t what = (uint16_t)(s - slots + 1);
 	atomic_store_explicit(&entries[s->tls][to], entry_of((uint32_t)to_state, what),
 			      memory_order_release);
