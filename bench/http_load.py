@@ -2,9 +2,15 @@
 """http_load: what tracing costs a web server under load, for scripts/bench.
 
 nginx (a master and 2 workers) serves a small static file on loopback to wrk
-(keep-alive connections), plain and traced with the library in alternate
-runs; each figure is the median over the runs. It prints:
-  - requests/s plain and traced, and how much the traced server kept;
+(keep-alive connections), plain and traced, in rounds: each round runs
+nginx plain and once per kind of tracing (every call a span; HTTP spans
+only), in an order that turns from one round to the next, so that a drift of
+the machine's speed falls on every kind alike. Runs of the same setup differ
+by several percent here, so what a kind kept is read round by round (its
+requests/s over the plain run's of the same round) and the median over the
+rounds is given, with the middle half of the rounds' figures as its spread.
+For each kind it prints:
+  - requests/s (median over the rounds) and the share of plain's kept;
   - the time added per request at saturation (1/traced - 1/plain);
   - the CPU time nginx (master and workers, from wait4) and the run's
     `traceshim agent` processes (sampled from /proc, the last few ms before
@@ -20,6 +26,7 @@ exporter gets, OTLP's default being on).
 Usage: http_load.py --lib LIBRARY --count-spans EXE [--runs N] [--seconds S]
                     [--threads N] [--connections N] [--sendfile on|off] [--rollups]
                     [--env NAME=VALUE ...]
+--runs is the number of rounds; --env adds a setting to every traced run.
 Needs nginx and wrk; exits 2 with a message when one is missing.
 """
 
@@ -41,6 +48,8 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 import nginx_conf  # noqa: E402
 
 BODY_BYTES = 4096
+# The kinds of tracing measured, each with its settings (on top of --env).
+KINDS = [("every call", {}), ("HTTP only", {"TRACESHIM_TRACE": "http"})]
 
 
 
@@ -227,12 +236,14 @@ def main():
                 runs[how] = [one_run(args, work, True, n, extra) for n in range(args.runs)]
             report_rollups(args, runs)
             return 0
-        plain, traced = [], []
         settings = dict(kv.split("=", 1) for kv in args.env)
+        kinds = [(None, None)] + [(label, dict(settings, **extra)) for label, extra in KINDS]
+        runs = {label: [] for label, _ in kinds}
         for n in range(args.runs):
-            plain.append(one_run(args, work, False, n))
-            traced.append(one_run(args, work, True, n, settings))
-    report(args, plain, traced)
+            turn = n % len(kinds)
+            for label, extra in kinds[turn:] + kinds[:turn]:
+                runs[label].append(one_run(args, work, extra is not None, n, extra))
+    report(args, runs)
     return 0
 
 
@@ -248,36 +259,64 @@ def report_rollups(args, runs):
                  sum(r["dropped"] for r in runs[how])))
 
 
-def report(args, plain, traced):
-    med = lambda runs, key: statistics.median(r[key] for r in runs)  # noqa: E731
-    p_rps, t_rps = med(plain, "rps"), med(traced, "rps")
+def quartiles(values):
+    """(lower, upper) quartile of a list of numbers, or None under 4."""
+    if len(values) < 4:
+        return None
+    q = statistics.quantiles(values, n=4, method="inclusive")
+    return q[0], q[2]
+
+
+def report(args, runs):
+    med = lambda rs, key: statistics.median(r[key] for r in rs)  # noqa: E731
+    plain = runs[None]
+    p_rps = med(plain, "rps")
     p_cpu = statistics.median(r["cpu"] / r["served"] * 1e6 for r in plain)
-    t_cpu = statistics.median(r["cpu"] / r["served"] * 1e6 for r in traced)
-    a_cpu = statistics.median(r["agent_cpu"] / r["served"] * 1e6 for r in traced)
-    rows = [
-        ("plain: requests/s", "%.0f" % p_rps),
-        ("traced: requests/s", "%.0f" % t_rps),
-        ("requests/s kept, traced/plain (goal >= 95%)", "%.1f%%" % (100 * t_rps / p_rps)),
-        ("added per request at saturation, us (1/traced - 1/plain)",
-         "%+.2f" % (1e6 / t_rps - 1e6 / p_rps)),
-        ("nginx CPU per request, us: plain", "%.2f" % p_cpu),
-        ("nginx CPU per request, us: traced", "%.2f" % t_cpu),
-        ("traceshim agent CPU per request, us", "%.2f" % a_cpu),
-        ("CPU added per request, us (nginx + agent)", "%+.2f" % (t_cpu - p_cpu + a_cpu)),
-        ("SERVER spans, of requests nginx served (traced runs)",
-         "%d of %d" % (sum(r["spans"] for r in traced), sum(r["served"] for r in traced))),
-        ("requests wrk counted (traced runs)", "%d" % sum(r["wrk"] for r in traced)),
-        ("spans per request served, all kinds (traced runs)",
-         "%.2f" % (sum(r["all_spans"] for r in traced) / sum(r["served"] for r in traced))),
-        ("spans dropped (traced runs)", "%d" % sum(r["dropped"] for r in traced)),
-    ]
+    labels = [label for label, _ in KINDS]
+    rows = [("plain: requests/s", ["%.0f" % p_rps]),
+            ("plain: nginx CPU per request, us", ["%.2f" % p_cpu])]
+    cols = {label: [] for label in labels}
+    for label in labels:
+        traced = runs[label]
+        t_rps = med(traced, "rps")
+        kept = [t["rps"] / p["rps"] for t, p in zip(traced, plain)]
+        spread = quartiles(kept)
+        t_cpu = statistics.median(r["cpu"] / r["served"] * 1e6 for r in traced)
+        a_cpu = statistics.median(r["agent_cpu"] / r["served"] * 1e6 for r in traced)
+        cols[label] = [
+            "%.0f" % t_rps,
+            "%.1f%%" % (100 * statistics.median(kept)),
+            "%.1f-%.1f%%" % (100 * spread[0], 100 * spread[1]) if spread else "-",
+            "%+.2f" % (1e6 / t_rps - 1e6 / p_rps),
+            "%.2f" % t_cpu,
+            "%.2f" % a_cpu,
+            "%+.2f" % (t_cpu - p_cpu + a_cpu),
+            "%d of %d" % (sum(r["spans"] for r in traced), sum(r["served"] for r in traced)),
+            "%d" % sum(r["wrk"] for r in traced),
+            "%.2f" % (sum(r["all_spans"] for r in traced) / sum(r["served"] for r in traced)),
+            "%d" % sum(r["dropped"] for r in traced),
+        ]
+    for i, label in enumerate([
+            "traced: requests/s",
+            "requests/s kept, median of rounds (goal >= 95%)",
+            "the middle half of the rounds kept",
+            "added per request at saturation, us (1/traced - 1/plain)",
+            "traced: nginx CPU per request, us",
+            "traceshim agent CPU per request, us",
+            "CPU added per request, us (nginx + agent)",
+            "SERVER spans, of requests nginx served",
+            "requests wrk counted",
+            "spans per request served, all kinds",
+            "spans dropped"]):
+        rows.append((label, [cols[k][i] for k in labels]))
     print("== HTTP: nginx (2 workers, %d-byte file, sendfile %s) under wrk -t%d -c%d -d%ds "
-          "(keep-alive), plain and traced alternately, median of %d runs =="
+          "(keep-alive), plain and traced in turn, %d round(s) =="
           % (BODY_BYTES, args.sendfile, args.threads, args.connections, args.seconds, args.runs))
     width = max(len(label) for label, _ in rows) + 2
-    for label, value in rows:
-        print("%-*s %s" % (width, label, value))
-
+    cw = max(max(len(v) for _, vs in rows for v in vs), max(len(k) for k in labels)) + 2
+    print("%-*s" % (width, "") + "".join("%*s" % (cw, k) for k in labels))
+    for label, values in rows:
+        print("%-*s" % (width, label) + "".join("%*s" % (cw, v) for v in values))
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -241,8 +241,9 @@ class TestBench(unittest.TestCase):
                     self.assertTrue(all(0 < v <= count[1] for v in values), lines[0])
 
     def test_http_section(self):
-        """BENCH_ONLY=http, one short run of each kind: nginx's rows with
-        numbers, one SERVER span per request nginx served, none dropped; a
+        """BENCH_ONLY=http, one short round: nginx's rows with numbers, for
+        every call a span and HTTP spans only, one SERVER span per request
+        nginx served, none dropped; a
         server's thread alone per request, traced and HTTP only; the
         ping-pong over pipes and over TCP, and the line comparing them."""
         lib = os.environ.get("TRACESHIM_LIB")
@@ -273,27 +274,37 @@ class TestBench(unittest.TestCase):
         self.assertTrue(heads[3].startswith("== TCP ping-pong on loopback, not HTTP"), heads[3])
         self.assertTrue(heads[4].startswith("== Unix-socket ping-pong, not HTTP"), heads[4])
 
-        def row(label, value):
+        # A column per kind of tracing (every call a span, HTTP spans
+        # only), the plain rows in the first column alone.
+        kinds = ["every call", "HTTP only"]
+        self.assertRegex(out[out.index(heads[0]) + 1], r"^ +every call +HTTP only$")
+
+        def row(label, value, columns=2):
             lines = [line for line in out if line.startswith(label + " ")]
             self.assertEqual(len(lines), 1, "%r not in:\n%s" % (label, done.stdout))
-            m = re.fullmatch(r"\s+(%s)" % value, lines[0][len(label):])
+            m = re.fullmatch(r"(?:\s+(%s))" % value * columns, lines[0][len(label):])
             self.assertTrue(m, lines[0])
-            return m.group(1)
+            return m.groups()
 
-        for label in ("plain: requests/s", "traced: requests/s", "nginx CPU per request, us: plain",
-                      "nginx CPU per request, us: traced", "traceshim agent CPU per request, us",
-                      "spans per request served, all kinds (traced runs)",
-                      "requests wrk counted (traced runs)"):
+        for label in ("plain: requests/s", "plain: nginx CPU per request, us"):
+            row(label, NUM, 1)
+        for label in ("traced: requests/s", "traced: nginx CPU per request, us",
+                      "traceshim agent CPU per request, us", "spans per request served, all kinds",
+                      "requests wrk counted"):
             row(label, NUM)
-        row("requests/s kept, traced/plain (goal >= 95%)", NUM + "%")
+        row("requests/s kept, median of rounds (goal >= 95%)", NUM + "%")
+        row("the middle half of the rounds kept", "-")     # one round: no spread
         for label in ("added per request at saturation, us (1/traced - 1/plain)",
                       "CPU added per request, us (nginx + agent)"):
             row(label, "[+-]" + NUM)
-        spans, served = map(int, row("SERVER spans, of requests nginx served (traced runs)",
-                                     r"\d+ of \d+").split(" of "))
-        self.assertEqual(spans, served)
-        self.assertGreater(served, 0)
-        self.assertEqual(row("spans dropped (traced runs)", r"\d+"), "0")
+        per_request = dict(zip(kinds, map(float, row("spans per request served, all kinds", NUM))))
+        self.assertAlmostEqual(per_request["HTTP only"], 1.0, delta=0.02)
+        self.assertGreater(per_request["every call"], 1.0)
+        for cell in row("SERVER spans, of requests nginx served", r"\d+ of \d+"):
+            spans, served = map(int, cell.split(" of "))
+            self.assertEqual(spans, served)
+            self.assertGreater(served, 0)
+        self.assertEqual(row("spans dropped", r"\d+"), ("0", "0"))
         self.assertRegex(done.stdout, r"\nadded per request in the server's thread: [+-]%s ns "
                          r"\(every call a span\), [+-]%s ns \(HTTP spans only\)\n" % (NUM, NUM))
         self.assertRegex(done.stdout, r"\nadded per traced call, TCP and Unix socket \(not HTTP\) "
