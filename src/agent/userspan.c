@@ -267,6 +267,15 @@ static void end(struct ts_track_ctx *c, uint32_t span, uint64_t ns, int status)
 static void note(struct ts_track_ctx *c, const struct ts_rec *r, const uint8_t *payload,
 		 unsigned len)
 {
+	if (r->op == TS_NOTE_HTTP_STATUS) {   /* no payload to read */
+		struct ts_notes *n = notes_for(c, r->arg);
+		const struct ts_attr status = {.key = ts_known_keys.HTTP_STATUS_CODE, .type = TS_VAL_INT,
+					       .v.i = r->ret};
+		if (n)
+			ts_notes_attrs(n, &status, 1);
+		c->last_ns = ts_clock_to_ns(r->t0);
+		return;
+	}
 	struct ts_span a;   /* the attributes, and what Perfetto shows of them */
 	memset(&a, 0, offsetof(struct ts_span, attrs));
 	const char *name;

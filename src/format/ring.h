@@ -36,7 +36,8 @@ enum ts_rec_type {
 	TS_REC_USER_BEGIN,     /* span, parent; arg: hand-off handle or 0; aux_kind: TS_USER_ASYNC;
 				* payload: name and attributes (attrpack.h) */
 	TS_REC_USER_END,       /* span, or with TS_USER_ASYNC the handle in arg; op: status */
-	TS_REC_USER_NOTE,      /* arg: span handle; op: enum ts_note; payload as for begin */
+	TS_REC_USER_NOTE,      /* arg: span handle; op: enum ts_note; payload as for begin
+				* (TS_NOTE_HTTP_STATUS: none, ret: the status code) */
 	TS_REC_USER_LINK,      /* span: a local number standing for the span whose handle is arg */
 	TS_REC_HANDOFF,        /* span: hand-off number; arg: handle of the span it is for;
 				* payload: name */
@@ -64,7 +65,7 @@ enum { TS_USER_CLIENT = 2, TS_USER_SERVER = 4 };
  * request a server span continues. */
 #define TS_REMOTE_PARENT_KEY "traceshim.remote_parent"
 #define TS_INLINE_NAME 16
-enum ts_note { TS_NOTE_ATTRS, TS_NOTE_EVENT, TS_NOTE_ERROR };
+enum ts_note { TS_NOTE_ATTRS, TS_NOTE_EVENT, TS_NOTE_ERROR, TS_NOTE_HTTP_STATUS };
 
 #define TS_REC_SIZE 64
 #define TS_PAYLOAD_MAX_SLOTS 16   /* up to 1 KiB of path, address or SQL text */

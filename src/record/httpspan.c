@@ -352,9 +352,13 @@ void ts_http_event(struct ts_thread *t, struct slot *s, const struct ts_http1_ev
 		if (!(ev->flags & TS_HTTP1_F_INTERIM)) {
 			uint64_t h = s->handle[ev->seq % TS_HTTP1_PIPELINE];
 			s->status[ev->seq % TS_HTTP1_PIPELINE] = ev->status;
-			ts_attribute_t a = ts_int(ts_known_keys.HTTP_STATUS_CODE, ev->status);
+			/* Said as it is known (a process killed before the
+			 * end still gives it), in a record of its own with
+			 * no payload: every response has one. */
+			struct ts_rec rec = {.t0 = t1, .t1 = t1, .type = TS_REC_USER_NOTE, .arg = h,
+					     .op = TS_NOTE_HTTP_STATUS, .ret = ev->status, .fd = -1};
 			if (h)
-				note(t, h, &a, 1, t1);
+				ts_record_put(t, &rec, NULL, 0, 0);
 		}
 		break;
 	case TS_HTTP1_END:
