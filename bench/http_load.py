@@ -8,7 +8,8 @@ only), in an order that turns from one round to the next, so that a drift of
 the machine's speed falls on every kind alike. Runs of the same setup differ
 by several percent here, so what a kind kept is read round by round (its
 requests/s over the plain run's of the same round) and the median over the
-rounds is given, with the middle half of the rounds' figures as its spread.
+rounds is given, with the middle half of the rounds' figures as its spread
+and the two rounds' figures that hold the median with 95% confidence.
 For each kind it prints:
   - requests/s (median over the rounds) and the share of plain's kept;
   - the time added per request at saturation (1/traced - 1/plain);
@@ -31,6 +32,7 @@ Needs nginx and wrk; exits 2 with a message when one is missing.
 """
 
 import argparse
+import math
 import os
 import re
 import shutil
@@ -267,6 +269,23 @@ def quartiles(values):
     return q[0], q[2]
 
 
+def median_bounds(values):
+    """(low, high): the order statistics that hold the median with 95%
+    confidence whatever the figures' distribution (the binomial rule), or
+    None for fewer than 6."""
+    n = len(values)
+    if n < 6:
+        return None
+    v = sorted(values)
+    k, below = 0, 0.0   # below: P(fewer than k+1 of n under the median)
+    while True:
+        below += math.comb(n, k) / 2 ** n
+        if below > 0.025:
+            break
+        k += 1
+    return v[max(k - 1, 0)], v[n - k]
+
+
 def report(args, runs):
     med = lambda rs, key: statistics.median(r[key] for r in rs)  # noqa: E731
     plain = runs[None]
@@ -281,12 +300,14 @@ def report(args, runs):
         t_rps = med(traced, "rps")
         kept = [t["rps"] / p["rps"] for t, p in zip(traced, plain)]
         spread = quartiles(kept)
+        bounds = median_bounds(kept)
         t_cpu = statistics.median(r["cpu"] / r["served"] * 1e6 for r in traced)
         a_cpu = statistics.median(r["agent_cpu"] / r["served"] * 1e6 for r in traced)
         cols[label] = [
             "%.0f" % t_rps,
             "%.1f%%" % (100 * statistics.median(kept)),
             "%.1f-%.1f%%" % (100 * spread[0], 100 * spread[1]) if spread else "-",
+            "%.1f-%.1f%%" % (100 * bounds[0], 100 * bounds[1]) if bounds else "-",
             "%+.2f" % (1e6 / t_rps - 1e6 / p_rps),
             "%.2f" % t_cpu,
             "%.2f" % a_cpu,
@@ -300,6 +321,7 @@ def report(args, runs):
             "traced: requests/s",
             "requests/s kept, median of rounds (goal >= 95%)",
             "the middle half of the rounds kept",
+            "the median, with 95% confidence, kept",
             "added per request at saturation, us (1/traced - 1/plain)",
             "traced: nginx CPU per request, us",
             "traceshim agent CPU per request, us",

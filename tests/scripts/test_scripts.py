@@ -294,6 +294,7 @@ class TestBench(unittest.TestCase):
             row(label, NUM)
         row("requests/s kept, median of rounds (goal >= 95%)", NUM + "%")
         row("the middle half of the rounds kept", "-")     # one round: no spread
+        row("the median, with 95% confidence, kept", "-")
         for label in ("added per request at saturation, us (1/traced - 1/plain)",
                       "CPU added per request, us (nginx + agent)"):
             row(label, "[+-]" + NUM)
