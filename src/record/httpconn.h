@@ -111,8 +111,5 @@ struct ts_http_tls_sender {
  * call returns: its own bytes, or the library's failure value. */
 ssize_t ts_http_tls_send(struct ts_thread *t, int fd, const void *buf, size_t n,
 			 const struct ts_http_tls_sender *snd);
-/* The trace of the server span the calling thread works under, when it
- * continues a caller's trace: false when none (httpspan.c). */
-bool ts_http_current_trace(uint8_t trace_id[16], uint8_t *flags);
 
 #endif

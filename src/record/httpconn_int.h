@@ -75,4 +75,16 @@ void ts_http_event(struct ts_thread *t, struct slot *s, const struct ts_http1_ev
  * with error.type why. */
 void ts_http_end_all(struct ts_thread *t, struct slot *s, uint64_t at, const char *why);
 
+/* httpscope.c: which request the thread's work is for. The span a server
+ * span is the child of (what the thread's work is under outside the
+ * requests it serves); the server span `handle` begun (live: the slot's
+ * handle of its request, zeroed when it ends), with its caller's
+ * traceparent; its response sent on this thread. */
+uint32_t ts_http_outside_requests(const struct ts_thread *t);
+void ts_http_enter(struct ts_thread *t, uint64_t handle, const uint64_t *live, const char *traceparent);
+void ts_http_leave(struct ts_thread *t, uint64_t handle);
+/* The trace of the request current on thread t, as its caller said it: for
+ * the traceparent of the calls it makes (httpinject.c). False when none. */
+bool ts_http_current_trace(const struct ts_thread *t, uint8_t trace_id[16], uint8_t *flags);
+
 #endif

@@ -67,7 +67,7 @@ static void make_lines(struct ts_thread *t, struct slot *s)
 	uint32_t number = t->next_span++;
 	s->next_handle = (uint64_t)t->index << 32 | number;
 	uint8_t trace_id[16], flags;
-	if (!ts_http_current_trace(trace_id, &flags)) {
+	if (!ts_http_current_trace(t, trace_id, &flags)) {
 		memcpy(trace_id, ts_ids.trace_id, 16);
 		flags = ts_ctx.parent_sampled == 0 ? 0 : 1;
 	}

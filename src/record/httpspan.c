@@ -5,7 +5,6 @@
 #include "httpconn_int.h"
 
 #include "attrpack.h"
-#include "context.h"
 #include "record.h"
 
 #include <arpa/inet.h>
@@ -68,26 +67,6 @@ static int64_t split_host(const char *host, char *addr, size_t cap, int64_t def)
 		port = port * 10 + (*p - '0');
 	}
 	return port >= 1 && port <= 65535 ? port : def;
-}
-
-static void enter(struct ts_thread *t, uint64_t handle, const char *traceparent);
-
-/* The caller's trace of the server span current on this thread, for the
- * traceparent of the calls it makes (httpinject.c). */
-static __thread struct {
-	uint64_t handle;
-	uint8_t trace_id[16];
-	uint8_t flags;
-	bool set;
-} remote __attribute__((tls_model("initial-exec")));
-
-bool ts_http_current_trace(uint8_t trace_id[16], uint8_t *flags)
-{
-	if (!remote.set)
-		return false;
-	memcpy(trace_id, remote.trace_id, 16);
-	*flags = remote.flags;
-	return true;
 }
 
 /* The peer of the connection as URL authority text ("127.0.0.1:8080",
@@ -213,7 +192,7 @@ static void begin_span(struct ts_thread *t, struct slot *s, const struct ts_http
 	unsigned len = ts_attrs_pack(buf, sizeof buf, name, a, n);
 	int dir = cl ? TS_HTTP1_OUT : TS_HTTP1_IN;
 	struct ts_rec rec = {.t0 = s->begin[dir], .type = TS_REC_USER_BEGIN, .span = number,
-			     .parent = t->cur_span, .fd = -1,
+			     .parent = cl ? t->cur_span : ts_http_outside_requests(t), .fd = -1,
 			     .aux_kind = TS_USER_ASYNC | (cl ? TS_USER_CLIENT : TS_USER_SERVER)};
 	if (!ts_record_put(t, &rec, buf, len, 0))
 		return;
@@ -221,44 +200,8 @@ static void begin_span(struct ts_thread *t, struct slot *s, const struct ts_http
 	s->handle[ev->seq % TS_HTTP1_PIPELINE] = handle;
 	s->status[ev->seq % TS_HTTP1_PIPELINE] = 0;
 	if (!cl)
-		enter(t, handle, ev->flags & TS_HTTP1_F_TRACEPARENT ? q->traceparent : NULL);
-}
-
-/* A server span is current on the thread that read its request until its
- * response is sent there: the work it does for the request (files, SQL,
- * calls it makes) is under it. Only one at a time per thread: an event loop
- * that reads a second request before answering the first leaves the second
- * as a span of its own, not the first one's child. */
-static void enter(struct ts_thread *t, uint64_t handle, const char *traceparent)
-{
-	for (uint32_t i = 0; i < t->nscopes; i++)
-		if (t->scopes[i].kind == TS_SCOPE_HTTP)
-			return;
-	if (t->nscopes == TS_SCOPES)
-		return;
-	t->scopes[t->nscopes++] = (struct ts_scope){
-		.span = (uint32_t)handle, .restore = t->cur_span, .handle = handle, .kind = TS_SCOPE_HTTP,
-	};
-	t->cur_span = (uint32_t)handle;
-	uint64_t span_id;
-	remote.set = traceparent && ts_traceparent_parse(traceparent, remote.trace_id, &span_id,
-							 &remote.flags);
-	remote.handle = handle;
-}
-
-/* The response of the server span `handle` is sent: it stops being current
- * when it is the thread's innermost scope (what the program began inside it
- * and left open keeps it). */
-static void leave(struct ts_thread *t, uint64_t handle)
-{
-	if (!t->nscopes)
-		return;
-	const struct ts_scope *top = &t->scopes[t->nscopes - 1];
-	if (top->kind == TS_SCOPE_HTTP && top->handle == handle) {
-		t->cur_span = top->restore;
-		t->nscopes--;
-		remote.set = false;
-	}
+		ts_http_enter(t, handle, &s->handle[ev->seq % TS_HTTP1_PIPELINE],
+			      ev->flags & TS_HTTP1_F_TRACEPARENT ? q->traceparent : NULL);
 }
 
 static void note(struct ts_thread *t, uint64_t handle, const ts_attribute_t *a, size_t n,
@@ -280,7 +223,7 @@ static void end_span(struct ts_thread *t, struct slot *s, uint32_t seq, uint64_t
 	if (!*h)
 		return;
 	if (!client(s))
-		leave(t, *h);
+		ts_http_leave(t, *h);
 	unsigned status = s->status[seq % TS_HTTP1_PIPELINE];
 	bool failed_status = status >= (client(s) ? 400u : 500u);
 	bool error = why || failed_status;

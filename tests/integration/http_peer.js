@@ -5,12 +5,25 @@
 //     line of its own and serves until its standard input closes: GET /hello
 //     answers 200 "hello from node\n", GET /stream 200 with no length (to an
 //     HTTP/1.0 client the body ends with the connection), GET /cut 200 with
-//     7 bytes of 100 then the connection cut, anything else 404.
+//     7 bytes of 100 then the connection cut, GET /slow/NAME 200 "NAME\n"
+//     after 300 ms (requests overlap), GET /relay/NAME what its own
+//     /slow/NAME answers, asked on a connection of its own, anything else
+//     404.
 //   node http_peer.js client URL...
 //     GETs each URL in turn over one keep-alive connection and prints
 //     "STATUS BODY" for each.
 "use strict";
 const http = require("http");
+
+// A fixed date: two runs answer byte for byte alike.
+function answer(res, status, body) {
+  res.writeHead(status, {
+    "Content-Type": "text/plain",
+    "Content-Length": Buffer.byteLength(body),
+    Date: "Thu, 01 Jan 2026 00:00:00 GMT",
+  });
+  res.end(body);
+}
 
 function server() {
   const srv = http.createServer((req, res) => {
@@ -29,15 +42,24 @@ function server() {
         setTimeout(() => req.socket.destroy(), 20);
         return;
       }
+      if (req.url.startsWith("/slow/")) {
+        setTimeout(() => answer(res, 200, req.url.slice(6) + "\n"), 300);
+        return;
+      }
+      if (req.url.startsWith("/relay/")) {
+        const path = "/slow/" + req.url.slice(7);
+        http
+          .get({ host: "127.0.0.1", port: srv.address().port, path, agent: false }, (up) => {
+            let body = "";
+            up.setEncoding("utf8");
+            up.on("data", (d) => (body += d));
+            up.on("end", () => answer(res, up.statusCode, body));
+          })
+          .on("error", () => answer(res, 502, "bad gateway\n"));
+        return;
+      }
       const found = req.method === "GET" && req.url === "/hello";
-      const body = found ? "hello from node\n" : "not found\n";
-      res.writeHead(found ? 200 : 404, {
-        "Content-Type": "text/plain",
-        "Content-Length": Buffer.byteLength(body),
-        // A fixed date: two runs answer byte for byte alike.
-        Date: "Thu, 01 Jan 2026 00:00:00 GMT",
-      });
-      res.end(body);
+      answer(res, found ? 200 : 404, found ? "hello from node\n" : "not found\n");
     });
   });
   srv.keepAliveTimeout = 30000;

@@ -1122,6 +1122,62 @@ class TestOtlp(tracelib.LoopbackReceiver, HttpCase):
                                 1, calls)
 
 
+class TestEventLoop(tracelib.LoopbackReceiver, HttpCase):
+    """An event loop that reads requests before it has answered the ones
+    before (Node, one thread): no request's span is the child of another's,
+    and a call made for one is under it or, while several are open (which
+    of them it is for cannot be told), under the thread, never under
+    another request. Node relays /relay/NAME to its own /slow/NAME, which
+    answers after 300 ms: four relays, three at once and one alone."""
+    handler = OtlpReceiver
+
+    def test_overlapping_requests(self):
+        node = need(self, "node", "nodejs")
+        tracelib.skip_under_sanitizer(self, "curl", "hangs")
+        with OtlpReceiver.lock:
+            OtlpReceiver.bodies, OtlpReceiver.paths = [], []
+        ex = self.exchange([node, PEER_JS, "server"], [
+            curl("-Z", "--parallel-immediate", "-o", "/dev/null", "-o", "/dev/null", "-o",
+                 "/dev/null", "-w", "%{http_code}\\n", "http://127.0.0.1:PORT/relay/a",
+                 "http://127.0.0.1:PORT/relay/b", "http://127.0.0.1:PORT/relay/c"),
+            curl("http://127.0.0.1:PORT/relay/solo")],
+            trace_file=False, trace_clients=False,
+            OTEL_EXPORTER_OTLP_ENDPOINT="http://127.0.0.1:%d" % self.port)
+        self.assertEqual(ex.clients[0].stdout, b"200\n" * 3)
+        self.assertEqual(ex.clients[1].stdout, b"solo\n")
+        self.assertTrue(tracelib.wait_for_agent(self.run_dir), "the agent never finished")
+        spans = [s for s, _ in otlp_spans(OtlpReceiver.bodies)]
+        by_id = {s.one("span_id"): s for s in spans}
+        servers, clients = {}, {}
+        for s in spans:
+            attrs = otlp_attrs(s)
+            if "url.path" in attrs:
+                servers[attrs["url.path"]] = s
+            elif "url.full" in attrs:
+                clients[attrs["url.full"].rsplit("/", 1)[1]] = s
+        names = ["a", "b", "c", "solo"]
+        self.assertEqual(sorted(servers), sorted(["/relay/" + n for n in names] +
+                                                 ["/slow/" + n for n in names]))
+        self.assertEqual(sorted(clients), sorted(names))
+        for path, s in servers.items():
+            parent = by_id.get(s.one("parent_span_id"))
+            self.assertIsNotNone(parent, "the parent of %s was not exported" % path)
+            self.assertNotIn("url.path", otlp_attrs(parent),
+                             "%s is the child of another request" % path)
+        for n in names:
+            # The relayed request continues the relay's call (traceparent).
+            self.assertEqual(servers["/slow/" + n].one("parent_span_id"),
+                             clients[n].one("span_id"), n)
+            self.assertEqual(servers["/slow/" + n].one("trace_id"), clients[n].one("trace_id"))
+            parent = by_id.get(clients[n].one("parent_span_id"))
+            self.assertIsNotNone(parent, "the parent of the call for %s was not exported" % n)
+            if n == "solo":   # alone: the call is the request's
+                self.assertEqual(parent.one("span_id"), servers["/relay/solo"].one("span_id"))
+            else:
+                self.assertIn(otlp_attrs(parent).get("url.path"), (None, "/relay/" + n),
+                              "the call for %s is under another request" % n)
+
+
 def without_status(args):
     """Perfetto shows a span's status as otel.status_code; OTLP has a field."""
     return {k: v for k, v in args.items() if k != "otel.status_code"}
