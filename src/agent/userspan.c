@@ -170,6 +170,15 @@ static struct ts_notes *notes_for(struct ts_track_ctx *c, uint64_t handle)
 	return ts_async_notes(handle);
 }
 
+/* A client span whose request went out with the shim's traceparent. */
+static bool injected(const struct ts_span *s)
+{
+	for (unsigned i = 0; i < s->nattrs; i++)
+		if (!strcmp(s->attrs[i].key, ts_known_keys.HTTP_TRACEPARENT))
+			return s->attrs[i].type == TS_VAL_STR && !strcmp(s->attrs[i].v.s, "injected");
+	return false;
+}
+
 static void begin(struct ts_track_ctx *c, const struct ts_rec *r, const uint8_t *payload,
 		  unsigned len)
 {
@@ -203,8 +212,10 @@ static void begin(struct ts_track_ctx *c, const struct ts_rec *r, const uint8_t 
 		ts_user_trace(c, r->parent, &s);
 	if (s.own_trace)
 		foreign_add(c, r->span, s.trace_id);
-	if (r->aux_kind & TS_USER_CLIENT)
-		s.flow_out = s.span_id;   /* to the server span, when it is in the same trace file */
+	/* To the server span, when it is in the same trace file: only a request
+	 * that took the shim's traceparent names this span to its server. */
+	if ((r->aux_kind & TS_USER_CLIENT) && injected(&s))
+		s.flow_out = s.span_id;
 	c->last_ns = s.start_ns;
 	if (r->aux_kind & TS_USER_ASYNC) {
 		/* It goes out whole, later: a parent that is a call (the TLS

@@ -138,11 +138,14 @@ static ssize_t send_injecting(struct ts_thread *t, int fd, struct slot *s, const
 		ins = s->pend_at;
 	} else if (ts_http1_between(&s->conn, TS_HTTP1_OUT) && s->conn.state != TS_HTTP1_SERVER &&
 		   request_start(first, first_len)) {
-		inject = (!join || n + sizeof s->hdr <= TS_HTTP_JOIN_MAX) &&
-			 (ins = insertion_point(first, first_len)) != 0;
-		if (inject)
+		if ((ins = insertion_point(first, first_len)) != 0) {
 			make_lines(t, s);
-		else
+			/* Joined, the head with the line as it is must fit. */
+			inject = !join || n + s->hdr_len <= TS_HTTP_JOIN_MAX;
+			if (!inject)
+				s->next_handle = 0;
+		}
+		if (!inject)
 			s->propagated = TS_PROP_NOT_INJECTED;
 	}
 	struct iovec v[SEND_IOV_MAX];

@@ -539,9 +539,11 @@ class TestPipelining(HttpCase):
     def test_each_request_says_what_became_of_its_traceparent(self):
         # Only the first request of the send gets traceparent; the other
         # two say so.
-        _, cs, _ = self.pipelined()
+        ex, cs, _ = self.pipelined()
         self.assertEqual([s.args.get("traceshim.http.traceparent") for s in cs],
                          ["injected", "not_injected", "not_injected"])
+        # Only the one that names its span to the server starts an arrow.
+        self.assertEqual([len(ex.trace.flows_from(s)) for s in cs], [1, 0, 0])
 
 
 

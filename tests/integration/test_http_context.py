@@ -257,6 +257,22 @@ class HttpContext(tracelib.LoopbackReceiver, unittest.TestCase):
         self.assertEqual((done.returncode, done.stdout), (0, b"hello\n"), done.stderr)
         self.assert_linked_over_tls(self.finish(server), base, ["/a.txt"])
 
+    def test_over_tls_a_head_of_up_to_4_kib_with_the_line_takes_it(self):
+        # The head and the line go out in one SSL_write of at most 4 KiB:
+        # a head that fits with the line takes it, a larger one goes as it
+        # is and says so.
+        server, port = self.https_server()
+        url = "https://127.0.0.1:%d/a.txt" % port
+        for pad in (3800, 4100):
+            out = self.curl(["-k", "-H", "X-Pad: " + "p" * pad, url])
+            self.assertEqual(out.stdout, b"hello\n")
+        export = self.finish(server)
+        self.assertEqual([len(eval(h)) for p, h in self.seen_headers()], [1, 0])
+        self.assertEqual([c["attrs"]["traceshim.http.traceparent"]
+                          for c in sorted(self.http_spans(export, "SPAN_KIND_CLIENT"),
+                                          key=lambda c: c["start"])],
+                         ["injected", "not_injected"])
+
     def test_a_request_body_goes_through_unchanged(self):
         server, port = self.start_server()
         out = self.curl(["--data-binary", "x" * 3000, "http://127.0.0.1:%d/post" % port])
