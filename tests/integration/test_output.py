@@ -96,13 +96,14 @@ class OutputTest(unittest.TestCase):
                          traced.stderr.decode(errors="replace"))
         return traced, elapsed
 
-    def assert_same_as_plain(self, argv, out):
-        """argv without, then with the shim writing to out: a success, and
-        the same exit status, stdout and stderr. Returns the plain run."""
+    def assert_same_as_plain(self, argv, out, **extra):
+        """argv without, then with the shim writing to out (and the settings
+        in extra): a success, and the same exit status, stdout and stderr.
+        Returns the plain run."""
         plain = subprocess.run(argv, env=clean_env(), stdout=subprocess.PIPE,
                                stderr=subprocess.PIPE, timeout=60)
         traced = subprocess.run(argv, env=clean_env(LD_PRELOAD=tracelib.shim_preload(),
-                                                    TRACESHIM_OUTPUT=out),
+                                                    TRACESHIM_OUTPUT=out, **extra),
                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=60)
         self.assertEqual(plain.returncode, 0, plain.stderr)
         self.assertEqual((traced.returncode, traced.stdout, traced.stderr),
@@ -288,6 +289,10 @@ class OutputTest(unittest.TestCase):
                 "r = subprocess.run(['/bin/true'], user=%d)\n"
                 "sys.stdout.write('child %%d\\n' %% r.returncode)\n" % NOBODY)
         self.assert_same_as_plain([sys.executable, "-c", code], out)
+        # Nor can it use the run directory its parent's agent serves.
+        os.unlink(out)
+        self.assert_same_as_plain([sys.executable, "-c", code], out,
+                                  TRACESHIM_RUN_DIR=tracelib.private_run_dir(self.tmp))
         # The parent's spans are there all the same.
         trace = tracelib.load_trace(out)
         self.assertTrue(trace.slices_named("fork") or trace.slices_named("vfork")
@@ -330,12 +335,19 @@ class OutputTest(unittest.TestCase):
                 % ((NOBODY,) * 6))
         plain = self.assert_same_as_plain([sys.executable, "-c", code], out)
         self.assertEqual(plain.stdout, b"child\nparent 0\n")
+        run_dir = tracelib.private_run_dir(self.tmp)
+        self.assert_same_as_plain([sys.executable, "-c", code], out, TRACESHIM_RUN_DIR=run_dir)
         # A user whose own setting names a file they cannot write still hears of it.
         denied = subprocess.run(["/bin/true"], env=clean_env(
             LD_PRELOAD=tracelib.shim_preload(), TRACESHIM_OUTPUT=os.path.join(self.tmp, "no.pftrace")),
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=60,
             user=NOBODY, group=NOBODY, extra_groups=[])
         self.assertIn(b"no span of this process is written", denied.stderr)
+        denied = subprocess.run(["/bin/true"], env=clean_env(
+            LD_PRELOAD=tracelib.shim_preload(), TRACESHIM_RUN_DIR=run_dir),
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=60,
+            user=NOBODY, group=NOBODY, extra_groups=[])
+        self.assertIn(b"run directory not usable", denied.stderr)
 
     # ------------------------------------------------------------ traceshim run -o
     def cli(self):
