@@ -42,6 +42,8 @@ pid_t ts_traced_fork(enum ts_op op)
 	uint64_t t1 = ts_ticks();
 	ts_tls.fork_span = 0;
 	ts_record_proc(t, op, span, r, r < 0 ? saved : 0, r, -1, NULL, t0, t1);
+	if (r > 0)
+		ts_http_forked(r);
 	errno = saved;
 	return r;
 }
@@ -80,6 +82,8 @@ static int traced_spawn(spawn_fn real, enum ts_op op, pid_t *pid, const char *pa
 	if (r == 0 && pid)
 		*pid = child;
 	ts_record_proc(t, op, span, r, r, r == 0 ? child : 0, -1, path, t0, t1);
+	if (r == 0 && child > 0)
+		ts_http_forked(child);
 	errno = saved;
 	return r;
 }

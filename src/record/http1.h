@@ -215,6 +215,10 @@ unsigned ts_http1_close(struct ts_http1_conn *c, struct ts_http1_event *ev, unsi
  * side down) and still wait for the answers to those it sent. */
 bool ts_http1_server_between_requests(const struct ts_http1_conn *c);
 
+/* The status code of the response whose head direction dir is in, its
+ * status line read and its head not yet whole; 0 when none. */
+unsigned ts_http1_head_status(const struct ts_http1_conn *c, enum ts_http1_dir dir);
+
 /* n bytes went in direction dir without being shown (sendfile, splice):
  * fine within a body whose length is known (its end may be an event), else
  * the tracking stops (STOPPED, TS_HTTP1_STOP_UNSEEN). max_ev >=

@@ -222,3 +222,11 @@ bool ts_http1_server_between_requests(const struct ts_http1_conn *c)
 {
 	return c->state == TS_HTTP1_SERVER && c->side[TS_HTTP1_IN].st == ST_IDLE;
 }
+
+unsigned ts_http1_head_status(const struct ts_http1_conn *c, enum ts_http1_dir dir)
+{
+	const struct ts_http1_side *s = &c->side[dir];
+	bool in_head = s->st == ST_LINE_CR || s->st == ST_REASON ||
+		       (s->st >= ST_LINE_START && s->st <= ST_SKIP_LINE);
+	return in_head && s->status >= 100 ? s->status : 0;
+}

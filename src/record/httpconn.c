@@ -157,6 +157,7 @@ struct slot *ts_http_slot(int fd, uint64_t state, enum ts_http_layer layer)
 	s->next_handle = 0;
 	s->propagated = TS_PROP_NONE;
 	s->pend = TS_PEND_NONE;
+	s->child = 0;
 	return s;
 }
 
@@ -227,8 +228,10 @@ void ts_http_bytes(struct ts_thread *t, int fd, uint64_t state, enum ts_http_lay
 		 * after its requests still waits for their answers, which end
 		 * their spans; anything else cut short ends now. */
 		if (dir == TS_HTTP_IN && s->conn.state != TS_HTTP1_DETECT &&
-		    !ts_http1_server_between_requests(&s->conn))
+		    !ts_http1_server_between_requests(&s->conn)) {
+			s->child = 0;   /* the peer went: no child answers it */
 			finish(t, s, t1);
+		}
 		return;
 	}
 	if (dir == TS_HTTP_IN && s->unread) {
@@ -386,6 +389,32 @@ void ts_http_closed(struct ts_thread *t, int fd, uint64_t state, uint64_t at)
 	}
 }
 
+/* The slot in use at i, if it is one (not being set up by another thread). */
+static struct slot *live_slot(unsigned i)
+{
+	struct slot *s = &slots[i];
+	return (unsigned)s->fd < TS_FDGEN_MAX &&
+			       atomic_load_explicit(&entries[s->tls][s->fd], memory_order_acquire) ==
+				       entry_of((uint32_t)s->state, (uint16_t)(i + 1)) ?
+		       s :
+		       NULL;
+}
+
+void ts_http_forked(pid_t child)
+{
+	if (ts_vfork_child())
+		return;
+	for (unsigned w = 0; w < SLOTS / 64; w++) {
+		uint64_t bits = atomic_load_explicit(&used[w], memory_order_acquire);
+		for (; bits; bits &= bits - 1) {
+			struct slot *s = live_slot(w * 64 + (unsigned)__builtin_ctzll(bits));
+			for (unsigned k = 0; s && k < TS_HTTP1_PIPELINE; k++)
+				if (s->handle[k])
+					s->child = child;
+		}
+	}
+}
+
 void ts_http_at_exit(struct ts_thread *t, uint64_t at)
 {
 	if (ts_vfork_child())
@@ -393,12 +422,8 @@ void ts_http_at_exit(struct ts_thread *t, uint64_t at)
 	for (unsigned w = 0; w < SLOTS / 64; w++) {
 		uint64_t bits = atomic_load_explicit(&used[w], memory_order_acquire);
 		for (; bits; bits &= bits - 1) {
-			unsigned i = w * 64 + (unsigned)__builtin_ctzll(bits);
-			struct slot *s = &slots[i];
-			/* A slot being set up by another thread is not one yet. */
-			if ((unsigned)s->fd < TS_FDGEN_MAX &&
-			    atomic_load_explicit(&entries[s->tls][s->fd], memory_order_acquire) ==
-				    entry_of((uint32_t)s->state, (uint16_t)(i + 1)))
+			struct slot *s = live_slot(w * 64 + (unsigned)__builtin_ctzll(bits));
+			if (s)
 				finish(t, s, at);
 		}
 	}

@@ -75,6 +75,11 @@ void ts_http_peer(int fd, uint64_t state, const struct sockaddr *sa, unsigned le
 void ts_http_at_exit(struct ts_thread *t, uint64_t at);
 /* A forked child: the parent's connections are not its own to end. */
 void ts_http_after_fork(void);
+/* The parent of a child just made (fork, posix_spawn): the connections with
+ * an exchange open are the child's too; closing its own end, the parent
+ * does not end them as failed (a CGI child answers a request its parent
+ * read). */
+void ts_http_forked(pid_t child);
 
 /* Adding traceparent to the requests the program sends (httpinject.c):
  * set at start from TRACESHIM_HTTP_INJECT, on by default. */

@@ -40,6 +40,9 @@ struct slot {
 	 * with it, httpinject.c), or 0; and how the request was propagated. */
 	uint64_t next_handle;
 	uint8_t propagated;                  /* enum ts_http_propagated */
+	/* A child the process forked while an exchange was open (0: none): it
+	 * has the connection too, and may answer (the CGI pattern). */
+	int32_t child;
 	/* A traceparent line being added across calls (a partial write):
 	 * pend says what the next bytes sent on the connection owe it. */
 	uint8_t pend;                        /* enum ts_http_pend */
@@ -74,6 +77,9 @@ void ts_http_event(struct ts_thread *t, struct slot *s, const struct ts_http1_ev
 /* httpspan.c: every span still open on the connection ends at `at`, failed
  * with error.type why. */
 void ts_http_end_all(struct ts_thread *t, struct slot *s, uint64_t at, const char *why);
+/* httpspan.c: the process closes its end of a connection a child it forked
+ * has too (s->child): every span still open ends, not as failed. */
+void ts_http_end_handed(struct ts_thread *t, struct slot *s, uint64_t at);
 
 /* httpscope.c: which request the thread's work is for. The span a server
  * span is the child of (what the thread's work is under outside the

@@ -214,6 +214,20 @@ static void note(struct ts_thread *t, uint64_t handle, const ts_attribute_t *a, 
 	ts_record_put(t, &rec, buf, len, 0);
 }
 
+/* The final status of request seq's response: said as it is known (a
+ * process killed before the end still gives it), in a record of its own
+ * with no payload, as every response has one. */
+static void say_status(struct ts_thread *t, struct slot *s, uint32_t seq, unsigned status,
+		       uint64_t at)
+{
+	uint64_t h = s->handle[seq % TS_HTTP1_PIPELINE];
+	s->status[seq % TS_HTTP1_PIPELINE] = (uint16_t)status;
+	struct ts_rec rec = {.t0 = at, .t1 = at, .type = TS_REC_USER_NOTE, .arg = h,
+			     .op = TS_NOTE_HTTP_STATUS, .ret = status, .fd = -1};
+	if (h)
+		ts_record_put(t, &rec, NULL, 0, 0);
+}
+
 /* Ends the span of request seq: ERROR with error.type `why` when given, else
  * by its status (client: 4xx and 5xx, server: 5xx, per the HTTP spans
  * conventions). */
@@ -253,6 +267,12 @@ static void end_span(struct ts_thread *t, struct slot *s, uint32_t seq, uint64_t
 	unsigned plen = ts_http_peer_of(s->fd, (uint32_t)s->state, peer);
 	ts_record_put(t, &rec, peer, plen, 1);
 	*h = 0;
+	/* A child forked during an exchange now over has no part in the next. */
+	bool open = false;
+	for (uint32_t i = 0; i < TS_HTTP1_PIPELINE; i++)
+		open |= s->handle[i] != 0;
+	if (!open)
+		s->child = 0;
 }
 
 /* Every span still open on the connection ends, as failed. */
@@ -260,6 +280,22 @@ void ts_http_end_all(struct ts_thread *t, struct slot *s, uint64_t at, const cha
 {
 	for (uint32_t i = 0; i < TS_HTTP1_PIPELINE; i++)
 		end_span(t, s, i, at, why);
+}
+
+void ts_http_end_handed(struct ts_thread *t, struct slot *s, uint64_t at)
+{
+	/* A response whose head the process began (a CGI server sends its
+	 * status line, the child the rest) has its status. */
+	unsigned head = client(s) ? 0 : ts_http1_head_status(&s->conn, TS_HTTP1_OUT);
+	uint32_t seq = s->conn.resp_seq;
+	if (head && !s->status[seq % TS_HTTP1_PIPELINE])
+		say_status(t, s, seq, head, at);
+	const ts_attribute_t a = ts_int("traceshim.http.handed_to.pid", s->child);
+	for (uint32_t i = 0; i < TS_HTTP1_PIPELINE; i++) {
+		if (s->handle[i])
+			note(t, s->handle[i], &a, 1, at);
+		end_span(t, s, i, at, NULL);
+	}
 }
 
 static const char *stop_reason(unsigned stop)
@@ -292,24 +328,18 @@ void ts_http_event(struct ts_thread *t, struct slot *s, const struct ts_http1_ev
 		begin_span(t, s, ev);
 		break;
 	case TS_HTTP1_RESPONSE_HEAD:
-		if (!(ev->flags & TS_HTTP1_F_INTERIM)) {
-			uint64_t h = s->handle[ev->seq % TS_HTTP1_PIPELINE];
-			s->status[ev->seq % TS_HTTP1_PIPELINE] = ev->status;
-			/* Said as it is known (a process killed before the
-			 * end still gives it), in a record of its own with
-			 * no payload: every response has one. */
-			struct ts_rec rec = {.t0 = t1, .t1 = t1, .type = TS_REC_USER_NOTE, .arg = h,
-					     .op = TS_NOTE_HTTP_STATUS, .ret = ev->status, .fd = -1};
-			if (h)
-				ts_record_put(t, &rec, NULL, 0, 0);
-		}
+		if (!(ev->flags & TS_HTTP1_F_INTERIM))
+			say_status(t, s, ev->seq, ev->status, t1);
 		break;
 	case TS_HTTP1_END:
 		if (ev->dir != req_dir && !(ev->flags & TS_HTTP1_F_INTERIM))
 			end_span(t, s, ev->seq, t1, NULL);
 		break;
 	case TS_HTTP1_ABANDONED:
-		ts_http_end_all(t, s, t1, "connection_closed");
+		if (s->child)
+			ts_http_end_handed(t, s, t1);
+		else
+			ts_http_end_all(t, s, t1, "connection_closed");
 		break;
 	case TS_HTTP1_STOPPED:
 		/* A protocol switch ends the exchange that asked for it well. */

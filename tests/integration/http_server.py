@@ -5,7 +5,11 @@ own: POST /echo answers 201 with a chunked body, GET /fail answers 500, GET
 /drop closes the connection without an answer, GET /until-close answers 200
 with a body that ends with the connection.
 
-Usage: http_server.py DIR
+With --cgi, it is Python's CGI server instead (HTTP/1.0): the scripts in
+DIR/cgi-bin run in a child the server forks, which answers on the
+connection after the server's own status line.
+
+Usage: http_server.py [--cgi] DIR
 Prints the port it listens on (127.0.0.1, chosen by the kernel) on a line of
 its own, serves until its standard input closes, then waits for every
 connection's thread and exits 0. Responses carry a fixed date, so that two
@@ -61,12 +65,25 @@ class Handler(http.server.SimpleHTTPRequestHandler):
         self.wfile.write(b"0\r\n\r\n")
 
 
+class CgiHandler(http.server.CGIHTTPRequestHandler):
+    def date_time_string(self, timestamp=None):
+        return "Thu, 01 Jan 2026 00:00:00 GMT"
+
+    def log_message(self, *args):
+        pass
+
+
 def main():
-    if len(sys.argv) != 2:
-        sys.stderr.write("usage: http_server.py DIR\n")
+    args = sys.argv[1:]
+    handler = Handler
+    if args[:1] == ["--cgi"]:
+        handler = CgiHandler
+        args = args[1:]
+    if len(args) != 1:
+        sys.stderr.write("usage: http_server.py [--cgi] DIR\n")
         return 2
     server = http.server.ThreadingHTTPServer(
-        ("127.0.0.1", 0), functools.partial(Handler, directory=sys.argv[1]))
+        ("127.0.0.1", 0), functools.partial(handler, directory=args[0]))
     # server_close() then joins the connections' threads: every exchange
     # is over before the process exits.
     server.daemon_threads = False

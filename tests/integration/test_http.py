@@ -841,6 +841,36 @@ for way in sys.argv[1:]:
             self.assertLessEqual(span.end, after.ts, way)
 
 
+class TestCgi(HttpCase):
+    """Python's CGI server reads the request, sends its status line, and a
+    child it forks (the script) sends the rest on the same connection: the
+    server's span ends when it closes its end, with the status it sent,
+    not as failed, and names the child."""
+
+    def test_a_script_answers_for_the_server(self):
+        cgi_bin = os.path.join(self.www, "cgi-bin")
+        os.mkdir(cgi_bin)
+        script = os.path.join(cgi_bin, "hello.sh")
+        with open(script, "w") as f:
+            f.write("#!/bin/sh\nprintf 'Content-Type: text/plain\\r\\n\\r\\nhello from cgi\\n'\n")
+        # As root the server runs the script as nobody, who must reach it.
+        for path in (self.tmp, self.www, cgi_bin, script):
+            os.chmod(path, 0o755)
+        url = "http://127.0.0.1:PORT/cgi-bin/hello.sh"
+        ex = self.exchange([sys.executable, SERVER_PY, "--cgi", self.www], [curl(url, url)])
+        self.assertEqual(ex.clients[0].stdout, b"hello from cgi\n" * 2)
+        spans = http_spans(ex.trace, ex.server.pid)
+        self.assertEqual(len(spans), 2, spans)
+        forks = [s for s in ex.trace.slices_of(pid=ex.server.pid) if s.name == "fork"]
+        children = {s.args.get("traceshim.child.pid") for s in forks}
+        for s in spans:
+            self.assertEqual((s.args.get("http.response.status_code"), s.args.get("error.type"),
+                              s.args.get("otel.status_code")), (200, None, None), s.args)
+            self.assertIn(s.args.get("traceshim.http.handed_to.pid"), children, (s.args, forks))
+        for c in http_spans(ex.trace, ex.clients[0].pid):
+            self.assertEqual(c.args.get("http.response.status_code"), 200, c.args)
+
+
 class TestStdioStreams(HttpCase):
     """HTTP read and written through stdio streams on a socket (fdopen, an
     inetd-style handler's stdin and stdout)."""
