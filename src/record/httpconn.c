@@ -50,6 +50,7 @@ void ts_http_after_fork(void)
 	for (unsigned i = 0; i < SLOTS / 64; i++)
 		atomic_store_explicit(&used[i], 0, memory_order_relaxed);
 	atomic_fetch_add_explicit(&epoch, 1, memory_order_relaxed);
+	ts_http_scope_after_fork();
 }
 
 static inline uint64_t entry_of(uint32_t gen, uint16_t what)

@@ -87,6 +87,8 @@ void ts_http_end_handed(struct ts_thread *t, struct slot *s, uint64_t at);
  * handle of its request, zeroed when it ends), with its caller's
  * traceparent; its response sent on this thread. */
 uint32_t ts_http_outside_requests(const struct ts_thread *t);
+/* A forked child serves none of its parent's requests. */
+void ts_http_scope_after_fork(void);
 void ts_http_enter(struct ts_thread *t, uint64_t handle, const uint64_t *live, const char *traceparent);
 void ts_http_leave(struct ts_thread *t, uint64_t handle);
 /* The trace of the request current on thread t, as its caller said it: for

@@ -36,6 +36,11 @@ static __thread struct {
 	uint64_t current;   /* the handle whose scope this file pushed, or 0 */
 } served __attribute__((tls_model("initial-exec")));
 
+void ts_http_scope_after_fork(void)
+{
+	memset(&served, 0, sizeof served);
+}
+
 uint32_t ts_http_outside_requests(const struct ts_thread *t)
 {
 	for (uint32_t i = 0; i < t->nscopes; i++)
