@@ -17,9 +17,10 @@
 
 #include <string.h>
 
-/* The requests read on this thread and not answered yet, oldest first: the
- * slot's handle (zeroed when the span ends, on whichever thread) says
- * whether one still is. Past SERVED, the oldest is forgotten. */
+/* The requests read on this thread and not answered yet: the slot's handle
+ * (zeroed when the span ends, on whichever thread) says whether one still
+ * is. Past SERVED, they are only counted (`untracked`) until they are
+ * answered on this thread; while any is, none is current. */
 #define SERVED 8
 
 struct request {
@@ -32,7 +33,7 @@ struct request {
 
 static __thread struct {
 	struct request req[SERVED];
-	uint32_t n;
+	uint32_t n, untracked;
 	uint64_t current;   /* the handle whose scope this file pushed, or 0 */
 } served __attribute__((tls_model("initial-exec")));
 
@@ -118,16 +119,16 @@ static void purge(void)
 void ts_http_enter(struct ts_thread *t, uint64_t handle, const uint64_t *live, const char *traceparent)
 {
 	purge();
-	if (served.n == SERVED)
-		memmove(&served.req[0], &served.req[1], (SERVED - 1) * sizeof served.req[0]);
-	else
-		served.n++;
-	struct request *r = &served.req[served.n - 1];
+	pop(t);   /* another one open (or one ended elsewhere): not current any more */
+	if (served.n == SERVED) {
+		served.untracked++;
+		return;
+	}
+	struct request *r = &served.req[served.n++];
 	*r = (struct request){.handle = handle, .live = live};
 	uint64_t span_id;
 	r->remote = traceparent && ts_traceparent_parse(traceparent, r->trace_id, &span_id, &r->flags);
-	pop(t);   /* another one open (or one ended elsewhere): not current any more */
-	if (served.n == 1)
+	if (served.n == 1 && !served.untracked)
 		push(t, r);
 }
 
@@ -137,12 +138,15 @@ void ts_http_leave(struct ts_thread *t, uint64_t handle)
 	for (uint32_t i = 0; i < served.n; i++)
 		if (served.req[i].handle != handle)
 			served.req[k++] = served.req[i];
-	if (k == served.n)
+	if (k < served.n)
+		served.n = k;
+	else if ((uint32_t)(handle >> 32) == t->index && served.untracked)
+		served.untracked--;   /* read here, past SERVED */
+	else
 		return;   /* not read on this thread */
-	served.n = k;
 	if (served.current == handle)
 		pop(t);
 	purge();
-	if (served.n == 1 && !served.current)
+	if (served.n == 1 && !served.untracked && !served.current)
 		push(t, &served.req[0]);
 }
