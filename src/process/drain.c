@@ -263,15 +263,22 @@ void ts_drain_parent_after_fork(void)
 	}
 }
 
+void ts_drain_child_after_fork(void)
+{
+	/* Locked by the thread that forked, before the fork: in the child no
+	 * thread holds it, whether the child goes on tracing or not (a child
+	 * that does not would deadlock on its own next fork). */
+	fork_locked = false;
+	pthread_mutex_init(&cycle_lock, NULL);
+}
+
 void ts_drain_after_fork(void)
 {
-	fork_locked = false;
 	ts_doorbell_after_fork();
 	atomic_store(&stopping, 0);
 	atomic_store(&final_done, 0);
 	atomic_store(&drainer_alive, 0);
 	atomic_store(&set_up, 0);
-	pthread_mutex_init(&cycle_lock, NULL);
 	ts_clock_after_fork();
 	/* When the agent consumed the parent's records, the drainer's tables
 	 * were never touched: clearing them would only fault in hundreds of

@@ -29,5 +29,8 @@ void ts_drain_parent_after_fork(void);
 /* Child after fork: the drainer thread does not exist there; its state is
  * dropped (it may have been mid-cycle) before ts_drain_start() runs again. */
 void ts_drain_after_fork(void);
+/* The first thing in every forked child: the lock taken for the fork is let
+ * go. */
+void ts_drain_child_after_fork(void);
 
 #endif

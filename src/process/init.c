@@ -125,6 +125,7 @@ static void begin_again(uint64_t parent)
 /* The child of fork() is a new process, the fork span's child. */
 static void after_fork_child(void)
 {
+	ts_drain_child_after_fork();
 	ts_wake_after_fork();   /* the parent's waiters are not this process's */
 	if (!atomic_load(&ts_active))
 		return;

@@ -18,6 +18,7 @@ Run:  PROGS_DIR=build/tests/progs TRACESHIM_LIB=build/libtraceshim.so \\
 
 import os
 import shutil
+import signal
 import stat
 import subprocess
 import sys
@@ -197,6 +198,23 @@ class OutputTest(unittest.TestCase):
         traced, _ = self.run_both([prog("fdlist"), "--io", "100"], {"TRACESHIM_OUTPUT": "/dev/full"})
         line = self.assert_one_warning(traced, "/dev/full", "No space left on device", "spans")
         self.assertRegex(line, r"\d+ spans")
+
+    def test_no_trace_file_and_forks_of_forks(self):
+        # The trace file cannot be made: a shell's subshell forking again
+        # (a pipe in a command substitution) must not hang, with either
+        # writer.
+        out = os.path.join(self.tmp, "no-such-dir", "t.pftrace")
+        for agent in ["off"] * 16 + ["auto"]:   # it hung one time in four or so
+            proc = subprocess.Popen(["sh", "-c", 'echo "got $(echo a | cat)"'], env=clean_env(
+                LD_PRELOAD=tracelib.shim_preload(), TRACESHIM_OUTPUT=out, TRACESHIM_AGENT=agent),
+                stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True)
+            try:
+                out_, err = proc.communicate(timeout=20)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)   # the shell and its stuck subshells
+                proc.communicate()
+                self.fail("the shell hung (TRACESHIM_AGENT=%s)" % agent)
+            self.assertEqual((proc.returncode, out_), (0, b"got a\n"), (agent, err))
 
     def test_fifo_without_reader(self):
         fifo = os.path.join(self.tmp, "fifo")
