@@ -135,11 +135,12 @@ static bool spawn_agent(const char *dir)
 /* The run directory is out of this process's reach because a traced
  * program started it with other credentials (dropping privileges, a set-uid
  * program) or it dropped them itself: no mistake of the user's to put on the
- * program's stderr. */
+ * program's stderr. A process of a traced tree has a parent span (one that
+ * could not trace itself, as another user, still passes the tree's on). */
 static bool tree_of_another_user(const char *dir)
 {
 	unsigned euid = (unsigned)ts_syscall(SYS_geteuid);
-	if (!ts_ctx.parent_traced && euid == ts_cfg.start_euid)
+	if (!ts_ctx.parent_traced && !ts_ctx.parent_span && euid == ts_cfg.start_euid)
 		return false;
 	struct stat st;
 	if (ts_sys_stat(dir, &st) != 0)

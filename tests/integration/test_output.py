@@ -355,6 +355,16 @@ class OutputTest(unittest.TestCase):
         self.assertEqual(plain.stdout, b"child\nparent 0\n")
         run_dir = tracelib.private_run_dir(self.tmp)
         self.assert_same_as_plain([sys.executable, "-c", code], out, TRACESHIM_RUN_DIR=run_dir)
+        # Dropping them and execing a shell that starts a program (setpriv,
+        # su): the shell cannot trace itself, the program it starts is of
+        # the tree all the same.
+        code = ("import os\n"
+                "os.setresgid(%d, %d, %d); os.setresuid(%d, %d, %d)\n"
+                "os.execv('/bin/sh', ['sh', '-c', '/bin/echo child; echo shell'])\n"
+                % ((NOBODY,) * 6))
+        plain = self.assert_same_as_plain([sys.executable, "-c", code], out,
+                                          TRACESHIM_RUN_DIR=run_dir)
+        self.assertEqual(plain.stdout, b"child\nshell\n")
         # A user whose own setting names a file they cannot write still hears of it.
         denied = subprocess.run(["/bin/true"], env=clean_env(
             LD_PRELOAD=tracelib.shim_preload(), TRACESHIM_OUTPUT=os.path.join(self.tmp, "no.pftrace")),
