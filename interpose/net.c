@@ -1,6 +1,7 @@
 /* Sockets: connect/accept (with the peer address) and the send/recv family,
  * including the _FORTIFY_SOURCE variants; socket()/socketpair() only mark
  * their descriptors as new. */
+#include "inherited.h"
 #include "wrap.h"
 
 #include <sys/socket.h>
@@ -90,11 +91,21 @@ TS_EXPORT ssize_t sendmsg(int fd, const struct msghdr *msg, int flags)
 		     msg ? msg->msg_iovlen : 0, real(fd, msg, flags));
 }
 
+/* recvmsg, and the kinds of the descriptors the message carried. */
+static ssize_t receiving(ssize_t (*real)(int, struct msghdr *, int), int fd, struct msghdr *msg,
+			 int flags)
+{
+	ssize_t r = real(fd, msg, flags);
+	if (r >= 0 && msg && msg->msg_control && msg->msg_controllen)
+		ts_fds_received(msg);
+	return r;
+}
+
 TS_EXPORT ssize_t recvmsg(int fd, struct msghdr *msg, int flags)
 {
 	TS_REAL(recvmsg, -1);
 	TS_NETV_BODY(TS_OP_RECVMSG, fd, TS_HTTP_IN, flags & MSG_PEEK, msg ? msg->msg_iov : NULL,
-		     msg ? msg->msg_iovlen : 0, real(fd, msg, flags));
+		     msg ? msg->msg_iovlen : 0, receiving(real, fd, msg, flags));
 }
 
 static void record_connect(struct ts_thread *t, int fd, const struct sockaddr *addr,

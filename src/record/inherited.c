@@ -22,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <termios.h>
@@ -135,6 +136,32 @@ static bool describe(int fd, struct described *d)
 	return known(fd, d);
 }
 
+/* fd's kind, from the kernel, as a descriptor just made. */
+static void note_kind(int fd)
+{
+	struct stat st;
+	if (fd < 0 || fd >= TS_FDGEN_MAX || ts_sys_fstat(fd, &st) != 0)
+		return;
+	int transport = S_ISSOCK(st.st_mode) ? socket_transport(fd) : 0;
+	ts_fd_made_kind(fd, ts_fd_kind(ts_fd_type_of_stat(&st, -1), transport > 0 ? transport : 0));
+}
+
+void ts_fds_received(const struct msghdr *msg)
+{
+	int saved = errno;
+	for (struct cmsghdr *c = CMSG_FIRSTHDR(msg); c; c = CMSG_NXTHDR((struct msghdr *)msg, c)) {
+		if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS || c->cmsg_len < CMSG_LEN(0))
+			continue;
+		size_t n = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+		for (size_t i = 0; i < n; i++) {
+			int fd;
+			memcpy(&fd, CMSG_DATA(c) + i * sizeof fd, sizeof fd);
+			note_kind(fd);
+		}
+	}
+	errno = saved;
+}
+
 void ts_inherited_kinds(void)
 {
 	int saved = errno;
@@ -149,14 +176,9 @@ void ts_inherited_kinds(void)
 		long at = 0;
 		for (const char *name; (name = ts_dirent_next(buf, n, &at));) {
 			int fd = atoi(name);
-			struct stat st;
-			if (name[0] < '0' || name[0] > '9' || fd <= 2 || fd == dir ||
-			    fd >= TS_FDGEN_MAX || ts_fd_state_kind(ts_fd_state(fd)) ||
-			    ts_sys_fstat(fd, &st) != 0)
-				continue;
-			int transport = S_ISSOCK(st.st_mode) ? socket_transport(fd) : 0;
-			ts_fd_made_kind(fd, ts_fd_kind(ts_fd_type_of_stat(&st, -1),
-						       transport > 0 ? transport : 0));
+			if (name[0] >= '0' && name[0] <= '9' && fd > 2 && fd != dir &&
+			    fd < TS_FDGEN_MAX && !ts_fd_state_kind(ts_fd_state(fd)))
+				note_kind(fd);
 		}
 	}
 	ts_syscall(SYS_close, dir);

@@ -17,6 +17,11 @@ int ts_inherited_same_socket(int fd);
  * other descriptor the process started with, for the wrappers; no record.
  * At the process's start only. */
 void ts_inherited_kinds(void);
+/* Notes the kind of each descriptor a message received carries
+ * (SCM_RIGHTS: a listening socket handed to a worker, say), as of one just
+ * made. */
+struct msghdr;
+void ts_fds_received(const struct msghdr *msg);
 /* Appends the description to t's ring if no thread has carried it yet.
  * Async-signal-safe. */
 void ts_inherited_record(struct ts_thread *t);

@@ -759,6 +759,42 @@ print(c2.recv(100).split(b"\r\n")[0].decode())
                           second.args.get("client.address")), (204, "127.0.0.1"))
 
 
+class TestPassedListener(HttpCase):
+    def test_listener_received_over_a_unix_socket(self):
+        # A listening socket handed to a worker over SCM_RIGHTS (a pre-fork
+        # server's forkserver): the connections it accepts are HTTP too.
+        script = r"""
+import os, socket, sys
+a, b = socket.socketpair()
+pid = os.fork()
+if pid == 0:
+    a.close()
+    _, fds, _, _ = socket.recv_fds(b, 16, 1)
+    ls = socket.socket(fileno=fds[0])
+    c, _ = ls.accept()
+    data = b""
+    while b"\r\n\r\n" not in data:
+        data += c.recv(4096)
+    c.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 3\r\nConnection: close\r\n\r\nok\n")
+    c.close()
+    os._exit(0)
+b.close()
+ls = socket.socket()
+ls.bind(("127.0.0.1", 0))
+ls.listen(4)
+socket.send_fds(a, [b"x"], [ls.fileno()])
+c = socket.create_connection(ls.getsockname())
+ls.close()
+c.sendall(b"GET /passed HTTP/1.1\r\nHost: x\r\n\r\n")
+sys.stdout.write(read_all(c).decode().split("\r\n")[0] + "\n")
+os.waitpid(pid, 0)
+"""
+        done, path = self.run_script(script)
+        self.assertEqual((done.returncode, done.stdout), (0, b"HTTP/1.1 200 OK\n"), done.stderr)
+        trace = tracelib.load_trace(path)
+        self.assertEqual(served(trace), [("/passed", 200, None, False)])
+
+
 class TestConnectionEnds(HttpCase):
     """How a connection's end ends its spans: half-closed by the client,
     closed in bulk, closed by the process's end."""
