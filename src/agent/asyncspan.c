@@ -5,6 +5,7 @@
 #include "fdinfo.h"
 #include "ids.h"
 #include "large.h"
+#include "procinfo.h"
 #include "textpool.h"
 #include "trackctx.h"
 
@@ -306,6 +307,10 @@ void ts_async_cycle_end(void)
 
 uint64_t ts_async_end_all(uint64_t end_ns)
 {
+	/* A process killed by a signal cut what it had under way short. */
+	int st = ts_exit_status();
+	bool killed = st >= 0 && (st & TS_EXIT_SIGNAL);
+	const struct ts_attr cut = {.key = "error.type", .type = TS_VAL_STR, .v.s = "signal"};
 	for (unsigned b = 0; b < BUCKETS; b++) {
 		while (buckets[b]) {
 			struct entry *e = buckets[b];
@@ -316,6 +321,10 @@ uint64_t ts_async_end_all(uint64_t end_ns)
 			bool unended = !e->ended;
 			if (unended)
 				e->end_ns = end_ns;
+			if (unended && killed) {
+				ts_notes_attrs(&e->notes, &cut, 1);
+				e->status = TS_STATUS_ERROR;
+			}
 			emit(e, unended);
 		}
 	}

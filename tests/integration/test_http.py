@@ -859,6 +859,37 @@ for way in sys.argv[1:]:
     os.write(1, read_all(c)[-5:] + b"\n")
 """
 
+    def test_a_server_killed_mid_request_fails_the_request(self):
+        # The process dies by a signal while answering: its request never
+        # got its answer, and is ERROR as cut short by the signal.
+        script = r"""
+import os, signal, socket, sys, time
+ls = socket.socket()
+ls.bind(("127.0.0.1", 0))
+ls.listen(4)
+pid = os.fork()
+if pid == 0:
+    c, _ = ls.accept()
+    data = b""
+    while b"\r\n\r\n" not in data:
+        data += c.recv(4096)
+    os.write(1, b"read\n")
+    time.sleep(60)
+    os._exit(0)
+c = socket.create_connection(ls.getsockname())
+c.sendall(b"GET /slow HTTP/1.1\r\nHost: x\r\n\r\n")
+time.sleep(0.5)
+os.kill(pid, signal.SIGKILL)
+_, st = os.waitpid(pid, 0)
+sys.stdout.write("killed %d\n" % os.WTERMSIG(st))
+"""
+        done, path = self.run_script(script)
+        self.assertEqual((done.returncode, done.stdout), (0, b"read\nkilled 9\n"), done.stderr)
+        trace = tracelib.load_trace(path)
+        (s,) = [s for s in trace.slices if s.name == "GET" and "url.path" in s.args]
+        self.assertEqual((s.args.get("error.type"), s.args.get("otel.status_code"),
+                          s.args.get("traceshim.unended")), ("signal", "ERROR", True), s.args)
+
     def test_close_range_ends_connections(self):
         # close_range (the function, and the system call through syscall())
         # closes the connection: a body until close ends well then, long
