@@ -401,31 +401,46 @@ static struct slot *live_slot(unsigned i)
 		       NULL;
 }
 
-void ts_http_forked(pid_t child)
+/* fn(slot, arg) for every slot in use. */
+static void each_live(void (*fn)(struct slot *, void *), void *arg)
 {
-	if (ts_vfork_child())
-		return;
-	for (unsigned w = 0; w < SLOTS / 64; w++) {
-		uint64_t bits = atomic_load_explicit(&used[w], memory_order_acquire);
-		for (; bits; bits &= bits - 1) {
-			struct slot *s = live_slot(w * 64 + (unsigned)__builtin_ctzll(bits));
-			for (unsigned k = 0; s && k < TS_HTTP1_PIPELINE; k++)
-				if (s->handle[k])
-					s->child = child;
-		}
-	}
-}
-
-void ts_http_at_exit(struct ts_thread *t, uint64_t at)
-{
-	if (ts_vfork_child())
-		return;
 	for (unsigned w = 0; w < SLOTS / 64; w++) {
 		uint64_t bits = atomic_load_explicit(&used[w], memory_order_acquire);
 		for (; bits; bits &= bits - 1) {
 			struct slot *s = live_slot(w * 64 + (unsigned)__builtin_ctzll(bits));
 			if (s)
-				finish(t, s, at);
+				fn(s, arg);
 		}
 	}
+}
+
+static void mark_child(struct slot *s, void *child)
+{
+	for (unsigned k = 0; k < TS_HTTP1_PIPELINE; k++)
+		if (s->handle[k])
+			s->child = *(const pid_t *)child;
+}
+
+void ts_http_forked(pid_t child)
+{
+	if (!ts_vfork_child())
+		each_live(mark_child, &child);
+}
+
+struct ending {
+	struct ts_thread *t;
+	uint64_t at;
+};
+
+static void finish_one(struct slot *s, void *ending)
+{
+	const struct ending *e = ending;
+	finish(e->t, s, e->at);
+}
+
+void ts_http_at_exit(struct ts_thread *t, uint64_t at)
+{
+	struct ending e = {t, at};
+	if (!ts_vfork_child())
+		each_live(finish_one, &e);
 }
