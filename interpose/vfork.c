@@ -116,7 +116,7 @@ static void *parent_return(int pid)
 	if (f.span)
 		ts_record_proc(f.thr, TS_OP_VFORK, f.span, pid, pid < 0 ? saved : 0, pid, -1, NULL,
 			       f.t0, ts_ticks());
-	if (pid > 0 && !ts_vfork.child)
+	if (pid > 0)
 		ts_http_forked(pid);
 	errno = saved;
 	return f.ret;

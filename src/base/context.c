@@ -4,9 +4,15 @@
 #include "config.h"
 #include "ids.h"
 #include "log.h"
+#include "rawfs.h"
+#include "rawsys.h"
 
+#include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
 
 struct ts_incoming_ctx ts_ctx = {.parent_sampled = -1};
 
@@ -178,4 +184,27 @@ void ts_context_after_fork(uint64_t fork_span)
 	ts_ctx.parent_span = fork_span;
 	ts_ctx.parent_traced = fork_span != 0;
 	ts_ctx.parent_sampled = 1;
+}
+
+/* path, or when it cannot be looked at its directory, is not euid's. */
+static bool path_of_another_user(const char *path, unsigned euid)
+{
+	char dir[PATH_MAX];
+	struct stat st;
+	if (ts_sys_stat(path, &st) == 0)
+		return st.st_uid != euid;
+	snprintf(dir, sizeof dir, "%s", path);
+	char *slash = strrchr(dir, '/');
+	if (!slash)
+		return false;
+	slash[slash == dir] = 0;   /* "/x" -> "/" */
+	return ts_sys_stat(dir, &st) == 0 && st.st_uid != euid;
+}
+
+bool ts_tree_of_another_user(const char *path)
+{
+	unsigned euid = (unsigned)ts_syscall(SYS_geteuid);
+	if (ts_ctx.parent_traced || euid != ts_cfg.start_euid)
+		return true;
+	return ts_ctx.parent_span && path_of_another_user(path, euid);
 }

@@ -19,6 +19,15 @@ struct ts_incoming_ctx {
 
 extern struct ts_incoming_ctx ts_ctx;
 
+/* This process belongs to a traced tree whose files (path: the trace file,
+ * or the run directory) are another user's: a traced program started it
+ * with other credentials (it dropped privileges, or this one is set-uid),
+ * or it dropped them itself since the settings were read (a fork after
+ * setuid), or path (or, missing or out of reach, its directory) is not its
+ * user's while a parent span says it is of a tree. Not reaching them is no
+ * mistake of the user's to put on the program's stderr. */
+bool ts_tree_of_another_user(const char *path);
+
 /* Parses a W3C traceparent header value. False when it is malformed:
  * wrong length or separators, upper-case or non-hex digits, version ff, or
  * an all-zero trace or span id. */

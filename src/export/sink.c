@@ -53,34 +53,6 @@ static int open_output(char *why, size_t cap)
 	return f;
 }
 
-/* The trace file (or, while there is none, its directory) is another
- * user's. */
-static bool output_of_another_user(void)
-{
-	char dir[PATH_MAX];
-	struct stat st;
-	unsigned euid = (unsigned)ts_syscall(SYS_geteuid);
-	if (ts_sys_stat(ts_cfg.output, &st) == 0)
-		return st.st_uid != euid;
-	snprintf(dir, sizeof dir, "%s", ts_cfg.output);
-	char *slash = strrchr(dir, '/');
-	if (!slash)
-		return false;
-	slash[slash == dir] = 0;   /* "/x" -> "/" */
-	return ts_sys_stat(dir, &st) == 0 && st.st_uid != euid;
-}
-
-/* This process belongs to a traced tree whose trace file another user
- * writes: a traced program started it with other credentials (it dropped
- * privileges, or this one is set-uid), or it dropped them itself since the
- * settings were read (a fork after setuid). */
-static bool started_as_another_user(void)
-{
-	if (ts_ctx.parent_traced || (unsigned)ts_syscall(SYS_geteuid) != ts_cfg.start_euid)
-		return true;
-	return ts_ctx.parent_span && output_of_another_user();
-}
-
 bool ts_sink_open(bool private_table)
 {
 	char why[160];
@@ -91,7 +63,7 @@ bool ts_sink_open(bool private_table)
 	if (f < 0) {
 		given_up = true;
 		bool denied = errno == EACCES || errno == EPERM;
-		if (denied && started_as_another_user()) {
+		if (denied && ts_tree_of_another_user(ts_cfg.output)) {
 			/* A traced program started this process with other
 			 * credentials (it dropped privileges, or it is set-uid),
 			 * or this process dropped them itself before its first

@@ -132,22 +132,6 @@ static bool spawn_agent(const char *dir)
 	return true;
 }
 
-/* The run directory is out of this process's reach because a traced
- * program started it with other credentials (dropping privileges, a set-uid
- * program) or it dropped them itself: no mistake of the user's to put on the
- * program's stderr. A process of a traced tree has a parent span (one that
- * could not trace itself, as another user, still passes the tree's on). */
-static bool tree_of_another_user(const char *dir)
-{
-	unsigned euid = (unsigned)ts_syscall(SYS_geteuid);
-	if (!ts_ctx.parent_traced && !ts_ctx.parent_span && euid == ts_cfg.start_euid)
-		return false;
-	struct stat st;
-	if (ts_sys_stat(dir, &st) != 0)
-		return errno == EACCES || errno == EPERM;
-	return st.st_uid != euid;
-}
-
 bool ts_agent_dir(char *dir, size_t cap)
 {
 	char why[PATH_MAX + 64];
@@ -157,7 +141,7 @@ bool ts_agent_dir(char *dir, size_t cap)
 		return false;
 	}
 	if (!ts_rundir_usable(dir, true, why, sizeof why)) {
-		if (tree_of_another_user(dir))
+		if (ts_tree_of_another_user(dir))
 			TS_INFO("run directory not usable (%s): this process runs as another user than "
 				"its tree; its spans are written by itself", why);
 		else

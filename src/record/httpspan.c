@@ -269,7 +269,7 @@ static void end_span(struct ts_thread *t, struct slot *s, uint32_t seq, uint64_t
 	*h = 0;
 	/* A child forked during an exchange now over has no part in the next. */
 	bool open = false;
-	for (uint32_t i = 0; i < TS_HTTP1_PIPELINE; i++)
+	for (uint32_t i = 0; s->child && i < TS_HTTP1_PIPELINE; i++)
 		open |= s->handle[i] != 0;
 	if (!open)
 		s->child = 0;
@@ -282,7 +282,9 @@ void ts_http_end_all(struct ts_thread *t, struct slot *s, uint64_t at, const cha
 		end_span(t, s, i, at, why);
 }
 
-void ts_http_end_handed(struct ts_thread *t, struct slot *s, uint64_t at)
+/* The process closes its end of a connection a child it started has too
+ * (s->child): every span still open ends, not as failed. */
+static void end_handed(struct ts_thread *t, struct slot *s, uint64_t at)
 {
 	/* A response whose head the process began (a CGI server sends its
 	 * status line, the child the rest) has its status. */
@@ -337,7 +339,7 @@ void ts_http_event(struct ts_thread *t, struct slot *s, const struct ts_http1_ev
 		break;
 	case TS_HTTP1_ABANDONED:
 		if (s->child)
-			ts_http_end_handed(t, s, t1);
+			end_handed(t, s, t1);
 		else
 			ts_http_end_all(t, s, t1, "connection_closed");
 		break;
