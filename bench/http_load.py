@@ -12,6 +12,12 @@ rounds is given, with the middle half of the rounds' figures as its spread
 and the two rounds' figures that hold the median with 95% confidence.
 For each kind it prints:
   - requests/s (median over the rounds) and the share of plain's kept;
+  - that share with the machine's speed taken out: on a shared machine the
+    CPU's speed moves from run to run (nginx's and wrk's CPU per request
+    move together, by up to 15% between back-to-back plain runs), and wrk,
+    never traced, does the same work per request whatever nginx does, so
+    the CPU share wrk got in a run (its requests/s times its CPU per
+    request) is that run's throughput in units of the machine's speed;
   - the time added per request at saturation (1/traced - 1/plain);
   - the CPU time nginx (master and workers, from wait4) and the run's
     `traceshim agent` processes (sampled from /proc, the last few ms before
@@ -35,6 +41,7 @@ import argparse
 import math
 import os
 import re
+import resource
 import shutil
 import signal
 import socket
@@ -136,6 +143,18 @@ class AgentCpu:
         return self.best / os.sysconf("SC_CLK_TCK")
 
 
+def run_wrk(args, port):
+    """wrk's run against the port: (its output, the CPU seconds it used).
+    wrk is the only child reaped meanwhile (nginx is reaped after it)."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    wrk = subprocess.run([args.wrk, "-t%d" % args.threads, "-c%d" % args.connections,
+                          "-d%ds" % args.seconds, "http://127.0.0.1:%d/file.txt" % port],
+                         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                         timeout=args.seconds + 60)
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return wrk, (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
+
+
 def one_run(args, work, traced, n, extra=None):
     """One nginx under wrk (traced: with the settings in extra too); returns
     its figures."""
@@ -160,10 +179,7 @@ def one_run(args, work, traced, n, extra=None):
         wait_for_port(port, proc)
         if agent:
             agent.sample()
-        wrk = subprocess.run([args.wrk, "-t%d" % args.threads, "-c%d" % args.connections,
-                              "-d%ds" % args.seconds, "http://127.0.0.1:%d/file.txt" % port],
-                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                             timeout=args.seconds + 60)
+        wrk, wrk_cpu = run_wrk(args, port)
         if agent:
             agent.sample()
     finally:
@@ -182,7 +198,8 @@ def one_run(args, work, traced, n, extra=None):
     with open(os.path.join(work, "access.log")) as f:
         served = sum(1 for _ in f)
     out = {"rps": float(rps.group(1)), "wrk": int(count.group(1)), "served": served,
-           "cpu": (usage.ru_utime + usage.ru_stime) if usage else float("nan")}
+           "cpu": (usage.ru_utime + usage.ru_stime) if usage else float("nan"),
+           "wrk_cpu": wrk_cpu}
     if traced:
         out["agent_cpu"] = agent.wait()
         out["spans"], out["all_spans"], out["dropped"] = count_spans(
@@ -293,7 +310,9 @@ def report(args, runs):
     p_cpu = statistics.median(r["cpu"] / r["served"] * 1e6 for r in plain)
     labels = [label for label, _ in KINDS]
     rows = [("plain: requests/s", ["%.0f" % p_rps]),
-            ("plain: nginx CPU per request, us", ["%.2f" % p_cpu])]
+            ("plain: nginx CPU per request, us", ["%.2f" % p_cpu]),
+            ("plain: wrk CPU per request, us",
+             ["%.2f" % statistics.median(r["wrk_cpu"] / r["wrk"] * 1e6 for r in plain)])]
     cols = {label: [] for label in labels}
     for label in labels:
         traced = runs[label]
@@ -301,6 +320,14 @@ def report(args, runs):
         kept = [t["rps"] / p["rps"] for t, p in zip(traced, plain)]
         spread = quartiles(kept)
         bounds = median_bounds(kept)
+        # The machine's speed moves from run to run by as much as a tracer
+        # costs; wrk, never traced, does the same work per request whatever
+        # nginx does, so its CPU per request measures that speed, and the
+        # CPU share wrk got (requests/s x its CPU per request) is the
+        # throughput with the speed taken out.
+        share = lambda r: r["rps"] * r["wrk_cpu"] / r["wrk"]  # noqa: E731
+        fair = [share(t) / share(p) for t, p in zip(traced, plain)]
+        f_bounds = median_bounds(fair)
         t_cpu = statistics.median(r["cpu"] / r["served"] * 1e6 for r in traced)
         a_cpu = statistics.median(r["agent_cpu"] / r["served"] * 1e6 for r in traced)
         cols[label] = [
@@ -308,6 +335,9 @@ def report(args, runs):
             "%.1f%%" % (100 * statistics.median(kept)),
             "%.1f-%.1f%%" % (100 * spread[0], 100 * spread[1]) if spread else "-",
             "%.1f-%.1f%%" % (100 * bounds[0], 100 * bounds[1]) if bounds else "-",
+            "%.1f%%" % (100 * statistics.median(fair)),
+            "%.1f-%.1f%%" % (100 * f_bounds[0], 100 * f_bounds[1]) if f_bounds else "-",
+            "%.2f" % statistics.median(r["wrk_cpu"] / r["wrk"] * 1e6 for r in traced),
             "%+.2f" % (1e6 / t_rps - 1e6 / p_rps),
             "%.2f" % t_cpu,
             "%.2f" % a_cpu,
@@ -322,6 +352,9 @@ def report(args, runs):
             "requests/s kept, median of rounds (goal >= 95%)",
             "the middle half of the rounds kept",
             "the median, with 95% confidence, kept",
+            "kept, the machine's speed taken out (wrk's CPU), median",
+            "the same, with 95% confidence",
+            "traced: wrk CPU per request, us",
             "added per request at saturation, us (1/traced - 1/plain)",
             "traced: nginx CPU per request, us",
             "traceshim agent CPU per request, us",

@@ -286,15 +286,19 @@ class TestBench(unittest.TestCase):
             self.assertTrue(m, lines[0])
             return m.groups()
 
-        for label in ("plain: requests/s", "plain: nginx CPU per request, us"):
+        for label in ("plain: requests/s", "plain: nginx CPU per request, us",
+                      "plain: wrk CPU per request, us"):
             row(label, NUM, 1)
         for label in ("traced: requests/s", "traced: nginx CPU per request, us",
+                      "traced: wrk CPU per request, us",
                       "traceshim agent CPU per request, us", "spans per request served, all kinds",
                       "requests wrk counted"):
             row(label, NUM)
         row("requests/s kept, median of rounds (goal >= 95%)", NUM + "%")
         row("the middle half of the rounds kept", "-")     # one round: no spread
         row("the median, with 95% confidence, kept", "-")
+        row("kept, the machine's speed taken out (wrk's CPU), median", NUM + "%")
+        row("the same, with 95% confidence", "-")
         for label in ("added per request at saturation, us (1/traced - 1/plain)",
                       "CPU added per request, us (nginx + agent)"):
             row(label, "[+-]" + NUM)
