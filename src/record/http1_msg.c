@@ -47,6 +47,17 @@ static struct ts_http1_event *emit(struct ts_h1_call *k, unsigned kind, size_t h
 
 void ts_h1_bad(struct ts_h1_call *k, unsigned why)
 {
+	/* A request whose head is too long to follow is still a request, and
+	 * the reason its exchange is not followed goes on its span: its head
+	 * event comes first, with what was read of it (the method, the target
+	 * or part of it, the headers read so far), and no place to add a line. */
+	unsigned st = k->s->st;
+	if (why == TS_HTTP1_STOP_HEAD_TOO_LARGE && k->req && k->c->state != TS_HTTP1_DETECT &&
+	    st >= ST_TARGET && st <= ST_SKIP_LINE && k->max - k->n >= 2) {
+		struct ts_http1_event *head = emit(k, TS_HTTP1_REQUEST_HEAD, TS_HTTP1_NOT_HERE);
+		if (head)
+			head->flags &= ~TS_HTTP1_F_WHOLE_HEAD;
+	}
 	struct ts_http1_event *e = k->c->state != TS_HTTP1_DETECT ? emit(k, TS_HTTP1_STOPPED, 0) : NULL;
 	if (e)
 		e->stop = (uint8_t)why;

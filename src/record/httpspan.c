@@ -10,6 +10,7 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 
 static bool inject_on = true;
@@ -130,6 +131,24 @@ static bool client_url(const struct slot *s, const struct ts_http1_request *q, u
 	return true;
 }
 
+/* url.path of a server span: an origin-form target as it is; an
+ * absolute-form one's path ("/" when it has none), its scheme in *scheme;
+ * NULL for CONNECT's authority-form, which has no path. */
+static const char *server_path(const struct ts_http1_request *q, unsigned method, const char **scheme)
+{
+	if (method == TS_HTTP1_CONNECT)
+		return NULL;
+	const char *p = q->path, *sep;
+	if (p[0] == '/' || p[0] == '*' || !(sep = strstr(p, "://")))
+		return p;
+	if (sep - p == 4 && !strncasecmp(p, "http", 4))
+		*scheme = "http";
+	else if (sep - p == 5 && !strncasecmp(p, "https", 5))
+		*scheme = "https";
+	const char *path = strchr(sep + 3, '/');
+	return path ? path : "/";
+}
+
 static void begin_span(struct ts_thread *t, struct slot *s, const struct ts_http1_event *ev)
 {
 	const struct ts_http1_request *q = ev->req;
@@ -146,10 +165,13 @@ static void begin_span(struct ts_thread *t, struct slot *s, const struct ts_http
 		if (client_url(s, q, ev->flags, url, sizeof url))
 			a[n++] = ts_str(ts_known_keys.URL_FULL, url);
 	} else {
-		a[n++] = ts_str(ts_known_keys.URL_PATH, q->path);
+		const char *scheme = s->tls ? "https" : "http";
+		const char *path = server_path(q, ev->method, &scheme);
+		if (path)
+			a[n++] = ts_str(ts_known_keys.URL_PATH, path);
 		if (ev->flags & TS_HTTP1_F_QUERY)
 			a[n++] = ts_str(ts_known_keys.URL_QUERY, q->query);
-		a[n++] = ts_str(ts_known_keys.URL_SCHEME, s->tls ? "https" : "http");
+		a[n++] = ts_str(ts_known_keys.URL_SCHEME, scheme);
 	}
 	if (q->host_len) {
 		int64_t port = split_host(q->host, addr, sizeof addr, s->tls ? 443 : 80);

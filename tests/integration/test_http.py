@@ -1480,7 +1480,7 @@ srv.bind(("127.0.0.1", 0))
 srv.listen(4)
 port = srv.getsockname()[1]
 def serve():
-    for _ in range(3):
+    for _ in range(5):
         c, _ = srv.accept()
         buf = b""
         while b"\r\n\r\n" not in buf:
@@ -1490,7 +1490,9 @@ def serve():
 threading.Thread(target=serve, daemon=True).start()
 for req in (b"GET /nohost HTTP/1.1\r\n\r\n",
             b"OPTIONS * HTTP/1.1\r\nHost: x\r\n\r\n",
-            b"CONNECT example.com:80 HTTP/1.1\r\nHost: example.com:80\r\n\r\n"):
+            b"CONNECT example.com:80 HTTP/1.1\r\nHost: example.com:80\r\n\r\n",
+            b"PUT http://example.com:8080/a/b?q=1 HTTP/1.1\r\nHost: example.com:8080\r\n\r\n",
+            b"DELETE HTTPS://example.com?q=1 HTTP/1.1\r\nHost: example.com\r\n\r\n"):
     c = socket.create_connection(("127.0.0.1", port))
     c.sendall(req)
     got = b""
@@ -1501,7 +1503,44 @@ print(port)
 '''
 
 
+# A request, then one whose head is over 16 KiB, then another, on one
+# keep-alive connection: both ends in this process.
+BIG_HEAD = r'''
+import socket, threading
+srv = socket.socket()
+srv.bind(("127.0.0.1", 0))
+srv.listen(1)
+def serve():
+    c, _ = srv.accept()
+    buf = b""
+    for _ in range(3):
+        while b"\r\n\r\n" not in buf:
+            buf += c.recv(65536)
+        buf = buf[buf.index(b"\r\n\r\n") + 4:]
+        c.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+threading.Thread(target=serve, daemon=True).start()
+c = socket.create_connection(srv.getsockname())
+for path, extra in (("/small", b""), ("/big", b"X-Big: " + b"a" * 17000 + b"\r\n"), ("/after", b"")):
+    c.sendall(b"GET " + path.encode() + b" HTTP/1.1\r\nHost: x\r\n" + extra + b"\r\n")
+    got = b""
+    while not got.endswith(b"ok"):
+        got += c.recv(4096)
+print("done")
+'''
+
+
 class TestOddTargets(unittest.TestCase):
+    def test_a_request_head_over_the_limit_is_a_failed_span(self):
+        # The request over 16 KiB is a span on both sides, failed with the
+        # reason; the connection's later requests are not followed.
+        proc, trace = tracelib.run_pair([sys.executable, "-c", BIG_HEAD], compare=("returncode", "stdout"))
+        self.assertEqual(proc.stdout, b"done\n")
+        gets = sorted((s for s in trace.slices if s.name == "GET"), key=lambda s: s.ts)
+        paths = [(s.args.get("url.path") or s.args.get("url.full", "").replace("http://x", ""),
+                  s.args.get("error.type"), s.args.get("otel.status_code")) for s in gets]
+        self.assertEqual(sorted(paths), sorted([("/small", None, None)] * 2 + [("/big", "head_too_large", "ERROR")] * 2),
+                         paths)
+
     def test_url_full_of_requests_without_a_host_or_a_path(self):
         # No Host: the URL names the peer. OPTIONS * and CONNECT's
         # authority: no URL is made up.
@@ -1509,11 +1548,22 @@ class TestOddTargets(unittest.TestCase):
                                         compare=("returncode",))
         port = int(proc.stdout)
         clients = {s.name: s for s in trace.slices if "traceshim.http.traceparent" in s.args}
-        self.assertEqual(sorted(clients), ["CONNECT", "GET", "OPTIONS"])
+        self.assertEqual(sorted(clients), ["CONNECT", "DELETE", "GET", "OPTIONS", "PUT"])
         self.assertEqual(clients["GET"].args.get("url.full"), "http://127.0.0.1:%d/nohost" % port)
         self.assertNotIn("url.full", clients["OPTIONS"].args)
         self.assertNotIn("url.full", clients["CONNECT"].args)
         self.assertEqual(clients["CONNECT"].args.get("server.address"), "example.com")
+        # The server's side: url.path is the path of an absolute-form
+        # target (a forward proxy's requests), its scheme url.scheme; a
+        # CONNECT's authority is no path.
+        servers = {s.name: s for s in trace.slices if "url.scheme" in s.args}
+        self.assertEqual(sorted(servers), ["CONNECT", "DELETE", "GET", "OPTIONS", "PUT"])
+        self.assertEqual([servers[m].args.get("url.path") for m in ("GET", "OPTIONS", "PUT", "DELETE")],
+                         ["/nohost", "*", "/a/b", "/"])
+        self.assertEqual(servers["PUT"].args.get("url.query"), "q=REDACTED")
+        self.assertEqual(servers["DELETE"].args.get("url.scheme"), "https")
+        self.assertEqual(servers["PUT"].args.get("url.scheme"), "http")
+        self.assertNotIn("url.path", servers["CONNECT"].args)
 
 
 class TestMessageSockets(unittest.TestCase):

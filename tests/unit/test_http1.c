@@ -249,8 +249,34 @@ START_TEST(stops)
 	static char filler[TS_HTTP1_HEAD_MAX];
 	memset(filler, 'v', sizeof filler);
 	h1_feed(&c, TS_HTTP1_OUT, filler, sizeof filler, 8, 0);
-	ck_assert_str_eq(h1_log, "> begin 0\n> stopped 0 too-large\n");
+	/* A request too long to follow is still one: its head event, with
+	 * what was read of it, then the stop. */
+	ck_assert_str_eq(h1_log, "> begin 0\n> req 0 GET / v11\n> stopped 0 too-large\n");
 	ck_assert(ts_http1_is_off(&c));
+	/* Cut in its target: the part read; in its method: no request. */
+	static const char first[] = "GET / HTTP/1.1\r\n\r\n";   /* the connection is known HTTP */
+	ts_http1_init(&c, 0);
+	h1_feed(&c, TS_HTTP1_OUT, first, sizeof first - 1, 8, 0);
+	h1_log[0] = 0;
+	h1_feed(&c, TS_HTTP1_OUT, "GET /abc", 8, 8, 0);
+	h1_feed(&c, TS_HTTP1_OUT, filler, sizeof filler, 8, 0);
+	ck_assert_msg(!strncmp(h1_log, "> begin 1\n> req 1 GET /abcvvv", 29) &&
+		      strstr(h1_log, " v0 cut-path\n> stopped 1 too-large\n"), "%s", h1_log);
+	ts_http1_init(&c, 0);
+	h1_feed(&c, TS_HTTP1_OUT, first, sizeof first - 1, 8, 0);
+	h1_log[0] = 0;
+	h1_feed(&c, TS_HTTP1_OUT, "G", 1, 8, 0);
+	memset(filler, 'E', sizeof filler);
+	h1_feed(&c, TS_HTTP1_OUT, filler, sizeof filler, 8, 0);
+	ck_assert_str_eq(h1_log, "> begin 1\n> stopped 1 malformed\n");   /* a method that long is no method */
+	memset(filler, 'v', sizeof filler);
+	/* A response too long: no request event. */
+	ts_http1_init(&c, 0);
+	h1_log[0] = 0;
+	h1_feed(&c, TS_HTTP1_OUT, "GET / HTTP/1.1\r\n\r\n", 18, 8, 0);
+	h1_feed(&c, TS_HTTP1_IN, "HTTP/1.1 200 OK\r\nX: ", 21, 8, 0);
+	h1_feed(&c, TS_HTTP1_IN, filler, sizeof filler, 8, 0);
+	ck_assert_str_eq(h1_log, "> begin 0\n> req 0 GET / v11\n> end 0\n< begin 0\n< stopped 0 too-large\n");
 
 	static const struct h1_piece lengths[][2] = {
 		{H1_OUT("POST / HTTP/1.1\r\nContent-Length: 12a\r\n\r\n"), H1_OUT("")},
