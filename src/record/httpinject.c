@@ -21,6 +21,10 @@
 #include <strings.h>
 
 #define HEAD_SCAN_MAX 16384
+/* A head with this many header lines goes out as it is: servers that count
+ * them refuse a request past their limit (Python's http.server and Apache,
+ * past 100), and one more line must not be what tips it over. */
+#define HEAD_LINES_MAX 64
 /* The longest vector a send gets the line in (the program's, plus two). */
 #define SEND_IOV_MAX 64
 
@@ -37,7 +41,8 @@ static size_t insertion_point(const char *p, size_t n)
 	const char *lf = memchr(p, '\n', lim);
 	if (!lf || lf - p < 10 || lf[-1] != '\r' || memcmp(lf - 10, " HTTP/1.", 8))
 		return 0;
-	for (size_t line = (size_t)(lf - p) + 1; line < lim;) {
+	unsigned lines = 0;
+	for (size_t line = (size_t)(lf - p) + 1; line < lim && lines < HEAD_LINES_MAX; lines++) {
 		if (p[line] == '\r')
 			return line + 1 < lim && p[line + 1] == '\n' ? line : 0;
 		const char *e = memchr(p + line, '\n', lim - line);

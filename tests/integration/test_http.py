@@ -1529,7 +1529,48 @@ print("done")
 '''
 
 
+# Requests with 63 and 64 header lines, each on a connection of its own;
+# prints whether the server saw a traceparent in each.
+MANY_HEADERS = r'''
+import socket, threading
+srv = socket.socket()
+srv.bind(("127.0.0.1", 0))
+srv.listen(2)
+seen = []
+def serve():
+    for _ in range(2):
+        c, _ = srv.accept()
+        buf = b""
+        while b"\r\n\r\n" not in buf:
+            buf += c.recv(65536)
+        seen.append(b"traceparent:" in buf.lower())
+        c.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+        c.close()
+t = threading.Thread(target=serve)
+t.start()
+for lines in (63, 64):
+    c = socket.create_connection(srv.getsockname())
+    head = b"GET /h%d HTTP/1.1\r\nHost: x\r\n" % lines
+    head += b"".join(b"X-H%d: v\r\n" % i for i in range(lines - 1))
+    c.sendall(head + b"\r\n")
+    got = b""
+    while not got.endswith(b"ok"):
+        got += c.recv(4096)
+    c.close()
+t.join()
+print(seen)
+'''
+
+
 class TestOddTargets(unittest.TestCase):
+    def test_a_head_of_many_lines_goes_out_as_it_is(self):
+        # One line more could take a server counting them past its limit.
+        proc, trace = tracelib.run_pair([sys.executable, "-c", MANY_HEADERS], compare=("returncode",))
+        self.assertEqual(proc.stdout, b"[True, False]\n")
+        clients = {s.args.get("url.full"): s.args.get("traceshim.http.traceparent") for s in trace.slices
+                   if "traceshim.http.traceparent" in s.args}
+        self.assertEqual(clients, {"http://x/h63": "injected", "http://x/h64": "not_injected"})
+
     def test_a_request_head_over_the_limit_is_a_failed_span(self):
         # The request over 16 KiB is a span on both sides, failed with the
         # reason; the connection's later requests are not followed.
