@@ -10,6 +10,9 @@
 
 #include <string.h>
 
+/* CR and LF bytes skipped before a connection's first request line. */
+#define LEAD_MAX 4
+
 static void line_start(struct ts_h1_call *k, unsigned char b)
 {
 	struct ts_http1_side *s = k->s;
@@ -296,7 +299,20 @@ unsigned ts_http1_feed(struct ts_http1_conn *c, enum ts_http1_dir dir, const voi
 	if (c->detect_dir == TS_H1_NO_DIR) {
 		c->detect_dir = (uint8_t)dir;
 		s->st = ST_METHOD;
-		s->begin_at = i;
+	}
+	if (c->state == TS_HTTP1_DETECT && !c->req.method_len) {
+		/* Empty lines before the first request line (RFC 9112 2.2: a
+		 * server ignores at least one), a few bytes of them at most. */
+		const unsigned char *b = buf;
+		while (i < len && (b[i] == '\r' || b[i] == '\n') && c->lead < LEAD_MAX) {
+			i++;
+			c->lead++;
+		}
+		if (i == len) {
+			*pos = len;
+			return 0;
+		}
+		s->begin_at = i;   /* the request begins with its method */
 	}
 	if (c->state == TS_HTTP1_DETECT && !c->req.method_len && !ts_h1_tchar(((const unsigned char *)buf)[i])) {
 		/* Not a method's first byte (a TLS record's, say): not HTTP, as

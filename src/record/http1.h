@@ -180,6 +180,7 @@ struct ts_http1_conn {
 	uint8_t state;        /* enum ts_http1_state: keep it first (ts_http1_is_off) */
 	uint8_t opts;         /* ts_http1_init flags */
 	uint8_t detect_dir;   /* private below: the direction being detected, or 0xff */
+	uint8_t lead;         /* CR and LF bytes skipped before the first request line */
 	uint32_t req_seq;     /* requests begun */
 	uint32_t resp_seq;    /* requests whose final response ended */
 	uint8_t fifo[TS_HTTP1_PIPELINE];   /* method of each unanswered request (and 0x80: upgrade) */

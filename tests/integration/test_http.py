@@ -1562,7 +1562,19 @@ print(seen)
 '''
 
 
+# A request after an empty line, as RFC 9112 2.2 lets a server ignore.
+LEADING_CRLF = MANY_HEADERS.replace("for lines in (63, 64):", "for lines in (1, 2):").replace(
+    'head = b"GET', 'head = b"\\r\\nGET')
+
+
 class TestOddTargets(unittest.TestCase):
+    def test_an_empty_line_before_the_first_request(self):
+        proc, trace = tracelib.run_pair([sys.executable, "-c", LEADING_CRLF])
+        servers = sorted(s.args.get("url.path") for s in trace.slices if "url.scheme" in s.args)
+        clients = sorted(s.args.get("url.full") for s in trace.slices if "traceshim.http.traceparent" in s.args)
+        self.assertEqual(servers, ["/h1", "/h2"])
+        self.assertEqual(clients, ["http://x/h1", "http://x/h2"])
+
     def test_a_head_of_many_lines_goes_out_as_it_is(self):
         # One line more could take a server counting them past its limit.
         proc, trace = tracelib.run_pair([sys.executable, "-c", MANY_HEADERS], compare=("returncode",))

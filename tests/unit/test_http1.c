@@ -237,6 +237,28 @@ START_TEST(request_line_split_anywhere)
 	h1_feed(&c, TS_HTTP1_OUT, rest, sizeof rest - 1, 8, 1);
 	ck_assert_str_eq(h1_log, "> begin 0 @-1\n> req 0 GET / v11 host=a @25 end@23\n> end 0 @25\n");
 	ck_assert_uint_eq(c.state, TS_HTTP1_CLIENT);
+
+	/* Empty lines before the first request line (RFC 9112 2.2) are
+	 * skipped, in the same call or their own; the request begins with its
+	 * method. Past two CRLFs, or before anything else, it is not HTTP. */
+	static const char lead[] = "\r\nGET / HTTP/1.1\r\n\r\n";
+	ts_http1_init(&c, 0);
+	h1_log[0] = 0;
+	h1_feed(&c, TS_HTTP1_IN, lead, sizeof lead - 1, 8, 1);
+	ck_assert_str_eq(h1_log, "< begin 0 @2\n< req 0 GET / v11 @20 end@18 whole\n< end 0 @20\n");
+	ts_http1_init(&c, 0);
+	h1_log[0] = 0;
+	h1_feed(&c, TS_HTTP1_IN, "\r\n", 2, 8, 1);
+	h1_feed(&c, TS_HTTP1_IN, "\n", 1, 8, 1);
+	ck_assert_uint_eq(c.state, TS_HTTP1_DETECT);
+	h1_feed(&c, TS_HTTP1_IN, lead + 2, sizeof lead - 3, 8, 1);
+	ck_assert_str_eq(h1_log, "< begin 0 @0\n< req 0 GET / v11 @18 end@16 whole\n< end 0 @18\n");
+	ts_http1_init(&c, 0);
+	h1_feed(&c, TS_HTTP1_IN, "\r\n\r\n\r\nGET / HTTP/1.1\r\n\r\n", 24, 8, 1);
+	ck_assert(ts_http1_is_off(&c));
+	ts_http1_init(&c, 0);
+	h1_feed(&c, TS_HTTP1_IN, "\r\n\x16\x03\x01", 5, 8, 1);
+	ck_assert(ts_http1_is_off(&c));
 }
 END_TEST
 
