@@ -10,6 +10,7 @@
  * whatever the call takes), and errno as the real call leaves it. The
  * shim's own futex waits (a ring waiting for room, the background thread)
  * are system calls of its own (rawsys.h), never made through here. */
+#include "credmirror.h"
 #include "waitwrap.h"
 
 #include <linux/close_range.h>
@@ -56,6 +57,13 @@ TS_EXPORT long syscall(long nr, ...)
 		return r;
 	}
 #endif
+	if (nr == SYS_capset || nr == SYS_prctl) {   /* libcap calls them so */
+		long r = real(nr, a, b, c, d, e, f);
+		if (r == 0)
+			ts_cred_mirror(nr, (unsigned long)a, (unsigned long)b, (unsigned long)c,
+				       (unsigned long)d);
+		return r;
+	}
 	if (__builtin_expect(!futex_wait_op(nr, b), 1))
 		return real(nr, a, b, c, d, e, f);
 	TS_WAIT_BODY(TS_OP_FUTEX_WAIT, real(nr, a, b, c, d, e, f),

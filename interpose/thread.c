@@ -1,5 +1,6 @@
 /* pthread_create (through a trampoline that carries the creator's context to
  * the new thread) and the calls that rename threads. */
+#include "credmirror.h"
 #include "lastthread.h"
 #include "registry.h"
 #include "wrap.h"
@@ -7,7 +8,9 @@
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdlib.h>
+#include <linux/capability.h>
 #include <sys/prctl.h>
+#include <sys/syscall.h>
 
 struct trampoline {
 	void *(*fn)(void *);
@@ -106,5 +109,18 @@ TS_EXPORT int prctl(int option, ...)
 		ts_thread_renamed(pthread_self());
 		errno = saved;
 	}
+	if (r == 0)
+		ts_cred_mirror(SYS_prctl, (unsigned long)option, a, b, c);
+	return r;
+}
+
+/* The calling thread's capabilities: the in-process writer's thread gets
+ * the same (credmirror.h). */
+TS_EXPORT int capset(cap_user_header_t hdr, const cap_user_data_t data)
+{
+	TS_REAL(capset, -1);
+	int r = real(hdr, data);
+	if (r == 0)
+		ts_cred_mirror(SYS_capset, (unsigned long)hdr, (unsigned long)data, 0, 0);
 	return r;
 }

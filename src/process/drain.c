@@ -11,6 +11,7 @@
 
 #include "clock.h"
 #include "consume.h"
+#include "credmirror.h"
 #include "cpusample.h"
 #include "config.h"
 #include "decode.h"
@@ -121,6 +122,7 @@ static void *drainer_main(void *arg)
 				ts_doorbell_wait(seen, &pause);
 		}
 		ts_unwind_serve();   /* a crashing thread may be waiting for libunwind */
+		ts_cred_serve();     /* a thread of the program's may be waiting for its credentials */
 		ts_own_lock(&cycle_lock);
 		if (atomic_load(&stopping)) {
 			if (!atomic_load(&final_done))
@@ -275,6 +277,7 @@ void ts_drain_child_after_fork(void)
 void ts_drain_after_fork(void)
 {
 	ts_doorbell_after_fork();
+	ts_cred_after_fork();
 	atomic_store(&stopping, 0);
 	atomic_store(&final_done, 0);
 	atomic_store(&drainer_alive, 0);

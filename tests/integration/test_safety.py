@@ -84,6 +84,21 @@ class SafetyTest(unittest.TestCase):
             [s.args.get("error.type") for s in trace.slices_named(name)][:20]))
 
     # ------------------------------------------------------------ errno
+    def test_capabilities_kept_across_a_change_of_user(self):
+        # setpriv keeps its capabilities across setresuid on its thread
+        # (PR_SET_KEEPCAPS, then capset) before setresgid, which glibc
+        # applies to every thread, aborting on any that fails: the
+        # in-process writer's thread must have the same capabilities.
+        if os.geteuid() != 0 or not shutil.which("setpriv"):
+            self.skipTest("needs root and setpriv (util-linux)")
+        argv = ["setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups", "--inh-caps=-all",
+                sys.executable, "-c", "import os; print(os.getresuid(), os.getresgid())"]
+        for agent in ("off", "auto"):
+            with self.subTest(agent=agent):
+                proc, trace = self.run_clean(argv, env={"TRACESHIM_AGENT": agent})
+                self.assertEqual(proc.returncode, 0, proc.stderr)
+                self.assertTrue(trace.slices_named("execvp"), "setpriv's spans are written")
+
     def test_errno_check(self):
         proc, trace = self.run_clean([prog("errno_check")],
                                      env={"TMPDIR": self.tmp})
