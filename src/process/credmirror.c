@@ -13,8 +13,10 @@
 #include "credmirror.h"
 
 #include "doorbell.h"
+#include "drain.h"
 #include "rawsys.h"
 #include "registry.h"
+#include "vforkstate.h"
 
 #include <errno.h>
 #include <linux/capability.h>
@@ -67,12 +69,17 @@ static bool per_thread(long nr, unsigned long a, unsigned long b)
 
 void ts_cred_mirror(long nr, unsigned long a, unsigned long b, unsigned long c, unsigned long d)
 {
-	/* The shim's own threads (the writer among them) are left alone. */
-	if (!per_thread(nr, a, b) || !ts_doorbell_listened() || ts_tls.muted)
+	/* The shim's own threads (the writer among them) are left alone, and
+	 * so is a vfork child's call: the writer is its parent's. */
+	if (!per_thread(nr, a, b) || ts_tls.muted || ts_vfork_child() || !ts_drain_running())
 		return;
 	int saved = errno;
 	int expected = 0;
-	while (!atomic_compare_exchange_strong(&owner, &expected, 1)) {
+	for (int tries = 0; !atomic_compare_exchange_strong(&owner, &expected, 1); tries++) {
+		if (tries == WAIT_MS) {   /* a signal handler's call on the thread that has it */
+			errno = saved;
+			return;
+		}
 		struct timespec nap = {0, 1000000};   /* another thread's request: rare */
 		ts_sys_nanosleep(&nap, NULL);
 		expected = 0;

@@ -187,6 +187,11 @@ bool ts_drain_start(void)
 	return true;
 }
 
+bool ts_drain_running(void)
+{
+	return ts_doorbell_listened() && atomic_load(&drainer_alive) && !atomic_load(&stopping);
+}
+
 bool ts_drain_wait_gone(unsigned ms)
 {
 	for (unsigned i = 0; i < ms && atomic_load(&drainer_alive); i++) {
