@@ -78,8 +78,8 @@ struct ts_tls {
 	uint8_t muted;               /* the shim's own threads: never traced */
 	uint8_t gone;                /* thread span ended: no more records */
 	uint64_t fork_span;          /* the fork() span in progress: the child's parent */
-	uint32_t throw_second;       /* C++ throws: the coarse second counted, */
-	uint32_t throw_stacks;       /* and the stacks taken in it (interpose/cxx.c) */
+	uint32_t stack_second;       /* throws and recovered signals: the coarse second counted, */
+	uint32_t stacks;             /* and the stacks taken in it (ts_unwind_budget) */
 };
 extern __thread struct ts_tls ts_tls __attribute__((tls_model("initial-exec")));
 

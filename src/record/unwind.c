@@ -3,6 +3,7 @@
  * is loaded. */
 #include "unwind.h"
 
+#include "clock.h"
 #include "doorbell.h"
 #include "large.h"
 #include "log.h"
@@ -263,6 +264,16 @@ unsigned ts_unwind_context(void *ucontext, uint64_t *ips, unsigned max, unsigned
 	}
 	atomic_store(&job_state, JOB_FREE);
 	return n;
+}
+
+bool ts_unwind_budget(void)
+{
+	uint32_t second = (uint32_t)(ts_clock_coarse_ms() / 1000);
+	if (ts_tls.stack_second != second) {
+		ts_tls.stack_second = second;
+		ts_tls.stacks = 0;
+	}
+	return ts_tls.stacks++ < TS_STACKS_PER_SECOND;
 }
 
 unsigned ts_unwind_here(uint64_t *ips, unsigned max, unsigned skip)

@@ -24,6 +24,14 @@ void ts_unwind_serve(void);
  * when here_if_alone (the process is about to die). Async-signal-safe. */
 unsigned ts_unwind_context(void *ucontext, uint64_t *ips, unsigned max, unsigned timeout_ms,
 			   bool here_if_alone);
+/* Whether the calling thread may take one more stack this second: its
+ * first TS_STACKS_PER_SECOND C++ throws and recovered signals of each second
+ * do, later ones are recorded without one. Unwinding costs about what a
+ * throw does, and more than a fault the program recovers from (the JVM
+ * takes SIGSEGV for its null checks): a program doing either for control
+ * flow is not made several times slower. Async-signal-safe. */
+#define TS_STACKS_PER_SECOND 100
+bool ts_unwind_budget(void);
 /* The caller's stack, leaving out its `skip` innermost frames (not from a
  * signal handler; libunwind is not needed). */
 unsigned ts_unwind_here(uint64_t *ips, unsigned max, unsigned skip);

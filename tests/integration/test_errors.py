@@ -132,6 +132,26 @@ class CrashTest(unittest.TestCase):
         self.assertEqual([s.name for s in trace.slices if s.args.get("otel.status_code")], [])
         self.assertEqual(list(process_spans(trace).values())[0].args["process.exit.code"], 0)
 
+    def test_many_recovered_faults_keep_their_events_and_bound_the_stacks(self):
+        # A program that recovers from faults as a matter of course (a JVM's
+        # null checks): each is an event, a thread's first 100 of each second
+        # carry a stack, so unwinding does not slow it down several times.
+        p = tracelib.shim_preload()
+        with tempfile.TemporaryDirectory() as tmp:
+            out = os.path.join(tmp, "t.pftrace")
+            done = subprocess.run([prog("crash"), "recover-many", "3000"], stdout=subprocess.PIPE,
+                                  env=dict(os.environ, LD_PRELOAD=p, TRACESHIM_OUTPUT=out),
+                                  timeout=60)
+            self.assertEqual(done.stdout, b"start\nrecovered 3000\n")
+            trace = tracelib.load_trace(out)
+        events = exceptions(trace)
+        self.assertEqual(len(events), 3000)
+        stacks = [e for e in events if "exception.stacktrace" in e.args]
+        self.assertIn("crash_recovered", stacks[0].args["exception.stacktrace"].splitlines()[0])
+        self.assertGreaterEqual(len(stacks), 100)
+        seconds = (events[-1].ts - events[0].ts) / 1e9
+        self.assertLessEqual(len(stacks), 100 * (int(seconds) + 2))
+
     def test_uncaught_cxx_exception(self):
         if not os.path.exists(prog("cxx_throw")):
             self.skipTest("built without a C++ compiler")

@@ -4,6 +4,8 @@
  *   recover  installs a SIGSEGV handler, faults in crash_recovered(),
  *            jumps back out of the handler, says which descriptor a new
  *            open() gets (the lowest free one: 3) and exits 0
+ *   recover-many N  the same fault, recovered from N times (a JVM takes
+ *            SIGSEGV for its null checks), then "recovered N"
  * Writes a line first so the trace has a span before the crash. */
 #include <fcntl.h>
 #include <setjmp.h>
@@ -59,6 +61,23 @@ int main(int argc, char **argv)
 		char line[32];
 		int n = snprintf(line, sizeof line, "next fd %d\n", open("/dev/null", O_RDONLY));
 		return write(1, line, (size_t)n) == n ? 0 : 3;
+	}
+	if (!strcmp(how, "recover-many") && argc > 2) {
+		struct sigaction sa;
+		memset(&sa, 0, sizeof sa);
+		sa.sa_handler = on_segv;
+		sigemptyset(&sa.sa_mask);
+		sigaction(SIGSEGV, &sa, NULL);
+		int n = atoi(argv[2]);
+		volatile int done = 0;
+		for (volatile int i = 0; i < n; i++)
+			if (sigsetjmp(back, 1) == 0)
+				crash_recovered();
+			else
+				done++;
+		char line[32];
+		int len = snprintf(line, sizeof line, "recovered %d\n", done);
+		return write(1, line, (size_t)len) == len ? 0 : 3;
 	}
 	return 2;
 }
