@@ -57,7 +57,7 @@ TS_EXPORT long syscall(long nr, ...)
 		return r;
 	}
 #endif
-	if (nr == SYS_capset || nr == SYS_prctl) {   /* libcap calls them so */
+	if (ts_cred_call(nr)) {   /* libcap makes them so; a set*id here is this thread's alone */
 		long r = real(nr, a, b, c, d, e, f);
 		if (r == 0)
 			ts_cred_mirror(nr, (unsigned long)a, (unsigned long)b, (unsigned long)c,

@@ -37,46 +37,59 @@ static _Atomic int owner;   /* a program thread is using the slot */
 static _Atomic int state;
 static long call_nr;
 static unsigned long args[4];
-static struct __user_cap_data_struct caps[2];   /* capset's data, version 3 */
+static uint32_t cap_version;
+static struct __user_cap_data_struct caps[2];   /* capset's data: one (version 1) or two */
+static __thread bool in_mirror __attribute__((tls_model("initial-exec")));
 
 static long futex(_Atomic int *word, int op, int val, const struct timespec *timeout)
 {
 	return ts_syscall(SYS_futex, word, op, val, timeout, NULL, 0);
 }
 
-/* Whether the call set a credential of the calling thread's alone. */
+/* Whether the call set a credential of the calling thread's alone. The
+ * set*id calls get here only made through syscall() (glibc's functions
+ * apply them to every thread themselves). */
 static bool per_thread(long nr, unsigned long a, unsigned long b)
 {
-	if (nr == SYS_capset) {
+	switch (nr) {
+	case SYS_capset: {
 		const struct __user_cap_header_struct *h = (const void *)a;
-		/* Version 3 on this thread (pid 0 or its own tid): other
-		 * versions and other threads are left as they are. */
-		return h && b && h->version == _LINUX_CAPABILITY_VERSION_3 &&
-		       (h->pid == 0 || h->pid == (int)ts_syscall(SYS_gettid));
+		/* On this thread (pid 0, or its own tid): another thread's
+		 * is left as it is. */
+		return h && b && (h->pid == 0 || h->pid == (int)ts_syscall(SYS_gettid)) &&
+		       (h->version == _LINUX_CAPABILITY_VERSION_1 || h->version == _LINUX_CAPABILITY_VERSION_2 ||
+			h->version == _LINUX_CAPABILITY_VERSION_3);
 	}
-	if (nr != SYS_prctl)
-		return false;
-	switch (a) {
-	case PR_SET_KEEPCAPS:
-	case PR_SET_SECUREBITS:
-	case PR_CAPBSET_DROP:
-	case PR_CAP_AMBIENT:
+	case SYS_prctl:
+		return a == PR_SET_KEEPCAPS || a == PR_SET_SECUREBITS || a == PR_CAPBSET_DROP ||
+		       a == PR_CAP_AMBIENT;
+	case SYS_setuid: case SYS_setgid: case SYS_setreuid: case SYS_setregid:
+	case SYS_setresuid: case SYS_setresgid: case SYS_setgroups: case SYS_setfsuid:
+	case SYS_setfsgid:
 		return true;
 	default:
 		return false;
 	}
 }
 
+bool ts_cred_pending(void)
+{
+	return atomic_load(&state) == ASKED;
+}
+
 void ts_cred_mirror(long nr, unsigned long a, unsigned long b, unsigned long c, unsigned long d)
 {
-	/* The shim's own threads (the writer among them) are left alone, and
-	 * so is a vfork child's call: the writer is its parent's. */
-	if (!per_thread(nr, a, b) || ts_tls.muted || ts_vfork_child() || !ts_drain_running())
+	/* The shim's own threads (the writer among them) are left alone; so
+	 * is a vfork child's call (the writer is its parent's), and one made
+	 * by a signal handler that interrupted this thread's own request. */
+	if (in_mirror || !per_thread(nr, a, b) || ts_tls.muted || ts_vfork_child() || !ts_drain_running())
 		return;
 	int saved = errno;
+	in_mirror = true;
 	int expected = 0;
 	for (int tries = 0; !atomic_compare_exchange_strong(&owner, &expected, 1); tries++) {
-		if (tries == WAIT_MS) {   /* a signal handler's call on the thread that has it */
+		if (tries == WAIT_MS) {   /* cannot happen but for a stuck writer */
+			in_mirror = false;
 			errno = saved;
 			return;
 		}
@@ -89,8 +102,10 @@ void ts_cred_mirror(long nr, unsigned long a, unsigned long b, unsigned long c, 
 	args[1] = b;
 	args[2] = c;
 	args[3] = d;
-	if (nr == SYS_capset)
-		memcpy(caps, (const void *)b, sizeof caps);
+	if (nr == SYS_capset) {
+		cap_version = ((const struct __user_cap_header_struct *)a)->version;
+		memcpy(caps, (const void *)b, (cap_version == _LINUX_CAPABILITY_VERSION_1 ? 1 : 2) * sizeof *caps);
+	}
 	atomic_store(&state, ASKED);
 	ts_doorbell_ring();
 	struct timespec step = {0, 10000000};
@@ -108,6 +123,7 @@ void ts_cred_mirror(long nr, unsigned long a, unsigned long b, unsigned long c, 
 	}
 	atomic_store(&state, IDLE);
 	atomic_store(&owner, 0);
+	in_mirror = false;
 	errno = saved;
 }
 
@@ -117,10 +133,10 @@ void ts_cred_serve(void)
 	if (atomic_load(&state) != ASKED || !atomic_compare_exchange_strong(&state, &asked, TAKEN))
 		return;
 	if (call_nr == SYS_capset) {
-		struct __user_cap_header_struct h = {_LINUX_CAPABILITY_VERSION_3, 0};
+		struct __user_cap_header_struct h = {cap_version, 0};
 		ts_syscall(SYS_capset, &h, caps);
 	} else {
-		ts_syscall(SYS_prctl, args[0], args[1], args[2], args[3], 0);
+		ts_syscall(call_nr, args[0], args[1], args[2], args[3], 0);
 	}
 	atomic_store(&state, DONE);
 	futex(&state, FUTEX_WAKE_PRIVATE, 1, NULL);
