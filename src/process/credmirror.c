@@ -13,7 +13,6 @@
 #include "credmirror.h"
 
 #include "doorbell.h"
-#include "drain.h"
 #include "rawsys.h"
 #include "registry.h"
 #include "vforkstate.h"
@@ -40,6 +39,7 @@ static unsigned long args[4];
 static uint32_t cap_version;
 static struct __user_cap_data_struct caps[2];   /* capset's data: one (version 1) or two */
 static __thread bool in_mirror __attribute__((tls_model("initial-exec")));
+static _Atomic bool serving;   /* the writer runs and takes requests */
 
 static long futex(_Atomic int *word, int op, int val, const struct timespec *timeout)
 {
@@ -72,6 +72,11 @@ static bool per_thread(long nr, unsigned long a, unsigned long b)
 	}
 }
 
+void ts_cred_serving(bool on)
+{
+	atomic_store(&serving, on);
+}
+
 bool ts_cred_pending(void)
 {
 	return atomic_load(&state) == ASKED;
@@ -82,7 +87,7 @@ void ts_cred_mirror(long nr, unsigned long a, unsigned long b, unsigned long c, 
 	/* The shim's own threads (the writer among them) are left alone; so
 	 * is a vfork child's call (the writer is its parent's), and one made
 	 * by a signal handler that interrupted this thread's own request. */
-	if (in_mirror || !per_thread(nr, a, b) || ts_tls.muted || ts_vfork_child() || !ts_drain_running())
+	if (in_mirror || !per_thread(nr, a, b) || ts_tls.muted || ts_vfork_child() || !atomic_load(&serving))
 		return;
 	int saved = errno;
 	in_mirror = true;
@@ -144,6 +149,7 @@ void ts_cred_serve(void)
 
 void ts_cred_after_fork(void)
 {
+	atomic_store(&serving, false);
 	atomic_store(&owner, 0);
 	atomic_store(&state, IDLE);
 }

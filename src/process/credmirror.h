@@ -25,6 +25,8 @@ static inline bool ts_cred_call(long nr)
  * own credentials and the writer's thread runs, the writer's thread makes
  * the same call before this returns (bounded). errno is kept. */
 void ts_cred_mirror(long nr, unsigned long a, unsigned long b, unsigned long c, unsigned long d);
+/* The writer says when it starts and stops taking requests. */
+void ts_cred_serving(bool on);
 /* Whether a call is asked for: the writer does not sleep then. */
 bool ts_cred_pending(void);
 /* The writer's thread: makes the call asked for, if one is. */

@@ -102,6 +102,7 @@ static void *drainer_main(void *arg)
 	on_drainer = true;
 	/* Before anything that may resolve a symbol: the thread waiting for
 	 * this may be running constructors with the loader's lock held. */
+	ts_cred_serving(true);   /* before the thread that started this goes on */
 	bool file_ok = set_up_output();
 	/* prctl, not pthread_setname_np(): that is the shim's wrapper. */
 	ts_syscall(SYS_prctl, PR_SET_NAME, "traceshim", 0, 0, 0);
@@ -132,6 +133,7 @@ static void *drainer_main(void *arg)
 			ts_own_unlock(&cycle_lock);
 			atomic_store(&final_done, 1);
 			futex(&final_done, FUTEX_WAKE_PRIVATE, 1, NULL);
+			ts_cred_serving(false);
 			atomic_store(&drainer_alive, 0);
 			return NULL;
 		}
@@ -189,11 +191,6 @@ bool ts_drain_start(void)
 	return true;
 }
 
-bool ts_drain_running(void)
-{
-	return ts_doorbell_listened() && atomic_load(&drainer_alive) && !atomic_load(&stopping);
-}
-
 bool ts_drain_wait_gone(unsigned ms)
 {
 	for (unsigned i = 0; i < ms && atomic_load(&drainer_alive); i++) {
@@ -216,6 +213,7 @@ void ts_drain_shutdown(void)
 		errno = saved;
 		return;
 	}
+	ts_cred_serving(false);   /* no request waits for a writer that is ending */
 	ts_sink_give_up_at(ts_clock_monotonic_ms() + ts_cfg.exit_timeout_ms * 9u / 10u);
 	if (on_drainer) {
 		/* The background thread itself ends the process, the program's

@@ -20,8 +20,6 @@ unsigned ts_drain_ring(struct ts_track_ctx *c, struct ts_thread *t);
  * background thread). Called from exit(), _exit() and a fatal signal's
  * handler alike: only async-signal-safe steps on the calling side. */
 void ts_drain_shutdown(void);
-/* The background thread runs and takes requests (not ending). */
-bool ts_drain_running(void);
 /* After ts_drain_shutdown(): waits up to `ms` for the background thread to
  * return; true once it has. */
 bool ts_drain_wait_gone(unsigned ms);
