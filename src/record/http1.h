@@ -107,6 +107,9 @@ enum ts_http1_stop {
 #define TS_HTTP1_F_USER_AGENT 0x400u
 #define TS_HTTP1_F_TRACEPARENT 0x800u
 #define TS_HTTP1_F_TRACESTATE 0x1000u
+/* REQUEST_HEAD: the head went past TS_HTTP1_HEAD_MAX, and a STOPPED follows;
+ * the fields are what was read (no version yet, maybe), `at` where it stopped. */
+#define TS_HTTP1_F_HEAD_CUT 0x2000u
 #define TS_HTTP1_F_PATH_CUT 0x10000u     /* a field was longer than its limit */
 #define TS_HTTP1_F_QUERY_CUT 0x20000u
 #define TS_HTTP1_F_HOST_CUT 0x40000u

@@ -56,7 +56,7 @@ void ts_h1_bad(struct ts_h1_call *k, unsigned why)
 	    st >= ST_TARGET && st <= ST_SKIP_LINE && k->max - k->n >= 2) {
 		struct ts_http1_event *head = emit(k, TS_HTTP1_REQUEST_HEAD, TS_HTTP1_NOT_HERE);
 		if (head)
-			head->flags &= ~TS_HTTP1_F_WHOLE_HEAD;
+			head->flags = (head->flags & ~TS_HTTP1_F_WHOLE_HEAD) | TS_HTTP1_F_HEAD_CUT;
 	}
 	struct ts_http1_event *e = k->c->state != TS_HTTP1_DETECT ? emit(k, TS_HTTP1_STOPPED, 0) : NULL;
 	if (e)

@@ -148,7 +148,12 @@ static void check_event(const struct ts_http1_event *e, const uint8_t *buf, size
 		fail("an offset outside the call's bytes");
 	if ((e->flags & TS_HTTP1_F_LENGTH) && (e->flags & TS_HTTP1_F_CHUNKED))
 		fail("both a length and chunks");
-	if (e->kind == TS_HTTP1_REQUEST_HEAD || e->kind == TS_HTTP1_RESPONSE_HEAD) {
+	if (e->kind == TS_HTTP1_REQUEST_HEAD && (e->flags & TS_HTTP1_F_HEAD_CUT)) {
+		/* A request cut by the head limit: what was read of it. */
+		if (e->head_end != TS_HTTP1_NOT_HERE)
+			fail("a cut head with a place for a line");
+		check_request(e);
+	} else if (e->kind == TS_HTTP1_REQUEST_HEAD || e->kind == TS_HTTP1_RESPONSE_HEAD) {
 		if (e->version != 10 && e->version != 11)
 			fail("a head without its version");
 		if (buf[e->at - 1] != '\n')
