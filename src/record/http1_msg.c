@@ -54,6 +54,8 @@ void ts_h1_bad(struct ts_h1_call *k, unsigned why)
 	unsigned st = k->s->st;
 	if (why == TS_HTTP1_STOP_HEAD_TOO_LARGE && k->req && k->c->state != TS_HTTP1_DETECT &&
 	    st >= ST_TARGET && st <= ST_SKIP_LINE && k->max - k->n >= 2) {
+		if (st == ST_VALUE && k->s->hdr != H_NONE && k->s->hdr != H_LENGTH)
+			(void)ts_h1_value_end(k);   /* a kept value cut short: as far as read, trimmed */
 		struct ts_http1_event *head = emit(k, TS_HTTP1_REQUEST_HEAD, TS_HTTP1_NOT_HERE);
 		if (head)
 			head->flags = (head->flags & ~TS_HTTP1_F_WHOLE_HEAD) | TS_HTTP1_F_HEAD_CUT;
