@@ -136,21 +136,8 @@ class CrashTest(unittest.TestCase):
         # A program that recovers from faults as a matter of course (a JVM's
         # null checks): each is an event, a thread's first 100 of each second
         # carry a stack, so unwinding does not slow it down several times.
-        p = tracelib.shim_preload()
-        with tempfile.TemporaryDirectory() as tmp:
-            out = os.path.join(tmp, "t.pftrace")
-            done = subprocess.run([prog("crash"), "recover-many", "3000"], stdout=subprocess.PIPE,
-                                  env=dict(os.environ, LD_PRELOAD=p, TRACESHIM_OUTPUT=out),
-                                  timeout=60)
-            self.assertEqual(done.stdout, b"start\nrecovered 3000\n")
-            trace = tracelib.load_trace(out)
-        events = exceptions(trace)
-        self.assertEqual(len(events), 3000)
-        stacks = [e for e in events if "exception.stacktrace" in e.args]
-        self.assertIn("crash_recovered", stacks[0].args["exception.stacktrace"].splitlines()[0])
-        self.assertGreaterEqual(len(stacks), 100)
-        seconds = (events[-1].ts - events[0].ts) / 1e9
-        self.assertLessEqual(len(stacks), 100 * (int(seconds) + 2))
+        self.events_with_stacks_bounded([prog("crash"), "recover-many", "3000"],
+                                        b"start\nrecovered 3000\n", 3000, "crash_recovered")
 
     def test_uncaught_cxx_exception(self):
         if not os.path.exists(prog("cxx_throw")):
@@ -165,18 +152,23 @@ class CrashTest(unittest.TestCase):
         # thread's first 100 throws of each second only.
         if not os.path.exists(prog("cxx_throw")):
             self.skipTest("built without a C++ compiler")
+        self.events_with_stacks_bounded([prog("cxx_throw"), "many", "2000"],
+                                        b"caught: thrown 1\ncaught 2000\n", 2001, "cxx_thrower(int)")
+
+    def events_with_stacks_bounded(self, argv, stdout, count, frame):
+        """argv traced prints stdout and makes `count` exception events, the
+        first with `frame` on top of its stack, at most 100 stacks a second."""
         p = tracelib.shim_preload()
         with tempfile.TemporaryDirectory() as tmp:
             out = os.path.join(tmp, "t.pftrace")
-            done = subprocess.run([prog("cxx_throw"), "many", "2000"], stdout=subprocess.PIPE,
-                                  env=dict(os.environ, LD_PRELOAD=p, TRACESHIM_OUTPUT=out),
-                                  timeout=60)
-            self.assertEqual(done.stdout, b"caught: thrown 1\ncaught 2000\n")
+            done = subprocess.run(argv, stdout=subprocess.PIPE, timeout=60,
+                                  env=dict(os.environ, LD_PRELOAD=p, TRACESHIM_OUTPUT=out))
+            self.assertEqual(done.stdout, stdout)
             trace = tracelib.load_trace(out)
         events = exceptions(trace)
-        self.assertEqual(len(events), 2001)
+        self.assertEqual(len(events), count)
         stacks = [e for e in events if "exception.stacktrace" in e.args]
-        self.assertIn("cxx_thrower(int)", stacks[0].args["exception.stacktrace"].splitlines()[0])
+        self.assertIn(frame, stacks[0].args["exception.stacktrace"].splitlines()[0])
         self.assertGreaterEqual(len(stacks), 100)
         seconds = (events[-1].ts - events[0].ts) / 1e9
         self.assertLessEqual(len(stacks), 100 * (int(seconds) + 2))

@@ -1473,21 +1473,28 @@ for kind in (socket.SOCK_DGRAM, socket.SOCK_SEQPACKET):
 '''
 
 
-ODD_TARGETS = r'''
+# A server in the traced process: serve(n) answers n connections, one
+# request each, noting in `seen` whether each head carried a traceparent.
+ONE_REQUEST_SERVER = r'''
 import socket, threading
 srv = socket.socket()
 srv.bind(("127.0.0.1", 0))
-srv.listen(4)
+srv.listen(8)
 port = srv.getsockname()[1]
-def serve():
-    for _ in range(5):
+seen = []
+def serve(n):
+    for _ in range(n):
         c, _ = srv.accept()
         buf = b""
         while b"\r\n\r\n" not in buf:
-            buf += c.recv(4096)
+            buf += c.recv(65536)
+        seen.append(b"traceparent:" in buf.lower())
         c.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
         c.close()
-threading.Thread(target=serve, daemon=True).start()
+'''
+
+ODD_TARGETS = ONE_REQUEST_SERVER + r'''
+threading.Thread(target=serve, args=(5,), daemon=True).start()
 for req in (b"GET /nohost HTTP/1.1\r\n\r\n",
             b"OPTIONS * HTTP/1.1\r\nHost: x\r\n\r\n",
             b"CONNECT example.com:80 HTTP/1.1\r\nHost: example.com:80\r\n\r\n",
@@ -1531,22 +1538,8 @@ print("done")
 
 # Requests with 63 and 64 header lines, each on a connection of its own;
 # prints whether the server saw a traceparent in each.
-MANY_HEADERS = r'''
-import socket, threading
-srv = socket.socket()
-srv.bind(("127.0.0.1", 0))
-srv.listen(2)
-seen = []
-def serve():
-    for _ in range(2):
-        c, _ = srv.accept()
-        buf = b""
-        while b"\r\n\r\n" not in buf:
-            buf += c.recv(65536)
-        seen.append(b"traceparent:" in buf.lower())
-        c.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
-        c.close()
-t = threading.Thread(target=serve)
+MANY_HEADERS = ONE_REQUEST_SERVER + r'''
+t = threading.Thread(target=serve, args=(2,))
 t.start()
 for lines in (63, 64):
     c = socket.create_connection(srv.getsockname())
