@@ -51,8 +51,7 @@ static long futex(_Atomic int *word, int op, int val, const struct timespec *tim
  * apply them to every thread themselves). */
 static bool per_thread(long nr, unsigned long a, unsigned long b)
 {
-	switch (nr) {
-	case SYS_capset: {
+	if (nr == SYS_capset) {
 		const struct __user_cap_header_struct *h = (const void *)a;
 		/* On this thread (pid 0, or its own tid): another thread's
 		 * is left as it is. */
@@ -60,16 +59,10 @@ static bool per_thread(long nr, unsigned long a, unsigned long b)
 		       (h->version == _LINUX_CAPABILITY_VERSION_1 || h->version == _LINUX_CAPABILITY_VERSION_2 ||
 			h->version == _LINUX_CAPABILITY_VERSION_3);
 	}
-	case SYS_prctl:
+	if (nr == SYS_prctl)
 		return a == PR_SET_KEEPCAPS || a == PR_SET_SECUREBITS || a == PR_CAPBSET_DROP ||
 		       a == PR_CAP_AMBIENT;
-	case SYS_setuid: case SYS_setgid: case SYS_setreuid: case SYS_setregid:
-	case SYS_setresuid: case SYS_setresgid: case SYS_setgroups: case SYS_setfsuid:
-	case SYS_setfsgid:
-		return true;
-	default:
-		return false;
-	}
+	return ts_cred_call(nr);
 }
 
 void ts_cred_serving(bool on)
