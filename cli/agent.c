@@ -23,7 +23,6 @@
 #include "worker.h"
 
 #include <dirent.h>
-#include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -108,21 +107,16 @@ static bool wants_otlp(int fd)
 /* The OTLP module (protobuf-c; not libcurl nor TLS, which its sender module
  * brings to the relay alone), loaded in the agent the first time a process
  * asks for OTLP: every later worker, and the relay that sends for them all,
- * has it already. True when otlp is asked and the module is there. */
+ * has it already. True when otlp is asked and the module is there. When it
+ * is not, the agent says so (on the run's stderr under traceshim run), and
+ * the workers it forks, which remember that, do not say it again. */
 static bool preload_otlp(struct ts_agent *a, bool otlp)
 {
-	if (!a->module_dir[0])
+	if (!a->module_dir[0] || !otlp)
 		return false;
-	if (!otlp || a->module_loaded)
-		return otlp && a->module_loaded;
-	char path[PATH_MAX + 32];
-	snprintf(path, sizeof path, "%s/" TS_OTLP_MODULE_NAME, a->module_dir);
-	void *m = dlopen(path, RTLD_NOW | RTLD_LOCAL);
-	ts_otlp_entry_fn entry = m ? (ts_otlp_entry_fn)dlsym(m, TS_OTLP_ENTRY) : NULL;
-	const struct ts_otlp_ops *ops = entry ? entry() : NULL;
-	a->otlp = ops && ops->abi == TS_OTLP_ABI ? ops : NULL;
-	a->module_loaded = m != NULL;
-	return a->module_loaded;
+	if (!a->otlp)
+		a->otlp = ts_export_otlp_module();
+	return a->otlp != NULL;
 }
 
 /* Forks the worker for dir/name, made by process maker; false when none

@@ -23,7 +23,6 @@ struct ts_agent {
 	unsigned long served_total, failed;
 	unsigned long forked;     /* worker processes started */
 	char module_dir[4096];    /* where libtraceshim-otlp.so is */
-	bool module_loaded;
 	const struct ts_otlp_ops *otlp;   /* the loaded module's, for its relay */
 	/* The OTLP relay process (otlprelay.c), 0 while there is none. */
 	pid_t relay_pid;

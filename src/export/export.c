@@ -11,6 +11,7 @@
 #include "large.h"
 #include "log.h"
 #include "module.h"
+#include "rawfs.h"
 #include "resolve.h"
 #include "summary.h"
 #include "registry.h"
@@ -20,6 +21,7 @@
 #include "snapshot.h"
 
 #include <dlfcn.h>
+#include <errno.h>
 #include <limits.h>
 #include <stdio.h>
 #include <string.h>
@@ -78,7 +80,10 @@ static bool module_path(char *out, size_t cap)
 	return (size_t)snprintf(out, cap, "%.*s/%s", dir, base, TS_OTLP_MODULE_NAME) < cap;
 }
 
-static const struct ts_otlp_ops *load_otlp(void)
+/* The module where it is looked for, opened and checked; NULL when it
+ * cannot be had, said (once a run, in the same words wherever it is found:
+ * a traced process, the agent, its workers). */
+const struct ts_otlp_ops *ts_export_otlp_module(void)
 {
 	char path[PATH_MAX];
 	if (!module_path(path, sizeof path)) {
@@ -96,6 +101,32 @@ static const struct ts_otlp_ops *load_otlp(void)
 		ts_warn_config("OTLP export is off: %s does not match this library", path);
 		return NULL;
 	}
+	return ops;
+}
+
+bool ts_export_otlp_there(void)
+{
+	int saved = errno;
+	char path[PATH_MAX];
+	if (!module_path(path, sizeof path)) {
+		ts_warn_config("OTLP export is off: cannot locate %s", TS_OTLP_MODULE_NAME);
+		return false;
+	}
+	int err = ts_sys_access(path, R_OK) == 0 ? 0 : errno;
+	errno = saved;
+	/* Not there: in dlopen()'s words (glibc's), so that a consumer that
+	 * tries it all the same stays quiet. */
+	if (err)
+		ts_warn_config("OTLP export is off: %s: cannot open shared object file: %s", path,
+			       strerror(err));
+	return !err;
+}
+
+static const struct ts_otlp_ops *load_otlp(void)
+{
+	const struct ts_otlp_ops *ops = ts_export_otlp_module();
+	if (!ops)
+		return NULL;
 	core_api.log_level = ts_log_level;
 	core_api.cmdline = ts_cfg.cmdline;
 	char why[320] = "";

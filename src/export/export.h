@@ -9,6 +9,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+struct ts_otlp_ops;
+
 /* Per-track exporter state, one slot per exporter, and one for each
  * exporter's roll-ups (rollup.h). */
 enum {
@@ -26,6 +28,14 @@ void ts_export_set_module_dir(const char *dir);
  * relay over fd instead of posting them (module.h); before ts_export_open. */
 void ts_export_set_relay(int fd);
 bool ts_export_open(void);
+/* The OTLP module (module.h), opened; NULL when it cannot be, said once a
+ * run. The agent opens it this way before its workers, which open it
+ * again in ts_export_open() and so stay quiet about what it said. */
+const struct ts_otlp_ops *ts_export_otlp_module(void);
+/* True when the OTLP module is where it is looked for, else says so (once
+ * a run): a process that hands its records to an agent checks this much at
+ * its start, without loading it, so that its own stderr tells. */
+bool ts_export_otlp_there(void);
 
 /* The process track, stamped ts_ns; its clock snapshot follows at a write. */
 void ts_export_process(const struct ts_track *proc, uint64_t ts_ns, const char *cmdline,

@@ -9,6 +9,7 @@
 #include "context.h"
 #include "doorbell.h"
 #include "drain.h"
+#include "export.h"
 #include "fdtable.h"
 #include "fdinfo.h"
 #include "httpconn.h"
@@ -52,7 +53,16 @@ static bool start_consumer(void)
 	 * in-process writer does that. */
 	bool run_waits = ts_env("TRACESHIM_RUN_WAITS") != NULL;
 	bool summary_here = ts_cfg.summary && !run_waits;
-	if (ts_cfg.agent && !summary_here && ts_agent_dir(dir, sizeof dir) && ts_segment_create(dir)) {
+	bool to_agent = ts_cfg.agent && !summary_here && ts_agent_dir(dir, sizeof dir);
+	/* Whether the agent can export over OTLP is told here too, before the
+	 * segment (which takes what was told) is made: its stderr may be none
+	 * the user sees. Under traceshim run, the agent tells it. */
+	if (to_agent && ts_cfg.otlp && !run_waits && !ts_export_otlp_there()) {
+		ts_cfg.otlp = false;
+		if (!ts_cfg.perfetto)
+			return false;
+	}
+	if (to_agent && ts_segment_create(dir)) {
 		if (!ts_agent_ensure(dir)) {
 			ts_segment_discard();
 			ts_ring_set_nudge(ts_drain_wake);

@@ -85,9 +85,19 @@ static size_t copy_env(char *dst, size_t cap)
 		if (w > 0 && (size_t)w < cap)
 			n = (size_t)w + 1;
 	}
+	/* What this process said already (its parent's messages and its
+	 * own): its consumer does not say it again. */
+	char said[TS_REPORTED_MAX + 1];
+	bool told = ts_log_reported(said, sizeof said) > 0;
+	if (told) {
+		int w = snprintf(dst + n, cap - n, TS_REPORTED_VAR "=%s", said);
+		if (w > 0 && (size_t)w < cap - n)
+			n += (size_t)w + 1;
+	}
 	for (char **e = env; e && *e; e++) {
 		size_t len = strlen(*e) + 1;
-		if (!is_setting(*e) || !strncmp(*e, "TRACESHIM_OUTPUT=", 17) || n + len > cap)
+		if (!is_setting(*e) || !strncmp(*e, "TRACESHIM_OUTPUT=", 17) || n + len > cap ||
+		    (told && !strncmp(*e, TS_REPORTED_VAR "=", sizeof TS_REPORTED_VAR)))
 			continue;
 		memcpy(dst + n, *e, len);
 		n += len;

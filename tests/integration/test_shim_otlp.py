@@ -496,6 +496,50 @@ class ShimOtlp(tracelib.LoopbackReceiver, unittest.TestCase):
                         self.assertEqual(len(lines), 1, lines)
                     self.assertEqual(Receiver.requests, [])
 
+    def test_otlp_module_missing_is_reported_once(self):
+        # An install with the library but not the OTLP module beside it:
+        # every mode says so once for the whole tree (the agent's stderr is
+        # none the user sees when a traced process started it), the
+        # program is unchanged, and a trace file still asked for is written.
+        import shutil
+        build = os.path.dirname(tracelib.shim_library())
+        libdir = os.path.join(self.tmp.name, "lib")
+        os.mkdir(libdir)
+        shutil.copy(os.path.join(build, "libtraceshim.so"), libdir)
+        shutil.copy(tracelib.traceshim_cli(), libdir)   # the agent, found next to the library
+        first = os.environ.get("TRACESHIM_PRELOAD_FIRST", "").split()
+        preload = " ".join(first + [os.path.join(libdir, "libtraceshim.so")])
+        url = "http://127.0.0.1:%d" % self.port
+        argv = ["sh", "-c", "/bin/true; /bin/true; sh -c /bin/true; echo hi; exit 3"]
+        for mode in ("auto", "off", "run", "auto+file"):
+            with self.subTest(mode=mode):
+                Receiver.reset()
+                trace = os.path.join(self.tmp.name, "both.%s.pftrace" % mode)
+                if mode == "run":
+                    env = tracelib.clean_env()
+                    env.pop("TRACESHIM_AGENT", None)
+                    done = subprocess.run([os.path.join(libdir, "traceshim"), "run", "--otlp", url,
+                                           "--"] + argv, env=env, stdout=subprocess.PIPE,
+                                          stderr=subprocess.PIPE, timeout=60)
+                    lines = [line for line in done.stderr.decode().splitlines()
+                             if not line.startswith("traceshim: ")]   # run's own summary
+                else:
+                    extra = {"TRACESHIM_OUTPUT": trace} if mode == "auto+file" else {}
+                    done, _ = self.run_env(argv, LD_PRELOAD=preload,
+                                           TRACESHIM_AGENT=mode.split("+")[0],
+                                           OTEL_EXPORTER_OTLP_ENDPOINT=url, **extra)
+                    lines = done.stderr.decode().splitlines()
+                self.assertEqual(done.returncode, 3)
+                self.assertEqual(done.stdout, b"hi\n")
+                self.assertEqual(len(lines), 1, lines)
+                self.assertRegex(lines[0], r"OTLP export is off: .*libtraceshim-otlp\.so: "
+                                           r"cannot open shared object file")
+                self.assertEqual(Receiver.requests, [])
+                if mode == "auto+file":
+                    with open(trace, "rb") as f:
+                        data = f.read()
+                    self.assertTrue(b"process.executable.name" in data and b"true" in data)
+
     def test_malformed_values_are_reported_once_per_run(self):
         script = "/bin/true; /bin/true; sh -c /bin/true; echo done"
         done, _ = self.run_env(["sh", "-c", script],
