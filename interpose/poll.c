@@ -10,10 +10,13 @@
 #include "waitwrap.h"
 
 #include "fdwake.h"
+#include "rawsys.h"
 
 #include <poll.h>
+#include <stdatomic.h>
 #include <signal.h>
 #include <sys/epoll.h>
+#include <sys/resource.h>
 #include <sys/select.h>
 #include <time.h>
 
@@ -55,10 +58,32 @@ struct watch {
 	unsigned at[WATCH_MAX];   /* poll: the entry's index */
 };
 
-static bool watch_poll(struct watch *w, const struct pollfd *fds, nfds_t n)
+/* How many of a poll's n entries may be read before the call: none when
+ * n is over RLIMIT_NOFILE's soft limit, as the kernel then fails with
+ * EINVAL without reading any (a program's array may be shorter than the n
+ * it gives). The limit is read again only when a call names more entries
+ * than it last allowed (programs raise it); one lowered since is not seen. */
+static nfds_t poll_readable(nfds_t n)
+{
+	static _Atomic uint64_t allowed;
+	if (n <= atomic_load_explicit(&allowed, memory_order_relaxed))
+		return n;
+	struct rlimit rl;
+	if (ts_syscall(SYS_prlimit64, 0, RLIMIT_NOFILE, NULL, &rl) != 0)
+		return 0;
+	atomic_store_explicit(&allowed, (uint64_t)rl.rlim_cur, memory_order_relaxed);
+	return n <= rl.rlim_cur ? n : 0;
+}
+
+/* cap: the entries the array holds, as a fortified caller says (its
+ * check fails the call otherwise). */
+static bool watch_poll(struct watch *w, const struct pollfd *fds, nfds_t n, nfds_t cap)
 {
 	w->n = 0;
-	for (nfds_t i = 0; ts_plausible_ptr(fds) && i < n && w->n < WATCH_MAX; i++) {
+	if (!ts_plausible_ptr(fds) || n > cap)
+		return false;
+	n = poll_readable(n);
+	for (nfds_t i = 0; i < n && w->n < WATCH_MAX; i++) {
 		if (fds[i].fd >= 0 && (fds[i].events & (POLLIN | POLLRDNORM)) &&
 		    ts_fdwake_enter(fds[i].fd)) {
 			w->fd[w->n] = fds[i].fd;
@@ -137,33 +162,35 @@ static void polled(struct ts_thread *t, enum ts_op op, const void *caller, int r
 	} while (0)
 
 /* poll and its kin: a timeout of 0 cannot wait. */
-#define POLL_BODY(op, fds, n, nowait, timeout, call) \
-	FD_WAIT_BODY(op, nowait, watch_poll(&w_, fds, n), n, fds, NULL, timeout, call)
+#define POLL_BODY(op, fds, n, cap, nowait, timeout, call) \
+	FD_WAIT_BODY(op, nowait, watch_poll(&w_, fds, n, cap), n, fds, NULL, timeout, call)
 
 TS_EXPORT int poll(struct pollfd *fds, nfds_t n, int timeout)
 {
 	TS_REAL(poll, -1);
-	POLL_BODY(TS_OP_POLL, fds, n, timeout == 0, timeout < 0 ? -1 : timeout, real(fds, n, timeout));
+	POLL_BODY(TS_OP_POLL, fds, n, (nfds_t)-1, timeout == 0, timeout < 0 ? -1 : timeout,
+		  real(fds, n, timeout));
 }
 
 TS_EXPORT int __poll_chk(struct pollfd *fds, nfds_t n, int timeout, size_t fdslen)
 {
 	TS_REAL(__poll_chk, -1);
-	POLL_BODY(TS_OP_POLL, fds, n, timeout == 0, timeout < 0 ? -1 : timeout,
-		  real(fds, n, timeout, fdslen));
+	POLL_BODY(TS_OP_POLL, fds, n, fdslen / sizeof *fds, timeout == 0,
+		  timeout < 0 ? -1 : timeout, real(fds, n, timeout, fdslen));
 }
 
 TS_EXPORT int ppoll(struct pollfd *fds, nfds_t n, const struct timespec *ts, const sigset_t *ss)
 {
 	TS_REAL(ppoll, -1);
-	POLL_BODY(TS_OP_PPOLL, fds, n, ts_zero(ts), ms_of_ts(ts), real(fds, n, ts, ss));
+	POLL_BODY(TS_OP_PPOLL, fds, n, (nfds_t)-1, ts_zero(ts), ms_of_ts(ts), real(fds, n, ts, ss));
 }
 
 TS_EXPORT int __ppoll_chk(struct pollfd *fds, nfds_t n, const struct timespec *ts,
 			  const sigset_t *ss, size_t fdslen)
 {
 	TS_REAL(__ppoll_chk, -1);
-	POLL_BODY(TS_OP_PPOLL, fds, n, ts_zero(ts), ms_of_ts(ts), real(fds, n, ts, ss, fdslen));
+	POLL_BODY(TS_OP_PPOLL, fds, n, fdslen / sizeof *fds, ts_zero(ts), ms_of_ts(ts),
+		  real(fds, n, ts, ss, fdslen));
 }
 
 /* select and pselect: the readable set is watched. */

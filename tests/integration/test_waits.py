@@ -186,6 +186,7 @@ class WaitsTest(tracelib.LoopbackReceiver, unittest.TestCase):
         proc, _ = self.run_prog("efault")
         self.assertEqual(proc.stdout.decode().splitlines(), [
             "poll-efault ret=-1 errno=EFAULT", "select-efault ret=-1 errno=EFAULT",
+            "poll-over-limit ret=-1 errno=EINVAL", "ppoll-over-limit ret=-1 errno=EINVAL",
             "nanosleep-efault ret=-1 errno=EFAULT", "clock_nanosleep-efault ret=14 errno=0",
             "futex-efault ret=-1 errno=EFAULT", "waitpid-efault ret=-1 errno=EFAULT",
             "waitpid-after ret=0 errno=ECHILD"])

@@ -21,6 +21,8 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/eventfd.h>
 #include <sys/select.h>
 #include <sys/syscall.h>
@@ -239,6 +241,25 @@ static int efault(void)
 	struct timeval tv = {0, 10000};
 	r = select(p[0] + 1, bad, NULL, NULL, &tv);
 	report("select-efault", r, r < 0 ? errno : 0);
+	/* More entries than the descriptor limit allows, with the array at
+	 * the end of a page whose next one is not mapped: EINVAL, and no entry
+	 * read. */
+	struct rlimit lim;
+	long page = sysconf(_SC_PAGESIZE);
+	char *two = mmap(NULL, 2 * (size_t)page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+			 -1, 0);
+	if (two == MAP_FAILED || munmap(two + page, (size_t)page) != 0 ||
+	    getrlimit(RLIMIT_NOFILE, &lim) != 0)
+		return 1;
+	struct pollfd *last = (struct pollfd *)(two + page) - 1;
+	*last = (struct pollfd){p[0], POLLIN, 0};
+	errno = 0;
+	r = poll(last, (nfds_t)lim.rlim_cur + 1, 10);
+	report("poll-over-limit", r, r < 0 ? errno : 0);
+	struct timespec short_wait = {0, 10000000L};
+	errno = 0;
+	r = ppoll(last, (nfds_t)lim.rlim_cur + 1, &short_wait, NULL);
+	report("ppoll-over-limit", r, r < 0 ? errno : 0);
 	r = nanosleep(low, NULL);
 	report("nanosleep-efault", r, r < 0 ? errno : 0);
 	r = clock_nanosleep(CLOCK_MONOTONIC, 0, bad, NULL);
