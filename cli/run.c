@@ -161,6 +161,10 @@ static const char *prepare(const struct opts *o, const char *lib, char *trace, s
 {
 	set_preload(lib);
 	set("TRACESHIM_FOLLOW", o->follow ? "true" : "false");
+	/* A traced program's mark for the process it starts: the command's
+	 * parent is this one, whose spans, if any, are in another file. The
+	 * W3C context (TRACEPARENT) goes on. */
+	unsetenv("TRACESHIM_PARENT_SPAN");
 	/* The TSC is checked once here rather than by every process of the tree. */
 	if (!getenv("TRACESHIM_CLOCK") && ts_clock_tsc_invariant())
 		set("TRACESHIM_CLOCK", "tsc");

@@ -234,8 +234,15 @@ void ts_process_exec_failed(uint64_t exec_span)
 	begin_again(exec_span);
 }
 
+/* Defined by the traceshim command alone (cli/traceshim.c): in its
+ * processes (run, the agent and its workers, collect), started by a traced
+ * program that preloads this library, the library does nothing. */
+extern const int ts_in_traceshim_command __attribute__((weak, visibility("default")));
+
 static void init_once(void)
 {
+	if (&ts_in_traceshim_command)
+		return;
 	ts_fd_note_stderr();   /* before anything is said there */
 	ts_config_load();
 	if (ts_cfg.disabled) {

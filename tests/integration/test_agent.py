@@ -334,6 +334,43 @@ class AgentTest(unittest.TestCase):
         self.assertTrue([s for s in trace.slices if s.pid == sort[0].pid and s.name == "open"
                          and s.args.get("file.path") == big])
 
+    def test_traceshim_started_by_a_traced_program_is_not_traced(self):
+        # A traced program (a run, or a plain LD_PRELOAD) that starts
+        # traceshim run: the command traces what it runs into its own file,
+        # returns at once, leaves no process behind (the pipe reaches its
+        # end), and is itself not traced (its I/O would feed the rings it
+        # drains).
+        inner = os.path.join(self.tmp, "inner.pftrace")
+        inner_cmd = [cli(), "run", "-o", inner, "--", "sh", "-c", "echo hi; exit 3"]
+        script = '"$@" 2>/dev/null | cat; echo "inner exit ${PIPESTATUS[0]}"'
+        for how in ("run", "preload"):
+            with self.subTest(how=how):
+                if os.path.exists(inner):
+                    os.unlink(inner)
+                outer = ["bash", "-c", script, "bash"] + inner_cmd
+                if how == "run":
+                    cmd, env = [cli(), "run", "-o", self.trace_path, "--"] + outer, base_env()
+                else:
+                    cmd = outer
+                    env = preload_env(self.run_dir, TRACESHIM_OUTPUT=self.trace_path)
+                start = time.monotonic()
+                proc = subprocess.run(cmd, env=env, stdout=subprocess.PIPE,
+                                      stderr=subprocess.PIPE, timeout=60)
+                self.assertLess(time.monotonic() - start, 10)
+                self.assertEqual(proc.stdout, b"hi\ninner exit 3\n", proc.stderr)
+                self.assertEqual(proc.returncode, 0, proc.stderr)
+                left = subprocess.run(["pgrep", "-f", inner], stdout=subprocess.PIPE)
+                self.assertEqual(left.stdout, b"", "processes of the inner run are left")
+                trace = tracelib.load_trace(inner)
+                self.assertEqual(tracelib.structural_errors(trace), [])
+                names = {s.name for s in trace.slices if s.depth == 0 and s.tid is None}
+                self.assertEqual(names, {"sh"})
+                outer_trace = self.load_when(lambda t: any(
+                    s.name == "bash" for s in t.slices if s.depth == 0 and s.tid is None))
+                self.assertEqual(tracelib.structural_errors(outer_trace), [])
+                self.assertNotIn("traceshim", {s.name for s in outer_trace.slices
+                                               if s.depth == 0 and s.tid is None})
+
     def test_burst_far_larger_than_a_ring_loses_nothing(self):
         # At default settings; then with a record memory of 64 KiB (1,024
         # records) for the process, twenty times that.
