@@ -42,6 +42,32 @@ static _Atomic int agent_finished;   /* its last records are handed over */
 
 static void last_task_ends(void);
 
+/* This library's constructor has begun; a background thread waits for it
+ * when a call made before it started tracing (see start_drainer). */
+static _Atomic bool constructed;
+static _Atomic bool drainer_deferred;
+
+/* The in-process writer's thread, now; or, when tracing was started by a
+ * call made from another library's constructor, at this library's
+ * constructor (or exit, if that comes first). Such a call may be made from
+ * inside an allocator's own start (a statically linked jemalloc reads its
+ * settings with readlink there), and starting a thread allocates. */
+static bool start_drainer(void)
+{
+	ts_ring_set_nudge(ts_drain_wake);
+	if (!atomic_load(&constructed)) {
+		atomic_store(&drainer_deferred, true);
+		return true;
+	}
+	return ts_drain_start();
+}
+
+static void start_deferred_drainer(void)
+{
+	if (atomic_exchange(&drainer_deferred, false) && !ts_drain_start())
+		atomic_store(&ts_active, 0);
+}
+
 /* Chooses who turns this process's records into spans: the agent of the run
  * when there is one to be had and a segment can be made for it, else a
  * background thread of this process. */
@@ -65,8 +91,7 @@ static bool start_consumer(void)
 	if (to_agent && ts_segment_create(dir)) {
 		if (!ts_agent_ensure(dir)) {
 			ts_segment_discard();
-			ts_ring_set_nudge(ts_drain_wake);
-			return ts_drain_start();
+			return start_drainer();
 		}
 		/* The file is the agent's to write, but whether it can be is
 		 * told here, on the program's stderr, as the in-process writer
@@ -85,8 +110,7 @@ static bool start_consumer(void)
 		TS_INFO("records go to the agent of %s", dir);
 		return true;
 	}
-	ts_ring_set_nudge(ts_drain_wake);
-	return ts_drain_start();
+	return start_drainer();
 }
 
 /* Describe stdin/stdout/stderr now, for the records (inherited.h):
@@ -175,6 +199,7 @@ static void finish_for_agent(void)
 static void shutdown_consumer(void)
 {
 	if (!agent_mode) {
+		start_deferred_drainer();   /* an exit before this library's constructor */
 		ts_drain_shutdown();
 		return;
 	}
@@ -310,6 +335,9 @@ struct ts_thread *ts_caller_first(void)
 
 __attribute__((constructor)) static void ts_constructor(void)
 {
+	atomic_store(&constructed, true);
+	if (atomic_load(&ts_start_state) == TS_START_DONE)
+		start_deferred_drainer();
 	if (ts_start() && !ts_tls.thr)
 		(void)ts_thread_slow();   /* registers the main thread */
 }

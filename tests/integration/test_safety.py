@@ -233,6 +233,24 @@ class SafetyTest(unittest.TestCase):
         self.assertEqual([s.args.get("traceshim.io.requested") for s in writes], [8, 5, 5],
                          "the .preinit_array, constructor and main writes, in order")
 
+    def test_allocator_of_its_own_starting_before_the_constructor(self):
+        # The program's allocator starts before the tracer's constructor and
+        # reads its settings (readlink) holding its own lock, as rustc's
+        # jemalloc does: the tracer, started by that call, must not allocate
+        # (start its thread) before returning. It did, and the program hung
+        # for good with the in-process writer.
+        tracelib.skip_under_sanitizer(self, "a program with its own malloc",
+                                      "is given the sanitizer's")
+        for agent in ("off", "auto"):
+            with self.subTest(agent=agent):
+                proc, trace = self.run_clean([prog("ownmalloc")], env={"TRACESHIM_AGENT": agent},
+                                             timeout=30)
+                self.assertEqual(proc.stdout, b"thread\nmain\n")
+                pid = self.main_pid(trace, "ownmalloc")
+                conf = [s for s in trace.slices_named("readlink")
+                        if s.pid == pid and s.args.get("file.path") == "/etc/malloc.conf"]
+                self.assertEqual(len(conf), 1, "the allocator's first call is traced")
+
     # ------------------------------------------------------------ dlopen
     def test_dlopen_local(self):
         proc, _ = self.run_clean([prog("dlopen_local"), prog("libtslocal.so")])
