@@ -209,6 +209,13 @@ enum ts_send_result ts_otlp_send(struct ts_otlp_sender *s, const uint8_t *body, 
 			result = TS_SEND_REJECTED;
 			break;
 		}
+		/* The process is ending: a collector that refuses connections
+		 * is not waited for. In the in-process writer the program's
+		 * other threads run on while its exit waits here. */
+		if (rc == CURLE_COULDNT_CONNECT && cutoff(s)) {
+			TS_DEBUG("OTLP export dropped at exit: %s", curl_easy_strerror(rc));
+			break;
+		}
 		if (status >= 200 && status < 300) {
 			read_partial_success(s, st);
 			result = TS_SEND_OK;

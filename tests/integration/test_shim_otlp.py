@@ -371,6 +371,22 @@ class ShimOtlp(tracelib.LoopbackReceiver, unittest.TestCase):
         self.assertTrue(tracelib.wait_for_agent(run_dir), "the agent never finished")
         return done, elapsed
 
+    def test_exit_does_not_wait_for_a_refusing_collector(self):
+        # The in-process writer sends what is left as the program exits, and
+        # the program's other threads run on meanwhile: waiting out the exit
+        # bound for a collector that refuses connections let a thread that
+        # would have died with the process write and change the exit status.
+        closed = tracelib.free_loopback_port()
+        prog = os.path.join(os.environ["PROGS_DIR"], "latethread")
+        for how in ("exit", "_exit"):
+            with self.subTest(how=how):
+                done, elapsed = self.run_env(
+                    [prog, how], TRACESHIM_AGENT="off",
+                    OTEL_EXPORTER_OTLP_ENDPOINT="http://127.0.0.1:%d" % closed)
+                self.assertEqual(done.stdout, b"bye\n", done.stderr)
+                self.assertEqual(done.returncode, 0)
+                self.assertLess(elapsed, 2)
+
     def test_credentials_in_the_endpoint_are_never_printed(self):
         closed = tracelib.free_loopback_port()
         url = "http://user:secret@127.0.0.1:%d" % closed
