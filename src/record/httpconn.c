@@ -197,7 +197,12 @@ static void finish(struct ts_thread *t, struct slot *s, uint64_t at)
 	unsigned n = ts_http1_close(&s->conn, ev, 4);
 	for (unsigned i = 0; i < n; i++)
 		ts_http_event(t, s, &ev[i], at, at);
-	ts_http_end_all(t, s, at, "connection_closed");
+	/* A request read whole and handed to a child that answers it ends
+	 * as one the child took (no message was under way to abandon). */
+	if (s->child)
+		ts_http_end_handed(t, s, at);
+	else
+		ts_http_end_all(t, s, at, "connection_closed");
 	release(s);
 }
 
@@ -227,12 +232,14 @@ void ts_http_bytes(struct ts_thread *t, int fd, uint64_t state, enum ts_http_lay
 	if (done == 0) {
 		/* The peer closed its side: a client that shut its side down
 		 * after its requests still waits for their answers, which end
-		 * their spans; anything else cut short ends now. */
+		 * their spans; anything else cut short ends now. An exchange a
+		 * child took over ends as the child's: whether the child had
+		 * answered when the peer closed is out of this process's sight
+		 * (a CGI server reads what is left of the request once its
+		 * child has answered, until the client closes). */
 		if (dir == TS_HTTP_IN && s->conn.state != TS_HTTP1_DETECT &&
-		    !ts_http1_server_between_requests(&s->conn)) {
-			s->child = 0;   /* the peer went: no child answers it */
+		    !ts_http1_server_between_requests(&s->conn))
 			finish(t, s, t1);
-		}
 		return;
 	}
 	if (dir == TS_HTTP_IN && s->unread) {

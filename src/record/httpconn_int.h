@@ -77,6 +77,9 @@ void ts_http_event(struct ts_thread *t, struct slot *s, const struct ts_http1_ev
 /* httpspan.c: every span still open on the connection ends at `at`, failed
  * with error.type why. */
 void ts_http_end_all(struct ts_thread *t, struct slot *s, uint64_t at, const char *why);
+/* httpspan.c: the same, for a connection whose exchange a child the process
+ * started took over (s->child): not as failed, with the child's pid. */
+void ts_http_end_handed(struct ts_thread *t, struct slot *s, uint64_t at);
 
 /* httpscope.c: which request the thread's work is for. The span a server
  * span is the child of (what the thread's work is under outside the

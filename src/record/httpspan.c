@@ -306,7 +306,7 @@ void ts_http_end_all(struct ts_thread *t, struct slot *s, uint64_t at, const cha
 
 /* The process closes its end of a connection a child it started has too
  * (s->child): every span still open ends, not as failed. */
-static void end_handed(struct ts_thread *t, struct slot *s, uint64_t at)
+void ts_http_end_handed(struct ts_thread *t, struct slot *s, uint64_t at)
 {
 	/* A response whose head the process began (a CGI server sends its
 	 * status line, the child the rest) has its status. */
@@ -361,7 +361,7 @@ void ts_http_event(struct ts_thread *t, struct slot *s, const struct ts_http1_ev
 		break;
 	case TS_HTTP1_ABANDONED:
 		if (s->child)
-			end_handed(t, s, t1);
+			ts_http_end_handed(t, s, t1);
 		else
 			ts_http_end_all(t, s, t1, "connection_closed");
 		break;

@@ -938,6 +938,57 @@ class TestCgi(HttpCase):
         for c in http_spans(ex.trace, ex.clients[0].pid):
             self.assertEqual(c.args.get("http.response.status_code"), 200, c.args)
 
+    def test_a_script_reads_the_body_of_a_post(self):
+        # The script reads the body and answers; the client closes, and
+        # only then does the server, reading what is left of the request,
+        # see the end of it: the exchange was the child's, not failed.
+        tracelib.skip_under_sanitizer(self, "curl", "hangs")
+        cgi_bin = os.path.join(self.www, "cgi-bin")
+        os.mkdir(cgi_bin)
+        script = os.path.join(cgi_bin, "echo.sh")
+        with open(script, "w") as f:
+            # A length, so that curl closes as soon as it has the body;
+            # the script stays a while after it, so that the client has
+            # gone by the time the server reads on.
+            f.write("#!/bin/sh\nbody=$(head -c \"$CONTENT_LENGTH\")\n"
+                    "printf 'Content-Type: text/plain\\r\\nContent-Length: 11\\r\\n\\r\\n"
+                    "posted=%s\\n' \"$body\"\nsleep 0.3\n")
+        for path in (self.tmp, self.www, cgi_bin, script):
+            os.chmod(path, 0o755)
+        url = "http://127.0.0.1:PORT/cgi-bin/echo.sh"
+        ex = self.exchange([sys.executable, SERVER_PY, "--cgi", self.www],
+                           [curl("-d", "abc", url)])
+        self.assertEqual(ex.clients[0].stdout, b"posted=abc\n")
+        (s,) = http_spans(ex.trace, ex.server.pid)
+        self.assertEqual((s.name, s.args.get("http.response.status_code"), s.args.get("error.type"),
+                          s.args.get("otel.status_code")), ("POST", 200, None, None), s.args)
+        self.assertIn("traceshim.http.handed_to.pid", s.args)
+
+    def test_a_child_answers_a_request_read_whole(self):
+        # The reader reads the whole request and writes nothing: the child
+        # it starts answers on the connection, and the reader closes its
+        # copy. Nothing was under way to abandon, and nothing failed.
+        script = """
+import socket, subprocess, sys
+ls = socket.socket(); ls.bind(("127.0.0.1", 0)); ls.listen()
+c = socket.create_connection(ls.getsockname()); s, _ = ls.accept()
+c.sendall(b"GET /q HTTP/1.1\\r\\nHost: x\\r\\n\\r\\n")
+data = b""
+while b"\\r\\n\\r\\n" not in data:
+    data += s.recv(1)
+answer = "import os; os.write(1, b'HTTP/1.1 200 OK\\\\r\\\\nContent-Length: 2\\\\r\\\\n\\\\r\\\\nok')"
+p = subprocess.Popen([sys.executable, "-c", answer], stdout=s.fileno())
+s.close(); p.wait()
+sys.stdout.write(read_all(c).decode().split("\\r\\n")[0] + "\\n")
+"""
+        done, path = self.run_script(script)
+        self.assertEqual((done.returncode, done.stdout), (0, b"HTTP/1.1 200 OK\n"), done.stderr)
+        trace = tracelib.load_trace(path)
+        (s,) = [s for s in trace.slices if s.name == "GET" and "url.path" in s.args]
+        self.assertEqual((s.args.get("error.type"), s.args.get("otel.status_code")), (None, None),
+                         s.args)
+        self.assertIn("traceshim.http.handed_to.pid", s.args)
+
 
 class TestStdioStreams(HttpCase):
     """HTTP read and written through stdio streams on a socket (fdopen, an
