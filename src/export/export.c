@@ -15,6 +15,7 @@
 #include "resolve.h"
 #include "summary.h"
 #include "registry.h"
+#include "flowends.h"
 #include "perfetto.h"
 #include "rollup.h"
 #include "sink.h"
@@ -236,8 +237,11 @@ void ts_export_maybe_flush(void)
 
 void ts_export_flush(bool final)
 {
-	if (ts_cfg.perfetto)
+	if (ts_cfg.perfetto) {
+		if (final)
+			ts_pf_flows_close();   /* arrows whose start was never written */
 		ts_sink_write(ts_pf_batch());
+	}
 	if (otlp)
 		otlp->cycle_end(final);
 }

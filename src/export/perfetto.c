@@ -7,6 +7,7 @@
  * (perfetto_seq.h). */
 #include "perfetto.h"
 
+#include "flowends.h"
 #include "perfetto_fields.h"
 #include "perfetto_seq.h"
 
@@ -22,6 +23,7 @@ struct pb *ts_pf_batch(void)
 
 void ts_pf_after_fork(void)
 {
+	ts_pf_flows_after_fork();
 	batch = (struct pb){0};
 	event = (struct pb){0};
 	ts_pf_interned = (struct pb){0};
@@ -272,12 +274,18 @@ static void track_event(const struct ts_track *t, int type, uint64_t ts, const c
 		else
 			pb_string(&event, F_TE_NAME, name);
 	}
-	if (flow_out)
+	if (flow_out) {
 		pb_fixed64(&event, F_TE_FLOW, flow_out);
-	for (unsigned i = 0; s && type == TYPE_SLICE_BEGIN && i < s->nmore_flows_out; i++)
+		ts_pf_flow_begun(flow_out);
+	}
+	for (unsigned i = 0; s && type == TYPE_SLICE_BEGIN && i < s->nmore_flows_out; i++) {
 		pb_fixed64(&event, F_TE_FLOW, s->more_flows_out[i]);
-	if (flow_in)
+		ts_pf_flow_begun(s->more_flows_out[i]);
+	}
+	if (flow_in) {
 		pb_fixed64(&event, F_TE_TERM_FLOW, flow_in);
+		ts_pf_flow_ended(t, flow_in, ts);
+	}
 	if (s) {
 		span_annotations(st, s);
 		annotations(st, s->rolled, s->nrolled);   /* roll-ups (rollup.h) */

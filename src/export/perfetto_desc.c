@@ -3,6 +3,8 @@
  * They go to the same batch as the events (perfetto.c). */
 #include "perfetto.h"
 
+#include "flowends.h"
+
 #include "perfetto_fields.h"
 
 #include <string.h>
@@ -47,6 +49,7 @@ void ts_pf_process_track(const struct ts_track *proc, uint64_t ts_ns, const char
 {
 	struct pb *b = ts_pf_batch();
 	size_t pkt, td;
+	ts_pf_flows_process(proc);
 	descriptor_packet_begin(proc, ts_ns, &pkt, &td);
 	pb_uint(b, F_TD_UUID, proc->uuid);
 	size_t pd = pb_begin(b, F_TD_PROCESS);

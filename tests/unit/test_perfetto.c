@@ -1,6 +1,7 @@
 /* The Perfetto encoder, read back field by field. */
 #include "check_main.h"
 #include "perfetto.h"
+#include "flowends.h"
 #include "pbread.h"
 #include "intern.h"
 
@@ -399,7 +400,73 @@ START_TEST(rolled_calls_are_annotations)
 }
 END_TEST
 
+/* How many packets write flow id `id` as a start (TrackEvent field 47);
+ * the timestamp of the last in *ts. */
+static int starts_of(uint64_t id, uint64_t *ts)
+{
+	int n = 0;
+	struct pbr_field pkt, te, f, t;
+	for (int i = 0; packet(i, &pkt); i++) {
+		if (!pbr_find(pkt.data, pkt.len, 11, &te) || !pbr_find(te.data, te.len, 47, &f) ||
+		    f.v != id)
+			continue;
+		n++;
+		if (pbr_find(pkt.data, pkt.len, 8, &t))
+			*ts = t.v;
+	}
+	return n;
+}
+
+START_TEST(unmatched_flow_ends_get_a_start)
+{
+	/* Waits on a thread track whose arrows end there: one whose release
+	 * was written before, one whose release comes after (another ring),
+	 * one whose release never comes (the process ended first). Only the
+	 * last gets a start of its own, on the process track, at the close;
+	 * an end on a track that is not a thread's (its start may be another
+	 * process's) never does. */
+	static void *proc_state;
+	static const struct ts_track proc = {
+		.uuid = 0x1234, .sequence = 78, .pid = 10, .name = "proc", .sink_state = &proc_state,
+	};
+	reset();
+	ts_pf_forget(&proc_state);
+	ts_pf_flows_close();
+	ts_pf_flows_process(&proc);
+	const uint64_t before = 0xb0, after = 0xa0, never = 0xdead, other = 0x0e;
+	struct ts_span release = leaf("pthread_mutex_unlock", 100, 110);
+	release.flow_out = before;
+	ts_pf_span(&track, TS_SPAN_COMPLETE, &release);
+	struct ts_span w1 = leaf("pthread_mutex_lock", 90, 120), w2 = leaf("pthread_mutex_lock", 200, 300),
+		       w3 = leaf("pthread_mutex_lock", 400, 500), p = leaf("proc", 5, 5);
+	w1.flow_in_end = before;
+	w2.flow_in_end = after;
+	w3.flow_in_end = never;
+	p.flow_in = other;
+	ts_pf_span(&track, TS_SPAN_COMPLETE, &w1);
+	ts_pf_span(&track, TS_SPAN_COMPLETE, &w2);
+	ts_pf_span(&track, TS_SPAN_COMPLETE, &w3);
+	ts_pf_span(&proc, TS_SPAN_BEGIN, &p);
+	struct ts_span late = leaf("pthread_mutex_unlock", 250, 260);
+	late.flow_out = after;
+	ts_pf_span(&track, TS_SPAN_COMPLETE, &late);
+	int written = count_packets();
+	ts_pf_flows_close();
+	ck_assert_int_eq(count_packets(), written + 1);
+	uint64_t ts = 0;
+	ck_assert_int_eq(starts_of(never, &ts), 1);
+	ck_assert_uint_eq(ts, 499);
+	ck_assert_int_eq(starts_of(before, &ts), 1);
+	ck_assert_int_eq(starts_of(after, &ts), 1);
+	ck_assert_int_eq(starts_of(other, &ts), 0);
+	ts_pf_flows_close();   /* nothing is left for a second close */
+	ck_assert_int_eq(count_packets(), written + 1);
+	ts_pf_forget(&proc_state);
+}
+END_TEST
+
 TS_CHECK_SUITE("perfetto",
+	       unmatched_flow_ends_get_a_start,
 	       rolled_calls_are_annotations,
 	       first_packet_clears_and_sets_defaults,
 	       names_and_values_interned_once,
