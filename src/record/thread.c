@@ -164,6 +164,25 @@ static void publish(struct ts_thread *t)
 		pthread_setspecific(exit_key, t);
 }
 
+/* Registers the calling thread and makes it its own at once, its stack not
+ * yet known (every stack is taken for its own): what the caller does next to
+ * learn the stack may call the program's code, as pthread_getattr_np() calls
+ * realloc() and a program's allocator (rustc's jemalloc) may lock a mutex.
+ * Such a call is the thread's and lands on its track; were the thread still
+ * unknown, it would be registered a second time, with a second track for the
+ * same tid that the importer refuses while the first lives. */
+static struct ts_thread *register_own(uint32_t index, const struct ts_thread_link *link,
+				      void *start_routine, const char *name)
+{
+	ts_tls.registering = 1;
+	struct ts_thread *t = register_thread(index, (pid_t)ts_syscall(SYS_gettid), link, start_routine,
+					      name, false);
+	if (t)
+		publish(t);
+	ts_tls.registering = 0;
+	return t;
+}
+
 struct ts_thread *ts_thread_start(const struct ts_thread_link *link, void *start_routine)
 {
 	if (ts_tls.muted || !atomic_load(&ts_active))
@@ -173,12 +192,9 @@ struct ts_thread *ts_thread_start(const struct ts_thread_link *link, void *start
 	 * started this thread and waits for it may be holding in dlopen(). */
 	ts_modules_refresh();
 	const char *name = start_routine ? ts_modules_symbol((uintptr_t)start_routine) : NULL;
-	struct ts_thread *t = register_thread(link->child_index, (pid_t)ts_syscall(SYS_gettid), link,
-					      start_routine, name, false);
-	if (t) {
+	struct ts_thread *t = register_own(link->child_index, link, start_routine, name);
+	if (t)
 		set_stack_from_attr(t);
-		publish(t);
-	}
 	errno = saved;
 	return t;
 }
@@ -189,8 +205,7 @@ void ts_thread_init_main(void)
 		return;
 	ts_lastthread_started();
 	ts_modules_refresh();   /* the modules loaded at start */
-	struct ts_thread *t = register_thread(ts_thread_next_index(), (pid_t)ts_syscall(SYS_getpid),
-					      NULL, NULL, NULL, false);
+	struct ts_thread *t = register_own(ts_thread_next_index(), NULL, NULL, NULL);
 	if (!t)
 		return;
 	/* The main stack grows down from __libc_stack_end by up to RLIMIT_STACK. */
@@ -209,7 +224,6 @@ void ts_thread_init_main(void)
 		t->stack_lo = top - size;
 		t->stack_size = size;
 	}
-	publish(t);
 }
 
 /* While a vfork is in progress the thread's pointer is put aside: a signal
@@ -226,7 +240,7 @@ struct ts_thread *ts_thread_slow(void)
 {
 	if (__builtin_expect(ts_vfork.depth, 0))
 		return during_vfork();
-	if (ts_tls.muted || ts_tls.gone || !ts_init_for_call())
+	if (ts_tls.muted || ts_tls.gone || ts_tls.registering || !ts_init_for_call())
 		return NULL;
 	int saved = errno;
 	struct ts_thread *t;
@@ -236,10 +250,7 @@ struct ts_thread *ts_thread_slow(void)
 	} else {
 		/* A thread the shim did not see start (created before the shim was
 		 * ready or by a library's internal pthread_create). */
-		t = register_thread(ts_thread_next_index(), (pid_t)ts_syscall(SYS_gettid), NULL, NULL, NULL,
-				    false);
-		if (t)
-			publish(t);
+		t = register_own(ts_thread_next_index(), NULL, NULL, NULL);
 	}
 	errno = saved;
 	return t;
@@ -344,11 +355,9 @@ void ts_thread_adopt_main(const struct ts_thread_saved *saved)
 {
 	if (!saved->had)
 		return;
-	struct ts_thread *t = register_thread(ts_thread_next_index(), (pid_t)ts_syscall(SYS_getpid),
-					      NULL, NULL, NULL, false);
+	struct ts_thread *t = register_own(ts_thread_next_index(), NULL, NULL, NULL);
 	if (t) {
 		t->stack_lo = saved->stack_lo;
 		t->stack_size = saved->stack_size;
-		publish(t);
 	}
 }

@@ -251,6 +251,26 @@ class SafetyTest(unittest.TestCase):
                         if s.pid == pid and s.args.get("file.path") == "/etc/malloc.conf"]
                 self.assertEqual(len(conf), 1, "the allocator's first call is traced")
 
+    def test_allocator_call_while_a_thread_registers(self):
+        # The tracer learns a new thread's stack with pthread_getattr_np(),
+        # which allocates; the program's allocator makes a traced call on a
+        # thread's first allocation (rustc's jemalloc may lock a mutex). That
+        # call registered the thread a second time: two tracks for one tid,
+        # both alive, which the importer refuses.
+        tracelib.skip_under_sanitizer(self, "a program with its own malloc",
+                                      "is given the sanitizer's")
+        proc, trace = self.run_clean([prog("threadalloc")], timeout=30)
+        self.assertEqual(proc.stdout, b"ok\n")
+        pid = self.main_pid(trace, "threadalloc")
+        workers = [t for t in trace.thread_tracks(pid) if t.tid != pid]
+        self.assertEqual(len(workers), 8, "one track per thread: %r" % workers)
+        self.assertEqual(len({t.tid for t in workers}), 8)
+        for track in workers:
+            with self.subTest(tid=track.tid):
+                names = [s.name for s in trace.slices if s.track_uuid == track.uuid]
+                self.assertIn("readlink", names, "the allocator's call is the thread's")
+                self.assertIn("write", names)
+
     # ------------------------------------------------------------ dlopen
     def test_dlopen_local(self):
         proc, _ = self.run_clean([prog("dlopen_local"), prog("libtslocal.so")])
