@@ -84,6 +84,12 @@ void ts_tracks_thread_begin(struct ts_track_ctx *c, struct ts_thread *t, const s
 
 void ts_tracks_thread_end(struct ts_track_ctx *c, uint64_t ns, struct ts_thread *t)
 {
+	/* Never before what the track holds: an exec ends the process's spans
+	 * at the time it began, and a thread started just before may have
+	 * begun (and made calls) after that, until the exec ended it. An end
+	 * before its begin would not import. */
+	if (ns < c->last_ns)
+		ns = c->last_ns;
 	ts_user_track_end(c, ns);
 	ts_cpu_thread_end(c, ns, 0);   /* no-op when its end record said it */
 	while (c->open_spans) {

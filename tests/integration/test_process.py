@@ -251,6 +251,35 @@ class ProcessTreeTest(unittest.TestCase):
         self.assertGreaterEqual(failed[0].ts, later.ts)
         self.assertTrue(trace.slices_named("printf") or trace.slices_named("write"))
 
+    def test_threads_starting_as_the_process_execs(self):
+        # The exec ends the process's spans as it begins; a thread started
+        # just before may begin its span only after that. Its span ended
+        # before it began, which does not import. Each must end no earlier
+        # than it began and than the calls it holds. A thread starts late
+        # in some runs only: several runs, in both modes. A thread the exec
+        # ended before it ran has no span: its pthread_create's arrow ends
+        # nowhere, which the importer draws as no arrow (no error).
+        for agent in ("auto", "off"):
+            for run in range(8):
+                with self.subTest(agent=agent, run=run):
+                    traced, trace = tracelib.run_pair([prog("threadexec")],
+                                                      env={"TRACESHIM_AGENT": agent},
+                                                      check=False)
+                    self.assertEqual(traced.returncode, 0)
+                    threads = [s for s in trace.slices
+                               if s.depth == 0 and s.tid is not None and s.tid != s.pid]
+                    errors = tracelib.structural_errors(trace)
+                    unstarted = [e for e in errors
+                                 if e.startswith("pthread_create") and "never terminated" in e]
+                    self.assertEqual([e for e in errors if e not in unstarted][:10], [])
+                    self.assertEqual(len(unstarted), 8 - len(threads), unstarted)
+                    for span in threads:
+                        self.assertIsNotNone(span.dur, span)
+                        self.assertGreaterEqual(span.dur, 0, span)
+                        for call in trace.descendants(span):
+                            if call.end is not None:
+                                self.assertLessEqual(call.end, span.end, call)
+
     def test_system_with_sigchld_ignored(self):
         # No status can be had (ECHILD): the system span is an error, and
         # the arrow to the shell it started still ends on the shell's span.
