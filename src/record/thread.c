@@ -15,6 +15,7 @@
 #include "started.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <time.h>
 #include <string.h>
 #include <sys/prctl.h>
@@ -31,9 +32,17 @@ uint32_t ts_thread_next_index(void)
 	return atomic_fetch_add_explicit(&next_index, 1, memory_order_relaxed);
 }
 
+/* glibc calls a thread's thread-specific destructors in rounds, in key
+ * order, and again while one of them sets a value, up to
+ * PTHREAD_DESTRUCTOR_ITERATIONS rounds. This key was made at start-up, before
+ * the program's: set again, the thread's span ends in the last round, after
+ * the program's own destructors ran (jemalloc's, Rust's), so the calls they
+ * make are on its track rather than lost. */
 static void on_thread_exit(void *arg)
 {
-	(void)arg;
+	if (++ts_tls.exit_rounds < PTHREAD_DESTRUCTOR_ITERATIONS && ts_tls.thr == arg &&
+	    pthread_setspecific(exit_key, arg) == 0)
+		return;
 	ts_thread_end();
 }
 

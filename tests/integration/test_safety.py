@@ -271,6 +271,22 @@ class SafetyTest(unittest.TestCase):
                 self.assertIn("readlink", names, "the allocator's call is the thread's")
                 self.assertIn("write", names)
 
+    def test_calls_from_thread_specific_destructors(self):
+        # The program's thread-specific destructors run after the tracer's
+        # (its key is older) and wrote nothing to the trace: the thread's span
+        # ended first. They are the thread's calls, inside its span.
+        proc, trace = self.run_clean([prog("keydtor")])
+        self.assertEqual(proc.stdout, b"ok\n")
+        pid = self.main_pid(trace, "keydtor")
+        spans = [s for s in trace.slices
+                 if s.pid == pid and s.tid != pid and s.depth == 0 and s.name == "thread"]
+        self.assertEqual(len(spans), 4)
+        for span in spans:
+            with self.subTest(tid=span.tid):
+                writes = [s for s in trace.descendants(span) if s.name == "write"]
+                self.assertEqual(len(writes), 2, "the worker's write and its destructor's")
+                self.assertLessEqual(writes[-1].end, span.end)
+
     # ------------------------------------------------------------ dlopen
     def test_dlopen_local(self):
         proc, _ = self.run_clean([prog("dlopen_local"), prog("libtslocal.so")])
