@@ -74,7 +74,7 @@ static void record(int sig, siginfo_t *si, void *uc, bool fatal)
 	/* A fatal signal's stack always; one the program recovers from
 	 * within the thread's budget of stacks (unwind.h). */
 	uint64_t ips[TS_STACK_MAX];
-	unsigned n = fatal || ts_unwind_budget() ? ts_unwind_context(uc, ips, TS_STACK_MAX, 300, fatal) : 0;
+	unsigned n = fatal || ts_unwind_budget() ? ts_unwind_context(uc, ips, TS_STACK_MAX, 300) : 0;
 	ts_record_exception(t, sig, si ? si->si_code : 0, si ? (uint64_t)(uintptr_t)si->si_addr : 0,
 			    fatal, ips, n, NULL);
 	if (fatal) {

@@ -21,6 +21,7 @@
 #include <string.h>
 #include <stdatomic.h>
 #include <sys/syscall.h>
+#include <sys/uio.h>
 #include <time.h>
 #include <ucontext.h>
 #include <unistd.h>
@@ -88,6 +89,20 @@ static unsigned walk_context(void *ucontext, uint64_t *ips, unsigned max)
 	return walk(&c, ips, max, 0);
 }
 
+/* Reads the two words of a frame record through the kernel, which answers
+ * EFAULT for an address that is not mapped readable where a plain load would
+ * fault in the handler (and the process would die by SIGSEGV instead of its
+ * own signal). False when it cannot be read (a sandbox may refuse the call). */
+static bool read_frame(uintptr_t fp, uintptr_t out[2])
+{
+	struct iovec here = {out, 2 * sizeof *out};
+	struct iovec there = {(void *)fp, 2 * sizeof *out};
+	int saved = errno;
+	long got = ts_syscall(SYS_process_vm_readv, ts_syscall(SYS_getpid), &here, 1, &there, 1, 0);
+	errno = saved;
+	return got == (long)(2 * sizeof *out);
+}
+
 /* The frame-pointer chain from a signal context: no library, no lock, no
  * descriptor, so it can run in the handler itself. Frames of code built
  * without frame pointers are missed (the chain ends at the first one that
@@ -105,8 +120,8 @@ static unsigned walk_frame_pointers(void *ucontext, uint64_t *ips, unsigned max)
 	/* A frame lies above the interrupted stack pointer, within 8 MiB of
 	 * it, each one above the last: anything else is not a frame. */
 	uintptr_t lo = sp, hi = sp + (8u << 20);
-	while (n < max && fp >= lo && fp < hi - 16 && (fp & 7) == 0) {
-		const uintptr_t *frame = (const uintptr_t *)fp;
+	uintptr_t frame[2];
+	while (n < max && fp >= lo && fp < hi - 16 && (fp & 7) == 0 && read_frame(fp, frame)) {
 		uintptr_t next = frame[0], ret = frame[1];
 		if (!ret)
 			break;
@@ -126,10 +141,14 @@ static unsigned walk_frame_pointers(void *ucontext, uint64_t *ips, unsigned max)
 }
 
 /* One stack at a time is unwound for a signal handler, by the background
- * thread: libunwind opens a pipe the first time it unwinds in a thread (to
- * test addresses before reading them) and keeps writing to it, and the
- * background thread's descriptor table is its own, so the program never
- * sees that pipe nor has a byte written to a descriptor of its own. */
+ * thread or a task started for it, never by a thread of the program's:
+ * libunwind opens a pipe the first time it unwinds (to test addresses before
+ * reading them) and keeps its two numbers for the whole process. Both of the
+ * shim's unwinding threads have a descriptor table of their own, so the
+ * program never sees that pipe; on a thread of the program's the same
+ * numbers name the program's own descriptors (its stdin and stdout, when the
+ * pipe was made in a table emptied first), which libunwind would read a byte
+ * from and write a byte to. */
 enum { JOB_FREE, JOB_FILLING, JOB_POSTED, JOB_WORKING, JOB_DONE, JOB_ABANDONED };
 static _Atomic int job_state;   /* futex */
 static struct {
@@ -178,10 +197,32 @@ static int unwinder_main(void *arg)
 	return 0;
 }
 
-static bool start_unwinder(void)
+static long ms_left(const struct timespec *end)
 {
-	if (atomic_load(&unwinder_tid))
-		return false;
+	struct timespec now;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (end->tv_sec - now.tv_sec) * 1000L + (end->tv_nsec - now.tv_nsec) / 1000000L;
+}
+
+/* The task started for the last job ends just after it hands the stack
+ * back, so a crash in the handler that called for it (abort() in a SIGSEGV
+ * handler) finds it still there: waited for, until `end`, since there is
+ * one stack for it. The kernel clears unwinder_tid and wakes its futex
+ * (not a private one) as the task ends. */
+static bool start_unwinder(const struct timespec *end)
+{
+	for (;;) {
+		pid_t tid = atomic_load(&unwinder_tid);
+		if (!tid)
+			break;
+		long left = ms_left(end);
+		if (left <= 0)
+			return false;
+		struct timespec wait = {left / 1000, (left % 1000) * 1000000L};
+		ts_syscall(SYS_futex, &unwinder_tid, FUTEX_WAIT, tid, &wait, NULL, 0);
+	}
+	if (atomic_load(&job_state) != JOB_POSTED)
+		return true;   /* the task that ended took this job before it went */
 	int saved = errno;
 	int flags = CLONE_VM | CLONE_SIGHAND | CLONE_THREAD | CLONE_SYSVSEM | CLONE_CHILD_SETTID |
 		    CLONE_CHILD_CLEARTID;
@@ -189,13 +230,6 @@ static bool start_unwinder(void)
 			  NULL, (pid_t *)&unwinder_tid);
 	errno = saved;
 	return tid > 0;
-}
-
-static long ms_left(const struct timespec *end)
-{
-	struct timespec now;
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	return (end->tv_sec - now.tv_sec) * 1000L + (end->tv_nsec - now.tv_nsec) / 1000000L;
 }
 
 /* Waits while the job is posted or being worked on; the state seen last. */
@@ -213,8 +247,7 @@ static int wait_job(const struct timespec *end)
 	}
 }
 
-unsigned ts_unwind_context(void *ucontext, uint64_t *ips, unsigned max, unsigned timeout_ms,
-			   bool here_if_alone)
+unsigned ts_unwind_context(void *ucontext, uint64_t *ips, unsigned max, unsigned timeout_ms)
 {
 	if (!ucontext)
 		return 0;
@@ -225,20 +258,19 @@ unsigned ts_unwind_context(void *ucontext, uint64_t *ips, unsigned max, unsigned
 		return 0;   /* another thread's crash is being unwound */
 	job.ucontext = ucontext;
 	job.max = max;
-	atomic_store(&job_state, JOB_POSTED);
-	if (!ts_drain_wake() && !start_unwinder()) {
-		/* No thread to unwind in: libunwind here only when the process
-		 * is about to die, so its pipe never outlives it; else the frame
-		 * pointers. */
-		atomic_store(&job_state, JOB_FREE);
-		if (here_if_alone && ts_unwind_ready())
-			return walk_context(ucontext, ips, max);
-		return walk_frame_pointers(ucontext, ips, max);
-	}
 	struct timespec end;
 	clock_gettime(CLOCK_MONOTONIC, &end);
 	end.tv_sec += timeout_ms / 1000;
 	end.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
+	atomic_store(&job_state, JOB_POSTED);
+	if (!ts_drain_wake() && !start_unwinder(&end)) {
+		/* No thread to unwind in: the frame pointers, not libunwind
+		 * (see above). */
+		expect = JOB_POSTED;
+		if (atomic_compare_exchange_strong(&job_state, &expect, JOB_FREE))
+			return walk_frame_pointers(ucontext, ips, max);
+		/* else a task that was going away took it after all */
+	}
 	int st = wait_job(&end);
 	if (st == JOB_POSTED) {
 		expect = JOB_POSTED;   /* never picked up: withdraw it */

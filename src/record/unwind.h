@@ -18,12 +18,12 @@ void ts_unwind_serve(void);
 
 /* Return addresses of the interrupted code, innermost first, from a signal
  * handler's ucontext; the first is the faulting instruction itself. The
- * background thread does the unwinding while the handler waits, at most
- * timeout_ms (it may be stuck behind a lock the interrupted code holds).
- * Without a background thread, the stack is unwound in the handler only
- * when here_if_alone (the process is about to die). Async-signal-safe. */
-unsigned ts_unwind_context(void *ucontext, uint64_t *ips, unsigned max, unsigned timeout_ms,
-			   bool here_if_alone);
+ * background thread (or a task started for it) does the unwinding while
+ * the handler waits, at most timeout_ms (it may be stuck behind a lock the
+ * interrupted code holds). When neither can, only the frame-pointer chain
+ * is followed: libunwind never runs on a thread of the program's.
+ * Async-signal-safe. */
+unsigned ts_unwind_context(void *ucontext, uint64_t *ips, unsigned max, unsigned timeout_ms);
 /* Whether the calling thread may take one more stack this second: its
  * first TS_STACKS_PER_SECOND C++ throws and recovered signals of each second
  * do, later ones are recorded without one. Unwinding costs about what a

@@ -81,8 +81,8 @@ class CrashTest(unittest.TestCase):
         # The sanitizer runtimes own SIGSEGV and SIGABRT in that build.
         tracelib.skip_under_sanitizer(self, "a crashing program", "is reported by the sanitizer")
 
-    def crash(self, argv, sig):
-        proc, trace = tracelib.run_pair(argv)
+    def crash(self, argv, sig, **run):
+        proc, trace = tracelib.run_pair(argv, **run)
         self.assertEqual(proc.returncode, -sig, "the same death by signal")
         self.assertEqual(tracelib.structural_errors(trace), [])
         spans = process_spans(trace)
@@ -117,6 +117,18 @@ class CrashTest(unittest.TestCase):
         e = events[-1].args
         self.assertEqual(e["exception.type"], "SIGABRT")
         self.assertIn("crash_abort_here", e["exception.stacktrace"])
+
+    def test_abort_in_handler_touches_no_descriptor_of_the_program(self):
+        # The first fault's stack is unwound by a task of the shim's whose
+        # descriptor table is its own and empty: libunwind's pipe gets 0 and
+        # 1 there. The handler's abort() at the second fault, when no task
+        # can be started, must not be unwound by libunwind on the program's
+        # thread, where 0 and 1 are its stdin and stdout (it read a byte of
+        # the one and wrote bytes to the other).
+        events = self.crash([prog("crash"), "segv-abort-noclone"], signal.SIGABRT,
+                            stdin_bytes=b"x" * 64)
+        self.assertEqual([e.args["exception.type"] for e in events],
+                         ["SIGSEGV", "SIGSEGV", "SIGABRT"])
 
     def test_own_handler_recovers(self):
         proc, trace = tracelib.run_pair([prog("crash"), "recover"])

@@ -6,13 +6,28 @@
  *            open() gets (the lowest free one: 3) and exits 0
  *   recover-many N  the same fault, recovered from N times (a JVM takes
  *            SIGSEGV for its null checks), then "recovered N"
+ *   segv-abort-noclone  recovers from a first fault, is then refused new
+ *            threads (a seccomp filter: clone fails with EPERM), faults
+ *            again, and its SIGSEGV handler calls abort(): the crash comes
+ *            inside a handler, after a stack was unwound for the first
+ *            fault, with no task to unwind the second one in
  * Writes a line first so the trace has a span before the crash. */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
+#include <errno.h>
 #include <fcntl.h>
+#include <linux/audit.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
 #include <setjmp.h>
 #include <signal.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 static sigjmp_buf back;
@@ -37,6 +52,54 @@ static void on_segv(int sig)
 __attribute__((noinline)) static int crash_recovered(void)
 {
 	return *nowhere + 1;
+}
+
+static volatile sig_atomic_t faults;
+
+/* Back out of the first fault; abort() in the handler at the next one. */
+static void on_segv_then_abort(int sig)
+{
+	(void)sig;
+	if (faults++ == 0)
+		siglongjmp(back, 1);
+	abort();
+}
+
+/* clone (and clone3) fail with EPERM from here on, in this thread. */
+static int refuse_threads(void)
+{
+	struct sock_filter f[] = {
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch)),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, AUDIT_ARCH_X86_64, 1, 0),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_clone, 1, 0),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 435 /* clone3 */, 0, 1),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | EPERM),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+	};
+	struct sock_fprog prog = {sizeof f / sizeof *f, f};
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0)
+		return -1;
+	return (int)syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog);
+}
+
+/* Faults from further down the stack, on pages no unwinding looked at yet
+ * (libunwind remembers the last ones it found readable). */
+__attribute__((noinline)) static int crash_deeper(void)
+{
+	volatile char pad[64 * 1024];
+	memset((char *)pad, 1, sizeof pad);
+	return crash_recovered() + pad[0];
+}
+
+static void on_sigsegv(void (*handler)(int))
+{
+	struct sigaction sa;
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = handler;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGSEGV, &sa, NULL);
 }
 
 int main(int argc, char **argv)
@@ -78,6 +141,14 @@ int main(int argc, char **argv)
 		char line[32];
 		int len = snprintf(line, sizeof line, "recovered %d\n", done);
 		return write(1, line, (size_t)len) == len ? 0 : 3;
+	}
+	if (!strcmp(how, "segv-abort-noclone")) {
+		on_sigsegv(on_segv_then_abort);
+		if (sigsetjmp(back, 1) == 0)
+			crash_recovered();
+		if (refuse_threads() != 0)
+			return 4;
+		return crash_deeper();
 	}
 	return 2;
 }
