@@ -12,6 +12,7 @@
  * A disposition that is SIG_IGN when the shim starts, or that the program
  * sets to SIG_IGN, is left to the kernel: an ignored signal stays ignored in
  * the programs it execs. */
+#include "crashstack.h"
 #include "init.h"
 #include "large.h"
 #include "rawsys.h"
@@ -86,45 +87,81 @@ static void record(int sig, siginfo_t *si, void *uc, bool fatal)
 	}
 }
 
-static void on_signal(int sig, siginfo_t *si, void *uc)
+/* What the shim does with a signal, all but running the program's handler:
+ * the event, and for a fatal signal the flush and the way to its default
+ * action. */
+struct shim_part {
+	int sig;
+	siginfo_t *si;
+	void *uc;
+	bool handled;   /* the program's handler runs next */
+	bool ignored;   /* the program asked for SIG_IGN */
+};
+
+static void do_shim_part(void *arg)
 {
-	int saved = errno;
-	struct sigaction p = prog[sig];
-	bool handled = p.sa_handler != SIG_DFL && p.sa_handler != SIG_IGN;
+	struct shim_part *w = arg;
 	if (in_handler) {
-		handled = false;   /* crashed while recording: die at once */
-	} else if (is_crash(sig) || !handled) {
+		w->handled = false;   /* crashed while recording: die at once */
+	} else if (is_crash(w->sig) || !w->handled) {
 		in_handler = 1;
-		record(sig, si, uc, !handled);
+		record(w->sig, w->si, w->uc, !w->handled);
 		in_handler = 0;
 	}
-	if (handled) {
-		if ((p.sa_flags & SA_RESETHAND) && !ts_vfork_child())   /* the table is the parent's */
-			prog[sig].sa_handler = SIG_DFL;
-		errno = saved;
-		if (p.sa_flags & SA_SIGINFO)
-			p.sa_sigaction(sig, si, uc);
-		else
-			p.sa_handler(sig);
+	if (w->handled)
 		return;
-	}
-	if (p.sa_handler == SIG_IGN) {
+	if (w->ignored) {
 		/* Only a fault can get here ignored (it was set while ours was in):
 		 * the kernel would kill the process, so let it. */
-		if (!is_fault(sig, si))
+		if (!is_fault(w->sig, w->si))
 			return;
 	} else {
-		ts_set_exit_status(TS_EXIT_SIGNAL | sig);
+		ts_set_exit_status(TS_EXIT_SIGNAL | w->sig);
 		ts_process_exit();   /* flush, bounded by TRACESHIM_EXIT_TIMEOUT_MS */
 	}
 	struct sigaction dfl = {.sa_handler = SIG_DFL};
 	sigemptyset(&dfl.sa_mask);
-	real_sigaction(sig, &dfl, NULL);
-	atomic_store(&ours[sig], false);
-	if (!is_fault(sig, si))
-		ts_syscall(SYS_tgkill, getpid(), ts_syscall(SYS_gettid), sig);   /* delivered on return */
-	errno = saved;
+	real_sigaction(w->sig, &dfl, NULL);
+	atomic_store(&ours[w->sig], false);
+	if (!is_fault(w->sig, w->si))
+		ts_syscall(SYS_tgkill, getpid(), ts_syscall(SYS_gettid), w->sig);   /* delivered on return */
 	/* A fault re-executes the instruction and dies with its own siginfo. */
+}
+
+/* The shim's part, on a stack of its own when room is short
+ * (crashstack.h); whether the program's handler runs next. Not inlined:
+ * with no address of its own taken, on_signal can jump to the program's
+ * handler rather than call it, which then has the stack on_signal had. */
+__attribute__((noinline)) static bool run_shim_part(int sig, siginfo_t *si, void *uc, bool handled,
+						    bool ignored)
+{
+	struct shim_part w = {.sig = sig, .si = si, .uc = uc, .handled = handled, .ignored = ignored};
+	if (!handled || is_crash(sig) || in_handler)   /* else nothing to do */
+		ts_crashstack_run(uc, do_shim_part, &w);
+	return w.handled;
+}
+
+/* Runs on whatever stack the program gave its signals, which may be a small
+ * alternate one nearly used up (a crash inside a handler). */
+static void on_signal(int sig, siginfo_t *si, void *uc)
+{
+	int saved = errno;
+	/* The program's action as the signal found it: SA_RESETHAND, below,
+	 * changes the table. */
+	__sighandler_t handler = prog[sig].sa_handler;
+	void (*action)(int, siginfo_t *, void *) = prog[sig].sa_sigaction;
+	int flags = prog[sig].sa_flags;
+	bool handled = run_shim_part(sig, si, uc, handler != SIG_DFL && handler != SIG_IGN,
+				     handler == SIG_IGN);
+	if ((flags & SA_RESETHAND) && handled && !ts_vfork_child())   /* the table is the parent's */
+		prog[sig].sa_handler = SIG_DFL;
+	errno = saved;
+	if (!handled)
+		return;
+	if (flags & SA_SIGINFO)
+		action(sig, si, uc);
+	else
+		handler(sig);
 }
 
 /* The kernel action for sig: the shim's handler with the program's mask and

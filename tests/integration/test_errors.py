@@ -118,6 +118,16 @@ class CrashTest(unittest.TestCase):
         self.assertEqual(e["exception.type"], "SIGABRT")
         self.assertIn("crash_abort_here", e["exception.stacktrace"])
 
+    def test_abort_in_handler_on_small_alternate_stack(self):
+        # Rust's stack overflow: its SIGSEGV handler, on an 8 KiB alternate
+        # stack with a guard page below, calls abort() with little of that
+        # stack left. The shim's SIGABRT handler has its signal frame there
+        # and must do its work elsewhere, or the process dies by SIGSEGV on
+        # the guard page.
+        events = self.crash([prog("crash"), "segv-abort-altstack"], signal.SIGABRT)
+        self.assertEqual([e.args["exception.type"] for e in events], ["SIGSEGV", "SIGABRT"])
+        self.assertIn("on_segv_abort_short", events[-1].args["exception.stacktrace"])
+
     def test_abort_in_handler_touches_no_descriptor_of_the_program(self):
         # The first fault's stack is unwound by a task of the shim's whose
         # descriptor table is its own and empty: libunwind's pipe gets 0 and

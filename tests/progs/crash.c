@@ -6,6 +6,11 @@
  *            open() gets (the lowest free one: 3) and exits 0
  *   recover-many N  the same fault, recovered from N times (a JVM takes
  *            SIGSEGV for its null checks), then "recovered N"
+ *   segv-abort-altstack  faults with a SIGSEGV handler on a small
+ *            alternate signal stack (a guard page below it) that calls
+ *            abort() when only a signal frame and 1.5 KiB are left on it:
+ *            Rust's "thread has overflowed its stack" path, whose handler
+ *            writes its message first
  *   segv-abort-noclone  recovers from a first fault, is then refused new
  *            threads (a seccomp filter: clone fails with EPERM), faults
  *            again, and its SIGSEGV handler calls abort(): the crash comes
@@ -15,6 +20,7 @@
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
 #endif
+#include <alloca.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/audit.h>
@@ -23,9 +29,12 @@
 #include <setjmp.h>
 #include <signal.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/auxv.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -63,6 +72,38 @@ static void on_segv_then_abort(int sig)
 	if (faults++ == 0)
 		siglongjmp(back, 1);
 	abort();
+}
+
+static char *altstack_lo;
+static void (*volatile abort_now)(void) = abort;   /* no lazy binding on the way */
+
+static void on_segv_abort_short(int sig)
+{
+	(void)sig;
+	uintptr_t sp = (uintptr_t)__builtin_frame_address(0);
+	uintptr_t want = getauxval(AT_MINSIGSTKSZ) + 1536;
+	if (sp - (uintptr_t)altstack_lo > want) {
+		volatile char *pad = alloca(sp - (uintptr_t)altstack_lo - want);
+		pad[0] = 1;
+	}
+	abort_now();
+}
+
+/* An alternate signal stack as Rust's runtime makes one: SIGSTKSZ (more
+ * where a signal frame needs it), a page no access is allowed to below. */
+static int small_altstack(void)
+{
+	size_t page = (size_t)sysconf(_SC_PAGESIZE);
+	size_t size = 8192;
+	if (size < 2 * getauxval(AT_MINSIGSTKSZ) + 4096)
+		size = 2 * getauxval(AT_MINSIGSTKSZ) + 4096;
+	size = (size + page - 1) / page * page;
+	char *m = mmap(NULL, page + size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (m == MAP_FAILED || mprotect(m, page, PROT_NONE) != 0)
+		return -1;
+	altstack_lo = m + page;
+	stack_t ss = {.ss_sp = altstack_lo, .ss_size = size};
+	return sigaltstack(&ss, NULL);
 }
 
 /* clone (and clone3) fail with EPERM from here on, in this thread. */
@@ -141,6 +182,17 @@ int main(int argc, char **argv)
 		char line[32];
 		int len = snprintf(line, sizeof line, "recovered %d\n", done);
 		return write(1, line, (size_t)len) == len ? 0 : 3;
+	}
+	if (!strcmp(how, "segv-abort-altstack")) {
+		if (small_altstack() != 0)
+			return 4;
+		struct sigaction sa;
+		memset(&sa, 0, sizeof sa);
+		sa.sa_handler = on_segv_abort_short;
+		sa.sa_flags = SA_ONSTACK;
+		sigemptyset(&sa.sa_mask);
+		sigaction(SIGSEGV, &sa, NULL);
+		return crash_null_deref();
 	}
 	if (!strcmp(how, "segv-abort-noclone")) {
 		on_sigsegv(on_segv_then_abort);
