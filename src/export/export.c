@@ -15,7 +15,6 @@
 #include "resolve.h"
 #include "summary.h"
 #include "registry.h"
-#include "flowends.h"
 #include "perfetto.h"
 #include "rollup.h"
 #include "sink.h"

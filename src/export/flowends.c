@@ -3,7 +3,6 @@
 #include "flowends.h"
 
 #include "ids.h"
-#include "perfetto.h"
 
 #include <stdbool.h>
 #include <string.h>
@@ -21,29 +20,12 @@ static uint8_t next_way[SETS];
 static bool any_started;
 /* Ends waiting for their start: only those whose release was lost stay. */
 #define PENDING_MAX 256
-static struct {
-	uint64_t id, ts;
-} pending[PENDING_MAX];
+static struct ts_flow_end pending[PENDING_MAX];
 static unsigned npending;
-static const struct ts_track *proc;
 
 static unsigned set_of(uint64_t id)
 {
 	return (unsigned)(ts_mix64(id) >> (64 - SET_BITS));
-}
-
-void ts_pf_flows_process(const struct ts_track *p)
-{
-	proc = p;
-}
-
-/* Writes the start of pending[i]'s flow and drops the entry. */
-static void give_start(unsigned i)
-{
-	uint64_t id = pending[i].id, ts = pending[i].ts;
-	pending[i] = pending[--npending];
-	if (proc)
-		ts_pf_instant(proc, ts ? ts - 1 : 0, "flow start not recorded", false, NULL, id);
 }
 
 void ts_pf_flow_begun(uint64_t id)
@@ -62,39 +44,40 @@ void ts_pf_flow_begun(uint64_t id)
 	any_started = true;
 }
 
-void ts_pf_flow_ended(const struct ts_track *track, uint64_t id, uint64_t ts_ns)
+bool ts_pf_flow_ended(const struct ts_track *track, uint64_t id, uint64_t ts_ns,
+		      struct ts_flow_end *evicted)
 {
 	if (!track->tid)
-		return;   /* a process's or a lane's: its start may be another process's */
+		return false;   /* a process's or a lane's: its start may be another process's */
 	uint64_t *ways = started[set_of(id)];
 	for (unsigned w = 0; w < WAYS; w++) {
 		if (ways[w] == id) {
 			ways[w] = 0;
-			return;
+			return false;
 		}
 	}
-	if (npending == PENDING_MAX)
-		give_start(0);
+	bool full = npending == PENDING_MAX;
+	if (full)
+		ts_pf_flow_unmatched(evicted);
 	pending[npending].id = id;
 	pending[npending].ts = ts_ns;
 	npending++;
+	return full;
 }
 
-void ts_pf_flows_close(void)
+bool ts_pf_flow_unmatched(struct ts_flow_end *end)
 {
-	while (npending)
-		give_start(npending - 1);
-	if (any_started) {
-		memset(started, 0, sizeof started);
-		memset(next_way, 0, sizeof next_way);
-	}
-	any_started = false;
+	if (!npending)
+		return false;
+	npending--;
+	end->id = pending[npending].id;
+	end->ts = pending[npending].ts;
+	return true;
 }
 
-void ts_pf_flows_after_fork(void)
+void ts_pf_flows_reset(void)
 {
 	npending = 0;
-	proc = NULL;
 	if (any_started) {
 		memset(started, 0, sizeof started);
 		memset(next_way, 0, sizeof next_way);

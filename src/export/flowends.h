@@ -8,27 +8,33 @@
  * which Perfetto's importer counts as an error. So the ends on thread
  * tracks are matched with the starts written; one still unmatched when the
  * process's last records are written gets a start of its own: an instant
- * on the process track just before the end, "flow start not recorded". The
- * recent starts are kept (flowends.c): an end that comes after very many
- * other starts may not find its own, and gets an instant as well, an extra
- * step in its arrow. */
+ * on the process track just before the end, "flow start not recorded"
+ * (written by perfetto.c; these are the tables). The recent starts are
+ * kept: an end that comes after very many other starts may not find its
+ * own, and gets an instant as well, an extra step in its arrow. */
 #ifndef TS_FLOWENDS_H
 #define TS_FLOWENDS_H
 
 #include "span.h"
 
+#include <stdbool.h>
 #include <stdint.h>
 
-/* The process whose thread tracks the ends are on (its track lasts until
- * after its final flush). */
-void ts_pf_flows_process(const struct ts_track *proc);
+struct ts_flow_end {
+	uint64_t id, ts;   /* the flow, and when its end was */
+};
+
 /* A flow id written as a start (flow_ids). */
 void ts_pf_flow_begun(uint64_t id);
-/* A flow id written as an end (terminating_flow_ids) on track at ts_ns. */
-void ts_pf_flow_ended(const struct ts_track *track, uint64_t id, uint64_t ts_ns);
-/* The process's last records are written: every end still unmatched gets
- * its start; the tables are emptied for the next process. */
-void ts_pf_flows_close(void);
-void ts_pf_flows_after_fork(void);
+/* A flow id written as an end (terminating_flow_ids) on track at ts_ns.
+ * True when, the table full, an older end still unmatched was put out into
+ * *evicted: its start is to be written now. */
+bool ts_pf_flow_ended(const struct ts_track *track, uint64_t id, uint64_t ts_ns,
+		      struct ts_flow_end *evicted);
+/* The process's last records are written: takes one end still unmatched
+ * (false when none is left), whose start is to be written. */
+bool ts_pf_flow_unmatched(struct ts_flow_end *end);
+/* Empties the tables, for the next process (or a forked child). */
+void ts_pf_flows_reset(void);
 
 #endif

@@ -15,6 +15,7 @@
 
 static struct pb batch;
 static struct pb event;   /* scratch, reused for every packet */
+static const struct ts_track *flows_proc;   /* where a missing start is put (flowends.h) */
 
 struct pb *ts_pf_batch(void)
 {
@@ -23,7 +24,8 @@ struct pb *ts_pf_batch(void)
 
 void ts_pf_after_fork(void)
 {
-	ts_pf_flows_after_fork();
+	ts_pf_flows_reset();
+	flows_proc = NULL;
 	batch = (struct pb){0};
 	event = (struct pb){0};
 	ts_pf_interned = (struct pb){0};
@@ -248,6 +250,30 @@ static void emit_end(const struct ts_pf_seq *st, uint64_t ts)
 	batch.len = (size_t)(p - batch.data);
 }
 
+void ts_pf_flows_process(const struct ts_track *proc)
+{
+	flows_proc = proc;
+}
+
+static void track_event(const struct ts_track *t, int type, uint64_t ts, const char *name,
+			bool dyn_name, const struct ts_span *s, uint64_t flow_out, uint64_t flow_in);
+
+/* The start of a flow whose end found none (flowends.h). */
+static void start_of_unmatched(const struct ts_flow_end *end)
+{
+	if (flows_proc)
+		track_event(flows_proc, TYPE_INSTANT, end->ts ? end->ts - 1 : 0,
+			    "flow start not recorded", false, NULL, end->id, 0);
+}
+
+void ts_pf_flows_close(void)
+{
+	struct ts_flow_end end;
+	while (ts_pf_flow_unmatched(&end))
+		start_of_unmatched(&end);
+	ts_pf_flows_reset();
+}
+
 /* name: a constant, or scratch text when dyn_name (interned by content). */
 static void track_event(const struct ts_track *t, int type, uint64_t ts, const char *name,
 			bool dyn_name, const struct ts_span *s, uint64_t flow_out, uint64_t flow_in)
@@ -282,9 +308,11 @@ static void track_event(const struct ts_track *t, int type, uint64_t ts, const c
 		pb_fixed64(&event, F_TE_FLOW, s->more_flows_out[i]);
 		ts_pf_flow_begun(s->more_flows_out[i]);
 	}
+	struct ts_flow_end evicted;
+	bool give_start = false;
 	if (flow_in) {
 		pb_fixed64(&event, F_TE_TERM_FLOW, flow_in);
-		ts_pf_flow_ended(t, flow_in, ts);
+		give_start = ts_pf_flow_ended(t, flow_in, ts, &evicted);
 	}
 	if (s) {
 		span_annotations(st, s);
@@ -306,6 +334,8 @@ static void track_event(const struct ts_track *t, int type, uint64_t ts, const c
 		}
 	}
 	emit_packet(t, st, ts);
+	if (give_start)
+		start_of_unmatched(&evicted);
 }
 
 void ts_pf_span(const struct ts_track *t, enum ts_span_event ev, const struct ts_span *s)

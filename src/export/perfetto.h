@@ -42,6 +42,11 @@ void ts_pf_instant(const struct ts_track *track, uint64_t ts_ns, const char *nam
 		   const struct ts_span *attrs, uint64_t flow_out);
 /* Child after fork: drops the parent's unwritten packets. */
 void ts_pf_after_fork(void);
+/* The process whose thread tracks' arrows are checked (flowends.h). */
+void ts_pf_flows_process(const struct ts_track *proc);
+/* The process's last records are written: every arrow whose start was never
+ * written gets one, on the process track. */
+void ts_pf_flows_close(void);
 /* Frees the per-track state (the track's sequence is over). */
 void ts_pf_forget(void **state);
 
