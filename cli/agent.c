@@ -14,6 +14,7 @@
 
 #include "endwatch.h"
 #include "export.h"
+#include "fdlimit.h"
 #include "log.h"
 #include "module.h"
 #include "otlprelay.h"
@@ -43,6 +44,11 @@
 
 #define MAX_WORKERS 512
 #define IDLE_MS 200
+/* Descriptors a new worker costs the agent while it is handed its segment
+ * (the segment, its process's pins, a relay connection, the control pair,
+ * the directory read on the way), with some to spare: below that many free,
+ * no worker is started until one ends. */
+#define WORKER_FDS 16
 
 /* A worker: serving the segment name, or (name empty) idle since
  * idle_since, or told to end (ctl closed) and not yet reaped. */
@@ -119,6 +125,32 @@ static bool preload_otlp(struct ts_agent *a, bool otlp)
 	return a->otlp != NULL;
 }
 
+/* The agent's own descriptors: stdio, its lock, signalfd and inotify, the
+ * relay's control connection and one per worker. */
+static unsigned long fds_held(const struct ts_agent *a)
+{
+	unsigned long n = 6 + (a->relay_ctl >= 0);
+	for (unsigned i = 0; i < nworkers; i++)
+		n += workers[i].ctl >= 0;
+	return n;
+}
+
+/* Said once: out of descriptors, the agent serves fewer processes at a time
+ * (the others wait for a worker to end) rather than try again and again. */
+static void short_of_fds(const char *what)
+{
+	static bool said;
+	if (!said)
+		TS_WARN("the agent is short of file descriptors (limit %lu, %s): processes wait "
+			"for a worker to end", ts_fdlimit_now(), what);
+	said = true;
+}
+
+static bool out_of_fds(int err)
+{
+	return err == EMFILE || err == ENFILE;
+}
+
 /* Forks the worker for dir/name, made by process maker; false when none
  * could start now (it is tried again at the next scan). */
 static bool serve_segment(struct ts_agent *a, const char *name, pid_t maker)
@@ -134,6 +166,8 @@ static bool serve_segment(struct ts_agent *a, const char *name, pid_t maker)
 	ts_endwatch_pin(maker);
 	int fd = open(path, O_RDWR | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0) {
+		if (out_of_fds(errno))
+			short_of_fds("opening a segment");
 		ts_endwatch_unpin();
 		return false;
 	}
@@ -166,7 +200,10 @@ static bool serve_segment(struct ts_agent *a, const char *name, pid_t maker)
 		a->served_total++;
 		return true;
 	}
-	if (nworkers >= MAX_WORKERS) {
+	bool room = fds_held(a) + WORKER_FDS <= ts_fdlimit_now();
+	if (!room)
+		short_of_fds("one more worker");
+	if (nworkers >= MAX_WORKERS || !room) {
 		ts_endwatch_unpin();
 		close(fd);
 		return false;
@@ -174,8 +211,11 @@ static bool serve_segment(struct ts_agent *a, const char *name, pid_t maker)
 	/* Its requests go to the relay, which sends for every worker. */
 	int relay = preload_otlp(a, otlp) ? ts_relay_connect(a, fd) : -1;
 	int sv[2];
-	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) != 0)
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) != 0) {
+		if (out_of_fds(errno))
+			short_of_fds("a worker's control connection");
 		sv[0] = sv[1] = -1;
+	}
 	pid_t pid = fork();
 	if (pid == 0) {
 		for (int i = 0; i < 3; i++)
@@ -367,35 +407,75 @@ static void yield_to_programs(void)
 		TS_INFO("the agent keeps its scheduling policy: %s", strerror(errno));
 }
 
-int ts_agent_serve(struct ts_agent *a)
+static void served_signals(sigset_t *mask)
 {
-	yield_to_programs();
+	sigemptyset(mask);
+	sigaddset(mask, SIGCHLD);
+	sigaddset(mask, SIGTERM);
+	sigaddset(mask, SIGHUP);
+}
+
+bool ts_agent_prepare(struct ts_agent *a, char *why, size_t cap)
+{
+	if (a->keep_fds[0] >= 0)
+		return true;
+	unsigned long limit = ts_fdlimit_now();
+	if (limit < TS_AGENT_MIN_FDS) {
+		snprintf(why, cap, "it may open only %lu file descriptors (ulimit -n), fewer than "
+			 "the %d it needs", limit, TS_AGENT_MIN_FDS);
+		return false;
+	}
 	sigset_t mask;
-	sigemptyset(&mask);
-	sigaddset(&mask, SIGCHLD);
-	sigaddset(&mask, SIGTERM);
-	sigaddset(&mask, SIGHUP);
-	sigprocmask(SIG_BLOCK, &mask, NULL);
+	served_signals(&mask);
+	/* Read once blocked (ts_agent_serve): under traceshim run, after the
+	 * command was started with the mask this process was given. */
 	int sfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
 	/* Segments appear by rename, whole: the making of one wakes nobody. */
 	int ino = inotify_init1(IN_CLOEXEC | IN_NONBLOCK);
 	if (sfd < 0 || ino < 0 || inotify_add_watch(ino, a->dir, IN_MOVED_TO) < 0) {
-		TS_WARN("cannot watch %s: %s", a->dir, strerror(errno));
-		return 1;
+		snprintf(why, cap, "cannot watch %s: %s", a->dir, strerror(errno));
+		if (sfd >= 0)
+			close(sfd);
+		if (ino >= 0)
+			close(ino);
+		return false;
 	}
 	a->keep_fds[0] = sfd;
 	a->keep_fds[1] = ino;
+	return true;
+}
+
+/* The idle agent found a segment nobody serves after it let go of its lock,
+ * and could not serve it either (out of descriptors, or a worker of an agent
+ * before it holds it): it waits as an idle agent does, and leaves once that
+ * has lasted this long, as it would have without the segment. */
+#define STUCK_MS 2000
+
+int ts_agent_serve(struct ts_agent *a)
+{
+	char why[PATH_MAX + 128];
+	if (!ts_agent_prepare(a, why, sizeof why)) {
+		TS_WARN("the agent does not serve %s: %s", a->dir, why);
+		return 1;
+	}
+	yield_to_programs();
+	sigset_t mask;
+	served_signals(&mask);
+	sigprocmask(SIG_BLOCK, &mask, NULL);
+	int sfd = a->keep_fds[0], ino = a->keep_fds[1];
 	a->keep_fds[2] = a->lock_fd;
 	scan(a);
-	uint64_t idle_since = now_ms(), until = 0;
+	uint64_t idle_since = now_ms(), until = 0, stuck_since = 0;
 	bool term = false;
 	for (;;) {
 		if (reap(a))
 			scan(a);
 		bool idle_left = retire_idle(false);
 		bool busy = busy_workers() || a->child || ts_relay_busy(a);
-		if (busy)
+		if (busy) {
 			idle_since = now_ms();
+			stuck_since = 0;
+		}
 		if (term && !a->child && !a->child_started)
 			break;   /* under run, the command's end is waited for as always */
 		if (a->child_started && !a->child) {
@@ -414,8 +494,21 @@ int ts_agent_serve(struct ts_agent *a)
 			if (!unserved(a) || !ts_agent_lock(a))
 				break;
 			a->keep_fds[2] = a->lock_fd;
+			unsigned long before = a->served_total;
 			scan(a);
-			continue;
+			if (a->served_total != before) {
+				stuck_since = 0;
+				continue;
+			}
+			/* Nothing could be served: not again at once (that
+			 * would spin, and never read a SIGTERM), and not for
+			 * ever. */
+			uint64_t now = now_ms();
+			if (!stuck_since)
+				stuck_since = now;
+			else if (now - stuck_since >= STUCK_MS)
+				break;
+			idle_since = now;
 		}
 		static struct pollfd p[3 + MAX_WORKERS];
 		p[0] = (struct pollfd){sfd, POLLIN, 0};
@@ -458,6 +551,7 @@ int ts_agent_serve(struct ts_agent *a)
 	end_workers();
 	close(sfd);
 	close(ino);
+	a->keep_fds[0] = a->keep_fds[1] = -1;
 	return 0;
 }
 

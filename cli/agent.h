@@ -51,6 +51,11 @@ bool ts_agent_lock(struct ts_agent *a);
 void ts_agent_unlock(struct ts_agent *a);
 /* Writes the agent's pid and its relay's into the lock (for --status). */
 void ts_agent_note(struct ts_agent *a);
+/* Makes what serving a->dir takes (its signalfd and inotify watch) once the
+ * descriptor limit is known to be enough; false, with the reason in why,
+ * when the agent cannot serve: traced processes must write their own spans.
+ * ts_agent_serve() calls it when it was not called before. */
+bool ts_agent_prepare(struct ts_agent *a, char *why, size_t cap);
 /* Serves a->dir: until idle (stop_when_idle), until the command is done and
  * its processes' spans are written (child_started), or until SIGTERM. */
 int ts_agent_serve(struct ts_agent *a);

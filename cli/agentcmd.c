@@ -3,6 +3,7 @@
  * traced process does when its run has none), or tells what the agent of
  * the directory is serving. */
 #include "agent.h"
+#include "fdlimit.h"
 #include "run.h"
 
 #include "log.h"
@@ -166,6 +167,13 @@ static int wait_idle(const char *dir, unsigned seconds)
  * the lock (or found another agent holding it). */
 static int detach(struct ts_agent *a)
 {
+	/* Known before the starting process is told anything: it then writes
+	 * its own spans rather than wait for an agent that cannot serve. */
+	char why[PATH_MAX + 128];
+	if (!ts_agent_prepare(a, why, sizeof why)) {
+		TS_INFO("the agent does not start: %s", why);
+		return TS_AGENT_EXIT_CANNOT_SERVE;
+	}
 	int p[2];
 	if (pipe2(p, O_CLOEXEC) != 0)
 		return 1;
@@ -251,6 +259,8 @@ int ts_agent_main(int argc, char **argv)
 	}
 	/* When told to stop: the OTLP relay gives up what it holds within the
 	 * exit bound of the traced processes. */
+	/* Its own limit, not the one of the program that started it. */
+	ts_fdlimit_raise(NULL);
 	const char *t = getenv("TRACESHIM_EXIT_TIMEOUT_MS");
 	a.end_bound_ms = t ? (unsigned)strtoul(t, NULL, 10) : 2000;
 	if (a.end_bound_ms > 600000)
@@ -260,6 +270,10 @@ int ts_agent_main(int argc, char **argv)
 		ts_agent_set_module_dir(&a, dirname(lib));
 	if (want_detach)
 		return detach(&a);
+	if (!ts_agent_prepare(&a, why, sizeof why)) {
+		fprintf(stderr, "traceshim agent: cannot serve %s: %s\n", a.dir, why);
+		return 2;
+	}
 	if (!ts_agent_lock(&a)) {
 		fprintf(stderr, "traceshim agent: another agent serves %s\n", a.dir);
 		return 1;

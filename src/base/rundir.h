@@ -12,6 +12,9 @@
 #define TS_SEG_FORMAT "10"
 #define TS_SEG_SUFFIX ".v" TS_SEG_FORMAT ".seg"
 #define TS_AGENT_LOCK "agent.v" TS_SEG_FORMAT ".lock"
+/* `traceshim agent --detach` could not serve the directory (too few file
+ * descriptors, say): the process that started it writes its own spans. */
+#define TS_AGENT_EXIT_CANNOT_SERVE 3
 
 /* "p<pid>.<stamp>" TS_SEG_SUFFIX: a segment of this layout. */
 static inline bool ts_rundir_is_segment(const char *name)

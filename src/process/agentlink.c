@@ -124,6 +124,11 @@ static bool spawn_agent(const char *dir)
 		got = (pid_t)ts_syscall(SYS_wait4, pid, &st, __WALL, NULL);
 	while (got < 0 && errno == EINTR);
 	errno = saved;
+	if (got == pid && WIFEXITED(st) && WEXITSTATUS(st) == TS_AGENT_EXIT_CANNOT_SERVE) {
+		TS_INFO("the agent (%s) cannot serve %s (too few file descriptors?); spans are "
+			"written by this process", prog, dir);
+		return false;
+	}
 	if (got != pid || !WIFEXITED(st) || WEXITSTATUS(st) != 0) {
 		TS_INFO("the agent (%s) did not start (wait status %d%s)", prog, got == pid ? st : -1,
 			got == pid ? "" : ", not reaped");

@@ -17,7 +17,10 @@ run directory; the agent of the run turns them into spans.
   program, its own session), ends by itself, and `$(...)` never waits for it;
 - a killed agent changes nothing for the program; a damaged segment ends
   only its own worker; a run directory others may enter is refused;
-- TRACESHIM_AGENT=off keeps everything in the process.
+- TRACESHIM_AGENT=off keeps everything in the process;
+- an agent takes its own descriptor limit (the program keeps its own), does
+  not serve on one too low to work (the program writes its own spans), and
+  an idle agent that cannot serve a segment leaves rather than spins.
 
 Run:  TRACESHIM_LIB=build/libtraceshim.so TRACESHIM_CLI=build/cli/traceshim \\
       PROGS_DIR=build/tests/progs python3 tests/integration/test_agent.py
@@ -27,6 +30,7 @@ import fcntl
 import functools
 import os
 import re
+import resource
 import shutil
 import signal
 import socket
@@ -737,6 +741,94 @@ class AgentTest(unittest.TestCase):
         self.assertIsNone(agent_pid(self.run_dir))
         trace = tracelib.load_trace(self.trace_path)
         self.assertTrue([s for s in trace.slices if s.name == "sh"])
+
+    # ------------------------------------------------------- descriptor limits
+    def agents(self):
+        """Pids of `traceshim agent` processes serving run_dir (whether or
+        not they hold its lock at this moment)."""
+        found = []
+        for pid in filter(str.isdigit, os.listdir("/proc")):
+            try:
+                with open("/proc/%s/cmdline" % pid, "rb") as f:
+                    args = f.read().split(b"\0")
+            except OSError:
+                continue
+            if b"agent" in args and self.run_dir.encode() in args:
+                found.append(int(pid))
+        return found
+
+    def kill_agents(self):
+        # An agent of the code before the fix spins with SIGTERM blocked.
+        for pid in self.agents():
+            os.kill(pid, signal.SIGKILL)
+
+    def limited(self, soft, hard, argv, **extra):
+        """argv traced, started with RLIMIT_NOFILE soft:hard (by prlimit,
+        which itself is not traced)."""
+        env = preload_env(self.run_dir, TRACESHIM_OUTPUT=self.trace_path, TRACESHIM_AGENT="auto",
+                          **extra)
+        preload = env.pop("LD_PRELOAD")
+        return ["prlimit", "--nofile=%d:%d" % (soft, hard), "env", "LD_PRELOAD=" + preload] + argv, env
+
+    def process_spans(self, trace, name):
+        return [s for s in trace.slices if s.name == name and s.tid is None]
+
+    def test_agent_does_not_serve_on_too_few_descriptors(self):
+        self.addCleanup(self.kill_agents)
+        argv, env = self.limited(6, 6, ["sh", "-c", "echo hi; exit 3"])
+        start = time.monotonic()
+        proc = subprocess.run(argv, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                              timeout=60)
+        self.assertEqual((proc.returncode, proc.stdout), (3, b"hi\n"), proc.stderr.decode())
+        self.assertLess(time.monotonic() - start, 10)
+        # The process wrote its spans itself.
+        trace = tracelib.load_trace(self.trace_path)
+        self.assertEqual(len(self.process_spans(trace, "sh")), 1)
+        # No agent is left behind, spinning on the limit it was started with.
+        self.assertTrue(wait_for(lambda: not self.agents(), 5), "an agent is left")
+        # And a later process of the directory, with the usual limits, is served.
+        later = os.path.join(self.tmp, "later.pftrace")
+        proc = subprocess.run(["sh", "-c", "echo again"], stdout=subprocess.PIPE, timeout=60,
+                              env=preload_env(self.run_dir, TRACESHIM_OUTPUT=later,
+                                              TRACESHIM_AGENT="auto"))
+        self.assertEqual(proc.stdout, b"again\n")
+        self.assertEqual(len(self.process_spans(tracelib.load_trace(later), "sh")), 1)
+
+    def test_agent_takes_its_own_descriptor_limit(self):
+        self.addCleanup(self.kill_agents)
+        hard = resource.getrlimit(resource.RLIMIT_NOFILE)[1]
+        if hard == resource.RLIM_INFINITY or hard < 256:
+            self.skipTest("a hard descriptor limit of %s" % hard)
+        argv, env = self.limited(6, hard, ["sh", "-c", "grep 'open files' /proc/self/limits; "
+                                           "sleep 1"])
+        proc = subprocess.Popen(argv, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        self.addCleanup(lambda: proc.poll() is not None or proc.kill())
+        pids = wait_for(self.agents, 10)
+        self.assertTrue(pids)
+        with open("/proc/%d/limits" % pids[0]) as f:
+            line = [l for l in f if l.startswith("Max open files")][0]
+        self.assertEqual(line.split()[3:5], [str(hard)] * 2, line)
+        out, err = proc.communicate(timeout=60)
+        # The program keeps the limits it was started with.
+        self.assertEqual(out.split()[3:5], [b"6", str(hard).encode()], err.decode())
+        self.assertEqual(proc.returncode, 0, err.decode())
+        trace = self.load_when(lambda t: self.process_spans(t, "sh") and
+                               self.process_spans(t, "grep"))
+        self.assertEqual(len(self.process_spans(trace, "sh")), 1)
+
+    def test_idle_agent_leaves_when_a_segment_cannot_be_served(self):
+        # A segment that another agent's worker holds (its lock taken): this
+        # agent cannot serve it, and must neither spin on it nor stay for it.
+        self.addCleanup(self.kill_agents)
+        path = os.path.join(self.run_dir, "p%d.1%s" % (os.getpid(), segment_suffix()))
+        with open(path, "wb") as f:
+            f.write(bytes(4096))
+        fd = os.open(path, os.O_RDWR)
+        self.addCleanup(os.close, fd)
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        subprocess.run([cli(), "agent", "--detach", "--dir", self.run_dir], env=base_env(),
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=30, check=True)
+        self.assertTrue(wait_for(lambda: not self.agents(), 10), "the agent did not leave")
 
 
 if __name__ == "__main__":
