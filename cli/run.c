@@ -9,6 +9,7 @@
 
 #include "agent.h"
 #include "clock.h"
+#include "fdlimit.h"
 #include "rundir.h"
 #include "safeopen.h"
 #include "summary.h"
@@ -26,6 +27,7 @@
 #include <strings.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -255,6 +257,13 @@ static int wait_child(pid_t pid)
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGHUP, &sa, NULL);
+	/* Blocked while an agent served (a signalfd read them): one that came
+	 * since is passed on now. */
+	sigset_t mask;
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGHUP);
+	sigprocmask(SIG_UNBLOCK, &mask, NULL);
 	int status;
 	while (waitpid(pid, &status, 0) < 0)
 		if (errno != EINTR)
@@ -265,21 +274,38 @@ static int wait_child(pid_t pid)
 /* The run's own directory, served by this process while the command runs:
  * every process of the tree leaves its records there (TRACESHIM_RUN_DIR).
  * False (each process writes its own spans) when TRACESHIM_AGENT=off or no
- * directory can be made. */
+ * directory can be made; when the directory is made but cannot be served
+ * (too few descriptors), the tree is told TRACESHIM_AGENT=off, so that no
+ * process of it waits for an agent, or leaves a segment, in a directory
+ * nobody serves. */
 static bool own_agent(struct ts_agent *a, const char *lib)
 {
 	*a = (struct ts_agent){.lock_fd = -1, .keep_fds = {-1, -1, -1}, .relay_ctl = -1};
 	const char *mode = getenv("TRACESHIM_AGENT");
 	if (mode && !strcasecmp(mode, "off"))
 		return false;
-	char base[PATH_MAX], why[PATH_MAX + 64];
+	char base[PATH_MAX], why[PATH_MAX + 128];
 	if (!ts_rundir_default(base, sizeof base) || !ts_rundir_usable(base, true, why, sizeof why)) {
 		fprintf(stderr, "traceshim run: %s; each process writes its own spans\n", why);
 		return false;
 	}
 	if ((size_t)snprintf(a->dir, sizeof a->dir, "%s/run.XXXXXX", base) >= sizeof a->dir ||
-	    !mkdtemp(a->dir) || !ts_agent_lock(a))
+	    !mkdtemp(a->dir))
 		return false;
+	if (!ts_agent_prepare(a, why, sizeof why) ||
+	    (!ts_agent_lock(a) && snprintf(why, sizeof why, "cannot lock %s: %s", a->dir,
+					   strerror(errno)))) {
+		fprintf(stderr, "traceshim run: no agent for the run (%s); each process writes its "
+			"own spans\n", why);
+		for (int i = 0; i < 2; i++)
+			if (a->keep_fds[i] >= 0) {
+				close(a->keep_fds[i]);
+				a->keep_fds[i] = -1;
+			}
+		rmdir(a->dir);
+		set("TRACESHIM_AGENT", "off");
+		return false;
+	}
 	char libdir[PATH_MAX];
 	snprintf(libdir, sizeof libdir, "%s", lib);
 	ts_agent_set_module_dir(a, dirname(libdir));
@@ -294,16 +320,43 @@ static bool own_agent(struct ts_agent *a, const char *lib)
 	return true;
 }
 
+/* Segments no worker serves (none could be, within the run's bound): their
+ * spans are not coming, and their files are memory on tmpfs. */
+static void remove_unserved(struct ts_agent *a)
+{
+	static struct ts_seg_found list[4096];
+	size_t n = ts_agent_list_segments(a, list, sizeof list / sizeof *list);
+	for (size_t i = 0; i < n; i++) {
+		char path[PATH_MAX + NAME_MAX + 2];
+		if ((size_t)snprintf(path, sizeof path, "%s/%s", a->dir, list[i].name) >= sizeof path)
+			continue;
+		int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+		if (fd >= 0 && flock(fd, LOCK_EX | LOCK_NB) == 0)
+			unlink(path);
+		if (fd >= 0)
+			close(fd);
+	}
+}
+
 /* Lets go of the run's directory; it is removed unless a process of the
  * tree is still running (its segment is there, served by its worker). */
 static void end_agent(struct ts_agent *a)
 {
 	char lock[PATH_MAX + 16];
 	snprintf(lock, sizeof lock, "%s/" TS_AGENT_LOCK, a->dir);
+	remove_unserved(a);
 	if (!ts_agent_workers())
 		unlink(lock);
 	ts_agent_unlock(a);
 	rmdir(a->dir);
+}
+
+/* False when the trace is known not to be written: a regular file that is
+ * still empty (a FIFO or a device cannot tell). */
+static bool trace_written(const char *where)
+{
+	struct stat st;
+	return stat(where, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size > 0;
 }
 
 int ts_run_main(int argc, char **argv)
@@ -321,10 +374,20 @@ int ts_run_main(int argc, char **argv)
 	char trace[PATH_MAX], summary[PATH_MAX];
 	const char *where = prepare(&o, lib, trace, sizeof trace, summary, sizeof summary);
 
+	/* The agent's descriptors are this process's: as many as it may have.
+	 * The command is started with the limits run was given: the soft one
+	 * is put back for the moment of the spawn (the child is made with the
+	 * limits of that moment; run is single-threaded here). */
+	struct rlimit given;
+	bool raised = ts_fdlimit_raise(&given) != 0 && given.rlim_cur != given.rlim_max;
 	struct ts_agent agent;
 	bool served = own_agent(&agent, lib);
 	pid_t pid;
+	if (raised)
+		setrlimit(RLIMIT_NOFILE, &given);
 	int err = posix_spawnp(&pid, o.cmd[0], NULL, NULL, o.cmd, environ);
+	if (raised)
+		ts_fdlimit_raise(NULL);
 	if (err) {
 		fprintf(stderr, "traceshim run: cannot run %s: %s\n", o.cmd[0], strerror(err));
 		if (o.summary)
@@ -340,8 +403,10 @@ int ts_run_main(int argc, char **argv)
 		signal(SIGINT, SIG_IGN);
 		signal(SIGQUIT, SIG_IGN);
 		ts_agent_serve(&agent);
-		status = agent.child ? -1 : agent.child_status;
 		end_agent(&agent);
+		/* An agent that stopped before the command ended: run still
+		 * ends as the command does. */
+		status = agent.child ? wait_child(pid) : agent.child_status;
 	} else {
 		status = wait_child(pid);
 	}
@@ -362,8 +427,11 @@ int ts_run_main(int argc, char **argv)
 			"answer in time; TRACESHIM_LOG=warn says more)\n", shown);
 	else if (o.otlp && !where)
 		fprintf(stderr, "traceshim: spans exported to %s\n", shown);
-	if (where)
+	if (where && trace_written(where))
 		fprintf(stderr, "traceshim: trace written to %s\n", where);
+	else if (where)
+		fprintf(stderr, "traceshim: no trace written to %s: no process of the run could "
+			"write its spans (TRACESHIM_LOG=warn tells why)\n", where);
 
 	if (status >= 0 && WIFSIGNALED(status)) {
 		/* Die the same way, without a core file of our own. */

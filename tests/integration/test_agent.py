@@ -20,7 +20,10 @@ run directory; the agent of the run turns them into spans.
 - TRACESHIM_AGENT=off keeps everything in the process;
 - an agent takes its own descriptor limit (the program keeps its own), does
   not serve on one too low to work (the program writes its own spans), and
-  an idle agent that cannot serve a segment leaves rather than spins.
+  an idle agent that cannot serve a segment leaves rather than spins;
+  `traceshim run` under a low limit still exits as its command does, gives
+  the command the limits it was given, writes the trace and leaves no
+  segment behind.
 
 Run:  TRACESHIM_LIB=build/libtraceshim.so TRACESHIM_CLI=build/cli/traceshim \\
       PROGS_DIR=build/tests/progs python3 tests/integration/test_agent.py
@@ -829,6 +832,57 @@ class AgentTest(unittest.TestCase):
         subprocess.run([cli(), "agent", "--detach", "--dir", self.run_dir], env=base_env(),
                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=30, check=True)
         self.assertTrue(wait_for(lambda: not self.agents(), 10), "the agent did not leave")
+
+    def run_dirs_base(self):
+        """Where `traceshim run` makes its directory (src/base/rundir.c)."""
+        uid = os.geteuid()
+        if os.path.isdir("/dev/shm") and os.access("/dev/shm", os.W_OK | os.X_OK):
+            return "/dev/shm/traceshim-%d" % uid
+        xdg = os.environ.get("XDG_RUNTIME_DIR")
+        if xdg and xdg.startswith("/"):
+            return os.path.join(xdg, "traceshim")
+        return "/tmp/traceshim-%d" % uid
+
+    def segments_of(self, pids):
+        base = self.run_dirs_base()
+        found = []
+        for root, _, files in os.walk(base):
+            found += [os.path.join(root, f) for f in files
+                      if any(f.startswith("p%d." % pid) for pid in pids)]
+        return found
+
+    def run_with_descriptors(self, n):
+        proc = subprocess.run(["prlimit", "--nofile=%d:%d" % (n, n), cli(), "run", "-o",
+                               self.trace_path, "--", "sh", "-c", "sleep 1; echo done; exit 3"],
+                              env=base_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                              timeout=60)
+        err = proc.stderr.decode()
+        # run waited for its command, and ends as it did.
+        self.assertEqual((proc.returncode, proc.stdout), (3, b"done\n"), err)
+        trace = tracelib.load_trace(self.trace_path)
+        spans = self.process_spans(trace, "sh")
+        self.assertEqual(len(spans), 1, err)
+        self.assertEqual(spans[0].args.get("process.exit.code"), 3)
+        self.assertEqual(err.count("trace written to"), 1, err)
+        self.assertEqual(self.segments_of([spans[0].pid]), [])
+
+    def test_run_with_five_descriptors(self):
+        self.run_with_descriptors(5)
+
+    def test_run_with_six_descriptors(self):
+        self.run_with_descriptors(6)
+
+    def test_run_gives_its_command_the_limits_it_was_given(self):
+        hard = resource.getrlimit(resource.RLIMIT_NOFILE)[1]
+        if hard == resource.RLIM_INFINITY or hard < 256:
+            self.skipTest("a hard descriptor limit of %s" % hard)
+        proc = subprocess.run(["prlimit", "--nofile=100:%d" % hard, cli(), "run", "-o",
+                               self.trace_path, "--", "grep", "open files", "/proc/self/limits"],
+                              env=base_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                              timeout=60)
+        self.assertEqual(proc.returncode, 0, proc.stderr.decode())
+        self.assertEqual(proc.stdout.split()[3:5], [b"100", str(hard).encode()])
+        self.assertEqual(len(self.process_spans(tracelib.load_trace(self.trace_path), "grep")), 1)
 
 
 if __name__ == "__main__":
