@@ -28,6 +28,7 @@
 /* Set on the background thread once it has a table of its own. */
 static __thread bool private_table __attribute__((tls_model("initial-exec")));
 static int program_pidfd = -1;   /* in that table */
+static bool stdin_filler;         /* 0 is /dev/null there: see ts_fd_make_room */
 
 /* After unshare(): every copy of the program's descriptors goes, so none
  * keeps a pipe or socket of the program open. */
@@ -69,12 +70,32 @@ bool ts_fd_table_private(void)
 	 * (glibc's fatal messages, say) must never land in the trace file or a
 	 * socket that took the number. (A sanitizer's report from here goes
 	 * to its log_path.) */
-	for (int i = 0; i < 3; i++)
-		if (ts_syscall(SYS_openat, AT_FDCWD, "/dev/null", O_RDWR | O_CLOEXEC) < 0)
+	for (int i = 0; i < 3; i++) {
+		long got = ts_syscall(SYS_openat, AT_FDCWD, "/dev/null", O_RDWR | O_CLOEXEC);
+		if (got < 0)
 			break;
+		stdin_filler |= got == 0;
+	}
 	private_table = true;
 	program_pidfd = (int)ts_syscall(SYS_pidfd_open, (pid_t)ts_syscall(SYS_getpid), 0);
 	return true;
+}
+
+bool ts_fd_make_room(void)
+{
+	/* The table has the program's descriptor limit (a thread cannot have a
+	 * limit of its own, and raising the process's would change what the
+	 * program sees). Standard input is the one filler nothing writes to:
+	 * the trace file may take its number. */
+	if (!private_table || !stdin_filler)
+		return false;
+	stdin_filler = false;
+	return ts_syscall(SYS_close, 0) == 0;
+}
+
+bool ts_fd_private(void)
+{
+	return private_table;
 }
 
 /* A consumer in another process (ts_fd_borrow_from). */

@@ -13,6 +13,14 @@
  * sandbox refuses (the table stays the program's). */
 bool ts_fd_table_private(void);
 
+/* On the background thread's own table, when a descriptor it needs could not
+ * be had for the descriptor limit (EMFILE: a program started with a limit of
+ * a few): gives up a filler of the table, so one more can be opened. False
+ * when there is none to give up. */
+bool ts_fd_make_room(void);
+/* True on the thread that has a table of its own. */
+bool ts_fd_private(void);
+
 /* The program's descriptor fd as one this thread can use: fd itself on the
  * program's threads; on the background thread a duplicate, or -1 when none
  * can be had (pidfd_getfd needs Linux 5.6, and a sandbox may refuse it).

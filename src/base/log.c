@@ -42,6 +42,41 @@ void ts_log_capture(char *buf, size_t cap, _Atomic uint32_t *len)
 	capture_len = len;
 }
 
+/* Lines the background thread could not write: its own descriptor table had
+ * no room for the program's stderr (a program started with a descriptor
+ * limit of a few). A program thread says them later (ts_log_say_deferred),
+ * from the program's table, where stderr is. One try-lock, never waited on:
+ * the saying may be done at exit from a signal handler. */
+static char unsaid[1024];
+static _Atomic uint32_t unsaid_len;
+static _Atomic int unsaid_busy;
+
+static void defer(const char *line, size_t len)
+{
+	if (atomic_exchange(&unsaid_busy, 1))
+		return;
+	uint32_t at = atomic_load(&unsaid_len);
+	if (at + len <= sizeof unsaid) {
+		memcpy(unsaid + at, line, len);
+		atomic_store(&unsaid_len, at + (uint32_t)len);
+	}
+	atomic_store(&unsaid_busy, 0);
+}
+
+void ts_log_say_deferred(void)
+{
+	if (ts_fd_private() || !atomic_load(&unsaid_len) || atomic_exchange(&unsaid_busy, 1))
+		return;
+	int saved = errno;
+	int fd = ts_fd_stderr();
+	if (fd >= 0)
+		ts_syscall(SYS_write, fd, unsaid, atomic_load(&unsaid_len));
+	ts_fd_give_back(fd);
+	atomic_store(&unsaid_len, 0);
+	atomic_store(&unsaid_busy, 0);
+	errno = saved;
+}
+
 /* One line: control characters (a newline in a value, a terminal escape)
  * become '?'. */
 static void emit_text(const char *msg)
@@ -67,6 +102,8 @@ static void emit_text(const char *msg)
 	int fd = ts_fd_stderr();
 	if (fd >= 0)
 		ts_syscall(SYS_write, fd, buf, len);
+	else if (ts_fd_private())
+		defer(buf, len);
 	ts_fd_give_back(fd);
 	errno = saved;
 }
@@ -180,6 +217,7 @@ size_t ts_log_reported(char *out, size_t cap)
 
 void ts_log_reset(int level)
 {
+	atomic_store(&unsaid_len, 0);
 	for (int i = 0; i < REPORTED_MAX; i++)
 		atomic_store(&reported[i], 0);
 	capture = NULL;

@@ -38,6 +38,11 @@ size_t ts_log_reported(char *out, size_t cap);
 #define TS_INFO(...)  do { if (ts_log_level >= TS_LOG_INFO) ts_log(TS_LOG_INFO, __VA_ARGS__); } while (0)
 #define TS_WARN(...)  do { if (ts_log_level >= TS_LOG_WARN) ts_log(TS_LOG_WARN, __VA_ARGS__); } while (0)
 
+/* Says, on a program thread, what the background thread could not: its
+ * own descriptor table had no room to reach the program's stderr. Async-
+ * signal-safe; does nothing on the background thread. */
+void ts_log_say_deferred(void);
+
 /* Also keeps every line emitted in buf (up to cap bytes, *len used): an
  * agent's worker hands its diagnostics to the process it serves. */
 void ts_log_capture(char *buf, size_t cap, _Atomic uint32_t *len);

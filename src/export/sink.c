@@ -14,6 +14,7 @@
 #include "compress.h"
 #include "config.h"
 #include "context.h"
+#include "fdtable.h"
 #include "log.h"
 #include "rawfs.h"
 #include "rawsys.h"
@@ -48,6 +49,9 @@ static _Atomic uint64_t give_up_ms;
 static int open_output(char *why, size_t cap)
 {
 	int f = ts_open_output(ts_cfg.output, OUTPUT_FLAGS, 0644, TS_OPEN_FIFO | TS_OPEN_CHR, why, cap);
+	if (f < 0 && errno == EMFILE && !shared_table && ts_fd_make_room())
+		f = ts_open_output(ts_cfg.output, OUTPUT_FLAGS, 0644, TS_OPEN_FIFO | TS_OPEN_CHR, why,
+				   cap);
 	if (f < 0 && errno == ENXIO)
 		snprintf(why, cap, "a FIFO that no process has open for reading");
 	return f;

@@ -188,6 +188,7 @@ bool ts_drain_start(void)
 		struct timespec wait = {0, (long)((deadline - now < 100 ? deadline - now : 100) * 1000000)};
 		futex(&set_up, FUTEX_WAIT_PRIVATE, 0, &wait);
 	}
+	ts_log_say_deferred();   /* why the trace file could not be opened, say */
 	return true;
 }
 
@@ -244,6 +245,7 @@ void ts_drain_shutdown(void)
 		struct timespec wait = {(time_t)(left / 1000000000u), (long)(left % 1000000000u)};
 		futex(&final_done, FUTEX_WAIT_PRIVATE, 0, &wait);
 	}
+	ts_log_say_deferred();
 	atomic_store(&ts_active, 0);
 	errno = saved;
 }

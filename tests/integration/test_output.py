@@ -8,6 +8,8 @@
   with no reader, a FIFO whose reader never reads; the file is opened before
   main, so a program that chroots or installs a seccomp filter keeps its
   trace.
+- A program started with a descriptor limit of four still has its trace
+  written by the in-process writer, or hears why not.
 - Symlinks at the final path component are never followed, and a file owned
   by another user is never appended to or truncated (TRACESHIM_OUTPUT and
   `traceshim run -o`).
@@ -192,6 +194,39 @@ class OutputTest(unittest.TestCase):
         events = [s for s in trace.slices if s.name == "exception"]
         self.assertEqual(len(events), 1)
         self.assertIn("thrower", events[0].args["exception.stacktrace"].splitlines()[0])
+
+    def with_descriptors(self, n, argv, out):
+        """argv, started with RLIMIT_NOFILE n:n, without and with the
+        in-process writer (prlimit itself is not traced)."""
+        limited = ["prlimit", "--nofile=%d:%d" % (n, n), "env"]
+        plain = subprocess.run(limited + argv, env=clean_env(), stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, timeout=60)
+        traced = subprocess.run(limited + ["LD_PRELOAD=" + tracelib.shim_preload()] + argv,
+                                env=clean_env(TRACESHIM_AGENT="off", TRACESHIM_OUTPUT=out),
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=60)
+        self.assertEqual((traced.returncode, traced.stdout), (plain.returncode, plain.stdout),
+                         traced.stderr.decode(errors="replace"))
+        return traced
+
+    def test_four_descriptors_trace_written(self):
+        # The writer's table holds /dev/null on 0-2 and a pidfd on 3: the
+        # trace file takes the place of standard input's filler.
+        out = os.path.join(self.tmp, "t.pftrace")
+        traced = self.with_descriptors(4, ["cat", "/proc/self/limits"], out)
+        self.assertIn(b"Max open files            4                    4", traced.stdout)
+        self.assertEqual(shim_lines(traced.stderr), [])
+        trace = tracelib.load_trace(out)
+        self.assertEqual(len([s for s in trace.slices if s.name == "cat" and s.tid is None]), 1)
+        reads = [s for s in trace.slices_named("read") if s.args.get("file.path") ==
+                 "/proc/self/limits"]
+        self.assertTrue(reads)
+
+    def test_four_descriptors_no_trace_said(self):
+        # No room in the writer's table to reach stderr: the program's
+        # thread says it.
+        out = os.path.join(self.tmp, "no-such-dir", "t.pftrace")
+        traced = self.with_descriptors(4, ["echo", "hi"], out)
+        self.assert_one_warning(traced, "cannot write the trace", out, "No such file")
 
     # ------------------------------------------------------------ destinations
     def test_dev_full_one_warning(self):
