@@ -80,10 +80,12 @@ static bool start_consumer(void)
 	bool run_waits = ts_env("TRACESHIM_RUN_WAITS") != NULL;
 	bool summary_here = ts_cfg.summary && !run_waits;
 	bool to_agent = ts_cfg.agent && !summary_here && ts_agent_dir(dir, sizeof dir);
-	/* Whether the agent can export over OTLP is told here too, before the
-	 * segment (which takes what was told) is made: its stderr may be none
-	 * the user sees. Under traceshim run, the agent tells it. */
-	if (to_agent && ts_cfg.otlp && !run_waits && !ts_export_otlp_there()) {
+	/* Whether OTLP can be exported is told here, on the program's thread
+	 * before any child is started (which then knows it was told), and
+	 * before the segment (which takes what was told) is made: an agent's
+	 * stderr may be none the user sees. Under traceshim run, its agent
+	 * tells it. */
+	if (ts_cfg.otlp && !(to_agent && run_waits) && !ts_export_otlp_there()) {
 		ts_cfg.otlp = false;
 		if (!ts_cfg.perfetto)
 			return false;
