@@ -808,9 +808,12 @@ class AgentTest(unittest.TestCase):
         self.addCleanup(lambda: proc.poll() is not None or proc.kill())
         pids = wait_for(self.agents, 10)
         self.assertTrue(pids)
-        with open("/proc/%d/limits" % pids[0]) as f:
-            line = [l for l in f if l.startswith("Max open files")][0]
-        self.assertEqual(line.split()[3:5], [str(hard)] * 2, line)
+
+        def open_files():   # as the agent has it, once it has set it (soon after its start)
+            with open("/proc/%d/limits" % pids[0]) as f:
+                return [l for l in f if l.startswith("Max open files")][0].split()[3:5]
+        wait_for(lambda: open_files() == [str(hard)] * 2, 10)
+        self.assertEqual(open_files(), [str(hard)] * 2)
         out, err = proc.communicate(timeout=60)
         # The program keeps the limits it was started with.
         self.assertEqual(out.split()[3:5], [b"6", str(hard).encode()], err.decode())

@@ -914,16 +914,20 @@ class TestCgi(HttpCase):
     server's span ends when it closes its end, with the status it sent,
     not as failed, and names the child."""
 
-    def test_a_script_answers_for_the_server(self):
-        tracelib.skip_under_sanitizer(self, "curl", "hangs")
+    def cgi_script(self, name, text):
+        """DIR/cgi-bin/name, a shell script of text, which the server runs."""
         cgi_bin = os.path.join(self.www, "cgi-bin")
-        os.mkdir(cgi_bin)
-        script = os.path.join(cgi_bin, "hello.sh")
+        os.makedirs(cgi_bin, exist_ok=True)
+        script = os.path.join(cgi_bin, name)
         with open(script, "w") as f:
-            f.write("#!/bin/sh\nprintf 'Content-Type: text/plain\\r\\n\\r\\nhello from cgi\\n'\n")
+            f.write("#!/bin/sh\n" + text)
         # As root the server runs the script as nobody, who must reach it.
         for path in (self.tmp, self.www, cgi_bin, script):
             os.chmod(path, 0o755)
+
+    def test_a_script_answers_for_the_server(self):
+        tracelib.skip_under_sanitizer(self, "curl", "hangs")
+        self.cgi_script("hello.sh", "printf 'Content-Type: text/plain\\r\\n\\r\\nhello from cgi\\n'\n")
         url = "http://127.0.0.1:PORT/cgi-bin/hello.sh"
         ex = self.exchange([sys.executable, SERVER_PY, "--cgi", self.www], [curl(url, url)])
         self.assertEqual(ex.clients[0].stdout, b"hello from cgi\n" * 2)
@@ -943,18 +947,12 @@ class TestCgi(HttpCase):
         # only then does the server, reading what is left of the request,
         # see the end of it: the exchange was the child's, not failed.
         tracelib.skip_under_sanitizer(self, "curl", "hangs")
-        cgi_bin = os.path.join(self.www, "cgi-bin")
-        os.mkdir(cgi_bin)
-        script = os.path.join(cgi_bin, "echo.sh")
-        with open(script, "w") as f:
-            # A length, so that curl closes as soon as it has the body;
-            # the script stays a while after it, so that the client has
-            # gone by the time the server reads on.
-            f.write("#!/bin/sh\nbody=$(head -c \"$CONTENT_LENGTH\")\n"
-                    "printf 'Content-Type: text/plain\\r\\nContent-Length: 11\\r\\n\\r\\n"
-                    "posted=%s\\n' \"$body\"\nsleep 0.3\n")
-        for path in (self.tmp, self.www, cgi_bin, script):
-            os.chmod(path, 0o755)
+        # A length, so that curl closes as soon as it has the body; the
+        # script stays a while after it, so that the client has gone by the
+        # time the server reads on.
+        self.cgi_script("echo.sh", "body=$(head -c \"$CONTENT_LENGTH\")\n"
+                        "printf 'Content-Type: text/plain\\r\\nContent-Length: 11\\r\\n\\r\\n"
+                        "posted=%s\\n' \"$body\"\nsleep 0.3\n")
         url = "http://127.0.0.1:PORT/cgi-bin/echo.sh"
         ex = self.exchange([sys.executable, SERVER_PY, "--cgi", self.www],
                            [curl("-d", "abc", url)])

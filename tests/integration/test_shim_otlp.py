@@ -113,6 +113,15 @@ def prog(name):
     return os.path.join(os.environ["PROGS_DIR"], name)
 
 
+def run_with(libdir, url, argv):
+    """traceshim run --otlp url -- argv, with the command (and the library
+    beside it) in libdir."""
+    env = tracelib.clean_env()
+    env.pop("TRACESHIM_AGENT", None)
+    return subprocess.run([os.path.join(libdir, "traceshim"), "run", "--otlp", url, "--"] + argv,
+                          env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=60)
+
+
 class ShimOtlp(tracelib.LoopbackReceiver, unittest.TestCase):
     handler = Receiver
 
@@ -491,11 +500,7 @@ class ShimOtlp(tracelib.LoopbackReceiver, unittest.TestCase):
                                            OTEL_EXPORTER_OTLP_ENDPOINT=url)
                     lines = done.stderr.decode().splitlines()
                 else:
-                    env = tracelib.clean_env()
-                    env.pop("TRACESHIM_AGENT", None)
-                    done = subprocess.run([os.path.join(libdir, "traceshim"), "run", "--otlp", url,
-                                           "--"] + argv, env=env, stdout=subprocess.PIPE,
-                                          stderr=subprocess.PIPE, timeout=60)
+                    done = run_with(libdir, url, argv)
                     lines = [line for line in done.stderr.decode().splitlines()
                              if "spans exported to" not in line]   # traceshim run's summary
                 self.assertEqual(done.returncode, 3)
@@ -532,11 +537,7 @@ class ShimOtlp(tracelib.LoopbackReceiver, unittest.TestCase):
                 Receiver.reset()
                 trace = os.path.join(self.tmp.name, "both.%s.pftrace" % mode)
                 if mode == "run":
-                    env = tracelib.clean_env()
-                    env.pop("TRACESHIM_AGENT", None)
-                    done = subprocess.run([os.path.join(libdir, "traceshim"), "run", "--otlp", url,
-                                           "--"] + argv, env=env, stdout=subprocess.PIPE,
-                                          stderr=subprocess.PIPE, timeout=60)
+                    done = run_with(libdir, url, argv)
                     lines = [line for line in done.stderr.decode().splitlines()
                              if not line.startswith("traceshim: ")]   # run's own summary
                 else:
