@@ -30,7 +30,10 @@ static ssize_t via_sendmsg(const struct ts_http_sender *self, int fd, const stru
 		h = *m->msg;
 	h.msg_iov = (struct iovec *)iov;
 	h.msg_iovlen = (size_t)cnt;
-	return real(fd, &h, m->flags);
+	ssize_t r = real(fd, &h, m->flags);
+	if (r >= 0 && m->msg && m->msg->msg_control && m->msg->msg_controllen)
+		ts_http_sent_away(fd, m->msg);
+	return r;
 }
 
 TS_EXPORT ssize_t send(int fd, const void *buf, size_t n, int flags)
@@ -80,6 +83,16 @@ TS_EXPORT ssize_t __recvfrom_chk(int fd, void *buf, size_t n, size_t buflen, int
 		    real(fd, buf, n, buflen, flags, addr, alen));
 }
 
+/* sendmsg, and the connections the message handed to another process. */
+static ssize_t sending(ssize_t (*real)(int, const struct msghdr *, int), int fd,
+		       const struct msghdr *msg, int flags)
+{
+	ssize_t r = real(fd, msg, flags);
+	if (r >= 0 && msg && msg->msg_control && msg->msg_controllen)
+		ts_http_sent_away(fd, msg);
+	return r;
+}
+
 TS_EXPORT ssize_t sendmsg(int fd, const struct msghdr *msg, int flags)
 {
 	TS_REAL(sendmsg, -1);
@@ -88,7 +101,7 @@ TS_EXPORT ssize_t sendmsg(int fd, const struct msghdr *msg, int flags)
 		TS_HTTP_SENDV(TS_OP_SENDMSG, fd, msg->msg_iov, (int)msg->msg_iovlen, &snd.base);
 	}
 	TS_NETV_BODY(TS_OP_SENDMSG, fd, TS_HTTP_OUT, false, msg ? msg->msg_iov : NULL,
-		     msg ? msg->msg_iovlen : 0, real(fd, msg, flags));
+		     msg ? msg->msg_iovlen : 0, sending(real, fd, msg, flags));
 }
 
 /* recvmsg, and the kinds of the descriptors the message carried. */

@@ -18,6 +18,7 @@
 
 #include "clock.h"
 #include "large.h"
+#include "rawsys.h"
 #include "record.h"
 #include "vforkstate.h"
 
@@ -432,6 +433,33 @@ void ts_http_forked(pid_t child)
 {
 	if (!ts_vfork_child())
 		each_live(mark_child, &child);
+}
+
+void ts_http_sent_away(int fd, const struct msghdr *msg)
+{
+	if (ts_vfork_child() || !msg->msg_control || msg->msg_controllen < CMSG_LEN(0))
+		return;
+	int saved = errno;
+	/* The receiver's pid, when the socket says it: a socketpair made
+	 * before the worker was forked names its maker, this process. */
+	struct ucred peer = {0};
+	socklen_t len = sizeof peer;
+	if (ts_syscall(SYS_getsockopt, fd, SOL_SOCKET, SO_PEERCRED, &peer, &len) != 0 ||
+	    peer.pid <= 0 || peer.pid == (pid_t)ts_syscall(SYS_getpid))
+		peer.pid = -1;
+	for (struct cmsghdr *c = CMSG_FIRSTHDR(msg); c; c = CMSG_NXTHDR((struct msghdr *)msg, c)) {
+		if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS || c->cmsg_len < CMSG_LEN(0))
+			continue;
+		size_t n = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+		for (size_t i = 0; i < n; i++) {
+			int sent;
+			memcpy(&sent, CMSG_DATA(c) + i * sizeof sent, sizeof sent);
+			struct slot *s = sent >= 0 ? ts_http_slot(sent, ts_fd_state(sent), TS_HTTP_SOCKET) : NULL;
+			if (s)
+				mark_child(s, &peer.pid);
+		}
+	}
+	errno = saved;
 }
 
 struct ending {

@@ -18,6 +18,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/socket.h>
 #include <sys/types.h>
 #include <sys/uio.h>
 
@@ -80,6 +81,10 @@ void ts_http_after_fork(void);
  * does not end them as failed (a CGI child answers a request its parent
  * read). */
 void ts_http_forked(pid_t child);
+/* The same for the connections a message the process sent over the Unix
+ * socket fd carried (SCM_RIGHTS), to a worker started before, say (its pid
+ * from SO_PEERCRED when that names another process, else -1: not known). */
+void ts_http_sent_away(int fd, const struct msghdr *msg);
 
 /* Adding traceparent to the requests the program sends (httpinject.c):
  * set at start from TRACESHIM_HTTP_INJECT, on by default. */

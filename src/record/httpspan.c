@@ -316,7 +316,7 @@ void ts_http_end_handed(struct ts_thread *t, struct slot *s, uint64_t at)
 		say_status(t, s, seq, head, at);
 	const ts_attribute_t a = ts_int("traceshim.http.handed_to.pid", s->child);
 	for (uint32_t i = 0; i < TS_HTTP1_PIPELINE; i++) {
-		if (s->handle[i])
+		if (s->handle[i] && s->child > 0)   /* -1: a process not known */
 			note(t, s->handle[i], &a, 1, at);
 		end_span(t, s, i, at, NULL);
 	}

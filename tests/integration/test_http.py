@@ -988,6 +988,41 @@ sys.stdout.write(read_all(c).decode().split("\\r\\n")[0] + "\\n")
         self.assertIn("traceshim.http.handed_to.pid", s.args)
 
 
+    def test_a_worker_it_sends_the_connection_to_answers(self):
+        # A dispatcher reads a request, sends the connection to a worker
+        # forked before (SCM_RIGHTS over a socketpair), and closes its copy:
+        # the worker answers, and the dispatcher's span is not failed.
+        script = """
+import os, socket, sys
+a, b = socket.socketpair()
+pid = os.fork()
+if pid == 0:
+    a.close()
+    msg, fds, _, _ = socket.recv_fds(b, 4096, 1)
+    c = socket.socket(fileno=fds[0])
+    c.sendall(b"HTTP/1.1 200 OK\\r\\nContent-Length: 2\\r\\n\\r\\nok")
+    c.close()
+    os._exit(0)
+b.close()
+ls = socket.socket(); ls.bind(("127.0.0.1", 0)); ls.listen()
+c = socket.create_connection(ls.getsockname()); s, _ = ls.accept()
+c.sendall(b"GET /w HTTP/1.1\\r\\nHost: x\\r\\n\\r\\n")
+head = b""
+while b"\\r\\n\\r\\n" not in head:
+    head += s.recv(4096)
+socket.send_fds(a, [b"take it"], [s.fileno()])
+s.close()
+sys.stdout.write(read_all(c).decode().split("\\r\\n")[0] + "\\n")
+os.waitpid(pid, 0)
+"""
+        done, path = self.run_script(script)
+        self.assertEqual((done.returncode, done.stdout), (0, b"HTTP/1.1 200 OK\n"), done.stderr)
+        trace = tracelib.load_trace(path)
+        (s,) = [s for s in trace.slices if s.name == "GET" and "url.path" in s.args]
+        self.assertEqual((s.args.get("error.type"), s.args.get("otel.status_code")), (None, None),
+                         s.args)
+
+
 class TestStdioStreams(HttpCase):
     """HTTP read and written through stdio streams on a socket (fdopen, an
     inetd-style handler's stdin and stdout)."""
