@@ -18,6 +18,7 @@
 
 #include "clock.h"
 #include "large.h"
+#include "passedfds.h"
 #include "rawsys.h"
 #include "record.h"
 #include "vforkstate.h"
@@ -435,29 +436,37 @@ void ts_http_forked(pid_t child)
 		each_live(mark_child, &child);
 }
 
+struct handing {
+	pid_t to;
+	unsigned open;   /* connections sent with an exchange open */
+};
+
+static void sent_with(int sent, void *handing)
+{
+	struct handing *h = handing;
+	struct slot *s = sent >= 0 ? ts_http_slot(sent, ts_fd_state(sent), TS_HTTP_SOCKET) : NULL;
+	if (!s)
+		return;
+	for (unsigned k = 0; k < TS_HTTP1_PIPELINE; k++)
+		h->open += s->handle[k] != 0;
+	mark_child(s, &h->to);
+}
+
 void ts_http_sent_away(int fd, const struct msghdr *msg)
 {
 	if (ts_vfork_child() || !msg->msg_control || msg->msg_controllen < CMSG_LEN(0))
 		return;
 	int saved = errno;
-	/* The receiver's pid, when the socket says it: a socketpair made
-	 * before the worker was forked names its maker, this process. */
+	struct handing h = {-1, 0};   /* -1: to a process not known */
+	ts_passed_fds(msg, sent_with, &h);
+	/* Then the receiver's pid, when the socket says it (a socketpair made
+	 * before the worker was forked names its maker, this process). */
 	struct ucred peer = {0};
 	socklen_t len = sizeof peer;
-	if (ts_syscall(SYS_getsockopt, fd, SOL_SOCKET, SO_PEERCRED, &peer, &len) != 0 ||
-	    peer.pid <= 0 || peer.pid == (pid_t)ts_syscall(SYS_getpid))
-		peer.pid = -1;
-	for (struct cmsghdr *c = CMSG_FIRSTHDR(msg); c; c = CMSG_NXTHDR((struct msghdr *)msg, c)) {
-		if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS || c->cmsg_len < CMSG_LEN(0))
-			continue;
-		size_t n = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-		for (size_t i = 0; i < n; i++) {
-			int sent;
-			memcpy(&sent, CMSG_DATA(c) + i * sizeof sent, sizeof sent);
-			struct slot *s = sent >= 0 ? ts_http_slot(sent, ts_fd_state(sent), TS_HTTP_SOCKET) : NULL;
-			if (s)
-				mark_child(s, &peer.pid);
-		}
+	if (h.open && ts_syscall(SYS_getsockopt, fd, SOL_SOCKET, SO_PEERCRED, &peer, &len) == 0 &&
+	    peer.pid > 0 && peer.pid != (pid_t)ts_syscall(SYS_getpid)) {
+		h.to = peer.pid;
+		ts_passed_fds(msg, sent_with, &h);
 	}
 	errno = saved;
 }

@@ -10,6 +10,8 @@
  * HTTP sniffer). */
 #include "inherited.h"
 
+#include "passedfds.h"
+
 #include "clock.h"
 #include "fdstate.h"
 #include "rawfs.h"
@@ -146,19 +148,16 @@ static void note_kind(int fd)
 	ts_fd_made_kind(fd, ts_fd_kind(ts_fd_type_of_stat(&st, -1), transport > 0 ? transport : 0));
 }
 
+static void note_received(int fd, void *arg)
+{
+	(void)arg;
+	note_kind(fd);
+}
+
 void ts_fds_received(const struct msghdr *msg)
 {
 	int saved = errno;
-	for (struct cmsghdr *c = CMSG_FIRSTHDR(msg); c; c = CMSG_NXTHDR((struct msghdr *)msg, c)) {
-		if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS || c->cmsg_len < CMSG_LEN(0))
-			continue;
-		size_t n = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-		for (size_t i = 0; i < n; i++) {
-			int fd;
-			memcpy(&fd, CMSG_DATA(c) + i * sizeof fd, sizeof fd);
-			note_kind(fd);
-		}
-	}
+	ts_passed_fds(msg, note_received, NULL);
 	errno = saved;
 }
 

@@ -962,65 +962,59 @@ class TestCgi(HttpCase):
                           s.args.get("otel.status_code")), ("POST", 200, None, None), s.args)
         self.assertIn("traceshim.http.handed_to.pid", s.args)
 
+    # Both ends of a connection whose GET the server side has read whole,
+    # for a script of run_handed_over; it writes the status line the client
+    # got, after the server side's `answer` (its own code) has run.
+    HANDED_OVER = """
+import os, socket, subprocess, sys
+ls = socket.socket(); ls.bind(("127.0.0.1", 0)); ls.listen()
+c = socket.create_connection(ls.getsockname()); s, _ = ls.accept()
+c.sendall(b"GET /h HTTP/1.1\\r\\nHost: x\\r\\n\\r\\n")
+head = b""
+while b"\\r\\n\\r\\n" not in head:
+    head += s.recv(1)
+%s
+sys.stdout.write(read_all(c).decode().split("\\r\\n")[0] + "\\n")
+"""
+    ANSWER = "HTTP/1.1 200 OK\\r\\nContent-Length: 2\\r\\n\\r\\nok"
+
+    def run_handed_over(self, answer):
+        """The server span of HANDED_OVER with answer, once the client got
+        its 200: not failed."""
+        done, path = self.run_script(self.HANDED_OVER % answer)
+        self.assertEqual((done.returncode, done.stdout), (0, b"HTTP/1.1 200 OK\n"), done.stderr)
+        trace = tracelib.load_trace(path)
+        (s,) = [s for s in trace.slices if s.name == "GET" and "url.path" in s.args]
+        self.assertEqual((s.args.get("error.type"), s.args.get("otel.status_code")), (None, None),
+                         s.args)
+        return s
+
     def test_a_child_answers_a_request_read_whole(self):
         # The reader reads the whole request and writes nothing: the child
         # it starts answers on the connection, and the reader closes its
         # copy. Nothing was under way to abandon, and nothing failed.
-        script = """
-import socket, subprocess, sys
-ls = socket.socket(); ls.bind(("127.0.0.1", 0)); ls.listen()
-c = socket.create_connection(ls.getsockname()); s, _ = ls.accept()
-c.sendall(b"GET /q HTTP/1.1\\r\\nHost: x\\r\\n\\r\\n")
-data = b""
-while b"\\r\\n\\r\\n" not in data:
-    data += s.recv(1)
-answer = "import os; os.write(1, b'HTTP/1.1 200 OK\\\\r\\\\nContent-Length: 2\\\\r\\\\n\\\\r\\\\nok')"
-p = subprocess.Popen([sys.executable, "-c", answer], stdout=s.fileno())
+        s = self.run_handed_over("""
+p = subprocess.Popen([sys.executable, "-c", "import os, sys; os.write(1, sys.argv[1].encode())",
+                      "%s"], stdout=s.fileno())
 s.close(); p.wait()
-sys.stdout.write(read_all(c).decode().split("\\r\\n")[0] + "\\n")
-"""
-        done, path = self.run_script(script)
-        self.assertEqual((done.returncode, done.stdout), (0, b"HTTP/1.1 200 OK\n"), done.stderr)
-        trace = tracelib.load_trace(path)
-        (s,) = [s for s in trace.slices if s.name == "GET" and "url.path" in s.args]
-        self.assertEqual((s.args.get("error.type"), s.args.get("otel.status_code")), (None, None),
-                         s.args)
+""" % self.ANSWER)
         self.assertIn("traceshim.http.handed_to.pid", s.args)
-
 
     def test_a_worker_it_sends_the_connection_to_answers(self):
         # A dispatcher reads a request, sends the connection to a worker
         # forked before (SCM_RIGHTS over a socketpair), and closes its copy:
-        # the worker answers, and the dispatcher's span is not failed.
-        script = """
-import os, socket, sys
+        # the worker answers, and the dispatcher's span is not failed (the
+        # socketpair names no worker's pid).
+        self.run_handed_over("""
 a, b = socket.socketpair()
 pid = os.fork()
 if pid == 0:
-    a.close()
     msg, fds, _, _ = socket.recv_fds(b, 4096, 1)
-    c = socket.socket(fileno=fds[0])
-    c.sendall(b"HTTP/1.1 200 OK\\r\\nContent-Length: 2\\r\\n\\r\\nok")
-    c.close()
+    socket.socket(fileno=fds[0]).sendall(b"%s")
     os._exit(0)
-b.close()
-ls = socket.socket(); ls.bind(("127.0.0.1", 0)); ls.listen()
-c = socket.create_connection(ls.getsockname()); s, _ = ls.accept()
-c.sendall(b"GET /w HTTP/1.1\\r\\nHost: x\\r\\n\\r\\n")
-head = b""
-while b"\\r\\n\\r\\n" not in head:
-    head += s.recv(4096)
 socket.send_fds(a, [b"take it"], [s.fileno()])
-s.close()
-sys.stdout.write(read_all(c).decode().split("\\r\\n")[0] + "\\n")
-os.waitpid(pid, 0)
-"""
-        done, path = self.run_script(script)
-        self.assertEqual((done.returncode, done.stdout), (0, b"HTTP/1.1 200 OK\n"), done.stderr)
-        trace = tracelib.load_trace(path)
-        (s,) = [s for s in trace.slices if s.name == "GET" and "url.path" in s.args]
-        self.assertEqual((s.args.get("error.type"), s.args.get("otel.status_code")), (None, None),
-                         s.args)
+s.close(); os.waitpid(pid, 0)
+""" % self.ANSWER)
 
 
 class TestStdioStreams(HttpCase):
