@@ -21,6 +21,10 @@ extern uint64_t ts_consume_damaged;
  * are trusted no further than their bounds: a damaged one is skipped (and
  * counted), never read past. */
 unsigned ts_consume_ring(struct ts_track_ctx *c, struct ts_thread *t, const struct ts_pool_view *v);
+/* Set by an agent's worker whose process exports to the Perfetto file
+ * only: the conversion of records may then be deferred (defer.h), the
+ * records waiting in the spool (spool.h). */
+extern bool ts_consume_may_defer;
 /* One cycle over every registered ring; returns how full the fullest got,
  * in 1/64ths of its size. final: the process is gone, threads need not be. */
 unsigned ts_consume_cycle(bool final);

@@ -15,6 +15,7 @@
 #include "clock.h"
 #include "config.h"
 #include "consume.h"
+#include "defer.h"
 #include "cpusample.h"
 #include "endwatch.h"
 #include "export.h"
@@ -27,6 +28,7 @@
 #include "registry.h"
 #include "segment.h"
 #include "sink.h"
+#include "spool.h"
 #include "sqlinfo.h"
 #include "summary.h"
 #include "symbols.h"
@@ -252,6 +254,8 @@ int ts_worker_run(int fd, const char *path, int relay_fd)
 	/* The process's own sampling decision (it is made from the trace id). */
 	if (ts_cfg.otlp && !ts_sample(&ts_otel, ts_ids.trace_id, ts_ctx.parent_sampled))
 		ts_cfg.otlp = false;
+	/* A collector gets the spans as they come; the file may wait. */
+	ts_consume_may_defer = ts_cfg.perfetto && !ts_cfg.otlp;
 	ts_clock_init_at(s->h->clock_tsc != 0, s->h->clock_tick, s->h->clock_ns);
 	ts_seg = s->h;   /* thread slots are freed in the segment */
 	ts_fd_borrow_from((int)s->h->pid);   /* the program's descriptors, not ours */
@@ -305,6 +309,9 @@ void ts_worker_reset(int log_level)
 	ts_set_exit_status(-1);
 	ts_consume_damaged = 0;
 	ts_consume_pool = NULL;
+	ts_consume_may_defer = false;
+	ts_spool_reset();
+	ts_defer_reset();
 	ts_seg = NULL;
 	for (int i = 0; i < TS_MAX_THREADS; i++)
 		atomic_store(&ts_threads[i], NULL);

@@ -8,6 +8,7 @@
 #include <limits.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 /* Roll-ups as one exporter has them (src/export/rollup.h): a leaf call
  * that succeeded in less than min_us is counted on its parent span instead
@@ -18,6 +19,10 @@ struct ts_rollup_cfg {
 	unsigned min_us;            /* TRACESHIM_ROLLUP_MIN_US */
 	unsigned max_per_s;         /* TRACESHIM_MAX_SPANS_PER_S */
 };
+
+/* TRACESHIM_DEFER: when an agent's worker may let records wait before
+ * converting them (agent/defer.h). */
+enum { TS_DEFER_AUTO, TS_DEFER_OFF, TS_DEFER_ALWAYS };
 
 struct ts_config {
 	bool disabled;              /* OTEL_SDK_DISABLED=true or TRACESHIM_DISABLE=1 */
@@ -38,6 +43,8 @@ struct ts_config {
 	bool http_query_raw;        /* TRACESHIM_HTTP_QUERY=raw: query values kept in url.* */
 	bool http_inject;           /* TRACESHIM_HTTP_INJECT: traceparent added to requests */
 	bool on_full_block;         /* TRACESHIM_ON_FULL=block: wait for room in a full ring */
+	uint8_t defer;              /* TRACESHIM_DEFER: TS_DEFER_* */
+	unsigned defer_mb;          /* TRACESHIM_DEFER_MB: records that may wait, in MiB */
 	bool perfetto;              /* write the Perfetto file */
 	bool otlp;                  /* export over OTLP/HTTP (an endpoint is set, trace sampled) */
 	struct ts_rollup_cfg rollup_perfetto, rollup_otlp;

@@ -400,6 +400,54 @@ class AgentTest(unittest.TestCase):
                 self.assertFalse([s for s in trace.slices
                                   if "traceshim.dropped_spans" in s.args])
 
+    def test_deferred_conversion_keeps_every_span(self):
+        # Records left waiting in the worker (TRACESHIM_DEFER=always), past
+        # a bound of 1 MiB many times, with a record memory of 64 KiB for
+        # the process: every span arrives, at exit and at SIGKILL.
+        extra = {"TRACESHIM_DEFER": "always", "TRACESHIM_DEFER_MB": "1",
+                 "TRACESHIM_BUFFER_KB": "64"}
+        subprocess.run([prog("burst"), "20000"], check=True, timeout=120,
+                       env=preload_env(self.run_dir, TRACESHIM_OUTPUT=self.trace_path, **extra))
+        trace = tracelib.load_trace(self.trace_path)
+        self.assertEqual(len([s for s in trace.slices if s.name == "write"]), 20000)
+        self.assertFalse([s for s in trace.slices if "traceshim.dropped_spans" in s.args])
+        self.assertEqual(tracelib.structural_errors(trace), [])
+        os.unlink(self.trace_path)
+        proc = subprocess.Popen([prog("burst"), "20000", "wait"],
+                                env=preload_env(self.run_dir, TRACESHIM_OUTPUT=self.trace_path,
+                                                **extra),
+                                stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+        self.assertEqual(proc.stdout.readline(), b"ready\n")
+        proc.kill()
+        proc.communicate(timeout=30)
+        trace = self.load_when(lambda t: any(s.pid == proc.pid and s.tid is None
+                                             for s in t.slices))
+        self.assertEqual(len(self.writes_of(trace, proc.pid)), 20000)
+        self.assert_killed(trace, proc.pid)
+
+    def test_deferred_conversion_gives_the_same_threads_and_spans(self):
+        # Threads named late, each on its own track: the same slices,
+        # converted as they come or all at the end (but the joins, which
+        # make a span only when they wait).
+        def slices(defer):
+            path = os.path.join(self.tmp, "threads-%s.pftrace" % defer)
+            out = subprocess.run([prog("threads_io"), self.tmp], check=True, timeout=120,
+                                 stdout=subprocess.PIPE,
+                                 env=preload_env(self.run_dir, TRACESHIM_OUTPUT=path,
+                                                 TRACESHIM_DEFER=defer))
+            self.assertEqual(out.stdout, b"ok\n")
+            trace = tracelib.load_trace(path)
+            self.assertEqual(tracelib.structural_errors(trace), [])
+            names = {}
+            for s in trace.slices:
+                if s.name == "pthread_join":
+                    continue
+                key = (trace.threads.get((s.pid, s.tid)), s.depth, s.name)
+                names[key] = names.get(key, 0) + 1
+            return names
+        self.maxDiff = None
+        self.assertEqual(slices("always"), slices("off"))
+
     def hung_receiver(self):
         """A listening socket that accepts and never answers."""
         srv = socket.socket()
