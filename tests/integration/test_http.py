@@ -1315,7 +1315,8 @@ class TestEventLoop(tracelib.LoopbackReceiver, HttpCase):
         with OtlpReceiver.lock:
             OtlpReceiver.bodies, OtlpReceiver.paths = [], []
         ex = self.exchange([node, PEER_JS, "server"], [
-            curl("-Z", "--parallel-immediate", "-o", "/dev/null", "-o", "/dev/null", "-o",
+            # -sS: no progress meter, whose speeds differ from run to run.
+            curl("-Z", "-sS", "--parallel-immediate", "-o", "/dev/null", "-o", "/dev/null", "-o",
                  "/dev/null", "-w", "%{http_code}\\n", "http://127.0.0.1:PORT/relay/a",
                  "http://127.0.0.1:PORT/relay/b", "http://127.0.0.1:PORT/relay/c"),
             curl("http://127.0.0.1:PORT/relay/solo")],
