@@ -703,11 +703,17 @@ class AgentTest(unittest.TestCase):
         self.addCleanup(proc.wait, 10)
         self.addCleanup(proc.kill)
         self.assertEqual(proc.stdout.readline(), b"ready\n")
-        out = subprocess.run([cli(), "agent", "--status", "--dir", self.run_dir],
-                             stdout=subprocess.PIPE, timeout=30).stdout.decode()
+        # The process may be ready before a worker has taken its segment.
+        served = r"pid %d +running +served +threads 1 +%s" % (proc.pid, prog("burst"))
+        deadline = time.monotonic() + 10
+        while True:
+            out = subprocess.run([cli(), "agent", "--status", "--dir", self.run_dir],
+                                 stdout=subprocess.PIPE, timeout=30).stdout.decode()
+            if re.search(served, out) or time.monotonic() > deadline:
+                break
+            time.sleep(0.05)
         self.assertRegex(out, r"agent pid \d+, RSS \d+ KiB")
-        self.assertRegex(out, r"pid %d +running +served +threads 1 +%s" % (proc.pid,
-                                                                          prog("burst")))
+        self.assertRegex(out, served)
 
     def test_status_shows_the_otlp_relay(self):
         url, _ = self.counting_receiver()
