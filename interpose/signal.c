@@ -165,18 +165,23 @@ static void on_signal(int sig, siginfo_t *si, void *uc)
 }
 
 /* The kernel action for sig: the shim's handler with the program's mask and
- * flags (all signals blocked while nothing of the program's runs). */
+ * flags (all signals blocked while nothing of the program's runs). The
+ * program's handler runs on the alternate stack only when it asked for it
+ * (a small one may be meant for a crash handler alone); with no handler of
+ * the program's, the shim's part takes the alternate stack there is, to
+ * record a stack overflow. */
 static int install(int sig, const struct sigaction *p, struct sigaction *old)
 {
 	struct sigaction k;
 	memset(&k, 0, sizeof k);
 	k.sa_sigaction = on_signal;
-	k.sa_flags = SA_SIGINFO | SA_ONSTACK;
+	k.sa_flags = SA_SIGINFO;
 	if (p->sa_handler == SIG_DFL) {
 		sigfillset(&k.sa_mask);
+		k.sa_flags |= SA_ONSTACK;
 	} else {
 		k.sa_mask = p->sa_mask;
-		k.sa_flags |= p->sa_flags & (SA_RESTART | SA_NODEFER);
+		k.sa_flags |= p->sa_flags & (SA_RESTART | SA_NODEFER | SA_ONSTACK);
 	}
 	return real_sigaction(sig, &k, old);
 }
@@ -307,4 +312,89 @@ TS_EXPORT __sighandler_t signal(int sig, __sighandler_t handler)
 	if (sigaction(sig, &act, &old) != 0)
 		return SIG_ERR;
 	return old.sa_handler;
+}
+
+/* glibc's older ways to set a handler call its own sigaction, not the
+ * program's: each is made here of the calls it stands for, so that the
+ * table above stays what the program set. */
+
+/* System V semantics: reset to the default when delivered, not blocked in
+ * its handler, no restart. */
+TS_EXPORT __sighandler_t __sysv_signal(int sig, __sighandler_t handler)
+{
+	struct sigaction act, old;
+	if (sig <= 0 || sig >= NSIG || handler == SIG_ERR) {
+		errno = EINVAL;
+		return SIG_ERR;
+	}
+	memset(&act, 0, sizeof act);
+	act.sa_handler = handler;
+	sigemptyset(&act.sa_mask);
+	act.sa_flags = SA_RESETHAND | SA_NODEFER;
+	if (sigaction(sig, &act, &old) != 0)
+		return SIG_ERR;
+	return old.sa_handler;
+}
+
+TS_EXPORT __sighandler_t sysv_signal(int sig, __sighandler_t handler)
+{
+	return __sysv_signal(sig, handler);
+}
+
+TS_EXPORT __sighandler_t bsd_signal(int sig, __sighandler_t handler)
+{
+	return signal(sig, handler);
+}
+
+TS_EXPORT __sighandler_t ssignal(int sig, __sighandler_t handler)
+{
+	return signal(sig, handler);
+}
+
+/* The signal's disposition, or SIG_HOLD (blocked): POSIX's sigset(). */
+TS_EXPORT __sighandler_t sigset(int sig, __sighandler_t disp)
+{
+	if (sig <= 0 || sig >= NSIG || disp == SIG_ERR) {
+		errno = EINVAL;
+		return SIG_ERR;
+	}
+	sigset_t one, before;
+	sigemptyset(&one);
+	sigaddset(&one, sig);
+	struct sigaction act, old;
+	if (disp == SIG_HOLD) {
+		if (sigprocmask(SIG_BLOCK, &one, &before) != 0)
+			return SIG_ERR;
+		if (sigismember(&before, sig))
+			return SIG_HOLD;
+		return sigaction(sig, NULL, &old) != 0 ? SIG_ERR : old.sa_handler;
+	}
+	memset(&act, 0, sizeof act);
+	act.sa_handler = disp;
+	sigemptyset(&act.sa_mask);
+	if (sigaction(sig, &act, &old) != 0 || sigprocmask(SIG_UNBLOCK, &one, &before) != 0)
+		return SIG_ERR;
+	return sigismember(&before, sig) ? SIG_HOLD : old.sa_handler;
+}
+
+TS_EXPORT int sigignore(int sig)
+{
+	struct sigaction act;
+	memset(&act, 0, sizeof act);
+	act.sa_handler = SIG_IGN;
+	sigemptyset(&act.sa_mask);
+	return sigaction(sig, &act, NULL);
+}
+
+/* Whether the signal interrupts system calls (flag) or restarts them. */
+TS_EXPORT int siginterrupt(int sig, int flag)
+{
+	struct sigaction act;
+	if (sigaction(sig, NULL, &act) != 0)
+		return -1;
+	if (flag)
+		act.sa_flags &= ~SA_RESTART;
+	else
+		act.sa_flags |= SA_RESTART;
+	return sigaction(sig, &act, NULL);
 }

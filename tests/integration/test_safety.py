@@ -173,6 +173,17 @@ class SafetyTest(unittest.TestCase):
         self.assertTrue(trace.slices_named("write"), "no write slices in the trace")
 
     # ------------------------------------------------------------ raw clone()
+    def test_signal_handlers_as_the_program_set_them(self):
+        # A handler set without SA_ONSTACK stays off a small alternate
+        # stack, and glibc's older calls (sigset, bsd_signal, sysv_signal,
+        # ssignal, sigignore, siginterrupt) set what sigaction() reads back.
+        for agent in ("auto", "off"):
+            with self.subTest(agent=agent):
+                proc, _ = self.run_clean([prog("sigcompat")], env={"TRACESHIM_AGENT": agent})
+                self.assertEqual(proc.returncode, 0)
+                self.assertIn(b"on the alternate stack: 0\n", proc.stdout)
+                self.assertIn(b"sigignore: ignored\n", proc.stdout)
+
     def test_clonewrite_child_on_own_track(self):
         proc, trace = self.run_clean([prog("clonewrite")])
         self.assertEqual(proc.returncode, 0)
