@@ -120,8 +120,9 @@ static void *drainer_main(void *arg)
 			unsigned ms = ts_cpu_pause_ms(drain_at > now ? (unsigned)(drain_at - now) : 0);
 			struct timespec pause = {ms / 1000, (long)(ms % 1000) * 1000000L};
 			/* A request asked for after `seen` was read rang the
-			 * bell already: no sleep over it. */
-			if (ms && !ts_cred_pending())
+			 * bell already: no sleep over it; nor over one asked for
+			 * since the last look (a handler waiting for its stack). */
+			if (ms && !ts_cred_pending() && !ts_unwind_pending())
 				ts_doorbell_wait(seen, &pause);
 		}
 		ts_unwind_serve();   /* a crashing thread may be waiting for libunwind */

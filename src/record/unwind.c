@@ -157,6 +157,11 @@ static struct {
 	uint64_t ips[TS_STACK_MAX];
 } job;
 
+bool ts_unwind_pending(void)
+{
+	return atomic_load(&job_state) == JOB_POSTED;
+}
+
 void ts_unwind_serve(void)
 {
 	if (atomic_load(&job_state) != JOB_POSTED)

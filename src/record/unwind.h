@@ -15,6 +15,8 @@ bool ts_unwind_load(void);
 /* Called by the background thread when woken: unwinds the stack a signal
  * handler is waiting for, opening libunwind first if needed. */
 void ts_unwind_serve(void);
+/* A handler's stack waits to be unwound (ts_unwind_serve would take it). */
+bool ts_unwind_pending(void);
 
 /* Return addresses of the interrupted code, innermost first, from a signal
  * handler's ucontext; the first is the faulting instruction itself. The
