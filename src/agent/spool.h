@@ -32,7 +32,10 @@ const struct ts_spool_block *ts_spool_first(void);
 void ts_spool_pop(void);
 /* Bytes of memory the queue holds. */
 size_t ts_spool_bytes(void);
-/* Frees every block (what was held is dropped). */
+/* Gives the memory back to the system when nothing waits (each pop that
+ * empties the queue does). */
+void ts_spool_release(void);
+/* Drops what waits and frees every block. */
 void ts_spool_reset(void);
 
 #endif
