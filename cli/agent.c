@@ -231,6 +231,16 @@ static bool serve_segment(struct ts_agent *a, const char *name, pid_t maker)
 		 * SIGTERM, a hang-up) ends the programs, not the writing of
 		 * their spans. */
 		setpgid(0, 0);
+		/* No stdio of `run`'s: a worker lives as long as its process,
+		 * and a daemon the command left must not hold the caller's
+		 * pipe ($(traceshim run -- pg_ctl start)). What a worker says
+		 * goes to its process's stderr (log.h). */
+		int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+		for (int i = 0; i < 3 && null >= 0; i++)
+			if (i != null)
+				dup2(null, i);
+		if (null > 2)
+			close(null);
 		sigset_t none;
 		sigemptyset(&none);
 		sigprocmask(SIG_SETMASK, &none, NULL);

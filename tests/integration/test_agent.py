@@ -400,6 +400,18 @@ class AgentTest(unittest.TestCase):
                 self.assertFalse([s for s in trace.slices
                                   if "traceshim.dropped_spans" in s.args])
 
+    def test_run_holds_no_pipe_of_the_callers_for_a_daemon(self):
+        # A command that leaves a daemon behind ($(traceshim run -- pg_ctl
+        # start)): the caller's pipes close when run ends, not when the
+        # daemon does (a worker serving the daemon keeps none of them).
+        proc = subprocess.run([cli(), "run", "-o", self.trace_path, "--", "sh", "-c",
+                               "sleep 30 </dev/null >/dev/null 2>&1 & echo $!"],
+                              env=base_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                              timeout=20)
+        daemon = int(proc.stdout.split()[0])
+        self.addCleanup(os.kill, daemon, signal.SIGKILL)
+        self.assertEqual(proc.returncode, 0, proc.stderr.decode())
+
     def test_deferred_conversion_keeps_every_span(self):
         # Records left waiting in the worker (TRACESHIM_DEFER=always), past
         # a bound of 1 MiB many times, with a record memory of 64 KiB for
