@@ -16,6 +16,7 @@
 #include "init.h"
 #include "large.h"
 #include "rawsys.h"
+#include "sigtable.h"
 #include "stmt.h"
 #include "unwind.h"
 #include "wrap.h"
@@ -254,7 +255,20 @@ static int vfork_child_sigaction(int sig, const struct sigaction *act, struct si
 	return rc;
 }
 
-TS_EXPORT int sigaction(int sig, const struct sigaction *act, struct sigaction *old)
+/* What the kernel would report back for act, as glibc set it: SIGKILL and
+ * SIGSTOP are never in a mask, and glibc adds its restorer. */
+static struct sigaction as_kept(const struct sigaction *act)
+{
+	struct sigaction k = *act;
+	sigdelset(&k.sa_mask, SIGKILL);
+	sigdelset(&k.sa_mask, SIGSTOP);
+#ifdef SA_RESTORER
+	k.sa_flags |= SA_RESTORER;
+#endif
+	return k;
+}
+
+int ts_program_sigaction(int sig, const struct sigaction *act, struct sigaction *old)
 {
 	if (ts_vfork_child())
 		return vfork_child_sigaction(sig, act, old);
@@ -291,7 +305,7 @@ TS_EXPORT int sigaction(int sig, const struct sigaction *act, struct sigaction *
 	if (act) {
 		rc = install(sig, act, NULL);
 		if (rc == 0)
-			prog[sig] = *act;
+			prog[sig] = as_kept(act);
 	}
 	pthread_sigmask(SIG_SETMASK, &saved, NULL);
 	if (rc == 0 && old)
@@ -299,102 +313,7 @@ TS_EXPORT int sigaction(int sig, const struct sigaction *act, struct sigaction *
 	return rc;
 }
 
-TS_EXPORT __sighandler_t signal(int sig, __sighandler_t handler)
+TS_EXPORT int sigaction(int sig, const struct sigaction *act, struct sigaction *old)
 {
-	/* glibc's signal(): BSD semantics, the signal blocked in its handler. */
-	struct sigaction act, old;
-	memset(&act, 0, sizeof act);
-	act.sa_handler = handler;
-	sigemptyset(&act.sa_mask);
-	act.sa_flags = SA_RESTART;
-	if (sig > 0 && sig < NSIG)
-		sigaddset(&act.sa_mask, sig);
-	if (sigaction(sig, &act, &old) != 0)
-		return SIG_ERR;
-	return old.sa_handler;
-}
-
-/* glibc's older ways to set a handler call its own sigaction, not the
- * program's: each is made here of the calls it stands for, so that the
- * table above stays what the program set. */
-
-/* System V semantics: reset to the default when delivered, not blocked in
- * its handler, no restart. */
-TS_EXPORT __sighandler_t __sysv_signal(int sig, __sighandler_t handler)
-{
-	struct sigaction act, old;
-	if (sig <= 0 || sig >= NSIG || handler == SIG_ERR) {
-		errno = EINVAL;
-		return SIG_ERR;
-	}
-	memset(&act, 0, sizeof act);
-	act.sa_handler = handler;
-	sigemptyset(&act.sa_mask);
-	act.sa_flags = SA_RESETHAND | SA_NODEFER;
-	if (sigaction(sig, &act, &old) != 0)
-		return SIG_ERR;
-	return old.sa_handler;
-}
-
-TS_EXPORT __sighandler_t sysv_signal(int sig, __sighandler_t handler)
-{
-	return __sysv_signal(sig, handler);
-}
-
-TS_EXPORT __sighandler_t bsd_signal(int sig, __sighandler_t handler)
-{
-	return signal(sig, handler);
-}
-
-TS_EXPORT __sighandler_t ssignal(int sig, __sighandler_t handler)
-{
-	return signal(sig, handler);
-}
-
-/* The signal's disposition, or SIG_HOLD (blocked): POSIX's sigset(). */
-TS_EXPORT __sighandler_t sigset(int sig, __sighandler_t disp)
-{
-	if (sig <= 0 || sig >= NSIG || disp == SIG_ERR) {
-		errno = EINVAL;
-		return SIG_ERR;
-	}
-	sigset_t one, before;
-	sigemptyset(&one);
-	sigaddset(&one, sig);
-	struct sigaction act, old;
-	if (disp == SIG_HOLD) {
-		if (sigprocmask(SIG_BLOCK, &one, &before) != 0)
-			return SIG_ERR;
-		if (sigismember(&before, sig))
-			return SIG_HOLD;
-		return sigaction(sig, NULL, &old) != 0 ? SIG_ERR : old.sa_handler;
-	}
-	memset(&act, 0, sizeof act);
-	act.sa_handler = disp;
-	sigemptyset(&act.sa_mask);
-	if (sigaction(sig, &act, &old) != 0 || sigprocmask(SIG_UNBLOCK, &one, &before) != 0)
-		return SIG_ERR;
-	return sigismember(&before, sig) ? SIG_HOLD : old.sa_handler;
-}
-
-TS_EXPORT int sigignore(int sig)
-{
-	struct sigaction act;
-	memset(&act, 0, sizeof act);
-	act.sa_handler = SIG_IGN;
-	sigemptyset(&act.sa_mask);
-	return sigaction(sig, &act, NULL);
-}
-
-/* Whether the signal interrupts system calls (flag) or restarts them. */
-TS_EXPORT int siginterrupt(int sig, int flag)
-{
-	struct sigaction act;
-	if (sigaction(sig, NULL, &act) != 0)
-		return -1;
-	if (flag)
-		act.sa_flags &= ~SA_RESTART;
-	else
-		act.sa_flags |= SA_RESTART;
-	return sigaction(sig, &act, NULL);
+	return ts_program_sigaction(sig, act, old);
 }

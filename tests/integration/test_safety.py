@@ -184,6 +184,21 @@ class SafetyTest(unittest.TestCase):
                 self.assertIn(b"on the alternate stack: 0\n", proc.stdout)
                 self.assertIn(b"sigignore: ignored\n", proc.stdout)
 
+    def test_signal_calls_under_a_library_that_locks_them(self):
+        # A library preloaded before the shim wraps signal(), sigset() and
+        # sigaction() under one lock (the JVM's libjsig): the shim's own
+        # signal calls must not come back through it, or the first signal()
+        # waits for ever on the lock its own thread holds.
+        siglock = prog("libsiglock.so")
+        plain = subprocess.run([prog("sigcompat")], stdout=subprocess.PIPE, timeout=30,
+                               env=dict(os.environ, LD_PRELOAD=siglock))
+        traced = subprocess.run([prog("sigcompat")], stdout=subprocess.PIPE, timeout=30,
+                                env=dict(os.environ, LD_PRELOAD=siglock + ":" +
+                                         tracelib.shim_preload(),
+                                         TRACESHIM_OUTPUT=os.path.join(self.tmp, "t.pftrace")))
+        self.assertEqual(plain.returncode, 0)
+        self.assertEqual((traced.returncode, traced.stdout), (0, plain.stdout))
+
     def test_clonewrite_child_on_own_track(self):
         proc, trace = self.run_clean([prog("clonewrite")])
         self.assertEqual(proc.returncode, 0)

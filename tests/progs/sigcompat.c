@@ -8,6 +8,9 @@
  *   siginterrupt() are glibc's own ways to set a disposition: what sigaction()
  *   then reads back, saves and restores is what they set.
  *
+ * - What sigaction() reads back is what the kernel keeps: no SIGKILL or
+ *   SIGSTOP in the mask, glibc's restorer flag.
+ *
  * Usage: sigcompat
  * Prints one line per fact; exit status 0 when every handler ran. */
 #ifndef _GNU_SOURCE
@@ -120,5 +123,15 @@ int main(void)
 	sigaction(SIGUSR1, NULL, &cur);
 	printf("siginterrupt 0: restart %d, handler %s\n", (cur.sa_flags & SA_RESTART) != 0,
 	       cur.sa_handler == count ? "kept" : "lost");
+
+	struct sigaction full, back;
+	memset(&full, 0, sizeof full);
+	full.sa_handler = count;
+	sigfillset(&full.sa_mask);
+	sigaction(SIGUSR1, &full, NULL);
+	sigaction(SIGUSR1, NULL, &back);
+	printf("read back: SIGKILL in the mask %d, SIGSTOP %d, SIGTERM %d, flags %#x\n",
+	       sigismember(&back.sa_mask, SIGKILL), sigismember(&back.sa_mask, SIGSTOP),
+	       sigismember(&back.sa_mask, SIGTERM), (unsigned)back.sa_flags);
 	return 0;
 }
