@@ -274,12 +274,14 @@ class TestBench(unittest.TestCase):
         self.assertTrue(heads[3].startswith("== TCP ping-pong on loopback, not HTTP"), heads[3])
         self.assertTrue(heads[4].startswith("== Unix-socket ping-pong, not HTTP"), heads[4])
 
-        # A column per kind of tracing (every call a span, HTTP spans
-        # only), the plain rows in the first column alone.
-        kinds = ["every call", "HTTP only"]
-        self.assertRegex(out[out.index(heads[0]) + 1], r"^ +every call +HTTP only$")
+        # A column per kind of tracing (every call a span, the same with
+        # records converted as they come, HTTP spans only), the plain rows
+        # in the first column alone.
+        kinds = ["every call", "every call, no waiting", "HTTP only"]
+        self.assertRegex(out[out.index(heads[0]) + 1],
+                         r"^ +every call +every call, no waiting +HTTP only$")
 
-        def row(label, value, columns=2):
+        def row(label, value, columns=3):
             lines = [line for line in out if line.startswith(label + " ")]
             self.assertEqual(len(lines), 1, "%r not in:\n%s" % (label, done.stdout))
             m = re.fullmatch(r"(?:\s+(%s))" % value * columns, lines[0][len(label):])
@@ -305,11 +307,12 @@ class TestBench(unittest.TestCase):
         per_request = dict(zip(kinds, map(float, row("spans per request served, all kinds", NUM))))
         self.assertAlmostEqual(per_request["HTTP only"], 1.0, delta=0.02)
         self.assertGreater(per_request["every call"], 1.0)
+        self.assertGreater(per_request["every call, no waiting"], 1.0)
         for cell in row("SERVER spans, of requests nginx served", r"\d+ of \d+"):
             spans, served = map(int, cell.split(" of "))
             self.assertEqual(spans, served)
             self.assertGreater(served, 0)
-        self.assertEqual(row("spans dropped", r"\d+"), ("0", "0"))
+        self.assertEqual(row("spans dropped", r"\d+"), ("0", "0", "0"))
         self.assertRegex(done.stdout, r"\nadded per request in the server's thread: [+-]%s ns "
                          r"\(every call a span\), [+-]%s ns \(HTTP spans only\)\n" % (NUM, NUM))
         self.assertRegex(done.stdout, r"\nadded per traced call, TCP and Unix socket \(not HTTP\) "
