@@ -26,6 +26,7 @@
 #include "procinfo.h"
 #include "rawsys.h"
 #include "registry.h"
+#include "segback.h"
 #include "segment.h"
 #include "sink.h"
 #include "spool.h"
@@ -47,6 +48,7 @@
 
 struct seg {
 	struct ts_seg_header *h;
+	int fd;   /* the file: its lock tells other agents it is served */
 	size_t bytes;
 	/* The geometry as checked once; never read again from the segment. */
 	uint32_t header_size, nchunks;
@@ -186,6 +188,7 @@ static void serve(struct seg *s)
 	uint64_t drain_at = 0;
 	bool woken = false;
 	for (;;) {
+		ts_segback_ahead(s->h, s->fd, s->nchunks);
 		map_threads(s);
 		if (ts_cpu_due())
 			ts_consume_sample();
@@ -226,7 +229,7 @@ int ts_worker_run(int fd, const char *path, int relay_fd)
 {
 	struct stat st;
 	struct seg *s = &served;   /* unmapped by ts_worker_reset() */
-	*s = (struct seg){0};
+	*s = (struct seg){.fd = fd};
 	if (fstat(fd, &st) != 0 || (size_t)st.st_size < ts_seg_header_size())
 		return 2;
 	s->bytes = (size_t)st.st_size;
@@ -318,5 +321,5 @@ void ts_worker_reset(int log_level)
 	served_seg = NULL;
 	if (served.h)
 		munmap(served.h, served.bytes);
-	served = (struct seg){0};
+	served = (struct seg){.fd = -1};
 }

@@ -9,7 +9,7 @@
  * ops.h records name): any change to it
  * changes this, so an agent only ever reads segments of its own layout (an
  * older agent still running serves older processes, under other names). */
-#define TS_SEG_FORMAT "10"
+#define TS_SEG_FORMAT "11"
 #define TS_SEG_SUFFIX ".v" TS_SEG_FORMAT ".seg"
 #define TS_AGENT_LOCK "agent.v" TS_SEG_FORMAT ".lock"
 /* `traceshim agent --detach` could not serve the directory (too few file

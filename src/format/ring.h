@@ -115,7 +115,10 @@ struct ts_pool {
 	_Atomic uint32_t progress;   /* futex: bumped by the consumer after a cycle that took
 				      * records (wraps) */
 	_Atomic uint32_t waiters;    /* producers waiting for room or a chunk */
-	uint32_t pad;
+	/* Chunks [0, limit) may be handed out fresh (0: all): those of a
+	 * segment beyond are not backed yet by the file, whose pages a full
+	 * file system could not give (a write there would be SIGBUS). */
+	_Atomic uint32_t limit;
 };
 
 /* A pool as one process sees it (the producer and a consumer in another
@@ -150,7 +153,10 @@ static inline uint32_t ts_pool_take(const struct ts_pool_view *v)
 		}
 	}
 	uint32_t f = atomic_load_explicit(&p->fresh, memory_order_relaxed);
-	while (f < v->nchunks) {
+	uint32_t limit = atomic_load_explicit(&p->limit, memory_order_acquire);
+	if (!limit || limit > v->nchunks)
+		limit = v->nchunks;
+	while (f < limit) {
 		if (atomic_compare_exchange_weak_explicit(&p->fresh, &f, f + 1, memory_order_relaxed,
 							  memory_order_relaxed)) {
 			atomic_fetch_add_explicit(&p->out, 1, memory_order_relaxed);

@@ -12,6 +12,7 @@
 #ifndef TS_SEGMENT_H
 #define TS_SEGMENT_H
 
+#include "arena.h"
 #include "context.h"
 #include "ids.h"
 #include "registry.h"
@@ -66,6 +67,13 @@ struct ts_seg_header {
 	_Atomic uint32_t report_len;
 	char report[1024];                   /* the worker's diagnostics, for the process */
 	struct ts_pool pool;         /* the chunks' free stack */
+	/* The file's pages are reserved (fallocate) as they come to be needed,
+	 * never written before: thread slots [0, slots_backed) are; a thread
+	 * wanting slot n asks for n + 1 in slots_wanted and waits. The pool's
+	 * chunks up to pool.limit are. no_room: the file system has no more. */
+	_Atomic uint32_t slots_backed;
+	_Atomic uint32_t slots_wanted;
+	_Atomic uint32_t no_room;
 	/* Which thread slots are claimed (registry.c). */
 	_Atomic uint32_t claimed[TS_MAX_THREADS];
 	/* The process as it started (enum ts_seg_part), packed. */
@@ -93,6 +101,23 @@ static inline const char *ts_seg_part(const struct ts_seg_header *h, enum ts_seg
 static inline uint32_t ts_seg_header_size(void)
 {
 	return (uint32_t)((sizeof(struct ts_seg_header) + 4095) & ~(size_t)4095);
+}
+
+/* Where the file's parts are, from the segment's start (arena.h's layout
+ * after the header): thread slot i, the pool's links, and chunk c. */
+static inline size_t ts_seg_slot_off(uint32_t nchunks, uint32_t i)
+{
+	return ts_seg_header_size() + (size_t)i * ts_arena_layout(nchunks).slot_bytes;
+}
+
+static inline size_t ts_seg_links_off(uint32_t nchunks)
+{
+	return ts_seg_header_size() + ts_arena_layout(nchunks).next_off;
+}
+
+static inline size_t ts_seg_chunk_off(uint32_t nchunks, uint32_t c)
+{
+	return ts_seg_header_size() + ts_arena_layout(nchunks).chunks_off + (size_t)c * TS_CHUNK_BYTES;
 }
 
 #endif

@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 static size_t seg_bytes;
+static void wake_consumer(struct ts_seg_header *h);
 static TS_LARGE char seg_path[PATH_MAX];
 
 /* argv as the kernel laid it out, NUL-separated, at most cap bytes. */
@@ -136,6 +137,53 @@ static void fill_header(struct ts_seg_header *h)
 	h->part_len[TS_SEG_ENV] = (uint32_t)copy_env(at, TS_SEG_ENV_MAX);
 }
 
+/* A segment's pages are reserved before anything is written to them: a
+ * page of a shared file that the file system cannot give (a full /dev/shm,
+ * 64 MiB in a container) is a SIGBUS for the program writing it. At the
+ * start: the header, the first thread slots, the pool's links and its
+ * first chunks; the agent's worker reserves more ahead of need
+ * (agent/segback.c). */
+#define START_SLOTS 4
+#define START_CHUNKS 64
+
+static bool reserve(int fd, size_t off, size_t len)
+{
+	long rc;
+	do
+		rc = ts_syscall(SYS_fallocate, fd, 0, (off_t)off, (off_t)len);
+	while (rc != 0 && errno == EINTR);
+	return rc == 0;
+}
+
+static bool reserve_start(int fd, uint32_t nchunks)
+{
+	uint32_t chunks = START_CHUNKS < nchunks ? START_CHUNKS : nchunks;
+	size_t links = ts_seg_links_off(nchunks);
+	return reserve(fd, 0, ts_seg_slot_off(nchunks, START_SLOTS)) &&
+	       reserve(fd, links, ts_seg_chunk_off(nchunks, chunks) - links);
+}
+
+bool ts_segment_slot_backed(uint32_t slot)
+{
+	struct ts_seg_header *h = ts_seg;
+	if (!h || slot < atomic_load(&h->slots_backed))
+		return true;
+	uint32_t want = slot + 1, cur = atomic_load(&h->slots_wanted);
+	while (cur < want && !atomic_compare_exchange_weak(&h->slots_wanted, &cur, want))
+		;
+	/* The worker reserves them within a cycle of being woken; without one
+	 * (none yet, or gone), this thread goes untraced after a while. */
+	for (int i = 0; i < 40 && !atomic_load(&h->no_room); i++) {
+		uint32_t backed = atomic_load(&h->slots_backed);
+		if (slot < backed)
+			return true;
+		wake_consumer(h);
+		struct timespec step = {0, 5000000};
+		ts_syscall(SYS_futex, &h->slots_backed, FUTEX_WAIT, backed, &step, NULL, 0);
+	}
+	return slot < atomic_load(&h->slots_backed);
+}
+
 bool ts_segment_create(const char *dir)
 {
 	char tmp[PATH_MAX], path[PATH_MAX];
@@ -153,16 +201,23 @@ bool ts_segment_create(const char *dir)
 		return false;
 	}
 	void *mem = MAP_FAILED;
-	if (ts_sys_ftruncate(fd, (off_t)bytes) == 0)
-		mem = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	const char *why = "cannot map a segment";
+	if (ts_sys_ftruncate(fd, (off_t)bytes) == 0) {
+		if (reserve_start(fd, ts_cfg.pool_chunks))
+			mem = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+		else
+			why = "no room for a segment";
+	}
 	ts_syscall(SYS_close, fd);
 	if (mem == MAP_FAILED) {
-		TS_INFO("cannot map a segment in %s: %s", dir, strerror(errno));
+		TS_INFO("%s in %s: %s", why, dir, strerror(errno));
 		ts_sys_unlink(tmp);
 		return false;
 	}
 	struct ts_seg_header *h = mem;
 	fill_header(h);
+	atomic_store(&h->slots_backed, START_SLOTS);
+	atomic_store(&h->pool.limit, START_CHUNKS < h->nchunks ? START_CHUNKS : h->nchunks);
 	atomic_store_explicit(&h->magic, TS_SEG_MAGIC, memory_order_release);
 	/* Appears whole: the agent only looks at names with TS_SEG_SUFFIX. */
 	if (ts_sys_rename(tmp, path) != 0) {

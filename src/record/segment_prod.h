@@ -12,6 +12,10 @@ extern struct ts_seg_header *ts_seg;
 
 /* Makes and maps this process's segment in dir (which must be usable). */
 bool ts_segment_create(const char *dir);
+/* Whether thread slot `slot` may be written: its pages are reserved, by
+ * now or after asking the worker and waiting for it (a bounded wait);
+ * true without a segment. */
+bool ts_segment_slot_backed(uint32_t slot);
 /* Wakes the consumer if it sleeps (a ring is filling up); false without a
  * segment. */
 bool ts_segment_nudge(void);

@@ -61,8 +61,12 @@ static struct ts_thread *alloc_slot(void)
 	_Atomic uint32_t *claimed = ts_registry_claims();
 	for (int i = 0; i < TS_MAX_THREADS; i++) {
 		uint32_t expect = 0;
-		if (atomic_load_explicit(&claimed[i], memory_order_relaxed) ||
-		    !atomic_compare_exchange_strong(&claimed[i], &expect, 1))
+		if (atomic_load_explicit(&claimed[i], memory_order_relaxed))
+			continue;
+		/* Its pages first: claimed, the worker reads it. */
+		if (!ts_segment_slot_backed((uint32_t)i))
+			break;
+		if (!atomic_compare_exchange_strong(&claimed[i], &expect, 1))
 			continue;
 		struct ts_thread *t = ts_arena_thread(i);
 		t->ring.pool = &ts_arena_pool;

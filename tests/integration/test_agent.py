@@ -412,6 +412,40 @@ class AgentTest(unittest.TestCase):
         self.addCleanup(os.kill, daemon, signal.SIGKILL)
         self.assertEqual(proc.returncode, 0, proc.stderr.decode())
 
+    def test_full_run_directory_is_no_bus_error(self):
+        # A run directory on a small tmpfs (a container's 64 MiB /dev/shm)
+        # that is full, or fills up while the program runs: a page of the
+        # segment the file system cannot give would be a SIGBUS for the
+        # program writing it. The pages are reserved before they are
+        # written; the program's output and status are its own, and every
+        # span is kept (the process writes them itself when there is no
+        # room to start with).
+        if not shutil.which("unshare"):
+            self.skipTest("no unshare")
+        script = r"""
+            set -e
+            mount -t tmpfs -o size=1m,mode=0700 none "$D/shm" || exit 77
+            dd if=/dev/zero of="$D/shm/fill" bs=1k count="$FILL" 2>/dev/null
+            LD_PRELOAD="$LIB" TRACESHIM_RUN_DIR="$D/shm" TRACESHIM_OUTPUT="$D/$FILL.pftrace" \
+                "$BURST" 20000 > "$D/out"
+            echo "status $?"
+        """
+        os.mkdir(os.path.join(self.tmp, "shm"))
+        for fill in ("968", "600"):   # no room for a segment; room for its start only
+            with self.subTest(fill=fill):
+                done = subprocess.run(
+                    ["unshare", "--mount", "--propagation", "private", "sh", "-c", script],
+                    env=dict(base_env(), D=self.tmp, FILL=fill, LIB=tracelib.shim_preload(),
+                             BURST=prog("burst")),
+                    stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=120)
+                if done.returncode == 77 or b"Operation not permitted" in done.stderr:
+                    self.skipTest("cannot mount a tmpfs here")
+                self.assertEqual(done.returncode, 0, done.stderr.decode())
+                self.assertEqual(done.stdout, b"status 0\n", done.stderr.decode())
+                trace = tracelib.load_trace(os.path.join(self.tmp, fill + ".pftrace"))
+                self.assertEqual(len([s for s in trace.slices if s.name == "write"]), 20000)
+                self.assertFalse([s for s in trace.slices if "traceshim.dropped_spans" in s.args])
+
     def test_deferred_conversion_keeps_every_span(self):
         # Records left waiting in the worker (TRACESHIM_DEFER=always), past
         # a bound of 1 MiB many times, with a record memory of 64 KiB for
