@@ -1,9 +1,10 @@
 /* Reserving a segment's pages ahead of need (segback.h). The producer never
  * writes a page the file does not hold: a thread slot is claimed only once
  * reserved (it asks for it in slots_wanted when it is not), a chunk handed
- * out fresh only below the pool's limit. This side keeps both ahead: a few
- * slots past the highest claimed, and 64 chunks past the last one handed
- * out, 1 MiB at a time. Where the file system is full, the producer waits
+ * out fresh only below the pool's limit. This side keeps both ahead, and
+ * reserves nothing for a process that never comes close (most are short):
+ * slots once the highest claimed is within two of the last reserved, chunks
+ * once fewer than 16 are left, 1 MiB at a time. Where the file system is full, the producer waits
  * for chunks the consumer frees, and threads past the slots reserved are
  * not traced (counted). */
 #include "segback.h"
@@ -17,8 +18,8 @@
 #include <string.h>
 #include <sys/syscall.h>
 
-#define SLOTS_AHEAD 4
-#define CHUNKS_AHEAD 64
+#define SLOTS_AHEAD 4    /* slots reserved past the highest claimed, in steps of this */
+#define CHUNKS_AHEAD 16   /* chunks handed out fresh before the limit comes close */
 #define CHUNKS_STEP 256
 
 static bool reserve(int fd, size_t from, size_t to)
@@ -49,9 +50,8 @@ static void no_room(struct ts_seg_header *h)
 static void slots_ahead(struct ts_seg_header *h, int fd, uint32_t nchunks)
 {
 	uint32_t backed = atomic_load(&h->slots_backed), want = atomic_load(&h->slots_wanted);
-	/* Only a reserved slot is ever claimed: the last few tell. */
-	for (uint32_t i = backed > SLOTS_AHEAD ? backed - SLOTS_AHEAD : 0; i < backed && i < TS_MAX_THREADS;
-	     i++)
+	/* Only a reserved slot is ever claimed: the last two tell. */
+	for (uint32_t i = backed > 2 ? backed - 2 : 0; i < backed && i < TS_MAX_THREADS; i++)
 		if (atomic_load_explicit(&h->claimed[i], memory_order_relaxed) && i + 1 + SLOTS_AHEAD > want)
 			want = i + 1 + SLOTS_AHEAD;
 	want = (want + SLOTS_AHEAD - 1) / SLOTS_AHEAD * SLOTS_AHEAD;

@@ -144,7 +144,7 @@ static void fill_header(struct ts_seg_header *h)
  * first chunks; the agent's worker reserves more ahead of need
  * (agent/segback.c). */
 #define START_SLOTS 4
-#define START_CHUNKS 64
+#define START_CHUNKS 32
 
 static bool reserve(int fd, size_t off, size_t len)
 {
