@@ -35,10 +35,14 @@ pid_t ts_traced_fork(enum ts_op op)
 	uint32_t span = t->next_span++;
 	ts_tls.fork_span = ts_span_id(t->index, span);
 	uint64_t t0 = ts_ticks();
+	ts_fork_prepare();
 	pid_t r = real();
-	if (r == 0)
-		return 0;   /* the child: the fork handler set its tracer up */
+	if (r == 0) {
+		ts_fork_child();   /* the child's tracer, once every fork handler has run */
+		return 0;
+	}
 	int saved = errno;
+	ts_fork_parent();
 	uint64_t t1 = ts_ticks();
 	ts_tls.fork_span = 0;
 	ts_record_proc(t, op, span, r, r < 0 ? saved : 0, r, -1, NULL, t0, t1);

@@ -129,8 +129,12 @@ static void describe_stdio(void)
 }
 
 /* A new process span in the same trace, parented by `parent`: new ids, its
- * own rings and its own background thread, the same trace file. */
-static void begin_again(uint64_t parent)
+ * own rings and its own background thread, the same trace file. In two
+ * steps: the state, which allocates nothing and starts nothing, then the
+ * consumer. */
+static struct ts_thread_saved forked_self;
+
+static void begin_again_state(uint64_t parent)
 {
 	atomic_store(&ts_active, 0);
 	traced_pid = (pid_t)ts_syscall(SYS_getpid);
@@ -142,20 +146,52 @@ static void begin_again(uint64_t parent)
 	ts_summary_reset();
 	ts_drain_after_fork();
 	ts_http_after_fork();
-	struct ts_thread_saved self;
-	ts_thread_forget_parent(&self);
+	ts_thread_forget_parent(&forked_self);
 	ts_segment_after_fork();
 	agent_mode = false;
 	atomic_store(&agent_finished, 0);
+}
+
+static void begin_again_start(void)
+{
 	describe_stdio();
 	bool ok = start_consumer();
 	ts_lastthread_when_alone(agent_mode ? last_task_ends : NULL);
 	if (ok) {
 		atomic_store(&ts_active, 1);
-		ts_thread_adopt_main(&self);
+		ts_thread_adopt_main(&forked_self);
 	} else {
 		atomic_store(&ts_active, 0);
 	}
+}
+
+static void begin_again(uint64_t parent)
+{
+	begin_again_state(parent);
+	begin_again_start();
+}
+
+/* fork()'s handlers. The program's allocator may have handlers of its own
+ * (jemalloc), registered after these when the shim started inside its
+ * set-up: its prepare handler then runs first and takes its locks, and its
+ * child handler last. So in the shim's fork() (spawn.c), which every fork of
+ * the program's goes through, the work is done outside the handlers: the
+ * background thread is paused before any handler runs (it may be in malloc),
+ * and the child's consumer is started after every handler has run (its
+ * thread allocates). The handlers do it themselves only for a fork that
+ * came another way. */
+static bool child_pending;
+
+static void before_fork(void)
+{
+	if (!ts_tls.in_fork)
+		ts_drain_before_fork();
+}
+
+static void parent_after_fork(void)
+{
+	if (!ts_tls.in_fork)
+		ts_drain_parent_after_fork();
 }
 
 /* The child of fork() is a new process, the fork span's child. */
@@ -170,8 +206,37 @@ static void after_fork_child(void)
 		return;
 	}
 	int saved = errno;
+	if (ts_tls.in_fork) {
+		begin_again_state(ts_tls.fork_span);   /* nothing traced until ts_fork_child() */
+		child_pending = true;
+	} else {
+		ts_streams_after_fork();
+		begin_again(ts_tls.fork_span);
+	}
+	errno = saved;
+}
+
+void ts_fork_prepare(void)
+{
+	ts_tls.in_fork = 1;
+	ts_drain_before_fork();
+}
+
+void ts_fork_parent(void)
+{
+	ts_drain_parent_after_fork();
+	ts_tls.in_fork = 0;
+}
+
+void ts_fork_child(void)
+{
+	ts_tls.in_fork = 0;
+	if (!child_pending)
+		return;
+	child_pending = false;
+	int saved = errno;
 	ts_streams_after_fork();
-	begin_again(ts_tls.fork_span);
+	begin_again_start();
 	errno = saved;
 }
 
@@ -301,7 +366,7 @@ static void init_once(void)
 	ts_childenv_init();
 	ts_thread_setup_key();
 	ts_lastthread_setup();
-	pthread_atfork(ts_drain_before_fork, ts_drain_parent_after_fork, after_fork_child);
+	pthread_atfork(before_fork, parent_after_fork, after_fork_child);
 	ts_fs_capture_path();
 	describe_stdio();
 	ts_inherited_kinds();

@@ -41,6 +41,11 @@ bool ts_own_process(void);
 /* exec is about to replace this process: every span so far is ended and
  * written, as at exit. */
 void ts_process_exec(void);
+/* The shim's fork(), around the real one: before it, then in the parent or
+ * the child once fork has returned (every fork handler has run). */
+void ts_fork_prepare(void);
+void ts_fork_parent(void);
+void ts_fork_child(void);
 /* ...and it failed: tracing goes on where it can, as a new process span in
  * the same trace, child of the exec span. */
 void ts_process_exec_failed(uint64_t exec_span);

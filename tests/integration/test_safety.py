@@ -199,6 +199,28 @@ class SafetyTest(unittest.TestCase):
         self.assertEqual(plain.returncode, 0)
         self.assertEqual((traced.returncode, traced.stdout), (0, plain.stdout))
 
+    def test_fork_with_an_allocator_that_has_fork_handlers(self):
+        # jemalloc's fork handlers run around the shim's (it is preloaded
+        # after it): its prepare handler takes its locks before the shim's
+        # runs, its child handler resets them after. The in-process
+        # writer's thread allocates: neither the fork nor the child may
+        # wait for it (every run hung in fork before).
+        jemalloc = "/usr/lib/x86_64-linux-gnu/libjemalloc.so.2"
+        if not os.path.exists(jemalloc):
+            self.skipTest("libjemalloc2 is not installed")
+        for agent in ("off", "auto"):
+            with self.subTest(agent=agent):
+                out = os.path.join(self.tmp, "fork-%s.pftrace" % agent)
+                done = subprocess.run([prog("forkchurn"), "20"], stdout=subprocess.PIPE,
+                                      timeout=60, env=dict(
+                                          os.environ, TRACESHIM_AGENT=agent,
+                                          TRACESHIM_OUTPUT=out,
+                                          LD_PRELOAD=tracelib.shim_preload() + " " + jemalloc))
+                self.assertEqual((done.returncode, done.stdout), (0, b"forked 20\n"))
+                trace = tracelib.load_trace(out)
+                self.assertEqual(tracelib.structural_errors(trace), [])
+                self.assertEqual(len(trace.pids()), 21)
+
     def test_clonewrite_child_on_own_track(self):
         proc, trace = self.run_clean([prog("clonewrite")])
         self.assertEqual(proc.returncode, 0)
