@@ -21,9 +21,12 @@ struct trampoline {
 static void *trampoline_main(void *p)
 {
 	struct trampoline tr = *(struct trampoline *)p;
-	free(p);
 	ts_lastthread_started();
 	ts_thread_start(&tr.link, (void *)tr.fn);
+	/* Only now: an allocator's free() may wait on a mutex (jemalloc's,
+	 * held across a fork by the forking thread), whose wrapper would
+	 * register the thread before its start did, a second track for it. */
+	free(p);
 	return tr.fn(tr.arg);
 }
 
