@@ -20,6 +20,12 @@
 #include <unistd.h>
 
 #define WINDOW_MS 200
+/* A process younger than this converts as it goes: most are short, and
+ * their records are converted at their end anyway, where waiting would only
+ * have added the copy. */
+#define YOUNG_MS 1000
+
+static uint64_t serving_since_ms;
 
 static struct {
 	bool valid, busy, no_pressure;
@@ -141,10 +147,18 @@ bool ts_defer_wanted(size_t held)
 {
 	if (ts_cfg.defer == TS_DEFER_OFF || ts_defer_over(held))
 		return false;
-	return ts_cfg.defer == TS_DEFER_ALWAYS || cpus_taken();
+	if (ts_cfg.defer == TS_DEFER_ALWAYS)
+		return true;
+	return ts_clock_monotonic_ms() - serving_since_ms >= YOUNG_MS && cpus_taken();
+}
+
+void ts_defer_start(void)
+{
+	serving_since_ms = ts_clock_monotonic_ms();
 }
 
 void ts_defer_reset(void)
 {
 	memset(&last, 0, sizeof last);
+	serving_since_ms = 0;
 }

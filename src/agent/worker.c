@@ -274,6 +274,7 @@ int ts_worker_run(int fd, const char *path, int relay_fd)
 	}
 	served_seg = s;
 	ts_sink_deadline_hook(ended_deadline);
+	ts_defer_start();
 	serve(s);
 	map_threads(s);
 	take_end(s);
