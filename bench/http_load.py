@@ -3,8 +3,8 @@
 
 nginx (a master and 2 workers) serves a small static file on loopback to wrk
 (keep-alive connections), plain and traced, in rounds: each round runs
-nginx plain and once per kind of tracing (every call a span; HTTP spans
-only; every call a span with records converted as they come), in an order
+nginx plain and once per kind of tracing (every call a span; the same with
+records left waiting while the CPUs are taken; HTTP spans only), in an order
 that turns from one round to the next, so that a drift of
 the machine's speed falls on every kind alike. Runs of the same setup differ
 by several percent here, so what a kind kept is read round by round (its
@@ -59,10 +59,9 @@ import nginx_conf  # noqa: E402
 
 BODY_BYTES = 4096
 # The kinds of tracing measured, each with its settings (on top of --env).
-# "every call, no waiting" converts records as they come even while the CPUs
-# are taken (TRACESHIM_DEFER=off): what a load lasting longer than the
-# records a worker may keep waiting (TRACESHIM_DEFER_MB) costs.
-KINDS = [("every call", {}), ("every call, no waiting", {"TRACESHIM_DEFER": "off"}),
+# "every call, deferred": the worker lets the records wait while the CPUs are
+# taken (TRACESHIM_DEFER=auto), up to TRACESHIM_DEFER_MB of them.
+KINDS = [("every call", {}), ("every call, deferred", {"TRACESHIM_DEFER": "auto"}),
          ("HTTP only", {"TRACESHIM_TRACE": "http"})]
 
 

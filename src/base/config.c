@@ -285,14 +285,14 @@ void ts_config_load(void)
 		ts_cfg.on_full_block = false;
 	else if (full && strcasecmp(full, "block"))
 		ts_warn_config("TRACESHIM_ON_FULL='%s' is not block or drop; using block", full);
-	ts_cfg.defer = TS_DEFER_AUTO;
+	ts_cfg.defer = TS_DEFER_OFF;
 	const char *defer = ts_env("TRACESHIM_DEFER");
-	if (defer && !strcasecmp(defer, "off"))
-		ts_cfg.defer = TS_DEFER_OFF;
+	if (defer && !strcasecmp(defer, "auto"))
+		ts_cfg.defer = TS_DEFER_AUTO;
 	else if (defer && !strcasecmp(defer, "always"))
 		ts_cfg.defer = TS_DEFER_ALWAYS;
-	else if (defer && strcasecmp(defer, "auto"))
-		ts_warn_config("TRACESHIM_DEFER='%s' is not auto, always or off; using auto", defer);
+	else if (defer && strcasecmp(defer, "off"))
+		ts_warn_config("TRACESHIM_DEFER='%s' is not off, auto or always; using off", defer);
 	ts_cfg.defer_mb = get_uint("TRACESHIM_DEFER_MB", 1, 1u << 20, 64);
 
 	load_families();

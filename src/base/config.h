@@ -22,7 +22,7 @@ struct ts_rollup_cfg {
 
 /* TRACESHIM_DEFER: when an agent's worker may let records wait before
  * converting them (agent/defer.h). */
-enum { TS_DEFER_AUTO, TS_DEFER_OFF, TS_DEFER_ALWAYS };
+enum { TS_DEFER_OFF, TS_DEFER_AUTO, TS_DEFER_ALWAYS };
 
 struct ts_config {
 	bool disabled;              /* OTEL_SDK_DISABLED=true or TRACESHIM_DISABLE=1 */

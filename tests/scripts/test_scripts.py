@@ -275,11 +275,11 @@ class TestBench(unittest.TestCase):
         self.assertTrue(heads[4].startswith("== Unix-socket ping-pong, not HTTP"), heads[4])
 
         # A column per kind of tracing (every call a span, the same with
-        # records converted as they come, HTTP spans only), the plain rows
-        # in the first column alone.
-        kinds = ["every call", "every call, no waiting", "HTTP only"]
+        # the conversion deferred, HTTP spans only), the plain rows in the
+        # first column alone.
+        kinds = ["every call", "every call, deferred", "HTTP only"]
         self.assertRegex(out[out.index(heads[0]) + 1],
-                         r"^ +every call +every call, no waiting +HTTP only$")
+                         r"^ +every call +every call, deferred +HTTP only$")
 
         def row(label, value, columns=3):
             lines = [line for line in out if line.startswith(label + " ")]
@@ -307,7 +307,7 @@ class TestBench(unittest.TestCase):
         per_request = dict(zip(kinds, map(float, row("spans per request served, all kinds", NUM))))
         self.assertAlmostEqual(per_request["HTTP only"], 1.0, delta=0.02)
         self.assertGreater(per_request["every call"], 1.0)
-        self.assertGreater(per_request["every call, no waiting"], 1.0)
+        self.assertGreater(per_request["every call, deferred"], 1.0)
         for cell in row("SERVER spans, of requests nginx served", r"\d+ of \d+"):
             spans, served = map(int, cell.split(" of "))
             self.assertEqual(spans, served)

@@ -222,7 +222,7 @@ END_TEST
 START_TEST(defer_setting_is_read)
 {
 	ts_config_load();
-	ck_assert_int_eq(ts_cfg.defer, TS_DEFER_AUTO);
+	ck_assert_int_eq(ts_cfg.defer, TS_DEFER_OFF);
 	ck_assert_uint_eq(ts_cfg.defer_mb, 64);
 	setenv("TRACESHIM_DEFER", "always", 1);
 	setenv("TRACESHIM_DEFER_MB", "8", 1);
@@ -233,10 +233,13 @@ START_TEST(defer_setting_is_read)
 	setenv("TRACESHIM_DEFER", "off", 1);
 	ts_config_load();
 	ck_assert(!ts_defer_wanted(0));
-	setenv("TRACESHIM_DEFER", "later", 1);   /* not a value: auto */
-	setenv("TRACESHIM_DEFER_MB", "0", 1);
+	setenv("TRACESHIM_DEFER", "auto", 1);
 	ts_config_load();
 	ck_assert_int_eq(ts_cfg.defer, TS_DEFER_AUTO);
+	setenv("TRACESHIM_DEFER", "later", 1);   /* not a value: off */
+	setenv("TRACESHIM_DEFER_MB", "0", 1);
+	ts_config_load();
+	ck_assert_int_eq(ts_cfg.defer, TS_DEFER_OFF);
 	ck_assert_uint_eq(ts_cfg.defer_mb, 64);
 }
 END_TEST
