@@ -10,22 +10,34 @@
 #include "wrap.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <signal.h>
 #include <string.h>
+
+/* Sets handler with flags (and sig itself in the mask, with `self`); the
+ * handler there was, or SIG_ERR. */
+static __sighandler_t set_handler(int sig, __sighandler_t handler, int flags, bool self)
+{
+	struct sigaction act, old;
+	if (sig <= 0 || sig >= NSIG || handler == SIG_ERR) {
+		errno = EINVAL;
+		return SIG_ERR;
+	}
+	memset(&act, 0, sizeof act);
+	act.sa_handler = handler;
+	sigemptyset(&act.sa_mask);
+	if (self)
+		sigaddset(&act.sa_mask, sig);
+	act.sa_flags = flags;
+	if (ts_program_sigaction(sig, &act, &old) != 0)
+		return SIG_ERR;
+	return old.sa_handler;
+}
 
 /* glibc's signal(): BSD semantics, the signal blocked in its handler. */
 static __sighandler_t signal_bsd(int sig, __sighandler_t handler)
 {
-	struct sigaction act, old;
-	memset(&act, 0, sizeof act);
-	act.sa_handler = handler;
-	sigemptyset(&act.sa_mask);
-	act.sa_flags = SA_RESTART;
-	if (sig > 0 && sig < NSIG)
-		sigaddset(&act.sa_mask, sig);
-	if (ts_program_sigaction(sig, &act, &old) != 0)
-		return SIG_ERR;
-	return old.sa_handler;
+	return set_handler(sig, handler, SA_RESTART, true);
 }
 
 TS_EXPORT __sighandler_t signal(int sig, __sighandler_t handler)
@@ -37,18 +49,7 @@ TS_EXPORT __sighandler_t signal(int sig, __sighandler_t handler)
  * its handler, no restart. */
 static __sighandler_t signal_sysv(int sig, __sighandler_t handler)
 {
-	struct sigaction act, old;
-	if (sig <= 0 || sig >= NSIG || handler == SIG_ERR) {
-		errno = EINVAL;
-		return SIG_ERR;
-	}
-	memset(&act, 0, sizeof act);
-	act.sa_handler = handler;
-	sigemptyset(&act.sa_mask);
-	act.sa_flags = SA_RESETHAND | SA_NODEFER;
-	if (ts_program_sigaction(sig, &act, &old) != 0)
-		return SIG_ERR;
-	return old.sa_handler;
+	return set_handler(sig, handler, SA_RESETHAND | SA_NODEFER, false);
 }
 
 TS_EXPORT __sighandler_t __sysv_signal(int sig, __sighandler_t handler)

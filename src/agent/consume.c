@@ -216,6 +216,16 @@ static unsigned fill_of(unsigned n)
 	return (unsigned)((uint64_t)n * 64 / ((TS_RING_CHUNKS - 1) * TS_CHUNK_RECS));
 }
 
+/* Registry slot i's thread and its state, or NULL when the slot is free. */
+static struct ts_thread *slot_in_use(int i, int *state)
+{
+	struct ts_thread *t = atomic_load_explicit(&ts_threads[i], memory_order_acquire);
+	if (!t)
+		return NULL;
+	*state = atomic_load_explicit(&t->state, memory_order_acquire);
+	return *state == TS_SLOT_FREE ? NULL : t;
+}
+
 bool ts_consume_may_defer;
 
 /* Dead threads whose slots wait for the spool to be converted before they
@@ -265,11 +275,9 @@ static int spool_cycle(const struct ts_pool_view *v, bool final)
 	if (!final && !ts_defer_over(held)) {
 		unsigned took = 0;
 		for (int i = 0; i < TS_MAX_THREADS && all; i++) {
-			struct ts_thread *t = atomic_load_explicit(&ts_threads[i], memory_order_acquire);
+			int state;
+			struct ts_thread *t = slot_in_use(i, &state);
 			if (!t)
-				continue;
-			int state = atomic_load_explicit(&t->state, memory_order_acquire);
-			if (state == TS_SLOT_FREE)
 				continue;
 			dead += state == TS_SLOT_DEAD;
 			unsigned n = 0;
@@ -303,11 +311,9 @@ unsigned ts_consume_cycle(bool final)
 	if (spooled >= 0)
 		return (unsigned)spooled;
 	for (int i = 0; i < TS_MAX_THREADS; i++) {
-		struct ts_thread *t = atomic_load_explicit(&ts_threads[i], memory_order_acquire);
+		int state;
+		struct ts_thread *t = slot_in_use(i, &state);
 		if (!t)
-			continue;
-		int state = atomic_load_explicit(&t->state, memory_order_acquire);
-		if (state == TS_SLOT_FREE)
 			continue;
 		struct ts_track_ctx *c = ts_tracks_of(i, t);
 		unsigned n = ts_consume_ring(c, t, v);
