@@ -433,11 +433,12 @@ class AgentTest(unittest.TestCase):
         os.mkdir(os.path.join(self.tmp, "shm"))
         for fill in ("968", "600"):   # no room for a segment; room for its start only
             with self.subTest(fill=fill):
+                env = dict(base_env(), D=self.tmp, FILL=fill, LIB=tracelib.shim_preload(),
+                           BURST=prog("burst"))
+                env.pop("LD_PRELOAD", None)   # a sanitizer's runtime: for the traced run alone
                 done = subprocess.run(
                     ["unshare", "--mount", "--propagation", "private", "sh", "-c", script],
-                    env=dict(base_env(), D=self.tmp, FILL=fill, LIB=tracelib.shim_preload(),
-                             BURST=prog("burst")),
-                    stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=120)
+                    env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=120)
                 if done.returncode == 77 or b"Operation not permitted" in done.stderr:
                     self.skipTest("cannot mount a tmpfs here")
                 self.assertEqual(done.returncode, 0, done.stderr.decode())

@@ -189,12 +189,14 @@ class SafetyTest(unittest.TestCase):
         # sigaction() under one lock (the JVM's libjsig): the shim's own
         # signal calls must not come back through it, or the first signal()
         # waits for ever on the lock its own thread holds.
-        siglock = prog("libsiglock.so")
+        # A sanitizer build's runtimes come first all the same.
+        first = os.environ.get("TRACESHIM_PRELOAD_FIRST", "").split()
+        siglock = " ".join(first + [prog("libsiglock.so")])
         plain = subprocess.run([prog("sigcompat")], stdout=subprocess.PIPE, timeout=30,
                                env=dict(os.environ, LD_PRELOAD=siglock))
         traced = subprocess.run([prog("sigcompat")], stdout=subprocess.PIPE, timeout=30,
-                                env=dict(os.environ, LD_PRELOAD=siglock + ":" +
-                                         tracelib.shim_preload(),
+                                env=dict(os.environ, LD_PRELOAD=siglock + " " +
+                                         tracelib.shim_library(),
                                          TRACESHIM_OUTPUT=os.path.join(self.tmp, "t.pftrace")))
         self.assertEqual(plain.returncode, 0)
         self.assertEqual((traced.returncode, traced.stdout), (0, plain.stdout))
