@@ -20,6 +20,16 @@ struct msg_sender {
 	const struct msghdr *msg;   /* sendmsg: its address and control data */
 };
 
+/* sendmsg, and the connections the message handed to another process. */
+static ssize_t sending(ssize_t (*real)(int, const struct msghdr *, int), int fd,
+		       const struct msghdr *msg, int flags)
+{
+	ssize_t r = real(fd, msg, flags);
+	if (r >= 0 && msg && msg->msg_control && msg->msg_controllen)
+		ts_http_sent_away(fd, msg);
+	return r;
+}
+
 static ssize_t via_sendmsg(const struct ts_http_sender *self, int fd, const struct iovec *iov,
 			   int cnt)
 {
@@ -30,10 +40,7 @@ static ssize_t via_sendmsg(const struct ts_http_sender *self, int fd, const stru
 		h = *m->msg;
 	h.msg_iov = (struct iovec *)iov;
 	h.msg_iovlen = (size_t)cnt;
-	ssize_t r = real(fd, &h, m->flags);
-	if (r >= 0 && m->msg && m->msg->msg_control && m->msg->msg_controllen)
-		ts_http_sent_away(fd, m->msg);
-	return r;
+	return sending(real, fd, &h, m->flags);
 }
 
 TS_EXPORT ssize_t send(int fd, const void *buf, size_t n, int flags)
@@ -81,16 +88,6 @@ TS_EXPORT ssize_t __recvfrom_chk(int fd, void *buf, size_t n, size_t buflen, int
 	TS_REAL(__recvfrom_chk, -1);
 	TS_NET_BODY(TS_OP_RECVFROM, fd, TS_HTTP_IN, flags & MSG_PEEK, buf, n,
 		    real(fd, buf, n, buflen, flags, addr, alen));
-}
-
-/* sendmsg, and the connections the message handed to another process. */
-static ssize_t sending(ssize_t (*real)(int, const struct msghdr *, int), int fd,
-		       const struct msghdr *msg, int flags)
-{
-	ssize_t r = real(fd, msg, flags);
-	if (r >= 0 && msg && msg->msg_control && msg->msg_controllen)
-		ts_http_sent_away(fd, msg);
-	return r;
 }
 
 TS_EXPORT ssize_t sendmsg(int fd, const struct msghdr *msg, int flags)

@@ -10,7 +10,7 @@
 #include "segback.h"
 
 #include "log.h"
-#include "rawsys.h"
+#include "rawfs.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -21,15 +21,6 @@
 #define SLOTS_AHEAD 4    /* slots reserved past the highest claimed, in steps of this */
 #define CHUNKS_AHEAD 16   /* chunks handed out fresh before the limit comes close */
 #define CHUNKS_STEP 256
-
-static bool reserve(int fd, size_t from, size_t to)
-{
-	long rc;
-	do
-		rc = ts_syscall(SYS_fallocate, fd, 0, (off_t)from, (off_t)(to - from));
-	while (rc != 0 && errno == EINTR);
-	return rc == 0;
-}
 
 static void wake_all(_Atomic uint32_t *word)
 {
@@ -59,7 +50,7 @@ static void slots_ahead(struct ts_seg_header *h, int fd, uint32_t nchunks)
 		want = TS_MAX_THREADS;
 	if (want <= backed)
 		return;
-	if (!reserve(fd, ts_seg_slot_off(nchunks, backed), ts_seg_slot_off(nchunks, want))) {
+	if (!ts_sys_reserve(fd, ts_seg_slot_off(nchunks, backed), ts_seg_slot_off(nchunks, want))) {
 		no_room(h);
 		return;
 	}
@@ -73,7 +64,7 @@ static void chunks_ahead(struct ts_seg_header *h, int fd, uint32_t nchunks)
 	if (!limit || limit >= nchunks || fresh + CHUNKS_AHEAD < limit)
 		return;
 	uint32_t to = limit + CHUNKS_STEP < nchunks ? limit + CHUNKS_STEP : nchunks;
-	if (!reserve(fd, ts_seg_chunk_off(nchunks, limit), ts_seg_chunk_off(nchunks, to))) {
+	if (!ts_sys_reserve(fd, ts_seg_chunk_off(nchunks, limit), ts_seg_chunk_off(nchunks, to))) {
 		no_room(h);
 		return;
 	}

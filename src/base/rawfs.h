@@ -10,6 +10,7 @@
 #include "rawsys.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <fcntl.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -85,6 +86,18 @@ static inline int ts_sys_rename(const char *from, const char *to)
 static inline int ts_sys_ftruncate(int fd, off_t len)
 {
 	return (int)ts_syscall(SYS_ftruncate, fd, len);
+}
+
+/* Reserves the file's bytes [from, to) (fallocate, mode 0): pages a shared
+ * mapping of it can then be written at, whatever the file system's room
+ * later. True when done. */
+static inline bool ts_sys_reserve(int fd, size_t from, size_t to)
+{
+	long rc;
+	do
+		rc = ts_syscall(SYS_fallocate, fd, 0, (off_t)from, (off_t)(to - from));
+	while (rc != 0 && errno == EINTR);
+	return rc == 0;
 }
 
 /* A directory read without opendir(): getdents64 fills buf (n bytes) with

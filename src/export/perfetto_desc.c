@@ -3,7 +3,6 @@
  * They go to the same batch as the events (perfetto.c). */
 #include "perfetto.h"
 
-
 #include "perfetto_fields.h"
 
 #include <string.h>

@@ -24,7 +24,6 @@
 #include <unistd.h>
 
 static size_t seg_bytes;
-static void wake_consumer(struct ts_seg_header *h);
 static TS_LARGE char seg_path[PATH_MAX];
 
 /* argv as the kernel laid it out, NUL-separated, at most cap bytes. */
@@ -137,6 +136,12 @@ static void fill_header(struct ts_seg_header *h)
 	h->part_len[TS_SEG_ENV] = (uint32_t)copy_env(at, TS_SEG_ENV_MAX);
 }
 
+static void wake_consumer(struct ts_seg_header *h)
+{
+	atomic_fetch_add(&h->wake, 1);
+	ts_syscall(SYS_futex, &h->wake, FUTEX_WAKE, 1, NULL, NULL, 0);
+}
+
 /* A segment's pages are reserved before anything is written to them: a
  * page of a shared file that the file system cannot give (a full /dev/shm,
  * 64 MiB in a container) is a SIGBUS for the program writing it. At the
@@ -146,21 +151,16 @@ static void fill_header(struct ts_seg_header *h)
 #define START_SLOTS 4
 #define START_CHUNKS 32
 
-static bool reserve(int fd, size_t off, size_t len)
+static uint32_t start_chunks(uint32_t nchunks)
 {
-	long rc;
-	do
-		rc = ts_syscall(SYS_fallocate, fd, 0, (off_t)off, (off_t)len);
-	while (rc != 0 && errno == EINTR);
-	return rc == 0;
+	return START_CHUNKS < nchunks ? START_CHUNKS : nchunks;
 }
 
 static bool reserve_start(int fd, uint32_t nchunks)
 {
-	uint32_t chunks = START_CHUNKS < nchunks ? START_CHUNKS : nchunks;
-	size_t links = ts_seg_links_off(nchunks);
-	return reserve(fd, 0, ts_seg_slot_off(nchunks, START_SLOTS)) &&
-	       reserve(fd, links, ts_seg_chunk_off(nchunks, chunks) - links);
+	size_t chunks_end = ts_seg_chunk_off(nchunks, start_chunks(nchunks));
+	return ts_sys_reserve(fd, 0, ts_seg_slot_off(nchunks, START_SLOTS)) &&
+	       ts_sys_reserve(fd, ts_seg_links_off(nchunks), chunks_end);
 }
 
 bool ts_segment_slot_backed(uint32_t slot)
@@ -217,7 +217,7 @@ bool ts_segment_create(const char *dir)
 	struct ts_seg_header *h = mem;
 	fill_header(h);
 	atomic_store(&h->slots_backed, START_SLOTS);
-	atomic_store(&h->pool.limit, START_CHUNKS < h->nchunks ? START_CHUNKS : h->nchunks);
+	atomic_store(&h->pool.limit, start_chunks(h->nchunks));
 	atomic_store_explicit(&h->magic, TS_SEG_MAGIC, memory_order_release);
 	/* Appears whole: the agent only looks at names with TS_SEG_SUFFIX. */
 	if (ts_sys_rename(tmp, path) != 0) {
@@ -230,12 +230,6 @@ bool ts_segment_create(const char *dir)
 	ts_arena_use((char *)h + h->header_size, h->nchunks, &h->pool);
 	memcpy(seg_path, path, sizeof seg_path);
 	return true;
-}
-
-static void wake_consumer(struct ts_seg_header *h)
-{
-	atomic_fetch_add(&h->wake, 1);
-	ts_syscall(SYS_futex, &h->wake, FUTEX_WAKE, 1, NULL, NULL, 0);
 }
 
 bool ts_segment_nudge(void)
