@@ -15,7 +15,6 @@
 
 /* Up to a chunk's records of one thread slot, as they were in the ring. */
 struct ts_spool_block {
-	struct ts_spool_block *next;
 	uint16_t slot;        /* the registry slot the records came from */
 	uint16_t n;           /* records (slots) in recs */
 	bool cycle_end;       /* the last block its cycle put */
@@ -30,7 +29,7 @@ void ts_spool_cycle_end(void);
 /* The oldest block (NULL: none), and its removal once converted. */
 const struct ts_spool_block *ts_spool_first(void);
 void ts_spool_pop(void);
-/* Bytes of memory the queue holds. */
+/* Bytes of memory the records waiting take (packed, spoolpack.h). */
 size_t ts_spool_bytes(void);
 /* Gives the memory back to the system when nothing waits (each pop that
  * empties the queue does). */
