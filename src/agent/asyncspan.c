@@ -46,8 +46,9 @@ struct lane {
 
 static TS_LARGE struct entry *buckets[BUCKETS];
 /* Entries of spans gone out, kept with their text memory for the next: a
- * server makes and ends one for every request. */
-#define SPARES 64
+ * server makes and ends one for every request, and a cycle may begin and
+ * end hundreds (each entry is about 1 KiB). */
+#define SPARES 512
 static struct entry *spares;
 static unsigned nspares;
 static unsigned nopen, nunbegun, npeer, cycle_no;

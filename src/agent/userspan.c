@@ -130,6 +130,8 @@ static void remote_parent(struct ts_span *s)
 static void keep_keys(struct ts_attr *attrs, unsigned n, unsigned place)
 {
 	for (unsigned i = 0; i < n; i++) {
+		if (!attrs[i].dynkey)
+			continue;   /* a known key (attrpack.h): a constant already */
 		const char *k = ts_key_keep_at(place + i, attrs[i].key, strlen(attrs[i].key));
 		if (k) {
 			attrs[i].key = k;
