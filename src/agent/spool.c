@@ -1,13 +1,13 @@
 /* The records waiting to be converted (spool.h): one queue of entries, in
  * the order they were read, whichever ring they came from, each a run of
  * one ring's records packed (spoolpack.h). A run is never added to: its
- * records are unpacked as they were packed, a damaged record's payload
- * count held to the same run. The entries lie end to end in
- * slabs of 4 MiB mapped with transparent huge pages where the kernel gives
- * them: a deferring worker fills megabytes a second, and page by page the
- * faults would cost it much of what it saves. A slab read to its end is
- * kept for the next entries; once nothing waits, every slab goes. The
- * oldest entry is unpacked into one block when it is asked for. */
+ * records are unpacked as they were packed, a damaged record's payload count
+ * held to the same run. The entries lie end to end in slabs of 4 MiB mapped
+ * with transparent huge pages where the kernel gives them: a deferring
+ * worker fills megabytes a second, and page by page the faults would cost it
+ * much of what it saves. A slab read to its end is kept for the next
+ * entries; once nothing waits, every slab goes. The oldest entry is unpacked
+ * into one block when it is asked for. */
 #include "spool.h"
 
 #include "spoolpack.h"
