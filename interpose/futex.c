@@ -11,11 +11,15 @@
  * shim's own futex waits (a ring waiting for room, the background thread)
  * are system calls of its own (rawsys.h), never made through here. */
 #include "credmirror.h"
+#include "rlimits.h"
 #include "waitwrap.h"
 
 #include <linux/close_range.h>
 #include <linux/futex.h>
+#include <linux/seccomp.h>
 #include <stdarg.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
@@ -62,6 +66,21 @@ TS_EXPORT long syscall(long nr, ...)
 		if (r == 0)
 			ts_cred_mirror(nr, (unsigned long)a, (unsigned long)b, (unsigned long)c,
 				       (unsigned long)d);
+		return r;
+	}
+	if (nr == SYS_seccomp || (nr == SYS_prctl && a == PR_SET_SECCOMP)) {
+		long r = real(nr, a, b, c, d, e, f);
+		if (r >= 0 && (nr == SYS_prctl || a == SECCOMP_SET_MODE_STRICT || a == SECCOMP_SET_MODE_FILTER))
+			ts_sandbox_entered();
+		return r;
+	}
+	if (nr == SYS_setrlimit || nr == SYS_prlimit64) {   /* followed, as rlimit.c does */
+		long r = real(nr, a, b, c, d, e, f);
+		int err = errno;
+		const struct rlimit *rl = (const struct rlimit *)(nr == SYS_setrlimit ? b : c);
+		if (r == 0 && rl && (nr == SYS_setrlimit || ts_rlimits_self((int)a)))
+			ts_rlimits_set((int)(nr == SYS_setrlimit ? a : b), (uint64_t)rl->rlim_cur);
+		errno = err;
 		return r;
 	}
 	if (__builtin_expect(!futex_wait_op(nr, b), 1))

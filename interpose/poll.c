@@ -10,6 +10,7 @@
 #include "waitwrap.h"
 
 #include "fdwake.h"
+#include "rlimits.h"
 #include "rawsys.h"
 
 #include <poll.h>
@@ -61,18 +62,11 @@ struct watch {
 /* How many of a poll's n entries may be read before the call: none when
  * n is over RLIMIT_NOFILE's soft limit, as the kernel then fails with
  * EINVAL without reading any (a program's array may be shorter than the n
- * it gives). The limit is read again only when a call names more entries
- * than it last allowed (programs raise it); one lowered since is not seen. */
+ * it gives). The limit is the one the shim follows (rlimits.h): no system
+ * call here, which a sandboxed program's filter may punish. */
 static nfds_t poll_readable(nfds_t n)
 {
-	static _Atomic uint64_t allowed;
-	if (n <= atomic_load_explicit(&allowed, memory_order_relaxed))
-		return n;
-	struct rlimit rl;
-	if (ts_syscall(SYS_prlimit64, 0, RLIMIT_NOFILE, NULL, &rl) != 0)
-		return 0;
-	atomic_store_explicit(&allowed, (uint64_t)rl.rlim_cur, memory_order_relaxed);
-	return n <= rl.rlim_cur ? n : 0;
+	return n <= ts_limit_nofile() ? n : 0;
 }
 
 /* cap: the entries the array holds, as a fortified caller says (its

@@ -3,6 +3,7 @@
 #include "credmirror.h"
 #include "lastthread.h"
 #include "registry.h"
+#include "rlimits.h"
 #include "wrap.h"
 
 #include <pthread.h>
@@ -112,6 +113,8 @@ TS_EXPORT int prctl(int option, ...)
 		ts_thread_renamed(pthread_self());
 		errno = saved;
 	}
+	if (r == 0 && option == PR_SET_SECCOMP)
+		ts_sandbox_entered();
 	if (r == 0)
 		ts_cred_mirror(SYS_prctl, (unsigned long)option, a, b, c);
 	return r;

@@ -20,6 +20,7 @@
 #include "procinfo.h"
 #include "rawsys.h"
 #include "recordfs.h"
+#include "rlimits.h"
 #include "segment_prod.h"
 #include "sink.h"
 #include "started.h"
@@ -336,6 +337,7 @@ static void init_once(void)
 	if (&ts_in_traceshim_command)
 		return;
 	ts_fd_note_stderr();   /* before anything is said there */
+	ts_rlimits_init();     /* before anything is written anywhere */
 	ts_config_load();
 	if (ts_cfg.disabled) {
 		TS_INFO("tracing disabled by the environment");

@@ -21,6 +21,7 @@
 #include "passedfds.h"
 #include "rawsys.h"
 #include "record.h"
+#include "rlimits.h"
 #include "vforkstate.h"
 
 #include <string.h>
@@ -463,7 +464,8 @@ void ts_http_sent_away(int fd, const struct msghdr *msg)
 	 * before the worker was forked names its maker, this process). */
 	struct ucred peer = {0};
 	socklen_t len = sizeof peer;
-	if (h.open && ts_syscall(SYS_getsockopt, fd, SOL_SOCKET, SO_PEERCRED, &peer, &len) == 0 &&
+	if (h.open && !ts_sandboxed() &&
+	    ts_syscall(SYS_getsockopt, fd, SOL_SOCKET, SO_PEERCRED, &peer, &len) == 0 &&
 	    peer.pid > 0 && peer.pid != (pid_t)ts_syscall(SYS_getpid)) {
 		h.to = peer.pid;
 		ts_passed_fds(msg, sent_with, &h);

@@ -11,6 +11,7 @@
 #include "modules.h"
 #include "rawsys.h"
 #include "registry.h"
+#include "rlimits.h"
 #include "segment_prod.h"
 #include "started.h"
 
@@ -80,10 +81,12 @@ static struct ts_thread *alloc_slot(void)
 	return NULL;
 }
 
+/* Under a seccomp filter the name is left as it was known: prctl may be
+ * refused, or kill. */
 static void read_own_name(char name[16])
 {
 	char buf[16] = {0};
-	if (ts_syscall(SYS_prctl, PR_GET_NAME, buf, 0, 0, 0) == 0)
+	if (!ts_sandboxed() && ts_syscall(SYS_prctl, PR_GET_NAME, buf, 0, 0, 0) == 0)
 		memcpy(name, buf, 16);
 	name[15] = 0;
 }
