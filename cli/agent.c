@@ -35,6 +35,7 @@
 #include <sys/file.h>
 #include <sys/inotify.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -417,6 +418,21 @@ static void yield_to_programs(void)
 		TS_INFO("the agent keeps its scheduling policy: %s", strerror(errno));
 }
 
+/* The agent writes the trace of every process of its run: a file size
+ * limit of the process that happened to start it (`ulimit -f`) is not
+ * theirs, and past it the kernel's SIGXFSZ would end the agent. The soft
+ * limit goes up to the hard one, and past that a write only fails (EFBIG),
+ * which the writer reports. Its workers inherit both. */
+static void no_file_size_signal(void)
+{
+	struct rlimit rl;
+	if (getrlimit(RLIMIT_FSIZE, &rl) == 0 && rl.rlim_cur != rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		(void)setrlimit(RLIMIT_FSIZE, &rl);
+	}
+	signal(SIGXFSZ, SIG_IGN);
+}
+
 static void served_signals(sigset_t *mask)
 {
 	sigemptyset(mask);
@@ -469,6 +485,7 @@ int ts_agent_serve(struct ts_agent *a)
 		return 1;
 	}
 	yield_to_programs();
+	no_file_size_signal();
 	sigset_t mask;
 	served_signals(&mask);
 	sigprocmask(SIG_BLOCK, &mask, NULL);

@@ -10,6 +10,7 @@
 
 #include "procinfo.h"
 #include "rawsys.h"
+#include "rlimits.h"
 
 #include "fdtable.h"
 
@@ -69,8 +70,9 @@ void ts_log_say_deferred(void)
 		return;
 	int saved = errno;
 	int fd = ts_fd_stderr();
-	if (fd >= 0)
-		ts_syscall(SYS_write, fd, unsaid, atomic_load(&unsaid_len));
+	size_t len = atomic_load(&unsaid_len);
+	if (fd >= 0 && ts_fsize_allows(fd, len))
+		ts_syscall(SYS_write, fd, unsaid, len);
 	ts_fd_give_back(fd);
 	atomic_store(&unsaid_len, 0);
 	atomic_store(&unsaid_busy, 0);
@@ -100,9 +102,11 @@ static void emit_text(const char *msg)
 	/* The background thread's descriptor table is its own: stderr is the
 	 * program's, reached through fdtable.h. */
 	int fd = ts_fd_stderr();
-	if (fd >= 0)
-		ts_syscall(SYS_write, fd, buf, len);
-	else if (ts_fd_private())
+	if (fd >= 0) {
+		/* Never past the program's file size limit (SIGXFSZ). */
+		if (ts_fsize_allows(fd, len))
+			ts_syscall(SYS_write, fd, buf, len);
+	} else if (ts_fd_private())
 		defer(buf, len);
 	ts_fd_give_back(fd);
 	errno = saved;

@@ -18,6 +18,7 @@
 #include "log.h"
 #include "rawfs.h"
 #include "rawsys.h"
+#include "rlimits.h"
 #include "safeopen.h"
 #include "snapshot.h"
 
@@ -30,6 +31,9 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
+
+/* More than a clock snapshot packet takes (snapshot.c). */
+#define SNAPSHOT_ROOM 128
 
 #define OUTPUT_FLAGS (O_WRONLY | O_CREAT | O_APPEND | O_NONBLOCK)
 
@@ -67,15 +71,17 @@ bool ts_sink_open(bool private_table)
 	if (f < 0) {
 		given_up = true;
 		bool denied = errno == EACCES || errno == EPERM;
-		if (denied && ts_tree_of_another_user(ts_cfg.output)) {
-			/* A traced program started this process with other
-			 * credentials (it dropped privileges, or it is set-uid),
-			 * or this process dropped them itself before its first
-			 * write (a fork after setuid): the file its tree writes
-			 * is not this user's. Not a misconfiguration to put on
-			 * the program's stderr. */
-			TS_INFO("cannot write the trace to %s: %s; this process runs as another user "
-				"than the tree's file owner, and none of its spans is written",
+		if (ts_ctx.parent_traced || (denied && ts_tree_of_another_user(ts_cfg.output))) {
+			/* A traced program started this process, whose file
+			 * its parent could write; or this process runs with
+			 * other credentials than the tree's file owner (it
+			 * dropped privileges, or it is set-uid). It cannot
+			 * write the file because of what it, or its parent,
+			 * did: other credentials, a chroot, a seccomp filter
+			 * (man-db's helpers), another mount namespace. Not a
+			 * misconfiguration to put on the program's stderr. */
+			TS_INFO("cannot write the trace to %s: %s; this process of the traced tree "
+				"(other credentials, another root, a sandbox) writes none of its spans",
 				ts_cfg.output, why);
 			/* Nor for a program it starts, which may not see why. */
 			ts_warn_config_known(NO_SPAN_WRITTEN, ts_cfg.output, why);
@@ -168,8 +174,15 @@ bool ts_sink_write(struct pb *batch)
 	int f = shared_table ? open_output(why, sizeof why) : fd;
 	if (f >= 0) {
 		const struct pb *out = ts_cfg.compress ? ts_compress_batch(batch) : batch;
-		ts_snapshot_write(f);   /* clock snapshot, when owed: see snapshot.c */
-		ok = write_all(f, out->data, out->len, why, sizeof why);
+		/* Past the program's RLIMIT_FSIZE a write is cut and the next one
+		 * brings SIGXFSZ: the batch is not written at all (the room is
+		 * for the clock snapshot). */
+		if (ts_fsize_allows(f, out->len + SNAPSHOT_ROOM)) {
+			ts_snapshot_write(f);   /* clock snapshot, when owed: see snapshot.c */
+			ok = write_all(f, out->data, out->len, why, sizeof why);
+		} else {
+			snprintf(why, sizeof why, "it would pass this process's file size limit");
+		}
 		if (shared_table)
 			ts_syscall(SYS_close, f);
 	}

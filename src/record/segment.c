@@ -12,6 +12,7 @@
 #include "procinfo.h"
 #include "log.h"
 #include "rawfs.h"
+#include "rlimits.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -194,6 +195,12 @@ bool ts_segment_create(const char *dir)
 		    sizeof path)
 		return false;
 	size_t bytes = ts_seg_header_size() + ts_arena_layout(ts_cfg.pool_chunks).bytes;
+	/* A file that size would pass RLIMIT_FSIZE: the kernel's SIGXFSZ
+	 * would kill the program before its main. */
+	if (!ts_fsize_allows_size(bytes)) {
+		TS_INFO("no segment: its %zu bytes are over this process's file size limit", bytes);
+		return false;
+	}
 	int fd = (int)ts_syscall(SYS_openat, AT_FDCWD, tmp,
 			      O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
 	if (fd < 0) {
@@ -281,7 +288,7 @@ void ts_segment_tell(void)
 	if (!len)
 		return;
 	int fd = ts_fd_stderr();
-	if (fd >= 0)
+	if (fd >= 0 && ts_fsize_allows(fd, len))
 		ts_syscall(SYS_write, fd, h->report, len);
 	ts_fd_give_back(fd);
 }
