@@ -290,6 +290,52 @@ class OutputTest(unittest.TestCase):
         proc = self.confined([prog("confine"), "seccomp"])
         self.assertIn(b"open refused\n", proc.stdout)
 
+    def test_seccomp_allowlist_kills_nothing(self):
+        # sshd's pre-login child: a seccomp filter that kills the process
+        # on any call it did not allow, then polls and exits. The shim's
+        # wrappers and its exit must make no call of their own the filter
+        # refuses (it once read RLIMIT_NOFILE in poll, and the thread's
+        # name at exit).
+        for agent in ("auto", "off"):
+            with self.subTest(agent=agent):
+                proc, trace = tracelib.run_pair([prog("sandboxed"), "allowlist"],
+                                                env={"TRACESHIM_AGENT": agent})
+                self.assertEqual(proc.stdout, b"sandboxed\n0 1 1 0\n")
+                polls = [s for s in trace.slices if s.name in ("poll", "ppoll")]
+                self.assertTrue(polls or trace.slices_named("read"), "nothing traced once sandboxed")
+
+    def test_sandboxed_child_says_nothing(self):
+        # A traced program starts a helper under a filter that refuses to
+        # open files for writing (man-db's col): the helper cannot write
+        # the trace, which is no misconfiguration of the user's. Nothing on
+        # stderr; the program's own spans are in the trace.
+        out = os.path.join(self.tmp, "t.pftrace")
+        traced, _ = self.run_both([prog("sandboxed"), "noopen", "/bin/echo", "hi"],
+                                  {"TRACESHIM_OUTPUT": out})
+        self.assertEqual(shim_lines(traced.stderr), [])
+        self.assertEqual(traced.stdout, b"hi\n")
+
+    def test_file_size_limit_kills_nothing(self):
+        # Under `ulimit -f` a process's own file may not pass the limit, or
+        # the kernel sends SIGXFSZ: no segment in the run directory is made
+        # that large, no batch of the trace and no line on a stderr that is
+        # a file passes it. Each process is then written by itself, as far
+        # as its limit lets it, and the trace stays whole.
+        script = ("ulimit -f %d; /bin/echo hi; head -c 10000 /dev/zero > %s/zeros; echo $?; "
+                  "find /usr/share/doc -maxdepth 2 > /dev/null; echo found $?")
+        for limit in (1000, 20):
+            for agent in ("auto", "off"):
+                with self.subTest(limit=limit, agent=agent):
+                    err = os.path.join(self.tmp, "err.%d.%s" % (limit, agent))
+                    out = os.path.join(self.tmp, "t.%d.%s.pftrace" % (limit, agent))
+                    argv = ["sh", "-c", script % (limit, self.tmp) + " 2>>" + err]
+                    traced, _ = self.run_both(argv, {"TRACESHIM_OUTPUT": out,
+                                                     "TRACESHIM_AGENT": agent})
+                    self.assertEqual(traced.stdout, b"hi\n0\nfound 0\n")
+                    trace = tracelib.load_trace(out)
+                    self.assertEqual(tracelib.structural_errors(trace)[:10], [])
+                    self.assertLessEqual(os.path.getsize(out), max(limit * 1024, 1))
+
     # ------------------------------------------------------------ ownership
     def victim(self, name="victim"):
         path = os.path.join(self.tmp, name)
