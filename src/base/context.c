@@ -149,9 +149,11 @@ void ts_context_init(void)
 	ts_ctx.parent_traced = false;
 	ts_ctx.parent_sampled = -1;
 	ts_ctx.tracestate[0] = 0;
+	ts_ctx.started_with[0] = 0;
 	const char *tp = ts_env("TRACEPARENT");
 	if (!tp)
 		return;
+	snprintf(ts_ctx.started_with, sizeof ts_ctx.started_with, "%s", tp);
 	uint8_t trace_id[16];
 	uint64_t span;
 	uint8_t flags;

@@ -15,6 +15,9 @@ struct ts_incoming_ctx {
 	bool parent_traced;          /* ...and it is in this trace (draw the arrow) */
 	int parent_sampled;          /* -1 no parent, else its sampled flag */
 	char tracestate[TS_TRACESTATE_MAX + 1];
+	/* TRACEPARENT as this process was started with it ("": none): a
+	 * child's that differs was set by the program itself (childenv.c). */
+	char started_with[64];
 };
 
 extern struct ts_incoming_ctx ts_ctx;

@@ -229,6 +229,19 @@ char **ts_childenv(char *const envp[], uint64_t span_id)
 	return block ? ts_childenv_in(envp, span_id, block) : NULL;
 }
 
+/* The program put a TRACEPARENT of its own in the child's environment (not
+ * the one this process was started with, passed on): its own propagation,
+ * kept with its TRACESTATE, as a request's own traceparent is (the child
+ * then continues the program's trace, with no arrow from the shim's span). */
+static bool own_traceparent(char *const envp[], size_t count)
+{
+	for (size_t i = 0; i < count; i++)
+		if (has_prefix(envp[i], "TRACEPARENT="))
+			return strncmp(envp[i] + strlen("TRACEPARENT="), ts_ctx.started_with,
+				       sizeof ts_ctx.started_with) != 0;
+	return false;
+}
+
 char **ts_childenv_in(char *const envp[], uint64_t span_id, void *block)
 {
 	char parent[56];
@@ -244,11 +257,11 @@ char **ts_childenv_in(char *const envp[], uint64_t span_id, void *block)
 	char **out = block;
 	char *str = (char *)(out + count + EXTRA_ENTRIES + 1);   /* as ts_childenv_size() counts */
 	size_t n = 0;
-	bool have_preload = false;
+	bool have_preload = false, keep = span_id && own_traceparent(envp, count);
 	for (size_t i = 0; i < count; i++) {
 		const char *e = envp[i];
-		if (span_id && (has_prefix(e, "TRACEPARENT=") || has_prefix(e, "TRACESTATE=") ||
-				has_prefix(e, "TRACESHIM_PARENT_SPAN=")))
+		if (span_id && (has_prefix(e, "TRACESHIM_PARENT_SPAN=") ||
+				(!keep && (has_prefix(e, "TRACEPARENT=") || has_prefix(e, "TRACESTATE=")))))
 			continue;
 		if (mark && has_prefix(e, TS_REPORTED_VAR "="))
 			continue;
@@ -283,18 +296,18 @@ char **ts_childenv_in(char *const envp[], uint64_t span_id, void *block)
 		}
 		out[n++] = (char *)e;
 	}
-	if (span_id) {
+	if (span_id && !keep) {
 		out[n++] = str;
 		str += sprintf(str, "TRACEPARENT=%s", parent) + 1;
 	}
 	/* The same span id again, for traceshim only: the child may draw the
 	 * arrow from it, as it is in this trace (TRACEPARENT alone may come
 	 * from any other tracer). */
-	if (span_id) {
+	if (span_id && !keep) {
 		out[n++] = str;
 		str += sprintf(str, "TRACESHIM_PARENT_SPAN=%.16s", parent + 36) + 1;
 	}
-	if (span_id && ts_ctx.tracestate[0]) {
+	if (span_id && !keep && ts_ctx.tracestate[0]) {
 		out[n++] = str;
 		str += sprintf(str, "TRACESTATE=%s", ts_ctx.tracestate) + 1;
 	}

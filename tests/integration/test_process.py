@@ -329,6 +329,27 @@ class ProcessTreeTest(unittest.TestCase):
         span = min((s for _, s in process_spans(trace)), key=lambda s: s.ts)
         self.assertEqual(span.terminating_flow_ids, [])
 
+    def test_a_traceparent_the_program_sets_for_its_child_is_kept(self):
+        # A program that propagates its own context to a child (its own
+        # tracing) keeps it: the shim replaces only the TRACEPARENT the
+        # process was started with, passed on; the child continues the
+        # program's trace. A child given the environment as it is gets the
+        # shim's span.
+        mine = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"
+        code = ("import os, subprocess, sys\n"
+                "env = dict(os.environ, TRACEPARENT=sys.argv[1], TRACESTATE='vendor=1')\n"
+                "subprocess.run(['env'], env=env, check=True)\n"
+                "sys.stdout.flush()\n"
+                "subprocess.run(['sh', '-c', 'echo passed=$TRACEPARENT'], check=True)\n")
+        traced, trace = self.run_cli([sys.executable, "-c", code, mine], plain=False)
+        self.assertEqual(traced.returncode, 0, traced.stderr)
+        env = self.child_env(traced.stdout)
+        self.assertEqual(env.get("TRACEPARENT"), mine)
+        self.assertEqual(env.get("TRACESTATE"), "vendor=1")
+        self.assertNotIn("TRACESHIM_PARENT_SPAN", env)
+        self.assertRegex(env.get("passed", ""), r"^00-[0-9a-f]{32}-[0-9a-f]{16}-01$")
+        self.assertNotEqual(env.get("passed"), mine)
+
     def test_malformed_traceparent_is_ignored_with_a_warning(self):
         env = {"TRACEPARENT": "00-XYZ-not-a-context"}
         traced, trace = self.run_cli(["/bin/true"], env=env, plain=False)

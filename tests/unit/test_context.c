@@ -169,8 +169,19 @@ START_TEST(child_env_keeps_the_programs_own_values)
 	ck_assert_uint_eq(count(env, "TRACESHIM_OUTPUT"), 1);
 	/* The program's preload stays first; ours is added once. */
 	ck_assert_str_eq(get(env, "LD_PRELOAD"), "/lib/other.so:/opt/ts/libtraceshim.so");
+	/* A TRACEPARENT the program set itself is its own propagation: kept,
+	 * with no mark of the shim's span. */
+	ck_assert_uint_eq(count(env, "TRACEPARENT"), 1);
+	ck_assert_str_eq(get(env, "TRACEPARENT"), "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01");
+	ck_assert_ptr_null(get(env, "TRACESHIM_PARENT_SPAN"));
+	free(env);
+	/* The one this process was started with, passed on: the shim's span. */
+	snprintf(ts_ctx.started_with, sizeof ts_ctx.started_with, "%s", own[3] + strlen("TRACEPARENT="));
+	env = ts_childenv(own, 42);
 	ck_assert_uint_eq(count(env, "TRACEPARENT"), 1);
 	ck_assert_str_eq(get(env, "TRACEPARENT") + 36, "000000000000002a-01");
+	ck_assert_str_eq(get(env, "TRACESHIM_PARENT_SPAN"), "000000000000002a");
+	ts_ctx.started_with[0] = 0;
 	free(env);
 	/* Already preloaded (by another path to the same library): left alone. */
 	char *again[] = {"LD_PRELOAD=/elsewhere/libtraceshim.so", NULL};
