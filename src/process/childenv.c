@@ -4,12 +4,14 @@
 
 #include "config.h"
 #include "context.h"
+#include "rawfs.h"
 #include "ids.h"
 #include "large.h"
 #include "log.h"
 #include "summary.h"
 
 #include <dlfcn.h>
+#include <errno.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -242,6 +244,17 @@ static bool own_traceparent(char *const envp[], size_t count)
 	return false;
 }
 
+/* The library as the child will look for it: after a chroot (chroot(1),
+ * a service's jail) it is most often not there, and the dynamic loader
+ * would say so on the program's stderr at every exec. */
+static bool lib_reachable(void)
+{
+	int saved = errno;
+	bool there = ts_sys_access(lib_path, R_OK) == 0;
+	errno = saved;
+	return there;
+}
+
 char **ts_childenv_in(char *const envp[], uint64_t span_id, void *block)
 {
 	char parent[56];
@@ -258,6 +271,7 @@ char **ts_childenv_in(char *const envp[], uint64_t span_id, void *block)
 	char *str = (char *)(out + count + EXTRA_ENTRIES + 1);   /* as ts_childenv_size() counts */
 	size_t n = 0;
 	bool have_preload = false, keep = span_id && own_traceparent(envp, count);
+	bool reach = follow && lib_path[0] && lib_reachable();
 	for (size_t i = 0; i < count; i++) {
 		const char *e = envp[i];
 		if (span_id && (has_prefix(e, "TRACESHIM_PARENT_SPAN=") ||
@@ -268,14 +282,14 @@ char **ts_childenv_in(char *const envp[], uint64_t span_id, void *block)
 		if (lib_path[0] && has_prefix(e, "LD_PRELOAD=")) {
 			have_preload = true;
 			const char *list = e + strlen("LD_PRELOAD=");
-			if (follow && !lists_lib(list)) {
+			if (reach && !lists_lib(list)) {
 				out[n++] = str;
 				/* After what the program preloads (a sanitizer runtime
 				 * must stay first). */
 				str += sprintf(str, "LD_PRELOAD=%s%s%s", list, *list ? ":" : "", lib_path) + 1;
 				continue;
 			}
-			if (follow && lists_lib(list)) {
+			if (reach && lists_lib(list)) {
 				/* Written in place: taken when a relative name was made absolute. */
 				char *at = str;
 				str += strlen(strcpy(str, "LD_PRELOAD="));
@@ -287,7 +301,7 @@ char **ts_childenv_in(char *const envp[], uint64_t span_id, void *block)
 				}
 				str = at;
 			}
-			if (!follow && lists_lib(list)) {
+			if (!reach && lists_lib(list)) {
 				out[n++] = str;
 				str += strlen(strcpy(str, "LD_PRELOAD="));
 				str += strip_lib(list, str) + 1;
@@ -315,7 +329,7 @@ char **ts_childenv_in(char *const envp[], uint64_t span_id, void *block)
 		out[n++] = str;
 		str += sprintf(str, TS_REPORTED_VAR "=%s", reported) + 1;
 	}
-	if (follow && lib_path[0] && !have_preload) {
+	if (reach && !have_preload) {
 		out[n++] = str;
 		str += sprintf(str, "LD_PRELOAD=%s", preload) + 1;
 	}

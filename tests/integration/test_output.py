@@ -19,6 +19,7 @@ Run:  PROGS_DIR=build/tests/progs TRACESHIM_LIB=build/libtraceshim.so \\
 """
 
 import os
+import re
 import shutil
 import signal
 import stat
@@ -285,6 +286,26 @@ class OutputTest(unittest.TestCase):
         os.mkdir(empty)
         proc = self.confined([prog("confine"), "chroot", empty])
         self.assertIn(b"open refused\n", proc.stdout)
+
+    def test_exec_into_a_chroot_without_the_library(self):
+        # chroot(1) into a tree that has a shell but not the library: the
+        # dynamic loader would say at every exec that it cannot preload it.
+        # The shim leaves itself out of LD_PRELOAD where it cannot be found.
+        needs_root(self)
+        root = os.path.join(self.tmp, "root")
+        sh = os.path.realpath("/bin/sh")
+        libs = re.findall(r"(/\S+) \(0x", subprocess.run(["ldd", sh], stdout=subprocess.PIPE,
+                                                          text=True, check=True).stdout)
+        for path in [sh] + libs:
+            dest = os.path.join(root, path.lstrip("/"))
+            os.makedirs(os.path.dirname(dest), exist_ok=True)
+            shutil.copy(path, dest)
+        os.makedirs(os.path.join(root, "bin"), exist_ok=True)
+        if not os.path.exists(os.path.join(root, "bin", "sh")):
+            os.symlink(sh, os.path.join(root, "bin", "sh"))
+        out = os.path.join(self.tmp, "t.pftrace")
+        self.assert_same_as_plain(["chroot", root, "/bin/sh", "-c", "echo in; /bin/sh -c 'echo in2'"],
+                                  out)
 
     def test_seccomp_after_start(self):
         proc = self.confined([prog("confine"), "seccomp"])

@@ -134,18 +134,50 @@ static size_t count(char **env, const char *name)
 	return c;
 }
 
+/* The library's path for the child environment tests: a file that is
+ * there, as the shim's own library is (one that is not is left out). */
+static char lib[64], expect[160];
+
+static void remove_lib(void)
+{
+	unlink(lib);
+	*strrchr(lib, '/') = 0;
+	rmdir(lib);
+}
+
+static const char *the_lib(void)
+{
+	if (!lib[0]) {
+		char dir[] = "/tmp/test_context.XXXXXX";
+		ck_assert_ptr_nonnull(mkdtemp(dir));
+		snprintf(lib, sizeof lib, "%s/libtraceshim.so", dir);
+		FILE *f = fopen(lib, "w");
+		ck_assert_ptr_nonnull(f);
+		fclose(f);
+		atexit(remove_lib);
+	}
+	return lib;
+}
+
+/* fmt with the library's path for its one %s. */
+static const char *with_lib(const char *fmt)
+{
+	snprintf(expect, sizeof expect, fmt, the_lib());
+	return expect;
+}
+
 START_TEST(child_env_of_an_empty_environment)
 {
 	ts_ids_init();
 	char *settings[] = {"TRACESHIM_OUTPUT=/t/run.pftrace", "OTEL_SERVICE_NAME=svc", NULL};
-	ts_childenv_setup(true, "/opt/ts/libtraceshim.so", settings);
+	ts_childenv_setup(true, the_lib(), settings);
 	char *none[] = {NULL};
 	char **env = ts_childenv(none, 0x0102030405060708ull);
 	ck_assert_ptr_nonnull(env);
 	const char *tp = get(env, "TRACEPARENT");
 	ck_assert_ptr_nonnull(tp);
 	ck_assert_str_eq(tp + 36, "0102030405060708-01");
-	ck_assert_str_eq(get(env, "LD_PRELOAD"), "/opt/ts/libtraceshim.so");
+	ck_assert_str_eq(get(env, "LD_PRELOAD"), the_lib());
 	ck_assert_str_eq(get(env, "TRACESHIM_OUTPUT"), "/t/run.pftrace");
 	ck_assert_str_eq(get(env, "OTEL_SERVICE_NAME"), "svc");
 	free(env);
@@ -160,7 +192,7 @@ START_TEST(child_env_keeps_the_programs_own_values)
 {
 	ts_ids_init();
 	char *settings[] = {"TRACESHIM_OUTPUT=/t/run.pftrace", NULL};
-	ts_childenv_setup(true, "/opt/ts/libtraceshim.so", settings);
+	ts_childenv_setup(true, the_lib(), settings);
 	char *own[] = {"PATH=/bin", "TRACESHIM_OUTPUT=/mine.pftrace", "LD_PRELOAD=/lib/other.so",
 		       "TRACEPARENT=00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01", NULL};
 	char **env = ts_childenv(own, 42);
@@ -168,7 +200,7 @@ START_TEST(child_env_keeps_the_programs_own_values)
 	ck_assert_str_eq(get(env, "TRACESHIM_OUTPUT"), "/mine.pftrace");
 	ck_assert_uint_eq(count(env, "TRACESHIM_OUTPUT"), 1);
 	/* The program's preload stays first; ours is added once. */
-	ck_assert_str_eq(get(env, "LD_PRELOAD"), "/lib/other.so:/opt/ts/libtraceshim.so");
+	ck_assert_str_eq(get(env, "LD_PRELOAD"), with_lib("/lib/other.so:%s"));
 	/* A TRACEPARENT the program set itself is its own propagation: kept,
 	 * with no mark of the shim's span. */
 	ck_assert_uint_eq(count(env, "TRACEPARENT"), 1);
@@ -192,12 +224,12 @@ START_TEST(child_env_keeps_the_programs_own_values)
 	 * in another directory gets the full path, the rest as it was. */
 	char *rel[] = {"LD_PRELOAD=/lib/a.so:./libtraceshim.so b.so", NULL};
 	env = ts_childenv(rel, 42);
-	ck_assert_str_eq(get(env, "LD_PRELOAD"), "/lib/a.so:/opt/ts/libtraceshim.so:b.so");
+	ck_assert_str_eq(get(env, "LD_PRELOAD"), with_lib("/lib/a.so:%s:b.so"));
 	ck_assert_uint_eq(count(env, "LD_PRELOAD"), 1);
 	free(env);
 	char *bare[] = {"LD_PRELOAD=libtraceshim.so", NULL};
 	env = ts_childenv(bare, 42);
-	ck_assert_str_eq(get(env, "LD_PRELOAD"), "/opt/ts/libtraceshim.so");
+	ck_assert_str_eq(get(env, "LD_PRELOAD"), the_lib());
 	free(env);
 }
 END_TEST
@@ -206,11 +238,32 @@ START_TEST(child_env_without_following)
 {
 	ts_ids_init();
 	char *settings[] = {"TRACESHIM_OUTPUT=/t/run.pftrace", NULL};
-	ts_childenv_setup(false, "/opt/ts/libtraceshim.so", settings);
-	char *own[] = {"LD_PRELOAD=/lib/a.so:/opt/ts/libtraceshim.so /lib/b.so", NULL};
+	ts_childenv_setup(false, the_lib(), settings);
+	char preload[160];
+	snprintf(preload, sizeof preload, "LD_PRELOAD=/lib/a.so:%s /lib/b.so", the_lib());
+	char *own[] = {preload, NULL};
 	char **env = ts_childenv(own, 42);
 	ck_assert_str_eq(get(env, "LD_PRELOAD"), "/lib/a.so:/lib/b.so");
 	ck_assert_ptr_null(get(env, "TRACESHIM_OUTPUT"));
+	ck_assert_ptr_nonnull(get(env, "TRACEPARENT"));   /* the context still goes on */
+	free(env);
+}
+END_TEST
+
+/* After a chroot the library is most often not there: the child would get
+ * the dynamic loader's error at every exec. It is left out. */
+START_TEST(child_env_when_the_library_is_out_of_reach)
+{
+	ts_ids_init();
+	char *settings[] = {"TRACESHIM_OUTPUT=/t/run.pftrace", NULL};
+	ts_childenv_setup(true, "/no/such/dir/libtraceshim.so", settings);
+	char *own[] = {"LD_PRELOAD=/lib/a.so:/no/such/dir/libtraceshim.so", NULL};
+	char **env = ts_childenv(own, 42);
+	ck_assert_str_eq(get(env, "LD_PRELOAD"), "/lib/a.so");
+	free(env);
+	char *none[] = {"PATH=/bin", NULL};
+	env = ts_childenv(none, 42);
+	ck_assert_ptr_null(get(env, "LD_PRELOAD"));
 	ck_assert_ptr_nonnull(get(env, "TRACEPARENT"));   /* the context still goes on */
 	free(env);
 }
@@ -222,7 +275,7 @@ START_TEST(child_env_carries_the_reported_messages)
 {
 	ts_ids_init();
 	char *settings[] = {NULL};
-	ts_childenv_setup(true, "/opt/ts/libtraceshim.so", settings);
+	ts_childenv_setup(true, the_lib(), settings);
 	char *own[] = {"PATH=/bin", "TRACESHIM_REPORTED=0000000a", NULL};
 	char **env = ts_childenv(own, 42);
 	ck_assert_str_eq(get(env, "TRACESHIM_REPORTED"), "0000000a");   /* nothing of ours yet */
@@ -249,4 +302,5 @@ TS_CHECK_SUITE("context",
 	       child_env_of_an_empty_environment,
 	       child_env_keeps_the_programs_own_values,
 	       child_env_without_following,
+	       child_env_when_the_library_is_out_of_reach,
 	       child_env_carries_the_reported_messages)
