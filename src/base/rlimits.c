@@ -23,7 +23,7 @@ void ts_rlimits_init(void)
 	atomic_store_explicit(&fsize, soft_of(RLIMIT_FSIZE), memory_order_relaxed);
 }
 
-void ts_rlimits_set(int resource, uint64_t cur)
+TS_RLIMITS_EARLY void ts_rlimits_set(int resource, uint64_t cur)
 {
 	if (cur == (uint64_t)RLIM_INFINITY)
 		cur = UINT64_MAX;
@@ -33,7 +33,7 @@ void ts_rlimits_set(int resource, uint64_t cur)
 		atomic_store_explicit(&fsize, cur, memory_order_relaxed);
 }
 
-bool ts_rlimits_self(int pid)
+TS_RLIMITS_EARLY bool ts_rlimits_self(int pid)
 {
 	return pid == 0 || pid == (int)ts_syscall(SYS_getpid);
 }

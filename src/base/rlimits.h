@@ -12,12 +12,16 @@
 #include <stdint.h>
 #include <sys/resource.h>
 
+/* For what a sanitizer's runtime may call while it starts (it sets a limit
+ * before its shadow memory is there): no instrumented memory access. */
+#define TS_RLIMITS_EARLY __attribute__((no_sanitize("address")))
+
 /* Reads the limits (before main, and in a process an exec starts). */
 void ts_rlimits_init(void);
 /* The program set resource's soft limit of this process to cur. */
-void ts_rlimits_set(int resource, uint64_t cur);
+TS_RLIMITS_EARLY void ts_rlimits_set(int resource, uint64_t cur);
 /* Whether pid names this process (prlimit's 0 does). */
-bool ts_rlimits_self(int pid);
+TS_RLIMITS_EARLY bool ts_rlimits_self(int pid);
 /* RLIMIT_NOFILE's soft limit (UINT64_MAX: none, or not read yet). */
 uint64_t ts_limit_nofile(void);
 /* Whether writing len more bytes at the end of fd stays within
