@@ -321,11 +321,13 @@ static void scan(struct ts_agent *a)
 	static struct ts_seg_found list[4096];
 	size_t n = ts_agent_list_segments(a, list, sizeof list / sizeof *list);
 	for (size_t i = 0; i < n; i++) {
-		bool earlier = false;
-		for (size_t j = 0; j < i && !earlier; j++)
-			earlier = list[j].pid == list[i].pid;
-		if (!earlier)
+		size_t j = i;
+		while (j > 0 && list[j - 1].pid != list[i].pid)
+			j--;
+		if (j == 0)
 			serve_segment(a, list[i].name, (pid_t)list[i].pid);
+		else   /* a later image of the process: the one before may be over */
+			ts_agent_end_replaced(a, &list[j - 1], &list[i]);
 	}
 }
 

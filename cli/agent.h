@@ -45,6 +45,14 @@ struct ts_seg_found {
 /* The directory's segments, at most max, oldest first (a segment file left
  * half-made long ago by a process that died is removed on the way). */
 size_t ts_agent_list_segments(struct ts_agent *a, struct ts_seg_found *list, size_t max);
+/* A process that executed a program with the execve system call itself
+ * (Go's syscall.Exec) went on without the shim's seeing it: its new image
+ * made a segment (later) while its old one still says it lives. When the
+ * process is still the one that made old, old's image is over: marked so,
+ * ended where later starts, its worker woken (later is served once old's
+ * worker is done). */
+void ts_agent_end_replaced(struct ts_agent *a, const struct ts_seg_found *old,
+			   const struct ts_seg_found *later);
 
 /* Takes the run directory's lock; false when another agent holds it. */
 bool ts_agent_lock(struct ts_agent *a);

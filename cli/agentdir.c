@@ -3,10 +3,17 @@
  * segments waiting in it. */
 #include "agent.h"
 
+#include "endwatch.h"
+
 #include "log.h"
 #include "rundir.h"
+#include "segment.h"
 
 #include <dirent.h>
+#include <stdatomic.h>
+#include <sys/syscall.h>
+#include <sys/mman.h>
+#include <linux/futex.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
@@ -57,17 +64,6 @@ void ts_agent_unlock(struct ts_agent *a)
 }
 
 /* "p<pid>.<stamp>" TS_SEG_SUFFIX: its pid and when it was made. */
-static bool parse_name(const char *n, long *pid, unsigned long long *stamp)
-{
-	char *end;
-	*pid = strtol(n + 1, &end, 10);
-	if (*end != '.')
-		return false;
-	*stamp = strtoull(end + 1, &end, 10);
-	return *end == '.';
-}
-
-
 static int by_stamp(const void *a, const void *b)
 {
 	const struct ts_seg_found *x = a, *y = b;
@@ -105,8 +101,8 @@ size_t ts_agent_list_segments(struct ts_agent *a, struct ts_seg_found *list, siz
 	struct dirent *e;
 	while ((e = readdir(d)) && n < max) {
 		remove_if_stale(a, e->d_name);
-		if (ts_rundir_is_segment(e->d_name) && strlen(e->d_name) <= NAME_MAX &&
-		    parse_name(e->d_name, &list[n].pid, &list[n].stamp)) {
+		if (strlen(e->d_name) <= NAME_MAX &&
+		    ts_rundir_segment_of(e->d_name, &list[n].pid, &list[n].stamp)) {
 			snprintf(list[n].name, sizeof list[n].name, "%s", e->d_name);
 			n++;
 		}
@@ -114,4 +110,49 @@ size_t ts_agent_list_segments(struct ts_agent *a, struct ts_seg_found *list, siz
 	closedir(d);
 	qsort(list, n, sizeof *list, by_stamp);
 	return n;
+}
+
+/* Maps the header of the segment named name (read and write); NULL when it
+ * is not a whole segment. */
+static struct ts_seg_header *map_header(struct ts_agent *a, const char *name)
+{
+	char path[PATH_MAX + NAME_MAX + 2];
+	snprintf(path, sizeof path, "%s/%s", a->dir, name);
+	int fd = open(path, O_RDWR | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0)
+		return NULL;
+	struct stat st;
+	void *m = MAP_FAILED;
+	if (fstat(fd, &st) == 0 && (size_t)st.st_size >= sizeof(struct ts_seg_header))
+		m = mmap(NULL, sizeof(struct ts_seg_header), PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	close(fd);
+	if (m == MAP_FAILED)
+		return NULL;
+	struct ts_seg_header *h = m;
+	if (atomic_load(&h->magic) != TS_SEG_MAGIC) {
+		munmap(m, sizeof *h);
+		return NULL;
+	}
+	return h;
+}
+
+void ts_agent_end_replaced(struct ts_agent *a, const struct ts_seg_found *old,
+			   const struct ts_seg_found *later)
+{
+	if (old->pid != later->pid || old->stamp >= later->stamp ||
+	    !ts_endwatch_made_by(ts_endwatch_start_of((pid_t)old->pid), old->stamp))
+		return;
+	struct ts_seg_header *h = map_header(a, old->name), *n = map_header(a, later->name);
+	if (h && n && h->pid == n->pid && atomic_load(&h->state) == TS_SEG_LIVE) {
+		atomic_store(&h->end_ticks, ts_seg_replaced_end(n));
+		atomic_store_explicit(&h->state, TS_SEG_EXECED, memory_order_release);
+		atomic_fetch_add(&h->wake, 1);
+		syscall(SYS_futex, &h->wake, FUTEX_WAKE, 1, NULL, NULL, 0);
+		TS_INFO("process %ld executed a program without the shim seeing it: its image "
+			"before (%s) ends there", old->pid, old->name);
+	}
+	if (h)
+		munmap(h, sizeof *h);
+	if (n)
+		munmap(n, sizeof *n);
 }

@@ -97,6 +97,33 @@ static bool stat_field(const char *paren, int n, long long *value)
 	return !errno && (*end == ' ' || *end == '\n' || !*end);
 }
 
+/* The process's start (BOOTTIME ns, to /proc's 10 ms), 0 when unknown. */
+static uint64_t start_ns_of(const char *paren)
+{
+	long long ticks = 0;
+	if (!paren || !stat_field(paren, 22, &ticks) || ticks <= 0)
+		return 0;
+	long hz = sysconf(_SC_CLK_TCK);
+	return (uint64_t)ticks * (1000000000ull / (uint64_t)(hz > 0 ? hz : 100));
+}
+
+bool ts_endwatch_made_by(uint64_t process_start_ns, uint64_t segment_ns)
+{
+	return process_start_ns <= segment_ns + 20000000ull;   /* /proc's tick, twice */
+}
+
+uint64_t ts_endwatch_start_of(pid_t pid)
+{
+	char path[64], buf[2048];
+	snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	uint64_t ns = start_ns_of(read_stat(fd, buf, sizeof buf));
+	close(fd);
+	return ns;
+}
+
 static int from_wait_status(long long w)
 {
 	if (w < 0 || w > 0xffff)
@@ -221,17 +248,13 @@ bool ts_endwatch_start(pid_t pid, uint64_t started_ns, _Atomic uint32_t *wake)
 		return false;
 	char buf[2048];
 	const char *paren = statfd >= 0 ? read_stat(statfd, buf, sizeof buf) : NULL;
-	long long ticks = 0, start_code = 0;
-	if (paren && stat_field(paren, 22, &ticks) && ticks > 0) {
-		long hz = sysconf(_SC_CLK_TCK);
-		uint64_t start = (uint64_t)ticks * (1000000000ull / (uint64_t)(hz > 0 ? hz : 100));
-		/* Started after its own segment was made: a later process with
-		 * the same pid (the clock tick of /proc is 10 ms). The pidfd was
-		 * opened first, so it is that later process's too, or a dead one. */
-		if (start > started_ns + 20000000ull) {
-			ts_endwatch_unpin();
-			return false;
-		}
+	long long start_code = 0;
+	/* Started after its own segment was made: a later process with the
+	 * same pid. The pidfd was opened first, so it is that later process's
+	 * too, or a dead one. */
+	if (!ts_endwatch_made_by(start_ns_of(paren), started_ns)) {
+		ts_endwatch_unpin();
+		return false;
 	}
 	/* Field 26, startcode, reads 1 while the process lives to a reader
 	 * that may not ptrace it (and 0 once it has no memory left). */

@@ -19,6 +19,12 @@ void ts_endwatch_unpin(void);
  * another process's now: it counts as gone. */
 bool ts_endwatch_start(pid_t pid, uint64_t started_ns, _Atomic uint32_t *wake);
 
+/* When process pid started (BOOTTIME ns, to /proc's 10 ms; 0: unknown),
+ * and whether a process started then can have made a segment made at
+ * segment_ns (a later one with the same pid cannot; unknown: it can). */
+uint64_t ts_endwatch_start_of(pid_t pid);
+bool ts_endwatch_made_by(uint64_t process_start_ns, uint64_t segment_ns);
+
 /* The process has died (or was never found). */
 bool ts_endwatch_gone(void);
 

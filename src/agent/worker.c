@@ -26,6 +26,7 @@
 #include "procinfo.h"
 #include "rawsys.h"
 #include "registry.h"
+#include "rundir.h"
 #include "segback.h"
 #include "segment.h"
 #include "sink.h"
@@ -35,7 +36,10 @@
 #include "symbols.h"
 #include "tracks.h"
 
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
 #include <stdint.h>
 #include <linux/futex.h>
 #include <stdio.h>
@@ -207,6 +211,50 @@ static void serve(struct seg *s)
 	}
 }
 
+/* Gone without a word while a later segment of its pid waits in the
+ * directory (one cannot be served before this one is done): the process
+ * executed a program with the execve system call itself (Go's
+ * syscall.Exec), which the shim does not see, and its new image has ended
+ * too (under `traceshim run` nobody waits at exit). This image ended by an
+ * exec, where the later one starts. */
+static void replaced_by_later(struct seg *s, const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	long pid, p;
+	unsigned long long stamp, st, best = 0;
+	char dir[PATH_MAX], later[PATH_MAX + NAME_MAX + 2];
+	if (atomic_load(&s->h->state) != TS_SEG_LIVE || !slash ||
+	    !ts_rundir_segment_of(slash + 1, &pid, &stamp) || (size_t)(slash - path) >= sizeof dir)
+		return;
+	memcpy(dir, path, (size_t)(slash - path));
+	dir[slash - path] = 0;
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	while (d && (e = readdir(d))) {
+		if (ts_rundir_segment_of(e->d_name, &p, &st) && p == pid && st > stamp &&
+		    (!best || st < best)) {
+			best = st;
+			snprintf(later, sizeof later, "%s/%s", dir, e->d_name);
+		}
+	}
+	if (d)
+		closedir(d);
+	int fd = best ? open(later, O_RDONLY | O_CLOEXEC | O_NOFOLLOW) : -1;
+	const struct ts_seg_header *h = MAP_FAILED;
+	if (fd >= 0) {
+		h = mmap(NULL, sizeof *h, PROT_READ, MAP_SHARED, fd, 0);
+		close(fd);
+	}
+	if (h == MAP_FAILED)
+		return;
+	if (atomic_load(&h->magic) == TS_SEG_MAGIC && h->pid == s->h->pid) {
+		atomic_store(&s->h->exit_status, -1);
+		atomic_store(&s->h->end_ticks, ts_seg_replaced_end(h));
+		atomic_store(&s->h->state, TS_SEG_EXECED);
+	}
+	munmap((void *)h, sizeof *h);
+}
+
 /* How the process ended: what it said, or, when it went without a word
  * (SIGKILL, the exit_group system call made directly, a signal the shim's
  * handler never saw), the wait status read at its death. */
@@ -277,6 +325,7 @@ int ts_worker_run(int fd, const char *path, int relay_fd)
 	ts_defer_start();
 	serve(s);
 	map_threads(s);
+	replaced_by_later(s, path);
 	take_end(s);
 	uint64_t deadline = ts_clock_monotonic_ms() + ts_cfg.exit_timeout_ms * 9u / 10u;
 	ts_sink_give_up_at(deadline);

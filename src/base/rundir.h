@@ -3,6 +3,7 @@
 #define TS_RUNDIR_H
 
 #include <stdbool.h>
+#include <stdlib.h>
 #include <stddef.h>
 
 /* The layout of a segment (segment.h, arena.h, ring.h, and the ops of
@@ -28,6 +29,19 @@ static inline bool ts_rundir_is_segment(const char *name)
 		if (name[len - sl + i] != TS_SEG_SUFFIX[i])
 			return false;
 	return true;
+}
+
+/* A segment's pid and stamp (BOOTTIME ns when it was made) from its name. */
+static inline bool ts_rundir_segment_of(const char *name, long *pid, unsigned long long *stamp)
+{
+	char *end;
+	if (!ts_rundir_is_segment(name))
+		return false;
+	*pid = strtol(name + 1, &end, 10);
+	if (*end != '.')
+		return false;
+	*stamp = strtoull(end + 1, &end, 10);
+	return *end == '.';
 }
 
 /* TRACESHIM_RUN_DIR when set (it must be absolute), else the user's default. */

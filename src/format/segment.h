@@ -103,6 +103,16 @@ static inline uint32_t ts_seg_header_size(void)
 	return (uint32_t)((sizeof(struct ts_seg_header) + 4095) & ~(size_t)4095);
 }
 
+/* Where an image of a process that the next one replaced without the shim
+ * seeing the exec (the execve system call made directly) ends: a little
+ * before the next one's start, as the two convert ticks to time from
+ * anchors of their own, which differ by some nanoseconds. 10,000 ticks:
+ * a few microseconds of TSC, 10 of BOOTTIME; an exec takes longer. */
+static inline uint64_t ts_seg_replaced_end(const struct ts_seg_header *next)
+{
+	return next->start_ticks > 10000 ? next->start_ticks - 10000 : next->start_ticks;
+}
+
 /* Where the file's parts are, from the segment's start (arena.h's layout
  * after the header): thread slot i, the pool's links, and chunk c. */
 static inline size_t ts_seg_slot_off(uint32_t nchunks, uint32_t i)

@@ -17,6 +17,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -315,6 +316,47 @@ class ProcessTreeTest(unittest.TestCase):
         for _, span in process_spans(trace):
             self.assertEqual(span.args.get("process.exit.code"), 0)
         self.assertEqual(len(trace.slices_named("write")) >= n, True)
+
+    def test_exec_by_the_system_call_itself(self):
+        # Go's syscall.Exec makes the execve system call without libc: the
+        # shim sees no exec. The new image's segment then waited behind the
+        # old one's (which said it lived) until the exit timeout, and the
+        # old image ended where the new one did (two processes over each
+        # other). Now the old image ends where the new one starts, with a
+        # plain LD_PRELOAD and under traceshim run.
+        argv = [prog("rawexec"), "/bin/echo", "after"]
+        plain = subprocess.run(argv, env=clean_env(), stdout=subprocess.PIPE, timeout=60)
+        for how in ("preload", "run"):
+            with self.subTest(how=how):
+                if os.path.exists(self.trace_path):
+                    os.unlink(self.trace_path)
+                env = clean_env({"TRACESHIM_EXIT_TIMEOUT_MS": "10000"})
+                start = time.monotonic()
+                if how == "preload":
+                    env.update(LD_PRELOAD=tracelib.shim_preload(), TRACESHIM_OUTPUT=self.trace_path,
+                               TRACESHIM_RUN_DIR=tracelib.private_run_dir(self.tmp))
+                    traced = subprocess.run(argv, env=env, stdout=subprocess.PIPE, timeout=60)
+                else:
+                    traced = subprocess.run([cli(), "run", "-o", self.trace_path, "--", *argv],
+                                            env=env, stdout=subprocess.PIPE, timeout=60)
+                elapsed = time.monotonic() - start
+                self.assertEqual((traced.returncode, traced.stdout), (0, b"before\nafter\n"))
+                self.assertEqual(traced.stdout, plain.stdout)
+                self.assertLess(elapsed, 5.0, "the new image waited for the exit timeout")
+                deadline = time.monotonic() + 10
+                while how == "preload" and time.monotonic() < deadline:
+                    trace = tracelib.load_trace(self.trace_path, check=False)
+                    if len([s for _, s in process_spans(trace) if s is not None]) == 2:
+                        break
+                    time.sleep(0.05)
+                trace = tracelib.load_trace(self.trace_path, check=False)
+                self.assertEqual(tracelib.structural_errors(trace), [])
+                spans = sorted((s for _, s in process_spans(trace) if s is not None),
+                               key=lambda s: s.ts)
+                self.assertEqual([s.name for s in spans], ["rawexec", "echo"])
+                self.assertLessEqual(spans[0].ts + spans[0].dur, spans[1].ts)
+                self.assertNotIn("process.exit.code", spans[0].args)
+                self.assertEqual(spans[1].args.get("process.exit.code"), 0)
 
     # ------------------------------------------------------------ context
     def test_traceparent_from_elsewhere_is_continued(self):
