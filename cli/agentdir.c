@@ -4,23 +4,22 @@
 #include "agent.h"
 
 #include "endwatch.h"
-
 #include "log.h"
 #include "rundir.h"
 #include "segment.h"
 
 #include <dirent.h>
-#include <stdatomic.h>
-#include <sys/syscall.h>
-#include <sys/mman.h>
-#include <linux/futex.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <linux/futex.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
