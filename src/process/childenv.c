@@ -4,10 +4,10 @@
 
 #include "config.h"
 #include "context.h"
-#include "rawfs.h"
 #include "ids.h"
 #include "large.h"
 #include "log.h"
+#include "rawfs.h"
 #include "summary.h"
 
 #include <dlfcn.h>
