@@ -353,6 +353,12 @@ class ProcessTreeTest(unittest.TestCase):
                 self.assertEqual(tracelib.structural_errors(trace), [])
                 spans = sorted((s for _, s in process_spans(trace) if s is not None),
                                key=lambda s: s.ts)
+                if os.environ.get("TRACESHIM_AGENT") == "off":
+                    # The image before has its own writer, which the exec
+                    # ends unwritten: nothing tells it of an exec it does
+                    # not see. The new image is whole.
+                    self.assertEqual([s.name for s in spans][-1:], ["echo"])
+                    continue
                 self.assertEqual([s.name for s in spans], ["rawexec", "echo"])
                 self.assertLessEqual(spans[0].ts + spans[0].dur, spans[1].ts)
                 self.assertNotIn("process.exit.code", spans[0].args)
