@@ -11,7 +11,6 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <linux/futex.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,7 +18,6 @@
 #include <sys/file.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -143,10 +141,8 @@ void ts_agent_end_replaced(struct ts_agent *a, const struct ts_seg_found *old,
 		return;
 	struct ts_seg_header *h = map_header(a, old->name), *n = map_header(a, later->name);
 	if (h && n && h->pid == n->pid && atomic_load(&h->state) == TS_SEG_LIVE) {
-		atomic_store(&h->end_ticks, ts_seg_replaced_end(n));
-		atomic_store_explicit(&h->state, TS_SEG_EXECED, memory_order_release);
-		atomic_fetch_add(&h->wake, 1);
-		syscall(SYS_futex, &h->wake, FUTEX_WAKE, 1, NULL, NULL, 0);
+		ts_seg_replaced_by(h, n);
+		ts_seg_wake(h);
 		TS_INFO("process %ld executed a program without the shim seeing it: its image "
 			"before (%s) ends there", old->pid, old->name);
 	}

@@ -19,7 +19,6 @@
 #include <linux/seccomp.h>
 #include <stdarg.h>
 #include <sys/prctl.h>
-#include <sys/resource.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
@@ -74,15 +73,10 @@ TS_EXPORT long syscall(long nr, ...)
 			ts_sandbox_entered();
 		return r;
 	}
-	if (nr == SYS_setrlimit || nr == SYS_prlimit64) {   /* followed, as rlimit.c does */
-		long r = real(nr, a, b, c, d, e, f);
-		int err = errno;
-		const struct rlimit *rl = (const struct rlimit *)(nr == SYS_setrlimit ? b : c);
-		if (r == 0 && rl && (nr == SYS_setrlimit || ts_rlimits_self((int)a)))
-			ts_rlimits_set((int)(nr == SYS_setrlimit ? a : b), (uint64_t)rl->rlim_cur);
-		errno = err;
-		return r;
-	}
+	if (nr == SYS_setrlimit)   /* the limits are followed (rlimit.c) */
+		return ts_rlimit_call(0, (int)a, (const void *)b, NULL);
+	if (nr == SYS_prlimit64)
+		return ts_rlimit_call((pid_t)a, (int)b, (const void *)c, (void *)d);
 	if (__builtin_expect(!futex_wait_op(nr, b), 1))
 		return real(nr, a, b, c, d, e, f);
 	TS_WAIT_BODY(TS_OP_FUTEX_WAIT, real(nr, a, b, c, d, e, f),

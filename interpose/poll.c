@@ -10,8 +10,8 @@
 #include "waitwrap.h"
 
 #include "fdwake.h"
-#include "rlimits.h"
 #include "rawsys.h"
+#include "rlimits.h"
 
 #include <poll.h>
 #include <stdatomic.h>
@@ -66,7 +66,7 @@ struct watch {
  * call here, which a sandboxed program's filter may punish. */
 static nfds_t poll_readable(nfds_t n)
 {
-	return n <= ts_limit_nofile() ? n : 0;
+	return n <= ts_rlimits_nofile() ? n : 0;
 }
 
 /* cap: the entries the array holds, as a fortified caller says (its

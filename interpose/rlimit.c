@@ -16,18 +16,22 @@
 
 _Static_assert(sizeof(struct rlimit) == sizeof(struct rlimit64), "rlimit is rlimit64 here");
 
-TS_RLIMITS_EARLY static int set_limit(pid_t pid, int resource, const struct rlimit64 *rl,
-					void *old)
+TS_RLIMITS_EARLY long ts_rlimit_call(pid_t pid, int resource, const void *rl, void *old)
 {
 	long r = ts_syscall(SYS_prlimit64, pid, resource, rl, old);
 	if (r == 0 && rl && ts_rlimits_self(pid))
-		ts_rlimits_set(resource, (uint64_t)rl->rlim_cur);
-	return (int)r;
+		ts_rlimits_set(resource, (uint64_t)((const struct rlimit64 *)rl)->rlim_cur);
+	return r;
+}
+
+TS_RLIMITS_EARLY static int set_limit(pid_t pid, int resource, const void *rl, void *old)
+{
+	return (int)ts_rlimit_call(pid, resource, rl, old);
 }
 
 TS_RLIMITS_EARLY TS_EXPORT int setrlimit(__rlimit_resource_t resource, const struct rlimit *rl)
 {
-	return set_limit(0, (int)resource, (const struct rlimit64 *)(const void *)rl, NULL);
+	return set_limit(0, (int)resource, rl, NULL);
 }
 
 TS_RLIMITS_EARLY TS_EXPORT int setrlimit64(__rlimit_resource_t resource,
@@ -39,7 +43,7 @@ TS_RLIMITS_EARLY TS_EXPORT int setrlimit64(__rlimit_resource_t resource,
 TS_RLIMITS_EARLY TS_EXPORT int prlimit(pid_t pid, __rlimit_resource_t resource,
 				       const struct rlimit *rl, struct rlimit *old)
 {
-	return set_limit(pid, (int)resource, (const struct rlimit64 *)(const void *)rl, old);
+	return set_limit(pid, (int)resource, rl, old);
 }
 
 TS_RLIMITS_EARLY TS_EXPORT int prlimit64(pid_t pid, __rlimit_resource_t resource,

@@ -150,6 +150,10 @@ static inline void ts_record_net(struct ts_thread *t, enum ts_op op, int fd, int
  * on. errno is left as it was. */
 void ts_fds_closed(unsigned first, unsigned last);
 
+/* rlimit.c: prlimit64(pid, resource, rl, old) as the system call, the
+ * limit followed when it is this process's (syscall() goes here too). */
+long ts_rlimit_call(pid_t pid, int resource, const void *rl, void *old);
+
 #define TS_NET_BODY(op, fd, dir, peek, buf, requested, call)                          \
 	TS_TRACED_OP(op, fd, call, ts_record_net(t_, op, fd, dir, peek, buf, NULL, 0, requested, \
 				      (int64_t)r_, t0_, t1_))

@@ -247,11 +247,8 @@ static void replaced_by_later(struct seg *s, const char *path)
 	}
 	if (h == MAP_FAILED)
 		return;
-	if (atomic_load(&h->magic) == TS_SEG_MAGIC && h->pid == s->h->pid) {
-		atomic_store(&s->h->exit_status, -1);
-		atomic_store(&s->h->end_ticks, ts_seg_replaced_end(h));
-		atomic_store(&s->h->state, TS_SEG_EXECED);
-	}
+	if (atomic_load(&h->magic) == TS_SEG_MAGIC && h->pid == s->h->pid)
+		ts_seg_replaced_by(s->h, h);
 	munmap((void *)h, sizeof *h);
 }
 

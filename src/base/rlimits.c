@@ -38,7 +38,7 @@ TS_RLIMITS_EARLY bool ts_rlimits_self(int pid)
 	return pid == 0 || pid == (int)ts_syscall(SYS_getpid);
 }
 
-uint64_t ts_limit_nofile(void)
+uint64_t ts_rlimits_nofile(void)
 {
 	return atomic_load_explicit(&nofile, memory_order_relaxed);
 }

@@ -23,7 +23,7 @@ TS_RLIMITS_EARLY void ts_rlimits_set(int resource, uint64_t cur);
 /* Whether pid names this process (prlimit's 0 does). */
 TS_RLIMITS_EARLY bool ts_rlimits_self(int pid);
 /* RLIMIT_NOFILE's soft limit (UINT64_MAX: none, or not read yet). */
-uint64_t ts_limit_nofile(void);
+uint64_t ts_rlimits_nofile(void);
 /* Whether writing len more bytes at the end of fd stays within
  * RLIMIT_FSIZE: past it the kernel sends SIGXFSZ, which kills the program.
  * Only a regular file has a size to pass; with no limit, nothing is asked. */

@@ -3,8 +3,8 @@
 #define TS_RUNDIR_H
 
 #include <stdbool.h>
-#include <stdlib.h>
 #include <stddef.h>
+#include <stdlib.h>
 
 /* The layout of a segment (segment.h, arena.h, ring.h, and the ops of
  * ops.h records name): any change to it

@@ -15,12 +15,15 @@
 #include "arena.h"
 #include "context.h"
 #include "ids.h"
+#include "rawsys.h"
 #include "registry.h"
 #include "rundir.h"
 
 #include <limits.h>
+#include <linux/futex.h>
 #include <stdatomic.h>
 #include <stdint.h>
+#include <sys/syscall.h>
 
 #define TS_SEG_MAGIC 0x31677374u     /* "tsg1", written last */
 #define TS_SEG_ENV_MAX 16384
@@ -103,14 +106,23 @@ static inline uint32_t ts_seg_header_size(void)
 	return (uint32_t)((sizeof(struct ts_seg_header) + 4095) & ~(size_t)4095);
 }
 
-/* Where an image of a process that the next one replaced without the shim
- * seeing the exec (the execve system call made directly) ends: a little
- * before the next one's start, as the two convert ticks to time from
- * anchors of their own, which differ by some nanoseconds. 10,000 ticks:
- * a few microseconds of TSC, 10 of BOOTTIME; an exec takes longer. */
-static inline uint64_t ts_seg_replaced_end(const struct ts_seg_header *next)
+/* Wakes the segment's worker (it sleeps on `wake`). */
+static inline void ts_seg_wake(struct ts_seg_header *h)
 {
-	return next->start_ticks > 10000 ? next->start_ticks - 10000 : next->start_ticks;
+	atomic_fetch_add(&h->wake, 1);
+	ts_syscall(SYS_futex, &h->wake, FUTEX_WAKE, 1, NULL, NULL, 0);
+}
+
+/* An image of a process that the next one replaced without the shim
+ * seeing the exec (the execve system call made directly): ended by that
+ * exec, a little before the next one's start, as the two convert ticks to
+ * time from anchors of their own, which differ by some nanoseconds. 10,000
+ * ticks: a few microseconds of TSC, 10 of BOOTTIME; an exec takes longer. */
+static inline void ts_seg_replaced_by(struct ts_seg_header *h, const struct ts_seg_header *next)
+{
+	uint64_t at = next->start_ticks;
+	atomic_store(&h->end_ticks, at > 10000 ? at - 10000 : at);
+	atomic_store_explicit(&h->state, TS_SEG_EXECED, memory_order_release);
 }
 
 /* Where the file's parts are, from the segment's start (arena.h's layout

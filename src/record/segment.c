@@ -137,12 +137,6 @@ static void fill_header(struct ts_seg_header *h)
 	h->part_len[TS_SEG_ENV] = (uint32_t)copy_env(at, TS_SEG_ENV_MAX);
 }
 
-static void wake_consumer(struct ts_seg_header *h)
-{
-	atomic_fetch_add(&h->wake, 1);
-	ts_syscall(SYS_futex, &h->wake, FUTEX_WAKE, 1, NULL, NULL, 0);
-}
-
 /* A segment's pages are reserved before anything is written to them: a
  * page of a shared file that the file system cannot give (a full /dev/shm,
  * 64 MiB in a container) is a SIGBUS for the program writing it. At the
@@ -178,7 +172,7 @@ bool ts_segment_slot_backed(uint32_t slot)
 		uint32_t backed = atomic_load(&h->slots_backed);
 		if (slot < backed)
 			return true;
-		wake_consumer(h);
+		ts_seg_wake(h);
 		struct timespec step = {0, 5000000};
 		ts_syscall(SYS_futex, &h->slots_backed, FUTEX_WAIT, backed, &step, NULL, 0);
 	}
@@ -243,7 +237,7 @@ bool ts_segment_nudge(void)
 {
 	struct ts_seg_header *h = ts_seg;
 	if (h && atomic_exchange(&h->consumer_waiting, 0))
-		wake_consumer(h);
+		ts_seg_wake(h);
 	return h != NULL;
 }
 
@@ -257,7 +251,7 @@ void ts_segment_finish(int exit_status, bool exec)
 	atomic_store(&h->end_cpu_ns1, ts_clock_cpu_ns1(CLOCK_PROCESS_CPUTIME_ID));
 	atomic_store_explicit(&h->state, exec ? TS_SEG_EXECED : TS_SEG_FINISHED,
 			      memory_order_release);
-	wake_consumer(h);
+	ts_seg_wake(h);
 }
 
 bool ts_segment_wait_written(unsigned ms)
