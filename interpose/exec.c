@@ -95,20 +95,25 @@ static bool will_run(const struct exec_call *c)
 /* A vfork child records nothing (its parent's vfork span is the start of
  * the new program, see vfork.c) and allocates nothing (the heap is its
  * parent's): the environment is built on the stack, which is the child's
- * to use below the frame it returned to. */
-static int exec_in_vfork_child(const struct exec_call *c, char *const envp[])
+ * to use below the frame it returned to. So is a child of a fork no
+ * handler saw (barefork.c), which may only make async-signal-safe calls:
+ * its parent's fork span is the start of the new program. */
+static int exec_with_span(const struct exec_call *c, char *const envp[], uint64_t span)
 {
 	size_t need = ts_childenv_ready() ? ts_childenv_size(envp) : 0;
 	if (!need || need > 512 * 1024)
 		return run(c, envp);
 	void *block[(need + sizeof(void *) - 1) / sizeof(void *)];
-	return run(c, ts_childenv_in(envp, ts_vfork_span_id(), block));
+	return run(c, ts_childenv_in(envp, span, block));
 }
 
 static int traced_exec(const struct exec_call *c, char *const envp[])
 {
+	uint64_t bare_span;
 	if (ts_vfork_child())
-		return exec_in_vfork_child(c, envp);
+		return exec_with_span(c, envp, ts_vfork_span_id());
+	if (ts_bare_fork_span(&bare_span))
+		return exec_with_span(c, envp, bare_span);
 	struct ts_thread *t = ts_caller();
 	if (!t) {
 		/* Untraced: the environment still follows the settings (with

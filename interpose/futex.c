@@ -10,6 +10,7 @@
  * whatever the call takes), and errno as the real call leaves it. The
  * shim's own futex waits (a ring waiting for room, the background thread)
  * are system calls of its own (rawsys.h), never made through here. */
+#include "barefork.h"
 #include "credmirror.h"
 #include "rlimits.h"
 #include "waitwrap.h"
@@ -73,6 +74,8 @@ TS_EXPORT long syscall(long nr, ...)
 			ts_sandbox_entered();
 		return r;
 	}
+	if (ts_bare_fork_syscall(nr, a))
+		return ts_bare_fork_call(real, nr, a, b, c, d, e, f);
 	if (nr == SYS_setrlimit)   /* the limits are followed (rlimit.c) */
 		return ts_rlimit_call(0, (int)a, (const void *)b, NULL);
 	if (nr == SYS_prlimit64)

@@ -241,6 +241,28 @@ void ts_fork_child(void)
 	errno = saved;
 }
 
+static struct {
+	bool child;
+	uint64_t span;
+} bare;
+
+void ts_bare_fork_child(uint64_t fork_span)
+{
+	/* The parent's thread pointer, rings and (with the in-process writer)
+	 * absent background thread are left alone: this copy only forgets
+	 * them. */
+	bare.child = true;
+	bare.span = fork_span;
+	ts_tls.thr = NULL;
+	atomic_store(&ts_active, 0);
+}
+
+bool ts_bare_fork_span(uint64_t *span)
+{
+	*span = bare.span;
+	return bare.child;
+}
+
 /* The agent reads the rest from the segment. Under traceshim run nothing is
  * waited for here (run waits once, at the end); a process on its own waits
  * for its spans to be in the file, as with the in-process writer, so the
@@ -419,7 +441,10 @@ void ts_process_closing(struct ts_thread *t)
 
 __attribute__((destructor)) static void ts_destructor(void)
 {
-	if (atomic_load(&ts_start_state) == TS_START_DONE && atomic_load(&ts_active)) {
+	/* Not in a child that shares or copied this memory unseen (a raw
+	 * clone's): its end is not this process's. */
+	if (atomic_load(&ts_start_state) == TS_START_DONE && atomic_load(&ts_active) &&
+	    ts_own_process()) {
 		if (ts_tls.thr && !ts_tls.gone && !ts_vfork_child())
 			ts_process_closing(ts_tls.thr);
 		shutdown_consumer();

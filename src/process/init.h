@@ -46,6 +46,12 @@ void ts_process_exec(void);
 void ts_fork_prepare(void);
 void ts_fork_parent(void);
 void ts_fork_child(void);
+/* In the child of a fork no fork handler saw (_Fork(), the system call,
+ * interpose/barefork.c), fork_span the parent's span of it (0: none): the
+ * child records nothing, and what it execs is that span's child. */
+void ts_bare_fork_child(uint64_t fork_span);
+/* In such a child: true, and its fork span in *span. */
+bool ts_bare_fork_span(uint64_t *span);
 /* ...and it failed: tracing goes on where it can, as a new process span in
  * the same trace, child of the exec span. */
 void ts_process_exec_failed(uint64_t exec_span);

@@ -364,6 +364,55 @@ class ProcessTreeTest(unittest.TestCase):
                 self.assertNotIn("process.exit.code", spans[0].args)
                 self.assertEqual(spans[1].args.get("process.exit.code"), 0)
 
+    def test_forks_that_run_no_fork_handler(self):
+        # _Fork(), clone() without CLONE_VM and the fork and clone3 system
+        # calls copy the parent without the shim's fork handlers: the child
+        # had the parent's rings and thread. Its calls were the parent's
+        # (with an agent), its exit() ended the parent's segment (whose
+        # later spans were lost), and with the in-process writer each such
+        # exit() waited the whole exit timeout for a writer thread the
+        # child does not have. Now the child records nothing, and what it
+        # executes is the fork span's child.
+        hows = ["_Fork", "SYS_fork", "SYS_clone3", "clone"]
+        for mode, code in (("exit", 5), ("exec", 0)):
+            with self.subTest(mode=mode):
+                argv = [prog("barefork"), mode, "/bin/true"]
+                plain = subprocess.run(argv, env=clean_env(), stdout=subprocess.PIPE, timeout=60)
+                self.assertEqual(plain.stdout, b"".join(b"%s %d\n" % (h.encode(), code) for h in hows))
+                if os.path.exists(self.trace_path):
+                    os.unlink(self.trace_path)
+                env = clean_env({"TRACESHIM_EXIT_TIMEOUT_MS": "10000",
+                                 "LD_PRELOAD": tracelib.shim_preload(),
+                                 "TRACESHIM_OUTPUT": self.trace_path,
+                                 "TRACESHIM_RUN_DIR": tracelib.private_run_dir(self.tmp)})
+                start = time.monotonic()
+                traced = subprocess.run(argv, env=env, stdout=subprocess.PIPE, timeout=120)
+                self.assertLess(time.monotonic() - start, 5.0, "a child's exit waited")
+                self.assertEqual((traced.returncode, traced.stdout), (3, plain.stdout))
+                trace = tracelib.load_trace(self.trace_path, check=False)
+                self.assertEqual(tracelib.structural_errors(trace), [])
+                tracks = {t.process_name: t for t in trace.process_tracks()}
+                spans = dict((t.process_name, s) for t, s in process_spans(trace))
+                self.assertEqual(spans["barefork"].args.get("process.exit.code"), 3)
+                pid = tracks["barefork"].pid
+                forks = trace.slices_of(pid=pid, name="fork")
+                self.assertEqual(len(forks), 4)
+                marks = sorted(s.args.get("file.path") for s in trace.slices_of(pid=pid, name="open"))
+                self.assertEqual(marks, sorted("/dev/null/%s-%s" % (h, w) for h in hows
+                                               for w in ("before", "after")))
+                # Nothing the children did is the parent's.
+                self.assertEqual(trace.slices_of(pid=pid, name="write"), [])
+                children = [s for t, s in process_spans(trace) if t.process_name != "barefork"]
+                if mode == "exit":
+                    self.assertEqual(children, [])
+                    continue
+                self.assertEqual(len(children), 4)
+                for child in children:
+                    self.assertEqual(child.args.get("process.parent_pid"), pid)
+                    arrows = [f for f in trace.flows if f.slices[-1] is child]
+                    self.assertEqual(len(arrows), 1)
+                    self.assertIn(arrows[0].slices[0], forks)
+
     # ------------------------------------------------------------ context
     def test_traceparent_from_elsewhere_is_continued(self):
         # The trace id goes on to the children; no arrow is drawn from a
