@@ -11,6 +11,7 @@
  * worker) for a moment. `traceshim run` serves its own run directory with
  * the same loop while its command runs. */
 #include "agent.h"
+#include "callerfds.h"
 
 #include "endwatch.h"
 #include "export.h"
@@ -226,6 +227,7 @@ static bool serve_segment(struct ts_agent *a, const char *name, pid_t maker)
 			close(a->relay_ctl);
 		/* The others' connections: each must end when the agent closes it. */
 		ts_agent_close_workers();
+		ts_callerfds_close();
 		if (sv[0] >= 0)
 			close(sv[0]);
 		/* A group of its own: a signal to the run's group (timeout's

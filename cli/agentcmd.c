@@ -53,14 +53,14 @@ static long vm_kib(long pid, const char *field)
 
 static long agent_pid(const char *dir)
 {
-	long pid = 0;
-	return ts_rundir_agent(dir, false, &pid) ? pid : 0;
+	struct ts_agent_seen seen = {0};
+	return ts_rundir_agent(dir, false, &seen) ? seen.pid : 0;
 }
 
 /* A "NAME NUMBER" line of the agent's lock, or 0. */
 static long noted(const char *dir, const char *name)
 {
-	char path[PATH_MAX + 16], text[128];
+	char path[PATH_MAX + 16], text[160];
 	snprintf(path, sizeof path, "%s/" TS_AGENT_LOCK, dir);
 	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
 	ssize_t n = fd >= 0 ? pread(fd, text, sizeof text - 1, 0) : -1;

@@ -39,11 +39,12 @@ bool ts_agent_lock(struct ts_agent *a)
 
 void ts_agent_note(struct ts_agent *a)
 {
-	/* The holder's pid (what traced processes read), then its relay's. */
+	/* The holder's pid and PID namespace (what traced processes read),
+	 * then its relay's pid. */
 	if (a->lock_fd < 0)
 		return;
-	char text[64];
-	int n = snprintf(text, sizeof text, "%ld\n", (long)getpid());
+	char text[128];
+	int n = snprintf(text, sizeof text, "%ld\npidns %llu\n", (long)getpid(), ts_rundir_pidns());
 	if (a->relay_pid)
 		n += snprintf(text + n, sizeof text - (size_t)n, "relay %ld\n", (long)a->relay_pid);
 	if (a->forked)

@@ -12,6 +12,7 @@
  * another. */
 #include "otlprelay.h"
 
+#include "callerfds.h"
 #include "log.h"
 #include "module.h"
 
@@ -45,6 +46,7 @@ static bool start(struct ts_agent *a, int seg_fd)
 			if (a->keep_fds[i] >= 0)
 				close(a->keep_fds[i]);
 		ts_agent_close_workers();
+		ts_callerfds_close();
 		setpgid(0, 0);   /* as a worker: out of the run's group */
 		sigset_t none;
 		sigemptyset(&none);

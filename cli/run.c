@@ -8,6 +8,7 @@
 #include "run.h"
 
 #include "agent.h"
+#include "callerfds.h"
 #include "clock.h"
 #include "fdlimit.h"
 #include "rundir.h"
@@ -361,6 +362,7 @@ static bool trace_written(const char *where)
 
 int ts_run_main(int argc, char **argv)
 {
+	ts_callerfds_note();
 	struct opts o = {0};
 	int rc = parse(argc, argv, &o);
 	if (rc >= 0)

@@ -76,7 +76,7 @@ bool ts_rundir_usable(const char *dir, bool create, char *why, size_t cap)
 	return true;
 }
 
-bool ts_rundir_agent(const char *dir, bool create, long *pid)
+bool ts_rundir_agent(const char *dir, bool create, struct ts_agent_seen *seen)
 {
 	char lock[PATH_MAX + 16];
 	if ((size_t)snprintf(lock, sizeof lock, "%s/" TS_AGENT_LOCK, dir) >= sizeof lock)
@@ -88,12 +88,21 @@ bool ts_rundir_agent(const char *dir, bool create, long *pid)
 	if (fd < 0)
 		return false;
 	bool held = flock(fd, LOCK_SH | LOCK_NB) != 0 && errno == EWOULDBLOCK;
-	if (held && pid) {
-		char buf[32];
+	if (held && seen) {
+		/* "PID\n", then "NAME NUMBER" lines (cli/agentdir.c). */
+		char buf[160];
 		ssize_t n = ts_syscall(SYS_pread64, fd, buf, sizeof buf - 1, 0);
 		buf[n > 0 ? n : 0] = 0;
-		*pid = strtol(buf, NULL, 10);
+		seen->pid = strtol(buf, NULL, 10);
+		const char *ns = strstr(buf, "\npidns ");
+		seen->pidns = ns ? strtoull(ns + 7, NULL, 10) : 0;
 	}
 	ts_syscall(SYS_close, fd);   /* drops the shared lock, if it was taken */
 	return held;
+}
+
+unsigned long long ts_rundir_pidns(void)
+{
+	struct stat st;
+	return ts_sys_stat("/proc/self/ns/pid", &st) == 0 ? (unsigned long long)st.st_ino : 0;
 }

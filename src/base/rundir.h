@@ -53,8 +53,15 @@ bool ts_rundir_default(char *out, size_t cap);
  * effective user that no one else may enter; the reason in `why` if not. */
 bool ts_rundir_usable(const char *dir, bool create, char *why, size_t cap);
 
+/* What the agent holding a run directory's lock says of itself there. */
+struct ts_agent_seen {
+	long pid;
+	unsigned long long pidns;    /* its PID namespace (inode), 0 unknown */
+};
 /* True when an agent holds dir's lock (the lock file is made when create);
- * its pid in *pid when pid is not NULL. */
-bool ts_rundir_agent(const char *dir, bool create, long *pid);
+ * what it says of itself in *seen when seen is not NULL. */
+bool ts_rundir_agent(const char *dir, bool create, struct ts_agent_seen *seen);
+/* The calling process's PID namespace (its inode), 0 when /proc does not say. */
+unsigned long long ts_rundir_pidns(void);
 
 #endif

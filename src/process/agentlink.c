@@ -157,6 +157,15 @@ bool ts_agent_dir(char *dir, size_t cap)
 	return true;
 }
 
+bool ts_agent_elsewhere(const char *dir)
+{
+	struct ts_agent_seen seen = {0};
+	if (!ts_rundir_agent(dir, false, &seen) || !seen.pidns)
+		return false;
+	unsigned long long mine = ts_rundir_pidns();
+	return mine && mine != seen.pidns;
+}
+
 bool ts_agent_ensure(const char *dir)
 {
 	return ts_rundir_agent(dir, true, NULL) || spawn_agent(dir);

@@ -10,6 +10,10 @@
 /* Fills dir with the run directory (TRACESHIM_RUN_DIR or the user's), made
  * if needed; false (said once) when it is not usable. */
 bool ts_agent_dir(char *dir, size_t cap);
+/* True when the agent holding dir is in another PID namespace than this
+ * process (a container's, unshare -p's): the pids this process would give
+ * it are not the ones it sees, so it could not watch this process. */
+bool ts_agent_elsewhere(const char *dir);
 /* True when an agent serves dir (found, or started now). False means the
  * in-process writer must do the work. Call it once this process's segment
  * is in dir: an agent that is about to leave looks for segments after it

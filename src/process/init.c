@@ -81,6 +81,11 @@ static bool start_consumer(void)
 	bool run_waits = ts_env("TRACESHIM_RUN_WAITS") != NULL;
 	bool summary_here = ts_cfg.summary && !run_waits;
 	bool to_agent = ts_cfg.agent && !summary_here && ts_agent_dir(dir, sizeof dir);
+	if (to_agent && ts_agent_elsewhere(dir)) {
+		TS_INFO("the agent of %s is in another PID namespace; spans are written by this "
+			"process", dir);
+		to_agent = false;
+	}
 	/* Whether OTLP can be exported is told here, on the program's thread
 	 * before any child is started (which then knows it was told), and
 	 * before the segment (which takes what was told) is made: an agent's

@@ -413,6 +413,83 @@ class ProcessTreeTest(unittest.TestCase):
                     self.assertEqual(len(arrows), 1)
                     self.assertIn(arrows[0].slices[0], forks)
 
+    def test_a_process_in_another_pid_namespace(self):
+        # A process in a new PID namespace (unshare -p, a container) gave
+        # the agent the pid it sees there, and the agent watched whatever
+        # process had that number outside: with none, the process was
+        # "killed by SIGKILL" at once and its spans lost. It now writes its
+        # own spans when the run's agent is in another PID namespace.
+        if os.geteuid() != 0 or not shutil.which("unshare"):
+            self.skipTest("needs root and unshare")
+        # A pid that no process has here, nor the two after it: the
+        # process in the namespace is made to get it.
+        free = [n for n in range(20, 400) if not any(
+            os.path.exists("/proc/%d" % m) for m in range(n - 1, n + 3))]
+        if not free:
+            self.skipTest("no free low pid")
+        script = ('while :; do n=$(sh -c \'echo $$\'); [ "$n" -ge %d ] && break; done; '
+                  'sh -c "sleep 0.3; exit 3"; echo "inner $?"' % (free[0] - 2))
+        argv = ["unshare", "-p", "-f", "--mount-proc", "sh", "-c", script]
+        probe = subprocess.run(argv, env=clean_env(), stdout=subprocess.PIPE,
+                               stderr=subprocess.DEVNULL, timeout=60)
+        if probe.returncode != 0:
+            self.skipTest("unshare -p does not work here")
+        self.assertEqual(probe.stdout, b"inner 3\n")
+        for how in ("preload", "run"):
+            with self.subTest(how=how):
+                if os.path.exists(self.trace_path):
+                    os.unlink(self.trace_path)
+                env = clean_env()
+                if how == "preload":
+                    env.update(LD_PRELOAD=tracelib.shim_preload(), TRACESHIM_OUTPUT=self.trace_path,
+                               TRACESHIM_RUN_DIR=tracelib.private_run_dir(self.tmp))
+                    traced = subprocess.run(argv, env=env, stdout=subprocess.PIPE, timeout=60)
+                else:
+                    traced = subprocess.run([cli(), "run", "-o", self.trace_path, "--", *argv],
+                                            env=env, stdout=subprocess.PIPE, timeout=60)
+                self.assertEqual((traced.returncode, traced.stdout), (0, probe.stdout))
+                trace = tracelib.load_trace(self.trace_path, check=False)
+                self.assertEqual(tracelib.structural_errors(trace), [])
+                codes = [s.args.get("process.exit.code") for _, s in process_spans(trace)
+                         if s is not None and s.args.get("process.executable.name") == "sh"]
+                # The burning shells, the namespace's first and the one that exits 3.
+                self.assertIn(3, codes)
+                self.assertNotIn(137, codes)
+                inner = [s for _, s in process_spans(trace) if s is not None and
+                         s.args.get("process.exit.code") == 3]
+                self.assertEqual(len(inner), 1)
+                # Its own calls are there: the sleep it started.
+                pid = inner[0].args["process.pid"]
+                sleeps = [s for _, s in process_spans(trace) if s is not None and
+                          s.args.get("process.parent_pid") == pid]
+                self.assertEqual([s.name for s in sleeps], ["sleep"])
+                self.assertEqual(sleeps[0].args.get("process.exit.code"), 0)
+                self.assertEqual(len(trace.slices_of(pid=pid, name="vfork") +
+                                     trace.slices_of(pid=pid, name="fork")), 1)
+
+    def test_run_keeps_no_descriptor_of_its_caller_in_its_workers(self):
+        # run's workers held every descriptor run's caller gave it: a
+        # worker of a process the command left running kept the caller's
+        # pipe open after run had ended. The command here closes the pipe
+        # before it leaves a sleep behind, so only run holds it.
+        r, w = os.pipe()
+        os.dup2(w, 9)
+        os.close(w)
+        env = clean_env({"TRACESHIM_EXIT_TIMEOUT_MS": "1000"})
+        start = time.monotonic()
+        pid_file = os.path.join(self.tmp, "sleep.pid")
+        proc = subprocess.Popen([cli(), "run", "-o", self.trace_path, "--", "sh", "-c",
+                                 "exec 9>&-; sleep 8 & echo $! > %s; exit 0" % pid_file],
+                                env=env, pass_fds=(9,), stdout=subprocess.DEVNULL,
+                                stderr=subprocess.DEVNULL)
+        os.close(9)
+        self.addCleanup(os.close, r)
+        self.assertEqual(proc.wait(timeout=30), 0)
+        with open(pid_file) as f:
+            self.addCleanup(os.kill, int(f.read()), signal.SIGKILL)
+        self.assertEqual(os.read(r, 1), b"")   # end of file once run has ended
+        self.assertLess(time.monotonic() - start, 6.0)
+
     # ------------------------------------------------------------ context
     def test_traceparent_from_elsewhere_is_continued(self):
         # The trace id goes on to the children; no arrow is drawn from a
