@@ -15,13 +15,18 @@ static struct ts_thread *thread_of(pthread_t th)
 	struct ts_thread *ended = NULL;
 	for (int i = 0; i < TS_MAX_THREADS; i++) {
 		struct ts_thread *t = atomic_load_explicit(&ts_threads[i], memory_order_acquire);
-		if (!t || t->foreign || !pthread_equal(t->handle, th))
+		if (!t)
 			continue;
+		/* The state first: a slot being registered by another thread
+		 * has its identity written before it is LIVE (thread.c). */
 		int state = atomic_load_explicit(&t->state, memory_order_acquire);
+		if ((state != TS_SLOT_LIVE && state != TS_SLOT_DEAD) ||
+		    __atomic_load_n(&t->foreign, __ATOMIC_RELAXED) ||
+		    !pthread_equal(__atomic_load_n(&t->handle, __ATOMIC_RELAXED), th))
+			continue;
 		if (state == TS_SLOT_LIVE)
 			return t;
-		if (state == TS_SLOT_DEAD)
-			ended = t;
+		ended = t;
 	}
 	return ended;
 }

@@ -144,8 +144,9 @@ static struct ts_thread *register_thread(uint32_t index, pid_t tid, const struct
 	t->stack_size = UINTPTR_MAX;
 	t->index = index;
 	t->tid = tid;
-	t->handle = foreign ? 0 : pthread_self();
-	t->foreign = foreign;
+	/* Read by other threads' pthread_join (interpose/join.c). */
+	__atomic_store_n(&t->handle, foreign ? 0 : pthread_self(), __ATOMIC_RELAXED);
+	__atomic_store_n(&t->foreign, foreign, __ATOMIC_RELAXED);
 	t->sink_state = NULL;
 	atomic_store(&t->name_gen, 0);
 	memset(t->name, 0, sizeof t->name);
