@@ -12,6 +12,7 @@
 #include "exception.h"
 #include "export.h"
 #include "ids.h"
+#include "segment.h"
 #include "summary.h"
 #include "trackctx.h"
 #include "procinfo.h"
@@ -195,7 +196,9 @@ void ts_tracks_end_all(uint64_t end)
 	ts_cpu_process_attr(ts_clock_to_ns(ts_process_start_ticks), end, &s);
 	if (dropped)
 		ts_span_int(&s, "traceshim.dropped_spans", (int64_t)dropped);
-	uint64_t untraced = atomic_load(&ts_threads_untraced);
+	/* An agent's worker has the count the process kept in its segment. */
+	uint64_t untraced = ts_seg ? atomic_load(&ts_seg->untraced_threads)
+				   : atomic_load(&ts_threads_untraced);
 	if (untraced)
 		ts_span_int(&s, "traceshim.untraced_threads", (int64_t)untraced);
 	ts_export_span(ts_tracks_process(), TS_SPAN_END, &s);

@@ -82,6 +82,7 @@ struct ts_tls {
 	uint8_t exit_rounds;         /* rounds of thread-specific destructors seen */
 	uint8_t in_fork;             /* in the shim's fork(): it does the fork handlers' work
 				      * outside them (process/init.c) */
+	uint8_t unslotted;           /* found every thread slot taken (counted once) */
 	uint64_t fork_span;          /* the fork() span in progress: the child's parent */
 	uint32_t stack_second;       /* throws and recovered signals: the coarse second counted, */
 	uint32_t stacks;             /* and the stacks taken in it (ts_unwind_budget) */

@@ -75,9 +75,13 @@ static struct ts_thread *alloc_slot(void)
 		atomic_store(&ts_threads[i], t);
 		return t;
 	}
-	atomic_fetch_add(&ts_threads_untraced, 1);
-	if (ts_seg)
-		atomic_fetch_add(&ts_seg->untraced_threads, 1);
+	/* Tried again at its next call; counted once. */
+	if (!ts_tls.unslotted) {
+		ts_tls.unslotted = 1;
+		atomic_fetch_add(&ts_threads_untraced, 1);
+		if (ts_seg)
+			atomic_fetch_add(&ts_seg->untraced_threads, 1);
+	}
 	return NULL;
 }
 

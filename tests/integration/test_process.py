@@ -467,6 +467,32 @@ class ProcessTreeTest(unittest.TestCase):
                 self.assertEqual(len(trace.slices_of(pid=pid, name="vfork") +
                                      trace.slices_of(pid=pid, name="fork")), 1)
 
+    def test_threads_beyond_the_slots_are_counted_once(self):
+        # 1024 thread slots: with 1100 threads alive at once (the main
+        # thread has one slot), 77 are not traced, and the process span
+        # says so. With an agent it said nothing (the count the process
+        # kept in its segment was not read); with the in-process writer
+        # each call of such a thread counted it again.
+        n, k = 1100, 5
+        argv = [prog("manythreads"), str(n), str(k)]
+        env = clean_env({"LD_PRELOAD": tracelib.shim_preload(), "TRACESHIM_OUTPUT": self.trace_path,
+                         "TRACESHIM_RUN_DIR": tracelib.private_run_dir(self.tmp)})
+        traced = subprocess.run(argv, env=env, stdout=subprocess.PIPE, timeout=120)
+        self.assertEqual((traced.returncode, traced.stdout), (0, b"%d threads\n" % n))
+        trace = tracelib.load_trace(self.trace_path, check=False)
+        # The arrows from the pthread_create of the threads not traced end
+        # nowhere (Perfetto draws none); nothing else is amiss.
+        errors = tracelib.structural_errors(trace)
+        unended = [e for e in errors if e.startswith("pthread_create") and
+                   e.endswith("is never terminated")]
+        self.assertEqual(errors, unended)
+        self.assertEqual(len(unended), n - 1023)
+        spans = [s for _, s in process_spans(trace) if s is not None]
+        self.assertEqual(len(spans), 1)
+        untraced = spans[0].args.get("traceshim.untraced_threads")
+        self.assertEqual(untraced, n - 1023)
+        self.assertEqual(len(trace.slices_named("write")), (n - untraced) * k)
+
     def test_run_keeps_no_descriptor_of_its_caller_in_its_workers(self):
         # run's workers held every descriptor run's caller gave it: a
         # worker of a process the command left running kept the caller's
