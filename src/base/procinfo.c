@@ -29,9 +29,11 @@ pid_t ts_proc_pid(void)
 	return fixed ? fixed_pid : (pid_t)ts_syscall(SYS_getpid);
 }
 
+static pid_t forked_by;   /* the parent this process was forked by, 0: unknown */
+
 pid_t ts_proc_ppid(void)
 {
-	return fixed ? fixed_ppid : getppid();
+	return fixed ? fixed_ppid : forked_by ? forked_by : getppid();
 }
 
 /* The executable of this image: a fork keeps it, only exec changes it
@@ -105,6 +107,12 @@ void ts_proc_set(pid_t pid, pid_t ppid, const char *e, const char *a, size_t a_l
 void ts_proc_set_owner(pid_t pid)
 {
 	owner = pid;
+}
+
+void ts_proc_forked(pid_t pid, pid_t parent)
+{
+	owner = pid;
+	forked_by = parent;
 }
 
 void ts_set_exit_status(int status)

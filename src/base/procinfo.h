@@ -29,8 +29,12 @@ void ts_proc_set(pid_t pid, pid_t ppid, const char *exe, const char *args, size_
 #define TS_EXIT_SIGNAL 0x100
 void ts_set_exit_status(int status);
 int ts_exit_status(void);
-/* Set by the process itself only: a vfork child shares its memory. */
+/* Set by the process itself only: a vfork child shares its memory. A
+ * forked child sets itself as owner with the parent it was forked by: that
+ * is its parent pid from then on, even once the parent has exited (a
+ * daemon's double fork) and getppid() says the reaper. */
 void ts_proc_set_owner(pid_t pid);
+void ts_proc_forked(pid_t pid, pid_t parent);
 
 /* Ticks when the process span began. */
 extern uint64_t ts_process_start_ticks;

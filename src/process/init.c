@@ -143,8 +143,12 @@ static struct ts_thread_saved forked_self;
 static void begin_again_state(uint64_t parent)
 {
 	atomic_store(&ts_active, 0);
+	pid_t before = traced_pid;
 	traced_pid = (pid_t)ts_syscall(SYS_getpid);
-	ts_proc_set_owner(traced_pid);
+	if (traced_pid != before)   /* a forked child (not a failed exec): its parent */
+		ts_proc_forked(traced_pid, before);
+	else
+		ts_proc_set_owner(traced_pid);
 	ts_ids_reseed();   /* same trace, new span ids and track uuids */
 	ts_context_after_fork(parent);
 	ts_process_start_ticks = ts_ticks();

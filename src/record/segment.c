@@ -114,7 +114,7 @@ static void fill_header(struct ts_seg_header *h)
 	h->pool.nchunks = ts_cfg.pool_chunks;
 	h->max_threads = TS_MAX_THREADS;
 	h->pid = (int32_t)ts_syscall(SYS_getpid);
-	h->ppid = (int32_t)getppid();
+	h->ppid = (int32_t)ts_proc_ppid();
 	h->uid = (uint32_t)geteuid();
 	h->clock_tsc = ts_clock_tsc;
 	ts_clock_anchor(&h->clock_tick, &h->clock_ns);

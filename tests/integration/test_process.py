@@ -467,6 +467,36 @@ class ProcessTreeTest(unittest.TestCase):
                 self.assertEqual(len(trace.slices_of(pid=pid, name="vfork") +
                                      trace.slices_of(pid=pid, name="fork")), 1)
 
+    def test_a_child_whose_parent_left_keeps_its_parent_pid(self):
+        # A daemon's double fork: the parent leaves right after fork, and
+        # the child read getppid() only after that, the reaper's pid (1).
+        # Its parent is the process that forked it.
+        n = 12
+        notes = os.path.join(self.tmp, "chain.txt")
+        env = clean_env({"LD_PRELOAD": tracelib.shim_preload(), "TRACESHIM_OUTPUT": self.trace_path,
+                         "TRACESHIM_RUN_DIR": tracelib.private_run_dir(self.tmp)})
+        traced = subprocess.run([prog("daemonchain"), str(n), notes], env=env, timeout=60)
+        self.assertEqual(traced.returncode, 0)
+        deadline = time.monotonic() + 30
+        parent_of, spans = {}, []
+        while time.monotonic() < deadline:
+            with open(notes) as f:
+                lines = f.read().splitlines()
+            if lines and lines[-1] == "done" and os.path.exists(self.trace_path):
+                trace = tracelib.load_trace(self.trace_path, check=False)
+                spans = [s for _, s in process_spans(trace) if s is not None and
+                         s.args.get("process.exit.code") is not None]
+                if len(spans) == n + 1:
+                    break
+            time.sleep(0.05)
+        for line in lines[:-1]:
+            parent, child = map(int, line.split())
+            parent_of[child] = parent
+        self.assertEqual(len(spans), n + 1)
+        self.assertEqual(tracelib.structural_errors(trace), [])
+        seen = {s.args["process.pid"]: s.args.get("process.parent_pid") for s in spans}
+        self.assertEqual({c: seen.get(c) for c in parent_of}, parent_of)
+
     def test_threads_beyond_the_slots_are_counted_once(self):
         # 1024 thread slots: with 1100 threads alive at once (the main
         # thread has one slot), 77 are not traced, and the process span
