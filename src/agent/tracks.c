@@ -14,6 +14,7 @@
 #include "ids.h"
 #include "segment.h"
 #include "summary.h"
+#include "symbols.h"
 #include "trackctx.h"
 #include "procinfo.h"
 #include "registry.h"
@@ -50,7 +51,8 @@ void ts_tracks_begin_process(void)
 	process_begun = true;
 }
 
-/* The start routine's name, from the begin record's payload (ring.h). */
+/* The start routine's name, from the begin record's payload (ring.h); a
+ * C++ name demangled, without its parameters ("pool::worker::run"). */
 static const char *thread_span_name(struct ts_track_ctx *c, const struct ts_thread *t,
 				    const uint8_t *payload, unsigned len)
 {
@@ -59,6 +61,17 @@ static const char *thread_span_name(struct ts_track_ctx *c, const struct ts_thre
 	size_t n = strnlen((const char *)payload, len);
 	if (!n)
 		return "thread";
+	char mangled[4 * TS_REC_SIZE], plain[1024];
+	if (n >= 2 && payload[0] == '_' && payload[1] == 'Z' && n < sizeof mangled) {
+		memcpy(mangled, payload, n);
+		mangled[n] = 0;
+		const char *d = ts_symbols_demangle(mangled, plain, sizeof plain);
+		const char *paren = d == plain ? strchr(plain, '(') : NULL;
+		if (paren && paren > plain) {
+			payload = (const uint8_t *)plain;
+			n = (size_t)(paren - plain);
+		}
+	}
 	if (n >= sizeof c->span_name)
 		n = sizeof c->span_name - 1;
 	memcpy(c->span_name, payload, n);

@@ -365,6 +365,18 @@ class SafetyTest(unittest.TestCase):
                                      and s.args.get("file.path") == path],
                                     "%s: no %s slice on %s" % (name, call, path))
 
+    def test_thread_named_after_a_cxx_start_routine(self):
+        # A mangled start routine (_ZN4pool6worker3runEPv) names its thread
+        # span demangled and without its parameters.
+        if not os.path.exists(prog("cxx_thread")):
+            self.skipTest("no C++ compiler")
+        proc, trace = self.run_clean([prog("cxx_thread")])
+        self.assertEqual((proc.returncode, proc.stdout), (0, b"worker 1\n"))
+        pid = self.main_pid(trace, "cxx_thread")
+        spans = [s.name for s in trace.slices
+                 if s.pid == pid and s.tid not in (None, pid) and s.depth == 0]
+        self.assertEqual(spans, ["pool::worker::run"])
+
     # ------------------------------------------------------------ exit()
     def test_exit_from_thread(self):
         out = os.path.join(self.tmp, "lines.txt")
