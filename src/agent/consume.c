@@ -356,13 +356,14 @@ void ts_consume_sample(void)
 	ts_cpu_round_done(sampled);
 }
 
-void ts_consume_final(uint64_t end_ns, uint64_t deadline_ms)
+size_t ts_consume_final(uint64_t end_ns, uint64_t deadline_ms)
 {
 	ts_consume_cycle(true);
 	ts_tracks_end_all(end_ns);
 	ts_export_flush(true);
-	ts_export_finish(deadline_ms);
+	size_t left = ts_export_finish(deadline_ms);
 	ts_summary_finish();
+	return left;
 }
 
 void ts_consume_after_fork(void)

@@ -29,8 +29,9 @@ extern bool ts_consume_may_defer;
  * in 1/64ths of its size. final: the process is gone, threads need not be. */
 unsigned ts_consume_cycle(bool final);
 /* The last cycle: every ring, then every open span ended at end_ns, the
- * process span ended, and the exporters flushed (by deadline_ms, monotonic). */
-void ts_consume_final(uint64_t end_ns, uint64_t deadline_ms);
+ * process span ended, and the exporters flushed (OTLP by deadline_ms,
+ * monotonic). Returns the spans OTLP did not send meanwhile. */
+size_t ts_consume_final(uint64_t end_ns, uint64_t deadline_ms);
 /* A round of the CPU sampler (cpusample.h): every live thread of the
  * registry, attached and described as a cycle would (a thread is sampled
  * from its first round on, drained or not). */

@@ -331,7 +331,7 @@ int ts_worker_run(int fd, const char *path, int relay_fd)
 	uint64_t end = atomic_load(&s->h->state) != TS_SEG_LIVE ? atomic_load(&s->h->end_ticks) : 0;
 	/* Its CPU time, as its exit path read it (unknown when killed). */
 	ts_cpu_process_end_ns1 = end ? atomic_load(&s->h->end_cpu_ns1) : 0;
-	ts_consume_final(ts_clock_to_ns(end ? end : ts_ticks()), deadline);
+	(void)ts_consume_final(ts_clock_to_ns(end ? end : ts_ticks()), deadline);
 	/* A process waiting at exit for its spans to be in the file goes on. */
 	atomic_store(&s->h->written, 1);
 	ts_syscall(SYS_futex, &s->h->written, FUTEX_WAKE, INT32_MAX, NULL, NULL, 0);

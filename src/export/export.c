@@ -245,10 +245,9 @@ void ts_export_flush(bool final)
 		otlp->cycle_end(final);
 }
 
-void ts_export_finish(uint64_t deadline_ms)
+size_t ts_export_finish(uint64_t deadline_ms)
 {
-	if (otlp)
-		otlp->finish(deadline_ms);
+	return otlp ? otlp->finish(deadline_ms) : 0;
 }
 
 void ts_export_after_fork(void)

@@ -63,8 +63,9 @@ void ts_export_forget(void **states);
 void ts_export_maybe_flush(void);
 /* End of a drain cycle. */
 void ts_export_flush(bool final);
-/* Exit: the OTLP queue is sent, or deadline_ms (CLOCK_MONOTONIC) passes. */
-void ts_export_finish(uint64_t deadline_ms);
+/* Exit: the OTLP queue is sent, or deadline_ms (CLOCK_MONOTONIC) passes;
+ * returns how many spans were not sent (failed, or still waiting). */
+size_t ts_export_finish(uint64_t deadline_ms);
 void ts_export_after_fork(void);
 /* True once the OTLP module is open here: its exporter (a thread, its
  * batches, the process's resource) is never reset, so a process that used

@@ -57,8 +57,10 @@ struct ts_otlp_ops {
 	void (*forget)(void **state);
 	/* End of a drain cycle: spans waiting long enough are queued for export. */
 	void (*cycle_end)(bool final);
-	/* Exit: waits until the queue is sent or deadline_ms (CLOCK_MONOTONIC) passes. */
-	void (*finish)(uint64_t deadline_ms);
+	/* Exit: waits until the queue is sent or deadline_ms (CLOCK_MONOTONIC)
+	 * passes; returns how many spans were not sent meanwhile (failed, or
+	 * still waiting then). */
+	size_t (*finish)(uint64_t deadline_ms);
 	/* In the child after fork: forgets the parent's queue and connection. */
 	void (*after_fork)(void);
 	/* The agent's OTLP relay process (relay.h): serves the connections the

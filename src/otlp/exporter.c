@@ -203,7 +203,7 @@ void ts_exporter_push(struct ts_batch *b, bool at_exit)
 	pthread_mutex_unlock(&lock);
 }
 
-void ts_exporter_drain(uint64_t deadline_ms)
+size_t ts_exporter_drain(uint64_t deadline_ms)
 {
 	atomic_store(&cutoff_ms, deadline_ms ? deadline_ms : 1);   /* 0 would mean no cutoff */
 	struct timespec until = {(time_t)(deadline_ms / 1000), (long)(deadline_ms % 1000) * 1000000L};
@@ -218,6 +218,7 @@ void ts_exporter_drain(uint64_t deadline_ms)
 		ts_relay_fin(core->relay_fd, deadline_ms);
 	if (left)
 		TS_WARN("%zu spans were not exported before exit (the receiver is slow or down)", left);
+	return left;
 }
 
 uint64_t ts_exporter_dropped(void)

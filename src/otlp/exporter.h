@@ -21,8 +21,9 @@ void ts_exporter_init(const struct ts_core_api *core, const struct ts_otlp_send_
  * at exit: the last batches carry the process span and the drop counts. */
 void ts_exporter_push(struct ts_batch *b, bool at_exit);
 /* Waits until everything queued is sent or given up, or deadline_ms
- * (CLOCK_MONOTONIC) passes; a request in flight is cut short then. */
-void ts_exporter_drain(uint64_t deadline_ms);
+ * (CLOCK_MONOTONIC) passes; a request in flight is cut short then. Returns
+ * how many spans were still queued. */
+size_t ts_exporter_drain(uint64_t deadline_ms);
 /* Spans dropped because the queue was full, and spans whose request failed. */
 uint64_t ts_exporter_dropped(void);
 uint64_t ts_exporter_failed(void);

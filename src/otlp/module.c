@@ -119,10 +119,12 @@ static void module_cycle_end(bool final)
 		queue_filling(final);
 }
 
-static void module_finish(uint64_t deadline_ms)
+static size_t module_finish(uint64_t deadline_ms)
 {
+	uint64_t failed = ts_exporter_failed();
 	queue_filling(true);
-	ts_exporter_drain(deadline_ms);
+	size_t left = ts_exporter_drain(deadline_ms);
+	return left + (size_t)(ts_exporter_failed() - failed);
 }
 
 static void module_after_fork(void)

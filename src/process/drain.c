@@ -23,6 +23,7 @@
 #include "fdtable.h"
 #include "lastthread.h"
 #include "log.h"
+#include "otlpstall.h"
 #include "resolve.h"
 #include "sqlinfo.h"
 #include "summary.h"
@@ -71,7 +72,11 @@ static void final_cycle(void)
 	/* The process's CPU time for its span, read here: the process is this
 	 * thread's own (its own share included). */
 	ts_cpu_process_end_ns1 = ts_clock_cpu_ns1(CLOCK_PROCESS_CPUTIME_ID);
-	ts_consume_final(ts_clock_to_ns(ts_ticks()), deadline);
+	if (ts_cfg.otlp)
+		deadline = ts_otlp_stall_deadline(deadline);
+	size_t left = ts_consume_final(ts_clock_to_ns(ts_ticks()), deadline);
+	if (ts_cfg.otlp)
+		ts_otlp_stall_outcome(left);
 }
 
 /* First thing on the thread: its own descriptor table, then the trace file

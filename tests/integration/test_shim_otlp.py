@@ -355,6 +355,26 @@ class ShimOtlp(tracelib.LoopbackReceiver, unittest.TestCase):
         self.assert_bounded(elapsed)
         self.assertTrue(Receiver.requests)
 
+    def test_a_tree_waits_once_for_a_receiver_that_never_answers(self):
+        # Seven processes (sh and six trues), each exporting its spans at
+        # its exit. The in-process writer waited its bound in every one of
+        # them; now the first that gave up leaves a mark in the run
+        # directory and the others give the receiver a short grace. A
+        # receiver that answers again is sent to, and the mark goes.
+        argv = ["sh", "-c", "for i in 1 2 3 4 5 6; do /bin/true; done"]
+        run_dir = tracelib.private_run_dir(self.tmp.name)
+        _, elapsed = self.run_traced(argv, mode="hang", TRACESHIM_RUN_DIR=run_dir)
+        self.assertLess(elapsed, 2 * EXIT_TIMEOUT_MS / 1000 + 1.0)
+        self.assertTrue(Receiver.requests)
+        marks = [f for f in os.listdir(run_dir) if f.startswith("otlp-stalled.")]
+        if os.environ.get("TRACESHIM_AGENT") != "off":
+            self.assertEqual(marks, [])   # the agent's relay waits once, itself
+            return
+        self.assertEqual(len(marks), 1)
+        self.run_traced(["/bin/true"], TRACESHIM_RUN_DIR=run_dir)
+        self.assertTrue(Export(Receiver.bodies).spans)
+        self.assertFalse(os.path.exists(os.path.join(run_dir, marks[0])))
+
     def test_program_killed_by_signal_while_receiver_hangs(self):
         traced, elapsed = self.run_traced(["sh", "-c", "kill -TERM $$"], mode="hang")
         self.assertEqual(traced.returncode, -signal.SIGTERM)
