@@ -149,6 +149,7 @@ static void begin_again_state(uint64_t parent)
 		ts_proc_forked(traced_pid, before);
 	else
 		ts_proc_set_owner(traced_pid);
+	ts_tls.unslotted = 0;   /* the child's slots are its own */
 	ts_ids_reseed();   /* same trace, new span ids and track uuids */
 	ts_context_after_fork(parent);
 	ts_process_start_ticks = ts_ticks();
