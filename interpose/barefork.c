@@ -9,8 +9,7 @@
  * no other on their behalf. In the parent the call is a fork span.
  *
  * A clone() that shares memory (CLONE_VM: a thread, a vfork-like child)
- * goes straight through, the shim's own among them (the agent's start, the
- * crash unwinder's thread). */
+ * goes straight through. The shim's own clones call libc's (ts_real_clone). */
 #include "barefork.h"
 #include "ids.h"
 #include "init.h"
@@ -28,26 +27,6 @@
 #ifndef CLONE_THREAD
 #define CLONE_THREAD 0x00010000
 #endif
-
-typedef int (*clone_fn)(int (*)(void *), void *, int, void *, ...);
-static clone_fn real_clone;
-
-__attribute__((constructor)) static void barefork_setup(void)
-{
-	real_clone = (clone_fn)ts_resolve("clone", (const void *)clone);
-}
-
-static int call_clone(int (*fn)(void *), void *stack, int flags, void *arg, pid_t *ptid,
-		      void *tls, pid_t *ctid)
-{
-	if (!real_clone)
-		barefork_setup();
-	if (!real_clone) {
-		errno = ENOSYS;
-		return -1;
-	}
-	return real_clone(fn, stack, flags, arg, ptid, tls, ctid);
-}
 
 /* The span a fork about to be made is, on thread t (0: untraced). */
 struct bare_fork {
@@ -118,10 +97,10 @@ TS_EXPORT int clone(int (*fn)(void *), void *stack, int flags, void *arg, ...)
 	pid_t *ctid = va_arg(ap, pid_t *);
 	va_end(ap);
 	if ((flags & (CLONE_VM | CLONE_THREAD)) || !fn)
-		return call_clone(fn, stack, flags, arg, ptid, tls, ctid);
+		return ts_real_clone(fn, stack, flags, arg, ptid, tls, ctid);
 	struct bare_fork f = bare_begin();
 	struct bare_start s = {fn, arg, f.id};
-	int r = call_clone(bare_child_main, stack, flags, &s, ptid, tls, ctid);
+	int r = ts_real_clone(bare_child_main, stack, flags, &s, ptid, tls, ctid);
 	bare_end(&f, r);
 	return r;
 }

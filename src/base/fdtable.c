@@ -1,14 +1,12 @@
 /* The background thread's own descriptor table (see fdtable.h). */
 #include "fdtable.h"
 
-#include "config.h"
 #include "rawfs.h"
 #include "rawsys.h"
 
 #include <fcntl.h>
 #include <sched.h>
 #include <stdlib.h>
-#include <string.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -59,13 +57,7 @@ static void close_copies(void)
 	ts_syscall(SYS_close, dir);
 }
 
-static bool under_valgrind(void)
-{
-	const char *preload = ts_env("LD_PRELOAD");
-	return preload && strstr(preload, "/vgpreload_");
-}
-
-bool ts_fd_table_private(void)
+bool ts_fd_table_private(bool borrow)
 {
 	/* Linux 5.9 makes the new table without copying any descriptor;
 	 * before, unshare copies them and they are closed. */
@@ -85,9 +77,7 @@ bool ts_fd_table_private(void)
 		stdin_filler |= got == 0;
 	}
 	private_table = true;
-	/* Valgrind (3.19) knows neither pidfd call, and says so on the
-	 * program's stderr: the program's descriptors are not borrowed there. */
-	if (!under_valgrind())
+	if (borrow)
 		program_pidfd = (int)ts_syscall(SYS_pidfd_open, (pid_t)ts_syscall(SYS_getpid), 0);
 	return true;
 }

@@ -10,8 +10,9 @@
 #include <stdbool.h>
 
 /* Gives the calling thread a table of its own. False when the kernel or a
- * sandbox refuses (the table stays the program's). */
-bool ts_fd_table_private(void);
+ * sandbox refuses (the table stays the program's). borrow: the program's
+ * descriptors may be reached through a pidfd. */
+bool ts_fd_table_private(bool borrow);
 
 /* On the background thread's own table, when a descriptor it needs could not
  * be had for the descriptor limit (EMFILE: a program started with a limit of

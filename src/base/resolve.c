@@ -139,6 +139,26 @@ int ts_real_pthread_create(pthread_t *th, const pthread_attr_t *attr,
 	return rc;
 }
 
+typedef int (*clone_fn)(int (*)(void *), void *, int, void *, ...);
+static clone_fn real_clone;
+
+__attribute__((constructor)) static void find_clone(void)
+{
+	real_clone = (clone_fn)ts_resolve("clone", NULL);
+}
+
+int ts_real_clone(int (*fn)(void *), void *stack, int flags, void *arg, pid_t *ptid, void *tls,
+		  pid_t *ctid)
+{
+	if (!real_clone)
+		find_clone();
+	if (!real_clone) {
+		errno = ENOSYS;
+		return -1;
+	}
+	return real_clone(fn, stack, flags, arg, ptid, tls, ctid);
+}
+
 void ts_real_exit(int status)
 {
 	void (*real)(int) = (void (*)(int))ts_resolve("exit", NULL);

@@ -24,4 +24,11 @@ __attribute__((noreturn)) void ts_real_exit(int status);
 int ts_real_pthread_create(pthread_t *th, const pthread_attr_t *attr,
 			   void *(*fn)(void *), void *arg);
 
+/* libc's clone(), not the shim's wrapper (interpose/barefork.c): what the
+ * shim's own clones use (the agent's start, the crash unwinder's thread).
+ * Found as the library loads, so a crash handler never resolves it; -1 with
+ * ENOSYS when there is none. */
+int ts_real_clone(int (*fn)(void *), void *stack, int flags, void *arg, pid_t *ptid, void *tls,
+		  pid_t *ctid);
+
 #endif

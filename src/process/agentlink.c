@@ -7,6 +7,7 @@
 #include "log.h"
 #include "rawfs.h"
 #include "rawsys.h"
+#include "resolve.h"
 #include "rundir.h"
 #include "ts_version.h"
 
@@ -113,7 +114,8 @@ static bool spawn_agent(const char *dir)
 	struct spawn_args a = {prog, argv, envp};
 	static char stack[32768] TS_LARGE __attribute__((aligned(16)));
 	int saved = errno;
-	pid_t pid = clone(spawn_child, stack + sizeof stack, CLONE_VM | CLONE_VFORK, &a);
+	pid_t pid = ts_real_clone(spawn_child, stack + sizeof stack, CLONE_VM | CLONE_VFORK, &a, NULL,
+				  NULL, NULL);
 	if (pid < 0) {
 		errno = saved;
 		return false;

@@ -10,6 +10,7 @@
 #include "modules.h"
 #include "rawsys.h"
 #include "registry.h"
+#include "resolve.h"
 
 #include <dlfcn.h>
 #include <errno.h>
@@ -231,8 +232,8 @@ static bool start_unwinder(const struct timespec *end)
 	int saved = errno;
 	int flags = CLONE_VM | CLONE_SIGHAND | CLONE_THREAD | CLONE_SYSVSEM | CLONE_CHILD_SETTID |
 		    CLONE_CHILD_CLEARTID;
-	pid_t tid = clone(unwinder_main, unwinder_stack + sizeof unwinder_stack, flags, NULL, NULL,
-			  NULL, (pid_t *)&unwinder_tid);
+	pid_t tid = ts_real_clone(unwinder_main, unwinder_stack + sizeof unwinder_stack, flags, NULL,
+				  NULL, NULL, (pid_t *)&unwinder_tid);
 	errno = saved;
 	return tid > 0;
 }
