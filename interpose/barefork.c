@@ -59,11 +59,25 @@ static void bare_end(const struct bare_fork *f, long r)
 	errno = saved;
 }
 
+/* Found as the library loads: _Fork may be called from a signal handler,
+ * where looking it up would not be safe. */
+static pid_t (*real_fork)(void);
+
+__attribute__((constructor)) static void find_fork(void)
+{
+	real_fork = (pid_t(*)(void))ts_resolve("_Fork", (const void *)_Fork);
+}
+
 TS_EXPORT pid_t _Fork(void)
 {
-	TS_REAL(_Fork, -1);
+	if (!real_fork)
+		find_fork();
+	if (!real_fork) {
+		errno = ENOSYS;
+		return -1;
+	}
 	struct bare_fork f = bare_begin();
-	pid_t r = real();
+	pid_t r = real_fork();
 	if (r == 0) {
 		ts_bare_fork_child(f.id);
 		return 0;
