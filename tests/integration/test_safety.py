@@ -370,6 +370,10 @@ class SafetyTest(unittest.TestCase):
         # span demangled and without its parameters.
         if not os.path.exists(prog("cxx_thread")):
             self.skipTest("no C++ compiler")
+        if os.environ.get("TRACESHIM_PRELOAD_FIRST"):
+            # The sanitizer's pthread_create runs first: the start routine
+            # the shim sees is the sanitizer's own.
+            self.skipTest("the start routine is the sanitizer's under its runtime")
         proc, trace = self.run_clean([prog("cxx_thread")])
         self.assertEqual((proc.returncode, proc.stdout), (0, b"worker 1\n"))
         pid = self.main_pid(trace, "cxx_thread")
