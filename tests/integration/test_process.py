@@ -67,6 +67,20 @@ class ProcessTreeTest(unittest.TestCase):
             self.assertEqual(tracelib.structural_errors(trace), [])
         return traced, trace
 
+    def run_traced(self, argv, how="preload", env=None, timeout=60):
+        """Runs argv traced into a fresh self.trace_path, by a plain
+        LD_PRELOAD (how "preload", with a run directory of its own) or under
+        `traceshim run` (how "run"); returns the CompletedProcess."""
+        if os.path.exists(self.trace_path):
+            os.unlink(self.trace_path)
+        env = clean_env(env)
+        if how == "run":
+            argv = [cli(), "run", "-o", self.trace_path, "--", *argv]
+        else:
+            env.update(LD_PRELOAD=tracelib.shim_preload(), TRACESHIM_OUTPUT=self.trace_path,
+                       TRACESHIM_RUN_DIR=tracelib.private_run_dir(self.tmp))
+        return subprocess.run(argv, env=env, stdout=subprocess.PIPE, timeout=timeout)
+
     def assert_tree(self, trace, root_name):
         """Every process has a named track and a span; every one but the root
         has its parent pid in the trace and an arrow from a fork/exec/spawn
@@ -328,17 +342,8 @@ class ProcessTreeTest(unittest.TestCase):
         plain = subprocess.run(argv, env=clean_env(), stdout=subprocess.PIPE, timeout=60)
         for how in ("preload", "run"):
             with self.subTest(how=how):
-                if os.path.exists(self.trace_path):
-                    os.unlink(self.trace_path)
-                env = clean_env({"TRACESHIM_EXIT_TIMEOUT_MS": "10000"})
                 start = time.monotonic()
-                if how == "preload":
-                    env.update(LD_PRELOAD=tracelib.shim_preload(), TRACESHIM_OUTPUT=self.trace_path,
-                               TRACESHIM_RUN_DIR=tracelib.private_run_dir(self.tmp))
-                    traced = subprocess.run(argv, env=env, stdout=subprocess.PIPE, timeout=60)
-                else:
-                    traced = subprocess.run([cli(), "run", "-o", self.trace_path, "--", *argv],
-                                            env=env, stdout=subprocess.PIPE, timeout=60)
+                traced = self.run_traced(argv, how, {"TRACESHIM_EXIT_TIMEOUT_MS": "10000"})
                 elapsed = time.monotonic() - start
                 self.assertEqual((traced.returncode, traced.stdout), (0, b"before\nafter\n"))
                 self.assertEqual(traced.stdout, plain.stdout)
@@ -379,14 +384,9 @@ class ProcessTreeTest(unittest.TestCase):
                 argv = [prog("barefork"), mode, "/bin/true"]
                 plain = subprocess.run(argv, env=clean_env(), stdout=subprocess.PIPE, timeout=60)
                 self.assertEqual(plain.stdout, b"".join(b"%s %d\n" % (h.encode(), code) for h in hows))
-                if os.path.exists(self.trace_path):
-                    os.unlink(self.trace_path)
-                env = clean_env({"TRACESHIM_EXIT_TIMEOUT_MS": "10000",
-                                 "LD_PRELOAD": tracelib.shim_preload(),
-                                 "TRACESHIM_OUTPUT": self.trace_path,
-                                 "TRACESHIM_RUN_DIR": tracelib.private_run_dir(self.tmp)})
                 start = time.monotonic()
-                traced = subprocess.run(argv, env=env, stdout=subprocess.PIPE, timeout=120)
+                traced = self.run_traced(argv, env={"TRACESHIM_EXIT_TIMEOUT_MS": "10000"},
+                                         timeout=120)
                 self.assertLess(time.monotonic() - start, 5.0, "a child's exit waited")
                 self.assertEqual((traced.returncode, traced.stdout), (3, plain.stdout))
                 trace = tracelib.load_trace(self.trace_path, check=False)
@@ -437,16 +437,7 @@ class ProcessTreeTest(unittest.TestCase):
         self.assertEqual(probe.stdout, b"inner 3\n")
         for how in ("preload", "run"):
             with self.subTest(how=how):
-                if os.path.exists(self.trace_path):
-                    os.unlink(self.trace_path)
-                env = clean_env()
-                if how == "preload":
-                    env.update(LD_PRELOAD=tracelib.shim_preload(), TRACESHIM_OUTPUT=self.trace_path,
-                               TRACESHIM_RUN_DIR=tracelib.private_run_dir(self.tmp))
-                    traced = subprocess.run(argv, env=env, stdout=subprocess.PIPE, timeout=60)
-                else:
-                    traced = subprocess.run([cli(), "run", "-o", self.trace_path, "--", *argv],
-                                            env=env, stdout=subprocess.PIPE, timeout=60)
+                traced = self.run_traced(argv, how)
                 self.assertEqual((traced.returncode, traced.stdout), (0, probe.stdout))
                 trace = tracelib.load_trace(self.trace_path, check=False)
                 self.assertEqual(tracelib.structural_errors(trace), [])
@@ -473,9 +464,7 @@ class ProcessTreeTest(unittest.TestCase):
         # Its parent is the process that forked it.
         n = 12
         notes = os.path.join(self.tmp, "chain.txt")
-        env = clean_env({"LD_PRELOAD": tracelib.shim_preload(), "TRACESHIM_OUTPUT": self.trace_path,
-                         "TRACESHIM_RUN_DIR": tracelib.private_run_dir(self.tmp)})
-        traced = subprocess.run([prog("daemonchain"), str(n), notes], env=env, timeout=60)
+        traced = self.run_traced([prog("daemonchain"), str(n), notes])
         self.assertEqual(traced.returncode, 0)
         deadline = time.monotonic() + 30
         parent_of, spans = {}, []
@@ -505,9 +494,7 @@ class ProcessTreeTest(unittest.TestCase):
         # each call of such a thread counted it again.
         n, k = 1100, 5
         argv = [prog("manythreads"), str(n), str(k)]
-        env = clean_env({"LD_PRELOAD": tracelib.shim_preload(), "TRACESHIM_OUTPUT": self.trace_path,
-                         "TRACESHIM_RUN_DIR": tracelib.private_run_dir(self.tmp)})
-        traced = subprocess.run(argv, env=env, stdout=subprocess.PIPE, timeout=120)
+        traced = self.run_traced(argv, timeout=120)
         self.assertEqual((traced.returncode, traced.stdout), (0, b"%d threads\n" % n))
         trace = tracelib.load_trace(self.trace_path, check=False)
         # The arrows from the pthread_create of the threads not traced end

@@ -402,9 +402,9 @@ START_TEST(rolled_calls_are_annotations)
 }
 END_TEST
 
-/* How many packets write flow id `id` as a start (TrackEvent field 47);
- * the timestamp of the last in *ts. */
-static int starts_of(uint64_t id, uint64_t *ts)
+/* How many packets write a flow id in [lo, hi) as a start (TrackEvent
+ * field 47), in one pass; the timestamp of the last in *ts. */
+static int starts_in(uint64_t lo, uint64_t hi, uint64_t *ts)
 {
 	int n = 0;
 	struct pb *b = ts_pf_batch();
@@ -412,13 +412,32 @@ static int starts_of(uint64_t id, uint64_t *ts)
 	struct pbr_field pkt, te, f, t;
 	while (pbr_next(&p, end, &pkt) == 1) {
 		if (!pbr_find(pkt.data, pkt.len, 11, &te) || !pbr_find(te.data, te.len, 47, &f) ||
-		    f.v != id)
+		    f.v < lo || f.v >= hi)
 			continue;
 		n++;
 		if (pbr_find(pkt.data, pkt.len, 8, &t))
 			*ts = t.v;
 	}
 	return n;
+}
+
+static int starts_of(uint64_t id, uint64_t *ts)
+{
+	return starts_in(id, id + 1, ts);
+}
+
+/* A process track for the arrows' missing starts, the tables emptied. */
+static void *flows_proc_state;
+static const struct ts_track flows_proc = {
+	.uuid = 0x1234, .sequence = 78, .pid = 10, .name = "proc", .sink_state = &flows_proc_state,
+};
+
+static void flows_begin(void)
+{
+	reset();
+	ts_pf_forget(&flows_proc_state);
+	ts_pf_flows_close();
+	ts_pf_flows_process(&flows_proc);
 }
 
 START_TEST(unmatched_flow_ends_get_a_start)
@@ -429,14 +448,7 @@ START_TEST(unmatched_flow_ends_get_a_start)
 	 * last gets a start of its own, on the process track, at the close;
 	 * an end on a track that is not a thread's (its start may be another
 	 * process's) never does. */
-	static void *proc_state;
-	static const struct ts_track proc = {
-		.uuid = 0x1234, .sequence = 78, .pid = 10, .name = "proc", .sink_state = &proc_state,
-	};
-	reset();
-	ts_pf_forget(&proc_state);
-	ts_pf_flows_close();
-	ts_pf_flows_process(&proc);
+	flows_begin();
 	const uint64_t before = 0xb0, after = 0xa0, never = 0xdead, other = 0x0e;
 	struct ts_span release = leaf("pthread_mutex_unlock", 100, 110);
 	release.flow_out = before;
@@ -450,7 +462,7 @@ START_TEST(unmatched_flow_ends_get_a_start)
 	ts_pf_span(&track, TS_SPAN_COMPLETE, &w1);
 	ts_pf_span(&track, TS_SPAN_COMPLETE, &w2);
 	ts_pf_span(&track, TS_SPAN_COMPLETE, &w3);
-	ts_pf_span(&proc, TS_SPAN_BEGIN, &p);
+	ts_pf_span(&flows_proc, TS_SPAN_BEGIN, &p);
 	struct ts_span late = leaf("pthread_mutex_unlock", 250, 260);
 	late.flow_out = after;
 	ts_pf_span(&track, TS_SPAN_COMPLETE, &late);
@@ -465,22 +477,9 @@ START_TEST(unmatched_flow_ends_get_a_start)
 	ck_assert_int_eq(starts_of(other, &ts), 0);
 	ts_pf_flows_close();   /* nothing is left for a second close */
 	ck_assert_int_eq(count_packets(), written + 1);
-	ts_pf_forget(&proc_state);
+	ts_pf_forget(&flows_proc_state);
 }
 END_TEST
-
-/* How many packets write a flow id in [lo, hi) as a start, in one pass. */
-static int starts_in(uint64_t lo, uint64_t hi)
-{
-	struct pb *b = ts_pf_batch();
-	const uint8_t *p = b->data, *end = b->data + b->len;
-	struct pbr_field pkt, te, f;
-	int n = 0;
-	while (pbr_next(&p, end, &pkt) == 1)
-		n += pbr_find(pkt.data, pkt.len, 11, &te) && pbr_find(te.data, te.len, 47, &f) &&
-		     f.v >= lo && f.v < hi;
-	return n;
-}
 
 START_TEST(many_ends_before_their_starts_get_none)
 {
@@ -489,14 +488,7 @@ START_TEST(many_ends_before_their_starts_get_none)
 	 * them gets a start of its own; only one whose start never comes
 	 * does, at the close. (A table of 256 that put out its newest gave
 	 * hundreds of them.) */
-	static void *proc_state;
-	static const struct ts_track proc = {
-		.uuid = 0x1234, .sequence = 78, .pid = 10, .name = "proc", .sink_state = &proc_state,
-	};
-	reset();
-	ts_pf_forget(&proc_state);
-	ts_pf_flows_close();
-	ts_pf_flows_process(&proc);
+	flows_begin();
 	enum { N = 3000 };
 	for (uint64_t i = 0; i < N; i++) {
 		struct ts_span w = leaf("pthread_join", 1000 + 10 * i, 1005 + 10 * i);
@@ -517,8 +509,8 @@ START_TEST(many_ends_before_their_starts_get_none)
 	uint64_t ts = 0;
 	ck_assert_int_eq(starts_of(0xdead, &ts), 1);
 	ck_assert_uint_eq(ts, 90009);
-	ck_assert_int_eq(starts_in(0x10000, 0x10000 + N), N);   /* the threads' own */
-	ts_pf_forget(&proc_state);
+	ck_assert_int_eq(starts_in(0x10000, 0x10000 + N, &ts), N);   /* the threads' own */
+	ts_pf_forget(&flows_proc_state);
 }
 END_TEST
 
