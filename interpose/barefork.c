@@ -21,23 +21,9 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#ifndef CLONE_VM
-#define CLONE_VM 0x00000100
-#endif
-#ifndef CLONE_THREAD
-#define CLONE_THREAD 0x00010000
-#endif
-
-/* The span a fork about to be made is, on thread t (0: untraced). */
-struct bare_fork {
-	struct ts_thread *t;
-	uint32_t span;
-	uint64_t id, t0;
-};
-
-static struct bare_fork bare_begin(void)
+struct ts_fork_span ts_fork_span_begin(void)
 {
-	struct bare_fork f = {0};
+	struct ts_fork_span f = {0};
 	f.t = ts_caller();
 	if (f.t) {
 		f.span = f.t->next_span++;
@@ -47,13 +33,12 @@ static struct bare_fork bare_begin(void)
 	return f;
 }
 
-/* In the parent: the fork span, with the child's pid (or the error). */
-static void bare_end(const struct bare_fork *f, long r)
+void ts_fork_span_end(const struct ts_fork_span *f, enum ts_op op, long r)
 {
 	int saved = errno;
 	if (f->t)
-		ts_record_proc(f->t, TS_OP_FORK, f->span, r, r < 0 ? saved : 0, r > 0 ? (pid_t)r : 0,
-			       -1, NULL, f->t0, ts_ticks());
+		ts_record_proc(f->t, op, f->span, r, r < 0 ? saved : 0, r > 0 ? (pid_t)r : 0, -1,
+			       NULL, f->t0, ts_ticks());
 	if (r > 0)
 		ts_http_forked((pid_t)r);
 	errno = saved;
@@ -76,13 +61,13 @@ TS_EXPORT pid_t _Fork(void)
 		errno = ENOSYS;
 		return -1;
 	}
-	struct bare_fork f = bare_begin();
+	struct ts_fork_span f = ts_fork_span_begin();
 	pid_t r = real_fork();
 	if (r == 0) {
 		ts_bare_fork_child(f.id);
 		return 0;
 	}
-	bare_end(&f, r);
+	ts_fork_span_end(&f, TS_OP_FORK, r);
 	return r;
 }
 
@@ -112,49 +97,29 @@ TS_EXPORT int clone(int (*fn)(void *), void *stack, int flags, void *arg, ...)
 	va_end(ap);
 	if ((flags & (CLONE_VM | CLONE_THREAD)) || !fn)
 		return ts_real_clone(fn, stack, flags, arg, ptid, tls, ctid);
-	struct bare_fork f = bare_begin();
+	struct ts_fork_span f = ts_fork_span_begin();
 	struct bare_start s = {fn, arg, f.id};
 	int r = ts_real_clone(bare_child_main, stack, flags, &s, ptid, tls, ctid);
-	bare_end(&f, r);
+	ts_fork_span_end(&f, TS_OP_FORK, r);
 	return r;
-}
-
-/* clone3's arguments, as far as they are read here (linux/sched.h). */
-struct clone3_head {
-	uint64_t flags;
-};
-
-bool ts_bare_fork_syscall(long nr, long a)
-{
-#ifdef SYS_fork
-	if (nr == SYS_fork)
-		return true;
-#endif
-	if (nr == SYS_clone)   /* flags first on x86-64 and most others */
-		return !((unsigned long)a & (CLONE_VM | CLONE_THREAD));
-#ifdef SYS_clone3
-	return nr == SYS_clone3;   /* its flags are read once the kernel has */
-#else
-	return false;
-#endif
 }
 
 long ts_bare_fork_call(long (*real)(long, ...), long nr, long a, long b, long c, long d, long e,
 		       long f_)
 {
-	struct bare_fork f = bare_begin();
+	struct ts_fork_span f = ts_fork_span_begin();
 	long r = real(nr, a, b, c, d, e, f_);
 #ifdef SYS_clone3
 	/* Read by the kernel, so readable: a clone3 that shares memory is
 	 * not a fork (the span number taken is left unused). */
 	if (nr == SYS_clone3 && r >= 0 &&
-	    (((const struct clone3_head *)a)->flags & (CLONE_VM | CLONE_THREAD)))
+	    (*(const uint64_t *)a & (CLONE_VM | CLONE_THREAD)))   /* clone_args.flags */
 		return r;
 #endif
 	if (r == 0) {
 		ts_bare_fork_child(f.id);
 		return 0;
 	}
-	bare_end(&f, r);
+	ts_fork_span_end(&f, TS_OP_FORK, r);
 	return r;
 }

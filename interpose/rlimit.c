@@ -24,30 +24,25 @@ TS_RLIMITS_EARLY long ts_rlimit_call(pid_t pid, int resource, const void *rl, vo
 	return r;
 }
 
-TS_RLIMITS_EARLY static int set_limit(pid_t pid, int resource, const void *rl, void *old)
-{
-	return (int)ts_rlimit_call(pid, resource, rl, old);
-}
-
 TS_RLIMITS_EARLY TS_EXPORT int setrlimit(__rlimit_resource_t resource, const struct rlimit *rl)
 {
-	return set_limit(0, (int)resource, rl, NULL);
+	return (int)ts_rlimit_call(0, (int)resource, rl, NULL);
 }
 
 TS_RLIMITS_EARLY TS_EXPORT int setrlimit64(__rlimit_resource_t resource,
 					   const struct rlimit64 *rl)
 {
-	return set_limit(0, (int)resource, rl, NULL);
+	return (int)ts_rlimit_call(0, (int)resource, rl, NULL);
 }
 
 TS_RLIMITS_EARLY TS_EXPORT int prlimit(pid_t pid, __rlimit_resource_t resource,
 				       const struct rlimit *rl, struct rlimit *old)
 {
-	return set_limit(pid, (int)resource, rl, old);
+	return (int)ts_rlimit_call(pid, (int)resource, rl, old);
 }
 
 TS_RLIMITS_EARLY TS_EXPORT int prlimit64(pid_t pid, __rlimit_resource_t resource,
 					 const struct rlimit64 *rl, struct rlimit64 *old)
 {
-	return set_limit(pid, (int)resource, rl, old);
+	return (int)ts_rlimit_call(pid, (int)resource, rl, old);
 }

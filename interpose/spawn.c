@@ -6,6 +6,7 @@
  * glibc's system and popen start the shell with an internal posix_spawn that
  * no wrapper sees; they are done here the same way, with the child's
  * environment passed explicitly. */
+#include "barefork.h"
 #include "childenv.h"
 #include "ids.h"
 #include "init.h"
@@ -29,12 +30,10 @@
 pid_t ts_traced_fork(enum ts_op op)
 {
 	TS_REAL(fork, -1);
-	struct ts_thread *t = ts_caller();
-	if (!t)
+	struct ts_fork_span f = ts_fork_span_begin();
+	if (!f.t)
 		return real();
-	uint32_t span = t->next_span++;
-	ts_tls.fork_span = ts_span_id(t->index, span);
-	uint64_t t0 = ts_ticks();
+	ts_tls.fork_span = f.id;
 	ts_fork_prepare();
 	pid_t r = real();
 	if (r == 0) {
@@ -43,12 +42,9 @@ pid_t ts_traced_fork(enum ts_op op)
 	}
 	int saved = errno;
 	ts_fork_parent();
-	uint64_t t1 = ts_ticks();
 	ts_tls.fork_span = 0;
-	ts_record_proc(t, op, span, r, r < 0 ? saved : 0, r, -1, NULL, t0, t1);
-	if (r > 0)
-		ts_http_forked(r);
 	errno = saved;
+	ts_fork_span_end(&f, op, r);
 	return r;
 }
 
